@@ -1,0 +1,236 @@
+"""A private PostgreSQL cluster with TimescaleDB preloaded, for the test session.
+
+PostgreSQL refuses to run as root, and CI runs as root: the cluster then belongs to an
+unprivileged system user (``postgres`` when it exists, else ``nobody``) and every server
+process is started as that user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.harness.ports import free_port
+
+SUPERUSER = "postgres"
+
+
+def find_bindir(require_timescaledb: bool = True) -> Path:
+    """The newest installed PostgreSQL whose share dir has TimescaleDB (or any, if not required)."""
+    override = os.environ.get("LABSHARE_TEST_PG_BINDIR")
+    if override:
+        return Path(override)
+    candidates = sorted(
+        (p for p in Path("/usr/lib/postgresql").glob("*/bin") if (p / "postgres").exists()),
+        key=lambda p: int(p.parent.name),
+        reverse=True,
+    )
+    for bindir in candidates:
+        share = Path("/usr/share/postgresql") / bindir.parent.name / "extension"
+        if not require_timescaledb or (share / "timescaledb.control").exists():
+            return bindir
+    raise RuntimeError(
+        "no PostgreSQL server with the TimescaleDB extension was found under /usr/lib/postgresql; "
+        "run scripts/setup-system.sh as root (make test does)"
+    )
+
+
+def _run_as() -> pwd.struct_passwd | None:
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            return pwd.getpwnam(name)
+    raise RuntimeError("running as root, but neither a 'postgres' nor a 'nobody' user exists")
+
+
+@dataclass
+class PostgresCluster:
+    """initdb into a temp dir, listen on 127.0.0.1:<free port>, stop/kill/start on demand."""
+
+    bindir: Path = field(default_factory=find_bindir)
+    port: int = field(default_factory=free_port)
+    host: str = "127.0.0.1"
+    timescaledb: bool = True
+    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="labshare-pg-")))
+    _proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def datadir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def logfile(self) -> Path:
+        return self.root / "postgres.log"
+
+    def url(self, database: str = "postgres", driver: str = "postgresql+psycopg") -> str:
+        """SQLAlchemy URL (``driver='postgresql'`` gives a libpq URI)."""
+        return f"{driver}://{SUPERUSER}@{self.host}:{self.port}/{database}"
+
+    def conninfo(self, database: str = "postgres") -> str:
+        return f"host={self.host} port={self.port} user={SUPERUSER} dbname={database}"
+
+    def _popen_kwargs(self) -> dict[str, object]:
+        user = _run_as()
+        if user is None:
+            return {}
+        return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
+
+    def init(self) -> None:
+        user = _run_as()
+        if user is not None:
+            os.chown(self.root, user.pw_uid, user.pw_gid)
+        (self.root / "sock").mkdir(exist_ok=True)
+        if user is not None:
+            os.chown(self.root / "sock", user.pw_uid, user.pw_gid)
+        subprocess.run(
+            [
+                str(self.bindir / "initdb"),
+                "-D",
+                str(self.datadir),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+            cwd=self.root,
+            **self._popen_kwargs(),  # type: ignore[arg-type]
+        )
+
+    def start(self, timeout: float = 30.0) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            return
+        if not self.datadir.exists():
+            self.init()
+        settings = {
+            "listen_addresses": self.host,
+            "port": str(self.port),
+            "unix_socket_directories": str(self.root / "sock"),
+            # Durability is not under test here; the tests run faster without fsync.
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "max_connections": "200",
+            "shared_buffers": "256MB",
+        }
+        if self.timescaledb:
+            settings |= {
+                "shared_preload_libraries": "timescaledb",
+                "timescaledb.telemetry_level": "off",
+                # Background schedulers would hold connections to the template database.
+                "timescaledb.max_background_workers": "0",
+            }
+        args = [str(self.bindir / "postgres"), "-D", str(self.datadir)]
+        for key, value in settings.items():
+            args += ["-c", f"{key}={value}"]
+        log = self.logfile.open("ab")
+        self._proc = subprocess.Popen(
+            args,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=self.root,
+            start_new_session=True,
+            **self._popen_kwargs(),  # type: ignore[arg-type]
+        )
+        log.close()
+        self._wait_ready(timeout)
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise RuntimeError(f"PostgreSQL exited early:\n{self.log_tail()}")
+            ready = subprocess.run(
+                [str(self.bindir / "pg_isready"), "-h", self.host, "-p", str(self.port), "-q"],
+                check=False,
+            )
+            if ready.returncode == 0:
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"PostgreSQL not ready after {timeout} s:\n{self.log_tail()}")
+
+    def stop(self, mode: str = "fast", timeout: float = 30.0) -> None:
+        """Shut down cleanly (``smart``/``fast``/``immediate``, as pg_ctl)."""
+        if self._proc is None or self._proc.poll() is not None:
+            return
+        sig = {"smart": signal.SIGTERM, "fast": signal.SIGINT, "immediate": signal.SIGQUIT}[mode]
+        self._proc.send_signal(sig)
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL the whole server process group: a crash, not a shutdown."""
+        if self._proc is None or self._proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        self._proc.wait(10)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def log_tail(self, lines: int = 30) -> str:
+        if not self.logfile.exists():
+            return "(no log)"
+        return "\n".join(self.logfile.read_text(errors="replace").splitlines()[-lines:])
+
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        out = subprocess.run(
+            [
+                str(self.bindir / "psql"),
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                self.host,
+                "-p",
+                str(self.port),
+                "-U",
+                SUPERUSER,
+                "-d",
+                database,
+                "-c",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return out.stdout.strip()
+
+    def create_database(self, template: str | None = None, name: str | None = None) -> str:
+        """Create a database (optionally from a template) and return its name."""
+        name = name or f"t_{uuid.uuid4().hex[:12]}"
+        template_sql = f" TEMPLATE {template}" if template else ""
+        self.psql(f'CREATE DATABASE "{name}"{template_sql}')
+        return name
+
+    def drop_database(self, name: str) -> None:
+        self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def destroy(self) -> None:
+        self.stop(mode="immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
