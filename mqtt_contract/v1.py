@@ -236,5 +236,9 @@ class CalibrationSet(_Model):
 
 def encode(message: BaseModel) -> bytes:
     """Serialise a contract message to its wire form (compact JSON)."""
-    doc = message.to_wire() if isinstance(message, TelemetryBatch) else message.model_dump(mode="json")
+    doc = (
+        message.to_wire()
+        if isinstance(message, TelemetryBatch)
+        else message.model_dump(mode="json")
+    )
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
