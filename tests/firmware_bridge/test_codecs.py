@@ -68,7 +68,8 @@ def test_status_replies(frame: bytes, status: mtsics.ReplyStatus) -> None:
 def test_overload_flag() -> None:
     reply = mtsics.decode_reply(b"S +\r\n")
     assert isinstance(reply, mtsics.StatusReply)
-    assert reply.is_overload and not reply.is_underload
+    assert reply.is_overload
+    assert not reply.is_underload
 
 
 @pytest.mark.parametrize("error", list(mtsics.GeneralError))
@@ -163,9 +164,13 @@ def test_overflow_is_not_a_reading() -> None:
     over = scpi.decode_number(b"+9.90000000E+37\n")
     under = scpi.decode_number(b"-9.9E37\n")
     nan = scpi.decode_number(b"9.91E37\n")
-    assert over.overflow and over.value == math.inf and not over.valid
-    assert under.overflow and under.value == -math.inf
-    assert nan.not_a_number and not nan.valid
+    assert over.overflow
+    assert over.value == math.inf
+    assert not over.valid
+    assert under.overflow
+    assert under.value == -math.inf
+    assert nan.not_a_number
+    assert not nan.valid
 
 
 def test_number_round_trip_keeps_overflow() -> None:
@@ -178,7 +183,8 @@ def test_error_queue_entries() -> None:
     assert error == scpi.ScpiError(-113, "Undefined header")
     assert error.is_error
     empty = scpi.decode_error(b'+0,"No error"\n')
-    assert empty.code == 0 and not empty.is_error
+    assert empty.code == 0
+    assert not empty.is_error
     assert scpi.decode_error(scpi.encode_error(error)) == error
 
 
