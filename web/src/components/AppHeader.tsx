@@ -1,0 +1,54 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { NavLink, useNavigate } from "react-router";
+import { useApi } from "../api";
+import { useCurrentUser } from "../features/auth";
+import { useI18n } from "../i18n";
+import { LanguageToggle } from "./LanguageToggle";
+
+export function AppHeader() {
+  const api = useApi();
+  const { t, pickName } = useI18n();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const me = useCurrentUser();
+  const user = me.data;
+
+  const logout = () => {
+    api.logout();
+    queryClient.clear();
+    navigate("/login", { replace: true });
+  };
+
+  return (
+    <header className="app-header">
+      <div className="app-header-inner">
+        <NavLink to="/" className="brand">
+          <span className="brand-mark" aria-hidden="true">L</span>
+          <span>
+            <span className="brand-name">{t("app.name")}</span>
+            <span className="brand-tagline">{t("app.tagline")}</span>
+          </span>
+        </NavLink>
+        <nav className="app-nav">
+          <NavLink to="/" end>
+            {t("nav.instruments")}
+          </NavLink>
+        </nav>
+        <div className="app-header-right">
+          {user && (
+            <div className="user-badge" data-testid="current-user">
+              <span className="user-name">{user.full_name}</span>
+              <span className="user-org">
+                {pickName(user.organisation.name, user.organisation.name_en)} · {t(`role.${user.role}`)}
+              </span>
+            </div>
+          )}
+          <LanguageToggle />
+          <button type="button" className="btn btn-ghost" onClick={logout}>
+            {t("header.logout")}
+          </button>
+        </div>
+      </div>
+    </header>
+  );
+}

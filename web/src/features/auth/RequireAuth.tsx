@@ -1,0 +1,28 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, type ReactNode } from "react";
+import { Navigate, useLocation, useNavigate } from "react-router";
+import { useApi } from "../../api";
+
+function loginPath(location: { pathname: string; search: string }): string {
+  const next = `${location.pathname}${location.search}`;
+  return next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`;
+}
+
+/** Renders its children for a signed-in user; sends everyone else, and any 401, to /login. */
+export function RequireAuth({ children }: { children: ReactNode }) {
+  const api = useApi();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const queryClient = useQueryClient();
+
+  useEffect(() => {
+    api.setUnauthorizedHandler(() => {
+      queryClient.clear();
+      navigate(loginPath(window.location), { replace: true });
+    });
+    return () => api.setUnauthorizedHandler(undefined);
+  }, [api, navigate, queryClient]);
+
+  if (!api.isAuthenticated()) return <Navigate to={loginPath(location)} replace />;
+  return <>{children}</>;
+}

@@ -1,0 +1,4 @@
+export { DEMO_ACCOUNTS, DEMO_PASSWORD, LoginForm } from "./LoginForm";
+export { LoginPage, safeNextPath } from "./LoginPage";
+export { authKeys, useCurrentUser, useIsDevelopmentServer } from "./queries";
+export { RequireAuth } from "./RequireAuth";

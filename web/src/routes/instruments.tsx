@@ -1,0 +1,5 @@
+import { InstrumentBoard } from "../features/instruments";
+
+export default function InstrumentsRoute() {
+  return <InstrumentBoard />;
+}
