@@ -1,0 +1,334 @@
+"""The ingest worker: MQTT in, validated rows COPYed into TimescaleDB, ack after COMMIT."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol, TypeVar
+
+import psycopg
+
+from mqtt_contract.v1 import TopicKind
+from server.telemetry import metrics
+from server.telemetry.mqtt import Consumer, Received
+from server.telemetry.store import WriteBatch, load_gateways, to_conninfo, write_batch
+from server.telemetry.units import UnitConverter
+from server.telemetry.validation import (
+    ChannelDirectory,
+    DeadLetter,
+    DeadLetterReason,
+    GatewayUpdate,
+    Inbound,
+    gateways_to_refresh,
+    plan_gateway_update,
+    plan_telemetry,
+)
+
+__all__ = ["IngestSettings", "IngestWorker", "run_ingest"]
+
+log = logging.getLogger("labshare.ingest")
+
+T = TypeVar("T")
+Connection = psycopg.AsyncConnection[tuple[object, ...]]
+
+# Failures that say "the database is not there right now" (also deadlocks and serialization
+# failures, which psycopg files under OperationalError): wait, reconnect, write again.
+_RETRYABLE = (psycopg.OperationalError, psycopg.InterfaceError)
+
+
+class IngestSettings(Protocol):
+    """What the worker reads from ``server.core.config.Settings``."""
+
+    @property
+    def database_url(self) -> str: ...
+    @property
+    def mqtt_host(self) -> str: ...
+    @property
+    def mqtt_port(self) -> int: ...
+    @property
+    def mqtt_username(self) -> str | None: ...
+    @property
+    def mqtt_password(self) -> str | None: ...
+
+
+def default_client_id() -> str:
+    # Stable across restarts so the broker keeps this worker's session and its queue.
+    return f"labshare-ingest-{socket.gethostname()}"
+
+
+class IngestWorker:
+    """Consumes the shared telemetry/state/heartbeat subscriptions and writes them.
+
+    ``max_batch_messages`` / ``max_batch_samples`` / ``max_wait_s`` bound one write batch:
+    the writer takes what is queued, waits at most ``max_wait_s`` for more, then writes.
+    """
+
+    def __init__(
+        self,
+        settings: IngestSettings,
+        *,
+        client_id: str | None = None,
+        max_batch_messages: int = 500,
+        max_batch_samples: int = 20_000,
+        max_wait_s: float = 0.05,
+        session_expiry_s: int = 24 * 3600,
+        receive_maximum: int = 1000,
+        retry_max_delay_s: float = 5.0,
+    ) -> None:
+        self.settings = settings
+        self.client_id = (
+            client_id or getattr(settings, "ingest_client_id", None) or default_client_id()
+        )
+        self.max_batch_messages = max_batch_messages
+        self.max_batch_samples = max_batch_samples
+        self.max_wait_s = max_wait_s
+        self.retry_max_delay_s = retry_max_delay_s
+        self.directory = ChannelDirectory()
+        self.converter = UnitConverter()
+        self._conninfo = to_conninfo(settings.database_url)
+        self._session_expiry_s = session_expiry_s
+        self._receive_maximum = receive_maximum
+        self._queue: asyncio.Queue[Received] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._consumer: Consumer | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._conn: Connection | None = None
+        self._stopping = asyncio.Event()
+        self._db_failing = False
+
+    # lifecycle
+
+    async def start(self) -> None:
+        """Connect to the broker and start writing; returns at once (both reconnect on their own)."""
+        if self._writer is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._queue = asyncio.Queue()
+        self._stopping = asyncio.Event()
+        self._writer = asyncio.create_task(
+            self._write_loop(), name=f"ingest-writer {self.client_id}"
+        )
+        self._consumer = Consumer(
+            host=self.settings.mqtt_host,
+            port=self.settings.mqtt_port,
+            username=self.settings.mqtt_username,
+            password=self.settings.mqtt_password,
+            client_id=self.client_id,
+            on_received=self._from_mqtt_thread,
+            session_expiry_s=self._session_expiry_s,
+            receive_maximum=self._receive_maximum,
+        )
+        # paho's connect resolves and opens a socket: keep it off the event loop.
+        await asyncio.to_thread(self._consumer.start)
+
+    async def wait_subscribed(self, wait_s: float = 10.0) -> None:
+        """Wait until the broker has confirmed the subscriptions (useful to tests and readiness)."""
+        consumer = self._consumer
+        if consumer is None:
+            raise RuntimeError("the ingest worker is not started")
+        if not await asyncio.to_thread(consumer.connected.wait, wait_s):
+            raise TimeoutError(
+                f"no MQTT connection to {consumer.host}:{consumer.port} in {wait_s} s"
+            )
+
+    async def stop(self, grace_s: float = 10.0) -> None:
+        """Finish the batch being written (and ack it), then disconnect; queued messages stay unacked."""
+        self._stopping.set()
+        if self._writer is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._writer), grace_s)
+            except TimeoutError:
+                self._writer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._writer
+            self._writer = None
+        if self._consumer is not None:
+            await asyncio.to_thread(self._consumer.stop)
+            self._consumer = None
+        if self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                await self._conn.close()
+            self._conn = None
+        metrics.QUEUE_DEPTH.set(0)
+
+    def _from_mqtt_thread(self, received: Received) -> None:
+        loop, queue = self._loop, self._queue
+        if loop is None or queue is None or loop.is_closed():
+            return  # not acknowledged: the broker redelivers it to the next session
+        metrics.MESSAGES.labels(received.inbound.kind or "unknown").inc()
+        with contextlib.suppress(RuntimeError):  # loop closing during shutdown
+            loop.call_soon_threadsafe(queue.put_nowait, received)
+
+    # writing
+
+    async def _write_loop(self) -> None:
+        assert self._queue is not None
+        queue = self._queue
+        stop_wait = asyncio.create_task(self._stopping.wait())
+        try:
+            while not self._stopping.is_set():
+                get = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait({get, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+                if get not in done:
+                    get.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await get
+                    break
+                items = [get.result()]
+                await self._fill(items)
+                metrics.QUEUE_DEPTH.set(queue.qsize() + len(items))
+                await self._process(items)
+        finally:
+            stop_wait.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await stop_wait
+
+    async def _fill(self, items: list[Received]) -> None:
+        assert self._queue is not None
+        queue = self._queue
+        samples = items[0].samples
+        deadline = time.monotonic() + self.max_wait_s
+        while len(items) < self.max_batch_messages and samples < self.max_batch_samples:
+            try:
+                item = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    item = await asyncio.wait_for(queue.get(), remaining)
+                except TimeoutError:
+                    break
+            items.append(item)
+            samples += item.samples
+
+    async def _process(self, items: Sequence[Received]) -> None:
+        inbounds = [r.inbound for r in items]
+        stale = gateways_to_refresh(inbounds, self.directory)
+        if stale:
+            await self._with_database(
+                lambda conn: load_gateways(conn, stale, self.directory), "load gateways"
+            )
+        batch = self._plan(inbounds)
+        started = time.perf_counter()
+        try:
+            outcome = await self._with_database(lambda conn: write_batch(conn, batch), "write")
+        except psycopg.Error as exc:
+            # Not a connection problem: something in these messages is refused by the database.
+            # Write them one by one so only the offending message is set aside.
+            if len(items) > 1:
+                log.warning(
+                    "write batch of %d messages refused (%s); retrying one by one", len(items), exc
+                )
+                for item in items:
+                    await self._process([item])
+                return
+            only = items[0].inbound
+            log.error("database refused a message on %s: %s", only.topic, exc)
+            rejected = WriteBatch(
+                dead_letters=[
+                    DeadLetter(
+                        only.topic, only.topic_gateway, DeadLetterReason.STORAGE_REJECTED,
+                        f"the database refused the message: {exc}", only.payload,
+                    )
+                ]
+            )  # fmt: skip
+            await self._with_database(lambda conn: write_batch(conn, rejected), "write")
+            batch = rejected
+        else:
+            metrics.WRITE_SECONDS.observe(time.perf_counter() - started)
+            metrics.ROWS_WRITTEN.inc(outcome.rows)
+            metrics.BATCHES.labels(outcome.path).inc()
+            for gateway_id, gaps in outcome.gaps.items():
+                gateway = self.directory.gateway_by_id(gateway_id)
+                log.warning(
+                    "gateway %s skipped sequence numbers %s",
+                    gateway.key if gateway else gateway_id,
+                    ", ".join(f"{g.first_missing}-{g.last_missing}" for g in gaps),
+                )
+        for dead in batch.dead_letters:
+            metrics.DEAD_LETTERS.labels(dead.reason.value).inc()
+        consumer = self._consumer
+        if consumer is not None:
+            for item in items:
+                consumer.ack(item.delivery)
+
+    def _plan(self, inbounds: Sequence[Inbound]) -> WriteBatch:
+        batch = WriteBatch()
+        now_ms = int(time.time() * 1000)
+        for inbound in inbounds:
+            if inbound.kind is TopicKind.TELEMETRY and inbound.message is not None:
+                plan = plan_telemetry(inbound, self.directory, self.converter, now_ms)
+                batch.rows.extend(plan.rows)
+                batch.dead_letters.extend(plan.dead_letters)
+                if plan.gateway is not None and plan.seqs:
+                    batch.seqs_by_gateway.setdefault(plan.gateway.id, []).extend(plan.seqs)
+            elif (
+                inbound.kind in (TopicKind.STATE, TopicKind.HEARTBEAT)
+                and inbound.message is not None
+            ):
+                update = plan_gateway_update(inbound, self.directory)
+                if isinstance(update, GatewayUpdate):
+                    batch.gateway_updates.append(update)
+                else:
+                    batch.dead_letters.append(update)
+            else:
+                batch.dead_letters.append(
+                    DeadLetter(
+                        inbound.topic, inbound.topic_gateway, DeadLetterReason.INVALID_PAYLOAD,
+                        inbound.error or "invalid payload", inbound.payload,
+                    )
+                )  # fmt: skip
+        return batch
+
+    async def _connection(self) -> Connection:
+        if self._conn is None or self._conn.closed:
+            self._conn = await psycopg.AsyncConnection.connect(self._conninfo, connect_timeout=5)
+        return self._conn
+
+    async def _with_database(self, action: Callable[[Connection], Awaitable[T]], what: str) -> T:
+        """Run ``action`` until the database answers; nothing is acknowledged meanwhile."""
+        delay = 0.1
+        while True:
+            try:
+                result = await action(await self._connection())
+            except _RETRYABLE as exc:
+                if self._conn is not None:
+                    with contextlib.suppress(psycopg.Error):
+                        await self._conn.close()
+                    self._conn = None
+                if not self._db_failing:
+                    # Once on failure and once on recovery, not on every retry.
+                    log.error(
+                        "ingest cannot %s, retrying until the database is back: %s", what, exc
+                    )
+                    self._db_failing = True
+                metrics.WRITE_RETRIES.inc()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.retry_max_delay_s)
+                continue
+            if self._db_failing:
+                log.warning("ingest database is back; writing resumed")
+                self._db_failing = False
+            return result
+
+
+async def run_ingest(settings: IngestSettings) -> None:
+    """Run a standalone worker until SIGINT or SIGTERM (``labshare-server ingest``)."""
+    worker = IngestWorker(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    await worker.start()
+    log.info("ingest worker %s running", worker.client_id)
+    try:
+        await stop.wait()
+    finally:
+        await worker.stop()
