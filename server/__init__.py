@@ -1,0 +1,1 @@
+"""labshare server: catalogue, identity and tenancy, gateway registry, telemetry queries."""

@@ -1,0 +1,99 @@
+"""The FastAPI application: ``create_app(settings)``."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+from fastapi import APIRouter, FastAPI
+
+from server.auth.router import router as auth_router
+from server.catalog.router import router as catalog_router
+from server.core.config import Settings, get_settings
+from server.core.db import create_engine, create_sessionmaker, timescaledb_available
+from server.core.errors import install_error_handlers
+from server.core.health import router as health_router
+from server.core.logging import RequestIdMiddleware
+from server.core.web import mount_web_app
+from server.gateways.router import router as gateways_router
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+logger = logging.getLogger(__name__)
+
+
+class _Worker(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+def _load_ingest_worker(settings: Settings) -> _Worker | None:
+    try:
+        module: Any = importlib.import_module("server.telemetry.worker")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("server.telemetry", "server.telemetry.worker"):
+            raise
+        logger.warning(
+            "ingest enabled but server.telemetry.worker is not installed; no telemetry is ingested"
+        )
+        return None
+    worker: _Worker = module.IngestWorker(settings)
+    return worker
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = app.state.engine
+    try:
+        async with engine.connect() as conn:
+            app.state.timescaledb = await timescaledb_available(conn)
+        logger.info("database reachable", extra={"timescaledb": app.state.timescaledb})
+    except Exception as exc:  # start anyway: /readyz reports the database until it is back
+        app.state.timescaledb = False
+        logger.error("database unreachable at start-up: %s", str(exc).splitlines()[0])
+
+    worker = _load_ingest_worker(settings) if settings.ingest_enabled else None
+    if worker is not None:
+        await worker.start()
+        logger.info("ingest worker started")
+    try:
+        yield
+    finally:
+        if worker is not None:
+            await worker.stop()
+            logger.info("ingest worker stopped")
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the API app; the engine is created here, connections on first use."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="labshare",
+        summary="Shared lab instruments with live telemetry, calibration and bookings",
+        version="0.1.0",
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = create_engine(settings)
+    app.state.sessionmaker = create_sessionmaker(app.state.engine)
+    # Until the lifespan has checked: "not known to be there" is the safe answer.
+    app.state.timescaledb = False
+
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(auth_router)
+    api.include_router(catalog_router)
+    api.include_router(gateways_router)
+    app.include_router(api)
+    app.include_router(health_router)
+    # Last: the web app's catch-all must not shadow any API route.
+    mount_web_app(app, settings.web_dist)
+    return app

@@ -1,0 +1,103 @@
+"""``/api/v1/labs`` and ``/api/v1/instruments``."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from server.auth.dependencies import CurrentUser
+from server.auth.tenancy import is_enterprise, may_see_organisation
+from server.catalog import service
+from server.catalog.models import Instrument
+from server.catalog.schemas import (
+    ChannelCreate,
+    ChannelPublic,
+    InstrumentCreate,
+    InstrumentDetail,
+    InstrumentPublic,
+    InstrumentUpdate,
+    LabCreate,
+    LabPublic,
+    LatestReading,
+)
+from server.core.db import SessionDep
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["catalog"])
+
+
+async def _detail(session: SessionDep, instrument: Instrument) -> InstrumentDetail:
+    channels = await service.channels_of(session, instrument.id)
+    return InstrumentDetail.model_validate(
+        {
+            **InstrumentPublic.model_validate(instrument).model_dump(),
+            "serial_number": instrument.serial_number,
+            "channels": [ChannelPublic.model_validate(c) for c in channels],
+        }
+    )
+
+
+@router.get("/labs", response_model=list[LabPublic])
+async def list_labs(session: SessionDep, user: CurrentUser) -> list[LabPublic]:
+    return [LabPublic.model_validate(lab) for lab in await service.list_labs(session, user)]
+
+
+@router.post("/labs", response_model=LabPublic, status_code=status.HTTP_201_CREATED)
+async def create_lab(session: SessionDep, user: CurrentUser, body: LabCreate) -> LabPublic:
+    return LabPublic.model_validate(await service.create_lab(session, user, body))
+
+
+@router.get("/instruments", response_model=list[InstrumentPublic])
+async def list_instruments(session: SessionDep, user: CurrentUser) -> list[InstrumentPublic]:
+    """Instruments the user may see: own institution's, open ones for enterprises, all for admins."""
+    instruments = await service.list_instruments(session, user)
+    return [InstrumentPublic.model_validate(i) for i in instruments]
+
+
+@router.post("/instruments", response_model=InstrumentDetail, status_code=status.HTTP_201_CREATED)
+async def create_instrument(
+    session: SessionDep, user: CurrentUser, body: InstrumentCreate
+) -> InstrumentDetail:
+    return await _detail(session, await service.create_instrument(session, user, body))
+
+
+@router.get("/instruments/{instrument_id}", response_model=InstrumentDetail | InstrumentPublic)
+async def get_instrument(
+    session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID
+) -> InstrumentDetail | InstrumentPublic:
+    """Staff of the owning institution get channels too; enterprises the catalogue fields only."""
+    instrument = await service.get_visible_instrument(session, user, instrument_id)
+    if is_enterprise(user) and not may_see_organisation(user, instrument.organisation_id):
+        return InstrumentPublic.model_validate(instrument)
+    return await _detail(session, instrument)
+
+
+@router.patch("/instruments/{instrument_id}", response_model=InstrumentDetail)
+async def update_instrument(
+    session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID, body: InstrumentUpdate
+) -> InstrumentDetail:
+    instrument = await service.update_instrument(session, user, instrument_id, body)
+    return await _detail(session, instrument)
+
+
+@router.post(
+    "/instruments/{instrument_id}/channels",
+    response_model=ChannelPublic,
+    status_code=status.HTTP_201_CREATED,
+)
+async def add_channel(
+    session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID, body: ChannelCreate
+) -> ChannelPublic:
+    return ChannelPublic.model_validate(
+        await service.add_channel(session, user, instrument_id, body)
+    )
+
+
+@router.get("/instruments/{instrument_id}/latest", response_model=list[LatestReading])
+async def latest_readings(
+    session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID
+) -> list[LatestReading]:
+    """Newest reading per channel (``value``/``ts`` null when the channel has none yet)."""
+    return await service.latest_readings(session, user, instrument_id)

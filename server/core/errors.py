@@ -1,0 +1,221 @@
+"""Errors rendered as RFC 9457 problem details (``application/problem+json``).
+
+Hierarchy::
+
+    AppError                    500  base; anything a service raises on purpose
+    ├── ValidationFailed        422  input is well-formed but not acceptable (names the field)
+    ├── Unauthorized            401  no or bad credentials
+    ├── Forbidden               403  authenticated, but the role may not do this
+    ├── NotFound                404  absent, or belongs to another tenant (never reveal which)
+    ├── Conflict                409  clashes with existing data (duplicate key, ...)
+    └── ServiceUnavailable      503  a dependency (database, broker) is down
+
+Routers never build error JSON by hand: services raise, one handler renders.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from server.core.logging import REQUEST_ID_HEADER, current_request_id
+
+__all__ = [
+    "PROBLEM_CONTENT_TYPE",
+    "AppError",
+    "Conflict",
+    "FieldError",
+    "Forbidden",
+    "NotFound",
+    "ServiceUnavailable",
+    "Unauthorized",
+    "ValidationFailed",
+    "install_error_handlers",
+    "problem_response",
+]
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "/problems/"
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class AppError(Exception):
+    status: ClassVar[int] = 500
+    slug: ClassVar[str] = "internal-error"
+    title: ClassVar[str] = "Internal server error"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[FieldError] = (),
+        headers: Mapping[str, str] | None = None,
+        extensions: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors)
+        self.headers = dict(headers or {})
+        self.extensions = dict(extensions or {})
+
+
+class ValidationFailed(AppError):
+    status = 422
+    slug = "validation-failed"
+    title = "Validation failed"
+
+    @classmethod
+    def for_field(cls, field: str, message: str) -> ValidationFailed:
+        return cls(f"{field}: {message}", errors=[FieldError(field, message)])
+
+
+class Unauthorized(AppError):
+    status = 401
+    slug = "unauthorized"
+    title = "Authentication required"
+
+    def __init__(self, detail: str = "Missing or invalid credentials") -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(AppError):
+    status = 403
+    slug = "forbidden"
+    title = "Not allowed"
+
+
+class NotFound(AppError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(AppError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
+class ServiceUnavailable(AppError):
+    status = 503
+    slug = "service-unavailable"
+    title = "Service unavailable"
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    title: str,
+    detail: str,
+    type_: str = "about:blank",
+    errors: Sequence[FieldError] = (),
+    headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+    for key, value in (extensions or {}).items():
+        body.setdefault(key, value)
+    out_headers = dict(headers or {})
+    request_id = current_request_id() or getattr(request.state, "request_id", None)
+    if request_id:
+        out_headers.setdefault(REQUEST_ID_HEADER, request_id)
+    return JSONResponse(
+        body, status_code=status, headers=out_headers, media_type=PROBLEM_CONTENT_TYPE
+    )
+
+
+def _field_path(loc: Sequence[int | str]) -> str:
+    # "body" is where FastAPI found the value, not part of the field's name the client sent.
+    parts = list(loc[1:]) if loc and loc[0] == "body" else list(loc)
+    return ".".join(str(p) for p in parts) or "body"
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    if exc.status >= 500:
+        logger.error("%s: %s", exc.title, exc.detail)
+    return problem_response(
+        request,
+        status=exc.status,
+        title=exc.title,
+        detail=exc.detail,
+        type_=PROBLEM_TYPE_BASE + exc.slug,
+        errors=exc.errors,
+        headers=exc.headers,
+        extensions=exc.extensions,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        FieldError(_field_path(e.get("loc", ())), str(e.get("msg", ""))) for e in exc.errors()
+    ]
+    fields = ", ".join(dict.fromkeys(e.field for e in errors))
+    return problem_response(
+        request,
+        status=422,
+        title=ValidationFailed.title,
+        detail=f"Invalid request: check {fields}" if fields else "Invalid request",
+        type_=PROBLEM_TYPE_BASE + ValidationFailed.slug,
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    try:
+        title = HTTPStatus(exc.status_code).phrase
+    except ValueError:
+        title = "Error"
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    return problem_response(
+        request,
+        status=exc.status_code,
+        title=title,
+        detail=detail,
+        headers=exc.headers,
+    )
+
+
+async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:
+    # The stack trace goes to the log (with the request id), never to the client.
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(
+        request,
+        status=500,
+        title=AppError.title,
+        detail="The server failed to handle this request; it has been logged.",
+        type_=PROBLEM_TYPE_BASE + AppError.slug,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unhandled_error)

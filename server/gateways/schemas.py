@@ -1,0 +1,40 @@
+"""Request and response bodies of the gateway registry."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from mqtt_contract.v1 import KEY_PATTERN
+from server.gateways.models import GatewayStatus
+
+__all__ = ["GatewayCreate", "GatewayCreated", "GatewayPublic"]
+
+
+class GatewayCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: Annotated[str, Field(pattern=KEY_PATTERN, description="MQTT username and topic level")]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    # Platform admins name the institution; lab managers always register for their own.
+    organisation_id: uuid.UUID | None = None
+
+
+class GatewayPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    key: str
+    organisation_id: uuid.UUID
+    name: str
+    status: GatewayStatus
+    last_seen_at: datetime | None
+    config_hash: str | None
+    last_seq: int | None
+
+
+class GatewayCreated(GatewayPublic):
+    secret: str = Field(description="The MQTT password; shown once, stored only as hashes")
