@@ -38,6 +38,7 @@ const UNIT_SYMBOLS: Record<string, string> = {
   dimensionless: "",
   "": "",
   watt: "W",
+  newton: "N",
   kilowatt: "kW",
   volt: "V",
   ampere: "A",

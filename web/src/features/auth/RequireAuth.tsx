@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, type ReactNode } from "react";
+import { useEffect, useRef, type ReactNode } from "react";
 import { Navigate, useLocation, useNavigate } from "react-router";
 import { useApi } from "../../api";
 
@@ -14,11 +14,14 @@ export function RequireAuth({ children }: { children: ReactNode }) {
   const navigate = useNavigate();
   const location = useLocation();
   const queryClient = useQueryClient();
+  // The handler outlives renders; it must send the user back to where they are now.
+  const here = useRef(location);
+  here.current = location;
 
   useEffect(() => {
     api.setUnauthorizedHandler(() => {
       queryClient.clear();
-      navigate(loginPath(window.location), { replace: true });
+      navigate(loginPath(here.current), { replace: true });
     });
     return () => api.setUnauthorizedHandler(undefined);
   }, [api, navigate, queryClient]);
