@@ -165,6 +165,9 @@ class EmbeddedPostgres:
             user=system_user,
         )
         if self._server is not None:
+            # The wheel caches one handle per data directory; a later start must not get
+            # this stopped one back.
+            type(self._server)._instances.pop(self._server.pgdata, None)
             # Forget our handle so the wheel's exit hook does not try a second stop.
             self._prune_stale_handles()
             handles = self.pgdata / ".handle_pids.json"

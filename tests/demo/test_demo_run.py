@@ -1,0 +1,157 @@
+"""`labshare-demo` end to end: embedded PostgreSQL, broker, chamber, gateway, server, Ctrl-C.
+
+Runs the real command as a user would, with a fresh data directory and without
+LABSHARE_DATABASE_URL, so the embedded PostgreSQL path is exercised.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from server.demo.database import EmbeddedPostgres
+from server.demo.processes import free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(480)]
+
+STARTUP_LIMIT_S = 300
+TELEMETRY_LIMIT_S = 60
+URL_PATTERN = re.compile(r"labshare is running at (http://127\.0\.0\.1:\d+/)")
+
+
+def _processes_using(data_dir: Path) -> list[str]:
+    """Anything still running whose command line mentions the demo's data directory."""
+    found = []
+    for proc in psutil.process_iter(attrs=["pid", "cmdline", "status"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if str(data_dir) in cmdline and proc.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(f"{proc.info['pid']}: {cmdline}")
+    return found
+
+
+class DemoRun:
+    def __init__(self, data_dir: Path, output: Path) -> None:
+        self.data_dir = data_dir
+        self.output = output
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LABSHARE_")}
+        self._out = output.open("wb")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from server.demo.cli import main; sys.exit(main())",
+                "--data-dir",
+                str(data_dir),
+                "--port",
+                str(free_port()),
+            ],
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+
+    def text(self) -> str:
+        return self.output.read_text(errors="replace")
+
+    def wait_for_url(self) -> str:
+        deadline = time.monotonic() + STARTUP_LIMIT_S
+        while time.monotonic() < deadline:
+            match = URL_PATTERN.search(self.text())
+            if match:
+                return match.group(1)
+            if self.process.poll() is not None:
+                pytest.fail(f"labshare-demo exited with {self.process.returncode}:\n{self.text()}")
+            time.sleep(0.5)
+        pytest.fail(f"no URL printed within {STARTUP_LIMIT_S} s:\n{self.text()}")
+
+    def state(self) -> dict[str, object]:
+        state: dict[str, object] = json.loads((self.data_dir / "run" / "demo.json").read_text())
+        return state
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+            for proc in psutil.process_iter(attrs=["cmdline"]):
+                if str(self.data_dir) in " ".join(proc.info["cmdline"] or []):
+                    proc.kill()
+        if (self.data_dir / "postgres" / "postmaster.pid").exists():
+            EmbeddedPostgres(self.data_dir / "postgres").stop()
+        self._out.close()
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[DemoRun]:
+    run = DemoRun(tmp_path / "demo-data", tmp_path / "demo-output.txt")
+    try:
+        yield run
+    finally:
+        run.close()
+
+
+def _latest_temperature(client: httpx.Client, instrument_id: str) -> float | None:
+    response = client.get(f"/api/v1/instruments/{instrument_id}/latest")
+    response.raise_for_status()
+    for reading in response.json():
+        if reading["point_key"] == "temperature" and reading["value"] is not None:
+            return float(reading["value"])
+    return None
+
+
+def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(demo: DemoRun) -> None:
+    url = demo.wait_for_url()
+    output = demo.text()
+    assert "[1/8] PostgreSQL … ok" in output
+    assert "manager@zjim.demo" in output
+    state = demo.state()
+    children = state["children"]
+    assert isinstance(children, dict)
+    assert {"chamber", "edge", "server"} <= set(children)
+    pids = [int(pid) for pid in children.values()]
+    assert isinstance(state["postgres_pid"], int)
+    pids.append(state["postgres_pid"])
+
+    with httpx.Client(base_url=url, timeout=10) as client:
+        token = client.post(
+            "/api/v1/auth/token",
+            data={"username": "manager@zjim.demo", "password": "labshare-demo"},
+        )
+        assert token.status_code == 200, token.text
+        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        instruments = client.get("/api/v1/instruments").json()
+        chamber = next(i for i in instruments if i["model"] == "SETH-Z-040L")
+
+        deadline = time.monotonic() + TELEMETRY_LIMIT_S
+        temperature = _latest_temperature(client, chamber["id"])
+        while temperature is None and time.monotonic() < deadline:
+            time.sleep(1)
+            temperature = _latest_temperature(client, chamber["id"])
+    assert temperature is not None, f"no temperature within {TELEMETRY_LIMIT_S} s"
+    # Ambient 25 °C heating towards the 60 °C setpoint.
+    assert 20.0 <= temperature <= 61.0
+
+    demo.process.send_signal(signal.SIGINT)
+    assert demo.process.wait(timeout=90) == 0
+    output = demo.text()
+    assert "labshare demo stopped." in output
+    assert "stopped PostgreSQL" in output
+    still_running = [
+        pid
+        for pid in pids
+        if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    ]
+    assert still_running == []
+    assert _processes_using(demo.data_dir) == []
+    assert not (demo.data_dir / "postgres" / "postmaster.pid").exists()

@@ -1,0 +1,150 @@
+"""The demo's pieces that need no running server: configs, the box, the data directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from edge_agent.config import parse_config
+from server.demo.broker import find_mosquitto, plan_broker, write_mosquitto_config
+from server.demo.cli import (
+    DATA_DIR_MARKER,
+    DEMO_LOGINS,
+    Demo,
+    DemoOptions,
+    StepFailedError,
+    _display_width,
+    render_box,
+)
+from server.demo.database import EmbeddedPostgres
+from server.demo.gateway import gateway_config, write_gateway_config
+
+
+def test_the_generated_gateway_config_is_accepted_by_the_edge_agent(tmp_path: Path) -> None:
+    path = write_gateway_config(
+        tmp_path / "gw.yaml",
+        gateway_config(
+            mqtt_port=18830,
+            chamber_port=15020,
+            spool_path=tmp_path / "spool.sqlite3",
+            password_env="LABSHARE_EDGE_MQTT_PASSWORD",
+        ),
+    )
+    import yaml
+
+    config = parse_config(yaml.safe_load(path.read_text()))
+    assert config.gateway.key == "demo-gw-01"
+    assert config.mqtt.port == 18830
+    (device,) = config.devices
+    assert device.key == "chamber-1"
+    points = {point.key: point for point in device.points}
+    assert list(points) == ["temperature", "setpoint", "humidity", "power", "status"]
+    assert [points[k].address for k in points] == [0, 2, 4, 6, 7]  # type: ignore[attr-defined]
+    assert points["power"].type == "uint16"  # type: ignore[attr-defined]
+
+
+def test_mosquitto_config_listens_on_loopback_only(tmp_path: Path) -> None:
+    config = write_mosquitto_config(tmp_path, 18831).read_text()
+    assert "listener 18831 127.0.0.1" in config
+    assert "allow_anonymous true" in config
+
+
+def test_without_mosquitto_the_amqtt_fallback_is_planned_and_its_limits_told(
+    tmp_path: Path,
+) -> None:
+    assert find_mosquitto(path="/nonexistent") in (None, "/usr/sbin/mosquitto")
+    plan = plan_broker(tmp_path, 18832, dict(os.environ), mosquitto=None)
+    assert plan.kind == "amqtt"
+    assert "server.demo.amqtt_broker" in plan.process.argv
+    assert any("MQTT 3.1.1" in note for note in plan.notes)
+
+
+def test_box_stays_aligned_with_chinese_text() -> None:
+    box = render_box(["labshare", "浙江省计量科学研究院 manager"]).splitlines()
+    widths = {_display_width(line) for line in box}
+    assert len(widths) == 1
+    assert box[2].startswith("| 浙江省计量科学研究院")
+
+
+def test_every_demo_login_is_listed() -> None:
+    emails = {email for email, _, _ in DEMO_LOGINS}
+    assert emails == {
+        "manager@zjim.demo",
+        "staff@zjim.demo",
+        "manager@zju.demo",
+        "buyer@jingce.demo",
+        "admin@platform.demo",
+    }
+
+
+def test_a_foreign_non_empty_directory_is_never_used_or_wiped(tmp_path: Path) -> None:
+    precious = tmp_path / "thesis.tex"
+    precious.write_text("years of work")
+    demo = Demo(DemoOptions(data_dir=tmp_path, port=None, reset=True))
+    with pytest.raises(StepFailedError, match="not created by labshare-demo"):
+        demo.prepare_data_dir()
+    assert precious.read_text() == "years of work"
+
+
+def test_reset_wipes_a_demo_directory(tmp_path: Path) -> None:
+    data_dir = tmp_path / "demo"
+    data_dir.mkdir()
+    (data_dir / DATA_DIR_MARKER).touch()
+    (data_dir / "logs").mkdir()
+    (data_dir / "logs" / "old.log").write_text("old")
+    Demo(DemoOptions(data_dir=data_dir, port=None, reset=True)).prepare_data_dir()
+    assert not (data_dir / "logs" / "old.log").exists()
+    assert (data_dir / DATA_DIR_MARKER).exists()
+
+
+def test_a_second_demo_on_the_same_directory_is_refused(tmp_path: Path) -> None:
+    (tmp_path / DATA_DIR_MARKER).touch()
+    (tmp_path / "run").mkdir()
+    # Our parent (pytest's runner) stands in for a demo that is still running.
+    (tmp_path / "run" / "demo.json").write_text(json.dumps({"demo_pid": os.getppid()}))
+    with pytest.raises(StepFailedError, match=f"pid {os.getppid()}"):
+        Demo(DemoOptions(data_dir=tmp_path, port=None, reset=False)).prepare_data_dir()
+
+
+def test_help_explains_the_options_and_the_environment() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "from server.demo.cli import main; main(['--help'])"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    for text in ("--port", "--data-dir", "--reset", "LABSHARE_DATABASE_URL", "labshare-demo"):
+        assert text in result.stdout
+
+
+@pytest.mark.integration
+def test_embedded_postgres_keeps_its_data_across_restarts(tmp_path: Path) -> None:
+    import psycopg
+
+    database = EmbeddedPostgres(tmp_path / "postgres")
+    handle = database.start()
+    try:
+        assert handle.url.startswith("postgresql+psycopg://postgres@/labshare?host=")
+        conninfo = handle.url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute("CREATE TABLE note (body text)")
+            conn.execute("INSERT INTO note VALUES ('kept')")
+    finally:
+        database.stop()
+    assert handle.pid is not None
+    assert not (tmp_path / "postgres" / "postmaster.pid").exists()
+
+    again = EmbeddedPostgres(tmp_path / "postgres")
+    handle = again.start()
+    try:
+        conninfo = handle.url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(conninfo) as conn:
+            assert conn.execute("SELECT body FROM note").fetchall() == [("kept",)]
+    finally:
+        again.stop()
