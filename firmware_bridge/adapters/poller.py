@@ -1,0 +1,204 @@
+"""Polls one instrument forever: connect, query each point, hand readings on, reconnect.
+
+Failure handling, from least to most disruptive:
+
+* a garbled or unexpected reply (``FrameError``, MT-SICS ``ES``/``EL``, SCPI error queue
+  entry) marks that point ``comm_fail`` and polling continues on the same connection;
+* a timeout or a closed connection marks every point ``comm_fail``, closes the link (a late
+  reply would otherwise be taken as the answer to the next query) and reconnects with
+  back-off; each point keeps reporting ``comm_fail`` while the instrument is unreachable.
+
+A failing instrument is logged once when it fails and once when it recovers, not every poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from firmware_bridge.adapters.clients import MtSicsClient, ScpiClient, ScpiQueryError
+from firmware_bridge.adapters.transport import LineStream, SerialLineStream, TcpLineStream
+from firmware_bridge.codecs import mtsics, scpi
+from firmware_bridge.codecs.framing import FrameError
+from firmware_bridge.config import InstrumentConfig, PointConfig, Protocol, TcpTransport
+from firmware_bridge.readings import Reading, ReadingSink, now_ms
+from mqtt_contract.v1 import Quality
+
+__all__ = ["Connector", "InstrumentPoller", "connector_for"]
+
+log = logging.getLogger(__name__)
+
+Connector = Callable[[], Awaitable[LineStream]]
+
+_RECONNECT_MIN_S = 0.2
+_RECONNECT_MAX_S = 10.0
+
+
+class PointFailed(Exception):
+    """One point could not be read, but the link is fine."""
+
+
+def connector_for(config: InstrumentConfig) -> Connector:
+    terminator = mtsics.TERMINATOR if config.protocol is Protocol.MT_SICS else scpi.TERMINATOR
+    transport = config.transport
+
+    async def connect() -> LineStream:
+        if isinstance(transport, TcpTransport):
+            return await TcpLineStream.open(transport.host, transport.port, terminator)
+        return await SerialLineStream.open(
+            transport.url,
+            terminator,
+            baudrate=transport.baudrate,
+            bytesize=transport.bytesize,
+            parity=transport.parity,
+            stopbits=transport.stopbits,
+        )
+
+    return connect
+
+
+class InstrumentPoller:
+    def __init__(
+        self,
+        config: InstrumentConfig,
+        sinks: Sequence[ReadingSink],
+        connect: Connector | None = None,
+    ) -> None:
+        self.config = config
+        self._sinks = list(sinks)
+        self._connect = connect or connector_for(config)
+        self._stream: LineStream | None = None
+        self._failing = False
+        self.polls = 0
+        self.reconnects = 0
+
+    def _emit(self, reading: Reading) -> None:
+        for sink in self._sinks:
+            try:
+                sink.accept(reading)
+            except Exception:
+                log.exception("sink %r refused a reading of %s", sink, self.config.key)
+
+    def _bad(self, point: PointConfig, quality: Quality, detail: str) -> Reading:
+        return Reading(
+            instrument=self.config.key,
+            point=point.key,
+            value=None,
+            unit=point.unit,
+            stable=False,
+            quality=quality,
+            ts_ms=now_ms(),
+            detail=detail,
+        )
+
+    def _link_failed(self, detail: str) -> None:
+        if not self._failing:
+            log.error("instrument %s unreachable: %s", self.config.key, detail)
+            self._failing = True
+        for point in self.config.points:
+            self._emit(self._bad(point, Quality.COMM_FAIL, detail))
+
+    def _link_ok(self) -> None:
+        if self._failing:
+            log.warning("instrument %s is answering again", self.config.key)
+            self._failing = False
+
+    async def _close(self) -> None:
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            with contextlib.suppress(Exception):
+                await stream.close()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        backoff = _RECONNECT_MIN_S
+        try:
+            while True:
+                if self._stream is None:
+                    try:
+                        self._stream = await self._connect()
+                    except (OSError, TimeoutError) as exc:
+                        self._link_failed(f"cannot connect: {exc or type(exc).__name__}")
+                        await asyncio.sleep(backoff)
+                        backoff = min(backoff * 2, _RECONNECT_MAX_S)
+                        continue
+                    backoff = _RECONNECT_MIN_S
+                    self.reconnects += 1
+                started = loop.time()
+                try:
+                    await self.poll_once(self._stream)
+                except (OSError, TimeoutError) as exc:
+                    # ConnectionError is an OSError.
+                    self._link_failed(f"link lost: {exc or type(exc).__name__}")
+                    await self._close()
+                    continue
+                self._link_ok()
+                await asyncio.sleep(max(0.0, self.config.poll_interval_s - (loop.time() - started)))
+        finally:
+            await self._close()
+
+    async def poll_once(self, stream: LineStream) -> list[Reading]:
+        """Query every point once; raises on link failures, reports point failures as readings."""
+        readings = []
+        for point in self.config.points:
+            try:
+                if self.config.protocol is Protocol.MT_SICS:
+                    reading = await self._poll_balance(stream, point)
+                else:
+                    reading = await self._poll_scpi(stream, point)
+            except (FrameError, PointFailed) as exc:
+                stream.discard_input()
+                log.info("instrument %s point %s: %s", self.config.key, point.key, exc)
+                reading = self._bad(point, Quality.COMM_FAIL, str(exc))
+            self.polls += 1
+            self._emit(reading)
+            readings.append(reading)
+        return readings
+
+    async def _poll_balance(self, stream: LineStream, point: PointConfig) -> Reading:
+        client = MtSicsClient(stream, timeout_s=self.config.reply_timeout_s)
+        reply = await client.request(point.query)
+        if isinstance(reply, mtsics.WeightReply):
+            if reply.unit != point.unit:
+                return self._bad(
+                    point,
+                    Quality.BAD_UNIT,
+                    f"balance reports {reply.raw_unit}, expected {point.unit}",
+                )
+            return Reading(
+                instrument=self.config.key,
+                point=point.key,
+                value=reply.value,
+                unit=point.unit,
+                stable=reply.stable,
+                quality=Quality.OK,
+                ts_ms=now_ms(),
+            )
+        if isinstance(reply, mtsics.StatusReply):
+            if reply.status in (mtsics.ReplyStatus.OVERLOAD, mtsics.ReplyStatus.UNDERLOAD):
+                detail = "overload" if reply.is_overload else "underload"
+                return self._bad(point, Quality.OUT_OF_RANGE, detail)
+            if reply.status is mtsics.ReplyStatus.NOT_EXECUTABLE:
+                return self._bad(point, Quality.STALE, "balance busy or not stable in time")
+        raise PointFailed(f"unexpected reply {reply!r} to {point.query}")
+
+    async def _poll_scpi(self, stream: LineStream, point: PointConfig) -> Reading:
+        client = ScpiClient(stream, timeout_s=self.config.reply_timeout_s)
+        try:
+            number = await client.measure(point.query)
+        except ScpiQueryError as exc:
+            raise PointFailed(str(exc)) from exc
+        if not number.valid:
+            detail = "overflow" if number.overflow else "not a number"
+            return self._bad(point, Quality.OUT_OF_RANGE, detail)
+        return Reading(
+            instrument=self.config.key,
+            point=point.key,
+            value=number.value,
+            unit=point.unit,
+            stable=True,
+            quality=Quality.OK,
+            ts_ms=now_ms(),
+        )

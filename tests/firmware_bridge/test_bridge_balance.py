@@ -1,0 +1,162 @@
+"""The bridge polling the MT-SICS balance simulator over TCP and exposing Modbus registers."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator
+
+import pytest
+from pymodbus.client import AsyncModbusTcpClient
+
+from firmware_bridge.bridge import Bridge
+from firmware_bridge.config import BridgeConfig, parse_config
+from firmware_bridge.exposure.modbus import decode_point_registers
+from firmware_bridge.faults import Fault
+from firmware_bridge.simulators.balance import BalanceSimulator
+from mqtt_contract.v1 import Quality
+from tests.firmware_bridge.conftest import RecordingSink, eventually
+
+
+def balance_config(port: int, poll_interval_s: float = 0.05) -> BridgeConfig:
+    return parse_config(
+        {
+            "modbus": {"host": "127.0.0.1", "port": 0, "device_id": 1},
+            "instruments": [
+                {
+                    "key": "balance-1",
+                    "protocol": "mt_sics",
+                    "transport": {"kind": "tcp", "host": "127.0.0.1", "port": port},
+                    "poll_interval_s": poll_interval_s,
+                    "reply_timeout_s": 0.5,
+                    "points": [
+                        {"key": "weight", "query": "SI", "unit": "g", "register_address": 10}
+                    ],
+                }
+            ],
+        }
+    )
+
+
+@pytest.fixture
+async def bridge(balance: BalanceSimulator, sink: RecordingSink) -> AsyncIterator[Bridge]:
+    assert balance.port is not None
+    running = Bridge(balance_config(balance.port), extra_sinks=[sink])
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def modbus_client(bridge: Bridge) -> AsyncIterator[AsyncModbusTcpClient]:
+    assert bridge.modbus is not None
+    client = AsyncModbusTcpClient("127.0.0.1", port=bridge.modbus.port or 0, timeout=1, retries=0)
+    assert await client.connect()
+    yield client
+    client.close()
+
+
+async def read_point(client: AsyncModbusTcpClient) -> tuple[float, Quality, int, bool]:
+    response = await client.read_holding_registers(10, count=5, device_id=1)
+    assert not response.isError(), response
+    return decode_point_registers(response.registers)
+
+
+async def test_weight_appears_in_modbus_registers(
+    balance: BalanceSimulator, sink: RecordingSink, modbus_client: AsyncModbusTcpClient
+) -> None:
+    balance.model.place(12.3456)
+    await eventually(
+        lambda: any(r.value == pytest.approx(12.3456) for r in sink.readings), message="12.3456 g"
+    )
+    value, quality, count, stable = await read_point(modbus_client)
+    assert value == pytest.approx(12.3456, abs=1e-4)
+    assert quality is Quality.OK
+    assert stable is True
+    assert count >= 1
+
+    await eventually(lambda: len(sink.readings) > count + 3)
+    _, _, later_count, _ = await read_point(modbus_client)
+    assert later_count > count
+
+
+async def test_overload_is_marked_out_of_range_not_a_number(
+    balance: BalanceSimulator, sink: RecordingSink, modbus_client: AsyncModbusTcpClient
+) -> None:
+    balance.model.place(500.0)  # capacity is 220 g
+    await eventually(
+        lambda: bool(sink.readings) and sink.readings[-1].quality is Quality.OUT_OF_RANGE
+    )
+    value, quality, _, _ = await read_point(modbus_client)
+    assert math.isnan(value)
+    assert quality is Quality.OUT_OF_RANGE
+
+
+async def test_survives_dropped_connection(
+    balance: BalanceSimulator,
+    bridge: Bridge,
+    sink: RecordingSink,
+    modbus_client: AsyncModbusTcpClient,
+) -> None:
+    balance.model.place(5.0)
+    await eventually(lambda: any(r.quality is Quality.OK for r in sink.readings))
+    poller = bridge.pollers[0]
+    connections_before = poller.reconnects
+
+    balance.inject(Fault.DROP)
+    await eventually(
+        lambda: any(r.quality is Quality.COMM_FAIL for r in sink.readings), message="comm_fail"
+    )
+    failed_at = len(sink.readings)
+    balance.model.place(7.5)
+    await eventually(
+        lambda: any(r.value == pytest.approx(7.5) for r in sink.readings[failed_at:]),
+        message="reading after reconnect",
+    )
+    assert poller.reconnects > connections_before
+    value, quality, _, _ = await read_point(modbus_client)
+    assert value == pytest.approx(7.5)
+    assert quality is Quality.OK
+
+
+@pytest.mark.usefixtures("bridge")
+async def test_garbage_frame_marks_quality_and_polling_continues(
+    balance: BalanceSimulator, sink: RecordingSink
+) -> None:
+    balance.model.place(1.25)
+    await eventually(lambda: any(r.quality is Quality.OK for r in sink.readings))
+    balance.inject(Fault.GARBAGE)
+    await eventually(
+        lambda: any("not ASCII" in (r.detail or "") for r in sink.readings), message="garbage seen"
+    )
+    garbage_at = next(i for i, r in enumerate(sink.readings) if r.quality is Quality.COMM_FAIL)
+    await eventually(lambda: any(r.quality is Quality.OK for r in sink.readings[garbage_at:]))
+    assert sink.readings[garbage_at].value is None
+
+
+async def test_unreachable_balance_reports_comm_fail(sink: RecordingSink) -> None:
+    # Nothing listens on this port once the simulator has gone.
+    gone = BalanceSimulator()
+    port = await gone.start()
+    await gone.stop()
+    running = Bridge(balance_config(port), extra_sinks=[sink])
+    await running.start()
+    try:
+        await eventually(lambda: len(sink.readings) >= 2)
+    finally:
+        await running.stop()
+    assert all(r.quality is Quality.COMM_FAIL for r in sink.readings)
+    assert "cannot connect" in (sink.readings[0].detail or "")
+
+
+@pytest.mark.usefixtures("bridge")
+async def test_slow_reply_times_out_then_recovers(
+    balance: BalanceSimulator, sink: RecordingSink
+) -> None:
+    balance.model.place(3.0)
+    await eventually(lambda: any(r.quality is Quality.OK for r in sink.readings))
+    balance.faults.slow_reply_s = 1.0  # reply_timeout_s is 0.5
+    balance.inject(Fault.SLOW)
+    await eventually(lambda: sink.readings[-1].quality is Quality.COMM_FAIL, message="timeout")
+    balance.clear(Fault.SLOW)
+    recovered_from = len(sink.readings)
+    await eventually(lambda: any(r.quality is Quality.OK for r in sink.readings[recovered_from:]))
