@@ -1,0 +1,67 @@
+"""Time sources behind a small Protocol, so schedules can be tested without waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Protocol
+
+__all__ = ["Clock", "FakeClock", "SystemClock", "next_tick"]
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+
+    def wall_ms(self) -> int: ...
+
+    async def sleep_until(self, deadline: float) -> None: ...
+
+
+class SystemClock:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def wall_ms(self) -> int:
+        return time.time_ns() // 1_000_000
+
+    async def sleep_until(self, deadline: float) -> None:
+        delay = deadline - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class FakeClock:
+    """Virtual time: sleeping jumps the clock forward instead of waiting."""
+
+    def __init__(self, start: float = 1000.0, wall_ms_at_start: int = 1_700_000_000_000) -> None:
+        self.now = start
+        self._start = start
+        self._wall0 = wall_ms_at_start
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def wall_ms(self) -> int:
+        return self._wall0 + round((self.now - self._start) * 1000)
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    async def sleep_until(self, deadline: float) -> None:
+        if deadline > self.now:
+            self.now = deadline
+        await asyncio.sleep(0)
+
+
+def next_tick(start: float, interval: float, now: float) -> tuple[int, float]:
+    """Index and time of the next grid tick strictly after ``now``.
+
+    Ticks sit at ``start + k * interval``; a late poll skips the ticks it missed rather than
+    firing them in a burst, and rounding errors never accumulate into drift.
+    """
+    k = int((now - start) // interval) + 1
+    deadline = start + k * interval
+    if deadline <= now:  # float rounding at an exact multiple
+        k += 1
+        deadline = start + k * interval
+    return k, deadline

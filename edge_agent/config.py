@@ -1,0 +1,440 @@
+"""Gateway configuration: the YAML schema, its validation and its hash.
+
+A configuration is valid only if every point's unit can be converted from its source unit,
+every key is unique where it must be, and devices sharing a serial bus agree on the line
+settings. Errors carry the path of the offending field (``devices[0].points[2].unit``) so
+an operator can fix the file without reading code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from edge_agent.units import UnitProblem, check_compatible, parse_unit
+from mqtt_contract.v1 import Key
+
+__all__ = [
+    "ByteOrder",
+    "ConfigError",
+    "ConfigIssue",
+    "DeviceConfig",
+    "GatewayConfig",
+    "ModbusDevice",
+    "ModbusPoint",
+    "ModbusRtuDevice",
+    "ModbusRtuOverTcpDevice",
+    "ModbusTcpDevice",
+    "MqttDevice",
+    "MqttPoint",
+    "PointType",
+    "RegisterKind",
+    "bus_name",
+    "config_hash",
+    "load_config",
+    "parse_config",
+    "parse_config_text",
+]
+
+RegisterKind = Literal["coil", "discrete_input", "input", "holding"]
+PointType = Literal[
+    "bool",
+    "int16",
+    "uint16",
+    "int32",
+    "uint32",
+    "int64",
+    "uint64",
+    "float32",
+    "float64",
+    "string",
+]
+ByteOrder = Literal["ABCD", "DCBA", "BADC", "CDAB"]
+
+REGISTERS_PER_TYPE: dict[str, int] = {
+    "bool": 1,
+    "int16": 1,
+    "uint16": 1,
+    "int32": 2,
+    "uint32": 2,
+    "float32": 2,
+    "int64": 4,
+    "uint64": 4,
+    "float64": 4,
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _PointBase(_Strict):
+    key: Key
+    name: str | None = None
+    scale: float = 1.0
+    offset: float = 0.0
+    source_unit: str = "dimensionless"
+    unit: str | None = Field(
+        default=None, description="Unit published to the server; defaults to source_unit."
+    )
+    deadband: float | None = Field(default=None, ge=0)
+    report_on_change: bool = False
+    max_interval_s: float | None = Field(default=None, gt=0)
+    valid_min: float | None = None
+    valid_max: float | None = None
+
+    @field_validator("source_unit")
+    @classmethod
+    def _known_source_unit(cls, value: str) -> str:
+        try:
+            parse_unit(value)
+        except UnitProblem as exc:
+            raise PydanticCustomError("unit", "{reason}", {"reason": str(exc)}) from exc
+        return value
+
+    @field_validator("unit")
+    @classmethod
+    def _compatible_unit(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        source = info.data.get("source_unit")
+        try:
+            if source is None:
+                parse_unit(value)
+            else:
+                check_compatible(source, value)
+        except UnitProblem as exc:
+            raise PydanticCustomError("unit", "{reason}", {"reason": str(exc)}) from exc
+        return value
+
+    @field_validator("scale")
+    @classmethod
+    def _finite_scale(cls, value: float) -> float:
+        if not math.isfinite(value) or value == 0:
+            raise PydanticCustomError("scale", "scale must be a finite, non-zero number", {})
+        return value
+
+    @property
+    def target_unit(self) -> str:
+        return self.unit if self.unit is not None else self.source_unit
+
+    @model_validator(mode="after")
+    def _range_order(self) -> _PointBase:
+        if (
+            self.valid_min is not None
+            and self.valid_max is not None
+            and self.valid_min > self.valid_max
+        ):
+            raise PydanticCustomError("range", "valid_min must not exceed valid_max", {})
+        return self
+
+
+class ModbusPoint(_PointBase):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    # "register" is the YAML key, but the name clashes with ABCMeta.register on the model.
+    kind: RegisterKind = Field(alias="register")
+    address: int = Field(ge=0, le=65535)
+    type: PointType = "uint16"
+    length: int | None = Field(
+        default=None, ge=1, le=250, description="String length in bytes (two per register)."
+    )
+    byte_order: ByteOrder = "ABCD"
+
+    @model_validator(mode="after")
+    def _type_fits_register(self) -> ModbusPoint:
+        bit_kind = self.kind in ("coil", "discrete_input")
+        if bit_kind and self.type != "bool":
+            raise PydanticCustomError(
+                "type", "a {kind} holds one bit: type must be bool", {"kind": self.kind}
+            )
+        if self.type == "string" and self.length is None:
+            raise PydanticCustomError("type", "a string point needs a length (bytes)", {})
+        if self.address + self.register_count > 65536:
+            raise PydanticCustomError("address", "point extends past register 65535", {})
+        return self
+
+    @property
+    def register_count(self) -> int:
+        """Registers (or bits, for coils and discrete inputs) the point occupies."""
+        if self.kind in ("coil", "discrete_input"):
+            return 1
+        if self.type == "string":
+            return ((self.length or 0) + 1) // 2
+        return REGISTERS_PER_TYPE[self.type]
+
+
+class MqttPoint(_PointBase):
+    field: str = Field(
+        min_length=1, description="Dotted path into the JSON payload, e.g. 'data.temp' or 'v[0]'."
+    )
+
+
+class _DeviceBase(_Strict):
+    key: Key
+    name: str | None = None
+    enabled: bool = True
+
+
+class ModbusDevice(_DeviceBase):
+    device_id: int = Field(default=1, ge=0, le=255)
+    poll_interval_s: float = Field(default=1.0, gt=0, le=86400)
+    timeout_s: float = Field(default=1.0, gt=0, le=60)
+    max_gap: int = Field(
+        default=8, ge=0, le=120, description="Unused registers a read may span to merge points."
+    )
+    max_read_registers: int = Field(default=125, ge=1, le=125)
+    max_read_bits: int = Field(default=2000, ge=1, le=2000)
+    points: list[ModbusPoint] = Field(min_length=1)
+
+    @field_validator("points")
+    @classmethod
+    def _unique_points(cls, points: list[ModbusPoint]) -> list[ModbusPoint]:
+        _reject_duplicates(p.key for p in points)
+        return points
+
+
+class ModbusTcpDevice(ModbusDevice):
+    protocol: Literal["modbus_tcp"]
+    host: str = Field(min_length=1)
+    port: int = Field(default=502, ge=1, le=65535)
+
+
+class ModbusRtuOverTcpDevice(ModbusDevice):
+    """RTU frames tunnelled through a serial-to-Ethernet converter (one shared line)."""
+
+    protocol: Literal["modbus_rtu_over_tcp"]
+    host: str = Field(min_length=1)
+    port: int = Field(default=502, ge=1, le=65535)
+    frame_gap_ms: float = Field(default=5.0, ge=0, le=1000)
+
+
+class ModbusRtuDevice(ModbusDevice):
+    protocol: Literal["modbus_rtu"]
+    serial_port: str = Field(min_length=1)
+    baudrate: int = Field(default=9600, gt=0)
+    parity: Literal["N", "E", "O"] = "N"
+    stopbits: Literal[1, 2] = 1
+    bytesize: Literal[7, 8] = 8
+    bus: str | None = Field(default=None, description="Bus name; defaults to serial_port.")
+    frame_gap_ms: float = Field(default=5.0, ge=0, le=1000)
+
+
+class MqttDevice(_DeviceBase):
+    protocol: Literal["mqtt"]
+    topic: str = Field(min_length=1)
+    host: str | None = Field(default=None, description="Broker; defaults to the gateway's.")
+    port: int | None = Field(default=None, ge=1, le=65535)
+    stale_after_s: float = Field(default=60.0, gt=0)
+    points: list[MqttPoint] = Field(min_length=1)
+
+    @field_validator("topic")
+    @classmethod
+    def _no_wildcards(cls, topic: str) -> str:
+        if "#" in topic or "+" in topic:
+            raise PydanticCustomError("topic", "a device topic must not contain wildcards", {})
+        return topic
+
+    @field_validator("points")
+    @classmethod
+    def _unique_points(cls, points: list[MqttPoint]) -> list[MqttPoint]:
+        _reject_duplicates(p.key for p in points)
+        return points
+
+
+DeviceConfig = Annotated[
+    ModbusTcpDevice | ModbusRtuDevice | ModbusRtuOverTcpDevice | MqttDevice,
+    Field(discriminator="protocol"),
+]
+
+
+class GatewaySection(_Strict):
+    key: Key
+
+
+class MqttSection(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=1883, ge=1, le=65535)
+    username: str | None = None
+    password_env: str | None = Field(
+        default=None, description="Environment variable holding the password (never the file)."
+    )
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+    client_id: str | None = None
+
+
+class SpoolSection(_Strict):
+    path: str = "./spool.sqlite3"
+    max_bytes: int = Field(default=100_000_000, ge=65536)
+    drain_rate: float = Field(
+        default=5000.0, gt=0, description="Backlog samples per second sent after a reconnect."
+    )
+    synchronous: Literal["normal", "full"] = "normal"
+
+
+class MetricsSection(_Strict):
+    port: int = Field(default=0, ge=0, le=65535)
+    host: str = "127.0.0.1"
+
+
+class HeartbeatSection(_Strict):
+    interval_s: float = Field(default=30.0, gt=0, le=3600)
+
+
+class BatchSection(_Strict):
+    max_samples: int = Field(default=2000, ge=1, le=20000)
+    max_delay_ms: int = Field(default=200, ge=1, le=60000)
+    max_inflight: int = Field(default=20, ge=1, le=1000)
+
+
+class GatewayConfig(_Strict):
+    gateway: GatewaySection
+    mqtt: MqttSection = MqttSection()
+    spool: SpoolSection = SpoolSection()
+    metrics: MetricsSection = MetricsSection()
+    heartbeat: HeartbeatSection = HeartbeatSection()
+    batch: BatchSection = BatchSection()
+    devices: list[DeviceConfig] = Field(default_factory=list)
+
+
+class ConfigIssue(BaseModel):
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; ``issues`` names every offending field."""
+
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(str(i) for i in issues))
+
+
+_PROTOCOL_TAGS = {"modbus_tcp", "modbus_rtu", "modbus_rtu_over_tcp", "mqtt"}
+
+
+def _reject_duplicates(keys: Iterable[str]) -> None:
+    seen: set[str] = set()
+    for key in keys:
+        if key in seen:
+            raise PydanticCustomError("duplicate", "duplicate point key '{key}'", {"key": key})
+        seen.add(key)
+
+
+def _format_loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in _PROTOCOL_TAGS:
+            # pydantic inserts the discriminator value into the location; users never wrote it.
+            continue
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def bus_name(device: ModbusDevice) -> str | None:
+    """The shared line a device sits on: requests on one line must never overlap."""
+    if isinstance(device, ModbusRtuDevice):
+        return device.bus or device.serial_port
+    if isinstance(device, ModbusRtuOverTcpDevice):
+        return f"tcp://{device.host}:{device.port}"
+    return None
+
+
+def _semantic_issues(config: GatewayConfig) -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+    seen: dict[str, int] = {}
+    lines: dict[str, tuple[int, tuple[object, ...]]] = {}
+    for i, device in enumerate(config.devices):
+        if device.key in seen:
+            issues.append(
+                ConfigIssue(
+                    path=f"devices[{i}].key",
+                    message=f"duplicate device key '{device.key}' (also devices[{seen[device.key]}])",
+                )
+            )
+        seen.setdefault(device.key, i)
+        if isinstance(device, ModbusRtuDevice):
+            name = bus_name(device)
+            assert name is not None
+            settings = (
+                device.serial_port,
+                device.baudrate,
+                device.parity,
+                device.stopbits,
+                device.bytesize,
+            )
+            if name in lines and lines[name][1] != settings:
+                issues.append(
+                    ConfigIssue(
+                        path=f"devices[{i}].bus",
+                        message=f"bus '{name}' is configured differently in devices[{lines[name][0]}]",
+                    )
+                )
+            lines.setdefault(name, (i, settings))
+    return issues
+
+
+def parse_config(document: Any) -> GatewayConfig:
+    """Validate an already-parsed YAML/JSON document; raises ``ConfigError``."""
+    if not isinstance(document, dict):
+        raise ConfigError([ConfigIssue(path="", message="the configuration must be a mapping")])
+    try:
+        config = GatewayConfig.model_validate(document)
+    except ValidationError as exc:
+        raise ConfigError(
+            [ConfigIssue(path=_format_loc(e["loc"]), message=e["msg"]) for e in exc.errors()]
+        ) from exc
+    issues = _semantic_issues(config)
+    if issues:
+        raise ConfigError(issues)
+    return config
+
+
+def parse_config_text(text: str | bytes) -> GatewayConfig:
+    """Parse a YAML (or JSON, a subset of YAML) document; raises ``ConfigError``."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError([ConfigIssue(path="", message=f"not valid YAML: {exc}")]) from exc
+    return parse_config(document)
+
+
+def load_config(path: str | Path) -> GatewayConfig:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([ConfigIssue(path="", message=f"cannot read {path}: {exc}")]) from exc
+    return parse_config_text(text)
+
+
+def config_hash(config: GatewayConfig) -> str:
+    """sha256 of the canonical JSON form, so the server can tell which config is running."""
+    canonical = json.dumps(
+        config.model_dump(mode="json", by_alias=True),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()

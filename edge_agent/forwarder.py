@@ -1,0 +1,212 @@
+"""Batching and forwarding of spooled samples over MQTT QoS 1.
+
+Live samples (spooled while the broker connection is up) go out within ``max_delay_ms`` in
+batches of up to ``max_samples``. Everything spooled before the current connection — the
+backlog of an outage or of an earlier run — drains oldest first at ``drain_rate`` samples/s,
+alongside live data rather than ahead of it. A sample is deleted from the spool only when
+the broker acknowledges (PUBACK) the message that carried it; a message handed to the MQTT
+client while the link is down stays queued there and is resent after the reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from edge_agent.clock import Clock
+from edge_agent.poller import Reading
+from edge_agent.spool import Spool, SpooledSample
+from mqtt_contract.v1 import TopicKind, topic_for
+
+__all__ = ["Forwarder", "Publisher", "encode_batch"]
+
+log = logging.getLogger("edge_agent.forwarder")
+
+
+class Publisher(Protocol):
+    @property
+    def connected(self) -> bool: ...
+
+    def publish(self, topic: str, payload: bytes, qos: int, retain: bool = False) -> int | None:
+        """Hand a message to the client; the message id, or None if it was refused."""
+        ...
+
+
+def encode_batch(gateway: str, sent_at_ms: int, samples: Sequence[SpooledSample]) -> bytes:
+    """A TelemetryBatch in wire form, grouped into one series per device point."""
+    series: dict[tuple[str, str, str, str | None], list[list[Any]]] = {}
+    for sample in samples:
+        r = sample.reading
+        value = r.value if r.value is None or math.isfinite(r.value) else None
+        series.setdefault((r.device, r.point, r.unit, r.correction_id), []).append(
+            [sample.seq, r.ts_ms, value, r.quality.value, r.latency_ms]
+        )
+    doc = {
+        "v": 1,
+        "gateway": gateway,
+        "sent_at_ms": sent_at_ms,
+        "series": [
+            {
+                "device": device,
+                "point": point,
+                "unit": unit,
+                "correction_id": correction_id,
+                "samples": rows,
+            }
+            for (device, point, unit, correction_id), rows in series.items()
+        ],
+    }
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class Forwarder:
+    """The reading sink: spool first, then publish; delete on acknowledgement."""
+
+    def __init__(
+        self,
+        gateway: str,
+        spool: Spool,
+        publisher: Publisher,
+        clock: Clock,
+        *,
+        max_samples: int = 2000,
+        max_delay_ms: int = 200,
+        max_inflight: int = 20,
+        drain_rate: float = 5000.0,
+    ) -> None:
+        self.gateway = gateway
+        self.topic = topic_for(gateway, TopicKind.TELEMETRY)
+        self.spool = spool
+        self.publisher = publisher
+        self.clock = clock
+        self.max_samples = max_samples
+        self.max_delay_s = max_delay_ms / 1000
+        self.max_inflight = max_inflight
+        self.drain_rate = drain_rate
+        self._online = False
+        self._live: list[SpooledSample] = []
+        self._live_floor = 0
+        self._backlog_cursor = 0
+        self._backlog_done = True
+        self._tokens = 0.0
+        self._last_pump = clock.monotonic()
+        self._inflight: dict[int, list[int]] = {}
+        self._inflight_seqs: set[int] = set()
+        self._wake = asyncio.Event()
+        self.samples_in = 0
+        self.samples_acked = 0
+        self.batches_sent = 0
+
+    # -- sink -----------------------------------------------------------------------------
+    def submit(self, readings: Sequence[Reading]) -> None:
+        spooled = self.spool.append(readings)
+        self.samples_in += len(spooled)
+        if self._online:
+            self._live.extend(spooled)
+            if len(self._live) >= self.max_samples:
+                self._wake.set()
+
+    # -- link events (called on the event loop) -------------------------------------------
+    def on_connected(self) -> None:
+        self._online = True
+        self._demote_live()
+        self._wake.set()
+
+    def on_disconnected(self) -> None:
+        self._online = False
+        self._live.clear()
+
+    def on_ack(self, mid: int) -> None:
+        seqs = self._inflight.pop(mid, None)
+        if not seqs:
+            return
+        self._inflight_seqs.difference_update(seqs)
+        self.spool.delete(seqs)
+        self.samples_acked += len(seqs)
+        if not self._inflight:
+            self._wake.set()
+
+    @property
+    def inflight_messages(self) -> int:
+        return len(self._inflight)
+
+    @property
+    def backlog_pending(self) -> bool:
+        return not self._backlog_done
+
+    def _demote_live(self) -> None:
+        """Everything spooled so far becomes backlog, drained from the oldest."""
+        self._live.clear()
+        self._live_floor = self.spool.next_seq
+        self._backlog_cursor = 0
+        self._backlog_done = False
+
+    # -- publishing -----------------------------------------------------------------------
+    def _send(self, samples: list[SpooledSample]) -> bool:
+        payload = encode_batch(self.gateway, self.clock.wall_ms(), samples)
+        mid = self.publisher.publish(self.topic, payload, qos=1)
+        if mid is None:
+            # The client refused the message: the samples stay in the spool as backlog.
+            log.warning("telemetry publish refused; %d samples stay spooled", len(samples))
+            self._demote_live()
+            return False
+        seqs = [s.seq for s in samples]
+        self._inflight[mid] = seqs
+        self._inflight_seqs.update(seqs)
+        self.batches_sent += 1
+        return True
+
+    def pump(self) -> None:
+        """Publish what is due now: live samples first, then a rate-limited slice of backlog."""
+        now = self.clock.monotonic()
+        cap = max(self.drain_rate, float(self.max_samples))
+        self._tokens = min(cap, self._tokens + (now - self._last_pump) * self.drain_rate)
+        self._last_pump = now
+        if not self._online:
+            return
+        while self._live and len(self._inflight) < self.max_inflight:
+            batch, self._live = self._live[: self.max_samples], self._live[self.max_samples :]
+            if not self._send(batch):
+                return
+        if len(self._live) > self.max_samples * self.max_inflight:
+            # The broker is slower than the instruments: stop holding live samples in memory.
+            self._demote_live()
+        while not self._backlog_done and len(self._inflight) < self.max_inflight:
+            budget = min(self.max_samples, int(self._tokens))
+            if budget < 1:
+                return
+            rows = self.spool.fetch(self._backlog_cursor, self._live_floor, budget)
+            if not rows:
+                self._backlog_done = True
+                log.info("spool backlog drained")
+                return
+            self._backlog_cursor = rows[-1].seq
+            fresh = [r for r in rows if r.seq not in self._inflight_seqs]
+            if fresh:
+                self._tokens -= len(fresh)
+                if not self._send(fresh):
+                    return
+
+    async def run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.max_delay_s)
+            self._wake.clear()
+            self.pump()
+
+    async def drain(self, timeout_s: float) -> bool:
+        """Publish live samples and wait for their acknowledgements (used at shutdown)."""
+        deadline = self.clock.monotonic() + timeout_s
+        while self.clock.monotonic() < deadline:
+            self.pump()
+            if not self._live and not self._inflight:
+                return True
+            if not self._online:
+                return False
+            await asyncio.sleep(0.02)
+        return False

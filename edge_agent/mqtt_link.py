@@ -1,0 +1,167 @@
+"""The gateway's MQTT connection (paho-mqtt 2, VERSION2 callbacks).
+
+paho runs its network loop in its own thread; every callback is handed to the asyncio loop
+with ``call_soon_threadsafe`` so the rest of the agent stays single-threaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+
+__all__ = ["MqttLink"]
+
+log = logging.getLogger("edge_agent.mqtt")
+
+
+class MqttLink:
+    """Connect, reconnect, publish with acknowledgement callbacks, and subscribe."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        host: str,
+        port: int,
+        client_id: str,
+        username: str | None = None,
+        password_env: str | None = None,
+        keepalive_s: int = 30,
+        will: tuple[str, bytes] | None = None,
+        on_connected: Callable[[], None] | None = None,
+        on_disconnected: Callable[[], None] | None = None,
+        on_ack: Callable[[int], None] | None = None,
+        on_message: Callable[[str, bytes], None] | None = None,
+    ) -> None:
+        self._loop = loop
+        self.host = host
+        self.port = port
+        self._keepalive_s = keepalive_s
+        self._subscriptions: dict[str, int] = {}
+        self._connected = False
+        self._on_connected = on_connected
+        self._on_disconnected = on_disconnected
+        self._on_ack = on_ack
+        self._on_message = on_message
+        self.acks: dict[int, asyncio.Future[None]] = {}
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311
+        )
+        if username is not None:
+            password = os.environ.get(password_env) if password_env else None
+            client.username_pw_set(username, password)
+        if will is not None:
+            client.will_set(will[0], will[1], qos=1, retain=True)
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        # The forwarder bounds in-flight batches itself; paho must never refuse one.
+        client.max_inflight_messages_set(1000)
+        client.max_queued_messages_set(0)
+        client.on_connect = self._paho_connect
+        client.on_disconnect = self._paho_disconnect
+        client.on_publish = self._paho_publish
+        client.on_message = self._paho_message
+        self._client = client
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    def start(self) -> None:
+        self._client.connect_async(self.host, self.port, keepalive=self._keepalive_s)
+        self._client.loop_start()
+
+    def publish(self, topic: str, payload: bytes, qos: int, retain: bool = False) -> int | None:
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        # NO_CONN: paho keeps a QoS 1 message queued and sends it after the reconnect.
+        if info.rc in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
+            return int(info.mid)
+        return None
+
+    def subscribe(self, topic: str, qos: int = 1) -> None:
+        self._subscriptions[topic] = qos
+        if self._connected:
+            self._client.subscribe(topic, qos=qos)
+
+    def unsubscribe(self, topic: str) -> None:
+        if self._subscriptions.pop(topic, None) is not None and self._connected:
+            self._client.unsubscribe(topic)
+
+    async def publish_and_wait(
+        self, topic: str, payload: bytes, qos: int = 1, retain: bool = False, timeout_s: float = 3
+    ) -> bool:
+        mid = self.publish(topic, payload, qos, retain)
+        if mid is None:
+            return False
+        future: asyncio.Future[None] = self._loop.create_future()
+        self.acks[mid] = future
+        try:
+            await asyncio.wait_for(future, timeout_s)
+        except TimeoutError:
+            return False
+        finally:
+            self.acks.pop(mid, None)
+        return True
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    # -- paho thread -> event loop --------------------------------------------------------
+    def _call(self, fn: Callable[..., None], *args: Any) -> None:
+        if not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(fn, *args)
+
+    def _paho_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
+        if reason.is_failure:
+            log.error("broker %s:%s refused the connection: %s", self.host, self.port, reason)
+            return
+        for topic, qos in self._subscriptions.items():
+            client.subscribe(topic, qos=qos)
+        self._call(self._connected_on_loop)
+
+    def _paho_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
+        self._call(self._disconnected_on_loop, str(reason))
+
+    def _paho_publish(
+        self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, properties: Any
+    ) -> None:
+        self._call(self._ack_on_loop, mid)
+
+    def _paho_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self._call(self._message_on_loop, message.topic, bytes(message.payload))
+
+    # -- event loop -----------------------------------------------------------------------
+    def _connected_on_loop(self) -> None:
+        if not self._connected:
+            log.info("connected to broker %s:%s", self.host, self.port)
+        self._connected = True
+        if self._on_connected:
+            self._on_connected()
+
+    def _disconnected_on_loop(self, reason: str) -> None:
+        if self._connected:
+            log.error("lost broker %s:%s (%s); spooling", self.host, self.port, reason)
+        self._connected = False
+        if self._on_disconnected:
+            self._on_disconnected()
+
+    def _ack_on_loop(self, mid: int) -> None:
+        future = self.acks.get(mid)
+        if future is not None and not future.done():
+            future.set_result(None)
+        if self._on_ack:
+            self._on_ack(mid)
+
+    def _message_on_loop(self, topic: str, payload: bytes) -> None:
+        if self._on_message:
+            self._on_message(topic, payload)
