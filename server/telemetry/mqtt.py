@@ -27,17 +27,19 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from mqtt_contract.v1 import TopicKind, shared_subscription
+from mqtt_contract.v1 import SHARED_GROUP, TopicKind, shared_subscription
 from server.telemetry.validation import Inbound, decode_inbound
 
-__all__ = ["INGEST_SUBSCRIPTIONS", "Consumer", "Delivery", "Received"]
+__all__ = ["INGEST_KINDS", "Consumer", "Delivery", "Received", "ingest_subscriptions"]
 
 log = logging.getLogger("labshare.ingest.mqtt")
 
-INGEST_SUBSCRIPTIONS = tuple(
-    shared_subscription(kind)
-    for kind in (TopicKind.TELEMETRY, TopicKind.STATE, TopicKind.HEARTBEAT)
-)
+INGEST_KINDS = (TopicKind.TELEMETRY, TopicKind.STATE, TopicKind.HEARTBEAT)
+
+
+def ingest_subscriptions(group: str = SHARED_GROUP) -> list[str]:
+    """The shared subscriptions of every worker in ``group`` (one group per deployment)."""
+    return [shared_subscription(kind, group) for kind in INGEST_KINDS]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,7 @@ class Consumer:
         session_expiry_s: int = 24 * 3600,
         receive_maximum: int = 1000,
         keepalive_s: int = 30,
+        share_group: str = SHARED_GROUP,
     ) -> None:
         self.host = host
         self.port = port
@@ -77,6 +80,7 @@ class Consumer:
         self._session_expiry_s = session_expiry_s
         self._receive_maximum = receive_maximum
         self._keepalive_s = keepalive_s
+        self.subscriptions = ingest_subscriptions(share_group)
         self._generation = 0
         self._lock = threading.Lock()
         self.connected = threading.Event()
@@ -145,7 +149,7 @@ class Consumer:
             self.client_id, self.host, self.port, flags.session_present,
         )  # fmt: skip
         self._connect_failures = 0
-        client.subscribe([(topic, 1) for topic in INGEST_SUBSCRIPTIONS])
+        client.subscribe([(topic, 1) for topic in self.subscriptions])
 
     def _handle_subscribe(
         self, client: paho.Client, userdata: Any, mid: int, reason_codes: Any, properties: Any

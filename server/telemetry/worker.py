@@ -9,11 +9,12 @@ import signal
 import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 import psycopg
 
-from mqtt_contract.v1 import TopicKind
+from mqtt_contract.v1 import SHARED_GROUP, TopicKind
 from server.telemetry import metrics
 from server.telemetry.mqtt import Consumer, Received
 from server.telemetry.store import WriteBatch, load_gateways, to_conninfo, write_batch
@@ -29,7 +30,7 @@ from server.telemetry.validation import (
     plan_telemetry,
 )
 
-__all__ = ["IngestSettings", "IngestWorker", "run_ingest"]
+__all__ = ["IngestSettings", "IngestStats", "IngestWorker", "run_ingest"]
 
 log = logging.getLogger("labshare.ingest")
 
@@ -56,6 +57,17 @@ class IngestSettings(Protocol):
     def mqtt_password(self) -> str | None: ...
 
 
+@dataclass(slots=True)
+class IngestStats:
+    """Counts of this worker instance (the Prometheus metrics are process-wide)."""
+
+    messages_written: int = 0
+    rows_written: int = 0
+    dead_letters: int = 0
+    acks_deferred: int = 0
+    redelivery_batches: int = 0
+
+
 def default_client_id() -> str:
     # Stable across restarts so the broker keeps this worker's session and its queue.
     return f"labshare-ingest-{socket.gethostname()}"
@@ -79,6 +91,7 @@ class IngestWorker:
         session_expiry_s: int = 24 * 3600,
         receive_maximum: int = 1000,
         retry_max_delay_s: float = 5.0,
+        share_group: str = SHARED_GROUP,
     ) -> None:
         self.settings = settings
         self.client_id = (
@@ -93,6 +106,7 @@ class IngestWorker:
         self._conninfo = to_conninfo(settings.database_url)
         self._session_expiry_s = session_expiry_s
         self._receive_maximum = receive_maximum
+        self._share_group = share_group
         self._queue: asyncio.Queue[Received] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._consumer: Consumer | None = None
@@ -100,6 +114,7 @@ class IngestWorker:
         self._conn: Connection | None = None
         self._stopping = asyncio.Event()
         self._db_failing = False
+        self.stats = IngestStats()
 
     # lifecycle
 
@@ -122,6 +137,7 @@ class IngestWorker:
             on_received=self._from_mqtt_thread,
             session_expiry_s=self._session_expiry_s,
             receive_maximum=self._receive_maximum,
+            share_group=self._share_group,
         )
         # paho's connect resolves and opens a socket: keep it off the event loop.
         await asyncio.to_thread(self._consumer.start)
@@ -243,7 +259,10 @@ class IngestWorker:
         else:
             metrics.WRITE_SECONDS.observe(time.perf_counter() - started)
             metrics.ROWS_WRITTEN.inc(outcome.rows)
+            self.stats.rows_written += outcome.rows
             metrics.BATCHES.labels(outcome.path).inc()
+            if outcome.path == "on_conflict":
+                self.stats.redelivery_batches += 1
             for gateway_id, gaps in outcome.gaps.items():
                 gateway = self.directory.gateway_by_id(gateway_id)
                 log.warning(
@@ -253,10 +272,13 @@ class IngestWorker:
                 )
         for dead in batch.dead_letters:
             metrics.DEAD_LETTERS.labels(dead.reason.value).inc()
+        self.stats.dead_letters += len(batch.dead_letters)
+        self.stats.messages_written += len(items)
         consumer = self._consumer
         if consumer is not None:
             for item in items:
-                consumer.ack(item.delivery)
+                if not consumer.ack(item.delivery):
+                    self.stats.acks_deferred += 1
 
     def _plan(self, inbounds: Sequence[Inbound]) -> WriteBatch:
         batch = WriteBatch()
