@@ -1,0 +1,276 @@
+"""``labshare-server``: run the API, migrate, ingest, seed demo data, manage accounts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from server.core.config import Settings
+
+__all__ = ["build_parser", "main"]
+
+logger = logging.getLogger("server.cli")
+
+_DESCRIPTION = """\
+labshare server. Every setting comes from LABSHARE_* environment variables
+(LABSHARE_DATABASE_URL, LABSHARE_MQTT_HOST, LABSHARE_SECRET_KEY, ...; see docs/configuration.md).
+
+commands:
+  serve           run the HTTP API (and, unless LABSHARE_INGEST_ENABLED=false, the ingest worker)
+  migrate         bring the database schema to the newest version
+  ingest          run only the telemetry ingest worker (MQTT -> database) until Ctrl-C
+  seed-demo       create or repair the demo organisations, users, gateway and instrument
+  create-user     add a user to an existing organisation
+  mosquitto-auth  write Mosquitto password and ACL files from the gateway registry
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="labshare-server",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the HTTP API with uvicorn",
+        description="Run the HTTP API (and the web app from LABSHARE_WEB_DIST) with uvicorn. "
+        "With LABSHARE_INGEST_ENABLED=true (the default) the ingest worker runs in the same process.",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default %(default)s)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port to listen on (default %(default)s)"
+    )
+    serve.add_argument(
+        "--migrate", action="store_true", help="run the database migrations before starting"
+    )
+
+    sub.add_parser(
+        "migrate",
+        help="migrate the database to the newest schema",
+        description="Apply every pending Alembic migration to LABSHARE_DATABASE_URL. Safe to repeat.",
+    )
+    sub.add_parser(
+        "ingest",
+        help="run the telemetry ingest worker on its own",
+        description="Consume gateway telemetry, state and heartbeats from the MQTT broker "
+        "(LABSHARE_MQTT_*) and write them to the database until SIGINT/SIGTERM. Run several "
+        "for more throughput: they share the load through an MQTT 5 shared subscription.",
+    )
+    sub.add_parser(
+        "seed-demo",
+        help="create or repair the demo data (idempotent)",
+        description="Create the demo organisations, users (password 'labshare-demo'), gateway "
+        "demo-gw-01 (secret from LABSHARE_DEMO_GATEWAY_SECRET, 'demo-gateway-secret' in "
+        "development) and the temperature chamber with its channels. Running it again changes nothing.",
+    )
+
+    user = sub.add_parser(
+        "create-user",
+        help="add a user to an organisation",
+        description="Add a user. The password is read from the environment variable named by "
+        "--password-env, else prompted for (twice) on a terminal, else read from the first line of stdin.",
+    )
+    user.add_argument("--email", required=True, help="log-in name; stored lower-cased")
+    user.add_argument("--full-name", required=True, help="name shown in the UI")
+    user.add_argument(
+        "--role",
+        required=True,
+        choices=[
+            "enterprise_member",
+            "enterprise_admin",
+            "lab_staff",
+            "lab_manager",
+            "platform_admin",
+        ],
+        help="what the user may do; must fit the organisation's kind",
+    )
+    user.add_argument("--organisation", required=True, help="organisation id (uuid) or exact name")
+    user.add_argument(
+        "--password-env", metavar="VAR", help="take the password from this environment variable"
+    )
+
+    auth = sub.add_parser(
+        "mosquitto-auth",
+        help="write Mosquitto password and ACL files from the gateway registry",
+        description="Write a Mosquitto 2 password file (PBKDF2-SHA512, as mosquitto_passwd writes) "
+        "and an ACL file: each gateway may publish telemetry/state/heartbeat and read "
+        "config/calibration under labshare/v1/gw/<its key>/ only. The server account "
+        "(LABSHARE_MQTT_USERNAME / LABSHARE_MQTT_PASSWORD) reads everything and publishes "
+        "config and calibration. Send mosquitto SIGHUP afterwards to reload.",
+    )
+    auth.add_argument("--passwd", required=True, type=Path, help="password file to write")
+    auth.add_argument("--acl", required=True, type=Path, help="ACL file to write")
+    return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    if args.migrate:
+        _migrate(settings)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_config=None,  # keep our formatter; configure_logging already routed uvicorn's loggers
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _migrate(settings: Settings) -> int:
+    from server.core.migrations import upgrade
+
+    logger.info("migrating database schema")
+    upgrade(settings.database_url)
+    logger.info("database schema is up to date")
+    return 0
+
+
+def _ingest(settings: Settings) -> int:
+    try:
+        from server.telemetry.worker import run_ingest
+    except ModuleNotFoundError as exc:
+        print(f"labshare-server: the ingest worker is not installed ({exc})", file=sys.stderr)
+        return 1
+    asyncio.run(run_ingest(settings))
+    return 0
+
+
+def _seed_demo(settings: Settings) -> int:
+    from server.seed import run_seed_demo
+
+    seed = run_seed_demo(settings)
+    print(
+        f"demo data ready: {len(seed.organisations)} organisations, {len(seed.users)} users, "
+        f"gateway {seed.gateway.key}, instrument {seed.instrument.name} "
+        f"with {len(seed.channels)} channels"
+    )
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_env:
+        value = os.environ.get(args.password_env)
+        if not value:
+            raise SystemExit(f"labshare-server: environment variable {args.password_env} is empty")
+        return value
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Repeat password: "):
+            raise SystemExit("labshare-server: the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def _create_user(settings: Settings, args: argparse.Namespace) -> int:
+    from server.auth.models import Role
+    from server.auth.repository import OrganisationRepository
+    from server.auth.service import create_user
+    from server.core.db import create_engine, create_sessionmaker
+
+    password = _read_password(args)
+
+    async def run() -> str:
+        engine = create_engine(settings)
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                orgs = OrganisationRepository(session)
+                try:
+                    organisation = await orgs.get(uuid.UUID(args.organisation))
+                except ValueError:
+                    organisation = await orgs.get_by_name(args.organisation)
+                if organisation is None:
+                    raise SystemExit(f"labshare-server: no organisation {args.organisation!r}")
+                user = await create_user(
+                    session,
+                    organisation_id=organisation.id,
+                    email=args.email,
+                    full_name=args.full_name,
+                    role=Role(args.role),
+                    password=password,
+                )
+                return f"created {user.role} {user.email} ({user.id}) in {organisation.name}"
+        finally:
+            await engine.dispose()
+
+    print(asyncio.run(run()))
+    return 0
+
+
+def _mosquitto_auth(settings: Settings, args: argparse.Namespace) -> int:
+    from server.core.db import create_engine, create_sessionmaker
+    from server.gateways.mosquitto import write_mosquitto_auth
+
+    if not (settings.mqtt_username and settings.mqtt_password):
+        print(
+            "labshare-server: warning: LABSHARE_MQTT_USERNAME/LABSHARE_MQTT_PASSWORD are not set, "
+            "so no server account is written and the ingest worker cannot log in",
+            file=sys.stderr,
+        )
+
+    async def run() -> list[str]:
+        engine = create_engine(settings)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                return await write_mosquitto_auth(
+                    session,
+                    passwd_path=args.passwd,
+                    acl_path=args.acl,
+                    server_username=settings.mqtt_username,
+                    server_password=settings.mqtt_password,
+                )
+        finally:
+            await engine.dispose()
+
+    users = asyncio.run(run())
+    print(f"wrote {args.passwd} and {args.acl} for {len(users)} accounts: {', '.join(users)}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = ".".join(str(p) for p in error["loc"]) or "settings"
+            name = f"LABSHARE_{field.upper()}" if error["loc"] else field
+            message = str(error["msg"]).removeprefix("Value error, ")
+            print(f"labshare-server: configuration error: {name}: {message}", file=sys.stderr)
+        return 2
+
+    from server.core.logging import configure_logging
+
+    configure_logging(settings.log_format.value, settings.log_level)
+    if args.command == "serve":
+        return _serve(settings, args)
+    if args.command == "migrate":
+        return _migrate(settings)
+    if args.command == "ingest":
+        return _ingest(settings)
+    if args.command == "seed-demo":
+        return _seed_demo(settings)
+    if args.command == "create-user":
+        return _create_user(settings, args)
+    return _mosquitto_auth(settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""Demo data (``labshare-server seed-demo``): idempotent, safe to run on every start.
+
+Every name here is relied on elsewhere (demo orchestrator, edge config, browser tests), so
+they are constants. Re-running finds each row by its natural key and fixes it up instead of
+adding a second one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.auth.models import AppUser, Organisation, OrganisationKind, Role
+from server.auth.repository import OrganisationRepository, UserRepository
+from server.catalog.models import Channel, Instrument, Lab
+from server.catalog.repository import ChannelRepository, InstrumentRepository, LabRepository
+from server.core.config import Settings
+from server.core.db import create_engine, create_sessionmaker
+from server.core.security import hash_password, verify_password
+from server.gateways.models import Gateway
+from server.gateways.repository import GatewayRepository
+from server.gateways.service import set_gateway_secret, verify_gateway_secret
+
+__all__ = [
+    "DEMO_DEVICE_KEY",
+    "DEMO_GATEWAY_KEY",
+    "DEMO_INSTRUMENT_NAME",
+    "DEMO_PASSWORD",
+    "DEMO_USERS",
+    "DemoSeed",
+    "run_seed_demo",
+    "seed_demo",
+]
+
+logger = logging.getLogger(__name__)
+
+DEMO_PASSWORD = "labshare-demo"  # noqa: S105  (published demo logins, documented in the README)
+DEMO_GATEWAY_KEY = "demo-gw-01"
+DEMO_DEVICE_KEY = "chamber-1"
+DEMO_INSTRUMENT_NAME = "高低温试验箱"
+
+ZJIM = "浙江省计量科学研究院"
+ZJU = "浙江大学分析测试中心"
+JINGCE = "杭州精测科技有限公司"
+PLATFORM = "浙江省科技厅大型仪器共享平台"
+
+
+@dataclass(frozen=True, slots=True)
+class _Org:
+    name: str
+    name_en: str
+    kind: OrganisationKind
+    city: str = "杭州"
+
+
+@dataclass(frozen=True, slots=True)
+class _User:
+    email: str
+    full_name: str
+    role: Role
+    organisation: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Channel:
+    point_key: str
+    name: str
+    name_en: str
+    unit: str
+    normal_min: float | None
+    normal_max: float | None
+
+
+ORGANISATIONS = (
+    _Org(ZJIM, "Zhejiang Institute of Metrology", OrganisationKind.INSTITUTION),
+    _Org(ZJU, "Zhejiang University Analysis Center", OrganisationKind.INSTITUTION),
+    _Org(JINGCE, "Hangzhou Jingce Technology", OrganisationKind.ENTERPRISE),
+    _Org(PLATFORM, "Zhejiang Large Instrument Sharing Platform", OrganisationKind.PLATFORM),
+)
+
+DEMO_USERS = (
+    _User("manager@zjim.demo", "王建国", Role.LAB_MANAGER, ZJIM),
+    _User("staff@zjim.demo", "李晓梅", Role.LAB_STAFF, ZJIM),
+    _User("manager@zju.demo", "陈志强", Role.LAB_MANAGER, ZJU),
+    _User("buyer@jingce.demo", "张伟", Role.ENTERPRISE_ADMIN, JINGCE),
+    _User("admin@platform.demo", "刘芳", Role.PLATFORM_ADMIN, PLATFORM),
+)
+
+CHAMBER_CHANNELS = (
+    _Channel("temperature", "温度", "Temperature", "degC", -40.0, 150.0),
+    _Channel("setpoint", "设定温度", "Setpoint", "degC", -40.0, 150.0),
+    _Channel("humidity", "湿度", "Humidity", "percent", 0.0, 100.0),
+    _Channel("power", "功率", "Power", "W", 0.0, 5000.0),
+    _Channel("status", "状态", "Status", "dimensionless", 0.0, 3.0),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSeed:
+    """What the seed left in the database (ids differ per database)."""
+
+    organisations: dict[str, Organisation]
+    users: dict[str, AppUser]
+    gateway: Gateway
+    lab: Lab
+    instrument: Instrument
+    channels: dict[str, Channel]
+
+
+async def _organisation(session: AsyncSession, spec: _Org) -> Organisation:
+    repo = OrganisationRepository(session)
+    org = await repo.get_by_name(spec.name)
+    if org is None:
+        return await repo.add(
+            Organisation(kind=spec.kind.value, name=spec.name, name_en=spec.name_en, city=spec.city)
+        )
+    org.kind, org.name_en, org.city = spec.kind.value, spec.name_en, spec.city
+    session.add(org)
+    return org
+
+
+async def _user(session: AsyncSession, spec: _User, organisation: Organisation) -> AppUser:
+    repo = UserRepository(session)
+    user = await repo.get_by_email(spec.email)
+    if user is None:
+        return await repo.add(
+            AppUser(
+                organisation_id=organisation.id,
+                email=spec.email,
+                full_name=spec.full_name,
+                role=spec.role.value,
+                password_hash=hash_password(DEMO_PASSWORD),
+            )
+        )
+    user.organisation_id, user.role, user.is_active = organisation.id, spec.role.value, True
+    # Hashing is slow on purpose: only when someone changed the demo password.
+    if not verify_password(DEMO_PASSWORD, user.password_hash):
+        user.password_hash = hash_password(DEMO_PASSWORD)
+    session.add(user)
+    return user
+
+
+async def _gateway(session: AsyncSession, organisation: Organisation, secret: str) -> Gateway:
+    repo = GatewayRepository(session)
+    gateway = await repo.get_by_key(DEMO_GATEWAY_KEY)
+    if gateway is None:
+        gateway = Gateway(
+            key=DEMO_GATEWAY_KEY,
+            organisation_id=organisation.id,
+            name="热工实验室网关 / Thermal lab gateway",
+            secret_hash="",
+        )
+        set_gateway_secret(gateway, secret)
+        return await repo.add(gateway)
+    gateway.organisation_id = organisation.id
+    # The secret follows LABSHARE_DEMO_GATEWAY_SECRET, so changing it and re-seeding works.
+    if not verify_gateway_secret(gateway, secret) or not gateway.mqtt_password_hash:
+        set_gateway_secret(gateway, secret)
+    session.add(gateway)
+    return gateway
+
+
+async def seed_demo(session: AsyncSession, *, gateway_secret: str) -> DemoSeed:
+    """Create or repair the demo data; flushes, the caller commits."""
+    organisations = {spec.name: await _organisation(session, spec) for spec in ORGANISATIONS}
+    users = {
+        spec.email: await _user(session, spec, organisations[spec.organisation])
+        for spec in DEMO_USERS
+    }
+    zjim = organisations[ZJIM]
+    gateway = await _gateway(session, zjim, gateway_secret)
+
+    labs = LabRepository(session)
+    lab = await labs.find(zjim.id, "热工实验室") or await labs.add(
+        Lab(organisation_id=zjim.id, name="热工实验室", name_en="Thermal lab")
+    )
+
+    instruments = InstrumentRepository(session)
+    instrument = await instruments.find(lab.id, DEMO_INSTRUMENT_NAME)
+    if instrument is None:
+        instrument = await instruments.add(
+            Instrument(
+                lab_id=lab.id,
+                organisation_id=zjim.id,
+                name=DEMO_INSTRUMENT_NAME,
+                name_en="Temperature chamber",
+                model="SETH-Z-040L",
+                location="热工实验室 / Thermal lab",
+                is_open=True,
+            )
+        )
+
+    channel_repo = ChannelRepository(session)
+    channels: dict[str, Channel] = {}
+    for spec in CHAMBER_CHANNELS:
+        channel = await channel_repo.find(gateway.id, DEMO_DEVICE_KEY, spec.point_key)
+        if channel is None:
+            channel = await channel_repo.add(
+                Channel(
+                    instrument_id=instrument.id,
+                    gateway_id=gateway.id,
+                    device_key=DEMO_DEVICE_KEY,
+                    point_key=spec.point_key,
+                    name=spec.name,
+                    name_en=spec.name_en,
+                    canonical_unit=spec.unit,
+                    normal_min=spec.normal_min,
+                    normal_max=spec.normal_max,
+                )
+            )
+        channels[spec.point_key] = channel
+    await session.flush()
+    return DemoSeed(organisations, users, gateway, lab, instrument, channels)
+
+
+def run_seed_demo(settings: Settings) -> DemoSeed:
+    """Seed the database of ``settings`` in one transaction (for the CLI)."""
+
+    async def run() -> DemoSeed:
+        engine = create_engine(settings)
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                return await seed_demo(session, gateway_secret=settings.demo_gateway_secret_value())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
