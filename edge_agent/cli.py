@@ -113,7 +113,11 @@ def _summary(config: GatewayConfig) -> str:
     ]
     for device in config.devices:
         points = len(device.points)
-        where = getattr(device, "host", None) or getattr(device, "serial_port", None) or ""
+        where = (
+            getattr(device, "host", None)
+            or getattr(device, "serial_port", None)
+            or getattr(device, "topic", "")
+        )
         extra = ""
         if isinstance(device, ModbusDevice):
             planner = RequestPlanner(

@@ -342,11 +342,11 @@ def _reject_duplicates(keys: Iterable[str]) -> None:
 
 def _format_loc(loc: tuple[int | str, ...]) -> str:
     out = ""
-    for part in loc:
+    for i, part in enumerate(loc):
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in _PROTOCOL_TAGS:
-            # pydantic inserts the discriminator value into the location; users never wrote it.
+        elif i >= 2 and loc[i - 2] == "devices" and part in _PROTOCOL_TAGS:
+            # pydantic puts the discriminator value into the location; users never wrote it.
             continue
         else:
             out += f".{part}" if out else part

@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from edge_agent.config import ConfigError, config_hash, load_config, parse_config
+
+BASE: dict[str, Any] = {
+    "gateway": {"key": "demo-gw-01"},
+    "mqtt": {"host": "127.0.0.1", "port": 1883},
+    "spool": {"path": "./spool.sqlite3", "max_bytes": 100000000},
+    "metrics": {"port": 0},
+    "devices": [
+        {
+            "key": "chamber-1",
+            "protocol": "modbus_tcp",
+            "host": "127.0.0.1",
+            "port": 5020,
+            "device_id": 1,
+            "poll_interval_s": 1.0,
+            "points": [
+                {"key": "temperature", "register": "holding", "address": 0, "type": "float32",
+                 "byte_order": "ABCD", "source_unit": "degC", "unit": "degC"},
+                {"key": "power", "register": "holding", "address": 6, "type": "uint16",
+                 "source_unit": "W", "unit": "W", "deadband": 5},
+                {"key": "status", "register": "holding", "address": 7, "type": "uint16"},
+            ],
+        }
+    ],
+}
+
+
+def doc(**changes: Any) -> dict[str, Any]:
+    out = copy.deepcopy(BASE)
+    out.update(changes)
+    return out
+
+
+def issues(document: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(document)
+    return [str(i) for i in caught.value.issues]
+
+
+def test_brief_example_is_valid() -> None:
+    config = parse_config(doc())
+    point = config.devices[0].points[0]
+    assert point.kind == "holding"
+    assert point.target_unit == "degC"
+
+
+def test_incompatible_unit_is_named_by_path() -> None:
+    bad = doc()
+    bad["devices"][0]["points"][2].update({"source_unit": "degC", "unit": "kg"})
+    assert issues(bad) == [
+        "devices[0].points[2].unit: 'kg' is not compatible with source unit 'degC'"
+    ]
+
+
+def test_every_error_is_reported_at_once() -> None:
+    bad = doc()
+    bad["devices"][0]["points"][0]["source_unit"] = "furlongz"
+    bad["devices"][0]["points"][1]["type"] = "float17"
+    bad["mqtt"]["port"] = 0
+    found = issues(bad)
+    assert len(found) == 3
+    assert found[0].startswith("mqtt.port:")
+    assert "devices[0].points[0].source_unit: unknown unit 'furlongz'" in found
+    assert any(f.startswith("devices[0].points[1].type:") for f in found)
+
+
+def test_coil_must_be_bool_and_string_needs_length() -> None:
+    bad = doc()
+    bad["devices"][0]["points"].append({"key": "run", "register": "coil", "address": 1, "type": "int16"})
+    bad["devices"][0]["points"].append({"key": "label", "register": "holding", "address": 20, "type": "string"})
+    found = issues(bad)
+    assert found[0].startswith("devices[0].points[3]: a coil holds one bit")
+    assert found[1].startswith("devices[0].points[4]: a string point needs a length")
+
+
+def test_duplicate_keys_and_inconsistent_bus() -> None:
+    rtu = {"protocol": "modbus_rtu", "serial_port": "/dev/ttyUSB0", "baudrate": 9600,
+           "points": [{"key": "t", "register": "input", "address": 0}]}
+    bad = doc(devices=[
+        {**rtu, "key": "a"},
+        {**rtu, "key": "a", "baudrate": 19200},
+    ])
+    found = issues(bad)
+    assert "devices[1].key: duplicate device key 'a' (also devices[0])" in found
+    assert "devices[1].bus: bus '/dev/ttyUSB0' is configured differently in devices[0]" in found
+
+
+def test_mqtt_device_and_unknown_key() -> None:
+    good = doc(devices=[{"key": "balance", "protocol": "mqtt", "topic": "lab/balance/1",
+                         "points": [{"key": "mass", "field": "data.mass", "source_unit": "g", "unit": "kg"}]}])
+    assert parse_config(good).devices[0].points[0].field == "data.mass"
+    bad = doc(devices=[{"key": "balance", "protocol": "mqtt", "topic": "lab/#", "colour": "red",
+                        "points": [{"key": "mass", "field": "m"}]}])
+    found = issues(bad)
+    assert "devices[0].topic: a device topic must not contain wildcards" in found
+    assert any(f.startswith("devices[0].colour:") for f in found)
+
+
+def test_config_hash_is_stable_and_content_sensitive() -> None:
+    a = parse_config(doc())
+    b = parse_config(yaml.safe_load(yaml.safe_dump(doc())))
+    assert config_hash(a) == config_hash(b)
+    changed = doc()
+    changed["devices"][0]["poll_interval_s"] = 2.0
+    assert config_hash(parse_config(changed)) != config_hash(a)
+    assert len(config_hash(a)) == 64
+
+
+def test_example_config_file_is_valid(repo_root: Path) -> None:
+    config = load_config(repo_root / "edge_agent" / "examples" / "gateway.yaml")
+    assert config.gateway.key == "demo-gw-01"
+    assert {d.protocol for d in config.devices} == {"modbus_tcp", "modbus_rtu", "modbus_rtu_over_tcp", "mqtt"}
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "edge_agent.cli", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_check_command_exit_codes(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump(doc()))
+    result = _cli("check", str(good))
+    assert result.returncode == 0, result.stderr
+    assert "configuration is valid" in result.stdout
+    assert "chamber-1: modbus_tcp 127.0.0.1, 3 points, 1 reads every 1.0 s" in result.stdout
+
+    bad_doc = doc()
+    bad_doc["devices"][0]["points"][2].update({"source_unit": "degC", "unit": "kg"})
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(bad_doc))
+    result = _cli("check", str(bad))
+    assert result.returncode == 2
+    assert "devices[0].points[2].unit: 'kg' is not compatible with source unit 'degC'" in result.stderr
+
+    result = _cli("check", str(tmp_path / "missing.yaml"))
+    assert result.returncode == 2
+    assert "cannot read" in result.stderr
