@@ -73,6 +73,11 @@ class Bridge:
         if self.modbus is not None:
             await self.modbus.stop()
 
+    @property
+    def tasks(self) -> list[asyncio.Task[None]]:
+        """The running pollers (they only end by cancellation or a bug)."""
+        return list(self._tasks)
+
     async def run_forever(self) -> None:
         await self.start()
         try:

@@ -9,7 +9,13 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from firmware_bridge.bridge import Bridge
+from firmware_bridge.config import BridgeConfig, ConfigError, load_config
 from firmware_bridge.faults import Fault, FaultPlan
+from firmware_bridge.simulators.balance import BalanceModel, BalanceSimulator
+from firmware_bridge.simulators.chamber import ChamberModel, ChamberSimulator
+from firmware_bridge.simulators.ph import PhMeterModel, PhMeterSimulator
+from firmware_bridge.simulators.scpi import MultimeterModel, ScpiSimulator
 
 __all__ = ["build_parser", "main"]
 
@@ -116,6 +122,64 @@ def build_parser() -> argparse.ArgumentParser:
     chamber.add_argument("--ambient", type=float, default=25.0, help="ambient temperature degC")
     chamber.add_argument("--run", action="store_true", help="start with run_enabled=1")
     chamber.add_argument("--setpoint", type=float, default=25.0, help="initial setpoint degC")
+
+    balance = instruments.add_parser(
+        "balance",
+        help="analytical balance speaking MT-SICS over TCP (S, SI, SIR, Z, @, I4)",
+        description="Balance answering MT-SICS commands (CR LF) on a TCP port, like a Mettler "
+        "Toledo with an Ethernet interface. Replies e.g. 'S S     12.3456 g'.",
+    )
+    _add_common_sim_args(balance, 4001)
+    balance.add_argument("--load", type=float, default=0.0, help="load on the pan in grams")
+    balance.add_argument(
+        "--capacity", type=float, default=220.0, help="capacity in grams; above it replies 'S +'"
+    )
+    balance.add_argument(
+        "--decimals", type=int, default=4, help="decimal places of the weight value"
+    )
+    balance.add_argument(
+        "--settle-s", type=float, default=1.5, help="seconds a new load stays dynamic ('S D')"
+    )
+
+    multimeter = instruments.add_parser(
+        "scpi",
+        help="SCPI multimeter/thermometer over TCP (*IDN?, MEAS:VOLT:DC?, MEAS:TEMP?, SYST:ERR?)",
+        description="Bench multimeter with a temperature input answering SCPI (LF-terminated) "
+        "on a raw TCP socket. Unknown headers queue -113 'Undefined header' and get no reply.",
+    )
+    _add_common_sim_args(multimeter, 5025)
+    multimeter.add_argument("--volts", type=float, default=1.2345, help="DC voltage it measures")
+    multimeter.add_argument(
+        "--temperature", type=float, default=23.5, help="temperature degC it measures"
+    )
+
+    ph = instruments.add_parser(
+        "ph",
+        help="pH meter publishing JSON readings to an MQTT broker",
+        description="pH meter that publishes {value (pH), unit, temperature (degC), "
+        "temperature_unit, stable, ts_ms} to a topic every --interval-s seconds.",
+    )
+    ph.add_argument(
+        "--broker-host", default="127.0.0.1", help="MQTT broker host (default %(default)s)"
+    )
+    ph.add_argument(
+        "--broker-port", type=int, default=1883, help="MQTT broker port (default %(default)s)"
+    )
+    ph.add_argument(
+        "--topic", default="lab/ph-1/reading", help="topic to publish on (default %(default)s)"
+    )
+    ph.add_argument("--interval-s", type=float, default=1.0, help="seconds between readings")
+    ph.add_argument("--ph", type=float, default=7.0, help="pH of the sample")
+    ph.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        choices=[f.value for f in Fault],
+        help="start with this fault active (overload, garbage, drop, slow)",
+    )
+    ph.add_argument(
+        "--slow-reply-s", type=float, default=2.0, help="extra interval while 'slow' is active"
+    )
     return parser
 
 
@@ -124,8 +188,6 @@ async def _simulate(args: argparse.Namespace) -> None:
     for name in args.fault:
         faults.inject(Fault(name))
     if args.instrument == "chamber":
-        from firmware_bridge.simulators.chamber import ChamberModel, ChamberSimulator
-
         model = ChamberModel(
             ambient_degc=args.ambient,
             temperature_degc=args.ambient,
@@ -146,7 +208,54 @@ async def _simulate(args: argparse.Namespace) -> None:
         finally:
             await chamber.stop()
         return
-    raise SystemExit(f"unknown instrument {args.instrument!r}")
+    simulator: BalanceSimulator | ScpiSimulator | PhMeterSimulator
+    if args.instrument == "balance":
+        simulator = BalanceSimulator(
+            host=args.host,
+            port=args.port,
+            faults=faults,
+            model=BalanceModel(
+                capacity_g=args.capacity, decimals=args.decimals, settle_s=args.settle_s
+            ),
+        )
+        simulator.model.place(args.load)
+        port = await simulator.start()
+        print(f"balance listening on {args.host}:{port} (MT-SICS over TCP)", flush=True)
+    elif args.instrument == "scpi":
+        simulator = ScpiSimulator(
+            host=args.host,
+            port=args.port,
+            faults=faults,
+            model=MultimeterModel(dc_volts=args.volts, temperature_degc=args.temperature),
+        )
+        port = await simulator.start()
+        print(f"multimeter listening on {args.host}:{port} (SCPI over TCP)", flush=True)
+    else:
+        simulator = PhMeterSimulator(
+            host=args.broker_host,
+            port=args.broker_port,
+            topic=args.topic,
+            interval_s=args.interval_s,
+            model=PhMeterModel(ph=args.ph),
+            faults=faults,
+        )
+        await simulator.start()
+        print(
+            f"pH meter publishing to {args.topic} on {args.broker_host}:{args.broker_port}",
+            flush=True,
+        )
+    await simulator.serve()
+
+
+async def _run(config: BridgeConfig) -> None:
+    bridge = Bridge(config)
+    await bridge.start()
+    if bridge.modbus is not None:
+        print(f"Modbus registers on port {bridge.modbus.port}", flush=True)
+    try:
+        await asyncio.gather(*bridge.tasks)
+    finally:
+        await bridge.stop()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -158,8 +267,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_simulate(args))
         return 0
-    print(f"command {args.command!r} is not available yet", file=sys.stderr)
-    return 2
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"invalid config {args.config}:\n{exc}", file=sys.stderr)
+        return 2
+    if args.command == "check":
+        points = sum(len(i.points) for i in config.instruments)
+        print(f"{args.config}: {len(config.instruments)} instrument(s), {points} point(s), valid")
+        return 0
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run(config))
+    return 0
 
 
 if __name__ == "__main__":

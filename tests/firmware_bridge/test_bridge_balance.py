@@ -160,3 +160,41 @@ async def test_slow_reply_times_out_then_recovers(
     balance.clear(Fault.SLOW)
     recovered_from = len(sink.readings)
     await eventually(lambda: any(r.quality is Quality.OK for r in sink.readings[recovered_from:]))
+
+
+async def test_serial_transport_reads_balance(
+    balance: BalanceSimulator, sink: RecordingSink
+) -> None:
+    # pyserial's socket:// URL drives the same code path as /dev/ttyUSB0 without hardware.
+    config = parse_config(
+        {
+            "modbus": {"port": 0},
+            "instruments": [
+                {
+                    "key": "balance-serial",
+                    "protocol": "mt_sics",
+                    "transport": {"kind": "serial", "url": f"socket://127.0.0.1:{balance.port}"},
+                    "poll_interval_s": 0.05,
+                    "points": [{"key": "weight", "query": "S", "unit": "g", "register_address": 0}],
+                }
+            ],
+        }
+    )
+    balance.model.place(0.5)
+    running = Bridge(config, extra_sinks=[sink])
+    await running.start()
+    try:
+        await eventually(lambda: any(r.quality is Quality.OK for r in sink.readings))
+    finally:
+        await running.stop()
+    good = next(r for r in sink.readings if r.quality is Quality.OK)
+    assert good.value == pytest.approx(0.5)
+    assert good.stable is True
+
+
+@pytest.mark.usefixtures("bridge")
+async def test_wrong_unit_is_flagged(balance: BalanceSimulator, sink: RecordingSink) -> None:
+    balance.model.unit = "mg"
+    await eventually(lambda: bool(sink.readings) and sink.readings[-1].quality is Quality.BAD_UNIT)
+    assert sink.readings[-1].value is None
+    assert "mg" in (sink.readings[-1].detail or "")
