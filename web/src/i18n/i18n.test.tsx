@@ -48,6 +48,7 @@ describe("i18n", () => {
     expect(screen.getByTestId("name")).toHaveTextContent("Temperature chamber");
     expect(screen.getByTestId("other")).toHaveTextContent("高低温试验箱");
     expect(document.documentElement.lang).toBe("en");
+    expect(document.title).toBe("labshare · Shared research instruments");
     expect(window.localStorage.getItem("labshare.locale")).toBe("en");
 
     // A new page load starts in the remembered language.

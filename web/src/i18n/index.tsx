@@ -60,6 +60,7 @@ export function I18nProvider({ children, initialLocale }: { children: ReactNode;
 
   useEffect(() => {
     document.documentElement.lang = locale;
+    document.title = `${translate(locale, "app.name")} · ${translate(locale, "app.tagline")}`;
   }, [locale]);
 
   const value = useMemo<I18n>(() => {

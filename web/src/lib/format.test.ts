@@ -30,8 +30,14 @@ describe("formatValue", () => {
     expect(formatValue(0.012345)).toBe("0.012");
   });
 
-  it("shows integers such as power in watts and status codes without decimals", () => {
-    expect(formatValue(850)).toBe("850");
+  it("keeps a quantity's decimals when a reading happens to be whole, so digits do not jump", () => {
+    expect(formatValue(37, "degC")).toBe("37.00");
+    expect(formatValue(37.004, "degC")).toBe("37.00");
+    expect(formatValue(850, "W")).toBe("850.0");
+  });
+
+  it("shows unitless whole numbers such as status codes plainly", () => {
+    expect(formatValue(2, "dimensionless")).toBe("2");
     expect(formatValue(2)).toBe("2");
   });
 
@@ -47,7 +53,7 @@ describe("formatValue", () => {
   it("joins units the way SI writes them", () => {
     expect(formatMeasurement(23.456, "degC")).toBe("23.46°C");
     expect(formatMeasurement(55.1, "percent")).toBe("55.10%");
-    expect(formatMeasurement(850, "W")).toBe("850 W");
+    expect(formatMeasurement(850.4, "W")).toBe("850.4 W");
     expect(formatMeasurement(null, "degC")).toBe("—");
   });
 });

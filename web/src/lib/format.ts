@@ -80,7 +80,6 @@ export function formatUnit(unit: string | null | undefined): string {
 
 /** Decimal places that keep about four significant digits without showing float noise. */
 export function decimalsFor(value: number): number {
-  if (Number.isInteger(value)) return 0;
   const magnitude = Math.abs(value);
   if (magnitude >= 1000) return 0;
   if (magnitude >= 100) return 1;
@@ -89,10 +88,18 @@ export function decimalsFor(value: number): number {
   return 4;
 }
 
-/** Formats a measured value; "—" when nothing was recorded. */
-export function formatValue(value: number | null | undefined): string {
+function isCount(unit: string | null | undefined): boolean {
+  return formatUnit(unit) === "";
+}
+
+/**
+ * Formats a measured value; "—" when nothing was recorded. A quantity with a unit keeps its
+ * decimals even when a reading happens to be whole (37 °C shows as 37.00), so the digits of a
+ * live value do not jump; unitless values such as status codes show whole numbers plainly.
+ */
+export function formatValue(value: number | null | undefined, unit?: string | null): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return "—";
-  const digits = decimalsFor(value);
+  const digits = Number.isInteger(value) && isCount(unit) ? 0 : decimalsFor(value);
   const text = value.toFixed(digits);
   // toFixed keeps a minus sign on values that round to zero ("-0.00").
   return /^-0(\.0+)?$/.test(text) ? text.slice(1) : text;
@@ -100,7 +107,7 @@ export function formatValue(value: number | null | undefined): string {
 
 /** A value with its unit, separated the way SI writes it (no space before ° or %). */
 export function formatMeasurement(value: number | null | undefined, unit: string | null | undefined): string {
-  const number = formatValue(value);
+  const number = formatValue(value, unit);
   const symbol = formatUnit(unit);
   if (number === "—" || !symbol) return number;
   return symbol.startsWith("°") || symbol === "%" ? `${number}${symbol}` : `${number} ${symbol}`;

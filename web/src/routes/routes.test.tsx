@@ -96,6 +96,16 @@ describe("routes", () => {
     expect(tokens.get()).toBeNull();
   });
 
+  it("after a rejected token on an instrument page, logging in again returns there", async () => {
+    const server = signedInServer().on(
+      `GET /api/v1/instruments/${CHAMBER_ID}/latest`,
+      problem(401, "Unauthorized", "token expired"),
+    );
+    const { router } = renderRoute(`/instruments/${CHAMBER_ID}`, { server, token: "expired" });
+    await waitFor(() => expect(router.state.location.pathname).toBe("/login"));
+    expect(new URLSearchParams(router.state.location.search).get("next")).toBe(`/instruments/${CHAMBER_ID}`);
+  });
+
   it("logs out from the header", async () => {
     const user = userEvent.setup();
     const { router, tokens } = renderRoute("/", { server: signedInServer(), token: "jwt" });

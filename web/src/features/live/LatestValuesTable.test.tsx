@@ -64,7 +64,7 @@ describe("LatestValuesPanel", () => {
     expect(row("humidity").getByTestId("value")).toHaveTextContent("55.10%");
     expect(row("humidity").getByTestId("quality")).toHaveTextContent("数据过期");
 
-    expect(row("power").getByTestId("value")).toHaveTextContent("850W");
+    expect(row("power").getByTestId("value")).toHaveTextContent("850.0W");
     expect(row("power").getByTestId("quality")).toHaveTextContent("通信故障");
 
     // A point that never reported says so instead of showing zero.

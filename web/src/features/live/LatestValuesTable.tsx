@@ -43,7 +43,7 @@ export function LatestValuesTable({ instrumentId, rows, history }: LatestValuesT
               </th>
               <td className="num">
                 <span className="value" data-testid="value">
-                  {formatValue(row.value)}
+                  {formatValue(row.value, row.unit)}
                   {unit && row.value !== null && <span className="unit">{unit}</span>}
                 </span>
               </td>
