@@ -106,6 +106,9 @@ class SampleSpool:
     def dropped_total(self) -> int:
         return self._dropped_total
 
+    def db_journal_mode(self) -> str:
+        return str(self._db.execute("PRAGMA journal_mode").fetchone()[0])
+
     def used_bytes(self) -> int:
         pages = self._db.execute("PRAGMA page_count").fetchone()[0]
         free = self._db.execute("PRAGMA freelist_count").fetchone()[0]

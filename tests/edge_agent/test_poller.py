@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+import pytest
+
+from edge_agent.calibration import CalibrationBook
+from edge_agent.clock import FakeClock, next_tick
+from edge_agent.config import ModbusTcpDevice
+from edge_agent.decoding import encode_value
+from edge_agent.fakes import FakeModbusDevice, RecordingSink
+from edge_agent.poller import CircuitBreaker, DevicePoller
+from mqtt_contract.v1 import Calibration, CalibrationSet, Quality
+
+
+def device(points: list[dict[str, object]], **kw: object) -> ModbusTcpDevice:
+    return ModbusTcpDevice.model_validate(
+        {"key": "chamber-1", "protocol": "modbus_tcp", "host": "x", "points": points, **kw}
+    )
+
+
+CHAMBER_POINTS: list[dict[str, object]] = [
+    {"key": "temperature", "register": "holding", "address": 0, "type": "float32", "source_unit": "degC"},
+    {"key": "power", "register": "holding", "address": 6, "type": "uint16", "source_unit": "W", "unit": "kW"},
+]
+
+
+def chamber_registers(temperature: float = 21.5, power: int = 1500) -> dict[int, int | bool]:
+    regs = encode_value(temperature, "float32") + [0] * 4 + [power]
+    return dict(enumerate(regs))
+
+
+def make(
+    points: list[dict[str, object]] | None = None, latency_s: float = 0.01, **kw: object
+) -> tuple[DevicePoller, FakeModbusDevice, RecordingSink, FakeClock]:
+    clock = FakeClock()
+    fake = FakeModbusDevice({"holding": chamber_registers()}, clock=clock, latency_s=latency_s)
+    sink = RecordingSink()
+    poller = DevicePoller(
+        device(points or CHAMBER_POINTS, **kw),
+        fake,
+        sink,
+        clock,
+        CalibrationBook(),
+        CircuitBreaker(base_s=1.0, max_s=8.0, rng=random.Random(7)),
+    )
+    return poller, fake, sink, clock
+
+
+async def run_for(poller: DevicePoller, clock: FakeClock, seconds: float) -> None:
+    end = clock.now + seconds
+    task = asyncio.create_task(poller.run())
+    while clock.now < end:
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_one_read_per_poll_with_converted_values_and_read_timestamp() -> None:
+    poller, fake, sink, clock = make(latency_s=0.02)
+    readings = await poller.poll_once()
+    assert fake.requests == [("holding", 0, 7)]
+    by_point = {r.point: r for r in readings}
+    assert by_point["temperature"].value == 21.5
+    assert by_point["power"].value == pytest.approx(1.5)
+    assert by_point["power"].unit == "kW"
+    assert by_point["temperature"].latency_ms == pytest.approx(20.0)
+    # Timestamp at the middle of the round trip, not when the value was converted.
+    assert by_point["temperature"].ts_ms == clock.wall_ms() - 10
+    assert all(r.quality is Quality.OK for r in readings)
+
+
+async def test_schedule_stays_on_grid_and_skips_missed_ticks() -> None:
+    poller, fake, sink, clock = make(latency_s=0.3, poll_interval_s=1.0)
+    start_wall = clock.wall_ms()
+    await run_for(poller, clock, 5.5)
+    starts = sorted({r.ts_ms - 150 - start_wall for r in sink.readings})
+    assert starts == [0, 1000, 2000, 3000, 4000, 5000]
+    assert poller.missed_ticks == 0
+
+    slow, _, slow_sink, slow_clock = make(latency_s=2.5, poll_interval_s=1.0)
+    wall0 = slow_clock.wall_ms()
+    await run_for(slow, slow_clock, 9.5)
+    slow_starts = sorted({r.ts_ms - 1250 - wall0 for r in slow_sink.readings})
+    assert slow_starts == [0, 3000, 6000, 9000]
+    # Each 2.5 s poll overruns two 1 s ticks, which are skipped rather than fired late.
+    assert slow.missed_ticks == 2 * slow.health.polls
+
+
+def test_next_tick_never_drifts() -> None:
+    start = 100.0
+    assert next_tick(start, 0.1, 100.0) == (1, pytest.approx(100.1))
+    k, deadline = next_tick(start, 0.1, 100.0 + 0.1 * 1_000_000 + 0.05)
+    assert k == 1_000_001
+    assert deadline == pytest.approx(start + 0.1 * 1_000_001)
+
+
+async def test_dead_device_backs_off_and_logs_once_each_way(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="edge_agent.poller")
+    poller, fake, sink, clock = make(poll_interval_s=1.0)
+    fake.dead = True
+    await run_for(poller, clock, 30)
+    attempts = len(fake.requests)
+    # Backoff 1, 2, 4, 8, 8 s (with jitter) instead of 30 attempts in 30 s.
+    assert 4 <= attempts <= 10
+    assert poller.health.status == "failing"
+    failed = [r for r in sink.readings if r.quality is Quality.COMM_FAIL]
+    assert {r.point for r in failed} == {"temperature", "power"}
+    assert all(r.value is None for r in failed)
+
+    fake.dead = False
+    await run_for(poller, clock, 10)
+    assert poller.health.status == "ok"
+    assert sink.readings[-1].quality is Quality.OK
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors == [
+        "device chamber-1 is not answering: no response: timeout",
+        "device chamber-1 answers again",
+    ]
+
+
+async def test_illegal_address_falls_back_per_point_and_skips_holes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    points = [*CHAMBER_POINTS, {"key": "ghost", "register": "holding", "address": 9}]
+    poller, fake, sink, clock = make(points)
+    first = await poller.poll_once()
+    # Merged read 0..9 refused (9 is missing) -> three single reads, one of them refused.
+    assert fake.requests == [("holding", 0, 10), ("holding", 0, 2), ("holding", 6, 1), ("holding", 9, 1)]
+    assert {r.point: r.quality for r in first} == {
+        "temperature": Quality.OK,
+        "power": Quality.OK,
+        "ghost": Quality.COMM_FAIL,
+    }
+    assert poller.health.status == "ok"
+    assert poller.health.holes == ["ghost"]
+    assert "point ghost is not readable" in caplog.text
+    fake.requests.clear()
+    await poller.poll_once()
+    assert fake.requests == [("holding", 0, 2), ("holding", 6, 1)]
+
+
+async def test_deadband_report_on_change_and_max_interval() -> None:
+    points: list[dict[str, object]] = [
+        {"key": "temperature", "register": "holding", "address": 0, "type": "float32", "deadband": 0.5, "max_interval_s": 10},
+        {"key": "power", "register": "holding", "address": 6, "report_on_change": True},
+    ]
+    poller, fake, sink, clock = make(points)
+    sent: list[tuple[str, float | None]] = []
+    for temperature, power in [(20.0, 1), (20.3, 1), (20.6, 1), (20.6, 2), (20.4, 2)]:
+        fake.registers["holding"] = chamber_registers(temperature, power)
+        sent += [(r.point, r.value) for r in await poller.poll_once()]
+        clock.advance(1.0)
+    assert sent == [
+        ("temperature", 20.0),
+        ("power", 1.0),
+        ("temperature", pytest.approx(20.6, abs=1e-5)),
+        ("power", 2.0),
+    ]
+    clock.advance(10)
+    assert [r.point for r in await poller.poll_once()] == ["temperature"]
+
+
+async def test_out_of_range_keeps_value_with_quality() -> None:
+    points: list[dict[str, object]] = [
+        {"key": "temperature", "register": "holding", "address": 0, "type": "float32", "valid_min": -50, "valid_max": 20}
+    ]
+    poller, *_ = make(points)
+    (reading,) = await poller.poll_once()
+    assert reading.value == 21.5
+    assert reading.quality is Quality.OUT_OF_RANGE
+
+
+async def test_calibration_applies_within_validity_and_names_itself() -> None:
+    poller, fake, sink, clock = make()
+    now = clock.wall_ms()
+    poller.calibrations.replace(
+        CalibrationSet(
+            gateway="demo-gw-01",
+            issued_at_ms=now,
+            corrections=[
+                Calibration(id="cert-2026-17", device="chamber-1", point="temperature", kind="offset_gain",
+                            offset=-0.3, gain=1.01, valid_from_ms=now - 1000, valid_to_ms=now + 5000),
+            ],
+        )
+    )
+    readings = {r.point: r for r in await poller.poll_once()}
+    assert readings["temperature"].value == pytest.approx(21.5 * 1.01 - 0.3)
+    assert readings["temperature"].correction_id == "cert-2026-17"
+    assert readings["power"].correction_id is None
+    clock.advance(10)
+    expired = {r.point: r for r in await poller.poll_once()}
+    assert expired["temperature"].value == 21.5
+    assert expired["temperature"].correction_id is None
