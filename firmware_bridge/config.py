@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from mqtt_contract.v1 import KEY_PATTERN
 
 __all__ = [
+    "REGISTERS_PER_POINT",
     "BridgeConfig",
     "ConfigError",
     "InstrumentConfig",
@@ -37,6 +38,7 @@ __all__ = [
     "SerialTransport",
     "TcpTransport",
     "load_config",
+    "parse_config",
 ]
 
 #: Registers per exposed point: float32 value (2), quality, reading counter, stable flag.

@@ -33,6 +33,8 @@ __all__ = [
     "ChamberSimulator",
     "ChamberStatus",
     "Register",
+    "float32_words",
+    "words_float32",
 ]
 
 
