@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Sequence
 
 from firmware_bridge.config import REGISTERS_PER_POINT
 from firmware_bridge.modbus_server import HoldingBlock, RegisterImageServer
@@ -28,7 +29,7 @@ def _float_words(value: float) -> list[int]:
     return list(struct.unpack(">HH", struct.pack(">f", value)))
 
 
-def decode_point_registers(registers: list[int]) -> tuple[float, Quality, int, bool]:
+def decode_point_registers(registers: Sequence[int]) -> tuple[float, Quality, int, bool]:
     """The inverse of the layout above: (value, quality, count, stable)."""
     value: float = struct.unpack(">f", struct.pack(">HH", registers[0], registers[1]))[0]
     quality = next(q for q, code in QUALITY_CODES.items() if code == registers[2])

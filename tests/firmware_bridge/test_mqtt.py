@@ -33,7 +33,7 @@ class Subscriber:
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         with self._lock:
-            self.messages.append(message.payload)
+            self.messages.append(bytes(message.payload))
 
     def snapshot(self) -> list[bytes]:
         with self._lock:
