@@ -28,7 +28,10 @@ describe("ApiClient", () => {
   });
 
   it("does not treat wrong credentials at login as an expired session", async () => {
-    const server = new FakeServer().on("POST /api/v1/auth/token", problem(401, "Unauthorized", "bad password"));
+    const server = new FakeServer().on(
+      "POST /api/v1/auth/token",
+      problem(401, "Unauthorized", "bad password"),
+    );
     const onUnauthorized = vi.fn();
     const api = new ApiClient({ fetch: server.fetch, tokens: memoryTokens(), onUnauthorized });
     await expect(api.login("a@b.c", "x")).rejects.toMatchObject({ problem: { detail: "bad password" } });
@@ -41,7 +44,10 @@ describe("ApiClient", () => {
       new Response("<html>Bad Gateway</html>", { status: 502, statusText: "Bad Gateway" }),
     );
     const api = new ApiClient({ fetch: server.fetch, tokens: memoryTokens("t") });
-    await expect(api.listInstruments()).rejects.toMatchObject({ status: 502, problem: { title: "Bad Gateway" } });
+    await expect(api.listInstruments()).rejects.toMatchObject({
+      status: 502,
+      problem: { title: "Bad Gateway" },
+    });
   });
 
   it("turns a failed connection into an ApiError with status 0", async () => {
@@ -49,7 +55,10 @@ describe("ApiClient", () => {
       fetch: () => Promise.reject(new TypeError("Failed to fetch")),
       tokens: memoryTokens("t"),
     });
-    await expect(api.listInstruments()).rejects.toMatchObject({ status: 0, problem: { detail: "Failed to fetch" } });
+    await expect(api.listInstruments()).rejects.toMatchObject({
+      status: 0,
+      problem: { detail: "Failed to fetch" },
+    });
   });
 
   it("sends no Authorization header before login", async () => {

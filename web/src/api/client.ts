@@ -1,11 +1,4 @@
-import type {
-  CurrentUser,
-  Instrument,
-  InstrumentDetail,
-  LatestValue,
-  Problem,
-  TokenResponse,
-} from "./types";
+import type { CurrentUser, Instrument, InstrumentDetail, LatestValue, Problem, TokenResponse } from "./types";
 
 /** An HTTP error from the server, carrying its problem details. */
 export class ApiError extends Error {

@@ -19,12 +19,7 @@ export interface TokenResponse {
 
 export type OrganisationKind = "institution" | "enterprise" | "platform";
 
-export type Role =
-  | "enterprise_member"
-  | "enterprise_admin"
-  | "lab_staff"
-  | "lab_manager"
-  | "platform_admin";
+export type Role = "enterprise_member" | "enterprise_admin" | "lab_staff" | "lab_manager" | "platform_admin";
 
 export interface Organisation {
   id: string;

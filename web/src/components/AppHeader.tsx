@@ -23,7 +23,9 @@ export function AppHeader() {
     <header className="app-header">
       <div className="app-header-inner">
         <NavLink to="/" className="brand">
-          <span className="brand-mark" aria-hidden="true">L</span>
+          <span className="brand-mark" aria-hidden="true">
+            L
+          </span>
           <span>
             <span className="brand-name">{t("app.name")}</span>
             <span className="brand-tagline">{t("app.tagline")}</span>

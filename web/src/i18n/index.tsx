@@ -16,9 +16,7 @@ export type MessageVars = Record<string, string | number>;
 export function translate(locale: Locale, id: MessageId, vars?: MessageVars): string {
   const template = dictionaries[locale][id];
   if (!vars) return template;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    name in vars ? String(vars[name]) : whole,
-  );
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
 }
 
 function isLocale(value: unknown): value is Locale {

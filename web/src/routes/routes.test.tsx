@@ -46,7 +46,9 @@ describe("routes", () => {
     const server = signedInServer().on("POST /api/v1/auth/token", () =>
       json({ access_token: "jwt", token_type: "bearer", expires_in: 3600 }),
     );
-    const { router } = renderRoute(`/login?next=${encodeURIComponent(`/instruments/${CHAMBER_ID}`)}`, { server });
+    const { router } = renderRoute(`/login?next=${encodeURIComponent(`/instruments/${CHAMBER_ID}`)}`, {
+      server,
+    });
     await user.type(screen.getByLabelText("邮箱"), "manager@zjim.demo");
     await user.type(screen.getByLabelText("密码"), "labshare-demo");
     await user.click(screen.getByRole("button", { name: "登录" }));
@@ -89,7 +91,10 @@ describe("routes", () => {
   });
 
   it("returns to the login page when the server rejects the stored token", async () => {
-    const server = signedInServer().on("GET /api/v1/instruments", problem(401, "Unauthorized", "token expired"));
+    const server = signedInServer().on(
+      "GET /api/v1/instruments",
+      problem(401, "Unauthorized", "token expired"),
+    );
     const { router, tokens } = renderRoute("/", { server, token: "expired" });
     await waitFor(() => expect(router.state.location.pathname).toBe("/login"));
     expect(router.state.location.search).toBe("");
@@ -115,7 +120,10 @@ describe("routes", () => {
   });
 
   it("says so when an instrument is not visible to the user", async () => {
-    const server = signedInServer().on("GET /api/v1/instruments/nope", problem(404, "Not Found", "no such instrument"));
+    const server = signedInServer().on(
+      "GET /api/v1/instruments/nope",
+      problem(404, "Not Found", "no such instrument"),
+    );
     renderRoute("/instruments/nope", { server, token: "jwt" });
     expect(await screen.findByText("仪器不存在或无权查看。")).toBeInTheDocument();
   });

@@ -22,7 +22,9 @@ export function LoginPage() {
       <div className="login-card">
         <div className="login-card-top">
           <div className="brand">
-            <span className="brand-mark" aria-hidden="true">L</span>
+            <span className="brand-mark" aria-hidden="true">
+              L
+            </span>
             <span>
               <span className="brand-name">{t("app.name")}</span>
               <span className="brand-tagline">{t("app.tagline")}</span>

@@ -16,7 +16,9 @@ export function InstrumentBoard() {
         )}
       </div>
       {instruments.isPending && <Loading />}
-      {instruments.isError && <ErrorNotice error={instruments.error} onRetry={() => void instruments.refetch()} />}
+      {instruments.isError && (
+        <ErrorNotice error={instruments.error} onRetry={() => void instruments.refetch()} />
+      )}
       {instruments.data?.length === 0 && <p className="empty">{t("instruments.empty")}</p>}
       {instruments.data && instruments.data.length > 0 && (
         <div className="tile-grid">

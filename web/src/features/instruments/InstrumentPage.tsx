@@ -18,7 +18,11 @@ export function InstrumentPage({ instrumentId }: { instrumentId: string }) {
         <Link to="/" className="back-link">
           ← {t("instruments.back")}
         </Link>
-        {notFound ? <p className="empty">{t("instruments.notFound")}</p> : <ErrorNotice error={instrument.error} />}
+        {notFound ? (
+          <p className="empty">{t("instruments.notFound")}</p>
+        ) : (
+          <ErrorNotice error={instrument.error} />
+        )}
       </section>
     );
   }

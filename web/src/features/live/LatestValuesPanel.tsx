@@ -10,7 +10,11 @@ export interface LatestValuesPanelProps {
   history?: SessionHistory;
 }
 
-export function LatestValuesPanel({ instrumentId, refreshMs, history = defaultHistory }: LatestValuesPanelProps) {
+export function LatestValuesPanel({
+  instrumentId,
+  refreshMs,
+  history = defaultHistory,
+}: LatestValuesPanelProps) {
   const { t } = useI18n();
   const latest = useLatestValues(instrumentId, refreshMs);
   // Recording is idempotent (older or equal timestamps are ignored), so doing it while

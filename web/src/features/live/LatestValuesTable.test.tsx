@@ -107,10 +107,13 @@ describe("LatestValuesPanel", () => {
         { headers: { "Content-Type": "application/json" } },
       );
     });
-    renderWithApp(<LatestValuesPanel instrumentId={CHAMBER_ID} refreshMs={20} history={new SessionHistory()} />, {
-      server,
-      token: "t",
-    });
+    renderWithApp(
+      <LatestValuesPanel instrumentId={CHAMBER_ID} refreshMs={20} history={new SessionHistory()} />,
+      {
+        server,
+        token: "t",
+      },
+    );
 
     await waitFor(() => expect(row("temperature").getByTestId("value")).toHaveTextContent("24.50°C"));
     expect(row("temperature").getByTestId("ts")).toHaveTextContent("2026-11-27 19:48:03");
@@ -119,10 +122,7 @@ describe("LatestValuesPanel", () => {
   });
 
   it("explains why live values are unavailable, using the server's problem detail", async () => {
-    const server = new FakeServer().on(
-      `GET ${LATEST}`,
-      problem(404, "Not Found", "instrument not found"),
-    );
+    const server = new FakeServer().on(`GET ${LATEST}`, problem(404, "Not Found", "instrument not found"));
     renderWithApp(<LatestValuesPanel instrumentId={CHAMBER_ID} history={new SessionHistory()} />, {
       server,
       token: "t",

@@ -33,7 +33,11 @@ export function LatestValuesTable({ instrumentId, rows, history }: LatestValuesT
           const secondary = otherName(row.name, row.name_en);
           const pointKey = `${row.device_key}.${row.point_key}`;
           return (
-            <tr key={row.channel_id} data-testid={`latest-${pointKey}`} className={`quality-${quality ?? "none"}`}>
+            <tr
+              key={row.channel_id}
+              data-testid={`latest-${pointKey}`}
+              className={`quality-${quality ?? "none"}`}
+            >
               <th scope="row">
                 <div className="point-name">{pickName(row.name, row.name_en)}</div>
                 <div className="point-key">

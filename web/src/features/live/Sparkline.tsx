@@ -20,7 +20,10 @@ export function sparklinePath(points: readonly HistoryPoint[], width: number, he
   const y = (value: number) =>
     max === min ? height / 2 : pad + (1 - (value - min) / (max - min)) * (height - 2 * pad);
   return points
-    .map((p, i) => `${i === 0 ? "M" : "L"}${(((p.ts - first.ts) / span) * width).toFixed(1)},${y(p.value).toFixed(1)}`)
+    .map(
+      (p, i) =>
+        `${i === 0 ? "M" : "L"}${(((p.ts - first.ts) / span) * width).toFixed(1)},${y(p.value).toFixed(1)}`,
+    )
     .join(" ");
 }
 
