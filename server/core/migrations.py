@@ -22,5 +22,9 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str) -> None:
-    """Migrate the database at ``database_url`` to the newest revision."""
-    command.upgrade(alembic_config(database_url), "head")
+    """Migrate the database at ``database_url`` to the newest revision of every branch.
+
+    Domains add their revisions as branches off the initial schema ("heads", not "head"),
+    so independent features never fight over one linear history.
+    """
+    command.upgrade(alembic_config(database_url), "heads")
