@@ -105,7 +105,8 @@ class InstrumentRepository:
         return instrument
 
     async def latest_readings(self, instrument_id: uuid.UUID) -> list[LatestRow]:
-        result = await self.session.execute(_LATEST_SQL, {"instrument_id": instrument_id})
+        connection = await self.session.connection()
+        result = await connection.execute(_LATEST_SQL, {"instrument_id": instrument_id})
         return [LatestRow(**row._mapping) for row in result]
 
 

@@ -29,6 +29,7 @@ from paho.mqtt.properties import Properties
 
 from mqtt_contract.v1 import SHARED_GROUP, TopicKind, shared_subscription
 from server.telemetry.validation import Inbound, decode_inbound
+from server.telemetry.wire import WireBatch
 
 __all__ = ["INGEST_KINDS", "Consumer", "Delivery", "Received", "ingest_subscriptions"]
 
@@ -178,10 +179,8 @@ class Consumer:
             topic = repr(message._topic)
         payload = message.payload
         inbound = decode_inbound(topic, payload if isinstance(payload, bytes) else bytes(payload))
-        samples = 0
         batch = inbound.message
-        if batch is not None and inbound.kind is TopicKind.TELEMETRY:
-            samples = sum(len(s.samples) for s in getattr(batch, "series", ()))
+        samples = sum(len(s.samples) for s in batch.series) if isinstance(batch, WireBatch) else 0
         with self._lock:
             generation = self._generation
         self._on_received(

@@ -21,12 +21,11 @@ from mqtt_contract.v1 import (
     QUALITY_CODES,
     GatewayState,
     Heartbeat,
-    TelemetryBatch,
     TopicKind,
-    decode_batch,
     parse_topic,
 )
 from server.telemetry.units import IncompatibleUnitError, UnitConverter
+from server.telemetry.wire import WireBatch, decode_telemetry
 
 __all__ = [
     "FUTURE_TOLERANCE_MS",
@@ -151,7 +150,7 @@ class Inbound:
     payload: bytes
     kind: TopicKind | None
     topic_gateway: str | None
-    message: TelemetryBatch | GatewayState | Heartbeat | None
+    message: WireBatch | GatewayState | Heartbeat | None
     error: str | None
 
 
@@ -161,9 +160,9 @@ def decode_inbound(topic: str, payload: bytes) -> Inbound:
     if parsed is None:
         return Inbound(topic, payload, None, None, None, "topic is not a labshare/v1 topic")
     try:
-        message: TelemetryBatch | GatewayState | Heartbeat
+        message: WireBatch | GatewayState | Heartbeat
         if parsed.kind is TopicKind.TELEMETRY:
-            message = decode_batch(payload)
+            message = decode_telemetry(payload)
         elif parsed.kind is TopicKind.STATE:
             message = GatewayState.model_validate_json(payload)
         elif parsed.kind is TopicKind.HEARTBEAT:
@@ -231,17 +230,18 @@ def plan_telemetry(
     if refused is not None:
         return TelemetryPlan(dead_letters=[refused])
     batch = msg.message
-    assert isinstance(batch, TelemetryBatch)
+    assert isinstance(batch, WireBatch)
     gateway = directory.gateway(batch.gateway)
     assert gateway is not None
     plan = TelemetryPlan(gateway=gateway)
     horizon = (int(time.time() * 1000) if now_ms is None else now_ms) + FUTURE_TOLERANCE_MS
     rows = plan.rows
+    codes = _QUALITY_CODES
     for series in batch.series:
         name = f"series {series.device}/{series.point}"
         # Every decoded sample was received, so its number counts against gap detection
         # even when its series is refused.
-        plan.seqs.extend(s.seq for s in series.samples)
+        plan.seqs.extend(s[0] for s in series.samples)
         reason: DeadLetterReason | None = None
         detail = ""
         channel = directory.channel(batch.gateway, series.device, series.point)
@@ -258,7 +258,7 @@ def plan_telemetry(
                 reason = DeadLetterReason.INCOMPATIBLE_UNIT
                 detail = f"{name}: {exc}"
             else:
-                latest = max(s.ts_ms for s in series.samples)
+                latest = max(s[1] for s in series.samples)
                 if latest > horizon:
                     reason = DeadLetterReason.FUTURE_TIMESTAMP
                     ahead_s = (latest - horizon + FUTURE_TOLERANCE_MS) / 1000
@@ -275,18 +275,11 @@ def plan_telemetry(
         channel_id = channel.id
         factor, offset = conversion.factor, conversion.offset
         identity = conversion.is_identity
-        for s in series.samples:
-            value = s.value
+        for seq, ts_ms, value, quality in series.samples:
             if value is not None and not identity:
                 value = value * factor + offset
             rows.append(
-                (
-                    channel_id,
-                    _EPOCH + timedelta(milliseconds=s.ts_ms),
-                    value,
-                    _QUALITY_CODES[s.quality],
-                    s.seq,
-                )
+                (channel_id, _EPOCH + timedelta(milliseconds=ts_ms), value, codes[quality], seq)
             )
     return plan
 
@@ -341,6 +334,6 @@ def _has_miss(msg: Inbound, directory: ChannelDirectory) -> bool:
     key = msg.topic_gateway or ""
     if directory.gateway(key) is None:
         return True
-    if isinstance(msg.message, TelemetryBatch):
+    if isinstance(msg.message, WireBatch):
         return any(directory.channel(key, s.device, s.point) is None for s in msg.message.series)
     return False

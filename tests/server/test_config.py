@@ -1,0 +1,59 @@
+"""Settings: environment variables, and a refusal to run production on a weak secret."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr, ValidationError
+
+from server.cli import main
+from server.core.config import DEVELOPMENT_SECRET_KEY, Environment, LogFormat, Settings
+
+
+def test_reads_labshare_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LABSHARE_DATABASE_URL", "postgresql+psycopg://u@db:5433/x")
+    monkeypatch.setenv("LABSHARE_MQTT_PORT", "8883")
+    monkeypatch.setenv("LABSHARE_INGEST_ENABLED", "false")
+    monkeypatch.setenv("LABSHARE_LOG_FORMAT", "console")
+    settings = Settings()
+    assert settings.database_url == "postgresql+psycopg://u@db:5433/x"
+    assert settings.mqtt_port == 8883
+    assert settings.ingest_enabled is False
+    assert settings.log_format is LogFormat.CONSOLE
+    assert settings.environment is Environment.DEVELOPMENT
+
+
+@pytest.mark.parametrize("secret", [DEVELOPMENT_SECRET_KEY, "", "short-but-not-empty"])
+def test_production_refuses_weak_secret(secret: str) -> None:
+    with pytest.raises(ValidationError, match="LABSHARE_SECRET_KEY"):
+        Settings(environment=Environment.PRODUCTION, secret_key=SecretStr(secret))
+
+
+def test_production_accepts_a_long_random_secret() -> None:
+    settings = Settings(environment=Environment.PRODUCTION, secret_key=SecretStr("x" * 48))
+    assert settings.secret_key.get_secret_value() == "x" * 48
+
+
+def test_development_runs_on_the_default_secret() -> None:
+    assert Settings(environment=Environment.DEVELOPMENT).secret_key.get_secret_value()
+
+
+def test_invalid_value_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LABSHARE_MQTT_PORT", "not-a-port")
+    with pytest.raises(ValidationError, match="mqtt_port"):
+        Settings()
+
+
+def test_cli_reports_weak_production_secret(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LABSHARE_ENVIRONMENT", "production")
+    monkeypatch.delenv("LABSHARE_SECRET_KEY", raising=False)
+    assert main(["migrate"]) == 2
+    assert "LABSHARE_SECRET_KEY" in capsys.readouterr().err
+
+
+def test_demo_gateway_secret_must_be_given_in_production() -> None:
+    settings = Settings(environment=Environment.PRODUCTION, secret_key=SecretStr("y" * 40))
+    with pytest.raises(ValueError, match="LABSHARE_DEMO_GATEWAY_SECRET"):
+        settings.demo_gateway_secret_value()
+    assert Settings().demo_gateway_secret_value() == "demo-gateway-secret"
