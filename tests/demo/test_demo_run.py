@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -101,6 +101,55 @@ def demo(tmp_path: Path) -> Iterator[DemoRun]:
         run.close()
 
 
+@pytest.fixture
+def second_demo(tmp_path: Path) -> Iterator[Callable[[], DemoRun]]:
+    runs: list[DemoRun] = []
+
+    def start() -> DemoRun:
+        runs.append(DemoRun(tmp_path / "demo-data", tmp_path / "second-output.txt"))
+        return runs[-1]
+
+    yield start
+    for run in runs:
+        run.close()
+
+
+def _login(client: httpx.Client) -> None:
+    token = client.post(
+        "/api/v1/auth/token",
+        data={"username": "manager@zjim.demo", "password": "labshare-demo"},
+    )
+    assert token.status_code == 200, token.text
+    client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+
+
+def _stop_and_check_no_orphans(run: DemoRun, pids: list[int]) -> str:
+    run.process.send_signal(signal.SIGINT)
+    assert run.process.wait(timeout=90) == 0
+    output = run.text()
+    assert "labshare demo stopped." in output
+    assert "stopped PostgreSQL" in output
+    still_running = [
+        pid
+        for pid in pids
+        if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    ]
+    assert still_running == []
+    assert _processes_using(run.data_dir) == []
+    assert not (run.data_dir / "postgres" / "postmaster.pid").exists()
+    return output
+
+
+def _child_pids(run: DemoRun) -> list[int]:
+    state = run.state()
+    children = state["children"]
+    assert isinstance(children, dict)
+    assert {"chamber", "edge", "server"} <= set(children)
+    postgres_pid = state["postgres_pid"]
+    assert isinstance(postgres_pid, int)
+    return [*(int(pid) for pid in children.values()), postgres_pid]
+
+
 def _latest_temperature(client: httpx.Client, instrument_id: str) -> float | None:
     response = client.get(f"/api/v1/instruments/{instrument_id}/latest")
     response.raise_for_status()
@@ -110,26 +159,17 @@ def _latest_temperature(client: httpx.Client, instrument_id: str) -> float | Non
     return None
 
 
-def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(demo: DemoRun) -> None:
+def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
+    demo: DemoRun, second_demo: Callable[[], DemoRun]
+) -> None:
     url = demo.wait_for_url()
     output = demo.text()
     assert "[1/8] PostgreSQL … ok" in output
     assert "manager@zjim.demo" in output
-    state = demo.state()
-    children = state["children"]
-    assert isinstance(children, dict)
-    assert {"chamber", "edge", "server"} <= set(children)
-    pids = [int(pid) for pid in children.values()]
-    assert isinstance(state["postgres_pid"], int)
-    pids.append(state["postgres_pid"])
+    pids = _child_pids(demo)
 
     with httpx.Client(base_url=url, timeout=10) as client:
-        token = client.post(
-            "/api/v1/auth/token",
-            data={"username": "manager@zjim.demo", "password": "labshare-demo"},
-        )
-        assert token.status_code == 200, token.text
-        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        _login(client)
         instruments = client.get("/api/v1/instruments").json()
         chamber = next(i for i in instruments if i["model"] == "SETH-Z-040L")
 
@@ -142,16 +182,14 @@ def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(demo: D
     # Ambient 25 °C heating towards the 60 °C setpoint.
     assert 20.0 <= temperature <= 61.0
 
-    demo.process.send_signal(signal.SIGINT)
-    assert demo.process.wait(timeout=90) == 0
-    output = demo.text()
-    assert "labshare demo stopped." in output
-    assert "stopped PostgreSQL" in output
-    still_running = [
-        pid
-        for pid in pids
-        if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    ]
-    assert still_running == []
-    assert _processes_using(demo.data_dir) == []
-    assert not (demo.data_dir / "postgres" / "postmaster.pid").exists()
+    _stop_and_check_no_orphans(demo, pids)
+
+    # A second run reuses the data directory: same instrument, its readings still there.
+    again = second_demo()
+    url = again.wait_for_url()
+    with httpx.Client(base_url=url, timeout=10) as client:
+        _login(client)
+        instruments = client.get("/api/v1/instruments").json()
+        assert [i["id"] for i in instruments if i["model"] == "SETH-Z-040L"] == [chamber["id"]]
+        assert _latest_temperature(client, chamber["id"]) is not None
+    _stop_and_check_no_orphans(again, _child_pids(again))
