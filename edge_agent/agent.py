@@ -68,6 +68,8 @@ class Gateway:
         self._topic_sources: dict[str, MqttDeviceSource] = {}
         self._pool: Any = None
         self.config_rejections = 0
+        self._background: set[asyncio.Task[None]] = set()
+        self._started_config = config
         self.topic_state = topic_for(self.key, TopicKind.STATE)
         self.topic_heartbeat = topic_for(self.key, TopicKind.HEARTBEAT)
         self.topic_config = topic_for(self.key, TopicKind.CONFIG)
@@ -161,6 +163,11 @@ class Gateway:
             return
         self._restart_devices(config)
         log.info("pushed configuration %s applied", new_hash[:12])
+        if any(
+            getattr(config, section) != getattr(self._started_config, section)
+            for section in ("mqtt", "spool", "metrics")
+        ):
+            log.warning("pushed mqtt/spool/metrics settings take effect at the next start")
         if self.link is not None and self.link.connected:
             self.link.publish(self.topic_state, self._state("online"), qos=1, retain=True)
 
@@ -227,13 +234,14 @@ class Gateway:
         self._pool = None
 
     def _restart_devices(self, config: GatewayConfig) -> None:
+        self.config = config
+        self.config_hash = config_hash(config)
+        if self.forwarder is not None:
+            self.forwarder.max_samples = config.batch.max_samples
+            self.forwarder.max_delay_s = config.batch.max_delay_ms / 1000
+
         async def restart() -> None:
             await self._stop_devices()
-            self.config = config
-            self.config_hash = config_hash(config)
-            if self.forwarder is not None:
-                self.forwarder.max_samples = config.batch.max_samples
-                self.forwarder.max_delay_s = config.batch.max_delay_ms / 1000
             self._start_devices()
 
         task = asyncio.get_running_loop().create_task(restart(), name="reconfigure")
@@ -255,8 +263,7 @@ class Gateway:
     # -- lifecycle ------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event, *, drain_timeout_s: float = 5.0) -> None:
         loop = asyncio.get_running_loop()
-        self._background: set[asyncio.Task[None]] = set()
-        cfg = self.config
+        cfg = self._started_config = self.config
         self.spool = SampleSpool(cfg.spool.path, cfg.spool.max_bytes, cfg.spool.synchronous)
         self.link = MqttLink(
             loop,

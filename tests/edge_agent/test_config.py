@@ -25,10 +25,24 @@ BASE: dict[str, Any] = {
             "device_id": 1,
             "poll_interval_s": 1.0,
             "points": [
-                {"key": "temperature", "register": "holding", "address": 0, "type": "float32",
-                 "byte_order": "ABCD", "source_unit": "degC", "unit": "degC"},
-                {"key": "power", "register": "holding", "address": 6, "type": "uint16",
-                 "source_unit": "W", "unit": "W", "deadband": 5},
+                {
+                    "key": "temperature",
+                    "register": "holding",
+                    "address": 0,
+                    "type": "float32",
+                    "byte_order": "ABCD",
+                    "source_unit": "degC",
+                    "unit": "degC",
+                },
+                {
+                    "key": "power",
+                    "register": "holding",
+                    "address": 6,
+                    "type": "uint16",
+                    "source_unit": "W",
+                    "unit": "W",
+                    "deadband": 5,
+                },
                 {"key": "status", "register": "holding", "address": 7, "type": "uint16"},
             ],
         }
@@ -77,31 +91,58 @@ def test_every_error_is_reported_at_once() -> None:
 
 def test_coil_must_be_bool_and_string_needs_length() -> None:
     bad = doc()
-    bad["devices"][0]["points"].append({"key": "run", "register": "coil", "address": 1, "type": "int16"})
-    bad["devices"][0]["points"].append({"key": "label", "register": "holding", "address": 20, "type": "string"})
+    bad["devices"][0]["points"].append(
+        {"key": "run", "register": "coil", "address": 1, "type": "int16"}
+    )
+    bad["devices"][0]["points"].append(
+        {"key": "label", "register": "holding", "address": 20, "type": "string"}
+    )
     found = issues(bad)
     assert found[0].startswith("devices[0].points[3]: a coil holds one bit")
     assert found[1].startswith("devices[0].points[4]: a string point needs a length")
 
 
 def test_duplicate_keys_and_inconsistent_bus() -> None:
-    rtu = {"protocol": "modbus_rtu", "serial_port": "/dev/ttyUSB0", "baudrate": 9600,
-           "points": [{"key": "t", "register": "input", "address": 0}]}
-    bad = doc(devices=[
-        {**rtu, "key": "a"},
-        {**rtu, "key": "a", "baudrate": 19200},
-    ])
+    rtu = {
+        "protocol": "modbus_rtu",
+        "serial_port": "/dev/ttyUSB0",
+        "baudrate": 9600,
+        "points": [{"key": "t", "register": "input", "address": 0}],
+    }
+    bad = doc(
+        devices=[
+            {**rtu, "key": "a"},
+            {**rtu, "key": "a", "baudrate": 19200},
+        ]
+    )
     found = issues(bad)
     assert "devices[1].key: duplicate device key 'a' (also devices[0])" in found
     assert "devices[1].bus: bus '/dev/ttyUSB0' is configured differently in devices[0]" in found
 
 
 def test_mqtt_device_and_unknown_key() -> None:
-    good = doc(devices=[{"key": "balance", "protocol": "mqtt", "topic": "lab/balance/1",
-                         "points": [{"key": "mass", "field": "data.mass", "source_unit": "g", "unit": "kg"}]}])
+    good = doc(
+        devices=[
+            {
+                "key": "balance",
+                "protocol": "mqtt",
+                "topic": "lab/balance/1",
+                "points": [{"key": "mass", "field": "data.mass", "source_unit": "g", "unit": "kg"}],
+            }
+        ]
+    )
     assert parse_config(good).devices[0].points[0].field == "data.mass"
-    bad = doc(devices=[{"key": "balance", "protocol": "mqtt", "topic": "lab/#", "colour": "red",
-                        "points": [{"key": "mass", "field": "m"}]}])
+    bad = doc(
+        devices=[
+            {
+                "key": "balance",
+                "protocol": "mqtt",
+                "topic": "lab/#",
+                "colour": "red",
+                "points": [{"key": "mass", "field": "m"}],
+            }
+        ]
+    )
     found = issues(bad)
     assert "devices[0].topic: a device topic must not contain wildcards" in found
     assert any(f.startswith("devices[0].colour:") for f in found)
@@ -120,7 +161,12 @@ def test_config_hash_is_stable_and_content_sensitive() -> None:
 def test_example_config_file_is_valid(repo_root: Path) -> None:
     config = load_config(repo_root / "edge_agent" / "examples" / "gateway.yaml")
     assert config.gateway.key == "demo-gw-01"
-    assert {d.protocol for d in config.devices} == {"modbus_tcp", "modbus_rtu", "modbus_rtu_over_tcp", "mqtt"}
+    assert {d.protocol for d in config.devices} == {
+        "modbus_tcp",
+        "modbus_rtu",
+        "modbus_rtu_over_tcp",
+        "mqtt",
+    }
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -143,7 +189,9 @@ def test_check_command_exit_codes(tmp_path: Path) -> None:
     bad.write_text(yaml.safe_dump(bad_doc))
     result = _cli("check", str(bad))
     assert result.returncode == 2
-    assert "devices[0].points[2].unit: 'kg' is not compatible with source unit 'degC'" in result.stderr
+    assert (
+        "devices[0].points[2].unit: 'kg' is not compatible with source unit 'degC'" in result.stderr
+    )
 
     result = _cli("check", str(tmp_path / "missing.yaml"))
     assert result.returncode == 2

@@ -74,8 +74,12 @@ def test_nan_becomes_none() -> None:
 
 def test_block_decodes_every_point_at_its_offset() -> None:
     points = [
-        ModbusPoint.model_validate({"key": "t", "register": "holding", "address": 10, "type": "float32"}),
-        ModbusPoint.model_validate({"key": "p", "register": "holding", "address": 16, "type": "uint16"}),
+        ModbusPoint.model_validate(
+            {"key": "t", "register": "holding", "address": 10, "type": "float32"}
+        ),
+        ModbusPoint.model_validate(
+            {"key": "p", "register": "holding", "address": 16, "type": "uint16"}
+        ),
     ]
     (block,) = plan_reads(points)
     registers = [*encode_value(21.5, "float32"), 0, 0, 0, 0, 480]
@@ -84,7 +88,9 @@ def test_block_decodes_every_point_at_its_offset() -> None:
 
 def test_bits_decode_to_zero_and_one() -> None:
     points = [
-        ModbusPoint.model_validate({"key": f"c{i}", "register": "coil", "address": i, "type": "bool"})
+        ModbusPoint.model_validate(
+            {"key": f"c{i}", "register": "coil", "address": i, "type": "bool"}
+        )
         for i in (0, 2)
     ]
     (block,) = plan_reads(points)

@@ -15,19 +15,34 @@ def spans(blocks: list) -> list[tuple[str, int, int]]:  # type: ignore[type-arg]
 
 
 def test_nearby_points_merge_into_one_read() -> None:
-    points = [p("t", 0, "float32"), p("sp", 2, "float32"), p("h", 4, "float32"), p("pw", 6), p("st", 7)]
+    points = [
+        p("t", 0, "float32"),
+        p("sp", 2, "float32"),
+        p("h", 4, "float32"),
+        p("pw", 6),
+        p("st", 7),
+    ]
     assert spans(plan_reads(points)) == [("holding", 0, 8)]
 
 
 def test_gap_larger_than_max_gap_splits() -> None:
     points = [p("a", 0), p("b", 5), p("c", 30)]
     assert spans(plan_reads(points, max_gap=4)) == [("holding", 0, 6), ("holding", 30, 1)]
-    assert spans(plan_reads(points, max_gap=0)) == [("holding", 0, 1), ("holding", 5, 1), ("holding", 30, 1)]
+    assert spans(plan_reads(points, max_gap=0)) == [
+        ("holding", 0, 1),
+        ("holding", 5, 1),
+        ("holding", 30, 1),
+    ]
     assert spans(plan_reads(points, max_gap=30)) == [("holding", 0, 31)]
 
 
 def test_kinds_are_never_mixed() -> None:
-    points = [p("a", 0), p("b", 1, register="input"), p("c", 0, "bool", "coil"), p("d", 3, "bool", "coil")]
+    points = [
+        p("a", 0),
+        p("b", 1, register="input"),
+        p("c", 0, "bool", "coil"),
+        p("d", 3, "bool", "coil"),
+    ]
     assert spans(plan_reads(points)) == [("coil", 0, 4), ("holding", 0, 1), ("input", 1, 1)]
 
 

@@ -22,8 +22,21 @@ def device(points: list[dict[str, object]], **kw: object) -> ModbusTcpDevice:
 
 
 CHAMBER_POINTS: list[dict[str, object]] = [
-    {"key": "temperature", "register": "holding", "address": 0, "type": "float32", "source_unit": "degC"},
-    {"key": "power", "register": "holding", "address": 6, "type": "uint16", "source_unit": "W", "unit": "kW"},
+    {
+        "key": "temperature",
+        "register": "holding",
+        "address": 0,
+        "type": "float32",
+        "source_unit": "degC",
+    },
+    {
+        "key": "power",
+        "register": "holding",
+        "address": 6,
+        "type": "uint16",
+        "source_unit": "W",
+        "unit": "kW",
+    },
 ]
 
 
@@ -52,7 +65,7 @@ def make(
 async def run_for(poller: DevicePoller, clock: FakeClock, seconds: float) -> None:
     end = clock.now + seconds
     task = asyncio.create_task(poller.run())
-    while clock.now < end:
+    while clock.now < end:  # noqa: ASYNC110 - virtual time advances only while the poller runs
         await asyncio.sleep(0)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -60,7 +73,7 @@ async def run_for(poller: DevicePoller, clock: FakeClock, seconds: float) -> Non
 
 
 async def test_one_read_per_poll_with_converted_values_and_read_timestamp() -> None:
-    poller, fake, sink, clock = make(latency_s=0.02)
+    poller, fake, _sink, clock = make(latency_s=0.02)
     readings = await poller.poll_once()
     assert fake.requests == [("holding", 0, 7)]
     by_point = {r.point: r for r in readings}
@@ -74,7 +87,7 @@ async def test_one_read_per_poll_with_converted_values_and_read_timestamp() -> N
 
 
 async def test_schedule_stays_on_grid_and_skips_missed_ticks() -> None:
-    poller, fake, sink, clock = make(latency_s=0.3, poll_interval_s=1.0)
+    poller, _fake, sink, clock = make(latency_s=0.3, poll_interval_s=1.0)
     start_wall = clock.wall_ms()
     await run_for(poller, clock, 5.5)
     starts = sorted({r.ts_ms - 150 - start_wall for r in sink.readings})
@@ -98,7 +111,9 @@ def test_next_tick_never_drifts() -> None:
     assert deadline == pytest.approx(start + 0.1 * 1_000_001)
 
 
-async def test_dead_device_backs_off_and_logs_once_each_way(caplog: pytest.LogCaptureFixture) -> None:
+async def test_dead_device_backs_off_and_logs_once_each_way(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.WARNING, logger="edge_agent.poller")
     poller, fake, sink, clock = make(poll_interval_s=1.0)
     fake.dead = True
@@ -126,10 +141,15 @@ async def test_illegal_address_falls_back_per_point_and_skips_holes(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     points = [*CHAMBER_POINTS, {"key": "ghost", "register": "holding", "address": 9}]
-    poller, fake, sink, clock = make(points)
+    poller, fake, _sink, _clock = make(points)
     first = await poller.poll_once()
     # Merged read 0..9 refused (9 is missing) -> three single reads, one of them refused.
-    assert fake.requests == [("holding", 0, 10), ("holding", 0, 2), ("holding", 6, 1), ("holding", 9, 1)]
+    assert fake.requests == [
+        ("holding", 0, 10),
+        ("holding", 0, 2),
+        ("holding", 6, 1),
+        ("holding", 9, 1),
+    ]
     assert {r.point: r.quality for r in first} == {
         "temperature": Quality.OK,
         "power": Quality.OK,
@@ -145,10 +165,17 @@ async def test_illegal_address_falls_back_per_point_and_skips_holes(
 
 async def test_deadband_report_on_change_and_max_interval() -> None:
     points: list[dict[str, object]] = [
-        {"key": "temperature", "register": "holding", "address": 0, "type": "float32", "deadband": 0.5, "max_interval_s": 10},
+        {
+            "key": "temperature",
+            "register": "holding",
+            "address": 0,
+            "type": "float32",
+            "deadband": 0.5,
+            "max_interval_s": 10,
+        },
         {"key": "power", "register": "holding", "address": 6, "report_on_change": True},
     ]
-    poller, fake, sink, clock = make(points)
+    poller, fake, _sink, clock = make(points)
     sent: list[tuple[str, float | None]] = []
     for temperature, power in [(20.0, 1), (20.3, 1), (20.6, 1), (20.6, 2), (20.4, 2)]:
         fake.registers["holding"] = chamber_registers(temperature, power)
@@ -166,7 +193,14 @@ async def test_deadband_report_on_change_and_max_interval() -> None:
 
 async def test_out_of_range_keeps_value_with_quality() -> None:
     points: list[dict[str, object]] = [
-        {"key": "temperature", "register": "holding", "address": 0, "type": "float32", "valid_min": -50, "valid_max": 20}
+        {
+            "key": "temperature",
+            "register": "holding",
+            "address": 0,
+            "type": "float32",
+            "valid_min": -50,
+            "valid_max": 20,
+        }
     ]
     poller, *_ = make(points)
     (reading,) = await poller.poll_once()
@@ -175,15 +209,23 @@ async def test_out_of_range_keeps_value_with_quality() -> None:
 
 
 async def test_calibration_applies_within_validity_and_names_itself() -> None:
-    poller, fake, sink, clock = make()
+    poller, _fake, _sink, clock = make()
     now = clock.wall_ms()
     poller.calibrations.replace(
         CalibrationSet(
             gateway="demo-gw-01",
             issued_at_ms=now,
             corrections=[
-                Calibration(id="cert-2026-17", device="chamber-1", point="temperature", kind="offset_gain",
-                            offset=-0.3, gain=1.01, valid_from_ms=now - 1000, valid_to_ms=now + 5000),
+                Calibration(
+                    id="cert-2026-17",
+                    device="chamber-1",
+                    point="temperature",
+                    kind="offset_gain",
+                    offset=-0.3,
+                    gain=1.01,
+                    valid_from_ms=now - 1000,
+                    valid_to_ms=now + 5000,
+                ),
             ],
         )
     )

@@ -13,10 +13,19 @@ from edge_agent.spool import SampleSpool
 from mqtt_contract.v1 import Quality, decode_batch
 
 
-def readings(n: int, start_ts: int = 1_700_000_000_000, point: str = "temperature") -> list[Reading]:
+def readings(
+    n: int, start_ts: int = 1_700_000_000_000, point: str = "temperature"
+) -> list[Reading]:
     return [
-        Reading(device="chamber-1", point=point, unit="degC", ts_ms=start_ts + i, value=20.0 + i / 100,
-                quality=Quality.OK, latency_ms=1.5)
+        Reading(
+            device="chamber-1",
+            point=point,
+            unit="degC",
+            ts_ms=start_ts + i,
+            value=20.0 + i / 100,
+            quality=Quality.OK,
+            latency_ms=1.5,
+        )
         for i in range(n)
     ]
 
@@ -90,18 +99,28 @@ def rig(tmp_path: Path) -> tuple[Forwarder, SampleSpool, FakePublisher, FakeCloc
     spool = SampleSpool(tmp_path / "s.sqlite3")
     publisher = FakePublisher()
     clock = FakeClock()
-    forwarder = Forwarder("demo-gw-01", spool, publisher, clock, max_samples=100, max_inflight=4, drain_rate=500)
+    forwarder = Forwarder(
+        "demo-gw-01", spool, publisher, clock, max_samples=100, max_inflight=4, drain_rate=500
+    )
     yield forwarder, spool, publisher, clock
     spool.close()
 
 
-def test_samples_leave_the_spool_only_on_puback(rig: tuple[Forwarder, SampleSpool, FakePublisher, FakeClock]) -> None:
-    forwarder, spool, publisher, clock = rig
+def test_samples_leave_the_spool_only_on_puback(
+    rig: tuple[Forwarder, SampleSpool, FakePublisher, FakeClock],
+) -> None:
+    forwarder, spool, publisher, _clock = rig
     forwarder.on_connected()
     forwarder.submit(readings(250))
     forwarder.pump()
-    assert [len(decode_batch(m.payload).series[0].samples) for m in publisher.messages] == [100, 100, 50]
-    assert all(m.qos == 1 and m.topic == "labshare/v1/gw/demo-gw-01/telemetry" for m in publisher.messages)
+    assert [len(decode_batch(m.payload).series[0].samples) for m in publisher.messages] == [
+        100,
+        100,
+        50,
+    ]
+    assert all(
+        m.qos == 1 and m.topic == "labshare/v1/gw/demo-gw-01/telemetry" for m in publisher.messages
+    )
     assert spool.depth == 250
     forwarder.on_ack(publisher.messages[1].mid)
     assert spool.depth == 150
@@ -125,7 +144,8 @@ def test_outage_backlog_drains_oldest_first_at_bounded_rate_beside_live(
     forwarder.submit(readings(30, start_ts=1_800_000_000_000, point="power"))
     forwarder.pump()
     seqs_by_message = [
-        [s.seq for series in decode_batch(m.payload).series for s in series.samples] for m in publisher.messages
+        [s.seq for series in decode_batch(m.payload).series for s in series.samples]
+        for m in publisher.messages
     ]
     assert seqs_by_message == [list(range(1001, 1031)), list(range(1, 101))]
     for message in publisher.messages:
