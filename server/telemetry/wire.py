@@ -93,7 +93,7 @@ def _fast(doc: Any) -> WireBatch | None:
         rows = s.get("samples")
         if not (_is_key(device) and _is_key(point)):
             return None
-        if type(unit) is not str or not 0 <= len(unit) <= 64:
+        if type(unit) is not str or not 1 <= len(unit) <= 64:
             return None
         if correction_id is not None and (
             type(correction_id) is not str or len(correction_id) > 64
