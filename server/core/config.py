@@ -55,6 +55,8 @@ class Settings(BaseSettings):
 
     web_dist: Path = _REPO_ROOT / "web" / "dist"
     ingest_enabled: bool = True
+    # MQTT client id of the ingest worker; give each worker its own when running several.
+    ingest_client_id: str | None = None
     log_format: LogFormat = LogFormat.JSON
     log_level: str = "INFO"
     readiness_timeout_s: float = Field(default=2.0, gt=0)
