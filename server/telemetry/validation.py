@@ -62,6 +62,7 @@ class DeadLetterReason(StrEnum):
     INCOMPATIBLE_UNIT = "incompatible_unit"
     FUTURE_TIMESTAMP = "future_timestamp"
     STORAGE_REJECTED = "storage_rejected"
+    INGEST_ERROR = "ingest_error"
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,7 +198,7 @@ class IngestWorker:
                 items = [get.result()]
                 await self._fill(items)
                 metrics.QUEUE_DEPTH.set(queue.qsize() + len(items))
-                await self._process(items)
+                await self._process_isolating(items)
         finally:
             stop_wait.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -232,44 +232,65 @@ class IngestWorker:
             )
         batch = self._plan(inbounds)
         started = time.perf_counter()
+        outcome = await self._with_database(lambda conn: write_batch(conn, batch), "write")
+        metrics.WRITE_SECONDS.observe(time.perf_counter() - started)
+        metrics.ROWS_WRITTEN.inc(outcome.rows)
+        self.stats.rows_written += outcome.rows
+        metrics.BATCHES.labels(outcome.path).inc()
+        if outcome.path == "on_conflict":
+            self.stats.redelivery_batches += 1
+        for gateway_id, gaps in outcome.gaps.items():
+            gateway = self.directory.gateway_by_id(gateway_id)
+            log.warning(
+                "gateway %s skipped sequence numbers %s",
+                gateway.key if gateway else gateway_id,
+                ", ".join(f"{g.first_missing}-{g.last_missing}" for g in gaps),
+            )
+        self._count_and_ack(items, batch)
+
+    async def _process_isolating(self, items: Sequence[Received]) -> None:
+        """Process ``items``; if that fails for a reason other than an outage, find the culprit.
+
+        Outages are retried inside ``_process``. Anything else (a value PostgreSQL cannot
+        store, a defect) is narrowed down by processing the messages one by one, so only the
+        offending message is set aside, with its raw payload, and ingest goes on.
+        """
         try:
-            outcome = await self._with_database(lambda conn: write_batch(conn, batch), "write")
-        except psycopg.Error as exc:
-            # Not a connection problem: something in these messages is refused by the database.
-            # Write them one by one so only the offending message is set aside.
+            await self._process(items)
+        except Exception as exc:
             if len(items) > 1:
                 log.warning(
-                    "write batch of %d messages refused (%s); retrying one by one", len(items), exc
+                    "write batch of %d messages failed (%s); retrying one by one", len(items), exc
                 )
                 for item in items:
-                    await self._process([item])
+                    await self._process_isolating([item])
                 return
-            only = items[0].inbound
-            log.error("database refused a message on %s: %s", only.topic, exc)
-            rejected = WriteBatch(
-                dead_letters=[
-                    DeadLetter(
-                        only.topic, only.topic_gateway, DeadLetterReason.STORAGE_REJECTED,
-                        f"the database refused the message: {exc}", only.payload,
-                    )
-                ]
-            )  # fmt: skip
-            await self._with_database(lambda conn: write_batch(conn, rejected), "write")
-            batch = rejected
-        else:
-            metrics.WRITE_SECONDS.observe(time.perf_counter() - started)
-            metrics.ROWS_WRITTEN.inc(outcome.rows)
-            self.stats.rows_written += outcome.rows
-            metrics.BATCHES.labels(outcome.path).inc()
-            if outcome.path == "on_conflict":
-                self.stats.redelivery_batches += 1
-            for gateway_id, gaps in outcome.gaps.items():
-                gateway = self.directory.gateway_by_id(gateway_id)
-                log.warning(
-                    "gateway %s skipped sequence numbers %s",
-                    gateway.key if gateway else gateway_id,
-                    ", ".join(f"{g.first_missing}-{g.last_missing}" for g in gaps),
+            topic = items[0].inbound.topic
+            if isinstance(exc, psycopg.Error | OverflowError):
+                log.error("database cannot store a message on %s: %s", topic, exc)
+                reason = DeadLetterReason.STORAGE_REJECTED
+                detail = f"the database cannot store the message: {exc}"
+            else:
+                log.exception("ingest failed on a message on %s", topic)
+                reason, detail = DeadLetterReason.INGEST_ERROR, f"ingest failed: {exc!r}"
+            await self._set_aside(items, reason, detail)
+
+    async def _set_aside(
+        self, items: Sequence[Received], reason: DeadLetterReason, detail: str
+    ) -> None:
+        """Dead-letter whole messages (raw payload kept), then acknowledge them."""
+        batch = WriteBatch(
+            dead_letters=[
+                DeadLetter(
+                    r.inbound.topic, r.inbound.topic_gateway, reason, detail, r.inbound.payload
                 )
+                for r in items
+            ]
+        )
+        await self._with_database(lambda conn: write_batch(conn, batch), "write")
+        self._count_and_ack(items, batch)
+
+    def _count_and_ack(self, items: Sequence[Received], batch: WriteBatch) -> None:
         for dead in batch.dead_letters:
             metrics.DEAD_LETTERS.labels(dead.reason.value).inc()
         self.stats.dead_letters += len(batch.dead_letters)

@@ -331,3 +331,24 @@ async def test_database_outage_loses_nothing(
     await eventually(lambda: count_rows(seeder) == 110, within_s=30, what="rows after restart")
     assert seeder.scalar("SELECT count(DISTINCT seq) FROM telemetry") == 110
     assert seeder.scalar("SELECT count(*) FROM gateway_seq_gap") == 0
+
+
+async def test_a_message_the_database_refuses_is_set_aside_alone(
+    seeder: Seeder, publisher: Publisher, start_worker: WorkerFactory
+) -> None:
+    key = gw_key()
+    seeder.gateway(key, CHAMBER)
+    # Collect both messages into one write batch, so the refusal has to be isolated.
+    worker = await start_worker(max_wait_s=1.0)
+    topic = topic_for(key, TopicKind.TELEMETRY)
+    t0 = now_ms() - 50_000
+    good = telemetry_payload(key, [temperature_series(1, 5, t0)])
+    # Valid for the contract (no upper bound), but beyond PostgreSQL's bigint.
+    too_big = telemetry_payload(key, [temperature_series(2**63, 1, t0 + 10_000)])
+    publisher.publish_many([(topic, good), (topic, too_big)])
+    await eventually(lambda: worker.stats.messages_written == 2, what="both messages handled")
+    assert [r[0] for r in seeder.query("SELECT seq FROM telemetry ORDER BY seq")] == [1, 2, 3, 4, 5]
+    [(reason, payload)] = seeder.query("SELECT reason, payload FROM dead_letter")
+    assert reason.startswith("storage_rejected: ")
+    assert bytes(payload) == too_big
+    assert seeder.scalar("SELECT last_seq FROM gateway WHERE key = %s", (key,)) == 5
