@@ -21,16 +21,31 @@ from sqlalchemy import (
 from sqlmodel import SQLModel
 
 from server.auth.models import AppUser, Organisation
+from server.billing.models import Charge, CostModel, CostRate, Voucher, VoucherUse
+from server.booking.models import Blackout, Booking, BookingPolicy, OpeningHours, WaitlistEntry
 from server.catalog.models import Channel, Instrument, Lab
 from server.gateways.models import Gateway
+from server.notifications.models import Notification, OutboxMessage
 
 __all__ = [
     "AppUser",
+    "Blackout",
+    "Booking",
+    "BookingPolicy",
     "Channel",
+    "Charge",
+    "CostModel",
+    "CostRate",
     "Gateway",
     "Instrument",
     "Lab",
+    "Notification",
+    "OpeningHours",
     "Organisation",
+    "OutboxMessage",
+    "Voucher",
+    "VoucherUse",
+    "WaitlistEntry",
     "dead_letter_table",
     "gateway_seq_gap_table",
     "metadata",

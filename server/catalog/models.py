@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
+    Boolean,
     Column,
+    Date,
     DateTime,
     Double,
     ForeignKey,
     Identity,
     Integer,
+    Numeric,
     Text,
     UniqueConstraint,
     func,
+    text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 __all__ = ["Channel", "Instrument", "Lab"]
@@ -52,6 +60,37 @@ class Instrument(SQLModel, table=True):
         default_factory=utcnow,
         sa_type=DateTime(timezone=True),
         sa_column_kwargs={"server_default": func.now()},
+    )
+    # Record fields of the registry (revision 0002_registry; DOMAIN.md §1 and §3).
+    category: str | None = Field(default=None, sa_type=Text)
+    specification: str | None = Field(default=None, sa_type=Text)
+    original_value: Decimal | None = Field(default=None, sa_type=Numeric(14, 2))
+    currency: str | None = Field(default=None, sa_type=Text)
+    country_of_origin: str | None = Field(default=None, sa_type=Text)
+    manufacture_date: date | None = Field(default=None, sa_type=Date)
+    purchase_date: date | None = Field(default=None, sa_type=Date)
+    asset_class_code: str | None = Field(default=None, sa_type=Text)
+    firmware_version: str | None = Field(default=None, sa_type=Text)
+    technical_specifications: str | None = Field(default=None, sa_type=Text)
+    main_functions: str | None = Field(default=None, sa_type=Text)
+    accessories: str | None = Field(default=None, sa_type=Text)
+    contact_name: str | None = Field(default=None, sa_type=Text)
+    contact_phone: str | None = Field(default=None, sa_type=Text)
+    contact_email: str | None = Field(default=None, sa_type=Text)
+    fee_rule: str | None = Field(default=None, sa_type=Text)
+    # Weekly calendar: {"mon": [["08:30", "17:00"]], ...} in Asia/Shanghai wall time.
+    opening_hours: dict[str, Any] | None = Field(default=None, sa_type=JSONB)
+    calibration_interval_days: int | None = Field(default=None, sa_type=Integer)
+    service_modes: list[str] = Field(
+        default_factory=lambda: ["staff_operated"],
+        sa_column=Column(
+            ARRAY(Text),
+            nullable=False,
+            server_default=text("ARRAY['staff_operated']::text[]"),
+        ),
+    )
+    calibration_required: bool = Field(
+        default=True, sa_column=Column(Boolean, nullable=False, server_default=text("true"))
     )
 
 

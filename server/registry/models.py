@@ -1,0 +1,172 @@
+"""Registry tables (revision ``0002_registry``): CMA qualification and its scope, equipment
+history, operator authorisations, attachments, the audit trail and local notices."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Date, DateTime, ForeignKey, LargeBinary, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "AuditLog",
+    "CmaCertificate",
+    "CmaScopeItem",
+    "EquipmentEvent",
+    "EquipmentEventKind",
+    "InstrumentAttachment",
+    "InstrumentScopeItem",
+    "OperatorAuthorisation",
+    "RegistryNotice",
+    "ScopeCategory",
+    "ServiceMode",
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _created_at() -> Any:
+    return Field(
+        default_factory=utcnow,
+        sa_type=DateTime(timezone=True),
+        sa_column_kwargs={"server_default": func.now()},
+    )
+
+
+class ScopeCategory(StrEnum):
+    PRODUCT = "product"
+    ITEM = "item"
+    PARAMETER = "parameter"
+
+
+class ServiceMode(StrEnum):
+    SELF_OPERATED = "self_operated"
+    STAFF_OPERATED = "staff_operated"
+
+
+class EquipmentEventKind(StrEnum):
+    MAINTENANCE = "maintenance"
+    FAULT = "fault"
+    DAMAGE = "damage"
+    REPAIR = "repair"
+    MODIFICATION = "modification"
+
+
+class CmaCertificate(SQLModel, table=True):
+    __tablename__ = "cma_certificate"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
+    number: str = Field(sa_type=Text, unique=True)
+    issuing_authority: str | None = Field(default=None, sa_type=Text)
+    issued_on: date = Field(sa_type=Date)
+    valid_until: date = Field(sa_type=Date)
+    cnas_number: str | None = Field(default=None, sa_type=Text)
+    cnas_valid_until: date | None = Field(default=None, sa_type=Date)
+    created_at: datetime = _created_at()
+
+
+class CmaScopeItem(SQLModel, table=True):
+    __tablename__ = "cma_scope_item"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    certificate_id: uuid.UUID = Field(foreign_key="cma_certificate.id")
+    category: str = Field(sa_type=Text)
+    name: str = Field(sa_type=Text)
+    name_en: str | None = Field(default=None, sa_type=Text)
+    standard_name: str | None = Field(default=None, sa_type=Text)
+    standard_number: str = Field(sa_type=Text)
+
+
+class InstrumentScopeItem(SQLModel, table=True):
+    __tablename__ = "instrument_scope_item"
+
+    instrument_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("instrument.id"), primary_key=True)
+    )
+    scope_item_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("cma_scope_item.id"), primary_key=True)
+    )
+
+
+class EquipmentEvent(SQLModel, table=True):
+    """Maintenance done, faults, damage, repairs and modifications (ISO/IEC 17025 §6.4.13)."""
+
+    __tablename__ = "equipment_event"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    instrument_id: uuid.UUID = Field(foreign_key="instrument.id")
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
+    kind: str = Field(sa_type=Text)
+    occurred_at: datetime = Field(sa_type=DateTime(timezone=True))
+    description: str = Field(sa_type=Text)
+    performed_by: str | None = Field(default=None, sa_type=Text)
+    recorded_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = _created_at()
+
+
+class OperatorAuthorisation(SQLModel, table=True):
+    __tablename__ = "operator_authorisation"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    instrument_id: uuid.UUID = Field(foreign_key="instrument.id")
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
+    user_id: uuid.UUID = Field(foreign_key="app_user.id")
+    trained_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    trained_on: date = Field(sa_type=Date)
+    granted_at: datetime = Field(sa_type=DateTime(timezone=True))
+    lapse_after_days: int | None = None
+    last_used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    remarks: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = _created_at()
+
+
+class InstrumentAttachment(SQLModel, table=True):
+    __tablename__ = "instrument_attachment"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    instrument_id: uuid.UUID = Field(foreign_key="instrument.id")
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
+    kind: str = Field(sa_type=Text)
+    filename: str = Field(sa_type=Text)
+    content_type: str = Field(sa_type=Text)
+    size_bytes: int
+    content: bytes = Field(sa_type=LargeBinary)
+    uploaded_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = _created_at()
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    occurred_at: datetime = _created_at()
+    actor_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    organisation_id: uuid.UUID | None = None
+    entity: str = Field(sa_type=Text)
+    entity_id: str = Field(sa_type=Text)
+    action: str = Field(sa_type=Text)
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSONB)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSONB)
+
+
+class RegistryNotice(SQLModel, table=True):
+    """A notice to one user; ``dedupe_key`` keeps reminders from being sent twice."""
+
+    __tablename__ = "registry_notice"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="app_user.id")
+    kind: str = Field(sa_type=Text)
+    title: str = Field(sa_type=Text)
+    body: str = Field(sa_type=Text)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB)
+    dedupe_key: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = _created_at()
