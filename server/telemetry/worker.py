@@ -68,6 +68,10 @@ class IngestStats:
     redelivery_batches: int = 0
 
 
+class _Stopping(Exception):
+    """Raised out of a database retry when the worker is asked to stop: leave it unacked."""
+
+
 def default_client_id() -> str:
     # Stable across restarts so the broker keeps this worker's session and its queue.
     return f"labshare-ingest-{socket.gethostname()}"
@@ -198,7 +202,12 @@ class IngestWorker:
                 items = [get.result()]
                 await self._fill(items)
                 metrics.QUEUE_DEPTH.set(queue.qsize() + len(items))
-                await self._process_isolating(items)
+                try:
+                    await self._process_isolating(items)
+                except _Stopping:
+                    # The broker redelivers these to the next session: nothing is lost.
+                    log.warning("ingest stopped with %d messages not yet written", len(items))
+                    break
         finally:
             stop_wait.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -257,6 +266,8 @@ class IngestWorker:
         """
         try:
             await self._process(items)
+        except _Stopping:
+            raise
         except Exception as exc:
             if len(items) > 1:
                 log.warning(
@@ -352,6 +363,8 @@ class IngestWorker:
                     )
                     self._db_failing = True
                 metrics.WRITE_RETRIES.inc()
+                if self._stopping.is_set():
+                    raise _Stopping from exc
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.retry_max_delay_s)
                 continue

@@ -352,3 +352,31 @@ async def test_a_message_the_database_refuses_is_set_aside_alone(
     assert reason.startswith("storage_rejected: ")
     assert bytes(payload) == too_big
     assert seeder.scalar("SELECT last_seq FROM gateway WHERE key = %s", (key,)) == 5
+
+
+async def test_stopping_during_an_outage_leaves_the_messages_for_the_next_start(
+    seeder: Seeder,
+    publisher: Publisher,
+    start_worker: WorkerFactory,
+    pg_cluster: PostgresCluster,
+) -> None:
+    key = gw_key()
+    seeder.gateway(key, CHAMBER)
+    worker = await start_worker(retry_max_delay_s=0.5)
+    topic = topic_for(key, TopicKind.TELEMETRY)
+    t0 = now_ms() - 1_000_000
+    pg_cluster.stop()
+    try:
+        for m in range(3):
+            payload = telemetry_payload(key, [temperature_series(1 + m * 10, 10, t0 + m * 10_000)])
+            publisher.publish(topic, payload)
+        await eventually(lambda: worker._db_failing, within_s=10, what="the outage noticed")
+        started = time.monotonic()
+        await worker.stop()
+        assert time.monotonic() - started < 3, "stop waited for the database"
+        assert worker.stats.messages_written == 0
+    finally:
+        pg_cluster.start()
+    await worker.start()
+    await eventually(lambda: count_rows(seeder) == 30, what="rows written after restart")
+    assert seeder.scalar("SELECT count(DISTINCT seq) FROM telemetry") == 30

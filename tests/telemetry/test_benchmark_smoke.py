@@ -1,0 +1,31 @@
+"""The ingest benchmark runs end to end and accounts for every row."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.benchmark_smoke
+def test_benchmark_ingests_every_row_and_reports_the_ratio(repo_root: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(repo_root / "benchmarks" / "ingest_vs_psql_copy.py"),
+            "--rows",
+            "20000",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=True,
+    )
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["rows"] == 20000
+    assert report["messages"] == 20
+    assert report["ingest_rows_per_s"] > 0
+    assert report["ratio"] == pytest.approx(report["psql_copy_s"] / report["ingest_s"], abs=0.01)
