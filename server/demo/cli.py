@@ -9,7 +9,9 @@ Starts, in order, each with its output in ``<data-dir>/logs/``:
   5. instrument     ``labshare-bridge simulate chamber`` (Modbus TCP temperature chamber)
   6. gateway        ``labshare-edge run`` polling the chamber and publishing over MQTT
   7. server         ``labshare-server serve`` with the ingest worker inside
-  8. ready          waits for /readyz, then prints the address and the demo logins
+  8. ready          waits for /readyz
+  9. live values    waits until the chamber's temperature is stored and visible through the API,
+                    then prints the address and the demo logins
 
 Ctrl-C (or SIGTERM) stops everything in reverse order, PostgreSQL last with a clean shutdown.
 A second run reuses the data directory, so data recorded before is still there.
@@ -29,11 +31,13 @@ import sys
 import time
 import unicodedata
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from server.demo.broker import find_mosquitto, plan_broker
 from server.demo.database import (
@@ -63,7 +67,9 @@ DATA_DIR_MARKER = ".labshare-demo-data"
 # Published demo credentials (README, seed-demo); the server refuses them outside development.
 DEMO_PASSWORD = "labshare-demo"  # noqa: S105
 DEFAULT_GATEWAY_SECRET = "demo-gateway-secret"  # noqa: S105
-STEPS = 8
+STEPS = 9
+LIVE_VALUE_TIMEOUT_S = 30.0
+CHAMBER_MODEL = "SETH-Z-040L"
 EDGE_PASSWORD_ENV = "LABSHARE_EDGE_MQTT_PASSWORD"  # noqa: S105 - a variable name, not a secret
 
 # (email, role, organisation) — created by `labshare-server seed-demo`.
@@ -87,6 +93,7 @@ environment:
   LABSHARE_DATABASE_URL         use this PostgreSQL instead of the embedded one (it always wins)
   LABSHARE_DEMO_DIR             data directory (same as --data-dir)
   LABSHARE_DEMO_GATEWAY_SECRET  the demo gateway's MQTT password (default {DEFAULT_GATEWAY_SECRET})
+  LABSHARE_DEMO_BROKER          'amqtt' uses the pure-Python broker even when mosquitto is installed
 
 Every demo login uses the password '{DEMO_PASSWORD}'. The broker accepts anonymous clients on
 127.0.0.1 only; that and the embedded database are for trying labshare out, not for
@@ -349,7 +356,10 @@ class Demo:
 
         mqtt_port = free_port()
         with self._progress("MQTT broker") as notes:
-            plan = plan_broker(self.data_dir, mqtt_port, env, mosquitto=find_mosquitto())
+            # LABSHARE_DEMO_BROKER=amqtt forces the fallback (to try or test it).
+            wanted = os.environ.get("LABSHARE_DEMO_BROKER", "auto")
+            mosquitto = None if wanted == "amqtt" else find_mosquitto()
+            plan = plan_broker(self.data_dir, mqtt_port, env, mosquitto=mosquitto)
             broker = self._start(plan.process)
             wait_until(
                 lambda: tcp_port_open(mqtt_port),
@@ -466,6 +476,20 @@ class Demo:
                 while_alive=server,
                 what="/readyz",
             )
+        with self._progress("live values from the chamber") as notes:
+            reading = _wait_for_live_temperature(base_url, timeout_s=LIVE_VALUE_TIMEOUT_S)
+            if reading is not None:
+                notes.append(f"temperature {reading:.1f} °C, measured by the gateway and stored")
+            else:
+                notes.append(
+                    f"WARNING: no reading arrived within {LIVE_VALUE_TIMEOUT_S:.0f} s; "
+                    f"see {self.logs}/edge.log and {self.logs}/server.log"
+                )
+                if plan.kind == "amqtt":
+                    notes.append(
+                        "the ingest worker subscribes with MQTT 5 (shared subscription), which "
+                        "amqtt does not speak: install mosquitto for live values"
+                    )
         self.state.url = f"{base_url}/"
         self._write_state()
         self._print_welcome(self.state.url)
@@ -537,6 +561,36 @@ def _http_ok(url: str) -> bool:
             return 200 <= int(response.status) < 300
     except (urllib.error.URLError, OSError, ValueError):
         return False
+
+
+def _api_json(url: str, *, token: str | None = None, form: dict[str, str] | None = None) -> Any:
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    request = urllib.request.Request(url, data=data)  # noqa: S310 - our own http URL
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        return json.loads(response.read())
+
+
+def _wait_for_live_temperature(base_url: str, *, timeout_s: float) -> float | None:
+    """The chamber's latest temperature as the API shows it to its lab manager, once stored."""
+    api = f"{base_url}/api/v1"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            token = _api_json(
+                f"{api}/auth/token",
+                form={"username": DEMO_LOGINS[0][0], "password": DEMO_PASSWORD},
+            )["access_token"]
+            instruments = _api_json(f"{api}/instruments", token=token)
+            chamber = next(i for i in instruments if i.get("model") == CHAMBER_MODEL)
+            for reading in _api_json(f"{api}/instruments/{chamber['id']}/latest", token=token):
+                if reading.get("point_key") == "temperature" and reading.get("value") is not None:
+                    return float(reading["value"])
+        except (urllib.error.URLError, OSError, ValueError, KeyError, StopIteration):
+            pass
+        time.sleep(1.0)
+    return None
 
 
 def _raise_stop(signum: int, _frame: FrameType | None) -> None:

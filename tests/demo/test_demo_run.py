@@ -93,8 +93,8 @@ class DemoRun:
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> Iterator[DemoRun]:
-    run = DemoRun(tmp_path / "demo-data", tmp_path / "demo-output.txt")
+def demo(demo_root: Path) -> Iterator[DemoRun]:
+    run = DemoRun(demo_root / "demo-data", demo_root / "demo-output.txt")
     try:
         yield run
     finally:
@@ -102,11 +102,11 @@ def demo(tmp_path: Path) -> Iterator[DemoRun]:
 
 
 @pytest.fixture
-def second_demo(tmp_path: Path) -> Iterator[Callable[[], DemoRun]]:
+def second_demo(demo_root: Path) -> Iterator[Callable[[], DemoRun]]:
     runs: list[DemoRun] = []
 
     def start() -> DemoRun:
-        runs.append(DemoRun(tmp_path / "demo-data", tmp_path / "second-output.txt"))
+        runs.append(DemoRun(demo_root / "demo-data", demo_root / "second-output.txt"))
         return runs[-1]
 
     yield start
@@ -164,7 +164,10 @@ def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
 ) -> None:
     url = demo.wait_for_url()
     output = demo.text()
-    assert "[1/8] PostgreSQL … ok" in output
+    assert "[1/9] PostgreSQL … ok" in output
+    assert re.search(
+        r"\[9/9\] live values from the chamber … ok .*\n +temperature \d+\.\d °C", output
+    )
     assert "manager@zjim.demo" in output
     pids = _child_pids(demo)
 

@@ -124,10 +124,10 @@ def test_help_explains_the_options_and_the_environment() -> None:
 
 
 @pytest.mark.integration
-def test_embedded_postgres_keeps_its_data_across_restarts(tmp_path: Path) -> None:
+def test_embedded_postgres_keeps_its_data_across_restarts(demo_root: Path) -> None:
     import psycopg
 
-    database = EmbeddedPostgres(tmp_path / "postgres")
+    database = EmbeddedPostgres(demo_root / "postgres")
     handle = database.start()
     try:
         assert handle.url.startswith("postgresql+psycopg://postgres@/labshare?host=")
@@ -138,9 +138,9 @@ def test_embedded_postgres_keeps_its_data_across_restarts(tmp_path: Path) -> Non
     finally:
         database.stop()
     assert handle.pid is not None
-    assert not (tmp_path / "postgres" / "postmaster.pid").exists()
+    assert not (demo_root / "postgres" / "postmaster.pid").exists()
 
-    again = EmbeddedPostgres(tmp_path / "postgres")
+    again = EmbeddedPostgres(demo_root / "postgres")
     handle = again.start()
     try:
         conninfo = handle.url.replace("postgresql+psycopg://", "postgresql://")
