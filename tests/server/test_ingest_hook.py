@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import time
 
 import httpx
@@ -57,24 +56,20 @@ async def test_lifespan_runs_the_ingest_worker(
             deadline = time.monotonic() + 20
             # The worker subscribes asynchronously: publish until a reading arrives.
             while time.monotonic() < deadline:
-                subprocess.run(
-                    [
-                        "mosquitto_pub",
-                        "-h",
-                        mosquitto.host,
-                        "-p",
-                        str(mosquitto.port),
-                        "-q",
-                        "1",
-                        "-t",
-                        topic_for("demo-gw-01", TopicKind.TELEMETRY),
-                        "-m",
-                        encode(batch).decode(),
-                    ],
-                    check=True,
-                    capture_output=True,
-                    timeout=10,
+                publish = await asyncio.create_subprocess_exec(
+                    "mosquitto_pub",
+                    "-h",
+                    mosquitto.host,
+                    "-p",
+                    str(mosquitto.port),
+                    "-q",
+                    "1",
+                    "-t",
+                    topic_for("demo-gw-01", TopicKind.TELEMETRY),
+                    "-m",
+                    encode(batch).decode(),
                 )
+                assert await asyncio.wait_for(publish.wait(), 10) == 0
                 response = await client.get(
                     f"/api/v1/instruments/{demo.instrument.id}/latest", headers=headers
                 )
