@@ -157,7 +157,9 @@ def _field_path(loc: Sequence[int | str]) -> str:
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     if exc.status >= 500:
-        logger.error("%s: %s", exc.title, exc.detail)
+        # A dependency being down is reported on every probe: a warning, not an error each time.
+        level = logging.WARNING if isinstance(exc, ServiceUnavailable) else logging.ERROR
+        logger.log(level, "%s: %s", exc.title, exc.detail)
     return problem_response(
         request,
         status=exc.status,

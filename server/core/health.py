@@ -124,9 +124,10 @@ async def readyz(request: Request) -> dict[str, object]:
         try:
             await check_database(engine, timeout)
         except TimeoutError:
-            return _Check("database", f"no answer within {timeout:g}s")
+            return _Check("database", f"database did not answer within {timeout:g}s")
         except Exception as exc:  # any driver error means "not ready"; the reason is reported
-            return _Check("database", f"unreachable: {type(exc).__name__}: {exc}".splitlines()[0])
+            reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            return _Check("database", f"database unreachable: {reason}")
         return _Check("database", None)
 
     async def broker() -> _Check:
@@ -147,7 +148,7 @@ async def readyz(request: Request) -> dict[str, object]:
     down = [c for c in checks if c.error is not None]
     if down:
         raise ServiceUnavailable(
-            "Not ready: " + "; ".join(f"{c.name} {c.error}" for c in down),
+            "Not ready: " + "; ".join(str(c.error) for c in down),
             extensions={"checks": report},
         )
     return {"status": "ready", "checks": report}

@@ -32,7 +32,8 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 # Attributes every LogRecord has; anything else was passed via ``extra=`` and is context.
 _RECORD_ATTRS = frozenset(
-    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys() | {"message", "asctime"}
+    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
+    | {"message", "asctime", "color_message"}  # uvicorn's ANSI-coloured copy of the message
 )
 
 access_logger = logging.getLogger("server.access")
@@ -92,6 +93,8 @@ def configure_logging(log_format: str = "json", level: str = "INFO") -> None:
         uv = logging.getLogger(name)
         uv.handlers.clear()
         uv.propagate = True
+    # Alembic announces each of its plugins at INFO on every run.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     # We log each request ourselves, with its id and duration.
     logging.getLogger("uvicorn.access").disabled = True
 
