@@ -380,3 +380,29 @@ async def test_stopping_during_an_outage_leaves_the_messages_for_the_next_start(
     await worker.start()
     await eventually(lambda: count_rows(seeder) == 30, what="rows written after restart")
     assert seeder.scalar("SELECT count(DISTINCT seq) FROM telemetry") == 30
+
+
+async def test_worker_resumes_after_the_broker_restarts(
+    seeder: Seeder, start_worker: WorkerFactory, mosquitto: MosquittoBroker
+) -> None:
+    key = gw_key()
+    seeder.gateway(key, CHAMBER)
+    worker = await start_worker()
+    topic = topic_for(key, TopicKind.TELEMETRY)
+    t0 = now_ms() - 2_000_000
+    before = Publisher(mosquitto)
+    try:
+        before.publish(topic, telemetry_payload(key, [temperature_series(1, 10, t0)]))
+    finally:
+        before.close()
+    await eventually(lambda: count_rows(seeder) == 10)
+    mosquitto.stop()
+    mosquitto.start()
+    await worker.wait_subscribed(wait_s=20)
+    after = Publisher(mosquitto)
+    try:
+        after.publish(topic, telemetry_payload(key, [temperature_series(11, 10, t0 + 10_000)]))
+    finally:
+        after.close()
+    await eventually(lambda: count_rows(seeder) == 20, what="rows after the broker restart")
+    assert seeder.scalar("SELECT count(*) FROM gateway_seq_gap") == 0
