@@ -37,3 +37,14 @@ async def get_gateway(
     session: SessionDep, user: CurrentUser, gateway_id: uuid.UUID
 ) -> GatewayPublic:
     return GatewayPublic.model_validate(await service.get_gateway(session, user, gateway_id))
+
+
+@router.post("/{gateway_id}/secret", response_model=GatewayCreated)
+async def rotate_secret(
+    session: SessionDep, user: CurrentUser, gateway_id: uuid.UUID
+) -> GatewayCreated:
+    """Issue a new secret, shown once. Regenerate the broker's files (``mosquitto-auth``) after."""
+    gateway, secret = await service.rotate_gateway_secret(session, user, gateway_id)
+    return GatewayCreated.model_validate(
+        {**GatewayPublic.model_validate(gateway).model_dump(), "secret": secret}
+    )

@@ -33,6 +33,7 @@ __all__ = [
     "get_gateway",
     "list_gateways",
     "register_gateway",
+    "rotate_gateway_secret",
     "set_gateway_secret",
     "verify_gateway_secret",
 ]
@@ -96,4 +97,19 @@ async def create_gateway(
     gateway = await register_gateway(
         session, organisation_id=organisation_id, key=data.key, name=data.name, secret=secret
     )
+    return gateway, secret
+
+
+async def rotate_gateway_secret(
+    session: AsyncSession, user: AppUser, gateway_id: uuid.UUID
+) -> tuple[Gateway, str]:
+    """Issue a new secret (the old one stops working once the broker's files are rewritten)."""
+    require_catalogue_manager(user)
+    gateway = await get_gateway(session, user, gateway_id)
+    if not may_manage_organisation(user, gateway.organisation_id):
+        raise NotFound(f"Gateway {gateway_id} not found")
+    secret = new_gateway_secret()
+    set_gateway_secret(gateway, secret)
+    session.add(gateway)
+    await session.flush()
     return gateway, secret

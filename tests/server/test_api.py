@@ -433,3 +433,43 @@ async def test_unknown_instrument_is_404_problem(
     not_uuid = await client.get(f"{API}/instruments/42", headers=headers)
     assert not_uuid.status_code == 422
     assert not_uuid.json()["errors"][0]["field"] == "path.instrument_id"
+
+
+async def test_rotating_a_gateway_secret_replaces_the_old_one(
+    app: FastAPI, client: httpx.AsyncClient, demo: DemoSeed, login: Login
+) -> None:
+    from server.core.security import verify_mosquitto_password, verify_password
+    from server.gateways.models import Gateway
+
+    url = f"{API}/gateways/{demo.gateway.id}/secret"
+    assert (await client.post(url, headers=await login("staff@zjim.demo"))).status_code == 403
+    assert (await client.post(url, headers=await login("manager@zju.demo"))).status_code == 404
+    rotated = await client.post(url, headers=await login("manager@zjim.demo"))
+    assert rotated.status_code == 200
+    secret = rotated.json()["secret"]
+    async with app.state.sessionmaker() as session:
+        gateway = await session.get(Gateway, demo.gateway.id)
+    assert gateway is not None
+    assert gateway.mqtt_password_hash is not None
+    assert verify_password(secret, gateway.secret_hash)
+    assert verify_mosquitto_password(secret, gateway.mqtt_password_hash)
+    assert not verify_password("demo-gateway-secret", gateway.secret_hash)
+
+
+async def test_patch_cannot_null_a_required_field(
+    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+) -> None:
+    response = await client.patch(
+        f"{API}/instruments/{demo.instrument.id}",
+        json={"name": None},
+        headers=await login("manager@zjim.demo"),
+    )
+    assert response.status_code == 422
+    assert "name cannot be null" in response.json()["errors"][0]["message"]
+    unknown = await client.patch(
+        f"{API}/instruments/{demo.instrument.id}",
+        json={"organisation_id": str(demo.organisations["浙江大学分析测试中心"].id)},
+        headers=await login("manager@zjim.demo"),
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "organisation_id"
