@@ -11,7 +11,11 @@ from typing import Any, Protocol
 from fastapi import APIRouter, FastAPI
 
 from server.auth.router import router as auth_router
+from server.billing.router import router as billing_router
+from server.booking.router import router as booking_router
+from server.calibration.router import router as calibration_router
 from server.catalog.router import router as catalog_router
+from server.catalog.search_router import router as catalogue_search_router
 from server.core.config import Settings, get_settings
 from server.core.db import create_engine, create_sessionmaker, timescaledb_available
 from server.core.errors import install_error_handlers
@@ -19,6 +23,11 @@ from server.core.health import router as health_router
 from server.core.logging import RequestIdMiddleware
 from server.core.web import mount_web_app
 from server.gateways.router import router as gateways_router
+from server.notifications.config import JobSettings
+from server.notifications.jobs import BackgroundJobs
+from server.notifications.router import router as notifications_router
+from server.registry.router import public_router as registry_public_router
+from server.registry.router import router as registry_router
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -61,9 +70,19 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if worker is not None:
         await worker.start()
         logger.info("ingest worker started")
+    # Booking jobs and the notification outbox run in-process (no cron); tests may preset
+    # app.state.job_settings before the lifespan starts.
+    job_settings: JobSettings = getattr(app.state, "job_settings", None) or JobSettings()
+    jobs = (
+        BackgroundJobs(app.state.sessionmaker, job_settings) if job_settings.jobs_enabled else None
+    )
+    if jobs is not None:
+        await jobs.start()
     try:
         yield
     finally:
+        if jobs is not None:
+            await jobs.stop()
         if worker is not None:
             await worker.stop()
             logger.info("ingest worker stopped")
@@ -92,6 +111,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(auth_router)
     api.include_router(catalog_router)
     api.include_router(gateways_router)
+    api.include_router(calibration_router)
+    api.include_router(registry_router)
+    api.include_router(registry_public_router)
+    api.include_router(catalogue_search_router)
+    api.include_router(booking_router)
+    api.include_router(billing_router)
+    api.include_router(notifications_router)
     app.include_router(api)
     app.include_router(health_router)
     # Last: the web app's catch-all must not shadow any API route.

@@ -1,0 +1,305 @@
+"""``/api/v1/availability``, ``/api/v1/bookings``, ``/api/v1/waitlist`` and booking policies."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+from pydantic import AwareDatetime, BaseModel
+from sqlmodel import col, delete, select
+
+from server.auth.dependencies import CurrentUser
+from server.auth.tenancy import is_enterprise, may_manage_organisation
+from server.billing.service import quote_json
+from server.booking import service
+from server.booking.availability import availability
+from server.booking.models import (
+    Blackout,
+    BookingPolicy,
+    OpeningHours,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+from server.booking.repository import BookingRepository
+from server.booking.schemas import (
+    AvailabilityOut,
+    BlackoutCreate,
+    BlockedOut,
+    BookingCreate,
+    BookingOut,
+    BulkAction,
+    BulkResult,
+    OpeningHoursIn,
+    PolicyIn,
+    PolicyOut,
+    SeriesCreate,
+    SeriesResult,
+    Slot,
+    WaitlistCreate,
+    WaitlistOut,
+)
+from server.catalog import service as catalog
+from server.core.db import SessionDep
+from server.core.errors import Forbidden, NotFound, ValidationFailed
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["booking"])
+
+MAX_WINDOW = timedelta(days=120)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class QuoteOut(BaseModel):
+    instrument_id: uuid.UUID
+    category: str
+    factor: Decimal
+    minutes: int
+    lines: list[dict[str, Any]]
+    total: Decimal
+    approval_required: bool
+    charge_basis: str
+    voucher_max_share: Decimal
+    no_show_share: Decimal
+    late_cancellation_share: Decimal
+    cancellation_window_hours: int
+
+
+@router.get("/availability", response_model=list[AvailabilityOut])
+async def get_availability(
+    session: SessionDep,
+    user: CurrentUser,
+    start: AwareDatetime,
+    end: AwareDatetime,
+    instrument_id: Annotated[list[uuid.UUID] | None, Query()] = None,
+) -> list[AvailabilityOut]:
+    """Free slots per instrument; without ``instrument_id`` every bookable instrument the user sees."""
+    if end <= start or end - start > MAX_WINDOW:
+        raise ValidationFailed.for_field("end", "the window must be positive and at most 120 days")
+    visible = await catalog.list_instruments(session, user)
+    allowed = {i.id for i in visible}
+    ids = list(instrument_id) if instrument_id else [i.id for i in visible]
+    for i in ids:
+        if i not in allowed:
+            raise NotFound(f"Instrument {i} not found")
+    result = await availability(session, ids, start, end, now=_now())
+    return [
+        AvailabilityOut(
+            instrument_id=a.instrument_id,
+            free=[Slot(start=s, end=e) for s, e in a.free],
+            blocked=[
+                BlockedOut(start=b.start, end=b.end, reason=b.reason, detail=b.detail)
+                for b in a.blocked
+            ],
+        )
+        for a in result
+    ]
+
+
+async def _policy_out(session: SessionDep, instrument_id: uuid.UUID) -> PolicyOut:
+    repo = BookingRepository(session)
+    policy = await repo.policy(instrument_id)
+    hours = (await repo.opening_hours([instrument_id])).get(instrument_id, [])
+    return PolicyOut.model_validate(
+        {
+            **policy.model_dump(),
+            "opening_hours": [
+                OpeningHoursIn(weekday=h.weekday, opens=h.opens, closes=h.closes)
+                for h in sorted(hours, key=lambda h: (h.weekday, h.opens))
+            ],
+        }
+    )
+
+
+@router.get("/instruments/{instrument_id}/booking-policy", response_model=PolicyOut)
+async def get_policy(session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID) -> PolicyOut:
+    await catalog.get_visible_instrument(session, user, instrument_id)
+    return await _policy_out(session, instrument_id)
+
+
+@router.put("/instruments/{instrument_id}/booking-policy", response_model=PolicyOut)
+async def put_policy(
+    session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID, body: PolicyIn
+) -> PolicyOut:
+    instrument = await catalog.get_visible_instrument(session, user, instrument_id)
+    if not may_manage_organisation(user, instrument.organisation_id):
+        if is_enterprise(user):
+            raise NotFound(f"Instrument {instrument_id} not found")
+        raise Forbidden("Only the lab manager sets booking rules")
+    policy = await session.get(BookingPolicy, instrument_id) or BookingPolicy(
+        instrument_id=instrument_id
+    )
+    for key, value in body.model_dump(exclude={"opening_hours"}).items():
+        setattr(policy, key, value)
+    session.add(policy)
+    await session.exec(delete(OpeningHours).where(col(OpeningHours.instrument_id) == instrument_id))
+    session.add_all(
+        OpeningHours(instrument_id=instrument_id, weekday=h.weekday, opens=h.opens, closes=h.closes)
+        for h in body.opening_hours
+    )
+    await session.flush()
+    return await _policy_out(session, instrument_id)
+
+
+@router.post("/instruments/{instrument_id}/blackouts", status_code=status.HTTP_201_CREATED)
+async def add_blackout(
+    session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID, body: BlackoutCreate
+) -> dict[str, Any]:
+    instrument = await catalog.get_instrument_for_staff(session, user, instrument_id)
+    if body.end_at <= body.start_at:
+        raise ValidationFailed.for_field("end_at", "must be after start_at")
+    blackout = Blackout(instrument_id=instrument.id, **body.model_dump())
+    session.add(blackout)
+    await session.flush()
+    await service.flag_unusable(session, _now(), instrument_ids=[instrument.id])
+    return {"id": blackout.id, **body.model_dump()}
+
+
+@router.post("/bookings/quote", response_model=QuoteOut)
+async def quote(session: SessionDep, user: CurrentUser, body: BookingCreate) -> QuoteOut:
+    """The fee breakdown for this booking before it is made."""
+    q, policy = await service.quote_booking(session, user, body)
+    as_json = quote_json(q)
+    return QuoteOut(
+        instrument_id=body.instrument_id,
+        category=q.category,
+        factor=q.factor,
+        minutes=q.minutes,
+        lines=as_json["lines"],
+        total=q.total,
+        approval_required=policy.approval_required,
+        charge_basis=policy.charge_basis,
+        voucher_max_share=policy.voucher_max_share,
+        no_show_share=policy.no_show_share,
+        late_cancellation_share=policy.late_cancellation_share,
+        cancellation_window_hours=policy.cancellation_window_hours,
+    )
+
+
+@router.post("/bookings", response_model=BookingOut, status_code=status.HTTP_201_CREATED)
+async def create_booking(session: SessionDep, user: CurrentUser, body: BookingCreate) -> BookingOut:
+    return BookingOut.model_validate(await service.create_booking(session, user, body, now=_now()))
+
+
+@router.post("/bookings/series", response_model=SeriesResult, status_code=status.HTTP_201_CREATED)
+async def create_series(session: SessionDep, user: CurrentUser, body: SeriesCreate) -> SeriesResult:
+    """Recurring bookings (RRULE); every occurrence is reported, conflicts do not stop the rest."""
+    data = BookingCreate.model_validate(body.model_dump(exclude={"rrule"}))
+    series_id, results = await service.create_series(session, user, data, body.rrule, now=_now())
+    return SeriesResult(series_id=series_id, occurrences=results)
+
+
+@router.post("/bookings/bulk", response_model=list[BulkResult])
+async def bulk(session: SessionDep, user: CurrentUser, body: BulkAction) -> list[BulkResult]:
+    outcomes = await service.bulk_action(session, user, body, now=_now())
+    return [
+        BulkResult(
+            booking_id=o.booking_id,
+            outcome=o.outcome,
+            detail=o.detail,
+            booking=BookingOut.model_validate(o.booking) if o.booking is not None else None,
+        )
+        for o in outcomes
+    ]
+
+
+@router.get("/bookings", response_model=list[BookingOut])
+async def list_bookings(
+    session: SessionDep,
+    user: CurrentUser,
+    start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
+    status_: Annotated[list[str] | None, Query(alias="status")] = None,
+    flagged: bool | None = None,
+    instrument_id: uuid.UUID | None = None,
+) -> list[BookingOut]:
+    bookings = await service.list_bookings(
+        session,
+        user,
+        start=start,
+        end=end,
+        statuses=status_,
+        flagged=flagged,
+        instrument_id=instrument_id,
+    )
+    return [BookingOut.model_validate(b) for b in bookings]
+
+
+@router.get("/bookings/{booking_id}", response_model=BookingOut)
+async def get_booking(session: SessionDep, user: CurrentUser, booking_id: uuid.UUID) -> BookingOut:
+    booking, _ = await service.get_booking(session, user, booking_id)
+    return BookingOut.model_validate(booking)
+
+
+@router.post("/bookings/{booking_id}/cancel", response_model=BookingOut)
+async def cancel(session: SessionDep, user: CurrentUser, booking_id: uuid.UUID) -> BookingOut:
+    return BookingOut.model_validate(
+        await service.cancel_booking(session, user, booking_id, now=_now())
+    )
+
+
+@router.post("/bookings/{booking_id}/approve", response_model=BookingOut)
+async def approve(session: SessionDep, user: CurrentUser, booking_id: uuid.UUID) -> BookingOut:
+    return BookingOut.model_validate(
+        await service.decide(session, user, booking_id, approve=True, now=_now())
+    )
+
+
+@router.post("/bookings/{booking_id}/reject", response_model=BookingOut)
+async def reject(session: SessionDep, user: CurrentUser, booking_id: uuid.UUID) -> BookingOut:
+    return BookingOut.model_validate(
+        await service.decide(session, user, booking_id, approve=False, now=_now())
+    )
+
+
+@router.post("/bookings/{booking_id}/check-in", response_model=BookingOut)
+async def check_in(session: SessionDep, user: CurrentUser, booking_id: uuid.UUID) -> BookingOut:
+    return BookingOut.model_validate(await service.check_in(session, user, booking_id, now=_now()))
+
+
+@router.post("/bookings/{booking_id}/no-show", response_model=BookingOut)
+async def no_show(session: SessionDep, user: CurrentUser, booking_id: uuid.UUID) -> BookingOut:
+    return BookingOut.model_validate(
+        await service.mark_no_show(session, user, booking_id, now=_now())
+    )
+
+
+@router.post("/waitlist", response_model=WaitlistOut, status_code=status.HTTP_201_CREATED)
+async def join_waitlist(
+    session: SessionDep, user: CurrentUser, body: WaitlistCreate
+) -> WaitlistOut:
+    return WaitlistOut.model_validate(await service.join_waitlist(session, user, body, now=_now()))
+
+
+@router.get("/waitlist", response_model=list[WaitlistOut])
+async def my_waitlist(session: SessionDep, user: CurrentUser) -> list[WaitlistOut]:
+    rows = await session.exec(
+        select(WaitlistEntry)
+        .where(WaitlistEntry.user_id == user.id)
+        .order_by(col(WaitlistEntry.start_at))
+    )
+    return [WaitlistOut.model_validate(e) for e in rows]
+
+
+@router.post(
+    "/waitlist/{entry_id}/accept", response_model=BookingOut, status_code=status.HTTP_201_CREATED
+)
+async def accept_offer(session: SessionDep, user: CurrentUser, entry_id: uuid.UUID) -> BookingOut:
+    return BookingOut.model_validate(
+        await service.accept_offer(session, user, entry_id, now=_now())
+    )
+
+
+@router.delete("/waitlist/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def leave_waitlist(session: SessionDep, user: CurrentUser, entry_id: uuid.UUID) -> None:
+    entry = await session.get(WaitlistEntry, entry_id)
+    if entry is None or entry.user_id != user.id:
+        raise NotFound(f"Waitlist entry {entry_id} not found")
+    entry.status = WaitlistStatus.CANCELLED.value
+    session.add(entry)

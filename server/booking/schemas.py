@@ -1,0 +1,232 @@
+"""Request and response bodies of the booking endpoints."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from server.booking.models import BookingMode
+
+__all__ = [
+    "AvailabilityOut",
+    "BlackoutCreate",
+    "BookingCreate",
+    "BookingOut",
+    "BulkAction",
+    "BulkResult",
+    "OccurrenceResult",
+    "OpeningHoursIn",
+    "PolicyIn",
+    "PolicyOut",
+    "SeriesCreate",
+    "SeriesResult",
+    "WaitlistCreate",
+    "WaitlistOut",
+]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class _SlotInput(_Input):
+    instrument_id: uuid.UUID
+    start_at: AwareDatetime
+    end_at: AwareDatetime
+    mode: BookingMode = BookingMode.SELF_OPERATED
+    sample_count: Annotated[int, Field(ge=0, le=10_000)] = 0
+    test_items: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=50
+    )
+    purpose: Annotated[str, Field(max_length=2000)] = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _SlotInput:
+        if self.end_at <= self.start_at:
+            raise ValueError("end_at must be after start_at")
+        if self.mode is BookingMode.STAFF_OPERATED and self.sample_count < 1:
+            raise ValueError("staff-operated sample testing needs sample_count >= 1")
+        return self
+
+
+class BookingCreate(_SlotInput):
+    pass
+
+
+class SeriesCreate(_SlotInput):
+    rrule: Annotated[str, Field(min_length=5, max_length=500, examples=["FREQ=WEEKLY;COUNT=4"])]
+
+
+class OccurrenceResult(BaseModel):
+    start_at: datetime
+    end_at: datetime
+    outcome: Literal["booked", "conflict", "unusable", "rejected"]
+    detail: str
+    booking_id: uuid.UUID | None = None
+
+
+class SeriesResult(BaseModel):
+    series_id: uuid.UUID
+    occurrences: list[OccurrenceResult]
+
+
+class BookingOut(_Output):
+    id: uuid.UUID
+    instrument_id: uuid.UUID
+    organisation_id: uuid.UUID
+    user_id: uuid.UUID
+    start_at: datetime
+    end_at: datetime
+    status: str
+    mode: str
+    sample_count: int
+    test_items: list[str]
+    purpose: str
+    series_id: uuid.UUID | None
+    user_category: str
+    quoted_amount: Decimal
+    checked_in_at: datetime | None
+    check_in_source: str | None
+    actual_start_at: datetime | None
+    actual_end_at: datetime | None
+    actual_minutes: int | None
+    overrun_minutes: int
+    flag: str | None
+    flag_detail: str | None
+    created_at: datetime
+
+
+class Slot(BaseModel):
+    start: datetime
+    end: datetime
+
+
+class BlockedOut(BaseModel):
+    start: datetime
+    end: datetime
+    reason: str
+    detail: str
+
+
+class AvailabilityOut(BaseModel):
+    instrument_id: uuid.UUID
+    free: list[Slot]
+    blocked: list[BlockedOut]
+
+
+class OpeningHoursIn(_Input):
+    weekday: Annotated[int, Field(ge=0, le=6)]
+    opens: time
+    closes: time
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OpeningHoursIn:
+        if self.closes <= self.opens:
+            raise ValueError("closes must be after opens")
+        return self
+
+
+class PolicyIn(_Input):
+    timezone: str = "Asia/Shanghai"
+    slot_minutes: Annotated[int, Field(ge=5, le=24 * 60)] = 30
+    buffer_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 0
+    lead_time_minutes: Annotated[int, Field(ge=0)] = 60
+    min_duration_minutes: Annotated[int, Field(ge=5)] = 30
+    max_duration_minutes: Annotated[int, Field(ge=5)] = 480
+    horizon_days: Annotated[int, Field(ge=1, le=730)] = 90
+    approval_required: bool = False
+    self_operated_allowed: bool = True
+    staff_operated_allowed: bool = True
+    cancellation_window_hours: Annotated[int, Field(ge=0, le=24 * 14)] = 24
+    late_cancellation_share: Annotated[Decimal, Field(ge=0, le=1)] = Decimal("0.5")
+    no_show_share: Annotated[Decimal, Field(ge=0, le=1)] = Decimal("1")
+    no_show_release_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
+    charge_basis: Literal["actual", "booked"] = "actual"
+    quota_hours_per_week: Annotated[Decimal, Field(gt=0)] | None = None
+    quota_hours_per_month: Annotated[Decimal, Field(gt=0)] | None = None
+    voucher_max_share: Annotated[Decimal, Field(ge=0, le=1)] = Decimal("0.5")
+    waitlist_offer_minutes: Annotated[int, Field(ge=5)] = 120
+    opening_hours: list[OpeningHoursIn] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _durations(self) -> PolicyIn:
+        if self.max_duration_minutes < self.min_duration_minutes:
+            raise ValueError("max_duration_minutes must be >= min_duration_minutes")
+        return self
+
+
+class PolicyOut(_Output):
+    instrument_id: uuid.UUID
+    timezone: str
+    slot_minutes: int
+    buffer_minutes: int
+    lead_time_minutes: int
+    min_duration_minutes: int
+    max_duration_minutes: int
+    horizon_days: int
+    approval_required: bool
+    self_operated_allowed: bool
+    staff_operated_allowed: bool
+    cancellation_window_hours: int
+    late_cancellation_share: Decimal
+    no_show_share: Decimal
+    no_show_release_minutes: int
+    charge_basis: str
+    quota_hours_per_week: Decimal | None
+    quota_hours_per_month: Decimal | None
+    voucher_max_share: Decimal
+    waitlist_offer_minutes: int
+    opening_hours: list[OpeningHoursIn] = Field(default_factory=list)
+
+
+class BlackoutCreate(_Input):
+    start_at: AwareDatetime
+    end_at: AwareDatetime
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+class BulkAction(_Input):
+    booking_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+    action: Literal["cancel", "reschedule"]
+    shift_minutes: int | None = None
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+    @model_validator(mode="after")
+    def _shift(self) -> BulkAction:
+        if self.action == "reschedule" and not self.shift_minutes:
+            raise ValueError("reschedule needs a non-zero shift_minutes")
+        return self
+
+
+class BulkResult(BaseModel):
+    booking_id: uuid.UUID
+    outcome: Literal["cancelled", "rescheduled", "conflict", "not_found", "unchanged"]
+    detail: str
+    booking: BookingOut | None = None
+
+
+class WaitlistCreate(_Input):
+    instrument_id: uuid.UUID
+    start_at: AwareDatetime
+    end_at: AwareDatetime
+    mode: BookingMode = BookingMode.SELF_OPERATED
+
+
+class WaitlistOut(_Output):
+    id: uuid.UUID
+    instrument_id: uuid.UUID
+    start_at: datetime
+    end_at: datetime
+    mode: str
+    status: str
+    offered_at: datetime | None
+    offer_expires_at: datetime | None
+    booking_id: uuid.UUID | None

@@ -1,0 +1,85 @@
+"""The background job runner inside the server process (no external cron to forget).
+
+Every ``jobs_interval_s`` it runs the booking jobs (telemetry check-in, no-show release,
+actual use and charges, reminders, waitlist expiry, flags for unusable instruments) in one
+transaction, then delivers the outbox. A failing pass is logged once and again on recovery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.notifications.config import JobSettings
+from server.notifications.dispatcher import dispatch_pending
+from server.notifications.smtp import MailSender, SmtpSender
+
+__all__ = ["BackgroundJobs"]
+
+logger = logging.getLogger(__name__)
+
+
+class BackgroundJobs:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: JobSettings,
+        *,
+        sender: MailSender | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.sender = (
+            sender if sender is not None else (SmtpSender(settings) if settings.smtp_host else None)
+        )
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._failing = False
+
+    async def run_once(self, now: datetime | None = None) -> None:
+        """One pass of every job (tests call this directly with a chosen ``now``)."""
+        from server.booking.service import run_jobs
+
+        moment = now or datetime.now(UTC)
+        async with self.sessionmaker() as session, session.begin():
+            await run_jobs(
+                session,
+                moment,
+                reminder_lead=timedelta(minutes=self.settings.reminder_lead_minutes),
+            )
+        await dispatch_pending(self.sessionmaker, self.settings, self.sender, now=moment)
+
+    async def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.run_once()
+            except Exception as exc:  # keep the server up; the next pass retries
+                if not self._failing:
+                    logger.error("background jobs failed: %s", exc, exc_info=exc)
+                self._failing = True
+            else:
+                if self._failing:
+                    logger.info("background jobs recovered")
+                self._failing = False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.settings.jobs_interval_s)
+
+    async def start(self) -> None:
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._loop(), name="labshare-background-jobs")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=10)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+            self._task = None

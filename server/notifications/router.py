@@ -1,0 +1,135 @@
+"""``/api/v1/notifications`` and the iCalendar feeds under ``/api/v1/calendar``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import BaseModel, ConfigDict
+from sqlmodel import col, select
+
+from server.auth.dependencies import CurrentUser, SettingsDep
+from server.auth.models import AppUser
+from server.booking.models import Booking
+from server.booking.service import list_bookings, may_see_booking
+from server.catalog.models import Instrument
+from server.core.db import SessionDep
+from server.core.errors import NotFound
+from server.notifications.ical import build_calendar, feed_token, verify_feed_token
+from server.notifications.service import list_notifications, mark_read
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["notifications"])
+ICS = "text/calendar; charset=utf-8"
+FEED_PAST = timedelta(days=90)
+
+
+class NotificationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kind: str
+    title: str
+    body: str
+    data: dict[str, object]
+    read_at: datetime | None
+    created_at: datetime
+
+
+class FeedLinks(BaseModel):
+    user_feed: str
+    instrument_feed_template: str
+
+
+@router.get("/notifications", response_model=list[NotificationOut])
+async def notifications(
+    session: SessionDep, user: CurrentUser, unread: bool = False
+) -> list[NotificationOut]:
+    rows = await list_notifications(session, user.id, unread_only=unread)
+    return [NotificationOut.model_validate(n) for n in rows]
+
+
+@router.post("/notifications/{notification_id}/read", status_code=status.HTTP_204_NO_CONTENT)
+async def read(session: SessionDep, user: CurrentUser, notification_id: uuid.UUID) -> None:
+    if not await mark_read(session, user.id, notification_id):
+        raise NotFound(f"Notification {notification_id} not found")
+
+
+@router.get("/calendar/links", response_model=FeedLinks)
+async def links(request: Request, user: CurrentUser, settings: SettingsDep) -> FeedLinks:
+    """Subscribable feed URLs (they carry the user's feed token instead of a log-in)."""
+    token = feed_token(settings.secret_key.get_secret_value(), user.id)
+    base = str(request.base_url).rstrip("/") + "/api/v1/calendar"
+    return FeedLinks(
+        user_feed=f"{base}/users/{user.id}.ics?token={token}",
+        instrument_feed_template=f"{base}/instruments/{{instrument_id}}.ics?user={user.id}&token={token}",
+    )
+
+
+async def _feed_user(
+    session: SessionDep, settings: SettingsDep, user_id: uuid.UUID, token: str
+) -> AppUser:
+    user = await session.get(AppUser, user_id)
+    if (
+        user is None
+        or not user.is_active
+        or not verify_feed_token(settings.secret_key.get_secret_value(), user_id, token)
+    ):
+        raise NotFound("No such calendar feed")
+    return user
+
+
+async def _names(session: SessionDep, bookings: list[Booking]) -> dict[uuid.UUID, str]:
+    ids = {b.instrument_id for b in bookings}
+    if not ids:
+        return {}
+    rows = await session.exec(select(Instrument).where(col(Instrument.id).in_(ids)))
+    return {i.id: f"{i.name} {i.name_en or ''}".strip() for i in rows}
+
+
+@router.get("/calendar/users/{user_id}.ics")
+async def user_feed(
+    session: SessionDep, settings: SettingsDep, user_id: uuid.UUID, token: Annotated[str, Query()]
+) -> Response:
+    user = await _feed_user(session, settings, user_id, token)
+    rows = await session.exec(
+        select(Booking)
+        .where(Booking.user_id == user.id, col(Booking.end_at) > datetime.now(UTC) - FEED_PAST)
+        .order_by(col(Booking.start_at))
+    )
+    bookings = list(rows.all())
+    body = build_calendar(f"labshare · {user.full_name}", bookings, await _names(session, bookings))
+    return Response(body, media_type=ICS)
+
+
+@router.get("/calendar/instruments/{instrument_id}.ics")
+async def instrument_feed(
+    session: SessionDep,
+    settings: SettingsDep,
+    instrument_id: uuid.UUID,
+    user: Annotated[uuid.UUID, Query()],
+    token: Annotated[str, Query()],
+) -> Response:
+    """The instrument's bookings the feed's user may see (their own, or all for its staff)."""
+    viewer = await _feed_user(session, settings, user, token)
+    instrument = await session.get(Instrument, instrument_id)
+    if instrument is None:
+        raise NotFound("No such calendar feed")
+    bookings = [
+        b
+        for b in await list_bookings(
+            session, viewer, start=datetime.now(UTC) - FEED_PAST, instrument_id=instrument_id
+        )
+        if may_see_booking(viewer, b, instrument)
+    ]
+    if not bookings and not (
+        instrument.is_open or viewer.organisation_id == instrument.organisation_id
+    ):
+        raise NotFound("No such calendar feed")
+    body = build_calendar(
+        f"labshare · {instrument.name}", bookings, await _names(session, bookings)
+    )
+    return Response(body, media_type=ICS)

@@ -1,0 +1,109 @@
+"""Bookings through the HTTP API on a real, migrated PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from server.seed import DemoSeed
+from tests.booking.conftest import API, PROBLEM, Login
+
+pytestmark = pytest.mark.integration
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def day_at(days: int, hour: int, minute: int = 0) -> datetime:
+    """A wall-clock time in Shanghai ``days`` from today."""
+    today = datetime.now(SHANGHAI).date()
+    return datetime(today.year, today.month, today.day, hour, minute, tzinfo=SHANGHAI) + timedelta(
+        days=days
+    )
+
+
+def body(instrument_id: uuid.UUID, start: datetime, hours: float, **extra: object) -> dict[str, object]:
+    return {
+        "instrument_id": str(instrument_id),
+        "start_at": start.isoformat(),
+        "end_at": (start + timedelta(hours=hours)).isoformat(),
+        **extra,
+    }
+
+
+STAFF_OPERATED = {"mode": "staff_operated", "sample_count": 2, "test_items": ["温度偏差"]}
+
+
+async def test_overlap_is_a_409_problem_naming_the_slot(
+    client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+) -> None:
+    buyer = await login("buyer@jingce.demo")
+    demo = calibrated
+    start = day_at(10, 9)
+    first = await client.post(
+        f"{API}/bookings", json=body(demo.instrument.id, start, 2, **STAFF_OPERATED), headers=buyer
+    )
+    assert first.status_code == 201, first.text
+    assert first.json()["status"] == "confirmed"
+    staff = await login("staff@zjim.demo")
+    clash = await client.post(
+        f"{API}/bookings", json=body(demo.instrument.id, start + timedelta(hours=1), 2), headers=staff
+    )
+    assert clash.status_code == 409
+    assert clash.headers["content-type"] == PROBLEM
+    problem = clash.json()
+    assert problem["type"] == "/problems/booking-conflict"
+    assert problem["conflicting_slots"] == [
+        {"start_at": start.astimezone(UTC).isoformat(), "end_at": (start + timedelta(hours=2)).astimezone(UTC).isoformat()}
+    ]
+    # Back to back is fine: the range is half-open.
+    after = await client.post(
+        f"{API}/bookings", json=body(demo.instrument.id, start + timedelta(hours=2), 1), headers=staff
+    )
+    assert after.status_code == 201, after.text
+
+
+async def test_the_database_refuses_overlap_even_without_the_pre_check(
+    app: FastAPI, demo: DemoSeed
+) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    start = day_at(12, 9)
+    insert = text(
+        "INSERT INTO booking (instrument_id, organisation_id, user_id, start_at, end_at, status) "
+        "VALUES (:i, :o, :u, :s, :e, :status)"
+    )
+    buyer = demo.users["buyer@jingce.demo"]
+    args = {"i": demo.instrument.id, "o": buyer.organisation_id, "u": buyer.id}
+    async with app.state.sessionmaker() as session, session.begin():
+        await session.execute(insert, {**args, "s": start, "e": start + timedelta(hours=2), "status": "confirmed"})
+    async with app.state.sessionmaker() as session:
+        with pytest.raises(IntegrityError) as caught:
+            async with session.begin():
+                await session.execute(
+                    insert,
+                    {**args, "s": start + timedelta(minutes=30), "e": start + timedelta(hours=3), "status": "pending"},
+                )
+        assert getattr(caught.value.orig, "sqlstate", None) == "23P01"
+    # A cancelled booking does not hold the slot.
+    async with app.state.sessionmaker() as session, session.begin():
+        await session.execute(
+            insert, {**args, "s": start, "e": start + timedelta(hours=1), "status": "cancelled"}
+        )
+
+
+async def test_enterprise_self_operation_needs_an_authorisation(
+    client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+) -> None:
+    demo = calibrated
+    buyer = await login("buyer@jingce.demo")
+    response = await client.post(
+        f"{API}/bookings", json=body(demo.instrument.id, day_at(11, 9), 1), headers=buyer
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "mode"
