@@ -19,7 +19,8 @@ __all__ = [
     "get_settings",
 ]
 
-# Only good enough for a laptop: production refuses it (see Settings._refuse_weak_secret).
+# Only good enough for a laptop: every environment but development refuses it
+# (see Settings._refuse_weak_secret).
 DEVELOPMENT_SECRET_KEY = "labshare-development-secret-key-change-me"  # noqa: S105
 MIN_SECRET_KEY_LENGTH = 32
 DEVELOPMENT_DEMO_GATEWAY_SECRET = "demo-gateway-secret"  # noqa: S105
@@ -65,23 +66,23 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Self:
-        if self.environment is Environment.PRODUCTION:
+        if self.environment is not Environment.DEVELOPMENT:
             key = self.secret_key.get_secret_value()
             if key == DEVELOPMENT_SECRET_KEY or len(key) < MIN_SECRET_KEY_LENGTH:
                 raise ValueError(
                     "LABSHARE_SECRET_KEY must be set to a random value of at least "
-                    f"{MIN_SECRET_KEY_LENGTH} characters when LABSHARE_ENVIRONMENT=production "
+                    f"{MIN_SECRET_KEY_LENGTH} characters unless LABSHARE_ENVIRONMENT=development "
                     "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
                 )
         return self
 
     def demo_gateway_secret_value(self) -> str:
-        """The demo gateway's secret; only development and test may fall back to a default."""
+        """The demo gateway's secret; only development may fall back to a default."""
         if self.demo_gateway_secret is not None:
             return self.demo_gateway_secret.get_secret_value()
-        if self.environment is Environment.PRODUCTION:
+        if self.environment is not Environment.DEVELOPMENT:
             raise ValueError(
-                "LABSHARE_DEMO_GATEWAY_SECRET must be set to seed demo data in production"
+                "LABSHARE_DEMO_GATEWAY_SECRET must be set to seed demo data outside development"
             )
         return DEVELOPMENT_DEMO_GATEWAY_SECRET
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from server.app import create_app
 from server.core.config import Environment, Settings
@@ -23,6 +25,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     # pass their own broker settings.
     return Settings(
         environment=Environment.TEST,
+        secret_key=SecretStr(secrets.token_urlsafe(48)),
         database_url=database_url,
         mqtt_port=free_port(),
         ingest_enabled=False,

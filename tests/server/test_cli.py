@@ -40,6 +40,7 @@ def env(database_url: str) -> dict[str, str]:
     return {
         "LABSHARE_DATABASE_URL": database_url,
         "LABSHARE_ENVIRONMENT": "test",
+        "LABSHARE_SECRET_KEY": "cli-test-secret-key-long-enough-0123456789",
         "LABSHARE_DEMO_GATEWAY_SECRET": GATEWAY_SECRET,
         "LABSHARE_MQTT_USERNAME": SERVER_USER,
         "LABSHARE_MQTT_PASSWORD": SERVER_PASSWORD,

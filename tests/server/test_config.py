@@ -22,10 +22,13 @@ def test_reads_labshare_environment_variables(monkeypatch: pytest.MonkeyPatch) -
     assert settings.environment is Environment.DEVELOPMENT
 
 
+@pytest.mark.parametrize("environment", [Environment.PRODUCTION, Environment.TEST])
 @pytest.mark.parametrize("secret", [DEVELOPMENT_SECRET_KEY, "", "short-but-not-empty"])
-def test_production_refuses_weak_secret(secret: str) -> None:
+def test_outside_development_a_weak_secret_is_refused(
+    secret: str, environment: Environment
+) -> None:
     with pytest.raises(ValidationError, match="LABSHARE_SECRET_KEY"):
-        Settings(environment=Environment.PRODUCTION, secret_key=SecretStr(secret))
+        Settings(environment=environment, secret_key=SecretStr(secret))
 
 
 def test_production_accepts_a_long_random_secret() -> None:
