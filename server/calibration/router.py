@@ -1,0 +1,251 @@
+"""``/api/v1`` calibration endpoints: programme, findings, out of service, impact reports."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from sqlmodel import col, select
+
+from mqtt_contract.v1 import CalibrationSet
+from server.auth.dependencies import CurrentUser
+from server.auth.tenancy import may_see_organisation
+from server.calibration import service
+from server.calibration.edge import build_calibration_set
+from server.calibration.impact import report_csv, report_xlsx
+from server.calibration.models import (
+    CalibrationCertificate,
+    ImpactReport,
+    IntermediateCheck,
+    MaintenanceWindow,
+    OutOfService,
+)
+from server.calibration.schemas import (
+    CalibrationOverview,
+    CalibrationStatusPublic,
+    CertificateCreate,
+    CertificatePublic,
+    CheckCreate,
+    CheckPublic,
+    ImpactReportPublic,
+    MaintenanceCreate,
+    MaintenancePublic,
+    OutOfServiceCreate,
+    OutOfServicePublic,
+    RecordedFinding,
+    ReturnToService,
+)
+from server.calibration.status import DEFAULT_DUE_SOON_LEAD, CalibrationStatus
+from server.catalog.service import get_instrument_for_staff, get_visible_instrument
+from server.core.db import SessionDep
+from server.core.errors import NotFound
+from server.gateways.models import Gateway
+
+__all__ = ["Clock", "router"]
+
+router = APIRouter(tags=["calibration"])
+
+
+def _clock(request: Request) -> datetime:
+    # Tests put a fixed clock on app.state; production reads the wall clock.
+    clock: Callable[[], datetime] | None = getattr(request.app.state, "clock", None)
+    return clock() if clock is not None else datetime.now(UTC)
+
+
+Clock = Annotated[datetime, Depends(_clock)]
+LeadDays = Annotated[int, Query(ge=0, le=365, description="days before valid_to that are due soon")]
+
+
+def _status_public(instrument_id: uuid.UUID, current: CalibrationStatus) -> CalibrationStatusPublic:
+    return CalibrationStatusPublic(
+        instrument_id=instrument_id,
+        state=current.state,
+        certificate_number=current.certificate_number,
+        valid_to=current.valid_to,
+        next_due_at=current.next_due_at,
+    )
+
+
+def _finding(
+    certificate: CalibrationCertificate | None,
+    check: IntermediateCheck | None,
+    record: OutOfService | None,
+    report: ImpactReport | None,
+) -> RecordedFinding:
+    return RecordedFinding(
+        certificate=CertificatePublic.model_validate(certificate) if certificate else None,
+        check=CheckPublic.model_validate(check) if check else None,
+        out_of_service=OutOfServicePublic.model_validate(record) if record else None,
+        impact_report=ImpactReportPublic.model_validate(report) if report else None,
+    )
+
+
+@router.get(
+    "/instruments/{instrument_id}/calibration/status", response_model=CalibrationStatusPublic
+)
+async def calibration_status(
+    session: SessionDep,
+    user: CurrentUser,
+    now: Clock,
+    instrument_id: uuid.UUID,
+    lead_days: LeadDays = DEFAULT_DUE_SOON_LEAD.days,
+) -> CalibrationStatusPublic:
+    """The status label: valid, due_soon, expired, out_of_service or not_required."""
+    instrument = await get_visible_instrument(session, user, instrument_id)
+    found = await service.calibration_statuses(
+        session, [instrument.id], now, timedelta(days=lead_days)
+    )
+    return _status_public(instrument.id, found[instrument.id])
+
+
+@router.get("/instruments/{instrument_id}/calibration", response_model=CalibrationOverview)
+async def calibration_overview(
+    session: SessionDep,
+    user: CurrentUser,
+    now: Clock,
+    instrument_id: uuid.UUID,
+    lead_days: LeadDays = DEFAULT_DUE_SOON_LEAD.days,
+) -> CalibrationOverview:
+    """The whole programme of one instrument, for its institution's staff."""
+    instrument = await get_instrument_for_staff(session, user, instrument_id)
+    current = (
+        await service.calibration_statuses(session, [instrument.id], now, timedelta(days=lead_days))
+    )[instrument.id]
+
+    async def rows(model: Any, order: Any) -> list[Any]:
+        query: Any = select(model).where(model.instrument_id == instrument.id).order_by(order)
+        return list((await session.exec(query)).all())
+
+    return CalibrationOverview(
+        status=_status_public(instrument.id, current),
+        certificates=[
+            CertificatePublic.model_validate(r)
+            for r in await rows(CalibrationCertificate, col(CalibrationCertificate.valid_to).desc())
+        ],
+        checks=[
+            CheckPublic.model_validate(r)
+            for r in await rows(IntermediateCheck, col(IntermediateCheck.performed_at).desc())
+        ],
+        maintenance=[
+            MaintenancePublic.model_validate(r)
+            for r in await rows(MaintenanceWindow, col(MaintenanceWindow.start_at).desc())
+        ],
+        out_of_service=[
+            OutOfServicePublic.model_validate(r)
+            for r in await rows(OutOfService, col(OutOfService.start_at).desc())
+        ],
+        impact_reports=[
+            ImpactReportPublic.model_validate(r)
+            for r in await rows(ImpactReport, col(ImpactReport.found_at).desc())
+        ],
+    )
+
+
+@router.post(
+    "/instruments/{instrument_id}/calibration/certificates",
+    response_model=RecordedFinding,
+    status_code=status.HTTP_201_CREATED,
+)
+async def record_certificate(
+    session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID, body: CertificateCreate
+) -> RecordedFinding:
+    """A failed certificate takes the instrument out of service and reports the impact."""
+    certificate, record, report = await service.record_certificate(
+        session, user, instrument_id, body
+    )
+    return _finding(certificate, None, record, report)
+
+
+@router.post(
+    "/instruments/{instrument_id}/calibration/checks",
+    response_model=RecordedFinding,
+    status_code=status.HTTP_201_CREATED,
+)
+async def record_check(
+    session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID, body: CheckCreate
+) -> RecordedFinding:
+    """A failed intermediate check takes the instrument out of service and reports the impact."""
+    check, record, report = await service.record_check(session, user, instrument_id, body)
+    return _finding(None, check, record, report)
+
+
+@router.post(
+    "/instruments/{instrument_id}/maintenance-windows",
+    response_model=MaintenancePublic,
+    status_code=status.HTTP_201_CREATED,
+)
+async def add_maintenance(
+    session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID, body: MaintenanceCreate
+) -> MaintenancePublic:
+    return MaintenancePublic.model_validate(
+        await service.add_maintenance(session, user, instrument_id, body)
+    )
+
+
+@router.post(
+    "/instruments/{instrument_id}/out-of-service",
+    response_model=OutOfServicePublic,
+    status_code=status.HTTP_201_CREATED,
+)
+async def take_out_of_service(
+    session: SessionDep,
+    user: CurrentUser,
+    now: Clock,
+    instrument_id: uuid.UUID,
+    body: OutOfServiceCreate,
+) -> OutOfServicePublic:
+    return OutOfServicePublic.model_validate(
+        await service.manual_out_of_service(session, user, instrument_id, body, now)
+    )
+
+
+@router.post("/out-of-service/{record_id}/return", response_model=OutOfServicePublic)
+async def return_to_service(
+    session: SessionDep, user: CurrentUser, now: Clock, record_id: uuid.UUID, body: ReturnToService
+) -> OutOfServicePublic:
+    """Return to service, recording who authorised the restart."""
+    return OutOfServicePublic.model_validate(
+        await service.return_to_service(session, user, record_id, body, now)
+    )
+
+
+@router.get("/impact-reports/{report_id}", response_model=ImpactReportPublic)
+async def get_impact_report(
+    session: SessionDep, user: CurrentUser, report_id: uuid.UUID
+) -> ImpactReportPublic:
+    return ImpactReportPublic.model_validate(
+        await service.get_impact_report(session, user, report_id)
+    )
+
+
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/impact-reports/{report_id}/export")
+async def export_impact_report(
+    session: SessionDep,
+    user: CurrentUser,
+    report_id: uuid.UUID,
+    format: Literal["csv", "xlsx"] = "csv",
+) -> Response:
+    """The report as CSV (UTF-8 with BOM) or XLSX, for the customer letters of §7.10."""
+    report = await service.get_impact_report(session, user, report_id)
+    filename = f"impact-report-{report.id}.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if format == "xlsx":
+        return Response(report_xlsx(report), media_type=_XLSX, headers=headers)
+    return Response(report_csv(report), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@router.get("/gateways/{gateway_id}/calibration-set", response_model=CalibrationSet)
+async def calibration_set(
+    session: SessionDep, user: CurrentUser, now: Clock, gateway_id: uuid.UUID
+) -> CalibrationSet:
+    """What the gateway applies now: the corrections of the valid certificates."""
+    gateway = await session.get(Gateway, gateway_id)
+    if gateway is None or not may_see_organisation(user, gateway.organisation_id):
+        raise NotFound(f"Gateway {gateway_id} not found")
+    return await build_calibration_set(session, gateway.id, now)

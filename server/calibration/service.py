@@ -1,0 +1,490 @@
+"""Calibration programme rules: who records what, and what a failed finding sets off."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.auth.models import INSTITUTION_ROLES, AppUser, Role
+from server.auth.tenancy import is_platform_admin, may_manage_organisation, role_of
+from server.calibration.impact import (
+    affected_bookings,
+    affected_exports,
+    last_passing_before,
+    to_json,
+)
+from server.calibration.models import (
+    CalibrationCertificate,
+    CheckResult,
+    ImpactReport,
+    IntermediateCheck,
+    MaintenanceWindow,
+    OutOfService,
+    OutOfServiceCause,
+)
+from server.calibration.schemas import (
+    CertificateCreate,
+    CheckCreate,
+    MaintenanceCreate,
+    OutOfServiceCreate,
+    ReturnToService,
+)
+from server.calibration.status import (
+    DEFAULT_DUE_SOON_LEAD,
+    CalibrationStatus,
+    CertificateSpan,
+    calibration_status,
+)
+from server.catalog.models import Channel, Instrument
+from server.catalog.service import get_instrument_for_staff
+from server.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from server.registry.audit import audit, snapshot
+from server.registry.notices import notify_users
+
+__all__ = [
+    "add_maintenance",
+    "calibration_statuses",
+    "get_impact_report",
+    "instrument_for_manager",
+    "instrument_for_writer",
+    "record_certificate",
+    "record_check",
+    "return_to_service",
+    "send_calibration_reminders",
+    "take_out_of_service",
+]
+
+_STATUS_SQL = text(
+    """
+    SELECT i.id, i.calibration_required,
+           EXISTS (SELECT 1 FROM out_of_service o
+                   WHERE o.instrument_id = i.id AND o.start_at <= :now
+                     AND (o.end_at IS NULL OR o.end_at > :now)) AS out_of_service,
+           c.number, c.valid_from, c.valid_to
+    FROM instrument i
+    LEFT JOIN calibration_certificate c ON c.instrument_id = i.id AND c.result = 'pass'
+    WHERE i.id = ANY(:ids)
+    """
+).bindparams(bindparam("ids", type_=ARRAY(UUID(as_uuid=True))))
+
+
+async def instrument_for_manager(
+    session: AsyncSession, user: AppUser, instrument_id: uuid.UUID
+) -> Instrument:
+    """The instrument, when the user manages its institution; 403 for other roles, else 404."""
+    if role_of(user) not in (Role.LAB_MANAGER, Role.PLATFORM_ADMIN):
+        raise Forbidden(f"A {role_of(user).value} may not change the calibration programme")
+    instrument = await get_instrument_for_staff(session, user, instrument_id)
+    if not may_manage_organisation(user, instrument.organisation_id):
+        raise NotFound(f"Instrument {instrument_id} not found")
+    return instrument
+
+
+async def instrument_for_writer(
+    session: AsyncSession, user: AppUser, instrument_id: uuid.UUID
+) -> Instrument:
+    """Lab staff record checks and events on their own institution's instruments too."""
+    if not (is_platform_admin(user) or role_of(user) in INSTITUTION_ROLES):
+        raise Forbidden(f"A {role_of(user).value} may not record equipment findings")
+    return await get_instrument_for_staff(session, user, instrument_id)
+
+
+async def calibration_statuses(
+    session: AsyncSession,
+    instrument_ids: Sequence[uuid.UUID],
+    now: datetime,
+    lead: timedelta = DEFAULT_DUE_SOON_LEAD,
+) -> dict[uuid.UUID, CalibrationStatus]:
+    """Status at a glance for many instruments in one query."""
+    if not instrument_ids:
+        return {}
+    connection = await session.connection()
+    rows = (await connection.execute(_STATUS_SQL, {"ids": list(instrument_ids), "now": now})).all()
+    spans: dict[uuid.UUID, list[CertificateSpan]] = defaultdict(list)
+    facts: dict[uuid.UUID, tuple[bool, bool]] = {}
+    for row in rows:
+        facts[row.id] = (row.calibration_required, row.out_of_service)
+        if row.number is not None:
+            spans[row.id].append(CertificateSpan(row.number, row.valid_from, row.valid_to, True))
+    return {
+        instrument_id: calibration_status(
+            now=now,
+            calibration_required=required,
+            certificates=spans[instrument_id],
+            out_of_service=out,
+            lead=lead,
+        )
+        for instrument_id, (required, out) in facts.items()
+    }
+
+
+async def _check_corrections(
+    session: AsyncSession, instrument: Instrument, data: CertificateCreate
+) -> None:
+    if not data.corrections:
+        return
+    channels = (
+        await session.exec(select(Channel).where(Channel.instrument_id == instrument.id))
+    ).all()
+    known = {(c.device_key, c.point_key) for c in channels}
+    for index, correction in enumerate(data.corrections):
+        if (correction.device, correction.point) not in known:
+            raise ValidationFailed.for_field(
+                f"corrections.{index}",
+                f"the instrument has no channel {correction.device}/{correction.point}",
+            )
+
+
+async def _open_out_of_service(
+    session: AsyncSession, instrument_id: uuid.UUID
+) -> OutOfService | None:
+    query = select(OutOfService).where(
+        OutOfService.instrument_id == instrument_id, col(OutOfService.end_at).is_(None)
+    )
+    return (await session.exec(query)).first()
+
+
+async def take_out_of_service(
+    session: AsyncSession,
+    user: AppUser,
+    instrument: Instrument,
+    *,
+    reason: str,
+    cause: OutOfServiceCause,
+    cause_id: uuid.UUID | None,
+    at: datetime,
+) -> OutOfService:
+    """Mark the instrument out of service from ``at``; an open record is kept, not doubled."""
+    existing = await _open_out_of_service(session, instrument.id)
+    if existing is not None:
+        return existing
+    record = OutOfService(
+        instrument_id=instrument.id,
+        organisation_id=instrument.organisation_id,
+        start_at=at,
+        reason=reason,
+        cause_kind=cause.value,
+        cause_id=cause_id,
+        authorised_by=user.id,
+    )
+    session.add(record)
+    await session.flush()
+    await audit(
+        session,
+        actor=user,
+        entity="out_of_service",
+        entity_id=record.id,
+        action="create",
+        organisation_id=instrument.organisation_id,
+        after=snapshot(record),
+    )
+    return record
+
+
+async def manual_out_of_service(
+    session: AsyncSession,
+    user: AppUser,
+    instrument_id: uuid.UUID,
+    data: OutOfServiceCreate,
+    now: datetime,
+) -> OutOfService:
+    instrument = await instrument_for_manager(session, user, instrument_id)
+    if await _open_out_of_service(session, instrument.id) is not None:
+        raise Conflict("The instrument is already out of service")
+    return await take_out_of_service(
+        session,
+        user,
+        instrument,
+        reason=data.reason,
+        cause=OutOfServiceCause.MANUAL,
+        cause_id=None,
+        at=data.start_at or now,
+    )
+
+
+async def return_to_service(
+    session: AsyncSession,
+    user: AppUser,
+    out_of_service_id: uuid.UUID,
+    data: ReturnToService,
+    now: datetime,
+) -> OutOfService:
+    """Close an out-of-service record, recording who authorised the restart (§7.10)."""
+    record = await session.get(OutOfService, out_of_service_id)
+    if record is None:
+        raise NotFound(f"Out-of-service record {out_of_service_id} not found")
+    await instrument_for_manager(session, user, record.instrument_id)
+    if record.end_at is not None:
+        raise Conflict("The instrument was already returned to service")
+    at = data.at or now
+    if at <= record.start_at:
+        raise ValidationFailed.for_field("at", "return must be after the start of the record")
+    before = snapshot(record)
+    record.end_at = at
+    record.return_authorised_by = user.id
+    record.return_remarks = data.remarks
+    session.add(record)
+    await session.flush()
+    await audit(
+        session,
+        actor=user,
+        entity="out_of_service",
+        entity_id=record.id,
+        action="return_to_service",
+        organisation_id=record.organisation_id,
+        before=before,
+        after=snapshot(record),
+    )
+    return record
+
+
+async def _out_of_tolerance(
+    session: AsyncSession,
+    user: AppUser,
+    instrument: Instrument,
+    *,
+    cause: OutOfServiceCause,
+    cause_id: uuid.UUID,
+    found_at: datetime,
+    reason: str,
+) -> tuple[OutOfService, ImpactReport]:
+    record = await take_out_of_service(
+        session, user, instrument, reason=reason, cause=cause, cause_id=cause_id, at=found_at
+    )
+    since = await last_passing_before(session, instrument.id, found_at, cause_id)
+    bookings = await affected_bookings(session, instrument.id, since, found_at)
+    exports = await affected_exports(session, instrument.id, since, found_at)
+    concerned = [r["user_id"] for r in bookings if r.get("user_id")] + [
+        r["user_id"] for r in exports
+    ]
+    organisations = {r["organisation_id"] for r in bookings + exports if r.get("organisation_id")}
+    admins: list[uuid.UUID] = []
+    if organisations:
+        admins = list(
+            (
+                await session.exec(
+                    select(AppUser.id).where(
+                        col(AppUser.organisation_id).in_(organisations),
+                        AppUser.role == Role.ENTERPRISE_ADMIN.value,
+                        col(AppUser.is_active),
+                    )
+                )
+            ).all()
+        )
+    report = ImpactReport(
+        instrument_id=instrument.id,
+        organisation_id=instrument.organisation_id,
+        out_of_service_id=record.id,
+        cause_kind=cause.value,
+        cause_id=cause_id,
+        since=since,
+        found_at=found_at,
+        bookings=to_json(bookings),
+        exports=to_json(exports),
+        created_by=user.id,
+    )
+    session.add(report)
+    await session.flush()
+    told = await notify_users(
+        session,
+        user_ids=[*concerned, *admins],
+        kind="calibration.out_of_tolerance",
+        title=f"{instrument.name}: 仪器超差停用 / out of tolerance",
+        body=(
+            f"{instrument.name} ({instrument.name_en or ''}) failed a calibration or check on "
+            f"{found_at.isoformat()}. Results obtained with it since "
+            f"{since.isoformat() if since else 'its first use'} may be affected; "
+            "the laboratory will contact you about re-testing."
+        ),
+        data={"instrument_id": str(instrument.id), "impact_report_id": str(report.id)},
+        dedupe_key=f"impact:{report.id}",
+    )
+    report.notified_user_ids = [str(u) for u in told]
+    session.add(report)
+    await session.flush()
+    await audit(
+        session,
+        actor=user,
+        entity="impact_report",
+        entity_id=report.id,
+        action="create",
+        organisation_id=instrument.organisation_id,
+        after=snapshot(report),
+    )
+    return record, report
+
+
+async def record_certificate(
+    session: AsyncSession, user: AppUser, instrument_id: uuid.UUID, data: CertificateCreate
+) -> tuple[CalibrationCertificate, OutOfService | None, ImpactReport | None]:
+    instrument = await instrument_for_manager(session, user, instrument_id)
+    await _check_corrections(session, instrument, data)
+    certificate = CalibrationCertificate(
+        instrument_id=instrument.id,
+        organisation_id=instrument.organisation_id,
+        recorded_by=user.id,
+        **data.model_dump(exclude={"corrections", "result"}),
+        corrections=[c.model_dump() for c in data.corrections],
+        result=data.result.value,
+    )
+    session.add(certificate)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            f"Certificate {data.number} is already recorded for this instrument"
+        ) from exc
+    await audit(
+        session,
+        actor=user,
+        entity="calibration_certificate",
+        entity_id=certificate.id,
+        action="create",
+        organisation_id=instrument.organisation_id,
+        after=snapshot(certificate),
+    )
+    if data.result is CheckResult.PASS:
+        return certificate, None, None
+    record, report = await _out_of_tolerance(
+        session,
+        user,
+        instrument,
+        cause=OutOfServiceCause.CALIBRATION_FAILED,
+        cause_id=certificate.id,
+        found_at=data.valid_from,
+        reason=f"calibration {data.number} failed its acceptance criteria",
+    )
+    return certificate, record, report
+
+
+async def record_check(
+    session: AsyncSession, user: AppUser, instrument_id: uuid.UUID, data: CheckCreate
+) -> tuple[IntermediateCheck, OutOfService | None, ImpactReport | None]:
+    instrument = await instrument_for_writer(session, user, instrument_id)
+    result = data.result
+    if result is None:
+        assert data.reference_value is not None
+        assert data.measured_value is not None
+        assert data.tolerance is not None
+        within = abs(data.measured_value - data.reference_value) <= data.tolerance
+        result = CheckResult.PASS if within else CheckResult.FAIL
+    check = IntermediateCheck(
+        instrument_id=instrument.id,
+        organisation_id=instrument.organisation_id,
+        performed_by=user.id,
+        **data.model_dump(exclude={"result"}),
+        result=result.value,
+    )
+    session.add(check)
+    await session.flush()
+    await audit(
+        session,
+        actor=user,
+        entity="intermediate_check",
+        entity_id=check.id,
+        action="create",
+        organisation_id=instrument.organisation_id,
+        after=snapshot(check),
+    )
+    if result is CheckResult.PASS:
+        return check, None, None
+    record, report = await _out_of_tolerance(
+        session,
+        user,
+        instrument,
+        cause=OutOfServiceCause.CHECK_FAILED,
+        cause_id=check.id,
+        found_at=data.performed_at,
+        reason="intermediate check failed its acceptance criteria",
+    )
+    return check, record, report
+
+
+async def add_maintenance(
+    session: AsyncSession, user: AppUser, instrument_id: uuid.UUID, data: MaintenanceCreate
+) -> MaintenanceWindow:
+    instrument = await instrument_for_manager(session, user, instrument_id)
+    window = MaintenanceWindow(
+        instrument_id=instrument.id,
+        organisation_id=instrument.organisation_id,
+        created_by=user.id,
+        **data.model_dump(),
+    )
+    session.add(window)
+    await session.flush()
+    await audit(
+        session,
+        actor=user,
+        entity="maintenance_window",
+        entity_id=window.id,
+        action="create",
+        organisation_id=instrument.organisation_id,
+        after=snapshot(window),
+    )
+    return window
+
+
+async def get_impact_report(
+    session: AsyncSession, user: AppUser, report_id: uuid.UUID
+) -> ImpactReport:
+    report = await session.get(ImpactReport, report_id)
+    if report is None:
+        raise NotFound(f"Impact report {report_id} not found")
+    await get_instrument_for_staff(session, user, report.instrument_id)
+    return report
+
+
+_REMINDER_SQL = text(
+    """
+    SELECT i.id, i.name, i.organisation_id, max(c.valid_to) AS valid_to
+    FROM instrument i
+    JOIN calibration_certificate c ON c.instrument_id = i.id AND c.result = 'pass'
+    WHERE i.calibration_required
+    GROUP BY i.id
+    HAVING max(c.valid_to) > :now AND max(c.valid_to) <= :horizon
+    """
+)
+
+
+async def send_calibration_reminders(
+    session: AsyncSession, now: datetime, lead_days: Sequence[int] = (30, 7)
+) -> int:
+    """Remind each institution's lab managers of calibrations falling due within each lead
+    time; a reminder for one certificate end and lead time is sent once, however often run."""
+    sent = 0
+    connection = await session.connection()
+    for lead in sorted(lead_days, reverse=True):
+        rows = (
+            await connection.execute(
+                _REMINDER_SQL, {"now": now, "horizon": now + timedelta(days=lead)}
+            )
+        ).all()
+        for row in rows:
+            managers = (
+                await session.exec(
+                    select(AppUser.id).where(
+                        AppUser.organisation_id == row.organisation_id,
+                        AppUser.role == Role.LAB_MANAGER.value,
+                        col(AppUser.is_active),
+                    )
+                )
+            ).all()
+            told = await notify_users(
+                session,
+                user_ids=managers,
+                kind="calibration.due",
+                title=f"{row.name}: 校准即将到期 / calibration due",
+                body=f"{row.name} must be recalibrated before {row.valid_to.isoformat()}.",
+                data={"instrument_id": str(row.id), "valid_to": row.valid_to.isoformat()},
+                dedupe_key=f"due:{row.id}:{row.valid_to.isoformat()}:{lead}",
+            )
+            sent += len(told)
+    return sent

@@ -1,0 +1,231 @@
+"""Catalogue search: text (Chinese and English), filters, sort and pages in one SQL statement.
+
+Text terms match a lower-cased ``search_text`` column that PostgreSQL keeps from the
+instrument's names, model, manufacturer, category, specifications and functions; a pg_trgm
+GIN index (when the extension exists) serves ``LIKE '%term%'`` for Chinese and English alike.
+Calibration state, live state and free time are computed in the same statement, so a page
+costs one round trip however many instruments match.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.calibration.impact import INACTIVE_BOOKING_STATUSES
+from server.calibration.status import DEFAULT_DUE_SOON_LEAD
+
+__all__ = ["CatalogueHit", "CataloguePage", "CatalogueQuery", "SortKey", "search_catalogue"]
+
+
+class SortKey(StrEnum):
+    NAME = "name"
+    VALUE_DESC = "-original_value"
+    CALIBRATION_DUE = "calibration_due"
+    INSTITUTION = "institution"
+
+
+_ORDER = {
+    SortKey.NAME: "name, id",
+    SortKey.VALUE_DESC: "original_value DESC NULLS LAST, name, id",
+    SortKey.CALIBRATION_DUE: "calibration_valid_to NULLS FIRST, name, id",
+    SortKey.INSTITUTION: "institution_name, name, id",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueQuery:
+    now: datetime
+    text: str | None = None
+    category: str | None = None
+    parameter: str | None = None
+    standard: str | None = None
+    institution_id: uuid.UUID | None = None
+    city: str | None = None
+    calibration: str | None = None
+    live_state: str | None = None
+    free_from: datetime | None = None
+    free_to: datetime | None = None
+    sort: SortKey = SortKey.NAME
+    page: int = 1
+    page_size: int = 20
+    # Visibility: open instruments, plus every instrument of this institution (staff), or all.
+    see_all: bool = False
+    own_organisation_id: uuid.UUID | None = None
+    due_soon_lead: timedelta = DEFAULT_DUE_SOON_LEAD
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueHit:
+    id: uuid.UUID
+    name: str
+    name_en: str | None
+    model: str | None
+    manufacturer: str | None
+    category: str | None
+    location: str | None
+    is_open: bool
+    original_value: Decimal | None
+    currency: str | None
+    service_modes: list[str]
+    organisation_id: uuid.UUID
+    institution_name: str
+    institution_name_en: str | None
+    city: str | None
+    lab_name: str
+    calibration_state: str
+    calibration_valid_to: datetime | None
+    live_state: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CataloguePage:
+    total: int
+    page: int
+    page_size: int
+    items: list[CatalogueHit] = field(default_factory=list)
+
+
+async def _has_table(session: AsyncSession, name: str) -> bool:
+    connection = await session.connection()
+    found = (
+        await connection.execute(text("SELECT to_regclass(:name)"), {"name": f"public.{name}"})
+    ).scalar()
+    return found is not None
+
+
+def _like(value: str) -> str:
+    escaped = value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def search_catalogue(session: AsyncSession, query: CatalogueQuery) -> CataloguePage:
+    params: dict[str, Any] = {
+        "now": query.now,
+        "lead": query.due_soon_lead,
+        "limit": query.page_size,
+        "offset": (query.page - 1) * query.page_size,
+    }
+    where: list[str] = []
+    if not query.see_all:
+        if query.own_organisation_id is not None:
+            where.append("(i.is_open OR i.organisation_id = :own_org)")
+            params["own_org"] = query.own_organisation_id
+        else:
+            where.append("i.is_open")
+    for index, term in enumerate((query.text or "").split()):
+        where.append(f"i.search_text LIKE :term{index}")
+        params[f"term{index}"] = _like(term)
+    if query.category:
+        where.append("i.category = :category")
+        params["category"] = query.category
+    if query.institution_id:
+        where.append("i.organisation_id = :institution_id")
+        params["institution_id"] = query.institution_id
+    if query.city:
+        where.append("o.city = :city")
+        params["city"] = query.city
+    if query.parameter or query.standard:
+        scope = ["isi.instrument_id = i.id"]
+        if query.parameter:
+            scope.append("(lower(s.name) LIKE :parameter OR lower(s.name_en) LIKE :parameter)")
+            params["parameter"] = _like(query.parameter)
+        if query.standard:
+            scope.append("lower(s.standard_number) LIKE :standard")
+            params["standard"] = _like(query.standard)
+        scope_sql = " AND ".join(scope)
+        exists_sql = "EXISTS (SELECT 1 FROM instrument_scope_item isi JOIN cma_scope_item s"
+        where.append(f"{exists_sql} ON s.id = isi.scope_item_id WHERE {scope_sql})")
+
+    live_join = "LEFT JOIN LATERAL (SELECT NULL::text AS state) live ON true"
+    if query.live_state or await _has_table(session, "instrument_state_interval"):
+        if await _has_table(session, "instrument_state_interval"):
+            live_join = (
+                "LEFT JOIN LATERAL (SELECT st.state FROM instrument_state_interval st "
+                "WHERE st.instrument_id = i.id AND st.end_at IS NULL "
+                "ORDER BY st.start_at DESC LIMIT 1) live ON true"
+            )
+        if query.live_state:
+            where.append("live.state = :live_state")
+            params["live_state"] = query.live_state
+
+    if query.free_from is not None and query.free_to is not None:
+        params["free_from"], params["free_to"] = query.free_from, query.free_to
+        where.append(
+            "NOT EXISTS (SELECT 1 FROM out_of_service x WHERE x.instrument_id = i.id "
+            "AND x.start_at < :free_to AND (x.end_at IS NULL OR x.end_at > :free_from))"
+        )
+        where.append(
+            "NOT EXISTS (SELECT 1 FROM maintenance_window m WHERE m.instrument_id = i.id "
+            "AND m.start_at < :free_to AND m.end_at > :free_from)"
+        )
+        where.append(
+            "(NOT i.calibration_required OR EXISTS (SELECT 1 FROM calibration_certificate c "
+            "WHERE c.instrument_id = i.id AND c.result = 'pass' "
+            "AND c.valid_from <= :free_from AND c.valid_to >= :free_to))"
+        )
+        if await _has_table(session, "booking"):
+            where.append(
+                "NOT EXISTS (SELECT 1 FROM booking b WHERE b.instrument_id = i.id "
+                "AND b.start_at < :free_to AND b.end_at > :free_from "
+                "AND b.status <> ALL(:inactive))"
+            )
+            params["inactive"] = list(INACTIVE_BOOKING_STATUSES)
+
+    outer: list[str] = []
+    if query.calibration:
+        outer.append("calibration_state = :calibration")
+        params["calibration"] = query.calibration
+
+    # Only constant fragments are joined into the text; every value is a bound parameter.
+    sql = f"""
+    SELECT * FROM (
+        SELECT i.id, i.name, i.name_en, i.model, i.manufacturer, i.category, i.location,
+               i.is_open, i.original_value, i.currency, i.service_modes, i.organisation_id,
+               o.name AS institution_name, o.name_en AS institution_name_en, o.city,
+               l.name AS lab_name,
+               cur.valid_to AS calibration_valid_to,
+               CASE
+                 WHEN oos.open THEN 'out_of_service'
+                 WHEN NOT i.calibration_required THEN 'not_required'
+                 WHEN cur.valid_to IS NULL THEN 'expired'
+                 WHEN cur.valid_to - :now <= :lead THEN 'due_soon'
+                 ELSE 'valid'
+               END AS calibration_state,
+               live.state AS live_state
+        FROM instrument i
+        JOIN organisation o ON o.id = i.organisation_id
+        JOIN lab l ON l.id = i.lab_id
+        LEFT JOIN LATERAL (
+            SELECT max(c.valid_to) AS valid_to FROM calibration_certificate c
+            WHERE c.instrument_id = i.id AND c.result = 'pass'
+              AND c.valid_from <= :now AND c.valid_to > :now
+        ) cur ON true
+        LEFT JOIN LATERAL (
+            SELECT EXISTS (SELECT 1 FROM out_of_service x WHERE x.instrument_id = i.id
+                           AND x.start_at <= :now AND (x.end_at IS NULL OR x.end_at > :now))
+                   AS open
+        ) oos ON true
+        {live_join}
+        {"WHERE " + " AND ".join(where) if where else ""}
+    ) AS hit
+    {"WHERE " + " AND ".join(outer) if outer else ""}
+    ORDER BY {_ORDER[query.sort]}
+    """  # noqa: S608
+    connection = await session.connection()
+    total = (
+        await connection.execute(
+            text(f"SELECT count(*) FROM ({sql}) AS counted"),  # noqa: S608
+            params,
+        )
+    ).scalar_one()
+    rows = await connection.execute(text(sql + " LIMIT :limit OFFSET :offset"), params)
+    items = [CatalogueHit(**row._mapping) for row in rows]
+    return CataloguePage(total=total, page=query.page, page_size=query.page_size, items=items)

@@ -1,0 +1,132 @@
+"""``GET /api/v1/catalogue/instruments``: the public catalogue (login optional)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.security import OAuth2PasswordBearer
+from pydantic import AwareDatetime, BaseModel
+
+from server.auth.dependencies import SettingsDep
+from server.auth.models import AppUser
+from server.auth.repository import UserRepository
+from server.auth.tenancy import is_enterprise, is_platform_admin
+from server.calibration.status import CalibrationState
+from server.catalog.search import CatalogueQuery, SortKey, search_catalogue
+from server.core.db import SessionDep
+from server.core.errors import Unauthorized, ValidationFailed
+from server.core.security import InvalidToken, decode_access_token
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["catalog"])
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+async def _optional_user(
+    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(_bearer)]
+) -> AppUser | None:
+    """Anonymous visitors see the public catalogue; a bad token is still an error."""
+    if not token:
+        return None
+    try:
+        user_id = decode_access_token(token, settings.secret_key.get_secret_value())
+    except InvalidToken as exc:
+        raise Unauthorized("The access token is invalid or has expired") from exc
+    user = await UserRepository(session).get(user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("The access token's user no longer exists or is disabled")
+    return user
+
+
+class CatalogueItem(BaseModel):
+    id: uuid.UUID
+    name: str
+    name_en: str | None
+    model: str | None
+    manufacturer: str | None
+    category: str | None
+    location: str | None
+    is_open: bool
+    original_value: Decimal | None
+    currency: str | None
+    service_modes: list[str]
+    organisation_id: uuid.UUID
+    institution_name: str
+    institution_name_en: str | None
+    city: str | None
+    lab_name: str
+    calibration_state: CalibrationState
+    calibration_valid_to: datetime | None
+    live_state: str | None
+
+
+class CatalogueResults(BaseModel):
+    total: int
+    page: int
+    page_size: int
+    items: list[CatalogueItem]
+
+
+@router.get("/catalogue/instruments", response_model=CatalogueResults)
+async def search(
+    request: Request,
+    session: SessionDep,
+    user: Annotated[AppUser | None, Depends(_optional_user)],
+    q: Annotated[
+        str | None, Query(max_length=200, description="words in Chinese or English")
+    ] = None,
+    category: str | None = None,
+    parameter: Annotated[str | None, Query(description="a parameter in the CMA scope")] = None,
+    standard: Annotated[str | None, Query(description="a standard number, e.g. GB/T 2423")] = None,
+    institution_id: uuid.UUID | None = None,
+    city: str | None = None,
+    calibration: CalibrationState | None = None,
+    live_state: str | None = None,
+    free_from: AwareDatetime | None = None,
+    free_to: AwareDatetime | None = None,
+    sort: SortKey = SortKey.NAME,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> CatalogueResults:
+    """Search open instruments; staff also see their own institution's closed ones."""
+    if (free_from is None) != (free_to is None):
+        raise ValidationFailed.for_field("free_to", "give free_from and free_to together")
+    if free_from is not None and free_to is not None and free_to <= free_from:
+        raise ValidationFailed.for_field("free_to", "must be after free_from")
+    clock = getattr(request.app.state, "clock", None)
+    now = clock() if clock is not None else datetime.now(UTC)
+    own = None
+    if user is not None and not is_enterprise(user):
+        own = user.organisation_id
+    result = await search_catalogue(
+        session,
+        CatalogueQuery(
+            now=now,
+            text=q,
+            category=category,
+            parameter=parameter,
+            standard=standard,
+            institution_id=institution_id,
+            city=city,
+            calibration=calibration.value if calibration else None,
+            live_state=live_state,
+            free_from=free_from,
+            free_to=free_to,
+            sort=sort,
+            page=page,
+            page_size=page_size,
+            see_all=user is not None and is_platform_admin(user),
+            own_organisation_id=own,
+        ),
+    )
+    return CatalogueResults(
+        total=result.total,
+        page=result.page,
+        page_size=result.page_size,
+        items=[CatalogueItem.model_validate(hit, from_attributes=True) for hit in result.items],
+    )
