@@ -6,10 +6,12 @@ Starts, in order, each with its output in ``<data-dir>/logs/``:
   2. MQTT broker    mosquitto when installed, else the pure-Python amqtt broker
   3. migrations     ``labshare-server migrate``
   4. demo data      ``labshare-server seed-demo`` (idempotent)
-  5. instrument     ``labshare-bridge simulate chamber`` (Modbus TCP temperature chamber)
-  6. gateway        ``labshare-edge run`` polling the chamber and publishing over MQTT
-  7. server         ``labshare-server serve`` with the ingest worker inside
-  8. ready          waits for /readyz
+  5. instruments    ``labshare-bridge simulate chamber`` (Modbus TCP temperature chamber), a
+                    balance (MT-SICS) and a multimeter (SCPI) behind ``labshare-bridge run``
+  6. server         ``labshare-server serve`` with the ingest worker inside
+  7. ready          waits for /readyz
+  8. gateway        registers the balance and multimeter, then ``labshare-edge run`` polls the
+                    chamber and the bridge and publishes over MQTT
   9. live values    waits until the chamber's temperature is stored and visible through the API,
                     then prints the address and the demo logins
 
@@ -46,7 +48,19 @@ from server.demo.database import (
     EmbeddedPostgres,
     ExternalPostgres,
 )
-from server.demo.gateway import DEMO_GATEWAY_KEY, gateway_config, write_gateway_config
+from server.demo.gateway import (
+    DEMO_GATEWAY_KEY,
+    chamber_device,
+    gateway_config,
+    write_gateway_config,
+)
+from server.demo.instruments import (
+    BRIDGE_INSTRUMENTS,
+    bridge_config,
+    bridge_device,
+    register_bridge_instruments,
+    write_bridge_config,
+)
 from server.demo.processes import (
     ChildExitedError,
     ManagedProcess,
@@ -86,6 +100,7 @@ data directory layout:
   postgres/          embedded PostgreSQL cluster (kept between runs; its own log is postgres/log)
   logs/*.log         one log per child process (server, edge, chamber, broker, migrate, seed)
   gateway/           the edge agent's generated config and its SQLite spool
+  bridge/            the firmware bridge's generated config
   mosquitto/         the generated broker config
   run/demo.json      pids and address of the running demo
 
@@ -94,6 +109,7 @@ environment:
   LABSHARE_DEMO_DIR             data directory (same as --data-dir)
   LABSHARE_DEMO_GATEWAY_SECRET  the demo gateway's MQTT password (default {DEFAULT_GATEWAY_SECRET})
   LABSHARE_DEMO_BROKER          'amqtt' uses the pure-Python broker even when mosquitto is installed
+  LABSHARE_DEMO_BRIDGE          'off' leaves out the balance, the multimeter and the bridge
 
 Every demo login uses the password '{DEMO_PASSWORD}'. The broker accepts anonymous clients on
 127.0.0.1 only; that and the embedded database are for trying labshare out, not for
@@ -377,79 +393,22 @@ class Demo:
             self._run_once("seed", [*server_cli, "seed-demo"], env, timeout_s=180)
 
         chamber_port = free_port()
-        with self._progress("instrument simulator (temperature chamber)") as notes:
-            chamber = self._start(
-                ManagedProcess(
-                    name="chamber",
-                    argv=[
-                        *_console_script("labshare-bridge", "firmware_bridge.cli"),
-                        "simulate",
-                        "chamber",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(chamber_port),
-                        "--device-id",
-                        "1",
-                        # Running towards 60 °C so the live values move while you watch.
-                        "--run",
-                        "--setpoint",
-                        "60",
-                    ],
-                    log_path=self.logs / "chamber.log",
-                    env=env,
-                )
+        with self._progress("instrument simulators") as notes:
+            self._start_simulator(
+                "chamber",
+                # Running towards 60 °C so the live values move while you watch.
+                ["chamber", "--device-id", "1", "--run", "--setpoint", "60"],
+                chamber_port,
+                env,
             )
-            wait_until(
-                lambda: tcp_port_open(chamber_port),
-                timeout_s=30,
-                while_alive=chamber,
-                what=f"Modbus port {chamber_port}",
-            )
-            notes.append(f"Modbus TCP on 127.0.0.1:{chamber_port}, heating towards 60 °C")
-
-        with self._progress("edge gateway") as notes:
-            config_path = write_gateway_config(
-                self.data_dir / "gateway" / f"{DEMO_GATEWAY_KEY}.yaml",
-                gateway_config(
-                    mqtt_port=mqtt_port,
-                    chamber_port=chamber_port,
-                    spool_path=self.data_dir / "gateway" / "spool.sqlite3",
-                    password_env=EDGE_PASSWORD_ENV,
-                ),
-            )
-            edge_env = dict(env)
-            edge_env[EDGE_PASSWORD_ENV] = gateway_secret
-            edge = self._start(
-                ManagedProcess(
-                    name="edge",
-                    argv=[
-                        *_console_script("labshare-edge", "edge_agent.cli"),
-                        "run",
-                        str(config_path),
-                    ],
-                    log_path=self.logs / "edge.log",
-                    env=edge_env,
-                )
-            )
-            # The agent has no port of its own; surviving its start-up means the config held.
-            time.sleep(1.5)
-            if not edge.is_running():
-                raise ChildExitedError(edge)
-            notes.append(f"gateway {DEMO_GATEWAY_KEY}, config {config_path}")
+            notes.append(f"temperature chamber: Modbus TCP on 127.0.0.1:{chamber_port}")
+            bridge_port = self._start_bridge(env, notes)
 
         with self._progress(f"server on port {server_port}") as notes:
             server = self._start(
                 ManagedProcess(
                     name="server",
-                    argv=[
-                        *server_cli,
-                        "serve",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(server_port),
-                    ],
+                    argv=[*server_cli, "serve", "--host", "127.0.0.1", "--port", str(server_port)],
                     log_path=self.logs / "server.log",
                     env=env,
                 )
@@ -476,6 +435,51 @@ class Demo:
                 while_alive=server,
                 what="/readyz",
             )
+
+        with self._progress("edge gateway") as notes:
+            devices = [chamber_device(chamber_port)]
+            if bridge_port is not None:
+                created = register_bridge_instruments(
+                    base_url,
+                    email=DEMO_LOGINS[0][0],
+                    password=DEMO_PASSWORD,
+                    gateway_key=DEMO_GATEWAY_KEY,
+                )
+                if created:
+                    notes.append(f"registered {', '.join(created)} with their channels")
+                devices.append(bridge_device(bridge_port))
+            config_path = write_gateway_config(
+                self.data_dir / "gateway" / f"{DEMO_GATEWAY_KEY}.yaml",
+                gateway_config(
+                    mqtt_port=mqtt_port,
+                    devices=devices,
+                    spool_path=self.data_dir / "gateway" / "spool.sqlite3",
+                    password_env=EDGE_PASSWORD_ENV,
+                ),
+            )
+            edge_env = dict(env)
+            edge_env[EDGE_PASSWORD_ENV] = gateway_secret
+            edge = self._start(
+                ManagedProcess(
+                    name="edge",
+                    argv=[
+                        *_console_script("labshare-edge", "edge_agent.cli"),
+                        "run",
+                        str(config_path),
+                    ],
+                    log_path=self.logs / "edge.log",
+                    env=edge_env,
+                )
+            )
+            # The agent has no port of its own; surviving its start-up means the config held.
+            time.sleep(1.5)
+            if not edge.is_running():
+                raise ChildExitedError(edge)
+            notes.append(
+                f"gateway {DEMO_GATEWAY_KEY} polling {', '.join(d['key'] for d in devices)}; "
+                f"config {config_path}"
+            )
+
         with self._progress("live values from the chamber") as notes:
             reading = _wait_for_live_temperature(base_url, timeout_s=LIVE_VALUE_TIMEOUT_S)
             if reading is not None:
@@ -494,6 +498,70 @@ class Demo:
         self._write_state()
         self._print_welcome(self.state.url)
         return self._watch()
+
+    def _start_simulator(
+        self, name: str, args: list[str], port: int, env: dict[str, str]
+    ) -> ManagedProcess:
+        process = self._start(
+            ManagedProcess(
+                name=name,
+                argv=[
+                    *_console_script("labshare-bridge", "firmware_bridge.cli"),
+                    "simulate",
+                    *args,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
+                log_path=self.logs / f"{name}.log",
+                env=env,
+            )
+        )
+        wait_until(
+            lambda: tcp_port_open(port),
+            timeout_s=30,
+            while_alive=process,
+            what=f"port {port}",
+        )
+        return process
+
+    def _start_bridge(self, env: dict[str, str], notes: list[str]) -> int | None:
+        """Balance and multimeter simulators behind `labshare-bridge run`; the bridge's port."""
+        if os.environ.get("LABSHARE_DEMO_BRIDGE", "on") == "off":
+            notes.append("line-protocol instruments skipped (LABSHARE_DEMO_BRIDGE=off)")
+            return None
+        ports = {instrument.key: free_port() for instrument in BRIDGE_INSTRUMENTS}
+        self._start_simulator("balance", ["balance", "--load", "12.5"], ports["balance-1"], env)
+        self._start_simulator("multimeter", ["scpi"], ports["dmm-1"], env)
+        bridge_port = free_port()
+        config = write_bridge_config(
+            self.data_dir / "bridge" / "bridge.yaml", bridge_config(bridge_port, ports)
+        )
+        bridge = self._start(
+            ManagedProcess(
+                name="bridge",
+                argv=[
+                    *_console_script("labshare-bridge", "firmware_bridge.cli"),
+                    "run",
+                    "--config",
+                    str(config),
+                ],
+                log_path=self.logs / "bridge.log",
+                env=env,
+            )
+        )
+        wait_until(
+            lambda: tcp_port_open(bridge_port),
+            timeout_s=30,
+            while_alive=bridge,
+            what=f"Modbus port {bridge_port}",
+        )
+        notes.append(
+            f"balance (MT-SICS) on :{ports['balance-1']}, multimeter (SCPI) on :{ports['dmm-1']}, "
+            f"bridged to Modbus TCP on 127.0.0.1:{bridge_port}"
+        )
+        return bridge_port
 
     def _choose_server_port(self) -> int:
         if self.options.port is not None:

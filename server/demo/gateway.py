@@ -7,7 +7,14 @@ from typing import Any
 
 import yaml
 
-__all__ = ["CHAMBER_DEVICE_KEY", "CHAMBER_POINTS", "DEMO_GATEWAY_KEY", "gateway_config"]
+__all__ = [
+    "CHAMBER_DEVICE_KEY",
+    "CHAMBER_POINTS",
+    "DEMO_GATEWAY_KEY",
+    "chamber_device",
+    "gateway_config",
+    "write_gateway_config",
+]
 
 DEMO_GATEWAY_KEY = "demo-gw-01"
 CHAMBER_DEVICE_KEY = "chamber-1"
@@ -27,13 +34,24 @@ CHAMBER_POINTS: tuple[dict[str, Any], ...] = (
 )  # fmt: skip
 
 
+def chamber_device(port: int, poll_interval_s: float = 1.0) -> dict[str, Any]:
+    return {
+        "key": CHAMBER_DEVICE_KEY,
+        "protocol": "modbus_tcp",
+        "host": "127.0.0.1",
+        "port": port,
+        "device_id": 1,
+        "poll_interval_s": poll_interval_s,
+        "points": [dict(point) for point in CHAMBER_POINTS],
+    }
+
+
 def gateway_config(
     *,
     mqtt_port: int,
-    chamber_port: int,
+    devices: list[dict[str, Any]],
     spool_path: Path,
     password_env: str,
-    poll_interval_s: float = 1.0,
 ) -> dict[str, Any]:
     return {
         "gateway": {"key": DEMO_GATEWAY_KEY},
@@ -45,17 +63,7 @@ def gateway_config(
         },
         "spool": {"path": str(spool_path), "max_bytes": 100_000_000},
         "metrics": {"port": 0},
-        "devices": [
-            {
-                "key": CHAMBER_DEVICE_KEY,
-                "protocol": "modbus_tcp",
-                "host": "127.0.0.1",
-                "port": chamber_port,
-                "device_id": 1,
-                "poll_interval_s": poll_interval_s,
-                "points": [dict(point) for point in CHAMBER_POINTS],
-            }
-        ],
+        "devices": devices,
     }
 
 

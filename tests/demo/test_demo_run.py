@@ -144,19 +144,40 @@ def _child_pids(run: DemoRun) -> list[int]:
     state = run.state()
     children = state["children"]
     assert isinstance(children, dict)
-    assert {"chamber", "edge", "server"} <= set(children)
+    assert {"mosquitto", "amqtt"} & set(children)
+    assert set(children) - {"mosquitto", "amqtt"} == {
+        "chamber",
+        "balance",
+        "multimeter",
+        "bridge",
+        "server",
+        "edge",
+    }
     postgres_pid = state["postgres_pid"]
     assert isinstance(postgres_pid, int)
     return [*(int(pid) for pid in children.values()), postgres_pid]
 
 
-def _latest_temperature(client: httpx.Client, instrument_id: str) -> float | None:
+def _latest(client: httpx.Client, instrument_id: str, point_key: str) -> float | None:
     response = client.get(f"/api/v1/instruments/{instrument_id}/latest")
     response.raise_for_status()
     for reading in response.json():
-        if reading["point_key"] == "temperature" and reading["value"] is not None:
+        if reading["point_key"] == point_key and reading["value"] is not None:
             return float(reading["value"])
     return None
+
+
+def _latest_temperature(client: httpx.Client, instrument_id: str) -> float | None:
+    return _latest(client, instrument_id, "temperature")
+
+
+def _wait_for(client: httpx.Client, instrument_id: str, point_key: str) -> float | None:
+    deadline = time.monotonic() + TELEMETRY_LIMIT_S
+    value = _latest(client, instrument_id, point_key)
+    while value is None and time.monotonic() < deadline:
+        time.sleep(1)
+        value = _latest(client, instrument_id, point_key)
+    return value
 
 
 def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
@@ -176,14 +197,15 @@ def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
         instruments = client.get("/api/v1/instruments").json()
         chamber = next(i for i in instruments if i["model"] == "SETH-Z-040L")
 
-        deadline = time.monotonic() + TELEMETRY_LIMIT_S
-        temperature = _latest_temperature(client, chamber["id"])
-        while temperature is None and time.monotonic() < deadline:
-            time.sleep(1)
-            temperature = _latest_temperature(client, chamber["id"])
+        temperature = _wait_for(client, chamber["id"], "temperature")
+        # The balance speaks MT-SICS to the bridge; the gateway reads the bridge over Modbus.
+        balance = next(i for i in instruments if i["name_en"] == "Analytical balance")
+        weight = _wait_for(client, balance["id"], "weight")
     assert temperature is not None, f"no temperature within {TELEMETRY_LIMIT_S} s"
     # Ambient 25 °C heating towards the 60 °C setpoint.
     assert 20.0 <= temperature <= 61.0
+    assert weight is not None, f"no weight within {TELEMETRY_LIMIT_S} s"
+    assert weight == pytest.approx(12.5, abs=0.01)
 
     _stop_and_check_no_orphans(demo, pids)
 
@@ -194,5 +216,9 @@ def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
         _login(client)
         instruments = client.get("/api/v1/instruments").json()
         assert [i["id"] for i in instruments if i["model"] == "SETH-Z-040L"] == [chamber["id"]]
+        # Registered once, not again on every start.
+        assert [i["id"] for i in instruments if i["name_en"] == "Analytical balance"] == [
+            balance["id"]
+        ]
         assert _latest_temperature(client, chamber["id"]) is not None
     _stop_and_check_no_orphans(again, _child_pids(again))

@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from edge_agent.config import parse_config
+from firmware_bridge.config import parse_config as parse_bridge_config
 from server.demo.broker import find_mosquitto, plan_broker, write_mosquitto_config
 from server.demo.cli import (
     DATA_DIR_MARKER,
@@ -22,7 +24,8 @@ from server.demo.cli import (
     render_box,
 )
 from server.demo.database import EmbeddedPostgres
-from server.demo.gateway import gateway_config, write_gateway_config
+from server.demo.gateway import chamber_device, gateway_config, write_gateway_config
+from server.demo.instruments import bridge_config, bridge_device, write_bridge_config
 
 
 def test_the_generated_gateway_config_is_accepted_by_the_edge_agent(tmp_path: Path) -> None:
@@ -30,22 +33,40 @@ def test_the_generated_gateway_config_is_accepted_by_the_edge_agent(tmp_path: Pa
         tmp_path / "gw.yaml",
         gateway_config(
             mqtt_port=18830,
-            chamber_port=15020,
+            devices=[chamber_device(15020), bridge_device(15021)],
             spool_path=tmp_path / "spool.sqlite3",
             password_env="LABSHARE_EDGE_MQTT_PASSWORD",
         ),
     )
-    import yaml
-
     config = parse_config(yaml.safe_load(path.read_text()))
     assert config.gateway.key == "demo-gw-01"
     assert config.mqtt.port == 18830
-    (device,) = config.devices
-    assert device.key == "chamber-1"
-    points = {point.key: point for point in device.points}
+    chamber, bridge = config.devices
+    assert chamber.key == "chamber-1"
+    points = {point.key: point for point in chamber.points}
     assert list(points) == ["temperature", "setpoint", "humidity", "power", "status"]
     assert [points[k].address for k in points] == [0, 2, 4, 6, 7]  # type: ignore[attr-defined]
     assert points["power"].type == "uint16"  # type: ignore[attr-defined]
+    assert bridge.key == "bridge-1"
+    assert bridge.port == 15021  # type: ignore[union-attr]
+    assert [p.key for p in bridge.points] == ["weight", "voltage", "temperature"]
+
+
+def test_bridge_config_is_accepted_by_the_bridge_and_matches_the_gateway(tmp_path: Path) -> None:
+    path = write_bridge_config(
+        tmp_path / "bridge.yaml",
+        bridge_config(15021, {"balance-1": 14001, "dmm-1": 15025}),
+    )
+    config = parse_bridge_config(yaml.safe_load(path.read_text()))
+    assert config.modbus is not None
+    assert config.modbus.port == 15021
+    served = {
+        point.key: point.register_address
+        for instrument in config.instruments
+        for point in instrument.points
+    }
+    polled = {point["key"]: point["address"] for point in bridge_device(15021)["points"]}
+    assert served == polled
 
 
 def test_mosquitto_config_listens_on_loopback_only(tmp_path: Path) -> None:
