@@ -23,6 +23,13 @@ from server.core.security import hash_password, verify_password
 from server.gateways.models import Gateway
 from server.gateways.repository import GatewayRepository
 from server.gateways.service import set_gateway_secret, verify_gateway_secret
+from server.telemetry.states import (
+    InstrumentState,
+    PowerRule,
+    StateRule,
+    StatusRule,
+    ensure_rule,
+)
 
 __all__ = [
     "DEMO_DEVICE_KEY",
@@ -95,6 +102,24 @@ CHAMBER_CHANNELS = (
     _Channel("humidity", "湿度", "Humidity", "percent", 0.0, 100.0),
     _Channel("power", "功率", "Power", "W", 0.0, 5000.0),
     _Channel("status", "状态", "Status", "dimensionless", 0.0, 3.0),
+)
+
+# Status register 7 of the chamber; power is the fallback when the register is not read.
+CHAMBER_STATE_RULE = StateRule(
+    status=StatusRule(
+        point="status",
+        map={
+            0: InstrumentState.OFF,
+            1: InstrumentState.IDLE,
+            2: InstrumentState.RUNNING,
+            3: InstrumentState.FAULT,
+        },
+    ),
+    power=PowerRule(
+        point="power", running_enter=200.0, running_exit=120.0, off_enter=5.0, off_exit=20.0
+    ),
+    offline_after_s=30.0,
+    min_dwell_s=5.0,
 )
 
 
@@ -213,6 +238,7 @@ async def seed_demo(session: AsyncSession, *, gateway_secret: str) -> DemoSeed:
             )
         channels[spec.point_key] = channel
     await session.flush()
+    await ensure_rule(session, instrument.id, CHAMBER_STATE_RULE)
     return DemoSeed(organisations, users, gateway, lab, instrument, channels)
 
 
