@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from sqlmodel import col, select
 
 from server.auth.dependencies import CurrentUser
-from server.auth.models import Organisation
-from server.auth.tenancy import is_platform_admin
+from server.auth.models import INSTITUTION_ROLES, Organisation
+from server.auth.tenancy import is_platform_admin, role_of
 from server.calibration.router import Clock
+from server.catalog.models import Instrument
 from server.catalog.service import get_instrument_for_staff, get_visible_instrument
 from server.core.db import SessionDep
-from server.core.errors import NotFound
+from server.core.errors import Forbidden, NotFound
 from server.registry import service
 from server.registry.audit import audit_entries
 from server.registry.authorisations import lapses_at
@@ -120,8 +122,6 @@ async def cma_certificate_status(session: SessionDep, now: Clock, number: str) -
 
 
 async def _record(session: SessionDep, instrument_id: uuid.UUID) -> InstrumentRecord:
-    from server.catalog.models import Instrument
-
     instrument = await session.get(Instrument, instrument_id)
     assert instrument is not None
     scope = await service.scope_of_instrument(session, instrument_id)
@@ -269,6 +269,12 @@ async def add_attachment(
     return AttachmentPublic.model_validate(attachment)
 
 
+def _content_disposition(filename: str) -> str:
+    # Headers are latin-1: Chinese file names travel percent-encoded (RFC 6266 / RFC 5987).
+    fallback = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+
+
 @router.get("/attachments/{attachment_id}/content")
 async def attachment_content(
     session: SessionDep, user: CurrentUser, attachment_id: uuid.UUID
@@ -277,7 +283,7 @@ async def attachment_content(
     return Response(
         attachment.content,
         media_type=attachment.content_type,
-        headers={"Content-Disposition": f'attachment; filename="{attachment.filename}"'},
+        headers={"Content-Disposition": _content_disposition(attachment.filename)},
     )
 
 
@@ -290,9 +296,6 @@ async def list_audit(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AuditEntry]:
     """The audit trail of your institution (platform admins: all), newest first."""
-    from server.auth.models import INSTITUTION_ROLES
-    from server.auth.tenancy import role_of
-    from server.core.errors import Forbidden
 
     if not is_platform_admin(user) and role_of(user) not in INSTITUTION_ROLES:
         raise Forbidden("Only laboratory staff read the audit trail")
