@@ -227,7 +227,7 @@ async def _check_quota(
         inside = _minutes(max(start, w_start), min(end, w_end))
         if Decimal(used + inside) > Decimal(quota_hours) * 60:
             raise QuotaExceeded(
-                f"Your organisation may book {quota_hours} h per {period} on this instrument; "
+                f"Your organisation may book {Decimal(quota_hours).normalize():f} h per {period} on this instrument; "
                 f"{used} min are booked and this booking needs {wanted} min",
                 extensions={
                     "period": period,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -14,8 +15,10 @@ from pydantic import SecretStr
 from server.app import create_app
 from server.core.config import Environment, Settings
 from server.notifications.config import JobSettings
-from server.seed import DEMO_PASSWORD, DemoSeed, seed_demo
 from tests.harness import free_port
+
+if TYPE_CHECKING:
+    from server.seed import DemoSeed
 
 Login = Callable[[str], Awaitable[dict[str, str]]]
 API = "/api/v1"
@@ -52,12 +55,17 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def demo(app: FastAPI) -> DemoSeed:
+    # Imported here: the seed pulls in every domain, and unit tests in this folder need none.
+    from server.seed import seed_demo
+
     async with app.state.sessionmaker() as session, session.begin():
         return await seed_demo(session, gateway_secret="demo-gateway-secret")
 
 
 @pytest.fixture
 def login(client: httpx.AsyncClient, demo: DemoSeed) -> Login:
+    from server.seed import DEMO_PASSWORD
+
     async def login(email: str) -> dict[str, str]:
         response = await client.post(
             f"{API}/auth/token", data={"username": email, "password": DEMO_PASSWORD}

@@ -26,7 +26,9 @@ def day_at(days: int, hour: int, minute: int = 0) -> datetime:
     )
 
 
-def body(instrument_id: uuid.UUID, start: datetime, hours: float, **extra: object) -> dict[str, object]:
+def body(
+    instrument_id: uuid.UUID, start: datetime, hours: float, **extra: object
+) -> dict[str, object]:
     return {
         "instrument_id": str(instrument_id),
         "start_at": start.isoformat(),
@@ -51,18 +53,25 @@ async def test_overlap_is_a_409_problem_naming_the_slot(
     assert first.json()["status"] == "confirmed"
     staff = await login("staff@zjim.demo")
     clash = await client.post(
-        f"{API}/bookings", json=body(demo.instrument.id, start + timedelta(hours=1), 2), headers=staff
+        f"{API}/bookings",
+        json=body(demo.instrument.id, start + timedelta(hours=1), 2),
+        headers=staff,
     )
     assert clash.status_code == 409
     assert clash.headers["content-type"] == PROBLEM
     problem = clash.json()
     assert problem["type"] == "/problems/booking-conflict"
     assert problem["conflicting_slots"] == [
-        {"start_at": start.astimezone(UTC).isoformat(), "end_at": (start + timedelta(hours=2)).astimezone(UTC).isoformat()}
+        {
+            "start_at": start.astimezone(UTC).isoformat(),
+            "end_at": (start + timedelta(hours=2)).astimezone(UTC).isoformat(),
+        }
     ]
     # Back to back is fine: the range is half-open.
     after = await client.post(
-        f"{API}/bookings", json=body(demo.instrument.id, start + timedelta(hours=2), 1), headers=staff
+        f"{API}/bookings",
+        json=body(demo.instrument.id, start + timedelta(hours=2), 1),
+        headers=staff,
     )
     assert after.status_code == 201, after.text
 
@@ -81,13 +90,20 @@ async def test_the_database_refuses_overlap_even_without_the_pre_check(
     buyer = demo.users["buyer@jingce.demo"]
     args = {"i": demo.instrument.id, "o": buyer.organisation_id, "u": buyer.id}
     async with app.state.sessionmaker() as session, session.begin():
-        await session.execute(insert, {**args, "s": start, "e": start + timedelta(hours=2), "status": "confirmed"})
+        await session.execute(
+            insert, {**args, "s": start, "e": start + timedelta(hours=2), "status": "confirmed"}
+        )
     async with app.state.sessionmaker() as session:
         with pytest.raises(IntegrityError) as caught:
             async with session.begin():
                 await session.execute(
                     insert,
-                    {**args, "s": start + timedelta(minutes=30), "e": start + timedelta(hours=3), "status": "pending"},
+                    {
+                        **args,
+                        "s": start + timedelta(minutes=30),
+                        "e": start + timedelta(hours=3),
+                        "status": "pending",
+                    },
                 )
         assert getattr(caught.value.orig, "sqlstate", None) == "23P01"
     # A cancelled booking does not hold the slot.
