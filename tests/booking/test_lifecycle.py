@@ -201,7 +201,8 @@ async def test_telemetry_check_in_actual_use_and_overrun(
     assert got["actual_minutes"] == 135
     assert got["overrun_minutes"] == 20
     charge = (await client.get(f"{API}/bookings/{booking_id}/charge", headers=staff)).json()
-    assert charge["minutes"] == 135 and charge["category"] == "internal"
+    assert charge["minutes"] == 135
+    assert charge["category"] == "internal"
     overrun = await sql(app, "SELECT count(*) AS n FROM outbox WHERE kind = 'overrun'")
     assert overrun[0]["n"] == 2  # staff and manager
 
@@ -334,5 +335,6 @@ async def test_rules_lead_time_duration_grid_and_quota(
     monday = day_at(14 - datetime.now(UTC).weekday() % 7, 9)
     assert (await problem(monday, 2))[0] == 201
     status, detail = await problem(monday + timedelta(days=1), 2)
-    assert status == 409 and "3 h per week" in detail
+    assert status == 409
+    assert "3 h per week" in detail
     assert (await problem(monday + timedelta(days=1), 1))[0] == 201
