@@ -70,12 +70,18 @@ def build_parser() -> argparse.ArgumentParser:
         "(LABSHARE_MQTT_*) and write them to the database until SIGINT/SIGTERM. Run several "
         "for more throughput: they share the load through an MQTT 5 shared subscription.",
     )
-    sub.add_parser(
+    seed_demo = sub.add_parser(
         "seed-demo",
         help="create or repair the demo data (idempotent)",
         description="Create the demo organisations, users (password 'labshare-demo'), gateway "
         "demo-gw-01 (secret from LABSHARE_DEMO_GATEWAY_SECRET, 'demo-gateway-secret' in "
         "development) and the temperature chamber with its channels. Running it again changes nothing.",
+    )
+    seed_demo.add_argument(
+        "--catalogue",
+        action="store_true",
+        help="also add the demo catalogue: four institutions, dozens of instruments with CMA "
+        "scope and calibration certificates in every status",
     )
 
     user = sub.add_parser(
@@ -153,10 +159,10 @@ def _ingest(settings: Settings) -> int:
     return 0
 
 
-def _seed_demo(settings: Settings) -> int:
+def _seed_demo(settings: Settings, *, catalogue: bool = False) -> int:
     from server.seed import run_seed_demo
 
-    seed = run_seed_demo(settings)
+    seed = run_seed_demo(settings, catalogue=catalogue)
     print(
         f"demo data ready: {len(seed.organisations)} organisations, {len(seed.users)} users, "
         f"gateway {seed.gateway.key}, instrument {seed.instrument.name} "
@@ -266,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "ingest":
         return _ingest(settings)
     if args.command == "seed-demo":
-        return _seed_demo(settings)
+        return _seed_demo(settings, catalogue=args.catalogue)
     if args.command == "create-user":
         return _create_user(settings, args)
     return _mosquitto_auth(settings, args)

@@ -242,14 +242,22 @@ async def seed_demo(session: AsyncSession, *, gateway_secret: str) -> DemoSeed:
     return DemoSeed(organisations, users, gateway, lab, instrument, channels)
 
 
-def run_seed_demo(settings: Settings) -> DemoSeed:
-    """Seed the database of ``settings`` in one transaction (for the CLI)."""
+def run_seed_demo(settings: Settings, *, catalogue: bool = False) -> DemoSeed:
+    """Seed the database of ``settings`` in one transaction (for the CLI).
+
+    ``catalogue`` adds the realistic demo catalogue (server.registry.demo_catalogue).
+    """
 
     async def run() -> DemoSeed:
         engine = create_engine(settings)
         try:
             async with create_sessionmaker(engine)() as session, session.begin():
-                return await seed_demo(session, gateway_secret=settings.demo_gateway_secret_value())
+                seed = await seed_demo(session, gateway_secret=settings.demo_gateway_secret_value())
+                if catalogue:
+                    from server.registry.demo_catalogue import seed_demo_catalogue
+
+                    await seed_demo_catalogue(session)
+                return seed
         finally:
             await engine.dispose()
 
