@@ -66,6 +66,9 @@ def tail(path: Path, lines: int = 20) -> str:
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     """True when nothing listens on host:port (so a child can bind it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # Servers bind with SO_REUSEADDR, so connections of a previous run lingering in
+        # TIME_WAIT do not make the port busy for them; the probe must judge the same way.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
