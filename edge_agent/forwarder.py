@@ -93,20 +93,28 @@ class Forwarder:
         self._live_floor = 0
         self._backlog_cursor = 0
         self._backlog_done = True
+        self._backlog_sent = 0
         self._tokens = 0.0
         self._last_pump = clock.monotonic()
         self._inflight: dict[int, list[int]] = {}
         self._inflight_seqs: set[int] = set()
         self._wake = asyncio.Event()
+        self._just_dropped: set[int] = set()
+        spool.pinned = lambda: self._inflight_seqs
+        spool.on_drop = self._forget_dropped
         self.samples_in = 0
         self.samples_acked = 0
         self.batches_sent = 0
 
     # -- sink -----------------------------------------------------------------------------
     def submit(self, readings: Sequence[Reading]) -> None:
+        self._just_dropped.clear()
         spooled = self.spool.append(readings)
         self.samples_in += len(spooled)
         if self._online:
+            # When in-flight messages fill the cap, the cap may take these very samples.
+            if self._just_dropped:
+                spooled = [s for s in spooled if s.seq not in self._just_dropped]
             self._live.extend(spooled)
             if len(self._live) >= self.max_samples:
                 self._wake.set()
@@ -131,6 +139,12 @@ class Forwarder:
         if not self._inflight:
             self._wake.set()
 
+    def _forget_dropped(self, seqs: list[int]) -> None:
+        dropped = set(seqs)
+        self._just_dropped |= dropped
+        if self._live:
+            self._live = [s for s in self._live if s.seq not in dropped]
+
     @property
     def inflight_messages(self) -> int:
         return len(self._inflight)
@@ -145,6 +159,7 @@ class Forwarder:
         self._live_floor = self.spool.next_seq
         self._backlog_cursor = 0
         self._backlog_done = False
+        self._backlog_sent = 0
 
     # -- publishing -----------------------------------------------------------------------
     def _send(self, samples: list[SpooledSample]) -> bool:
@@ -183,12 +198,14 @@ class Forwarder:
             rows = self.spool.fetch(self._backlog_cursor, self._live_floor, budget)
             if not rows:
                 self._backlog_done = True
-                log.info("spool backlog drained")
+                if self._backlog_sent:
+                    log.info("spool backlog drained: %d samples sent", self._backlog_sent)
                 return
             self._backlog_cursor = rows[-1].seq
             fresh = [r for r in rows if r.seq not in self._inflight_seqs]
             if fresh:
                 self._tokens -= len(fresh)
+                self._backlog_sent += len(fresh)
                 if not self._send(fresh):
                     return
 

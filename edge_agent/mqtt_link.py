@@ -45,6 +45,7 @@ class MqttLink:
         self._keepalive_s = keepalive_s
         self._subscriptions: dict[str, int] = {}
         self._connected = False
+        self._stopping = False
         self._on_connected = on_connected
         self._on_disconnected = on_disconnected
         self._on_ack = on_ack
@@ -109,6 +110,7 @@ class MqttLink:
         return True
 
     def stop(self) -> None:
+        self._stopping = True
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -149,7 +151,7 @@ class MqttLink:
             self._on_connected()
 
     def _disconnected_on_loop(self, reason: str) -> None:
-        if self._connected:
+        if self._connected and not self._stopping:
             log.error("lost broker %s:%s (%s); spooling", self.host, self.port, reason)
         self._connected = False
         if self._on_disconnected:

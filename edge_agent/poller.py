@@ -274,7 +274,7 @@ class DevicePoller:
                 log.error("device %s is not answering: %s", self.device.key, failure)
             return
         if self.breaker.success():
-            log.error("device %s answers again", self.device.key)
+            log.warning("device %s answers again", self.device.key)
         self.health.status = "ok"
         self.health.error = None
         self.health.last_ok_ms = self.clock.wall_ms()

@@ -10,7 +10,7 @@ size cap: then the oldest go first and the loss is counted, persistently.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -45,6 +45,9 @@ class Spool(Protocol):
 
     @property
     def dropped_total(self) -> int: ...
+
+    pinned: Callable[[], Collection[int]]
+    on_drop: Callable[[list[int]], None]
 
 
 _SCHEMA = """
@@ -89,6 +92,11 @@ class SampleSpool:
         self._dropped_total = int(meta["dropped_total"])
         self._depth = int(self._db.execute("SELECT count(*) FROM sample").fetchone()[0])
         self._page_size = int(self._db.execute("PRAGMA page_size").fetchone()[0])
+        # Set by the forwarder: samples in a message awaiting PUBACK are never dropped (they are
+        # as good as delivered), and dropped samples are withdrawn from its live queue, so the
+        # drop count is exactly what the server will never see.
+        self.pinned: Callable[[], Collection[int]] = frozenset
+        self.on_drop: Callable[[list[int]], None] = lambda seqs: None
 
     @property
     def next_seq(self) -> int:
@@ -150,17 +158,21 @@ class SampleSpool:
         # Drop down to 90% of the cap so the next few inserts do not each trigger a drop.
         excess = used - int(self.max_bytes * 0.9)
         drop = max(1, min(self._depth, -(-self._depth * excess // used)))
+        pinned = self.pinned()
+        candidates = self._db.execute(
+            "SELECT seq FROM sample ORDER BY seq LIMIT ?", (drop + len(pinned),)
+        ).fetchall()
+        victims = [row[0] for row in candidates if row[0] not in pinned][:drop]
+        if not victims:
+            return
         with _transaction(self._db):
-            cursor = self._db.execute(
-                "DELETE FROM sample WHERE seq IN (SELECT seq FROM sample ORDER BY seq LIMIT ?)",
-                (drop,),
-            )
-            dropped = cursor.rowcount
+            self._db.executemany("DELETE FROM sample WHERE seq = ?", [(v,) for v in victims])
             self._db.execute(
-                "UPDATE meta SET value = value + ? WHERE name = 'dropped_total'", (dropped,)
+                "UPDATE meta SET value = value + ? WHERE name = 'dropped_total'", (len(victims),)
             )
-        self._depth -= dropped
-        self._dropped_total += dropped
+        self._depth -= len(victims)
+        self._dropped_total += len(victims)
+        self.on_drop(victims)
 
     def delete(self, seqs: Iterable[int]) -> None:
         """Forget acknowledged samples."""

@@ -64,6 +64,21 @@ async def modbus_servers() -> AsyncIterator[Callable[..., Any]]:
     yield start
     for peer in started:
         await peer.server.shutdown()
+    # A client that vanished mid-request leaves pymodbus's handler task behind; let it finish.
+    current = asyncio.current_task()
+    for _ in range(50):
+        handlers = [
+            t
+            for t in asyncio.all_tasks()
+            if t is not current and "handle_request" in repr(t.get_coro())
+        ]
+        if not handlers:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        for task in handlers:
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
 
 
 @pytest.fixture

@@ -199,3 +199,42 @@ def test_refused_publish_keeps_samples_for_the_backlog(
     clock.advance(1)
     forwarder.pump()
     assert all_seqs(publisher) == list(range(1, 11))
+
+
+def test_cap_never_drops_samples_awaiting_puback(tmp_path: Path) -> None:
+    spool = SampleSpool(tmp_path / "s.sqlite3", max_bytes=120_000)
+    publisher = FakePublisher()
+    forwarder = Forwarder("demo-gw-01", spool, publisher, FakeClock(), max_samples=100)
+    forwarder.on_connected()
+    forwarder.submit(readings(100))
+    forwarder.pump()
+    (in_flight,) = publisher.messages
+    forwarder.on_disconnected()
+    for _ in range(30):
+        forwarder.submit(readings(500))
+    assert spool.dropped_total > 0
+    kept = {s.seq for s in spool.fetch(0, 10**9, 10**6)}
+    assert set(range(1, 101)) <= kept
+    # The oldest samples not in flight went first.
+    assert min(kept - set(range(1, 101))) == 101 + spool.dropped_total
+    forwarder.on_ack(in_flight.mid)
+    assert spool.depth + spool.dropped_total == 15_000
+    spool.close()
+
+
+def test_samples_taken_by_a_full_cap_are_not_sent_live(tmp_path: Path) -> None:
+    spool = SampleSpool(tmp_path / "s.sqlite3", max_bytes=60_000)
+    publisher = FakePublisher()
+    forwarder = Forwarder(
+        "demo-gw-01", spool, publisher, FakeClock(), max_samples=500, max_inflight=100
+    )
+    forwarder.on_connected()
+    for _ in range(20):  # never acknowledged: in-flight messages alone exceed the cap
+        forwarder.submit(readings(500))
+        forwarder.pump()
+    sent = all_seqs(publisher)
+    assert spool.dropped_total > 0
+    assert len(sent) == len(set(sent))
+    # Every sample was either published or counted as dropped, never both.
+    assert len(sent) + spool.dropped_total == 10_000
+    spool.close()
