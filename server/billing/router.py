@@ -228,6 +228,8 @@ async def statement(
                 "enterprise_total": sum(
                     (line.enterprise_amount for line in lines), Decimal("0.00")
                 ),
-            }
+            },
+            # Money stays exact: strings, as everywhere else in the API, never floats.
+            custom_encoder={Decimal: str},
         )
     )

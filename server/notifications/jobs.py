@@ -52,7 +52,10 @@ class BackgroundJobs:
                 moment,
                 reminder_lead=timedelta(minutes=self.settings.reminder_lead_minutes),
             )
-        await dispatch_pending(self.sessionmaker, self.settings, self.sender, now=moment)
+        # Messages queued just now carry the wall-clock time; deliver them in this pass too.
+        await dispatch_pending(
+            self.sessionmaker, self.settings, self.sender, now=max(moment, datetime.now(UTC))
+        )
 
     async def _loop(self) -> None:
         while not self._stopping.is_set():
