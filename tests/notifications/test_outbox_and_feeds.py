@@ -93,10 +93,14 @@ async def test_smtp_failure_keeps_the_message_for_a_retry(
 
 async def test_outbox_rows_roll_back_with_the_business_change(app: FastAPI, demo: DemoSeed) -> None:
     buyer = demo.users["buyer@jingce.demo"]
-    with pytest.raises(RuntimeError):
+
+    async def failing_business_change() -> None:
         async with app.state.sessionmaker() as session, session.begin():
             await notify(session, user_ids=[buyer.id], kind="test", title="t", body="b")
             raise RuntimeError("the booking failed")
+
+    with pytest.raises(RuntimeError, match="booking failed"):
+        await failing_business_change()
     async with app.state.sessionmaker() as session:
         assert (await session.execute(text("SELECT count(*) FROM outbox"))).scalar() == 0
 
