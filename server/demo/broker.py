@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,9 +31,10 @@ class BrokerPlan:
     notes: tuple[str, ...]
 
 
-def find_mosquitto(path: str | None = None) -> str | None:
+def find_mosquitto(path: str | None = None, extra_dirs: Sequence[str] = _EXTRA_SBIN) -> str | None:
+    """The mosquitto executable on `path` (default $PATH) or in the sbin directories."""
     search = path if path is not None else os.environ.get("PATH", "")
-    search = os.pathsep.join([search, *_EXTRA_SBIN])
+    search = os.pathsep.join([search, *extra_dirs])
     return shutil.which("mosquitto", path=search)
 
 

@@ -608,7 +608,7 @@ class Demo:
             self._say("stopping …")
 
         def report(process: ManagedProcess, code: int | None) -> None:
-            self._say(f"  stopped {process.name} (exit {code})")
+            self._say(f"  stopped {process.name} ({_describe_exit(code)})")
 
         self.group.stop_all(report)
         if self.database is not None:
@@ -621,6 +621,15 @@ class Demo:
         state_file = self.data_dir / "run" / "demo.json"
         with contextlib.suppress(FileNotFoundError):
             state_file.unlink()
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "not started"
+    if code < 0:
+        # uvicorn and others re-raise the stop signal after a graceful shutdown.
+        return f"ended by {signal.Signals(-code).name}"
+    return f"exit {code}"
 
 
 def _http_ok(url: str) -> bool:

@@ -124,8 +124,8 @@ def _login(client: httpx.Client) -> None:
     client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
 
 
-def _stop_and_check_no_orphans(run: DemoRun, pids: list[int]) -> str:
-    run.process.send_signal(signal.SIGINT)
+def _stop_and_check_no_orphans(run: DemoRun, pids: list[int], signum: int = signal.SIGINT) -> str:
+    run.process.send_signal(signum)
     assert run.process.wait(timeout=90) == 0
     output = run.text()
     assert "labshare demo stopped." in output
@@ -216,7 +216,9 @@ def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
             balance["id"]
         ]
         assert _latest_temperature(client, chamber["id"]) is not None
-    _stop_and_check_no_orphans(again, _child_pids(again))
+    # A service manager stops it with SIGTERM: the same orderly shutdown.
+    output = _stop_and_check_no_orphans(again, _child_pids(again), signal.SIGTERM)
+    assert "SIGTERM received" in output
 
 
 def test_a_child_that_dies_is_named_with_its_log_and_the_rest_is_stopped(

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,12 +21,14 @@ from server.demo.cli import (
     Demo,
     DemoOptions,
     StepFailedError,
+    _describe_exit,
     _display_width,
     render_box,
 )
 from server.demo.database import EmbeddedPostgres
 from server.demo.gateway import chamber_device, gateway_config, write_gateway_config
 from server.demo.instruments import bridge_config, bridge_device, write_bridge_config
+from server.demo.processes import free_port, tcp_port_open, wait_until
 
 
 def test_the_generated_gateway_config_is_accepted_by_the_edge_agent(tmp_path: Path) -> None:
@@ -78,11 +81,58 @@ def test_mosquitto_config_listens_on_loopback_only(tmp_path: Path) -> None:
 def test_without_mosquitto_the_amqtt_fallback_is_planned_and_its_limits_told(
     tmp_path: Path,
 ) -> None:
-    assert find_mosquitto(path="/nonexistent") in (None, "/usr/sbin/mosquitto")
+    assert find_mosquitto(path=str(tmp_path), extra_dirs=()) is None
     plan = plan_broker(tmp_path, 18832, dict(os.environ), mosquitto=None)
     assert plan.kind == "amqtt"
     assert "server.demo.amqtt_broker" in plan.process.argv
     assert any("MQTT 3.1.1" in note for note in plan.notes)
+
+
+def test_mosquitto_is_found_outside_path_in_sbin(tmp_path: Path) -> None:
+    sbin = tmp_path / "sbin"
+    sbin.mkdir()
+    fake = sbin / "mosquitto"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    assert find_mosquitto(path=str(tmp_path / "bin"), extra_dirs=(str(sbin),)) == str(fake)
+
+
+def test_stop_report_names_the_signal_instead_of_a_negative_code() -> None:
+    assert _describe_exit(-15) == "ended by SIGTERM"
+    assert _describe_exit(0) == "exit 0"
+    assert _describe_exit(None) == "not started"
+
+
+@pytest.mark.integration
+def test_the_amqtt_fallback_broker_relays_mqtt_311_messages(tmp_path: Path) -> None:
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    port = free_port()
+    plan = plan_broker(tmp_path, port, dict(os.environ), mosquitto=None)
+    broker = plan.process
+    broker.start()
+    received: list[bytes] = []
+    subscriber = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+    publisher = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+    try:
+        wait_until(lambda: tcp_port_open(port), timeout_s=20, while_alive=broker)
+        subscriber.on_message = lambda _c, _u, message: received.append(message.payload)
+        subscriber.connect("127.0.0.1", port)
+        subscriber.subscribe("labshare/v1/gw/demo-gw-01/telemetry", qos=1)
+        publisher.connect("127.0.0.1", port)
+        deadline = time.monotonic() + 20
+        while not received and time.monotonic() < deadline:
+            publisher.publish("labshare/v1/gw/demo-gw-01/telemetry", b"reading", qos=1)
+            for _ in range(5):
+                subscriber.loop(timeout=0.1)
+                publisher.loop(timeout=0.1)
+        assert b"reading" in received
+    finally:
+        subscriber.disconnect()
+        publisher.disconnect()
+        assert broker.stop() == 0
+    assert "amqtt broker listening" in broker.log_tail()
 
 
 def test_box_stays_aligned_with_chinese_text() -> None:
