@@ -28,6 +28,10 @@ from server.notifications.jobs import BackgroundJobs
 from server.notifications.router import router as notifications_router
 from server.registry.router import public_router as registry_public_router
 from server.registry.router import router as registry_router
+from server.telemetry.config import TelemetrySettings
+from server.telemetry.jobs import JobIntervals, TelemetryJobs
+from server.telemetry.live import LiveHub
+from server.telemetry.router import router as telemetry_router
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -78,9 +82,46 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     if jobs is not None:
         await jobs.start()
+    # Live streams and telemetry upkeep; tests may preset app.state.telemetry_settings.
+    telemetry: TelemetrySettings = (
+        getattr(app.state, "telemetry_settings", None) or TelemetrySettings()
+    )
+    hub = (
+        LiveHub(
+            settings.mqtt_host,
+            settings.mqtt_port,
+            username=settings.mqtt_username,
+            password=settings.mqtt_password,
+        )
+        if telemetry.live_enabled
+        else None
+    )
+    app.state.live_hub = hub
+    if hub is not None:
+        await hub.start()
+    telemetry_jobs = (
+        TelemetryJobs(
+            engine,
+            timescaledb=app.state.timescaledb,
+            hub=hub,
+            intervals=JobIntervals(
+                telemetry.state_interval_s,
+                telemetry.rollup_interval_s,
+                telemetry.retention_interval_s,
+            ),
+        )
+        if telemetry.jobs_enabled
+        else None
+    )
+    if telemetry_jobs is not None:
+        await telemetry_jobs.start()
     try:
         yield
     finally:
+        if telemetry_jobs is not None:
+            await telemetry_jobs.stop()
+        if hub is not None:
+            await hub.stop()
         if jobs is not None:
             await jobs.stop()
         if worker is not None:
@@ -118,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(booking_router)
     api.include_router(billing_router)
     api.include_router(notifications_router)
+    api.include_router(telemetry_router)
     app.include_router(api)
     app.include_router(health_router)
     # Last: the web app's catch-all must not shadow any API route.

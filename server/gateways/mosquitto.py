@@ -73,6 +73,8 @@ def render_acl(gateway_keys: Sequence[str], server_username: str | None) -> str:
             "topic read #",
             f"topic write {TOPIC_ROOT}/gw/+/{TopicKind.CONFIG.value}",
             f"topic write {TOPIC_ROOT}/gw/+/{TopicKind.CALIBRATION.value}",
+            # Live events between the server's own processes (ingest -> API streams).
+            f"topic write {TOPIC_ROOT}/live/#",
             "",
         ]
     for key in gateway_keys:

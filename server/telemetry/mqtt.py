@@ -121,6 +121,11 @@ class Consumer:
         self._client.loop_stop()
         self.connected.clear()
 
+    def publish(self, topic: str, payload: bytes) -> None:
+        """Fire-and-forget QoS 0 publish (live events after COMMIT); dropped while offline."""
+        if self._client.is_connected():
+            self._client.publish(topic, payload, qos=0)
+
     def ack(self, delivery: Delivery) -> bool:
         """Acknowledge a committed message; ``False`` if it came on an earlier connection."""
         if delivery.qos == 0:

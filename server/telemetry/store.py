@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import AsyncConnection, sql
+from psycopg.types.json import Jsonb
 
 from server.telemetry.sequence import SequenceGap, advance_sequence
 from server.telemetry.validation import (
@@ -177,4 +178,22 @@ async def write_batch(conn: AsyncConnection[tuple[object, ...]], batch: WriteBat
                     " WHERE id = %s",
                     (update.status, update.config_hash, update.gateway_id),
                 )
+                beat = update.heartbeat
+                if beat is not None:
+                    await cur.execute(
+                        "INSERT INTO gateway_heartbeat (gateway_id, received_at, sent_at,"
+                        " spool_depth, spool_dropped_total, last_seq, devices)"
+                        " VALUES (%s, now(), to_timestamp(%s / 1000.0), %s, %s, %s, %s)"
+                        " ON CONFLICT (gateway_id) DO UPDATE SET"
+                        " received_at = EXCLUDED.received_at, sent_at = EXCLUDED.sent_at,"
+                        " spool_depth = EXCLUDED.spool_depth,"
+                        " spool_dropped_total = EXCLUDED.spool_dropped_total,"
+                        " last_seq = EXCLUDED.last_seq, devices = EXCLUDED.devices"
+                        " WHERE gateway_heartbeat.sent_at <= EXCLUDED.sent_at",
+                        (
+                            update.gateway_id, beat.ts_ms, beat.spool_depth,
+                            beat.spool_dropped_total, beat.last_seq,
+                            Jsonb([d.model_dump(mode="json") for d in beat.devices]),
+                        ),
+                    )  # fmt: skip
     return WriteOutcome(len(batch.rows), path, gaps)

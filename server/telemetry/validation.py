@@ -290,6 +290,8 @@ class GatewayUpdate:
     gateway_id: uuid.UUID
     status: str | None
     config_hash: str | None
+    # Kept as the gateway's latest heartbeat (lag and spool depth in the gateways API).
+    heartbeat: Heartbeat | None = None
 
 
 def plan_gateway_update(msg: Inbound, directory: ChannelDirectory) -> GatewayUpdate | DeadLetter:
@@ -303,7 +305,8 @@ def plan_gateway_update(msg: Inbound, directory: ChannelDirectory) -> GatewayUpd
     if isinstance(message, GatewayState):
         return GatewayUpdate(gateway.id, message.status, message.config_hash)
     # A heartbeat proves the gateway is connected, whatever the last state message said.
-    return GatewayUpdate(gateway.id, "online", None)
+    heartbeat = message if isinstance(message, Heartbeat) else None
+    return GatewayUpdate(gateway.id, "online", None, heartbeat)
 
 
 def gateways_to_refresh(

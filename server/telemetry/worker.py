@@ -16,6 +16,7 @@ import psycopg
 
 from mqtt_contract.v1 import SHARED_GROUP, TopicKind
 from server.telemetry import metrics
+from server.telemetry.live import LIVE_READINGS_TOPIC, readings_event
 from server.telemetry.mqtt import Consumer, Received
 from server.telemetry.store import WriteBatch, load_gateways, to_conninfo, write_batch
 from server.telemetry.units import UnitConverter
@@ -255,6 +256,9 @@ class IngestWorker:
                 gateway.key if gateway else gateway_id,
                 ", ".join(f"{g.first_missing}-{g.last_missing}" for g in gaps),
             )
+        if batch.rows and self._consumer is not None:
+            # After COMMIT: live streams never show a reading the database does not have.
+            self._consumer.publish(LIVE_READINGS_TOPIC, readings_event(batch.rows))
         self._count_and_ack(items, batch)
 
     async def _process_isolating(self, items: Sequence[Received]) -> None:

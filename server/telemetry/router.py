@@ -1,0 +1,391 @@
+"""Telemetry read API: series, state timeline and rules, export, live board and streams.
+
+Every endpoint resolves access through :func:`server.telemetry.queries.resolve_access`, so
+tenancy is the same everywhere (see that module).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response, StreamingResponse
+from sqlalchemy import text
+
+from server.auth.dependencies import CurrentUser
+from server.auth.tenancy import may_manage_organisation, may_see_organisation
+from server.catalog.models import Instrument, Lab
+from server.catalog.repository import ChannelRepository, InstrumentRepository
+from server.core.db import SessionDep
+from server.core.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed
+from server.telemetry import export as exporting
+from server.telemetry.live import LiveFilter, LiveHub
+from server.telemetry.queries import (
+    MAX_POINTS,
+    Access,
+    channel_of,
+    channel_series,
+    check_range,
+    resolve_access,
+    state_timeline,
+)
+from server.telemetry.schemas import (
+    BoardGateway,
+    BoardInstrument,
+    BoardReading,
+    LabBoard,
+    SeriesOut,
+    StateIntervalOut,
+)
+from server.telemetry.states import InstrumentState, StateRule, get_rule, set_rule
+
+__all__ = ["router"]
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(tags=["telemetry"])
+
+Start = Annotated[datetime, Query(description="inclusive, ISO 8601 with offset")]
+End = Annotated[datetime, Query(description="exclusive, ISO 8601 with offset")]
+# Seconds between SSE comments that keep proxies from closing an idle stream.
+KEEPALIVE_S = 15.0
+
+
+@router.get("/instruments/{instrument_id}/series", response_model=SeriesOut)
+async def series(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    instrument_id: uuid.UUID,
+    channel_id: int,
+    start: Start,
+    end: End,
+    max_points: Annotated[int, Query(ge=1, le=MAX_POINTS)] = 2000,
+) -> SeriesOut:
+    """A channel down-sampled to at most ``max_points`` buckets (min, max, mean, count)."""
+    check_range(start, end)
+    access = await resolve_access(session, user, instrument_id)
+    channel = await channel_of(session, access, channel_id)
+    result = await channel_series(
+        await session.connection(),
+        channel,
+        start,
+        end,
+        max_points=max_points,
+        timescaledb=bool(request.app.state.timescaledb),
+        windows=None if access.windows is None else access.clip(start, end),
+    )
+    return SeriesOut.model_validate(result, from_attributes=True)
+
+
+@router.get("/instruments/{instrument_id}/states", response_model=list[StateIntervalOut])
+async def states(
+    session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID, start: Start, end: End
+) -> list[StateIntervalOut]:
+    """State intervals clipped to the range (``end_at`` null: the current state)."""
+    check_range(start, end)
+    access = await resolve_access(session, user, instrument_id)
+    intervals = await state_timeline(session, access, start, end)
+    return [StateIntervalOut.model_validate(i) for i in intervals]
+
+
+@router.get("/instruments/{instrument_id}/state-rule", response_model=StateRule)
+async def read_state_rule(
+    session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID
+) -> StateRule:
+    instrument = await _staff_instrument(session, user, instrument_id)
+    rule = await get_rule(session, instrument.id)
+    if rule is None:
+        raise NotFound("This instrument has no state rule yet")
+    return rule
+
+
+@router.put("/instruments/{instrument_id}/state-rule", response_model=StateRule)
+async def write_state_rule(
+    session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID, body: StateRule
+) -> StateRule:
+    """Replace the rule; lab managers of the owning institution and platform admins."""
+    instrument = await _staff_instrument(session, user, instrument_id)
+    if not may_manage_organisation(user, instrument.organisation_id):
+        raise Forbidden("Only the institution's lab managers change state rules")
+    points = {c.point_key for c in await ChannelRepository(session).for_instrument(instrument.id)}
+    for name, signal in (("status", body.status), ("power", body.power)):
+        if signal is not None and signal.point not in points:
+            raise ValidationFailed.for_field(
+                f"{name}.point", f"the instrument has no channel {signal.point!r}"
+            )
+    await set_rule(session, instrument.id, body)
+    return body
+
+
+@router.get("/instruments/{instrument_id}/export")
+async def export(
+    session: SessionDep,
+    user: CurrentUser,
+    instrument_id: uuid.UUID,
+    start: Start,
+    end: End,
+    format: exporting.ExportFormat = exporting.ExportFormat.CSV,
+    channel_id: Annotated[list[int] | None, Query()] = None,
+) -> Response:
+    """The samples of the range as CSV (UTF-8 with BOM) or Parquet; the export is recorded."""
+    check_range(start, end)
+    access = await resolve_access(session, user, instrument_id)
+    channels = list(await ChannelRepository(session).for_instrument(access.instrument.id))
+    if channel_id:
+        wanted = set(channel_id)
+        channels = [c for c in channels if c.id in wanted]
+        if len(channels) != len(wanted):
+            raise ValidationFailed.for_field("channel_id", "no such channel on this instrument")
+    rows = await exporting.export_rows(
+        await session.connection(), channels, access.clip(start, end)
+    )
+    body = (
+        exporting.to_csv(rows)
+        if format is exporting.ExportFormat.CSV
+        else exporting.to_parquet(rows)
+    )
+    await _record_export(session, user, access, start, end, format.value)
+    stamp = start.astimezone(exporting.EXPORT_TIMEZONE).strftime("%Y%m%d-%H%M")
+    filename = f"instrument-{access.instrument.id}-{stamp}.{format.value}"
+    return Response(
+        body,
+        media_type=format.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+async def _record_export(
+    session: SessionDep, user: CurrentUser, access: Access, start: datetime, end: datetime, fmt: str
+) -> None:
+    # The registry owns the record of exports (out-of-tolerance impact reports list them);
+    # imported late so telemetry still loads while the registry is not installed.
+    try:
+        from server.calibration.exports import record_export
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("server.calibration", "server.calibration.exports"):
+            raise
+        logger.warning("export not recorded: server.calibration.exports is not installed")
+        return
+    await record_export(
+        session,
+        user=user,
+        instrument_id=access.instrument.id,
+        range_start=start,
+        range_end=end,
+        fmt=fmt,
+    )
+
+
+async def _staff_instrument(
+    session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID
+) -> Instrument:
+    instrument = await InstrumentRepository(session).get(instrument_id)
+    if instrument is None or not may_see_organisation(user, instrument.organisation_id):
+        raise NotFound(f"Instrument {instrument_id} not found")
+    return instrument
+
+
+# live board and streams
+
+_BOARD_SQL = text(
+    """
+    SELECT i.id AS instrument_id, c.id AS channel_id, c.gateway_id, c.point_key, c.name,
+           c.name_en, c.canonical_unit AS unit, c.normal_min, c.normal_max, t.value, t.ts
+    FROM instrument i
+    JOIN channel c ON c.instrument_id = i.id
+    LEFT JOIN LATERAL (
+        SELECT tl.value, tl.ts FROM telemetry tl WHERE tl.channel_id = c.id
+        ORDER BY tl.ts DESC LIMIT 1
+    ) t ON true
+    WHERE i.lab_id = :lab_id
+    ORDER BY c.id
+    """
+)
+
+
+def is_alarm(value: float | None, normal_min: float | None, normal_max: float | None) -> bool:
+    if value is None:
+        return False
+    return (normal_min is not None and value < normal_min) or (
+        normal_max is not None and value > normal_max
+    )
+
+
+async def _lab_for_staff(session: SessionDep, user: CurrentUser, lab_id: uuid.UUID) -> Lab:
+    lab = await session.get(Lab, lab_id)
+    if lab is None or not may_see_organisation(user, lab.organisation_id):
+        raise NotFound(f"Lab {lab_id} not found")
+    return lab
+
+
+@router.get("/labs/{lab_id}/board", response_model=LabBoard)
+async def lab_board(session: SessionDep, user: CurrentUser, lab_id: uuid.UUID) -> LabBoard:
+    """Every instrument of the lab with its state and newest readings, and the lab's gateways."""
+    lab = await _lab_for_staff(session, user, lab_id)
+    instruments = [i for i in await InstrumentRepository(session).all() if i.lab_id == lab.id]
+    conn = await session.connection()
+    readings: dict[uuid.UUID, list[BoardReading]] = {i.id: [] for i in instruments}
+    gateways_of: dict[uuid.UUID, set[uuid.UUID]] = {i.id: set() for i in instruments}
+    for row in await conn.execute(_BOARD_SQL, {"lab_id": lab.id}):
+        gateways_of[row.instrument_id].add(row.gateway_id)
+        readings[row.instrument_id].append(
+            BoardReading(
+                channel_id=row.channel_id,
+                point_key=row.point_key,
+                name=row.name,
+                name_en=row.name_en,
+                unit=row.unit,
+                value=row.value,
+                ts=row.ts,
+                normal_min=row.normal_min,
+                normal_max=row.normal_max,
+                alarm=is_alarm(row.value, row.normal_min, row.normal_max),
+            )
+        )
+    current = {
+        row.instrument_id: (row.state, row.start_at)
+        for row in await conn.execute(
+            text(
+                "SELECT instrument_id, state, start_at FROM instrument_state_interval"
+                " WHERE end_at IS NULL AND instrument_id = ANY(:ids)"
+            ),
+            {"ids": [i.id for i in instruments]},
+        )
+    }
+    gateway_ids = sorted({g for ids in gateways_of.values() for g in ids})
+    gateways = [
+        BoardGateway(
+            id=row.id, key=row.key, name=row.name, status=row.status, last_seen_at=row.last_seen_at
+        )
+        for row in await conn.execute(
+            text(
+                "SELECT id, key, name, status, last_seen_at FROM gateway"
+                " WHERE id = ANY(:ids) ORDER BY key"
+            ),
+            {"ids": gateway_ids},
+        )
+    ]
+    return LabBoard(
+        lab_id=lab.id,
+        name=lab.name,
+        name_en=lab.name_en,
+        instruments=[
+            BoardInstrument(
+                id=i.id,
+                name=i.name,
+                name_en=i.name_en,
+                state=InstrumentState(current[i.id][0]) if i.id in current else None,
+                state_since=current[i.id][1] if i.id in current else None,
+                gateway_ids=sorted(gateways_of[i.id]),
+                readings=readings[i.id],
+            )
+            for i in instruments
+        ],
+        gateways=gateways,
+    )
+
+
+def _hub(request: Request) -> LiveHub:
+    hub: LiveHub | None = getattr(request.app.state, "live_hub", None)
+    if hub is None:
+        raise ServiceUnavailable("Live streams are switched off on this server")
+    return hub
+
+
+async def _filter_for(session: SessionDep, instrument_ids: list[uuid.UUID]) -> LiveFilter:
+    conn = await session.connection()
+    rows = (
+        await conn.execute(
+            text(
+                "SELECT c.id, g.key FROM channel c JOIN gateway g ON g.id = c.gateway_id"
+                " WHERE c.instrument_id = ANY(:ids)"
+            ),
+            {"ids": instrument_ids},
+        )
+    ).all()
+    return LiveFilter(
+        channel_ids=frozenset(r.id for r in rows),
+        instrument_ids=frozenset(instrument_ids),
+        gateway_keys=frozenset(r.key for r in rows),
+    )
+
+
+def _sse(event: str, data: dict[str, Any]) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+async def _stream(
+    request: Request, hub: LiveHub, live_filter: LiveFilter, until: datetime | None
+) -> AsyncIterator[bytes]:
+    sub = hub.subscribe(live_filter)
+    try:
+        # A first event at once, so clients (and proxies) know the stream is up.
+        yield _sse(
+            "hello", {"gateways": {k: hub.gateway_status.get(k) for k in live_filter.gateway_keys}}
+        )
+        while not await request.is_disconnected():
+            timeout = KEEPALIVE_S
+            if until is not None:
+                remaining = (until - datetime.now(UTC)).total_seconds()
+                if remaining <= 0:
+                    yield _sse("bye", {"reason": "booking ended"})
+                    return
+                timeout = min(timeout, remaining)
+            try:
+                event, data = await asyncio.wait_for(sub.queue.get(), timeout)
+            except TimeoutError:
+                yield b": keep-alive\n\n"
+                continue
+            if event == "bye":
+                return
+            yield _sse(event, data)
+    finally:
+        hub.unsubscribe(sub)
+
+
+def _event_stream(body: AsyncIterator[bytes]) -> StreamingResponse:
+    return StreamingResponse(
+        body,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/instruments/{instrument_id}/live")
+async def instrument_live(
+    request: Request, session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID
+) -> StreamingResponse:
+    """Server-Sent Events: ``readings``, ``state`` and ``gateway`` events of one instrument.
+
+    Enterprise users get a stream only during their own booking, ending with it.
+    """
+    hub = _hub(request)
+    access = await resolve_access(session, user, instrument_id)
+    until: datetime | None = None
+    if access.windows is not None:
+        now = datetime.now(UTC)
+        current = [e for s, e in access.windows if s <= now < e]
+        if not current:
+            raise NotFound("No booking of yours is running on this instrument now")
+        until = max(current)
+    live_filter = await _filter_for(session, [access.instrument.id])
+    return _event_stream(_stream(request, hub, live_filter, until))
+
+
+@router.get("/labs/{lab_id}/live")
+async def lab_live(
+    request: Request, session: SessionDep, user: CurrentUser, lab_id: uuid.UUID
+) -> StreamingResponse:
+    """Server-Sent Events for every instrument of a lab (lab staff: the live board)."""
+    hub = _hub(request)
+    lab = await _lab_for_staff(session, user, lab_id)
+    ids = [i.id for i in await InstrumentRepository(session).all() if i.lab_id == lab.id]
+    live_filter = await _filter_for(session, ids)
+    return _event_stream(_stream(request, hub, live_filter, None))
