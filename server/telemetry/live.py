@@ -72,7 +72,7 @@ class LiveFilter:
     gateway_keys: frozenset[str] = frozenset()
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Subscription:
     filter: LiveFilter
     queue: asyncio.Queue[tuple[str, dict[str, Any]]] = field(
