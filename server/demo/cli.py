@@ -43,7 +43,6 @@ from typing import Any
 
 from server.demo.broker import find_mosquitto, plan_broker
 from server.demo.database import (
-    DatabaseHandle,
     DemoDatabase,
     EmbeddedPostgres,
     ExternalPostgres,
@@ -207,15 +206,6 @@ def _console_script(name: str, module: str) -> list[str]:
     return [sys.executable, "-c", f"import sys; from {module} import main; sys.exit(main())"]
 
 
-def _mask_url(url: str) -> str:
-    scheme, sep, rest = url.partition("://")
-    if "@" not in rest:
-        return url
-    credentials, _, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}{sep}{user}:***@{host}" if ":" in credentials else url
-
-
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -348,52 +338,21 @@ class Demo:
         self.prepare_data_dir()
         self._write_state()
         server_port = self._choose_server_port()
-        env = dict(os.environ)
-        env.update(
-            PYTHONUNBUFFERED="1",
-            LABSHARE_ENVIRONMENT="development",
-            LABSHARE_LOG_FORMAT="console",
-            LABSHARE_INGEST_ENABLED="true",
-            LABSHARE_SECRET_KEY=self._secret_key(),
-        )
-        gateway_secret = env.get("LABSHARE_DEMO_GATEWAY_SECRET") or DEFAULT_GATEWAY_SECRET
-        env["LABSHARE_DEMO_GATEWAY_SECRET"] = gateway_secret
+        base_url = f"http://127.0.0.1:{server_port}"
+        env = self._child_environment()
+        server_cli = _console_script("labshare-server", "server.cli")
 
         self._say(f"labshare demo in {self.data_dir}")
         with self._progress("PostgreSQL") as notes:
-            handle = self._start_database()
-            env["LABSHARE_DATABASE_URL"] = handle.url
-            notes.append(handle.description)
-            if not handle.has_timescaledb:
-                notes.append(
-                    "no TimescaleDB in this PostgreSQL: telemetry is stored in a plain table "
-                    "(fine for a demo; production uses the timescale/timescaledb image)"
-                )
-
-        mqtt_port = free_port()
+            self._step_database(env, notes)
         with self._progress("MQTT broker") as notes:
-            # LABSHARE_DEMO_BROKER=amqtt forces the fallback (to try or test it).
-            wanted = os.environ.get("LABSHARE_DEMO_BROKER", "auto")
-            mosquitto = None if wanted == "amqtt" else find_mosquitto()
-            plan = plan_broker(self.data_dir, mqtt_port, env, mosquitto=mosquitto)
-            broker = self._start(plan.process)
-            wait_until(
-                lambda: tcp_port_open(mqtt_port),
-                timeout_s=20,
-                while_alive=broker,
-                what=f"MQTT port {mqtt_port}",
-            )
-            notes.extend(plan.notes)
-        env.update(LABSHARE_MQTT_HOST="127.0.0.1", LABSHARE_MQTT_PORT=str(mqtt_port))
-
-        server_cli = _console_script("labshare-server", "server.cli")
+            broker_kind, mqtt_port = self._step_broker(env, notes)
         with self._progress("database schema (migrations)"):
             self._run_once("migrate", [*server_cli, "migrate"], env, timeout_s=180)
         with self._progress("demo data"):
             self._run_once("seed", [*server_cli, "seed-demo"], env, timeout_s=180)
-
-        chamber_port = free_port()
         with self._progress("instrument simulators") as notes:
+            chamber_port = free_port()
             self._start_simulator(
                 "chamber",
                 # Running towards 60 °C so the live values move while you watch.
@@ -403,30 +362,8 @@ class Demo:
             )
             notes.append(f"temperature chamber: Modbus TCP on 127.0.0.1:{chamber_port}")
             bridge_port = self._start_bridge(env, notes)
-
         with self._progress(f"server on port {server_port}") as notes:
-            server = self._start(
-                ManagedProcess(
-                    name="server",
-                    argv=[*server_cli, "serve", "--host", "127.0.0.1", "--port", str(server_port)],
-                    log_path=self.logs / "server.log",
-                    env=env,
-                )
-            )
-            wait_until(
-                lambda: tcp_port_open(server_port),
-                timeout_s=self.options.ready_timeout_s,
-                while_alive=server,
-                what=f"HTTP port {server_port}",
-            )
-            web_dist = Path(env.get("LABSHARE_WEB_DIST", REPO_ROOT / "web" / "dist"))
-            if not (web_dist / "index.html").exists():
-                notes.append(
-                    f"the web app is not built ({web_dist}); the API works, "
-                    "`make demo` builds the web app first"
-                )
-
-        base_url = f"http://127.0.0.1:{server_port}"
+            server = self._step_server(server_cli, server_port, env, notes)
         with self._progress("ready (database and broker reachable)"):
             wait_until(
                 lambda: _http_ok(f"{base_url}/readyz"),
@@ -435,69 +372,157 @@ class Demo:
                 while_alive=server,
                 what="/readyz",
             )
-
         with self._progress("edge gateway") as notes:
             devices = [chamber_device(chamber_port)]
             if bridge_port is not None:
-                created = register_bridge_instruments(
-                    base_url,
-                    email=DEMO_LOGINS[0][0],
-                    password=DEMO_PASSWORD,
-                    gateway_key=DEMO_GATEWAY_KEY,
-                )
-                if created:
-                    notes.append(f"registered {', '.join(created)} with their channels")
-                devices.append(bridge_device(bridge_port))
-            config_path = write_gateway_config(
-                self.data_dir / "gateway" / f"{DEMO_GATEWAY_KEY}.yaml",
-                gateway_config(
-                    mqtt_port=mqtt_port,
-                    devices=devices,
-                    spool_path=self.data_dir / "gateway" / "spool.sqlite3",
-                    password_env=EDGE_PASSWORD_ENV,
-                ),
-            )
-            edge_env = dict(env)
-            edge_env[EDGE_PASSWORD_ENV] = gateway_secret
-            edge = self._start(
-                ManagedProcess(
-                    name="edge",
-                    argv=[
-                        *_console_script("labshare-edge", "edge_agent.cli"),
-                        "run",
-                        str(config_path),
-                    ],
-                    log_path=self.logs / "edge.log",
-                    env=edge_env,
-                )
-            )
-            # The agent has no port of its own; surviving its start-up means the config held.
-            time.sleep(1.5)
-            if not edge.is_running():
-                raise ChildExitedError(edge)
-            notes.append(
-                f"gateway {DEMO_GATEWAY_KEY} polling {', '.join(d['key'] for d in devices)}; "
-                f"config {config_path}"
-            )
-
+                devices.append(self._register_bridge_instruments(base_url, bridge_port, notes))
+            self._step_gateway(env, mqtt_port, devices, notes)
         with self._progress("live values from the chamber") as notes:
-            reading = _wait_for_live_temperature(base_url, timeout_s=LIVE_VALUE_TIMEOUT_S)
-            if reading is not None:
-                notes.append(f"temperature {reading:.1f} °C, measured by the gateway and stored")
-            else:
-                notes.append(
-                    f"WARNING: no reading arrived within {LIVE_VALUE_TIMEOUT_S:.0f} s; "
-                    f"see {self.logs}/edge.log and {self.logs}/server.log"
-                )
-                if plan.kind == "amqtt":
-                    notes.append(
-                        "the ingest worker subscribes with MQTT 5 (shared subscription), which "
-                        "amqtt does not speak: install mosquitto for live values"
-                    )
+            self._step_live_values(base_url, broker_kind, notes)
+
         self.state.url = f"{base_url}/"
         self._write_state()
         self._print_welcome(self.state.url)
         return self._watch()
+
+    def _child_environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            PYTHONUNBUFFERED="1",
+            LABSHARE_ENVIRONMENT="development",
+            LABSHARE_LOG_FORMAT="console",
+            LABSHARE_INGEST_ENABLED="true",
+            LABSHARE_SECRET_KEY=self._secret_key(),
+        )
+        env["LABSHARE_DEMO_GATEWAY_SECRET"] = (
+            env.get("LABSHARE_DEMO_GATEWAY_SECRET") or DEFAULT_GATEWAY_SECRET
+        )
+        return env
+
+    def _step_database(self, env: dict[str, str], notes: list[str]) -> None:
+        url = os.environ.get("LABSHARE_DATABASE_URL")
+        self.database = (
+            ExternalPostgres(url) if url else EmbeddedPostgres(self.data_dir / "postgres")
+        )
+        handle = self.database.start()
+        self.state.postgres_pid = handle.pid
+        self._write_state()
+        env["LABSHARE_DATABASE_URL"] = handle.url
+        notes.append(handle.description)
+        if not handle.has_timescaledb:
+            notes.append(
+                "no TimescaleDB in this PostgreSQL: telemetry is stored in a plain table "
+                "(fine for a demo; production uses the timescale/timescaledb image)"
+            )
+
+    def _step_broker(self, env: dict[str, str], notes: list[str]) -> tuple[str, int]:
+        mqtt_port = free_port()
+        # LABSHARE_DEMO_BROKER=amqtt forces the fallback (to try or test it).
+        wanted = os.environ.get("LABSHARE_DEMO_BROKER", "auto")
+        mosquitto = None if wanted == "amqtt" else find_mosquitto()
+        plan = plan_broker(self.data_dir, mqtt_port, env, mosquitto=mosquitto)
+        broker = self._start(plan.process)
+        wait_until(
+            lambda: tcp_port_open(mqtt_port),
+            timeout_s=20,
+            while_alive=broker,
+            what=f"MQTT port {mqtt_port}",
+        )
+        notes.extend(plan.notes)
+        env.update(LABSHARE_MQTT_HOST="127.0.0.1", LABSHARE_MQTT_PORT=str(mqtt_port))
+        return plan.kind, mqtt_port
+
+    def _step_server(
+        self, server_cli: list[str], port: int, env: dict[str, str], notes: list[str]
+    ) -> ManagedProcess:
+        server = self._start(
+            ManagedProcess(
+                name="server",
+                argv=[*server_cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                log_path=self.logs / "server.log",
+                env=env,
+            )
+        )
+        wait_until(
+            lambda: tcp_port_open(port),
+            timeout_s=self.options.ready_timeout_s,
+            while_alive=server,
+            what=f"HTTP port {port}",
+        )
+        web_dist = Path(env.get("LABSHARE_WEB_DIST", REPO_ROOT / "web" / "dist"))
+        if not (web_dist / "index.html").exists():
+            notes.append(
+                f"the web app is not built ({web_dist}); the API works, "
+                "`make demo` builds the web app first"
+            )
+        return server
+
+    def _register_bridge_instruments(
+        self, base_url: str, bridge_port: int, notes: list[str]
+    ) -> dict[str, Any]:
+        created = register_bridge_instruments(
+            base_url,
+            email=DEMO_LOGINS[0][0],
+            password=DEMO_PASSWORD,
+            gateway_key=DEMO_GATEWAY_KEY,
+        )
+        if created:
+            notes.append(f"registered {', '.join(created)} with their channels")
+        return bridge_device(bridge_port)
+
+    def _step_gateway(
+        self,
+        env: dict[str, str],
+        mqtt_port: int,
+        devices: list[dict[str, Any]],
+        notes: list[str],
+    ) -> None:
+        config_path = write_gateway_config(
+            self.data_dir / "gateway" / f"{DEMO_GATEWAY_KEY}.yaml",
+            gateway_config(
+                mqtt_port=mqtt_port,
+                devices=devices,
+                spool_path=self.data_dir / "gateway" / "spool.sqlite3",
+                password_env=EDGE_PASSWORD_ENV,
+            ),
+        )
+        edge_env = dict(env)
+        edge_env[EDGE_PASSWORD_ENV] = env["LABSHARE_DEMO_GATEWAY_SECRET"]
+        edge = self._start(
+            ManagedProcess(
+                name="edge",
+                argv=[
+                    *_console_script("labshare-edge", "edge_agent.cli"),
+                    "run",
+                    str(config_path),
+                ],
+                log_path=self.logs / "edge.log",
+                env=edge_env,
+            )
+        )
+        # The agent has no port of its own; surviving its start-up means the config held.
+        time.sleep(1.5)
+        if not edge.is_running():
+            raise ChildExitedError(edge)
+        notes.append(
+            f"gateway {DEMO_GATEWAY_KEY} polling {', '.join(d['key'] for d in devices)}; "
+            f"config {config_path}"
+        )
+
+    def _step_live_values(self, base_url: str, broker_kind: str, notes: list[str]) -> None:
+        reading = _wait_for_live_temperature(base_url, timeout_s=LIVE_VALUE_TIMEOUT_S)
+        if reading is not None:
+            notes.append(f"temperature {reading:.1f} °C, measured by the gateway and stored")
+            return
+        notes.append(
+            f"WARNING: no reading arrived within {LIVE_VALUE_TIMEOUT_S:.0f} s; "
+            f"see {self.logs}/edge.log and {self.logs}/server.log"
+        )
+        if broker_kind == "amqtt":
+            notes.append(
+                "the ingest worker subscribes with MQTT 5 (shared subscription), which "
+                "amqtt does not speak: install mosquitto for live values"
+            )
 
     def _start_simulator(
         self, name: str, args: list[str], port: int, env: dict[str, str]
@@ -571,16 +596,6 @@ class Demo:
                 )
             return self.options.port
         return 8000 if port_is_free(8000) else free_port()
-
-    def _start_database(self) -> DatabaseHandle:
-        url = os.environ.get("LABSHARE_DATABASE_URL")
-        self.database = (
-            ExternalPostgres(url) if url else EmbeddedPostgres(self.data_dir / "postgres")
-        )
-        handle = self.database.start()
-        self.state.postgres_pid = handle.pid
-        self._write_state()
-        return handle
 
     def _print_welcome(self, url: str) -> None:
         lines = [

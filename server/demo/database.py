@@ -30,6 +30,7 @@ __all__ = [
     "DemoDatabase",
     "EmbeddedPostgres",
     "ExternalPostgres",
+    "mask_password",
 ]
 
 DEMO_DATABASE = "labshare"
@@ -67,7 +68,7 @@ class ExternalPostgres:
             ).fetchone()
         return DatabaseHandle(
             url=self.url,
-            description="external (LABSHARE_DATABASE_URL)",
+            description=f"external PostgreSQL {mask_password(self.url)} (LABSHARE_DATABASE_URL)",
             has_timescaledb=available is not None,
         )
 
@@ -199,6 +200,16 @@ class EmbeddedPostgres:
             if handles.exists():
                 pids = [pid for pid in json.loads(handles.read_text()) if pid != os.getpid()]
                 handles.write_text(json.dumps(pids))
+
+
+def mask_password(url: str) -> str:
+    """The URL with its password replaced, for printing."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, location = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{location}"
 
 
 def _postmaster_pid(pgdata: Path) -> int | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+import psycopg
 import pytest
 
 from server.demo.database import EmbeddedPostgres
@@ -247,3 +248,30 @@ def test_a_child_that_dies_is_named_with_its_log_and_the_rest_is_stopped(
         assert _processes_using(run.data_dir) == []
     finally:
         run.close()
+
+
+def test_labshare_database_url_wins_over_the_embedded_postgres(
+    demo_root: Path, database_url: str
+) -> None:
+    run = DemoRun(
+        demo_root / "demo-data",
+        demo_root / "demo-output.txt",
+        LABSHARE_DATABASE_URL=database_url,
+        LABSHARE_DEMO_BRIDGE="off",
+    )
+    try:
+        run.wait_for_url()
+        output = run.text()
+        assert "external PostgreSQL" in output
+        assert "no TimescaleDB" not in output  # the test cluster has it
+        assert re.search(r"\[9/9\] live values from the chamber … ok .*\n +temperature", output)
+        assert not (run.data_dir / "postgres").exists()
+        run.process.send_signal(signal.SIGINT)
+        assert run.process.wait(timeout=90) == 0
+        assert "stopped PostgreSQL" not in run.text()
+    finally:
+        run.close()
+    # The demo leaves a database it did not start running.
+    conninfo = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo) as conn:
+        assert conn.execute("SELECT count(*) FROM telemetry").fetchone()[0] > 0  # type: ignore[index]

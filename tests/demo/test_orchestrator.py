@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 import yaml
 
@@ -25,7 +26,7 @@ from server.demo.cli import (
     _display_width,
     render_box,
 )
-from server.demo.database import EmbeddedPostgres
+from server.demo.database import EmbeddedPostgres, ExternalPostgres, mask_password
 from server.demo.gateway import chamber_device, gateway_config, write_gateway_config
 from server.demo.instruments import bridge_config, bridge_device, write_bridge_config
 from server.demo.processes import free_port, tcp_port_open, wait_until
@@ -196,8 +197,6 @@ def test_help_explains_the_options_and_the_environment() -> None:
 
 @pytest.mark.integration
 def test_embedded_postgres_keeps_its_data_across_restarts(demo_root: Path) -> None:
-    import psycopg
-
     database = EmbeddedPostgres(demo_root / "postgres")
     handle = database.start()
     try:
@@ -219,3 +218,29 @@ def test_embedded_postgres_keeps_its_data_across_restarts(demo_root: Path) -> No
             assert conn.execute("SELECT body FROM note").fetchall() == [("kept",)]
     finally:
         again.stop()
+
+
+def test_printed_database_urls_hide_the_password() -> None:
+    assert (
+        mask_password("postgresql+psycopg://labshare:s3cret@db:5432/labshare")
+        == "postgresql+psycopg://labshare:***@db:5432/labshare"
+    )
+    assert (
+        mask_password("postgresql+psycopg://postgres@/labshare?host=/tmp/x")
+        == "postgresql+psycopg://postgres@/labshare?host=/tmp/x"
+    )
+
+
+@pytest.mark.integration
+def test_an_external_database_is_used_as_given(database_url: str) -> None:
+    external = ExternalPostgres(database_url)
+    handle = external.start()
+    assert handle.url == database_url
+    assert handle.pid is None
+    assert "LABSHARE_DATABASE_URL" in handle.description
+    # The test cluster preloads TimescaleDB, so the demo must not claim it is missing.
+    assert handle.has_timescaledb
+    external.stop()
+    conninfo = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
