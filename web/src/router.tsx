@@ -1,7 +1,9 @@
 import type { RouteObject } from "react-router";
+import CatalogueRoute from "./routes/catalogue";
 import InstrumentRoute from "./routes/instrument";
 import InstrumentsRoute from "./routes/instruments";
 import LoginRoute from "./routes/login";
+import ManageInstrumentRoute from "./routes/manage-instrument";
 import NotFoundRoute from "./routes/not-found";
 import RootRoute from "./routes/root";
 
@@ -14,6 +16,8 @@ export const routes: RouteObject[] = [
     children: [
       { index: true, element: <InstrumentsRoute /> },
       { path: "instruments/:instrumentId", element: <InstrumentRoute /> },
+      { path: "instruments/:instrumentId/manage", element: <ManageInstrumentRoute /> },
+      { path: "catalogue", element: <CatalogueRoute /> },
       { path: "*", element: <NotFoundRoute /> },
     ],
   },

@@ -161,6 +161,11 @@ export class ApiClient {
     return this.request(`${API}/instruments/${encodeURIComponent(instrumentId)}/latest`);
   }
 
+  /** Any JSON endpoint under /api/v1; domain features build their typed calls on it. */
+  call<T>(path: string, init: RequestInit = {}): Promise<T> {
+    return this.request<T>(`${API}${path}`, init);
+  }
+
   /** The process health document; `environment` is read when the server includes it. */
   health(): Promise<{ status?: string; environment?: string }> {
     return this.request("/healthz");

@@ -2,12 +2,13 @@ import { useQueryClient } from "@tanstack/react-query";
 import { NavLink, useNavigate } from "react-router";
 import { useApi } from "../api";
 import { useCurrentUser } from "../features/auth";
+import { text as catalogueText } from "../features/calibration";
 import { useI18n } from "../i18n";
 import { LanguageToggle } from "./LanguageToggle";
 
 export function AppHeader() {
   const api = useApi();
-  const { t, pickName } = useI18n();
+  const { t, pickName, locale } = useI18n();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const me = useCurrentUser();
@@ -35,6 +36,7 @@ export function AppHeader() {
           <NavLink to="/" end>
             {t("nav.instruments")}
           </NavLink>
+          <NavLink to="/catalogue">{catalogueText(locale, "catalogue.title")}</NavLink>
         </nav>
         <div className="app-header-right">
           {user && (

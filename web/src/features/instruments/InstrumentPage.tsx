@@ -3,6 +3,7 @@ import { ApiError } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { useI18n } from "../../i18n";
 import { LatestValuesPanel } from "../live";
+import { InstrumentRegistryPanel } from "../registry";
 import { OpenBadge } from "./OpenBadge";
 import { useInstrument } from "./queries";
 
@@ -51,6 +52,7 @@ export function InstrumentPage({ instrumentId }: { instrumentId: string }) {
         <dt>{t("instruments.channels")}</dt>
         <dd>{data.channels?.length ?? 0}</dd>
       </dl>
+      <InstrumentRegistryPanel instrumentId={data.id} />
       <LatestValuesPanel instrumentId={data.id} />
     </section>
   );

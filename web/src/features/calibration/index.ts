@@ -1,0 +1,4 @@
+export * from "./api";
+export { CalibrationStatusLabel } from "./CalibrationStatusLabel";
+export { text, useText, type TextId } from "./text";
+export { beijingInputToIso, formatBeijing } from "./time";

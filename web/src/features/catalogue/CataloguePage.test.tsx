@@ -1,0 +1,66 @@
+import { screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { MemoryRouter } from "react-router";
+import { describe, expect, it } from "vitest";
+import type { FetchFn } from "../../api";
+import { FakeServer, json } from "../../test/fakeServer";
+import { renderWithApp } from "../../test/render";
+import { CataloguePage } from "./CataloguePage";
+
+const item = {
+  id: "b3c1",
+  name: "气相色谱仪",
+  name_en: "Gas chromatograph",
+  model: "GC-2030",
+  manufacturer: "Shimadzu",
+  category: "色谱质谱仪器",
+  original_value: "450000.00",
+  currency: "CNY",
+  service_modes: ["staff_operated"],
+  institution_name: "温州市质量技术检测科学研究院",
+  institution_name_en: "Wenzhou Quality Testing Institute",
+  city: "温州",
+  lab_name: "食品实验室",
+  calibration_state: "expired",
+  calibration_valid_to: null,
+  live_state: null,
+};
+
+/** The fake server records paths only; the catalogue's state travels in the query string. */
+function recordingUrls(server: FakeServer): string[] {
+  const urls: string[] = [];
+  const original: FetchFn = server.fetch;
+  Object.defineProperty(server, "fetch", {
+    value: (input: string, init?: RequestInit) => {
+      urls.push(input);
+      return original(input, init);
+    },
+  });
+  return urls;
+}
+
+describe("CataloguePage", () => {
+  it("asks the server with the chosen filters and shows each hit's status label", async () => {
+    const server = new FakeServer().on("GET /api/v1/catalogue/instruments", () =>
+      json({ total: 1, page: 1, page_size: 20, items: [item] }),
+    );
+    const urls = recordingUrls(server);
+    renderWithApp(
+      <MemoryRouter>
+        <CataloguePage />
+      </MemoryRouter>,
+      { server, locale: "zh-CN", token: "t" },
+    );
+    expect(await screen.findByText("气相色谱仪")).toBeInTheDocument();
+    expect(screen.getByTestId("calibration-status")).toHaveTextContent("校准过期");
+    expect(screen.getByTestId("catalogue-total")).toHaveTextContent("共 1 台仪器");
+
+    await userEvent.selectOptions(screen.getByRole("combobox", { name: "校准状态" }), "valid");
+    await userEvent.type(screen.getByRole("textbox", { name: "城市" }), "温州");
+    await waitFor(() => {
+      const last = new URL(urls.at(-1) ?? "", "http://labshare.test");
+      expect(last.searchParams.get("calibration")).toBe("valid");
+      expect(last.searchParams.get("city")).toBe("温州");
+    });
+  });
+});

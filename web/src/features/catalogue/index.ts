@@ -1,0 +1,2 @@
+export { CataloguePage, type CatalogueItem } from "./CataloguePage";
+export * from "./filters";

@@ -1,0 +1,296 @@
+import { type FormEvent, useState } from "react";
+import { Link } from "react-router";
+import { useApi } from "../../api";
+import { ErrorNotice, Loading } from "../../components/ErrorNotice";
+import {
+  beijingInputToIso,
+  CalibrationStatusLabel,
+  formatBeijing,
+  type ImpactReport,
+  useCalibrationOverview,
+  useInstrumentPost,
+  usePost,
+  useText,
+} from "../calibration";
+import { useAuthorisations } from "./api";
+
+function formValues(event: FormEvent<HTMLFormElement>): Record<string, string> {
+  event.preventDefault();
+  const data = new FormData(event.currentTarget);
+  return Object.fromEntries([...data.entries()].map(([k, v]) => [k, String(v)]));
+}
+
+function Input({ name, label, type = "text" }: { name: string; label: string; type?: string }) {
+  return (
+    <label className="field">
+      <span>{label}</span>
+      <input name={name} type={type} required step={type === "number" ? "any" : undefined} />
+    </label>
+  );
+}
+
+function ImpactReportView({ report }: { report: ImpactReport }) {
+  const t = useText();
+  const api = useApi();
+  // The export needs the bearer token, which a plain link would not send.
+  const download = async (id: string, format: "csv" | "xlsx") => {
+    const response = await window.fetch(`/api/v1/impact-reports/${id}/export?format=${format}`, {
+      headers: { Authorization: `Bearer ${api.tokens.get() ?? ""}` },
+    });
+    if (!response.ok) return;
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = `impact-report-${id}.${format}`;
+    link.click();
+    URL.revokeObjectURL(url);
+  };
+  return (
+    <article className="card" data-testid="impact-report">
+      <p>
+        {t("manage.since")}: {report.since ? formatBeijing(report.since) : "—"} →{" "}
+        {formatBeijing(report.found_at)} · {t("manage.notified", { count: report.notified_user_ids.length })}
+      </p>
+      <h4>{t("manage.bookings")}</h4>
+      {report.bookings.length === 0 ? (
+        <p className="muted">{t("manage.none")}</p>
+      ) : (
+        <ul>
+          {report.bookings.map((b) => (
+            <li key={b.booking_id} data-testid="impact-booking">
+              {formatBeijing(b.start_at)} · {b.organisation_name} · {b.user_name} · {b.status}
+            </li>
+          ))}
+        </ul>
+      )}
+      <h4>{t("manage.exports")}</h4>
+      {report.exports.length === 0 ? (
+        <p className="muted">{t("manage.none")}</p>
+      ) : (
+        <ul>
+          {report.exports.map((e) => (
+            <li key={e.export_id} data-testid="impact-export">
+              {formatBeijing(e.range_start)}–{formatBeijing(e.range_end)} · {e.organisation_name} ·{" "}
+              {e.user_name} · {e.format}
+            </li>
+          ))}
+        </ul>
+      )}
+      {(["csv", "xlsx"] as const).map((format) => (
+        <button
+          key={format}
+          type="button"
+          className="btn btn-ghost"
+          onClick={() => void download(report.id, format)}
+        >
+          {format.toUpperCase()}
+        </button>
+      ))}
+    </article>
+  );
+}
+
+/** Lab-manager screens: certificates, checks, maintenance, out of service, authorisations, impact. */
+export function ManageInstrumentPage({ instrumentId }: { instrumentId: string }) {
+  const t = useText();
+  const overview = useCalibrationOverview(instrumentId);
+  const authorisations = useAuthorisations(instrumentId);
+  const addCertificate = useInstrumentPost<Record<string, unknown>>(
+    instrumentId,
+    "/calibration/certificates",
+  );
+  const addCheck = useInstrumentPost<Record<string, unknown>>(instrumentId, "/calibration/checks");
+  const addMaintenance = useInstrumentPost<Record<string, unknown>>(instrumentId, "/maintenance-windows");
+  const grant = useInstrumentPost<Record<string, unknown>>(instrumentId, "/authorisations");
+  const giveBack = usePost<{ id: string; remarks: string }>(
+    instrumentId,
+    (b) => `/out-of-service/${b.id}/return`,
+  );
+  const [returnRemarks, setReturnRemarks] = useState("");
+  const error = [addCertificate, addCheck, addMaintenance, grant, giveBack].find((m) => m.error)?.error;
+
+  if (overview.isPending) return <Loading />;
+  if (overview.isError) return <ErrorNotice error={overview.error} />;
+  const data = overview.data;
+  const open = data.out_of_service.find((r) => r.end_at === null);
+
+  return (
+    <section className="manage-page">
+      <Link to={`/instruments/${instrumentId}`} className="back-link">
+        ←
+      </Link>
+      <div className="detail-head">
+        <h1>{t("registry.manage")}</h1>
+        <CalibrationStatusLabel state={data.status.state} validTo={data.status.valid_to} />
+      </div>
+      {error && <ErrorNotice error={error} />}
+
+      {open && (
+        <div className="card" data-testid="out-of-service">
+          <h2>{t("manage.outOfService")}</h2>
+          <p>
+            {formatBeijing(open.start_at)} · {open.reason}
+          </p>
+          <label className="field">
+            <span>{t("manage.remarks")}</span>
+            <input
+              value={returnRemarks}
+              onChange={(e) => setReturnRemarks(e.target.value)}
+              name="return_remarks"
+            />
+          </label>
+          <button
+            type="button"
+            className="btn"
+            disabled={!returnRemarks.trim()}
+            onClick={() => giveBack.mutate({ id: open.id, remarks: returnRemarks })}
+          >
+            {t("manage.return")}
+          </button>
+        </div>
+      )}
+
+      <h2>{t("manage.certificates")}</h2>
+      <table className="table" data-testid="certificates">
+        <tbody>
+          {data.certificates.map((c) => (
+            <tr key={c.id}>
+              <td>{c.number}</td>
+              <td>{c.agency}</td>
+              <td>
+                {formatBeijing(c.valid_from)} – {formatBeijing(c.valid_to)}
+              </td>
+              <td>{t(c.result === "pass" ? "manage.pass" : "manage.fail")}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form
+        className="card form-grid"
+        data-testid="certificate-form"
+        onSubmit={(event) => {
+          const v = formValues(event);
+          addCertificate.mutate({
+            number: v.number,
+            agency: v.agency,
+            granted_on: v.granted_on,
+            valid_from: beijingInputToIso(v.valid_from),
+            valid_to: beijingInputToIso(v.valid_to),
+            result: v.result,
+          });
+        }}
+      >
+        <Input name="number" label={t("manage.number")} />
+        <Input name="agency" label={t("manage.agency")} />
+        <Input name="granted_on" label={t("manage.grantedOn")} type="date" />
+        <Input name="valid_from" label={t("manage.validFrom")} type="datetime-local" />
+        <Input name="valid_to" label={t("manage.validTo")} type="datetime-local" />
+        <label className="field">
+          <span>{t("manage.result")}</span>
+          <select name="result" defaultValue="pass">
+            <option value="pass">{t("manage.pass")}</option>
+            <option value="fail">{t("manage.fail")}</option>
+          </select>
+        </label>
+        <button type="submit" className="btn">
+          {t("manage.add")}
+        </button>
+      </form>
+
+      <h2>{t("manage.checks")}</h2>
+      <ul data-testid="checks">
+        {data.checks.map((c) => (
+          <li key={c.id}>
+            {formatBeijing(c.performed_at)} · {c.measured_value} / {c.reference_value} ± {c.tolerance} ·{" "}
+            {t(c.result === "pass" ? "manage.pass" : "manage.fail")}
+          </li>
+        ))}
+      </ul>
+      <form
+        className="card form-grid"
+        data-testid="check-form"
+        onSubmit={(event) => {
+          const v = formValues(event);
+          addCheck.mutate({
+            performed_at: beijingInputToIso(v.performed_at),
+            reference_value: Number(v.reference_value),
+            measured_value: Number(v.measured_value),
+            tolerance: Number(v.tolerance),
+          });
+        }}
+      >
+        <Input name="performed_at" label={t("manage.performedAt")} type="datetime-local" />
+        <Input name="reference_value" label={t("manage.reference")} type="number" />
+        <Input name="measured_value" label={t("manage.measured")} type="number" />
+        <Input name="tolerance" label={t("manage.tolerance")} type="number" />
+        <button type="submit" className="btn">
+          {t("manage.add")}
+        </button>
+      </form>
+
+      <h2>{t("manage.maintenance")}</h2>
+      <ul>
+        {data.maintenance.map((m) => (
+          <li key={m.id}>
+            {formatBeijing(m.start_at)} – {formatBeijing(m.end_at)} · {m.description}
+          </li>
+        ))}
+      </ul>
+      <form
+        className="card form-grid"
+        onSubmit={(event) => {
+          const v = formValues(event);
+          addMaintenance.mutate({
+            start_at: beijingInputToIso(v.start_at),
+            end_at: beijingInputToIso(v.end_at),
+            description: v.description,
+          });
+        }}
+      >
+        <Input name="start_at" label={t("manage.start")} type="datetime-local" />
+        <Input name="end_at" label={t("manage.end")} type="datetime-local" />
+        <Input name="description" label={t("manage.description")} />
+        <button type="submit" className="btn">
+          {t("manage.add")}
+        </button>
+      </form>
+
+      <h2>{t("manage.authorisations")}</h2>
+      <ul data-testid="authorisations">
+        {authorisations.data?.map((a) => (
+          <li key={a.id}>
+            {a.user_id} · {a.trained_on} · {t(a.active ? "manage.active" : "manage.lapsed")}
+            {a.lapses_at && ` · ${formatBeijing(a.lapses_at)}`}
+          </li>
+        ))}
+      </ul>
+      <form
+        className="card form-grid"
+        onSubmit={(event) => {
+          const v = formValues(event);
+          grant.mutate({
+            user_id: v.user_id,
+            trained_on: v.trained_on,
+            lapse_after_days: v.lapse_after_days ? Number(v.lapse_after_days) : null,
+          });
+        }}
+      >
+        <Input name="user_id" label={t("manage.userId")} />
+        <Input name="trained_on" label={t("manage.trainedOn")} type="date" />
+        <label className="field">
+          <span>{t("manage.lapseDays")}</span>
+          <input name="lapse_after_days" type="number" min={1} />
+        </label>
+        <button type="submit" className="btn">
+          {t("manage.add")}
+        </button>
+      </form>
+
+      <h2>{t("manage.impact")}</h2>
+      {data.impact_reports.length === 0 && <p className="muted">{t("manage.none")}</p>}
+      {data.impact_reports.map((report) => (
+        <ImpactReportView key={report.id} report={report} />
+      ))}
+    </section>
+  );
+}

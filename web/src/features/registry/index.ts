@@ -1,0 +1,3 @@
+export * from "./api";
+export { InstrumentRegistryPanel } from "./InstrumentRegistryPanel";
+export { ManageInstrumentPage } from "./ManageInstrumentPage";

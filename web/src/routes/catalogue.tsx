@@ -1,0 +1,5 @@
+import { CataloguePage } from "../features/catalogue";
+
+export default function CatalogueRoute() {
+  return <CataloguePage />;
+}
