@@ -1,0 +1,102 @@
+"""The catalogue and the calibration screens in Chromium, against a real server and database.
+
+An enterprise buyer searches the demo catalogue and filters it by calibration status; a lab
+manager records a failed intermediate check and sees the instrument go out of service with
+its impact report.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.e2e.conftest import CHROMIUM_FLAGS, VENV_BIN, Process, spawn, wait_http_ok
+from tests.harness import free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+
+def _login(page: Page, base: str, email: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[type=email]", email)
+    page.fill("input[type=password]", "labshare-demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
+
+
+def test_catalogue_search_and_out_of_tolerance_in_the_browser(
+    database_url: str,
+    processes: list[Process],
+    workdir: Path,
+    server_port: int,
+    repo_root: Path,
+) -> None:
+    env = {
+        "LABSHARE_DATABASE_URL": database_url,
+        "LABSHARE_MQTT_PORT": str(free_port()),
+        "LABSHARE_ENVIRONMENT": "development",
+        "LABSHARE_INGEST_ENABLED": "false",
+        "LABSHARE_WEB_DIST": str(repo_root / "web" / "dist"),
+    }
+    seeded = subprocess.run(
+        [str(VENV_BIN / "labshare-server"), "seed-demo", "--catalogue"],
+        check=False,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
+    assert seeded.returncode == 0, seeded.stderr
+    server = spawn(
+        processes,
+        workdir,
+        "server",
+        [str(VENV_BIN / "labshare-server"), "serve", "--port", str(server_port)],
+        env,
+    )
+    base = f"http://127.0.0.1:{server_port}"
+    wait_http_ok(f"{base}/healthz", server)
+    chamber = httpx.get(
+        f"{base}/api/v1/catalogue/instruments", params={"q": "Temperature chamber"}
+    ).json()["items"]
+    chamber_id = next(i["id"] for i in chamber if i["name"] == "高低温试验箱")
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page()
+            _login(page, base, "buyer@jingce.demo")
+            page.goto(f"{base}/catalogue")
+            page.get_by_role("searchbox").first.fill("色谱")
+            items = page.get_by_test_id("catalogue-item")
+            expect(items.first).to_contain_text("色谱", timeout=10_000)
+            expect(page.get_by_test_id("catalogue-total")).to_contain_text("共 7 台仪器")
+            page.get_by_role("combobox", name="校准状态").select_option("valid")
+            expect(page.get_by_test_id("catalogue-total")).to_contain_text("共 4 台仪器")
+            labels = page.get_by_test_id("calibration-status")
+            for index in range(labels.count()):
+                expect(labels.nth(index)).to_contain_text("校准有效")
+            items.first.get_by_role("link").click()
+            panel = page.get_by_test_id("registry-panel")
+            expect(panel.get_by_test_id("calibration-status")).to_contain_text("校准有效")
+            expect(panel.get_by_test_id("cma-scope")).to_contain_text("GB 23200.113-2018")
+
+            manager = browser.new_page()
+            _login(manager, base, "manager@zjim.demo")
+            manager.goto(f"{base}/instruments/{chamber_id}/manage")
+            form = manager.get_by_test_id("check-form")
+            form.locator("input[name=performed_at]").fill("2026-01-05T10:00")
+            form.locator("input[name=reference_value]").fill("50")
+            form.locator("input[name=measured_value]").fill("51.5")
+            form.locator("input[name=tolerance]").fill("0.5")
+            form.locator("button[type=submit]").click()
+            expect(manager.get_by_test_id("out-of-service")).to_be_visible(timeout=10_000)
+            expect(manager.get_by_test_id("calibration-status").first).to_contain_text("停用")
+            expect(manager.get_by_test_id("impact-report")).to_contain_text("受影响预约")
+        finally:
+            browser.close()
