@@ -3,8 +3,9 @@
 Text terms match a lower-cased ``search_text`` column that PostgreSQL keeps from the
 instrument's names, model, manufacturer, category, specifications and functions; a pg_trgm
 GIN index (when the extension exists) serves ``LIKE '%term%'`` for Chinese and English alike.
-Calibration state, live state and free time are computed in the same statement, so a page
-costs one round trip however many instruments match.
+Calibration state, live state and free time are computed in the same statement (joins
+against pre-aggregated certificates, not a probe per instrument), so a page costs two
+statements (count and page) however many instruments match.
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ async def search_catalogue(session: AsyncSession, query: CatalogueQuery) -> Cata
                l.name AS lab_name,
                cur.valid_to AS calibration_valid_to,
                CASE
-                 WHEN oos.open THEN 'out_of_service'
+                 WHEN oos.open IS TRUE THEN 'out_of_service'
                  WHEN NOT i.calibration_required THEN 'not_required'
                  WHEN cur.valid_to IS NULL THEN 'expired'
                  WHEN cur.valid_to - :now <= :lead THEN 'due_soon'
@@ -203,29 +204,34 @@ async def search_catalogue(session: AsyncSession, query: CatalogueQuery) -> Cata
         FROM instrument i
         JOIN organisation o ON o.id = i.organisation_id
         JOIN lab l ON l.id = i.lab_id
-        LEFT JOIN LATERAL (
-            SELECT max(c.valid_to) AS valid_to FROM calibration_certificate c
-            WHERE c.instrument_id = i.id AND c.result = 'pass'
-              AND c.valid_from <= :now AND c.valid_to > :now
-        ) cur ON true
-        LEFT JOIN LATERAL (
-            SELECT EXISTS (SELECT 1 FROM out_of_service x WHERE x.instrument_id = i.id
-                           AND x.start_at <= :now AND (x.end_at IS NULL OR x.end_at > :now))
-                   AS open
-        ) oos ON true
+        LEFT JOIN (
+            SELECT c.instrument_id, max(c.valid_to) AS valid_to FROM calibration_certificate c
+            WHERE c.result = 'pass' AND c.valid_from <= :now AND c.valid_to > :now
+            GROUP BY c.instrument_id
+        ) cur ON cur.instrument_id = i.id
+        LEFT JOIN (
+            SELECT DISTINCT x.instrument_id, true AS open FROM out_of_service x
+            WHERE x.start_at <= :now AND (x.end_at IS NULL OR x.end_at > :now)
+        ) oos ON oos.instrument_id = i.id
         {live_join}
         {"WHERE " + " AND ".join(where) if where else ""}
     ) AS hit
     {"WHERE " + " AND ".join(outer) if outer else ""}
     ORDER BY {_ORDER[query.sort]}
     """  # noqa: S608
+    if outer:
+        count_sql = f"SELECT count(*) FROM ({sql}) AS counted"  # noqa: S608
+    else:
+        # Nothing filters on the computed calibration state: count the bare matches, which
+        # skips the certificate and out-of-service joins for every matching instrument.
+        count_sql = f"""
+        SELECT count(*) FROM instrument i
+        JOIN organisation o ON o.id = i.organisation_id
+        {live_join if query.live_state else ""}
+        {"WHERE " + " AND ".join(where) if where else ""}
+        """  # noqa: S608
     connection = await session.connection()
-    total = (
-        await connection.execute(
-            text(f"SELECT count(*) FROM ({sql}) AS counted"),  # noqa: S608
-            params,
-        )
-    ).scalar_one()
+    total = (await connection.execute(text(count_sql), params)).scalar_one()
     rows = await connection.execute(text(sql + " LIMIT :limit OFFSET :offset"), params)
     items = [CatalogueHit(**row._mapping) for row in rows]
     return CataloguePage(total=total, page=query.page, page_size=query.page_size, items=items)
