@@ -22,6 +22,7 @@ from server.core.errors import install_error_handlers
 from server.core.health import router as health_router
 from server.core.logging import RequestIdMiddleware
 from server.core.web import mount_web_app
+from server.gateways.operations_router import router as gateway_operations_router
 from server.gateways.router import router as gateways_router
 from server.notifications.config import JobSettings
 from server.notifications.jobs import BackgroundJobs
@@ -151,6 +152,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)
     api.include_router(catalog_router)
+    # Before the registry's /gateways/{id}: /gateways/health must not parse as an id.
+    api.include_router(gateway_operations_router)
     api.include_router(gateways_router)
     api.include_router(calibration_router)
     api.include_router(registry_router)
