@@ -152,7 +152,12 @@ def main() -> None:
     parser.add_argument(
         "--samples-per-message", type=int, default=1000, help="samples in one MQTT message"
     )
+    parser.add_argument(
+        "--smoke", action="store_true", help="a few-seconds run (20,000 samples) for the tests"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.rows = min(args.rows, 20_000)
 
     cluster, broker = PostgresCluster(), MosquittoBroker()
     cluster.start()
