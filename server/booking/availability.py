@@ -3,33 +3,57 @@
 Per instrument: opening hours (weekly calendar in the instrument's time zone), minus
 blackouts, minus calibration/maintenance blocks, minus active bookings widened by the buffer,
 clipped to [now + lead time, now + furthest bookable date], aligned to the slot grid and
-with pieces shorter than the minimum duration dropped. All in Python on sorted lists; the
-database is asked once per kind of input, never per instrument or per day.
+with pieces shorter than the minimum duration dropped. The database is asked once per kind
+of input, never per instrument or per day; instruments sharing a calendar and policy share
+one precomputed grid, and only the intervals their bookings touch are recomputed.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, time, timedelta
+from typing import Protocol
 
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.booking.integrations import BlockedSpan, blocked_spans
-from server.booking.intervals import (
-    Interval,
-    align_to_grid,
-    clip,
-    merge,
-    subtract,
-    weekly_open_intervals,
-)
-from server.booking.models import BookingPolicy, OpeningHours
-from server.booking.repository import BookingRepository
+from server.booking.intervals import Interval, merge, open_grid, subtract_aligned
+from server.booking.models import ACTIVE_STATUSES, OpeningHours
 
-__all__ = ["InstrumentAvailability", "availability", "free_intervals"]
+__all__ = ["InstrumentAvailability", "SlotRules", "availability", "free_intervals"]
+
+Hours = tuple[tuple[int, time, time], ...]
+
+
+class SlotRules(Protocol):
+    """The policy fields availability needs (``BookingPolicy`` has them)."""
+
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def slot_minutes(self) -> int: ...
+    @property
+    def buffer_minutes(self) -> int: ...
+    @property
+    def lead_time_minutes(self) -> int: ...
+    @property
+    def min_duration_minutes(self) -> int: ...
+    @property
+    def horizon_days(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    timezone: str = "Asia/Shanghai"
+    slot_minutes: int = 30
+    buffer_minutes: int = 0
+    lead_time_minutes: int = 60
+    min_duration_minutes: int = 30
+    horizon_days: int = 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +63,10 @@ class InstrumentAvailability:
     blocked: list[BlockedSpan]
 
 
-def _calendar_key(hours: Sequence[OpeningHours]) -> tuple[tuple[int, time, time], ...]:
-    return tuple(sorted((h.weekday, h.opens, h.closes) for h in hours))
-
-
 def free_intervals(
     *,
-    policy: BookingPolicy,
-    hours: Sequence[OpeningHours],
+    policy: SlotRules,
+    hours: Hours | Sequence[OpeningHours],
     blackouts: Sequence[Interval],
     blocked: Sequence[Interval],
     busy: Sequence[Interval],
@@ -54,27 +74,47 @@ def free_intervals(
     end: datetime,
     now: datetime,
 ) -> list[Interval]:
-    """The pure core of availability for one instrument (also used to check one booking)."""
-    tz = ZoneInfo(policy.timezone)
+    """The pure core of availability for one instrument."""
     lower = max(start, now + timedelta(minutes=policy.lead_time_minutes))
     upper = min(end, now + timedelta(days=policy.horizon_days))
     if lower >= upper:
         return []
-    first_day = lower.astimezone(tz).date()
-    days = (upper.astimezone(tz).date() - first_day).days + 1
-    open_periods = weekly_open_intervals(_calendar_key(hours), policy.timezone, first_day, days)
-    buffer = timedelta(minutes=policy.buffer_minutes)
-    taken = [(s - buffer, e + buffer) for s, e in busy] if buffer else list(busy)
-    unavailable = merge([*blackouts, *blocked, *taken])
-    free = subtract(clip(open_periods, lower, upper), unavailable)
-    # The grid starts at local midnight of the first day, so slots sit on :00/:30 etc.
-    origin = datetime.combine(first_day, time(0), tz)
-    return align_to_grid(
-        free,
-        origin,
+    key: Hours = (
+        hours
+        if isinstance(hours, tuple)
+        else tuple(sorted((h.weekday, h.opens, h.closes) for h in hours))  # ORM rows
+    )
+    grid = open_grid(
+        key,
+        policy.timezone,
+        lower,
+        upper,
         timedelta(minutes=policy.slot_minutes),
         timedelta(minutes=policy.min_duration_minutes),
     )
+    buffer = timedelta(minutes=policy.buffer_minutes)
+    taken = [(s - buffer, e + buffer) for s, e in busy] if buffer else busy
+    return subtract_aligned(grid, merge([*blackouts, *blocked, *taken]))
+
+
+_ACTIVE = [s.value for s in ACTIVE_STATUSES]
+_POLICIES = text(
+    "SELECT instrument_id, timezone, slot_minutes, buffer_minutes, lead_time_minutes,"
+    " min_duration_minutes, horizon_days FROM booking_policy WHERE instrument_id = ANY(:ids)"
+)
+_HOURS = text(
+    "SELECT instrument_id, weekday, opens, closes FROM opening_hours"
+    " WHERE instrument_id = ANY(:ids) ORDER BY instrument_id, weekday, opens"
+)
+_BLACKOUTS = text(
+    "SELECT instrument_id, start_at, end_at FROM blackout"
+    " WHERE instrument_id = ANY(:ids) AND start_at < :end AND end_at > :start"
+)
+_BUSY = text(
+    "SELECT instrument_id, start_at, end_at FROM booking"
+    " WHERE instrument_id = ANY(:ids) AND status = ANY(:active)"
+    " AND start_at < :end AND end_at > :start"
+)
 
 
 async def availability(
@@ -88,24 +128,41 @@ async def availability(
     """Free intervals per instrument in [start, end)."""
     if not instrument_ids:
         return []
-    repo = BookingRepository(session)
-    policies = await repo.policies(instrument_ids)
-    hours = await repo.opening_hours(instrument_ids)
-    blackouts = await repo.blackouts(instrument_ids, start, end)
-    max_buffer = timedelta(minutes=max(p.buffer_minutes for p in policies.values()))
-    busy = await repo.busy(instrument_ids, start - max_buffer, end + max_buffer)
-    blocked = await blocked_spans(session, instrument_ids, start, end)
+    ids = list(instrument_ids)
+    connection = await session.connection()
+    policies: dict[uuid.UUID, SlotRules] = {
+        row[0]: _Rules(*row[1:]) for row in await connection.execute(_POLICIES, {"ids": ids})
+    }
+    default = _Rules()
+    max_buffer = timedelta(minutes=max((p.buffer_minutes for p in policies.values()), default=0))
+
+    hours: dict[uuid.UUID, list[tuple[int, time, time]]] = defaultdict(list)
+    for instrument_id, weekday, opens, closes in await connection.execute(_HOURS, {"ids": ids}):
+        hours[instrument_id].append((weekday, opens, closes))
+    window = {"ids": ids, "start": start, "end": end}
+    blackouts: dict[uuid.UUID, list[Interval]] = defaultdict(list)
+    for instrument_id, s, e in await connection.execute(_BLACKOUTS, window):
+        blackouts[instrument_id].append((s.astimezone(UTC), e.astimezone(UTC)))
+    busy: dict[uuid.UUID, list[Interval]] = defaultdict(list)
+    widened = {**window, "start": start - max_buffer, "end": end + max_buffer, "active": _ACTIVE}
+    for instrument_id, s, e in await connection.execute(_BUSY, widened):
+        busy[instrument_id].append((s.astimezone(UTC), e.astimezone(UTC)))
+    blocked = await blocked_spans(session, ids, start, end)
+
+    calendars: dict[tuple[tuple[int, time, time], ...], Hours] = {}
     out = []
-    for instrument_id in instrument_ids:
+    for instrument_id in ids:
+        calendar = tuple(hours.get(instrument_id, ()))
+        key = calendars.setdefault(calendar, calendar)
         spans = blocked.get(instrument_id, [])
         out.append(
             InstrumentAvailability(
                 instrument_id,
                 free_intervals(
-                    policy=policies[instrument_id],
-                    hours=hours.get(instrument_id, ()),
-                    blackouts=[(b.start_at, b.end_at) for b in blackouts.get(instrument_id, ())],
-                    blocked=[(b.start, b.end) for b in spans],
+                    policy=policies.get(instrument_id, default),
+                    hours=key,
+                    blackouts=blackouts.get(instrument_id, ()),
+                    blocked=[(b.start.astimezone(UTC), b.end.astimezone(UTC)) for b in spans],
                     busy=busy.get(instrument_id, ()),
                     start=start,
                     end=end,

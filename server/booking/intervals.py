@@ -8,16 +8,20 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 __all__ = [
     "Interval",
+    "OpenGrid",
     "align_to_grid",
     "clip",
     "merge",
+    "open_grid",
     "subtract",
+    "subtract_aligned",
     "weekly_open_intervals",
 ]
 
@@ -116,3 +120,92 @@ def weekly_open_intervals(
         for opens, closes in sorted(by_weekday.get(day.weekday(), ())):
             out.append((datetime.combine(day, opens, tz), datetime.combine(day, closes, tz)))
     return tuple(merge(out))
+
+
+@dataclass(frozen=True, slots=True)
+class OpenGrid:
+    """Bookable open time of one calendar and policy, aligned, with bisect indexes."""
+
+    free: tuple[Interval, ...]
+    starts: tuple[datetime, ...]
+    ends: tuple[datetime, ...]
+    origin: datetime
+    step: timedelta
+    min_length: timedelta
+
+
+@lru_cache(maxsize=256)
+def open_grid(
+    hours: tuple[tuple[int, time, time], ...],
+    tz_name: str,
+    lower: datetime,
+    upper: datetime,
+    step: timedelta,
+    min_length: timedelta,
+) -> OpenGrid:
+    """Opening hours clipped to [lower, upper) and aligned to the slot grid, once per calendar.
+
+    Every instrument with the same calendar and policy shares this; only the few intervals
+    its bookings and blocks touch are recomputed (``subtract_aligned``).
+    """
+    tz = ZoneInfo(tz_name)
+    first_day = lower.astimezone(tz).date()
+    days = (upper.astimezone(tz).date() - first_day).days + 1
+    origin = datetime.combine(first_day, time(0), tz)
+    periods = clip(weekly_open_intervals(hours, tz_name, first_day, days), lower, upper)
+    # All in UTC: comparisons between datetimes of one tzinfo skip the offset lookups,
+    # which is most of the cost of bisecting a long list.
+    free = tuple(
+        (s.astimezone(UTC), e.astimezone(UTC))
+        for s, e in align_to_grid(periods, origin, step, min_length)
+    )
+    return OpenGrid(
+        free, tuple(f[0] for f in free), tuple(f[1] for f in free), origin, step, min_length
+    )
+
+
+def subtract_aligned(grid: OpenGrid, busy: Sequence[Interval]) -> list[Interval]:
+    """``grid.free`` minus ``busy`` (sorted, disjoint); new pieces re-aligned to the grid.
+
+    Untouched runs are copied by slicing, so the cost grows with the number of busy
+    intervals, not with the length of the window.
+    """
+    free, starts, ends = grid.free, grid.starts, grid.ends
+    if not busy:
+        return list(free)
+    out: list[Interval] = []
+
+    def piece(s: datetime, e: datetime) -> None:
+        out.extend(align_to_grid(((s, e),), grid.origin, grid.step, grid.min_length))
+
+    n = len(free)
+    i = 0
+    rest: Interval | None = None  # the remainder of a free interval cut by an earlier busy one
+    for b_start, b_end in busy:
+        if rest is not None:
+            r_start, r_end = rest
+            if r_end <= b_start:
+                piece(r_start, r_end)
+                rest = None
+            else:
+                if r_start < b_start:
+                    piece(r_start, b_start)
+                if r_end > b_end:
+                    rest = (b_end, r_end)
+                    continue
+                rest = None
+        j = bisect_right(ends, b_start, i)
+        out.extend(free[i:j])
+        i = j
+        while i < n and starts[i] < b_end:
+            f_start, f_end = free[i]
+            i += 1
+            if f_start < b_start:
+                piece(f_start, b_start)
+            if f_end > b_end:
+                rest = (b_end, f_end)
+                break
+    if rest is not None:
+        piece(*rest)
+    out.extend(free[i:])
+    return out
