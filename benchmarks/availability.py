@@ -58,7 +58,8 @@ def generate(conninfo: str, instruments: int, now: datetime, seed: int = 7) -> l
         ent = conn.execute(
             "INSERT INTO organisation (kind, name) VALUES ('enterprise', 'bench-ent') RETURNING id"
         ).fetchone()
-        assert inst is not None and ent is not None
+        assert inst is not None
+        assert ent is not None
         user = conn.execute(
             "INSERT INTO app_user (organisation_id, email, full_name, password_hash, role) "
             "VALUES (%s, 'bench@x.demo', 'bench', 'x', 'enterprise_admin') RETURNING id",
@@ -67,7 +68,8 @@ def generate(conninfo: str, instruments: int, now: datetime, seed: int = 7) -> l
         lab = conn.execute(
             "INSERT INTO lab (organisation_id, name) VALUES (%s, 'bench') RETURNING id", (inst[0],)
         ).fetchone()
-        assert user is not None and lab is not None
+        assert user is not None
+        assert lab is not None
         ids = [uuid.uuid4() for _ in range(instruments)]
         with conn.cursor() as cur:
             with cur.copy(
