@@ -63,9 +63,9 @@ async def test_search_filters_sorts_and_pages(
         },
     )
 
-    async def ids(headers: dict[str, str] | None = None, **params: object) -> list[str]:
+    async def ids(auth: dict[str, str] | None = None, /, **params: str) -> list[str]:
         response = await client.get(
-            "/api/v1/catalogue/instruments", headers=headers or {}, params=params
+            "/api/v1/catalogue/instruments", headers=auth or {}, params=params
         )
         assert response.status_code == 200, response.text
         return [item["id"] for item in response.json()["items"]]

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from server.seed import DemoSeed
 from tests.server.conftest import Login
 
-CERTIFICATE = {
+CERTIFICATE: dict[str, object] = {
     "number": "JJ-T-1",
     "agency": "浙江省计量科学研究院",
     "granted_on": "2026-01-05",
@@ -23,13 +23,17 @@ CERTIFICATE = {
     "valid_to": "2027-01-05T00:00:00+08:00",
     "result": "pass",
 }
-CHECK = {"performed_at": "2026-06-01T09:00:00+08:00", "result": "pass"}
-MAINTENANCE = {
+CHECK: dict[str, object] = {"performed_at": "2026-06-01T09:00:00+08:00", "result": "pass"}
+MAINTENANCE: dict[str, object] = {
     "start_at": "2026-12-10T09:00:00+08:00",
     "end_at": "2026-12-10T12:00:00+08:00",
     "description": "保养",
 }
-EVENT = {"kind": "fault", "occurred_at": "2026-06-01T09:00:00+08:00", "description": "报警"}
+EVENT: dict[str, object] = {
+    "kind": "fault",
+    "occurred_at": "2026-06-01T09:00:00+08:00",
+    "description": "报警",
+}
 
 
 def _writes(instrument: uuid.UUID, user: uuid.UUID) -> list[tuple[str, str, dict[str, object]]]:
