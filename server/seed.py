@@ -257,6 +257,10 @@ def run_seed_demo(settings: Settings, *, catalogue: bool = False) -> DemoSeed:
                     from server.registry.demo_catalogue import seed_demo_catalogue
 
                     await seed_demo_catalogue(session)
+                # Bookings in every state, with fees, vouchers and a waitlist entry.
+                from server.booking.demo import seed_demo_bookings
+
+                await seed_demo_bookings(session, seed)
                 return seed
         finally:
             await engine.dispose()
