@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from firmware_bridge.bridge import Bridge
 from firmware_bridge.config import BridgeConfig, ConfigError, load_config
@@ -244,7 +246,10 @@ async def _simulate(args: argparse.Namespace) -> None:
             f"pH meter publishing to {args.topic} on {args.broker_host}:{args.broker_port}",
             flush=True,
         )
-    await simulator.serve()
+    try:
+        await simulator.serve()
+    finally:
+        await simulator.stop()
 
 
 async def _run(config: BridgeConfig) -> None:
@@ -258,15 +263,57 @@ async def _run(config: BridgeConfig) -> None:
         await bridge.stop()
 
 
+async def _until_signalled(work: Coroutine[Any, Any, None]) -> signal.Signals | None:
+    """Run ``work`` until it ends or SIGINT/SIGTERM arrives; returns the signal, if any.
+
+    A service manager (systemd, docker, the demo) stops us with SIGTERM, whose default action
+    kills the process on the spot; handling it like Ctrl-C cancels ``work``, whose ``finally``
+    stops the pollers and closes the servers.
+    """
+    loop = asyncio.get_running_loop()
+    received: list[signal.Signals] = []
+    stop = asyncio.Event()
+
+    def on_signal(signum: signal.Signals) -> None:
+        received.append(signum)
+        stop.set()
+
+    installed = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, on_signal, signum)
+            installed.append(signum)
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+    return received[0] if received else None
+
+
+def _serve(work: Coroutine[Any, Any, None]) -> int:
+    try:
+        signum = asyncio.run(_until_signalled(work))
+    except KeyboardInterrupt:  # Ctrl-C before the handlers were in place
+        signum = signal.SIGINT
+    if signum is not None:
+        print(f"labshare-bridge: {signum.name} received, stopped cleanly", flush=True)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     if args.command == "simulate":
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_simulate(args))
-        return 0
+        return _serve(_simulate(args))
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -276,9 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         points = sum(len(i.points) for i in config.instruments)
         print(f"{args.config}: {len(config.instruments)} instrument(s), {points} point(s), valid")
         return 0
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run(config))
-    return 0
+    return _serve(_run(config))
 
 
 if __name__ == "__main__":
