@@ -220,28 +220,53 @@ async def channel_series(
         origin = start.replace(second=0, microsecond=0)
         params["origin"] = origin
         params["rolled"] = until
-        source_sql = (
-            "SELECT bucket AS ts, min_value AS mn, max_value AS mx,"
-            " mean_value * sample_count AS total, sample_count AS n FROM telemetry_rollup_1m"
-            " WHERE channel_id = :cid AND bucket >= :origin AND bucket < LEAST(:end, :rolled)"
-            " UNION ALL SELECT ts, value, value, value, CASE WHEN value IS NULL THEN 0 ELSE 1 END"
-            " FROM telemetry WHERE channel_id = :cid"
-            " AND ts >= GREATEST(:start, :rolled) AND ts < :end"
+        tail_sql = (
+            f"SELECT {bucket} AS b, min(value) AS mn, max(value) AS mx,"  # noqa: S608
+            " sum(value) AS total, count(value) AS n FROM telemetry WHERE channel_id = :cid"
+            " AND ts >= GREATEST(:start, :rolled) AND ts < :end GROUP BY b"
         )
-        sql = (
-            f"SELECT {bucket} AS b, min(mn) AS mn, max(mx) AS mx,"  # noqa: S608 - fixed fragments
-            " sum(total) / NULLIF(sum(n), 0) AS mean, sum(n) AS n"
-            f" FROM ({source_sql}) AS src GROUP BY b ORDER BY b"
-        )
+        if width == ROLLUP_WIDTH:
+            # The rollup rows are the buckets: no second aggregation.
+            grouped_sql = (
+                "SELECT bucket AS b, min_value AS mn, max_value AS mx, mean_value AS mean,"  # noqa: S608
+                " sample_count AS n FROM telemetry_rollup_1m WHERE channel_id = :cid"
+                " AND bucket >= :origin AND bucket < LEAST(:end, :rolled)"
+                " UNION ALL SELECT b, mn, mx, total / NULLIF(n, 0), n"
+                f" FROM ({tail_sql}) AS tail"
+            )
+        else:
+            source_sql = (
+                "SELECT bucket AS ts, min_value AS mn, max_value AS mx,"
+                " mean_value * sample_count AS total, sample_count AS n"
+                " FROM telemetry_rollup_1m WHERE channel_id = :cid"
+                " AND bucket >= :origin AND bucket < LEAST(:end, :rolled)"
+                " UNION ALL SELECT ts, value, value, value,"
+                " CASE WHEN value IS NULL THEN 0 ELSE 1 END"
+                " FROM telemetry WHERE channel_id = :cid"
+                " AND ts >= GREATEST(:start, :rolled) AND ts < :end"
+            )
+            grouped_sql = (
+                f"SELECT {bucket} AS b, min(mn) AS mn, max(mx) AS mx,"  # noqa: S608
+                " sum(total) / NULLIF(sum(n), 0) AS mean, sum(n) AS n"
+                f" FROM ({source_sql}) AS src GROUP BY b"
+            )
         source = "rollup"
     else:
-        sql = (
+        grouped_sql = (
             f"SELECT {bucket} AS b, min(value) AS mn, max(value) AS mx,"  # noqa: S608
             " avg(value) AS mean, count(value) AS n FROM telemetry"
             " WHERE channel_id = :cid AND ts >= :start AND ts < :end"
-            f"{_window_filter(windows)} GROUP BY b ORDER BY b"
+            f"{_window_filter(windows)} GROUP BY b"
         )
         source = "raw"
+    # One row of five arrays: tens of thousands of buckets cost one array parse each,
+    # not a Python row (and a datetime) per bucket.
+    sql = (
+        "SELECT array_agg((extract(epoch FROM b) * 1000)::int8 ORDER BY b),"  # noqa: S608
+        " array_agg(mn ORDER BY b), array_agg(mx ORDER BY b),"
+        " array_agg(mean::float8 ORDER BY b), array_agg(n::int8 ORDER BY b)"
+        f" FROM ({grouped_sql}) AS buckets"
+    )
     series = Series(
         channel_id=channel.id,
         unit=channel.canonical_unit,
@@ -250,13 +275,11 @@ async def channel_series(
         bucket_seconds=width.total_seconds(),
         source=source,
     )
-    result = await conn.execute(text(sql), params)
-    for b, mn, mx, mean, n in result:
-        series.t.append(int(b.timestamp() * 1000))
-        series.min.append(mn)
-        series.max.append(mx)
-        series.mean.append(None if mean is None else float(mean))
-        series.count.append(int(n or 0))
+    row = (await conn.execute(text(sql), params)).one()
+    if row[0] is not None:
+        series.t, series.min, series.max, series.mean, series.count = (
+            list(row[0]), list(row[1]), list(row[2]), list(row[3]), list(row[4]),
+        )  # fmt: skip
     return series
 
 
