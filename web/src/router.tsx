@@ -1,4 +1,5 @@
 import type { RouteObject } from "react-router";
+import BookingsRoute from "./routes/bookings";
 import CatalogueRoute from "./routes/catalogue";
 import InstrumentRoute from "./routes/instrument";
 import InstrumentsRoute from "./routes/instruments";
@@ -6,6 +7,7 @@ import LoginRoute from "./routes/login";
 import ManageInstrumentRoute from "./routes/manage-instrument";
 import NotFoundRoute from "./routes/not-found";
 import RootRoute from "./routes/root";
+import StatementsRoute from "./routes/statements";
 
 /** Paths must stay plain history routes: the server answers unknown non-/api paths with index.html. */
 export const routes: RouteObject[] = [
@@ -18,6 +20,8 @@ export const routes: RouteObject[] = [
       { path: "instruments/:instrumentId", element: <InstrumentRoute /> },
       { path: "instruments/:instrumentId/manage", element: <ManageInstrumentRoute /> },
       { path: "catalogue", element: <CatalogueRoute /> },
+      { path: "bookings", element: <BookingsRoute /> },
+      { path: "statements", element: <StatementsRoute /> },
       { path: "*", element: <NotFoundRoute /> },
     ],
   },

@@ -2,6 +2,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { NavLink, useNavigate } from "react-router";
 import { useApi } from "../api";
 import { useCurrentUser } from "../features/auth";
+import { bookingText } from "../features/booking";
 import { text as catalogueText } from "../features/calibration";
 import { useI18n } from "../i18n";
 import { LanguageToggle } from "./LanguageToggle";
@@ -37,6 +38,8 @@ export function AppHeader() {
             {t("nav.instruments")}
           </NavLink>
           <NavLink to="/catalogue">{catalogueText(locale, "catalogue.title")}</NavLink>
+          <NavLink to="/bookings">{bookingText(locale, "nav.bookings")}</NavLink>
+          <NavLink to="/statements">{bookingText(locale, "nav.statements")}</NavLink>
         </nav>
         <div className="app-header-right">
           {user && (

@@ -1,0 +1,1 @@
+export { StatementsPage, type Statement, type StatementLine } from "./StatementsPage";

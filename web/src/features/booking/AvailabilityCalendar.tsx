@@ -1,0 +1,110 @@
+import { useMemo, useState } from "react";
+import { ErrorNotice, Loading } from "../../components/ErrorNotice";
+import type { Instrument } from "../../api/types";
+import { useI18n } from "../../i18n";
+import { useAvailability, type Slot } from "./api";
+import { beijingTime, dayLabel, freeMinutesOn, slotsOn, weekDays } from "./calendar";
+import { useText } from "./text";
+
+export interface AvailabilityCalendarProps {
+  instruments: Instrument[];
+  onPick: (instrumentId: string, slot: Slot) => void;
+  /** The first day shown; tests fix it, the app starts today. */
+  from?: Date;
+}
+
+/** A week grid across instruments: free hours per day, and the free slots of a chosen cell. */
+export function AvailabilityCalendar({ instruments, onPick, from }: AvailabilityCalendarProps) {
+  const t = useText();
+  const { locale, pickName } = useI18n();
+  const [offset, setOffset] = useState(0);
+  const [cell, setCell] = useState<{ instrumentId: string; day: number } | null>(null);
+  const days = useMemo(() => {
+    const first = from ?? new Date();
+    return weekDays(new Date(first.getTime() + offset * 7 * 24 * 3600 * 1000));
+  }, [from, offset]);
+  const start = days[0]!.toISOString();
+  const end = new Date(days[6]!.getTime() + 24 * 3600 * 1000).toISOString();
+  const availability = useAvailability(start, end);
+  const byInstrument = new Map((availability.data ?? []).map((a) => [a.instrument_id, a]));
+
+  if (availability.isPending) return <Loading />;
+  if (availability.error) return <ErrorNotice error={availability.error} />;
+
+  const chosen = cell ? byInstrument.get(cell.instrumentId) : undefined;
+  const chosenSlots = cell && chosen ? slotsOn(days[cell.day]!, chosen.free) : [];
+
+  return (
+    <section className="card" aria-label={t("calendar.title")}>
+      <div className="card-head">
+        <h2>{t("calendar.title")}</h2>
+        <span>
+          <button
+            type="button"
+            className="btn btn-small"
+            onClick={() => setOffset(offset - 1)}
+            disabled={offset <= 0}
+          >
+            {t("calendar.prev")}
+          </button>{" "}
+          <button type="button" className="btn btn-small" onClick={() => setOffset(offset + 1)}>
+            {t("calendar.next")}
+          </button>
+        </span>
+      </div>
+      <table className="latest-table" data-testid="availability-grid">
+        <thead>
+          <tr>
+            <th>{t("calendar.instrument")}</th>
+            {days.map((day) => (
+              <th key={day.toISOString()}>{dayLabel(day, locale)}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {instruments.map((instrument) => {
+            const a = byInstrument.get(instrument.id);
+            return (
+              <tr key={instrument.id}>
+                <th scope="row">{pickName(instrument.name, instrument.name_en)}</th>
+                {days.map((day, index) => {
+                  const minutes = a ? freeMinutesOn(day, a.free) : 0;
+                  const hours = Math.round((minutes / 60) * 10) / 10;
+                  return (
+                    <td key={day.toISOString()}>
+                      {minutes > 0 ? (
+                        <button
+                          type="button"
+                          className="btn btn-small"
+                          onClick={() => setCell({ instrumentId: instrument.id, day: index })}
+                        >
+                          {t("calendar.freeHours", { hours })}
+                        </button>
+                      ) : (
+                        <span className="muted">{t("calendar.full")}</span>
+                      )}
+                    </td>
+                  );
+                })}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {cell && (
+        <div aria-label={t("calendar.pick")} data-testid="slot-picker">
+          {chosenSlots.map((slot) => (
+            <button
+              key={slot.start}
+              type="button"
+              className="btn btn-small"
+              onClick={() => onPick(cell.instrumentId, slot)}
+            >
+              {beijingTime(slot.start)}–{beijingTime(slot.end)}
+            </button>
+          ))}
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,123 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useApi } from "../../api";
+
+export interface Slot {
+  start: string;
+  end: string;
+}
+
+export interface Availability {
+  instrument_id: string;
+  free: Slot[];
+  blocked: { start: string; end: string; reason: string; detail: string }[];
+}
+
+export interface QuoteLine {
+  item: string;
+  label: string;
+  rate: string;
+  quantity: string;
+  amount: string;
+}
+
+export interface Quote {
+  instrument_id: string;
+  category: string;
+  factor: string;
+  minutes: number;
+  lines: QuoteLine[];
+  total: string;
+  approval_required: boolean;
+  charge_basis: "actual" | "booked";
+  voucher_max_share: string;
+  no_show_share: string;
+  late_cancellation_share: string;
+  cancellation_window_hours: number;
+}
+
+export type BookingStatus =
+  "pending" | "confirmed" | "checked_in" | "completed" | "cancelled" | "rejected" | "no_show";
+
+export interface Booking {
+  id: string;
+  instrument_id: string;
+  user_id: string;
+  start_at: string;
+  end_at: string;
+  status: BookingStatus;
+  mode: "self_operated" | "staff_operated";
+  sample_count: number;
+  quoted_amount: string;
+  actual_minutes: number | null;
+  overrun_minutes: number;
+  flag: string | null;
+  flag_detail: string | null;
+}
+
+export interface BookingRequest {
+  instrument_id: string;
+  start_at: string;
+  end_at: string;
+  mode: "self_operated" | "staff_operated";
+  sample_count: number;
+  test_items: string[];
+}
+
+const JSON_POST = (body: unknown): RequestInit => ({
+  method: "POST",
+  headers: { "Content-Type": "application/json" },
+  body: JSON.stringify(body),
+});
+
+export function useAvailability(start: string, end: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["booking", "availability", start, end],
+    queryFn: () =>
+      api.call<Availability[]>(
+        `/availability?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}`,
+      ),
+  });
+}
+
+export function useQuote() {
+  const api = useApi();
+  return useMutation({
+    mutationFn: (body: BookingRequest) => api.call<Quote>("/bookings/quote", JSON_POST(body)),
+  });
+}
+
+export function useCreateBooking() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: BookingRequest) => api.call<Booking>("/bookings", JSON_POST(body)),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["booking"] }),
+  });
+}
+
+export function useBookings(status?: BookingStatus) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["booking", "list", status ?? "all"],
+    queryFn: () => api.call<Booking[]>(status ? `/bookings?status=${status}` : "/bookings"),
+  });
+}
+
+export function useBookingAction() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, action }: { id: string; action: "cancel" | "approve" | "reject" }) =>
+      api.call<Booking>(`/bookings/${encodeURIComponent(id)}/${action}`, { method: "POST" }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["booking"] }),
+  });
+}
+
+export function useCalendarLinks() {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["booking", "calendar-links"],
+    queryFn: () => api.call<{ user_feed: string; instrument_feed_template: string }>("/calendar/links"),
+  });
+}

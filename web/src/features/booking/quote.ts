@@ -1,0 +1,24 @@
+import type { Quote } from "./api";
+
+/** Sum of decimal strings in fen, so 0.1 + 0.2 shows 0.30 and never 0.30000000000000004. */
+export function sumYuan(amounts: string[]): string {
+  let fen = 0n;
+  for (const amount of amounts) {
+    const negative = amount.startsWith("-");
+    const [whole, frac = ""] = amount.replace("-", "").split(".");
+    const value = BigInt(whole || "0") * 100n + BigInt((frac + "00").slice(0, 2));
+    fen += negative ? -value : value;
+  }
+  const sign = fen < 0n ? "-" : "";
+  const abs = fen < 0n ? -fen : fen;
+  return `${sign}${abs / 100n}.${(abs % 100n).toString().padStart(2, "0")}`;
+}
+
+/** Whether the lines the user sees add up to the total the server will charge. */
+export function quoteAddsUp(quote: Quote): boolean {
+  return sumYuan(quote.lines.map((l) => l.amount)) === sumYuan([quote.total]);
+}
+
+export function percent(share: string): string {
+  return String(Math.round(Number(share) * 10000) / 100);
+}

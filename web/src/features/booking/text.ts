@@ -1,0 +1,84 @@
+import { useI18n } from "../../i18n";
+
+/** Bilingual labels of the booking and billing screens (zh-CN first). */
+const TEXT = {
+  "nav.bookings": ["预约", "Bookings"],
+  "nav.statements": ["账单", "Statements"],
+  "calendar.title": ["可预约时段（本周起）", "Availability (week view)"],
+  "calendar.prev": ["上一周", "Previous week"],
+  "calendar.next": ["下一周", "Next week"],
+  "calendar.instrument": ["仪器", "Instrument"],
+  "calendar.freeHours": ["{hours} 小时可约", "{hours} h free"],
+  "calendar.full": ["已满", "Full"],
+  "calendar.blocked": ["不可用", "Unavailable"],
+  "calendar.pick": ["选择时段", "Pick a slot"],
+  "form.title": ["预约", "Book"],
+  "form.instrument": ["仪器", "Instrument"],
+  "form.start": ["开始（北京时间）", "Start (Beijing time)"],
+  "form.end": ["结束（北京时间）", "End (Beijing time)"],
+  "form.mode": ["方式", "Mode"],
+  "form.mode.self_operated": ["自主上机", "Self-operated"],
+  "form.mode.staff_operated": ["委托测试", "Staff-operated sample testing"],
+  "form.samples": ["样品数量", "Samples"],
+  "form.items": ["检测项目（逗号分隔）", "Test items (comma separated)"],
+  "form.quote": ["查看费用", "Get the fee quote"],
+  "form.submit": ["提交预约", "Book now"],
+  "form.booked": ["预约成功，状态：{status}", "Booked, status: {status}"],
+  "quote.title": ["费用明细（成本补偿、非营利）", "Fee breakdown (cost recovery, non-profit)"],
+  "quote.item": ["项目", "Item"],
+  "quote.rate": ["单价", "Rate"],
+  "quote.quantity": ["数量", "Quantity"],
+  "quote.amount": ["金额", "Amount"],
+  "quote.total": ["合计", "Total"],
+  "quote.category": ["用户类别：{category}（系数 {factor}）", "User category: {category} (factor {factor})"],
+  "quote.policy": [
+    "按{basis}计费；创新券最多抵扣 {voucher}%；未到场收取 {noShow}%；开始前 {hours} 小时内取消收取 {late}%",
+    "Charged by {basis} time; vouchers cover up to {voucher}%; no-show {noShow}%; cancelling within {hours} h costs {late}%",
+  ],
+  "quote.basis.actual": ["实际使用时长", "actual"],
+  "quote.basis.booked": ["预约时长", "booked"],
+  "quote.approval": ["需实验室审批", "Needs the lab's approval"],
+  "mine.title": ["我的预约", "My bookings"],
+  "mine.empty": ["暂无预约", "No bookings yet"],
+  "mine.when": ["时间", "When"],
+  "mine.status": ["状态", "Status"],
+  "mine.fee": ["预估/实际", "Quote / actual use"],
+  "mine.cancel": ["取消", "Cancel"],
+  "mine.ical": ["订阅日历 (iCal)", "Subscribe (iCal)"],
+  "mine.actual": ["实际使用 {minutes} 分钟", "Used {minutes} min"],
+  "mine.overrun": ["超时 {minutes} 分钟", "over-run {minutes} min"],
+  "approvals.title": ["待审批预约", "Bookings awaiting approval"],
+  "approvals.approve": ["批准", "Approve"],
+  "approvals.reject": ["拒绝", "Reject"],
+  "approvals.empty": ["没有待审批的预约", "Nothing to approve"],
+  "status.pending": ["待审批", "Pending"],
+  "status.confirmed": ["已确认", "Confirmed"],
+  "status.checked_in": ["使用中", "Checked in"],
+  "status.completed": ["已完成", "Completed"],
+  "status.cancelled": ["已取消", "Cancelled"],
+  "status.rejected": ["未批准", "Rejected"],
+  "status.no_show": ["未到场", "No-show"],
+  flag: ["受影响：{detail}", "Affected: {detail}"],
+  "statements.title": ["月度账单", "Monthly statements"],
+  "statements.month": ["月份", "Month"],
+  "statements.csv": ["下载 CSV", "Download CSV"],
+  "statements.xlsx": ["下载 Excel", "Download Excel"],
+  "statements.total": [
+    "合计 ¥{total}，其中创新券 ¥{voucher}",
+    "Total ¥{total}, of which vouchers ¥{voucher}",
+  ],
+  "statements.empty": ["本月无费用", "No charges this month"],
+} as const satisfies Record<string, readonly [string, string]>;
+
+export type TextId = keyof typeof TEXT;
+
+export function text(locale: string, id: TextId, vars?: Record<string, string | number>): string {
+  const template = TEXT[id][locale === "en" ? 1 : 0];
+  if (!vars) return template;
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+}
+
+export function useText() {
+  const { locale } = useI18n();
+  return (id: TextId, vars?: Record<string, string | number>) => text(locale, id, vars);
+}

@@ -1,0 +1,5 @@
+import { BookingsPage } from "../features/booking";
+
+export default function BookingsRoute() {
+  return <BookingsPage />;
+}

@@ -1,0 +1,5 @@
+import { StatementsPage } from "../features/billing";
+
+export default function StatementsRoute() {
+  return <StatementsPage />;
+}
