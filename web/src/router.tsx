@@ -1,6 +1,8 @@
 import type { RouteObject } from "react-router";
+import BoardRoute from "./routes/board";
 import BookingsRoute from "./routes/bookings";
 import CatalogueRoute from "./routes/catalogue";
+import GatewaysRoute from "./routes/gateways";
 import InstrumentRoute from "./routes/instrument";
 import InstrumentsRoute from "./routes/instruments";
 import LoginRoute from "./routes/login";
@@ -20,6 +22,9 @@ export const routes: RouteObject[] = [
       { path: "instruments/:instrumentId", element: <InstrumentRoute /> },
       { path: "instruments/:instrumentId/manage", element: <ManageInstrumentRoute /> },
       { path: "catalogue", element: <CatalogueRoute /> },
+      { path: "board", element: <BoardRoute /> },
+      { path: "board/:labId", element: <BoardRoute /> },
+      { path: "gateways", element: <GatewaysRoute /> },
       { path: "bookings", element: <BookingsRoute /> },
       { path: "statements", element: <StatementsRoute /> },
       { path: "*", element: <NotFoundRoute /> },

@@ -4,6 +4,7 @@ import { useApi } from "../api";
 import { useCurrentUser } from "../features/auth";
 import { bookingText } from "../features/booking";
 import { text as catalogueText } from "../features/calibration";
+import { telemetryText } from "../features/telemetry";
 import { useI18n } from "../i18n";
 import { LanguageToggle } from "./LanguageToggle";
 
@@ -40,6 +41,13 @@ export function AppHeader() {
           <NavLink to="/catalogue">{catalogueText(locale, "catalogue.title")}</NavLink>
           <NavLink to="/bookings">{bookingText(locale, "nav.bookings")}</NavLink>
           <NavLink to="/statements">{bookingText(locale, "nav.statements")}</NavLink>
+          {user &&
+            (user.role === "lab_staff" || user.role === "lab_manager" || user.role === "platform_admin") && (
+              <>
+                <NavLink to="/board">{telemetryText(locale, "nav.board")}</NavLink>
+                <NavLink to="/gateways">{telemetryText(locale, "nav.gateways")}</NavLink>
+              </>
+            )}
         </nav>
         <div className="app-header-right">
           {user && (

@@ -4,6 +4,7 @@ import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { useI18n } from "../../i18n";
 import { LatestValuesPanel } from "../live";
 import { InstrumentRegistryPanel } from "../registry";
+import { TelemetryPanel } from "../telemetry";
 import { OpenBadge } from "./OpenBadge";
 import { useInstrument } from "./queries";
 
@@ -54,6 +55,9 @@ export function InstrumentPage({ instrumentId }: { instrumentId: string }) {
       </dl>
       <InstrumentRegistryPanel instrumentId={data.id} />
       <LatestValuesPanel instrumentId={data.id} />
+      {data.channels && data.channels.length > 0 && (
+        <TelemetryPanel instrumentId={data.id} channels={data.channels} />
+      )}
     </section>
   );
 }

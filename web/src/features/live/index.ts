@@ -1,4 +1,8 @@
+export { applyLiveEvent } from "./board";
+export type { LabBoard } from "./board";
 export { LatestValuesPanel } from "./LatestValuesPanel";
+export { BoardView, LiveBoard } from "./LiveBoard";
+export { followStream, parseSse } from "./sse";
 export { LatestValuesTable } from "./LatestValuesTable";
 export { QualityBadge } from "./QualityBadge";
 export { HISTORY_LENGTH, SessionHistory, sessionHistory } from "./sessionHistory";

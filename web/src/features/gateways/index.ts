@@ -1,0 +1,2 @@
+export { formatLag, GatewaysPage } from "./GatewaysPage";
+export type { GatewayHealth } from "./GatewaysPage";

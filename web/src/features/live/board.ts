@@ -1,0 +1,90 @@
+import type { InstrumentState } from "../telemetry/states";
+import { isAlarm } from "../telemetry/states";
+
+export interface BoardReading {
+  channel_id: number;
+  point_key: string;
+  name: string;
+  name_en: string | null;
+  unit: string;
+  value: number | null;
+  ts: string | null;
+  normal_min: number | null;
+  normal_max: number | null;
+  alarm: boolean;
+}
+
+export interface BoardInstrument {
+  id: string;
+  name: string;
+  name_en: string | null;
+  state: InstrumentState | null;
+  state_since: string | null;
+  gateway_ids: string[];
+  readings: BoardReading[];
+}
+
+export interface BoardGateway {
+  id: string;
+  key: string;
+  name: string;
+  status: string;
+  last_seen_at: string | null;
+}
+
+export interface LabBoard {
+  lab_id: string;
+  name: string;
+  name_en: string | null;
+  instruments: BoardInstrument[];
+  gateways: BoardGateway[];
+}
+
+interface LiveReading {
+  channel_id: number;
+  ts: number;
+  value: number | null;
+}
+
+/** Applies one stream event to the board; returns a new board (or the same when unchanged). */
+export function applyLiveEvent(board: LabBoard, event: string, data: unknown): LabBoard {
+  if (event === "readings") {
+    const readings = (data as { readings?: LiveReading[] }).readings ?? [];
+    const byChannel = new Map(readings.map((r) => [r.channel_id, r]));
+    return {
+      ...board,
+      instruments: board.instruments.map((instrument) => ({
+        ...instrument,
+        readings: instrument.readings.map((reading) => {
+          const live = byChannel.get(reading.channel_id);
+          if (!live) return reading;
+          return {
+            ...reading,
+            value: live.value,
+            ts: new Date(live.ts).toISOString(),
+            alarm: isAlarm(live.value, reading.normal_min, reading.normal_max),
+          };
+        }),
+      })),
+    };
+  }
+  if (event === "state") {
+    const change = data as { instrument_id: string; state: InstrumentState; at: number };
+    return {
+      ...board,
+      instruments: board.instruments.map((instrument) =>
+        instrument.id === change.instrument_id
+          ? { ...instrument, state: change.state, state_since: new Date(change.at).toISOString() }
+          : instrument,
+      ),
+    };
+  }
+  if (event === "gateway") {
+    const change = data as { gateway: string; status: string };
+    return {
+      ...board,
+      gateways: board.gateways.map((g) => (g.key === change.gateway ? { ...g, status: change.status } : g)),
+    };
+  }
+  return board;
+}

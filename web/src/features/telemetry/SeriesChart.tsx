@@ -1,0 +1,67 @@
+import { useEffect, useRef } from "react";
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import type { ChartData } from "./series";
+
+/** A uPlot chart of mean with a min/max band; dragging a range calls `onZoom` (seconds). */
+export default function SeriesChart({
+  data,
+  unit,
+  onZoom,
+  onReset,
+}: {
+  data: ChartData;
+  unit: string;
+  onZoom: (fromS: number, toS: number) => void;
+  onReset: () => void;
+}) {
+  const host = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const zoom = useRef(onZoom);
+  zoom.current = onZoom;
+
+  useEffect(() => {
+    const element = host.current;
+    if (!element) return;
+    const options: uPlot.Options = {
+      width: Math.max(element.clientWidth, 320),
+      height: 280,
+      scales: { x: { time: true } },
+      series: [
+        {},
+        { label: `mean (${unit})`, stroke: "#2f6fde", width: 1.5 },
+        { label: "min", stroke: "rgba(47,111,222,0.35)" },
+        { label: "max", stroke: "rgba(47,111,222,0.35)" },
+      ],
+      bands: [{ series: [3, 2], fill: "rgba(47,111,222,0.12)" }],
+      cursor: { drag: { x: true, y: false, setScale: false } },
+      hooks: {
+        setSelect: [
+          (u) => {
+            if (u.select.width < 5) return;
+            const from = u.posToVal(u.select.left, "x");
+            const to = u.posToVal(u.select.left + u.select.width, "x");
+            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+            zoom.current(from, to);
+          },
+        ],
+      },
+    };
+    plot.current = new uPlot(options, data, element);
+    const resize = () => plot.current?.setSize({ width: Math.max(element.clientWidth, 320), height: 280 });
+    window.addEventListener("resize", resize);
+    return () => {
+      window.removeEventListener("resize", resize);
+      plot.current?.destroy();
+      plot.current = null;
+    };
+    // The chart is rebuilt when the unit changes; data updates go through setData below.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [unit]);
+
+  useEffect(() => {
+    plot.current?.setData(data);
+  }, [data]);
+
+  return <div ref={host} onDoubleClick={onReset} data-testid="series-chart" />;
+}

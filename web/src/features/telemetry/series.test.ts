@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { formatBucket, pointsForWidth, type SeriesResponse, timelineSegments, toChartData } from "./series";
+
+const series: SeriesResponse = {
+  channel_id: 1,
+  unit: "degC",
+  start: "2026-11-20T00:00:00Z",
+  end: "2026-11-20T00:03:00Z",
+  bucket_seconds: 60,
+  source: "raw",
+  t: [1795132800000, 1795132860000, 1795132920000],
+  min: [1, null, 3],
+  max: [2, null, 5],
+  mean: [1.5, null, 4],
+  count: [10, 0, 7],
+};
+
+describe("chart data", () => {
+  it("puts seconds on x and mean, min, max as lines, with empty buckets as gaps", () => {
+    expect(toChartData(series)).toEqual([
+      [1795132800, 1795132860, 1795132920],
+      [1.5, null, 4],
+      [1, null, 3],
+      [2, null, 5],
+    ]);
+  });
+
+  it("asks for two points per pixel within the server's limits", () => {
+    expect(pointsForWidth(800)).toBe(1600);
+    expect(pointsForWidth(10)).toBe(100);
+    expect(pointsForWidth(1e6)).toBe(100000);
+  });
+
+  it("names bucket widths in human units", () => {
+    expect(formatBucket(0.1)).toBe("100 ms");
+    expect(formatBucket(60)).toBe("1 min");
+    expect(formatBucket(7200)).toBe("2 h");
+  });
+});
+
+describe("state timeline", () => {
+  it("places intervals as fractions of the range, clipping at both ends and open ones at now", () => {
+    const start = Date.parse("2026-11-20T00:00:00Z");
+    const end = Date.parse("2026-11-20T04:00:00Z");
+    const now = Date.parse("2026-11-20T03:00:00Z");
+    const segments = timelineSegments(
+      [
+        { state: "idle", start_at: "2026-11-19T23:00:00Z", end_at: "2026-11-20T01:00:00Z" },
+        { state: "running", start_at: "2026-11-20T01:00:00Z", end_at: null },
+      ],
+      start,
+      end,
+      now,
+    );
+    expect(segments).toEqual([
+      { state: "idle", left: 0, width: 0.25 },
+      { state: "running", left: 0.25, width: 0.5 },
+    ]);
+  });
+});

@@ -1,0 +1,67 @@
+/** The server's down-sampled series (columnar) and its conversion to uPlot's data layout. */
+export interface SeriesResponse {
+  channel_id: number;
+  unit: string;
+  start: string;
+  end: string;
+  bucket_seconds: number;
+  source: "raw" | "rollup" | string;
+  t: number[];
+  min: (number | null)[];
+  max: (number | null)[];
+  mean: (number | null)[];
+  count: number[];
+}
+
+export interface StateIntervalResponse {
+  state: string;
+  start_at: string;
+  end_at: string | null;
+}
+
+/** uPlot wants seconds on x and one array per line: [x, mean, min, max]. */
+export type ChartData = [number[], (number | null)[], (number | null)[], (number | null)[]];
+
+export function toChartData(series: SeriesResponse): ChartData {
+  const x = series.t.map((ms) => ms / 1000);
+  // Empty buckets (count 0) become gaps in the line instead of dropping to zero.
+  const keep = (values: (number | null)[]) => values.map((v, i) => (series.count[i] ? v : null));
+  return [x, keep(series.mean), keep(series.min), keep(series.max)];
+}
+
+/** Enough points for every pixel of the chart twice over, within the server's limit. */
+export function pointsForWidth(widthPx: number): number {
+  return Math.max(100, Math.min(100_000, Math.round(widthPx * 2)));
+}
+
+export interface TimelineSegment {
+  state: string;
+  left: number;
+  width: number;
+}
+
+/** State intervals as fractions of the visible range (0..1), for a horizontal bar. */
+export function timelineSegments(
+  intervals: StateIntervalResponse[],
+  startMs: number,
+  endMs: number,
+  nowMs: number = Date.now(),
+): TimelineSegment[] {
+  const span = endMs - startMs;
+  if (span <= 0) return [];
+  return intervals
+    .map((interval) => {
+      const from = Math.max(Date.parse(interval.start_at), startMs);
+      const to = Math.min(interval.end_at ? Date.parse(interval.end_at) : Math.min(nowMs, endMs), endMs);
+      return { state: interval.state, left: (from - startMs) / span, width: (to - from) / span };
+    })
+    .filter((segment) => segment.width > 0);
+}
+
+export function formatBucket(seconds: number): string {
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
+  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 3600) return `${seconds / 60} min`;
+  if (seconds < 86400) return `${seconds / 3600} h`;
+  return `${seconds / 86400} d`;
+}

@@ -1,0 +1,5 @@
+import { GatewaysPage } from "../features/gateways";
+
+export default function GatewaysRoute() {
+  return <GatewaysPage />;
+}
