@@ -37,7 +37,7 @@ export function GatewaysPage() {
       {health.data.length === 0 ? (
         <p className="empty">{tx("gateways.empty")}</p>
       ) : (
-        <table className="data-table">
+        <table className="table">
           <thead>
             <tr>
               <th>{tx("gateways.key")}</th>

@@ -90,7 +90,7 @@ export function BoardView({
         </nav>
       )}
       {offline.length > 0 && (
-        <p className="error-notice" role="alert">
+        <p className="alert alert-error" role="alert">
           {tx("board.gatewaysOffline", { keys: offline.map((g) => g.key).join(", ") })}
         </p>
       )}
@@ -114,7 +114,7 @@ export function BoardView({
               <strong>{pickName(instrument.name, instrument.name_en)}</strong>
               <div style={{ color: stateColour(state) }}>{tx(`state.${state}`)}</div>
               {alarms.length > 0 && (
-                <div className="error-notice" role="alert">
+                <div className="alert alert-error" role="alert">
                   {tx("board.alarms", { count: alarms.length })}
                 </div>
               )}

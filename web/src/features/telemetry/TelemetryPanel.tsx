@@ -96,7 +96,7 @@ export function TelemetryPanel({
   return (
     <section className="card" data-testid="telemetry-panel">
       <h2>{tx("charts.title")}</h2>
-      <div className="toolbar">
+      <div className="toolbar" style={{ display: "flex", flexWrap: "wrap", gap: 8, alignItems: "center" }}>
         <label>
           {tx("charts.channel")}{" "}
           <select value={channelId ?? ""} onChange={(e) => setChannelId(Number(e.target.value))}>
@@ -127,7 +127,7 @@ export function TelemetryPanel({
           {tx("charts.exportParquet")}
         </button>
       </div>
-      {exportError && <p className="error-notice">{exportError}</p>}
+      {exportError && <p className="alert alert-error">{exportError}</p>}
       <p className="muted">{tx("charts.zoomHint")}</p>
       {series.isError && <ErrorNotice error={series.error} />}
       {series.data && chartData && (
