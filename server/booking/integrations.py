@@ -22,6 +22,7 @@ __all__ = [
     "StateSpan",
     "blocked_spans",
     "is_operator_authorised",
+    "record_operator_use",
     "running_spans",
 ]
 
@@ -80,16 +81,20 @@ async def is_operator_authorised(
     session: AsyncSession, user_id: uuid.UUID, instrument_id: uuid.UUID, at: datetime
 ) -> bool | None:
     """The registry's verdict, or None when no registry of authorisations is installed."""
-    for module_name in (
-        "server.calibration.authorisations",
-        "server.registry.authorisations",
-        "server.calibration",
-        "server.registry",
-    ):
+    for module_name in ("server.registry.authorisations", "server.calibration.authorisations"):
         function = _optional(module_name, "is_authorised")
         if function is not None:
             return bool(await function(session, user_id, instrument_id, at))
     return None
+
+
+async def record_operator_use(
+    session: AsyncSession, user_id: uuid.UUID, instrument_id: uuid.UUID, at: datetime
+) -> None:
+    """Tell the registry the operator used the instrument (it restarts the lapse period)."""
+    function = _optional("server.registry.authorisations", "record_use")
+    if function is not None:
+        await function(session, user_id, instrument_id, at)
 
 
 async def running_spans(

@@ -27,7 +27,12 @@ from server.billing import service as billing
 from server.billing.fees import Quote
 from server.billing.models import ChargeKind
 from server.booking.errors import InstrumentUnusable, QuotaExceeded, SlotTaken
-from server.booking.integrations import blocked_spans, is_operator_authorised, running_spans
+from server.booking.integrations import (
+    blocked_spans,
+    is_operator_authorised,
+    record_operator_use,
+    running_spans,
+)
 from server.booking.intervals import weekly_open_intervals
 from server.booking.models import (
     ACTIVE_STATUSES,
@@ -515,16 +520,18 @@ async def check_in(
         raise Conflict(f"A {booking.status} booking cannot be checked in")
     if not booking.start_at - CHECK_IN_EARLY <= now < booking.end_at:
         raise Conflict("Check-in opens 15 minutes before the booked start and closes at its end")
-    _checked_in(booking, max(now, booking.start_at), "manual")
+    await _checked_in(session, booking, max(now, booking.start_at), "manual")
     session.add(booking)
     await session.flush()
     return booking
 
 
-def _checked_in(booking: Booking, at: datetime, source: str) -> None:
+async def _checked_in(session: AsyncSession, booking: Booking, at: datetime, source: str) -> None:
     booking.status = BookingStatus.CHECKED_IN.value
     booking.checked_in_at = at
     booking.check_in_source = source
+    if booking.mode == BookingMode.SELF_OPERATED.value:
+        await record_operator_use(session, booking.user_id, booking.instrument_id, at)
 
 
 async def _running_start(session: AsyncSession, booking: Booking, now: datetime) -> datetime | None:
@@ -853,7 +860,7 @@ async def release_no_shows(session: AsyncSession, now: datetime) -> tuple[int, i
     for booking in started:
         running_from = await _running_start(session, booking, now)
         if running_from is not None:
-            _checked_in(booking, running_from, "telemetry")
+            await _checked_in(session, booking, running_from, "telemetry")
             session.add(booking)
             checked_in += 1
             continue
