@@ -15,6 +15,7 @@ __all__ = [
     "MIN_SECRET_KEY_LENGTH",
     "Environment",
     "LogFormat",
+    "MqttProtocol",
     "Settings",
     "get_settings",
 ]
@@ -39,6 +40,14 @@ class LogFormat(StrEnum):
     CONSOLE = "console"
 
 
+class MqttProtocol(StrEnum):
+    """MQTT version of the ingest worker; AUTO tries 5 and falls back to 3.1.1 if refused."""
+
+    AUTO = "auto"
+    V5 = "5"
+    V311 = "3.1.1"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LABSHARE_", extra="ignore")
 
@@ -50,6 +59,8 @@ class Settings(BaseSettings):
     mqtt_port: int = Field(default=1883, ge=1, le=65535)
     mqtt_username: str | None = None
     mqtt_password: str | None = None
+    # MQTT 3.1.1 has no shared subscriptions: only one ingest worker may run on it.
+    mqtt_protocol: MqttProtocol = MqttProtocol.AUTO
 
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
     access_token_expire_minutes: int = Field(default=12 * 60, ge=1)

@@ -109,7 +109,9 @@ class LiveHub:
         self._client = paho.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id or f"labshare-live-{uuid.uuid4().hex[:12]}",
-            protocol=paho.MQTTv5,
+            # Nothing here needs MQTT 5 (QoS 0, no session), and 3.1.1 also works with
+            # brokers that lack 5, such as the demo's amqtt fallback.
+            protocol=paho.MQTTv311,
         )
         if username is not None:
             self._client.username_pw_set(username, password)

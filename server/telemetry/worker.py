@@ -81,6 +81,9 @@ def default_client_id() -> str:
 class IngestWorker:
     """Consumes the shared telemetry/state/heartbeat subscriptions and writes them.
 
+    Over MQTT 3.1.1 (a broker without MQTT 5) the subscriptions are plain ones: then only
+    one worker may run against that broker.
+
     ``max_batch_messages`` / ``max_batch_samples`` / ``max_wait_s`` bound one write batch:
     the writer takes what is queued, waits at most ``max_wait_s`` for more, then writes.
     """
@@ -97,6 +100,7 @@ class IngestWorker:
         receive_maximum: int = 1000,
         retry_max_delay_s: float = 5.0,
         share_group: str = SHARED_GROUP,
+        mqtt_protocol: str | None = None,
     ) -> None:
         self.settings = settings
         self.client_id = (
@@ -112,6 +116,10 @@ class IngestWorker:
         self._session_expiry_s = session_expiry_s
         self._receive_maximum = receive_maximum
         self._share_group = share_group
+        # "auto" | "5" | "3.1.1" (LABSHARE_MQTT_PROTOCOL); see server.telemetry.mqtt.
+        self.mqtt_protocol = str(
+            mqtt_protocol or getattr(settings, "mqtt_protocol", None) or "auto"
+        )
         self._queue: asyncio.Queue[Received] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._consumer: Consumer | None = None
@@ -143,6 +151,7 @@ class IngestWorker:
             session_expiry_s=self._session_expiry_s,
             receive_maximum=self._receive_maximum,
             share_group=self._share_group,
+            protocol=self.mqtt_protocol,
         )
         # paho's connect resolves and opens a socket: keep it off the event loop.
         await asyncio.to_thread(self._consumer.start)
