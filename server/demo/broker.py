@@ -90,6 +90,9 @@ def plan_broker(
             f"mosquitto not found; falling back to the pure-Python amqtt broker on 127.0.0.1:{port}",
             "amqtt speaks MQTT 3.1.1 only and handles roughly 870 QoS 1 messages/s; "
             "install mosquitto (apt-get install mosquitto) for anything beyond a look around",
+            "without MQTT 5 the ingest worker uses a plain subscription (no shared one), "
+            "so only one ingest worker may run, and amqtt keeps no session for anonymous "
+            "clients: messages sent while the server is down are lost",
             "anonymous access, loopback only: a demo setting, never for production",
         ),
     )

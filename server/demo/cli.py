@@ -520,8 +520,8 @@ class Demo:
         )
         if broker_kind == "amqtt":
             notes.append(
-                "the ingest worker subscribes with MQTT 5 (shared subscription), which "
-                "amqtt does not speak: install mosquitto for live values"
+                f"the fallback broker amqtt may have dropped messages: see {self.logs}/amqtt.log, "
+                "or install mosquitto"
             )
 
     def _start_simulator(
