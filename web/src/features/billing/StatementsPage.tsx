@@ -2,7 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
-import { useBookingText } from "../booking";
+import { downloadWithToken, useBookingText } from "../booking";
 
 export interface StatementLine {
   service_date: string;
@@ -43,18 +43,12 @@ export function StatementsPage() {
     queryFn: () => api.call<Statement>(`/statements?month=${encodeURIComponent(month)}`),
   });
 
-  const download = async (format: "csv" | "xlsx") => {
-    // A file download needs the bearer token, which a plain link cannot send.
-    const response = await fetch(`/api/v1/statements?month=${encodeURIComponent(month)}&format=${format}`, {
-      headers: { Authorization: `Bearer ${api.tokens.get() ?? ""}` },
-    });
-    const url = URL.createObjectURL(await response.blob());
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = `labshare-statement-${month}.${format}`;
-    a.click();
-    URL.revokeObjectURL(url);
-  };
+  const download = (format: "csv" | "xlsx") =>
+    downloadWithToken(
+      api,
+      `/statements?month=${encodeURIComponent(month)}&format=${format}`,
+      `labshare-statement-${month}.${format}`,
+    );
 
   return (
     <section className="card" aria-label={t("statements.title")}>

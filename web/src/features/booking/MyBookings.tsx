@@ -1,8 +1,10 @@
+import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import type { Instrument } from "../../api/types";
 import { useI18n } from "../../i18n";
 import { useBookingAction, useBookings, useCalendarLinks, type Booking } from "./api";
 import { beijingTime, dayLabel } from "./calendar";
+import { downloadWithToken, sessionDataPath } from "./download";
 import { useText } from "./text";
 
 function When({ booking }: { booking: Booking }) {
@@ -18,6 +20,7 @@ function When({ booking }: { booking: Booking }) {
 /** The user's bookings: status, fee, actual use, cancel, and the iCal feed link. */
 export function MyBookings({ instruments }: { instruments: Instrument[] }) {
   const t = useText();
+  const api = useApi();
   const { pickName } = useI18n();
   const bookings = useBookings();
   const links = useCalendarLinks();
@@ -68,6 +71,15 @@ export function MyBookings({ instruments }: { instruments: Instrument[] }) {
                   {b.overrun_minutes > 0 && <div>{t("mine.overrun", { minutes: b.overrun_minutes })}</div>}
                 </td>
                 <td>
+                  {(b.status === "checked_in" || b.status === "completed") && (
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      onClick={() => void downloadWithToken(api, sessionDataPath(b), `labshare-${b.id}.csv`)}
+                    >
+                      {t("mine.data")}
+                    </button>
+                  )}
                   {(b.status === "pending" || b.status === "confirmed") && (
                     <button
                       type="button"

@@ -48,6 +48,8 @@ export interface Booking {
   mode: "self_operated" | "staff_operated";
   sample_count: number;
   quoted_amount: string;
+  actual_start_at: string | null;
+  actual_end_at: string | null;
   actual_minutes: number | null;
   overrun_minutes: number;
   flag: string | null;

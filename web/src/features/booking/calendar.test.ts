@@ -28,3 +28,23 @@ describe("week calendar in Beijing time", () => {
     expect(toBeijingInput("2026-12-08T01:00:00Z")).toBe("2026-12-08T09:00");
   });
 });
+
+describe("session data of a booking", () => {
+  it("exports the booked window, stretched to an over-run", async () => {
+    const { sessionDataPath } = await import("./download");
+    const booking = {
+      instrument_id: "i-1",
+      start_at: "2026-12-08T01:00:00Z",
+      end_at: "2026-12-08T03:00:00Z",
+      actual_start_at: "2026-12-08T01:05:00Z",
+      actual_end_at: "2026-12-08T03:20:00Z",
+    };
+    const url = new URL(sessionDataPath(booking), "http://x");
+    expect(url.pathname).toBe("/instruments/i-1/export");
+    expect(url.searchParams.get("start")).toBe("2026-12-08T01:05:00Z");
+    expect(url.searchParams.get("end")).toBe("2026-12-08T03:20:00Z");
+    expect(
+      new URL(sessionDataPath({ ...booking, actual_end_at: null }), "http://x").searchParams.get("end"),
+    ).toBe("2026-12-08T03:00:00Z");
+  });
+});

@@ -2,6 +2,7 @@ export * from "./api";
 export { AvailabilityCalendar } from "./AvailabilityCalendar";
 export { BookingForm } from "./BookingForm";
 export { BookingsPage } from "./BookingsPage";
+export { downloadWithToken, sessionDataPath } from "./download";
 export { beijingMidnight, freeMinutesOn, slotsOn, weekDays } from "./calendar";
 export { Approvals, MyBookings } from "./MyBookings";
 export { QuoteBreakdown } from "./QuoteBreakdown";

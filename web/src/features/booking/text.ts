@@ -45,6 +45,7 @@ const TEXT = {
   "mine.fee": ["预估/实际", "Quote / actual use"],
   "mine.cancel": ["取消", "Cancel"],
   "mine.ical": ["订阅日历 (iCal)", "Subscribe (iCal)"],
+  "mine.data": ["本次数据 (CSV)", "Session data (CSV)"],
   "mine.actual": ["实际使用 {minutes} 分钟", "Used {minutes} min"],
   "mine.overrun": ["超时 {minutes} 分钟", "over-run {minutes} min"],
   "approvals.title": ["待审批预约", "Bookings awaiting approval"],
