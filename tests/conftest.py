@@ -85,13 +85,13 @@ def mosquitto() -> Iterator[MosquittoBroker]:
 
 
 @pytest.fixture(autouse=True)
-def _broker_back_up(request: pytest.FixtureRequest) -> Iterator[None]:
+def _clean_broker_after_use(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
-    # A fault test may have stopped the shared broker; restart it for the next test.
+    # The next test gets a broker with no retained messages or sessions of this one, and
+    # running again if a fault test stopped it.
     if "mosquitto" in request.fixturenames:
         broker: MosquittoBroker = request.getfixturevalue("mosquitto")
-        if not broker.running:
-            broker.start()
+        broker.reset()
 
 
 @pytest.fixture

@@ -110,6 +110,17 @@ class MosquittoBroker:
         self.stop()
         self.start()
 
+    def reset(self) -> None:
+        """Restart with nothing remembered: no retained messages, sessions or queues.
+
+        Retained births and persistent sessions left by one test would otherwise reach the
+        next test's subscribers (an ingest worker would dead-letter another test's gateways).
+        """
+        self.stop()
+        for leftover in self.root.glob("mosquitto.db*"):
+            leftover.unlink()
+        self.start()
+
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
