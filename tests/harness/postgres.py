@@ -79,11 +79,12 @@ class PostgresCluster:
     def conninfo(self, database: str = "postgres") -> str:
         return f"host={self.host} port={self.port} user={SUPERUSER} dbname={database}"
 
-    def _popen_kwargs(self) -> dict[str, object]:
+    def _identity(self) -> tuple[int | None, int | None, list[int] | None]:
+        """(uid, gid, extra groups) to run the server processes as; all None when not root."""
         user = _run_as()
         if user is None:
-            return {}
-        return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
+            return None, None, None
+        return user.pw_uid, user.pw_gid, []
 
     def init(self) -> None:
         user = _run_as()
@@ -92,6 +93,7 @@ class PostgresCluster:
         (self.root / "sock").mkdir(exist_ok=True)
         if user is not None:
             os.chown(self.root / "sock", user.pw_uid, user.pw_gid)
+        uid, gid, groups = self._identity()
         subprocess.run(
             [
                 str(self.bindir / "initdb"),
@@ -107,7 +109,9 @@ class PostgresCluster:
             check=True,
             capture_output=True,
             cwd=self.root,
-            **self._popen_kwargs(),  # type: ignore[arg-type]
+            user=uid,
+            group=gid,
+            extra_groups=groups,
         )
 
     def start(self, timeout: float = 30.0) -> None:
@@ -136,6 +140,7 @@ class PostgresCluster:
         args = [str(self.bindir / "postgres"), "-D", str(self.datadir)]
         for key, value in settings.items():
             args += ["-c", f"{key}={value}"]
+        uid, gid, groups = self._identity()
         log = self.logfile.open("ab")
         self._proc = subprocess.Popen(
             args,
@@ -143,7 +148,9 @@ class PostgresCluster:
             stderr=subprocess.STDOUT,
             cwd=self.root,
             start_new_session=True,
-            **self._popen_kwargs(),  # type: ignore[arg-type]
+            user=uid,
+            group=gid,
+            extra_groups=groups,
         )
         log.close()
         self._wait_ready(timeout)
