@@ -17,6 +17,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -84,6 +85,8 @@ MAX_OCCURRENCES = 100
 # closed anyway (an over-run longer than this is recorded up to this point).
 OVERRUN_CAP = timedelta(hours=4)
 _ACTIVE = {s.value for s in ACTIVE_STATUSES}
+# pg_advisory lock key of the booking jobs ("labshare booking jobs" folded to 63 bits).
+JOBS_LOCK_KEY = 0x6C61_6273_6A6F_6273
 
 
 def _not_found(booking_id: uuid.UUID) -> NotFound:
@@ -1027,8 +1030,15 @@ async def flag_unusable(
 
 
 async def run_jobs(session: AsyncSession, now: datetime, *, reminder_lead: timedelta) -> JobReport:
-    """One pass of every booking job; the caller commits."""
+    """One pass of every booking job; the caller commits.
+
+    Several server processes may run the jobs; a transaction-scoped advisory lock lets one
+    of them do a pass at a time and the others skip it, instead of racing on the same rows.
+    """
     report = JobReport()
+    locked = await session.exec(select(func.pg_try_advisory_xact_lock(JOBS_LOCK_KEY)))
+    if not locked.one():
+        return report
     report.checked_in, report.no_shows = await release_no_shows(session, now)
     report.completed = await complete_finished(session, now)
     report.reminders = await send_reminders(session, now, reminder_lead)

@@ -338,3 +338,35 @@ async def test_rules_lead_time_duration_grid_and_quota(
     assert status == 409
     assert "3 h per week" in detail
     assert (await problem(monday + timedelta(days=1), 1))[0] == 201
+
+
+async def test_only_one_process_runs_a_job_pass_at_a_time(
+    app: FastAPI, client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+) -> None:
+    from server.booking.service import JOBS_LOCK_KEY
+    from server.booking.service import run_jobs as booking_jobs
+
+    buyer = await login("buyer@jingce.demo")
+    start = day_at(7, 9)
+    booked = (
+        await client.post(
+            f"{API}/bookings",
+            json=body(calibrated.instrument.id, start, 1, **STAFF_OPERATED),
+            headers=buyer,
+        )
+    ).json()
+    later = start + timedelta(hours=2)
+    async with app.state.sessionmaker() as holder, holder.begin():
+        # Another server process is in the middle of a pass.
+        await (await holder.connection()).execute(
+            text("SELECT pg_advisory_xact_lock(:k)"), {"k": JOBS_LOCK_KEY}
+        )
+        async with app.state.sessionmaker() as session, session.begin():
+            report = await booking_jobs(session, later, reminder_lead=timedelta(hours=1))
+        assert report.no_shows == 0
+    assert (await client.get(f"{API}/bookings/{booked['id']}", headers=buyer)).json()[
+        "status"
+    ] == "confirmed"
+    async with app.state.sessionmaker() as session, session.begin():
+        report = await booking_jobs(session, later, reminder_lead=timedelta(hours=1))
+    assert report.no_shows == 1
