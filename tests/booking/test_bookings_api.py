@@ -90,13 +90,13 @@ async def test_the_database_refuses_overlap_even_without_the_pre_check(
     buyer = demo.users["buyer@jingce.demo"]
     args = {"i": demo.instrument.id, "o": buyer.organisation_id, "u": buyer.id}
     async with app.state.sessionmaker() as session, session.begin():
-        await session.execute(
+        await (await session.connection()).execute(
             insert, {**args, "s": start, "e": start + timedelta(hours=2), "status": "confirmed"}
         )
     async with app.state.sessionmaker() as session:
         with pytest.raises(IntegrityError) as caught:
             async with session.begin():
-                await session.execute(
+                await (await session.connection()).execute(
                     insert,
                     {
                         **args,
@@ -108,7 +108,7 @@ async def test_the_database_refuses_overlap_even_without_the_pre_check(
         assert getattr(caught.value.orig, "sqlstate", None) == "23P01"
     # A cancelled booking does not hold the slot.
     async with app.state.sessionmaker() as session, session.begin():
-        await session.execute(
+        await (await session.connection()).execute(
             insert, {**args, "s": start, "e": start + timedelta(hours=1), "status": "cancelled"}
         )
 

@@ -78,7 +78,9 @@ async def test_smtp_failure_keeps_the_message_for_a_retry(
     assert await dispatch_pending(app.state.sessionmaker, settings, SmtpSender(settings)) == 0
     async with app.state.sessionmaker() as session:
         row = (
-            await session.execute(text("SELECT attempts, sent_at, next_attempt_at FROM outbox"))
+            await (await session.connection()).execute(
+                text("SELECT attempts, sent_at, next_attempt_at FROM outbox")
+            )
         ).one()
     assert row.attempts == 1
     assert row.sent_at is None
@@ -102,7 +104,9 @@ async def test_outbox_rows_roll_back_with_the_business_change(app: FastAPI, demo
     with pytest.raises(RuntimeError, match="booking failed"):
         await failing_business_change()
     async with app.state.sessionmaker() as session:
-        assert (await session.execute(text("SELECT count(*) FROM outbox"))).scalar() == 0
+        assert (
+            await (await session.connection()).execute(text("SELECT count(*) FROM outbox"))
+        ).scalar() == 0
 
 
 async def test_reminder_before_the_booking(
@@ -174,7 +178,11 @@ async def test_background_jobs_run_inside_the_server_and_stop_cleanly(
     try:
         for _ in range(100):
             async with app.state.sessionmaker() as session:
-                n = (await session.execute(text("SELECT count(*) FROM notification"))).scalar()
+                n = (
+                    await (await session.connection()).execute(
+                        text("SELECT count(*) FROM notification")
+                    )
+                ).scalar()
             if n:
                 break
             await asyncio.sleep(0.05)
