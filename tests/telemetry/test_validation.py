@@ -209,7 +209,8 @@ def test_heartbeat_marks_gateway_online(directory: ChannelDirectory) -> None:
     update = plan_gateway_update(
         decode_inbound(topic_for("gw-a", TopicKind.HEARTBEAT), encode(beat)), directory
     )
-    assert update == GatewayUpdate(GW.id, "online", None)
+    # The heartbeat itself is kept too: the gateways API shows its spool depth and lag.
+    assert update == GatewayUpdate(GW.id, "online", None, beat)
 
 
 def test_state_for_another_gateway_is_refused(directory: ChannelDirectory) -> None:
