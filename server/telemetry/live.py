@@ -52,14 +52,15 @@ def state_topic(instrument_id: uuid.UUID) -> str:
 
 def readings_event(rows: Iterable[tuple[int, Any, float | None, int, int | None]]) -> bytes:
     """The compact event for committed telemetry rows: the newest row of each channel."""
-    newest: dict[int, tuple[int, float | None, int]] = {}
+    # On the ingest hot path: compare datetimes as they are, convert only the winners.
+    newest: dict[int, tuple[Any, float | None, int]] = {}
     for channel_id, ts, value, quality, _seq in rows:
-        ts_ms = int(ts.timestamp() * 1000)
         known = newest.get(channel_id)
-        if known is None or ts_ms >= known[0]:
-            newest[channel_id] = (ts_ms, value, quality)
+        if known is None or ts >= known[0]:
+            newest[channel_id] = (ts, value, quality)
     return json.dumps(
-        {"r": [[c, ts, v, q] for c, (ts, v, q) in newest.items()]}, separators=(",", ":")
+        {"r": [[c, int(ts.timestamp() * 1000), v, q] for c, (ts, v, q) in newest.items()]},
+        separators=(",", ":"),
     ).encode()
 
 
