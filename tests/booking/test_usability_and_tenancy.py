@@ -215,3 +215,66 @@ async def test_tenancy_other_enterprise_and_institution_get_404(
     ] == "confirmed"
     unknown = uuid.uuid4()
     assert (await client.get(f"{API}/bookings/{unknown}", headers=buyer)).status_code == 404
+
+
+async def test_availability_applies_hours_buffer_minimum_and_blackouts(
+    client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+) -> None:
+    demo = calibrated
+    manager, staff = await login("manager@zjim.demo"), await login("staff@zjim.demo")
+    policy = {
+        "buffer_minutes": 30,
+        "lead_time_minutes": 0,
+        "min_duration_minutes": 60,
+        "opening_hours": [
+            {"weekday": d, "opens": "09:00:00", "closes": "17:00:00"} for d in range(7)
+        ],
+    }
+    r = await client.put(
+        f"{API}/instruments/{demo.instrument.id}/booking-policy", json=policy, headers=manager
+    )
+    assert r.status_code == 200, r.text
+    assert len(r.json()["opening_hours"]) == 7
+    booked = await client.post(
+        f"{API}/bookings", json=body(demo.instrument.id, day_at(5, 10), 1), headers=staff
+    )
+    assert booked.status_code == 201, booked.text
+    # The buffer also keeps a new booking away from the existing one.
+    too_close = await client.post(
+        f"{API}/bookings", json=body(demo.instrument.id, day_at(5, 11), 1), headers=staff
+    )
+    assert too_close.status_code == 409
+    blackout = await client.post(
+        f"{API}/instruments/{demo.instrument.id}/blackouts",
+        json={
+            "start_at": day_at(6, 0).isoformat(),
+            "end_at": day_at(7, 0).isoformat(),
+            "reason": "年度检修",
+        },
+        headers=staff,
+    )
+    assert blackout.status_code == 201, blackout.text
+
+    buyer = await login("buyer@jingce.demo")
+    window = {
+        "instrument_id": str(demo.instrument.id),
+        "start": day_at(5, 0).isoformat(),
+        "end": day_at(7, 12).isoformat(),
+    }
+    r = await client.get(f"{API}/availability", params=window, headers=buyer)
+    assert r.status_code == 200, r.text
+    free = [
+        (datetime.fromisoformat(s["start"]), datetime.fromisoformat(s["end"]))
+        for s in r.json()[0]["free"]
+    ]
+    # 09:00-09:30 is shorter than the minimum; 11:30 is the end of the buffer; day 6 is closed.
+    assert free == [(day_at(5, 11, 30), day_at(5, 17)), (day_at(7, 9), day_at(7, 12))]
+
+    unknown = await client.get(
+        f"{API}/availability", params={**window, "instrument_id": str(uuid.uuid4())}, headers=buyer
+    )
+    assert unknown.status_code == 404
+    too_long = await client.get(
+        f"{API}/availability", params={**window, "end": day_at(200, 0).isoformat()}, headers=buyer
+    )
+    assert too_long.status_code == 422
