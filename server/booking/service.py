@@ -66,6 +66,7 @@ __all__ = [
     "create_series",
     "decide",
     "expire_offers",
+    "expire_unapproved",
     "flag_unusable",
     "get_booking",
     "join_waitlist",
@@ -843,6 +844,7 @@ class JobReport:
     reminders: int = 0
     flagged: int = 0
     offers_expired: int = 0
+    expired_requests: int = 0
 
 
 async def _instruments(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, Instrument]:
@@ -873,6 +875,27 @@ async def release_no_shows(session: AsyncSession, now: datetime) -> tuple[int, i
             released += 1
     await session.flush()
     return checked_in, released
+
+
+async def expire_unapproved(session: AsyncSession, now: datetime) -> int:
+    """A request nobody approved before its start is rejected, freeing the slot's record."""
+    rows = await BookingRepository(session).with_status(
+        [BookingStatus.PENDING.value], start_before=now
+    )
+    for booking in rows:
+        booking.status = BookingStatus.REJECTED.value
+        booking.decided_at = now
+        session.add(booking)
+        await notify(
+            session,
+            user_ids=[booking.user_id],
+            kind="booking_rejected",
+            title="预约未获审批，已失效 Booking request expired without approval",
+            body=f"{booking.start_at.isoformat()} 的预约申请在开始前未获审批。",
+            data={"booking_id": booking.id},
+        )
+    await session.flush()
+    return len(rows)
 
 
 async def complete_finished(session: AsyncSession, now: datetime) -> int:
@@ -1039,6 +1062,7 @@ async def run_jobs(session: AsyncSession, now: datetime, *, reminder_lead: timed
     locked = await session.exec(select(func.pg_try_advisory_xact_lock(JOBS_LOCK_KEY)))
     if not locked.one():
         return report
+    report.expired_requests = await expire_unapproved(session, now)
     report.checked_in, report.no_shows = await release_no_shows(session, now)
     report.completed = await complete_finished(session, now)
     report.reminders = await send_reminders(session, now, reminder_lead)

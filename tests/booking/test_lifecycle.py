@@ -169,6 +169,18 @@ async def test_approval_then_late_cancellation_is_charged_with_voucher(
     manager = await login("manager@zjim.demo")
     redeemed = (await client.post(f"{API}/vouchers/{voucher_id}/redeem", headers=manager)).json()
     assert Decimal(redeemed["redeemed_amount"]) == Decimal(charge["voucher_amount"])
+    # A request nobody approves does not hold the slot past its start.
+    unapproved = (
+        await client.post(
+            f"{API}/bookings",
+            json=body(demo.instrument.id, day_at(6, 9), 1, **STAFF_OPERATED),
+            headers=buyer,
+        )
+    ).json()
+    assert unapproved["status"] == "pending"
+    await run_jobs(app, datetime.fromisoformat(unapproved["start_at"]) + timedelta(minutes=1))
+    expired = (await client.get(f"{API}/bookings/{unapproved['id']}", headers=buyer)).json()
+    assert expired["status"] == "rejected"
 
 
 async def test_telemetry_check_in_actual_use_and_overrun(
