@@ -8,13 +8,15 @@ exports and impact reports. Timestamps are ``timestamptz``; validity is half-ope
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, Date, DateTime, Double, Text, func, text
+from sqlalchemy import Column, Date, DateTime, Double, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
+
+from server.registry.columns import InstrumentRecordBase, created_at_field
 
 __all__ = [
     "CalibrationCertificate",
@@ -28,19 +30,14 @@ __all__ = [
 ]
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _ts(*, nullable: bool = False) -> Any:
     return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
 
 
-def _created_at() -> Any:
+def _json_list(default: str = "'[]'::jsonb") -> Any:
     return Field(
-        default_factory=utcnow,
-        sa_type=DateTime(timezone=True),
-        sa_column_kwargs={"server_default": func.now()},
+        default_factory=list,
+        sa_column=Column(JSONB, nullable=False, server_default=text(default)),
     )
 
 
@@ -56,12 +53,9 @@ class OutOfServiceCause(StrEnum):
     MANUAL = "manual"
 
 
-class CalibrationCertificate(SQLModel, table=True):
+class CalibrationCertificate(InstrumentRecordBase, table=True):
     __tablename__ = "calibration_certificate"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    instrument_id: uuid.UUID = Field(foreign_key="instrument.id")
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
     number: str = Field(sa_type=Text)
     agency: str = Field(sa_type=Text)
     is_internal: bool = False
@@ -73,25 +67,19 @@ class CalibrationCertificate(SQLModel, table=True):
     document_url: str | None = Field(default=None, sa_type=Text)
     remarks: str | None = Field(default=None, sa_type=Text)
     # [{"device": .., "point": .., "kind": "offset_gain"|"table", "offset", "gain", "table"}]
-    corrections: list[dict[str, Any]] = Field(
-        default_factory=list,
-        sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb")),
-    )
+    corrections: list[dict[str, Any]] = _json_list()
     expanded_uncertainty: float | None = Field(default=None, sa_type=Double)
     coverage_factor: float | None = Field(default=None, sa_type=Double)
     uncertainty_unit: str | None = Field(default=None, sa_type=Text)
     acceptance_criteria: str | None = Field(default=None, sa_type=Text)
     result: str = Field(sa_type=Text)
     recorded_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
-    created_at: datetime = _created_at()
+    created_at: datetime = created_at_field()
 
 
-class IntermediateCheck(SQLModel, table=True):
+class IntermediateCheck(InstrumentRecordBase, table=True):
     __tablename__ = "intermediate_check"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    instrument_id: uuid.UUID = Field(foreign_key="instrument.id")
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
     performed_at: datetime = Field(sa_type=DateTime(timezone=True))
     performed_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     procedure: str | None = Field(default=None, sa_type=Text)
@@ -102,28 +90,22 @@ class IntermediateCheck(SQLModel, table=True):
     acceptance_criteria: str | None = Field(default=None, sa_type=Text)
     result: str = Field(sa_type=Text)
     remarks: str | None = Field(default=None, sa_type=Text)
-    created_at: datetime = _created_at()
+    created_at: datetime = created_at_field()
 
 
-class MaintenanceWindow(SQLModel, table=True):
+class MaintenanceWindow(InstrumentRecordBase, table=True):
     __tablename__ = "maintenance_window"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    instrument_id: uuid.UUID = Field(foreign_key="instrument.id")
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
     start_at: datetime = Field(sa_type=DateTime(timezone=True))
     end_at: datetime = Field(sa_type=DateTime(timezone=True))
     description: str = Field(sa_type=Text)
     created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
-    created_at: datetime = _created_at()
+    created_at: datetime = created_at_field()
 
 
-class OutOfService(SQLModel, table=True):
+class OutOfService(InstrumentRecordBase, table=True):
     __tablename__ = "out_of_service"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    instrument_id: uuid.UUID = Field(foreign_key="instrument.id")
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
     start_at: datetime = Field(sa_type=DateTime(timezone=True))
     end_at: datetime | None = _ts(nullable=True)
     reason: str = Field(sa_type=Text)
@@ -132,7 +114,7 @@ class OutOfService(SQLModel, table=True):
     authorised_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     return_authorised_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     return_remarks: str | None = Field(default=None, sa_type=Text)
-    created_at: datetime = _created_at()
+    created_at: datetime = created_at_field()
 
 
 class DataExport(SQLModel, table=True):
@@ -145,33 +127,21 @@ class DataExport(SQLModel, table=True):
     range_start: datetime = Field(sa_type=DateTime(timezone=True))
     range_end: datetime = Field(sa_type=DateTime(timezone=True))
     format: str = Field(sa_type=Text)
-    created_at: datetime = _created_at()
+    created_at: datetime = created_at_field()
 
 
-class ImpactReport(SQLModel, table=True):
+class ImpactReport(InstrumentRecordBase, table=True):
     """What an out-of-tolerance finding may have affected (ISO/IEC 17025 §7.10), as found."""
 
     __tablename__ = "impact_report"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    instrument_id: uuid.UUID = Field(foreign_key="instrument.id")
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
     out_of_service_id: uuid.UUID | None = Field(default=None, foreign_key="out_of_service.id")
     cause_kind: str = Field(sa_type=Text)
     cause_id: uuid.UUID
     since: datetime | None = _ts(nullable=True)
     found_at: datetime = Field(sa_type=DateTime(timezone=True))
-    bookings: list[dict[str, Any]] = Field(
-        default_factory=list,
-        sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb")),
-    )
-    exports: list[dict[str, Any]] = Field(
-        default_factory=list,
-        sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb")),
-    )
-    notified_user_ids: list[str] = Field(
-        default_factory=list,
-        sa_column=Column(JSONB, nullable=False, server_default=text("'[]'")),
-    )
+    bookings: list[dict[str, Any]] = _json_list()
+    exports: list[dict[str, Any]] = _json_list()
+    notified_user_ids: list[str] = _json_list("'[]'")
     created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
-    created_at: datetime = _created_at()
+    created_at: datetime = created_at_field()

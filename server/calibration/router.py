@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from sqlmodel import col, select
+from sqlmodel import col
 
 from mqtt_contract.v1 import CalibrationSet
 from server.auth.dependencies import CurrentUser
@@ -43,6 +43,7 @@ from server.catalog.service import get_instrument_for_staff, get_visible_instrum
 from server.core.db import SessionDep
 from server.core.errors import NotFound
 from server.gateways.models import Gateway
+from server.registry.records import instrument_rows
 
 __all__ = ["Clock", "router"]
 
@@ -115,32 +116,19 @@ async def calibration_overview(
         await service.calibration_statuses(session, [instrument.id], now, timedelta(days=lead_days))
     )[instrument.id]
 
-    async def rows(model: Any, order: Any) -> list[Any]:
-        query: Any = select(model).where(model.instrument_id == instrument.id).order_by(order)
-        return list((await session.exec(query)).all())
-
-    return CalibrationOverview(
-        status=_status_public(instrument.id, current),
-        certificates=[
-            CertificatePublic.model_validate(r)
-            for r in await rows(CalibrationCertificate, col(CalibrationCertificate.valid_to).desc())
-        ],
-        checks=[
-            CheckPublic.model_validate(r)
-            for r in await rows(IntermediateCheck, col(IntermediateCheck.performed_at).desc())
-        ],
-        maintenance=[
-            MaintenancePublic.model_validate(r)
-            for r in await rows(MaintenanceWindow, col(MaintenanceWindow.start_at).desc())
-        ],
-        out_of_service=[
-            OutOfServicePublic.model_validate(r)
-            for r in await rows(OutOfService, col(OutOfService.start_at).desc())
-        ],
-        impact_reports=[
-            ImpactReportPublic.model_validate(r)
-            for r in await rows(ImpactReport, col(ImpactReport.found_at).desc())
-        ],
+    newest_first: dict[str, tuple[Any, Any]] = {
+        "certificates": (CalibrationCertificate, CalibrationCertificate.valid_to),
+        "checks": (IntermediateCheck, IntermediateCheck.performed_at),
+        "maintenance": (MaintenanceWindow, MaintenanceWindow.start_at),
+        "out_of_service": (OutOfService, OutOfService.start_at),
+        "impact_reports": (ImpactReport, ImpactReport.found_at),
+    }
+    listed = {
+        key: await instrument_rows(session, model, instrument.id, col(order).desc())
+        for key, (model, order) in newest_first.items()
+    }
+    return CalibrationOverview.model_validate(
+        {"status": _status_public(instrument.id, current), **listed}, from_attributes=True
     )
 
 

@@ -6,11 +6,12 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
 
 from mqtt_contract.v1 import KEY_PATTERN
 from server.calibration.models import CheckResult
 from server.calibration.status import CalibrationState
+from server.registry.records import InputModel, PublicModel, Text
 
 __all__ = [
     "CalibrationOverview",
@@ -31,25 +32,16 @@ __all__ = [
     "ReturnToService",
 ]
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None
 Key = Annotated[str, Field(pattern=KEY_PATTERN)]
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class _Schema(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-
-class TablePoint(_Input):
+class TablePoint(InputModel):
     raw: float
     corrected: float
 
 
-class CorrectionIn(_Input):
+class CorrectionIn(InputModel):
     """A correction of one channel: ``corrected = raw * gain + offset`` or a table."""
 
     device: Key
@@ -72,7 +64,7 @@ class CorrectionIn(_Input):
         return self
 
 
-class CertificateCreate(_Input):
+class CertificateCreate(InputModel):
     number: Text
     agency: Text
     is_internal: bool = False
@@ -99,7 +91,7 @@ class CertificateCreate(_Input):
         return self
 
 
-class CertificatePublic(_Schema):
+class CertificatePublic(PublicModel):
     id: uuid.UUID
     instrument_id: uuid.UUID
     number: str
@@ -121,7 +113,7 @@ class CertificatePublic(_Schema):
     created_at: datetime
 
 
-class CheckCreate(_Input):
+class CheckCreate(InputModel):
     performed_at: AwareDatetime
     procedure: OptionalText = None
     reference_value: float | None = None
@@ -143,7 +135,7 @@ class CheckCreate(_Input):
         return self
 
 
-class CheckPublic(_Schema):
+class CheckPublic(PublicModel):
     id: uuid.UUID
     instrument_id: uuid.UUID
     performed_at: datetime
@@ -158,7 +150,7 @@ class CheckPublic(_Schema):
     remarks: str | None
 
 
-class MaintenanceCreate(_Input):
+class MaintenanceCreate(InputModel):
     start_at: AwareDatetime
     end_at: AwareDatetime
     description: Text
@@ -170,7 +162,7 @@ class MaintenanceCreate(_Input):
         return self
 
 
-class MaintenancePublic(_Schema):
+class MaintenancePublic(PublicModel):
     id: uuid.UUID
     instrument_id: uuid.UUID
     start_at: datetime
@@ -178,17 +170,17 @@ class MaintenancePublic(_Schema):
     description: str
 
 
-class OutOfServiceCreate(_Input):
+class OutOfServiceCreate(InputModel):
     reason: Text
     start_at: AwareDatetime | None = None
 
 
-class ReturnToService(_Input):
+class ReturnToService(InputModel):
     remarks: Text
     at: AwareDatetime | None = None
 
 
-class OutOfServicePublic(_Schema):
+class OutOfServicePublic(PublicModel):
     id: uuid.UUID
     instrument_id: uuid.UUID
     start_at: datetime
@@ -234,7 +226,7 @@ class ImpactExport(BaseModel):
     organisation_name: str | None
 
 
-class ImpactReportPublic(_Schema):
+class ImpactReportPublic(PublicModel):
     id: uuid.UUID
     instrument_id: uuid.UUID
     out_of_service_id: uuid.UUID | None

@@ -6,6 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
@@ -46,8 +47,9 @@ from server.calibration.status import (
 from server.catalog.models import Channel, Instrument
 from server.catalog.service import get_instrument_for_staff
 from server.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from server.registry.audit import audit, snapshot
+from server.registry.audit import snapshot
 from server.registry.notices import notify_users
+from server.registry.records import add_audited, get_or_not_found
 
 __all__ = [
     "add_maintenance",
@@ -175,18 +177,7 @@ async def take_out_of_service(
         cause_id=cause_id,
         authorised_by=user.id,
     )
-    session.add(record)
-    await session.flush()
-    await audit(
-        session,
-        actor=user,
-        entity="out_of_service",
-        entity_id=record.id,
-        action="create",
-        organisation_id=instrument.organisation_id,
-        after=snapshot(record),
-    )
-    return record
+    return await add_audited(session, user, record, entity="out_of_service")
 
 
 async def manual_out_of_service(
@@ -218,10 +209,13 @@ async def return_to_service(
     now: datetime,
 ) -> OutOfService:
     """Close an out-of-service record, recording who authorised the restart (§7.10)."""
-    record = await session.get(OutOfService, out_of_service_id)
-    if record is None:
-        raise NotFound(f"Out-of-service record {out_of_service_id} not found")
-    await instrument_for_manager(session, user, record.instrument_id)
+    record = await get_or_not_found(
+        session,
+        OutOfService,
+        out_of_service_id,
+        "Out-of-service record",
+        partial(instrument_for_manager, session, user),
+    )
     if record.end_at is not None:
         raise Conflict("The instrument was already returned to service")
     at = data.at or now
@@ -231,19 +225,9 @@ async def return_to_service(
     record.end_at = at
     record.return_authorised_by = user.id
     record.return_remarks = data.remarks
-    session.add(record)
-    await session.flush()
-    await audit(
-        session,
-        actor=user,
-        entity="out_of_service",
-        entity_id=record.id,
-        action="return_to_service",
-        organisation_id=record.organisation_id,
-        before=before,
-        after=snapshot(record),
+    return await add_audited(
+        session, user, record, entity="out_of_service", action="return_to_service", before=before
     )
-    return record
 
 
 async def _out_of_tolerance(
@@ -308,17 +292,7 @@ async def _out_of_tolerance(
         dedupe_key=f"impact:{report.id}",
     )
     report.notified_user_ids = [str(u) for u in told]
-    session.add(report)
-    await session.flush()
-    await audit(
-        session,
-        actor=user,
-        entity="impact_report",
-        entity_id=report.id,
-        action="create",
-        organisation_id=instrument.organisation_id,
-        after=snapshot(report),
-    )
+    await add_audited(session, user, report, entity="impact_report")
     return record, report
 
 
@@ -335,22 +309,12 @@ async def record_certificate(
         corrections=[c.model_dump() for c in data.corrections],
         result=data.result.value,
     )
-    session.add(certificate)
     try:
-        await session.flush()
+        await add_audited(session, user, certificate, entity="calibration_certificate")
     except IntegrityError as exc:
         raise Conflict(
             f"Certificate {data.number} is already recorded for this instrument"
         ) from exc
-    await audit(
-        session,
-        actor=user,
-        entity="calibration_certificate",
-        entity_id=certificate.id,
-        action="create",
-        organisation_id=instrument.organisation_id,
-        after=snapshot(certificate),
-    )
     if data.result is CheckResult.PASS:
         return certificate, None, None
     record, report = await _out_of_tolerance(
@@ -383,17 +347,7 @@ async def record_check(
         **data.model_dump(exclude={"result"}),
         result=result.value,
     )
-    session.add(check)
-    await session.flush()
-    await audit(
-        session,
-        actor=user,
-        entity="intermediate_check",
-        entity_id=check.id,
-        action="create",
-        organisation_id=instrument.organisation_id,
-        after=snapshot(check),
-    )
+    await add_audited(session, user, check, entity="intermediate_check")
     if result is CheckResult.PASS:
         return check, None, None
     record, report = await _out_of_tolerance(
@@ -418,28 +372,19 @@ async def add_maintenance(
         created_by=user.id,
         **data.model_dump(),
     )
-    session.add(window)
-    await session.flush()
-    await audit(
-        session,
-        actor=user,
-        entity="maintenance_window",
-        entity_id=window.id,
-        action="create",
-        organisation_id=instrument.organisation_id,
-        after=snapshot(window),
-    )
-    return window
+    return await add_audited(session, user, window, entity="maintenance_window")
 
 
 async def get_impact_report(
     session: AsyncSession, user: AppUser, report_id: uuid.UUID
 ) -> ImpactReport:
-    report = await session.get(ImpactReport, report_id)
-    if report is None:
-        raise NotFound(f"Impact report {report_id} not found")
-    await get_instrument_for_staff(session, user, report.instrument_id)
-    return report
+    return await get_or_not_found(
+        session,
+        ImpactReport,
+        report_id,
+        "Impact report",
+        partial(get_instrument_for_staff, session, user),
+    )
 
 
 _REMINDER_SQL = text(

@@ -4,13 +4,15 @@ history, operator authorisations, attachments, the audit trail and local notices
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, ForeignKey, LargeBinary, Text, func
+from sqlalchemy import BigInteger, Column, Date, DateTime, ForeignKey, LargeBinary, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
+
+from server.registry.columns import InstrumentRecordBase, created_at_field
 
 __all__ = [
     "AuditLog",
@@ -25,18 +27,6 @@ __all__ = [
     "ScopeCategory",
     "ServiceMode",
 ]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _created_at() -> Any:
-    return Field(
-        default_factory=utcnow,
-        sa_type=DateTime(timezone=True),
-        sa_column_kwargs={"server_default": func.now()},
-    )
 
 
 class ScopeCategory(StrEnum):
@@ -69,7 +59,7 @@ class CmaCertificate(SQLModel, table=True):
     valid_until: date = Field(sa_type=Date)
     cnas_number: str | None = Field(default=None, sa_type=Text)
     cnas_valid_until: date | None = Field(default=None, sa_type=Date)
-    created_at: datetime = _created_at()
+    created_at: datetime = created_at_field()
 
 
 class CmaScopeItem(SQLModel, table=True):
@@ -95,28 +85,22 @@ class InstrumentScopeItem(SQLModel, table=True):
     )
 
 
-class EquipmentEvent(SQLModel, table=True):
+class EquipmentEvent(InstrumentRecordBase, table=True):
     """Maintenance done, faults, damage, repairs and modifications (ISO/IEC 17025 §6.4.13)."""
 
     __tablename__ = "equipment_event"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    instrument_id: uuid.UUID = Field(foreign_key="instrument.id")
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
     kind: str = Field(sa_type=Text)
     occurred_at: datetime = Field(sa_type=DateTime(timezone=True))
     description: str = Field(sa_type=Text)
     performed_by: str | None = Field(default=None, sa_type=Text)
     recorded_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
-    created_at: datetime = _created_at()
+    created_at: datetime = created_at_field()
 
 
-class OperatorAuthorisation(SQLModel, table=True):
+class OperatorAuthorisation(InstrumentRecordBase, table=True):
     __tablename__ = "operator_authorisation"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    instrument_id: uuid.UUID = Field(foreign_key="instrument.id")
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
     user_id: uuid.UUID = Field(foreign_key="app_user.id")
     trained_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     trained_on: date = Field(sa_type=Date)
@@ -125,29 +109,26 @@ class OperatorAuthorisation(SQLModel, table=True):
     last_used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     remarks: str | None = Field(default=None, sa_type=Text)
-    created_at: datetime = _created_at()
+    created_at: datetime = created_at_field()
 
 
-class InstrumentAttachment(SQLModel, table=True):
+class InstrumentAttachment(InstrumentRecordBase, table=True):
     __tablename__ = "instrument_attachment"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    instrument_id: uuid.UUID = Field(foreign_key="instrument.id")
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
     kind: str = Field(sa_type=Text)
     filename: str = Field(sa_type=Text)
     content_type: str = Field(sa_type=Text)
     size_bytes: int
     content: bytes = Field(sa_type=LargeBinary)
     uploaded_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
-    created_at: datetime = _created_at()
+    created_at: datetime = created_at_field()
 
 
 class AuditLog(SQLModel, table=True):
     __tablename__ = "audit_log"
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
-    occurred_at: datetime = _created_at()
+    occurred_at: datetime = created_at_field()
     actor_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     organisation_id: uuid.UUID | None = None
     entity: str = Field(sa_type=Text)
@@ -169,4 +150,4 @@ class RegistryNotice(SQLModel, table=True):
     body: str = Field(sa_type=Text)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB)
     dedupe_key: str | None = Field(default=None, sa_type=Text)
-    created_at: datetime = _created_at()
+    created_at: datetime = created_at_field()

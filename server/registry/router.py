@@ -29,6 +29,7 @@ from server.registry.models import (
     InstrumentAttachment,
     OperatorAuthorisation,
 )
+from server.registry.records import instrument_rows
 from server.registry.schemas import (
     AttachmentPublic,
     AuditEntry,
@@ -164,12 +165,10 @@ async def list_events(
 ) -> list[EquipmentEventPublic]:
     """Maintenance, faults, damage, repairs and modifications, newest first."""
     instrument = await get_instrument_for_staff(session, user, instrument_id)
-    query = (
-        select(EquipmentEvent)
-        .where(EquipmentEvent.instrument_id == instrument.id)
-        .order_by(col(EquipmentEvent.occurred_at).desc())
+    events = await instrument_rows(
+        session, EquipmentEvent, instrument.id, col(EquipmentEvent.occurred_at).desc()
     )
-    return [EquipmentEventPublic.model_validate(e) for e in (await session.exec(query)).all()]
+    return [EquipmentEventPublic.model_validate(e) for e in events]
 
 
 @router.post(
@@ -198,12 +197,10 @@ async def list_authorisations(
     session: SessionDep, user: CurrentUser, now: Clock, instrument_id: uuid.UUID
 ) -> list[AuthorisationPublic]:
     instrument = await get_instrument_for_staff(session, user, instrument_id)
-    query = (
-        select(OperatorAuthorisation)
-        .where(OperatorAuthorisation.instrument_id == instrument.id)
-        .order_by(col(OperatorAuthorisation.granted_at).desc())
+    authorisations = await instrument_rows(
+        session, OperatorAuthorisation, instrument.id, col(OperatorAuthorisation.granted_at).desc()
     )
-    return [_authorisation_public(a, now) for a in (await session.exec(query)).all()]
+    return [_authorisation_public(a, now) for a in authorisations]
 
 
 @router.post(
@@ -235,12 +232,10 @@ async def list_attachments(
     session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID
 ) -> list[AttachmentPublic]:
     instrument = await get_instrument_for_staff(session, user, instrument_id)
-    query = (
-        select(InstrumentAttachment)
-        .where(InstrumentAttachment.instrument_id == instrument.id)
-        .order_by(col(InstrumentAttachment.created_at))
+    attachments = await instrument_rows(
+        session, InstrumentAttachment, instrument.id, col(InstrumentAttachment.created_at)
     )
-    return [AttachmentPublic.model_validate(a) for a in (await session.exec(query)).all()]
+    return [AttachmentPublic.model_validate(a) for a in attachments]
 
 
 @router.post(

@@ -11,13 +11,13 @@ from typing import Annotated, Any
 from pydantic import (
     AwareDatetime,
     BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     field_validator,
 )
 
 from server.registry.models import EquipmentEventKind, ScopeCategory, ServiceMode
+from server.registry.records import InputModel, PublicModel, Text
 
 __all__ = [
     "AttachmentPublic",
@@ -36,7 +36,6 @@ __all__ = [
     "ScopeLinks",
 ]
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] | None
 # A standard's number carries its year: "GB/T 2423.1-2008", "JJF 1101-2019", "ISO 6892-1:2019".
 STANDARD_NUMBER = re.compile(r"^[A-Z][A-Za-z/ ]*\s?[0-9][0-9.\-]*[-:](19|20)[0-9]{2}$")
@@ -44,15 +43,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class _Schema(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-
-class ScopeItemCreate(_Input):
+class ScopeItemCreate(InputModel):
     category: ScopeCategory
     name: Text
     name_en: LongText = None
@@ -69,7 +60,7 @@ class ScopeItemCreate(_Input):
         return value
 
 
-class ScopeItemPublic(_Schema):
+class ScopeItemPublic(PublicModel):
     id: uuid.UUID
     certificate_id: uuid.UUID
     category: str
@@ -79,7 +70,7 @@ class ScopeItemPublic(_Schema):
     standard_number: str
 
 
-class CmaCertificateCreate(_Input):
+class CmaCertificateCreate(InputModel):
     number: Annotated[str, StringConstraints(strip_whitespace=True)]
     issued_on: date
     issuing_authority: LongText = None
@@ -89,7 +80,7 @@ class CmaCertificateCreate(_Input):
     scope: list[ScopeItemCreate] = Field(default_factory=list)
 
 
-class CmaCertificatePublic(_Schema):
+class CmaCertificatePublic(PublicModel):
     id: uuid.UUID
     organisation_id: uuid.UUID
     number: str
@@ -132,7 +123,7 @@ def _opening_hours(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return value
 
 
-class InstrumentRecordUpdate(_Input):
+class InstrumentRecordUpdate(InputModel):
     category: LongText = None
     specification: LongText = None
     original_value: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)] | None = None
@@ -169,7 +160,7 @@ class InstrumentRecordUpdate(_Input):
         return value
 
 
-class InstrumentRecord(_Schema):
+class InstrumentRecord(PublicModel):
     id: uuid.UUID
     organisation_id: uuid.UUID
     name: str
@@ -202,18 +193,18 @@ class InstrumentRecord(_Schema):
     scope: list[ScopeItemPublic] = Field(default_factory=list)
 
 
-class ScopeLinks(_Input):
+class ScopeLinks(InputModel):
     scope_item_ids: list[uuid.UUID]
 
 
-class EquipmentEventCreate(_Input):
+class EquipmentEventCreate(InputModel):
     kind: EquipmentEventKind
     occurred_at: AwareDatetime
     description: Text
     performed_by: LongText = None
 
 
-class EquipmentEventPublic(_Schema):
+class EquipmentEventPublic(PublicModel):
     id: uuid.UUID
     instrument_id: uuid.UUID
     kind: str
@@ -223,7 +214,7 @@ class EquipmentEventPublic(_Schema):
     recorded_by: uuid.UUID | None
 
 
-class AuthorisationCreate(_Input):
+class AuthorisationCreate(InputModel):
     user_id: uuid.UUID
     trained_on: date
     trained_by: uuid.UUID | None = None
@@ -231,7 +222,7 @@ class AuthorisationCreate(_Input):
     remarks: LongText = None
 
 
-class AuthorisationPublic(_Schema):
+class AuthorisationPublic(PublicModel):
     id: uuid.UUID
     instrument_id: uuid.UUID
     user_id: uuid.UUID
@@ -246,7 +237,7 @@ class AuthorisationPublic(_Schema):
     lapses_at: datetime | None = None
 
 
-class AttachmentPublic(_Schema):
+class AttachmentPublic(PublicModel):
     id: uuid.UUID
     instrument_id: uuid.UUID
     kind: str
@@ -256,7 +247,7 @@ class AttachmentPublic(_Schema):
     created_at: datetime
 
 
-class AuditEntry(_Schema):
+class AuditEntry(PublicModel):
     id: int
     occurred_at: datetime
     actor_id: uuid.UUID | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +30,7 @@ from server.registry.models import (
     InstrumentScopeItem,
     OperatorAuthorisation,
 )
+from server.registry.records import add_audited, get_or_not_found
 from server.registry.schemas import (
     AuthorisationCreate,
     CmaCertificateCreate,
@@ -137,18 +139,9 @@ async def add_scope_item(
     if certificate is None or not may_manage_organisation(user, certificate.organisation_id):
         raise NotFound(f"CMA certificate {certificate_id} not found")
     item = CmaScopeItem(certificate_id=certificate.id, **data.model_dump())
-    session.add(item)
-    await session.flush()
-    await audit(
-        session,
-        actor=user,
-        entity="cma_scope_item",
-        entity_id=item.id,
-        action="create",
-        organisation_id=certificate.organisation_id,
-        after=snapshot(item),
+    return await add_audited(
+        session, user, item, entity="cma_scope_item", organisation_id=certificate.organisation_id
     )
-    return item
 
 
 async def scope_of_instrument(
@@ -243,18 +236,7 @@ async def add_event(
         description=data.description,
         performed_by=data.performed_by,
     )
-    session.add(event)
-    await session.flush()
-    await audit(
-        session,
-        actor=user,
-        entity="equipment_event",
-        entity_id=event.id,
-        action="create",
-        organisation_id=instrument.organisation_id,
-        after=snapshot(event),
-    )
-    return event
+    return await add_audited(session, user, event, entity="equipment_event")
 
 
 async def grant_authorisation(
@@ -293,45 +275,33 @@ async def grant_authorisation(
         lapse_after_days=data.lapse_after_days,
         remarks=data.remarks,
     )
-    session.add(authorisation)
-    await session.flush()
-    await audit(
-        session,
-        actor=user,
-        entity="operator_authorisation",
-        entity_id=authorisation.id,
-        action="grant",
-        organisation_id=instrument.organisation_id,
-        before=before,
-        after=snapshot(authorisation),
+    return await add_audited(
+        session, user, authorisation, entity="operator_authorisation", action="grant", before=before
     )
-    return authorisation
 
 
 async def revoke_authorisation(
     session: AsyncSession, user: AppUser, authorisation_id: uuid.UUID, now: datetime
 ) -> OperatorAuthorisation:
-    authorisation = await session.get(OperatorAuthorisation, authorisation_id)
-    if authorisation is None:
-        raise NotFound(f"Authorisation {authorisation_id} not found")
-    await instrument_for_manager(session, user, authorisation.instrument_id)
+    authorisation = await get_or_not_found(
+        session,
+        OperatorAuthorisation,
+        authorisation_id,
+        "Authorisation",
+        partial(instrument_for_manager, session, user),
+    )
     if authorisation.revoked_at is not None:
         raise Conflict("The authorisation was already revoked")
     before = snapshot(authorisation)
     authorisation.revoked_at = now
-    session.add(authorisation)
-    await session.flush()
-    await audit(
+    return await add_audited(
         session,
-        actor=user,
+        user,
+        authorisation,
         entity="operator_authorisation",
-        entity_id=authorisation.id,
         action="revoke",
-        organisation_id=authorisation.organisation_id,
         before=before,
-        after=snapshot(authorisation),
     )
-    return authorisation
 
 
 async def add_attachment(
@@ -361,25 +331,16 @@ async def add_attachment(
         content=content,
         uploaded_by=user.id,
     )
-    session.add(attachment)
-    await session.flush()
-    await audit(
-        session,
-        actor=user,
-        entity="instrument_attachment",
-        entity_id=attachment.id,
-        action="create",
-        organisation_id=instrument.organisation_id,
-        after=snapshot(attachment),
-    )
-    return attachment
+    return await add_audited(session, user, attachment, entity="instrument_attachment")
 
 
 async def get_attachment(
     session: AsyncSession, user: AppUser, attachment_id: uuid.UUID
 ) -> InstrumentAttachment:
-    attachment = await session.get(InstrumentAttachment, attachment_id)
-    if attachment is None:
-        raise NotFound(f"Attachment {attachment_id} not found")
-    await get_instrument_for_staff(session, user, attachment.instrument_id)
-    return attachment
+    return await get_or_not_found(
+        session,
+        InstrumentAttachment,
+        attachment_id,
+        "Attachment",
+        partial(get_instrument_for_staff, session, user),
+    )

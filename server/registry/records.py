@@ -1,0 +1,100 @@
+"""What the registry and the calibration programme do alike with an instrument's records.
+
+- the request/response bases of their schemas;
+- the audited write (:func:`add_audited`): add, flush, then the audit entry with the
+  record's snapshot, so no change is ever stored without its trail;
+- the tenancy-checked read (:func:`get_or_not_found`) and the per-instrument listing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+from sqlmodel import SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.auth.models import AppUser
+from server.core.errors import NotFound
+from server.registry.audit import audit, snapshot
+from server.registry.columns import InstrumentRecordBase
+
+__all__ = [
+    "InputModel",
+    "PublicModel",
+    "Text",
+    "add_audited",
+    "get_or_not_found",
+    "instrument_rows",
+]
+
+Row = TypeVar("Row", bound=SQLModel)
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+Owned = TypeVar("Owned", bound=InstrumentRecordBase)
+
+
+class InputModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PublicModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+async def add_audited(
+    session: AsyncSession,
+    actor: AppUser | None,
+    record: Row,
+    *,
+    entity: str,
+    action: str = "create",
+    before: dict[str, Any] | None = None,
+    organisation_id: uuid.UUID | None = None,
+) -> Row:
+    """Store a new or changed record and its audit entry (``before`` for a change).
+
+    The entry is filed under ``organisation_id``, by default the record's own institution.
+    """
+    session.add(record)
+    await session.flush()
+    after = snapshot(record) or {}
+    await audit(
+        session,
+        actor=actor,
+        entity=entity,
+        entity_id=after["id"],
+        action=action,
+        organisation_id=organisation_id or getattr(record, "organisation_id", None),
+        before=before,
+        after=after,
+    )
+    return record
+
+
+async def get_or_not_found(
+    session: AsyncSession,
+    model: type[Owned],
+    record_id: uuid.UUID,
+    label: str,
+    instrument_check: Callable[[uuid.UUID], Awaitable[object]],
+) -> Owned:
+    """The record when it exists and the tenancy check of its instrument (which raises)
+    lets the user through."""
+    record = await session.get(model, record_id)
+    if record is None:
+        raise NotFound(f"{label} {record_id} not found")
+    await instrument_check(record.instrument_id)
+    return record
+
+
+async def instrument_rows(
+    session: AsyncSession, model: type[Owned], instrument_id: uuid.UUID, order_by: Any
+) -> list[Owned]:
+    """All records of one kind for an instrument, in the given order."""
+    query = select(model).where(model.instrument_id == instrument_id).order_by(order_by)
+    return list((await session.exec(query)).all())
