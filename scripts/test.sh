@@ -15,9 +15,10 @@ log "ruff"
 .venv/bin/ruff format --check .
 log "mypy --strict"
 .venv/bin/mypy
+if [ -f web/package.json ]; then
+  log "web: formatting (prettier) and tests (vitest)"
+  (cd web && npm run --silent lint && npm run --silent test)
+fi
+# Last, so its summary line closes the run.
 log "pytest (unit, integration, browser, benchmark smoke runs)"
 .venv/bin/pytest -q -p no:cacheprovider "$@"
-if [ -f web/package.json ]; then
-  log "web tests (vitest)"
-  (cd web && npm run --silent test)
-fi
