@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -12,7 +11,7 @@ from pydantic import ValidationError
 
 from edge_agent import __version__
 from edge_agent.calibration import CalibrationBook
-from edge_agent.clock import Clock, SystemClock
+from edge_agent.clock import Clock, SystemClock, raise_if_cancelled
 from edge_agent.config import (
     ConfigError,
     GatewayConfig,
@@ -214,11 +213,7 @@ class Gateway:
             self._device_tasks.append(asyncio.create_task(self._stale_loop(), name="stale"))
 
     async def _stop_devices(self) -> None:
-        for task in self._device_tasks:
-            task.cancel()
-        for task in self._device_tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await _cancel_all(self._device_tasks)
         self._device_tasks.clear()
         for link in self._device_links:
             link.stop()
@@ -250,12 +245,14 @@ class Gateway:
 
     async def _stale_loop(self) -> None:
         while True:
+            raise_if_cancelled()
             await asyncio.sleep(1.0)
             for source in self.sources.values():
                 source.check_stale()
 
     async def _heartbeat_loop(self) -> None:
         while True:
+            raise_if_cancelled()
             await asyncio.sleep(self.config.heartbeat.interval_s)
             if self.link is not None and self.link.connected:
                 self.link.publish(self.topic_heartbeat, encode(self.heartbeat()), qos=0)
@@ -313,15 +310,10 @@ class Gateway:
         finally:
             log.info("gateway %s stopping", self.key)
             await self._stop_devices()
-            for task in list(self._background):
-                task.cancel()
+            await _cancel_all(list(self._background))
             # Samples already read are spooled; give the broker a moment to take them.
             drained = await self.forwarder.drain(drain_timeout_s)
-            for task in core:
-                task.cancel()
-            for task in core:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await _cancel_all(core)
             if self.link.connected:
                 await self.link.publish_and_wait(
                     self.topic_state, self._state("offline"), qos=1, retain=True, timeout_s=2
@@ -336,3 +328,15 @@ class Gateway:
                 "" if drained else " (broker did not acknowledge all in time)",
             )
             self.spool.close()
+
+
+async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel and await tasks, repeating the request if a library swallowed it."""
+    pending = {t for t in tasks if not t.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _done, pending = await asyncio.wait(pending, timeout=1.0)
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("task %s ended with %r", task.get_name(), task.exception())

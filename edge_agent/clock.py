@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Protocol
 
-__all__ = ["Clock", "FakeClock", "SystemClock", "next_tick"]
+__all__ = ["Clock", "FakeClock", "SystemClock", "next_tick", "raise_if_cancelled"]
 
 
 class Clock(Protocol):
@@ -65,3 +65,16 @@ def next_tick(start: float, interval: float, now: float) -> tuple[int, float]:
         k += 1
         deadline = start + k * interval
     return k, deadline
+
+
+def raise_if_cancelled() -> None:
+    """Honour a cancellation that a library swallowed.
+
+    On Python 3.11, ``asyncio.wait_for`` (used inside pymodbus and paho helpers) drops a
+    cancellation that arrives just as the awaited result does; the task's ``cancelling()``
+    count still records it. Long-running loops call this once per iteration so that stopping
+    a poller never depends on winning that race.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

@@ -18,7 +18,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from edge_agent.clock import Clock
+from edge_agent.clock import Clock, raise_if_cancelled
 from edge_agent.poller import Reading
 from edge_agent.spool import Spool, SpooledSample
 from mqtt_contract.v1 import TopicKind, topic_for
@@ -211,6 +211,7 @@ class Forwarder:
 
     async def run(self) -> None:
         while True:
+            raise_if_cancelled()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.max_delay_s)
             self._wake.clear()

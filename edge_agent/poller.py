@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from edge_agent.calibration import CalibrationBook
-from edge_agent.clock import Clock, next_tick
+from edge_agent.clock import Clock, next_tick, raise_if_cancelled
 from edge_agent.config import ModbusDevice, ModbusPoint, MqttPoint
 from edge_agent.decoding import decode_block
 from edge_agent.planner import ReadBlock, RequestPlanner
@@ -205,9 +205,11 @@ class DevicePoller:
         start = self.clock.monotonic()
         k = 0
         while True:
+            raise_if_cancelled()
             now = self.clock.monotonic()
             if self.breaker.allow(now):
                 await self.poll_once()
+                raise_if_cancelled()
             now = self.clock.monotonic()
             next_k, deadline = next_tick(start, interval, now)
             self.missed_ticks += max(0, next_k - k - 1)

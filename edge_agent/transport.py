@@ -113,7 +113,8 @@ class PymodbusTransport:
             async with asyncio.timeout(self._timeout_s * 1.5):
                 response = await call(address, count=count, device_id=device_id)
         except (TimeoutError, OSError, ModbusException) as exc:
-            # A half-open connection would keep timing out: start the next attempt afresh.
+            # Start afresh: a half-open connection would keep timing out, and on a serial line a
+            # late answer must never be taken for the next request's.
             client.close()
             raise CommError(f"no response: {exc or type(exc).__name__}") from exc
         if response.isError():

@@ -1,17 +1,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
+from typing import Any
 
 import pytest
 
 from edge_agent.calibration import CalibrationBook
-from edge_agent.clock import FakeClock, next_tick
+from edge_agent.clock import FakeClock, SystemClock, next_tick
 from edge_agent.config import ModbusTcpDevice
 from edge_agent.decoding import encode_value
 from edge_agent.fakes import FakeModbusDevice, RecordingSink
-from edge_agent.poller import CircuitBreaker, DevicePoller
+from edge_agent.poller import CircuitBreaker, DevicePoller, run_forever
 from mqtt_contract.v1 import Calibration, CalibrationSet, Quality
 
 
@@ -237,3 +239,37 @@ async def test_calibration_applies_within_validity_and_names_itself() -> None:
     expired = {r.point: r for r in await poller.poll_once()}
     assert expired["temperature"].value == 21.5
     assert expired["temperature"].correction_id is None
+
+
+class SwallowingDevice(FakeModbusDevice):
+    """Answers even when cancelled mid-read, like asyncio.wait_for on Python 3.11 can."""
+
+    def __init__(self, registers: Any) -> None:
+        super().__init__(registers)
+        self.reading = asyncio.Event()
+
+    async def read(
+        self, kind: Any, address: int, count: int, device_id: int
+    ) -> list[int] | list[bool]:
+        self.reading.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(0.05)
+        return await super().read(kind, address, count, device_id)
+
+
+async def test_a_swallowed_cancellation_still_stops_the_poller() -> None:
+    fake = SwallowingDevice({"holding": chamber_registers()})
+    poller = DevicePoller(
+        device(CHAMBER_POINTS, poll_interval_s=0.1),
+        fake,
+        RecordingSink(),
+        SystemClock(),
+        CalibrationBook(),
+    )
+    task = asyncio.create_task(run_forever(poller))
+    await fake.reading.wait()
+    task.cancel()  # lands inside the read, which swallows it
+    done, _ = await asyncio.wait({task}, timeout=2)
+    assert task in done
+    assert task.cancelled()
+    assert len(fake.requests) == 1
