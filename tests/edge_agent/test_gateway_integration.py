@@ -87,6 +87,18 @@ async def start_gateway(doc: dict[str, Any]) -> tuple[Gateway, asyncio.Event, as
     return gateway, stop, task
 
 
+def spawn_agent(config_path: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    """``labshare-edge run`` as its own process, so it can be killed without warning."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "edge_agent.cli", "run", str(config_path)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+
+
 def assert_complete(seqs: list[int], last_seq: int, dropped: set[int] | None = None) -> None:
     expected = set(range(1, last_seq + 1)) - (dropped or set())
     assert set(seqs) == expected, f"missing {sorted(expected - set(seqs))[:20]}"
@@ -311,13 +323,10 @@ async def test_sigkill_mid_stream_loses_no_spooled_sample(
     spool_path = tmp_path / "s.db"
     config_path = tmp_path / "gateway.yaml"
     config_path.write_text(yaml.safe_dump(gateway_doc("gw-kill", mosquitto, peer.port, spool_path)))
-    command = [sys.executable, "-m", "edge_agent.cli", "run", str(config_path)]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     log_path = tmp_path / "agent.log"
 
     def spawn() -> subprocess.Popen[bytes]:
-        with log_path.open("ab") as log:
-            return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        return spawn_agent(config_path, log_path)
 
     def spooled_last_seq() -> int:
         with sqlite3.connect(spool_path) as db:
@@ -357,3 +366,79 @@ async def test_sigkill_mid_stream_loses_no_spooled_sample(
     assert states[0]["status"] == "online"
     log_text = log_path.read_text()
     assert "stopped; 0 samples remain spooled" in log_text
+
+
+async def test_death_is_the_last_will_and_stays_retained(
+    mosquitto: Any, modbus_servers: Any, subscriber: Any, tmp_path: Path
+) -> None:
+    peer = await modbus_servers([chamber()])
+    sub = subscriber("gw-will")
+    config_path = tmp_path / "gateway.yaml"
+    config_path.write_text(
+        yaml.safe_dump(gateway_doc("gw-will", mosquitto, peer.port, tmp_path / "s.db"))
+    )
+    agent = spawn_agent(config_path, tmp_path / "agent.log")
+    try:
+        await wait_until(
+            lambda: any(s["status"] == "online" for s in sub.payloads("/state")), 20, "birth"
+        )
+        agent.send_signal(signal.SIGKILL)
+        agent.wait(10)
+        await wait_until(lambda: sub.payloads("/state")[-1]["status"] == "offline", 10, "last will")
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.wait(10)
+    late = subscriber("gw-will")  # a newcomer learns the state from the retained message
+    await wait_until(lambda: bool(late.payloads("/state")), 10, "retained state")
+    (retained,) = [(t, p, r) for t, p, r in late.messages if t.endswith("/state")]
+    assert retained[2] is True
+    assert json.loads(retained[1])["status"] == "offline"
+    await asyncio.to_thread(
+        mqtt_publish.single,
+        "labshare/v1/gw/gw-will/state",
+        b"",
+        qos=1,
+        retain=True,
+        hostname=mosquitto.host,
+        port=mosquitto.port,
+    )
+
+
+async def test_instrument_publishing_json_over_mqtt(
+    mosquitto: Any, subscriber: Any, tmp_path: Path
+) -> None:
+    doc = gateway_doc("gw-json", mosquitto, 1, tmp_path / "s.db")
+    doc["devices"] = [
+        {
+            "key": "balance-1",
+            "protocol": "mqtt",
+            "topic": "lab/balance-1/reading",
+            "points": [{"key": "mass", "field": "data.mass", "source_unit": "g", "unit": "kg"}],
+        }
+    ]
+    sub = subscriber("gw-json")
+    _gateway, stop, task = await start_gateway(doc)
+    try:
+        await asyncio.sleep(0.3)  # the device subscription follows the connection
+        for grams in (125.0, 250.0):
+            await asyncio.to_thread(
+                mqtt_publish.single,
+                "lab/balance-1/reading",
+                json.dumps({"data": {"mass": grams}}),
+                qos=1,
+                hostname=mosquitto.host,
+                port=mosquitto.port,
+            )
+
+        def masses() -> list[Any]:
+            return [
+                s[2] for d in sub.payloads("/telemetry") for x in d["series"] for s in x["samples"]
+            ]
+
+        await wait_until(lambda: len(masses()) == 2, 10, "both readings")
+    finally:
+        stop.set()
+        await task
+    assert masses() == [pytest.approx(0.125), pytest.approx(0.25)]
+    assert sub.payloads("/telemetry")[0]["series"][0]["unit"] == "kg"
