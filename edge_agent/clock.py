@@ -70,7 +70,7 @@ def next_tick(start: float, interval: float, now: float) -> tuple[int, float]:
 def raise_if_cancelled() -> None:
     """Honour a cancellation that a library swallowed.
 
-    On Python 3.11, ``asyncio.wait_for`` (used inside pymodbus and paho helpers) drops a
+    On Python 3.11, ``asyncio.wait_for`` (used inside pymodbus) drops a
     cancellation that arrives just as the awaited result does; the task's ``cancelling()``
     count still records it. Long-running loops call this once per iteration so that stopping
     a poller never depends on winning that race.

@@ -53,7 +53,12 @@ def linear_conversion(
     """
     check_compatible(source, target)
     quantity = _registry.Quantity
-    zero = float(quantity(0.0, parse_unit(source)).to(parse_unit(target)).magnitude)
-    one = float(quantity(1.0, parse_unit(source)).to(parse_unit(target)).magnitude)
-    slope = one - zero
+    src, dst = parse_unit(source), parse_unit(target)
+    if quantity(1.0, src)._is_multiplicative and quantity(1.0, dst)._is_multiplicative:
+        slope = float(quantity(1.0, src).to(dst).magnitude)
+        zero = 0.0
+    else:
+        # A wide span keeps the slope of offset units (degF -> degC) exact to the last digit.
+        zero = float(quantity(0.0, src).to(dst).magnitude)
+        slope = (float(quantity(1000.0, src).to(dst).magnitude) - zero) / 1000.0
     return LinearConversion(gain=slope * scale, bias=slope * offset + zero)

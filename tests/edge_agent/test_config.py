@@ -62,7 +62,7 @@ def issues(document: dict[str, Any]) -> list[str]:
     return [str(i) for i in caught.value.issues]
 
 
-def test_brief_example_is_valid() -> None:
+def test_documented_example_is_valid() -> None:
     config = parse_config(doc())
     point = config.devices[0].points[0]
     assert point.kind == "holding"
