@@ -100,6 +100,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.live_hub = hub
     if hub is not None:
         await hub.start()
+    if jobs is not None:
+        jobs.publisher = hub  # calibration sets go to the gateways over this connection
     telemetry_jobs = (
         TelemetryJobs(
             engine,

@@ -64,6 +64,22 @@ _BOOKINGS_SQL = text(
     """
 )
 
+# On or after the finding: used on an instrument already out of tolerance, or still to come.
+_AFTER_FINDING_SQL = text(
+    """
+    SELECT b.id AS booking_id, b.start_at, b.end_at, b.status, b.user_id,
+           u.full_name AS user_name, u.email AS user_email,
+           b.organisation_id, o.name AS organisation_name, 'after_finding' AS period
+    FROM booking b
+    LEFT JOIN app_user u ON u.id = b.user_id
+    LEFT JOIN organisation o ON o.id = b.organisation_id
+    WHERE b.instrument_id = :instrument_id
+      AND b.start_at >= :found_at
+      AND b.status <> ALL(:inactive)
+    ORDER BY b.start_at, b.id
+    """
+)
+
 _EXPORTS_SQL = text(
     """
     SELECT e.id AS export_id, e.created_at, e.range_start, e.range_end, e.format, e.user_id,
@@ -94,20 +110,24 @@ async def last_passing_before(
 async def affected_bookings(
     session: AsyncSession, instrument_id: uuid.UUID, since: datetime | None, found_at: datetime
 ) -> list[dict[str, Any]]:
+    """Bookings of the suspect period (``period`` "suspect_period"), then those from the
+    finding on ("after_finding")."""
     connection = await session.connection()
     exists = (await connection.execute(text("SELECT to_regclass('public.booking')"))).scalar()
     if exists is None:
         return []
-    rows = await connection.execute(
-        _BOOKINGS_SQL,
-        {
-            "instrument_id": instrument_id,
-            "since": since,
-            "found_at": found_at,
-            "inactive": list(INACTIVE_BOOKING_STATUSES),
-        },
-    )
-    return [dict(row._mapping) for row in rows]
+    params = {
+        "instrument_id": instrument_id,
+        "since": since,
+        "found_at": found_at,
+        "inactive": list(INACTIVE_BOOKING_STATUSES),
+    }
+    suspect = [
+        {**row._mapping, "period": "suspect_period"}
+        for row in await connection.execute(_BOOKINGS_SQL, params)
+    ]
+    after = [dict(row._mapping) for row in await connection.execute(_AFTER_FINDING_SQL, params)]
+    return suspect + after
 
 
 async def affected_exports(
@@ -140,7 +160,7 @@ _HEADER = [
 def _rows(report: ImpactReport) -> list[list[str]]:
     rows = [
         [
-            "booking",
+            "booking" if b.get("period", "suspect_period") == "suspect_period" else "booking after",
             str(b["booking_id"]),
             str(b["start_at"]),
             str(b["end_at"]),

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response, status
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mqtt_contract.v1 import CalibrationSet
 from server.auth.dependencies import CurrentUser
 from server.auth.tenancy import may_see_organisation
 from server.calibration import service
-from server.calibration.edge import build_calibration_set
+from server.calibration.edge import (
+    CalibrationPublisher,
+    build_calibration_set,
+    gateways_of_instrument,
+    publish_calibration_sets,
+)
 from server.calibration.impact import report_csv, report_xlsx
 from server.calibration.models import (
     CalibrationCertificate,
@@ -48,6 +56,7 @@ from server.registry.records import instrument_rows
 __all__ = ["Clock", "router"]
 
 router = APIRouter(tags=["calibration"])
+logger = logging.getLogger(__name__)
 
 
 def _clock(request: Request) -> datetime:
@@ -138,13 +147,39 @@ async def calibration_overview(
     status_code=status.HTTP_201_CREATED,
 )
 async def record_certificate(
-    session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID, body: CertificateCreate
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    user: CurrentUser,
+    now: Clock,
+    instrument_id: uuid.UUID,
+    body: CertificateCreate,
 ) -> RecordedFinding:
-    """A failed certificate takes the instrument out of service and reports the impact."""
+    """A failed certificate takes the instrument out of service and reports the impact; a
+    passing one's corrections go to the instrument's gateways once it is committed."""
     certificate, record, report = await service.record_certificate(
         session, user, instrument_id, body
     )
+    publisher: CalibrationPublisher | None = getattr(request.app.state, "live_hub", None)
+    if publisher is not None:
+        gateway_ids = await gateways_of_instrument(session, certificate.instrument_id)
+        # A background task runs after the response, so after the session has committed.
+        background.add_task(
+            _publish_sets, request.app.state.sessionmaker, publisher, now, gateway_ids
+        )
     return _finding(certificate, None, record, report)
+
+
+async def _publish_sets(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    publisher: CalibrationPublisher,
+    at: datetime,
+    gateway_ids: list[uuid.UUID],
+) -> None:
+    try:
+        await publish_calibration_sets(sessionmaker, publisher, at, gateway_ids)
+    except Exception:  # the job runner publishes what is still pending on its next pass
+        logger.exception("calibration sets not published after recording a certificate")
 
 
 @router.post(

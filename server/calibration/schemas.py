@@ -211,6 +211,10 @@ class ImpactBooking(BaseModel):
     user_email: str | None
     organisation_id: uuid.UUID | None
     organisation_name: str | None
+    # "suspect_period": before the finding, results may be affected; "after_finding": on or
+    # after it, on an instrument out of service (pending and confirmed ones are flagged by
+    # the booking domain for rescheduling or cancellation).
+    period: Literal["suspect_period", "after_finding"] = "suspect_period"
 
 
 class ImpactExport(BaseModel):
@@ -234,9 +238,20 @@ class ImpactReportPublic(PublicModel):
     cause_id: uuid.UUID
     since: datetime | None
     found_at: datetime
-    bookings: list[ImpactBooking]
+    bookings: list[ImpactBooking] = Field(description="bookings of the suspect period")
+    upcoming_bookings: list[ImpactBooking] = Field(
+        default_factory=list, description="bookings from the finding on, as found"
+    )
     exports: list[ImpactExport]
     notified_user_ids: list[uuid.UUID]
+
+    @model_validator(mode="after")
+    def _split_periods(self) -> ImpactReportPublic:
+        # One stored list; two lists for readers, so the suspect period stays what it was.
+        stored = self.bookings + self.upcoming_bookings
+        self.bookings = [b for b in stored if b.period == "suspect_period"]
+        self.upcoming_bookings = [b for b in stored if b.period == "after_finding"]
+        return self
 
 
 class RecordedFinding(BaseModel):

@@ -64,6 +64,9 @@ __all__ = [
     "take_out_of_service",
 ]
 
+# Booking statuses in which the instrument was actually used (server.booking.models).
+_USED_BOOKING_STATUSES = ("checked_in", "completed")
+
 _STATUS_SQL = text(
     """
     SELECT i.id, i.calibration_required,
@@ -177,7 +180,21 @@ async def take_out_of_service(
         cause_id=cause_id,
         authorised_by=user.id,
     )
-    return await add_audited(session, user, record, entity="out_of_service")
+    await add_audited(session, user, record, entity="out_of_service")
+    await _flag_bookings(session, instrument.id, at)
+    return record
+
+
+async def _flag_bookings(session: AsyncSession, instrument_id: uuid.UUID, at: datetime) -> None:
+    """Have the booking domain flag the instrument's bookings from ``at`` on right away,
+    rather than at the next pass of its job."""
+    try:
+        from server.booking.service import flag_unusable
+    except ModuleNotFoundError as exc:  # no booking domain installed: nothing to flag
+        if exc.name not in ("server.booking", "server.booking.service"):
+            raise
+        return
+    await flag_unusable(session, at, instrument_ids=[instrument_id])
 
 
 async def manual_out_of_service(
@@ -246,10 +263,15 @@ async def _out_of_tolerance(
     since = await last_passing_before(session, instrument.id, found_at, cause_id)
     bookings = await affected_bookings(session, instrument.id, since, found_at)
     exports = await affected_exports(session, instrument.id, since, found_at)
-    concerned = [r["user_id"] for r in bookings if r.get("user_id")] + [
-        r["user_id"] for r in exports
+    # Bookings still to come are not told here: the booking domain flags them (and tells
+    # their users) when the instrument goes out of service, see take_out_of_service.
+    used = [
+        r
+        for r in bookings
+        if r["period"] == "suspect_period" or r["status"] in _USED_BOOKING_STATUSES
     ]
-    organisations = {r["organisation_id"] for r in bookings + exports if r.get("organisation_id")}
+    concerned = [r["user_id"] for r in used if r.get("user_id")] + [r["user_id"] for r in exports]
+    organisations = {r["organisation_id"] for r in used + exports if r.get("organisation_id")}
     admins: list[uuid.UUID] = []
     if organisations:
         admins = list(
@@ -402,34 +424,41 @@ _REMINDER_SQL = text(
 async def send_calibration_reminders(
     session: AsyncSession, now: datetime, lead_days: Sequence[int] = (30, 7)
 ) -> int:
-    """Remind each institution's lab managers of calibrations falling due within each lead
-    time; a reminder for one certificate end and lead time is sent once, however often run."""
+    """Remind each institution's lab managers of calibrations falling due within a lead time.
+
+    Each certificate end gets one reminder per lead time, and only for the tightest lead time
+    it is within: a first run five days before the end sends the 7-day reminder, not also the
+    30-day one. A reminder is sent once, however often this runs (``dedupe_key``).
+    """
+    leads = sorted(set(lead_days))
+    if not leads:
+        return 0
     sent = 0
     connection = await session.connection()
-    for lead in sorted(lead_days, reverse=True):
-        rows = (
-            await connection.execute(
-                _REMINDER_SQL, {"now": now, "horizon": now + timedelta(days=lead)}
+    rows = (
+        await connection.execute(
+            _REMINDER_SQL, {"now": now, "horizon": now + timedelta(days=leads[-1])}
+        )
+    ).all()
+    for row in rows:
+        lead = next(d for d in leads if row.valid_to <= now + timedelta(days=d))
+        managers = (
+            await session.exec(
+                select(AppUser.id).where(
+                    AppUser.organisation_id == row.organisation_id,
+                    AppUser.role == Role.LAB_MANAGER.value,
+                    col(AppUser.is_active),
+                )
             )
         ).all()
-        for row in rows:
-            managers = (
-                await session.exec(
-                    select(AppUser.id).where(
-                        AppUser.organisation_id == row.organisation_id,
-                        AppUser.role == Role.LAB_MANAGER.value,
-                        col(AppUser.is_active),
-                    )
-                )
-            ).all()
-            told = await notify_users(
-                session,
-                user_ids=managers,
-                kind="calibration.due",
-                title=f"{row.name}: 校准即将到期 / calibration due",
-                body=f"{row.name} must be recalibrated before {row.valid_to.isoformat()}.",
-                data={"instrument_id": str(row.id), "valid_to": row.valid_to.isoformat()},
-                dedupe_key=f"due:{row.id}:{row.valid_to.isoformat()}:{lead}",
-            )
-            sent += len(told)
+        told = await notify_users(
+            session,
+            user_ids=managers,
+            kind="calibration.due",
+            title=f"{row.name}: 校准即将到期 / calibration due",
+            body=f"{row.name} must be recalibrated before {row.valid_to.isoformat()}.",
+            data={"instrument_id": str(row.id), "valid_to": row.valid_to.isoformat()},
+            dedupe_key=f"due:{row.id}:{row.valid_to.isoformat()}:{lead}",
+        )
+        sent += len(told)
     return sent

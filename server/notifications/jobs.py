@@ -2,7 +2,8 @@
 
 Every ``jobs_interval_s`` it runs the booking jobs (telemetry check-in, no-show release,
 actual use and charges, reminders, waitlist expiry, flags for unusable instruments) in one
-transaction, then delivers the outbox. A failing pass is logged once and again on recovery.
+transaction, then the calibration jobs (reminders, correction sets for the gateways), then
+delivers the outbox. A failing pass is logged once and again on recovery.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,6 +20,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.notifications.config import JobSettings
 from server.notifications.dispatcher import dispatch_pending
 from server.notifications.smtp import MailSender, SmtpSender
+
+if TYPE_CHECKING:
+    from server.calibration.edge import CalibrationPublisher
 
 __all__ = ["BackgroundJobs"]
 
@@ -37,6 +42,8 @@ class BackgroundJobs:
         self.sender = (
             sender if sender is not None else (SmtpSender(settings) if settings.smtp_host else None)
         )
+        # The broker connection for the calibration sets; the app sets it once it has one.
+        self.publisher: CalibrationPublisher | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._failing = False
@@ -44,6 +51,7 @@ class BackgroundJobs:
     async def run_once(self, now: datetime | None = None) -> None:
         """One pass of every job (tests call this directly with a chosen ``now``)."""
         from server.booking.service import run_jobs
+        from server.calibration.jobs import run_calibration_jobs
 
         moment = now or datetime.now(UTC)
         async with self.sessionmaker() as session, session.begin():
@@ -52,6 +60,8 @@ class BackgroundJobs:
                 moment,
                 reminder_lead=timedelta(minutes=self.settings.reminder_lead_minutes),
             )
+        # Calibration reminders and correction sets for the gateways (own transactions).
+        await run_calibration_jobs(self.sessionmaker, moment, publisher=self.publisher)
         # Messages queued just now carry the wall-clock time; deliver them in this pass too.
         await dispatch_pending(
             self.sessionmaker, self.settings, self.sender, now=max(moment, datetime.now(UTC))
