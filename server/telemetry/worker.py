@@ -258,6 +258,10 @@ class IngestWorker:
         metrics.BATCHES.labels(outcome.path).inc()
         if outcome.path == "on_conflict":
             self.stats.redelivery_batches += 1
+            # After a crash or reconnect this says the broker redelivered committed messages.
+            log.info(
+                "write batch of %d messages overlapped stored rows; stored rows kept", len(items)
+            )
         for gateway_id, gaps in outcome.gaps.items():
             gateway = self.directory.gateway_by_id(gateway_id)
             log.warning(
