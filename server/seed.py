@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.auth.models import AppUser, Organisation, OrganisationKind, Role
@@ -40,6 +43,8 @@ __all__ = [
     "DemoSeed",
     "run_seed_demo",
     "seed_demo",
+    "seed_demo_chamber_calibration",
+    "seed_demo_chamber_record",
 ]
 
 logger = logging.getLogger(__name__)
@@ -242,10 +247,127 @@ async def seed_demo(session: AsyncSession, *, gateway_secret: str) -> DemoSeed:
     return DemoSeed(organisations, users, gateway, lab, instrument, channels)
 
 
+# Where the demo chamber's certificates come from: the institute calibrates its own chamber.
+CHAMBER_CALIBRATION_AGENCY = "浙江省计量科学研究院 热工所 / ZJIM thermal metrology division"
+CALIBRATION_INTERVAL = timedelta(days=365)
+
+
+async def seed_demo_chamber_calibration(
+    session: AsyncSession, seed: DemoSeed, *, now: datetime | None = None
+) -> bool:
+    """Give the demo chamber a passed certificate valid now, so it can be booked.
+
+    Once a year of demo use the old one lapses and the next run adds the following year's;
+    otherwise nothing changes. Returns whether a certificate was added.
+    """
+    from server.calibration.models import CalibrationCertificate
+
+    now = now or datetime.now(UTC)
+    instrument = seed.instrument
+    valid_now = await session.exec(
+        select(CalibrationCertificate.id).where(
+            CalibrationCertificate.instrument_id == instrument.id,
+            CalibrationCertificate.result == "pass",
+            CalibrationCertificate.valid_from <= now,
+            CalibrationCertificate.valid_to > now,
+        )
+    )
+    if valid_now.first() is not None:
+        return False
+    # Calibrated two months ago, so the status page shows a history rather than a fresh start.
+    valid_from = (now - timedelta(days=60)).replace(hour=0, minute=0, second=0, microsecond=0)
+    session.add(
+        CalibrationCertificate(
+            instrument_id=instrument.id,
+            organisation_id=instrument.organisation_id,
+            number=f"ZJIM-RG{valid_from:%Y%m%d}-040",
+            agency=CHAMBER_CALIBRATION_AGENCY,
+            is_internal=True,
+            granted_on=valid_from.date(),
+            valid_from=valid_from,
+            valid_to=valid_from + CALIBRATION_INTERVAL,
+            prepared_by="李晓梅",
+            approved_by="王建国",
+            remarks="温度偏差、温度均匀度、温度波动度 JJF 1101-2019 / "
+            "temperature deviation, uniformity and fluctuation",
+            expanded_uncertainty=0.3,
+            coverage_factor=2.0,
+            uncertainty_unit="degC",
+            acceptance_criteria="温度偏差 ±2.0 °C / deviation within ±2.0 °C",
+            result="pass",
+        )
+    )
+    await session.flush()
+    return True
+
+
+# CMA scope (standards) the chamber is used for; the catalogue seeds ZJIM's scope items.
+CHAMBER_SCOPE_STANDARDS = ("GB/T 2423.1-2008", "GB/T 2423.3-2016")
+
+
+async def seed_demo_chamber_record(session: AsyncSession, seed: DemoSeed) -> None:
+    """Fill the chamber's registry record and CMA scope, as the catalogue's instruments have.
+
+    Only empty fields are filled, so a lab manager's edits survive the next run.
+    """
+    from server.registry.models import CmaCertificate, CmaScopeItem, InstrumentScopeItem
+
+    instrument = seed.instrument
+    record: dict[str, object] = {
+        "manufacturer": "重庆四达",
+        "serial_number": "SETH-2021-0417",
+        "category": "环境试验设备",
+        "specification": "40 L, -40 ~ 150 °C, 20 ~ 98 %RH",
+        "original_value": Decimal("186000.00"),
+        "currency": "CNY",
+        "country_of_origin": "中国",
+        "purchase_date": date(2021, 4, 17),
+        "technical_specifications": "温度波动度 ±0.5 °C，温度均匀度 ≤2.0 °C，升温速率 3 °C/min",
+        "main_functions": "高温、低温、恒定湿热试验 / high, low temperature and damp heat tests",
+        "contact_name": "李晓梅",
+        "contact_phone": "0571-85021234",
+        "contact_email": "staff@zjim.demo",
+        "calibration_interval_days": 365,
+    }
+    for name, value in record.items():
+        if getattr(instrument, name) is None:
+            setattr(instrument, name, value)
+    # Booked both ways in the demo bookings: by ZJIM staff and by the buyer's own engineers.
+    if instrument.service_modes == ["staff_operated"]:
+        instrument.service_modes = ["staff_operated", "self_operated"]
+    session.add(instrument)
+
+    linked = set(
+        (
+            await session.exec(
+                select(InstrumentScopeItem.scope_item_id).where(
+                    InstrumentScopeItem.instrument_id == instrument.id
+                )
+            )
+        ).all()
+    )
+    scope_items = await session.exec(
+        select(CmaScopeItem.id)
+        .join(CmaCertificate, CmaCertificate.id == CmaScopeItem.certificate_id)  # type: ignore[arg-type]
+        .where(
+            CmaCertificate.organisation_id == instrument.organisation_id,
+            col(CmaScopeItem.standard_number).in_(CHAMBER_SCOPE_STANDARDS),
+        )
+    )
+    for scope_item_id in scope_items.all():
+        if scope_item_id not in linked:
+            session.add(
+                InstrumentScopeItem(instrument_id=instrument.id, scope_item_id=scope_item_id)
+            )
+    await session.flush()
+
+
 def run_seed_demo(settings: Settings, *, catalogue: bool = False) -> DemoSeed:
     """Seed the database of ``settings`` in one transaction (for the CLI).
 
-    ``catalogue`` adds the realistic demo catalogue (server.registry.demo_catalogue).
+    ``catalogue`` adds the realistic demo catalogue (server.registry.demo_catalogue) and a
+    certificate valid now for the demo chamber; without it the chamber stays uncalibrated,
+    which tests of the calibration rules rely on.
     """
 
     async def run() -> DemoSeed:
@@ -257,6 +379,8 @@ def run_seed_demo(settings: Settings, *, catalogue: bool = False) -> DemoSeed:
                     from server.registry.demo_catalogue import seed_demo_catalogue
 
                     await seed_demo_catalogue(session)
+                    await seed_demo_chamber_record(session, seed)
+                    await seed_demo_chamber_calibration(session, seed)
                 # Bookings in every state, with fees, vouchers and a waitlist entry.
                 from server.booking.demo import seed_demo_bookings
 

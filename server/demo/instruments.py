@@ -2,16 +2,19 @@
 
 Their simulators speak the real protocols; ``labshare-bridge run`` turns their readings into
 Modbus registers, which the demo gateway polls as device ``bridge-1``. The seeded demo data
-has only the temperature chamber, so the demo registers these two instruments and their
-channels through the API, as a lab manager would.
+has only the temperature chamber, so the demo registers these two instruments, their
+channels, a state rule (so the live board colours their tiles) and a calibration certificate
+(so they can be booked) through the API, as a lab manager would.
 """
 
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ __all__ = [
     "BRIDGE_INSTRUMENTS",
     "BridgeInstrument",
     "BridgePoint",
+    "BridgeStateRule",
     "bridge_config",
     "bridge_device",
     "register_bridge_instruments",
@@ -42,6 +46,33 @@ class BridgePoint:
 
 
 @dataclass(frozen=True)
+class BridgeStateRule:
+    """A threshold on one reading that tells "in use" from "idle" (no status register).
+
+    Neither instrument reports being switched off, so the "off" thresholds lie below any
+    reading it can give and the tile never claims it is off; silence still means offline.
+    """
+
+    point: str
+    running_enter: float
+    running_exit: float
+    never_below: float
+
+    def as_api_body(self) -> dict[str, Any]:
+        return {
+            "power": {
+                "point": self.point,
+                "running_enter": self.running_enter,
+                "running_exit": self.running_exit,
+                "off_enter": self.never_below,
+                "off_exit": self.never_below,
+            },
+            "offline_after_s": 30.0,
+            "min_dwell_s": 5.0,
+        }
+
+
+@dataclass(frozen=True)
 class BridgeInstrument:
     key: str  # the bridge's instrument key
     protocol: str  # mt_sics | scpi
@@ -50,6 +81,9 @@ class BridgeInstrument:
     model: str
     manufacturer: str
     points: tuple[BridgePoint, ...]
+    state_rule: BridgeStateRule
+    # The simulator's arguments that set what it measures (see state_rule).
+    simulator_args: tuple[str, ...]
 
 
 BRIDGE_INSTRUMENTS: tuple[BridgeInstrument, ...] = (
@@ -61,6 +95,9 @@ BRIDGE_INSTRUMENTS: tuple[BridgeInstrument, ...] = (
         model="XPR205 (simulated)",
         manufacturer="Mettler Toledo",
         points=(BridgePoint("weight", "SI", "g", 0, "质量", "Weight"),),
+        # A sample on the pan (over 1 g) means someone is weighing.
+        state_rule=BridgeStateRule("weight", 1.0, 0.5, never_below=-1000.0),
+        simulator_args=("balance", "--load", "12.5"),
     ),
     BridgeInstrument(
         key="dmm-1",
@@ -73,6 +110,10 @@ BRIDGE_INSTRUMENTS: tuple[BridgeInstrument, ...] = (
             BridgePoint("voltage", "MEAS:VOLT:DC?", "V", 10, "直流电压", "DC voltage"),
             BridgePoint("temperature", "MEAS:TEMP?", "degC", 15, "温度", "Temperature"),
         ),
+        # Open leads read tens of millivolts at most; a connected source reads 0.1 V or more.
+        state_rule=BridgeStateRule("voltage", 0.1, 0.05, never_below=-1000.0),
+        # Left with open leads, so the board shows an idle instrument beside the running ones.
+        simulator_args=("scpi", "--volts", "0.03"),
     ),
 )
 
@@ -156,8 +197,23 @@ class _Api:
     def get(self, path: str) -> Any:
         return self._call("GET", path)
 
+    def get_or_none(self, path: str) -> Any:
+        """The resource, or None when the API answers 404 (not there yet)."""
+        try:
+            return self._call("GET", path)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return None
+            raise
+
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self._call("POST", path, body=body)
+
+    def put(self, path: str, body: dict[str, Any]) -> Any:
+        return self._call("PUT", path, body=body)
+
+    def patch(self, path: str, body: dict[str, Any]) -> Any:
+        return self._call("PATCH", path, body=body)
 
 
 def register_bridge_instruments(
@@ -167,10 +223,10 @@ def register_bridge_instruments(
     api = _Api(base_url, email, password)
     gateway = next(g for g in api.get("/gateways") if g["key"] == gateway_key)
     existing = {i["name_en"]: i for i in api.get("/instruments")}
-    chamber_lab = next(
-        (i["lab_id"] for i in existing.values() if i.get("model") == "SETH-Z-040L"), None
-    )
-    lab_id = chamber_lab or api.get("/labs")[0]["id"]
+    chamber = next((i for i in existing.values() if i.get("model") == "SETH-Z-040L"), None)
+    lab_id = chamber["lab_id"] if chamber else api.get("/labs")[0]["id"]
+    # Beside the chamber, on the thermal lab's live board.
+    location = (chamber or {}).get("location") or "热工实验室 / Thermal lab"
     created: list[str] = []
     for instrument in BRIDGE_INSTRUMENTS:
         found = existing.get(instrument.name_en)
@@ -183,11 +239,14 @@ def register_bridge_instruments(
                     "name_en": instrument.name_en,
                     "model": instrument.model,
                     "manufacturer": instrument.manufacturer,
-                    "location": "demo",
+                    "location": location,
                     "is_open": True,
                 },
             )
             created.append(instrument.name_en)
+        elif found.get("location") == "demo":
+            # Data directories from before the instruments had a real location.
+            found = api.patch(f"/instruments/{found['id']}", {"location": location})
         channels = api.get(f"/instruments/{found['id']}").get("channels", [])
         have = {(c["device_key"], c["point_key"]) for c in channels}
         for point in instrument.points:
@@ -204,4 +263,28 @@ def register_bridge_instruments(
                     "canonical_unit": point.unit,
                 },
             )
+        # Kept when present: a lab manager may have tuned the thresholds.
+        if api.get_or_none(f"/instruments/{found['id']}/state-rule") is None:
+            api.put(f"/instruments/{found['id']}/state-rule", instrument.state_rule.as_api_body())
+        _ensure_valid_certificate(api, found["id"], instrument)
     return created
+
+
+def _ensure_valid_certificate(api: _Api, instrument_id: str, instrument: BridgeInstrument) -> None:
+    """A passed certificate valid now, unless one is; bookings need a calibrated instrument."""
+    overview = api.get(f"/instruments/{instrument_id}/calibration")
+    if overview["status"]["state"] in ("valid", "due_soon", "not_required"):
+        return
+    now = datetime.now(UTC)
+    valid_from = (now - timedelta(days=30)).replace(hour=0, minute=0, second=0, microsecond=0)
+    api.post(
+        f"/instruments/{instrument_id}/calibration/certificates",
+        {
+            "number": f"ZJIM-{instrument.key.upper()}-{valid_from:%Y%m%d}",
+            "agency": "浙江省计量科学研究院 / Zhejiang Institute of Metrology",
+            "granted_on": valid_from.date().isoformat(),
+            "valid_from": valid_from.isoformat(),
+            "valid_to": (valid_from + timedelta(days=365)).isoformat(),
+            "result": "pass",
+        },
+    )

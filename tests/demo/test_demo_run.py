@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -175,6 +176,75 @@ def _wait_for(client: httpx.Client, instrument_id: str, point_key: str) -> float
     return value
 
 
+# Everything the demo seeds or registers; a second run on the same directory adds none of it.
+SEEDED_TABLES = (
+    "organisation",
+    "app_user",
+    "lab",
+    "instrument",
+    "channel",
+    "instrument_state_rule",
+    "instrument_scope_item",
+    "calibration_certificate",
+    "booking",
+    "booking_charge",
+    "voucher",
+    "waitlist_entry",
+)
+
+
+def _seeded_counts(run: DemoRun) -> dict[str, int]:
+    url = run.state()["database_url"]
+    assert isinstance(url, str)
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1)) as conn:
+        return {
+            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]  # noqa: S608
+            for table in SEEDED_TABLES
+        }
+
+
+def _board_states(client: httpx.Client, lab_id: str) -> dict[str, str | None]:
+    board = client.get(f"/api/v1/labs/{lab_id}/board")
+    board.raise_for_status()
+    return {i["name_en"]: i["state"] for i in board.json()["instruments"]}
+
+
+def _wait_for_states(client: httpx.Client, lab_id: str, names: set[str]) -> dict[str, str | None]:
+    deadline = time.monotonic() + TELEMETRY_LIMIT_S
+    states = _board_states(client, lab_id)
+    while any(states.get(n) is None for n in names) and time.monotonic() < deadline:
+        time.sleep(1)
+        states = _board_states(client, lab_id)
+    return states
+
+
+def _check_every_capability_has_data(client: httpx.Client, chamber: dict[str, str]) -> None:
+    """What a visitor of the demo should find: catalogue, certificates, board, bookings, fees."""
+    catalogue = client.get("/api/v1/catalogue/instruments", params={"page_size": 100}).json()
+    assert catalogue["total"] >= 30
+    assert len({i["organisation_id"] for i in catalogue["items"]}) == 4
+    assert {
+        state: any(i["calibration_state"] == state for i in catalogue["items"])
+        for state in ("valid", "due_soon", "expired", "out_of_service", "not_required")
+    } == dict.fromkeys(("valid", "due_soon", "expired", "out_of_service", "not_required"), True)
+    calibration = client.get(f"/api/v1/instruments/{chamber['id']}/calibration").json()
+    # Bookable today: a certificate valid now.
+    assert calibration["status"]["state"] == "valid"
+    bookings = client.get("/api/v1/bookings").json()
+    assert {
+        "pending",
+        "confirmed",
+        "checked_in",
+        "completed",
+        "cancelled",
+        "rejected",
+        "no_show",
+    } <= {b["status"] for b in bookings}
+    completed = next(b for b in bookings if b["status"] == "completed")
+    charge = client.get(f"/api/v1/bookings/{completed['id']}/charge").json()
+    assert Decimal(str(charge["voucher_amount"])) > 0
+
+
 def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
     demo: DemoRun, second_demo: Callable[[], DemoRun]
 ) -> None:
@@ -185,6 +255,10 @@ def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
         r"\[9/9\] live values from the chamber … ok .*\n +temperature \d+\.\d °C", output
     )
     assert "manager@zjim.demo" in output
+    # The box says where each part of labshare is, including the lab's live board.
+    assert re.search(r"live board.*\n\|? +http://127\.0\.0\.1:\d+/board/[0-9a-f-]{36}", output)
+    for path in ("catalogue", "bookings", "statements", "instruments/"):
+        assert f"{url}{path}" in output
     pids = _child_pids(demo)
     assert {"balance", "multimeter", "bridge"} <= set(demo.state()["children"])  # type: ignore[arg-type]
 
@@ -197,17 +271,31 @@ def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
         # The balance speaks MT-SICS to the bridge; the gateway reads the bridge over Modbus.
         balance = next(i for i in instruments if i["name_en"] == "Analytical balance")
         weight = _wait_for(client, balance["id"], "weight")
+        # Tiles coloured by state: the chamber's status register says running, the balance
+        # has a load on its pan, the multimeter's leads are open.
+        states = _wait_for_states(
+            client,
+            chamber["lab_id"],
+            {"Temperature chamber", "Analytical balance", "Digital multimeter"},
+        )
+        _check_every_capability_has_data(client, chamber)
+    assert states["Temperature chamber"] == "running"
+    assert states["Analytical balance"] == "running"
+    assert states["Digital multimeter"] == "idle"
     assert temperature is not None, f"no temperature within {TELEMETRY_LIMIT_S} s"
     # Ambient 25 °C heating towards the 60 °C setpoint.
     assert 20.0 <= temperature <= 61.0
     assert weight is not None, f"no weight within {TELEMETRY_LIMIT_S} s"
     assert weight == pytest.approx(12.5, abs=0.01)
 
+    first_counts = _seeded_counts(demo)
     _stop_and_check_no_orphans(demo, pids)
 
-    # A second run reuses the data directory: same instrument, its readings still there.
+    # A second run reuses the data directory: same instrument, its readings still there,
+    # and nothing seeded or registered twice.
     again = second_demo()
     url = again.wait_for_url()
+    assert _seeded_counts(again) == first_counts
     with httpx.Client(base_url=url, timeout=10) as client:
         _login(client)
         instruments = client.get("/api/v1/instruments").json()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -21,9 +22,11 @@ from server.demo.cli import (
     DEMO_LOGINS,
     Demo,
     DemoOptions,
+    DemoPlaces,
     StepFailedError,
     _describe_exit,
     _display_width,
+    places_to_look,
     render_box,
 )
 from server.demo.database import EmbeddedPostgres, ExternalPostgres, mask_password
@@ -141,6 +144,38 @@ def test_box_stays_aligned_with_chinese_text() -> None:
     widths = {_display_width(line) for line in box}
     assert len(widths) == 1
     assert box[2].startswith("| 浙江省计量科学研究院")
+
+
+def _web_routes() -> list[re.Pattern[str]]:
+    """The web app's routes (web/src/router.tsx) as patterns; the catch-all is left out."""
+    router = (Path(__file__).resolve().parents[2] / "web" / "src" / "router.tsx").read_text()
+    paths = [p for p in re.findall(r'path: "([^"]+)"', router) if p not in ("*", "/")]
+    patterns = [re.compile(r"^/$")]  # the index route
+    for path in paths:
+        pattern = re.sub(r":[A-Za-z]+", "[0-9a-f-]{36}", path.lstrip("/"))
+        patterns.append(re.compile(f"^/{pattern}$"))
+    return patterns
+
+
+def test_the_welcome_box_links_only_to_pages_the_web_app_has() -> None:
+    url = "http://127.0.0.1:8000/"
+    lab, chamber = "cb83e989-5a73-4a24-9b9a-6ad814926209", "b3dd23a9-4992-4460-ac39-9688b76020d4"
+    lines = places_to_look(url, DemoPlaces(thermal_lab_id=lab, chamber_id=chamber))
+    links = [line.strip() for line in lines if line.strip().startswith(url)]
+    paths = ["/" + link.removeprefix(url) for link in links]
+    assert paths[:2] == [f"/board/{lab}", f"/instruments/{chamber}"]
+    assert {"/", "/catalogue", "/bookings", "/statements", "/gateways"} <= set(paths)
+    routes = _web_routes()
+    assert [p for p in paths if not any(r.match(p) for r in routes)] == []
+    # Each link has a line saying what it shows, and the box fits an 80-column terminal.
+    assert len(lines) == 2 * len(links)
+    assert max(_display_width(line) for line in render_box(lines).splitlines()) <= 80
+
+
+def test_without_ids_the_welcome_box_still_points_at_the_board() -> None:
+    lines = places_to_look("http://127.0.0.1:8000/", DemoPlaces())
+    assert "    http://127.0.0.1:8000/board" in lines
+    assert not any("/instruments/" in line for line in lines)
 
 
 def test_every_demo_login_is_listed() -> None:
