@@ -1,7 +1,7 @@
 """The server's own scheduler for telemetry upkeep: asyncio tasks in the app's lifespan.
 
 - every ``state_interval_s`` (5 s): instrument state evaluation, changes published live;
-- every ``rollup_interval_s`` (60 s): one-minute rollup upkeep;
+- every ``rollup_interval_s`` (60 s): one-minute rollup upkeep, late samples included;
 - every ``retention_interval_s`` (1 h): retention (drop_chunks / batched DELETE).
 
 No external cron: several API processes may run the same jobs; row locks (states) and
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.telemetry.live import LiveHub
 from server.telemetry.retention import apply_retention
-from server.telemetry.rollups import maintain_rollups
+from server.telemetry.rollups import maintain_rollups, roll_up_pending
 from server.telemetry.states import evaluate_all
 
 __all__ = ["JobIntervals", "TelemetryJobs"]
@@ -56,6 +56,8 @@ class TelemetryJobs:
         self.hub = hub
         self.intervals = intervals or JobIntervals()
         self.clock = clock
+        # Late-sample records re-aggregated per transaction.
+        self.pending_batch = 10_000
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._failing: set[str] = set()
@@ -114,6 +116,10 @@ class TelemetryJobs:
             while not self._stopping.is_set():
                 run = await maintain_rollups(conn, self.clock())
                 if run.caught_up:
+                    break
+            # Then the minutes that late samples (a drained spool) changed behind the cursor.
+            while not self._stopping.is_set():
+                if await roll_up_pending(conn, limit=self.pending_batch) < self.pending_batch:
                     return
 
     async def run_retention(self) -> None:

@@ -3,23 +3,34 @@
 Continuous aggregates would do this in production TimescaleDB, but the Apache build and
 plain PostgreSQL lack them, so the server keeps ``telemetry_rollup_1m`` itself: each run
 re-aggregates from ``lateness`` before the cursor up to the last complete minute (at most
-``max_span`` per run, so a first run over years of data proceeds in steps). Samples that
-arrive later than ``lateness`` after their minute (a gateway's spool after a long outage)
-are in the raw table but not in the rollup until :func:`rebuild_rollups` covers them.
+``max_span`` per run, so a first run over years of data proceeds in steps).
+
+Samples that arrive later than that (a gateway's spool draining after an outage) are caught
+by the ingest transaction that stores them: it records each such series' channel and time
+range in ``telemetry_rollup_pending``, and :func:`roll_up_pending` (run by the same job)
+re-aggregates those minutes from the raw table and deletes the records, in one transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["ROLLUP_CURSOR", "RollupRun", "maintain_rollups", "rebuild_rollups"]
+__all__ = [
+    "ROLLUP_CURSOR",
+    "RollupRun",
+    "maintain_rollups",
+    "rebuild_rollups",
+    "roll_up_pending",
+]
 
 ROLLUP_CURSOR = "rollup_1m"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MINUTE = timedelta(minutes=1)
 
 _AGGREGATE_SQL = text(
     """
@@ -34,6 +45,33 @@ _AGGREGATE_SQL = text(
         mean_value = EXCLUDED.mean_value, sample_count = EXCLUDED.sample_count
     """
 )
+
+
+_PENDING_SQL = text(
+    """
+    DELETE FROM telemetry_rollup_pending WHERE id IN (
+        SELECT id FROM telemetry_rollup_pending ORDER BY id LIMIT :limit
+    ) RETURNING channel_id, first_ts, last_ts
+    """
+)
+
+_AGGREGATE_RANGES_SQL = text(
+    """
+    INSERT INTO telemetry_rollup_1m
+        (channel_id, bucket, min_value, max_value, mean_value, sample_count)
+    SELECT t.channel_id, date_bin('1 minute', t.ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS b,
+           min(t.value), max(t.value), avg(t.value), count(t.value)
+    FROM unnest(CAST(:channels AS integer[]), CAST(:starts AS timestamptz[]),
+                CAST(:ends AS timestamptz[])) AS r(channel_id, start_at, end_at)
+    JOIN telemetry t ON t.channel_id = r.channel_id AND t.ts >= r.start_at AND t.ts < r.end_at
+    GROUP BY t.channel_id, b
+    ON CONFLICT (channel_id, bucket) DO UPDATE SET
+        min_value = EXCLUDED.min_value, max_value = EXCLUDED.max_value,
+        mean_value = EXCLUDED.mean_value, sample_count = EXCLUDED.sample_count
+    """
+)
+
+_LOCK_SQL = text("SELECT pg_try_advisory_xact_lock(hashtext('labshare.rollup_1m'))")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +105,7 @@ async def maintain_rollups(
     max_span: timedelta = timedelta(days=1),
 ) -> RollupRun:
     """One step of rollup upkeep, in its own transaction; only one process does it at a time."""
-    locked = (
-        await conn.execute(text("SELECT pg_try_advisory_xact_lock(hashtext('labshare.rollup_1m'))"))
-    ).scalar()
+    locked = (await conn.execute(_LOCK_SQL)).scalar()
     if not locked:
         await conn.rollback()
         return RollupRun(None, None, 0)
@@ -103,3 +139,54 @@ async def maintain_rollups(
     )
     await conn.commit()
     return RollupRun(start, new_cursor, buckets)
+
+
+def minute_ranges(
+    ranges: Iterable[tuple[int, datetime, datetime]], until: datetime
+) -> list[tuple[int, datetime, datetime]]:
+    """Whole-minute ``[start, end)`` per channel covering ``ranges`` below ``until``, merged."""
+    clipped = sorted(
+        (channel_id, _floor_minute(first), min(_floor_minute(last) + _MINUTE, until))
+        for channel_id, first, last in ranges
+        if _floor_minute(first) < until
+    )
+    merged: list[tuple[int, datetime, datetime]] = []
+    for channel_id, start, end in clipped:
+        if merged and merged[-1][0] == channel_id and start <= merged[-1][2]:
+            merged[-1] = (channel_id, merged[-1][1], max(merged[-1][2], end))
+        else:
+            merged.append((channel_id, start, end))
+    return merged
+
+
+async def roll_up_pending(conn: AsyncConnection, *, limit: int = 10_000) -> int:
+    """Re-aggregate the minutes of late samples reported by ingest; returns the records taken.
+
+    Only minutes below the cursor are redone here: later ones are the regular run's. Before
+    the first regular run nothing is taken (that run reads all of history anyway).
+    """
+    if not (await conn.execute(_LOCK_SQL)).scalar():
+        await conn.rollback()
+        return 0
+    cursor = (
+        await conn.execute(
+            text("SELECT rolled_until FROM telemetry_rollup_cursor WHERE name = :name"),
+            {"name": ROLLUP_CURSOR},
+        )
+    ).scalar()
+    if cursor is None:
+        await conn.commit()
+        return 0
+    taken = (await conn.execute(_PENDING_SQL, {"limit": limit})).all()
+    ranges = minute_ranges(((r[0], r[1], r[2]) for r in taken), cursor)
+    if ranges:
+        await conn.execute(
+            _AGGREGATE_RANGES_SQL,
+            {
+                "channels": [r[0] for r in ranges],
+                "starts": [r[1] for r in ranges],
+                "ends": [r[2] for r in ranges],
+            },
+        )
+    await conn.commit()
+    return len(taken)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import psycopg
 from psycopg import AsyncConnection, sql
@@ -22,14 +23,24 @@ from server.telemetry.validation import (
     DeadLetter,
     GatewayRef,
     GatewayUpdate,
+    LateRange,
     TelemetryRow,
 )
 
-__all__ = ["WriteBatch", "WriteOutcome", "load_gateways", "to_conninfo", "write_batch"]
+__all__ = [
+    "WriteBatch",
+    "WriteOutcome",
+    "load_gateways",
+    "merge_late_ranges",
+    "to_conninfo",
+    "write_batch",
+]
 
 TELEMETRY_COLUMNS = ("channel_id", "ts", "value", "quality", "seq")
 TELEMETRY_TYPES = ("int4", "timestamptz", "float8", "int2", "int8")
 _STAGING = "telemetry_incoming"
+# Late ranges of one channel closer than this are recorded as one (a spool drains in order).
+_LATE_MERGE_GAP = timedelta(hours=1)
 
 
 def to_conninfo(database_url: str) -> str:
@@ -51,9 +62,25 @@ class WriteBatch:
     dead_letters: list[DeadLetter] = field(default_factory=list)
     seqs_by_gateway: dict[uuid.UUID, list[int]] = field(default_factory=dict)
     gateway_updates: list[GatewayUpdate] = field(default_factory=list)
+    # Rows that may be older than the rollup's last pass (see server.telemetry.rollups).
+    late_ranges: list[LateRange] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.rows or self.dead_letters or self.seqs_by_gateway or self.gateway_updates)
+
+
+def merge_late_ranges(
+    ranges: Iterable[LateRange], gap: timedelta = _LATE_MERGE_GAP
+) -> list[LateRange]:
+    """Per channel, ranges that overlap or lie less than ``gap`` apart joined into one."""
+    merged: list[LateRange] = []
+    for channel_id, first, last in sorted(ranges):
+        if merged and merged[-1][0] == channel_id and first - merged[-1][2] < gap:
+            previous = merged[-1]
+            merged[-1] = (channel_id, previous[1], max(previous[2], last))
+        else:
+            merged.append((channel_id, first, last))
+    return merged
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +165,13 @@ async def write_batch(conn: AsyncConnection[tuple[object, ...]], batch: WriteBat
                 # with the same timestamp: keep what is stored, add the rest.
                 path = "on_conflict"
                 await _insert_skipping_duplicates(cur, batch.rows)
+        if batch.late_ranges:
+            # Committed with the rows: the rollup job cannot miss late samples it was told of.
+            await cur.executemany(
+                "INSERT INTO telemetry_rollup_pending (channel_id, first_ts, last_ts)"
+                " VALUES (%s, %s, %s)",
+                merge_late_ranges(batch.late_ranges),
+            )
         if batch.dead_letters:
             await cur.executemany(
                 "INSERT INTO dead_letter (topic, gateway_key, reason, payload)"

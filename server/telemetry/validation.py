@@ -29,6 +29,7 @@ from server.telemetry.wire import WireBatch, decode_telemetry
 
 __all__ = [
     "FUTURE_TOLERANCE_MS",
+    "LATE_AFTER_MS",
     "ChannelDirectory",
     "ChannelRef",
     "DeadLetter",
@@ -36,6 +37,7 @@ __all__ = [
     "GatewayRef",
     "GatewayUpdate",
     "Inbound",
+    "LateRange",
     "TelemetryPlan",
     "TelemetryRow",
     "decode_inbound",
@@ -52,6 +54,16 @@ _QUALITY_CODES = {q.value: code for q, code in QUALITY_CODES.items()}
 
 TelemetryRow = tuple[int, datetime, float | None, int, int]
 """``(channel_id, ts, value, quality, seq)``, the column order of the telemetry table."""
+
+LateRange = tuple[int, datetime, datetime]
+"""``(channel_id, earliest ts, latest ts)`` of a series stored after its rollup may have run."""
+
+LATE_AFTER_MS = 5 * 60 * 1000
+"""Series with a sample older than this are reported to the rollup job as late.
+
+The rollup re-reads the last 15 minutes on every run; reporting from 5 minutes on leaves
+10 minutes for a write delayed after planning and for the job's own interval.
+"""
 
 
 class DeadLetterReason(StrEnum):
@@ -218,6 +230,7 @@ class TelemetryPlan:
     rows: list[TelemetryRow] = field(default_factory=list)
     seqs: list[int] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    late: list[LateRange] = field(default_factory=list)
 
 
 def plan_telemetry(
@@ -235,7 +248,9 @@ def plan_telemetry(
     gateway = directory.gateway(batch.gateway)
     assert gateway is not None
     plan = TelemetryPlan(gateway=gateway)
-    horizon = (int(time.time() * 1000) if now_ms is None else now_ms) + FUTURE_TOLERANCE_MS
+    now = int(time.time() * 1000) if now_ms is None else now_ms
+    horizon = now + FUTURE_TOLERANCE_MS
+    late_before = now - LATE_AFTER_MS
     rows = plan.rows
     codes = _QUALITY_CODES
     for series in batch.series:
@@ -259,7 +274,8 @@ def plan_telemetry(
                 reason = DeadLetterReason.INCOMPATIBLE_UNIT
                 detail = f"{name}: {exc}"
             else:
-                latest = max(s[1] for s in series.samples)
+                stamps = [s[1] for s in series.samples]
+                latest = max(stamps)
                 if latest > horizon:
                     reason = DeadLetterReason.FUTURE_TIMESTAMP
                     ahead_s = (latest - horizon + FUTURE_TOLERANCE_MS) / 1000
@@ -276,6 +292,15 @@ def plan_telemetry(
         channel_id = channel.id
         factor, offset = conversion.factor, conversion.offset
         identity = conversion.is_identity
+        earliest = min(stamps)
+        if earliest < late_before:
+            plan.late.append(
+                (
+                    channel_id,
+                    _EPOCH + timedelta(milliseconds=earliest),
+                    _EPOCH + timedelta(milliseconds=latest),
+                )
+            )
         for seq, ts_ms, value, quality in series.samples:
             if value is not None and not identity:
                 value = value * factor + offset

@@ -337,6 +337,7 @@ class IngestWorker:
                 plan = plan_telemetry(inbound, self.directory, self.converter, now_ms)
                 batch.rows.extend(plan.rows)
                 batch.dead_letters.extend(plan.dead_letters)
+                batch.late_ranges.extend(plan.late)
                 if plan.gateway is not None and plan.seqs:
                     batch.seqs_by_gateway.setdefault(plan.gateway.id, []).extend(plan.seqs)
             elif (
