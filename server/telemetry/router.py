@@ -14,17 +14,24 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import text
 
 from server.auth.dependencies import CurrentUser
-from server.auth.tenancy import may_manage_organisation, may_see_organisation
+from server.auth.models import INSTITUTION_ROLES
+from server.auth.tenancy import (
+    is_platform_admin,
+    may_manage_organisation,
+    may_see_organisation,
+    role_of,
+)
 from server.catalog.models import Instrument, Lab
 from server.catalog.repository import ChannelRepository, InstrumentRepository
 from server.core.db import SessionDep
-from server.core.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed
+from server.core.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationFailed
 from server.telemetry import export as exporting
+from server.telemetry import retention_classes
 from server.telemetry.live import LiveFilter, LiveHub
 from server.telemetry.queries import (
     MAX_POINTS,
@@ -35,11 +42,17 @@ from server.telemetry.queries import (
     resolve_access,
     state_timeline,
 )
+from server.telemetry.retention import DEFAULT_CLASS, RetentionClass
 from server.telemetry.schemas import (
+    RETENTION_CLASS_NAME,
     BoardGateway,
     BoardInstrument,
     BoardReading,
+    ChannelRetentionIn,
+    ChannelRetentionOut,
     LabBoard,
+    RetentionClassIn,
+    RetentionClassOut,
     SeriesOut,
     StateIntervalOut,
 )
@@ -190,6 +203,116 @@ async def _staff_instrument(
     if instrument is None or not may_see_organisation(user, instrument.organisation_id):
         raise NotFound(f"Instrument {instrument_id} not found")
     return instrument
+
+
+# retention classes
+
+ClassName = Annotated[str, Path(pattern=RETENTION_CLASS_NAME)]
+
+
+def _require_institution_or_platform(user: CurrentUser) -> None:
+    if not (is_platform_admin(user) or role_of(user) in INSTITUTION_ROLES):
+        raise Forbidden("Retention classes are for institutions and the platform")
+
+
+def _require_platform_admin(user: CurrentUser) -> None:
+    if not is_platform_admin(user):
+        raise Forbidden("Only platform admins define retention classes")
+
+
+@router.get("/telemetry/retention-classes", response_model=list[RetentionClassOut])
+async def list_retention_classes(session: SessionDep, user: CurrentUser) -> list[RetentionClassOut]:
+    """Every class: how many days of raw samples and of one-minute rollups it keeps."""
+    _require_institution_or_platform(user)
+    return [
+        RetentionClassOut(
+            name=c.name, raw_days=c.raw_days, rollup_days=c.rollup_days, channels=count
+        )
+        for c, count in await retention_classes.list_classes(session)
+    ]
+
+
+@router.put("/telemetry/retention-classes/{name}", response_model=RetentionClassOut)
+async def put_retention_class(
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    name: ClassName,
+    body: RetentionClassIn,
+) -> RetentionClassOut:
+    """Define (201) or change (200) a class, platform admins; the next retention run applies it."""
+    _require_platform_admin(user)
+    if body.rollup_days < body.raw_days:
+        # Charts read the rollup where raw samples are gone; it must outlive them.
+        raise ValidationFailed.for_field("rollup_days", "must be at least raw_days")
+    created = await retention_classes.put_class(
+        session, RetentionClass(name, body.raw_days, body.rollup_days)
+    )
+    if created:
+        response.status_code = status.HTTP_201_CREATED
+    counts = {c.name: n for c, n in await retention_classes.list_classes(session)}
+    return RetentionClassOut(
+        name=name, raw_days=body.raw_days, rollup_days=body.rollup_days, channels=counts[name]
+    )
+
+
+@router.delete("/telemetry/retention-classes/{name}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_retention_class(session: SessionDep, user: CurrentUser, name: ClassName) -> None:
+    """Remove a class no channel uses (platform admins); the default class stays."""
+    _require_platform_admin(user)
+    if await retention_classes.get_class(session, name) is None:
+        raise NotFound(f"Retention class {name!r} not found")
+    if name == DEFAULT_CLASS:
+        raise Conflict(f"{name!r} is the class of every channel without one; it cannot go")
+    in_use = await retention_classes.channels_in_class(session, name)
+    if in_use:
+        raise Conflict(f"{in_use} channels are in {name!r}; move them to another class first")
+    await retention_classes.delete_class(session, name)
+
+
+async def _channel_for_staff(
+    session: SessionDep, user: CurrentUser, channel_id: int
+) -> retention_classes.ChannelOwner:
+    owner = await retention_classes.channel_owner(session, channel_id)
+    if owner is None or not may_see_organisation(user, owner.organisation_id):
+        raise NotFound(f"Channel {channel_id} not found")
+    return owner
+
+
+def _channel_retention_out(found: retention_classes.ChannelRetention) -> ChannelRetentionOut:
+    return ChannelRetentionOut(
+        channel_id=found.channel_id,
+        class_name=found.retention.name,
+        raw_days=found.retention.raw_days,
+        rollup_days=found.retention.rollup_days,
+        is_default=not found.explicit,
+    )
+
+
+@router.get("/channels/{channel_id}/retention", response_model=ChannelRetentionOut)
+async def read_channel_retention(
+    session: SessionDep, user: CurrentUser, channel_id: int
+) -> ChannelRetentionOut:
+    owner = await _channel_for_staff(session, user, channel_id)
+    return _channel_retention_out(
+        await retention_classes.channel_retention(session, owner.channel_id)
+    )
+
+
+@router.put("/channels/{channel_id}/retention", response_model=ChannelRetentionOut)
+async def write_channel_retention(
+    session: SessionDep, user: CurrentUser, channel_id: int, body: ChannelRetentionIn
+) -> ChannelRetentionOut:
+    """Put a channel in a class: lab managers of the owning institution, platform admins."""
+    owner = await _channel_for_staff(session, user, channel_id)
+    if not may_manage_organisation(user, owner.organisation_id):
+        raise Forbidden("Only the institution's lab managers choose how long data is kept")
+    if await retention_classes.get_class(session, body.class_name) is None:
+        raise ValidationFailed.for_field("class_name", f"no retention class {body.class_name!r}")
+    await retention_classes.set_channel_class(session, owner.channel_id, body.class_name)
+    return _channel_retention_out(
+        await retention_classes.channel_retention(session, owner.channel_id)
+    )
 
 
 # live board and streams

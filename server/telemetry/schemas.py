@@ -10,10 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from server.telemetry.states import InstrumentState
 
 __all__ = [
+    "RETENTION_CLASS_NAME",
     "BoardGateway",
     "BoardInstrument",
     "BoardReading",
+    "ChannelRetentionIn",
+    "ChannelRetentionOut",
     "LabBoard",
+    "RetentionClassIn",
+    "RetentionClassOut",
     "SeriesOut",
     "StateIntervalOut",
 ]
@@ -80,3 +85,34 @@ class LabBoard(BaseModel):
     name_en: str | None
     instruments: list[BoardInstrument]
     gateways: list[BoardGateway]
+
+
+RETENTION_CLASS_NAME = r"^[a-z][a-z0-9_-]{0,39}$"
+# A hundred years: beyond that a number of days is a typo.
+_MAX_DAYS = 36_500
+
+
+class RetentionClassIn(BaseModel):
+    raw_days: int = Field(ge=1, le=_MAX_DAYS, description="days of raw samples kept")
+    rollup_days: int = Field(
+        ge=1, le=_MAX_DAYS, description="days of one-minute rollups kept (at least raw_days)"
+    )
+
+
+class RetentionClassOut(BaseModel):
+    name: str
+    raw_days: int
+    rollup_days: int
+    channels: int = Field(description="channels in this class (the default class included)")
+
+
+class ChannelRetentionIn(BaseModel):
+    class_name: str = Field(pattern=RETENTION_CLASS_NAME)
+
+
+class ChannelRetentionOut(BaseModel):
+    channel_id: int
+    class_name: str
+    raw_days: int
+    rollup_days: int
+    is_default: bool = Field(description="no class chosen: the default class applies")
