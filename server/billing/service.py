@@ -39,6 +39,7 @@ __all__ = [
     "issue_voucher",
     "list_vouchers",
     "quote_for",
+    "quote_with",
     "redeem_voucher_uses",
     "set_cost_model",
 ]
@@ -112,10 +113,30 @@ async def quote_for(
     sample_count: int,
 ) -> Quote:
     model, factors = await cost_model_of(session, instrument_id)
+    return quote_with(
+        model,
+        factors,
+        category=category,
+        minutes=minutes,
+        staff_operated=staff_operated,
+        sample_count=sample_count,
+    )
+
+
+def quote_with(
+    model: CostModel,
+    factors: dict[str, Decimal],
+    *,
+    category: str,
+    minutes: int,
+    staff_operated: bool,
+    sample_count: int,
+) -> Quote:
+    """``quote_for`` on a cost model already read (the booking path reads it with the rest)."""
     return quote(
         _inputs(model),
         minutes=minutes,
-        factor=factors[category],
+        factor=factors.get(category, DEFAULT_FACTORS[category]),
         category=category,
         staff_operated=staff_operated,
         sample_count=sample_count,

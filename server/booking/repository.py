@@ -5,12 +5,20 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, time
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, func, literal_column, or_, true
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
+from server.billing.models import CostModel, CostRate
+from server.billing.service import DEFAULT_FACTORS
 from server.booking.models import (
     ACTIVE_STATUSES,
     Blackout,
@@ -20,10 +28,32 @@ from server.booking.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
+from server.catalog.models import Instrument
 
-__all__ = ["BookingRepository"]
+__all__ = ["BookingContext", "BookingRepository"]
 
 _ACTIVE = [s.value for s in ACTIVE_STATUSES]
+# The exclusion constraint of 0004_booking: no two active bookings of an instrument overlap.
+NO_OVERLAP_CONSTRAINT = "booking_no_overlap"
+_DEFAULT_BUFFER_MINUTES: int = BookingPolicy.model_fields["buffer_minutes"].default
+_MINUTE: ColumnElement[Any] = literal_column("interval '1 minute'")
+
+
+@dataclass(frozen=True, slots=True)
+class BookingContext:
+    """Everything a booking request checks, read in one statement.
+
+    ``blackouts`` overlap the requested window; ``clashes`` are active bookings overlapping
+    it widened by the policy's buffer (sorted by start).
+    """
+
+    instrument: Instrument
+    policy: BookingPolicy
+    hours: tuple[tuple[int, time, time], ...]
+    blackouts: list[tuple[datetime, datetime, str]]
+    clashes: list[tuple[datetime, datetime]]
+    cost_model: CostModel
+    factors: dict[str, Decimal]
 
 
 class BookingRepository:
@@ -34,6 +64,114 @@ class BookingRepository:
         """The stored policy, or the defaults (not persisted) when the lab never set one."""
         policy = await self.session.get(BookingPolicy, instrument_id)
         return policy or BookingPolicy(instrument_id=instrument_id)
+
+    async def booking_context(
+        self, instrument_id: uuid.UUID, start: datetime, end: datetime
+    ) -> BookingContext | None:
+        """Instrument, policy, calendar, blackouts, clashes and cost model in one round trip.
+
+        A booking used to ask for these one by one (eight statements); under many concurrent
+        clients each round trip is a wait in the queue for the event loop and a connection.
+        """
+        buffer = func.coalesce(BookingPolicy.buffer_minutes, _DEFAULT_BUFFER_MINUTES) * _MINUTE
+        hours = (
+            select(
+                func.array_agg(OpeningHours.weekday).label("weekdays"),
+                func.array_agg(OpeningHours.opens).label("opens"),
+                func.array_agg(OpeningHours.closes).label("closes"),
+            )
+            .where(OpeningHours.instrument_id == Instrument.id)
+            .lateral("hours")
+        )
+        blackouts = (
+            select(
+                func.array_agg(Blackout.start_at).label("starts"),
+                func.array_agg(Blackout.end_at).label("ends"),
+                func.array_agg(Blackout.reason).label("reasons"),
+            )
+            .where(
+                Blackout.instrument_id == Instrument.id,
+                col(Blackout.start_at) < end,
+                col(Blackout.end_at) > start,
+            )
+            .lateral("blackouts")
+        )
+        clashes = (
+            select(
+                func.array_agg(Booking.start_at).label("starts"),
+                func.array_agg(Booking.end_at).label("ends"),
+            )
+            .where(
+                Booking.instrument_id == Instrument.id,
+                col(Booking.status).in_(_ACTIVE),
+                col(Booking.start_at) < end + buffer,
+                col(Booking.end_at) > start - buffer,
+            )
+            .lateral("clashes")
+        )
+        rates = (
+            select(
+                func.array_agg(CostRate.category).label("categories"),
+                func.array_agg(CostRate.factor).label("factors"),
+            )
+            .where(CostRate.instrument_id == Instrument.id)
+            .lateral("rates")
+        )
+        query: Select[*tuple[Any, ...]] = (
+            Select(
+                Instrument,
+                BookingPolicy,
+                CostModel,
+                hours.c.weekdays,
+                hours.c.opens,
+                hours.c.closes,
+                blackouts.c.starts,
+                blackouts.c.ends,
+                blackouts.c.reasons,
+                clashes.c.starts,
+                clashes.c.ends,
+                rates.c.categories,
+                rates.c.factors,
+            )
+            .outerjoin(BookingPolicy, col(BookingPolicy.instrument_id) == Instrument.id)
+            .outerjoin(CostModel, col(CostModel.instrument_id) == Instrument.id)
+            .join(hours, true())
+            .join(blackouts, true())
+            .join(clashes, true())
+            .join(rates, true())
+            .where(col(Instrument.id) == instrument_id)
+        )
+        row = (await self.session.exec(query)).first()
+        if row is None:
+            return None
+        (instrument, policy, cost_model, weekdays, opens, closes) = row[:6]
+        (b_starts, b_ends, b_reasons, c_starts, c_ends, categories, factors) = row[6:]
+        return BookingContext(
+            instrument=instrument,
+            policy=policy or BookingPolicy(instrument_id=instrument_id),
+            hours=tuple(sorted(zip(weekdays or (), opens or (), closes or (), strict=True))),
+            blackouts=sorted(zip(b_starts or (), b_ends or (), b_reasons or (), strict=True)),
+            clashes=sorted(zip(c_starts or (), c_ends or (), strict=True)),
+            cost_model=cost_model or CostModel(instrument_id=instrument_id),
+            factors={**DEFAULT_FACTORS, **dict(zip(categories or (), factors or (), strict=True))},
+        )
+
+    async def insert_unless_overlapping(self, booking: Booking) -> Booking | None:
+        """Insert the booking; None when an active booking already holds (part of) its slot.
+
+        ``ON CONFLICT ON CONSTRAINT booking_no_overlap DO NOTHING`` keeps the exclusion
+        constraint the arbiter (a concurrent insert is waited for, then decides) while the
+        transaction stays usable: no savepoint round trips around every insert.
+        """
+        values = {c.name: getattr(booking, c.key) for c in sa_inspect(Booking).mapper.columns}
+        statement = (
+            insert(Booking)
+            .values(values)
+            .on_conflict_do_nothing(constraint=NO_OVERLAP_CONSTRAINT)
+            .returning(Booking)
+        )
+        inserted: Booking | None = (await self.session.exec(statement)).scalars().first()
+        return inserted
 
     async def policies(self, instrument_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, BookingPolicy]:
         rows = await self.session.exec(
@@ -149,8 +287,6 @@ class BookingRepository:
         instrument_id: uuid.UUID | None,
     ) -> list[Booking]:
         """Bookings of an organisation, or on an institution's instruments, or a user's own."""
-        from server.catalog.models import Instrument
-
         query = select(Booking)
         scopes = []
         if organisation_id is not None:

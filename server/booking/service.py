@@ -140,7 +140,7 @@ def _minutes(start: datetime, end: datetime) -> int:
 
 def check_slot_rules(
     policy: BookingPolicy,
-    hours: Sequence[OpeningHours],
+    hours: Sequence[tuple[int, time, time]] | Sequence[OpeningHours],
     start: datetime,
     end: datetime,
     now: datetime,
@@ -174,7 +174,7 @@ def check_slot_rules(
     first_day = start.astimezone(tz).date()
     days = (end.astimezone(tz).date() - first_day).days + 1
     periods = weekly_open_intervals(
-        tuple(sorted((h.weekday, h.opens, h.closes) for h in hours)),
+        tuple(sorted(h if isinstance(h, tuple) else (h.weekday, h.opens, h.closes) for h in hours)),
         policy.timezone,
         first_day,
         days,
@@ -184,13 +184,21 @@ def check_slot_rules(
 
 
 async def _check_usable(
-    session: AsyncSession, instrument_id: uuid.UUID, start: datetime, end: datetime
+    session: AsyncSession,
+    instrument_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    *,
+    blackouts: Sequence[tuple[datetime, datetime, str]] | None = None,
 ) -> None:
-    blackouts = await BookingRepository(session).blackouts([instrument_id], start, end)
-    for blackout in blackouts.get(instrument_id, ()):
+    """Blackouts (read here unless the caller has them) and the registry's blocks."""
+    if blackouts is None:
+        rows = await BookingRepository(session).blackouts([instrument_id], start, end)
+        blackouts = sorted((b.start_at, b.end_at, b.reason) for b in rows.get(instrument_id, ()))
+    for blackout_start, blackout_end, reason in blackouts:
         raise InstrumentUnusable(
-            f"The instrument is closed from {blackout.start_at.isoformat()} to "
-            f"{blackout.end_at.isoformat()}: {blackout.reason or 'blackout'}",
+            f"The instrument is closed from {blackout_start.isoformat()} to "
+            f"{blackout_end.isoformat()}: {reason or 'blackout'}",
             extensions={"reason": "blackout"},
         )
     spans = await blocked_spans(session, [instrument_id], start, end)
@@ -271,8 +279,10 @@ async def _check_mode(
         )
 
 
-def _slot_conflict(instrument_id: uuid.UUID, clashes: Sequence[Booking]) -> SlotTaken:
-    slots = [{"start_at": b.start_at.isoformat(), "end_at": b.end_at.isoformat()} for b in clashes]
+def _slot_conflict(
+    instrument_id: uuid.UUID, clashes: Sequence[tuple[datetime, datetime]]
+) -> SlotTaken:
+    slots = [{"start_at": s.isoformat(), "end_at": e.isoformat()} for s, e in clashes]
     when = ", ".join(f"{s['start_at']} – {s['end_at']}" for s in slots) or "a concurrent booking"
     return SlotTaken(
         f"The instrument is already booked at {when}",
@@ -304,33 +314,34 @@ async def create_booking(
     now: datetime,
     series_id: uuid.UUID | None = None,
 ) -> Booking:
-    instrument = await _instrument(session, user, data.instrument_id)
     repo = BookingRepository(session)
-    policy = await repo.policy(instrument.id)
-    hours = (await repo.opening_hours([instrument.id])).get(instrument.id, [])
     start, end = data.start_at, data.end_at
-    check_slot_rules(policy, hours, start, end, now)
+    context = await repo.booking_context(data.instrument_id, start, end)
+    if context is None or not (
+        context.instrument.is_open or may_see_organisation(user, context.instrument.organisation_id)
+    ):
+        raise NotFound(f"Instrument {data.instrument_id} not found")
+    instrument, policy = context.instrument, context.policy
+    check_slot_rules(policy, context.hours, start, end, now)
     await _check_mode(session, user, instrument, policy, data.mode, start)
-    await _check_usable(session, instrument.id, start, end)
+    await _check_usable(session, instrument.id, start, end, blackouts=context.blackouts)
     staff = is_staff_of(user, instrument)
     if not staff:
         await _check_quota(session, policy, user.organisation_id, start, end)
-    buffer = timedelta(minutes=policy.buffer_minutes)
-    clashes = await repo.overlapping(instrument.id, start - buffer, end + buffer)
-    if clashes:
-        raise _slot_conflict(instrument.id, clashes)
+    if context.clashes:
+        raise _slot_conflict(instrument.id, context.clashes)
 
     category = billing.category_for(user, instrument).value
-    q = await billing.quote_for(
-        session,
-        instrument.id,
+    q = billing.quote_with(
+        context.cost_model,
+        context.factors,
         category=category,
         minutes=_minutes(start, end),
         staff_operated=data.mode is BookingMode.STAFF_OPERATED,
         sample_count=data.sample_count,
     )
     pending = policy.approval_required and not staff
-    booking = Booking(
+    candidate = Booking(
         instrument_id=instrument.id,
         organisation_id=user.organisation_id,
         user_id=user.id,
@@ -345,17 +356,11 @@ async def create_booking(
         user_category=category,
         quoted_amount=q.total,
     )
-    try:
-        async with session.begin_nested():
-            session.add(booking)
-            await session.flush()
-    except IntegrityError as exc:
-        if getattr(exc.orig, "sqlstate", None) != "23P01":
-            raise
+    booking = await repo.insert_unless_overlapping(candidate)
+    if booking is None:
         # Lost the race to a concurrent booking: the constraint is the arbiter.
-        raise _slot_conflict(
-            instrument.id, await repo.overlapping(instrument.id, start, end)
-        ) from exc
+        taken = await repo.overlapping(instrument.id, start, end)
+        raise _slot_conflict(instrument.id, [(b.start_at, b.end_at) for b in taken])
 
     when = f"{start.astimezone(ZoneInfo(policy.timezone)):%Y-%m-%d %H:%M}"
     if pending:
