@@ -1,4 +1,4 @@
-"""Free bookable time for many instruments over a window, in five queries.
+"""Free bookable time for many instruments over a window, in one query plus the registry's.
 
 Per instrument: opening hours (weekly calendar in the instrument's time zone), minus
 blackouts, minus calibration/maintenance blocks, minus active bookings widened by the buffer,
@@ -11,10 +11,10 @@ one precomputed grid, and only the intervals their bookings touch are recomputed
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 from sqlalchemy import text
@@ -54,6 +54,9 @@ class _Rules:
     lead_time_minutes: int = 60
     min_duration_minutes: int = 30
     horizon_days: int = 90
+
+
+_DEFAULT = _Rules()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,23 +101,57 @@ def free_intervals(
 
 
 _ACTIVE = [s.value for s in ACTIVE_STATUSES]
-_POLICIES = text(
-    "SELECT instrument_id, timezone, slot_minutes, buffer_minutes, lead_time_minutes,"
-    " min_duration_minutes, horizon_days FROM booking_policy WHERE instrument_id = ANY(:ids)"
+# One row per requested instrument, in request order (``n``), with everything availability
+# needs: the policy (NULLs when the lab never set one), the weekly calendar as one text key
+# (instruments sharing a calendar share its expansion), and blackouts and active bookings
+# (widened by the instrument's buffer) as arrays. One round trip, no per-instrument query,
+# and no UUID parsed or hashed on the way back.
+_INPUTS = text(
+    """
+    SELECT q.n, p.timezone, p.slot_minutes, p.buffer_minutes, p.lead_time_minutes,
+           p.min_duration_minutes, p.horizon_days,
+           (SELECT string_agg(h.weekday || ' ' || h.opens || ' ' || h.closes, ','
+                              ORDER BY h.weekday, h.opens, h.closes)
+              FROM opening_hours h WHERE h.instrument_id = q.id) AS calendar,
+           (SELECT array_agg(x.start_at) FROM blackout x
+             WHERE x.instrument_id = q.id AND x.start_at < :end AND x.end_at > :start)
+             AS blackout_starts,
+           (SELECT array_agg(x.end_at) FROM blackout x
+             WHERE x.instrument_id = q.id AND x.start_at < :end AND x.end_at > :start)
+             AS blackout_ends,
+           busy.starts AS busy_starts, busy.ends AS busy_ends
+    FROM unnest(CAST(:ids AS uuid[])) WITH ORDINALITY AS q(id, n)
+    LEFT JOIN booking_policy p ON p.instrument_id = q.id
+    LEFT JOIN LATERAL (
+        SELECT array_agg(b.start_at) AS starts, array_agg(b.end_at) AS ends
+        FROM booking b
+        WHERE b.instrument_id = q.id AND b.status = ANY(:active)
+          AND b.start_at < CAST(:end AS timestamptz)
+                           + make_interval(mins => COALESCE(p.buffer_minutes, :buffer))
+          AND b.end_at > CAST(:start AS timestamptz)
+                         - make_interval(mins => COALESCE(p.buffer_minutes, :buffer))
+    ) AS busy ON true
+    ORDER BY q.n
+    """
 )
-_HOURS = text(
-    "SELECT instrument_id, weekday, opens, closes FROM opening_hours"
-    " WHERE instrument_id = ANY(:ids) ORDER BY instrument_id, weekday, opens"
-)
-_BLACKOUTS = text(
-    "SELECT instrument_id, start_at, end_at FROM blackout"
-    " WHERE instrument_id = ANY(:ids) AND start_at < :end AND end_at > :start"
-)
-_BUSY = text(
-    "SELECT instrument_id, start_at, end_at FROM booking"
-    " WHERE instrument_id = ANY(:ids) AND status = ANY(:active)"
-    " AND start_at < :end AND end_at > :start"
-)
+
+
+@lru_cache(maxsize=256)
+def _calendar(key: str | None) -> Hours:
+    """``"0 08:30:00 17:30:00,1 ..."`` (sorted by the query) as the tuple ``open_grid`` caches on."""
+    if not key:
+        return ()
+    out = []
+    for period in key.split(","):
+        weekday, opens, closes = period.split(" ")
+        out.append((int(weekday), time.fromisoformat(opens), time.fromisoformat(closes)))
+    return tuple(out)
+
+
+def _utc(starts: list[datetime] | None, ends: list[datetime] | None) -> list[Interval]:
+    if not starts or not ends:
+        return []
+    return [(s.astimezone(UTC), e.astimezone(UTC)) for s, e in zip(starts, ends, strict=True)]
 
 
 async def availability(
@@ -130,40 +167,40 @@ async def availability(
         return []
     ids = list(instrument_ids)
     connection = await session.connection()
-    policies: dict[uuid.UUID, SlotRules] = {
-        row[0]: _Rules(*row[1:]) for row in await connection.execute(_POLICIES, {"ids": ids})
-    }
-    default = _Rules()
-    max_buffer = timedelta(minutes=max((p.buffer_minutes for p in policies.values()), default=0))
-
-    hours: dict[uuid.UUID, list[tuple[int, time, time]]] = defaultdict(list)
-    for instrument_id, weekday, opens, closes in await connection.execute(_HOURS, {"ids": ids}):
-        hours[instrument_id].append((weekday, opens, closes))
-    window = {"ids": ids, "start": start, "end": end}
-    blackouts: dict[uuid.UUID, list[Interval]] = defaultdict(list)
-    for instrument_id, s, e in await connection.execute(_BLACKOUTS, window):
-        blackouts[instrument_id].append((s.astimezone(UTC), e.astimezone(UTC)))
-    busy: dict[uuid.UUID, list[Interval]] = defaultdict(list)
-    widened = {**window, "start": start - max_buffer, "end": end + max_buffer, "active": _ACTIVE}
-    for instrument_id, s, e in await connection.execute(_BUSY, widened):
-        busy[instrument_id].append((s.astimezone(UTC), e.astimezone(UTC)))
+    rows = await connection.execute(
+        _INPUTS,
+        {
+            "ids": ids,
+            "start": start,
+            "end": end,
+            "active": _ACTIVE,
+            "buffer": _DEFAULT.buffer_minutes,
+        },
+    )
     blocked = await blocked_spans(session, ids, start, end)
 
-    calendars: dict[tuple[tuple[int, time, time], ...], Hours] = {}
+    policies: dict[tuple[object, ...], SlotRules] = {}
     out = []
-    for instrument_id in ids:
-        calendar = tuple(hours.get(instrument_id, ()))
-        key = calendars.setdefault(calendar, calendar)
+    for n, tz, slot, buffer, lead, min_duration, horizon, calendar, b_s, b_e, k_s, k_e in rows:
+        instrument_id = ids[n - 1]
+        policy = (
+            _DEFAULT
+            if tz is None
+            else policies.setdefault(
+                (tz, slot, buffer, lead, min_duration, horizon),
+                _Rules(tz, slot, buffer, lead, min_duration, horizon),
+            )
+        )
         spans = blocked.get(instrument_id, [])
         out.append(
             InstrumentAvailability(
                 instrument_id,
                 free_intervals(
-                    policy=policies.get(instrument_id, default),
-                    hours=key,
-                    blackouts=blackouts.get(instrument_id, ()),
+                    policy=policy,
+                    hours=_calendar(calendar),
+                    blackouts=_utc(b_s, b_e),
                     blocked=[(b.start.astimezone(UTC), b.end.astimezone(UTC)) for b in spans],
-                    busy=busy.get(instrument_id, ()),
+                    busy=_utc(k_s, k_e),
                     start=start,
                     end=end,
                     now=now,
