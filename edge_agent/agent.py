@@ -99,7 +99,13 @@ class Gateway:
         )
 
     def device_health(self) -> list[DeviceHealth]:
-        return [p.health for p in self.pollers.values()] + [s.health for s in self.sources.values()]
+        disabled = [
+            DeviceHealth(device=d.key, status="disabled")
+            for d in self.config.devices
+            if not d.enabled
+        ]
+        polled = [p.health for p in self.pollers.values()]
+        return polled + [s.health for s in self.sources.values()] + disabled
 
     # -- link callbacks -------------------------------------------------------------------
     def _on_connected(self) -> None:

@@ -184,6 +184,11 @@ class MqttPoint(_PointBase):
     field: str = Field(
         min_length=1, description="Dotted path into the JSON payload, e.g. 'data.temp' or 'v[0]'."
     )
+    unit_field: str | None = Field(
+        default=None,
+        description="Path to the unit the instrument states with each value; it then replaces "
+        "source_unit for that message, and a unit of another dimension gives quality bad_unit.",
+    )
 
 
 class _DeviceBase(_Strict):

@@ -65,6 +65,8 @@ class GatewayCollector(Collector):
             "labshare_edge_read_latency_seconds", "Latency of the last read", labels=["device"]
         )
         for health in gw.device_health():
+            if health.status == "disabled":
+                continue
             up.add_metric([health.device], 1.0 if health.status == "ok" else 0.0)
             polls.add_metric([health.device], health.polls)
             failures.add_metric([health.device], health.failures)

@@ -6,12 +6,14 @@ import json
 import logging
 import math
 import re
+from functools import lru_cache
 from typing import Any
 
 from edge_agent.calibration import CalibrationBook
 from edge_agent.clock import Clock
-from edge_agent.config import MqttDevice
+from edge_agent.config import MqttDevice, MqttPoint
 from edge_agent.poller import DeviceHealth, PreparedPoint, Reading, ReadingSink
+from edge_agent.units import LinearConversion, UnitProblem, linear_conversion
 from mqtt_contract.v1 import Quality
 
 __all__ = ["MqttDeviceSource", "extract_field"]
@@ -35,6 +37,25 @@ def extract_field(document: Any, path: str) -> Any:
                 return None
             current = current[i]
     return current
+
+
+def _stated_conversion(
+    stated: Any, point: MqttPoint, prepared: PreparedPoint
+) -> LinearConversion | None:
+    """Conversion for the unit a message states; None when it cannot be converted."""
+    if stated is None or stated == point.source_unit:
+        return prepared.conversion
+    if not isinstance(stated, str):
+        return None
+    try:
+        return _cached_conversion(stated, prepared.unit, point.scale, point.offset)
+    except UnitProblem:
+        return None
+
+
+@lru_cache(maxsize=256)
+def _cached_conversion(source: str, target: str, scale: float, offset: float) -> LinearConversion:
+    return linear_conversion(source, target, scale, offset)
 
 
 class MqttDeviceSource:
@@ -73,7 +94,25 @@ class MqttDeviceSource:
             elif isinstance(raw, bool):
                 number = 1.0 if raw else 0.0
             prepared = self.points[point.key]
-            value = prepared.conversion(number) if number is not None else None
+            conversion: LinearConversion | None = prepared.conversion
+            if point.unit_field is not None:
+                conversion = _stated_conversion(
+                    extract_field(document, point.unit_field), point, prepared
+                )
+            if conversion is None:
+                if prepared.should_report(ts_ms, None, Quality.BAD_UNIT):
+                    readings.append(
+                        Reading(
+                            device=self.device.key,
+                            point=point.key,
+                            unit=prepared.unit,
+                            ts_ms=ts_ms,
+                            value=None,
+                            quality=Quality.BAD_UNIT,
+                        )
+                    )
+                continue
+            value = conversion(number) if number is not None else None
             value, correction_id = self.calibrations.correct(
                 self.device.key, point.key, ts_ms, value
             )

@@ -64,7 +64,10 @@ async def modbus_servers() -> AsyncIterator[Callable[..., Any]]:
     yield start
     for peer in started:
         await peer.server.shutdown()
-    # A client that vanished mid-request leaves pymodbus's handler task behind; let it finish.
+    # pymodbus starts a request's handler task two loop iterations after the data arrived
+    # (call_soon, then run_coroutine_threadsafe): let those callbacks run, then let the
+    # handlers finish, so none is left behind when the test's loop closes.
+    await asyncio.sleep(0.05)
     current = asyncio.current_task()
     for _ in range(50):
         handlers = [

@@ -54,6 +54,7 @@ def test_throughput_benchmark_runs_and_keeps_up(repo_root: Path) -> None:
     )
     report = json.loads(result.stdout)
     assert report["points_offered_per_s"] == 2500
-    # Everything offered is delivered (acknowledged), bar the last partial batch.
-    assert report["points_delivered_per_s"] >= 0.9 * report["points_offered_per_s"]
+    # Acknowledged within the window: the final batch delay and ack cycle (~0.25 s of 2 s) are
+    # cut off, so "keeping up" means well above 80% here (and ~100% in longer runs).
+    assert report["points_delivered_per_s"] >= 0.8 * report["points_offered_per_s"]
     assert report["cpu_s_per_1000_points"] < 0.058  # the ThingsBoard gateway's measured cost

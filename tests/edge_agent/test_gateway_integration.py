@@ -161,6 +161,7 @@ async def test_spool_overflow_drops_oldest_counts_and_reports(
     doc["devices"][0]["points"] = [
         {"key": f"r{i}", "register": "holding", "address": i} for i in range(100)
     ]
+    doc["devices"].append({**doc["devices"][0], "key": "spare", "enabled": False})
     sub = subscriber("gw-overflow")
     mosquitto.stop()
     gateway = Gateway(parse_config(doc))
@@ -196,7 +197,10 @@ async def test_spool_overflow_drops_oldest_counts_and_reports(
     assert len(missing) == dropped_total
     assert min(missing) == 1
     assert heartbeats[-1].spool_dropped_total <= dropped_total
-    assert heartbeats[-1].devices[0].device == "chamber-1"
+    assert [(d.device, d.status) for d in heartbeats[-1].devices] == [
+        ("chamber-1", "ok"),
+        ("spare", "disabled"),
+    ]
 
 
 async def test_calibration_and_config_push_apply_without_restart(

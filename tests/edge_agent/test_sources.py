@@ -107,3 +107,32 @@ def test_table_correction_interpolates_and_extrapolates() -> None:
     # Validity is half-open: at valid_to_ms the certificate no longer applies.
     assert book.correct("d", "p", 2000, 10.0) == (10.0, None)
     assert book.correct("d", "other", 1500, 10.0) == (10.0, None)
+
+
+def test_unit_stated_in_the_message_is_converted_or_flagged() -> None:
+    device = MqttDevice.model_validate(
+        {
+            "key": "thermo-1",
+            "protocol": "mqtt",
+            "topic": "lab/thermo-1",
+            "points": [{"key": "t", "field": "v", "unit_field": "u", "source_unit": "degC"}],
+        }
+    )
+    sink = RecordingSink()
+    source = MqttDeviceSource(device, sink, FakeClock(), CalibrationBook())
+    for payload in (
+        '{"v": 20}',
+        '{"v": 68, "u": "degF"}',
+        '{"v": 293.15, "u": "kelvin"}',
+        '{"v": 5, "u": "kg"}',
+        '{"v": 5, "u": "parsecs-ish"}',
+    ):
+        source.handle(payload.encode())
+    assert [(r.value and round(r.value, 6), r.quality) for r in sink.readings] == [
+        (20.0, Quality.OK),
+        (20.0, Quality.OK),
+        (20.0, Quality.OK),
+        (None, Quality.BAD_UNIT),
+        (None, Quality.BAD_UNIT),
+    ]
+    assert {r.unit for r in sink.readings} == {"degC"}
