@@ -172,13 +172,21 @@ async def add_channel(
 async def latest_readings(
     session: AsyncSession, user: AppUser, instrument_id: uuid.UUID
 ) -> list[LatestReading]:
-    """The newest reading of every channel; enterprise users get 404 until bookings exist."""
-    instrument = await get_instrument_for_staff(session, user, instrument_id)
-    rows = await InstrumentRepository(session).latest_readings(instrument.id)
+    """The newest reading of every channel.
+
+    Enterprise users see a reading only when it was taken during one of their own bookings
+    (so live values while their session runs); without such a booking the instrument is 404.
+    """
+    # Imported here: the telemetry queries build on this package's models and repositories.
+    from server.telemetry.queries import resolve_access
+
+    access = await resolve_access(session, user, instrument_id)
+    rows = await InstrumentRepository(session).latest_readings(access.instrument.id)
     readings = []
     for row in rows:
+        visible = row.ts is not None and access.covers(row.ts)
         quality: Quality | None = None
-        if row.quality is not None:
+        if visible and row.quality is not None:
             quality = _QUALITY_BY_CODE.get(row.quality)
             if quality is None:
                 logger.warning(
@@ -193,8 +201,8 @@ async def latest_readings(
                 name=row.name,
                 name_en=row.name_en,
                 unit=row.unit,
-                value=row.value,
-                ts=row.ts.astimezone(UTC) if row.ts is not None else None,
+                value=row.value if visible else None,
+                ts=row.ts.astimezone(UTC) if visible and row.ts is not None else None,
                 quality=quality,
             )
         )

@@ -69,6 +69,10 @@ class Access:
     instrument: Instrument
     windows: list[tuple[datetime, datetime]] | None = None
 
+    def covers(self, ts: datetime) -> bool:
+        """Whether a reading taken at ``ts`` may be shown to the user."""
+        return self.windows is None or any(s <= ts < e for s, e in self.windows)
+
     def clip(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         """The parts of ``[start, end)`` the user may read."""
         if self.windows is None:

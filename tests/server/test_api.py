@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from mqtt_contract.v1 import QUALITY_CODES, Quality
 from server.models import telemetry_table
@@ -161,6 +161,64 @@ async def test_other_institution_cannot_see_instrument(
         f"{API}/instruments/{demo.instrument.id}", json={"is_open": False}, headers=headers
     )
     assert patch.status_code == 404
+
+
+async def test_enterprise_sees_latest_values_taken_during_its_own_booking_only(
+    app: FastAPI, client: httpx.AsyncClient, demo: DemoSeed, login: Login
+) -> None:
+    temperature = demo.channels["temperature"].id
+    humidity = demo.channels["humidity"].id
+    booked_from = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    booked_to = booked_from + timedelta(hours=2)
+    buyer = demo.users["buyer@jingce.demo"]
+    async with app.state.engine.begin() as conn:
+        await conn.execute(
+            insert(telemetry_table),
+            [
+                # inside the buyer's booking
+                {
+                    "channel_id": temperature,
+                    "ts": booked_from + timedelta(minutes=30),
+                    "value": 41.5,
+                    "quality": QUALITY_CODES[Quality.OK],
+                    "seq": 1,
+                },
+                # after it ended: another customer's session, not the buyer's data
+                {
+                    "channel_id": humidity,
+                    "ts": booked_to + timedelta(minutes=5),
+                    "value": 55.0,
+                    "quality": QUALITY_CODES[Quality.OK],
+                    "seq": 2,
+                },
+            ],
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO booking (id, instrument_id, organisation_id, user_id, start_at,"
+                " end_at, status) VALUES (gen_random_uuid(), :i, :o, :u, :s, :e, 'confirmed')"
+            ),
+            {
+                "i": demo.instrument.id,
+                "o": buyer.organisation_id,
+                "u": buyer.id,
+                "s": booked_from,
+                "e": booked_to,
+            },
+        )
+    response = await client.get(
+        f"{API}/instruments/{demo.instrument.id}/latest", headers=await login("buyer@jingce.demo")
+    )
+    assert response.status_code == 200
+    latest = {r["point_key"]: r for r in response.json()}
+    assert latest["temperature"]["value"] == 41.5
+    assert latest["humidity"]["value"] is None
+    assert latest["humidity"]["ts"] is None
+    # The lab sees everything.
+    staff = await client.get(
+        f"{API}/instruments/{demo.instrument.id}/latest", headers=await login("staff@zjim.demo")
+    )
+    assert {r["point_key"]: r["value"] for r in staff.json()}["humidity"] == 55.0
 
 
 async def test_enterprise_sees_catalogue_fields_only(
