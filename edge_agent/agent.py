@@ -107,11 +107,18 @@ class Gateway:
         polled = [p.health for p in self.pollers.values()]
         return polled + [s.health for s in self.sources.values()] + disabled
 
+    def _publish_other(self, topic: str, payload: bytes, qos: int, retain: bool = False) -> None:
+        """Publish a non-telemetry message; its acknowledgement must not release samples."""
+        assert self.link is not None
+        mid = self.link.publish(topic, payload, qos, retain)
+        if mid is not None and self.forwarder is not None:
+            self.forwarder.release_mid(mid)
+
     # -- link callbacks -------------------------------------------------------------------
     def _on_connected(self) -> None:
         assert self.link is not None
         assert self.forwarder is not None
-        self.link.publish(self.topic_state, self._state("online"), qos=1, retain=True)
+        self._publish_other(self.topic_state, self._state("online"), qos=1, retain=True)
         self.forwarder.on_connected()
 
     def _on_disconnected(self) -> None:
@@ -174,7 +181,7 @@ class Gateway:
         ):
             log.warning("pushed mqtt/spool/metrics settings take effect at the next start")
         if self.link is not None and self.link.connected:
-            self.link.publish(self.topic_state, self._state("online"), qos=1, retain=True)
+            self._publish_other(self.topic_state, self._state("online"), qos=1, retain=True)
 
     # -- devices --------------------------------------------------------------------------
     def _start_devices(self) -> None:
@@ -261,7 +268,7 @@ class Gateway:
             raise_if_cancelled()
             await asyncio.sleep(self.config.heartbeat.interval_s)
             if self.link is not None and self.link.connected:
-                self.link.publish(self.topic_heartbeat, encode(self.heartbeat()), qos=0)
+                self._publish_other(self.topic_heartbeat, encode(self.heartbeat()), qos=0)
 
     # -- lifecycle ------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event, *, drain_timeout_s: float = 5.0) -> None:
@@ -322,7 +329,12 @@ class Gateway:
             await _cancel_all(core)
             if self.link.connected:
                 await self.link.publish_and_wait(
-                    self.topic_state, self._state("offline"), qos=1, retain=True, timeout_s=2
+                    self.topic_state,
+                    self._state("offline"),
+                    qos=1,
+                    retain=True,
+                    timeout_s=2,
+                    on_mid=self.forwarder.release_mid,
                 )
             self.link.stop()
             if metrics_server is not None:

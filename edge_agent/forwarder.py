@@ -139,6 +139,19 @@ class Forwarder:
         if not self._inflight:
             self._wake.set()
 
+    def release_mid(self, mid: int) -> None:
+        """The client reissued a message id: whatever still waited under it was lost.
+
+        MQTT message ids are 16-bit and wrap; an entry still waiting when its id comes round
+        again (65,535 messages later) will never be acknowledged. Its samples return to the
+        backlog instead of being deleted by the new message's acknowledgement.
+        """
+        stale = self._inflight.pop(mid, None)
+        if stale:
+            log.warning("no PUBACK for %d samples; sending them again", len(stale))
+            self._inflight_seqs.difference_update(stale)
+            self._demote_live()
+
     def _forget_dropped(self, seqs: list[int]) -> None:
         dropped = set(seqs)
         self._just_dropped |= dropped
@@ -170,6 +183,7 @@ class Forwarder:
             log.warning("telemetry publish refused; %d samples stay spooled", len(samples))
             self._demote_live()
             return False
+        self.release_mid(mid)
         seqs = [s.seq for s in samples]
         self._inflight[mid] = seqs
         self._inflight_seqs.update(seqs)

@@ -94,11 +94,19 @@ class MqttLink:
             self._client.unsubscribe(topic)
 
     async def publish_and_wait(
-        self, topic: str, payload: bytes, qos: int = 1, retain: bool = False, timeout_s: float = 3
+        self,
+        topic: str,
+        payload: bytes,
+        qos: int = 1,
+        retain: bool = False,
+        timeout_s: float = 3,
+        on_mid: Callable[[int], None] | None = None,
     ) -> bool:
         mid = self.publish(topic, payload, qos, retain)
         if mid is None:
             return False
+        if on_mid is not None:
+            on_mid(mid)
         future: asyncio.Future[None] = self._loop.create_future()
         self.acks[mid] = future
         try:

@@ -238,3 +238,25 @@ def test_samples_taken_by_a_full_cap_are_not_sent_live(tmp_path: Path) -> None:
     # Every sample was either published or counted as dropped, never both.
     assert len(sent) + spool.dropped_total == 10_000
     spool.close()
+
+
+def test_a_reissued_message_id_never_releases_unacknowledged_samples(
+    rig: tuple[Forwarder, SampleSpool, FakePublisher, FakeClock],
+) -> None:
+    forwarder, spool, publisher, clock = rig
+    forwarder.on_connected()
+    forwarder.submit(readings(10))
+    forwarder.pump()
+    (lost,) = publisher.messages  # its PUBACK never comes
+    publisher._next_mid = lost.mid  # the 16-bit id comes round again, e.g. for a heartbeat
+    forwarder.release_mid(publisher.publish("labshare/v1/gw/demo-gw-01/heartbeat", b"{}", qos=0))
+    forwarder.on_ack(lost.mid)  # the heartbeat's acknowledgement
+    assert spool.depth == 10
+    clock.advance(1)
+    forwarder.pump()
+    resent = publisher.messages[-1]
+    assert [s.seq for x in decode_batch(resent.payload).series for s in x.samples] == list(
+        range(1, 11)
+    )
+    forwarder.on_ack(resent.mid)
+    assert spool.depth == 0
