@@ -47,6 +47,17 @@ export const en: Messages = {
   "live.noData": "No data",
   "live.unavailable": "Live values are unavailable",
 
+  "live.enterpriseNote":
+    "Enterprise users see only the data recorded during their own bookings; download it from a finished booking under My bookings.",
+  "live.enterpriseNoteLink": "Go to my bookings",
+
+  "state.off": "Off",
+  "state.idle": "Idle",
+  "state.running": "Running",
+  "state.fault": "Fault",
+  "state.offline": "Offline",
+  "state.unknown": "Unknown",
+
   "quality.ok": "OK",
   "quality.stale": "Stale",
   "quality.comm_fail": "Comm. failure",

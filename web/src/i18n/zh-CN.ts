@@ -46,6 +46,16 @@ export const zhCN = {
   "live.noData": "暂无数据",
   "live.unavailable": "无法获取实时数据",
 
+  "live.enterpriseNote": "企业用户仅可查看本单位预约期间记录的数据，可在“我的预约”中下载已完成预约的数据。",
+  "live.enterpriseNoteLink": "前往我的预约",
+
+  "state.off": "关机",
+  "state.idle": "空闲",
+  "state.running": "运行中",
+  "state.fault": "故障",
+  "state.offline": "离线",
+  "state.unknown": "状态未知",
+
   "quality.ok": "正常",
   "quality.stale": "数据过期",
   "quality.comm_fail": "通信故障",

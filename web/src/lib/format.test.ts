@@ -41,8 +41,11 @@ describe("formatValue", () => {
     expect(formatValue(2)).toBe("2");
   });
 
-  it("never shows a negative zero", () => {
-    expect(formatValue(-0.0000001)).toBe("0.0000");
+  it("keeps the significant digits of small readings instead of rounding them to zero", () => {
+    expect(formatValue(0.0034, "V")).toBe("0.00340");
+    expect(formatValue(-0.00012, "A")).toBe("-0.000120");
+    expect(formatMeasurement(0.0000012345, "ampere")).toBe("1.23e-6 A");
+    expect(formatValue(0, "V")).toBe("0.00");
   });
 
   it("shows a dash when nothing was recorded", () => {

@@ -78,14 +78,20 @@ export function formatUnit(unit: string | null | undefined): string {
     .replace(/[A-Za-z_]+/g, (word) => UNIT_SYMBOLS[word] ?? word);
 }
 
-/** Decimal places that keep about four significant digits without showing float noise. */
+/** Below this a fixed-point value would be mostly zeros; it is written as 1.23e-7 instead. */
+const EXPONENT_BELOW = 1e-4;
+
+/**
+ * Decimal places that keep three to four significant digits without showing float noise;
+ * small readings keep theirs too (0.00340 V, not 0 V).
+ */
 export function decimalsFor(value: number): number {
   const magnitude = Math.abs(value);
   if (magnitude >= 1000) return 0;
   if (magnitude >= 100) return 1;
-  if (magnitude >= 1) return 2;
+  if (magnitude >= 1 || magnitude === 0) return 2;
   if (magnitude >= 0.01) return 3;
-  return 4;
+  return Math.min(2 - Math.floor(Math.log10(magnitude)), 20);
 }
 
 function isCount(unit: string | null | undefined): boolean {
@@ -99,10 +105,10 @@ function isCount(unit: string | null | undefined): boolean {
  */
 export function formatValue(value: number | null | undefined, unit?: string | null): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return "—";
+  if (value !== 0 && Math.abs(value) < EXPONENT_BELOW) return value.toExponential(2);
   const digits = Number.isInteger(value) && isCount(unit) ? 0 : decimalsFor(value);
-  const text = value.toFixed(digits);
-  // toFixed keeps a minus sign on values that round to zero ("-0.00").
-  return /^-0(\.0+)?$/.test(text) ? text.slice(1) : text;
+  // Every non-zero value keeps significant digits, so none rounds to a "-0.00".
+  return value.toFixed(digits);
 }
 
 /** A value with its unit, separated the way SI writes it (no space before ° or %). */

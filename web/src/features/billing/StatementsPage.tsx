@@ -2,7 +2,8 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
-import { downloadWithToken, useBookingText } from "../booking";
+import { useI18n } from "../../i18n";
+import { chargeKindText, downloadWithToken, useBookingText } from "../booking";
 
 export interface StatementLine {
   service_date: string;
@@ -37,6 +38,7 @@ function currentMonth(): string {
 export function StatementsPage() {
   const api = useApi();
   const t = useBookingText();
+  const { locale } = useI18n();
   const [month, setMonth] = useState(currentMonth);
   const statement = useQuery({
     queryKey: ["billing", "statement", month],
@@ -77,14 +79,31 @@ export function StatementsPage() {
             <p data-testid="statement-total">
               {t("statements.total", { total: statement.data.total, voucher: statement.data.voucher_total })}
             </p>
-            <table className="latest-table">
+            <table className="latest-table" data-testid="statement-lines">
+              <thead>
+                <tr>
+                  <th scope="col">{t("statements.date")}</th>
+                  <th scope="col">{t("statements.instrument")}</th>
+                  <th scope="col">{t("statements.customer")}</th>
+                  <th scope="col">{t("statements.kind")}</th>
+                  <th scope="col" className="num">
+                    {t("statements.minutes")}
+                  </th>
+                  <th scope="col" className="num">
+                    {t("statements.amount")}
+                  </th>
+                  <th scope="col" className="num">
+                    {t("statements.voucher")}
+                  </th>
+                </tr>
+              </thead>
               <tbody>
-                {statement.data.lines.map((line) => (
-                  <tr key={line.booking_id}>
+                {statement.data.lines.map((line, index) => (
+                  <tr key={`${line.booking_id}-${line.kind}-${index}`}>
                     <td>{line.service_date}</td>
                     <td>{line.instrument}</td>
                     <td>{line.customer}</td>
-                    <td>{line.kind}</td>
+                    <td>{chargeKindText(locale, line.kind)}</td>
                     <td className="num">{line.minutes}</td>
                     <td className="num">¥{line.amount}</td>
                     <td className="num">¥{line.voucher_amount}</td>

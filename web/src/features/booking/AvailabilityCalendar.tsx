@@ -2,19 +2,21 @@ import { useMemo, useState } from "react";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import type { Instrument } from "../../api/types";
 import { useI18n } from "../../i18n";
-import { useAvailability, type Slot } from "./api";
-import { beijingTime, dayLabel, freeMinutesOn, slotsOn, weekDays } from "./calendar";
-import { useText } from "./text";
+import { useAvailability, useBookingPolicies, type Slot } from "./api";
+import { beijingTime, dayLabel, dayStatus, slotsOn, weekDays } from "./calendar";
+import { dayStatusText, useText } from "./text";
 
 export interface AvailabilityCalendarProps {
   instruments: Instrument[];
   onPick: (instrumentId: string, slot: Slot) => void;
   /** The first day shown; tests fix it, the app starts today. */
   from?: Date;
+  /** The present, against which lead time and horizon count; tests fix it. */
+  now?: Date;
 }
 
 /** A week grid across instruments: free hours per day, and the free slots of a chosen cell. */
-export function AvailabilityCalendar({ instruments, onPick, from }: AvailabilityCalendarProps) {
+export function AvailabilityCalendar({ instruments, onPick, from, now }: AvailabilityCalendarProps) {
   const t = useText();
   const { locale, pickName } = useI18n();
   const [offset, setOffset] = useState(0);
@@ -27,6 +29,13 @@ export function AvailabilityCalendar({ instruments, onPick, from }: Availability
   const end = new Date(days[6]!.getTime() + 24 * 3600 * 1000).toISOString();
   const availability = useAvailability(start, end);
   const byInstrument = new Map((availability.data ?? []).map((a) => [a.instrument_id, a]));
+  // Only a day with neither free time nor a usability block needs the opening hours, to tell a
+  // closed day from a booked-out one; fetch the policies of those instruments alone.
+  const present = now ?? new Date();
+  const unexplained = (availability.data ?? [])
+    .filter((a) => days.some((day) => dayStatus(day, a, undefined, present).kind === "unavailable"))
+    .map((a) => a.instrument_id);
+  const policies = useBookingPolicies(unexplained);
 
   if (availability.isPending) return <Loading />;
   if (availability.error) return <ErrorNotice error={availability.error} />;
@@ -68,11 +77,11 @@ export function AvailabilityCalendar({ instruments, onPick, from }: Availability
               <tr key={instrument.id}>
                 <th scope="row">{pickName(instrument.name, instrument.name_en)}</th>
                 {days.map((day, index) => {
-                  const minutes = a ? freeMinutesOn(day, a.free) : 0;
-                  const hours = Math.round((minutes / 60) * 10) / 10;
-                  return (
-                    <td key={day.toISOString()}>
-                      {minutes > 0 ? (
+                  const status = dayStatus(day, a, policies.get(instrument.id), present);
+                  if (status.kind === "free") {
+                    const hours = Math.round((status.minutes / 60) * 10) / 10;
+                    return (
+                      <td key={day.toISOString()}>
                         <button
                           type="button"
                           className="btn btn-small"
@@ -80,9 +89,18 @@ export function AvailabilityCalendar({ instruments, onPick, from }: Availability
                         >
                           {t("calendar.freeHours", { hours })}
                         </button>
-                      ) : (
-                        <span className="muted">{t("calendar.full")}</span>
-                      )}
+                      </td>
+                    );
+                  }
+                  return (
+                    <td key={day.toISOString()}>
+                      <span
+                        className={`muted day-${status.kind}`}
+                        data-testid="day-status"
+                        title={status.kind === "blocked" && status.detail ? status.detail : undefined}
+                      >
+                        {t(dayStatusText(status))}
+                      </span>
                     </td>
                   );
                 })}

@@ -2,10 +2,11 @@ import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import type { Instrument } from "../../api/types";
 import { useI18n } from "../../i18n";
+import { useCurrentUser } from "../auth/queries";
 import { useBookingAction, useBookings, useCalendarLinks, type Booking } from "./api";
 import { beijingTime, dayLabel } from "./calendar";
 import { downloadWithToken, sessionDataPath } from "./download";
-import { useText } from "./text";
+import { bookingsTitle, useText } from "./text";
 
 function When({ booking }: { booking: Booking }) {
   const { locale } = useI18n();
@@ -17,10 +18,15 @@ function When({ booking }: { booking: Booking }) {
   );
 }
 
-/** The user's bookings: status, fee, actual use, cancel, and the iCal feed link. */
+/**
+ * The bookings the server shows this user (their enterprise's, or for lab staff the
+ * institution's): status, fee, actual use, cancel, and the iCal feed link.
+ */
 export function MyBookings({ instruments }: { instruments: Instrument[] }) {
   const t = useText();
   const api = useApi();
+  const me = useCurrentUser();
+  const title = t(bookingsTitle(me.data?.role));
   const { pickName } = useI18n();
   const bookings = useBookings();
   const links = useCalendarLinks();
@@ -29,9 +35,9 @@ export function MyBookings({ instruments }: { instruments: Instrument[] }) {
   if (bookings.isPending) return <Loading />;
   if (bookings.error) return <ErrorNotice error={bookings.error} />;
   return (
-    <section className="card" aria-label={t("mine.title")}>
+    <section className="card" aria-label={title}>
       <div className="card-head">
-        <h2>{t("mine.title")}</h2>
+        <h2>{title}</h2>
         {links.data && (
           <a href={links.data.user_feed} data-testid="ical-link">
             {t("mine.ical")}

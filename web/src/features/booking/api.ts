@@ -1,5 +1,6 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useApi } from "../../api";
+import type { BookingWindowPolicy } from "./calendar";
 
 export interface Slot {
   start: string;
@@ -80,6 +81,24 @@ export function useAvailability(start: string, end: string) {
         `/availability?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}`,
       ),
   });
+}
+
+/** Booking policies (opening hours, lead time, horizon) of the given instruments, by id. */
+export function useBookingPolicies(instrumentIds: readonly string[]): Map<string, BookingWindowPolicy> {
+  const api = useApi();
+  const results = useQueries({
+    queries: instrumentIds.map((id) => ({
+      queryKey: ["booking", "policy", id],
+      queryFn: () => api.call<BookingWindowPolicy>(`/instruments/${encodeURIComponent(id)}/booking-policy`),
+      staleTime: 5 * 60_000,
+    })),
+  });
+  const policies = new Map<string, BookingWindowPolicy>();
+  results.forEach((result, index) => {
+    const id = instrumentIds[index];
+    if (id !== undefined && result.data) policies.set(id, result.data);
+  });
+  return policies;
 }
 
 export function useQuote() {

@@ -1,4 +1,4 @@
-import type { Slot } from "./api";
+import type { Availability, Slot } from "./api";
 
 const DAY_MS = 24 * 3600 * 1000;
 const BEIJING_OFFSET_MS = 8 * 3600 * 1000;
@@ -69,4 +69,82 @@ export function dayLabel(day: Date, locale: string): string {
 export function toBeijingInput(iso: string): string {
   const local = new Date(Date.parse(iso) + BEIJING_OFFSET_MS);
   return local.toISOString().slice(0, 16);
+}
+
+/** Opening hours as the booking policy carries them: Python weekday (0 = Monday), "08:30:00". */
+export interface OpeningHours {
+  weekday: number;
+  opens: string;
+  closes: string;
+}
+
+/** The part of `GET /instruments/{id}/booking-policy` that says when an instrument can be booked. */
+export interface BookingWindowPolicy {
+  timezone: string;
+  lead_time_minutes: number;
+  horizon_days: number;
+  /** Empty means open around the clock. */
+  opening_hours: OpeningHours[];
+}
+
+/** Why a day of the week grid has, or has not, time to book. */
+export type DayStatus =
+  | { kind: "free"; minutes: number }
+  /** A usability block from the API: calibration_expired, out_of_service, maintenance, … */
+  | { kind: "blocked"; reason: string; detail: string }
+  /** No opening hours on that weekday. */
+  | { kind: "closed" }
+  /** The day's opening hours are over, or start within the lead time. */
+  | { kind: "past" }
+  /** Beyond how far ahead the instrument may be booked. */
+  | { kind: "beyondHorizon" }
+  /** Open, but bookings (with their buffers) or blackouts take all of it. */
+  | { kind: "full" }
+  /** Nothing free and the opening hours are not known (yet). */
+  | { kind: "unavailable" };
+
+function clockMs(clock: string): number {
+  const [hours = "0", minutes = "0", seconds = "0"] = clock.split(":");
+  return ((Number(hours) * 60 + Number(minutes)) * 60 + Number(seconds)) * 1000;
+}
+
+/** Python's weekday (0 = Monday) of a Beijing day given as its midnight instant. */
+function beijingWeekday(day: Date): number {
+  return (new Date(day.getTime() + BEIJING_OFFSET_MS).getUTCDay() + 6) % 7;
+}
+
+/**
+ * What one cell of the week grid says. Free time wins; otherwise a usability block names its
+ * reason; otherwise the booking policy tells a closed day from one that is booked out.
+ */
+export function dayStatus(
+  day: Date,
+  availability: Availability | undefined,
+  policy: BookingWindowPolicy | undefined,
+  now: Date,
+): DayStatus {
+  const dayStart = day.getTime();
+  const dayEnd = dayStart + DAY_MS;
+  if (availability) {
+    const minutes = freeMinutesOn(day, availability.free);
+    if (minutes > 0) return { kind: "free", minutes };
+    const block = availability.blocked.find(
+      (b) => Date.parse(b.start) < dayEnd && Date.parse(b.end) > dayStart,
+    );
+    if (block) return { kind: "blocked", reason: block.reason, detail: block.detail };
+  }
+  // The grid's days are Beijing days; a policy kept in another zone cannot be read against them.
+  if (!availability || !policy || policy.timezone !== "Asia/Shanghai") return { kind: "unavailable" };
+  const periods =
+    policy.opening_hours.length === 0
+      ? [[dayStart, dayEnd] as const]
+      : policy.opening_hours
+          .filter((h) => h.weekday === beijingWeekday(day))
+          .map((h) => [dayStart + clockMs(h.opens), dayStart + clockMs(h.closes)] as const);
+  if (periods.length === 0) return { kind: "closed" };
+  const earliest = now.getTime() + policy.lead_time_minutes * 60_000;
+  const latest = now.getTime() + policy.horizon_days * DAY_MS;
+  if (periods.every(([, end]) => end <= earliest)) return { kind: "past" };
+  if (periods.every(([start]) => start >= latest)) return { kind: "beyondHorizon" };
+  return { kind: "full" };
 }

@@ -3,8 +3,15 @@ export { AvailabilityCalendar } from "./AvailabilityCalendar";
 export { BookingForm } from "./BookingForm";
 export { BookingsPage } from "./BookingsPage";
 export { downloadWithToken, sessionDataPath } from "./download";
-export { beijingMidnight, freeMinutesOn, slotsOn, weekDays } from "./calendar";
+export { beijingMidnight, dayStatus, freeMinutesOn, slotsOn, weekDays } from "./calendar";
+export type { BookingWindowPolicy, DayStatus } from "./calendar";
 export { Approvals, MyBookings } from "./MyBookings";
 export { QuoteBreakdown } from "./QuoteBreakdown";
 export { quoteAddsUp, sumYuan } from "./quote";
-export { text as bookingText, useText as useBookingText } from "./text";
+export {
+  bookingsTitle,
+  chargeKindText,
+  dayStatusText,
+  text as bookingText,
+  useText as useBookingText,
+} from "./text";

@@ -1,4 +1,7 @@
+import type { Role } from "../../api/types";
 import { useI18n } from "../../i18n";
+import { isInstitutionRole } from "../auth/roles";
+import type { DayStatus } from "./calendar";
 
 /** Bilingual labels of the booking and billing screens (zh-CN first). */
 const TEXT = {
@@ -9,8 +12,16 @@ const TEXT = {
   "calendar.next": ["下一周", "Next week"],
   "calendar.instrument": ["仪器", "Instrument"],
   "calendar.freeHours": ["{hours} 小时可约", "{hours} h free"],
-  "calendar.full": ["已满", "Full"],
-  "calendar.blocked": ["不可用", "Unavailable"],
+  "calendar.full": ["已约满", "Fully booked"],
+  "calendar.closed": ["休息", "Closed"],
+  "calendar.past": ["已截止", "Too late to book"],
+  "calendar.beyondHorizon": ["尚未开放预约", "Not bookable yet"],
+  "calendar.blocked": ["不可预约", "Unavailable"],
+  "calendar.reason.calibration_expired": ["校准过期", "Calibration expired"],
+  "calendar.reason.not_calibrated": ["未校准", "Not calibrated"],
+  "calendar.reason.out_of_service": ["停用", "Out of service"],
+  "calendar.reason.maintenance": ["维护中", "Maintenance"],
+  "calendar.reason.gateway_offline": ["网关离线", "Gateway offline"],
   "calendar.pick": ["选择时段", "Pick a slot"],
   "form.title": ["预约", "Book"],
   "form.instrument": ["仪器", "Instrument"],
@@ -39,6 +50,8 @@ const TEXT = {
   "quote.basis.booked": ["预约时长", "booked"],
   "quote.approval": ["需实验室审批", "Needs the lab's approval"],
   "mine.title": ["我的预约", "My bookings"],
+  "mine.title.institution": ["本机构预约", "Institution bookings"],
+  "mine.title.all": ["全部预约", "All bookings"],
   "mine.empty": ["暂无预约", "No bookings yet"],
   "mine.when": ["时间", "When"],
   "mine.status": ["状态", "Status"],
@@ -69,9 +82,45 @@ const TEXT = {
     "Total ¥{total}, of which vouchers ¥{voucher}",
   ],
   "statements.empty": ["本月无费用", "No charges this month"],
+  "statements.date": ["服务日期", "Service date"],
+  "statements.instrument": ["仪器", "Instrument"],
+  "statements.customer": ["客户", "Customer"],
+  "statements.kind": ["费用类型", "Charge"],
+  "statements.minutes": ["时长（分钟）", "Minutes"],
+  "statements.amount": ["金额", "Amount"],
+  "statements.voucher": ["创新券抵扣", "Voucher"],
+  "kind.usage": ["机时费", "Usage"],
+  "kind.no_show": ["爽约费", "No-show"],
+  "kind.late_cancellation": ["逾期取消费", "Late cancellation"],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type TextId = keyof typeof TEXT;
+
+function known(id: string): id is TextId {
+  return Object.hasOwn(TEXT, id);
+}
+
+/** The label of a week-grid cell without free time; an unknown block reason reads "unavailable". */
+export function dayStatusText(status: Exclude<DayStatus, { kind: "free" }>): TextId {
+  if (status.kind === "blocked") {
+    const id = `calendar.reason.${status.reason}`;
+    return known(id) ? id : "calendar.blocked";
+  }
+  return status.kind === "unavailable" ? "calendar.blocked" : `calendar.${status.kind}`;
+}
+
+/** Heading of the bookings list: whose bookings the server returns depends on the role. */
+export function bookingsTitle(role: Role | null | undefined): TextId {
+  if (role === "platform_admin") return "mine.title.all";
+  if (isInstitutionRole(role)) return "mine.title.institution";
+  return "mine.title";
+}
+
+/** A statement line's charge kind in words; a kind added on the server later shows its key. */
+export function chargeKindText(locale: string, kind: string): string {
+  const id = `kind.${kind}`;
+  return known(id) ? text(locale, id) : kind;
+}
 
 export function text(locale: string, id: TextId, vars?: Record<string, string | number>): string {
   const template = TEXT[id][locale === "en" ? 1 : 0];

@@ -64,3 +64,20 @@ describe("CataloguePage", () => {
     });
   });
 });
+
+describe("catalogue live state", () => {
+  it("names the instrument's live state in the reader's language", async () => {
+    const server = new FakeServer().on("GET /api/v1/catalogue/instruments", () =>
+      json({ total: 1, page: 1, page_size: 20, items: [{ ...item, live_state: "running" }] }),
+    );
+    renderWithApp(
+      <MemoryRouter>
+        <CataloguePage />
+      </MemoryRouter>,
+      { server, locale: "zh-CN", token: "t" },
+    );
+    const hit = await screen.findByTestId("catalogue-item");
+    expect(hit).toHaveTextContent("实时状态: 运行中");
+    expect(hit.textContent).not.toContain("running");
+  });
+});

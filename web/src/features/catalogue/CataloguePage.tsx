@@ -5,6 +5,7 @@ import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { useI18n } from "../../i18n";
 import { CalibrationStatusLabel, type CalibrationState, useText } from "../calibration";
+import { stateMessageId } from "../telemetry/states";
 import {
   EMPTY_FILTERS,
   type CatalogueFilters,
@@ -45,7 +46,7 @@ const STATES: CalibrationState[] = ["valid", "due_soon", "expired", "out_of_serv
 export function CataloguePage() {
   const api = useApi();
   const t = useText();
-  const { pickName } = useI18n();
+  const { pickName, t: tr } = useI18n();
   const [filters, setFilters] = useState<CatalogueFilters>(EMPTY_FILTERS);
   const params = toSearchParams(filters).toString();
   const results = useQuery({
@@ -160,7 +161,7 @@ export function CataloguePage() {
                   <div>
                     {pickName(item.institution_name, item.institution_name_en)} · {item.lab_name}
                     {item.city && ` · ${item.city}`}
-                    {item.live_state && ` · ${t("catalogue.live")}: ${item.live_state}`}
+                    {item.live_state && ` · ${t("catalogue.live")}: ${tr(stateMessageId(item.live_state))}`}
                   </div>
                 </li>
               ))}

@@ -2,6 +2,8 @@ import { Link } from "react-router";
 import { ApiError } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { useI18n } from "../../i18n";
+import { isEnterpriseRole } from "../auth/roles";
+import { useCurrentUser } from "../auth/queries";
 import { LatestValuesPanel } from "../live";
 import { InstrumentRegistryPanel } from "../registry";
 import { TelemetryPanel } from "../telemetry";
@@ -11,6 +13,7 @@ import { useInstrument } from "./queries";
 export function InstrumentPage({ instrumentId }: { instrumentId: string }) {
   const { t, pickName, otherName } = useI18n();
   const instrument = useInstrument(instrumentId);
+  const me = useCurrentUser();
 
   if (instrument.isPending) return <Loading />;
   if (instrument.isError) {
@@ -54,9 +57,20 @@ export function InstrumentPage({ instrumentId }: { instrumentId: string }) {
         <dd>{data.channels?.length ?? 0}</dd>
       </dl>
       <InstrumentRegistryPanel instrumentId={data.id} />
-      <LatestValuesPanel instrumentId={data.id} />
-      {data.channels && data.channels.length > 0 && (
-        <TelemetryPanel instrumentId={data.id} channels={data.channels} />
+      {/* Enterprises may only see data recorded during their own bookings, which the
+          server hands out per booking; the instrument-wide panels would only answer 404. */}
+      {me.data && isEnterpriseRole(me.data.role) && (
+        <p className="card muted" data-testid="enterprise-data-note">
+          {t("live.enterpriseNote")} <Link to="/bookings">{t("live.enterpriseNoteLink")}</Link>
+        </p>
+      )}
+      {me.data && !isEnterpriseRole(me.data.role) && (
+        <>
+          <LatestValuesPanel instrumentId={data.id} />
+          {data.channels && data.channels.length > 0 && (
+            <TelemetryPanel instrumentId={data.id} channels={data.channels} />
+          )}
+        </>
       )}
     </section>
   );

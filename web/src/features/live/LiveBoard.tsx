@@ -1,29 +1,48 @@
-import { useQuery } from "@tanstack/react-query";
+import { useQueries, useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { Link } from "react-router";
 import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { useI18n } from "../../i18n";
-import { stateColour, tileState } from "../telemetry/states";
+import { formatMeasurement } from "../../lib/format";
+import { useInstruments } from "../instruments/queries";
+import { stateColour, stateMessageId, tileState } from "../telemetry/states";
 import { useText } from "../telemetry/text";
-import { applyLiveEvent, type LabBoard } from "./board";
+import { applyLiveEvent, chooseBoardLab, type Lab, type LabBoard } from "./board";
 import { followStream } from "./sse";
 
-interface Lab {
-  id: string;
-  name: string;
-  name_en: string | null;
-}
+const boardKey = (labId: string | undefined) => ["labs", labId, "board"] as const;
 
 /** The lab's instruments as tiles coloured by state, fed by the lab's live stream. */
 export function LiveBoard({ labId }: { labId?: string }) {
   const api = useApi();
   const tx = useText();
+  const fetchBoard = (id: string) => api.call<LabBoard>(`/labs/${encodeURIComponent(id)}/board`);
   const labs = useQuery({ queryKey: ["labs"], queryFn: () => api.call<Lab[]>("/labs") });
-  const chosen = labId ?? labs.data?.[0]?.id;
+  // Without a lab in the address, look at the boards of the labs that have instruments and
+  // open one with live channels rather than whichever lab sorts first.
+  const instruments = useInstruments();
+  const withInstruments =
+    labId || !instruments.data
+      ? []
+      : (labs.data ?? []).filter((lab) => instruments.data.some((i) => i.lab_id === lab.id));
+  const candidates = useQueries({
+    queries: withInstruments.map((lab) => ({
+      queryKey: boardKey(lab.id),
+      queryFn: () => fetchBoard(lab.id),
+    })),
+  });
+  const candidateBoards = new Map<string, LabBoard>();
+  candidates.forEach((query, index) => {
+    const lab = withInstruments[index];
+    if (lab && query.data) candidateBoards.set(lab.id, query.data);
+  });
+  const settled =
+    labs.data && (instruments.data || instruments.isError) && candidates.every((q) => !q.isPending);
+  const chosen = labId ?? (settled ? chooseBoardLab(labs.data ?? [], candidateBoards) : undefined);
   const initial = useQuery({
-    queryKey: ["labs", chosen, "board"],
-    queryFn: () => api.call<LabBoard>(`/labs/${encodeURIComponent(chosen ?? "")}/board`),
+    queryKey: boardKey(chosen),
+    queryFn: () => fetchBoard(chosen ?? ""),
     enabled: Boolean(chosen),
   });
   const [board, setBoard] = useState<LabBoard | null>(null);
@@ -51,6 +70,7 @@ export function LiveBoard({ labId }: { labId?: string }) {
 
   if (labs.isError) return <ErrorNotice error={labs.error} />;
   if (initial.isError) return <ErrorNotice error={initial.error} />;
+  if (settled && !chosen) return <p className="empty">{tx("board.noLabs")}</p>;
   if (!board) return <Loading />;
   return <BoardView board={board} connected={connected} labs={labs.data ?? []} title={tx("board.title")} />;
 }
@@ -66,7 +86,7 @@ export function BoardView({
   labs: Lab[];
   title: string;
 }) {
-  const { pickName } = useI18n();
+  const { pickName, t } = useI18n();
   const tx = useText();
   const offline = board.gateways.filter((g) => g.status === "offline");
   const offlineIds = new Set(offline.map((g) => g.id));
@@ -83,7 +103,12 @@ export function BoardView({
       {labs.length > 1 && (
         <nav className="app-nav">
           {labs.map((lab) => (
-            <Link key={lab.id} to={`/board/${lab.id}`}>
+            <Link
+              key={lab.id}
+              to={`/board/${lab.id}`}
+              className={lab.id === board.lab_id ? "active" : undefined}
+              aria-current={lab.id === board.lab_id ? "page" : undefined}
+            >
               {pickName(lab.name, lab.name_en)}
             </Link>
           ))}
@@ -112,7 +137,7 @@ export function BoardView({
               style={{ borderLeft: `6px solid ${stateColour(state)}` }}
             >
               <strong>{pickName(instrument.name, instrument.name_en)}</strong>
-              <div style={{ color: stateColour(state) }}>{tx(`state.${state}`)}</div>
+              <div style={{ color: stateColour(state) }}>{t(stateMessageId(state))}</div>
               {alarms.length > 0 && (
                 <div className="alert alert-error" role="alert">
                   {tx("board.alarms", { count: alarms.length })}
@@ -123,7 +148,7 @@ export function BoardView({
                   <div key={r.channel_id} style={{ display: "contents" }}>
                     <dt>{pickName(r.name, r.name_en)}</dt>
                     <dd style={r.alarm ? { color: stateColour("fault"), fontWeight: 600 } : undefined}>
-                      {r.value === null ? "—" : `${Number(r.value.toFixed(2))} ${r.unit}`}
+                      {formatMeasurement(r.value, r.unit)}
                     </dd>
                   </div>
                 ))}

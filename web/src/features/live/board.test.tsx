@@ -2,7 +2,7 @@ import { screen } from "@testing-library/react";
 import { MemoryRouter } from "react-router";
 import { describe, expect, it } from "vitest";
 import { renderWithApp } from "../../test/render";
-import { applyLiveEvent, type LabBoard } from "./board";
+import { applyLiveEvent, chooseBoardLab, type LabBoard } from "./board";
 import { BoardView } from "./LiveBoard";
 
 const board: LabBoard = {
@@ -60,5 +60,58 @@ describe("live board", () => {
     );
     expect(screen.getByTestId("board-tile").dataset.state).toBe("offline");
     expect(screen.getByRole("alert").textContent).toContain("demo-gw-01");
+  });
+});
+
+describe("board lab and tiles", () => {
+  const lab = (id: string, name: string) => ({ id, name, name_en: null });
+  const emptyLab: LabBoard = { ...board, lab_id: "empty", instruments: [] };
+  const noChannels: LabBoard = {
+    ...board,
+    lab_id: "quiet",
+    instruments: board.instruments.map((i) => ({ ...i, readings: [] })),
+  };
+
+  it("opens a lab with live channels rather than the first by name", () => {
+    const labs = [lab("empty", "化学实验室"), lab("quiet", "力学实验室"), lab("lab-1", "热工实验室")];
+    const boards = new Map([
+      ["empty", emptyLab],
+      ["quiet", noChannels],
+      ["lab-1", board],
+    ]);
+    expect(chooseBoardLab(labs, boards)).toBe("lab-1");
+    boards.delete("lab-1");
+    expect(chooseBoardLab(labs, boards)).toBe("quiet");
+    expect(chooseBoardLab(labs, new Map())).toBe("empty");
+    expect(chooseBoardLab([], new Map())).toBeUndefined();
+  });
+
+  it("shows readings with unit symbols and their significant digits, and the state in words", () => {
+    const readings = [
+      { channel: 7, unit: "degC", value: 20.5 },
+      { channel: 8, unit: "percent", value: 55 },
+      { channel: 9, unit: "dimensionless", value: 2 },
+      { channel: 10, unit: "V", value: 0.0034 },
+    ].map(({ channel, unit, value }) => ({
+      ...board.instruments[0]!.readings[0]!,
+      channel_id: channel,
+      name: `p${channel}`,
+      name_en: null,
+      unit,
+      value,
+    }));
+    const tiles: LabBoard = { ...board, instruments: [{ ...board.instruments[0]!, readings }] };
+    renderWithApp(
+      <MemoryRouter>
+        <BoardView board={tiles} connected labs={[]} title="Board" />
+      </MemoryRouter>,
+      { locale: "zh-CN" },
+    );
+    const tile = screen.getByTestId("board-tile");
+    expect(tile).toHaveTextContent("20.50°C");
+    expect(tile).toHaveTextContent("55.00%");
+    expect(tile).toHaveTextContent("0.00340 V");
+    expect(tile).toHaveTextContent("空闲");
+    expect(tile.textContent).not.toMatch(/degC|percent|dimensionless/);
   });
 });

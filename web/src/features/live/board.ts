@@ -88,3 +88,31 @@ export function applyLiveEvent(board: LabBoard, event: string, data: unknown): L
   }
   return board;
 }
+
+export interface Lab {
+  id: string;
+  name: string;
+  name_en: string | null;
+}
+
+/** How much a lab has to show live: instruments with channels first, then any instruments. */
+function liveness(board: LabBoard | undefined): number {
+  if (!board) return 0;
+  if (board.instruments.some((i) => i.readings.length > 0)) return 2;
+  return board.instruments.length > 0 ? 1 : 0;
+}
+
+/**
+ * The lab `/board` opens without a lab id: the first (in the server's order) whose board has
+ * instruments with channels, else one with any instruments, else simply the first lab.
+ */
+export function chooseBoardLab(
+  labs: readonly Lab[],
+  boards: ReadonlyMap<string, LabBoard>,
+): string | undefined {
+  let best: Lab | undefined;
+  for (const lab of labs) {
+    if (best === undefined || liveness(boards.get(lab.id)) > liveness(boards.get(best.id))) best = lab;
+  }
+  return best?.id;
+}

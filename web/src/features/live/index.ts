@@ -1,5 +1,5 @@
-export { applyLiveEvent } from "./board";
-export type { LabBoard } from "./board";
+export { applyLiveEvent, chooseBoardLab } from "./board";
+export type { Lab, LabBoard } from "./board";
 export { LatestValuesPanel } from "./LatestValuesPanel";
 export { BoardView, LiveBoard } from "./LiveBoard";
 export { followStream, parseSse } from "./sse";

@@ -1,17 +1,23 @@
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import type { ChartData } from "./series";
+import { formatUnit } from "../../lib/format";
+import { type ChartData, shanghaiAxisDate, xScaleRange } from "./series";
 
-/** A uPlot chart of mean with a min/max band; dragging a range calls `onZoom` (seconds). */
+/**
+ * A uPlot chart of mean with a min/max band over the requested range (epoch ms), with time
+ * labels in Beijing time; dragging a range calls `onZoom` (seconds).
+ */
 export default function SeriesChart({
   data,
   unit,
+  range,
   onZoom,
   onReset,
 }: {
   data: ChartData;
   unit: string;
+  range: { start: number; end: number };
   onZoom: (fromS: number, toS: number) => void;
   onReset: () => void;
 }) {
@@ -19,6 +25,10 @@ export default function SeriesChart({
   const plot = useRef<uPlot | null>(null);
   const zoom = useRef(onZoom);
   zoom.current = onZoom;
+  // uPlot asks the range function on every rescale; the ref hands it the latest request.
+  const requested = useRef(range);
+  requested.current = range;
+  const symbol = formatUnit(unit);
 
   useEffect(() => {
     const element = host.current;
@@ -26,10 +36,11 @@ export default function SeriesChart({
     const options: uPlot.Options = {
       width: Math.max(element.clientWidth, 320),
       height: 280,
-      scales: { x: { time: true } },
+      tzDate: shanghaiAxisDate,
+      scales: { x: { time: true, range: () => xScaleRange(requested.current) } },
       series: [
         {},
-        { label: `mean (${unit})`, stroke: "#2f6fde", width: 1.5 },
+        { label: symbol ? `mean (${symbol})` : "mean", stroke: "#2f6fde", width: 1.5 },
         { label: "min", stroke: "rgba(47,111,222,0.35)" },
         { label: "max", stroke: "rgba(47,111,222,0.35)" },
       ],
@@ -61,7 +72,7 @@ export default function SeriesChart({
 
   useEffect(() => {
     plot.current?.setData(data);
-  }, [data]);
+  }, [data, range.start, range.end]);
 
   return <div ref={host} onDoubleClick={onReset} data-testid="series-chart" />;
 }

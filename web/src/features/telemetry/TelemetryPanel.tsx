@@ -11,7 +11,8 @@ import {
   timelineSegments,
   toChartData,
 } from "./series";
-import { stateColour } from "./states";
+import { formatUnit } from "../../lib/format";
+import { stateColour, stateMessageId } from "./states";
 import { useText, type TextId } from "./text";
 
 interface ChannelInfo {
@@ -38,7 +39,7 @@ export function TelemetryPanel({
 }) {
   const api = useApi();
   const tx = useText();
-  const { pickName } = useI18n();
+  const { pickName, t } = useI18n();
   const [channelId, setChannelId] = useState<number | undefined>(channels[0]?.id);
   const [preset, setPreset] = useState<RangeKey>("24h");
   const [zoomed, setZoomed] = useState<{ start: number; end: number } | null>(null);
@@ -102,7 +103,8 @@ export function TelemetryPanel({
           <select value={channelId ?? ""} onChange={(e) => setChannelId(Number(e.target.value))}>
             {channels.map((c) => (
               <option key={c.id} value={c.id}>
-                {pickName(c.name, c.name_en)} ({c.canonical_unit})
+                {pickName(c.name, c.name_en)}
+                {formatUnit(c.canonical_unit) && ` (${formatUnit(c.canonical_unit)})`}
               </option>
             ))}
           </select>
@@ -139,6 +141,7 @@ export function TelemetryPanel({
               <SeriesChart
                 data={chartData}
                 unit={series.data.unit}
+                range={range}
                 onZoom={(from, to) =>
                   setZoomed({ start: Math.floor(from * 1000), end: Math.ceil(to * 1000) })
                 }
@@ -163,7 +166,7 @@ export function TelemetryPanel({
         {segments.map((segment, index) => (
           <div
             key={index}
-            title={tx(`state.${segment.state}` as TextId)}
+            title={t(stateMessageId(segment.state))}
             data-state={segment.state}
             style={{
               position: "absolute",

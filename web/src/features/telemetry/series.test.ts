@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { formatBucket, pointsForWidth, type SeriesResponse, timelineSegments, toChartData } from "./series";
+import {
+  formatBucket,
+  pointsForWidth,
+  type SeriesResponse,
+  shanghaiAxisDate,
+  timelineSegments,
+  toChartData,
+  xScaleRange,
+} from "./series";
 
 const series: SeriesResponse = {
   channel_id: 1,
@@ -55,6 +63,24 @@ describe("state timeline", () => {
     expect(segments).toEqual([
       { state: "idle", left: 0, width: 0.25 },
       { state: "running", left: 0.25, width: 0.5 },
+    ]);
+  });
+});
+
+describe("chart axes", () => {
+  it("spans the requested range even when the data is a single bucket", () => {
+    const start = Date.parse("2026-11-20T00:00:00Z");
+    const end = start + 3600e3;
+    expect(xScaleRange({ start, end })).toEqual([start / 1000, end / 1000]);
+  });
+
+  it("labels time in Beijing whatever the browser's zone", () => {
+    // 2026-11-20 23:30 UTC is 07:30 on the 21st in Beijing.
+    const local = shanghaiAxisDate(Date.parse("2026-11-20T23:30:00Z") / 1000);
+    expect([local.getDate(), local.getHours(), local.getMinutes()]).toEqual([21, 7, 30]);
+    const newYear = shanghaiAxisDate(Date.parse("2026-12-31T16:00:00Z") / 1000);
+    expect([newYear.getFullYear(), newYear.getMonth(), newYear.getDate(), newYear.getHours()]).toEqual([
+      2027, 0, 1, 0,
     ]);
   });
 });

@@ -65,3 +65,25 @@ export function formatBucket(seconds: number): string {
   if (seconds < 86400) return `${seconds / 3600} h`;
   return `${seconds / 86400} d`;
 }
+
+const SHANGHAI_OFFSET_MS = 8 * 3600e3;
+
+/**
+ * uPlot's `tzDate`: a Date whose local fields (getHours() and friends, which uPlot's axis
+ * labels read) show Asia/Shanghai wall time whatever the browser's zone. China keeps +08:00
+ * all year, so a fixed offset is exact.
+ */
+export function shanghaiAxisDate(unixSeconds: number): Date {
+  const utcMs = unixSeconds * 1000;
+  const wall = utcMs + SHANGHAI_OFFSET_MS;
+  // Shift by the browser's own offset at that wall time, so local fields read the Shanghai ones.
+  return new Date(wall + new Date(wall).getTimezoneOffset() * 60e3);
+}
+
+/**
+ * The x range of the chart (uPlot seconds): always the requested time range, so a single
+ * bucket of data does not stretch the axis over years and an empty hour looks empty.
+ */
+export function xScaleRange(range: { start: number; end: number }): [number, number] {
+  return [range.start / 1000, range.end / 1000];
+}

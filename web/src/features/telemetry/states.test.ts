@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isAlarm, STATE_COLOURS, stateColour, tileState } from "./states";
+import { translate } from "../../i18n";
+import { isAlarm, STATE_COLOURS, stateColour, stateMessageId, tileState } from "./states";
 
 describe("state colouring", () => {
   it("gives every state its own colour and unknown states a neutral one", () => {
@@ -25,5 +26,17 @@ describe("alarms", () => {
     expect(isAlarm(150, -40, 150)).toBe(false);
     expect(isAlarm(null, -40, 150)).toBe(false);
     expect(isAlarm(1e9, null, null)).toBe(false);
+  });
+});
+
+describe("state names", () => {
+  it("names every state through the dictionaries, unknown ones as unknown", () => {
+    const names = ["off", "idle", "running", "fault", "offline"].map((s) =>
+      translate("zh-CN", stateMessageId(s)),
+    );
+    expect(names).toEqual(["关机", "空闲", "运行中", "故障", "离线"]);
+    expect(translate("en", stateMessageId("running"))).toBe("Running");
+    expect(stateMessageId("toString")).toBe("state.unknown");
+    expect(stateMessageId(null)).toBe("state.unknown");
   });
 });

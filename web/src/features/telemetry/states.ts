@@ -1,3 +1,5 @@
+import type { MessageId } from "../../i18n";
+
 /** Instrument states as the server names them, and how the screens colour them. */
 export type InstrumentState = "off" | "idle" | "running" | "fault" | "offline";
 
@@ -28,4 +30,22 @@ export function tileState(
 export function isAlarm(value: number | null, normalMin: number | null, normalMax: number | null): boolean {
   if (value === null) return false;
   return (normalMin !== null && value < normalMin) || (normalMax !== null && value > normalMax);
+}
+
+const STATE_MESSAGES = {
+  off: "state.off",
+  idle: "state.idle",
+  running: "state.running",
+  fault: "state.fault",
+  offline: "state.offline",
+} as const satisfies Record<InstrumentState, MessageId>;
+
+/**
+ * The dictionary entry naming a state, for every screen that shows one (board, catalogue,
+ * history timeline); a state this app does not know yet reads as "unknown", not as a raw key.
+ */
+export function stateMessageId(state: string | null | undefined): MessageId {
+  return state && Object.hasOwn(STATE_MESSAGES, state)
+    ? STATE_MESSAGES[state as InstrumentState]
+    : "state.unknown";
 }

@@ -2,12 +2,6 @@ import { useI18n } from "../../i18n";
 
 /** Bilingual labels of the telemetry, live board and gateway screens (zh-CN first). */
 const TEXT = {
-  "state.off": ["关机", "Off"],
-  "state.idle": ["待机", "Idle"],
-  "state.running": ["运行中", "Running"],
-  "state.fault": ["故障", "Fault"],
-  "state.offline": ["离线", "Offline"],
-  "state.unknown": ["状态未知", "Unknown"],
   "board.title": ["实时看板", "Live board"],
   "board.lab": ["实验室", "Lab"],
   "board.alarms": ["{count} 项超限", "{count} out of range"],
@@ -15,6 +9,7 @@ const TEXT = {
   "board.connected": ["实时连接", "Live"],
   "board.reconnecting": ["正在重连…", "Reconnecting…"],
   "board.empty": ["该实验室没有仪器", "No instruments in this lab"],
+  "board.noLabs": ["暂无可查看的实验室", "No labs visible to you"],
   "board.since": ["自 {time}", "since {time}"],
   "charts.title": ["历史曲线", "History"],
   "charts.channel": ["测点", "Point"],
