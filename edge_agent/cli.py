@@ -7,6 +7,7 @@ import asyncio
 import logging
 import math
 import signal
+import sqlite3
 import struct
 import sys
 from collections.abc import Sequence
@@ -159,7 +160,12 @@ def _run(path: str) -> int:
             loop.add_signal_handler(sig, stop.set)
         await Gateway(config).run(stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except (OSError, sqlite3.Error) as exc:
+        # Typically an unwritable spool directory or a metrics port already in use.
+        logging.getLogger("edge_agent").error("gateway cannot run: %s", exc)
+        return EXIT_FAILURE
     return EXIT_OK
 
 

@@ -196,3 +196,15 @@ def test_check_command_exit_codes(tmp_path: Path) -> None:
     result = _cli("check", str(tmp_path / "missing.yaml"))
     assert result.returncode == 2
     assert "cannot read" in result.stderr
+
+
+def test_run_reports_an_unusable_spool_and_exits_1(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    config = tmp_path / "gateway.yaml"
+    config.write_text(
+        yaml.safe_dump(doc(spool={"path": str(blocker / "spool.sqlite3")}, devices=[]))
+    )
+    result = _cli("run", str(config))
+    assert result.returncode == 1
+    assert "gateway cannot run" in result.stderr
