@@ -8,11 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column, or_, true
+from sqlalchemy import ColumnElement, DateTime, bindparam, func, literal_column, or_, true
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
@@ -56,6 +58,90 @@ class BookingContext:
     factors: dict[str, Decimal]
 
 
+_START = bindparam("start", type_=DateTime(timezone=True))
+_END = bindparam("end", type_=DateTime(timezone=True))
+
+
+@cache
+def _context_query() -> Select[*tuple[Any, ...]]:
+    """The statement of ``booking_context``, built once: building it cost more than running it."""
+    buffer = func.coalesce(BookingPolicy.buffer_minutes, _DEFAULT_BUFFER_MINUTES) * _MINUTE
+    hours = (
+        select(
+            func.array_agg(OpeningHours.weekday).label("weekdays"),
+            func.array_agg(OpeningHours.opens).label("opens"),
+            func.array_agg(OpeningHours.closes).label("closes"),
+        )
+        .where(OpeningHours.instrument_id == Instrument.id)
+        .lateral("hours")
+    )
+    blackouts = (
+        select(
+            func.array_agg(Blackout.start_at).label("starts"),
+            func.array_agg(Blackout.end_at).label("ends"),
+            func.array_agg(Blackout.reason).label("reasons"),
+        )
+        .where(
+            Blackout.instrument_id == Instrument.id,
+            col(Blackout.start_at) < _END,
+            col(Blackout.end_at) > _START,
+        )
+        .lateral("blackouts")
+    )
+    clashes = (
+        select(
+            func.array_agg(Booking.start_at).label("starts"),
+            func.array_agg(Booking.end_at).label("ends"),
+        )
+        .where(
+            Booking.instrument_id == Instrument.id,
+            col(Booking.status).in_(_ACTIVE),
+            col(Booking.start_at) < _END + buffer,
+            col(Booking.end_at) > _START - buffer,
+        )
+        .lateral("clashes")
+    )
+    rates = (
+        select(
+            func.array_agg(CostRate.category).label("categories"),
+            func.array_agg(CostRate.factor).label("factors"),
+        )
+        .where(CostRate.instrument_id == Instrument.id)
+        .lateral("rates")
+    )
+    return (
+        Select(
+            Instrument,
+            BookingPolicy,
+            CostModel,
+            hours.c.weekdays,
+            hours.c.opens,
+            hours.c.closes,
+            blackouts.c.starts,
+            blackouts.c.ends,
+            blackouts.c.reasons,
+            clashes.c.starts,
+            clashes.c.ends,
+            rates.c.categories,
+            rates.c.factors,
+        )
+        .outerjoin(BookingPolicy, col(BookingPolicy.instrument_id) == Instrument.id)
+        .outerjoin(CostModel, col(CostModel.instrument_id) == Instrument.id)
+        .join(hours, true())
+        .join(blackouts, true())
+        .join(clashes, true())
+        .join(rates, true())
+        .where(col(Instrument.id) == bindparam("instrument_id"))
+    )
+
+
+@cache
+def _insert_unless_overlapping() -> ReturningInsert[tuple[Booking]]:
+    return (
+        insert(Booking).on_conflict_do_nothing(constraint=NO_OVERLAP_CONSTRAINT).returning(Booking)
+    )
+
+
 class BookingRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -73,75 +159,12 @@ class BookingRepository:
         A booking used to ask for these one by one (eight statements); under many concurrent
         clients each round trip is a wait in the queue for the event loop and a connection.
         """
-        buffer = func.coalesce(BookingPolicy.buffer_minutes, _DEFAULT_BUFFER_MINUTES) * _MINUTE
-        hours = (
-            select(
-                func.array_agg(OpeningHours.weekday).label("weekdays"),
-                func.array_agg(OpeningHours.opens).label("opens"),
-                func.array_agg(OpeningHours.closes).label("closes"),
+        row = (
+            await self.session.exec(
+                _context_query(),
+                params={"instrument_id": instrument_id, "start": start, "end": end},
             )
-            .where(OpeningHours.instrument_id == Instrument.id)
-            .lateral("hours")
-        )
-        blackouts = (
-            select(
-                func.array_agg(Blackout.start_at).label("starts"),
-                func.array_agg(Blackout.end_at).label("ends"),
-                func.array_agg(Blackout.reason).label("reasons"),
-            )
-            .where(
-                Blackout.instrument_id == Instrument.id,
-                col(Blackout.start_at) < end,
-                col(Blackout.end_at) > start,
-            )
-            .lateral("blackouts")
-        )
-        clashes = (
-            select(
-                func.array_agg(Booking.start_at).label("starts"),
-                func.array_agg(Booking.end_at).label("ends"),
-            )
-            .where(
-                Booking.instrument_id == Instrument.id,
-                col(Booking.status).in_(_ACTIVE),
-                col(Booking.start_at) < end + buffer,
-                col(Booking.end_at) > start - buffer,
-            )
-            .lateral("clashes")
-        )
-        rates = (
-            select(
-                func.array_agg(CostRate.category).label("categories"),
-                func.array_agg(CostRate.factor).label("factors"),
-            )
-            .where(CostRate.instrument_id == Instrument.id)
-            .lateral("rates")
-        )
-        query: Select[*tuple[Any, ...]] = (
-            Select(
-                Instrument,
-                BookingPolicy,
-                CostModel,
-                hours.c.weekdays,
-                hours.c.opens,
-                hours.c.closes,
-                blackouts.c.starts,
-                blackouts.c.ends,
-                blackouts.c.reasons,
-                clashes.c.starts,
-                clashes.c.ends,
-                rates.c.categories,
-                rates.c.factors,
-            )
-            .outerjoin(BookingPolicy, col(BookingPolicy.instrument_id) == Instrument.id)
-            .outerjoin(CostModel, col(CostModel.instrument_id) == Instrument.id)
-            .join(hours, true())
-            .join(blackouts, true())
-            .join(clashes, true())
-            .join(rates, true())
-            .where(col(Instrument.id) == instrument_id)
-        )
-        row = (await self.session.exec(query)).first()
+        ).first()
         if row is None:
             return None
         (instrument, policy, cost_model, weekdays, opens, closes) = row[:6]
@@ -163,14 +186,10 @@ class BookingRepository:
         constraint the arbiter (a concurrent insert is waited for, then decides) while the
         transaction stays usable: no savepoint round trips around every insert.
         """
-        values = {c.name: getattr(booking, c.key) for c in sa_inspect(Booking).mapper.columns}
-        statement = (
-            insert(Booking)
-            .values(values)
-            .on_conflict_do_nothing(constraint=NO_OVERLAP_CONSTRAINT)
-            .returning(Booking)
+        values = {c.key: getattr(booking, c.key) for c in sa_inspect(Booking).mapper.column_attrs}
+        inserted: Booking | None = (
+            (await self.session.exec(_insert_unless_overlapping(), params=values)).scalars().first()
         )
-        inserted: Booking | None = (await self.session.exec(statement)).scalars().first()
         return inserted
 
     async def policies(self, instrument_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, BookingPolicy]:
