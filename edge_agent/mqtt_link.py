@@ -133,7 +133,8 @@ class MqttLink:
         if reason.is_failure:
             log.error("broker %s:%s refused the connection: %s", self.host, self.port, reason)
             return
-        for topic, qos in self._subscriptions.items():
+        # A copy: the event loop may add a subscription while paho's thread runs this.
+        for topic, qos in list(self._subscriptions.items()):
             client.subscribe(topic, qos=qos)
         self._call(self._connected_on_loop)
 
