@@ -61,7 +61,7 @@ export function AvailabilityCalendar({ instruments, onPick, from, now }: Availab
           </button>
         </span>
       </div>
-      <table className="latest-table" data-testid="availability-grid">
+      <table className="latest-table availability-grid" data-testid="availability-grid">
         <thead>
           <tr>
             <th>{t("calendar.instrument")}</th>

@@ -28,7 +28,7 @@ const TEXT = {
   "catalogue.prev": ["上一页", "Previous"],
   "catalogue.next": ["下一页", "Next"],
   "catalogue.page": ["第 {page} 页", "Page {page}"],
-  "catalogue.live": ["实时状态", "Live state"],
+  "catalogue.live": ["实时状态：{state}", "Live state: {state}"],
   "registry.record": ["仪器档案", "Instrument record"],
   "registry.category": ["类别", "Category"],
   "registry.value": ["原值", "Original value"],

@@ -77,7 +77,7 @@ describe("catalogue live state", () => {
       { server, locale: "zh-CN", token: "t" },
     );
     const hit = await screen.findByTestId("catalogue-item");
-    expect(hit).toHaveTextContent("实时状态: 运行中");
+    expect(hit).toHaveTextContent("实时状态：运行中");
     expect(hit.textContent).not.toContain("running");
   });
 });

@@ -161,7 +161,8 @@ export function CataloguePage() {
                   <div>
                     {pickName(item.institution_name, item.institution_name_en)} · {item.lab_name}
                     {item.city && ` · ${item.city}`}
-                    {item.live_state && ` · ${t("catalogue.live")}: ${tr(stateMessageId(item.live_state))}`}
+                    {item.live_state &&
+                      ` · ${t("catalogue.live", { state: tr(stateMessageId(item.live_state)) })}`}
                   </div>
                 </li>
               ))}

@@ -101,7 +101,7 @@ export function BoardView({
         </span>
       </div>
       {labs.length > 1 && (
-        <nav className="app-nav">
+        <nav className="app-nav board-labs" aria-label={tx("board.lab")}>
           {labs.map((lab) => (
             <Link
               key={lab.id}
@@ -143,6 +143,7 @@ export function BoardView({
                   {tx("board.alarms", { count: alarms.length })}
                 </div>
               )}
+              {instrument.readings.length === 0 && <div className="muted">{tx("board.noChannels")}</div>}
               <dl className="facts">
                 {instrument.readings.map((r) => (
                   <div key={r.channel_id} style={{ display: "contents" }}>

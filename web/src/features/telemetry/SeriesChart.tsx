@@ -1,8 +1,15 @@
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { formatUnit } from "../../lib/format";
-import { type ChartData, shanghaiAxisDate, xScaleRange } from "./series";
+import { formatShanghaiTime, formatUnit } from "../../lib/format";
+import { type ChartData, shanghaiAxisDate, timeAxisLabels, xScaleRange } from "./series";
+
+export interface ChartLabels {
+  time: string;
+  mean: string;
+  min: string;
+  max: string;
+}
 
 /**
  * A uPlot chart of mean with a min/max band over the requested range (epoch ms), with time
@@ -12,12 +19,14 @@ export default function SeriesChart({
   data,
   unit,
   range,
+  labels,
   onZoom,
   onReset,
 }: {
   data: ChartData;
   unit: string;
   range: { start: number; end: number };
+  labels: ChartLabels;
   onZoom: (fromS: number, toS: number) => void;
   onReset: () => void;
 }) {
@@ -38,11 +47,15 @@ export default function SeriesChart({
       height: 280,
       tzDate: shanghaiAxisDate,
       scales: { x: { time: true, range: () => xScaleRange(requested.current) } },
+      axes: [{ values: (_u, splits, _axis, _space, increment) => timeAxisLabels(splits, increment) }, {}],
       series: [
-        {},
-        { label: symbol ? `mean (${symbol})` : "mean", stroke: "#2f6fde", width: 1.5 },
-        { label: "min", stroke: "rgba(47,111,222,0.35)" },
-        { label: "max", stroke: "rgba(47,111,222,0.35)" },
+        {
+          label: labels.time,
+          value: (_u, seconds) => (seconds === null ? "—" : formatShanghaiTime(seconds * 1000)),
+        },
+        { label: symbol ? `${labels.mean} (${symbol})` : labels.mean, stroke: "#2f6fde", width: 1.5 },
+        { label: labels.min, stroke: "rgba(47,111,222,0.35)" },
+        { label: labels.max, stroke: "rgba(47,111,222,0.35)" },
       ],
       bands: [{ series: [3, 2], fill: "rgba(47,111,222,0.12)" }],
       cursor: { drag: { x: true, y: false, setScale: false } },
@@ -66,9 +79,9 @@ export default function SeriesChart({
       plot.current?.destroy();
       plot.current = null;
     };
-    // The chart is rebuilt when the unit changes; data updates go through setData below.
+    // The chart is rebuilt when the unit or language changes; data updates go through setData below.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [unit]);
+  }, [unit, labels.mean]);
 
   useEffect(() => {
     plot.current?.setData(data);

@@ -142,6 +142,12 @@ export function TelemetryPanel({
                 data={chartData}
                 unit={series.data.unit}
                 range={range}
+                labels={{
+                  time: tx("charts.time"),
+                  mean: tx("charts.mean"),
+                  min: tx("charts.min"),
+                  max: tx("charts.max"),
+                }}
                 onZoom={(from, to) =>
                   setZoomed({ start: Math.floor(from * 1000), end: Math.ceil(to * 1000) })
                 }
@@ -152,7 +158,10 @@ export function TelemetryPanel({
           <p className="muted">
             {tx("charts.bucket", {
               width: formatBucket(series.data.bucket_seconds),
-              source: series.data.source,
+              source:
+                series.data.source === "raw" || series.data.source === "rollup"
+                  ? tx(`charts.source.${series.data.source}`)
+                  : series.data.source,
             })}
           </p>
         </>

@@ -6,6 +6,7 @@ import {
   shanghaiAxisDate,
   timelineSegments,
   toChartData,
+  timeAxisLabels,
   xScaleRange,
 } from "./series";
 
@@ -82,5 +83,12 @@ describe("chart axes", () => {
     expect([newYear.getFullYear(), newYear.getMonth(), newYear.getDate(), newYear.getHours()]).toEqual([
       2027, 0, 1, 0,
     ]);
+  });
+
+  it("writes tick labels on a 24-hour Beijing clock, dating the first tick and each new day", () => {
+    const at = (iso: string) => Date.parse(iso) / 1000;
+    const hourly = [at("2026-11-20T14:00:00Z"), at("2026-11-20T15:00:00Z"), at("2026-11-20T16:00:00Z")];
+    expect(timeAxisLabels(hourly, 3600)).toEqual(["22:00\n11-20", "23:00", "00:00\n11-21"]);
+    expect(timeAxisLabels([at("2026-11-20T16:00:00Z")], 86400)).toEqual(["11-21"]);
   });
 });

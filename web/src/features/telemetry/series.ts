@@ -1,3 +1,5 @@
+import { formatShanghaiTime } from "../../lib/format";
+
 /** The server's down-sampled series (columnar) and its conversion to uPlot's data layout. */
 export interface SeriesResponse {
   channel_id: number;
@@ -86,4 +88,22 @@ export function shanghaiAxisDate(unixSeconds: number): Date {
  */
 export function xScaleRange(range: { start: number; end: number }): [number, number] {
   return [range.start / 1000, range.end / 1000];
+}
+
+/**
+ * Labels of the time axis ticks (uPlot seconds), in Beijing time and 24-hour clock: "HH:mm"
+ * with the date "MM-DD" below the first tick and wherever the day changes; dates alone when
+ * ticks are a day or more apart.
+ */
+export function timeAxisLabels(splits: readonly number[], incrementSeconds: number): string[] {
+  let previousDay = "";
+  return splits.map((seconds) => {
+    const stamp = formatShanghaiTime(seconds * 1000); // "YYYY-MM-DD HH:mm:ss"
+    const day = stamp.slice(5, 10);
+    const clock = stamp.slice(11, 16);
+    if (incrementSeconds >= 86400) return day;
+    const label = day !== previousDay ? `${clock}\n${day}` : clock;
+    previousDay = day;
+    return label;
+  });
 }
