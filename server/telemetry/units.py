@@ -72,13 +72,16 @@ class UnitConverter:
         import pint
 
         ureg = self._ureg()
+        # pint evaluates a unit string as an arithmetic expression: a gateway's "m/0" or "("
+        # fails with ZeroDivisionError or tokenize.TokenError, not a pint error. Any failure
+        # to parse means "not a unit", refused for that series alone.
         try:
             source = ureg.Unit(unit)
-        except (pint.errors.PintError, ValueError, AttributeError, TypeError) as exc:
+        except Exception as exc:
             return IncompatibleUnitError(f"unit {unit!r} is not a known unit ({exc})")
         try:
             target = ureg.Unit(canonical)
-        except (pint.errors.PintError, ValueError, AttributeError, TypeError) as exc:
+        except Exception as exc:
             return IncompatibleUnitError(
                 f"the channel's canonical unit {canonical!r} is not a known unit ({exc})"
             )
