@@ -151,9 +151,11 @@ async def test_a_hung_device_never_delays_its_neighbours(
             11.0 if key == "live-1" else 22.0
         }
         gaps = [b - a for a, b in zip(stamps[key], stamps[key][1:], strict=False)]
-        assert 14 <= len(stamps[key]) <= 17, stamps[key]
-        assert max(gaps) < 260, gaps
-        assert statistics.mean(gaps) == pytest.approx(200, abs=10)
+        assert 13 <= len(stamps[key]) <= 17, stamps[key]
+        # Waiting on the hung device would show as gaps of its 500 ms timeout; the margin
+        # below that only absorbs scheduling noise on a busy machine.
+        assert max(gaps) < 450, gaps
+        assert statistics.mean(gaps) == pytest.approx(200, abs=25)
     hung = [r for r in sink.readings if r.device == "hung"]
     assert hung
     assert all(r.quality is Quality.COMM_FAIL for r in hung)
