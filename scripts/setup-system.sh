@@ -42,7 +42,7 @@ PG=$(pg_major)
 [ -n "$PG" ] || die "cannot tell which PostgreSQL version to use"
 log "PostgreSQL $PG"
 
-apt_install "postgresql-$PG" "postgresql-contrib" mosquitto chromium docker-compose \
+apt_install "postgresql-$PG" "postgresql-contrib" mosquitto chromium docker-compose socat \
   ca-certificates gcc make
 
 PG_BIN="/usr/lib/postgresql/$PG/bin"
