@@ -8,12 +8,19 @@ import InstrumentsRoute from "./routes/instruments";
 import LoginRoute from "./routes/login";
 import ManageInstrumentRoute from "./routes/manage-instrument";
 import NotFoundRoute from "./routes/not-found";
+import PublicRoute from "./routes/public";
 import RootRoute from "./routes/root";
 import StatementsRoute from "./routes/statements";
 
 /** Paths must stay plain history routes: the server answers unknown non-/api paths with index.html. */
 export const routes: RouteObject[] = [
   { path: "/login", element: <LoginRoute /> },
+  // Enterprises find instruments before they have an account; everything else needs a login.
+  {
+    path: "/catalogue",
+    element: <PublicRoute />,
+    children: [{ index: true, element: <CatalogueRoute /> }],
+  },
   {
     path: "/",
     element: <RootRoute />,
@@ -21,7 +28,6 @@ export const routes: RouteObject[] = [
       { index: true, element: <InstrumentsRoute /> },
       { path: "instruments/:instrumentId", element: <InstrumentRoute /> },
       { path: "instruments/:instrumentId/manage", element: <ManageInstrumentRoute /> },
-      { path: "catalogue", element: <CatalogueRoute /> },
       { path: "board", element: <BoardRoute /> },
       { path: "board/:labId", element: <BoardRoute /> },
       { path: "gateways", element: <GatewaysRoute /> },

@@ -4,6 +4,8 @@ export const en: Messages = {
   "app.name": "labshare",
   "app.tagline": "Shared research instruments",
   "nav.instruments": "Instruments",
+  "nav.catalogue": "Catalogue",
+  "header.login": "Log in",
   "header.logout": "Log out",
   "header.language": "Language",
   "header.switchTo": "中文",
@@ -17,6 +19,7 @@ export const en: Messages = {
   "login.submitting": "Signing in…",
   "login.failed": "Sign-in failed",
   "login.demoHint": "Demo accounts (password {password} for all):",
+  "login.browseCatalogue": "No account yet? Browse the instrument catalogue",
 
   "role.enterprise_member": "Enterprise member",
   "role.enterprise_admin": "Enterprise admin",

@@ -3,6 +3,8 @@ export const zhCN = {
   "app.name": "labshare",
   "app.tagline": "大型科研仪器开放共享",
   "nav.instruments": "仪器看板",
+  "nav.catalogue": "仪器目录",
+  "header.login": "登录",
   "header.logout": "退出登录",
   "header.language": "语言",
   "header.switchTo": "English",
@@ -16,6 +18,7 @@ export const zhCN = {
   "login.submitting": "正在登录…",
   "login.failed": "登录失败",
   "login.demoHint": "演示账号（密码均为 {password}）：",
+  "login.browseCatalogue": "还没有账号？先浏览仪器目录",
 
   "role.enterprise_member": "企业用户",
   "role.enterprise_admin": "企业管理员",

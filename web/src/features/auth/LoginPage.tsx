@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useNavigate, useSearchParams } from "react-router";
+import { Link, useNavigate, useSearchParams } from "react-router";
 import { LanguageToggle } from "../../components/LanguageToggle";
 import { useI18n } from "../../i18n";
 import { LoginForm } from "./LoginForm";
@@ -42,6 +42,9 @@ export function LoginPage() {
             navigate(safeNextPath(params.get("next")), { replace: true });
           }}
         />
+        <p className="login-catalogue">
+          <Link to="/catalogue">{t("login.browseCatalogue")}</Link>
+        </p>
       </div>
     </main>
   );

@@ -3,7 +3,8 @@ import { useEffect, useRef, type ReactNode } from "react";
 import { Navigate, useLocation, useNavigate } from "react-router";
 import { useApi } from "../../api";
 
-function loginPath(location: { pathname: string; search: string }): string {
+/** The login page, returning to `location` afterwards (the board needs no ?next=). */
+export function loginPath(location: { pathname: string; search: string }): string {
   const next = `${location.pathname}${location.search}`;
   return next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`;
 }

@@ -29,6 +29,7 @@ const TEXT = {
   "catalogue.next": ["下一页", "Next"],
   "catalogue.page": ["第 {page} 页", "Page {page}"],
   "catalogue.live": ["实时状态：{state}", "Live state: {state}"],
+  "catalogue.loginForDetails": ["登录后可查看仪器详情并预约", "Log in to see the details and book"],
   "registry.record": ["仪器档案", "Instrument record"],
   "registry.category": ["类别", "Category"],
   "registry.value": ["原值", "Original value"],

@@ -4,6 +4,7 @@ import { Link } from "react-router";
 import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { useI18n } from "../../i18n";
+import { loginPath, useSignedIn } from "../auth";
 import { CalibrationStatusLabel, type CalibrationState, useText } from "../calibration";
 import { stateMessageId } from "../telemetry/states";
 import {
@@ -47,6 +48,7 @@ export function CataloguePage() {
   const api = useApi();
   const t = useText();
   const { pickName, t: tr } = useI18n();
+  const signedIn = useSignedIn();
   const [filters, setFilters] = useState<CatalogueFilters>(EMPTY_FILTERS);
   const params = toSearchParams(filters).toString();
   const results = useQuery({
@@ -147,7 +149,16 @@ export function CataloguePage() {
               {results.data.items.map((item) => (
                 <li key={item.id} className="card catalogue-item" data-testid="catalogue-item">
                   <div className="catalogue-item-head">
-                    <Link to={`/instruments/${item.id}`} className="catalogue-name">
+                    {/* Instrument pages need an account (no anonymous endpoint serves them), so a
+                        visitor is asked to log in and lands on the instrument afterwards. */}
+                    <Link
+                      to={
+                        signedIn
+                          ? `/instruments/${item.id}`
+                          : loginPath({ pathname: `/instruments/${item.id}`, search: "" })
+                      }
+                      className="catalogue-name"
+                    >
                       {pickName(item.name, item.name_en)}
                     </Link>
                     <CalibrationStatusLabel
@@ -164,6 +175,9 @@ export function CataloguePage() {
                     {item.live_state &&
                       ` · ${t("catalogue.live", { state: tr(stateMessageId(item.live_state)) })}`}
                   </div>
+                  {!signedIn && (
+                    <div className="muted catalogue-login-hint">{t("catalogue.loginForDetails")}</div>
+                  )}
                 </li>
               ))}
             </ul>
