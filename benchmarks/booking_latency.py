@@ -124,12 +124,14 @@ class Connection:
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_seconds(pid: int) -> float:
+def _cpu_seconds(pid: int, *, reaped_children: bool = False) -> float:
+    """utime + stime of ``pid`` (or of its children it has waited for)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:  # the process ended
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
+    first = 13 if reaped_children else 11  # cutime, cstime
+    return (int(fields[first]) + int(fields[first + 1])) / _TICK
 
 
 def _pids(match: bytes) -> list[int]:
@@ -144,15 +146,34 @@ def _pids(match: bytes) -> list[int]:
     return out
 
 
-def cpu_snapshot(port: int, database: str) -> tuple[float, float]:
-    """CPU seconds so far of the uvicorn process on ``port`` and of the database's backends."""
+def cpu_snapshot(port: int, cluster: PostgresCluster, database: str) -> tuple[float, float]:
+    """CPU seconds so far of the uvicorn process on ``port`` and of the cluster's backends.
+
+    Backends that have ended (a pool closes surplus connections) count through the
+    postmaster, which reaps them.
+    """
     server = sum(_cpu_seconds(p) for p in _pids(f"--port\0{port}\0".encode()))
     backends = sum(_cpu_seconds(p) for p in _pids(f"postgres: postgres {database} ".encode()))
-    return server, backends
+    postmaster = _pids(f"-D\0{cluster.datadir}\0".encode())
+    reaped = sum(_cpu_seconds(p, reaped_children=True) for p in postmaster)
+    return server, backends + reaped
+
+
+def sessions_opened(cluster: PostgresCluster, database: str) -> int:
+    """Connections ever opened to ``database`` (pg_stat_database.sessions, PostgreSQL 14+)."""
+    with psycopg.connect(cluster.url("postgres", driver="postgresql")) as conn:
+        row = conn.execute(
+            "SELECT sessions FROM pg_stat_database WHERE datname = %s", (database,)
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 async def measure(
-    base: str, instruments: list[uuid.UUID], bookings: int, database: str
+    base: str,
+    instruments: list[uuid.UUID],
+    bookings: int,
+    cluster: PostgresCluster,
+    database: str,
 ) -> dict[str, object]:
     async with httpx.AsyncClient(base_url=base) as client:
         r = await client.post(
@@ -197,14 +218,16 @@ async def measure(
         t0 = time.perf_counter()
         floor = [x for xs in await asyncio.gather(*map(floor_client, connections)) for x in xs]
         t1 = time.perf_counter()
-        cpu_before = cpu_snapshot(port, database)
+        cpu_before = cpu_snapshot(port, cluster, database)
+        sessions_before = sessions_opened(cluster, database)
         booked = [
             x
             for xs in await asyncio.gather(*map(booking_client, connections, instruments))
             for x in xs
         ]
         t2 = time.perf_counter()
-        cpu_after = cpu_snapshot(port, database)
+        cpu_after = cpu_snapshot(port, cluster, database)
+        sessions_after = sessions_opened(cluster, database)
     finally:
         for connection in connections:
             connection.close()
@@ -217,6 +240,8 @@ async def measure(
         "bookings_per_s": round(len(booked) / (t2 - t1), 1),
         "server_cpu_ms_per_booking": round((cpu_after[0] - cpu_before[0]) / len(booked) * ms, 2),
         "database_cpu_ms_per_booking": round((cpu_after[1] - cpu_before[1]) / len(booked) * ms, 2),
+        # Each is a PostgreSQL backend started (and a pool connection made) during the bookings.
+        "database_connections_opened": sessions_after - sessions_before,
         "healthz_p50_ms": round(statistics.median(floor) * ms, 1),
         "healthz_p99_ms": round(percentile(floor, 0.99) * ms, 1),
         "healthz_per_s": round(len(floor) / (t1 - t0), 1),
@@ -232,7 +257,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--bookings", type=int, default=5, help="bookings per client")
-    parser.add_argument("--pool-size", type=int, default=20)
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=Settings.model_fields["database_pool_size"].default,
+        help="the server's LABSHARE_DATABASE_POOL_SIZE (default: what ships)",
+    )
     parser.add_argument("--smoke", action="store_true", help="20 clients x 2 bookings: seconds")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -246,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         run_seed_demo(Settings(environment=Environment.DEVELOPMENT, database_url=url))
         instruments = add_instruments(cluster.url(name, driver="postgresql"), args.clients)
         with live_server(url, pool_size=args.pool_size) as base:
-            result = asyncio.run(measure(base, instruments, args.bookings, name))
+            result = asyncio.run(measure(base, instruments, args.bookings, cluster, name))
     finally:
         cluster.destroy()
     print(json.dumps(result, indent=2))
