@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
+import tokenize
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,55 @@ class Conversion:
 
 
 IDENTITY = Conversion(1.0, 0.0)
+
+# Largest exponent a unit string may use; real units stop at 4 (m**4, K**-1).
+_MAX_EXPONENT = 12.0
+
+
+def _numbers_refused(unit: str) -> str | None:
+    """Why pint must not evaluate ``unit``, or ``None``.
+
+    pint evaluates a unit string as arithmetic on Python ints, so "10**10**10" or
+    "((10**99)**99)**99" would compute a number of billions of digits and stall ingest. A unit
+    needs numbers only as small exponents (m**2, s^-1) and as the 1 of "1/s": any other number,
+    a chained or large exponent is refused before pint sees the string.
+    """
+    from pint.pint_eval import tokenizer
+    from pint.util import string_preprocessor
+
+    tokens = [
+        t
+        for t in tokenizer(string_preprocessor(unit))
+        if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER)
+    ]
+    exponents: set[int] = set()
+    for i, token in enumerate(tokens):
+        if token.string != "**":
+            continue
+        j = i + 1
+        opened = j < len(tokens) and tokens[j].string == "("
+        j += opened
+        j += j < len(tokens) and tokens[j].string in ("+", "-")
+        if j >= len(tokens) or tokens[j].type != tokenize.NUMBER:
+            return "an exponent must be a number"
+        exponent = float(tokens[j].string)
+        if not abs(exponent) <= _MAX_EXPONENT:
+            return f"exponent {tokens[j].string} is out of range (at most {_MAX_EXPONENT:g})"
+        exponents.add(j)
+        j += 1
+        if opened:
+            if j >= len(tokens) or tokens[j].string != ")":
+                return "an exponent must be a number"
+            j += 1
+        if j < len(tokens) and tokens[j].string == "**":
+            return "chained exponents are not supported"
+    for i, token in enumerate(tokens):
+        if token.type != tokenize.NUMBER or i in exponents:
+            continue
+        after = tokens[i + 1].string if i + 1 < len(tokens) else ""
+        if token.string != "1" or after == "**":
+            return f"the number {token.string} has no place in a unit"
+    return None
 
 
 class UnitConverter:
@@ -76,10 +126,16 @@ class UnitConverter:
         # fails with ZeroDivisionError or tokenize.TokenError, not a pint error. Any failure
         # to parse means "not a unit", refused for that series alone.
         try:
+            refused = _numbers_refused(unit)
+            if refused is not None:
+                return IncompatibleUnitError(f"unit {unit!r} is not a known unit ({refused})")
             source = ureg.Unit(unit)
         except Exception as exc:
             return IncompatibleUnitError(f"unit {unit!r} is not a known unit ({exc})")
         try:
+            refused = _numbers_refused(canonical)
+            if refused is not None:
+                raise ValueError(refused)
             target = ureg.Unit(canonical)
         except Exception as exc:
             return IncompatibleUnitError(

@@ -63,6 +63,28 @@ def test_unit_strings_that_crash_the_unit_parser_are_incompatible(unit: str) -> 
         UnitConverter().conversion(unit, "degC")
 
 
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize(
+    "unit",
+    ["10**10**10", "((((10**99)**99)**99)**99)**99", "10⁹⁹⁹⁹⁹⁹⁹⁹⁹", "m**(9**9**9)", "2 m"],
+)
+def test_unit_strings_that_would_stall_the_unit_parser_are_refused_at_once(unit: str) -> None:
+    # pint would compute these numbers in full (billions of digits) on the ingest loop.
+    with pytest.raises(IncompatibleUnitError, match="is not a known unit"):
+        UnitConverter().conversion(unit, "degC")
+
+
+@pytest.mark.parametrize(
+    ("unit", "canonical", "reading", "expected"),
+    [("1/s", "Hz", 5.0, 5.0), ("s^-1", "Hz", 5.0, 5.0), ("W/m**2", "W/cm²", 1e4, 1.0),
+     ("km/h", "m/s", 36.0, 10.0)],
+)  # fmt: skip
+def test_units_with_exponents_and_the_one_of_per_second_still_convert(
+    unit: str, canonical: str, reading: float, expected: float
+) -> None:
+    assert UnitConverter().conversion(unit, canonical).apply(reading) == pytest.approx(expected)
+
+
 @pytest.mark.integration
 async def test_an_unexpected_failure_sets_aside_only_its_message(
     seeder: Seeder, publisher: Publisher, start_worker: WorkerFactory
