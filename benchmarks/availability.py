@@ -5,8 +5,10 @@ Starts a private PostgreSQL (the test harness's class), migrates a database and 
 certificate, three bookings in the window and a blackout for a tenth of them. Then times, in
 the same run and on the same data:
 
-* ours: ``server.booking.availability.availability`` — one query per kind of input (policies,
-  opening hours, blackouts, bookings, calibration) and interval arithmetic in Python;
+* ours: ``server.booking.availability.availability`` — one statement for the booking inputs
+  (policies, the registry record's opening hours, blackouts, bookings), the registry's
+  calibration query, and interval arithmetic in Python, including the reason for every
+  unavailable period;
 * reference: what LibreBooking effectively does — per instrument and per day, query that
   day's bookings and blackouts and walk the slot grid (``--reference-days`` days, default 7,
   because a per-day loop over 90 days takes minutes).
@@ -33,6 +35,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -72,22 +75,20 @@ def generate(conninfo: str, instruments: int, now: datetime, seed: int = 7) -> l
         assert lab is not None
         ids = [uuid.uuid4() for _ in range(instruments)]
         with conn.cursor() as cur:
+            # Opening hours live in the registry record (weekdays 08:30-17:30).
+            weekdays = Jsonb(
+                {day: [["08:30", "17:30"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+            )
             with cur.copy(
-                "COPY instrument (id, lab_id, organisation_id, name, is_open) FROM STDIN"
+                "COPY instrument (id, lab_id, organisation_id, name, is_open, opening_hours) FROM STDIN"
             ) as copy:
                 for n, i in enumerate(ids):
-                    copy.write_row((i, lab[0], inst[0], f"instrument {n}", True))
+                    copy.write_row((i, lab[0], inst[0], f"instrument {n}", True, weekdays))
             with cur.copy(
                 "COPY booking_policy (instrument_id, lead_time_minutes, horizon_days, buffer_minutes) FROM STDIN"
             ) as copy:
                 for i in ids:
                     copy.write_row((i, 0, 120, 15))
-            with cur.copy(
-                "COPY opening_hours (instrument_id, weekday, opens, closes) FROM STDIN"
-            ) as copy:
-                for i in ids:
-                    for weekday in range(5):
-                        copy.write_row((i, weekday, "08:30", "17:30"))
             with cur.copy(
                 "COPY calibration_certificate (instrument_id, organisation_id, number, agency, "
                 "granted_on, valid_from, valid_to, result) FROM STDIN"
@@ -187,6 +188,7 @@ async def measure(
                 )
                 ours_ref.append(time.perf_counter() - t0)
             free_intervals = sum(len(a.free) for a in result)
+            unavailable_periods = sum(len(a.unavailable) for a in result)
             t0 = time.perf_counter()
             naive_slots = await naive_reference(session, ids, start, reference_days)
             naive = time.perf_counter() - t0
@@ -199,6 +201,7 @@ async def measure(
         "ours_90_days_ms": round(statistics.median(ours_90) * 1000, 1),
         "ours_90_days_best_ms": round(min(ours_90) * 1000, 1),
         "free_intervals_90_days": free_intervals,
+        "unavailable_periods_90_days": unavailable_periods,
         f"ours_{reference_days}_days_ms": round(ours_ref_median * 1000, 1),
         f"reference_{reference_days}_days_ms": round(naive * 1000, 1),
         "reference_free_slots": naive_slots,

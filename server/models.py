@@ -22,7 +22,7 @@ from sqlmodel import SQLModel
 
 from server.auth.models import AppUser, Organisation
 from server.billing.models import Charge, CostModel, CostRate, Voucher, VoucherUse
-from server.booking.models import Blackout, Booking, BookingPolicy, OpeningHours, WaitlistEntry
+from server.booking.models import Blackout, Booking, BookingPolicy, WaitlistEntry
 from server.catalog.models import Channel, Instrument, Lab
 from server.gateways.models import Gateway
 from server.notifications.models import Notification, OutboxMessage
@@ -40,7 +40,6 @@ __all__ = [
     "Instrument",
     "Lab",
     "Notification",
-    "OpeningHours",
     "Organisation",
     "OutboxMessage",
     "Voucher",

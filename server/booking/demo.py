@@ -22,7 +22,6 @@ from server.booking.models import (
     BookingMode,
     BookingPolicy,
     BookingStatus,
-    OpeningHours,
     WaitlistEntry,
 )
 
@@ -34,6 +33,11 @@ __all__ = ["DEMO_MARK", "seed_demo_bookings"]
 logger = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEMO_MARK = "[demo]"
+# The chamber's week: weekdays 08:30-17:30 and Saturday mornings (registry record shape).
+DEMO_OPENING_HOURS: dict[str, list[list[str]]] = {
+    **{day: [["08:30", "17:30"]] for day in ("mon", "tue", "wed", "thu", "fri")},
+    "sat": [["09:00", "12:00"]],
+}
 
 
 def _at(day: date, days: int, hour: int, minute: int = 0) -> datetime:
@@ -78,18 +82,10 @@ async def seed_demo_bookings(session: AsyncSession, seed: DemoSeed) -> int:
                 quota_hours_per_week=Decimal("20"),
             )
         )
-        for weekday in range(5):
-            session.add(
-                OpeningHours(
-                    instrument_id=instrument.id,
-                    weekday=weekday,
-                    opens=time(8, 30),
-                    closes=time(17, 30),
-                )
-            )
-        session.add(
-            OpeningHours(instrument_id=instrument.id, weekday=5, opens=time(9), closes=time(12))
-        )
+    # Opening hours live in the registry record; a lab manager's own hours are kept.
+    if instrument.opening_hours is None:
+        instrument.opening_hours = DEMO_OPENING_HOURS
+        session.add(instrument)
 
     today = datetime.now(SHANGHAI).date()
     if (

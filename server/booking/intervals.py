@@ -118,7 +118,11 @@ def weekly_open_intervals(
     for n in range(days):
         day = first_day + timedelta(days=n)
         for opens, closes in sorted(by_weekday.get(day.weekday(), ())):
-            out.append((datetime.combine(day, opens, tz), datetime.combine(day, closes, tz)))
+            # A period closing at 00:00 closes at the end of its day (the registry's "24:00").
+            closing_day = day + timedelta(days=1) if closes == time(0) else day
+            out.append(
+                (datetime.combine(day, opens, tz), datetime.combine(closing_day, closes, tz))
+            )
     return tuple(merge(out))
 
 

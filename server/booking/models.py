@@ -1,13 +1,17 @@
-"""Booking tables: the per-instrument policy, opening hours, blackouts, bookings, waitlist."""
+"""Booking tables: the per-instrument policy, blackouts, bookings, waitlist.
+
+Opening hours are not booking's: they are the registry record's (``instrument.opening_hours``),
+read through ``server.booking.opening_hours``.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ARRAY, Column, DateTime, Numeric, SmallInteger, Text, Time, func
+from sqlalchemy import ARRAY, Column, DateTime, Numeric, Text, func
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -18,7 +22,6 @@ __all__ = [
     "BookingPolicy",
     "BookingStatus",
     "ChargeBasis",
-    "OpeningHours",
     "WaitlistEntry",
     "WaitlistStatus",
 ]
@@ -90,18 +93,6 @@ class BookingPolicy(SQLModel, table=True):
     quota_hours_per_month: Decimal | None = Field(default=None, sa_type=Numeric(8, 2))
     voucher_max_share: Decimal = Field(default=Decimal("0.5"), sa_type=Numeric(5, 4))
     waitlist_offer_minutes: int = 120
-
-
-class OpeningHours(SQLModel, table=True):
-    """One opening period on a weekday (0 = Monday) in the policy's time zone."""
-
-    __tablename__ = "opening_hours"
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    instrument_id: uuid.UUID = Field(foreign_key="instrument.id", index=True)
-    weekday: int = Field(sa_type=SmallInteger)
-    opens: time = Field(sa_type=Time)
-    closes: time = Field(sa_type=Time)
 
 
 class Blackout(SQLModel, table=True):

@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -26,10 +26,10 @@ from server.booking.models import (
     Blackout,
     Booking,
     BookingPolicy,
-    OpeningHours,
     WaitlistEntry,
     WaitlistStatus,
 )
+from server.booking.opening_hours import Hours, from_record
 from server.catalog.models import Instrument
 
 __all__ = ["BookingContext", "BookingRepository"]
@@ -45,13 +45,14 @@ _MINUTE: ColumnElement[Any] = literal_column("interval '1 minute'")
 class BookingContext:
     """Everything a booking request checks, read in one statement.
 
-    ``blackouts`` overlap the requested window; ``clashes`` are active bookings overlapping
-    it widened by the policy's buffer (sorted by start).
+    ``hours`` are the instrument record's opening hours; ``blackouts`` overlap the requested
+    window; ``clashes`` are active bookings overlapping it widened by the policy's buffer
+    (sorted by start).
     """
 
     instrument: Instrument
     policy: BookingPolicy
-    hours: tuple[tuple[int, time, time], ...]
+    hours: Hours
     blackouts: list[tuple[datetime, datetime, str]]
     clashes: list[tuple[datetime, datetime]]
     cost_model: CostModel
@@ -66,15 +67,6 @@ _END = bindparam("end", type_=DateTime(timezone=True))
 def _context_query() -> Select[*tuple[Any, ...]]:
     """The statement of ``booking_context``, built once: building it cost more than running it."""
     buffer = func.coalesce(BookingPolicy.buffer_minutes, _DEFAULT_BUFFER_MINUTES) * _MINUTE
-    hours = (
-        select(
-            func.array_agg(OpeningHours.weekday).label("weekdays"),
-            func.array_agg(OpeningHours.opens).label("opens"),
-            func.array_agg(OpeningHours.closes).label("closes"),
-        )
-        .where(OpeningHours.instrument_id == Instrument.id)
-        .lateral("hours")
-    )
     blackouts = (
         select(
             func.array_agg(Blackout.start_at).label("starts"),
@@ -114,9 +106,6 @@ def _context_query() -> Select[*tuple[Any, ...]]:
             Instrument,
             BookingPolicy,
             CostModel,
-            hours.c.weekdays,
-            hours.c.opens,
-            hours.c.closes,
             blackouts.c.starts,
             blackouts.c.ends,
             blackouts.c.reasons,
@@ -127,7 +116,6 @@ def _context_query() -> Select[*tuple[Any, ...]]:
         )
         .outerjoin(BookingPolicy, col(BookingPolicy.instrument_id) == Instrument.id)
         .outerjoin(CostModel, col(CostModel.instrument_id) == Instrument.id)
-        .join(hours, true())
         .join(blackouts, true())
         .join(clashes, true())
         .join(rates, true())
@@ -154,7 +142,8 @@ class BookingRepository:
     async def booking_context(
         self, instrument_id: uuid.UUID, start: datetime, end: datetime
     ) -> BookingContext | None:
-        """Instrument, policy, calendar, blackouts, clashes and cost model in one round trip.
+        """Instrument (with its opening hours), policy, blackouts, clashes and cost model in one
+        round trip.
 
         A booking used to ask for these one by one (eight statements); under many concurrent
         clients each round trip is a wait in the queue for the event loop and a connection.
@@ -167,12 +156,12 @@ class BookingRepository:
         ).first()
         if row is None:
             return None
-        (instrument, policy, cost_model, weekdays, opens, closes) = row[:6]
-        (b_starts, b_ends, b_reasons, c_starts, c_ends, categories, factors) = row[6:]
+        (instrument, policy, cost_model) = row[:3]
+        (b_starts, b_ends, b_reasons, c_starts, c_ends, categories, factors) = row[3:]
         return BookingContext(
             instrument=instrument,
             policy=policy or BookingPolicy(instrument_id=instrument_id),
-            hours=tuple(sorted(zip(weekdays or (), opens or (), closes or (), strict=True))),
+            hours=from_record(instrument.opening_hours),
             blackouts=sorted(zip(b_starts or (), b_ends or (), b_reasons or (), strict=True)),
             clashes=sorted(zip(c_starts or (), c_ends or (), strict=True)),
             cost_model=cost_model or CostModel(instrument_id=instrument_id),
@@ -198,17 +187,6 @@ class BookingRepository:
         )
         stored = {p.instrument_id: p for p in rows}
         return {i: stored.get(i) or BookingPolicy(instrument_id=i) for i in instrument_ids}
-
-    async def opening_hours(
-        self, instrument_ids: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, list[OpeningHours]]:
-        rows = await self.session.exec(
-            select(OpeningHours).where(col(OpeningHours.instrument_id).in_(instrument_ids))
-        )
-        out: dict[uuid.UUID, list[OpeningHours]] = defaultdict(list)
-        for row in rows:
-            out[row.instrument_id].append(row)
-        return out
 
     async def blackouts(
         self, instrument_ids: Sequence[uuid.UUID], start: datetime, end: datetime

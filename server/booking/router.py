@@ -9,20 +9,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 from pydantic import AwareDatetime, BaseModel
-from sqlmodel import col, delete, select
+from sqlmodel import col, select
 
 from server.auth.dependencies import CurrentUser
 from server.auth.tenancy import is_enterprise, may_manage_organisation
 from server.billing.service import quote_json
 from server.booking import service
 from server.booking.availability import availability
-from server.booking.models import (
-    Blackout,
-    BookingPolicy,
-    OpeningHours,
-    WaitlistEntry,
-    WaitlistStatus,
-)
+from server.booking.models import Blackout, BookingPolicy, WaitlistEntry, WaitlistStatus
+from server.booking.opening_hours import from_record, to_record
 from server.booking.repository import BookingRepository
 from server.booking.schemas import (
     AvailabilityOut,
@@ -38,12 +33,16 @@ from server.booking.schemas import (
     SeriesCreate,
     SeriesResult,
     Slot,
+    UnavailableOut,
     WaitlistCreate,
     WaitlistOut,
 )
 from server.catalog import service as catalog
+from server.catalog.models import Instrument
 from server.core.db import SessionDep
 from server.core.errors import Forbidden, NotFound, ValidationFailed
+from server.registry import service as registry
+from server.registry.schemas import InstrumentRecordUpdate
 
 __all__ = ["router"]
 
@@ -79,7 +78,8 @@ async def get_availability(
     end: AwareDatetime,
     instrument_id: Annotated[list[uuid.UUID] | None, Query()] = None,
 ) -> list[AvailabilityOut]:
-    """Free slots per instrument; without ``instrument_id`` every bookable instrument the user sees."""
+    """Free slots per instrument, and why the rest of the window is not free (``unavailable``);
+    without ``instrument_id`` every bookable instrument the user sees."""
     if end <= start or end - start > MAX_WINDOW:
         raise ValidationFailed.for_field("end", "the window must be positive and at most 120 days")
     visible = await catalog.list_instruments(session, user)
@@ -97,21 +97,23 @@ async def get_availability(
                 BlockedOut(start=b.start, end=b.end, reason=b.reason, detail=b.detail)
                 for b in a.blocked
             ],
+            unavailable=[
+                UnavailableOut(start=u.start, end=u.end, reason=u.reason, detail=u.detail)
+                for u in a.unavailable
+            ],
         )
         for a in result
     ]
 
 
-async def _policy_out(session: SessionDep, instrument_id: uuid.UUID) -> PolicyOut:
-    repo = BookingRepository(session)
-    policy = await repo.policy(instrument_id)
-    hours = (await repo.opening_hours([instrument_id])).get(instrument_id, [])
+async def _policy_out(session: SessionDep, instrument: Instrument) -> PolicyOut:
+    policy = await BookingRepository(session).policy(instrument.id)
     return PolicyOut.model_validate(
         {
             **policy.model_dump(),
             "opening_hours": [
-                OpeningHoursIn(weekday=h.weekday, opens=h.opens, closes=h.closes)
-                for h in sorted(hours, key=lambda h: (h.weekday, h.opens))
+                OpeningHoursIn(weekday=weekday, opens=opens, closes=closes)
+                for weekday, opens, closes in from_record(instrument.opening_hours)
             ],
         }
     )
@@ -119,8 +121,8 @@ async def _policy_out(session: SessionDep, instrument_id: uuid.UUID) -> PolicyOu
 
 @router.get("/instruments/{instrument_id}/booking-policy", response_model=PolicyOut)
 async def get_policy(session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID) -> PolicyOut:
-    await catalog.get_visible_instrument(session, user, instrument_id)
-    return await _policy_out(session, instrument_id)
+    instrument = await catalog.get_visible_instrument(session, user, instrument_id)
+    return await _policy_out(session, instrument)
 
 
 @router.put("/instruments/{instrument_id}/booking-policy", response_model=PolicyOut)
@@ -138,13 +140,14 @@ async def put_policy(
     for key, value in body.model_dump(exclude={"opening_hours"}).items():
         setattr(policy, key, value)
     session.add(policy)
-    await session.exec(delete(OpeningHours).where(col(OpeningHours.instrument_id) == instrument_id))
-    session.add_all(
-        OpeningHours(instrument_id=instrument_id, weekday=h.weekday, opens=h.opens, closes=h.closes)
-        for h in body.opening_hours
-    )
+    if body.opening_hours is not None:
+        # Written to the registry record, audited there like any other edit of it.
+        hours = to_record((h.weekday, h.opens, h.closes) for h in body.opening_hours)
+        await registry.update_record(
+            session, user, instrument_id, InstrumentRecordUpdate(opening_hours=hours)
+        )
     await session.flush()
-    return await _policy_out(session, instrument_id)
+    return await _policy_out(session, instrument)
 
 
 @router.post("/instruments/{instrument_id}/blackouts", status_code=status.HTTP_201_CREATED)

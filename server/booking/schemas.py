@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from server.booking.models import BookingMode
+from server.booking.opening_hours import END_OF_DAY
 
 __all__ = [
     "AvailabilityOut",
@@ -24,6 +25,7 @@ __all__ = [
     "PolicyOut",
     "SeriesCreate",
     "SeriesResult",
+    "UnavailableOut",
     "WaitlistCreate",
     "WaitlistOut",
 ]
@@ -116,20 +118,36 @@ class BlockedOut(BaseModel):
     detail: str
 
 
+class UnavailableOut(BaseModel):
+    """A period that cannot be booked. ``reason``: the registry's out_of_service,
+    calibration_expired, not_calibrated, maintenance, or closed, horizon, lead_time, blackout,
+    booked, slot_grid; ``detail``: the registry's or the blackout's text."""
+
+    start: datetime
+    end: datetime
+    reason: str
+    detail: str
+
+
 class AvailabilityOut(BaseModel):
     instrument_id: uuid.UUID
     free: list[Slot]
+    # The registry's usability blocks only (kept for older clients); ``unavailable`` explains
+    # every part of the window that is not free.
     blocked: list[BlockedOut]
+    unavailable: list[UnavailableOut]
 
 
 class OpeningHoursIn(_Input):
+    """One weekly opening period; ``closes`` 00:00 means the end of the day (24:00)."""
+
     weekday: Annotated[int, Field(ge=0, le=6)]
     opens: time
     closes: time
 
     @model_validator(mode="after")
     def _ordered(self) -> OpeningHoursIn:
-        if self.closes <= self.opens:
+        if self.closes <= self.opens and self.closes != END_OF_DAY:
             raise ValueError("closes must be after opens")
         return self
 
@@ -154,7 +172,10 @@ class PolicyIn(_Input):
     quota_hours_per_month: Annotated[Decimal, Field(gt=0)] | None = None
     voucher_max_share: Annotated[Decimal, Field(ge=0, le=1)] = Decimal("0.5")
     waitlist_offer_minutes: Annotated[int, Field(ge=5)] = 120
-    opening_hours: list[OpeningHoursIn] = Field(default_factory=list)
+    # Kept for clients of the policy endpoint; stored in the instrument's registry record
+    # (the one place opening hours live). Omitted or null leaves the record's hours alone;
+    # an empty list clears them (open around the clock).
+    opening_hours: list[OpeningHoursIn] | None = None
 
     @model_validator(mode="after")
     def _durations(self) -> PolicyIn:
@@ -184,6 +205,7 @@ class PolicyOut(_Output):
     quota_hours_per_month: Decimal | None
     voucher_max_share: Decimal
     waitlist_offer_minutes: int
+    # The instrument record's opening hours (read-only view; empty = around the clock).
     opening_hours: list[OpeningHoursIn] = Field(default_factory=list)
 
 

@@ -42,10 +42,10 @@ from server.booking.models import (
     BookingPolicy,
     BookingStatus,
     ChargeBasis,
-    OpeningHours,
     WaitlistEntry,
     WaitlistStatus,
 )
+from server.booking.opening_hours import Hours
 from server.booking.repository import BookingRepository
 from server.booking.schemas import BookingCreate, BulkAction, OccurrenceResult, WaitlistCreate
 from server.catalog.models import Instrument
@@ -140,12 +140,13 @@ def _minutes(start: datetime, end: datetime) -> int:
 
 def check_slot_rules(
     policy: BookingPolicy,
-    hours: Sequence[tuple[int, time, time]] | Sequence[OpeningHours],
+    hours: Hours,
     start: datetime,
     end: datetime,
     now: datetime,
 ) -> None:
-    """Duration, slot grid, lead time, furthest date and opening hours; 422 naming the field."""
+    """Duration, slot grid, lead time, furthest date and opening hours (the instrument record's);
+    422 naming the field."""
     tz = ZoneInfo(policy.timezone)
     minutes = _minutes(start, end)
     if minutes < policy.min_duration_minutes:
@@ -174,7 +175,7 @@ def check_slot_rules(
     first_day = start.astimezone(tz).date()
     days = (end.astimezone(tz).date() - first_day).days + 1
     periods = weekly_open_intervals(
-        tuple(sorted(h if isinstance(h, tuple) else (h.weekday, h.opens, h.closes) for h in hours)),
+        hours,
         policy.timezone,
         first_day,
         days,

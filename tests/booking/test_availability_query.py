@@ -11,14 +11,17 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import UTC, datetime, time, timedelta
+from itertools import pairwise
 
 import pytest
 from fastapi import FastAPI
 
 from server.booking.availability import availability, free_intervals
 from server.booking.integrations import blocked_spans
-from server.booking.models import ACTIVE_STATUSES, Blackout, Booking, BookingPolicy, OpeningHours
+from server.booking.intervals import weekly_open_intervals
+from server.booking.models import ACTIVE_STATUSES, Blackout, Booking, BookingPolicy
 from server.booking.models import BookingStatus as Status
+from server.booking.opening_hours import from_record, to_record
 from server.booking.repository import BookingRepository
 from server.calibration.models import CalibrationCertificate
 from server.catalog.models import Instrument
@@ -31,7 +34,7 @@ CALENDARS = [
     [],  # around the clock
     [(d, time(8, 30), time(17, 30)) for d in range(5)],
     [(d, time(9), time(12)) for d in range(6)] + [(d, time(13), time(18)) for d in range(6)],
-    [(5, time(10), time(16)), (6, time(0), time(23, 59))],
+    [(5, time(10), time(16)), (6, time(0), time(0))],  # Sunday until 24:00
 ]
 
 
@@ -48,6 +51,7 @@ async def _populate(
                 organisation_id=demo.instrument.organisation_id,
                 name=f"测试仪器 {n}",
                 is_open=True,
+                opening_hours=to_record(rng.choice(CALENDARS)),
             )
             session.add(instrument)
             await session.flush()
@@ -74,12 +78,6 @@ async def _populate(
                         lead_time_minutes=rng.choice([0, 60, 600]),
                         min_duration_minutes=rng.choice([30, 60, 120]),
                         horizon_days=rng.choice([7, 30, 90]),
-                    )
-                )
-            for weekday, opens, closes in rng.choice(CALENDARS):
-                session.add(
-                    OpeningHours(
-                        instrument_id=instrument.id, weekday=weekday, opens=opens, closes=closes
                     )
                 )
             cursor = now - timedelta(days=2)
@@ -130,7 +128,9 @@ async def test_bulk_availability_equals_the_per_instrument_reference(
         for instrument_id in ids:
             policy = await repo.policy(instrument_id)
             buffer = timedelta(minutes=policy.buffer_minutes)
-            hours = (await repo.opening_hours([instrument_id])).get(instrument_id, [])
+            record = await session.get(Instrument, instrument_id)
+            assert record is not None
+            hours = from_record(record.opening_hours)
             blackouts = (await repo.blackouts([instrument_id], start, end)).get(instrument_id, [])
             bookings = await repo.overlapping(instrument_id, start - buffer, end + buffer)
             assert all(b.status in active for b in bookings)
@@ -153,3 +153,81 @@ async def test_bulk_availability_equals_the_per_instrument_reference(
     # The data is rich enough that the comparison means something.
     assert sum(len(free) for free in reference) > 10
     assert any(len(a.blocked) for a in bulk)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+async def test_every_moment_is_free_or_has_one_reason(
+    app: FastAPI, demo: DemoSeed, seed: int
+) -> None:
+    rng = random.Random(seed)
+    now = datetime.now(UTC).replace(microsecond=0)
+    await certify(app, demo, valid_to_days=20)
+    ids = [demo.instrument.id, *await _populate(app, demo, rng, now)]
+    start = now + timedelta(minutes=rng.randint(-600, 600))
+    end = start + timedelta(days=rng.choice([14, 45]))
+    known = {
+        "closed",
+        "horizon",
+        "lead_time",
+        "blackout",
+        "booked",
+        "slot_grid",
+        "calibration_expired",
+        "not_calibrated",
+        "out_of_service",
+        "maintenance",
+    }
+    async with app.state.sessionmaker() as session:
+        bulk = await availability(session, ids, start, end, now=now)
+        repo = BookingRepository(session)
+        blackouts = await repo.blackouts(ids, start, end)
+        policies = await repo.policies(ids)
+        seen: set[str] = set()
+        for a in bulk:
+            record = await session.get(Instrument, a.instrument_id)
+            assert record is not None
+            pieces = sorted(
+                [(s, e, "free", "") for s, e in a.free]
+                + [(u.start, u.end, u.reason, u.detail) for u in a.unavailable]
+            )
+            # The window is tiled: no gap, no overlap, nothing empty.
+            assert pieces[0][0] == start
+            assert pieces[-1][1] == end
+            assert all(s < e for s, e, _, _ in pieces)
+            assert all(p[1] == q[0] for p, q in pairwise(pieces))
+            policy = policies[a.instrument_id]
+            earliest = now + timedelta(minutes=policy.lead_time_minutes)
+            furthest = now + timedelta(days=policy.horizon_days)
+            opened = weekly_open_intervals(
+                from_record(record.opening_hours),
+                policy.timezone,
+                start.date() - timedelta(days=1),
+                (end - start).days + 3,
+            )
+            for u in a.unavailable:
+                assert u.reason in known
+                seen.add(u.reason)
+                if u.reason == "closed":
+                    # Outside opening hours, but for leftovers of open time too short for the
+                    # slot grid or the minimum duration, which take the reason they adjoin.
+                    inside = sum(
+                        (
+                            (min(e, u.end) - max(s, u.start))
+                            for s, e in opened
+                            if s < u.end and u.start < e
+                        ),
+                        timedelta(),
+                    )
+                    short = timedelta(minutes=policy.slot_minutes + policy.min_duration_minutes)
+                    assert inside < u.end - u.start, (u, opened)
+                    assert inside < 2 * short, (u, inside)
+                elif u.reason == "lead_time":
+                    assert u.start < earliest
+                elif u.reason == "horizon":
+                    assert u.end > furthest
+                elif u.reason == "blackout":
+                    assert any(
+                        b.start_at < u.end and u.start < b.end_at and b.reason == u.detail
+                        for b in blackouts.get(a.instrument_id, [])
+                    )
+    assert {"closed", "booked", "lead_time", "not_calibrated"} <= seen

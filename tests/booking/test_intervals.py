@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from server.booking.availability import free_intervals
 from server.booking.intervals import align_to_grid, merge, subtract
-from server.booking.models import BookingPolicy, OpeningHours
+from server.booking.models import BookingPolicy
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 12, 7, tzinfo=SH)  # a Monday
@@ -68,7 +68,7 @@ def test_free_time_respects_hours_buffer_lead_and_calibration() -> None:
         min_duration_minutes=60,
         horizon_days=30,
     )
-    hours = [OpeningHours(weekday=d, opens=time(9), closes=time(17)) for d in range(5)]
+    hours = tuple((d, time(9), time(17)) for d in range(5))
     now = at(0).astimezone(UTC)
     free = free_intervals(
         policy=policy,

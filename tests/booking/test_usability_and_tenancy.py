@@ -269,6 +269,24 @@ async def test_availability_applies_hours_buffer_minimum_and_blackouts(
     ]
     # 09:00-09:30 is shorter than the minimum; 11:30 is the end of the buffer; day 6 is closed.
     assert free == [(day_at(5, 11, 30), day_at(5, 17)), (day_at(7, 9), day_at(7, 12))]
+    # The rest of the window says why: nights closed, the booking (with its buffer and the
+    # leftover too short to book) booked, day 6's opening hours blacked out with the reason.
+    unavailable = [
+        (
+            datetime.fromisoformat(u["start"]),
+            datetime.fromisoformat(u["end"]),
+            u["reason"],
+            u["detail"],
+        )
+        for u in r.json()[0]["unavailable"]
+    ]
+    assert unavailable == [
+        (day_at(5, 0), day_at(5, 9), "closed", ""),
+        (day_at(5, 9), day_at(5, 11, 30), "booked", ""),
+        (day_at(5, 17), day_at(6, 9), "closed", ""),
+        (day_at(6, 9), day_at(6, 17), "blackout", "年度检修"),
+        (day_at(6, 17), day_at(7, 9), "closed", ""),
+    ]
 
     unknown = await client.get(
         f"{API}/availability", params={**window, "instrument_id": str(uuid.uuid4())}, headers=buyer
