@@ -2,7 +2,7 @@ import { useMemo, useState } from "react";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import type { Instrument } from "../../api/types";
 import { useI18n } from "../../i18n";
-import { useAvailability, useBookingPolicies, type Slot } from "./api";
+import { useAvailability, type Slot } from "./api";
 import { beijingTime, dayLabel, dayStatus, slotsOn, weekDays } from "./calendar";
 import { dayStatusText, useText } from "./text";
 
@@ -11,12 +11,10 @@ export interface AvailabilityCalendarProps {
   onPick: (instrumentId: string, slot: Slot) => void;
   /** The first day shown; tests fix it, the app starts today. */
   from?: Date;
-  /** The present, against which lead time and horizon count; tests fix it. */
-  now?: Date;
 }
 
 /** A week grid across instruments: free hours per day, and the free slots of a chosen cell. */
-export function AvailabilityCalendar({ instruments, onPick, from, now }: AvailabilityCalendarProps) {
+export function AvailabilityCalendar({ instruments, onPick, from }: AvailabilityCalendarProps) {
   const t = useText();
   const { locale, pickName } = useI18n();
   const [offset, setOffset] = useState(0);
@@ -29,14 +27,6 @@ export function AvailabilityCalendar({ instruments, onPick, from, now }: Availab
   const end = new Date(days[6]!.getTime() + 24 * 3600 * 1000).toISOString();
   const availability = useAvailability(start, end);
   const byInstrument = new Map((availability.data ?? []).map((a) => [a.instrument_id, a]));
-  // Only a day with neither free time nor a usability block needs the opening hours, to tell a
-  // closed day from a booked-out one; fetch the policies of those instruments alone.
-  const present = now ?? new Date();
-  const unexplained = (availability.data ?? [])
-    .filter((a) => days.some((day) => dayStatus(day, a, undefined, present).kind === "unavailable"))
-    .map((a) => a.instrument_id);
-  const policies = useBookingPolicies(unexplained);
-
   if (availability.isPending) return <Loading />;
   if (availability.error) return <ErrorNotice error={availability.error} />;
 
@@ -77,7 +67,7 @@ export function AvailabilityCalendar({ instruments, onPick, from, now }: Availab
               <tr key={instrument.id}>
                 <th scope="row">{pickName(instrument.name, instrument.name_en)}</th>
                 {days.map((day, index) => {
-                  const status = dayStatus(day, a, policies.get(instrument.id), present);
+                  const status = dayStatus(day, a);
                   if (status.kind === "free") {
                     const hours = Math.round((status.minutes / 60) * 10) / 10;
                     return (
@@ -97,7 +87,11 @@ export function AvailabilityCalendar({ instruments, onPick, from, now }: Availab
                       <span
                         className={`muted day-${status.kind}`}
                         data-testid="day-status"
-                        title={status.kind === "blocked" && status.detail ? status.detail : undefined}
+                        title={
+                          (status.kind === "blocked" || status.kind === "blackout") && status.detail
+                            ? status.detail
+                            : undefined
+                        }
                       >
                         {t(dayStatusText(status))}
                       </span>

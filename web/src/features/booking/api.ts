@@ -1,16 +1,28 @@
-import { useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useApi } from "../../api";
-import type { BookingWindowPolicy } from "./calendar";
 
 export interface Slot {
   start: string;
   end: string;
 }
 
+/** A period that cannot be booked and why: closed, blackout (detail: the lab's reason), booked,
+ *  lead_time, horizon, slot_grid, or the registry's calibration_expired, not_calibrated,
+ *  out_of_service, maintenance (detail: the registry's text). */
+export interface UnavailablePeriod {
+  start: string;
+  end: string;
+  reason: string;
+  detail: string;
+}
+
 export interface Availability {
   instrument_id: string;
   free: Slot[];
-  blocked: { start: string; end: string; reason: string; detail: string }[];
+  /** The registry's usability blocks only. */
+  blocked: UnavailablePeriod[];
+  /** Every part of the window that is not free, each with one reason (absent from older servers). */
+  unavailable?: UnavailablePeriod[];
 }
 
 export interface QuoteLine {
@@ -81,24 +93,6 @@ export function useAvailability(start: string, end: string) {
         `/availability?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}`,
       ),
   });
-}
-
-/** Booking policies (opening hours, lead time, horizon) of the given instruments, by id. */
-export function useBookingPolicies(instrumentIds: readonly string[]): Map<string, BookingWindowPolicy> {
-  const api = useApi();
-  const results = useQueries({
-    queries: instrumentIds.map((id) => ({
-      queryKey: ["booking", "policy", id],
-      queryFn: () => api.call<BookingWindowPolicy>(`/instruments/${encodeURIComponent(id)}/booking-policy`),
-      staleTime: 5 * 60_000,
-    })),
-  });
-  const policies = new Map<string, BookingWindowPolicy>();
-  results.forEach((result, index) => {
-    const id = instrumentIds[index];
-    if (id !== undefined && result.data) policies.set(id, result.data);
-  });
-  return policies;
 }
 
 export function useQuote() {

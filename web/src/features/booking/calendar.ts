@@ -71,80 +71,70 @@ export function toBeijingInput(iso: string): string {
   return local.toISOString().slice(0, 16);
 }
 
-/** Opening hours as the booking policy carries them: Python weekday (0 = Monday), "08:30:00". */
-export interface OpeningHours {
-  weekday: number;
-  opens: string;
-  closes: string;
-}
-
-/** The part of `GET /instruments/{id}/booking-policy` that says when an instrument can be booked. */
-export interface BookingWindowPolicy {
-  timezone: string;
-  lead_time_minutes: number;
-  horizon_days: number;
-  /** Empty means open around the clock. */
-  opening_hours: OpeningHours[];
-}
-
 /** Why a day of the week grid has, or has not, time to book. */
 export type DayStatus =
   | { kind: "free"; minutes: number }
   /** A usability block from the API: calibration_expired, out_of_service, maintenance, … */
   | { kind: "blocked"; reason: string; detail: string }
-  /** No opening hours on that weekday. */
+  /** The lab closed an otherwise open day (a blackout); `detail` is the lab's reason. */
+  | { kind: "blackout"; detail: string }
+  /** No opening hours on that day. */
   | { kind: "closed" }
   /** The day's opening hours are over, or start within the lead time. */
   | { kind: "past" }
   /** Beyond how far ahead the instrument may be booked. */
   | { kind: "beyondHorizon" }
-  /** Open, but bookings (with their buffers) or blackouts take all of it. */
+  /** Open, but bookings (with their buffers) take all of it. */
   | { kind: "full" }
-  /** Nothing free and the opening hours are not known (yet). */
+  /** Nothing free and the server did not say why. */
   | { kind: "unavailable" };
 
-function clockMs(clock: string): number {
-  const [hours = "0", minutes = "0", seconds = "0"] = clock.split(":");
-  return ((Number(hours) * 60 + Number(minutes)) * 60 + Number(seconds)) * 1000;
-}
+/** The reasons of `unavailable` periods that describe the booking window, not the instrument. */
+const WINDOW_REASONS = new Set(["closed", "blackout", "booked", "lead_time", "horizon", "slot_grid"]);
 
-/** Python's weekday (0 = Monday) of a Beijing day given as its midnight instant. */
-function beijingWeekday(day: Date): number {
-  return (new Date(day.getTime() + BEIJING_OFFSET_MS).getUTCDay() + 6) % 7;
-}
+/** Among the reasons that cover a day's open time, the one that takes most of it wins; ties
+ *  go to the earlier in this list. */
+const DAY_REASONS = [
+  ["blackout", "blackout"],
+  ["booked", "full"],
+  ["lead_time", "past"],
+  ["horizon", "beyondHorizon"],
+] as const;
 
 /**
- * What one cell of the week grid says. Free time wins; otherwise a usability block names its
- * reason; otherwise the booking policy tells a closed day from one that is booked out.
+ * What one cell of the week grid says, from the server's own reasons. Free time wins; then a
+ * usability block anywhere in the day; then whichever of blackout, bookings, lead time and
+ * horizon takes most of the day's open time; a day with nothing but closed time is closed.
  */
-export function dayStatus(
-  day: Date,
-  availability: Availability | undefined,
-  policy: BookingWindowPolicy | undefined,
-  now: Date,
-): DayStatus {
+export function dayStatus(day: Date, availability: Availability | undefined): DayStatus {
+  if (!availability) return { kind: "unavailable" };
   const dayStart = day.getTime();
   const dayEnd = dayStart + DAY_MS;
-  if (availability) {
-    const minutes = freeMinutesOn(day, availability.free);
-    if (minutes > 0) return { kind: "free", minutes };
-    const block = availability.blocked.find(
-      (b) => Date.parse(b.start) < dayEnd && Date.parse(b.end) > dayStart,
-    );
-    if (block) return { kind: "blocked", reason: block.reason, detail: block.detail };
+  const minutes = freeMinutesOn(day, availability.free);
+  if (minutes > 0) return { kind: "free", minutes };
+  const overlaps = (p: { start: string; end: string }) =>
+    Date.parse(p.start) < dayEnd && Date.parse(p.end) > dayStart;
+  const block = availability.blocked.find(overlaps);
+  if (block) return { kind: "blocked", reason: block.reason, detail: block.detail };
+  const periods = (availability.unavailable ?? []).filter(overlaps);
+  const unusable = periods.find((p) => !WINDOW_REASONS.has(p.reason));
+  if (unusable) return { kind: "blocked", reason: unusable.reason, detail: unusable.detail };
+  const taken = new Map<string, { minutes: number; detail: string; longest: number }>();
+  for (const p of periods) {
+    const length = (Math.min(Date.parse(p.end), dayEnd) - Math.max(Date.parse(p.start), dayStart)) / 60000;
+    const seen = taken.get(p.reason) ?? { minutes: 0, detail: p.detail, longest: 0 };
+    seen.minutes += length;
+    if (length > seen.longest) Object.assign(seen, { longest: length, detail: p.detail });
+    taken.set(p.reason, seen);
   }
-  // The grid's days are Beijing days; a policy kept in another zone cannot be read against them.
-  if (!availability || !policy || policy.timezone !== "Asia/Shanghai") return { kind: "unavailable" };
-  const periods =
-    policy.opening_hours.length === 0
-      ? [[dayStart, dayEnd] as const]
-      : policy.opening_hours
-          .filter((h) => h.weekday === beijingWeekday(day))
-          .map((h) => [dayStart + clockMs(h.opens), dayStart + clockMs(h.closes)] as const);
-  if (periods.length === 0) return { kind: "closed" };
-  const earliest = now.getTime() + policy.lead_time_minutes * 60_000;
-  const latest = now.getTime() + policy.horizon_days * DAY_MS;
-  if (periods.every(([, end]) => end <= earliest)) return { kind: "past" };
-  if (periods.every(([start]) => start >= latest)) return { kind: "beyondHorizon" };
-  return { kind: "full" };
+  let best: DayStatus | undefined;
+  let bestMinutes = 0;
+  for (const [reason, kind] of DAY_REASONS) {
+    const seen = taken.get(reason);
+    if (!seen || seen.minutes <= bestMinutes) continue;
+    bestMinutes = seen.minutes;
+    best = kind === "blackout" ? { kind, detail: seen.detail } : { kind };
+  }
+  if (best) return best;
+  return taken.has("closed") ? { kind: "closed" } : { kind: "unavailable" };
 }

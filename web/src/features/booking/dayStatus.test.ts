@@ -1,71 +1,95 @@
 import { describe, expect, it } from "vitest";
-import type { Availability } from "./api";
-import { type BookingWindowPolicy, dayStatus } from "./calendar";
+import type { Availability, UnavailablePeriod } from "./api";
+import { dayStatus } from "./calendar";
 import { bookingsTitle, chargeKindText, dayStatusText } from "./text";
 
 // 2026-12-08 is a Tuesday; its Beijing day starts at 2026-12-07T16:00Z.
 const tuesday = new Date("2026-12-07T16:00:00Z");
 const saturday = new Date("2026-12-11T16:00:00Z");
-const mondayMorning = new Date("2026-12-07T00:00:00Z");
 
-const weekdaysOnly: BookingWindowPolicy = {
-  timezone: "Asia/Shanghai",
-  lead_time_minutes: 60,
-  horizon_days: 90,
-  opening_hours: [0, 1, 2, 3, 4].map((weekday) => ({ weekday, opens: "08:30:00", closes: "17:30:00" })),
-};
+/** Beijing wall time on a day given as its midnight instant, as an ISO string. */
+function at(day: Date, hours: number): string {
+  return new Date(day.getTime() + hours * 3600_000).toISOString();
+}
 
-const nothingFree: Availability = { instrument_id: "i-1", free: [], blocked: [] };
+function period(day: Date, from: number, to: number, reason: string, detail = ""): UnavailablePeriod {
+  return { start: at(day, from), end: at(day, to), reason, detail };
+}
+
+/** A weekday open 08:30-17:30, closed before and after. */
+function openDay(day: Date, ...inside: UnavailablePeriod[]): UnavailablePeriod[] {
+  return [period(day, 0, 8.5, "closed"), ...inside, period(day, 17.5, 24, "closed")];
+}
+
+function nothingFree(unavailable?: UnavailablePeriod[]): Availability {
+  return { instrument_id: "i-1", free: [], blocked: [], unavailable };
+}
 
 describe("week grid cells without free time", () => {
   it("counts free time first", () => {
-    const free = { ...nothingFree, free: [{ start: "2026-12-08T01:00:00Z", end: "2026-12-08T02:30:00Z" }] };
-    expect(dayStatus(tuesday, free, weekdaysOnly, mondayMorning)).toEqual({ kind: "free", minutes: 90 });
+    const free = {
+      ...nothingFree([]),
+      free: [{ start: "2026-12-08T01:00:00Z", end: "2026-12-08T02:30:00Z" }],
+    };
+    expect(dayStatus(tuesday, free)).toEqual({ kind: "free", minutes: 90 });
   });
 
   it("names the usability block that covers the day", () => {
-    const blocked = {
-      ...nothingFree,
-      blocked: [
-        {
-          start: "2026-12-08T02:00:00Z",
-          end: "2026-12-20T00:00:00Z",
-          reason: "calibration_expired",
-          detail: "证书过期",
-        },
-      ],
+    const block = {
+      start: "2026-12-08T02:00:00Z",
+      end: "2026-12-20T00:00:00Z",
+      reason: "calibration_expired",
+      detail: "证书过期",
     };
-    const status = dayStatus(tuesday, blocked, undefined, mondayMorning);
+    const blocked = { ...nothingFree([block]), blocked: [block] };
+    const status = dayStatus(tuesday, blocked);
     expect(status).toEqual({ kind: "blocked", reason: "calibration_expired", detail: "证书过期" });
     expect(dayStatusText(status as Exclude<typeof status, { kind: "free" }>)).toBe(
       "calendar.reason.calibration_expired",
     );
+    // Only in the reasons (a server that lists the block there alone) reads the same.
+    expect(dayStatus(tuesday, nothingFree([block]))).toEqual(status);
     // A block that ended the day before does not explain this day.
-    expect(dayStatus(new Date("2026-12-20T16:00:00Z"), blocked, weekdaysOnly, mondayMorning).kind).toBe(
-      "full",
-    );
+    const later = new Date("2026-12-20T16:00:00Z");
+    expect(
+      dayStatus(later, { ...blocked, unavailable: openDay(later, period(later, 8.5, 17.5, "booked")) }).kind,
+    ).toBe("full");
   });
 
   it("tells a day without opening hours from a booked-out one", () => {
-    expect(dayStatus(saturday, nothingFree, weekdaysOnly, mondayMorning).kind).toBe("closed");
-    expect(dayStatus(tuesday, nothingFree, weekdaysOnly, mondayMorning).kind).toBe("full");
-    // An empty calendar is open around the clock: nothing free there means booked out.
-    const aroundTheClock = { ...weekdaysOnly, opening_hours: [] };
-    expect(dayStatus(saturday, nothingFree, aroundTheClock, mondayMorning).kind).toBe("full");
+    expect(dayStatus(saturday, nothingFree([period(saturday, 0, 24, "closed")])).kind).toBe("closed");
+    expect(dayStatus(tuesday, nothingFree(openDay(tuesday, period(tuesday, 8.5, 17.5, "booked")))).kind).toBe(
+      "full",
+    );
+    // Open around the clock and booked out: no closed time at all.
+    expect(dayStatus(saturday, nothingFree([period(saturday, 0, 24, "booked")])).kind).toBe("full");
+  });
+
+  it("reads a blackout on an open day as closed by the lab, with its reason", () => {
+    const blackout = nothingFree(openDay(tuesday, period(tuesday, 8.5, 17.5, "blackout", "年度盘点")));
+    const status = dayStatus(tuesday, blackout);
+    expect(status).toEqual({ kind: "blackout", detail: "年度盘点" });
+    expect(dayStatusText(status as Exclude<typeof status, { kind: "free" }>)).toBe("calendar.blackout");
+    // Half blacked out and half booked: the larger share names the day.
+    const mostlyBooked = nothingFree(
+      openDay(tuesday, period(tuesday, 8.5, 10, "blackout", "停电"), period(tuesday, 10, 17.5, "booked")),
+    );
+    expect(dayStatus(tuesday, mostlyBooked).kind).toBe("full");
   });
 
   it("says when today's hours are over or a day lies beyond the booking horizon", () => {
-    const tuesdayEvening = new Date("2026-12-08T09:00:00Z"); // 17:00 Beijing, within the lead time
-    expect(dayStatus(tuesday, nothingFree, weekdaysOnly, tuesdayEvening).kind).toBe("past");
-    const shortHorizon = { ...weekdaysOnly, horizon_days: 1 };
-    expect(dayStatus(new Date("2026-12-09T16:00:00Z"), nothingFree, shortHorizon, mondayMorning).kind).toBe(
-      "beyondHorizon",
-    );
+    // 17:00 Beijing with an hour's lead time: the rest of the day's hours cannot be booked.
+    const evening = openDay(tuesday, period(tuesday, 8.5, 17.5, "lead_time"));
+    expect(dayStatus(tuesday, nothingFree(evening)).kind).toBe("past");
+    const thursday = new Date("2026-12-09T16:00:00Z");
+    expect(
+      dayStatus(thursday, nothingFree(openDay(thursday, period(thursday, 8.5, 17.5, "horizon")))).kind,
+    ).toBe("beyondHorizon");
   });
 
-  it("does not guess without the opening hours", () => {
-    expect(dayStatus(tuesday, nothingFree, undefined, mondayMorning).kind).toBe("unavailable");
-    expect(dayStatus(tuesday, undefined, weekdaysOnly, mondayMorning).kind).toBe("unavailable");
+  it("does not guess without the server's reasons", () => {
+    expect(dayStatus(tuesday, nothingFree())).toEqual({ kind: "unavailable" });
+    expect(dayStatus(tuesday, undefined)).toEqual({ kind: "unavailable" });
     expect(dayStatusText({ kind: "unavailable" })).toBe("calendar.blocked");
     expect(dayStatusText({ kind: "closed" })).toBe("calendar.closed");
     expect(dayStatusText({ kind: "blocked", reason: "alien_invasion", detail: "" })).toBe("calendar.blocked");

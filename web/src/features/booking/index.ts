@@ -4,7 +4,7 @@ export { BookingForm } from "./BookingForm";
 export { BookingsPage } from "./BookingsPage";
 export { downloadWithToken, sessionDataPath } from "./download";
 export { beijingMidnight, dayStatus, freeMinutesOn, slotsOn, weekDays } from "./calendar";
-export type { BookingWindowPolicy, DayStatus } from "./calendar";
+export type { DayStatus } from "./calendar";
 export { Approvals, MyBookings } from "./MyBookings";
 export { QuoteBreakdown } from "./QuoteBreakdown";
 export { quoteAddsUp, sumYuan } from "./quote";

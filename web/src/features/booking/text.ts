@@ -14,6 +14,7 @@ const TEXT = {
   "calendar.freeHours": ["{hours} 小时可约", "{hours} h free"],
   "calendar.full": ["已约满", "Fully booked"],
   "calendar.closed": ["休息", "Closed"],
+  "calendar.blackout": ["闭馆", "Closed by the lab"],
   "calendar.past": ["已截止", "Too late to book"],
   "calendar.beyondHorizon": ["尚未开放预约", "Not bookable yet"],
   "calendar.blocked": ["不可预约", "Unavailable"],
