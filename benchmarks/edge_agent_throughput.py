@@ -186,7 +186,9 @@ def poll_lateness_ms(starts_ms: list[float], interval_ms: float) -> list[float]:
     gaps = [(phases[(i + 1) % len(phases)] - phases[i]) % interval_ms for i in range(len(phases))]
     widest = max(range(len(gaps)), key=gaps.__getitem__)
     origin = phases[(widest + 1) % len(phases)]
-    return [(s - origin) % interval_ms for s in starts_ms]
+    late = [(s % interval_ms - origin) % interval_ms for s in starts_ms]
+    # A start on the origin itself can come out a hair below a whole interval in floats.
+    return [x - interval_ms if interval_ms - x < 1e-6 else x for x in late]
 
 
 def _mark_label(seconds: float) -> str:
@@ -357,8 +359,13 @@ def measure_load(
     interval: float,
     seconds: float,
     rss_at_s: list[float],
+    peer_pids: list[int],
 ) -> dict[str, Any]:
-    """One gateway process at one load; CPU, delivery and jitter over ``seconds``."""
+    """One gateway process at one load; CPU, delivery and jitter over ``seconds``.
+
+    The peers' CPU (simulators and broker) and this process's (the subscriber) are reported
+    beside the gateway's, never added to it: they show whether the 2 cores ran out first.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         sub = Subscriber(broker, "bench")
         gateway = GatewayProcess(Path(tmp), broker, modbus_ports, devices, registers, interval)
@@ -367,6 +374,8 @@ def measure_load(
             time.sleep(2.0)  # first polls and connection set-up behind us
             before = scrape(gateway.metrics_port)
             cpu0, wall0, clock0 = process_cpu_seconds(gateway.pid), time.monotonic(), time.time()
+            peers0 = sum(process_cpu_seconds(p) for p in peer_pids)
+            own0 = cpu_seconds()
             rss: dict[str, float] = {}
             pending = sorted(rss_at_s)
             while (elapsed := time.monotonic() - wall0) < seconds:
@@ -377,6 +386,8 @@ def measure_load(
                 time.sleep(min(1.0, max(0.05, seconds - elapsed)))
             cpu, wall = process_cpu_seconds(gateway.pid) - cpu0, time.monotonic() - wall0
             clock1 = time.time()
+            peers = sum(process_cpu_seconds(p) for p in peer_pids) - peers0
+            own = cpu_seconds() - own0
             after = scrape(gateway.metrics_port)
             # What was read in the window and reaches the broker within this grace counts;
             # a gateway falling behind leaves it in the spool.
@@ -405,6 +416,8 @@ def measure_load(
         "spool_depth_at_end": int(after.get("labshare_edge_spool_depth", 0)),
         "gateway_cpu_cores": round(cpu / wall, 3),
         "cpu_s_per_1000_points": round(cpu / wall / max(delivered_per_s, 1) * 1000, 4),
+        "simulators_and_broker_cpu_cores": round(peers / wall, 3),
+        "subscriber_cpu_cores": round(own / wall, 3),
         "jitter_p50_ms": round(percentile(lateness, 0.50), 1),
         "jitter_p99_ms": round(percentile(lateness, 0.99), 1),
         "jitter_max_ms": round(max(lateness, default=float("nan")), 1),
@@ -427,6 +440,7 @@ def run_real(args: argparse.Namespace) -> dict[str, Any]:
         subprocess.Popen([sys.executable, "-c", _SERVER, str(port), str(args.registers)])
         for port in modbus_ports
     ]
+    peer_pids = [s.pid for s in servers] + ([broker._proc.pid] if broker._proc else [])
     try:
         for port in modbus_ports:
             wait_for_port("127.0.0.1", port)
@@ -437,14 +451,28 @@ def run_real(args: argparse.Namespace) -> dict[str, Any]:
             flush=True,
         )
         base = measure_load(
-            broker, modbus_ports, args.devices, args.registers, args.interval, duration, rss_at_s
+            broker,
+            modbus_ports,
+            args.devices,
+            args.registers,
+            args.interval,
+            duration,
+            rss_at_s,
+            peer_pids,
         )
         print(json.dumps(base), file=sys.stderr, flush=True)
         steps = []
         for interval in [float(x) for x in args.ramp_intervals.split(",") if x]:
             print(f"ramp: every {interval:g} s", file=sys.stderr, flush=True)
             step = measure_load(
-                broker, modbus_ports, args.devices, args.registers, interval, args.step_seconds, []
+                broker,
+                modbus_ports,
+                args.devices,
+                args.registers,
+                interval,
+                args.step_seconds,
+                [],
+                peer_pids,
             )
             print(json.dumps(step), file=sys.stderr, flush=True)
             steps.append(step)
