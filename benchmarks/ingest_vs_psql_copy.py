@@ -17,13 +17,14 @@ in it; every measured database is a fresh copy of that template. Two stages (``-
     The database-writer stage alone: the same messages are decoded and planned as the worker
     does (``decode_inbound``, ``plan_telemetry``; not timed), grouped into write batches of
     the worker's default size, and handed to ``server.telemetry.store.write_batch`` -- the
-    function the worker calls -- on one connection (opening it is timed) into a fresh
-    hypertable. The rows it stored are exported and ``psql \\copy`` binary loads them into
+    function the worker calls, which encodes the COPY data from the planned columns -- on one
+    connection (opening it is timed) into a fresh hypertable. The rows it stored are exported and ``psql \\copy`` binary loads them into
     another fresh, identical hypertable, the two sides alternating which goes first.
     Goal: ``writer_ratio >= 0.8``.
 
 ``--repeat N`` runs each measurement ``N`` times (each on a fresh database) and reports the
-medians, the single runs beside them. Prints one JSON object.
+medians, the single runs beside them, and the 1-minute load average before and after
+(``load_1min``). Prints one JSON object.
 
     .venv/bin/python benchmarks/ingest_vs_psql_copy.py --rows 500000 --repeat 3
 """
@@ -34,6 +35,7 @@ import argparse
 import asyncio
 import inspect
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -203,11 +205,11 @@ async def plan_write_batches(conninfo: str, messages: list[bytes]) -> list[Write
         plan = plan_telemetry(inbound, directory, converter, now_ms)
         if plan.dead_letters or plan.gateway is None:
             raise RuntimeError(f"benchmark message refused: {plan.dead_letters}")
-        batch.rows.extend(plan.rows)
+        batch.series.extend(plan.series)
         batch.late_ranges.extend(plan.late)
         batch.seqs_by_gateway.setdefault(plan.gateway.id, []).extend(plan.seqs)
         in_batch += 1
-        samples += len(plan.rows)
+        samples += sum(map(len, plan.series))
         if in_batch >= max_messages or samples >= max_samples:
             batches.append(batch)
             batch, in_batch, samples = WriteBatch(), 0, 0
@@ -232,7 +234,7 @@ def run_writer_stage(
     planning = cluster.create_database(template=template)
     batches = asyncio.run(plan_write_batches(cluster.url(planning, driver="postgresql"), messages))
     cluster.drop_database(planning)
-    expected = sum(len(b.rows) for b in batches)
+    expected = sum(b.row_count for b in batches)
     writer_runs: list[float] = []
     copy_runs: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -362,12 +364,15 @@ def main() -> None:
         seed(cluster.url(template, driver="postgresql"), args.channels)
         messages = payloads(args.rows, args.channels, args.samples_per_message)
         result: dict[str, object] = {"rows": args.rows, "messages": len(messages)}
+        # The machine is shared: the 1-minute load average beside the figures it shaped.
+        load_before = os.getloadavg()[0]
         if args.stage != "writer":
             result.update(
                 run_end_to_end(cluster, broker, template, messages, args.rows, args.repeat)
             )
         if args.stage != "end-to-end":
             result.update(run_writer_stage(cluster, template, messages, args.repeat))
+        result["load_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
         print(json.dumps(result))
     finally:
         broker.destroy()

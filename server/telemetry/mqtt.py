@@ -373,7 +373,7 @@ class Consumer:
         payload = message.payload
         inbound = decode_inbound(topic, payload if isinstance(payload, bytes) else bytes(payload))
         batch = inbound.message
-        samples = sum(len(s.samples) for s in batch.series) if isinstance(batch, WireBatch) else 0
+        samples = sum(len(s.seqs) for s in batch.series) if isinstance(batch, WireBatch) else 0
         with self._lock:
             generation = self._generation
         self._on_received(

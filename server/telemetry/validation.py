@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -38,6 +38,7 @@ __all__ = [
     "GatewayUpdate",
     "Inbound",
     "LateRange",
+    "SeriesRows",
     "TelemetryPlan",
     "TelemetryRow",
     "decode_inbound",
@@ -224,13 +225,63 @@ def _envelope_dead_letter(msg: Inbound, directory: ChannelDirectory) -> DeadLett
     return None
 
 
+def _timestamp(ts_ms: int) -> datetime:
+    return _EPOCH + timedelta(milliseconds=ts_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesRows:
+    """The rows of one stored series, column by column (one channel, values converted).
+
+    The writer encodes the columns into COPY data in bulk; :meth:`rows` gives the same rows
+    as :data:`TelemetryRow` tuples.
+    """
+
+    channel_id: int
+    ts_ms: Sequence[int]
+    values: Sequence[float | None]
+    qualities: Sequence[int]
+    """Codes of ``mqtt_contract.v1.QUALITY_CODES``."""
+    seqs: Sequence[int]
+
+    def __len__(self) -> int:
+        return len(self.seqs)
+
+    def rows(self) -> list[TelemetryRow]:
+        channel_id = self.channel_id
+        return [
+            (channel_id, _timestamp(ts_ms), value, quality, seq)
+            for ts_ms, value, quality, seq in zip(
+                self.ts_ms, self.values, self.qualities, self.seqs, strict=True
+            )
+        ]
+
+    def newest(self) -> TelemetryRow:
+        """The row with the latest timestamp (the last of them when several share it)."""
+        stamps = self.ts_ms
+        latest = max(stamps)
+        i = len(stamps) - 1 - stamps[::-1].index(latest)
+        return (
+            self.channel_id,
+            _timestamp(latest),
+            self.values[i],
+            self.qualities[i],
+            self.seqs[i],
+        )
+
+
 @dataclass(slots=True)
 class TelemetryPlan:
     gateway: GatewayRef | None = None
-    rows: list[TelemetryRow] = field(default_factory=list)
+    series: list[SeriesRows] = field(default_factory=list)
     seqs: list[int] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     late: list[LateRange] = field(default_factory=list)
+
+    @property
+    def rows(self) -> list[TelemetryRow]:
+        """Every row to store, series after series."""
+        return [row for stored in self.series for row in stored.rows()]
 
 
 def plan_telemetry(
@@ -239,7 +290,11 @@ def plan_telemetry(
     converter: UnitConverter,
     now_ms: int | None = None,
 ) -> TelemetryPlan:
-    """Rows to store and dead letters to record for one telemetry message."""
+    """Rows to store and dead letters to record for one telemetry message.
+
+    Works a series at a time: timestamps are judged by their minimum and maximum, and the
+    only per-sample work is a unit conversion that is not the identity.
+    """
     refused = _envelope_dead_letter(msg, directory)
     if refused is not None:
         return TelemetryPlan(dead_letters=[refused])
@@ -251,13 +306,12 @@ def plan_telemetry(
     now = int(time.time() * 1000) if now_ms is None else now_ms
     horizon = now + FUTURE_TOLERANCE_MS
     late_before = now - LATE_AFTER_MS
-    rows = plan.rows
     codes = _QUALITY_CODES
     for series in batch.series:
         name = f"series {series.device}/{series.point}"
         # Every decoded sample was received, so its number counts against gap detection
         # even when its series is refused.
-        plan.seqs.extend(s[0] for s in series.samples)
+        plan.seqs.extend(series.seqs)
         reason: DeadLetterReason | None = None
         detail = ""
         channel = directory.channel(batch.gateway, series.device, series.point)
@@ -274,8 +328,7 @@ def plan_telemetry(
                 reason = DeadLetterReason.INCOMPATIBLE_UNIT
                 detail = f"{name}: {exc}"
             else:
-                stamps = [s[1] for s in series.samples]
-                latest = max(stamps)
+                latest = max(series.ts_ms)
                 if latest > horizon:
                     reason = DeadLetterReason.FUTURE_TIMESTAMP
                     ahead_s = (latest - horizon + FUTURE_TOLERANCE_MS) / 1000
@@ -289,24 +342,22 @@ def plan_telemetry(
             )
             continue
         assert channel is not None
-        channel_id = channel.id
-        factor, offset = conversion.factor, conversion.offset
-        identity = conversion.is_identity
-        earliest = min(stamps)
+        earliest = min(series.ts_ms)
         if earliest < late_before:
-            plan.late.append(
-                (
-                    channel_id,
-                    _EPOCH + timedelta(milliseconds=earliest),
-                    _EPOCH + timedelta(milliseconds=latest),
-                )
+            plan.late.append((channel.id, _timestamp(earliest), _timestamp(latest)))
+        values: Sequence[float | None] = series.values
+        if not conversion.is_identity:
+            factor, offset = conversion.factor, conversion.offset
+            values = [None if v is None else v * factor + offset for v in values]
+        plan.series.append(
+            SeriesRows(
+                channel.id,
+                series.ts_ms,
+                values,
+                list(map(codes.__getitem__, series.qualities)),
+                series.seqs,
             )
-        for seq, ts_ms, value, quality in series.samples:
-            if value is not None and not identity:
-                value = value * factor + offset
-            rows.append(
-                (channel_id, _EPOCH + timedelta(milliseconds=ts_ms), value, codes[quality], seq)
-            )
+        )
     return plan
 
 

@@ -10,11 +10,12 @@ message. So the fast path accepts a subset of what the contract accepts, never m
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
 from typing import Any, TypeGuard
+
+import orjson
 
 from mqtt_contract.v1 import Quality, TelemetryBatch, decode_batch
 
@@ -25,16 +26,34 @@ _BATCH_FIELDS = frozenset({"v", "gateway", "sent_at_ms", "series"})
 _SERIES_FIELDS = frozenset({"device", "point", "unit", "correction_id", "samples"})
 _QUALITIES = frozenset(q.value for q in Quality)
 _EXACT_FLOAT_INT = 2**53
+_ONLY_LISTS = {list}
+_ONLY_INTS = {int}
+_FLOATS_OR_NONE = ({float}, {float, type(None)}, {type(None)})
+_ONLY_NONE = {type(None)}
 
 
 @dataclass(frozen=True, slots=True)
 class WireSeries:
+    """One series, column by column: the ``i``-th sample is ``seqs[i], ts_ms[i], ...``.
+
+    Columns let the worker check timestamps with ``min``/``max`` and encode COPY rows in bulk
+    instead of touching every sample in Python.
+    """
+
     device: str
     point: str
     unit: str
     correction_id: str | None
-    samples: list[tuple[int, int, float | None, str]]
-    """``(seq, ts_ms, value, quality)``: validated, value already a float."""
+    seqs: tuple[int, ...]
+    ts_ms: tuple[int, ...]
+    values: tuple[float | None, ...]
+    """Validated; ``float`` or ``None``."""
+    qualities: tuple[str, ...]
+
+    @property
+    def samples(self) -> list[tuple[int, int, float | None, str]]:
+        """``(seq, ts_ms, value, quality)`` per sample."""
+        return list(zip(self.seqs, self.ts_ms, self.values, self.qualities, strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +66,10 @@ class WireBatch:
 def decode_telemetry(payload: bytes) -> WireBatch:
     """Validate a telemetry payload; raises ``ValueError`` with the contract's reason."""
     try:
-        doc = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        # orjson refuses what json would turn into NaN, infinity or a lone surrogate: those
+        # documents go to the contract, which decides with its own message.
+        doc = orjson.loads(payload)
+    except orjson.JSONDecodeError:
         doc = None
     if doc is not None:
         fast = _fast(doc)
@@ -83,8 +104,6 @@ def _fast(doc: Any) -> WireBatch | None:
     if type(raw_series) is not list or not raw_series:
         return None
     series: list[WireSeries] = []
-    isfinite = math.isfinite
-    qualities = _QUALITIES
     for s in raw_series:
         if type(s) is not dict or not _SERIES_FIELDS.issuperset(s):
             return None
@@ -101,42 +120,101 @@ def _fast(doc: Any) -> WireBatch | None:
             return None
         if type(rows) is not list or not rows:
             return None
-        samples: list[tuple[int, int, float | None, str]] = []
-        append = samples.append
-        for row in rows:
-            if type(row) is not list:
-                return None
-            n = len(row)
-            if n == 4:
-                seq, ts_ms, value, quality = row
-            elif n == 5:
-                seq, ts_ms, value, quality, latency = row
-                if latency is not None:
-                    latency_type = type(latency)
-                    if latency_type is int:
-                        if not 0 <= latency <= _EXACT_FLOAT_INT:
-                            return None
-                    elif latency_type is not float or not (isfinite(latency) and latency >= 0):
-                        return None
-            else:
-                return None
-            if type(seq) is not int or seq < 0 or type(ts_ms) is not int or ts_ms < 0:
-                return None
-            value_type = type(value)
-            if value_type is float:
-                if not isfinite(value):
-                    return None
-            elif value_type is int:
-                if not -_EXACT_FLOAT_INT <= value <= _EXACT_FLOAT_INT:
-                    return None
-                value = float(value)
-            elif value is not None:
-                return None
-            if type(quality) is not str or quality not in qualities:
-                return None
-            append((seq, ts_ms, value, quality))
-        series.append(WireSeries(device, point, unit, correction_id, samples))
+        columns = _plain_columns(rows) or _checked_columns(rows)
+        if columns is None:
+            return None
+        series.append(WireSeries(device, point, unit, correction_id, *columns))
     return WireBatch(gateway, sent_at_ms, series)
+
+
+_Columns = tuple[tuple[int, ...], tuple[int, ...], tuple[float | None, ...], tuple[str, ...]]
+
+
+def _plain_columns(rows: list[Any]) -> _Columns | None:
+    """The columns of the common case, checked a column at a time; ``None`` when unsure.
+
+    Every test here is sufficient for the per-sample rules of :func:`_checked_columns`
+    (``None`` only sends the rows there): all rows lists of one width, integer ``seq`` and
+    ``ts_ms`` with a non-negative minimum, values floats or ``None`` whose sum is finite (a
+    NaN or an infinity makes it so; an overflowing sum of large finite values only costs the
+    exact check), known qualities, no latency or only ``None``.
+    """
+    if set(map(type, rows)) != _ONLY_LISTS:
+        return None
+    widths = set(map(len, rows))
+    if len(widths) != 1:
+        return None
+    width = widths.pop()
+    if width == 4:
+        seqs, stamps, values, qualities = zip(*rows, strict=True)
+    elif width == 5:
+        seqs, stamps, values, qualities, latencies = zip(*rows, strict=True)
+        if set(map(type, latencies)) != _ONLY_NONE:
+            return None
+    else:
+        return None
+    if (
+        set(map(type, seqs)) != _ONLY_INTS
+        or set(map(type, stamps)) != _ONLY_INTS
+        or min(seqs) < 0
+        or min(stamps) < 0
+        or set(map(type, values)) not in _FLOATS_OR_NONE
+        # filter(None, ...) leaves out None (and zeros, which are finite anyway).
+        or not math.isfinite(sum(filter(None, values)))
+    ):
+        return None
+    try:
+        if not _QUALITIES.issuperset(qualities):
+            return None
+    except TypeError:  # an unhashable quality (a list or an object) is no quality
+        return None
+    return seqs, stamps, values, qualities
+
+
+def _checked_columns(rows: list[Any]) -> _Columns | None:
+    """The columns, checking sample by sample (ints as values, latencies); ``None`` if unsure."""
+    isfinite = math.isfinite
+    qualities_known = _QUALITIES
+    seqs: list[int] = []
+    stamps: list[int] = []
+    values: list[float | None] = []
+    qualities: list[str] = []
+    for row in rows:
+        if type(row) is not list:
+            return None
+        n = len(row)
+        if n == 4:
+            seq, ts_ms, value, quality = row
+        elif n == 5:
+            seq, ts_ms, value, quality, latency = row
+            if latency is not None:
+                latency_type = type(latency)
+                if latency_type is int:
+                    if not 0 <= latency <= _EXACT_FLOAT_INT:
+                        return None
+                elif latency_type is not float or not (isfinite(latency) and latency >= 0):
+                    return None
+        else:
+            return None
+        if type(seq) is not int or seq < 0 or type(ts_ms) is not int or ts_ms < 0:
+            return None
+        value_type = type(value)
+        if value_type is float:
+            if not isfinite(value):
+                return None
+        elif value_type is int:
+            if not -_EXACT_FLOAT_INT <= value <= _EXACT_FLOAT_INT:
+                return None
+            value = float(value)
+        elif value is not None:
+            return None
+        if type(quality) is not str or quality not in qualities_known:
+            return None
+        seqs.append(seq)
+        stamps.append(ts_ms)
+        values.append(value)
+        qualities.append(quality)
+    return tuple(seqs), tuple(stamps), tuple(values), tuple(qualities)
 
 
 def _from_model(batch: TelemetryBatch) -> WireBatch:
@@ -149,7 +227,10 @@ def _from_model(batch: TelemetryBatch) -> WireBatch:
                 s.point,
                 s.unit,
                 s.correction_id,
-                [(x.seq, x.ts_ms, x.value, x.quality.value) for x in s.samples],
+                tuple(x.seq for x in s.samples),
+                tuple(x.ts_ms for x in s.samples),
+                tuple(x.value for x in s.samples),
+                tuple(x.quality.value for x in s.samples),
             )
             for s in batch.series
         ],

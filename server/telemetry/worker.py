@@ -269,9 +269,10 @@ class IngestWorker:
                 gateway.key if gateway else gateway_id,
                 ", ".join(f"{g.first_missing}-{g.last_missing}" for g in gaps),
             )
-        if batch.rows and self._consumer is not None:
+        if batch.series and self._consumer is not None:
             # After COMMIT: live streams never show a reading the database does not have.
-            self._consumer.publish(LIVE_READINGS_TOPIC, readings_event(batch.rows))
+            newest = [rows.newest() for rows in batch.series]
+            self._consumer.publish(LIVE_READINGS_TOPIC, readings_event(newest))
         self._count_and_ack(items, batch)
 
     async def _process_isolating(self, items: Sequence[Received]) -> None:
@@ -335,7 +336,7 @@ class IngestWorker:
         for inbound in inbounds:
             if inbound.kind is TopicKind.TELEMETRY and inbound.message is not None:
                 plan = plan_telemetry(inbound, self.directory, self.converter, now_ms)
-                batch.rows.extend(plan.rows)
+                batch.series.extend(plan.series)
                 batch.dead_letters.extend(plan.dead_letters)
                 batch.late_ranges.extend(plan.late)
                 if plan.gateway is not None and plan.seqs:
