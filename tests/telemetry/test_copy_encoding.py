@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 from psycopg import postgres
-from psycopg.adapt import Transformer
+from psycopg.adapt import PyFormat, Transformer
 from psycopg.pq import Format
 
 from server.telemetry.store import TELEMETRY_COLUMNS, copy_chunks, encode_copy
@@ -25,7 +25,7 @@ def reference(series: Sequence[SeriesRows]) -> bytes:
     for rows in series:
         for row in rows.rows():
             out += struct.pack(">h", len(TELEMETRY_COLUMNS))
-            for field in transformer.dump_sequence(row, [Format.BINARY] * len(row)):
+            for field in transformer.dump_sequence(row, [PyFormat.BINARY] * len(row)):
                 if field is None:
                     out += struct.pack(">i", -1)
                 else:
