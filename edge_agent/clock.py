@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from typing import Protocol
 
-__all__ = ["Clock", "FakeClock", "SystemClock", "next_tick", "raise_if_cancelled"]
+__all__ = [
+    "Clock",
+    "FakeClock",
+    "SystemClock",
+    "first_tick",
+    "grid_phase",
+    "next_tick",
+    "raise_if_cancelled",
+]
 
 
 class Clock(Protocol):
@@ -65,6 +74,30 @@ def next_tick(start: float, interval: float, now: float) -> tuple[int, float]:
         k += 1
         deadline = start + k * interval
     return k, deadline
+
+
+def grid_phase(key: str, interval: float) -> float:
+    """Where in each interval a device's ticks fall, in seconds, the same on every start.
+
+    Pollers that all ticked at once queued their polls behind one another on the event loop at
+    every tick, so the last ones started tens of milliseconds late. A phase drawn from a stable
+    hash of the device key spreads them over the interval and, unlike an index in the device
+    list, does not move when other devices are added or removed.
+    """
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64 * interval
+
+
+def first_tick(clock: Clock, interval: float, phase: float) -> float:
+    """Monotonic time of the first tick at or after now, ticks falling at wall ≡ phase mod interval.
+
+    The grid is anchored to the wall clock once, at start, and followed on the monotonic clock
+    from there: a restart or a pushed configuration resumes the same sampling instants, and a
+    later step of the wall clock cannot move the schedule.
+    """
+    now = clock.monotonic()
+    wall_s = clock.wall_ms() / 1000
+    return now + (phase - wall_s) % interval
 
 
 def raise_if_cancelled() -> None:

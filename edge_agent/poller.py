@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from edge_agent.calibration import CalibrationBook
-from edge_agent.clock import Clock, next_tick, raise_if_cancelled
+from edge_agent.clock import Clock, first_tick, grid_phase, next_tick, raise_if_cancelled
 from edge_agent.config import ModbusDevice, ModbusPoint, MqttPoint
 from edge_agent.decoding import decode_block
 from edge_agent.planner import ReadBlock, RequestPlanner
@@ -199,22 +199,24 @@ class DevicePoller:
         self.points = {p.key: PreparedPoint.from_config(p) for p in device.points}
         self.health = DeviceHealth(device=device.key)
         self.missed_ticks = 0
+        self.phase_s = grid_phase(device.key, device.poll_interval_s)
 
     async def run(self) -> None:
         interval = self.device.poll_interval_s
-        start = self.clock.monotonic()
+        # Ticks at origin + k·interval: each device on its own phase, so the gateway's polls
+        # are spread over the interval instead of all queueing on the event loop at once.
+        origin = first_tick(self.clock, interval, self.phase_s)
         k = 0
         while True:
             raise_if_cancelled()
-            now = self.clock.monotonic()
-            if self.breaker.allow(now):
+            await self.clock.sleep_until(origin + k * interval)
+            raise_if_cancelled()
+            if self.breaker.allow(self.clock.monotonic()):
                 await self.poll_once()
                 raise_if_cancelled()
-            now = self.clock.monotonic()
-            next_k, deadline = next_tick(start, interval, now)
+            next_k, _ = next_tick(origin, interval, self.clock.monotonic())
             self.missed_ticks += max(0, next_k - k - 1)
             k = next_k
-            await self.clock.sleep_until(deadline)
 
     async def poll_once(self) -> list[Reading]:
         readings: list[Reading] = []

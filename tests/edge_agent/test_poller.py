@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 import random
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from edge_agent.calibration import CalibrationBook
-from edge_agent.clock import FakeClock, SystemClock, next_tick
+from edge_agent.clock import FakeClock, SystemClock, grid_phase, next_tick
 from edge_agent.config import ModbusTcpDevice
 from edge_agent.decoding import encode_value
 from edge_agent.fakes import FakeModbusDevice, RecordingSink
@@ -90,19 +91,78 @@ async def test_one_read_per_poll_with_converted_values_and_read_timestamp() -> N
 
 async def test_schedule_stays_on_grid_and_skips_missed_ticks() -> None:
     poller, _fake, sink, clock = make(latency_s=0.3, poll_interval_s=1.0)
-    start_wall = clock.wall_ms()
+    start_wall = clock.wall_ms()  # a whole second: the grid's ticks fall at phase + k s
     await run_for(poller, clock, 5.5)
     starts = sorted({r.ts_ms - 150 - start_wall for r in sink.readings})
-    assert starts == [0, 1000, 2000, 3000, 4000, 5000]
+    phase_ms = poller.phase_s * 1000
+    ticks = [phase_ms + 1000 * k for k in range(6) if phase_ms + 1000 * k < 5500]
+    assert starts == pytest.approx(ticks, abs=1)
     assert poller.missed_ticks == 0
 
     slow, _, slow_sink, slow_clock = make(latency_s=2.5, poll_interval_s=1.0)
     wall0 = slow_clock.wall_ms()
     await run_for(slow, slow_clock, 9.5)
     slow_starts = sorted({r.ts_ms - 1250 - wall0 for r in slow_sink.readings})
-    assert slow_starts == [0, 3000, 6000, 9000]
+    phase_ms = slow.phase_s * 1000
+    slow_ticks = [phase_ms + 3000 * k for k in range(4) if phase_ms + 3000 * k < 9500]
+    assert slow_starts == pytest.approx(slow_ticks, abs=1)
     # Each 2.5 s poll overruns two 1 s ticks, which are skipped rather than fired late.
     assert slow.missed_ticks == 2 * slow.health.polls
+
+
+async def test_devices_on_one_interval_poll_at_their_own_phases_without_drift() -> None:
+    interval_ms = 100
+    starts: dict[str, list[int]] = {}
+    phases: dict[str, float] = {}
+    for key in ("chamber-1", "chamber-2"):
+        poller, _fake, sink, clock = make(
+            latency_s=0.004, poll_interval_s=interval_ms / 1000, key=key
+        )
+        wall0 = clock.wall_ms()  # the same instant for both devices
+        await run_for(poller, clock, 600)
+        starts[key] = sorted({r.ts_ms - 2 - wall0 for r in sink.readings})
+        phases[key] = poller.phase_s * 1000
+        assert 0 <= phases[key] < interval_ms
+        # Every poll on its own tick, none skipped, the ten-minute mark as exact as the first.
+        assert len(starts[key]) == pytest.approx(600_000 / interval_ms, abs=1)
+        assert starts[key] == pytest.approx(
+            [phases[key] + interval_ms * k for k in range(len(starts[key]))], abs=1
+        )
+        assert poller.missed_ticks == 0
+    # Same interval, different keys: their polls do not land on the same instants.
+    assert abs(phases["chamber-1"] - phases["chamber-2"]) >= 5
+    assert not set(starts["chamber-1"]) & set(starts["chamber-2"])
+
+
+async def test_a_restarted_poller_resumes_the_same_sampling_instants() -> None:
+    clock = FakeClock()
+    wall0 = clock.wall_ms()
+    fake = FakeModbusDevice({"holding": chamber_registers()}, clock=clock, latency_s=0.01)
+    sink = RecordingSink()
+
+    def new_poller() -> DevicePoller:
+        return DevicePoller(
+            device(CHAMBER_POINTS, poll_interval_s=0.25), fake, sink, clock, CalibrationBook()
+        )
+
+    first = new_poller()
+    await run_for(first, clock, 3)
+    clock.advance(7.777)  # the gateway restarts at some arbitrary moment
+    second = new_poller()
+    await run_for(second, clock, 3)
+    assert second.phase_s == first.phase_s
+    offsets_ms = [(r.ts_ms - 5 - wall0 - first.phase_s * 1000) % 250 for r in sink.readings]
+    assert len(sink.readings) >= 2 * 2 * 11
+    assert all(min(x, 250 - x) <= 1 for x in offsets_ms)
+
+
+def test_a_hundred_devices_spread_their_polls_over_the_interval() -> None:
+    phases_ms = sorted(grid_phase(f"dev-{d}", 1.0) * 1000 for d in range(100))
+    assert all(0 <= p < 1000 for p in phases_ms)
+    # At most a handful of polls fall due in any 10 ms, where all 100 used to fall due at once.
+    busiest = max(bisect.bisect_left(phases_ms, p + 10) - i for i, p in enumerate(phases_ms))
+    assert busiest <= 6
+    assert grid_phase("dev-7", 0.5) == pytest.approx(grid_phase("dev-7", 1.0) / 2)
 
 
 def test_next_tick_never_drifts() -> None:
