@@ -65,6 +65,12 @@ class Bridge:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
+            # A cancellation can be lost inside a library's own timeout handling; keep
+            # asking until the poller has really ended rather than hang the shutdown.
+            while not task.done():
+                await asyncio.wait({task}, timeout=0.5)
+                if not task.done():
+                    task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []

@@ -113,9 +113,14 @@ class InstrumentPoller:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
+        this_task = asyncio.current_task()
         backoff = _RECONNECT_MIN_S
         try:
             while True:
+                # On Python 3.11 a cancellation that lands as a read times out can surface as
+                # TimeoutError, which the loop treats as a lost link: honour it here instead.
+                if this_task is not None and this_task.cancelling():
+                    raise asyncio.CancelledError
                 if self._stream is None:
                     try:
                         self._stream = await self._connect()
