@@ -203,7 +203,7 @@ class DevicePoller:
 
     async def run(self) -> None:
         interval = self.device.poll_interval_s
-        # Ticks at origin + k·interval: each device on its own phase, so the gateway's polls
+        # Ticks at origin + k·interval, origin on the device's phase, so the gateway's polls
         # are spread over the interval instead of all queueing on the event loop at once.
         origin = first_tick(self.clock, interval, self.phase_s)
         k = 0
