@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Page
 
 from tests.harness import free_port
 
@@ -107,4 +109,49 @@ def server_port() -> int:
     return free_port()
 
 
-__all__ = ["CHROMIUM_FLAGS", "REPO", "VENV_BIN", "Process", "spawn", "wait_http_ok"]
+def server_env(
+    database_url: str, *, mqtt_host: str = "127.0.0.1", mqtt_port: int | None = None
+) -> dict[str, str]:
+    """Environment for ``labshare-server``; without a broker port, ingest stays off."""
+    return {
+        "LABSHARE_DATABASE_URL": database_url,
+        "LABSHARE_MQTT_HOST": mqtt_host,
+        "LABSHARE_MQTT_PORT": str(mqtt_port if mqtt_port is not None else free_port()),
+        "LABSHARE_ENVIRONMENT": "development",
+        "LABSHARE_INGEST_ENABLED": "true" if mqtt_port is not None else "false",
+        "LABSHARE_WEB_DIST": str(REPO / "web" / "dist"),
+    }
+
+
+def seed_demo(env: dict[str, str], *options: str) -> None:
+    """``labshare-server seed-demo [options]`` against the test database."""
+    seeded = subprocess.run(
+        [str(VENV_BIN / "labshare-server"), "seed-demo", *options],
+        check=False,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
+    assert seeded.returncode == 0, seeded.stderr
+
+
+def log_in(page: Page, base: str, email: str) -> None:
+    """Log in through the web app's form, as a person would (all demo users share a password)."""
+    page.goto(f"{base}/login")
+    page.fill("input[type=email]", email)
+    page.fill("input[type=password]", "labshare-demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
+
+
+__all__ = [
+    "CHROMIUM_FLAGS",
+    "REPO",
+    "VENV_BIN",
+    "Process",
+    "log_in",
+    "seed_demo",
+    "server_env",
+    "spawn",
+    "wait_http_ok",
+]

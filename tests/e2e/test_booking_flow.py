@@ -3,9 +3,7 @@ the lab's approval — against a real server, PostgreSQL and headless Chromium."
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -13,20 +11,20 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
-from tests.e2e.conftest import CHROMIUM_FLAGS, VENV_BIN, Process, spawn, wait_http_ok
-from tests.harness import free_port
+from tests.e2e.conftest import (
+    CHROMIUM_FLAGS,
+    VENV_BIN,
+    Process,
+    log_in,
+    seed_demo,
+    server_env,
+    spawn,
+    wait_http_ok,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-
-def _login(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[type=email]", email)
-    page.fill("input[type=password]", "labshare-demo")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
 
 
 def test_book_with_a_quote_and_get_it_approved(
@@ -37,19 +35,8 @@ def test_book_with_a_quote_and_get_it_approved(
     server_port: int,
     repo_root: Path,
 ) -> None:
-    env = {
-        "LABSHARE_DATABASE_URL": database_url,
-        "LABSHARE_MQTT_PORT": str(free_port()),
-        "LABSHARE_ENVIRONMENT": "development",
-        "LABSHARE_INGEST_ENABLED": "false",
-        "LABSHARE_WEB_DIST": str(repo_root / "web" / "dist"),
-    }
-    subprocess.run(
-        [str(VENV_BIN / "labshare-server"), "seed-demo"],
-        check=True,
-        env={**os.environ, **env},
-        capture_output=True,
-    )
+    env = server_env(database_url)
+    seed_demo(env)
     now = datetime.now(UTC)
     with psycopg.connect(database_conninfo) as conn:
         # The demo chamber needs a valid calibration to be bookable at all.
@@ -74,7 +61,7 @@ def test_book_with_a_quote_and_get_it_approved(
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page()
-            _login(page, base, "buyer@jingce.demo")
+            log_in(page, base, "buyer@jingce.demo")
             page.goto(f"{base}/bookings")
             grid = page.get_by_test_id("availability-grid")
             row = grid.locator("tr", has_text="高低温试验箱")
@@ -91,7 +78,7 @@ def test_book_with_a_quote_and_get_it_approved(
             assert page.get_by_test_id("ical-link").get_attribute("href")
 
             staff = browser.new_page()
-            _login(staff, base, "staff@zjim.demo")
+            log_in(staff, base, "staff@zjim.demo")
             staff.goto(f"{base}/bookings")
             approvals = staff.get_by_role("region", name="待审批预约")
             expect(approvals).to_contain_text(str(shown_total), timeout=10_000)

@@ -7,27 +7,24 @@ its impact report.
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
-from tests.e2e.conftest import CHROMIUM_FLAGS, VENV_BIN, Process, spawn, wait_http_ok
-from tests.harness import free_port
+from tests.e2e.conftest import (
+    CHROMIUM_FLAGS,
+    VENV_BIN,
+    Process,
+    log_in,
+    seed_demo,
+    server_env,
+    spawn,
+    wait_http_ok,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-
-def _login(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[type=email]", email)
-    page.fill("input[type=password]", "labshare-demo")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
 
 
 def test_catalogue_search_and_out_of_tolerance_in_the_browser(
@@ -37,21 +34,8 @@ def test_catalogue_search_and_out_of_tolerance_in_the_browser(
     server_port: int,
     repo_root: Path,
 ) -> None:
-    env = {
-        "LABSHARE_DATABASE_URL": database_url,
-        "LABSHARE_MQTT_PORT": str(free_port()),
-        "LABSHARE_ENVIRONMENT": "development",
-        "LABSHARE_INGEST_ENABLED": "false",
-        "LABSHARE_WEB_DIST": str(repo_root / "web" / "dist"),
-    }
-    seeded = subprocess.run(
-        [str(VENV_BIN / "labshare-server"), "seed-demo", "--catalogue"],
-        check=False,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-    )
-    assert seeded.returncode == 0, seeded.stderr
+    env = server_env(database_url)
+    seed_demo(env, "--catalogue")
     server = spawn(
         processes,
         workdir,
@@ -70,7 +54,7 @@ def test_catalogue_search_and_out_of_tolerance_in_the_browser(
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page()
-            _login(page, base, "buyer@jingce.demo")
+            log_in(page, base, "buyer@jingce.demo")
             page.goto(f"{base}/catalogue")
             page.get_by_role("searchbox").first.fill("色谱")
             items = page.get_by_test_id("catalogue-item")
@@ -87,7 +71,7 @@ def test_catalogue_search_and_out_of_tolerance_in_the_browser(
             expect(panel.get_by_test_id("cma-scope")).to_contain_text("GB 23200.113-2018")
 
             manager = browser.new_page()
-            _login(manager, base, "manager@zjim.demo")
+            log_in(manager, base, "manager@zjim.demo")
             manager.goto(f"{base}/instruments/{chamber_id}/manage")
             form = manager.get_by_test_id("check-form")
             form.locator("input[name=performed_at]").fill("2026-01-05T10:00")

@@ -7,19 +7,26 @@ headless Chromium following the lab's live stream (no page reloads).
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright
 from pymodbus.client import ModbusTcpClient
 
-from tests.e2e.conftest import CHROMIUM_FLAGS, VENV_BIN, Process, spawn, wait_http_ok
+from tests.e2e.conftest import (
+    CHROMIUM_FLAGS,
+    VENV_BIN,
+    Process,
+    log_in,
+    seed_demo,
+    server_env,
+    spawn,
+    wait_http_ok,
+)
 from tests.harness import MosquittoBroker, free_port, wait_for_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.timeout(120)]
@@ -64,14 +71,6 @@ def _write_registers(port: int, values: dict[int, int]) -> None:
         client.close()
 
 
-def _log_in(page: Page, base: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[type=email]", "manager@zjim.demo")
-    page.fill("input[type=password]", "labshare-demo")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
-
-
 def test_a_status_register_change_recolours_the_chamber_tile_live(
     database_url: str,
     mosquitto: MosquittoBroker,
@@ -80,20 +79,8 @@ def test_a_status_register_change_recolours_the_chamber_tile_live(
     server_port: int,
     repo_root: Path,
 ) -> None:
-    env = {
-        "LABSHARE_DATABASE_URL": database_url,
-        "LABSHARE_MQTT_HOST": mosquitto.host,
-        "LABSHARE_MQTT_PORT": str(mosquitto.port),
-        "LABSHARE_ENVIRONMENT": "development",
-        "LABSHARE_INGEST_ENABLED": "true",
-        "LABSHARE_WEB_DIST": str(repo_root / "web" / "dist"),
-    }
-    subprocess.run(
-        [str(VENV_BIN / "labshare-server"), "seed-demo"],
-        check=True,
-        env={**os.environ, **env},
-        capture_output=True,
-    )
+    env = server_env(database_url, mqtt_host=mosquitto.host, mqtt_port=mosquitto.port)
+    seed_demo(env)
 
     modbus_port = free_port()
     instrument = spawn(
@@ -136,7 +123,7 @@ def test_a_status_register_change_recolours_the_chamber_tile_live(
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            _log_in(page, base)
+            log_in(page, base, "manager@zjim.demo")
             page.goto(f"{base}/board/{chamber['lab_id']}")
             expect(page.get_by_test_id("live-status")).to_have_text("实时连接", timeout=10_000)
             tile = page.get_by_test_id("board-tile").filter(has_text="高低温试验箱")

@@ -6,9 +6,7 @@ its ingest worker, PostgreSQL with TimescaleDB, and headless Chromium.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,7 +17,16 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 from pymodbus.client import ModbusTcpClient
 
-from tests.e2e.conftest import CHROMIUM_FLAGS, VENV_BIN, Process, spawn, wait_http_ok
+from tests.e2e.conftest import (
+    CHROMIUM_FLAGS,
+    VENV_BIN,
+    Process,
+    log_in,
+    seed_demo,
+    server_env,
+    spawn,
+    wait_http_ok,
+)
 from tests.harness import MosquittoBroker, free_port, wait_for_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -68,20 +75,8 @@ def test_register_value_reaches_the_instrument_page_in_degc(
     server_port: int,
     repo_root: Path,
 ) -> None:
-    env = {
-        "LABSHARE_DATABASE_URL": database_url,
-        "LABSHARE_MQTT_HOST": mosquitto.host,
-        "LABSHARE_MQTT_PORT": str(mosquitto.port),
-        "LABSHARE_ENVIRONMENT": "development",
-        "LABSHARE_INGEST_ENABLED": "true",
-        "LABSHARE_WEB_DIST": str(repo_root / "web" / "dist"),
-    }
-    subprocess.run(
-        [str(VENV_BIN / "labshare-server"), "seed-demo"],
-        check=True,
-        env={**os.environ, **env},
-        capture_output=True,
-    )
+    env = server_env(database_url, mqtt_host=mosquitto.host, mqtt_port=mosquitto.port)
+    seed_demo(env)
 
     modbus_port = free_port()
     instrument = spawn(
@@ -124,11 +119,7 @@ def test_register_value_reaches_the_instrument_page_in_degc(
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page()
-            page.goto(f"{base}/login")
-            page.fill("input[type=email]", "manager@zjim.demo")
-            page.fill("input[type=password]", "labshare-demo")
-            page.click("button[type=submit]")
-            page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
+            log_in(page, base, "manager@zjim.demo")
             page.goto(f"{base}/instruments/{chamber['id']}")
             row = page.get_by_test_id("latest-chamber-1.temperature")
             value = row.get_by_test_id("value")
