@@ -19,7 +19,7 @@ samples (``ts - latency/2`` is the start of the read). The gateway puts each dev
 wall-clock instants ``phase + k·interval`` with the phase from ``edge_agent.clock.grid_phase``,
 so lateness is measured against those instants; the figure of earlier runs (lateness beyond
 each device's earliest start) is printed beside it for comparison. ThingsBoard IoT Gateway 3.8.5 on a
-machine like ours (docs/ARCHITECTURE.md): 0.40 core for the 5,000 points/s load with range
+machine like ours (docs/benchmarks.md, "Reference peers"): 0.40 core for the 5,000 points/s load with range
 reads, at most 14,484 points/s, 0.058 CPU-s per 1,000 points.
 
 Run: .venv/bin/python benchmarks/edge_agent_throughput.py --real --duration 600 --rss-minutes 2,10
@@ -59,7 +59,7 @@ from edge_agent.poller import DevicePoller  # noqa: E402
 from edge_agent.spool import SampleSpool  # noqa: E402
 from tests.harness import MosquittoBroker, free_port, wait_for_port  # noqa: E402
 
-# ThingsBoard IoT Gateway 3.8.5, 2 cores, same kind of simulated devices (ARCHITECTURE.md).
+# ThingsBoard IoT Gateway 3.8.5, 2 cores, same kind of simulated devices (docs/benchmarks.md).
 TB_CORES_AT_5000 = 0.40
 TB_PEAK_POINTS_PER_S = 14_484
 TB_CPU_S_PER_1000 = 0.058

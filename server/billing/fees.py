@@ -1,4 +1,4 @@
-"""Cost-recovery fee arithmetic (DOMAIN.md §1), exact to the fen.
+"""Cost-recovery fee arithmetic (docs/domain-rules.md §1), exact to the fen.
 
 ``fee = consumables + staff service + depreciation + other`` per hour of instrument time,
 with ``depreciation per hour = annual depreciation / rated annual machine hours``, times the

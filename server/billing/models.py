@@ -47,7 +47,7 @@ class VoucherStatus(StrEnum):
 
 
 class CostModel(SQLModel, table=True):
-    """The published cost accounting of one instrument (DOMAIN.md §1), CNY per hour."""
+    """The published cost accounting of one instrument (docs/domain-rules.md §1), CNY per hour."""
 
     __tablename__ = "cost_model"
 
@@ -101,7 +101,7 @@ class Charge(SQLModel, table=True):
 
 
 class Voucher(SQLModel, table=True):
-    """An innovation voucher (科技创新券) held by an enterprise (DOMAIN.md §2)."""
+    """An innovation voucher (科技创新券) held by an enterprise (docs/domain-rules.md §2)."""
 
     __tablename__ = "voucher"
 

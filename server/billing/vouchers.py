@@ -1,4 +1,4 @@
-"""How much of a charge an innovation voucher pays (DOMAIN.md §2), as pure arithmetic."""
+"""How much of a charge an innovation voucher pays (docs/domain-rules.md §2), as pure arithmetic."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from server.billing.fees import cap_share
 __all__ = ["VoucherSplit", "region_allows", "split_charge", "voucher_usable"]
 
 # Cities by province, for the regions a voucher is restricted to. The Yangtze River Delta
-# (长三角) voucher is usable in all four provinces (DOMAIN.md §2).
+# (长三角) voucher is usable in all four provinces (docs/domain-rules.md §2).
 _PROVINCE_OF_CITY = {
     "杭州": "浙江", "宁波": "浙江", "温州": "浙江", "嘉兴": "浙江", "湖州": "浙江",
     "绍兴": "浙江", "金华": "浙江", "衢州": "浙江", "舟山": "浙江", "台州": "浙江",

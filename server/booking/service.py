@@ -581,7 +581,7 @@ async def _release(
     booking.status = BookingStatus.NO_SHOW.value
     session.add(booking)
     await session.flush()
-    # No-shows are billed, not deleted (DOMAIN.md §7/§8).
+    # No-shows are billed, not deleted (docs/domain-rules.md §5).
     result = await _charge(
         session,
         booking,

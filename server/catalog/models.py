@@ -61,7 +61,7 @@ class Instrument(SQLModel, table=True):
         sa_type=DateTime(timezone=True),
         sa_column_kwargs={"server_default": func.now()},
     )
-    # Record fields of the registry (revision 0002_registry; DOMAIN.md §1 and §3).
+    # Record fields of the registry (revision 0002_registry; docs/domain-rules.md §1 and §3).
     category: str | None = Field(default=None, sa_type=Text)
     specification: str | None = Field(default=None, sa_type=Text)
     original_value: Decimal | None = Field(default=None, sa_type=Numeric(14, 2))

@@ -1,4 +1,4 @@
-"""Operator authorisations (DOMAIN.md §8): trained users, lapsing after days without use."""
+"""Operator authorisations (docs/domain-rules.md §5): trained users, lapsing after days without use."""
 
 from __future__ import annotations
 

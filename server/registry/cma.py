@@ -1,4 +1,4 @@
-"""CMA certificate numbers and validity (DOMAIN.md §4).
+"""CMA certificate numbers and validity (docs/domain-rules.md §4).
 
 A number is 12 digits: year (2), issuing authority (2; ``00`` national, ``11`` Zhejiang),
 field code (2), supervising ministry code (2), serial (4). A certificate is valid for six

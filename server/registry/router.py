@@ -51,7 +51,7 @@ __all__ = ["public_router", "router"]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 router = APIRouter(tags=["registry"])
-# No login: the public must be able to check a CMA certificate (DOMAIN.md §4).
+# No login: the public must be able to check a CMA certificate (docs/domain-rules.md §4).
 public_router = APIRouter(tags=["registry"])
 
 
@@ -138,7 +138,7 @@ async def _record(session: SessionDep, instrument_id: uuid.UUID) -> InstrumentRe
 async def get_record(
     session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID
 ) -> InstrumentRecord:
-    """The instrument's record (DOMAIN.md §1) and the CMA scope it serves."""
+    """The instrument's record (docs/domain-rules.md §1) and the CMA scope it serves."""
     instrument = await get_visible_instrument(session, user, instrument_id)
     return await _record(session, instrument.id)
 

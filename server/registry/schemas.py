@@ -94,7 +94,7 @@ class CmaCertificatePublic(PublicModel):
 
 
 class CmaPublicStatus(BaseModel):
-    """What anyone may check about a CMA certificate (DOMAIN.md §4)."""
+    """What anyone may check about a CMA certificate (docs/domain-rules.md §4)."""
 
     number: str
     institution: str

@@ -1,4 +1,4 @@
-"""CMA certificate number validation and six-year validity (DOMAIN.md §4)."""
+"""CMA certificate number validation and six-year validity (docs/domain-rules.md §4)."""
 
 from __future__ import annotations
 
