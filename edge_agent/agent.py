@@ -125,9 +125,9 @@ class Gateway:
         if self.forwarder is not None:
             self.forwarder.on_disconnected()
 
-    def _on_ack(self, mid: int) -> None:
+    def _on_ack(self, mid: int, reason_code: int) -> None:
         if self.forwarder is not None:
-            self.forwarder.on_ack(mid)
+            self.forwarder.on_ack(mid, reason_code)
 
     def _on_message(self, topic: str, payload: bytes) -> None:
         if topic == self.topic_calibration:
@@ -298,6 +298,7 @@ class Gateway:
             max_delay_ms=cfg.batch.max_delay_ms,
             max_inflight=cfg.batch.max_inflight,
             drain_rate=cfg.spool.drain_rate,
+            max_payload_bytes=cfg.mqtt.max_payload_bytes,
         )
         log.info(
             "gateway %s starting: %d devices, config %s, spool depth %d, last seq %d",

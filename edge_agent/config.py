@@ -281,7 +281,17 @@ class MqttSection(_Strict):
         default=None, description="Environment variable holding the password (never the file)."
     )
     keepalive_s: int = Field(default=30, ge=5, le=3600)
-    client_id: str | None = None
+    client_id: str | None = Field(
+        default=None,
+        description="Defaults to labshare-edge-<gateway key>, the only id a labshare broker "
+        "accepts for this gateway's account.",
+    )
+    max_payload_bytes: int = Field(
+        default=262_144,
+        ge=4096,
+        description="Largest telemetry message; bigger batches are split. Must not exceed the "
+        "broker's message_size_limit.",
+    )
 
 
 class SpoolSection(_Strict):

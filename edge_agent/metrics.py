@@ -44,6 +44,20 @@ class GatewayCollector(Collector):
                 "Samples acknowledged by the broker",
                 value=forwarder.samples_acked,
             )
+            rejected = CounterMetricFamily(
+                "labshare_edge_publish_rejected",
+                "Telemetry messages whose PUBACK was not a success (MQTT 5 reason code, e.g. "
+                "0x10 no matching subscribers); their samples stayed spooled and are sent again",
+                labels=["reason"],
+            )
+            for code, count in sorted(forwarder.rejected_by_reason.items()):
+                rejected.add_metric([f"0x{code:02x}"], count)
+            yield rejected
+            yield CounterMetricFamily(
+                "labshare_edge_samples_rejected",
+                "Samples in telemetry messages the broker did not deliver (kept, sent again)",
+                value=forwarder.samples_rejected,
+            )
             yield GaugeMetricFamily(
                 "labshare_edge_inflight_batches",
                 "Telemetry messages awaiting PUBACK",

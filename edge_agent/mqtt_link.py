@@ -1,4 +1,9 @@
-"""The gateway's MQTT connection (paho-mqtt 2, VERSION2 callbacks).
+"""The gateway's MQTT connection (paho-mqtt 2, VERSION2 callbacks, MQTT 5).
+
+MQTT 5 because its PUBACK carries a reason code: a broker that accepted a message but had
+no subscriber for it (0x10, for example right after a restart, before the ingest worker has
+subscribed again) or refused it (0x80 and above) says so, where an MQTT 3.1.1 PUBACK would
+look like a delivery. The reason code goes to ``on_ack`` with the message id.
 
 paho runs its network loop in its own thread; every callback is handed to the asyncio loop
 with ``call_soon_threadsafe`` so the rest of the agent stays single-threaded.
@@ -36,7 +41,7 @@ class MqttLink:
         will: tuple[str, bytes] | None = None,
         on_connected: Callable[[], None] | None = None,
         on_disconnected: Callable[[], None] | None = None,
-        on_ack: Callable[[int], None] | None = None,
+        on_ack: Callable[[int, int], None] | None = None,
         on_message: Callable[[str, bytes], None] | None = None,
     ) -> None:
         self._loop = loop
@@ -50,10 +55,8 @@ class MqttLink:
         self._on_disconnected = on_disconnected
         self._on_ack = on_ack
         self._on_message = on_message
-        self.acks: dict[int, asyncio.Future[None]] = {}
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311
-        )
+        self.acks: dict[int, asyncio.Future[int]] = {}
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         if username is not None:
             password = os.environ.get(password_env) if password_env else None
             client.username_pw_set(username, password)
@@ -107,15 +110,16 @@ class MqttLink:
             return False
         if on_mid is not None:
             on_mid(mid)
-        future: asyncio.Future[None] = self._loop.create_future()
+        future: asyncio.Future[int] = self._loop.create_future()
         self.acks[mid] = future
         try:
-            await asyncio.wait_for(future, timeout_s)
+            reason_code = await asyncio.wait_for(future, timeout_s)
         except TimeoutError:
             return False
         finally:
             self.acks.pop(mid, None)
-        return True
+        # "No matching subscribers" still means the broker took it (a retained message is kept).
+        return reason_code < 0x80
 
     def stop(self) -> None:
         self._stopping = True
@@ -146,7 +150,9 @@ class MqttLink:
     def _paho_publish(
         self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, properties: Any
     ) -> None:
-        self._call(self._ack_on_loop, mid)
+        # MQTT 5 PUBACK reason code; 0 (success) when the broker sent none.
+        code = int(getattr(reason, "value", 0) or 0)
+        self._call(self._ack_on_loop, mid, code)
 
     def _paho_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         self._call(self._message_on_loop, message.topic, bytes(message.payload))
@@ -166,12 +172,12 @@ class MqttLink:
         if self._on_disconnected:
             self._on_disconnected()
 
-    def _ack_on_loop(self, mid: int) -> None:
+    def _ack_on_loop(self, mid: int, reason_code: int) -> None:
         future = self.acks.get(mid)
         if future is not None and not future.done():
-            future.set_result(None)
+            future.set_result(reason_code)
         if self._on_ack:
-            self._on_ack(mid)
+            self._on_ack(mid, reason_code)
 
     def _message_on_loop(self, topic: str, payload: bytes) -> None:
         if self._on_message:

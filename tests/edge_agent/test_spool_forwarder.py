@@ -260,3 +260,61 @@ def test_a_reissued_message_id_never_releases_unacknowledged_samples(
     )
     forwarder.on_ack(resent.mid)
     assert spool.depth == 0
+
+
+@pytest.mark.parametrize("reason_code", [0x10, 0x80, 0x87, 0x97])
+def test_a_puback_that_is_not_success_keeps_the_samples_and_retries_with_backoff(
+    rig: tuple[Forwarder, SampleSpool, FakePublisher, FakeClock], reason_code: int
+) -> None:
+    """0x10 "no matching subscribers" (a broker restarted before the ingest worker
+    subscribed again) is no delivery: an MQTT 3.1.1 client would have deleted these."""
+    forwarder, spool, publisher, clock = rig
+    forwarder.on_connected()
+    forwarder.submit(readings(30))
+    forwarder.pump()
+    (first,) = publisher.messages
+    forwarder.on_ack(first.mid, reason_code)
+    assert spool.depth == 30
+    assert forwarder.samples_acked == 0
+    assert forwarder.rejected_by_reason == {reason_code: 1}
+    assert forwarder.retry_pending
+    # Live samples arriving during the pause are spooled, not sent.
+    forwarder.submit(readings(5, start_ts=1_800_000_000_000))
+    clock.advance(0.4)
+    forwarder.pump()
+    assert len(publisher.messages) == 1
+    # After the backoff everything goes again from the oldest sample; rejected again, the
+    # pause doubles.
+    clock.advance(0.2)
+    forwarder.pump()
+    assert all_seqs(publisher)[30:] == list(range(1, 36))
+    forwarder.on_ack(publisher.messages[-1].mid, reason_code)
+    sent = len(publisher.messages)
+    clock.advance(0.9)
+    forwarder.pump()
+    assert len(publisher.messages) == sent
+    clock.advance(0.2)
+    forwarder.pump()
+    retry = publisher.messages[-1]
+    assert [s.seq for x in decode_batch(retry.payload).series for s in x.samples] == list(
+        range(1, 36)
+    )
+    forwarder.on_ack(retry.mid, 0)
+    assert spool.depth == 0
+    assert forwarder.samples_rejected == 65
+    assert not forwarder.retry_pending
+
+
+def test_batches_are_split_below_the_brokers_message_size_limit(tmp_path: Path) -> None:
+    spool = SampleSpool(tmp_path / "s.sqlite3")
+    publisher = FakePublisher()
+    forwarder = Forwarder(
+        "demo-gw-01", spool, publisher, FakeClock(), max_samples=5000, max_payload_bytes=20_000
+    )
+    forwarder.on_connected()
+    forwarder.submit(readings(5000))
+    forwarder.pump()
+    assert len(publisher.messages) > 1
+    assert all(len(m.payload) <= 20_000 for m in publisher.messages)
+    assert sorted(all_seqs(publisher)) == list(range(1, 5001))
+    spool.close()
