@@ -13,17 +13,33 @@ once per series, not once per sample. Every sample carries the gateway's sequenc
 strictly increasing integer per gateway, assigned when the sample enters the gateway's spool.
 The server deduplicates redelivered samples by (channel, timestamp) and sees gaps in the
 sequence. Timestamps are integer milliseconds since the Unix epoch (UTC), taken at the read.
+
+Gateway -> server messages are checked with strict JSON types: a number is a JSON number (not
+a string, not ``true``), and integer fields (``seq``, ``ts_ms``, counters, ``v``) are JSON
+integers (not ``5.0``, not ``"5"``, not ``true``). Inside a telemetry batch the sequence numbers
+of a series strictly increase and no number appears twice. Payloads are at most
+:data:`MAX_PAYLOAD_BYTES` long and nested at most :data:`MAX_DEPTH` levels deep.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    field_validator,
+    model_validator,
+)
 
 CONTRACT_VERSION = 1
 TOPIC_ROOT = "labshare/v1"
@@ -32,6 +48,58 @@ SHARED_GROUP = "ingest"
 # Keys appear in topics: keep them to characters that are safe there and in URLs.
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 Key = Annotated[str, Field(pattern=KEY_PATTERN)]
+
+MAX_PAYLOAD_BYTES = 256 * 1024
+"""Largest payload a gateway may publish (the broker's ``message_size_limit`` matches it)."""
+
+MAX_DEPTH = 5
+"""Deepest nesting of arrays and objects in any gateway message.
+
+A telemetry batch is the deepest: batch object > ``series`` array > series object >
+``samples`` array > sample array. Anything deeper is refused before it is parsed.
+"""
+
+Count = Annotated[int, Strict(), Field(ge=0)]
+"""A JSON integer >= 0: not a float (``5.0``), not a string (``"5"``), not a boolean."""
+Number = Annotated[float, Strict()]
+"""A JSON number (integer or fraction): not a string (``"12.5"``), not a boolean."""
+
+
+def _json_integer(value: Any) -> Any:
+    if type(value) is not int:
+        raise ValueError("must be a JSON integer")
+    return value
+
+
+Version = Annotated[Literal[1], BeforeValidator(_json_integer)]
+
+# Strings (with their escapes) hold no structure: removed before brackets are counted.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_INNERMOST = re.compile(rb"\[\]|\{\}")
+
+
+def check_payload(payload: bytes, max_bytes: int = MAX_PAYLOAD_BYTES) -> None:
+    """Refuse a payload too long or nested deeper than :data:`MAX_DEPTH`, without parsing it.
+
+    Counting works on the brackets outside strings: each pass of a regular expression
+    removes the innermost empty pairs, so a document of depth ``n`` is gone after ``n``
+    passes. What is left after :data:`MAX_DEPTH` passes is too deep (or unbalanced, which a
+    parser would refuse anyway, possibly only after recursing through it). No recursion and
+    no Python loop per byte: a few passes of C code over the payload.
+    """
+    if len(payload) > max_bytes:
+        raise ValueError(f"payload of {len(payload)} bytes is larger than {max_bytes} bytes")
+    brackets = _JSON_STRING.sub(b"", payload).translate(None, _NOT_BRACKETS)
+    for _ in range(MAX_DEPTH):
+        if not brackets:
+            return
+        brackets = _INNERMOST.sub(b"", brackets)
+    if brackets:
+        raise ValueError(
+            f"payload is nested deeper than {MAX_DEPTH} levels of arrays and objects "
+            "(or its brackets do not balance)"
+        )
 
 
 class TopicKind(StrEnum):
@@ -94,11 +162,11 @@ class _Model(BaseModel):
 class Sample(_Model):
     """One reading: ``[seq, ts_ms, value, quality, latency_ms]`` on the wire."""
 
-    seq: int = Field(ge=0)
-    ts_ms: int = Field(ge=0)
-    value: float | None
+    seq: Count
+    ts_ms: Count
+    value: Number | None
     quality: Quality = Quality.OK
-    latency_ms: float | None = Field(default=None, ge=0)
+    latency_ms: Annotated[Number, Field(ge=0)] | None = None
 
     @field_validator("value")
     @classmethod
@@ -127,12 +195,30 @@ class Series(_Model):
     correction_id: str | None = Field(default=None, max_length=64)
     samples: list[Sample] = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _seq_increases(self) -> Series:
+        seqs = [s.seq for s in self.samples]
+        for before, after in itertools.pairwise(seqs):
+            if after <= before:
+                raise ValueError(
+                    f"sequence numbers must increase within a series: {after} follows {before}"
+                )
+        return self
+
 
 class TelemetryBatch(_Model):
-    v: Literal[1] = 1
+    v: Version = 1
     gateway: Key
-    sent_at_ms: int = Field(ge=0)
+    sent_at_ms: Count
     series: list[Series] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _seq_unique(self) -> TelemetryBatch:
+        count = sum(len(s.samples) for s in self.series)
+        unique = {x.seq for s in self.series for x in s.samples}
+        if len(unique) != count:
+            raise ValueError("a sequence number appears twice in the batch")
+        return self
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -152,8 +238,9 @@ class TelemetryBatch(_Model):
         }
 
 
-def decode_batch(payload: bytes) -> TelemetryBatch:
+def decode_batch(payload: bytes, max_bytes: int = MAX_PAYLOAD_BYTES) -> TelemetryBatch:
     """Parse and validate a telemetry payload; raises ``ValueError`` with the reason."""
+    check_payload(payload, max_bytes)
     try:
         doc = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -177,29 +264,29 @@ def decode_batch(payload: bytes) -> TelemetryBatch:
 class DeviceStatus(_Model):
     device: Key
     status: Literal["ok", "failing", "disabled"]
-    last_ok_ms: int | None = None
+    last_ok_ms: Count | None = None
     error: str | None = None
 
 
 class GatewayState(_Model):
     """Birth (``online``) and death (``offline``, sent by the broker as the last will)."""
 
-    v: Literal[1] = 1
+    v: Version = 1
     gateway: Key
     status: Literal["online", "offline"]
-    ts_ms: int = Field(ge=0)
+    ts_ms: Count
     config_hash: str | None = None
     agent_version: str | None = None
     devices: list[str] = Field(default_factory=list)
 
 
 class Heartbeat(_Model):
-    v: Literal[1] = 1
+    v: Version = 1
     gateway: Key
-    ts_ms: int = Field(ge=0)
-    spool_depth: int = Field(ge=0)
-    spool_dropped_total: int = Field(ge=0)
-    last_seq: int = Field(ge=0)
+    ts_ms: Count
+    spool_depth: Count
+    spool_dropped_total: Count
+    last_seq: Count
     devices: list[DeviceStatus] = Field(default_factory=list)
 
 

@@ -6,18 +6,23 @@ contract, but only accepts plain, unambiguous documents (exact JSON types, finit
 no unusual coercions). Anything it is not sure about goes to ``decode_batch``, which either
 accepts it (then it is converted to the same shape) or raises with the contract's own error
 message. So the fast path accepts a subset of what the contract accepts, never more.
+
+Hostile payloads cannot make decoding recurse: the length is checked first, orjson parses in
+Rust with its own depth limit (1024), the fast path only walks the contract's fixed shape,
+and the contract measures the nesting depth before its own parser runs.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 import re
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 import orjson
 
-from mqtt_contract.v1 import Quality, TelemetryBatch, decode_batch
+from mqtt_contract.v1 import MAX_PAYLOAD_BYTES, Quality, TelemetryBatch, decode_batch
 
 __all__ = ["WireBatch", "WireSeries", "decode_telemetry"]
 
@@ -63,8 +68,10 @@ class WireBatch:
     series: list[WireSeries]
 
 
-def decode_telemetry(payload: bytes) -> WireBatch:
+def decode_telemetry(payload: bytes, max_bytes: int = MAX_PAYLOAD_BYTES) -> WireBatch:
     """Validate a telemetry payload; raises ``ValueError`` with the contract's reason."""
+    if len(payload) > max_bytes:
+        raise ValueError(f"payload of {len(payload)} bytes is larger than {max_bytes} bytes")
     try:
         # orjson refuses what json would turn into NaN, infinity or a lone surrogate: those
         # documents go to the contract, which decides with its own message.
@@ -75,7 +82,7 @@ def decode_telemetry(payload: bytes) -> WireBatch:
         fast = _fast(doc)
         if fast is not None:
             return fast
-    return _from_model(decode_batch(payload))
+    return _from_model(decode_batch(payload, max_bytes))
 
 
 def _is_key(value: Any) -> TypeGuard[str]:
@@ -124,6 +131,11 @@ def _fast(doc: Any) -> WireBatch | None:
         if columns is None:
             return None
         series.append(WireSeries(device, point, unit, correction_id, *columns))
+    if len(series) > 1:
+        # No sequence number twice in a batch (within a series, increasing already says so).
+        total = sum(len(s.seqs) for s in series)
+        if len(set().union(*(s.seqs for s in series))) != total:
+            return None
     return WireBatch(gateway, sent_at_ms, series)
 
 
@@ -157,6 +169,7 @@ def _plain_columns(rows: list[Any]) -> _Columns | None:
         set(map(type, seqs)) != _ONLY_INTS
         or set(map(type, stamps)) != _ONLY_INTS
         or min(seqs) < 0
+        or not all(map(operator.lt, seqs, seqs[1:]))
         or min(stamps) < 0
         or set(map(type, values)) not in _FLOATS_OR_NONE
         # filter(None, ...) leaves out None (and zeros, which are finite anyway).
@@ -197,6 +210,8 @@ def _checked_columns(rows: list[Any]) -> _Columns | None:
         else:
             return None
         if type(seq) is not int or seq < 0 or type(ts_ms) is not int or ts_ms < 0:
+            return None
+        if seqs and seq <= seqs[-1]:
             return None
         value_type = type(value)
         if value_type is float:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from mqtt_contract import (
     GatewayState,
+    Heartbeat,
     Quality,
     Sample,
     Series,
@@ -19,6 +21,7 @@ from mqtt_contract import (
     shared_subscription,
     topic_for,
 )
+from mqtt_contract.v1 import MAX_DEPTH, MAX_PAYLOAD_BYTES, check_payload
 
 
 def _batch() -> TelemetryBatch:
@@ -97,3 +100,57 @@ def test_topics_round_trip_and_reject_foreign_topics() -> None:
 def test_death_message_is_plain_json() -> None:
     death = GatewayState(gateway="gw-01", status="offline", ts_ms=5)
     assert json.loads(encode(death))["status"] == "offline"
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"spool_depth": "5"},
+        {"spool_depth": 5.0},
+        {"spool_depth": True},
+        {"ts_ms": "1764000000000"},
+        {"last_seq": 1.0},
+        {"v": True},
+    ],
+)
+def test_heartbeat_integers_are_json_integers(doc: dict[str, object]) -> None:
+    good = {"v": 1, "gateway": "gw-01", "ts_ms": 1, "spool_depth": 0,
+            "spool_dropped_total": 0, "last_seq": 3}  # fmt: skip
+    Heartbeat.model_validate_json(json.dumps(good))
+    with pytest.raises(ValidationError):
+        Heartbeat.model_validate_json(json.dumps({**good, **doc}))
+
+
+def test_state_timestamp_is_a_json_integer() -> None:
+    with pytest.raises(ValidationError):
+        GatewayState.model_validate_json(
+            '{"v":1,"gateway":"gw-01","status":"online","ts_ms":"1764000000000"}'
+        )
+
+
+def test_samples_built_in_python_are_strict_too() -> None:
+    with pytest.raises(ValidationError):
+        Sample(seq=True, ts_ms=1, value=1.0)
+    with pytest.raises(ValidationError):
+        Sample(seq=1, ts_ms=1, value="1.0")  # type: ignore[arg-type]
+    assert Sample(seq=1, ts_ms=1, value=3).value == 3.0
+
+
+def test_sequence_numbers_increase_within_a_series_and_never_repeat() -> None:
+    with pytest.raises(ValidationError, match="must increase within a series"):
+        Series(device="d", point="p", unit="W",
+               samples=[Sample(seq=2, ts_ms=1, value=1.0), Sample(seq=2, ts_ms=2, value=1.0)])  # fmt: skip
+    one = Series(device="d", point="p", unit="W", samples=[Sample(seq=2, ts_ms=1, value=1.0)])
+    other = Series(device="d", point="q", unit="W", samples=[Sample(seq=2, ts_ms=1, value=1.0)])
+    with pytest.raises(ValidationError, match="appears twice"):
+        TelemetryBatch(gateway="gw-01", sent_at_ms=1, series=[one, other])
+
+
+def test_payload_size_and_depth_limits() -> None:
+    check_payload(encode(_batch()))
+    with pytest.raises(ValueError, match="larger than"):
+        check_payload(b" " * (MAX_PAYLOAD_BYTES + 1))
+    with pytest.raises(ValueError, match=f"deeper than {MAX_DEPTH}"):
+        check_payload(b"[" * 1000 + b"]" * 1000)
+    # Escaped quotes and brackets inside strings do not count.
+    check_payload(b'{"a":"x\\"[[[[[[[[","b":[[[[1]]]]}')

@@ -191,14 +191,82 @@ def test_refusals_carry_the_contract_reason(payload: bytes, message: str) -> Non
 
 
 def test_unusual_but_valid_documents_are_accepted_through_the_contract() -> None:
-    # A float timestamp with no fraction is valid for the contract (lax integers) but not
-    # plain: the fast path steps aside and the contract's answer is used.
+    # An integer value beyond 2**53 is valid for the contract (a JSON number) but not plain:
+    # the fast path steps aside and the contract's answer is used.
     doc = {
         "gateway": "gw-a",
-        "sent_at_ms": 1.0,
-        "series": [{"device": "d", "point": "p", "unit": "W", "samples": [[1, 2, 3, "ok"]]}],
+        "sent_at_ms": 1,
+        "series": [{"device": "d", "point": "p", "unit": "W", "samples": [[1, 2, 2**60, "ok"]]}],
     }
     assert _fast(doc) is None
     decoded = decode_telemetry(json.dumps(doc).encode())
     assert decoded.sent_at_ms == 1
-    assert decoded.series[0].samples == [(1, 2, 3.0, "ok")]
+    assert decoded.series[0].samples == [(1, 2, float(2**60), "ok")]
+
+
+def _one_sample(row: str, *, sent_at: str = "1", version: str = "1") -> bytes:
+    return (
+        f'{{"v":{version},"gateway":"gw-a","sent_at_ms":{sent_at},"series":[{{"device":"d",'
+        f'"point":"p","unit":"W","samples":[{row}]}}]}}'
+    ).encode()
+
+
+STRICTNESS_CASES = {
+    "value as a string": _one_sample('[1,2,"12.5","ok"]'),
+    "value as a padded string": _one_sample('[1,2," 12.5 ","ok"]'),
+    "value with an underscore": _one_sample('[1,2,"1_000","ok"]'),
+    "value true": _one_sample('[1,2,true,"ok"]'),
+    "value false": _one_sample('[1,2,false,"ok"]'),
+    "latency as a string": _one_sample('[1,2,3.5,"ok","4"]'),
+    "latency true": _one_sample('[1,2,3.5,"ok",true]'),
+    "seq as a string": _one_sample('["5",2,3.5,"ok"]'),
+    "seq as a float": _one_sample('[5.0,2,3.5,"ok"]'),
+    "seq true": _one_sample('[true,2,3.5,"ok"]'),
+    "ts as a string": _one_sample('[1,"1000",3.5,"ok"]'),
+    "ts as a float": _one_sample('[1,1000.0,3.5,"ok"]'),
+    "sent_at_ms as a string": _one_sample('[1,2,3.5,"ok"]', sent_at='"1"'),
+    "sent_at_ms as a float": _one_sample('[1,2,3.5,"ok"]', sent_at="1.0"),
+    "version true": _one_sample('[1,2,3.5,"ok"]', version="true"),
+    "version as a float": _one_sample('[1,2,3.5,"ok"]', version="1.0"),
+    "seq repeated in a series": _one_sample('[7,2,3.5,"ok"],[7,3,3.5,"ok"]'),
+    "seq going back in a series": _one_sample('[8,2,3.5,"ok"],[7,3,3.5,"ok"]'),
+    "seq repeated across series": (
+        b'{"v":1,"gateway":"gw-a","sent_at_ms":1,"series":['
+        b'{"device":"d","point":"p","unit":"W","samples":[[1,2,3.5,"ok"],[2,3,3.5,"ok"]]},'
+        b'{"device":"d","point":"q","unit":"W","samples":[[2,2,3.5,"ok"]]}]}'
+    ),
+}
+
+
+@pytest.mark.parametrize("payload", STRICTNESS_CASES.values(), ids=STRICTNESS_CASES.keys())
+def test_the_server_decoder_refuses_coercions_as_the_contract_does(payload: bytes) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - the contract's own wording
+        decode_batch(payload)
+    with pytest.raises(ValueError):  # noqa: PT011
+        decode_telemetry(payload)
+
+
+def test_integer_values_and_latencies_are_numbers() -> None:
+    decoded = decode_telemetry(_one_sample('[1,2,12,"ok",3],[2,3,-4,"stale",null]'))
+    assert decoded.series[0].samples == [(1, 2, 12.0, "ok"), (2, 3, -4.0, "stale")]
+
+
+def test_poison_nesting_is_refused_before_any_parser_recurses() -> None:
+    poison = b"[" * 1024 + b"]" * 1024  # 2 KiB: RecursionError in the json module before
+    with pytest.raises(ValueError, match="nested deeper than 5 levels"):
+        decode_telemetry(poison)
+    with pytest.raises(ValueError, match="nested deeper than 5 levels"):
+        decode_batch(b"[" * 50_000)  # unbalanced as well
+    # One level more than a batch needs, inside an otherwise good document.
+    with pytest.raises(ValueError, match="nested deeper"):
+        decode_telemetry(_one_sample('[1,2,[3.5],"ok"]'))
+    # Brackets inside strings are text, not nesting.
+    assert decode_telemetry(_one_sample('[1,2,3.5,"ok"]').replace(b'"W"', b'"[[[[[["'))
+
+
+def test_payloads_over_the_size_limit_are_refused_unread() -> None:
+    payload = _one_sample(",".join(f'[{i},{i},1.5,"ok"]' for i in range(30_000)))
+    assert len(payload) > 262_144
+    with pytest.raises(ValueError, match="larger than 262144 bytes"):
+        decode_telemetry(payload)
+    assert decode_telemetry(payload, max_bytes=len(payload)).series[0].seqs[-1] == 29_999
