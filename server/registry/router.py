@@ -22,7 +22,7 @@ from server.core.errors import Forbidden, NotFound
 from server.registry import service
 from server.registry.audit import audit_entries
 from server.registry.authorisations import lapses_at
-from server.registry.cma import cma_status
+from server.registry.cma import cma_status, parse_cma_number
 from server.registry.models import (
     CmaCertificate,
     EquipmentEvent,
@@ -55,6 +55,12 @@ router = APIRouter(tags=["registry"])
 public_router = APIRouter(tags=["registry"])
 
 
+def _cma_status_on(certificate: CmaCertificate, now: Clock) -> str:
+    """One status rule for staff and public alike, on the calendar date in China."""
+    today = now.astimezone(SHANGHAI).date()
+    return cma_status(certificate.issued_on, certificate.valid_until, today).value
+
+
 async def _cma_public(
     session: SessionDep, certificate: CmaCertificate, now: Clock
 ) -> CmaCertificatePublic:
@@ -62,7 +68,7 @@ async def _cma_public(
     return CmaCertificatePublic.model_validate(
         {
             **certificate.model_dump(),
-            "status": cma_status(certificate.valid_until, now.astimezone(SHANGHAI).date()).value,
+            "status": _cma_status_on(certificate, now),
             "scope": [ScopeItemPublic.model_validate(s) for s in scope],
         }
     )
@@ -105,6 +111,7 @@ async def add_scope_item(
 
 @public_router.get("/public/cma-certificates/{number}", response_model=CmaPublicStatus)
 async def cma_certificate_status(session: SessionDep, now: Clock, number: str) -> CmaPublicStatus:
+    parse_cma_number(number)  # a malformed number is a 422 naming the bad part, never a 404
     certificate = (
         await session.exec(select(CmaCertificate).where(CmaCertificate.number == number))
     ).first()
@@ -118,7 +125,7 @@ async def cma_certificate_status(session: SessionDep, now: Clock, number: str) -
         institution_en=institution.name_en,
         issued_on=certificate.issued_on,
         valid_until=certificate.valid_until,
-        status=cma_status(certificate.valid_until, now.astimezone(SHANGHAI).date()).value,
+        status=_cma_status_on(certificate, now),
     )
 
 

@@ -73,6 +73,8 @@ class ScopeItemPublic(PublicModel):
 class CmaCertificateCreate(InputModel):
     number: Annotated[str, StringConstraints(strip_whitespace=True)]
     issued_on: date
+    # As printed on the certificate (its last valid day); derived from issued_on when absent.
+    valid_until: date | None = None
     issuing_authority: LongText = None
     cnas_number: LongText = None
     cnas_valid_until: date | None = None

@@ -21,7 +21,7 @@ from server.catalog.service import get_instrument_for_staff
 from server.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.registry.audit import audit, snapshot
 from server.registry.authorisations import active_authorisation
-from server.registry.cma import cma_valid_until, parse_cma_number
+from server.registry.cma import check_printed_valid_until, cma_valid_until, parse_cma_number
 from server.registry.models import (
     CmaCertificate,
     CmaScopeItem,
@@ -99,12 +99,15 @@ async def create_cma_certificate(
             "organisation_id", "CMA certificates belong to institutions"
         )
     parse_cma_number(data.number, issued_on=data.issued_on)
+    # The date printed on the certificate counts; derived only when it was not given.
+    if data.valid_until is not None:
+        check_printed_valid_until(data.issued_on, data.valid_until)
     certificate = CmaCertificate(
         organisation_id=organisation_id,
         number=data.number,
         issuing_authority=data.issuing_authority,
         issued_on=data.issued_on,
-        valid_until=cma_valid_until(data.issued_on),
+        valid_until=data.valid_until or cma_valid_until(data.issued_on),
         cnas_number=data.cnas_number,
         cnas_valid_until=data.cnas_valid_until,
     )
