@@ -18,6 +18,8 @@ from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
+from firmware_bridge.errors import describe
+
 __all__ = ["HoldingBlock", "RegisterImageServer", "WriteRejected"]
 
 log = logging.getLogger(__name__)
@@ -94,7 +96,7 @@ class RegisterImageServer:
             try:
                 self._on_write(address, [int(v) for v in set_values])
             except WriteRejected as exc:
-                log.info("rejected write to register %d: %s", address, exc)
+                log.info("%s", describe(exc, f"writing holding register {address}"))
                 return ExcCodes.ILLEGAL_VALUE
         return None
 

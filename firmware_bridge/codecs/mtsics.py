@@ -1,20 +1,24 @@
-"""Mettler Toledo MT-SICS (Standard Interface Command Set), level 0/1 subset.
+"""Mettler Toledo MT-SICS (Standard Interface Command Set), level 0 and the level 1 tare commands.
 
-Commands are upper-case ASCII closed by CR LF. A reply carrying a weight has the form::
+Commands are upper-case ASCII closed by CR LF; parameters follow after single blanks. Every
+command gets exactly one reply line (``SIR`` excepted: it repeats until the next command).
 
-    <ID> <status> <weight value> <unit>
+Reply forms, as the MT-SICS reference manual defines them:
 
-where ``status`` is ``S`` (stable) or ``D`` (dynamic, not yet stable), the weight value is a
-number with sign and decimal point right-aligned in a 10-character field (leading blanks), and
-the unit is the balance's unit as displayed. Replies without a weight are ``<ID> <status>``
-with ``A`` (done), ``I`` (not executable now: busy, or no stability within the timeout),
-``L`` (logical error, e.g. wrong parameter), ``+`` (overload / upper limit) or ``-``
-(underload / lower limit). ``ES`` (syntax error: command unknown), ``ET`` (transmission error)
-and ``EL`` (logical error) answer anything the balance could not take.
+* ``<ID> <S|D> <weight> <unit>`` -- a weight, ``S`` stable, ``D`` dynamic (not yet stable).
+  The weight has sign and decimal point and is right-aligned in a 10-character field.
+* ``<ID> A <weight> <unit>`` -- a stored value, e.g. the tare memory answering ``TA``.
+* ``<ID> A "<text>"`` -- text, e.g. the serial number answering ``I4`` (and ``@``).
+* ``<ID> <status>`` -- no weight: ``A`` done, ``I`` not executable now (busy with another
+  command, or no stable weight before the balance's stability timeout), ``L`` logical error
+  (command understood but a parameter not allowed), ``+`` overload / above the range, ``-``
+  underload / below the range. ``ZI`` also answers ``ZI S`` / ``ZI D``: zeroed under stable /
+  dynamic conditions.
+* ``ES`` syntax error (command not recognised), ``ET`` transmission error (faulty characters,
+  e.g. parity, or a break), ``EL`` logical error (cannot be executed) -- answered without ID.
 
-``S`` sends the next stable weight, ``SI`` the current weight whether stable or not, ``SIR``
-repeats ``SI`` until another command arrives, ``Z`` zeroes, ``@`` resets and answers like
-``I4`` with the serial number.
+The reply's ID is the command's name, except that ``SI`` and ``SIR`` answer with ``S`` and
+``@`` (cancel / reset) answers like ``I4`` with the serial number.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from enum import StrEnum
 from firmware_bridge.codecs.framing import FrameError
 
 __all__ = [
+    "REPLY_ID",
     "TERMINATOR",
     "UNITS",
     "Command",
@@ -35,13 +40,16 @@ __all__ = [
     "ReplyStatus",
     "StatusReply",
     "TextReply",
+    "ValueReply",
     "WeightReply",
     "decode_reply",
     "encode_command",
     "encode_error",
     "encode_status",
     "encode_text",
+    "encode_value",
     "encode_weight",
+    "explain",
     "format_weight_value",
 ]
 
@@ -54,8 +62,18 @@ class Command(StrEnum):
     IMMEDIATE_WEIGHT = "SI"
     REPEAT_IMMEDIATE = "SIR"
     ZERO = "Z"
+    ZERO_IMMEDIATE = "ZI"
+    TARE = "T"
+    TARE_VALUE = "TA"
+    CLEAR_TARE = "TAC"
     RESET = "@"
+    BALANCE_DATA = "I2"
+    SOFTWARE_VERSION = "I3"
     SERIAL_NUMBER = "I4"
+
+
+#: The ID a reply to each command carries (the command's own name unless listed here).
+REPLY_ID: dict[str, str] = {"SI": "S", "SIR": "S", "@": "I4"}
 
 
 class ReplyStatus(StrEnum):
@@ -74,6 +92,32 @@ class GeneralError(StrEnum):
     LOGICAL = "EL"
 
 
+_STATUS_REASONS: dict[ReplyStatus, str] = {
+    ReplyStatus.NOT_EXECUTABLE: (
+        "not executable (I): the balance is busy with another command "
+        "or did not become stable within its timeout"
+    ),
+    ReplyStatus.LOGICAL_ERROR: (
+        "logical error (L): command understood but a parameter is not allowed"
+    ),
+    ReplyStatus.OVERLOAD: "overload (+): above the weighing, taring or zeroing range",
+    ReplyStatus.UNDERLOAD: (
+        "underload (-): below the weighing, taring or zeroing range (pan not in place?)"
+    ),
+    ReplyStatus.DONE: "done (A)",
+    ReplyStatus.STABLE: "done under stable conditions (S)",
+    ReplyStatus.DYNAMIC: "done under dynamic conditions (D)",
+}
+
+_ERROR_REASONS: dict[GeneralError, str] = {
+    GeneralError.SYNTAX: "syntax error (ES): the balance did not recognise the command",
+    GeneralError.TRANSMISSION: (
+        "transmission error (ET): the balance received a faulty command "
+        "(parity error or interface break)"
+    ),
+    GeneralError.LOGICAL: "logical error (EL): the balance cannot execute the command",
+}
+
 #: MT-SICS unit token -> pint unit string. Anything else in a weight reply is a wrong unit.
 UNITS: dict[str, str] = {
     "g": "g",
@@ -88,7 +132,9 @@ UNITS: dict[str, str] = {
 }
 
 _WEIGHT_VALUE = re.compile(r"^-?(\d+\.\d*|\d*\.\d+|\d+)$")
-_REPLY_IDS = frozenset({"S", "SI", "SIR", "Z", "@", "I4"})
+_REPLY_IDS = frozenset(REPLY_ID.get(c.value, c.value) for c in Command)
+#: Commands whose S/D status may come without a weight ("ZI S": zeroed while stable).
+_STABILITY_ONLY_IDS = frozenset({"ZI"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +143,17 @@ class WeightReply:
 
     command: str
     stable: bool
+    value: float
+    raw_value: str
+    unit: str
+    raw_unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class ValueReply:
+    """``<ID> A <value> <unit>``: a stored weight such as the tare memory (``TA``)."""
+
+    command: str
     value: float
     raw_value: str
     unit: str
@@ -118,6 +175,14 @@ class StatusReply:
     def is_underload(self) -> bool:
         return self.status is ReplyStatus.UNDERLOAD
 
+    @property
+    def succeeded(self) -> bool:
+        return self.status in (ReplyStatus.DONE, ReplyStatus.STABLE, ReplyStatus.DYNAMIC)
+
+    @property
+    def reason(self) -> str:
+        return _STATUS_REASONS[self.status]
+
 
 @dataclass(frozen=True, slots=True)
 class TextReply:
@@ -133,8 +198,26 @@ class MtSicsError:
 
     error: GeneralError
 
+    @property
+    def reason(self) -> str:
+        return _ERROR_REASONS[self.error]
 
-MtSicsReply = WeightReply | StatusReply | TextReply | MtSicsError
+
+MtSicsReply = WeightReply | ValueReply | StatusReply | TextReply | MtSicsError
+
+
+def explain(reply: MtSicsReply, command: str) -> str:
+    """One sentence on what ``reply`` to ``command`` means, for logs and reading details."""
+    if isinstance(reply, MtSicsError):
+        return f"balance answered {reply.error.value} to {command}: {reply.reason}"
+    if isinstance(reply, StatusReply):
+        return f"balance answered {reply.command} {reply.status.value} to {command}: {reply.reason}"
+    if isinstance(reply, WeightReply):
+        state = "stable" if reply.stable else "dynamic"
+        return f"{state} weight {reply.raw_value} {reply.raw_unit} in reply to {command}"
+    if isinstance(reply, ValueReply):
+        return f"value {reply.raw_value} {reply.raw_unit} in reply to {command}"
+    return f"text {reply.text!r} in reply to {command}"
 
 
 def encode_command(command: Command | str, *params: str) -> bytes:
@@ -148,6 +231,8 @@ def encode_command(command: Command | str, *params: str) -> bytes:
 def format_weight_value(value: float, decimals: int) -> str:
     """The weight field: signed number with decimal point, right-aligned in 10 characters."""
     text = f"{value:.{decimals}f}"
+    if text.startswith("-") and float(text) == 0.0:
+        text = text[1:]  # no "-0.0000"
     if len(text) > WEIGHT_FIELD_WIDTH:
         raise ValueError(f"weight {text} does not fit the {WEIGHT_FIELD_WIDTH}-character field")
     return text.rjust(WEIGHT_FIELD_WIDTH)
@@ -157,6 +242,11 @@ def encode_weight(command: str, stable: bool, value: float, unit: str, decimals:
     status = ReplyStatus.STABLE if stable else ReplyStatus.DYNAMIC
     field = format_weight_value(value, decimals)
     return f"{command} {status.value} {field} {unit}".encode("ascii") + TERMINATOR
+
+
+def encode_value(command: str, value: float, unit: str, decimals: int = 2) -> bytes:
+    field = format_weight_value(value, decimals)
+    return f"{command} A {field} {unit}".encode("ascii") + TERMINATOR
 
 
 def encode_status(command: str, status: ReplyStatus) -> bytes:
@@ -198,17 +288,33 @@ def decode_reply(frame: bytes) -> MtSicsReply:
         raise FrameError(f"unknown status {status_token!r} in {text!r}", frame) from exc
 
     if status in (ReplyStatus.STABLE, ReplyStatus.DYNAMIC):
-        return _decode_weight(reply_id, status, payload, frame)
+        if not payload and reply_id in _STABILITY_ONLY_IDS:
+            return StatusReply(command=reply_id, status=status)
+        value, raw_value, unit, raw_unit = _decode_weight(payload, frame)
+        return WeightReply(
+            command=reply_id,
+            stable=status is ReplyStatus.STABLE,
+            value=value,
+            raw_value=raw_value,
+            unit=unit,
+            raw_unit=raw_unit,
+        )
     if status is ReplyStatus.DONE and payload:
-        if len(payload) < 2 or not (payload.startswith('"') and payload.endswith('"')):
+        if payload.startswith('"'):
+            if len(payload) < 2 or not payload.endswith('"'):
+                raise FrameError(f"text reply must be quoted: {text!r}", frame)
+            return TextReply(command=reply_id, text=payload[1:-1])
+        tokens = payload.split()
+        if not tokens or not _WEIGHT_VALUE.match(tokens[0]):
             raise FrameError(f"text reply must be quoted: {text!r}", frame)
-        return TextReply(command=reply_id, text=payload[1:-1])
+        value, raw_value, unit, raw_unit = _decode_weight(payload, frame)
+        return ValueReply(reply_id, value, raw_value, unit, raw_unit)
     if payload:
         raise FrameError(f"unexpected data after status {status.value!r}: {text!r}", frame)
     return StatusReply(command=reply_id, status=status)
 
 
-def _decode_weight(reply_id: str, status: ReplyStatus, payload: str, frame: bytes) -> WeightReply:
+def _decode_weight(payload: str, frame: bytes) -> tuple[float, str, str, str]:
     # The value is right-aligned in a fixed-width field, so split from the right: the unit is
     # the last token and everything before it (minus padding) is the value.
     value_field, sep, raw_unit = payload.rpartition(" ")
@@ -224,11 +330,4 @@ def _decode_weight(reply_id: str, status: ReplyStatus, payload: str, frame: byte
     unit = UNITS.get(raw_unit)
     if unit is None:
         raise FrameError(f"unknown weight unit {raw_unit!r}", frame)
-    return WeightReply(
-        command=reply_id,
-        stable=status is ReplyStatus.STABLE,
-        value=float(raw_value),
-        raw_value=raw_value,
-        unit=unit,
-        raw_unit=raw_unit,
-    )
+    return float(raw_value), raw_value, unit, raw_unit

@@ -4,6 +4,10 @@ Numbers come as NR1 (integer), NR2 (fixed point) or NR3 (exponent). SCPI reserve
 ``9.9E37`` for "overflow / out of range" (``-9.9E37`` below range) and ``9.91E37`` for
 "not a number"; they are reported as such, never as a huge reading. ``SYST:ERR?`` pops the
 oldest entry of the error queue: ``<code>,"<message>"``, ``0,"No error"`` once it is empty.
+
+The IEEE 488.2 status model is described by :class:`StatusByte` (``*STB?``, ``*SRE``) and
+:class:`EventStatus` (``*ESR?``, ``*ESE``); :func:`error_event` says which event-status bit an
+error-queue code sets (SCPI-99 error classes).
 """
 
 from __future__ import annotations
@@ -11,25 +15,30 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import IntFlag, StrEnum
 
 from firmware_bridge.codecs.framing import FrameError
 
 __all__ = [
     "NOT_A_NUMBER",
+    "NO_ERROR",
     "OVERFLOW",
     "TERMINATOR",
+    "EventStatus",
     "Identity",
     "NumberKind",
     "ScpiError",
     "ScpiNumber",
+    "StatusByte",
     "decode_error",
     "decode_identity",
+    "decode_integer",
     "decode_number",
     "encode_command",
     "encode_error",
     "encode_identity",
     "encode_number",
+    "error_event",
 ]
 
 TERMINATOR = b"\n"
@@ -40,6 +49,49 @@ _NR1 = re.compile(r"^[+-]?\d+$")
 _NR2 = re.compile(r"^[+-]?(\d+\.\d*|\.\d+)$")
 _NR3 = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
 _ERROR = re.compile(r'^([+-]?\d+),"(.*)"$')
+
+
+class StatusByte(IntFlag):
+    """IEEE 488.2 status byte (``*STB?``) with the SCPI bit assignments."""
+
+    #: Bit 2: the error/event queue is not empty (SCPI).
+    EAV = 1 << 2
+    #: Bit 3: questionable-status summary (SCPI).
+    QUES = 1 << 3
+    #: Bit 4: message available, a reply waits in the output queue.
+    MAV = 1 << 4
+    #: Bit 5: event-status bit, ``*ESR & *ESE`` is not zero.
+    ESB = 1 << 5
+    #: Bit 6: master summary status (``*STB?``) / request service (serial poll).
+    MSS = 1 << 6
+    #: Bit 7: operation-status summary (SCPI).
+    OPER = 1 << 7
+
+
+class EventStatus(IntFlag):
+    """IEEE 488.2 standard event status register (``*ESR?``), enabled by ``*ESE``."""
+
+    OPC = 1 << 0  # operation complete, set by *OPC
+    RQC = 1 << 1  # request control
+    QYE = 1 << 2  # query error (-400 class)
+    DDE = 1 << 3  # device-dependent error (-300 class, positive codes)
+    EXE = 1 << 4  # execution error (-200 class)
+    CME = 1 << 5  # command error (-100 class)
+    URQ = 1 << 6  # user request
+    PON = 1 << 7  # power on
+
+
+def error_event(code: int) -> EventStatus:
+    """The event-status bit an error-queue entry sets (none for ``0``)."""
+    if code == 0:
+        return EventStatus(0)
+    if -199 <= code <= -100:
+        return EventStatus.CME
+    if -299 <= code <= -200:
+        return EventStatus.EXE
+    if -499 <= code <= -400:
+        return EventStatus.QYE
+    return EventStatus.DDE
 
 
 class NumberKind(StrEnum):
@@ -86,6 +138,12 @@ class ScpiError:
     def is_error(self) -> bool:
         return self.code != 0
 
+    def __str__(self) -> str:
+        return f'{self.code},"{self.message}"'
+
+
+NO_ERROR = ScpiError(0, "No error")
+
 
 def _text(frame: bytes) -> str:
     line = frame.removesuffix(TERMINATOR).removesuffix(b"\r")
@@ -126,6 +184,14 @@ def decode_number(frame: bytes) -> ScpiNumber:
     return ScpiNumber(value=value, kind=kind)
 
 
+def decode_integer(frame: bytes) -> int:
+    """An NR1 reply such as ``*ESR?``, ``*STB?`` or ``*OPC?`` answer."""
+    text = _text(frame).strip()
+    if not _NR1.match(text):
+        raise FrameError(f"not an NR1 integer: {text!r}", frame)
+    return int(text)
+
+
 def decode_identity(frame: bytes) -> Identity:
     fields = [field.strip() for field in _text(frame).split(",")]
     if len(fields) != 4 or not fields[0] or not fields[1]:
@@ -155,4 +221,5 @@ def encode_identity(identity: Identity) -> bytes:
 
 
 def encode_error(error: ScpiError) -> bytes:
-    return f'{error.code:+d},"{error.message}"'.encode("ascii") + TERMINATOR
+    """``-113,"Undefined header"``; ``0,"No error"`` (no sign, as SCPI-99 writes it)."""
+    return f'{error.code:d},"{error.message}"'.encode("ascii") + TERMINATOR

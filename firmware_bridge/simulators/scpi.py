@@ -57,10 +57,18 @@ class MultimeterModel:
 
 
 class ScpiSimulator(LineProtocolSimulator):
-    """``*IDN?``, ``*RST``, ``*CLS``, ``MEAS:VOLT:DC?``, ``MEAS:TEMP?``, ``SYST:ERR?``.
+    """A multimeter with the IEEE 488.2 common commands, SCPI error queue and two measurements.
 
-    An unknown header queues ``-113,"Undefined header"`` and sends no reply, as real
-    instruments do; the controller finds out by reading ``SYST:ERR?``.
+    Common commands: ``*IDN? *RST *CLS *ESE *ESE? *ESR? *OPC *OPC? *SRE *SRE? *STB? *TST?
+    *WAI``. Instrument commands: ``MEASure:VOLTage[:DC]?``, ``MEASure:TEMPerature?``,
+    ``SYSTem:ERRor[:NEXT]?``. Several commands may share a line, separated by ``;``; their
+    replies come back on one line, also ``;``-separated.
+
+    An unknown header queues ``-113,"Undefined header"``, sets the command-error bit of the
+    event status register and sends no reply, as real instruments do; the controller finds
+    out from ``*STB?`` / ``*ESR?`` or by reading ``SYST:ERR?``. Every command runs to completion
+    before the next (no overlapped commands), so ``*OPC`` sets its bit at once and ``*WAI``
+    has nothing to wait for.
     """
 
     terminator = scpi.TERMINATOR
@@ -76,14 +84,33 @@ class ScpiSimulator(LineProtocolSimulator):
         super().__init__(host=host, port=port, faults=faults)
         self.model = model or MultimeterModel()
         self.error_queue: deque[scpi.ScpiError] = deque()
+        # IEEE 488.2: the power-on bit is set when the instrument is switched on.
+        self.event_status = scpi.EventStatus.PON
+        self.event_enable = scpi.EventStatus(0)
+        self.service_request_enable = 0
 
     def push_error(self, code: int, message: str) -> None:
+        """Queue an error and set its event-status bit (the bit is set even if the queue is full)."""
+        self.event_status |= scpi.error_event(code)
         if len(self.error_queue) >= ERROR_QUEUE_DEPTH - 1:
-            # IEEE 488.2: the last slot reports that the queue overflowed.
+            # SCPI-99: when full, the last entry is replaced by -350 and further errors are lost.
             if not self.error_queue or self.error_queue[-1].code != -350:
                 self.error_queue.append(scpi.ScpiError(-350, "Queue overflow"))
             return
         self.error_queue.append(scpi.ScpiError(code, message))
+
+    def status_byte(self, message_available: bool = False) -> int:
+        """``*STB?``: bit 2 error queue, bit 4 MAV, bit 5 ESB, bit 6 MSS."""
+        stb = scpi.StatusByte(0)
+        if self.error_queue:
+            stb |= scpi.StatusByte.EAV
+        if message_available:
+            stb |= scpi.StatusByte.MAV
+        if self.event_status & self.event_enable:
+            stb |= scpi.StatusByte.ESB
+        if stb & self.service_request_enable & ~scpi.StatusByte.MSS:
+            stb |= scpi.StatusByte.MSS
+        return int(stb)
 
     def _measurement(self, value: float) -> bytes:
         if self.faults.is_active(Fault.OVERLOAD):
@@ -91,20 +118,54 @@ class ScpiSimulator(LineProtocolSimulator):
         return scpi.encode_number(value)
 
     async def respond(self, command: str, writer: asyncio.StreamWriter) -> bytes | None:
+        # The output queue of this program message: replies wait here until the line is done.
         replies: list[bytes] = []
-        # Several commands may share one line, separated by semicolons.
+        indefinite = False
         for part in (p.strip() for p in command.split(";")):
             if not part:
                 continue
-            reply = self._one(part)
+            header = part.split(" ", 1)[0]
+            if indefinite and header.endswith("?"):
+                # IEEE 488.2: an arbitrary-ASCII reply (*IDN?) must end the response message.
+                self.push_error(-440, "Query UNTERMINATED after indefinite response")
+                continue
+            reply = self._one(part, message_available=bool(replies))
             if reply is not None:
                 replies.append(reply.removesuffix(scpi.TERMINATOR))
+                indefinite = header_matches("*IDN?", header)
         if not replies:
             return None
         return b";".join(replies) + scpi.TERMINATOR
 
-    def _one(self, command: str) -> bytes | None:
-        header = command.split(" ", 1)[0]
+    def _byte_parameter(self, argument: str) -> int | None:
+        """The 0-255 value of ``*ESE``/``*SRE``; queues the error and returns None if bad."""
+        if not argument:
+            self.push_error(-109, "Missing parameter")
+            return None
+        try:
+            value = round(float(argument))
+        except (ValueError, OverflowError):
+            self.push_error(-104, "Data type error")
+            return None
+        if not 0 <= value <= 255:
+            self.push_error(-222, "Data out of range")
+            return None
+        return value
+
+    def _one(self, command: str, message_available: bool) -> bytes | None:
+        header, _, argument = command.partition(" ")
+        argument = argument.strip()
+        # *ESE/*SRE take a value; MEAS queries accept (and here ignore) range and resolution.
+        takes_argument = any(
+            header_matches(pattern, header)
+            for pattern in ("*ESE", "*SRE", "MEASure:VOLTage[:DC]?", "MEASure:TEMPerature?")
+        )
+        if argument and not takes_argument:
+            if self._known(header):
+                self.push_error(-108, "Parameter not allowed")
+            else:
+                self.push_error(-113, "Undefined header")
+            return None
         if header_matches("*IDN?", header):
             identity = scpi.Identity(
                 self.model.manufacturer,
@@ -114,18 +175,75 @@ class ScpiSimulator(LineProtocolSimulator):
             )
             return scpi.encode_identity(identity)
         if header_matches("*RST", header):
+            # Resets device settings; IEEE 488.2 leaves the status registers and queues alone.
             return None
         if header_matches("*CLS", header):
             self.error_queue.clear()
+            self.event_status = scpi.EventStatus(0)
             return None
+        if header_matches("*ESE", header):
+            value = self._byte_parameter(argument)
+            if value is not None:
+                self.event_enable = scpi.EventStatus(value)
+            return None
+        if header_matches("*ESE?", header):
+            return _nr1(int(self.event_enable))
+        if header_matches("*ESR?", header):
+            value = int(self.event_status)
+            self.event_status = scpi.EventStatus(0)  # reading clears it
+            return _nr1(value)
+        if header_matches("*SRE", header):
+            value = self._byte_parameter(argument)
+            if value is not None:
+                self.service_request_enable = value & ~int(scpi.StatusByte.MSS)  # bit 6 ignored
+            return None
+        if header_matches("*SRE?", header):
+            return _nr1(self.service_request_enable)
+        if header_matches("*STB?", header):
+            return _nr1(self.status_byte(message_available))
+        if header_matches("*OPC", header):
+            self.event_status |= scpi.EventStatus.OPC
+            return None
+        if header_matches("*OPC?", header):
+            return _nr1(1)
+        if header_matches("*WAI", header):
+            return None
+        if header_matches("*TST?", header):
+            return _nr1(0)  # 0: self-test passed
         if header_matches("MEASure:VOLTage[:DC]?", header):
             return self._measurement(self.model.volts_now())
         if header_matches("MEASure:TEMPerature?", header):
             return self._measurement(self.model.temperature_now())
         if header_matches("SYSTem:ERRor[:NEXT]?", header):
-            error = (
-                self.error_queue.popleft() if self.error_queue else scpi.ScpiError(0, "No error")
-            )
+            error = self.error_queue.popleft() if self.error_queue else scpi.NO_ERROR
             return scpi.encode_error(error)
         self.push_error(-113, "Undefined header")
         return None
+
+    @staticmethod
+    def _known(header: str) -> bool:
+        return any(header_matches(pattern, header) for pattern in _HEADERS)
+
+
+_HEADERS = (
+    "*IDN?",
+    "*RST",
+    "*CLS",
+    "*ESE",
+    "*ESE?",
+    "*ESR?",
+    "*SRE",
+    "*SRE?",
+    "*STB?",
+    "*OPC",
+    "*OPC?",
+    "*WAI",
+    "*TST?",
+    "MEASure:VOLTage[:DC]?",
+    "MEASure:TEMPerature?",
+    "SYSTem:ERRor[:NEXT]?",
+)
+
+
+def _nr1(value: int) -> bytes:
+    return str(value).encode("ascii") + scpi.TERMINATOR

@@ -14,7 +14,7 @@ from firmware_bridge.exposure.modbus import decode_point_registers
 from firmware_bridge.faults import Fault
 from firmware_bridge.simulators.balance import BalanceSimulator
 from mqtt_contract.v1 import Quality
-from tests.firmware_bridge.conftest import RecordingSink, eventually
+from tests.harness.bridge import RecordingSink, eventually
 
 
 def balance_config(port: int, poll_interval_s: float = 0.05) -> BridgeConfig:
@@ -145,7 +145,9 @@ async def test_unreachable_balance_reports_comm_fail(sink: RecordingSink) -> Non
     finally:
         await running.stop()
     assert all(r.quality is Quality.COMM_FAIL for r in sink.readings)
-    assert "cannot connect" in (sink.readings[0].detail or "")
+    assert f"ConnectionRefusedError while connecting to 127.0.0.1:{port}" in (
+        sink.readings[0].detail or ""
+    )
 
 
 @pytest.mark.usefixtures("bridge")

@@ -42,7 +42,8 @@ def test_encoder_right_aligns_value_in_ten_characters() -> None:
     unit=st.sampled_from(sorted(mtsics.UNITS)),
 )
 def test_weight_round_trip(value: float, decimals: int, stable: bool, unit: str) -> None:
-    reply = mtsics.decode_reply(mtsics.encode_weight("SI", stable, value, unit, decimals))
+    # SI answers with the ID "S", as the manual specifies.
+    reply = mtsics.decode_reply(mtsics.encode_weight("S", stable, value, unit, decimals))
     assert isinstance(reply, mtsics.WeightReply)
     assert reply.stable is stable
     assert reply.value == pytest.approx(round(value, decimals), abs=10**-decimals)
@@ -63,6 +64,76 @@ def test_status_replies(frame: bytes, status: mtsics.ReplyStatus) -> None:
     reply = mtsics.decode_reply(frame)
     assert isinstance(reply, mtsics.StatusReply)
     assert reply.status is status
+
+
+def test_tare_reply_carries_the_tare_weight() -> None:
+    reply = mtsics.decode_reply(b"T S    20.0000 g\r\n")
+    assert isinstance(reply, mtsics.WeightReply)
+    assert (reply.command, reply.stable, reply.value) == ("T", True, 20.0)
+
+
+def test_tare_memory_reply_is_a_value() -> None:
+    assert mtsics.decode_reply(b"TA A     5.0000 g\r\n") == mtsics.ValueReply(
+        "TA", 5.0, "5.0000", "g", "g"
+    )
+    assert mtsics.decode_reply(mtsics.encode_value("TA", 5.0, "g", 4)) == mtsics.ValueReply(
+        "TA", 5.0, "5.0000", "g", "g"
+    )
+
+
+@pytest.mark.parametrize(
+    ("frame", "status"),
+    [
+        (b"ZI S\r\n", mtsics.ReplyStatus.STABLE),
+        (b"ZI D\r\n", mtsics.ReplyStatus.DYNAMIC),
+        (b"TA L\r\n", mtsics.ReplyStatus.LOGICAL_ERROR),
+        (b"TAC A\r\n", mtsics.ReplyStatus.DONE),
+        (b"T +\r\n", mtsics.ReplyStatus.OVERLOAD),
+        (b"T -\r\n", mtsics.ReplyStatus.UNDERLOAD),
+    ],
+)
+def test_level_one_status_replies(frame: bytes, status: mtsics.ReplyStatus) -> None:
+    reply = mtsics.decode_reply(frame)
+    assert isinstance(reply, mtsics.StatusReply)
+    assert reply.status is status
+
+
+def test_stability_without_weight_only_for_zi() -> None:
+    # "S S" without a weight is a truncated frame, "ZI S" a complete answer.
+    with pytest.raises(FrameError, match="without unit"):
+        mtsics.decode_reply(b"S S \r\n")
+    assert mtsics.decode_reply(b"ZI S\r\n") == mtsics.StatusReply("ZI", mtsics.ReplyStatus.STABLE)
+
+
+@pytest.mark.parametrize(
+    ("frame", "words"),
+    [
+        (b"S +\r\n", "overload (+)"),
+        (b"S -\r\n", "underload (-)"),
+        (b"S I\r\n", "not executable (I)"),
+        (b"TA L\r\n", "logical error (L)"),
+        (b"ES\r\n", "syntax error (ES)"),
+        (b"ET\r\n", "transmission error (ET)"),
+        (b"EL\r\n", "logical error (EL)"),
+    ],
+)
+def test_every_status_and_error_is_explained(frame: bytes, words: str) -> None:
+    sentence = mtsics.explain(mtsics.decode_reply(frame), "S")
+    assert words in sentence
+    assert not sentence.rstrip().endswith(":")
+
+
+def test_text_replies_of_i2_and_i3() -> None:
+    assert mtsics.decode_reply(b'I2 A "XSR205DU 220.0000 g"\r\n') == mtsics.TextReply(
+        "I2", "XSR205DU 220.0000 g"
+    )
+    assert mtsics.decode_reply(b'I3 A "1.20 10.28.0.493.142"\r\n') == mtsics.TextReply(
+        "I3", "1.20 10.28.0.493.142"
+    )
+
+
+def test_negative_zero_is_written_without_sign() -> None:
+    assert mtsics.format_weight_value(-0.00001, 4) == "    0.0000"
 
 
 def test_overload_flag() -> None:
@@ -186,6 +257,44 @@ def test_error_queue_entries() -> None:
     assert empty.code == 0
     assert not empty.is_error
     assert scpi.decode_error(scpi.encode_error(error)) == error
+    # SCPI-99 writes the empty queue as 0,"No error" and errors with their minus sign.
+    assert scpi.encode_error(scpi.NO_ERROR) == b'0,"No error"\n'
+    assert scpi.encode_error(error) == b'-113,"Undefined header"\n'
+
+
+@pytest.mark.parametrize(
+    ("code", "bit"),
+    [
+        (0, scpi.EventStatus(0)),
+        (-100, scpi.EventStatus.CME),
+        (-113, scpi.EventStatus.CME),
+        (-222, scpi.EventStatus.EXE),
+        (-350, scpi.EventStatus.DDE),
+        (-440, scpi.EventStatus.QYE),
+        (101, scpi.EventStatus.DDE),
+    ],
+)
+def test_error_class_sets_its_event_status_bit(code: int, bit: scpi.EventStatus) -> None:
+    assert scpi.error_event(code) == bit
+
+
+def test_status_bits_are_where_ieee_488_2_puts_them() -> None:
+    assert scpi.StatusByte.EAV == 4
+    assert scpi.StatusByte.MAV == 16
+    assert scpi.StatusByte.ESB == 32
+    assert scpi.StatusByte.MSS == 64
+    assert scpi.EventStatus.OPC == 1
+    assert scpi.EventStatus.QYE == 4
+    assert scpi.EventStatus.EXE == 16
+    assert scpi.EventStatus.CME == 32
+    assert scpi.EventStatus.PON == 128
+
+
+def test_integer_replies() -> None:
+    assert scpi.decode_integer(b"32\n") == 32
+    assert scpi.decode_integer(b"+0\n") == 0
+    with pytest.raises(FrameError, match="NR1"):
+        scpi.decode_integer(b"3.5\n")
 
 
 @pytest.mark.parametrize(
