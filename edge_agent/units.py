@@ -1,35 +1,39 @@
-"""Unit handling: pint is consulted once per point at configuration time, never per sample."""
+"""Unit handling: consulted once per point at configuration time, never per sample.
+
+The registry is the one gateways and the server share (:mod:`mqtt_contract.units`), so a
+unit the gateway accepts reads the same on the server: rpm is revolutions (cycles) per
+minute, %RH is relative humidity, and printed forms such as ``℃`` or ``µS/cm`` are known.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-import pint
+from mqtt_contract.units import (
+    IncompatibleUnits,
+    UnitProblem,
+    affine_conversion,
+)
+from mqtt_contract.units import (
+    parse_unit as _parse_shared,
+)
 
 __all__ = ["LinearConversion", "UnitProblem", "check_compatible", "linear_conversion", "parse_unit"]
 
-_registry: Any = pint.UnitRegistry()
 
-
-class UnitProblem(ValueError):
-    """A unit string pint does not know, or two units of different dimensions."""
-
-
-@lru_cache(maxsize=512)
 def parse_unit(text: str) -> Any:
-    try:
-        return _registry.Unit(text)
-    except (pint.errors.PintError, ValueError, TypeError, AttributeError) as exc:
-        raise UnitProblem(f"unknown unit '{text}'") from exc
+    """The pint unit of ``text``; raises :class:`UnitProblem` ("unknown unit '...'")."""
+    return _parse_shared(text)
 
 
 def check_compatible(source: str, target: str) -> None:
-    source_unit = parse_unit(source)
-    target_unit = parse_unit(target)
-    if source_unit.dimensionality != target_unit.dimensionality:
-        raise UnitProblem(f"'{target}' is not compatible with source unit '{source}'")
+    """Raise :class:`UnitProblem` unless ``source`` converts to ``target`` linearly."""
+    try:
+        affine_conversion(source, target)
+    except IncompatibleUnits as exc:
+        message = f"'{target}' is not compatible with source unit '{source}'"
+        raise UnitProblem(f"{message}: {exc.hint}" if exc.hint else message) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,23 +46,21 @@ class LinearConversion:
     def __call__(self, raw: float) -> float:
         return self.gain * raw + self.bias
 
+    def then(self, after: LinearConversion) -> LinearConversion:
+        """This conversion followed by ``after``, folded into one."""
+        return LinearConversion(
+            gain=after.gain * self.gain, bias=after.gain * self.bias + after.bias
+        )
+
 
 def linear_conversion(
     source: str, target: str, scale: float = 1.0, offset: float = 0.0
 ) -> LinearConversion:
     """Fold ``raw * scale + offset`` (in ``source``) and the conversion to ``target``.
 
-    Every pint conversion between units of one dimension is affine (offset units such as
-    degF -> degC included), so two evaluations give its slope and intercept exactly.
+    Every conversion the shared registry accepts is affine (offset units such as degF ->
+    degC included); logarithmic pairs are refused.
     """
     check_compatible(source, target)
-    quantity = _registry.Quantity
-    src, dst = parse_unit(source), parse_unit(target)
-    if quantity(1.0, src)._is_multiplicative and quantity(1.0, dst)._is_multiplicative:
-        slope = float(quantity(1.0, src).to(dst).magnitude)
-        zero = 0.0
-    else:
-        # A wide span keeps the slope of offset units (degF -> degC) exact to the last digit.
-        zero = float(quantity(0.0, src).to(dst).magnitude)
-        slope = (float(quantity(1000.0, src).to(dst).magnitude) - zero) / 1000.0
-    return LinearConversion(gain=slope * scale, bias=slope * offset + zero)
+    affine = affine_conversion(source, target)
+    return LinearConversion(gain=affine.factor * scale, bias=affine.factor * offset + affine.offset)

@@ -1,25 +1,12 @@
-"""Unit strings are pint expressions; check them where they enter the catalogue."""
+"""Unit strings are checked where they enter the catalogue.
+
+The catalogue reads units with the registry gateways and the ingest use
+(:mod:`mqtt_contract.units`), so a channel's canonical unit means the same everywhere:
+``rpm`` is revolutions per minute, ``%RH`` relative humidity, ``pH`` the acidity scale.
+"""
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
+from mqtt_contract.units import is_known_unit
 
 __all__ = ["is_known_unit"]
-
-
-@cache
-def _registry() -> Any:
-    import pint  # a fifth of a second to build; only needed when channels are created
-
-    return pint.UnitRegistry()
-
-
-def is_known_unit(unit: str) -> bool:
-    import pint
-
-    try:
-        _registry().Unit(unit)
-    except (pint.errors.PintError, ValueError, TypeError, AttributeError):
-        return False
-    return True
