@@ -149,6 +149,10 @@ class Quality(StrEnum):
     COMM_FAIL = "comm_fail"
     OUT_OF_RANGE = "out_of_range"
     BAD_UNIT = "bad_unit"
+    # A 4-20 mA loop at or below 3.6 mA / at or above 21 mA (NAMUR NE 43): a sensor or
+    # wiring fault, sent with no value. New members go last: their position is the stored code.
+    LOOP_LOW_FAULT = "loop_low_fault"
+    LOOP_HIGH_FAULT = "loop_high_fault"
 
 
 QUALITY_CODES: dict[Quality, int] = {q: i for i, q in enumerate(Quality)}

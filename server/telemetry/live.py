@@ -26,7 +26,7 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from mqtt_contract.v1 import TOPIC_ROOT, TopicKind, parse_topic, subscription
+from mqtt_contract.v1 import TOPIC_ROOT, Quality, TopicKind, parse_topic, subscription
 
 __all__ = [
     "LIVE_READINGS_TOPIC",
@@ -87,7 +87,8 @@ class Subscription:
         self.queue.put_nowait((event, data))
 
 
-_QUALITIES = ("ok", "stale", "comm_fail", "out_of_range", "bad_unit")
+# Names by stored code: a quality added to the contract is streamed by name too.
+_QUALITIES = tuple(q.value for q in Quality)
 
 
 class LiveHub:
