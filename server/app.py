@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from server.auth.router import router as auth_router
 from server.billing.router import router as billing_router
@@ -21,6 +21,7 @@ from server.core.db import create_engine, create_sessionmaker, timescaledb_avail
 from server.core.errors import install_error_handlers
 from server.core.health import router as health_router
 from server.core.logging import RequestIdMiddleware
+from server.core.validators import reject_nul_in_parameters
 from server.core.web import mount_web_app
 from server.gateways.operations_router import router as gateway_operations_router
 from server.gateways.router import router as gateways_router
@@ -151,7 +152,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
 
-    api = APIRouter(prefix=API_PREFIX)
+    # A NUL in any parameter or body text is a 422 before an endpoint sees it.
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(reject_nul_in_parameters)])
     api.include_router(auth_router)
     api.include_router(catalog_router)
     # Before the registry's /gateways/{id}: /gateways/health must not parse as an id.

@@ -25,6 +25,7 @@ from server.booking.service import get_booking
 from server.catalog import service as catalog
 from server.core.db import SessionDep
 from server.core.errors import Forbidden, NotFound, ValidationFailed
+from server.core.validators import Text, YearMonth
 
 __all__ = ["router"]
 
@@ -56,6 +57,8 @@ class CostModelOut(BaseModel):
     other_per_hour: Decimal
     per_sample_fee: Decimal
     factors: dict[str, Decimal]
+    # The published fee per hour: category -> mode (self_operated / staff_operated) -> CNY/h.
+    hourly_fees: dict[str, dict[str, Decimal]]
     published_at: datetime
 
 
@@ -78,13 +81,15 @@ class ChargeOut(BaseModel):
 class VoucherIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    code: Annotated[str, Field(min_length=3, max_length=64)]
-    issuer: Annotated[str, Field(min_length=1, max_length=200)]
+    code: Annotated[Text, Field(min_length=3, max_length=64)]
+    issuer: Annotated[Text, Field(min_length=1, max_length=200)]
     holder_organisation_id: uuid.UUID
     face_value: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
     valid_from: date
     valid_to: date
-    regions: list[str] = Field(default_factory=list)
+    regions: list[Annotated[Text, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=50
+    )
 
 
 class VoucherOut(BaseModel):
@@ -121,6 +126,7 @@ async def _cost_out(session: SessionDep, instrument_id: uuid.UUID) -> CostModelO
         other_per_hour=model.other_per_hour,
         per_sample_fee=model.per_sample_fee,
         factors=factors,
+        hourly_fees=service.published_hourly_fees(model, factors),
         published_at=model.published_at,
     )
 
@@ -186,7 +192,7 @@ async def redeem(session: SessionDep, user: CurrentUser, voucher_id: uuid.UUID) 
 async def statement(
     session: SessionDep,
     user: CurrentUser,
-    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+    month: Annotated[YearMonth, Query()],
     format: Literal["json", "csv", "xlsx"] = "json",
     organisation_id: uuid.UUID | None = None,
 ) -> Response:

@@ -16,7 +16,13 @@ from server.auth.tenancy import is_enterprise, may_manage_organisation
 from server.billing.service import quote_json
 from server.booking import service
 from server.booking.availability import availability
-from server.booking.models import Blackout, BookingPolicy, WaitlistEntry, WaitlistStatus
+from server.booking.models import (
+    Blackout,
+    BookingPolicy,
+    BookingStatus,
+    WaitlistEntry,
+    WaitlistStatus,
+)
 from server.booking.opening_hours import from_record, to_record
 from server.booking.repository import BookingRepository
 from server.booking.schemas import (
@@ -60,6 +66,10 @@ class QuoteOut(BaseModel):
     category: str
     factor: Decimal
     minutes: int
+    # The published fee per hour for this category and mode, and its cost lines.
+    hourly_fee: Decimal
+    hourly_lines: list[dict[str, Any]]
+    # What is charged: time at the hourly fee (rounded half up to the fen), samples.
     lines: list[dict[str, Any]]
     total: Decimal
     approval_required: bool
@@ -174,6 +184,8 @@ async def quote(session: SessionDep, user: CurrentUser, body: BookingCreate) -> 
         category=q.category,
         factor=q.factor,
         minutes=q.minutes,
+        hourly_fee=q.hourly_fee,
+        hourly_lines=as_json["hourly_lines"],
         lines=as_json["lines"],
         total=q.total,
         approval_required=policy.approval_required,
@@ -218,7 +230,7 @@ async def list_bookings(
     user: CurrentUser,
     start: AwareDatetime | None = None,
     end: AwareDatetime | None = None,
-    status_: Annotated[list[str] | None, Query(alias="status")] = None,
+    status_: Annotated[list[BookingStatus] | None, Query(alias="status")] = None,
     flagged: bool | None = None,
     instrument_id: uuid.UUID | None = None,
 ) -> list[BookingOut]:
@@ -227,7 +239,7 @@ async def list_bookings(
         user,
         start=start,
         end=end,
-        statuses=status_,
+        statuses=[s.value for s in status_] if status_ else None,
         flagged=flagged,
         instrument_id=instrument_id,
     )

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from server.booking.models import BookingMode
 from server.booking.opening_hours import END_OF_DAY
+from server.core.validators import INT4_MAX, Text, TimeZoneName
 
 __all__ = [
     "AvailabilityOut",
@@ -31,6 +32,11 @@ __all__ = [
 ]
 
 
+# Two years in minutes: the longest a booking horizon reaches; well inside the int4 columns.
+MAX_POLICY_MINUTES = 2 * 366 * 24 * 60
+assert MAX_POLICY_MINUTES < INT4_MAX
+
+
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -45,10 +51,10 @@ class _SlotInput(_Input):
     end_at: AwareDatetime
     mode: BookingMode = BookingMode.SELF_OPERATED
     sample_count: Annotated[int, Field(ge=0, le=10_000)] = 0
-    test_items: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+    test_items: list[Annotated[Text, Field(min_length=1, max_length=200)]] = Field(
         default_factory=list, max_length=50
     )
-    purpose: Annotated[str, Field(max_length=2000)] = ""
+    purpose: Annotated[Text, Field(max_length=2000)] = ""
 
     @model_validator(mode="after")
     def _ordered(self) -> _SlotInput:
@@ -64,7 +70,7 @@ class BookingCreate(_SlotInput):
 
 
 class SeriesCreate(_SlotInput):
-    rrule: Annotated[str, Field(min_length=5, max_length=500, examples=["FREQ=WEEKLY;COUNT=4"])]
+    rrule: Annotated[Text, Field(min_length=5, max_length=500, examples=["FREQ=WEEKLY;COUNT=4"])]
 
 
 class OccurrenceResult(BaseModel):
@@ -153,12 +159,13 @@ class OpeningHoursIn(_Input):
 
 
 class PolicyIn(_Input):
-    timezone: str = "Asia/Shanghai"
+    timezone: TimeZoneName = "Asia/Shanghai"
     slot_minutes: Annotated[int, Field(ge=5, le=24 * 60)] = 30
     buffer_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 0
-    lead_time_minutes: Annotated[int, Field(ge=0)] = 60
-    min_duration_minutes: Annotated[int, Field(ge=5)] = 30
-    max_duration_minutes: Annotated[int, Field(ge=5)] = 480
+    # Bounded by what a booking can span (the horizon is at most two years).
+    lead_time_minutes: Annotated[int, Field(ge=0, le=MAX_POLICY_MINUTES)] = 60
+    min_duration_minutes: Annotated[int, Field(ge=5, le=MAX_POLICY_MINUTES)] = 30
+    max_duration_minutes: Annotated[int, Field(ge=5, le=MAX_POLICY_MINUTES)] = 480
     horizon_days: Annotated[int, Field(ge=1, le=730)] = 90
     approval_required: bool = False
     self_operated_allowed: bool = True
@@ -168,10 +175,15 @@ class PolicyIn(_Input):
     no_show_share: Annotated[Decimal, Field(ge=0, le=1)] = Decimal("1")
     no_show_release_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
     charge_basis: Literal["actual", "booked"] = "actual"
-    quota_hours_per_week: Annotated[Decimal, Field(gt=0)] | None = None
-    quota_hours_per_month: Annotated[Decimal, Field(gt=0)] | None = None
+    # numeric(8, 2) columns
+    quota_hours_per_week: Annotated[Decimal, Field(gt=0, max_digits=8, decimal_places=2)] | None = (
+        None
+    )
+    quota_hours_per_month: (
+        Annotated[Decimal, Field(gt=0, max_digits=8, decimal_places=2)] | None
+    ) = None
     voucher_max_share: Annotated[Decimal, Field(ge=0, le=1)] = Decimal("0.5")
-    waitlist_offer_minutes: Annotated[int, Field(ge=5)] = 120
+    waitlist_offer_minutes: Annotated[int, Field(ge=5, le=MAX_POLICY_MINUTES)] = 120
     # Kept for clients of the policy endpoint; stored in the instrument's registry record
     # (the one place opening hours live). Omitted or null leaves the record's hours alone;
     # an empty list clears them (open around the clock).
@@ -212,14 +224,17 @@ class PolicyOut(_Output):
 class BlackoutCreate(_Input):
     start_at: AwareDatetime
     end_at: AwareDatetime
-    reason: Annotated[str, Field(max_length=500)] = ""
+    reason: Annotated[Text, Field(max_length=500)] = ""
 
 
 class BulkAction(_Input):
     booking_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
     action: Literal["cancel", "reschedule"]
-    shift_minutes: int | None = None
-    reason: Annotated[str, Field(max_length=500)] = ""
+    # At most the two-year horizon either way.
+    shift_minutes: Annotated[int, Field(ge=-MAX_POLICY_MINUTES, le=MAX_POLICY_MINUTES)] | None = (
+        None
+    )
+    reason: Annotated[Text, Field(max_length=500)] = ""
 
     @model_validator(mode="after")
     def _shift(self) -> BulkAction:

@@ -11,6 +11,12 @@ Hierarchy::
     └── ServiceUnavailable      503  a dependency (database, broker) is down
 
 Routers never build error JSON by hand: services raise, one handler renders.
+
+The OpenAPI document says the same: :func:`install_error_handlers` also rewrites the generated
+schema so every error response is ``application/problem+json`` with the ``Problem`` schema
+(FastAPI's own ``HTTPValidationError`` is gone: the server never sends it), and documents the
+statuses the handlers give (see :func:`document_problems`). Routes add others with
+``responses=problem_responses(503)``.
 """
 
 from __future__ import annotations
@@ -38,8 +44,10 @@ __all__ = [
     "ServiceUnavailable",
     "Unauthorized",
     "ValidationFailed",
+    "document_problems",
     "install_error_handlers",
     "problem_response",
+    "problem_responses",
 ]
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -216,8 +224,110 @@ async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_PROBLEM_CONTENT = {PROBLEM_CONTENT_TYPE: {"schema": _PROBLEM_REF}}
+PROBLEM_SCHEMAS: dict[str, Any] = {
+    "Problem": {
+        "title": "Problem",
+        "description": "RFC 9457 problem details; extension members may follow.",
+        "type": "object",
+        "properties": {
+            "type": {"type": "string", "description": "/problems/<slug> or about:blank"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "instance": {"type": "string", "description": "the request's path"},
+            "errors": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/ProblemFieldError"},
+                "description": "422 only: each offending field (body path, query.<name>, "
+                "path.<name>)",
+            },
+        },
+        "required": ["type", "title", "status", "detail", "instance"],
+        "additionalProperties": True,
+    },
+    "ProblemFieldError": {
+        "title": "ProblemFieldError",
+        "type": "object",
+        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+        "required": ["field", "message"],
+    },
+}
+_DESCRIPTIONS = {
+    401: "Not logged in, or the token is invalid or expired",
+    403: "Logged in, but this role may not do this",
+    404: "Not found, or not visible to this user",
+    409: "Conflicts with the current state of the data",
+    422: "A parameter or body field is not acceptable (each is named in `errors`)",
+    429: "Too many requests",
+    503: "A dependency (database, broker, live hub) is not available",
+}
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` entries for statuses a route gives beyond the documented defaults."""
+    return {
+        status: {
+            "description": _DESCRIPTIONS.get(status, HTTPStatus(status).phrase),
+            "content": _PROBLEM_CONTENT,
+        }
+        for status in statuses
+    }
+
+
+def document_problems(spec: dict[str, Any]) -> dict[str, Any]:
+    """Make the OpenAPI document match what the error handlers send.
+
+    Every operation under ``/api/`` may answer 404 (an id it was given is unknown or hidden) and,
+    with parameters or a body, 422. Operations behind the bearer token also answer 401 and 403,
+    and the ones that change data 409. Error responses already documented without content (or
+    with FastAPI's validation schema) get the problem schema.
+    """
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    schemas.update(PROBLEM_SCHEMAS)
+    for path, item in spec.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            responses: dict[str, Any] = operation.setdefault("responses", {})
+            wanted: set[int] = set()
+            if operation.get("parameters") or operation.get("requestBody"):
+                wanted.add(422)
+            if path.startswith("/api/"):
+                wanted.add(404)
+            if operation.get("security"):
+                wanted |= {401, 403}
+                if method != "get":
+                    wanted.add(409)
+            for status in wanted:
+                responses.setdefault(str(status), {"description": _DESCRIPTIONS[status]})
+            for code, response in responses.items():
+                if not code.isdigit() or int(code) < 400:
+                    continue
+                content = response.get("content") or {}
+                if not content or "application/json" in content:
+                    response["content"] = _PROBLEM_CONTENT
+                    if int(code) == 422:
+                        response["description"] = _DESCRIPTIONS[422]
+    return spec
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    """Problem details for every error, and an OpenAPI document that says so."""
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unhandled_error)
+
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -23,6 +23,11 @@ from server.notifications.service import list_notifications, mark_read
 __all__ = ["router"]
 
 router = APIRouter(tags=["notifications"])
+# What feed_token makes: 40 lower-case hex digits. Anything else is refused before the
+# constant-time comparison (which cannot compare non-ASCII text).
+FeedToken = Annotated[
+    str, Query(pattern=r"^[0-9a-f]{40}$", description="the feed token of /calendar/links")
+]
 ICS = "text/calendar; charset=utf-8"
 FEED_PAST = timedelta(days=90)
 
@@ -92,7 +97,7 @@ async def _names(session: SessionDep, bookings: list[Booking]) -> dict[uuid.UUID
 
 @router.get("/calendar/users/{user_id}.ics")
 async def user_feed(
-    session: SessionDep, settings: SettingsDep, user_id: uuid.UUID, token: Annotated[str, Query()]
+    session: SessionDep, settings: SettingsDep, user_id: uuid.UUID, token: FeedToken
 ) -> Response:
     user = await _feed_user(session, settings, user_id, token)
     rows = await session.exec(
@@ -111,7 +116,7 @@ async def instrument_feed(
     settings: SettingsDep,
     instrument_id: uuid.UUID,
     user: Annotated[uuid.UUID, Query()],
-    token: Annotated[str, Query()],
+    token: FeedToken,
 ) -> Response:
     """The instrument's bookings the feed's user may see (their own, or all for its staff)."""
     viewer = await _feed_user(session, settings, user, token)
