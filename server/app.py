@@ -73,6 +73,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.error("database unreachable at start-up: %s", str(exc).splitlines()[0])
 
     worker = _load_ingest_worker(settings) if settings.ingest_enabled else None
+    app.state.ingest_worker = worker  # /readyz asks it whether it is consuming
     if worker is not None:
         await worker.start()
         logger.info("ingest worker started")

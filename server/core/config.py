@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     ingest_enabled: bool = True
     # MQTT client id of the ingest worker; give each worker its own when running several.
     ingest_client_id: str | None = None
+    # Largest MQTT payload ingest decodes (the broker's message_size_limit should match).
+    ingest_max_payload_bytes: int = Field(default=262_144, ge=1024)
+    # Dead letters stored per gateway and minute; beyond, a counted summary record.
+    ingest_dead_letters_per_minute: int = Field(default=60, ge=1)
     log_format: LogFormat = LogFormat.JSON
     log_level: str = "INFO"
     readiness_timeout_s: float = Field(default=2.0, gt=0)

@@ -1,4 +1,5 @@
-"""``/healthz`` (the process answers) and ``/readyz`` (database and broker reachable)."""
+"""``/healthz`` (the process answers) and ``/readyz`` (database and broker reachable, and the
+in-process ingest worker, where there is one, consuming: writer alive, connected, subscribed)."""
 
 from __future__ import annotations
 
@@ -143,7 +144,16 @@ async def readyz(request: Request) -> dict[str, object]:
             return _Check("broker", str(exc))
         return _Check("broker", None)
 
-    checks = await asyncio.gather(database(), broker())
+    async def ingest() -> _Check:
+        worker = getattr(request.app.state, "ingest_worker", None)
+        problem = worker.readiness_problem() if worker is not None else None
+        return _Check("ingest", problem)
+
+    probes = [database(), broker()]
+    if getattr(request.app.state, "ingest_worker", None) is not None:
+        # Only where this process runs the ingest worker (LABSHARE_INGEST_ENABLED).
+        probes.append(ingest())
+    checks = await asyncio.gather(*probes)
     report = {c.name: "ok" if c.error is None else c.error for c in checks}
     down = [c for c in checks if c.error is not None]
     if down:

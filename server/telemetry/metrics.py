@@ -7,6 +7,8 @@ from prometheus_client import Counter, Gauge, Histogram
 __all__ = [
     "BATCHES",
     "DEAD_LETTERS",
+    "DEAD_LETTERS_SUPPRESSED",
+    "ERRORS",
     "MESSAGES",
     "QUEUE_DEPTH",
     "ROWS_WRITTEN",
@@ -26,7 +28,19 @@ BATCHES = Counter(
     ["path"],
 )
 DEAD_LETTERS = Counter(
-    "labshare_ingest_dead_letters_total", "Messages or series dead-lettered", ["reason"]
+    "labshare_ingest_dead_letters_total",
+    "Dead-letter records stored (one per refused message, or a summary), by first reason",
+    ["reason"],
+)
+DEAD_LETTERS_SUPPRESSED = Counter(
+    "labshare_ingest_dead_letters_suppressed_total",
+    "Dead letters not stored because their gateway exceeded its dead-letter limit",
+    ["reason"],
+)
+ERRORS = Counter(
+    "labshare_ingest_errors_total",
+    "Unexpected failures the ingest worker survived, by stage (decode, writer)",
+    ["stage"],
 )
 WRITE_SECONDS = Histogram(
     "labshare_ingest_write_seconds",

@@ -2,14 +2,18 @@
 
 A message is decoded once (in the MQTT thread), then planned against a
 :class:`ChannelDirectory` of known gateways and channels. A telemetry batch may be split: its
-good series become rows, each bad series becomes one dead letter carrying the whole raw
-payload and a reason naming the series. Nothing is dropped silently.
+good series become rows, and the message's bad series become one dead letter carrying the raw
+payload once and a reason per refused series. Nothing is dropped silently: decoding never
+raises, whatever the payload, and a gateway that floods dead letters has them counted in a
+summary record (:class:`DeadLetterLimiter`) instead of stored one by one.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,26 +22,31 @@ from enum import StrEnum
 from pydantic import ValidationError
 
 from mqtt_contract.v1 import (
+    MAX_PAYLOAD_BYTES,
     QUALITY_CODES,
     GatewayState,
     Heartbeat,
     TopicKind,
+    check_payload,
     parse_topic,
 )
 from server.telemetry.units import IncompatibleUnitError, UnitConverter
 from server.telemetry.wire import WireBatch, decode_telemetry
 
 __all__ = [
+    "DEFAULT_DEAD_LETTERS_PER_MINUTE",
     "FUTURE_TOLERANCE_MS",
     "LATE_AFTER_MS",
     "ChannelDirectory",
     "ChannelRef",
     "DeadLetter",
+    "DeadLetterLimiter",
     "DeadLetterReason",
     "GatewayRef",
     "GatewayUpdate",
     "Inbound",
     "LateRange",
+    "Refusal",
     "SeriesRows",
     "TelemetryPlan",
     "TelemetryRow",
@@ -46,6 +55,8 @@ __all__ = [
     "plan_gateway_update",
     "plan_telemetry",
 ]
+
+log = logging.getLogger("labshare.ingest")
 
 FUTURE_TOLERANCE_MS = 5 * 60 * 1000
 """Samples stamped further ahead of the server clock than this come from a broken clock."""
@@ -69,6 +80,7 @@ The rollup re-reads the last 15 minutes on every run; reporting from 5 minutes o
 
 class DeadLetterReason(StrEnum):
     INVALID_PAYLOAD = "invalid_payload"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
     GATEWAY_MISMATCH = "gateway_mismatch"
     UNKNOWN_GATEWAY = "unknown_gateway"
     UNKNOWN_CHANNEL = "unknown_channel"
@@ -76,20 +88,103 @@ class DeadLetterReason(StrEnum):
     FUTURE_TIMESTAMP = "future_timestamp"
     STORAGE_REJECTED = "storage_rejected"
     INGEST_ERROR = "ingest_error"
+    SUPPRESSED = "suppressed"
+
+
+REASON_TEXT_MAX_CHARS = 16_384
+"""Longest ``dead_letter.reason``; the rest of a long list is counted (the payload has it all)."""
+
+KEPT_PREFIX_BYTES = 1024
+"""How much of an oversized payload its dead letter keeps."""
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """One reason a message or one of its series is refused.
+
+    ``series`` (``device/point``) is set for series-level reasons; refusals of several series
+    with the same code and detail are written as one entry listing the series.
+    """
+
+    reason: DeadLetterReason
+    detail: str
+    series: str | None = None
+
+    @property
+    def text(self) -> str:
+        where = f"series {self.series}: " if self.series else ""
+        return f"{self.reason.value}: {where}{self.detail}"
 
 
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
+    """One dead-letter record: a refused message, its raw payload once, every reason.
+
+    ``payload`` is ``None`` for a summary of suppressed dead letters (see
+    :class:`DeadLetterLimiter`).
+    """
+
     topic: str
     gateway_key: str | None
-    reason: DeadLetterReason
-    detail: str
-    payload: bytes
+    refusals: tuple[Refusal, ...]
+    payload: bytes | None
+
+    @classmethod
+    def of(
+        cls,
+        topic: str,
+        gateway_key: str | None,
+        reason: DeadLetterReason,
+        detail: str,
+        payload: bytes | None,
+    ) -> DeadLetter:
+        """A dead letter with a single, message-level reason."""
+        return cls(topic, gateway_key, (Refusal(reason, detail),), payload)
+
+    @property
+    def reason(self) -> DeadLetterReason:
+        """The first reason (metrics are labelled with it)."""
+        return self.refusals[0].reason
+
+    @property
+    def detail(self) -> str:
+        """The detail of the first reason, with its series."""
+        first = self.refusals[0]
+        return f"series {first.series}: {first.detail}" if first.series else first.detail
 
     @property
     def reason_text(self) -> str:
-        """What lands in ``dead_letter.reason``: the machine code, then the human detail."""
-        return f"{self.reason.value}: {self.detail}"
+        """What lands in ``dead_letter.reason``: ``"<code>: <detail>"`` entries joined by ``"; "``.
+
+        Series refused for the same code and detail share one entry (``series a/b, a/c:``),
+        and the text is cut at :data:`REASON_TEXT_MAX_CHARS` with a count of what is left out.
+        """
+        groups: dict[tuple[DeadLetterReason, str], list[str]] = {}
+        singles: list[tuple[tuple[DeadLetterReason, str], Refusal]] = []
+        for refusal in self.refusals:
+            key = (refusal.reason, refusal.detail)
+            if refusal.series is None:
+                singles.append((key, refusal))
+                continue
+            if key not in groups:
+                groups[key] = []
+                singles.append((key, refusal))
+            groups[key].append(refusal.series)
+        entries: list[str] = []
+        for key, refusal in singles:
+            names = groups.get(key) if refusal.series is not None else None
+            if names is None:
+                entries.append(refusal.text)
+            else:
+                entries.append(f"{key[0].value}: series {', '.join(names)}: {key[1]}")
+        text = "; ".join(entries)
+        if len(text) <= REASON_TEXT_MAX_CHARS:
+            return text
+        cut = text[: REASON_TEXT_MAX_CHARS - 100]
+        return (
+            f"{cut} … (cut at {len(cut)} of {len(text)} characters; "
+            f"{len(self.refusals)} reasons in all, the payload holds every series)"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,20 +261,40 @@ class Inbound:
     topic_gateway: str | None
     message: WireBatch | GatewayState | Heartbeat | None
     error: str | None
+    error_reason: DeadLetterReason = DeadLetterReason.INVALID_PAYLOAD
+    """Why ``message`` is ``None``: the dead-letter code that goes with ``error``."""
 
 
-def decode_inbound(topic: str, payload: bytes) -> Inbound:
-    """Parse the topic and validate the payload against the contract; never raises."""
-    parsed = parse_topic(topic)
+def decode_inbound(
+    topic: str, payload: bytes, max_payload_bytes: int = MAX_PAYLOAD_BYTES
+) -> Inbound:
+    """Parse the topic and validate the payload against the contract; never raises.
+
+    A payload longer than ``max_payload_bytes`` is refused unread (``payload_too_large``);
+    any other failure, expected or not, becomes the message's ``error``.
+    """
+    try:
+        parsed = parse_topic(topic)
+    except Exception as exc:
+        return Inbound(topic, payload, None, None, None, f"topic cannot be read: {exc!r}")
     if parsed is None:
         return Inbound(topic, payload, None, None, None, "topic is not a labshare/v1 topic")
+    if len(payload) > max_payload_bytes:
+        return Inbound(
+            topic, payload, parsed.kind, parsed.gateway, None,
+            f"payload of {len(payload)} bytes is larger than the limit of "
+            f"{max_payload_bytes} bytes (the first {KEPT_PREFIX_BYTES} bytes are kept)",
+            DeadLetterReason.PAYLOAD_TOO_LARGE,
+        )  # fmt: skip
     try:
         message: WireBatch | GatewayState | Heartbeat
         if parsed.kind is TopicKind.TELEMETRY:
-            message = decode_telemetry(payload)
+            message = decode_telemetry(payload, max_payload_bytes)
         elif parsed.kind is TopicKind.STATE:
+            check_payload(payload, max_payload_bytes)
             message = GatewayState.model_validate_json(payload)
         elif parsed.kind is TopicKind.HEARTBEAT:
+            check_payload(payload, max_payload_bytes)
             message = Heartbeat.model_validate_json(payload)
         else:
             return Inbound(
@@ -190,6 +305,12 @@ def decode_inbound(topic: str, payload: bytes) -> Inbound:
         return Inbound(topic, payload, parsed.kind, parsed.gateway, None, _summarise(exc))
     except ValueError as exc:
         return Inbound(topic, payload, parsed.kind, parsed.gateway, None, str(exc))
+    except Exception as exc:
+        return Inbound(
+            topic, payload, parsed.kind, parsed.gateway, None,
+            f"the decoder failed on this payload: {type(exc).__name__}: {exc}"[:500],
+            DeadLetterReason.INGEST_ERROR,
+        )  # fmt: skip
     return Inbound(topic, payload, parsed.kind, parsed.gateway, message, None)
 
 
@@ -203,22 +324,29 @@ def _summarise(exc: ValidationError, limit: int = 5) -> str:
     return "; ".join(parts) + more
 
 
+def refused_inbound(msg: Inbound) -> DeadLetter:
+    """The dead letter of a message that could not be decoded (or is of a refused kind)."""
+    payload = msg.payload
+    if msg.error_reason is DeadLetterReason.PAYLOAD_TOO_LARGE:
+        payload = payload[:KEPT_PREFIX_BYTES]
+    return DeadLetter.of(
+        msg.topic, msg.topic_gateway, msg.error_reason, msg.error or "invalid payload", payload
+    )
+
+
 def _envelope_dead_letter(msg: Inbound, directory: ChannelDirectory) -> DeadLetter | None:
     """The reason a whole message is refused, or ``None`` if its series may be looked at."""
     if msg.message is None:
-        return DeadLetter(
-            msg.topic, msg.topic_gateway, DeadLetterReason.INVALID_PAYLOAD,
-            msg.error or "invalid payload", msg.payload,
-        )  # fmt: skip
+        return refused_inbound(msg)
     if msg.message.gateway != msg.topic_gateway:
-        return DeadLetter(
+        return DeadLetter.of(
             msg.topic, msg.topic_gateway, DeadLetterReason.GATEWAY_MISMATCH,
             f"payload names gateway {msg.message.gateway!r} but was published on the topic of "
             f"gateway {msg.topic_gateway!r}",
             msg.payload,
         )  # fmt: skip
     if directory.gateway(msg.message.gateway) is None:
-        return DeadLetter(
+        return DeadLetter.of(
             msg.topic, msg.topic_gateway, DeadLetterReason.UNKNOWN_GATEWAY,
             f"gateway {msg.message.gateway!r} is not registered", msg.payload,
         )  # fmt: skip
@@ -307,8 +435,9 @@ def plan_telemetry(
     horizon = now + FUTURE_TOLERANCE_MS
     late_before = now - LATE_AFTER_MS
     codes = _QUALITY_CODES
+    refusals: list[Refusal] = []
     for series in batch.series:
-        name = f"series {series.device}/{series.point}"
+        name = f"{series.device}/{series.point}"
         # Every decoded sample was received, so its number counts against gap detection
         # even when its series is refused.
         plan.seqs.extend(series.seqs)
@@ -317,29 +446,24 @@ def plan_telemetry(
         channel = directory.channel(batch.gateway, series.device, series.point)
         if channel is None:
             reason = DeadLetterReason.UNKNOWN_CHANNEL
-            detail = (
-                f"{name}: gateway {batch.gateway!r} has no channel for device "
-                f"{series.device!r} point {series.point!r}"
-            )
+            detail = f"gateway {batch.gateway!r} has no channel for this device point"
         else:
             try:
                 conversion = converter.conversion(series.unit, channel.canonical_unit)
             except IncompatibleUnitError as exc:
                 reason = DeadLetterReason.INCOMPATIBLE_UNIT
-                detail = f"{name}: {exc}"
+                detail = str(exc)
             else:
                 latest = max(series.ts_ms)
                 if latest > horizon:
                     reason = DeadLetterReason.FUTURE_TIMESTAMP
                     ahead_s = (latest - horizon + FUTURE_TOLERANCE_MS) / 1000
                     detail = (
-                        f"{name}: sample timestamp {latest} ms is {ahead_s:.0f} s ahead of "
+                        f"sample timestamp {latest} ms is {ahead_s:.0f} s ahead of "
                         f"the server clock (tolerance {FUTURE_TOLERANCE_MS // 1000} s)"
                     )
         if reason is not None:
-            plan.dead_letters.append(
-                DeadLetter(msg.topic, msg.topic_gateway, reason, detail, msg.payload)
-            )
+            refusals.append(Refusal(reason, detail, name))
             continue
         assert channel is not None
         earliest = min(series.ts_ms)
@@ -357,6 +481,11 @@ def plan_telemetry(
                 list(map(codes.__getitem__, series.qualities)),
                 series.seqs,
             )
+        )
+    if refusals:
+        # One record per message: the payload once, every refused series in the reasons.
+        plan.dead_letters.append(
+            DeadLetter(msg.topic, msg.topic_gateway, tuple(refusals), msg.payload)
         )
     return plan
 
@@ -417,3 +546,87 @@ def _has_miss(msg: Inbound, directory: ChannelDirectory) -> bool:
     if isinstance(msg.message, WireBatch):
         return any(directory.channel(key, s.device, s.point) is None for s in msg.message.series)
     return False
+
+
+DEFAULT_DEAD_LETTERS_PER_MINUTE = 60
+"""Dead-letter records stored per gateway and minute (with bursts of as many) by default."""
+
+
+@dataclass(slots=True)
+class _Bucket:
+    tokens: float
+    updated: float
+    suppressed: Counter[DeadLetterReason] = field(default_factory=Counter)
+    since: float | None = None
+    since_wall_ms: int = 0
+    topic: str = ""
+
+
+class DeadLetterLimiter:
+    """A token bucket per gateway on the dead letters that are stored with their payload.
+
+    A gateway may have ``per_minute`` records stored a minute, in bursts of as many. Beyond
+    that its dead letters are counted by reason instead; one summary record (reason
+    ``suppressed``, no payload) per gateway and ``summary_after_s`` says how many were left
+    out and why. A gateway that publishes garbage in a loop thus costs a few records a minute,
+    not one per message, and the other gateways' dead letters are not affected.
+    """
+
+    def __init__(
+        self, per_minute: int = DEFAULT_DEAD_LETTERS_PER_MINUTE, summary_after_s: float = 60.0
+    ) -> None:
+        if per_minute < 1:
+            raise ValueError("the dead-letter limit must be at least 1 a minute")
+        self.per_minute = per_minute
+        self.summary_after_s = summary_after_s
+        self._buckets: dict[str, _Bucket] = {}
+
+    def admit(self, letter: DeadLetter, now: float | None = None) -> bool:
+        """Whether ``letter`` may be stored; if not, it is counted for the next summary."""
+        current = time.monotonic() if now is None else now
+        key = letter.gateway_key or letter.topic
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = _Bucket(float(self.per_minute), current)
+        rate = self.per_minute / 60.0
+        bucket.tokens = min(
+            float(self.per_minute), bucket.tokens + (current - bucket.updated) * rate
+        )
+        bucket.updated = current
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return True
+        if bucket.since is None:
+            bucket.since = current
+            bucket.since_wall_ms = int(time.time() * 1000)
+        bucket.suppressed[letter.reason] += 1
+        bucket.topic = letter.topic
+        return False
+
+    @property
+    def pending(self) -> int:
+        """Suppressed dead letters not yet reported in a summary."""
+        return sum(b.suppressed.total() for b in self._buckets.values())
+
+    def summaries(self, now: float | None = None, *, flush: bool = False) -> list[DeadLetter]:
+        """Summary records due (``summary_after_s`` after the first suppression), or all."""
+        current = time.monotonic() if now is None else now
+        due: list[DeadLetter] = []
+        for key, bucket in list(self._buckets.items()):
+            if bucket.since is None:
+                if current - bucket.updated > 2 * 60.0:
+                    del self._buckets[key]  # full again and quiet: forget the gateway
+                continue
+            if not flush and current - bucket.since < self.summary_after_s:
+                continue
+            counts = ", ".join(f"{r.value} {n}" for r, n in bucket.suppressed.most_common())
+            started = datetime.fromtimestamp(bucket.since_wall_ms / 1000, UTC)
+            detail = (
+                f"{bucket.suppressed.total()} dead letters of {key!r} were not stored in the "
+                f"{current - bucket.since:.0f} s from {started:%Y-%m-%dT%H:%M:%SZ} "
+                f"(limit {self.per_minute} a minute): {counts}"
+            )
+            due.append(DeadLetter.of(bucket.topic, key, DeadLetterReason.SUPPRESSED, detail, None))
+            bucket.suppressed = Counter()
+            bucket.since = None
+        return due

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import socket
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -14,22 +16,27 @@ from typing import Protocol, TypeVar
 
 import psycopg
 
-from mqtt_contract.v1 import SHARED_GROUP, TopicKind
+from mqtt_contract.v1 import MAX_PAYLOAD_BYTES, SHARED_GROUP, TopicKind
 from server.telemetry import metrics
 from server.telemetry.live import LIVE_READINGS_TOPIC, readings_event
-from server.telemetry.mqtt import Consumer, Received
+from server.telemetry.mqtt import Consumer, Delivery, Received
 from server.telemetry.store import WriteBatch, load_gateways, to_conninfo, write_batch
 from server.telemetry.units import UnitConverter
 from server.telemetry.validation import (
+    DEFAULT_DEAD_LETTERS_PER_MINUTE,
     ChannelDirectory,
     DeadLetter,
+    DeadLetterLimiter,
     DeadLetterReason,
     GatewayUpdate,
     Inbound,
+    decode_inbound,
     gateways_to_refresh,
     plan_gateway_update,
     plan_telemetry,
+    refused_inbound,
 )
+from server.telemetry.wire import WireBatch
 
 __all__ = ["IngestSettings", "IngestStats", "IngestWorker", "run_ingest"]
 
@@ -67,6 +74,8 @@ class IngestStats:
     dead_letters: int = 0
     acks_deferred: int = 0
     redelivery_batches: int = 0
+    dead_letters_suppressed: int = 0
+    errors: int = 0
 
 
 class _Stopping(Exception):
@@ -101,6 +110,9 @@ class IngestWorker:
         retry_max_delay_s: float = 5.0,
         share_group: str = SHARED_GROUP,
         mqtt_protocol: str | None = None,
+        max_payload_bytes: int | None = None,
+        dead_letters_per_minute: int | None = None,
+        idle_flush_s: float = 5.0,
     ) -> None:
         self.settings = settings
         self.client_id = (
@@ -128,6 +140,20 @@ class IngestWorker:
         self._stopping = asyncio.Event()
         self._db_failing = False
         self.stats = IngestStats()
+        # LABSHARE_INGEST_MAX_PAYLOAD_BYTES; the broker's message_size_limit should match.
+        self.max_payload_bytes = int(
+            max_payload_bytes
+            or getattr(settings, "ingest_max_payload_bytes", None)
+            or MAX_PAYLOAD_BYTES
+        )
+        self.dead_letters = DeadLetterLimiter(
+            int(
+                dead_letters_per_minute
+                or getattr(settings, "ingest_dead_letters_per_minute", None)
+                or DEFAULT_DEAD_LETTERS_PER_MINUTE
+            )
+        )
+        self.idle_flush_s = idle_flush_s
 
     # lifecycle
 
@@ -141,6 +167,7 @@ class IngestWorker:
         self._writer = asyncio.create_task(
             self._write_loop(), name=f"ingest-writer {self.client_id}"
         )
+        self._writer.add_done_callback(self._writer_ended)
         self._consumer = Consumer(
             host=self.settings.mqtt_host,
             port=self.settings.mqtt_port,
@@ -166,9 +193,49 @@ class IngestWorker:
                 f"no MQTT connection to {consumer.host}:{consumer.port} in {wait_s} s"
             )
 
+    def readiness_problem(self) -> str | None:
+        """Why this worker is not consuming right now, or ``None`` when it is."""
+        writer, consumer = self._writer, self._consumer
+        if writer is None or consumer is None:
+            return "ingest worker is not running"
+        if writer.done():
+            failure = None if writer.cancelled() else writer.exception()
+            why = f": {type(failure).__name__}: {failure}" if failure else ""
+            return f"ingest writer has stopped{why}"
+        # paho's network thread: it ends if a callback raises (none of ours should).
+        client = getattr(consumer, "_client", None)
+        thread = getattr(client, "_thread", None)
+        if isinstance(thread, threading.Thread) and not thread.is_alive():
+            return "ingest MQTT network thread has stopped"
+        if not consumer.connected.is_set():
+            return (
+                f"ingest worker is not connected and subscribed to MQTT "
+                f"{consumer.host}:{consumer.port}"
+            )
+        return None
+
+    @property
+    def finished(self) -> asyncio.Task[None] | None:
+        """The writer task (tests and ``run_ingest`` watch it end)."""
+        return self._writer
+
+    def _writer_ended(self, task: asyncio.Task[None]) -> None:
+        if self._stopping.is_set():
+            return
+        if task.cancelled():
+            log.critical("ingest writer was cancelled: nothing is written until a restart")
+        else:
+            log.critical(
+                "ingest writer stopped: nothing is written until a restart",
+                exc_info=task.exception(),
+            )
+        metrics.ERRORS.labels("writer").inc()
+
     async def stop(self, grace_s: float = 10.0) -> None:
         """Finish the batch being written (and ack it), then disconnect; queued messages stay unacked."""
         self._stopping.set()
+        if self._writer is not None and self._writer.done():
+            self._writer = None  # ended on its own (already logged)
         if self._writer is not None:
             try:
                 await asyncio.wait_for(asyncio.shield(self._writer), grace_s)
@@ -176,7 +243,18 @@ class IngestWorker:
                 self._writer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._writer
+            except Exception:  # already logged when the writer ended
+                log.debug("ingest writer had failed before the stop")
             self._writer = None
+        summaries = self.dead_letters.summaries(flush=True)
+        if summaries:
+            # One try only: a database outage at shutdown loses the counts, not messages.
+            try:
+                conn = await asyncio.wait_for(self._connection(), 5.0)
+                await write_batch(conn, WriteBatch(dead_letters=summaries))
+                self._count_stored(summaries)
+            except Exception as exc:
+                log.warning("dead-letter summaries not written at shutdown: %s", exc)
         if self._consumer is not None:
             await asyncio.to_thread(self._consumer.stop)
             self._consumer = None
@@ -187,12 +265,37 @@ class IngestWorker:
         metrics.QUEUE_DEPTH.set(0)
 
     def _from_mqtt_thread(self, received: Received) -> None:
-        loop, queue = self._loop, self._queue
-        if loop is None or queue is None or loop.is_closed():
-            return  # not acknowledged: the broker redelivers it to the next session
-        metrics.MESSAGES.labels(received.inbound.kind or "unknown").inc()
-        with contextlib.suppress(RuntimeError):  # loop closing during shutdown
-            loop.call_soon_threadsafe(queue.put_nowait, received)
+        # Runs on paho's network thread: an exception here would end that thread.
+        try:
+            loop, queue = self._loop, self._queue
+            if loop is None or queue is None or loop.is_closed():
+                return  # not acknowledged: the broker redelivers it to the next session
+            received = self._with_payload_limit(received)
+            metrics.MESSAGES.labels(received.inbound.kind or "unknown").inc()
+            with contextlib.suppress(RuntimeError):  # loop closing during shutdown
+                loop.call_soon_threadsafe(queue.put_nowait, received)
+        except Exception:
+            log.exception("ingest could not take a message from MQTT (it stays unacknowledged)")
+            metrics.ERRORS.labels("receive").inc()
+
+    def _with_payload_limit(self, received: Received) -> Received:
+        """``received`` decoded again when the configured size limit judges it differently.
+
+        The consumer decodes with the contract's default limit; a deployment may set
+        another (``LABSHARE_INGEST_MAX_PAYLOAD_BYTES``).
+        """
+        inbound = received.inbound
+        too_large = len(inbound.payload) > self.max_payload_bytes
+        refused_as_too_large = inbound.error_reason is DeadLetterReason.PAYLOAD_TOO_LARGE and (
+            inbound.message is None
+        )
+        if too_large == refused_as_too_large or inbound.kind is None:
+            return received
+        again = decode_inbound(inbound.topic, inbound.payload, self.max_payload_bytes)
+        batch = again.message
+        samples = sum(len(s.seqs) for s in batch.series) if isinstance(batch, WireBatch) else 0
+        delivery: Delivery = received.delivery
+        return Received(again, delivery, samples)
 
     # writing
 
@@ -203,17 +306,27 @@ class IngestWorker:
         try:
             while not self._stopping.is_set():
                 get = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({get, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
-                if get not in done:
+                try:
+                    await asyncio.wait(
+                        {get, stop_wait},
+                        timeout=self.idle_flush_s,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                except BaseException:
+                    get.cancel()
+                    raise
+                if not get.done():
                     get.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await get
-                    break
+                if get.cancelled():
+                    if stop_wait.done():
+                        break
+                    await self._guarded(self._write_summaries, [])  # idle
+                    continue
                 items = [get.result()]
-                await self._fill(items)
-                metrics.QUEUE_DEPTH.set(queue.qsize() + len(items))
                 try:
-                    await self._process_isolating(items)
+                    await self._guarded(functools.partial(self._batch, items), items)
                 except _Stopping:
                     # The broker redelivers these to the next session: nothing is lost.
                     log.warning("ingest stopped with %d messages not yet written", len(items))
@@ -222,6 +335,39 @@ class IngestWorker:
             stop_wait.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await stop_wait
+
+    async def _batch(self, items: list[Received]) -> None:
+        assert self._queue is not None
+        await self._fill(items)
+        metrics.QUEUE_DEPTH.set(self._queue.qsize() + len(items))
+        await self._process_isolating(items)
+
+    async def _guarded(self, step: Callable[[], Awaitable[None]], items: list[Received]) -> None:
+        """Run one step of the write loop; a defect is logged and counted, and the loop goes on.
+
+        The messages of a failed step stay unacknowledged (the broker redelivers them to the
+        next session), so nothing is lost; ingest carries on with the next messages.
+        """
+        try:
+            await step()
+        except _Stopping:
+            raise
+        except Exception:
+            log.exception(
+                "ingest writer failed on %d messages; they stay unacknowledged, ingest goes on",
+                len(items),
+            )
+            metrics.ERRORS.labels("writer").inc()
+            self.stats.errors += 1
+            await asyncio.sleep(min(1.0, self.retry_max_delay_s))
+
+    async def _write_summaries(self) -> None:
+        summaries = self.dead_letters.summaries()
+        if not summaries:
+            return
+        batch = WriteBatch(dead_letters=summaries)
+        await self._with_database(lambda conn: write_batch(conn, batch), "write")
+        self._count_stored(summaries)
 
     async def _fill(self, items: list[Received]) -> None:
         assert self._queue is not None
@@ -309,20 +455,43 @@ class IngestWorker:
     ) -> None:
         """Dead-letter whole messages (raw payload kept), then acknowledge them."""
         batch = WriteBatch(
-            dead_letters=[
-                DeadLetter(
-                    r.inbound.topic, r.inbound.topic_gateway, reason, detail, r.inbound.payload
-                )
-                for r in items
-            ]
+            dead_letters=self._limit(
+                [
+                    DeadLetter.of(
+                        r.inbound.topic, r.inbound.topic_gateway, reason, detail, r.inbound.payload
+                    )
+                    for r in items
+                ]
+            )
         )
         await self._with_database(lambda conn: write_batch(conn, batch), "write")
         self._count_and_ack(items, batch)
 
-    def _count_and_ack(self, items: Sequence[Received], batch: WriteBatch) -> None:
-        for dead in batch.dead_letters:
+    def _count_stored(self, letters: Sequence[DeadLetter]) -> None:
+        for dead in letters:
             metrics.DEAD_LETTERS.labels(dead.reason.value).inc()
-        self.stats.dead_letters += len(batch.dead_letters)
+        self.stats.dead_letters += len(letters)
+
+    def _limit(self, letters: list[DeadLetter]) -> list[DeadLetter]:
+        """The dead letters each gateway's limit lets through, then any summaries due."""
+        kept: list[DeadLetter] = []
+        for letter in letters:
+            if letter.reason is DeadLetterReason.INGEST_ERROR and letter.payload is not None:
+                # The decoder itself failed: a defect to look at, whatever the gateway sent.
+                log.error(
+                    "ingest failed to decode a message on %s: %s", letter.topic, letter.detail
+                )
+                metrics.ERRORS.labels("decode").inc()
+            if self.dead_letters.admit(letter):
+                kept.append(letter)
+            else:
+                metrics.DEAD_LETTERS_SUPPRESSED.labels(letter.reason.value).inc()
+                self.stats.dead_letters_suppressed += 1
+        kept.extend(self.dead_letters.summaries())
+        return kept
+
+    def _count_and_ack(self, items: Sequence[Received], batch: WriteBatch) -> None:
+        self._count_stored(batch.dead_letters)
         self.stats.messages_written += len(items)
         consumer = self._consumer
         if consumer is not None:
@@ -351,12 +520,8 @@ class IngestWorker:
                 else:
                     batch.dead_letters.append(update)
             else:
-                batch.dead_letters.append(
-                    DeadLetter(
-                        inbound.topic, inbound.topic_gateway, DeadLetterReason.INVALID_PAYLOAD,
-                        inbound.error or "invalid payload", inbound.payload,
-                    )
-                )  # fmt: skip
+                batch.dead_letters.append(refused_inbound(inbound))
+        batch.dead_letters = self._limit(batch.dead_letters)
         return batch
 
     async def _connection(self) -> Connection:
@@ -403,7 +568,14 @@ async def run_ingest(settings: IngestSettings) -> None:
             loop.add_signal_handler(signum, stop.set)
     await worker.start()
     log.info("ingest worker %s running", worker.client_id)
+    writer = worker.finished
+    assert writer is not None
+    stopped = asyncio.ensure_future(stop.wait())
     try:
-        await stop.wait()
+        await asyncio.wait({stopped, writer}, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        stopped.cancel()
         await worker.stop()
+    if not stop.is_set():
+        # Exit non-zero so the supervisor (systemd, Docker, Kubernetes) restarts the worker.
+        raise RuntimeError("the ingest writer stopped; exiting so that it is restarted")

@@ -22,15 +22,20 @@ from mqtt_contract.v1 import (
 )
 from server.telemetry.units import UnitConverter
 from server.telemetry.validation import (
+    REASON_TEXT_MAX_CHARS,
     ChannelDirectory,
     ChannelRef,
+    DeadLetter,
+    DeadLetterLimiter,
     DeadLetterReason,
     GatewayRef,
     GatewayUpdate,
+    Refusal,
     decode_inbound,
     gateways_to_refresh,
     plan_gateway_update,
     plan_telemetry,
+    refused_inbound,
 )
 
 NOW_MS = 1_790_000_000_000
@@ -163,16 +168,19 @@ def test_bad_series_are_dead_lettered_and_good_series_kept(
     )  # fmt: skip
     plan = plan_telemetry(telemetry("gw-a", payload), directory, converter, NOW_MS)
     assert [r[0] for r in plan.rows] == [1]
-    reasons = {d.reason: d for d in plan.dead_letters}
-    assert set(reasons) == {DeadLetterReason.UNKNOWN_CHANNEL, DeadLetterReason.INCOMPATIBLE_UNIT}
-    unknown = [d for d in plan.dead_letters if d.reason is DeadLetterReason.UNKNOWN_CHANNEL]
-    assert sorted(d.detail.split(":")[0] for d in unknown) == [
-        "series chamber-1/humidity",
-        "series oven-9/temperature",
+    # One dead letter for the message, one reason per refused series, the payload once.
+    [dead] = plan.dead_letters
+    assert [(r.reason, r.series) for r in dead.refusals] == [
+        (DeadLetterReason.UNKNOWN_CHANNEL, "oven-9/temperature"),
+        (DeadLetterReason.INCOMPATIBLE_UNIT, "chamber-1/power"),
+        (DeadLetterReason.UNKNOWN_CHANNEL, "chamber-1/humidity"),
     ]
-    assert reasons[DeadLetterReason.INCOMPATIBLE_UNIT].detail.startswith("series chamber-1/power")
-    # Every dead letter keeps the raw payload, so nothing is lost.
-    assert all(d.payload == payload for d in plan.dead_letters)
+    assert dead.payload == payload
+    # Series refused for the same reason share one entry of the stored text.
+    assert dead.reason_text.startswith(
+        "unknown_channel: series oven-9/temperature, chamber-1/humidity: gateway 'gw-a' has no "
+        "channel for this device point; incompatible_unit: series chamber-1/power: "
+    )
     # Samples of refused series were still received: they count for gap detection.
     assert sorted(plan.seqs) == [10, 11, 12, 13]
 
@@ -254,3 +262,93 @@ def test_directory_refresh_on_miss_and_age() -> None:
     assert gateways_to_refresh([known], directory, now=161.0) == {"gw-a"}
     # A payload on another gateway's topic is refused without any lookup.
     assert gateways_to_refresh([telemetry("gw-z", known.payload)], directory, now=100.5) == set()
+
+
+def test_decoding_never_raises_whatever_the_payload(monkeypatch: pytest.MonkeyPatch) -> None:
+    topic = "labshare/v1/gw/gw-a/telemetry"
+    poison = decode_inbound(topic, b"[" * 1024 + b"]" * 1024)
+    assert poison.message is None
+    assert poison.error_reason is DeadLetterReason.INVALID_PAYLOAD
+    assert "nested deeper than 5 levels" in (poison.error or "")
+    for kind in ("state", "heartbeat"):
+        deep = decode_inbound(f"labshare/v1/gw/gw-a/{kind}", b'{"v":' + b"[" * 3000)
+        assert deep.message is None
+        assert "nested deeper" in (deep.error or "")
+
+    def explode(payload: bytes, max_bytes: int = 0) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("server.telemetry.validation.decode_telemetry", explode)
+    broken = decode_inbound(topic, batch("gw-a", series("chamber-1", "power", "W",
+                                                        Sample(seq=1, ts_ms=1, value=1.0))))  # fmt: skip
+    assert broken.message is None
+    assert broken.error_reason is DeadLetterReason.INGEST_ERROR
+    assert "RecursionError" in (broken.error or "")
+    dead = refused_inbound(broken)
+    assert dead.reason_text.startswith("ingest_error: the decoder failed on this payload")
+    assert dead.payload == broken.payload
+
+
+def test_oversized_payloads_are_refused_and_only_a_prefix_kept() -> None:
+    payload = b'{"v":1,' + b" " * 300_000 + b"}"
+    inbound = decode_inbound("labshare/v1/gw/gw-a/telemetry", payload)
+    assert inbound.error_reason is DeadLetterReason.PAYLOAD_TOO_LARGE
+    dead = refused_inbound(inbound)
+    assert dead.reason_text.startswith("payload_too_large: payload of 300008 bytes")
+    assert dead.payload == payload[:1024]
+    smaller_limit = decode_inbound("labshare/v1/gw/gw-a/heartbeat", b"{}", max_payload_bytes=1)
+    assert smaller_limit.error_reason is DeadLetterReason.PAYLOAD_TOO_LARGE
+
+
+def test_four_hundred_unknown_points_make_one_dead_letter_with_a_short_reason(
+    directory: ChannelDirectory, converter: UnitConverter
+) -> None:
+    payload = batch(
+        "gw-a",
+        *(series("chamber-1", f"p{i}", "W", Sample(seq=i, ts_ms=NOW_MS, value=1.0))
+          for i in range(400)),
+    )  # fmt: skip
+    plan = plan_telemetry(telemetry("gw-a", payload), directory, converter, NOW_MS)
+    [dead] = plan.dead_letters
+    assert dead.payload == payload
+    assert len(dead.refusals) == 400
+    text = dead.reason_text
+    assert text.startswith("unknown_channel: series chamber-1/p0, chamber-1/p1, ")
+    assert "chamber-1/p399: gateway 'gw-a' has no channel for this device point" in text
+    assert len(text) < 7_000  # the payload (about 30 KB) is stored once, not 400 times
+
+
+def test_the_reason_text_is_capped() -> None:
+    refusals = tuple(
+        Refusal(DeadLetterReason.INCOMPATIBLE_UNIT, f"unit 'x{i}' is unknown " * 5, f"d/p{i}")
+        for i in range(2000)
+    )
+    dead = DeadLetter("t", "gw-a", refusals, b"{}")
+    assert len(dead.reason_text) <= REASON_TEXT_MAX_CHARS
+    assert dead.reason_text.endswith("2000 reasons in all, the payload holds every series)")
+
+
+def test_dead_letters_beyond_the_limit_are_counted_in_one_summary() -> None:
+    limiter = DeadLetterLimiter(per_minute=3, summary_after_s=60.0)
+
+    def letter(gateway: str, reason: DeadLetterReason) -> DeadLetter:
+        return DeadLetter.of(f"labshare/v1/gw/{gateway}/telemetry", gateway, reason, "x", b"{}")
+
+    admitted = [limiter.admit(letter("gw-a", DeadLetterReason.INVALID_PAYLOAD), now=100.0)
+                for _ in range(10)]  # fmt: skip
+    assert admitted == [True] * 3 + [False] * 7
+    # Another gateway has its own bucket.
+    assert limiter.admit(letter("gw-b", DeadLetterReason.INVALID_PAYLOAD), now=100.0)
+    assert not limiter.admit(letter("gw-a", DeadLetterReason.UNKNOWN_CHANNEL), now=101.0)
+    assert limiter.pending == 8
+    assert limiter.summaries(now=130.0) == []  # not a minute yet
+    [summary] = limiter.summaries(now=160.0)
+    assert summary.gateway_key == "gw-a"
+    assert summary.payload is None
+    assert summary.reason is DeadLetterReason.SUPPRESSED
+    assert "8 dead letters of 'gw-a' were not stored" in summary.detail
+    assert summary.detail.endswith("(limit 3 a minute): invalid_payload 7, unknown_channel 1")
+    assert limiter.pending == 0
+    # Tokens come back at the configured rate: one every 20 s here.
+    assert limiter.admit(letter("gw-a", DeadLetterReason.INVALID_PAYLOAD), now=160.0)
+    assert limiter.summaries(now=1000.0, flush=True) == []
