@@ -36,6 +36,7 @@ __all__ = [
     "ConfigIssue",
     "DeviceConfig",
     "GatewayConfig",
+    "LoopScaling",
     "ModbusDevice",
     "ModbusPoint",
     "ModbusRtuDevice",
@@ -84,20 +85,83 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class LoopScaling(_Strict):
+    """A 4-20 mA current loop: how its current maps to the measured quantity (NAMUR NE 43).
+
+    4 mA is ``range[0]`` and 20 mA ``range[1]`` in ``unit`` (a reversed range is allowed).
+    Below ``low_limit_ma`` or above ``high_limit_ma`` the reading is outside the measuring
+    range: it is kept at the value of that limit and flagged ``out_of_range``. At or below
+    ``low_fault_ma`` or at or above ``high_fault_ma`` the loop reports a sensor or wiring
+    fault: no value, quality ``loop_low_fault`` / ``loop_high_fault``.
+    """
+
+    range: tuple[float, float] = Field(description="Values at 4 mA and at 20 mA.")
+    unit: str = Field(min_length=1, description="Unit of the range (the measured quantity).")
+    low_fault_ma: float = Field(default=3.6, ge=0)
+    low_limit_ma: float = Field(default=3.8, ge=0)
+    high_limit_ma: float = Field(default=20.5)
+    high_fault_ma: float = Field(default=21.0)
+
+    @field_validator("unit")
+    @classmethod
+    def _known_unit(cls, value: str) -> str:
+        try:
+            parse_unit(value)
+        except UnitProblem as exc:
+            raise PydanticCustomError("unit", "{reason}", {"reason": str(exc)}) from exc
+        return value
+
+    @field_validator("range")
+    @classmethod
+    def _span(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not all(math.isfinite(v) for v in value) or value[0] == value[1]:
+            raise PydanticCustomError(
+                "range", "range must be two different finite values (at 4 mA, at 20 mA)", {}
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _thresholds_in_order(self) -> LoopScaling:
+        if not (
+            self.low_fault_ma < self.low_limit_ma <= 4.0
+            and 20.0 <= self.high_limit_ma < self.high_fault_ma
+        ):
+            raise PydanticCustomError(
+                "loop",
+                "loop thresholds must satisfy low_fault_ma < low_limit_ma <= 4 mA and "
+                "20 mA <= high_limit_ma < high_fault_ma",
+                {},
+            )
+        return self
+
+
 class _PointBase(_Strict):
     key: Key
     name: str | None = None
     scale: float = 1.0
     offset: float = 0.0
     source_unit: str = "dimensionless"
+    loop: LoopScaling | None = Field(
+        default=None,
+        description="Read as a 4-20 mA loop current (source_unit then defaults to mA) and "
+        "scaled onto this range.",
+    )
     unit: str | None = Field(
-        default=None, description="Unit published to the server; defaults to source_unit."
+        default=None,
+        description="Unit published to the server; defaults to source_unit (or loop.unit).",
     )
     deadband: float | None = Field(default=None, ge=0)
     report_on_change: bool = False
     max_interval_s: float | None = Field(default=None, gt=0)
     valid_min: float | None = None
     valid_max: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _loop_reads_milliamperes(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("loop") is not None and "source_unit" not in data:
+            return {**data, "source_unit": "mA"}
+        return data
 
     @field_validator("source_unit")
     @classmethod
@@ -108,12 +172,31 @@ class _PointBase(_Strict):
             raise PydanticCustomError("unit", "{reason}", {"reason": str(exc)}) from exc
         return value
 
+    @field_validator("loop")
+    @classmethod
+    def _loop_source_is_a_current(
+        cls, value: LoopScaling | None, info: ValidationInfo
+    ) -> LoopScaling | None:
+        source = info.data.get("source_unit")
+        if value is not None and source is not None:
+            try:
+                check_compatible(source, "mA")
+            except UnitProblem as exc:
+                raise PydanticCustomError(
+                    "loop",
+                    "a loop point reads a current: source_unit must be a current such as mA, "
+                    "not '{source}'",
+                    {"source": source},
+                ) from exc
+        return value
+
     @field_validator("unit")
     @classmethod
     def _compatible_unit(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        source = info.data.get("source_unit")
+        loop = info.data.get("loop")
+        source = loop.unit if isinstance(loop, LoopScaling) else info.data.get("source_unit")
         try:
             if source is None:
                 parse_unit(value)
@@ -132,7 +215,9 @@ class _PointBase(_Strict):
 
     @property
     def target_unit(self) -> str:
-        return self.unit if self.unit is not None else self.source_unit
+        if self.unit is not None:
+            return self.unit
+        return self.loop.unit if self.loop is not None else self.source_unit
 
     @model_validator(mode="after")
     def _range_order(self) -> _PointBase:
@@ -189,6 +274,15 @@ class MqttPoint(_PointBase):
         description="Path to the unit the instrument states with each value; it then replaces "
         "source_unit for that message, and a unit of another dimension gives quality bad_unit.",
     )
+
+    @field_validator("loop")
+    @classmethod
+    def _no_loop(cls, value: LoopScaling | None) -> LoopScaling | None:
+        if value is not None:
+            raise PydanticCustomError(
+                "loop", "loop scaling applies to Modbus points (analogue input modules)", {}
+            )
+        return value
 
 
 class _DeviceBase(_Strict):

@@ -20,7 +20,7 @@ from edge_agent.config import ModbusDevice, ModbusPoint, MqttPoint
 from edge_agent.decoding import decode_block
 from edge_agent.planner import ReadBlock, RequestPlanner
 from edge_agent.transport import CommError, IllegalAddress, ModbusTransport
-from edge_agent.units import LinearConversion, linear_conversion
+from edge_agent.units import LinearConversion, LoopSignal, linear_conversion, loop_signal
 from mqtt_contract.v1 import DeviceStatus, Quality
 
 __all__ = [
@@ -64,6 +64,7 @@ class PreparedPoint:
     valid_max: float | None
     deadband: float | None
     max_interval_ms: int | None
+    loop: LoopSignal | None = None
     last_value: float | None = None
     last_quality: Quality | None = None
     last_report_ms: int | None = None
@@ -73,17 +74,49 @@ class PreparedPoint:
         deadband = point.deadband
         if deadband is None and point.report_on_change:
             deadband = 0.0
+        loop: LoopSignal | None = None
+        if point.loop is not None:
+            loop = loop_signal(
+                point.source_unit,
+                point.scale,
+                point.offset,
+                point.loop.range,
+                point.loop.unit,
+                point.target_unit,
+                (
+                    point.loop.low_fault_ma,
+                    point.loop.low_limit_ma,
+                    point.loop.high_limit_ma,
+                    point.loop.high_fault_ma,
+                ),
+            )
         return cls(
             key=point.key,
             unit=point.target_unit,
-            conversion=linear_conversion(
-                point.source_unit, point.target_unit, point.scale, point.offset
+            conversion=(
+                loop.to_ma.then(loop.to_value)
+                if loop is not None
+                else linear_conversion(
+                    point.source_unit, point.target_unit, point.scale, point.offset
+                )
             ),
             valid_min=point.valid_min,
             valid_max=point.valid_max,
             deadband=deadband,
             max_interval_ms=round(point.max_interval_s * 1000) if point.max_interval_s else None,
+            loop=loop,
         )
+
+    def convert(self, raw: float | None) -> tuple[float | None, Quality | None]:
+        """The value of a raw reading and, for a loop point, the quality the loop decides.
+
+        ``None`` as quality: judge the (corrected) value with :meth:`quality_of`.
+        """
+        if raw is None:
+            return None, None
+        if self.loop is not None:
+            return self.loop.read(raw)
+        return self.conversion(raw), None
 
     def quality_of(self, value: float | None) -> Quality:
         if value is None:
@@ -287,9 +320,9 @@ class DevicePoller:
         self, key: str, ts_ms: int, raw: float | None, latency_ms: float | None
     ) -> list[Reading]:
         prepared = self.points[key]
-        value = prepared.conversion(raw) if raw is not None else None
+        value, decided = prepared.convert(raw)
         value, correction_id = self.calibrations.correct(self.device.key, key, ts_ms, value)
-        quality = prepared.quality_of(value)
+        quality = decided if decided is not None else prepared.quality_of(value)
         if not prepared.should_report(ts_ms, value, quality):
             return []
         return [
