@@ -44,8 +44,8 @@ sys.path.insert(0, str(ROOT))
 from server.core.config import Environment, Settings  # noqa: E402
 from server.core.migrations import upgrade  # noqa: E402
 from server.seed import DEMO_PASSWORD, run_seed_demo  # noqa: E402
-from tests.booking.live import live_server  # noqa: E402
 from tests.harness import PostgresCluster  # noqa: E402
+from tests.harness.live_server import live_server  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -10,6 +10,10 @@ Fixtures
                     ``.kill()``, ``.start()``.
 ``mosquitto_factory``  starts extra brokers (for example with a password file and ACL).
 
+The server fixtures every area shares (``settings``, ``app``, ``client``, ``demo``, ``login``,
+``calibrated``, ``smtp_inbox``) live in the plugin ``tests.harness.app``, loaded below; helpers
+shared between test modules live in ``tests/harness/``, never in a test module or a conftest.
+
 Every test fails if it leaves threads or asyncio tasks running.
 """
 
@@ -25,6 +29,8 @@ import pytest
 
 from tests.harness import MosquittoBroker, PostgresCluster
 from tests.harness.leaks import LeakReport, install_task_recorder
+
+pytest_plugins = ["tests.harness.app"]
 
 TEMPLATE_DB = "labshare_template"
 _template_lock = threading.Lock()

@@ -1,5 +1,12 @@
-"""The booking fixtures (app, client, demo, login) for billing tests."""
+"""Billing tests: the shared app of tests/harness/app.py with its jobs off (tests drive them)."""
 
-from tests.booking.conftest import app, calibrated, client, demo, login, settings
+from __future__ import annotations
 
-__all__ = ["app", "calibrated", "client", "demo", "login", "settings"]
+import pytest
+
+from server.notifications.config import JobSettings
+
+
+@pytest.fixture
+def job_settings() -> JobSettings:
+    return JobSettings(jobs_enabled=False)

@@ -13,9 +13,8 @@ from fastapi import FastAPI
 from openpyxl import load_workbook
 
 from server.seed import DemoSeed
-from tests.booking.conftest import API, Login
-from tests.booking.test_bookings_api import STAFF_OPERATED, body, day_at
-from tests.booking.test_lifecycle import issue_voucher, publish, run_jobs
+from tests.harness.app import API, Login
+from tests.harness.booking import STAFF_OPERATED, body, day_at, issue_voucher, publish, run_jobs
 
 pytestmark = pytest.mark.integration
 

@@ -26,7 +26,7 @@ from server.booking.repository import BookingRepository
 from server.calibration.models import CalibrationCertificate
 from server.catalog.models import Instrument
 from server.seed import DemoSeed
-from tests.booking.conftest import certify
+from tests.harness.app import certify
 
 pytestmark = pytest.mark.integration
 

@@ -2,42 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from server.seed import DemoSeed
-from tests.booking.conftest import API, PROBLEM, Login
+from tests.harness.app import API, PROBLEM, Login
+from tests.harness.booking import STAFF_OPERATED, body, day_at
 
 pytestmark = pytest.mark.integration
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def day_at(days: int, hour: int, minute: int = 0) -> datetime:
-    """A wall-clock time in Shanghai ``days`` from today."""
-    today = datetime.now(SHANGHAI).date()
-    return datetime(today.year, today.month, today.day, hour, minute, tzinfo=SHANGHAI) + timedelta(
-        days=days
-    )
-
-
-def body(
-    instrument_id: uuid.UUID, start: datetime, hours: float, **extra: object
-) -> dict[str, object]:
-    return {
-        "instrument_id": str(instrument_id),
-        "start_at": start.isoformat(),
-        "end_at": (start + timedelta(hours=hours)).isoformat(),
-        **extra,
-    }
-
-
-STAFF_OPERATED = {"mode": "staff_operated", "sample_count": 2, "test_items": ["温度偏差"]}
 
 
 async def test_overlap_is_a_409_problem_naming_the_slot(

@@ -13,10 +13,11 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from server.seed import DEMO_PASSWORD, DemoSeed
-from tests.booking.live import live_server
-from tests.booking.test_bookings_api import STAFF_OPERATED, body, day_at
+from tests.harness.booking import STAFF_OPERATED, body, day_at
+from tests.harness.live_server import live_server
 
-pytestmark = pytest.mark.integration
+# 1,000 requests through a real uvicorn process: outside the fast lane.
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SLOTS = 10
 ATTEMPTS = 1000

@@ -3,7 +3,6 @@ check-in, actual use and over-run, no-show release, vouchers, waitlist and recur
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -12,70 +11,19 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from server.notifications.config import JobSettings
-from server.notifications.jobs import BackgroundJobs
 from server.seed import DemoSeed
-from tests.booking.conftest import API, Login
-from tests.booking.test_bookings_api import STAFF_OPERATED, body, day_at
+from tests.harness.app import API, Login
+from tests.harness.booking import (
+    STAFF_OPERATED,
+    body,
+    day_at,
+    issue_voucher,
+    publish,
+    run_jobs,
+    sql,
+)
 
 pytestmark = pytest.mark.integration
-
-COST_MODEL = {
-    "consumables_per_hour": "12.50",
-    "staff_service_per_hour": "80.00",
-    "annual_depreciation": "96000.00",
-    "rated_annual_hours": 1600,
-    "other_per_hour": "7.35",
-    "per_sample_fee": "45.00",
-    "factors": {"internal": "0.5", "enterprise": "1"},
-}
-
-
-async def run_jobs(app: FastAPI, now: datetime) -> None:
-    await BackgroundJobs(app.state.sessionmaker, JobSettings(jobs_enabled=False)).run_once(now)
-
-
-async def sql(app: FastAPI, statement: str, **params: object) -> list[dict[str, object]]:
-    async with app.state.sessionmaker() as session, session.begin():
-        result = await (await session.connection()).execute(text(statement), params)
-        return [dict(r._mapping) for r in result] if result.returns_rows else []
-
-
-async def publish(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed, **policy: object
-) -> None:
-    manager = await login("manager@zjim.demo")
-    r = await client.put(
-        f"{API}/instruments/{demo.instrument.id}/cost-model", json=COST_MODEL, headers=manager
-    )
-    assert r.status_code == 200, r.text
-    assert r.json()["depreciation_per_hour"] == "60.00"
-    r = await client.put(
-        f"{API}/instruments/{demo.instrument.id}/booking-policy", json=policy, headers=manager
-    )
-    assert r.status_code == 200, r.text
-
-
-async def issue_voucher(client: httpx.AsyncClient, login: Login, demo: DemoSeed, face: str) -> str:
-    admin = await login("admin@platform.demo")
-    jingce = demo.users["buyer@jingce.demo"].organisation_id
-    today = datetime.now(UTC).date()
-    r = await client.post(
-        f"{API}/vouchers",
-        json={
-            "code": f"HZ-{uuid.uuid4().hex[:8]}",
-            "issuer": "杭州市科学技术局",
-            "holder_organisation_id": str(jingce),
-            "face_value": face,
-            "valid_from": str(today - timedelta(days=1)),
-            "valid_to": str(today + timedelta(days=365)),
-            "regions": ["浙江"],
-        },
-        headers=admin,
-    )
-    assert r.status_code == 201, r.text
-    assert r.json()["status"] == "issued"
-    return str(r.json()["id"])
 
 
 async def test_quote_shows_the_published_breakdown(
@@ -93,11 +41,17 @@ async def test_quote_shows_the_published_breakdown(
     assert r.status_code == 200, r.text
     q = r.json()
     assert q["category"] == "enterprise"
+    # The cost lines are the breakdown of the published hourly fee ...
+    assert {line["item"]: line["per_hour"] for line in q["hourly_lines"]} == {
+        "consumables": "12.50",
+        "staff_service": "80.00",
+        "depreciation": "60.00",
+        "other": "7.35",
+    }
+    assert q["hourly_fee"] == "159.85"
+    # ... and the time is charged at that fee: 159.85 * 2.5 = 399.625 -> 399.63.
     assert {line["item"]: line["amount"] for line in q["lines"]} == {
-        "consumables": "31.25",
-        "staff_service": "200.00",
-        "depreciation": "150.00",
-        "other": "18.38",
+        "time": "399.63",
         "samples": "135.00",
     }
     assert q["total"] == "534.63"

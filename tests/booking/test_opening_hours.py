@@ -15,9 +15,9 @@ from psycopg.types.json import Jsonb
 
 from server.core.migrations import alembic_config
 from server.seed import DemoSeed
-from tests.booking.conftest import API, Login
-from tests.booking.test_bookings_api import SHANGHAI, body, day_at
 from tests.harness import PostgresCluster
+from tests.harness.app import API, Login
+from tests.harness.booking import SHANGHAI, body, day_at
 
 pytestmark = pytest.mark.integration
 

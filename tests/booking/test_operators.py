@@ -13,8 +13,8 @@ from server.booking import service
 from server.core.errors import Conflict
 from server.registry.models import OperatorAuthorisation
 from server.seed import DemoSeed
-from tests.booking.conftest import API, Login
-from tests.booking.test_bookings_api import body, day_at
+from tests.harness.app import API, Login
+from tests.harness.booking import body, day_at
 
 pytestmark = pytest.mark.integration
 

@@ -12,9 +12,8 @@ from fastapi import FastAPI
 from server.auth.models import AppUser, Organisation
 from server.core.security import hash_password
 from server.seed import DEMO_PASSWORD, DemoSeed
-from tests.booking.conftest import API, PROBLEM, Login, certify
-from tests.booking.test_bookings_api import STAFF_OPERATED, body, day_at
-from tests.booking.test_lifecycle import run_jobs, sql
+from tests.harness.app import API, PROBLEM, Login, certify
+from tests.harness.booking import STAFF_OPERATED, body, day_at, run_jobs, sql
 
 pytestmark = pytest.mark.integration
 

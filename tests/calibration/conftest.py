@@ -1,5 +1,1 @@
-"""The server fixtures (app on a fresh migrated database, demo data, log-ins) for these tests."""
-
-from tests.server.conftest import app, client, demo, login, settings
-
-__all__ = ["app", "client", "demo", "login", "settings"]
+"""These tests use the shared server fixtures of tests/harness/app.py (app, client, demo, login)."""

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from mqtt_contract.v1 import CalibrationSet
 from server.calibration.edge import build_calibration_set
 from server.seed import DemoSeed
-from tests.server.conftest import Login
+from tests.harness.app import Login
 
 NOW = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)
 

@@ -24,9 +24,9 @@ from server.core.config import Settings
 from server.notifications.config import JobSettings
 from server.notifications.jobs import BackgroundJobs
 from server.seed import DemoSeed
-from tests.calibration.test_out_of_tolerance import _booking, _sql
+from tests.harness.app import Login
+from tests.harness.calibration import insert_booking, run_sql
 from tests.harness.mosquitto import MosquittoBroker
-from tests.server.conftest import Login
 
 MANAGER = "manager@zjim.demo"
 
@@ -207,9 +207,9 @@ async def test_an_out_of_tolerance_finding_lists_and_flags_the_bookings_still_to
     now = datetime.now(UTC).replace(microsecond=0)
     manager = await login(MANAGER)
     await _certificate(client, manager, demo, "JJ-OOT-1", _days(now, -100, 200))
-    used = await _booking(app, demo, now - timedelta(days=3), 2, "completed")
-    upcoming = await _booking(app, demo, now + timedelta(days=2), 3, "confirmed")
-    await _booking(app, demo, now + timedelta(days=4), 1, "cancelled")
+    used = await insert_booking(app, demo, now - timedelta(days=3), 2, "completed")
+    upcoming = await insert_booking(app, demo, now + timedelta(days=2), 3, "confirmed")
+    await insert_booking(app, demo, now + timedelta(days=4), 1, "cancelled")
 
     finding = {"performed_at": now.isoformat(), "reference_value": 50.0, "measured_value": 52.0}
     checks = f"/api/v1/instruments/{demo.instrument.id}/calibration/checks"
@@ -221,7 +221,7 @@ async def test_an_out_of_tolerance_finding_lists_and_flags_the_bookings_still_to
         (str(upcoming), "confirmed")
     ]
     # Flagged at once by the booking domain, before any pass of its job.
-    flags = await _sql(app, "SELECT flag FROM booking WHERE id = :id", {"id": upcoming})
+    flags = await run_sql(app, "SELECT flag FROM booking WHERE id = :id", {"id": upcoming})
     assert flags == ["out_of_service"]
     async with app.state.sessionmaker() as session:
         told = await (await session.connection()).execute(

@@ -9,58 +9,17 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from fastapi import FastAPI
 from openpyxl import load_workbook
-from sqlalchemy import text
 
 from server.calibration.usability import UnusableReason, check_usability
 from server.seed import DemoSeed
-from tests.server.conftest import Login
+from tests.harness.app import Login
+from tests.harness.calibration import ensure_booking_table, insert_booking
 
 NOW = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)  # Wednesday, 12:00 in Shanghai
 
 
 def d(days: float) -> datetime:
     return NOW + timedelta(days=days)
-
-
-async def _sql(app: FastAPI, statement: str, params: dict[str, object]) -> list[object]:
-    async with app.state.sessionmaker() as session, session.begin():
-        result = await (await session.connection()).execute(text(statement), params)
-        return list(result.scalars()) if result.returns_rows else []
-
-
-async def _ensure_booking_table(app: FastAPI) -> None:
-    # The booking domain owns the table; without its revision a minimal stand-in will do.
-    exists = await _sql(app, "SELECT to_regclass('public.booking')::text", {})
-    if exists[0] is None:
-        await _sql(
-            app,
-            "CREATE TABLE booking (id uuid PRIMARY KEY, instrument_id uuid, organisation_id uuid,"
-            " user_id uuid, start_at timestamptz, end_at timestamptz, status text,"
-            " created_at timestamptz DEFAULT now())",
-            {},
-        )
-
-
-async def _booking(
-    app: FastAPI, demo: DemoSeed, start: datetime, hours: float, status: str
-) -> uuid.UUID:
-    buyer = demo.users["buyer@jingce.demo"]
-    booking_id = uuid.uuid4()
-    await _sql(
-        app,
-        "INSERT INTO booking (id, instrument_id, organisation_id, user_id, start_at, end_at, status)"
-        " VALUES (:id, :instrument, :org, :user, :start, :end, :status)",
-        {
-            "id": booking_id,
-            "instrument": demo.instrument.id,
-            "org": buyer.organisation_id,
-            "user": buyer.id,
-            "start": start,
-            "end": start + timedelta(hours=hours),
-            "status": status,
-        },
-    )
-    return booking_id
 
 
 async def _export(app: FastAPI, demo: DemoSeed, start: datetime, end: datetime) -> uuid.UUID:
@@ -114,11 +73,11 @@ async def test_failed_check_reports_exactly_the_affected_bookings_and_exports(
     assert passing.json()["check"]["result"] == "pass"
     assert passing.json()["out_of_service"] is None
 
-    await _ensure_booking_table(app)
-    await _booking(app, demo, d(-20), 2, "completed")  # before the last passing check
-    used = await _booking(app, demo, d(-5), 3, "completed")
-    await _booking(app, demo, d(-3), 2, "cancelled")  # never used
-    straddling = await _booking(app, demo, d(-10) - timedelta(hours=1), 2, "completed")
+    await ensure_booking_table(app)
+    await insert_booking(app, demo, d(-20), 2, "completed")  # before the last passing check
+    used = await insert_booking(app, demo, d(-5), 3, "completed")
+    await insert_booking(app, demo, d(-3), 2, "cancelled")  # never used
+    straddling = await insert_booking(app, demo, d(-10) - timedelta(hours=1), 2, "completed")
     await _export(app, demo, d(-30), d(-15))  # data from before the suspect period
     exported = await _export(app, demo, d(-12), d(-3))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -145,16 +144,14 @@ async def test_many_instruments_are_answered_in_a_fixed_number_of_queries(
     event.listen(engine, "before_cursor_execute", count)
     try:
         async with app.state.sessionmaker() as session:
-            started = time.perf_counter()
             found = await blocked_intervals(session, ids, h(0), h(24), now=h(-100))
-            elapsed = time.perf_counter() - started
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len(found) == len(ids)
     assert len(statements) <= 3  # two queries (plus the session's BEGIN at most)
     blocked = sum(1 for v in found.values() if v)
     assert blocked == 1 + 1000  # demo instrument + the ones that need calibration
-    assert elapsed < 2.0
+    # Its speed is a benchmark's business (docs/benchmarks.md), not a wall-clock assert here.
 
 
 async def test_unknown_instrument_is_reported(app: FastAPI, demo: DemoSeed) -> None:

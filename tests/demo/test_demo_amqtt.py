@@ -13,9 +13,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.demo.test_demo_run import DemoRun
+from tests.harness.demo import DemoRun
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(120)]
 
 
 def test_demo_on_amqtt_stores_live_chamber_values(demo_root: Path, database_url: str) -> None:

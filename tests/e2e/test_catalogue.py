@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.e2e.conftest import (
+from tests.harness.browser import (
     CHROMIUM_FLAGS,
     VENV_BIN,
     Process,

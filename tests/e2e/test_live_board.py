@@ -17,7 +17,8 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 from pymodbus.client import ModbusTcpClient
 
-from tests.e2e.conftest import (
+from tests.harness import MosquittoBroker, free_port, wait_for_port
+from tests.harness.browser import (
     CHROMIUM_FLAGS,
     VENV_BIN,
     Process,
@@ -27,7 +28,6 @@ from tests.e2e.conftest import (
     spawn,
     wait_http_ok,
 )
-from tests.harness import MosquittoBroker, free_port, wait_for_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.timeout(120)]
 

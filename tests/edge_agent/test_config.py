@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import copy
 import subprocess
 import sys
 from pathlib import Path
@@ -10,50 +9,7 @@ import pytest
 import yaml
 
 from edge_agent.config import ConfigError, config_hash, load_config, parse_config
-
-BASE: dict[str, Any] = {
-    "gateway": {"key": "demo-gw-01"},
-    "mqtt": {"host": "127.0.0.1", "port": 1883},
-    "spool": {"path": "./spool.sqlite3", "max_bytes": 100000000},
-    "metrics": {"port": 0},
-    "devices": [
-        {
-            "key": "chamber-1",
-            "protocol": "modbus_tcp",
-            "host": "127.0.0.1",
-            "port": 5020,
-            "device_id": 1,
-            "poll_interval_s": 1.0,
-            "points": [
-                {
-                    "key": "temperature",
-                    "register": "holding",
-                    "address": 0,
-                    "type": "float32",
-                    "byte_order": "ABCD",
-                    "source_unit": "degC",
-                    "unit": "degC",
-                },
-                {
-                    "key": "power",
-                    "register": "holding",
-                    "address": 6,
-                    "type": "uint16",
-                    "source_unit": "W",
-                    "unit": "W",
-                    "deadband": 5,
-                },
-                {"key": "status", "register": "holding", "address": 7, "type": "uint16"},
-            ],
-        }
-    ],
-}
-
-
-def doc(**changes: Any) -> dict[str, Any]:
-    out = copy.deepcopy(BASE)
-    out.update(changes)
-    return out
+from tests.harness.edge import doc
 
 
 def issues(document: dict[str, Any]) -> list[str]:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,9 +17,8 @@ import yaml
 
 from edge_agent.agent import Gateway
 from edge_agent.config import parse_config
-from edge_agent.decoding import encode_value
 from mqtt_contract.v1 import Calibration, CalibrationSet, Heartbeat, encode
-from tests.edge_agent.conftest import holding_device, wait_until
+from tests.harness.edge import chamber, gateway_doc, holding_device, spawn_agent, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -29,57 +26,6 @@ pytestmark = pytest.mark.integration
 # duplicates after deduplication by sequence". The full minute matters: it outlasts the
 # gateway's reconnect backoff ceiling (30 s) and spools about 1,800 samples.
 BROKER_OUTAGE_S = 60.0
-
-
-def gateway_doc(
-    key: str, broker: Any, modbus_port: int, spool: Path, **overrides: Any
-) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "gateway": {"key": key},
-        "mqtt": {"host": broker.host, "port": broker.port},
-        "spool": {"path": str(spool), "max_bytes": 100_000_000, "drain_rate": 2000},
-        "metrics": {"port": 0},
-        "heartbeat": {"interval_s": 0.3},
-        "batch": {"max_samples": 200, "max_delay_ms": 100},
-        "devices": [
-            {
-                "key": "chamber-1",
-                "protocol": "modbus_tcp",
-                "host": "127.0.0.1",
-                "port": modbus_port,
-                "poll_interval_s": 0.1,
-                "points": [
-                    {
-                        "key": "temperature",
-                        "register": "holding",
-                        "address": 0,
-                        "type": "float32",
-                        "source_unit": "degC",
-                    },
-                    {
-                        "key": "humidity",
-                        "register": "holding",
-                        "address": 4,
-                        "type": "float32",
-                        "source_unit": "percent",
-                    },
-                    {"key": "power", "register": "holding", "address": 6, "source_unit": "W"},
-                ],
-            }
-        ],
-    }
-    doc.update(overrides)
-    return doc
-
-
-def chamber() -> Any:
-    regs = (
-        encode_value(23.5, "float32")
-        + encode_value(0, "float32")
-        + encode_value(45.0, "float32")
-        + [800, 2]
-    )
-    return holding_device(1, {0: regs})
 
 
 async def start_gateway(doc: dict[str, Any]) -> tuple[Gateway, asyncio.Event, asyncio.Task[None]]:
@@ -92,23 +38,12 @@ async def start_gateway(doc: dict[str, Any]) -> tuple[Gateway, asyncio.Event, as
     return gateway, stop, task
 
 
-def spawn_agent(config_path: Path, log_path: Path) -> subprocess.Popen[bytes]:
-    """``labshare-edge run`` as its own process, so it can be killed without warning."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with log_path.open("ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "edge_agent.cli", "run", str(config_path)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-
-
 def assert_complete(seqs: list[int], last_seq: int, dropped: set[int] | None = None) -> None:
     expected = set(range(1, last_seq + 1)) - (dropped or set())
     assert set(seqs) == expected, f"missing {sorted(expected - set(seqs))[:20]}"
 
 
+@pytest.mark.slow  # a 60 s broker outage
 @pytest.mark.timeout(240)
 async def test_broker_down_for_a_minute_loses_nothing(
     mosquitto: Any, modbus_servers: Any, subscriber: Any, tmp_path: Path
@@ -331,6 +266,7 @@ async def test_calibration_and_config_push_apply_without_restart(
             )
 
 
+@pytest.mark.slow  # kills and restarts the agent process
 async def test_sigkill_mid_stream_loses_no_spooled_sample(
     mosquitto: Any, modbus_servers: Any, subscriber: Any, tmp_path: Path
 ) -> None:

@@ -17,7 +17,7 @@ from edge_agent.fakes import RecordingSink
 from edge_agent.poller import DevicePoller, run_forever
 from edge_agent.transport import TransportPool
 from mqtt_contract.v1 import Quality
-from tests.edge_agent.conftest import holding_device
+from tests.harness.edge import holding_device
 
 pytestmark = pytest.mark.integration
 

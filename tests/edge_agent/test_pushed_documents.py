@@ -10,7 +10,7 @@ import yaml
 from edge_agent.agent import Gateway
 from edge_agent.config import parse_config
 from mqtt_contract.v1 import Calibration, CalibrationSet, encode
-from tests.edge_agent.test_config import doc
+from tests.harness.edge import doc
 
 
 def gateway() -> Gateway:

@@ -29,7 +29,7 @@ from edge_agent.decoding import encode_value
 from edge_agent.fakes import RecordingSink
 from edge_agent.poller import DevicePoller
 from edge_agent.transport import TransportPool
-from tests.edge_agent.conftest import holding_device, wait_until
+from tests.harness.edge import holding_device, wait_until
 from tests.harness.ports import free_port, wait_for_port
 
 pytestmark = pytest.mark.integration

@@ -14,8 +14,8 @@ from firmware_bridge.config import parse_config
 from firmware_bridge.faults import Fault
 from firmware_bridge.simulators.balance import BalanceSimulator
 from firmware_bridge.simulators.ph import PhMeterSimulator
-from tests.firmware_bridge.conftest import eventually
 from tests.harness import MosquittoBroker
+from tests.harness.bridge import eventually
 
 
 class Subscriber:

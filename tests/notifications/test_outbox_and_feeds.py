@@ -19,9 +19,8 @@ from server.notifications.jobs import BackgroundJobs
 from server.notifications.service import notify
 from server.notifications.smtp import SmtpSender
 from server.seed import DemoSeed
-from tests.booking.conftest import API, Login
-from tests.booking.test_bookings_api import STAFF_OPERATED, body, day_at
-from tests.notifications.conftest import SmtpInbox
+from tests.harness.app import API, Login, SmtpInbox
+from tests.harness.booking import STAFF_OPERATED, body, day_at
 
 pytestmark = pytest.mark.integration
 

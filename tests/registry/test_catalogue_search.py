@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from server.seed import DemoSeed
-from tests.server.conftest import Login
+from tests.harness.app import Login
 
 NOW = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)
 

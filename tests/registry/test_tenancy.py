@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from server.seed import DemoSeed
-from tests.server.conftest import Login
+from tests.harness.app import Login
 
 CERTIFICATE: dict[str, object] = {
     "number": "JJ-T-1",

@@ -12,7 +12,7 @@ from sqlalchemy import insert, text
 from mqtt_contract.v1 import QUALITY_CODES, Quality
 from server.models import telemetry_table
 from server.seed import DEMO_PASSWORD, DemoSeed
-from tests.server.conftest import Login
+from tests.harness.app import Login
 
 pytestmark = pytest.mark.integration
 

@@ -25,7 +25,7 @@ from server.demo.processes import ManagedProcess, free_port, tcp_port_open, wait
 from server.telemetry.mqtt import broker_speaks_mqtt5
 from server.telemetry.worker import IngestWorker
 from tests.harness import MosquittoBroker
-from tests.telemetry.conftest import Seeder, eventually, forget_session
+from tests.harness.telemetry import Seeder, eventually, forget_session
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 

@@ -15,7 +15,7 @@ import pytest
 
 from mqtt_contract.v1 import Sample, Series, TelemetryBatch, TopicKind, encode, topic_for
 from server.telemetry.units import Conversion, IncompatibleUnitError, UnitConverter
-from tests.telemetry.conftest import Publisher, Seeder, WorkerFactory, eventually
+from tests.harness.telemetry import Publisher, Seeder, WorkerFactory, eventually
 
 CHAMBER = {("chamber-1", "temperature"): "degC", ("chamber-1", "power"): "W"}
 

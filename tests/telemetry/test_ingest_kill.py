@@ -25,9 +25,10 @@ import pytest
 
 from mqtt_contract.v1 import Sample, Series, TelemetryBatch, TopicKind, encode, topic_for
 from tests.harness import MosquittoBroker
-from tests.telemetry.conftest import Publisher, Seeder, forget_session
+from tests.harness.telemetry import Publisher, Seeder, forget_session
 
-pytestmark = pytest.mark.integration
+# Kills and restarts an ingest process mid-stream: long fault injection, outside the fast lane.
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MESSAGES = 200
 SAMPLES_PER_MESSAGE = 500

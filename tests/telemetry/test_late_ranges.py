@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from mqtt_contract.v1 import Sample, Series, TelemetryBatch, TopicKind, encode, topic_for
@@ -12,12 +13,13 @@ from server.telemetry.validation import (
     LATE_AFTER_MS,
     ChannelDirectory,
     ChannelRef,
+    GatewayRef,
     decode_inbound,
     plan_telemetry,
 )
-from tests.telemetry.test_validation import GW
 
 NOW_MS = 1_790_000_000_000
+GW = GatewayRef(uuid.UUID("00000000-0000-0000-0000-0000000000a1"), "gw-a")
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
 

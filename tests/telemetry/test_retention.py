@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from server.telemetry.jobs import JobIntervals, TelemetryJobs
 from server.telemetry.retention import apply_retention
-from tests.telemetry.conftest import Seeder
+from tests.harness.telemetry import Seeder
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 AGES_DAYS = (400, 100, 10)

@@ -21,7 +21,7 @@ from server.telemetry.states import (
     set_rule,
     state_intervals,
 )
-from tests.telemetry.conftest import Seeder
+from tests.harness.telemetry import Seeder
 
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 S = InstrumentState

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from server.seed import DemoSeed
-from tests.telemetry.api.conftest import Login, Telemetry
+from tests.harness.app import Login
+from tests.harness.telemetry import Telemetry
 
 OUTSIDERS = ("manager@zju.demo", "buyer@jingce.demo")
 

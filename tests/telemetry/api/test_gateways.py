@@ -23,8 +23,8 @@ from mqtt_contract.v1 import Heartbeat, Sample, Series, TelemetryBatch, TopicKin
 from server.core.security import hash_password, mosquitto_password_hash
 from server.seed import DEMO_DEVICE_KEY, DEMO_GATEWAY_KEY, DemoSeed
 from tests.harness import MosquittoBroker
-from tests.telemetry.api.conftest import Login
-from tests.telemetry.conftest import Publisher, WorkerFactory
+from tests.harness.app import Login
+from tests.harness.telemetry import Publisher, WorkerFactory
 
 GATEWAY_CONFIG = f"""
 gateway: {{key: {DEMO_GATEWAY_KEY}}}

@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from mqtt_contract.v1 import Sample, Series, TelemetryBatch, TopicKind, encode, topic_for
 from server.seed import DemoSeed
 from server.telemetry.jobs import TelemetryJobs
-from tests.telemetry.api.conftest import Login, Telemetry
-from tests.telemetry.conftest import Publisher, WorkerFactory, eventually
+from tests.harness.app import Login
+from tests.harness.telemetry import Publisher, Telemetry, WorkerFactory, eventually
 
 
 def _value(second: int) -> float:

@@ -25,8 +25,8 @@ from mqtt_contract.v1 import (
 from server.seed import DEMO_DEVICE_KEY, DEMO_GATEWAY_KEY, DemoSeed
 from server.telemetry.jobs import TelemetryJobs
 from tests.harness import free_port
-from tests.telemetry.api.conftest import Login, Telemetry
-from tests.telemetry.conftest import Publisher, WorkerFactory
+from tests.harness.app import Login
+from tests.harness.telemetry import Publisher, Telemetry, WorkerFactory
 
 
 @pytest.fixture

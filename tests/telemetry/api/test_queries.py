@@ -13,7 +13,8 @@ from fastapi import FastAPI
 
 from server.seed import DemoSeed
 from server.telemetry.rollups import maintain_rollups
-from tests.telemetry.api.conftest import Login, Telemetry
+from tests.harness.app import Login
+from tests.harness.telemetry import Telemetry
 
 T0 = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 

@@ -9,7 +9,8 @@ from fastapi import FastAPI
 
 from server.seed import DemoSeed
 from server.telemetry.retention import apply_retention
-from tests.telemetry.api.conftest import Login, Telemetry
+from tests.harness.app import Login
+from tests.harness.telemetry import Telemetry
 
 CLASSES = "/api/v1/telemetry/retention-classes"
 

@@ -1,0 +1,176 @@
+"""The shared server fixtures, loaded for the whole suite by tests/conftest.py (a pytest plugin).
+
+``settings``            server settings on a fresh migrated database (broker port with nobody on
+                        it; areas that need the broker override this fixture)
+``job_settings``        None: the app reads ``LABSHARE_*`` as usual; override with
+                        ``JobSettings(jobs_enabled=False)`` to drive the jobs from the test
+``telemetry_settings``  None, likewise for ``TelemetrySettings``
+``app``                 the FastAPI app, lifespan entered
+``client``              an httpx client on the app (ASGI, no socket)
+``demo``                the demo seed (``server.seed.seed_demo``)
+``login``               log a demo user in: ``headers = await login("manager@zjim.demo")``
+``calibrated``          the demo seed with a passed calibration certificate on its instrument
+``smtp_inbox``          a real SMTP server (aiosmtpd) on a free port collecting messages
+
+An area's conftest.py overrides a fixture by defining one of the same name.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from server.core.config import Environment, Settings
+from tests.harness.ports import free_port
+
+if TYPE_CHECKING:
+    from server.notifications.config import JobSettings
+    from server.seed import DemoSeed
+    from server.telemetry.config import TelemetrySettings
+
+__all__ = ["API", "PROBLEM", "Login", "SmtpInbox", "certify"]
+
+Login = Callable[[str], Awaitable[dict[str, str]]]
+API = "/api/v1"
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    # Nothing listens on the MQTT port unless a test starts a broker there: /readyz tests
+    # pass their own broker settings.
+    return Settings(
+        environment=Environment.TEST,
+        secret_key=SecretStr(secrets.token_urlsafe(48)),
+        database_url=database_url,
+        mqtt_port=free_port(),
+        ingest_enabled=False,
+        web_dist=tmp_path / "no-dist",
+        readiness_timeout_s=1.0,
+    )
+
+
+@pytest.fixture
+def job_settings() -> JobSettings | None:
+    return None
+
+
+@pytest.fixture
+def telemetry_settings() -> TelemetrySettings | None:
+    return None
+
+
+@pytest.fixture
+async def app(
+    settings: Settings,
+    job_settings: JobSettings | None,
+    telemetry_settings: TelemetrySettings | None,
+) -> AsyncIterator[FastAPI]:
+    # Imported here: the app pulls in every domain, and unit tests need none of it.
+    from server.app import create_app
+
+    app = create_app(settings)
+    if job_settings is not None:
+        app.state.job_settings = job_settings
+    if telemetry_settings is not None:
+        app.state.telemetry_settings = telemetry_settings
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://labshare.test") as client:
+        yield client
+
+
+@pytest.fixture
+async def demo(app: FastAPI) -> DemoSeed:
+    from server.seed import seed_demo
+
+    async with app.state.sessionmaker() as session, session.begin():
+        return await seed_demo(session, gateway_secret="demo-gateway-secret")
+
+
+@pytest.fixture
+def login(client: httpx.AsyncClient, demo: DemoSeed) -> Login:
+    """Log a demo user in; returns the Authorization header."""
+    from server.seed import DEMO_PASSWORD
+
+    async def login(email: str) -> dict[str, str]:
+        response = await client.post(
+            f"{API}/auth/token", data={"username": email, "password": DEMO_PASSWORD}
+        )
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    return login
+
+
+async def certify(
+    app: FastAPI, demo: DemoSeed, *, valid_from_days: int = -30, valid_to_days: int = 200
+) -> None:
+    """A passed calibration certificate for the demo instrument (the registry's table)."""
+    from server.calibration.models import CalibrationCertificate
+
+    now = datetime.now(UTC)
+    async with app.state.sessionmaker() as session, session.begin():
+        session.add(
+            CalibrationCertificate(
+                instrument_id=demo.instrument.id,
+                organisation_id=demo.instrument.organisation_id,
+                number=f"ZJIM-CAL-{valid_to_days}",
+                agency="浙江省计量科学研究院",
+                granted_on=(now + timedelta(days=valid_from_days)).date(),
+                valid_from=now + timedelta(days=valid_from_days),
+                valid_to=now + timedelta(days=valid_to_days),
+                result="pass",
+            )
+        )
+
+
+@pytest.fixture
+async def calibrated(app: FastAPI, demo: DemoSeed) -> DemoSeed:
+    await certify(app, demo)
+    return demo
+
+
+@dataclass
+class SmtpInbox:
+    host: str
+    port: int
+    messages: list[Message] = field(default_factory=list)
+    recipients: list[list[str]] = field(default_factory=list)
+    refuse: bool = False
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse:
+            return "451 Requested action aborted: try again later"
+        self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
+        self.recipients.append(list(envelope.rcpt_tos))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[SmtpInbox]:
+    from aiosmtpd.controller import Controller
+
+    inbox = SmtpInbox("127.0.0.1", free_port())
+    controller = Controller(inbox, hostname=inbox.host, port=inbox.port)
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()
