@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import AsyncIterator
 
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
 
+from firmware_bridge.adapters.poller import InstrumentPoller
 from firmware_bridge.bridge import Bridge
 from firmware_bridge.config import BridgeConfig, parse_config
 from firmware_bridge.exposure.modbus import decode_point_registers
 from firmware_bridge.faults import Fault
-from firmware_bridge.simulators.balance import BalanceSimulator
+from firmware_bridge.simulators.balance import BalanceModel, BalanceSimulator
 from mqtt_contract.v1 import Quality
-from tests.harness.bridge import RecordingSink, eventually
+from tests.firmware_bridge.conftest import RecordingSink, eventually
 
 
 def balance_config(port: int, poll_interval_s: float = 0.05) -> BridgeConfig:
@@ -200,3 +202,144 @@ async def test_wrong_unit_is_flagged(balance: BalanceSimulator, sink: RecordingS
     await eventually(lambda: bool(sink.readings) and sink.readings[-1].quality is Quality.BAD_UNIT)
     assert sink.readings[-1].value is None
     assert "mg" in (sink.readings[-1].detail or "")
+
+
+# --- every MT-SICS status becomes a quality with a reason ---------------------------------------
+
+
+class ScriptedStream:
+    """Unit-test stand-in for a link: answers each request with the next scripted line."""
+
+    def __init__(self, *replies: bytes) -> None:
+        self.replies = list(replies)
+        self.sent: list[bytes] = []
+
+    async def write(self, data: bytes) -> None:
+        self.sent.append(data)
+
+    async def read_line(self, wait_s: float) -> bytes:
+        return self.replies.pop(0)
+
+    def discard_input(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+
+def stable_point_config(port: int = 4001) -> BridgeConfig:
+    config = balance_config(port).model_dump()
+    config["instruments"][0]["points"][0]["query"] = "S"
+    return parse_config(config)
+
+
+@pytest.mark.parametrize(
+    ("line", "quality", "reason"),
+    [
+        (b"S S     1.2500 g", Quality.OK, None),
+        (b"S +", Quality.OUT_OF_RANGE, "overload (+)"),
+        (b"S -", Quality.OUT_OF_RANGE, "underload (-)"),
+        (b"S I", Quality.STALE, "not executable (I)"),
+        (b"S L", Quality.COMM_FAIL, "logical error (L)"),
+        (b"ES", Quality.COMM_FAIL, "syntax error (ES)"),
+        (b"ET", Quality.COMM_FAIL, "transmission error (ET)"),
+        (b"EL", Quality.COMM_FAIL, "logical error (EL)"),
+        (b'I4 A "B944012345"', Quality.COMM_FAIL, "carries ID 'I4', expected 'S'"),
+        (b"S S  \xff", Quality.COMM_FAIL, "FrameError while reading weight (S)"),
+    ],
+)
+async def test_each_balance_status_maps_to_a_quality_and_reason(
+    line: bytes, quality: Quality, reason: str | None, sink: RecordingSink
+) -> None:
+    poller = InstrumentPoller(stable_point_config().instruments[0], [sink])
+    (reading,) = await poller.poll_once(ScriptedStream(line))
+    assert reading.quality is quality
+    if reason is None:
+        assert reading.value == pytest.approx(1.25)
+        assert reading.stable is True
+    else:
+        assert reading.value is None
+        assert reason in (reading.detail or "")
+    assert sink.readings == [reading]
+
+
+async def test_unstable_balance_is_stale_then_stable_over_the_bridge(
+    sink: RecordingSink,
+) -> None:
+    simulator = BalanceSimulator(
+        model=BalanceModel(settle_s=3600.0, noise_g=0.0), stable_timeout_s=0.2
+    )
+    port = await simulator.start()
+    simulator.model.place(42.0)  # still swinging for an hour
+    running = Bridge(stable_point_config(port), extra_sinks=[sink])
+    await running.start()
+    try:
+        await eventually(lambda: any(r.quality is Quality.STALE for r in sink.readings))
+        assert not any(r.quality is Quality.OK for r in sink.readings)  # never an "S D" value
+        simulator.model.settle_s = 0.0
+        simulator.model.place(42.0)
+        await eventually(lambda: any(r.quality is Quality.OK for r in sink.readings))
+    finally:
+        await running.stop()
+        await simulator.stop()
+    stale = next(r for r in sink.readings if r.quality is Quality.STALE)
+    assert "did not become stable" in (stale.detail or "")
+    good = next(r for r in sink.readings if r.quality is Quality.OK)
+    assert good.stable is True
+    assert good.value == pytest.approx(42.0)
+
+
+@pytest.mark.usefixtures("bridge")
+async def test_balance_fault_state_and_underload_keep_the_link(
+    balance: BalanceSimulator, bridge: Bridge, sink: RecordingSink
+) -> None:
+    await eventually(lambda: any(r.quality is Quality.OK for r in sink.readings))
+    connections = bridge.pollers[0].reconnects
+    balance.inject(Fault.DEVICE_FAULT)
+    await eventually(lambda: "logical error (EL)" in (sink.readings[-1].detail or ""))
+    assert sink.readings[-1].quality is Quality.COMM_FAIL
+    balance.clear(Fault.DEVICE_FAULT)
+    balance.model.place(-50.0)  # pan lifted off
+    await eventually(lambda: "underload (-)" in (sink.readings[-1].detail or ""))
+    assert sink.readings[-1].quality is Quality.OUT_OF_RANGE
+    assert bridge.pollers[0].reconnects == connections
+
+
+# --- errors always say what happened -----------------------------------------------------------
+
+
+@pytest.mark.usefixtures("bridge")
+async def test_link_errors_name_the_exception_and_operation(
+    balance: BalanceSimulator, sink: RecordingSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="firmware_bridge")
+    balance.model.place(3.0)
+    await eventually(lambda: any(r.quality is Quality.OK for r in sink.readings))
+    balance.faults.slow_reply_s = 1.0  # reply_timeout_s is 0.5
+    balance.inject(Fault.SLOW)
+    await eventually(lambda: sink.readings[-1].quality is Quality.COMM_FAIL, message="timeout")
+    balance.clear(Fault.SLOW)
+    await eventually(lambda: sink.readings[-1].quality is Quality.OK, message="recovered")
+    balance.inject(Fault.DROP)
+    await eventually(
+        lambda: any("ConnectionResetError" in (r.detail or "") for r in sink.readings),
+        message="drop seen",
+    )
+
+    timeout = f"TimeoutError while reading weight (SI) from 127.0.0.1:{balance.port}"
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any(timeout in message for message in errors), errors
+    assert any(
+        f"ConnectionResetError while reading weight (SI) from 127.0.0.1:{balance.port}" in m
+        for m in errors
+    ), errors
+    assert any(timeout in (r.detail or "") for r in sink.readings)
+    for record in caplog.records:
+        message = record.getMessage().rstrip()
+        assert message
+        assert not message.endswith(":"), f"empty reason in {message!r}"
+    for reading in sink.readings:
+        if reading.quality is not Quality.OK:
+            detail = (reading.detail or "").rstrip()
+            assert detail
+            assert not detail.endswith(":"), f"empty reason in {detail!r}"
