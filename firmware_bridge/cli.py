@@ -52,7 +52,8 @@ def _add_common_sim_args(parser: argparse.ArgumentParser, default_port: int) -> 
         default=[],
         choices=[fault.value for fault in Fault],
         help="start with this fault active; may be repeated. "
-        "device-fault: instrument reports a fault; drop: close the first connection; "
+        "device-fault: instrument reports a fault (chamber status 3, balance answers EL); "
+        "drop: close the first connection; "
         "slow: every reply late by --slow-reply-s; garbage: first reply is line noise; "
         "overload: sensor out of range",
     )
@@ -127,9 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     balance = instruments.add_parser(
         "balance",
-        help="analytical balance speaking MT-SICS over TCP (S, SI, SIR, Z, @, I4)",
+        help="analytical balance speaking MT-SICS over TCP (S SI SIR Z ZI T TA TAC @ I2 I3 I4)",
         description="Balance answering MT-SICS commands (CR LF) on a TCP port, like a Mettler "
-        "Toledo with an Ethernet interface. Replies e.g. 'S S     12.3456 g'.",
+        "Toledo with an Ethernet interface. Replies e.g. 'S S     12.3456 g'; 'T' answers "
+        "'T S <tare> g'; over capacity '+', pan lifted '-', unknown command 'ES', non-ASCII "
+        "bytes 'ET'. 'S' waits for stability and answers 'S I' after --stable-timeout-s.",
     )
     _add_common_sim_args(balance, 4001)
     balance.add_argument("--load", type=float, default=0.0, help="load on the pan in grams")
@@ -142,12 +145,21 @@ def build_parser() -> argparse.ArgumentParser:
     balance.add_argument(
         "--settle-s", type=float, default=1.5, help="seconds a new load stays dynamic ('S D')"
     )
+    balance.add_argument(
+        "--stable-timeout-s",
+        type=float,
+        default=3.0,
+        help="how long S, Z and T wait for stability before answering 'I' (default %(default)s)",
+    )
 
     multimeter = instruments.add_parser(
         "scpi",
-        help="SCPI multimeter/thermometer over TCP (*IDN?, MEAS:VOLT:DC?, MEAS:TEMP?, SYST:ERR?)",
+        help="SCPI multimeter/thermometer over TCP (IEEE 488.2 common commands, MEAS:VOLT:DC?, "
+        "MEAS:TEMP?, SYST:ERR?)",
         description="Bench multimeter with a temperature input answering SCPI (LF-terminated) "
-        "on a raw TCP socket. Unknown headers queue -113 'Undefined header' and get no reply.",
+        "on a raw TCP socket: *IDN? *RST *CLS *ESE *ESE? *ESR? *OPC *OPC? *SRE *SRE? *STB? "
+        "*TST? *WAI with the IEEE 488.2 status byte and event status register. Unknown headers "
+        "queue -113 'Undefined header', set the command-error bit and get no reply.",
     )
     _add_common_sim_args(multimeter, 5025)
     multimeter.add_argument("--volts", type=float, default=1.2345, help="DC voltage it measures")
@@ -219,6 +231,7 @@ async def _simulate(args: argparse.Namespace) -> None:
             model=BalanceModel(
                 capacity_g=args.capacity, decimals=args.decimals, settle_s=args.settle_s
             ),
+            stable_timeout_s=args.stable_timeout_s,
         )
         simulator.model.place(args.load)
         port = await simulator.start()
