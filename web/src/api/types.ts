@@ -63,7 +63,15 @@ export interface InstrumentDetail extends Instrument {
 }
 
 /** Quality names of mqtt_contract.v1.Quality, in the order of QUALITY_CODES. */
-export const QUALITIES = ["ok", "stale", "comm_fail", "out_of_range", "bad_unit"] as const;
+export const QUALITIES = [
+  "ok",
+  "stale",
+  "comm_fail",
+  "out_of_range",
+  "bad_unit",
+  "loop_low_fault",
+  "loop_high_fault",
+] as const;
 export type Quality = (typeof QUALITIES)[number];
 
 export interface LatestValue {

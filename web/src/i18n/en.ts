@@ -66,6 +66,8 @@ export const en: Messages = {
   "quality.comm_fail": "Comm. failure",
   "quality.out_of_range": "Out of range",
   "quality.bad_unit": "Bad unit",
+  "quality.loop_low_fault": "Loop fault (low current)",
+  "quality.loop_high_fault": "Loop fault (high current)",
   "quality.none": "No data",
 
   "common.loading": "Loading…",

@@ -64,6 +64,8 @@ export const zhCN = {
   "quality.comm_fail": "通信故障",
   "quality.out_of_range": "超出量程",
   "quality.bad_unit": "单位错误",
+  "quality.loop_low_fault": "回路故障（电流过低）",
+  "quality.loop_high_fault": "回路故障（电流过高）",
   "quality.none": "无数据",
 
   "common.loading": "加载中…",

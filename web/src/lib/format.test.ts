@@ -87,6 +87,8 @@ describe("qualityName", () => {
     expect(qualityName("ok")).toBe("ok");
     expect(qualityName(0)).toBe("ok");
     expect(qualityName(2)).toBe("comm_fail");
+    expect(qualityName(5)).toBe("loop_low_fault");
+    expect(qualityName("loop_high_fault")).toBe("loop_high_fault");
     expect(qualityName(99)).toBeNull();
     expect(qualityName(null)).toBeNull();
   });

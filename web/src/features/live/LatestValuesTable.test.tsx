@@ -87,6 +87,31 @@ describe("LatestValuesPanel", () => {
     expect(row("temperature").getByTestId("quality")).toHaveTextContent("OK");
   });
 
+  it("names a broken 4-20 mA loop in words, with no value", async () => {
+    const rows = [
+      latestRow({
+        channel_id: 1,
+        point_key: "temperature",
+        name: "温度",
+        name_en: "Temperature",
+        unit: "degC",
+        value: null,
+        ts: "2026-11-27T11:48:03Z",
+        quality: "loop_low_fault",
+      }),
+    ];
+    const server = new FakeServer().on(`GET ${LATEST}`, rows);
+    renderWithApp(<LatestValuesPanel instrumentId={CHAMBER_ID} history={new SessionHistory()} />, {
+      server,
+      token: "t",
+      locale: "en",
+    });
+    await screen.findByTestId("latest-chamber-1.temperature");
+    const badge = row("temperature").getByTestId("quality");
+    expect(badge).toHaveTextContent("Loop fault (low current)");
+    expect(badge).toHaveAttribute("data-quality", "loop_low_fault");
+  });
+
   it("polls and shows the newest reading, drawing a trend from what it saw", async () => {
     let temperature = 20;
     let second = 0;

@@ -7,6 +7,8 @@ const TONE: Record<Quality, string> = {
   comm_fail: "badge-bad",
   out_of_range: "badge-warn",
   bad_unit: "badge-warn",
+  loop_low_fault: "badge-bad",
+  loop_high_fault: "badge-bad",
 };
 
 export function QualityBadge({ quality }: { quality: Quality | null }) {
