@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, FastAPI
+from starlette.types import ASGIApp
 
 from server.auth.router import router as auth_router
 from server.billing.router import router as billing_router
@@ -19,6 +20,7 @@ from server.catalog.search_router import router as catalogue_search_router
 from server.core.config import Settings, get_settings
 from server.core.db import create_engine, create_sessionmaker, timescaledb_available
 from server.core.errors import install_error_handlers
+from server.core.headers import SecurityHeadersMiddleware
 from server.core.health import router as health_router
 from server.core.logging import RequestIdMiddleware
 from server.core.validators import reject_nul_in_parameters
@@ -135,10 +137,21 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await engine.dispose()
 
 
+class _LabshareApp(FastAPI):
+    """FastAPI with the security headers outermost, so even a 500 from an unhandled error
+    (rendered by Starlette's outermost error middleware) carries them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        docs_paths = [self.docs_url, self.redoc_url, self.swagger_ui_oauth2_redirect_url]
+        return SecurityHeadersMiddleware(
+            super().build_middleware_stack(), docs_paths=[p for p in docs_paths if p]
+        )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the API app; the engine is created here, connections on first use."""
     settings = settings or get_settings()
-    app = FastAPI(
+    app = _LabshareApp(
         title="labshare",
         summary="Shared lab instruments with live telemetry, calibration and bookings",
         version="0.1.0",

@@ -159,10 +159,63 @@ def _ingest(settings: Settings) -> int:
     return 0
 
 
+def _database_url_problem(url: str) -> str | None:
+    """Why LABSHARE_DATABASE_URL cannot work, or None; the password never appears."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "LABSHARE_DATABASE_URL is not a database URL"
+    if parsed.drivername != "postgresql+psycopg":
+        return (
+            f"LABSHARE_DATABASE_URL uses {parsed.drivername!r}; labshare needs "
+            "postgresql+psycopg://user:password@host:port/database"
+        )
+    return None
+
+
+def _database_error(exc: BaseException, url: str) -> str:
+    """One line for an operator: what went wrong with the database, and what to do."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
+
+    where = make_url(url).render_as_string(hide_password=True)
+    original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    first = (str(original).strip().splitlines() or [type(original).__name__])[0]
+    if isinstance(exc, OperationalError):
+        return f"cannot use the database at {where}: {first}"
+    if isinstance(exc, ProgrammingError) and "does not exist" in first:
+        return (
+            f"the database at {where} lacks the labshare schema ({first}); "
+            "run `labshare-server migrate` first"
+        )
+    if isinstance(exc, IntegrityError):
+        return f"the database at {where} holds rows that clash with the demo data: {first}"
+    return f"database error at {where}: {first}"
+
+
 def _seed_demo(settings: Settings, *, catalogue: bool = False) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from server.seed import run_seed_demo
 
-    seed = run_seed_demo(settings, catalogue=catalogue)
+    problem = _database_url_problem(settings.database_url)
+    if problem is not None:
+        print(f"labshare-server: seed-demo: {problem}", file=sys.stderr)
+        return 1
+    try:
+        seed = run_seed_demo(settings, catalogue=catalogue)
+    except SQLAlchemyError as exc:
+        print(
+            f"labshare-server: seed-demo: {_database_error(exc, settings.database_url)}",
+            file=sys.stderr,
+        )
+        return 1
+    except (OSError, ValueError) as exc:  # a broken socket path; no gateway secret outside dev
+        print(f"labshare-server: seed-demo: {exc}", file=sys.stderr)
+        return 1
     print(
         f"demo data ready: {len(seed.organisations)} organisations, {len(seed.users)} users, "
         f"gateway {seed.gateway.key}, instrument {seed.instrument.name} "

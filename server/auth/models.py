@@ -13,6 +13,7 @@ __all__ = [
     "ENTERPRISE_ROLES",
     "INSTITUTION_ROLES",
     "AppUser",
+    "LoginThrottle",
     "Organisation",
     "OrganisationKind",
     "Role",
@@ -89,6 +90,35 @@ class AppUser(SQLModel, table=True):
     role: str = Field(sa_type=Text)
     is_active: bool = Field(default=True, sa_column_kwargs={"server_default": "true"})
     created_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=DateTime(timezone=True),
+        sa_column_kwargs={"server_default": func.now()},
+    )
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed log-ins counted per account (``scope='account'``) and per client address.
+
+    Kept in the database, not in process memory, so every API process sees the same counts
+    (server.auth.throttle).
+    """
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (
+        CheckConstraint("scope IN ('account', 'address')", name="login_throttle_scope_check"),
+    )
+
+    scope: str = Field(sa_type=Text, primary_key=True)
+    key: str = Field(sa_type=Text, primary_key=True)
+    failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    window_start: datetime = Field(
+        default_factory=utcnow,
+        sa_type=DateTime(timezone=True),
+        sa_column_kwargs={"server_default": func.now()},
+    )
+    lockouts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    locked_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(
         default_factory=utcnow,
         sa_type=DateTime(timezone=True),
         sa_column_kwargs={"server_default": func.now()},

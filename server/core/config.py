@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import re
+from collections import Counter
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +21,7 @@ __all__ = [
     "MqttProtocol",
     "Settings",
     "get_settings",
+    "secret_key_weakness",
 ]
 
 # Only good enough for a laptop: every environment but development refuses it
@@ -27,6 +31,84 @@ MIN_SECRET_KEY_LENGTH = 32
 DEVELOPMENT_DEMO_GATEWAY_SECRET = "demo-gateway-secret"  # noqa: S105
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Production also refuses long secrets that are easy to guess (see secret_key_weakness).
+MIN_SECRET_KEY_BITS = 80
+MIN_SECRET_KEY_DISTINCT = 10
+# Words people put into "secrets"; removed before the remainder's entropy is estimated.
+_GUESSABLE_WORDS = re.compile(
+    "|".join(
+        (
+            "change.?me",
+            "changeit",
+            "pass(?:word|wd)?",
+            "secret",
+            "labshare",
+            "default",
+            "example",
+            "admin",
+            "letmein",
+            "qwerty",
+            "asdf",
+            "development",
+            "production",
+            "key",
+            "token",
+            "test",
+        )
+    ),
+    re.IGNORECASE,
+)
+_KEYBOARD_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+
+
+def _predictable(previous: str, current: str, before: str | None) -> bool:
+    """A character that repeats the last, or continues a run (abc, 321, qwe) started before."""
+    if current == previous:
+        return True
+    if before is None:
+        return False
+    step = ord(current) - ord(previous)
+    if abs(step) == 1 and ord(previous) - ord(before) == step:
+        return True
+    trio = (before + previous + current).lower()
+    return any(trio in row or trio in row[::-1] for row in _KEYBOARD_ROWS)
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Why ``key`` is too easy to guess for signing tokens, or None when it looks random.
+
+    Refused: the development default, fewer than 32 characters, a repeated pattern
+    ("changeme" * 4), fewer than 10 distinct characters, or an estimated entropy under
+    80 bits once common words (change me, password, secret, ...) are taken out and characters
+    that merely repeat or continue a run (aaaa, 1234, qwerty) are not counted. The estimate is
+    the remainder's Shannon entropy per character times its unpredictable characters: a
+    ``secrets.token_urlsafe(48)`` value scores about 350 bits, ``token_hex(32)`` about 240, ``token_hex(16)`` (32 hex digits) about 105.
+    """
+    if key == DEVELOPMENT_SECRET_KEY:
+        return "is the development default"
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"is shorter than {MIN_SECRET_KEY_LENGTH} characters"
+    if (key + key).find(key, 1) < len(key):
+        return "repeats a shorter pattern"
+    if len(set(key)) < MIN_SECRET_KEY_DISTINCT:
+        return f"uses fewer than {MIN_SECRET_KEY_DISTINCT} distinct characters"
+    rest = _GUESSABLE_WORDS.sub("", key)
+    counts = Counter(rest)
+    per_char = (
+        -sum(n / len(rest) * math.log2(n / len(rest)) for n in counts.values()) if rest else 0
+    )
+    surprising = sum(
+        1
+        for i, char in enumerate(rest)
+        if i == 0 or not _predictable(rest[i - 1], char, rest[i - 2] if i >= 2 else None)
+    )
+    if per_char * surprising < MIN_SECRET_KEY_BITS:
+        return (
+            f"looks guessable (about {per_char * surprising:.0f} bits of randomness once common "
+            f"words and runs are discounted; at least {MIN_SECRET_KEY_BITS} are needed)"
+        )
+    return None
 
 
 class Environment(StrEnum):
@@ -81,14 +163,23 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Self:
-        if self.environment is not Environment.DEVELOPMENT:
-            key = self.secret_key.get_secret_value()
-            if key == DEVELOPMENT_SECRET_KEY or len(key) < MIN_SECRET_KEY_LENGTH:
-                raise ValueError(
-                    "LABSHARE_SECRET_KEY must be set to a random value of at least "
-                    f"{MIN_SECRET_KEY_LENGTH} characters unless LABSHARE_ENVIRONMENT=development "
-                    "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
-                )
+        if self.environment is Environment.DEVELOPMENT:
+            return self
+        key = self.secret_key.get_secret_value()
+        # Test environments only need a non-default key of full length (tests use fixed
+        # readable keys); production must also be hard to guess.
+        if self.environment is Environment.PRODUCTION:
+            weakness = secret_key_weakness(key)
+        elif key == DEVELOPMENT_SECRET_KEY or len(key) < MIN_SECRET_KEY_LENGTH:
+            weakness = f"is the default or shorter than {MIN_SECRET_KEY_LENGTH} characters"
+        else:
+            weakness = None
+        if weakness is not None:
+            raise ValueError(
+                f"LABSHARE_SECRET_KEY {weakness}; set it to a random value of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters unless LABSHARE_ENVIRONMENT=development "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
         return self
 
     def demo_gateway_secret_value(self) -> str:

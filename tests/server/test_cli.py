@@ -13,7 +13,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.harness import MosquittoBroker
+from tests.harness import MosquittoBroker, PostgresCluster
 
 pytestmark = pytest.mark.integration
 
@@ -229,3 +229,41 @@ def test_mosquitto_auth_files_work_in_a_real_broker(
         time.sleep(0.3)
     out, _ = shared.communicate(timeout=20)
     assert out.splitlines() == ["labshare/v1/gw/demo-gw-01/telemetry batch"]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("not a url", "LABSHARE_DATABASE_URL is not a database URL"),
+        ("mysql://root@127.0.0.1/labshare", "labshare needs postgresql+psycopg://"),
+        (
+            "postgresql+psycopg://postgres:hunter2@127.0.0.1:1/labshare",
+            "cannot use the database at postgresql+psycopg://postgres:***@127.0.0.1:1/labshare",
+        ),
+    ],
+)
+def test_seed_demo_reports_a_database_problem_in_one_line(
+    env: dict[str, str], url: str, expected: str
+) -> None:
+    result = cli("seed-demo", env={**env, "LABSHARE_DATABASE_URL": url})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("labshare-server: seed-demo: ")
+    assert expected in lines[0]
+    assert "Traceback" not in result.stderr
+    assert "hunter2" not in result.stderr
+
+
+def test_seed_demo_on_an_unmigrated_database_says_to_migrate(
+    env: dict[str, str], pg_cluster: PostgresCluster
+) -> None:
+    name = pg_cluster.create_database()
+    try:
+        result = cli("seed-demo", env={**env, "LABSHARE_DATABASE_URL": pg_cluster.url(name)})
+    finally:
+        pg_cluster.drop_database(name)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "run `labshare-server migrate` first" in lines[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from pydantic import SecretStr, ValidationError
 
@@ -31,9 +33,43 @@ def test_outside_development_a_weak_secret_is_refused(
         Settings(environment=environment, secret_key=SecretStr(secret))
 
 
-def test_production_accepts_a_long_random_secret() -> None:
-    settings = Settings(environment=Environment.PRODUCTION, secret_key=SecretStr("x" * 48))
-    assert settings.secret_key.get_secret_value() == "x" * 48
+@pytest.mark.parametrize(
+    ("secret", "reason"),
+    [
+        ("changeme" * 4, "repeats a shorter pattern"),
+        ("x" * 48, "repeats a shorter pattern"),
+        ("ab" * 20 + "c", "uses fewer than 10 distinct characters"),
+        ("a" * 40 + "0123456789", "looks guessable"),
+        ("abcdefghijklmnopqrstuvwxyz0123456789", "looks guessable"),
+        ("qwertyuiopasdfghjklzxcvbnm1234567890", "looks guessable"),
+        ("Password1Password2Password3Password4", "looks guessable"),
+        ("my-production-secret-key-2024-labshare!!", "looks guessable"),
+    ],
+)
+def test_production_refuses_a_long_but_guessable_secret(secret: str, reason: str) -> None:
+    with pytest.raises(ValidationError, match=f"LABSHARE_SECRET_KEY {reason}"):
+        Settings(environment=Environment.PRODUCTION, secret_key=SecretStr(secret))
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        secrets.token_urlsafe(48),
+        secrets.token_urlsafe(32),
+        secrets.token_hex(32),
+        "labshare-" + secrets.token_urlsafe(32),
+    ],
+)
+def test_production_accepts_a_long_random_secret(secret: str) -> None:
+    settings = Settings(environment=Environment.PRODUCTION, secret_key=SecretStr(secret))
+    assert settings.secret_key.get_secret_value() == secret
+
+
+def test_test_environment_keeps_readable_fixed_keys() -> None:
+    key = "cli-test-secret-key-long-enough-0123456789"
+    assert Settings(environment=Environment.TEST, secret_key=SecretStr(key))
+    with pytest.raises(ValidationError, match="looks guessable"):
+        Settings(environment=Environment.PRODUCTION, secret_key=SecretStr(key))
 
 
 def test_development_runs_on_the_default_secret() -> None:
@@ -56,7 +92,9 @@ def test_cli_reports_weak_production_secret(
 
 
 def test_demo_gateway_secret_must_be_given_in_production() -> None:
-    settings = Settings(environment=Environment.PRODUCTION, secret_key=SecretStr("y" * 40))
+    settings = Settings(
+        environment=Environment.PRODUCTION, secret_key=SecretStr(secrets.token_urlsafe(48))
+    )
     with pytest.raises(ValueError, match="LABSHARE_DEMO_GATEWAY_SECRET"):
         settings.demo_gateway_secret_value()
     assert Settings().demo_gateway_secret_value() == "demo-gateway-secret"
