@@ -8,6 +8,10 @@ Holding registers, big-endian words and bytes (ABCD)::
     6    power         uint16   W         read-only
     7    status        uint16             0 off, 1 idle, 2 running, 3 fault
     8    run_enabled   uint16             writable (0 or 1)
+    9    fan_speed     uint16   rpm       read-only (air circulation fan)
+    10   probe_loop    uint16   µA        read-only: a 4-20 mA transmitter on a sample probe,
+                                          -70 °C at 4 mA, 180 °C at 20 mA; 0 µA (a loop
+                                          fault) while the chamber is switched off
 
 The chamber air follows the setpoint with a first-order lag while running and relaxes to
 ambient otherwise. The model advances lazily from a monotonic clock at each access, so a
@@ -45,9 +49,12 @@ class Register(IntEnum):
     POWER = 6
     STATUS = 7
     RUN_ENABLED = 8
+    FAN_SPEED = 9
+    PROBE_LOOP = 10
 
 
-REGISTER_COUNT = 9
+REGISTER_COUNT = 11
+PROBE_RANGE_DEGC = (-70.0, 180.0)
 SETPOINT_RANGE_DEGC = (-70.0, 180.0)
 
 
@@ -122,6 +129,21 @@ class ChamberModel:
         wave = 3.0 * math.sin(self.elapsed_s / 180.0)
         return max(5.0, min(98.0, base + wave))
 
+    @property
+    def fan_speed_rpm(self) -> int:
+        # Full speed while running, a slow stir while idle, stopped when off or faulted.
+        return {ChamberStatus.RUNNING: 1500, ChamberStatus.IDLE: 600}.get(self.status, 0)
+
+    @property
+    def probe_loop_ua(self) -> int:
+        """The sample probe's loop current in µA; the loop is powered by the chamber."""
+        if not self.powered:
+            return 0
+        low, high = PROBE_RANGE_DEGC
+        fraction = (self.temperature_degc - low) / (high - low)
+        milliamperes = min(20.5, max(3.8, 4.0 + 16.0 * fraction))
+        return round(milliamperes * 1000)
+
     def registers(self) -> list[int]:
         image = [0] * REGISTER_COUNT
         image[0:2] = float32_words(self.temperature_degc)
@@ -130,6 +152,8 @@ class ChamberModel:
         image[Register.POWER] = self.power_w
         image[Register.STATUS] = int(self.status)
         image[Register.RUN_ENABLED] = int(self.run_enabled)
+        image[Register.FAN_SPEED] = self.fan_speed_rpm
+        image[Register.PROBE_LOOP] = self.probe_loop_ua
         return image
 
     def write(self, address: int, values: list[int]) -> None:
@@ -173,6 +197,7 @@ class ChamberSimulator:
                 HoldingBlock(Register.SETPOINT, 2, writable=True),
                 HoldingBlock(Register.HUMIDITY, 4),
                 HoldingBlock(Register.RUN_ENABLED, 1, writable=True),
+                HoldingBlock(Register.FAN_SPEED, 2),
             ],
             read_image=self._image,
             on_write=self.model.write,

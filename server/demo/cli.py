@@ -60,6 +60,7 @@ from server.demo.instruments import (
     bridge_config,
     bridge_device,
     register_bridge_instruments,
+    register_chamber_channels,
     write_bridge_config,
 )
 from server.demo.processes import (
@@ -417,6 +418,13 @@ class Demo:
                 what="/readyz",
             )
         with self._progress("edge gateway") as notes:
+            if register_chamber_channels(
+                base_url,
+                email=DEMO_LOGINS[0][0],
+                password=DEMO_PASSWORD,
+                gateway_key=DEMO_GATEWAY_KEY,
+            ):
+                notes.append("registered the chamber's fan speed (rpm) and 4-20 mA sample probe")
             devices = [chamber_device(chamber_port)]
             if bridge_port is not None:
                 devices.append(self._register_bridge_instruments(base_url, bridge_port, notes))

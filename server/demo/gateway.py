@@ -19,7 +19,9 @@ __all__ = [
 DEMO_GATEWAY_KEY = "demo-gw-01"
 CHAMBER_DEVICE_KEY = "chamber-1"
 
-# The chamber simulator's register map (firmware_bridge), matching the seeded channels.
+# The chamber simulator's register map (firmware_bridge). The first five match the seeded
+# channels; the demo registers channels for the fan speed and the loop-powered sample probe
+# (server/demo/instruments.py).
 CHAMBER_POINTS: tuple[dict[str, Any], ...] = (
     {"key": "temperature", "register": "holding", "address": 0, "type": "float32",
      "byte_order": "ABCD", "source_unit": "degC", "unit": "degC"},
@@ -31,6 +33,12 @@ CHAMBER_POINTS: tuple[dict[str, Any], ...] = (
      "source_unit": "W", "unit": "W"},
     {"key": "status", "register": "holding", "address": 7, "type": "uint16",
      "source_unit": "dimensionless", "unit": "dimensionless"},
+    # Revolutions per minute, stored as such (1,500 rpm is 25 Hz, never 157: docs/units.md).
+    {"key": "fan_speed", "register": "holding", "address": 9, "type": "uint16",
+     "source_unit": "rpm", "unit": "rpm"},
+    # A 4-20 mA sample probe read in µA, scaled onto -70..180 °C (NAMUR NE 43 limits).
+    {"key": "sample_temperature", "register": "holding", "address": 10, "type": "uint16",
+     "source_unit": "µA", "loop": {"range": [-70, 180], "unit": "degC"}},
 )  # fmt: skip
 
 

@@ -20,15 +20,20 @@ from typing import Any
 
 import yaml
 
+from server.demo.gateway import CHAMBER_DEVICE_KEY
+
 __all__ = [
     "BRIDGE_DEVICE_KEY",
     "BRIDGE_INSTRUMENTS",
+    "CHAMBER_EXTRA_CHANNELS",
     "BridgeInstrument",
     "BridgePoint",
     "BridgeStateRule",
+    "ChamberChannel",
     "bridge_config",
     "bridge_device",
     "register_bridge_instruments",
+    "register_chamber_channels",
     "write_bridge_config",
 ]
 
@@ -116,6 +121,54 @@ BRIDGE_INSTRUMENTS: tuple[BridgeInstrument, ...] = (
         simulator_args=("scpi", "--volts", "0.03"),
     ),
 )
+
+
+@dataclass(frozen=True)
+class ChamberChannel:
+    point_key: str
+    unit: str
+    name: str
+    name_en: str
+
+
+# The chamber's points beyond the seeded five (server/demo/gateway.py CHAMBER_POINTS): one
+# reading in rpm and one 4-20 mA loop, so the demo shows both unit rules of docs/units.md.
+CHAMBER_EXTRA_CHANNELS: tuple[ChamberChannel, ...] = (
+    ChamberChannel("fan_speed", "rpm", "风机转速", "Fan speed"),
+    ChamberChannel(
+        "sample_temperature", "degC", "试样温度（4–20 mA）", "Sample temperature (4-20 mA)"
+    ),
+)
+
+
+def register_chamber_channels(
+    base_url: str, *, email: str, password: str, gateway_key: str
+) -> list[str]:
+    """Add the chamber's fan-speed and loop channels unless they exist; return new keys."""
+    api = _Api(base_url, email, password)
+    gateway = next(g for g in api.get("/gateways") if g["key"] == gateway_key)
+    chamber = next((i for i in api.get("/instruments") if i.get("model") == "SETH-Z-040L"), None)
+    if chamber is None:
+        return []
+    channels = api.get(f"/instruments/{chamber['id']}").get("channels", [])
+    have = {(c["device_key"], c["point_key"]) for c in channels}
+    created: list[str] = []
+    for channel in CHAMBER_EXTRA_CHANNELS:
+        if (CHAMBER_DEVICE_KEY, channel.point_key) in have:
+            continue
+        api.post(
+            f"/instruments/{chamber['id']}/channels",
+            {
+                "gateway_id": gateway["id"],
+                "device_key": CHAMBER_DEVICE_KEY,
+                "point_key": channel.point_key,
+                "name": channel.name,
+                "name_en": channel.name_en,
+                "canonical_unit": channel.unit,
+            },
+        )
+        created.append(channel.point_key)
+    return created
 
 
 def bridge_config(modbus_port: int, instrument_ports: dict[str, int]) -> dict[str, Any]:

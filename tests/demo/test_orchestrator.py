@@ -51,8 +51,14 @@ def test_the_generated_gateway_config_is_accepted_by_the_edge_agent(tmp_path: Pa
     chamber, bridge = config.devices
     assert chamber.key == "chamber-1"
     points = {point.key: point for point in chamber.points}
-    assert list(points) == ["temperature", "setpoint", "humidity", "power", "status"]
-    assert [points[k].address for k in points] == [0, 2, 4, 6, 7]  # type: ignore[attr-defined]
+    assert list(points) == [
+        "temperature", "setpoint", "humidity", "power", "status", "fan_speed", "sample_temperature"
+    ]  # fmt: skip
+    assert [points[k].address for k in points] == [0, 2, 4, 6, 7, 9, 10]  # type: ignore[attr-defined]
+    assert points["fan_speed"].target_unit == "rpm"
+    loop = points["sample_temperature"].loop
+    assert loop is not None
+    assert (loop.range, points["sample_temperature"].target_unit) == ((-70.0, 180.0), "degC")
     assert points["power"].type == "uint16"  # type: ignore[attr-defined]
     assert bridge.key == "bridge-1"
     assert bridge.port == 15021  # type: ignore[union-attr]

@@ -13,6 +13,7 @@ from firmware_bridge.simulators.chamber import (
     ChamberModel,
     ChamberSimulator,
     ChamberStatus,
+    Register,
     float32_words,
     words_float32,
 )
@@ -41,6 +42,17 @@ def test_idle_chamber_drifts_back_to_ambient_and_draws_no_power() -> None:
     assert model.power_w == 0
     model.advance(model.passive_time_constant_s * 10)
     assert model.temperature_degc == pytest.approx(model.ambient_degc, abs=0.01)
+
+
+def test_fan_speed_in_rpm_and_the_probe_loop_current_in_microamperes() -> None:
+    running = ChamberModel(temperature_degc=55.0, run_enabled=True)
+    image = running.registers()
+    assert image[Register.FAN_SPEED] == 1500
+    # -70 degC is 4 mA, 180 degC is 20 mA: 55 degC is 4 + 16 * 125 / 250 = 12 mA.
+    assert image[Register.PROBE_LOOP] == 12000
+    assert ChamberModel(run_enabled=False).registers()[Register.FAN_SPEED] == 600
+    off = ChamberModel(powered=False).registers()
+    assert (off[Register.FAN_SPEED], off[Register.PROBE_LOOP]) == (0, 0)  # an unpowered loop
 
 
 def test_power_grows_with_distance_of_setpoint_from_ambient() -> None:
