@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.auth.models import AppUser, Organisation, OrganisationKind
 from server.auth.tenancy import is_enterprise, is_platform_admin
-from server.billing.fees import CostInputs, Quote, quote, share_of
+from server.billing.fees import CostInputs, Quote, hourly_lines, quote, share_of
 from server.billing.models import (
     Charge,
     ChargeKind,
@@ -38,6 +38,7 @@ __all__ = [
     "cost_model_of",
     "issue_voucher",
     "list_vouchers",
+    "published_hourly_fees",
     "quote_for",
     "quote_with",
     "redeem_voucher_uses",
@@ -143,16 +144,50 @@ def quote_with(
     )
 
 
+def published_hourly_fees(
+    model: CostModel, factors: dict[str, Decimal]
+) -> dict[str, dict[str, Decimal]]:
+    """The fee per hour each category pays, self-operated and staff-operated."""
+    inputs = _inputs(model)
+    return {
+        category: {
+            mode: sum(
+                (
+                    line.per_hour
+                    for line in hourly_lines(
+                        inputs, factor=factor, staff_operated=mode == "staff_operated"
+                    )
+                ),
+                Decimal("0.00"),
+            )
+            for mode in ("self_operated", "staff_operated")
+        }
+        for category, factor in sorted(factors.items())
+    }
+
+
 def quote_json(q: Quote, *, share: Decimal | None = None) -> dict[str, Any]:
+    """The quote as the user sees it and as the charge keeps it: the published hourly fee with
+    its cost lines, then the charge lines (time at that fee, samples) that add up to the total."""
     return {
         "category": q.category,
         "factor": str(q.factor),
         "minutes": q.minutes,
-        "lines": [
+        "hourly_fee": str(q.hourly_fee),
+        "hourly_lines": [
             {
                 "item": line.item,
                 "label": line.label,
                 "rate": str(line.rate.quantize(Decimal("0.0001"))),
+                "per_hour": str(line.per_hour),
+            }
+            for line in q.hourly_lines
+        ],
+        "lines": [
+            {
+                "item": line.item,
+                "label": line.label,
+                "rate": str(line.rate),
                 "quantity": str(line.quantity.quantize(Decimal("0.0001"))),
                 "amount": str(line.amount),
             }

@@ -35,13 +35,17 @@ def test_published_formula_for_two_and_a_half_hours_staff_operated() -> None:
         staff_operated=True,
         sample_count=3,
     )
+    # depreciation per hour = 96000 / 1600 = 60.00; the hourly fee is 159.85
+    assert {line.item: line.per_hour for line in q.hourly_lines} == {
+        "consumables": Decimal("12.50"),
+        "staff_service": Decimal("80.00"),
+        "depreciation": Decimal("60.00"),
+        "other": Decimal("7.35"),
+    }
+    assert q.hourly_fee == Decimal("159.85")
     amounts = {line.item: line.amount for line in q.lines}
-    # depreciation per hour = 96000 / 1600 = 60.00
     assert amounts == {
-        "consumables": Decimal("31.25"),
-        "staff_service": Decimal("200.00"),
-        "depreciation": Decimal("150.00"),
-        "other": Decimal("18.38"),  # 7.35 * 2.5 = 18.375 -> half up
+        "time": Decimal("399.63"),  # 159.85 * 2.5 = 399.625 -> half up
         "samples": Decimal("135.00"),
     }
     assert q.total == Decimal("534.63")
@@ -56,10 +60,11 @@ def test_self_operated_pays_no_staff_service_and_internal_factor_applies() -> No
         staff_operated=False,
         sample_count=5,
     )
-    amounts = {line.item: line.amount for line in q.lines}
-    assert amounts["staff_service"] == Decimal("0.00")
-    assert "samples" not in amounts
-    assert q.total == Decimal("6.25") + Decimal("30.00") + Decimal("3.68")
+    per_hour = {line.item: line.per_hour for line in q.hourly_lines}
+    assert per_hour["staff_service"] == Decimal("0.00")
+    assert "samples" not in {line.item for line in q.lines}
+    assert q.hourly_fee == Decimal("6.25") + Decimal("30.00") + Decimal("3.68")
+    assert q.total == q.hourly_fee
 
 
 def test_depreciation_per_hour_and_bad_rated_hours() -> None:
@@ -106,11 +111,17 @@ def test_quote_total_is_the_exact_sum_of_fen_lines(
         sample_count=samples,
     )
     assert q.total == sum(line.amount for line in q.lines)
+    assert q.hourly_fee == sum(line.per_hour for line in q.hourly_lines)
     for line in q.lines:
         assert line.amount == line.amount.quantize(Decimal("0.01"))
         assert line.amount >= 0
-        # Each line is within half a fen of the unrounded product.
-        assert abs(line.amount - line.rate * line.quantity * factor) <= Decimal("0.005")
+    # Time is within half a fen of the hourly fee times the hours (compared in minutes, exactly);
+    # samples are the published per-sample fee times the count.
+    time = next(line for line in q.lines if line.item == "time")
+    assert abs(time.amount * 60 - time.rate * minutes) <= Decimal("0.30")
+    for line in q.lines:
+        if line.item == "samples":
+            assert line.amount == line.rate * samples
 
 
 @given(amount=money, balance=money, max_share=share)
