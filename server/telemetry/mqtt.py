@@ -18,6 +18,11 @@ split the load. A broker that refuses MQTT 5 (the demo's pure-Python amqtt broke
 same persistent session and manual acknowledgement over MQTT 3.1.1, with plain subscriptions:
 every worker would then receive every message, so only one worker may run against it.
 
+The subscriptions are made again on every connect, never trusting ``session_present``: a
+restarted Mosquitto 2.0 brings back the session but not its shared subscriptions. Until they
+are back, the broker answers gateways' publishes with "no matching subscribers", and the
+gateways keep those samples spooled and send them again (see edge_agent/forwarder.py).
+
 Which one a broker speaks is asked before the session is opened, with a bare MQTT 5 CONNECT
 under a throw-away client id: amqtt 0.12 never answers a CONNECT that carries MQTT 5
 properties (it misreads them and waits), so the session's own CONNECT cannot be the probe.
@@ -343,6 +348,9 @@ class Consumer:
             self.client_id, self.protocol, self.host, self.port, flags.session_present,
         )  # fmt: skip
         self._connect_failures = 0
+        # Subscribe on every connect, whatever session_present says: Mosquitto 2.0 restores
+        # a persistent session after a restart but not its $share subscriptions, so a
+        # session that is "present" may no longer be subscribed to anything.
         client.subscribe([(topic, 1) for topic in self.subscriptions])
 
     def _handle_subscribe(
