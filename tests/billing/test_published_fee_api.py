@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,15 +17,13 @@ import pytest
 from fastapi import FastAPI
 from openpyxl import load_workbook
 
-from server.notifications.config import JobSettings
-from server.notifications.jobs import BackgroundJobs
 from server.seed import DemoSeed
+from tests.harness.app import API, Login
+from tests.harness.booking import run_jobs
 
 pytestmark = pytest.mark.integration
 
-API = "/api/v1"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-Login = Callable[[str], Awaitable[dict[str, str]]]
 # Per hour: 12.35 + 80.00 + 88,480 / 1,600 (= 55.30) + 7.35 = 155.00 CNY.
 LAB_COST_MODEL = {
     "consumables_per_hour": "12.35",
@@ -129,9 +126,7 @@ async def test_quote_charge_statement_and_exports_agree_with_the_hourly_fee(
     booking = no_show.json()
     assert Decimal(booking["quoted_amount"]) == Decimal("587.50")
     start, _ = _slot(3, 3.5)
-    await BackgroundJobs(app.state.sessionmaker, JobSettings(jobs_enabled=False)).run_once(
-        start + timedelta(minutes=45)
-    )
+    await run_jobs(app, start + timedelta(minutes=45))
     charge = (await client.get(f"{API}/bookings/{booking['id']}/charge", headers=buyer)).json()
     assert charge["kind"] == "no_show"
     assert Decimal(charge["amount"]) == Decimal("587.50")
