@@ -2,7 +2,8 @@ import type { Quote } from "./api";
 import { percent, quoteAddsUp } from "./quote";
 import { useText } from "./text";
 
-/** The fee before booking: every cost line of the published model and the exact total. */
+/** The fee before booking: the published hourly fee with its cost lines, then the time at
+ * that fee and the samples, adding up to the exact total. */
 export function QuoteBreakdown({ quote }: { quote: Quote }) {
   const t = useText();
   return (
@@ -13,10 +14,32 @@ export function QuoteBreakdown({ quote }: { quote: Quote }) {
           {t("quote.category", { category: quote.category, factor: quote.factor })}
         </span>
       </div>
-      <table className="latest-table">
+      <table className="latest-table" data-testid="quote-hourly">
         <thead>
           <tr>
             <th>{t("quote.item")}</th>
+            <th className="num">{t("quote.perHour")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {quote.hourly_lines.map((line) => (
+            <tr key={line.item}>
+              <th scope="row">{line.label}</th>
+              <td className="num">¥{line.per_hour}</td>
+            </tr>
+          ))}
+          <tr>
+            <th scope="row">{t("quote.hourlyFee")}</th>
+            <td className="num" data-testid="quote-hourly-fee">
+              <strong>¥{quote.hourly_fee}</strong>
+            </td>
+          </tr>
+        </tbody>
+      </table>
+      <table className="latest-table" aria-label={t("quote.charge")}>
+        <thead>
+          <tr>
+            <th>{t("quote.charge")}</th>
             <th className="num">{t("quote.rate")}</th>
             <th className="num">{t("quote.quantity")}</th>
             <th className="num">{t("quote.amount")}</th>
@@ -26,7 +49,7 @@ export function QuoteBreakdown({ quote }: { quote: Quote }) {
           {quote.lines.map((line) => (
             <tr key={line.item}>
               <th scope="row">{line.label}</th>
-              <td className="num">{Number(line.rate).toFixed(2)}</td>
+              <td className="num">¥{line.rate}</td>
               <td className="num">{Number(line.quantity).toFixed(2)}</td>
               <td className="num">¥{line.amount}</td>
             </tr>

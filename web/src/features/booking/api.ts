@@ -33,11 +33,23 @@ export interface QuoteLine {
   amount: string;
 }
 
+/** One cost line of the published hourly fee: its rate and its published amount per hour. */
+export interface HourlyLine {
+  item: string;
+  label: string;
+  rate: string;
+  per_hour: string;
+}
+
 export interface Quote {
   instrument_id: string;
   category: string;
   factor: string;
   minutes: number;
+  /** The published fee per hour: the sum of the hourly cost lines. */
+  hourly_fee: string;
+  hourly_lines: HourlyLine[];
+  /** What is charged: time at the hourly fee (rounded half up to the fen), samples. */
   lines: QuoteLine[];
   total: string;
   approval_required: boolean;

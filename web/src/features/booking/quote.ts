@@ -14,9 +14,13 @@ export function sumYuan(amounts: string[]): string {
   return `${sign}${abs / 100n}.${(abs % 100n).toString().padStart(2, "0")}`;
 }
 
-/** Whether the lines the user sees add up to the total the server will charge. */
+/** Whether the lines the user sees add up: the cost lines to the published hourly fee, and
+ * the time and sample lines to the total the server will charge. */
 export function quoteAddsUp(quote: Quote): boolean {
-  return sumYuan(quote.lines.map((l) => l.amount)) === sumYuan([quote.total]);
+  return (
+    sumYuan(quote.hourly_lines.map((l) => l.per_hour)) === sumYuan([quote.hourly_fee]) &&
+    sumYuan(quote.lines.map((l) => l.amount)) === sumYuan([quote.total])
+  );
 }
 
 export function percent(share: string): string {

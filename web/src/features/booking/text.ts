@@ -42,6 +42,9 @@ const TEXT = {
   "quote.quantity": ["数量", "Quantity"],
   "quote.amount": ["金额", "Amount"],
   "quote.total": ["合计", "Total"],
+  "quote.perHour": ["每小时", "Per hour"],
+  "quote.hourlyFee": ["公布收费标准（元/小时）", "Published fee (CNY per hour)"],
+  "quote.charge": ["本次费用", "This booking"],
   "quote.category": ["用户类别：{category}（系数 {factor}）", "User category: {category} (factor {factor})"],
   "quote.policy": [
     "按{basis}计费；创新券最多抵扣 {voucher}%；未到场收取 {noShow}%；开始前 {hours} 小时内取消收取 {late}%",
