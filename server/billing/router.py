@@ -24,7 +24,7 @@ from server.billing.statements import statement_lines, to_csv, to_xlsx
 from server.booking.service import get_booking
 from server.catalog import service as catalog
 from server.core.db import SessionDep
-from server.core.errors import Forbidden, NotFound, ValidationFailed
+from server.core.errors import Forbidden, NotFound, ValidationFailed, content_responses
 from server.core.validators import Text, YearMonth
 
 __all__ = ["router"]
@@ -188,7 +188,14 @@ async def redeem(session: SessionDep, user: CurrentUser, voucher_id: uuid.UUID) 
     return RedeemOut(voucher=VoucherOut.model_validate(voucher), redeemed_amount=amount)
 
 
-@router.get("/statements")
+@router.get(
+    "/statements",
+    responses=content_responses(
+        "application/json",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+)
 async def statement(
     session: SessionDep,
     user: CurrentUser,

@@ -49,7 +49,7 @@ from server.calibration.schemas import (
 from server.calibration.status import DEFAULT_DUE_SOON_LEAD, CalibrationStatus
 from server.catalog.service import get_instrument_for_staff, get_visible_instrument
 from server.core.db import SessionDep
-from server.core.errors import NotFound
+from server.core.errors import NotFound, content_responses
 from server.gateways.models import Gateway
 from server.registry.records import instrument_rows
 
@@ -247,7 +247,11 @@ async def get_impact_report(
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.get("/impact-reports/{report_id}/export")
+@router.get(
+    "/impact-reports/{report_id}/export",
+    response_class=Response,
+    responses=content_responses("text/csv", _XLSX),
+)
 async def export_impact_report(
     session: SessionDep,
     user: CurrentUser,

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.core.config import Settings
-from server.core.errors import ServiceUnavailable
+from server.core.errors import ServiceUnavailable, problem_responses
 
 __all__ = ["BrokerCheckError", "check_broker", "router"]
 
@@ -115,7 +115,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses=problem_responses(503))
 async def readyz(request: Request) -> dict[str, object]:
     settings: Settings = request.app.state.settings
     engine: AsyncEngine = request.app.state.engine

@@ -15,7 +15,7 @@ from server.auth.dependencies import CurrentUser
 from server.auth.models import AppUser
 from server.auth.tenancy import may_manage_organisation
 from server.core.db import SessionDep
-from server.core.errors import Forbidden, NotFound, ServiceUnavailable
+from server.core.errors import Forbidden, NotFound, ServiceUnavailable, problem_responses
 from server.gateways import service
 from server.gateways.models import Gateway
 from server.gateways.operations import (
@@ -140,7 +140,7 @@ async def get_config(session: SessionDep, user: CurrentUser, gateway_id: uuid.UU
     )
 
 
-@router.put("/{gateway_id}/config", response_model=PushResult)
+@router.put("/{gateway_id}/config", response_model=PushResult, responses=problem_responses(503))
 async def put_config(
     request: Request, session: SessionDep, user: CurrentUser, gateway_id: uuid.UUID, body: ConfigIn
 ) -> PushResult:
@@ -163,7 +163,9 @@ async def put_config(
     return PushResult(topic=topic, content_hash=content_hash, pushed=pushed)
 
 
-@router.post("/{gateway_id}/calibration/push", response_model=PushResult)
+@router.post(
+    "/{gateway_id}/calibration/push", response_model=PushResult, responses=problem_responses(503)
+)
 async def push_calibration(
     request: Request, session: SessionDep, user: CurrentUser, gateway_id: uuid.UUID
 ) -> PushResult:

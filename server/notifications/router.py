@@ -16,7 +16,7 @@ from server.booking.models import Booking
 from server.booking.service import list_bookings, may_see_booking
 from server.catalog.models import Instrument
 from server.core.db import SessionDep
-from server.core.errors import NotFound
+from server.core.errors import NotFound, content_responses
 from server.notifications.ical import build_calendar, feed_token, verify_feed_token
 from server.notifications.service import list_notifications, mark_read
 
@@ -95,7 +95,11 @@ async def _names(session: SessionDep, bookings: list[Booking]) -> dict[uuid.UUID
     return {i.id: f"{i.name} {i.name_en or ''}".strip() for i in rows}
 
 
-@router.get("/calendar/users/{user_id}.ics")
+@router.get(
+    "/calendar/users/{user_id}.ics",
+    response_class=Response,
+    responses=content_responses("text/calendar"),
+)
 async def user_feed(
     session: SessionDep, settings: SettingsDep, user_id: uuid.UUID, token: FeedToken
 ) -> Response:
@@ -110,7 +114,11 @@ async def user_feed(
     return Response(body, media_type=ICS)
 
 
-@router.get("/calendar/instruments/{instrument_id}.ics")
+@router.get(
+    "/calendar/instruments/{instrument_id}.ics",
+    response_class=Response,
+    responses=content_responses("text/calendar"),
+)
 async def instrument_feed(
     session: SessionDep,
     settings: SettingsDep,

@@ -18,7 +18,7 @@ from server.calibration.router import Clock
 from server.catalog.models import Instrument
 from server.catalog.service import get_instrument_for_staff, get_visible_instrument
 from server.core.db import SessionDep
-from server.core.errors import Forbidden, NotFound
+from server.core.errors import Forbidden, NotFound, content_responses
 from server.registry import service
 from server.registry.audit import audit_entries
 from server.registry.authorisations import lapses_at
@@ -277,7 +277,11 @@ def _content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
 
 
-@router.get("/attachments/{attachment_id}/content")
+@router.get(
+    "/attachments/{attachment_id}/content",
+    response_class=Response,
+    responses=content_responses("*/*"),
+)
 async def attachment_content(
     session: SessionDep, user: CurrentUser, attachment_id: uuid.UUID
 ) -> Response:

@@ -29,7 +29,15 @@ from server.auth.tenancy import (
 from server.catalog.models import Instrument, Lab
 from server.catalog.repository import ChannelRepository, InstrumentRepository
 from server.core.db import SessionDep
-from server.core.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationFailed
+from server.core.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    ValidationFailed,
+    content_responses,
+    problem_responses,
+)
 from server.telemetry import export as exporting
 from server.telemetry import retention_classes
 from server.telemetry.live import LiveFilter, LiveHub
@@ -137,7 +145,11 @@ async def write_state_rule(
     return body
 
 
-@router.get("/instruments/{instrument_id}/export")
+@router.get(
+    "/instruments/{instrument_id}/export",
+    response_class=Response,
+    responses=content_responses("text/csv", "application/vnd.apache.parquet"),
+)
 async def export(
     session: SessionDep,
     user: CurrentUser,
@@ -232,7 +244,16 @@ async def list_retention_classes(session: SessionDep, user: CurrentUser) -> list
     ]
 
 
-@router.put("/telemetry/retention-classes/{name}", response_model=RetentionClassOut)
+@router.put(
+    "/telemetry/retention-classes/{name}",
+    response_model=RetentionClassOut,
+    responses={
+        201: {
+            "description": "The class was created",
+            "model": RetentionClassOut,
+        }
+    },
+)
 async def put_retention_class(
     response: Response,
     session: SessionDep,
@@ -481,7 +502,11 @@ def _event_stream(body: AsyncIterator[bytes]) -> StreamingResponse:
     )
 
 
-@router.get("/instruments/{instrument_id}/live")
+@router.get(
+    "/instruments/{instrument_id}/live",
+    response_class=StreamingResponse,
+    responses={**content_responses("text/event-stream"), **problem_responses(503)},
+)
 async def instrument_live(
     request: Request, session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID
 ) -> StreamingResponse:
@@ -502,7 +527,11 @@ async def instrument_live(
     return _event_stream(_stream(request, hub, live_filter, until))
 
 
-@router.get("/labs/{lab_id}/live")
+@router.get(
+    "/labs/{lab_id}/live",
+    response_class=StreamingResponse,
+    responses={**content_responses("text/event-stream"), **problem_responses(503)},
+)
 async def lab_live(
     request: Request, session: SessionDep, user: CurrentUser, lab_id: uuid.UUID
 ) -> StreamingResponse:
