@@ -46,7 +46,7 @@ def test_a_series_with_an_old_sample_is_reported_late_with_its_whole_range() -> 
     old, recent = NOW_MS - 3 * 3_600_000, NOW_MS - 1_000
     late = plan_for(
         Series(device="chamber-1", point="temperature", unit="degC",
-               samples=[Sample(seq=2, ts_ms=recent, value=1.0), Sample(seq=1, ts_ms=old, value=2.0)]),
+               samples=[Sample(seq=1, ts_ms=recent, value=1.0), Sample(seq=2, ts_ms=old, value=2.0)]),
         Series(device="chamber-1", point="power", unit="W",
                samples=[Sample(seq=3, ts_ms=recent, value=3.0)]),
     )  # fmt: skip
