@@ -151,10 +151,18 @@ class Settings(BaseSettings):
     ingest_enabled: bool = True
     # MQTT client id of the ingest worker; give each worker its own when running several.
     ingest_client_id: str | None = None
-    # Largest MQTT payload ingest decodes (the broker's message_size_limit should match).
-    ingest_max_payload_bytes: int = Field(default=262_144, ge=1024)
-    # Dead letters stored per gateway and minute; beyond, a counted summary record.
-    ingest_dead_letters_per_minute: int = Field(default=60, ge=1)
+    ingest_max_payload_bytes: int = Field(
+        default=262_144,
+        ge=1024,
+        description="Largest MQTT payload the ingest worker decodes; longer ones become "
+        "`payload_too_large` dead letters. Keep the broker's `message_size_limit` at the same value.",
+    )
+    ingest_dead_letters_per_minute: int = Field(
+        default=60,
+        ge=1,
+        description="Dead letters stored with their payload per gateway and minute; beyond it, "
+        "one counted `suppressed` summary row a minute.",
+    )
     log_format: LogFormat = LogFormat.JSON
     log_level: str = "INFO"
     readiness_timeout_s: float = Field(default=2.0, gt=0)
