@@ -30,7 +30,7 @@ commands:
   ingest          run only the telemetry ingest worker (MQTT -> database) until Ctrl-C
   seed-demo       create or repair the demo organisations, users, gateway and instrument
   create-user     add a user to an existing organisation
-  mosquitto-auth  write Mosquitto password and ACL files from the gateway registry
+  mosquitto-auth  write the Mosquitto access control from the gateway registry
 """
 
 
@@ -111,15 +111,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     auth = sub.add_parser(
         "mosquitto-auth",
-        help="write Mosquitto password and ACL files from the gateway registry",
-        description="Write a Mosquitto 2 password file (PBKDF2-SHA512, as mosquitto_passwd writes) "
-        "and an ACL file: each gateway may publish telemetry/state/heartbeat and read "
-        "config/calibration under labshare/v1/gw/<its key>/ only. The server account "
-        "(LABSHARE_MQTT_USERNAME / LABSHARE_MQTT_PASSWORD) reads everything and publishes "
-        "config and calibration. Send mosquitto SIGHUP afterwards to reload.",
+        help="write Mosquitto access control from the gateway registry",
+        description="Write the access control of a Mosquitto 2 broker from the gateway registry. "
+        "--dynsec writes the configuration of Mosquitto's dynamic-security plugin (what "
+        "deploy/mosquitto/mosquitto.conf loads): each gateway may publish telemetry/state/"
+        "heartbeat and subscribe to config/calibration under labshare/v1/gw/<its key>/ only "
+        "(no wildcards, no $share), and may connect only as client id labshare-edge-<key>. "
+        "The server account (LABSHARE_MQTT_USERNAME / LABSHARE_MQTT_PASSWORD), shared by the "
+        "API server and every ingest worker, reads everything under labshare/v1/, may use "
+        "$share subscriptions and publishes config and calibration. The plugin reads its file "
+        "only at start: restart the broker afterwards. --passwd/--acl write a password file "
+        "and ACL instead (send SIGHUP to reload); Mosquitto's ACL file does not check "
+        "subscriptions or client ids, so use it only where gateways are trusted.",
     )
-    auth.add_argument("--passwd", required=True, type=Path, help="password file to write")
-    auth.add_argument("--acl", required=True, type=Path, help="ACL file to write")
+    auth.add_argument("--dynsec", type=Path, help="dynamic-security plugin file to write")
+    auth.add_argument("--passwd", type=Path, help="password file to write (with --acl)")
+    auth.add_argument("--acl", type=Path, help="ACL file to write (with --passwd)")
     return parser
 
 
@@ -277,6 +284,13 @@ def _mosquitto_auth(settings: Settings, args: argparse.Namespace) -> int:
     from server.core.db import create_engine, create_sessionmaker
     from server.gateways.mosquitto import write_mosquitto_auth
 
+    if args.dynsec is None and (args.passwd is None or args.acl is None):
+        print(
+            "labshare-server: mosquitto-auth needs --dynsec FILE, or --passwd FILE and --acl FILE",
+            file=sys.stderr,
+        )
+        return 2
+
     if not (settings.mqtt_username and settings.mqtt_password):
         print(
             "labshare-server: warning: LABSHARE_MQTT_USERNAME/LABSHARE_MQTT_PASSWORD are not set, "
@@ -292,6 +306,7 @@ def _mosquitto_auth(settings: Settings, args: argparse.Namespace) -> int:
                     session,
                     passwd_path=args.passwd,
                     acl_path=args.acl,
+                    dynsec_path=args.dynsec,
                     server_username=settings.mqtt_username,
                     server_password=settings.mqtt_password,
                 )
@@ -299,7 +314,8 @@ def _mosquitto_auth(settings: Settings, args: argparse.Namespace) -> int:
             await engine.dispose()
 
     users = asyncio.run(run())
-    print(f"wrote {args.passwd} and {args.acl} for {len(users)} accounts: {', '.join(users)}")
+    written = " and ".join(str(p) for p in (args.dynsec, args.passwd, args.acl) if p is not None)
+    print(f"wrote {written} for {len(users)} accounts: {', '.join(users)}")
     return 0
 
 

@@ -1,12 +1,28 @@
-"""Mosquitto password and ACL files generated from the gateway registry.
+"""Mosquitto access control generated from the gateway registry.
 
 Each gateway may only publish its own telemetry, state and heartbeat and read its own config
 and calibration (``labshare/v1/gw/<key>/...``); the server account reads everything under the
 contract root and publishes config and calibration to any gateway.
+
+Two forms are written. The dynamic-security file (``render_dynsec``, for Mosquitto's
+``mosquitto_dynamic_security`` plugin) is what production uses, because only it also
+controls *subscriptions* and *client ids*:
+
+* a gateway may subscribe to exactly its own config and calibration topics: no wildcard, no
+  ``$share/...`` filter, so it cannot join the ingest workers' shared subscription and take
+  a share of every other gateway's telemetry (which it could not read, so it would be lost);
+* a gateway account may connect only with the client id ``labshare-edge-<key>``, so it can
+  neither take over the ingest worker's session nor another gateway's.
+
+The password file and ACL (``render_password_file``, ``render_acl``) are kept for brokers
+without the plugin. Mosquitto 2.0's ``acl_file`` never checks subscriptions, and nothing in
+it binds client ids, so they do not give those two guarantees.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import os
 import tempfile
@@ -25,7 +41,9 @@ __all__ = [
     "GATEWAY_READ_KINDS",
     "GATEWAY_WRITE_KINDS",
     "MosquittoAccount",
+    "gateway_client_id",
     "render_acl",
+    "render_dynsec",
     "render_password_file",
     "write_atomically",
     "write_mosquitto_auth",
@@ -85,6 +103,93 @@ def render_acl(gateway_keys: Sequence[str], server_username: str | None) -> str:
     return "\n".join(lines)
 
 
+def gateway_client_id(key: str) -> str:
+    """The only client id a gateway's account may connect with (the edge agent's default)."""
+    return f"labshare-edge-{key}"
+
+
+def _dynsec_secret(password_hash: str) -> dict[str, object]:
+    """A ``$7$`` password-file hash in the plugin's fields (the same PBKDF2-SHA512)."""
+    _, kind, iterations, salt_b64, hash_b64 = password_hash.split("$")
+    if kind != "7":
+        raise ValueError("only $7$ (PBKDF2-SHA512) Mosquitto hashes can be converted")
+    base64.b64decode(salt_b64, validate=True)
+    base64.b64decode(hash_b64, validate=True)
+    return {"password": hash_b64, "salt": salt_b64, "iterations": int(iterations)}
+
+
+def _acl(kind: str, topic: str) -> dict[str, object]:
+    return {"acltype": kind, "topic": topic, "priority": 0, "allow": True}
+
+
+def render_dynsec(
+    gateway_accounts: Sequence[MosquittoAccount], server_account: MosquittoAccount | None
+) -> str:
+    """The dynamic-security plugin's configuration file (JSON)."""
+    root = f"{TOPIC_ROOT}/#"
+    roles: list[dict[str, object]] = []
+    clients: list[dict[str, object]] = []
+    if server_account is not None:
+        roles.append(
+            {
+                "rolename": "labshare-server",
+                "acls": [
+                    _acl("publishClientSend", root),
+                    _acl("publishClientReceive", root),
+                    _acl("subscribePattern", root),
+                    # The ingest workers' shared subscriptions, whatever their group.
+                    _acl("subscribePattern", f"$share/+/{root}"),
+                ],
+            }
+        )
+        # No client id binding: the API server, the readiness check and every ingest worker
+        # connect under this account with client ids of their own.
+        clients.append(
+            {
+                "username": server_account.username,
+                "textname": "labshare server and ingest workers",
+                "roles": [{"rolename": "labshare-server"}],
+                **_dynsec_secret(server_account.password_hash),
+            }
+        )
+    for account in gateway_accounts:
+        key = account.username
+        if server_account is not None and key == server_account.username:
+            logger.error("gateway key %s is the server's MQTT username; left out", key)
+            continue
+        role = f"gateway-{key}"
+        acls = [_acl("publishClientSend", topic_for(key, kind)) for kind in GATEWAY_WRITE_KINDS]
+        for kind in GATEWAY_READ_KINDS:
+            acls += [
+                _acl("subscribeLiteral", topic_for(key, kind)),
+                _acl("publishClientReceive", topic_for(key, kind)),
+            ]
+        roles.append({"rolename": role, "acls": acls})
+        clients.append(
+            {
+                "username": key,
+                "textname": f"gateway {key}",
+                "clientid": gateway_client_id(key),
+                "roles": [{"rolename": role}],
+                **_dynsec_secret(account.password_hash),
+            }
+        )
+    doc = {
+        # Anything not granted above is refused, subscriptions included (unsubscribing only
+        # ever touches the client's own subscriptions).
+        "defaultACLAccess": {
+            "publishClientSend": False,
+            "publishClientReceive": False,
+            "subscribe": False,
+            "unsubscribe": True,
+        },
+        "clients": clients,
+        "groups": [],
+        "roles": roles,
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
 def write_atomically(path: Path, content: str) -> None:
     """Replace ``path`` in one step, not world-readable (it holds password hashes)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,17 +207,25 @@ def write_atomically(path: Path, content: str) -> None:
 async def write_mosquitto_auth(
     session: AsyncSession,
     *,
-    passwd_path: Path,
-    acl_path: Path,
+    passwd_path: Path | None = None,
+    acl_path: Path | None = None,
+    dynsec_path: Path | None = None,
     server_username: str | None,
     server_password: str | None,
 ) -> list[str]:
-    """Write both files from the registry; returns the usernames written."""
+    """Write the requested files from the registry; returns the usernames written."""
     gateways = await GatewayRepository(session).all()
     accounts = accounts_for(gateways, server_username, server_password)
     gateway_keys = [g.key for g in gateways if g.mqtt_password_hash]
-    write_atomically(passwd_path, render_password_file(accounts))
-    write_atomically(
-        acl_path, render_acl(gateway_keys, server_username if server_password else None)
-    )
+    if passwd_path is not None:
+        write_atomically(passwd_path, render_password_file(accounts))
+    if acl_path is not None:
+        write_atomically(
+            acl_path, render_acl(gateway_keys, server_username if server_password else None)
+        )
+    if dynsec_path is not None:
+        server = accounts[-1] if server_username and server_password else None
+        write_atomically(
+            dynsec_path, render_dynsec([a for a in accounts if a is not server], server)
+        )
     return [a.username for a in accounts]

@@ -134,13 +134,13 @@ def test_ingest_worker_reads_the_broker_with_its_own_credentials(compose: dict[s
     assert env["LABSHARE_MQTT_PASSWORD"] == SECRETS["LABSHARE_MQTT_PASSWORD"]
 
 
-def test_broker_loads_the_password_file_and_acl_written_from_the_registry(
+def test_broker_loads_the_access_control_written_from_the_registry(
     compose: dict[str, Any],
 ) -> None:
     services = compose["services"]
     auth = services["mosquitto-auth"]
     assert (
-        "labshare-server mosquitto-auth --passwd /mosquitto/auth/passwd --acl /mosquitto/auth/acl"
+        "labshare-server mosquitto-auth --dynsec /mosquitto/auth/dynamic-security.json"
         in " ".join(auth["command"])
     )
     mosquitto = services["mosquitto"]
@@ -156,8 +156,8 @@ def test_broker_loads_the_password_file_and_acl_written_from_the_registry(
 
     conf = (REPO / "deploy" / "mosquitto" / "mosquitto.conf").read_text().splitlines()
     assert "allow_anonymous false" in conf
-    assert "password_file /mosquitto/auth/passwd" in conf
-    assert "acl_file /mosquitto/auth/acl" in conf
+    assert "plugin_opt_config_file /mosquitto/auth/dynamic-security.json" in conf
+    assert "message_size_limit 262144" in conf
     assert "allow_anonymous true" not in conf
 
 
