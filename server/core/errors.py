@@ -320,13 +320,19 @@ def document_problems(spec: dict[str, Any]) -> dict[str, Any]:
 
     Every operation under ``/api/`` may answer 404 (an id it was given is unknown or hidden) and,
     with parameters or a body, 422; with a body, 400 when it cannot be parsed at all. Operations behind the bearer token also answer 401 and 403,
-    and the ones that change data 409. Error responses already documented without content (or
+    and the ones that change data 409; the token endpoint answers 401. Error responses already documented without content (or
     with FastAPI's validation schema) get the problem schema.
     """
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     schemas.update(PROBLEM_SCHEMAS)
+    # The log-in endpoint of the OAuth2 password flow answers 401 to wrong credentials.
+    token_urls = {
+        flow.get("tokenUrl")
+        for scheme in spec["components"].get("securitySchemes", {}).values()
+        for flow in scheme.get("flows", {}).values()
+    }
     for path, item in spec.get("paths", {}).items():
         for method, operation in item.items():
             if method not in _METHODS:
@@ -339,6 +345,8 @@ def document_problems(spec: dict[str, Any]) -> dict[str, Any]:
                 wanted.add(400)
             if path.startswith("/api/"):
                 wanted.add(404)
+            if path in token_urls:
+                wanted.add(401)
             if operation.get("security"):
                 wanted |= {401, 403}
                 if method != "get":

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import Response, StreamingResponse
+from pydantic import Field
 from sqlalchemy import text
 
 from server.auth.dependencies import CurrentUser
@@ -38,6 +39,7 @@ from server.core.errors import (
     content_responses,
     problem_responses,
 )
+from server.core.validators import INT4_MAX
 from server.telemetry import export as exporting
 from server.telemetry import retention_classes
 from server.telemetry.live import LiveFilter, LiveHub
@@ -72,6 +74,8 @@ logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["telemetry"])
 
+# Channel ids are int4 serials.
+ChannelId = Annotated[int, Path(ge=1, le=INT4_MAX)]
 Start = Annotated[datetime, Query(description="inclusive, ISO 8601 with offset")]
 End = Annotated[datetime, Query(description="exclusive, ISO 8601 with offset")]
 # Seconds between SSE comments that keep proxies from closing an idle stream.
@@ -84,7 +88,7 @@ async def series(
     session: SessionDep,
     user: CurrentUser,
     instrument_id: uuid.UUID,
-    channel_id: int,
+    channel_id: Annotated[int, Query(ge=1, le=INT4_MAX)],
     start: Start,
     end: End,
     max_points: Annotated[int, Query(ge=1, le=MAX_POINTS)] = 2000,
@@ -157,7 +161,7 @@ async def export(
     start: Start,
     end: End,
     format: exporting.ExportFormat = exporting.ExportFormat.CSV,
-    channel_id: Annotated[list[int] | None, Query()] = None,
+    channel_id: Annotated[list[Annotated[int, Field(ge=1, le=INT4_MAX)]] | None, Query()] = None,
 ) -> Response:
     """The samples of the range as CSV (UTF-8 with BOM) or Parquet; the export is recorded."""
     check_range(start, end)
@@ -292,7 +296,7 @@ async def delete_retention_class(session: SessionDep, user: CurrentUser, name: C
 
 
 async def _channel_for_staff(
-    session: SessionDep, user: CurrentUser, channel_id: int
+    session: SessionDep, user: CurrentUser, channel_id: ChannelId
 ) -> retention_classes.ChannelOwner:
     owner = await retention_classes.channel_owner(session, channel_id)
     if owner is None or not may_see_organisation(user, owner.organisation_id):
@@ -312,7 +316,7 @@ def _channel_retention_out(found: retention_classes.ChannelRetention) -> Channel
 
 @router.get("/channels/{channel_id}/retention", response_model=ChannelRetentionOut)
 async def read_channel_retention(
-    session: SessionDep, user: CurrentUser, channel_id: int
+    session: SessionDep, user: CurrentUser, channel_id: ChannelId
 ) -> ChannelRetentionOut:
     owner = await _channel_for_staff(session, user, channel_id)
     return _channel_retention_out(
@@ -322,7 +326,7 @@ async def read_channel_retention(
 
 @router.put("/channels/{channel_id}/retention", response_model=ChannelRetentionOut)
 async def write_channel_retention(
-    session: SessionDep, user: CurrentUser, channel_id: int, body: ChannelRetentionIn
+    session: SessionDep, user: CurrentUser, channel_id: ChannelId, body: ChannelRetentionIn
 ) -> ChannelRetentionOut:
     """Put a channel in a class: lab managers of the owning institution, platform admins."""
     owner = await _channel_for_staff(session, user, channel_id)
