@@ -17,7 +17,7 @@ from server.booking.service import list_bookings, may_see_booking
 from server.catalog.models import Instrument
 from server.core.db import SessionDep
 from server.core.errors import NotFound, content_responses
-from server.notifications.ical import build_calendar, feed_token, verify_feed_token
+from server.notifications.ical import build_calendar, feed_details, feed_token, verify_feed_token
 from server.notifications.service import list_notifications, mark_read
 
 __all__ = ["router"]
@@ -87,12 +87,9 @@ async def _feed_user(
     return user
 
 
-async def _names(session: SessionDep, bookings: list[Booking]) -> dict[uuid.UUID, str]:
-    ids = {b.instrument_id for b in bookings}
-    if not ids:
-        return {}
-    rows = await session.exec(select(Instrument).where(col(Instrument.id).in_(ids)))
-    return {i.id: f"{i.name} {i.name_en or ''}".strip() for i in rows}
+def _web_base(request: Request) -> str:
+    """The web app is served by this server: its pages hang off the request's base URL."""
+    return str(request.base_url).rstrip("/")
 
 
 @router.get(
@@ -101,7 +98,11 @@ async def _names(session: SessionDep, bookings: list[Booking]) -> dict[uuid.UUID
     responses=content_responses("text/calendar"),
 )
 async def user_feed(
-    session: SessionDep, settings: SettingsDep, user_id: uuid.UUID, token: FeedToken
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user_id: uuid.UUID,
+    token: FeedToken,
 ) -> Response:
     user = await _feed_user(session, settings, user_id, token)
     rows = await session.exec(
@@ -110,7 +111,8 @@ async def user_feed(
         .order_by(col(Booking.start_at))
     )
     bookings = list(rows.all())
-    body = build_calendar(f"labshare · {user.full_name}", bookings, await _names(session, bookings))
+    details = await feed_details(session, bookings, _web_base(request))
+    body = build_calendar(f"labshare · {user.full_name}", bookings, details)
     return Response(body, media_type=ICS)
 
 
@@ -120,6 +122,7 @@ async def user_feed(
     responses=content_responses("text/calendar"),
 )
 async def instrument_feed(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     instrument_id: uuid.UUID,
@@ -142,7 +145,7 @@ async def instrument_feed(
         instrument.is_open or viewer.organisation_id == instrument.organisation_id
     ):
         raise NotFound("No such calendar feed")
-    body = build_calendar(
-        f"labshare · {instrument.name}", bookings, await _names(session, bookings)
-    )
+    details = await feed_details(session, bookings, _web_base(request))
+    name = f"{instrument.name} {instrument.name_en or ''}".strip()
+    body = build_calendar(f"labshare · {name}", bookings, details)
     return Response(body, media_type=ICS)
