@@ -185,13 +185,19 @@ def _describe(failure: Any) -> str:
     return f"{title}: {message}".strip()
 
 
-def _run(server: LiveServer, role: str, headers: dict[str, str], max_time: int) -> list[str]:
+def _run(
+    server: LiveServer, role: str, headers: dict[str, str], max_time: int
+) -> tuple[list[str], str]:
     config = _config(server, headers, max_time)
     schema = schemathesis.openapi.from_url(f"{server.base_url}/openapi.json", config=config)
     found: list[str] = []
     seen: set[tuple[str, str]] = set()
+    operations: dict[str, set[str]] = {}
+    summary = ""
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
+            if event.status != Status.SKIP:
+                operations.setdefault(event.phase.value, set()).add(event.recorder.label)
             for checks in event.recorder.checks.values():
                 for check in checks:
                     if check.status != Status.FAILURE or check.failure_info is None:
@@ -210,8 +216,13 @@ def _run(server: LiveServer, role: str, headers: dict[str, str], max_time: int) 
         elif isinstance(event, events.FatalError):
             raise event.exception
         elif isinstance(event, events.EngineFinished):
+            phases = ", ".join(f"{phase} {len(ops)}" for phase, ops in operations.items())
+            summary = (
+                f"{role}: operations per phase: {phases}; {event.running_time:.0f} s, "
+                f"stopped: {event.stop_reason.value}"
+            )
             break
-    return found
+    return found, summary
 
 
 def test_no_request_makes_a_server_error_and_responses_match_the_schema(
@@ -219,6 +230,7 @@ def test_no_request_makes_a_server_error_and_responses_match_the_schema(
 ) -> None:
     started = time.monotonic()
     failures: list[str] = []
+    summaries: list[str] = []
     roles = list(ROLES.items())
     for index, (role, email) in enumerate(roles):
         left = BUDGET_S - (time.monotonic() - started)
@@ -226,8 +238,12 @@ def test_no_request_makes_a_server_error_and_responses_match_the_schema(
         headers = (
             {"Authorization": f"Bearer {_token(live_server.base_url, email)}"} if email else {}
         )
-        failures += _run(live_server, role, headers, share)
+        found, summary = _run(live_server, role, headers, share)
+        failures += found
+        summaries.append(summary)
     elapsed = time.monotonic() - started
+    # -s shows how far each role got (stopped: max_time means the budget ran out first).
+    sys.stderr.write("\n".join(summaries) + "\n")
     log = live_server.log.read_text(errors="replace")
     tracebacks = log.count("Traceback")
     assert not failures, (
@@ -236,7 +252,6 @@ def test_no_request_makes_a_server_error_and_responses_match_the_schema(
         + (f"\n\nserver log (last 4000 chars):\n{log[-4000:]}" if tracebacks else "")
     )
     assert tracebacks == 0, log[-4000:]
-    sys.stderr.write(f"fuzzed every operation as {len(roles)} roles in {elapsed:.0f} s\n")
 
 
 def test_the_openapi_documents_problem_details_for_errors(live_server: LiveServer) -> None:
