@@ -159,8 +159,10 @@ async def test_scan_finds_readable_ranges_and_prints_a_valid_config(modbus_serve
 
 
 async def test_prometheus_endpoint_reports_devices_and_spool(
-    modbus_servers: Any, mosquitto: Any, tmp_path: Path
+    modbus_servers: Any, mosquitto: Any, subscriber: Any, tmp_path: Path
 ) -> None:
+    # Someone must be subscribed: a PUBACK "no matching subscribers" keeps samples spooled.
+    subscriber("gw-metrics")
     peer = await modbus_servers([kelvin_device(1, 300.0)])
     metrics_port = free_port()
     config = parse_config(
