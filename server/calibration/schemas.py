@@ -6,11 +6,19 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from mqtt_contract.v1 import KEY_PATTERN
 from server.calibration.models import CheckResult
 from server.calibration.status import CalibrationState
+from server.core.validators import check_text
 from server.registry.records import InputModel, PublicModel, Text
 
 __all__ = [
@@ -32,7 +40,12 @@ __all__ = [
     "ReturnToService",
 ]
 
-OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None
+OptionalText = (
+    Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(check_text)
+    ]
+    | None
+)
 Key = Annotated[str, Field(pattern=KEY_PATTERN)]
 
 

@@ -6,9 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from mqtt_contract.v1 import KEY_PATTERN, Quality
+from server.core.validators import check_text
 
 __all__ = [
     "ChannelCreate",
@@ -22,8 +30,17 @@ __all__ = [
     "LatestReading",
 ]
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(check_text),
+]
+OptionalText = (
+    Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(check_text)
+    ]
+    | None
+)
 ContractKey = Annotated[str, Field(pattern=KEY_PATTERN)]
 
 

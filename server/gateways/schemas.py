@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from mqtt_contract.v1 import KEY_PATTERN
+from server.core.validators import check_text
 from server.gateways.models import GatewayStatus
 
 __all__ = ["GatewayCreate", "GatewayCreated", "GatewayPublic"]
@@ -18,7 +19,11 @@ class GatewayCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     key: Annotated[str, Field(pattern=KEY_PATTERN, description="MQTT username and topic level")]
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+        AfterValidator(check_text),
+    ]
     # Platform admins name the institution; lab managers always register for their own.
     organisation_id: uuid.UUID | None = None
 

@@ -12,12 +12,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.auth.models import AppUser
 from server.core.errors import NotFound
+from server.core.validators import check_text
 from server.registry.audit import audit, snapshot
 from server.registry.columns import InstrumentRecordBase
 
@@ -32,7 +33,11 @@ __all__ = [
 
 Row = TypeVar("Row", bound=SQLModel)
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    AfterValidator(check_text),
+]
 
 
 Owned = TypeVar("Owned", bound=InstrumentRecordBase)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     Field,
@@ -16,6 +17,7 @@ from pydantic import (
     field_validator,
 )
 
+from server.core.validators import check_text
 from server.registry.models import EquipmentEventKind, ScopeCategory, ServiceMode
 from server.registry.records import InputModel, PublicModel, Text
 
@@ -36,7 +38,12 @@ __all__ = [
     "ScopeLinks",
 ]
 
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] | None
+LongText = (
+    Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=5000), AfterValidator(check_text)
+    ]
+    | None
+)
 # A standard's number carries its year: "GB/T 2423.1-2008", "JJF 1101-2019", "ISO 6892-1:2019".
 STANDARD_NUMBER = re.compile(r"^[A-Z][A-Za-z/ ]*\s?[0-9][0-9.\-]*[-:](19|20)[0-9]{2}$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
