@@ -20,6 +20,9 @@ export const en: Messages = {
   "login.failed": "Sign-in failed",
   "login.demoHint": "Demo accounts (password {password} for all):",
   "login.browseCatalogue": "No account yet? Browse the instrument catalogue",
+  "login.throttledTitle": "Too many failed sign-ins",
+  "login.throttledSeconds": "For your account's safety, sign-in is paused. Try again in {seconds} seconds.",
+  "login.throttledMinutes": "For your account's safety, sign-in is paused. Try again in {minutes} minutes.",
 
   "role.enterprise_member": "Enterprise member",
   "role.enterprise_admin": "Enterprise admin",

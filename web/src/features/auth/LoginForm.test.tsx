@@ -34,6 +34,50 @@ describe("LoginForm", () => {
     expect(screen.getByRole("button", { name: "登录" })).toBeEnabled();
   });
 
+  const throttled = (retryAfter: number) => () =>
+    new Response(
+      JSON.stringify({
+        type: "/problems/too-many-login-attempts",
+        title: "Too many log-in attempts",
+        status: 429,
+        detail: `Too many failed log-ins; try again in ${retryAfter} s`,
+        code: "login_throttled",
+        retry_after_s: retryAfter,
+      }),
+      {
+        status: 429,
+        headers: { "Content-Type": "application/problem+json", "Retry-After": String(retryAfter) },
+      },
+    );
+
+  it("tells a locked-out user in Chinese when to try again", async () => {
+    const server = new FakeServer().on(`POST ${TOKEN}`, throttled(42));
+    const onSuccess = vi.fn();
+    renderWithApp(<LoginForm onSuccess={onSuccess} />, { server });
+
+    await fillAndSubmit("manager@zjim.demo", "labshare-demo");
+
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("登录失败次数过多");
+    expect(alert).toHaveTextContent("请在 42 秒后重试");
+    expect(alert).not.toHaveTextContent("Too many");
+    expect(onSuccess).not.toHaveBeenCalled();
+  });
+
+  it("tells a locked-out user in English, in minutes for long lock-outs", async () => {
+    const server = new FakeServer().on(`POST ${TOKEN}`, throttled(1800));
+    renderWithApp(<LoginForm onSuccess={() => {}} />, { server, locale: "en" });
+
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText("Email"), "manager@zjim.demo");
+    await user.type(screen.getByLabelText("Password"), "labshare-demo");
+    await user.click(screen.getByRole("button", { name: "Sign in" }));
+
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("Too many failed sign-ins");
+    expect(alert).toHaveTextContent("Try again in 30 minutes.");
+  });
+
   it("posts the credentials form-encoded and keeps the token", async () => {
     const server = new FakeServer().on(`POST ${TOKEN}`, () =>
       json({ access_token: "jwt-abc", token_type: "bearer", expires_in: 3600 }),

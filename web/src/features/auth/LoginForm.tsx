@@ -37,7 +37,17 @@ export function LoginForm({ onSuccess, showDemoAccounts = false }: LoginFormProp
   };
 
   const problem = login.error instanceof ApiError ? login.error.problem : null;
-  const errorText = problem ? (problem.detail ?? problem.title) : login.error?.message;
+  const throttled = problem?.code === "login_throttled";
+  const wait = Math.max(1, Math.ceil(problem?.retry_after_s ?? 60));
+  // The server's detail is English; a lock-out is explained in the reader's language.
+  const errorTitle = throttled ? t("login.throttledTitle") : (problem?.title ?? t("login.failed"));
+  const errorText = throttled
+    ? wait < 120
+      ? t("login.throttledSeconds", { seconds: wait })
+      : t("login.throttledMinutes", { minutes: Math.ceil(wait / 60) })
+    : problem
+      ? (problem.detail ?? problem.title)
+      : login.error?.message;
 
   return (
     <form className="login-form" onSubmit={submit} noValidate={false}>
@@ -65,8 +75,8 @@ export function LoginForm({ onSuccess, showDemoAccounts = false }: LoginFormProp
       </label>
       {login.isError && (
         <div className="alert alert-error" role="alert">
-          <strong>{problem?.title ?? t("login.failed")}</strong>
-          {errorText && errorText !== problem?.title && <div>{errorText}</div>}
+          <strong>{errorTitle}</strong>
+          {errorText && errorText !== errorTitle && <div>{errorText}</div>}
         </div>
       )}
       <button type="submit" className="btn btn-primary" disabled={login.isPending}>
