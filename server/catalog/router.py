@@ -7,7 +7,6 @@ import uuid
 from fastapi import APIRouter, status
 
 from server.auth.dependencies import CurrentUser
-from server.auth.tenancy import is_enterprise, may_see_organisation
 from server.catalog import service
 from server.catalog.models import Instrument
 from server.catalog.schemas import (
@@ -22,20 +21,27 @@ from server.catalog.schemas import (
     LatestReading,
 )
 from server.core.db import SessionDep
+from server.registry.visibility import redact_instrument
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["catalog"])
 
 
-async def _detail(session: SessionDep, instrument: Instrument) -> InstrumentDetail:
-    channels = await service.channels_of(session, instrument.id)
+async def _detail(
+    session: SessionDep, user: CurrentUser, instrument: Instrument
+) -> InstrumentDetail:
+    """The fields ``user`` may see; the others stay unset and are left out of the response."""
+    fields = {
+        **InstrumentPublic.model_validate(instrument).model_dump(),
+        "serial_number": instrument.serial_number,
+    }
+    fields = redact_instrument(fields, user, instrument.organisation_id)
+    if "serial_number" in fields:  # the owner's staff (and admins): channels too
+        channels = await service.channels_of(session, instrument.id)
+        fields["channels"] = [ChannelPublic.model_validate(c) for c in channels]
     return InstrumentDetail.model_validate(
-        {
-            **InstrumentPublic.model_validate(instrument).model_dump(),
-            "serial_number": instrument.serial_number,
-            "channels": [ChannelPublic.model_validate(c) for c in channels],
-        }
+        redact_instrument(fields, user, instrument.organisation_id)
     )
 
 
@@ -53,33 +59,52 @@ async def create_lab(session: SessionDep, user: CurrentUser, body: LabCreate) ->
 async def list_instruments(session: SessionDep, user: CurrentUser) -> list[InstrumentPublic]:
     """Instruments the user may see: own institution's, open ones for enterprises, all for admins."""
     instruments = await service.list_instruments(session, user)
-    return [InstrumentPublic.model_validate(i) for i in instruments]
+    return [
+        InstrumentPublic.model_validate(
+            redact_instrument(
+                InstrumentPublic.model_validate(i).model_dump(), user, i.organisation_id
+            )
+        )
+        for i in instruments
+    ]
 
 
-@router.post("/instruments", response_model=InstrumentDetail, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/instruments",
+    response_model=InstrumentDetail,
+    response_model_exclude_unset=True,
+    status_code=status.HTTP_201_CREATED,
+)
 async def create_instrument(
     session: SessionDep, user: CurrentUser, body: InstrumentCreate
 ) -> InstrumentDetail:
-    return await _detail(session, await service.create_instrument(session, user, body))
+    return await _detail(session, user, await service.create_instrument(session, user, body))
 
 
-@router.get("/instruments/{instrument_id}", response_model=InstrumentDetail | InstrumentPublic)
+@router.get(
+    "/instruments/{instrument_id}",
+    response_model=InstrumentDetail,
+    response_model_exclude_unset=True,
+)
 async def get_instrument(
     session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID
-) -> InstrumentDetail | InstrumentPublic:
-    """Staff of the owning institution get channels too; enterprises the catalogue fields only."""
+) -> InstrumentDetail:
+    """Staff of the owning institution get the serial number and channels too; others the
+    catalogue fields only."""
     instrument = await service.get_visible_instrument(session, user, instrument_id)
-    if is_enterprise(user) and not may_see_organisation(user, instrument.organisation_id):
-        return InstrumentPublic.model_validate(instrument)
-    return await _detail(session, instrument)
+    return await _detail(session, user, instrument)
 
 
-@router.patch("/instruments/{instrument_id}", response_model=InstrumentDetail)
+@router.patch(
+    "/instruments/{instrument_id}",
+    response_model=InstrumentDetail,
+    response_model_exclude_unset=True,
+)
 async def update_instrument(
     session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID, body: InstrumentUpdate
 ) -> InstrumentDetail:
     instrument = await service.update_instrument(session, user, instrument_id, body)
-    return await _detail(session, instrument)
+    return await _detail(session, user, instrument)
 
 
 @router.post(

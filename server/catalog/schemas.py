@@ -150,10 +150,11 @@ class ChannelPublic(_Schema):
 
 
 class InstrumentDetail(InstrumentPublic):
-    """Catalogue fields plus what the owning institution's staff see."""
+    """Catalogue fields plus what the owning institution's staff see (serial number, channels);
+    responses leave out what the reader may not see (server.registry.visibility)."""
 
-    serial_number: str | None
-    channels: list[ChannelPublic]
+    serial_number: str | None = None
+    channels: list[ChannelPublic] | None = None
 
 
 class LatestReading(BaseModel):

@@ -35,7 +35,9 @@ class SortKey(StrEnum):
 
 _ORDER = {
     SortKey.NAME: "name, id",
-    SortKey.VALUE_DESC: "original_value DESC NULLS LAST, name, id",
+    # Original values are the owning institution's (server.registry.visibility): sorted by
+    # only among the instruments whose value the reader may see, by name otherwise.
+    SortKey.VALUE_DESC: "{visible_value} DESC NULLS LAST, name, id",
     SortKey.CALIBRATION_DUE: "calibration_valid_to NULLS FIRST, name, id",
     SortKey.INSTITUTION: "institution_name, name, id",
 }
@@ -105,6 +107,14 @@ async def _has_table(session: AsyncSession, name: str) -> bool:
 def _like(value: str) -> str:
     escaped = value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def _visible_value(query: CatalogueQuery) -> str:
+    if query.see_all:
+        return "original_value"
+    if query.own_organisation_id is not None:
+        return "CASE WHEN organisation_id = :own_org THEN original_value END"
+    return "NULL::numeric"
 
 
 async def search_catalogue(session: AsyncSession, query: CatalogueQuery) -> CataloguePage:
@@ -217,7 +227,7 @@ async def search_catalogue(session: AsyncSession, query: CatalogueQuery) -> Cata
         {"WHERE " + " AND ".join(where) if where else ""}
     ) AS hit
     {"WHERE " + " AND ".join(outer) if outer else ""}
-    ORDER BY {_ORDER[query.sort]}
+    ORDER BY {_ORDER[query.sort].format(visible_value=_visible_value(query))}
     """  # noqa: S608
     if outer:
         count_sql = f"SELECT count(*) FROM ({sql}) AS counted"  # noqa: S608

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -20,6 +21,7 @@ from server.catalog.search import CatalogueQuery, SortKey, search_catalogue
 from server.core.db import SessionDep
 from server.core.errors import Unauthorized, ValidationFailed
 from server.core.security import InvalidToken, decode_access_token
+from server.registry.visibility import redact_instrument
 
 __all__ = ["router"]
 
@@ -52,8 +54,9 @@ class CatalogueItem(BaseModel):
     category: str | None
     location: str | None
     is_open: bool
-    original_value: Decimal | None
-    currency: str | None
+    # Only for the owning institution's staff and admins (server.registry.visibility).
+    original_value: Decimal | None = None
+    currency: str | None = None
     service_modes: list[str]
     organisation_id: uuid.UUID
     institution_name: str
@@ -72,7 +75,9 @@ class CatalogueResults(BaseModel):
     items: list[CatalogueItem]
 
 
-@router.get("/catalogue/instruments", response_model=CatalogueResults)
+@router.get(
+    "/catalogue/instruments", response_model=CatalogueResults, response_model_exclude_unset=True
+)
 async def search(
     request: Request,
     session: SessionDep,
@@ -128,5 +133,8 @@ async def search(
         total=result.total,
         page=result.page,
         page_size=result.page_size,
-        items=[CatalogueItem.model_validate(hit, from_attributes=True) for hit in result.items],
+        items=[
+            CatalogueItem.model_validate(redact_instrument(asdict(hit), user, hit.organisation_id))
+            for hit in result.items
+        ],
     )

@@ -46,6 +46,7 @@ from server.registry.schemas import (
     ScopeItemPublic,
     ScopeLinks,
 )
+from server.registry.visibility import redact_instrument
 
 __all__ = ["public_router", "router"]
 
@@ -129,33 +130,46 @@ async def cma_certificate_status(session: SessionDep, now: Clock, number: str) -
     )
 
 
-async def _record(session: SessionDep, instrument_id: uuid.UUID) -> InstrumentRecord:
+async def _record(
+    session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID
+) -> InstrumentRecord:
     instrument = await session.get(Instrument, instrument_id)
     assert instrument is not None
     scope = await service.scope_of_instrument(session, instrument_id)
+    fields = {
+        **instrument.model_dump(),
+        "scope": [ScopeItemPublic.model_validate(s) for s in scope],
+    }
+    # Only the fields this user may see are set; exclude_unset leaves the others out.
     return InstrumentRecord.model_validate(
-        {
-            **instrument.model_dump(),
-            "scope": [ScopeItemPublic.model_validate(s) for s in scope],
-        }
+        redact_instrument(fields, user, instrument.organisation_id)
     )
 
 
-@router.get("/instruments/{instrument_id}/record", response_model=InstrumentRecord)
+@router.get(
+    "/instruments/{instrument_id}/record",
+    response_model=InstrumentRecord,
+    response_model_exclude_unset=True,
+)
 async def get_record(
     session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID
 ) -> InstrumentRecord:
-    """The instrument's record (docs/domain-rules.md §1) and the CMA scope it serves."""
+    """The instrument's record (docs/domain-rules.md §1) and the CMA scope it serves; asset
+    and contact fields only for those who may see them (server.registry.visibility)."""
     instrument = await get_visible_instrument(session, user, instrument_id)
-    return await _record(session, instrument.id)
+    return await _record(session, user, instrument.id)
 
 
-@router.patch("/instruments/{instrument_id}/record", response_model=InstrumentRecord)
+@router.patch(
+    "/instruments/{instrument_id}/record",
+    response_model=InstrumentRecord,
+    response_model_exclude_unset=True,
+)
 async def update_record(
     session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID, body: InstrumentRecordUpdate
 ) -> InstrumentRecord:
     instrument = await service.update_record(session, user, instrument_id, body)
-    return await _record(session, instrument.id)
+    return await _record(session, user, instrument.id)
 
 
 @router.put("/instruments/{instrument_id}/scope-items", response_model=list[ScopeItemPublic])

@@ -170,30 +170,32 @@ class InstrumentRecordUpdate(InputModel):
 
 
 class InstrumentRecord(PublicModel):
+    """The record; fields the reader may not see (server.registry.visibility) are left out."""
+
     id: uuid.UUID
     organisation_id: uuid.UUID
     name: str
     name_en: str | None
     model: str | None
     manufacturer: str | None
-    serial_number: str | None
+    serial_number: str | None = None
     location: str | None
     is_open: bool
     category: str | None
     specification: str | None
-    original_value: Decimal | None
-    currency: str | None
+    original_value: Decimal | None = None
+    currency: str | None = None
     country_of_origin: str | None
     manufacture_date: date | None
-    purchase_date: date | None
-    asset_class_code: str | None
-    firmware_version: str | None
+    purchase_date: date | None = None
+    asset_class_code: str | None = None
+    firmware_version: str | None = None
     technical_specifications: str | None
     main_functions: str | None
     accessories: str | None
-    contact_name: str | None
-    contact_phone: str | None
-    contact_email: str | None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    contact_email: str | None = None
     fee_rule: str | None
     opening_hours: dict[str, Any] | None
     calibration_interval_days: int | None
