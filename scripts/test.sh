@@ -37,8 +37,8 @@ log "ruff"
 log "mypy --strict"
 .venv/bin/mypy
 if [ -f web/package.json ] && { [ "$FAST" -eq 0 ] || [ -d web/node_modules ]; }; then
-  log "web: formatting (prettier) and tests (vitest)"
-  (cd web && npm run --silent lint && npm run --silent test)
+  log "web: API client matches the server's OpenAPI, lint (eslint, prettier) and tests (vitest)"
+  (cd web && npm run --silent check:api && npm run --silent lint && npm run --silent test)
 fi
 
 PYTEST_ARGS=(-q -p no:cacheprovider)

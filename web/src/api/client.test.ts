@@ -67,4 +67,27 @@ describe("ApiClient", () => {
     await api.health();
     expect(server.requests[0]?.headers.has("Authorization")).toBe(false);
   });
+
+  it("downloads a file with the token and its served name, and raises the problem when refused", async () => {
+    const server = new FakeServer()
+      .on(
+        "GET /api/v1/bookings/ical",
+        new Response("BEGIN:VCALENDAR", {
+          headers: {
+            "Content-Type": "text/calendar",
+            "Content-Disposition": 'attachment; filename="labshare.ics"',
+          },
+        }),
+      )
+      .on("GET /api/v1/statements/x.csv", problem(403, "Not allowed", "not your organisation"));
+    const api = new ApiClient({ fetch: server.fetch, tokens: memoryTokens("t") });
+    const file = await api.download("/bookings/ical");
+    expect(file.filename).toBe("labshare.ics");
+    expect(await file.blob.text()).toBe("BEGIN:VCALENDAR");
+    expect(server.requests[0]?.headers.get("Authorization")).toBe("Bearer t");
+    await expect(api.download("/statements/x.csv")).rejects.toMatchObject({
+      status: 403,
+      problem: { detail: "not your organisation" },
+    });
+  });
 });

@@ -1,3 +1,5 @@
+import createClient, { type Client } from "openapi-fetch";
+import type { paths } from "./schema";
 import type { CurrentUser, Instrument, InstrumentDetail, LatestValue, Problem, TokenResponse } from "./types";
 
 /** An HTTP error from the server, carrying its problem details. */
@@ -45,7 +47,7 @@ export function memoryTokens(initial: string | null = null): TokenStore {
 export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
 
 export interface ApiClientOptions {
-  /** Prefix of every path, e.g. "" for same origin. */
+  /** Origin every path is resolved against; the page's own by default. */
   baseUrl?: string;
   /** The transport; tests pass an in-memory fake instead of patching globals. */
   fetch?: FetchFn;
@@ -79,17 +81,31 @@ async function toProblem(response: Response): Promise<Problem> {
   return fallback;
 }
 
+/** The typed response data of an openapi-fetch call; errors never get here (they throw ApiError). */
+function ok<T>(result: { data?: T }): T {
+  return result.data as T;
+}
+
+/**
+ * The server's API. `http` is an openapi-fetch client typed by the generated schema
+ * (`api.http.GET("/api/v1/bookings/{booking_id}", { params: { path: { booking_id } } })`);
+ * every request goes through one transport that adds the bearer token, turns a non-2xx answer
+ * into an {@link ApiError} with the RFC 9457 problem, and reports a refused token.
+ */
 export class ApiClient {
   readonly tokens: TokenStore;
+  readonly http: Client<paths>;
   private readonly baseUrl: string;
   private readonly fetchFn: FetchFn;
   private onUnauthorized: (() => void) | undefined;
 
   constructor(options: ApiClientOptions = {}) {
-    this.baseUrl = options.baseUrl ?? "";
+    const baseUrl = options.baseUrl ?? window.location.origin;
+    this.baseUrl = baseUrl;
     this.fetchFn = options.fetch ?? ((input, init) => window.fetch(input, init));
     this.tokens = options.tokens ?? localStorageTokens;
     this.onUnauthorized = options.onUnauthorized;
+    this.http = createClient<paths>({ baseUrl, fetch: (request) => this.send(request) });
   }
 
   setUnauthorizedHandler(handler: (() => void) | undefined): void {
@@ -100,16 +116,28 @@ export class ApiClient {
     return this.tokens.get() !== null;
   }
 
-  private async request<T>(path: string, init: RequestInit = {}): Promise<T> {
+  private async send(request: Request): Promise<Response> {
+    const hasBody = request.method !== "GET" && request.method !== "HEAD" && request.body !== null;
+    return this.transport(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: hasBody ? await request.text() : undefined,
+      signal: request.signal,
+    });
+  }
+
+  /** Adds the token, sends, and throws an ApiError for anything but a 2xx answer. */
+  private async transport(url: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
-    headers.set("Accept", "application/json, application/problem+json");
+    if (!headers.has("Accept")) headers.set("Accept", "application/json, application/problem+json");
     const token = this.tokens.get();
     if (token) headers.set("Authorization", `Bearer ${token}`);
 
     let response: Response;
     try {
-      response = await this.fetchFn(`${this.baseUrl}${path}`, { ...init, headers });
+      response = await this.fetchFn(url, { ...init, headers });
     } catch (cause) {
+      if (cause instanceof DOMException && cause.name === "AbortError") throw cause;
       throw new ApiError({
         title: "Network error",
         status: 0,
@@ -124,19 +152,21 @@ export class ApiClient {
       }
       throw new ApiError(problem);
     }
-    if (response.status === 204) return undefined as T;
-    return (await response.json()) as T;
+    return response;
   }
 
   /** Exchanges email and password for a bearer token and keeps it. */
   async login(email: string, password: string): Promise<TokenResponse> {
-    const body = new URLSearchParams({ username: email, password });
     this.tokens.clear();
-    const token = await this.request<TokenResponse>(`${API}/auth/token`, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body,
-    });
+    const token = ok(
+      await this.http.POST("/api/v1/auth/token", {
+        body: { username: email, password, scope: "" },
+        // OAuth2 password form: only the fields the server needs, form-encoded.
+        bodySerializer: (body) =>
+          new URLSearchParams({ username: body.username, password: body.password }).toString(),
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      }),
+    );
     this.tokens.set(token.access_token);
     return token;
   }
@@ -145,29 +175,51 @@ export class ApiClient {
     this.tokens.clear();
   }
 
-  me(): Promise<CurrentUser> {
-    return this.request(`${API}/auth/me`);
+  async me(): Promise<CurrentUser> {
+    return ok(await this.http.GET("/api/v1/auth/me"));
   }
 
-  listInstruments(): Promise<Instrument[]> {
-    return this.request(`${API}/instruments`);
+  async listInstruments(): Promise<Instrument[]> {
+    return ok(await this.http.GET("/api/v1/instruments"));
   }
 
-  getInstrument(id: string): Promise<InstrumentDetail> {
-    return this.request(`${API}/instruments/${encodeURIComponent(id)}`);
+  async getInstrument(id: string): Promise<InstrumentDetail> {
+    return ok(
+      await this.http.GET("/api/v1/instruments/{instrument_id}", { params: { path: { instrument_id: id } } }),
+    );
   }
 
-  latestValues(instrumentId: string): Promise<LatestValue[]> {
-    return this.request(`${API}/instruments/${encodeURIComponent(instrumentId)}/latest`);
+  async latestValues(instrumentId: string): Promise<LatestValue[]> {
+    return ok(
+      await this.http.GET("/api/v1/instruments/{instrument_id}/latest", {
+        params: { path: { instrument_id: instrumentId } },
+      }),
+    );
   }
 
-  /** Any JSON endpoint under /api/v1; domain features build their typed calls on it. */
-  call<T>(path: string, init: RequestInit = {}): Promise<T> {
-    return this.request<T>(`${API}${path}`, init);
+  /**
+   * Any JSON endpoint under /api/v1 by its path, for callers not yet moved to the typed
+   * `http` client.
+   */
+  async call<T>(path: string, init: RequestInit = {}): Promise<T> {
+    const response = await this.transport(`${this.baseUrl}${API}${path}`, init);
+    if (response.status === 204) return undefined as T;
+    return (await response.json()) as T;
+  }
+
+  /**
+   * A file the server sends (CSV, Excel, Parquet, iCal) under /api/v1, with the token, as a
+   * Blob plus the file name from Content-Disposition; errors are ApiErrors like any other call.
+   */
+  async download(path: string): Promise<{ blob: Blob; filename: string | null }> {
+    const response = await this.transport(`${this.baseUrl}${API}${path}`, { headers: { Accept: "*/*" } });
+    const disposition = response.headers.get("Content-Disposition") ?? "";
+    const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
+    return { blob: await response.blob(), filename: match?.[1] ? decodeURIComponent(match[1]) : null };
   }
 
   /** The process health document; `environment` is read when the server includes it. */
-  health(): Promise<{ status?: string; environment?: string }> {
-    return this.request("/healthz");
+  async health(): Promise<{ status?: string; environment?: string }> {
+    return ok(await this.http.GET("/healthz")) as { status?: string; environment?: string };
   }
 }

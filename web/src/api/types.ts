@@ -1,70 +1,48 @@
-// Hand-written mirrors of the server's /api/v1 schemas. They should be generated
-// from the server's /openapi.json once the API settles (see docs/web.md).
+// Names for the server's schemas, taken from the generated src/api/schema.d.ts
+// (`npm run gen:api` writes it from the server's OpenAPI document; never edit it by hand).
+import type { components } from "./schema";
 
-/** RFC 9457 problem details, as every error response of the server carries. */
+export type Schemas = components["schemas"];
+
+/**
+ * RFC 9457 problem details, as every error response of the server carries. The generated
+ * schema allows any extension member; the ones the app reads are named here.
+ */
 export interface Problem {
   type?: string;
   title: string;
   status: number;
   detail?: string | null;
   instance?: string | null;
-  errors?: { field: string; message: string }[];
+  errors?: Schemas["ProblemFieldError"][];
   /** A stable machine-readable code for problems the app explains in its own words. */
   code?: string;
   /** With code "login_throttled": seconds until a log-in may be tried again. */
   retry_after_s?: number;
+  /** Booking refusals: why the instrument cannot be used (blackout, calibration_expired, ...). */
+  reason?: string;
+  /** Quota refusals: "week" or "month", the quota and what is already booked. */
+  period?: string;
+  quota_hours?: string;
+  used_minutes?: number;
+  /** Slot conflicts: the bookings that clash. */
+  conflicting_slots?: { start_at: string; end_at: string }[];
+  blocked_from?: string;
+  [extension: string]: unknown;
 }
 
-export interface TokenResponse {
-  access_token: string;
-  token_type: "bearer";
-  expires_in: number;
-}
-
-export type OrganisationKind = "institution" | "enterprise" | "platform";
-
-export type Role = "enterprise_member" | "enterprise_admin" | "lab_staff" | "lab_manager" | "platform_admin";
-
-export interface Organisation {
-  id: string;
-  kind: OrganisationKind;
-  name: string;
-  name_en: string | null;
-}
-
-export interface CurrentUser {
-  id: string;
-  email: string;
-  full_name: string;
-  role: Role;
-  organisation: Organisation;
-}
-
-export interface Instrument {
-  id: string;
-  lab_id: string;
-  organisation_id: string;
-  name: string;
-  name_en: string | null;
-  model: string | null;
-  manufacturer: string | null;
-  location: string | null;
-  is_open: boolean;
-}
-
-export interface Channel {
-  id: number;
-  device_key: string;
-  point_key: string;
-  name: string;
-  name_en: string | null;
-  canonical_unit: string;
-  gateway_id: string;
-}
-
-export interface InstrumentDetail extends Instrument {
-  channels: Channel[];
-}
+export type TokenResponse = Schemas["Token"];
+export type OrganisationKind = Schemas["OrganisationKind"];
+export type Role = Schemas["Role"];
+export type Organisation = Schemas["OrganisationPublic"];
+export type CurrentUser = Schemas["UserMe"];
+export type Instrument = Schemas["InstrumentPublic"];
+export type Channel = Schemas["ChannelPublic"];
+export type InstrumentDetail = Schemas["InstrumentDetail"];
+export type LatestValue = Omit<Schemas["LatestReading"], "quality"> & {
+  /** A Quality name; the stored smallint code is accepted too. Null with no reading. */
+  quality: Quality | number | null;
+};
 
 /** Quality names of mqtt_contract.v1.Quality, in the order of QUALITY_CODES. */
 export const QUALITIES = [
@@ -75,19 +53,5 @@ export const QUALITIES = [
   "bad_unit",
   "loop_low_fault",
   "loop_high_fault",
-] as const;
+] as const satisfies readonly Schemas["Quality"][];
 export type Quality = (typeof QUALITIES)[number];
-
-export interface LatestValue {
-  channel_id: number;
-  device_key: string;
-  point_key: string;
-  name: string;
-  name_en: string | null;
-  unit: string;
-  value: number | null;
-  /** ISO 8601 in UTC; null while the channel has never reported. */
-  ts: string | null;
-  /** A Quality name; the stored smallint code is accepted too. Null with no reading. */
-  quality: Quality | number | null;
-}

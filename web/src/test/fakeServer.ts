@@ -46,7 +46,7 @@ export class FakeServer {
       method: (init?.method ?? "GET").toUpperCase(),
       path: url.pathname,
       headers: new Headers(init?.headers),
-      body: body === undefined || body === null ? null : String(body),
+      body: body === undefined || body === null ? null : typeof body === "string" ? body : String(body),
     };
     this.requests.push(request);
     const handler = this.routes.get(`${request.method} ${request.path}`);

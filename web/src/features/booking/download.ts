@@ -1,17 +1,10 @@
 import type { ApiClient } from "../../api";
+import { saveBlob } from "../../lib/saveBlob";
 
-/** Saves a file from the API; a plain link cannot carry the bearer token, so fetch it. */
+/** Saves a file from the API; a plain link cannot carry the bearer token, so the client fetches it. */
 export async function downloadWithToken(api: ApiClient, path: string, filename: string): Promise<void> {
-  const response = await fetch(`/api/v1${path}`, {
-    headers: { Authorization: `Bearer ${api.tokens.get() ?? ""}` },
-  });
-  if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
-  const url = URL.createObjectURL(await response.blob());
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = filename;
-  a.click();
-  URL.revokeObjectURL(url);
+  const { blob, filename: served } = await api.download(path);
+  saveBlob(blob, served ?? filename);
 }
 
 /** The telemetry export path for the time a booking covered (actual use when known). */

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { Link } from "react-router";
 import { useApi } from "../../api";
+import { saveBlob } from "../../lib/saveBlob";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import {
   beijingInputToIso,
@@ -34,16 +35,8 @@ function ImpactReportView({ report }: { report: ImpactReport }) {
   const api = useApi();
   // The export needs the bearer token, which a plain link would not send.
   const download = async (id: string, format: "csv" | "xlsx") => {
-    const response = await window.fetch(`/api/v1/impact-reports/${id}/export?format=${format}`, {
-      headers: { Authorization: `Bearer ${api.tokens.get() ?? ""}` },
-    });
-    if (!response.ok) return;
-    const url = URL.createObjectURL(await response.blob());
-    const link = document.createElement("a");
-    link.href = url;
-    link.download = `impact-report-${id}.${format}`;
-    link.click();
-    URL.revokeObjectURL(url);
+    const { blob } = await api.download(`/impact-reports/${id}/export?format=${format}`);
+    saveBlob(blob, `impact-report-${id}.${format}`);
   };
   return (
     <article className="card" data-testid="impact-report">

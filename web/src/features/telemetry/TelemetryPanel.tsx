@@ -1,6 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { lazy, Suspense, useMemo, useState } from "react";
-import { useApi } from "../../api";
+import { ApiError, useApi } from "../../api";
+import { saveBlob } from "../../lib/saveBlob";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { useI18n } from "../../i18n";
 import {
@@ -77,21 +78,15 @@ export function TelemetryPanel({
 
   const download = async (format: "csv" | "parquet") => {
     setExportError(null);
-    const token = api.tokens.get();
-    const response = await window.fetch(
-      `/api/v1${base}/export?${new URLSearchParams({ start: startIso, end: endIso, format })}`,
-      { headers: token ? { Authorization: `Bearer ${token}` } : {} },
-    );
-    if (!response.ok) {
-      setExportError(`${tx("charts.exportFailed")} (HTTP ${response.status})`);
-      return;
+    try {
+      const { blob } = await api.download(
+        `${base}/export?${new URLSearchParams({ start: startIso, end: endIso, format })}`,
+      );
+      saveBlob(blob, `${instrumentId}-${startIso.slice(0, 16)}.${format}`);
+    } catch (error) {
+      const status = error instanceof ApiError ? error.status : 0;
+      setExportError(`${tx("charts.exportFailed")} (HTTP ${status})`);
     }
-    const url = URL.createObjectURL(await response.blob());
-    const link = document.createElement("a");
-    link.href = url;
-    link.download = `${instrumentId}-${startIso.slice(0, 16)}.${format}`;
-    link.click();
-    URL.revokeObjectURL(url);
   };
 
   return (
