@@ -32,9 +32,7 @@ async def test_a_wrong_token_of_the_right_form_is_404_and_the_right_one_works(
     client: httpx.AsyncClient, demo: DemoSeed, login: Login
 ) -> None:
     user_id = demo.users["buyer@jingce.demo"].id
-    response = await client.get(
-        f"{API}/calendar/users/{user_id}.ics", params={"token": "0" * 40}
-    )
+    response = await client.get(f"{API}/calendar/users/{user_id}.ics", params={"token": "0" * 40})
     assert response.status_code == 404
     links = (
         await client.get(f"{API}/calendar/links", headers=await login("buyer@jingce.demo"))
