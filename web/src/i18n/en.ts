@@ -1,6 +1,7 @@
-import type { Messages } from "./zh-CN";
+import type { MessageId, Messages } from "./zh-CN";
 
-export const en: Messages = {
+/** English, typed against the Chinese ids; plural forms add `_one` keys where English needs them. */
+export const en: Messages & Partial<Record<`${MessageId}_one`, string>> = {
   "app.name": "labshare",
   "app.tagline": "Shared research instruments",
   "nav.instruments": "Instruments",
@@ -20,9 +21,7 @@ export const en: Messages = {
   "login.failed": "Sign-in failed",
   "login.demoHint": "Demo accounts (password {password} for all):",
   "login.browseCatalogue": "No account yet? Browse the instrument catalogue",
-  "login.throttledTitle": "Too many failed sign-ins",
-  "login.throttledSeconds": "For your account's safety, sign-in is paused. Try again in {seconds} seconds.",
-  "login.throttledMinutes": "For your account's safety, sign-in is paused. Try again in {minutes} minutes.",
+  "login.wrongCredentials": "Wrong email or password",
 
   "role.enterprise_member": "Enterprise member",
   "role.enterprise_admin": "Enterprise admin",
@@ -32,6 +31,7 @@ export const en: Messages = {
 
   "instruments.title": "Instrument board",
   "instruments.count": "{count} instruments",
+  "instruments.count_one": "{count} instrument",
   "instruments.empty": "No instruments visible to you.",
   "instruments.open": "Open for sharing",
   "instruments.closed": "Not open",

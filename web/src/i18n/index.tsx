@@ -1,4 +1,6 @@
+import i18next, { type TOptions } from "i18next";
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import { I18nextProvider } from "react-i18next";
 import { en } from "./en";
 import { zhCN, type MessageId, type Messages } from "./zh-CN";
 
@@ -8,15 +10,58 @@ export const LOCALES: readonly Locale[] = ["zh-CN", "en"];
 export const DEFAULT_LOCALE: Locale = "zh-CN";
 const LOCALE_KEY = "labshare.locale";
 
-export const dictionaries: Record<Locale, Messages> = { "zh-CN": zhCN, en };
+export const dictionaries = { "zh-CN": zhCN, en } as const;
 
 export type MessageVars = Record<string, string | number>;
 
-/** Looks a message up and fills its {placeholders}; an unknown placeholder is left visible. */
-export function translate(locale: Locale, id: MessageId, vars?: MessageVars): string {
-  const template = dictionaries[locale][id];
-  if (!vars) return template;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+/**
+ * The one i18next instance of the app. Message ids contain dots ("login.title"), so keys are
+ * flat; placeholders are written `{name}`; plurals follow i18next's `_one` / `_other` suffixes
+ * (Chinese needs only the plain key). Feature folders add their own namespace with
+ * {@link registerText}.
+ */
+export const i18n = i18next.createInstance();
+void i18n.init({
+  resources: { "zh-CN": { app: zhCN }, en: { app: en } },
+  lng: DEFAULT_LOCALE,
+  fallbackLng: DEFAULT_LOCALE,
+  supportedLngs: [...LOCALES],
+  defaultNS: "app",
+  ns: ["app"],
+  keySeparator: false,
+  nsSeparator: false,
+  initAsync: false,
+  returnNull: false,
+  interpolation: {
+    prefix: "{",
+    suffix: "}",
+    // React escapes what it renders; escaping here would show &amp; in text.
+    escapeValue: false,
+  },
+  // An unknown placeholder stays visible rather than disappearing.
+  missingInterpolationHandler: (_text: string, match: RegExpExecArray) => match[0],
+});
+
+/** Adds a feature's bilingual table ({id: [zh, en]}) as an i18next namespace. */
+export function registerText(ns: string, table: Record<string, readonly [string, string]>): void {
+  const zh: Record<string, string> = {};
+  const english: Record<string, string> = {};
+  for (const [id, [zhText, enText]] of Object.entries(table)) {
+    zh[id] = zhText;
+    english[id] = enText;
+  }
+  i18n.addResourceBundle("zh-CN", ns, zh, true, true);
+  i18n.addResourceBundle("en", ns, english, true, true);
+}
+
+/** Looks a message up in a namespace ("app" by default) and fills its {placeholders}. */
+export function translate(locale: Locale | string, id: string, vars?: MessageVars, ns = "app"): string {
+  return i18n.getFixedT(locale === "en" ? "en" : "zh-CN", ns)(id, vars as TOptions);
+}
+
+/** Whether a message id exists (for ids built from server values such as enum names). */
+export function hasMessage(id: string, ns = "app"): boolean {
+  return i18n.exists(id, { ns, lng: DEFAULT_LOCALE });
 }
 
 function isLocale(value: unknown): value is Locale {
@@ -57,17 +102,19 @@ export function I18nProvider({ children, initialLocale }: { children: ReactNode;
   }, []);
 
   useEffect(() => {
+    void i18n.changeLanguage(locale);
     document.documentElement.lang = locale;
     document.title = `${translate(locale, "app.name")} · ${translate(locale, "app.tagline")}`;
   }, [locale]);
 
   const value = useMemo<I18n>(() => {
+    const fixed = i18n.getFixedT(locale, "app");
     const pickName = (name: string, nameEn: string | null | undefined) =>
       locale === "en" && nameEn ? nameEn : name;
     return {
       locale,
       setLocale,
-      t: (id, vars) => translate(locale, id, vars),
+      t: (id, vars) => fixed(id, vars as TOptions),
       pickName,
       otherName: (name, nameEn) => {
         const other = locale === "en" ? name : nameEn;
@@ -76,7 +123,11 @@ export function I18nProvider({ children, initialLocale }: { children: ReactNode;
     };
   }, [locale, setLocale]);
 
-  return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
+  return (
+    <I18nextProvider i18n={i18n}>
+      <I18nContext.Provider value={value}>{children}</I18nContext.Provider>
+    </I18nextProvider>
+  );
 }
 
 export function useI18n(): I18n {

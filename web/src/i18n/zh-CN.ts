@@ -19,9 +19,7 @@ export const zhCN = {
   "login.failed": "登录失败",
   "login.demoHint": "演示账号（密码均为 {password}）：",
   "login.browseCatalogue": "还没有账号？先浏览仪器目录",
-  "login.throttledTitle": "登录失败次数过多",
-  "login.throttledSeconds": "为保护账号安全，登录已暂停，请在 {seconds} 秒后重试。",
-  "login.throttledMinutes": "为保护账号安全，登录已暂停，请在 {minutes} 分钟后重试。",
+  "login.wrongCredentials": "邮箱或密码不正确",
 
   "role.enterprise_member": "企业用户",
   "role.enterprise_admin": "企业管理员",

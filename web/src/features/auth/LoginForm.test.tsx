@@ -15,7 +15,7 @@ async function fillAndSubmit(email: string, password: string) {
 }
 
 describe("LoginForm", () => {
-  it("shows the server's problem detail when the credentials are rejected", async () => {
+  it("says in Chinese that the email or password is wrong when the credentials are rejected", async () => {
     const server = new FakeServer().on(
       `POST ${TOKEN}`,
       problem(401, "Unauthorized", "Incorrect email or password"),
@@ -26,8 +26,9 @@ describe("LoginForm", () => {
     await fillAndSubmit("manager@zjim.demo", "wrong");
 
     const alert = await screen.findByRole("alert");
-    expect(alert).toHaveTextContent("Unauthorized");
-    expect(alert).toHaveTextContent("Incorrect email or password");
+    expect(alert).toHaveTextContent("登录失败");
+    expect(alert).toHaveTextContent("邮箱或密码不正确");
+    expect(alert).not.toHaveTextContent("Incorrect");
     expect(onSuccess).not.toHaveBeenCalled();
     expect(tokens.get()).toBeNull();
     // The form stays usable for another try.

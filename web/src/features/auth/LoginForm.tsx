@@ -2,6 +2,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { ApiError, useApi } from "../../api";
 import { useI18n } from "../../i18n";
+import { describeError } from "../../i18n/problems";
 
 /** The demo users seeded by `labshare-server seed-demo`. */
 export const DEMO_ACCOUNTS = [
@@ -21,7 +22,7 @@ export interface LoginFormProps {
 
 export function LoginForm({ onSuccess, showDemoAccounts = false }: LoginFormProps) {
   const api = useApi();
-  const { t } = useI18n();
+  const { t, locale } = useI18n();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
 
@@ -36,18 +37,13 @@ export function LoginForm({ onSuccess, showDemoAccounts = false }: LoginFormProp
     login.mutate({ email: email.trim(), password });
   };
 
-  const problem = login.error instanceof ApiError ? login.error.problem : null;
-  const throttled = problem?.code === "login_throttled";
-  const wait = Math.max(1, Math.ceil(problem?.retry_after_s ?? 60));
-  // The server's detail is English; a lock-out is explained in the reader's language.
-  const errorTitle = throttled ? t("login.throttledTitle") : (problem?.title ?? t("login.failed"));
-  const errorText = throttled
-    ? wait < 120
-      ? t("login.throttledSeconds", { seconds: wait })
-      : t("login.throttledMinutes", { minutes: Math.ceil(wait / 60) })
-    : problem
-      ? (problem.detail ?? problem.title)
-      : login.error?.message;
+  // Wrong credentials are the log-in's own 401; anything else (a lock-out, a server down) is
+  // described from the problem, in the reader's language.
+  const wrongCredentials = login.error instanceof ApiError && login.error.status === 401;
+  const { title: errorTitle, details } = wrongCredentials
+    ? { title: t("login.failed"), details: [t("login.wrongCredentials")] }
+    : describeError(login.error, locale);
+  const errorText = details.join(" ");
 
   return (
     <form className="login-form" onSubmit={submit} noValidate={false}>

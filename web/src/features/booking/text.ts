@@ -1,5 +1,5 @@
 import type { Role } from "../../api/types";
-import { useI18n } from "../../i18n";
+import { registerText, translate, useI18n } from "../../i18n";
 import { isInstitutionRole } from "../auth/roles";
 import type { DayStatus } from "./calendar";
 
@@ -126,10 +126,10 @@ export function chargeKindText(locale: string, kind: string): string {
   return known(id) ? text(locale, id) : kind;
 }
 
+registerText("booking", TEXT);
+
 export function text(locale: string, id: TextId, vars?: Record<string, string | number>): string {
-  const template = TEXT[id][locale === "en" ? 1 : 0];
-  if (!vars) return template;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+  return translate(locale, id, vars, "booking");
 }
 
 export function useText() {

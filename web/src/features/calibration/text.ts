@@ -1,4 +1,4 @@
-import { useI18n } from "../../i18n";
+import { registerText, translate, useI18n } from "../../i18n";
 
 /** Bilingual labels of the registry, calibration and catalogue screens (zh-CN first). */
 const TEXT = {
@@ -24,6 +24,7 @@ const TEXT = {
   "catalogue.freeFrom": ["空闲自", "Free from"],
   "catalogue.freeTo": ["空闲至", "Free until"],
   "catalogue.results": ["共 {count} 台仪器", "{count} instruments"],
+  "catalogue.results_one": ["共 {count} 台仪器", "{count} instrument"],
   "catalogue.empty": ["没有符合条件的仪器", "No instrument matches"],
   "catalogue.prev": ["上一页", "Previous"],
   "catalogue.next": ["下一页", "Next"],
@@ -82,10 +83,10 @@ const TEXT = {
 
 export type TextId = keyof typeof TEXT;
 
+registerText("calibration", TEXT);
+
 export function text(locale: string, id: TextId, vars?: Record<string, string | number>): string {
-  const template = TEXT[id][locale === "en" ? 1 : 0];
-  if (!vars) return template;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+  return translate(locale, id, vars, "calibration");
 }
 
 export function useText() {

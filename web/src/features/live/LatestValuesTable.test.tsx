@@ -146,13 +146,13 @@ describe("LatestValuesPanel", () => {
     expect(server.requestsTo(LATEST).length).toBeGreaterThanOrEqual(3);
   });
 
-  it("explains why live values are unavailable, using the server's problem detail", async () => {
+  it("explains in Chinese why live values are unavailable", async () => {
     const server = new FakeServer().on(`GET ${LATEST}`, problem(404, "Not Found", "instrument not found"));
     renderWithApp(<LatestValuesPanel instrumentId={CHAMBER_ID} history={new SessionHistory()} />, {
       server,
       token: "t",
     });
-    expect(await screen.findByRole("alert")).toHaveTextContent("instrument not found");
+    expect(await screen.findByRole("alert")).toHaveTextContent("未找到");
     expect(screen.getByText("无法获取实时数据")).toBeInTheDocument();
     expect(screen.queryByRole("table")).not.toBeInTheDocument();
   });

@@ -1,4 +1,4 @@
-import { useI18n } from "../../i18n";
+import { registerText, translate, useI18n } from "../../i18n";
 
 /** Bilingual labels of the telemetry, live board and gateway screens (zh-CN first). */
 const TEXT = {
@@ -51,10 +51,10 @@ const TEXT = {
 
 export type TextId = keyof typeof TEXT;
 
+registerText("telemetry", TEXT);
+
 export function text(locale: string, id: TextId, vars?: Record<string, string | number>): string {
-  const template = TEXT[id][locale === "en" ? 1 : 0];
-  if (!vars) return template;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+  return translate(locale, id, vars, "telemetry");
 }
 
 export function useText() {

@@ -1,0 +1,219 @@
+import { ApiError, type Problem } from "../api";
+import { DISPLAY_TIME_ZONE } from "../lib/format";
+import { registerText, translate, type Locale } from "./index";
+
+/**
+ * Server problems in the reader's language. The server's title and detail are English; the app
+ * recognises a problem by its stable `code` (or `type` slug), its extension members (reason,
+ * period, conflicting_slots, retry_after_s) and, for 422s, the field errors, and says it in
+ * its own words with times in local time. Anything it does not recognise is named by status.
+ */
+const TEXT = {
+  "title.network": ["无法连接服务器", "Cannot reach the server"],
+  "title.400": ["请求有误", "Bad request"],
+  "title.401": ["需要登录", "Please log in"],
+  "title.403": ["无权执行此操作", "You may not do this"],
+  "title.404": ["未找到", "Not found"],
+  "title.409": ["与当前状态冲突", "This clashes with the current state"],
+  "title.413": ["内容过大", "Too large"],
+  "title.422": ["请检查填写内容", "Please check the form"],
+  "title.429": ["请求过于频繁", "Too many requests"],
+  "title.5xx": ["服务器暂时不可用，请稍后重试", "The server is unavailable; try again shortly"],
+  "title.other": ["操作失败", "Something went wrong"],
+  "login_throttled.title": ["登录失败次数过多", "Too many failed sign-ins"],
+  "login_throttled.seconds": [
+    "为保护账号安全，登录已暂停，请在 {seconds} 秒后重试。",
+    "For your account's safety, sign-in is paused. Try again in {seconds} seconds.",
+  ],
+  "login_throttled.minutes": [
+    "为保护账号安全，登录已暂停，请在 {minutes} 分钟后重试。",
+    "For your account's safety, sign-in is paused. Try again in {minutes} minutes.",
+  ],
+  "booking-conflict.title": ["该时段已被预约", "The slot is already booked"],
+  "booking-conflict.detail": ["与已有预约冲突：{slots}", "It overlaps an existing booking: {slots}"],
+  "instrument-unusable.title": ["该时段仪器不可用", "The instrument cannot be used then"],
+  "instrument-unusable.blackout": ["实验室在此期间闭馆", "The lab is closed then"],
+  "instrument-unusable.calibration_expired": ["仪器校准已过期", "The instrument's calibration has expired"],
+  "instrument-unusable.not_calibrated": ["仪器尚未校准", "The instrument is not calibrated"],
+  "instrument-unusable.out_of_service": ["仪器已停用", "The instrument is out of service"],
+  "instrument-unusable.maintenance": ["仪器维护中", "The instrument is under maintenance"],
+  "instrument-unusable.other": ["仪器此时不可用", "The instrument is unavailable then"],
+  "instrument-unusable.from": ["（自 {from} 起）", " (from {from})"],
+  "quota-exceeded.title": ["超出预约配额", "Booking quota exceeded"],
+  "quota-exceeded.week": [
+    "贵单位在该仪器上每周可预约 {hours} 小时，已预约 {used} 分钟。",
+    "Your organisation may book {hours} h per week on this instrument; {used} min are booked.",
+  ],
+  "quota-exceeded.month": [
+    "贵单位在该仪器上每月可预约 {hours} 小时，已预约 {used} 分钟。",
+    "Your organisation may book {hours} h per month on this instrument; {used} min are booked.",
+  ],
+  "field.start_at": ["开始时间", "Start"],
+  "field.end_at": ["结束时间", "End"],
+  "field.mode": ["方式", "Mode"],
+  "field.instrument_id": ["仪器", "Instrument"],
+  "field.sample_count": ["样品数量", "Samples"],
+  "field.test_items": ["检测项目", "Test items"],
+  "field.username": ["邮箱", "Email"],
+  "field.password": ["密码", "Password"],
+  "field.rrule": ["重复规则", "Repeat rule"],
+  "field.voucher_code": ["科技创新券", "Voucher"],
+  "field.other": ["{field}", "{field}"],
+  "rule.invalid": ["{field}：取值不正确", "{field}: not a valid value"],
+  "rule.leadTime": ["请至少提前 {minutes} 分钟预约", "Book at least {minutes} minutes ahead"],
+  "rule.minDuration": ["预约时长至少 {minutes} 分钟", "A booking lasts at least {minutes} minutes"],
+  "rule.maxDuration": ["预约时长至多 {minutes} 分钟", "A booking lasts at most {minutes} minutes"],
+  "rule.grid": [
+    "{field}须落在 {minutes} 分钟的时段刻度上",
+    "{field} must be on the {minutes}-minute slot grid",
+  ],
+  "rule.horizon": ["最多可提前 {days} 天预约", "Bookings open at most {days} days ahead"],
+  "rule.openingHours": ["所选时间不在仪器开放时间内", "The time is outside the instrument's opening hours"],
+  "rule.endBeforeStart": ["结束时间必须晚于开始时间", "The end must be after the start"],
+  "rule.future": ["所选时段必须在将来", "The slot must lie in the future"],
+  "rule.staffOnly": ["该仪器仅提供委托测试，不可自主上机", "This instrument is operated by staff only"],
+  "rule.noSampleTesting": ["该仪器不提供委托测试", "This instrument offers no sample testing"],
+  "rule.needsAuthorisation": [
+    "自主上机需要该仪器的有效上机授权，请改选委托测试",
+    "Self-operated time needs an operator authorisation on this instrument; book staff-operated testing instead",
+  ],
+} as const satisfies Record<string, readonly [string, string]>;
+
+registerText("problem", TEXT);
+
+type Id = keyof typeof TEXT;
+type Vars = Record<string, string | number>;
+
+export interface ProblemText {
+  title: string;
+  /** One line per point the reader should know; empty when the title says it all. */
+  details: string[];
+}
+
+/** Local wall time "YYYY-MM-DD HH:mm" of an instant in a time zone. */
+export function formatLocalMinute(iso: string, timeZone: string = DISPLAY_TIME_ZONE): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(date);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
+  return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}`;
+}
+
+/** Converts every ISO 8601 instant with an offset inside a server sentence to local time. */
+function localiseTimes(text: string, timeZone: string): string {
+  return text.replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g, (iso) =>
+    formatLocalMinute(iso, timeZone),
+  );
+}
+
+function slug(problem: Problem): string | null {
+  if (problem.code) return problem.code;
+  const match = /\/problems\/([\w-]+)$/.exec(problem.type ?? "");
+  return match?.[1] ?? null;
+}
+
+const RULES: [RegExp, Id, (m: RegExpExecArray) => Vars][] = [
+  [/at least (\d+) minutes ahead/, "rule.leadTime", (m) => ({ minutes: m[1] ?? "" })],
+  [/lasts at least (\d+) minutes/, "rule.minDuration", (m) => ({ minutes: m[1] ?? "" })],
+  [/lasts at most (\d+) minutes/, "rule.maxDuration", (m) => ({ minutes: m[1] ?? "" })],
+  [/(\d+)-minute slot grid/, "rule.grid", (m) => ({ minutes: m[1] ?? "" })],
+  [/at most (\d+) days ahead/, "rule.horizon", (m) => ({ days: m[1] ?? "" })],
+  [/opening hours/, "rule.openingHours", () => ({})],
+  [/(after|later than|before) (the )?start|end_at must be after/i, "rule.endBeforeStart", () => ({})],
+  [/in the future/, "rule.future", () => ({})],
+  [/operated by staff only/, "rule.staffOnly", () => ({})],
+  [/no sample testing/, "rule.noSampleTesting", () => ({})],
+  [/operator authorisation/, "rule.needsAuthorisation", () => ({})],
+];
+
+/**
+ * The problem in the reader's language. `timeZone` is the one the API gave for the context
+ * (a booking policy's), Asia/Shanghai otherwise.
+ */
+export function describeProblem(
+  problem: Problem,
+  locale: Locale,
+  timeZone: string = DISPLAY_TIME_ZONE,
+): ProblemText {
+  const t = (id: Id, vars?: Vars) => translate(locale, id, vars, "problem");
+  const time = (iso: string) => formatLocalMinute(iso, timeZone);
+  const kind = slug(problem);
+
+  if (problem.status === 0) return { title: t("title.network"), details: [] };
+  if (kind === "login_throttled") {
+    const wait = Math.max(1, Math.ceil(problem.retry_after_s ?? 60));
+    return {
+      title: t("login_throttled.title"),
+      details: [
+        wait < 120
+          ? t("login_throttled.seconds", { seconds: wait })
+          : t("login_throttled.minutes", { minutes: Math.ceil(wait / 60) }),
+      ],
+    };
+  }
+  if (kind === "booking-conflict") {
+    const slots = (problem.conflicting_slots ?? []).map(
+      (s) => `${time(s.start_at)} – ${time(s.end_at).slice(11)}`,
+    );
+    return {
+      title: t("booking-conflict.title"),
+      details: slots.length
+        ? [t("booking-conflict.detail", { slots: slots.join(locale === "en" ? ", " : "、") })]
+        : [],
+    };
+  }
+  if (kind === "instrument-unusable") {
+    const reason = problem.reason ?? "other";
+    const known = (TEXT as Record<string, unknown>)[`instrument-unusable.${reason}`] !== undefined;
+    const line = t(known ? (`instrument-unusable.${reason}` as Id) : "instrument-unusable.other");
+    const from = problem.blocked_from
+      ? t("instrument-unusable.from", { from: time(problem.blocked_from) })
+      : "";
+    return { title: t("instrument-unusable.title"), details: [line + from] };
+  }
+  if (kind === "quota-exceeded") {
+    const id: Id = problem.period === "month" ? "quota-exceeded.month" : "quota-exceeded.week";
+    const hours = problem.quota_hours ? String(Number(problem.quota_hours)) : "?";
+    return { title: t("quota-exceeded.title"), details: [t(id, { hours, used: problem.used_minutes ?? 0 })] };
+  }
+  if (problem.status === 422 && problem.errors?.length) {
+    const details = problem.errors.map(({ field, message }) => {
+      const name = field.split(".").pop() ?? field;
+      const fieldId = `field.${name}`;
+      const fieldText = fieldId in TEXT ? t(fieldId as Id) : t("field.other", { field: name });
+      for (const [pattern, id, vars] of RULES) {
+        const m = pattern.exec(message);
+        if (m) return t(id, { field: fieldText, ...vars(m) });
+      }
+      return t("rule.invalid", { field: fieldText });
+    });
+    return { title: t("title.422"), details: [...new Set(details)] };
+  }
+  const status = problem.status;
+  const titleId: Id =
+    status >= 500
+      ? "title.5xx"
+      : ([400, 401, 403, 404, 409, 413, 422, 429] as const).includes(status as 400)
+        ? (`title.${status}` as Id)
+        : "title.other";
+  // The server's own words are English: an English reader gets them, with local times.
+  const detail = locale === "en" && problem.detail ? [localiseTimes(problem.detail, timeZone)] : [];
+  return { title: t(titleId), details: detail };
+}
+
+/** describeProblem for any thrown value (ApiError or not). */
+export function describeError(error: unknown, locale: Locale, timeZone?: string): ProblemText {
+  if (error instanceof ApiError) return describeProblem(error.problem, locale, timeZone);
+  return {
+    title: translate(locale, "title.other", undefined, "problem"),
+    details: error instanceof Error && locale === "en" ? [error.message] : [],
+  };
+}
