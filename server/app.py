@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 
 from server.auth.router import router as auth_router
 from server.billing.router import router as billing_router
+from server.booking.ratings_router import router as ratings_router
 from server.booking.router import router as booking_router
 from server.calibration.router import router as calibration_router
 from server.catalog.router import router as catalog_router
@@ -25,6 +26,7 @@ from server.core.health import router as health_router
 from server.core.logging import RequestIdMiddleware
 from server.core.validators import reject_nul_in_parameters
 from server.core.web import mount_web_app
+from server.evaluation.router import router as evaluation_router
 from server.gateways.operations_router import router as gateway_operations_router
 from server.gateways.router import router as gateways_router
 from server.notifications.config import JobSettings
@@ -178,9 +180,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(registry_public_router)
     api.include_router(catalogue_search_router)
     api.include_router(booking_router)
+    api.include_router(ratings_router)
     api.include_router(billing_router)
     api.include_router(notifications_router)
     api.include_router(telemetry_router)
+    api.include_router(evaluation_router)
     app.include_router(api)
     app.include_router(health_router)
     # Last: the web app's catch-all must not shadow any API route.

@@ -52,6 +52,7 @@ class BackgroundJobs:
         """One pass of every job (tests call this directly with a chosen ``now``)."""
         from server.booking.service import run_jobs
         from server.calibration.jobs import run_calibration_jobs
+        from server.evaluation.aggregates import refresh_pending_days
 
         moment = now or datetime.now(UTC)
         async with self.sessionmaker() as session, session.begin():
@@ -62,6 +63,8 @@ class BackgroundJobs:
             )
         # Calibration reminders and correction sets for the gateways (own transactions).
         await run_calibration_jobs(self.sessionmaker, moment, publisher=self.publisher)
+        # State durations per Beijing day for the sharing evaluation, late data included.
+        await refresh_pending_days(self.sessionmaker)
         # Messages queued just now carry the wall-clock time; deliver them in this pass too.
         await dispatch_pending(
             self.sessionmaker, self.settings, self.sender, now=max(moment, datetime.now(UTC))

@@ -1,0 +1,352 @@
+"""Sharing metrics per instrument, lab, institution, city or the province, for a Beijing period.
+
+Hours (see docs/evaluation.md for the rules):
+
+- effective working hours: seconds in state ``running`` from the maintained day aggregate
+  (closed intervals) plus the open interval up to now; an instrument without a state rule has
+  no sensor, and its hours are the union of its completed bookings' windows, marked declared;
+- external service hours: the union of completed bookings' windows of users outside the
+  owning institution, intersected with measured running time (declared windows without a
+  sensor); enterprise first, other institutions the rest, so overlaps never count twice.
+
+Service records, fees and ratings are grouped in SQL at the requested level, so distinct users
+and enterprises are counted once per group, not summed over instruments.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.evaluation.calendar import Period, opening_seconds
+
+__all__ = [
+    "NATIONAL_REFERENCE",
+    "Level",
+    "MetricRow",
+    "Scope",
+    "compute_metrics",
+    "instrument_hours",
+]
+
+# National averages per instrument, hours per year (annual evaluation notices).
+NATIONAL_REFERENCE: dict[str, dict[int, int]] = {
+    "effective_hours": {2019: 1440, 2025: 1599},
+    "external_service_hours": {2019: 240, 2025: 273},
+}
+
+
+class Level(StrEnum):
+    INSTRUMENT = "instrument"
+    LAB = "lab"
+    INSTITUTION = "institution"
+    CITY = "city"
+    PROVINCE = "province"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which instruments count: all, one institution's, one lab's or one instrument."""
+
+    organisation_id: uuid.UUID | None = None
+    lab_id: uuid.UUID | None = None
+    instrument_id: uuid.UUID | None = None
+    city: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentHours:
+    instrument_id: uuid.UUID
+    name: str
+    lab_id: uuid.UUID
+    lab_name: str
+    organisation_id: uuid.UUID
+    organisation_name: str
+    city: str | None
+    measured: bool
+    effective_s: float
+    external_s: float
+    enterprise_s: float
+    opening_s: float
+
+
+@dataclass
+class MetricRow:
+    key: str
+    name: str
+    instruments: int = 0
+    measured_instruments: int = 0
+    effective_hours: float = 0.0
+    declared_hours: float = 0.0
+    external_service_hours: float = 0.0
+    enterprise_hours: float = 0.0
+    other_institution_hours: float = 0.0
+    opening_hours: float = 0.0
+    sharing_rate: float | None = None
+    utilisation: float | None = None
+    average_effective_hours: float | None = None
+    average_external_hours: float | None = None
+    service_records: int = 0
+    users: int = 0
+    enterprises: int = 0
+    samples: int = 0
+    fees: Decimal = Decimal("0.00")
+    voucher_amount: Decimal = Decimal("0.00")
+    ratings: int = 0
+    average_rating: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _scope_sql(scope: Scope, alias: str = "i") -> tuple[str, dict[str, Any]]:
+    clauses: list[str] = ["TRUE"]
+    params: dict[str, Any] = {}
+    if scope.organisation_id is not None:
+        clauses.append(f"{alias}.organisation_id = :scope_org")
+        params["scope_org"] = scope.organisation_id
+    if scope.lab_id is not None:
+        clauses.append(f"{alias}.lab_id = :scope_lab")
+        params["scope_lab"] = scope.lab_id
+    if scope.instrument_id is not None:
+        clauses.append(f"{alias}.id = :scope_instrument")
+        params["scope_instrument"] = scope.instrument_id
+    if scope.city is not None:
+        clauses.append("o.city = :scope_city")
+        params["scope_city"] = scope.city
+    return " AND ".join(clauses), params
+
+
+_SECS = "(SELECT coalesce(sum(extract(epoch FROM upper(r) - lower(r))), 0) FROM unnest({}) r)"
+
+
+def _hours_sql(where: str) -> str:
+    # Only fixed clauses and bound parameters are interpolated.
+    return f"""
+WITH inst AS (
+  SELECT i.id, i.name, i.lab_id, l.name AS lab_name, i.organisation_id, o.name AS org_name,
+         o.city, i.opening_hours::text AS opening_hours,
+         EXISTS (SELECT 1 FROM instrument_state_rule sr WHERE sr.instrument_id = i.id) AS measured
+  FROM instrument i JOIN organisation o ON o.id = i.organisation_id JOIN lab l ON l.id = i.lab_id
+  WHERE {where}
+),
+bk AS (
+  SELECT b.instrument_id,
+    tstzrange(coalesce(b.actual_start_at, b.start_at), coalesce(b.actual_end_at, b.end_at))
+      * tstzrange(:p_start, :p_end) AS w,
+    CASE WHEN b.organisation_id = inst.organisation_id THEN 'internal'
+         WHEN bo.kind = 'enterprise' THEN 'enterprise' ELSE 'institution' END AS side
+  FROM booking b JOIN inst ON inst.id = b.instrument_id
+  JOIN organisation bo ON bo.id = b.organisation_id
+  WHERE b.status = 'completed'
+    AND coalesce(b.actual_start_at, b.start_at) < :p_end
+    AND coalesce(b.actual_end_at, b.end_at) > :p_start
+    AND coalesce(b.actual_end_at, b.end_at) > coalesce(b.actual_start_at, b.start_at)
+),
+bw AS (
+  SELECT instrument_id, range_agg(w) AS all_w,
+    range_agg(w) FILTER (WHERE side <> 'internal') AS ext_w,
+    range_agg(w) FILTER (WHERE side = 'enterprise') AS ent_w
+  FROM bk WHERE NOT isempty(w) GROUP BY instrument_id
+),
+run AS (
+  SELECT bw.instrument_id,
+    range_agg(tstzrange(s.start_at, coalesce(s.end_at, :now)) * tstzrange(:p_start, :p_end)) AS r
+  FROM bw JOIN instrument_state_interval s ON s.instrument_id = bw.instrument_id
+    AND s.state = 'running' AND s.start_at < :p_end AND (s.end_at IS NULL OR s.end_at > :p_start)
+    AND tstzrange(s.start_at, coalesce(s.end_at, :now)) && bw.ext_w
+  WHERE bw.ext_w IS NOT NULL
+  GROUP BY bw.instrument_id
+),
+days AS (
+  SELECT d.instrument_id, sum(d.seconds) AS s FROM evaluation_state_day d
+  WHERE d.state = 'running' AND d.day BETWEEN :d_first AND :d_last
+    AND d.instrument_id IN (SELECT id FROM inst)
+  GROUP BY d.instrument_id
+),
+open AS (
+  SELECT s.instrument_id,
+    extract(epoch FROM :p_end - greatest(s.start_at, :p_start)) AS s
+  FROM instrument_state_interval s
+  WHERE s.end_at IS NULL AND s.state = 'running' AND s.start_at < :p_end
+    AND s.instrument_id IN (SELECT id FROM inst)
+)
+SELECT inst.*, coalesce(days.s, 0) + coalesce(open.s, 0) AS running_s,
+  {_SECS.format("bw.all_w")} AS booked_s,
+  {_SECS.format("bw.ext_w")} AS ext_booked_s,
+  {_SECS.format("bw.ent_w")} AS ent_booked_s,
+  {_SECS.format("bw.ext_w * run.r")} AS ext_run_s,
+  {_SECS.format("bw.ent_w * run.r")} AS ent_run_s
+FROM inst LEFT JOIN bw ON bw.instrument_id = inst.id LEFT JOIN run ON run.instrument_id = inst.id
+LEFT JOIN days ON days.instrument_id = inst.id LEFT JOIN open ON open.instrument_id = inst.id
+ORDER BY inst.id
+"""  # noqa: S608
+
+
+def _period_params(period: Period, now: datetime) -> dict[str, Any]:
+    return {
+        "p_start": period.start,
+        "p_end": period.end_at(now),
+        "d_first": period.first,
+        "d_last": period.last,
+        "now": now,
+    }
+
+
+async def instrument_hours(
+    conn: AsyncConnection, scope: Scope, period: Period, now: datetime
+) -> list[InstrumentHours]:
+    where, params = _scope_sql(scope)
+    rows = (
+        await conn.execute(text(_hours_sql(where)), {**params, **_period_params(period, now)})
+    ).all()
+    out = []
+    for r in rows:
+        if r.measured:
+            effective, external, enterprise = r.running_s, r.ext_run_s, r.ent_run_s
+        else:
+            effective, external, enterprise = r.booked_s, r.ext_booked_s, r.ent_booked_s
+        out.append(
+            InstrumentHours(
+                instrument_id=r.id,
+                name=r.name,
+                lab_id=r.lab_id,
+                lab_name=r.lab_name,
+                organisation_id=r.organisation_id,
+                organisation_name=r.org_name,
+                city=r.city,
+                measured=r.measured,
+                effective_s=float(effective),
+                external_s=float(external),
+                enterprise_s=float(enterprise),
+                opening_s=opening_seconds(r.opening_hours, period, now),
+            )
+        )
+    return out
+
+
+def _key(level: Level, h: InstrumentHours) -> tuple[str, str]:
+    if level is Level.INSTRUMENT:
+        return str(h.instrument_id), h.name
+    if level is Level.LAB:
+        return str(h.lab_id), h.lab_name
+    if level is Level.INSTITUTION:
+        return str(h.organisation_id), h.organisation_name
+    if level is Level.CITY:
+        return h.city or "", h.city or "未填写城市"
+    return "province", "全省"
+
+
+_GROUP_SQL = {
+    Level.INSTRUMENT: "i.id::text",
+    Level.LAB: "i.lab_id::text",
+    Level.INSTITUTION: "i.organisation_id::text",
+    Level.CITY: "coalesce(o.city, '')",
+    Level.PROVINCE: "'province'",
+}
+
+
+def _records_sql(level: Level, where: str) -> str:
+    g = _GROUP_SQL[level]
+    # Only fixed clauses and bound parameters are interpolated.
+    return f"""
+SELECT {g} AS key, count(*) AS records, count(DISTINCT b.user_id) AS users,
+  count(DISTINCT b.organisation_id) FILTER (WHERE bo.kind = 'enterprise') AS enterprises,
+  coalesce(sum(b.sample_count), 0) AS samples,
+  coalesce(sum(c.amount), 0) AS fees, coalesce(sum(c.voucher_amount), 0) AS vouchers,
+  count(r.booking_id) AS ratings, avg(r.score) AS average_rating
+FROM booking b JOIN instrument i ON i.id = b.instrument_id
+JOIN organisation o ON o.id = i.organisation_id
+JOIN organisation bo ON bo.id = b.organisation_id
+LEFT JOIN booking_charge c ON c.booking_id = b.id
+LEFT JOIN booking_rating r ON r.booking_id = b.id
+WHERE {where} AND b.status = 'completed' AND b.organisation_id <> i.organisation_id
+  AND coalesce(b.actual_start_at, b.start_at) >= :p_start
+  AND coalesce(b.actual_start_at, b.start_at) < :p_end
+GROUP BY 1
+"""  # noqa: S608
+
+
+async def compute_metrics(
+    conn: AsyncConnection,
+    level: Level,
+    scope: Scope,
+    period: Period,
+    now: datetime,
+    *,
+    hours: Sequence[InstrumentHours] | None = None,
+) -> list[MetricRow]:
+    """One row per group of ``level`` with at least one instrument in ``scope``."""
+    if hours is None:
+        hours = await instrument_hours(conn, scope, period, now)
+    groups: dict[str, MetricRow] = {}
+    for h in hours:
+        key, name = _key(level, h)
+        row = groups.get(key)
+        if row is None:
+            row = groups[key] = MetricRow(key=key, name=name)
+            if level is Level.INSTRUMENT:
+                row.extra = {
+                    "measured": h.measured,
+                    "institution": h.organisation_name,
+                    "lab": h.lab_name,
+                    "city": h.city,
+                }
+        row.instruments += 1
+        row.measured_instruments += h.measured
+        row.effective_hours += h.effective_s / 3600
+        if not h.measured:
+            row.declared_hours += h.effective_s / 3600
+        row.external_service_hours += h.external_s / 3600
+        row.enterprise_hours += h.enterprise_s / 3600
+        row.other_institution_hours += (h.external_s - h.enterprise_s) / 3600
+        row.opening_hours += h.opening_s / 3600
+    where, params = _scope_sql(scope)
+    records = (
+        await conn.execute(
+            text(_records_sql(level, where)), {**params, **_period_params(period, now)}
+        )
+    ).all()
+    for rec in records:
+        row = groups.get(rec.key)
+        if row is None:
+            continue
+        row.service_records = rec.records
+        row.users = rec.users
+        row.enterprises = rec.enterprises
+        row.samples = int(rec.samples)
+        row.fees = Decimal(rec.fees).quantize(Decimal("0.01"))
+        row.voucher_amount = Decimal(rec.vouchers).quantize(Decimal("0.01"))
+        row.ratings = rec.ratings
+        row.average_rating = (
+            round(float(rec.average_rating), 2) if rec.average_rating is not None else None
+        )
+    for row in groups.values():
+        row.effective_hours = round(row.effective_hours, 4)
+        row.declared_hours = round(row.declared_hours, 4)
+        row.external_service_hours = round(row.external_service_hours, 4)
+        row.enterprise_hours = round(row.enterprise_hours, 4)
+        row.other_institution_hours = round(row.other_institution_hours, 4)
+        row.opening_hours = round(row.opening_hours, 4)
+        if row.effective_hours > 0:
+            row.sharing_rate = round(row.external_service_hours / row.effective_hours, 4)
+        if row.opening_hours > 0:
+            row.utilisation = round(row.effective_hours / row.opening_hours, 4)
+        row.average_effective_hours = round(row.effective_hours / row.instruments, 2)
+        row.average_external_hours = round(row.external_service_hours / row.instruments, 2)
+    return sorted(groups.values(), key=lambda r: (-r.effective_hours, r.name, r.key))
+
+
+def by_month(hours_per_month: dict[int, list[InstrumentHours]]) -> dict[int, float]:
+    """Effective hours per month (for trend charts)."""
+    totals: dict[int, float] = defaultdict(float)
+    for month, rows in hours_per_month.items():
+        totals[month] = round(sum(h.effective_s for h in rows) / 3600, 4)
+    return dict(totals)

@@ -1,0 +1,236 @@
+"""``/api/v1/evaluation``: sharing metrics, sensor coverage, reconciliation and the yearly report.
+
+The platform admin sees every institution; an institution's staff see their own institution
+only; enterprises see none of it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from server.auth.dependencies import CurrentUser
+from server.auth.models import AppUser
+from server.auth.tenancy import is_platform_admin, may_see_organisation
+from server.core.errors import Forbidden, ValidationFailed, content_responses, problem_responses
+from server.evaluation.aggregates import refresh_state_days
+from server.evaluation.calendar import Period, calendar_known
+from server.evaluation.coverage import sensor_coverage
+from server.evaluation.metrics import NATIONAL_REFERENCE, Level, Scope, compute_metrics
+from server.evaluation.reconciliation import check_bookings, evidence, roll_up
+from server.evaluation.report import XLSX_TYPE, build_report, report_pdf, report_xlsx
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/evaluation", tags=["evaluation"])
+
+MAX_PERIOD_DAYS = 5 * 366
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _scope(user: AppUser, organisation_id: uuid.UUID | None, **rest: Any) -> Scope:
+    if is_platform_admin(user):
+        return Scope(organisation_id=organisation_id, **rest)
+    target = organisation_id or user.organisation_id
+    if not may_see_organisation(user, target):
+        raise Forbidden("Sharing evaluation is for the platform admin and institutions' staff")
+    return Scope(organisation_id=target, **rest)
+
+
+def _period(date_from: date | None, date_to: date | None, year: int | None) -> Period:
+    if year is not None:
+        if date_from is not None or date_to is not None:
+            raise ValidationFailed.for_field("year", "give either year or date_from/date_to")
+        return Period.year(year)
+    if date_from is None or date_to is None:
+        raise ValidationFailed.for_field("date_from", "give year, or date_from and date_to")
+    if date_to < date_from:
+        raise ValidationFailed.for_field("date_to", "must not be before date_from")
+    if (date_to - date_from).days > MAX_PERIOD_DAYS:
+        raise ValidationFailed.for_field("date_to", "a period spans at most five years")
+    return Period(date_from, date_to)
+
+
+async def _connection(request: Request) -> AsyncConnection:
+    engine: AsyncEngine = request.app.state.engine
+    conn = await engine.connect()
+    # Queries see every state change up to now: late data queued since the job's last run too.
+    await refresh_state_days(conn)
+    return conn
+
+
+Year = Annotated[int | None, Query(ge=2000, le=2100, description="a Beijing calendar year")]
+DateFrom = Annotated[date | None, Query(description="first Beijing day, inclusive")]
+DateTo = Annotated[date | None, Query(description="last Beijing day, inclusive")]
+
+
+@router.get("/metrics", responses=problem_responses(403, 422))
+async def metrics(
+    request: Request,
+    user: CurrentUser,
+    level: Level = Level.INSTITUTION,
+    year: Year = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    organisation_id: uuid.UUID | None = None,
+    lab_id: uuid.UUID | None = None,
+    instrument_id: uuid.UUID | None = None,
+    city: Annotated[str | None, Query(max_length=100)] = None,
+) -> dict[str, Any]:
+    """Sharing metrics per ``level`` for a Beijing period (a year, or dates inclusive)."""
+    period = _period(date_from, date_to, year)
+    scope = _scope(user, organisation_id, lab_id=lab_id, instrument_id=instrument_id, city=city)
+    now = _now()
+    conn = await _connection(request)
+    try:
+        rows = await compute_metrics(conn, level, scope, period, now)
+    finally:
+        await conn.close()
+    return {
+        "level": level.value,
+        "date_from": period.first,
+        "date_to": period.last,
+        "computed_at": now,
+        "holiday_calendar_known": calendar_known(period.first.year)
+        and calendar_known(period.last.year),
+        "national_reference": NATIONAL_REFERENCE,
+        "rows": [asdict(r) for r in rows],
+    }
+
+
+@router.get("/coverage", responses=problem_responses(403, 422))
+async def coverage(
+    request: Request,
+    user: CurrentUser,
+    year: Year = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    organisation_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """Share of listed instruments with a live sensor; sensors later than 30 working days."""
+    period = _period(date_from, date_to, year)
+    scope = _scope(user, organisation_id)
+    conn = await _connection(request)
+    try:
+        result = await sensor_coverage(conn, scope, period, _now())
+    finally:
+        await conn.close()
+    return asdict(result)
+
+
+@router.get("/reconciliation", responses=problem_responses(403, 422))
+async def reconciliation(
+    request: Request,
+    user: CurrentUser,
+    year: Year = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    organisation_id: uuid.UUID | None = None,
+    instrument_id: uuid.UUID | None = None,
+    flagged_only: bool = False,
+) -> dict[str, Any]:
+    """Each completed service record's claimed use beside the measured use, with flags."""
+    period = _period(date_from, date_to, year)
+    scope = _scope(user, organisation_id, instrument_id=instrument_id)
+    conn = await _connection(request)
+    try:
+        checks = await check_bookings(conn, scope, period, _now())
+    finally:
+        await conn.close()
+    return {
+        "by_institution": roll_up(checks, "institution"),
+        "by_instrument": roll_up(checks, "instrument"),
+        "checks": [asdict(c) for c in checks if not flagged_only or c.flag is not None],
+    }
+
+
+@router.get("/instruments/{instrument_id}/timeline", responses=problem_responses(403, 422))
+async def timeline(
+    request: Request,
+    user: CurrentUser,
+    instrument_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+) -> dict[str, Any]:
+    """An instrument's state timeline and readings between two instants (drill-down)."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValidationFailed.for_field("start", "give instants with a UTC offset")
+    if end <= start or (end - start).days > 31:
+        raise ValidationFailed.for_field("end", "must be after start, at most 31 days later")
+    conn = await _connection(request)
+    try:
+        owner = (
+            await conn.exec_driver_sql(
+                "SELECT organisation_id FROM instrument WHERE id = %(id)s", {"id": instrument_id}
+            )
+        ).scalar()
+        if owner is None:
+            from server.core.errors import NotFound
+
+            raise NotFound("No such instrument")
+        _scope(user, owner)
+        return await evidence(conn, instrument_id, start, end, _now())
+    finally:
+        await conn.close()
+
+
+async def _report(
+    request: Request, user: AppUser, year: int, organisation_id: uuid.UUID | None
+) -> Any:
+    scope = _scope(user, organisation_id)
+    conn = await _connection(request)
+    try:
+        return await build_report(conn, year, scope, _now())
+    finally:
+        await conn.close()
+
+
+ReportYear = Annotated[int, Query(ge=2000, le=2100)]
+
+
+@router.get(
+    "/report.xlsx",
+    response_class=Response,
+    responses={**content_responses(XLSX_TYPE), **problem_responses(403, 422)},
+)
+async def report_as_xlsx(
+    request: Request,
+    user: CurrentUser,
+    year: ReportYear,
+    organisation_id: uuid.UUID | None = None,
+) -> Response:
+    """The yearly evaluation report's data as a workbook (Chinese headings)."""
+    report = await _report(request, user, year, organisation_id)
+    return Response(
+        report_xlsx(report),
+        media_type=XLSX_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="evaluation-{year}.xlsx"'},
+    )
+
+
+@router.get(
+    "/report.pdf",
+    response_class=Response,
+    responses={**content_responses("application/pdf"), **problem_responses(403, 422)},
+)
+async def report_as_pdf(
+    request: Request,
+    user: CurrentUser,
+    year: ReportYear,
+    organisation_id: uuid.UUID | None = None,
+) -> Response:
+    """The yearly evaluation report for the file, as PDF."""
+    report = await _report(request, user, year, organisation_id)
+    return Response(
+        report_pdf(report),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="evaluation-{year}.pdf"'},
+    )
