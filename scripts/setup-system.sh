@@ -122,8 +122,10 @@ PG=$(pg_major)
 [ -n "$PG" ] || die "cannot tell which PostgreSQL version to use"
 log "PostgreSQL $PG"
 
+# fonts-wqy-zenhei: a TrueType CJK font the yearly evaluation report's PDF embeds;
+# poppler-utils: pdftoppm/pdftotext, which the report tests use to render and read it.
 apt_install "postgresql-$PG" "postgresql-contrib" mosquitto chromium docker-compose socat \
-  ca-certificates gcc make
+  ca-certificates gcc make fonts-wqy-zenhei poppler-utils
 
 PG_BIN="/usr/lib/postgresql/$PG/bin"
 SHAREDIR="/usr/share/postgresql/$PG"
