@@ -11,7 +11,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,10 @@ class Report:
 
 async def build_report(conn: AsyncConnection, year: int, scope: Scope, now: datetime) -> Report:
     period = Period.year(year)
-    as_of = period.end_at(now)
+    # A year still running is reported up to the start of today (Beijing), so the same day's
+    # downloads are the same file.
+    today = datetime.combine(now.astimezone(BEIJING).date(), time(0), BEIJING)
+    as_of = period.end_at(min(now, today))
     hours = await instrument_hours(conn, scope, period, as_of)
     summary = await compute_metrics(conn, Level.PROVINCE, scope, period, as_of, hours=hours)
     institutions = await compute_metrics(conn, Level.INSTITUTION, scope, period, as_of, hours=hours)
