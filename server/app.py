@@ -29,6 +29,7 @@ from server.core.web import mount_web_app
 from server.evaluation.router import router as evaluation_router
 from server.gateways.operations_router import router as gateway_operations_router
 from server.gateways.router import router as gateways_router
+from server.inspection.router import router as inspection_router
 from server.notifications.config import JobSettings
 from server.notifications.jobs import BackgroundJobs
 from server.notifications.router import router as notifications_router
@@ -184,6 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(billing_router)
     api.include_router(notifications_router)
     api.include_router(telemetry_router)
+    api.include_router(inspection_router)
     api.include_router(evaluation_router)
     app.include_router(api)
     app.include_router(health_router)

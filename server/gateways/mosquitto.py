@@ -51,7 +51,12 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-GATEWAY_WRITE_KINDS = (TopicKind.TELEMETRY, TopicKind.STATE, TopicKind.HEARTBEAT)
+GATEWAY_WRITE_KINDS = (
+    TopicKind.TELEMETRY,
+    TopicKind.STATE,
+    TopicKind.HEARTBEAT,
+    TopicKind.INSPECTION,
+)
 GATEWAY_READ_KINDS = (TopicKind.CONFIG, TopicKind.CALIBRATION)
 
 

@@ -197,8 +197,7 @@ async def ingest_batch(
             refused.append(
                 Refused(
                     r.seq, "incompatible_unit",
-                    f"result {r.seq}: unit {r.unit!r} cannot be converted to "
-                    f"{characteristic.unit!r} ({exc})",
+                    f"result {r.seq}: {exc}",
                 )
             )  # fmt: skip
             continue

@@ -60,7 +60,7 @@ __all__ = [
 
 log = logging.getLogger("labshare.ingest.mqtt")
 
-INGEST_KINDS = (TopicKind.TELEMETRY, TopicKind.STATE, TopicKind.HEARTBEAT)
+INGEST_KINDS = (TopicKind.TELEMETRY, TopicKind.STATE, TopicKind.HEARTBEAT, TopicKind.INSPECTION)
 
 # Values of the ``LABSHARE_MQTT_PROTOCOL`` setting: "auto" tries MQTT 5 and falls back to
 # 3.1.1 when the broker refuses it.

@@ -21,6 +21,7 @@ from enum import StrEnum
 
 from pydantic import ValidationError
 
+from mqtt_contract.inspection_v1 import InspectionBatch, decode_inspection
 from mqtt_contract.v1 import (
     MAX_PAYLOAD_BYTES,
     QUALITY_CODES,
@@ -53,6 +54,7 @@ __all__ = [
     "decode_inbound",
     "gateways_to_refresh",
     "plan_gateway_update",
+    "plan_inspections",
     "plan_telemetry",
 ]
 
@@ -84,6 +86,7 @@ class DeadLetterReason(StrEnum):
     GATEWAY_MISMATCH = "gateway_mismatch"
     UNKNOWN_GATEWAY = "unknown_gateway"
     UNKNOWN_CHANNEL = "unknown_channel"
+    UNKNOWN_CHARACTERISTIC = "unknown_characteristic"
     INCOMPATIBLE_UNIT = "incompatible_unit"
     FUTURE_TIMESTAMP = "future_timestamp"
     STORAGE_REJECTED = "storage_rejected"
@@ -259,7 +262,7 @@ class Inbound:
     payload: bytes
     kind: TopicKind | None
     topic_gateway: str | None
-    message: WireBatch | GatewayState | Heartbeat | None
+    message: WireBatch | GatewayState | Heartbeat | InspectionBatch | None
     error: str | None
     error_reason: DeadLetterReason = DeadLetterReason.INVALID_PAYLOAD
     """Why ``message`` is ``None``: the dead-letter code that goes with ``error``."""
@@ -287,9 +290,11 @@ def decode_inbound(
             DeadLetterReason.PAYLOAD_TOO_LARGE,
         )  # fmt: skip
     try:
-        message: WireBatch | GatewayState | Heartbeat
+        message: WireBatch | GatewayState | Heartbeat | InspectionBatch
         if parsed.kind is TopicKind.TELEMETRY:
             message = decode_telemetry(payload, max_payload_bytes)
+        elif parsed.kind is TopicKind.INSPECTION:
+            message = decode_inspection(payload, max_payload_bytes)
         elif parsed.kind is TopicKind.STATE:
             check_payload(payload, max_payload_bytes)
             message = GatewayState.model_validate_json(payload)
@@ -351,6 +356,24 @@ def _envelope_dead_letter(msg: Inbound, directory: ChannelDirectory) -> DeadLett
             f"gateway {msg.message.gateway!r} is not registered", msg.payload,
         )  # fmt: skip
     return None
+
+
+def plan_inspections(
+    messages: Iterable[Inbound], directory: ChannelDirectory
+) -> tuple[list[tuple[Inbound, uuid.UUID]], list[DeadLetter]]:
+    """Decoded inspection messages of known gateways (with the gateway id), and the refused."""
+    accepted: list[tuple[Inbound, uuid.UUID]] = []
+    refused: list[DeadLetter] = []
+    for msg in messages:
+        if msg.kind is not TopicKind.INSPECTION or msg.message is None:
+            continue
+        dead = _envelope_dead_letter(msg, directory)
+        gateway = directory.gateway(msg.topic_gateway or "")
+        if dead is not None or gateway is None:
+            refused.append(dead or refused_inbound(msg))
+        else:
+            accepted.append((msg, gateway.id))
+    return accepted, refused
 
 
 def _timestamp(ts_ms: int) -> datetime:

@@ -16,7 +16,9 @@ from typing import Protocol, TypeVar
 
 import psycopg
 
+from mqtt_contract.inspection_v1 import InspectionBatch
 from mqtt_contract.v1 import MAX_PAYLOAD_BYTES, SHARED_GROUP, TopicKind
+from server.inspection.ingest import InspectionSink
 from server.telemetry import metrics
 from server.telemetry.live import LIVE_READINGS_TOPIC, readings_event
 from server.telemetry.mqtt import Consumer, Delivery, Received
@@ -30,9 +32,11 @@ from server.telemetry.validation import (
     DeadLetterReason,
     GatewayUpdate,
     Inbound,
+    Refusal,
     decode_inbound,
     gateways_to_refresh,
     plan_gateway_update,
+    plan_inspections,
     plan_telemetry,
     refused_inbound,
 )
@@ -154,6 +158,7 @@ class IngestWorker:
             )
         )
         self.idle_flush_s = idle_flush_s
+        self._inspection: InspectionSink | None = None  # opened on the first inspection message
 
     # lifecycle
 
@@ -262,6 +267,9 @@ class IngestWorker:
             with contextlib.suppress(psycopg.Error):
                 await self._conn.close()
             self._conn = None
+        if self._inspection is not None:
+            await self._inspection.close()
+            self._inspection = None
         metrics.QUEUE_DEPTH.set(0)
 
     def _from_mqtt_thread(self, received: Received) -> None:
@@ -395,7 +403,8 @@ class IngestWorker:
             await self._with_database(
                 lambda conn: load_gateways(conn, stale, self.directory), "load gateways"
             )
-        batch = self._plan(inbounds)
+        inspection_letters = await self._store_inspections(inbounds)
+        batch = self._plan(inbounds, inspection_letters)
         started = time.perf_counter()
         outcome = await self._with_database(lambda conn: write_batch(conn, batch), "write")
         metrics.WRITE_SECONDS.observe(time.perf_counter() - started)
@@ -499,8 +508,26 @@ class IngestWorker:
                 if not consumer.ack(item.delivery):
                     self.stats.acks_deferred += 1
 
-    def _plan(self, inbounds: Sequence[Inbound]) -> WriteBatch:
-        batch = WriteBatch()
+    async def _store_inspections(self, inbounds: Sequence[Inbound]) -> list[DeadLetter]:
+        """Inspection results committed (once per gateway and seq); the dead letters to write."""
+        planned, letters = plan_inspections(inbounds, self.directory)
+        messages = [(g, m.message) for m, g in planned if isinstance(m.message, InspectionBatch)]
+        if not messages:
+            return letters
+        if self._inspection is None:
+            self._inspection = InspectionSink(self.settings.database_url)
+        sink = self._inspection
+        outcome = await self._with_database(lambda _: sink.store(messages), "write inspections")
+        for (inbound, _), refused in zip(planned, outcome.refused, strict=True):
+            if refused:
+                refusals = tuple(Refusal(DeadLetterReason(r.reason), r.detail) for r in refused)
+                letters.append(
+                    DeadLetter(inbound.topic, inbound.topic_gateway, refusals, inbound.payload)
+                )
+        return letters
+
+    def _plan(self, inbounds: Sequence[Inbound], extra: Sequence[DeadLetter] = ()) -> WriteBatch:
+        batch = WriteBatch(dead_letters=list(extra))
         now_ms = int(time.time() * 1000)
         for inbound in inbounds:
             if inbound.kind is TopicKind.TELEMETRY and inbound.message is not None:
@@ -519,6 +546,8 @@ class IngestWorker:
                     batch.gateway_updates.append(update)
                 else:
                     batch.dead_letters.append(update)
+            elif inbound.kind is TopicKind.INSPECTION and inbound.message is not None:
+                continue  # stored by _store_inspections
             else:
                 batch.dead_letters.append(refused_inbound(inbound))
         batch.dead_letters = self._limit(batch.dead_letters)

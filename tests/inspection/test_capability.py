@@ -59,7 +59,8 @@ def test_montgomery_example_8_6_cpk_interval() -> None:
 def test_one_sided_specification_gives_only_cpk() -> None:
     values = with_moments(30, 10.0, 1.0)
     result = capability(values, None, 16.0, sigma_within=1.0)
-    assert result.cp is None and result.pp is None
+    assert result.cp is None
+    assert result.pp is None
     assert result.cpk == pytest.approx(2.0)
 
 
@@ -74,7 +75,8 @@ def test_normality_check_tells_normal_from_skewed_data() -> None:
     skewed = [rng.expovariate(1.0) for _ in range(200)]
     a_normal, p_normal = anderson_darling(normal)
     a_skewed, p_skewed = anderson_darling(skewed)
-    assert p_normal > 0.05 and a_normal < 0.75
-    assert p_skewed < 0.001 and a_skewed > 5
+    assert p_normal > 0.05
+    assert a_normal < 0.75
+    assert p_skewed < 0.001
+    assert a_skewed > 5
     assert capability(skewed, 0.0, 10.0).normal is False
-

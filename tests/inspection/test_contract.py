@@ -50,7 +50,12 @@ def test_a_plain_batch_decodes() -> None:
         (batch(result(characteristic="bad/key")), "characteristic"),
         (batch(result(extra=1)), "extra"),
         (batch(result(part="a\nb")), "part"),
-        (b'{"v":1,"gateway":"gw-1","sent_at_ms":1,"station":"s","results":[' + json.dumps(result(value=1)).encode()[:-1] + b',"value":NaN}]}', "finite"),
+        (
+            b'{"v":1,"gateway":"gw-1","sent_at_ms":1,"station":"s","results":['
+            + json.dumps(result(value=1)).encode()[:-1]
+            + b',"value":NaN}]}',
+            "finite",
+        ),
         (b"[]", "object"),
         (b"not json", "JSON"),
     ],
@@ -63,8 +68,10 @@ def test_loose_types_and_bad_order_are_refused(doc: bytes, why: str) -> None:
 def test_ingest_decoder_dead_letters_bad_inspection_payloads_with_the_reason() -> None:
     topic = topic_for("gw-1", TopicKind.INSPECTION)
     good = decode_inbound(topic, batch())
-    assert good.error is None and isinstance(good.message, InspectionBatch)
+    assert good.error is None
+    assert isinstance(good.message, InspectionBatch)
     bad = decode_inbound(topic, batch(result(value="1.0")))
     assert bad.message is None
     assert bad.error_reason is DeadLetterReason.INVALID_PAYLOAD
-    assert bad.error is not None and "value" in bad.error
+    assert bad.error is not None
+    assert "value" in bad.error

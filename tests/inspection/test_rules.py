@@ -13,7 +13,7 @@ from server.inspection.rules import RuleState, Violation, evaluate
 
 
 def fired(zs: list[float], rule: int) -> list[Violation]:
-    return [v for v in evaluate(zs, rules=[rule])]
+    return list(evaluate(zs, rules=[rule]))
 
 
 def test_rule_1_one_point_beyond_3_sigma() -> None:
@@ -67,14 +67,14 @@ def test_rule_7_fifteen_in_a_row_within_1_sigma() -> None:
     hugging = [0.5 if i % 3 else -0.4 for i in range(15)]
     assert fired(hugging, 7) == [Violation(7, tuple(range(15)))]
     assert fired(hugging[:14], 7) == []
-    assert fired(hugging[:7] + [1.2] + hugging[8:], 7) == []
+    assert fired([*hugging[:7], 1.2, *hugging[8:]], 7) == []
 
 
 def test_rule_8_eight_in_a_row_beyond_1_sigma_either_side() -> None:
     mixture = [1.4, -1.3, 1.6, -1.2, 1.1, -1.9, 1.5, -1.4]
     assert fired(mixture, 8) == [Violation(8, tuple(range(8)))]
     assert fired(mixture[:7], 8) == []
-    assert fired(mixture[:4] + [0.8] + mixture[5:], 8) == []
+    assert fired([*mixture[:4], 0.8, *mixture[5:]], 8) == []
 
 
 def test_in_control_noise_fires_nothing() -> None:

@@ -1,0 +1,239 @@
+"""The inspection API on a real database: Phase 1 baseline, Phase 2 judging, alarms, capability."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from server.seed import DemoSeed
+from tests.harness.app import API, PROBLEM, Login
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+
+def shaft(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "product": "shaft-40", "key": "diameter", "name": "Shaft diameter", "unit": "mm",
+        "nominal": 25.0, "lsl": 24.97, "usl": 25.03, "chart": "imr", "subgroup_size": 1,
+    }  # fmt: skip
+    body.update(overrides)
+    return body
+
+
+def results(values: list[float], start: int = 0, **extra: Any) -> dict[str, Any]:
+    return {
+        "station": "gauge-1",
+        "results": [
+            {"ts": (T0 + timedelta(minutes=start + i)).isoformat(), "value": v, **extra}
+            for i, v in enumerate(values)
+        ],
+    }
+
+
+async def create(client: httpx.AsyncClient, headers: dict[str, str], **overrides: Any) -> str:
+    response = await client.post(
+        f"{API}/inspection/characteristics", json=shaft(**overrides), headers=headers
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def test_baseline_then_drift_raises_rule_alarms_and_notifies(
+    client: httpx.AsyncClient, login: Login, demo: DemoSeed, database_conninfo: str
+) -> None:
+    manager = await login("manager@zjim.demo")
+    cid = await create(client, manager)
+    rng = random.Random(3)
+    baseline = [25.0 + rng.gauss(0, 0.004) for _ in range(30)]
+    baseline[12] = 25.05  # a tool change: excluded from the baseline for that reason
+    stored = await client.post(
+        f"{API}/inspection/characteristics/{cid}/results", json=results(baseline), headers=manager
+    )
+    assert stored.status_code == 201, stored.text
+    assert stored.json()["points"] == 30
+    # Out of specification in Phase 1 already: an alarm (no control limits yet).
+    alarms = (
+        await client.get(f"{API}/inspection/alarms", params={"open": True}, headers=manager)
+    ).json()
+    assert [a["kind"] for a in alarms] == ["out_of_spec"]
+
+    frozen = await client.post(
+        f"{API}/inspection/characteristics/{cid}/limits",
+        json={"baseline_first": 0, "baseline_last": 29,
+              "exclusions": [{"position": 12, "reason": "tool change after breakage"}]},
+        headers=manager,
+    )  # fmt: skip
+    assert frozen.status_code == 201, frozen.text
+    limits = frozen.json()
+    assert limits["version"] == 1
+    assert limits["points"] == 29
+    assert limits["exclusions"] == [{"position": 12, "reason": "tool change after breakage"}]
+    kept = [v for i, v in enumerate(baseline) if i != 12]
+    assert limits["center"] == pytest.approx(sum(kept) / len(kept))
+    mr_bar = sum(abs(b - a) for a, b in itertools.pairwise(kept)) / (len(kept) - 1)
+    assert limits["ucl"] == pytest.approx(limits["center"] + 3 * mr_bar / 1.12838, rel=1e-6)
+    assert limits["sigma_estimator"] == "MR-bar / d2(2)"
+
+    # Phase 2: a steady upward drift inside the specification.
+    centre, sigma = limits["center"], (limits["ucl"] - limits["center"]) / 3
+    drift = [centre + sigma * (0.2 + 0.25 * i) for i in range(9)]
+    judged = await client.post(
+        f"{API}/inspection/characteristics/{cid}/results",
+        json=results(drift, start=30),
+        headers=manager,
+    )
+    assert judged.status_code == 201
+    chart = (
+        await client.get(f"{API}/inspection/characteristics/{cid}/chart", headers=manager)
+    ).json()
+    points = chart["points"]
+    assert points["position"] == list(range(39))
+    assert points["limits_version"][:30] == [None] * 30
+    assert set(points["limits_version"][30:]) == {1}
+    assert [lim["version"] for lim in chart["limits"]] == [1]
+    assert 3 in points["rules"][35]  # sixth rising point
+    assert 2 in points["rules"][38]  # ninth point above the centre line
+    alarms = (
+        await client.get(
+            f"{API}/inspection/alarms", params={"characteristic_id": cid}, headers=manager
+        )
+    ).json()
+    rule_alarms = {a["rule"]: a for a in alarms if a["kind"] == "rule"}
+    assert {2, 3} <= set(rule_alarms)
+    assert rule_alarms[3]["positions"][0] == 35
+    assert rule_alarms[3]["occurrences"] == 4  # points 35..38 each complete a rising run
+
+    with psycopg.connect(database_conninfo) as conn:
+        outbox = conn.execute(
+            "SELECT o.kind, u.email, o.body FROM outbox o JOIN app_user u ON u.id = o.user_id"
+            " WHERE o.kind = 'inspection_alarm' ORDER BY o.id"
+        ).fetchall()
+    assert {email for _, email, _ in outbox} == {"manager@zjim.demo"}
+    assert any("Nelson test 2" in body for _, _, body in outbox)
+    assert any("Nelson test 3" in body for _, _, body in outbox)
+    assert len(outbox) == len(alarms)  # one message per alarm, not per violating point
+
+    # Acknowledge with cause and action: closed, kept in the record, a repeat is a conflict.
+    aid = rule_alarms[3]["id"]
+    ack = await client.post(f"{API}/inspection/alarms/{aid}/acknowledge",
+                            json={"cause": "tool wear", "action": "insert replaced"}, headers=manager)  # fmt: skip
+    assert ack.status_code == 200, ack.text
+    assert ack.json()["cause"] == "tool wear"
+    assert ack.json()["acknowledged_at"]
+    again = await client.post(f"{API}/inspection/alarms/{aid}/acknowledge",
+                              json={"cause": "x", "action": "y"}, headers=manager)  # fmt: skip
+    assert again.status_code == 409
+    assert again.headers["content-type"] == PROBLEM
+    open_now = (
+        await client.get(f"{API}/inspection/alarms", params={"open": True}, headers=manager)
+    ).json()
+    assert aid not in {a["id"] for a in open_now}
+
+    cap = await client.get(f"{API}/inspection/characteristics/{cid}/capability", headers=manager)
+    assert cap.status_code == 200, cap.text
+    body = cap.json()
+    assert body["n"] == 39
+    assert body["out_of_spec"] == 1
+    assert body["limits_version"] == 1
+    assert body["sigma_within"] == pytest.approx(limits["sigma_within"])
+    assert body["cp"] == pytest.approx(0.06 / (6 * limits["sigma_within"]))
+    assert body["cp_ci"]["low"] < body["cp"] < body["cp_ci"]["high"]
+    assert sum(body["histogram_counts"]) == 39
+
+
+async def test_xbar_r_subgroups_are_plotted_when_complete(
+    client: httpx.AsyncClient, login: Login, demo: DemoSeed
+) -> None:
+    manager = await login("manager@zjim.demo")
+    cid = await create(client, manager, key="length", chart="xbar_r", subgroup_size=3)
+    body = {"results": [
+        {"ts": T0.isoformat(), "value": 25.0, "subgroup": "A"},
+        {"ts": T0.isoformat(), "value": 25.01, "subgroup": "B"},
+        {"ts": T0.isoformat(), "value": 25.02, "subgroup": "A"},
+    ]}  # fmt: skip
+    first = await client.post(
+        f"{API}/inspection/characteristics/{cid}/results", json=body, headers=manager
+    )
+    assert first.json() == {"stored": 3, "points": 0, "alarms_raised": []}
+    last = {"results": [{"ts": T0.isoformat(), "value": 25.004, "subgroup": "A"}]}
+    second = await client.post(
+        f"{API}/inspection/characteristics/{cid}/results", json=last, headers=manager
+    )
+    assert second.json()["points"] == 1
+    chart = (
+        await client.get(f"{API}/inspection/characteristics/{cid}/chart", headers=manager)
+    ).json()
+    assert chart["points"]["subgroup"] == ["A"]
+    assert chart["points"]["location"][0] == pytest.approx((25.0 + 25.02 + 25.004) / 3)
+    assert chart["points"]["spread"][0] == pytest.approx(0.02)
+    missing = await client.post(f"{API}/inspection/characteristics/{cid}/results",
+                                json={"results": [{"ts": T0.isoformat(), "value": 1.0}]}, headers=manager)  # fmt: skip
+    assert missing.status_code == 422
+    assert "subgroup" in missing.text
+
+
+async def test_other_institutions_see_nothing_and_bad_input_is_a_problem(
+    client: httpx.AsyncClient, login: Login, demo: DemoSeed
+) -> None:
+    manager = await login("manager@zjim.demo")
+    cid = await create(client, manager)
+    other = await login("manager@zju.demo")
+    assert (
+        await client.get(f"{API}/inspection/characteristics/{cid}", headers=other)
+    ).status_code == 404
+    assert (await client.get(f"{API}/inspection/characteristics", headers=other)).json() == []
+    bad = await client.post(
+        f"{API}/inspection/characteristics", json=shaft(lsl=26.0), headers=manager
+    )
+    assert bad.status_code == 422
+    assert bad.headers["content-type"] == PROBLEM
+    unit = await client.post(f"{API}/inspection/characteristics/{cid}/results",
+                             json=results([25.0], unit="degC"), headers=manager)  # fmt: skip
+    assert unit.status_code == 422
+    assert unit.headers["content-type"] == PROBLEM
+    inches = await client.post(f"{API}/inspection/characteristics/{cid}/results",
+                               json=results([1.0], unit="inch"), headers=manager)  # fmt: skip
+    assert inches.status_code == 201
+    chart = (
+        await client.get(f"{API}/inspection/characteristics/{cid}/chart", headers=manager)
+    ).json()
+    assert chart["points"]["location"] == [pytest.approx(25.4)]
+    duplicate = await client.post(
+        f"{API}/inspection/characteristics", json=shaft(), headers=manager
+    )
+    assert duplicate.status_code == 409
+
+
+async def test_chart_of_10000_subgroups_is_served_under_100_ms(
+    client: httpx.AsyncClient, login: Login, demo: DemoSeed, database_conninfo: str
+) -> None:
+    manager = await login("manager@zjim.demo")
+    cid = await create(client, manager)
+    with psycopg.connect(database_conninfo) as conn:
+        conn.execute(
+            "INSERT INTO inspection_point (characteristic_id, position, ts, n, location, spread,"
+            " limits_version, z, rules, out_of_spec)"
+            " SELECT %s, g, now() + g * interval '1 s', 1, 25 + random() / 100, random() / 100,"
+            " NULL, NULL, '{}', false FROM generate_series(0, 9999) g",
+            (cid,),
+        )
+    url = f"{API}/inspection/characteristics/{cid}/chart"
+    await client.get(url, headers=manager)  # warm up
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        response = await client.get(url, headers=manager)
+        times.append(time.perf_counter() - started)
+        assert len(response.json()["points"]["position"]) == 10_000
+    median = sorted(times)[2]
+    print(f"chart of 10,000 subgroups: median {median * 1000:.1f} ms")
+    assert median < 0.1
