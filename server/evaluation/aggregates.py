@@ -26,7 +26,8 @@ _TAKE = text(
 
 _DAYS = (
     "CREATE TEMP TABLE IF NOT EXISTS evaluation_refresh_days"
-    " (instrument_id uuid NOT NULL, day date NOT NULL) ON COMMIT DELETE ROWS"
+    " (instrument_id uuid NOT NULL, day date NOT NULL, PRIMARY KEY (instrument_id, day))"
+    " ON COMMIT DELETE ROWS"
 )
 
 _CLEAR = text(
@@ -34,18 +35,33 @@ _CLEAR = text(
     " WHERE a.instrument_id = d.instrument_id AND a.day = d.day"
 )
 
+# Each closed interval overlapping an instrument's queued span is read once and cut at Beijing
+# midnights; only the queued days are written (the others were not cleared).
 _RECOMPUTE = text(
-    "INSERT INTO evaluation_state_day (instrument_id, day, state, seconds)"
-    " SELECT d.instrument_id, d.day, i.state,"
-    "  sum(extract(epoch FROM least(i.end_at, b.day_end) - greatest(i.start_at, b.day_start)))"
-    " FROM (SELECT DISTINCT instrument_id, day FROM evaluation_refresh_days) d"
-    " CROSS JOIN LATERAL (SELECT d.day::timestamp AT TIME ZONE 'Asia/Shanghai' AS day_start,"
-    "   (d.day + 1)::timestamp AT TIME ZONE 'Asia/Shanghai' AS day_end) b"
-    " JOIN instrument_state_interval i ON i.instrument_id = d.instrument_id"
-    "  AND i.end_at IS NOT NULL AND i.start_at < b.day_end AND i.end_at > b.day_start"
-    # The index on (instrument_id, start_at) bounds the scan: no interval is longer than the
-    # span the pending rows cover, and a day's intervals started before its end.
-    " GROUP BY d.instrument_id, d.day, i.state"
+    """
+INSERT INTO evaluation_state_day (instrument_id, day, state, seconds)
+SELECT r.instrument_id, g.day, i.state,
+  sum(extract(epoch FROM least(i.end_at, g.day_end) - greatest(i.start_at, g.day_start)))
+FROM (SELECT instrument_id, min(day) AS first_day, max(day) AS last_day
+      FROM evaluation_refresh_days GROUP BY instrument_id) r
+JOIN instrument_state_interval i ON i.instrument_id = r.instrument_id
+  AND i.end_at IS NOT NULL
+  AND i.start_at < (r.last_day + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'
+  AND i.end_at > r.first_day::timestamp AT TIME ZONE 'Asia/Shanghai'
+CROSS JOIN LATERAL (
+  SELECT d::date AS day,
+    d AT TIME ZONE 'Asia/Shanghai' AS day_start,
+    (d + interval '1 day') AT TIME ZONE 'Asia/Shanghai' AS day_end
+  FROM generate_series(
+    greatest((i.start_at AT TIME ZONE 'Asia/Shanghai')::date, r.first_day)::timestamp,
+    least(((i.end_at - interval '1 microsecond') AT TIME ZONE 'Asia/Shanghai')::date,
+          r.last_day)::timestamp,
+    interval '1 day') d
+) g
+WHERE EXISTS (SELECT 1 FROM evaluation_refresh_days x
+              WHERE x.instrument_id = r.instrument_id AND x.day = g.day)
+GROUP BY r.instrument_id, g.day, i.state
+"""
 )
 
 
@@ -61,6 +77,7 @@ async def _refresh_batch(conn: AsyncConnection, batch: int) -> int:
             " interval '1 day')::date"
             " FROM unnest(CAST(:ids AS uuid[]), CAST(:firsts AS date[]),"
             " CAST(:lasts AS date[])) AS p(instrument_id, first_day, last_day)"
+            " ON CONFLICT DO NOTHING"
         ),
         {
             "ids": [r.instrument_id for r in rows],
