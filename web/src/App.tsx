@@ -2,6 +2,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
 import { ApiClient, ApiError, ApiProvider } from "./api";
 import { I18nProvider, type Locale } from "./i18n";
+import { AntdProvider } from "./lib/antd";
 
 /** Client errors (4xx) will not change on retry; network and server errors get two more tries. */
 export function shouldRetry(failureCount: number, error: unknown): boolean {
@@ -32,7 +33,9 @@ export function AppProviders({ children, api, queryClient, locale }: AppProvider
   return (
     <ApiProvider client={client}>
       <QueryClientProvider client={queries}>
-        <I18nProvider initialLocale={locale}>{children}</I18nProvider>
+        <I18nProvider initialLocale={locale}>
+          <AntdProvider>{children}</AntdProvider>
+        </I18nProvider>
       </QueryClientProvider>
     </ApiProvider>
   );

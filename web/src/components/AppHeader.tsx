@@ -1,4 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
+import { Button, Menu, Tooltip } from "antd";
 import { Link, NavLink, useLocation, useNavigate } from "react-router";
 import { useApi } from "../api";
 import { loginPath, useCurrentUser, useSignedIn } from "../features/auth";
@@ -39,10 +40,20 @@ function VisitorHeader() {
   );
 }
 
+/** The navigation entry that holds the current path (the board for "/", else the longest prefix). */
+function selectedKey(pathname: string, keys: string[]): string[] {
+  if (pathname === "/" || pathname.startsWith("/instruments")) return ["/"];
+  const hit = keys
+    .filter((key) => key !== "/" && pathname.startsWith(key))
+    .sort((a, b) => b.length - a.length);
+  return hit.slice(0, 1);
+}
+
 function MemberHeader() {
   const api = useApi();
   const { t, pickName, locale } = useI18n();
   const navigate = useNavigate();
+  const location = useLocation();
   const queryClient = useQueryClient();
   const me = useCurrentUser();
   const user = me.data;
@@ -53,40 +64,55 @@ function MemberHeader() {
     navigate("/login", { replace: true });
   };
 
+  const staff =
+    user && (user.role === "lab_staff" || user.role === "lab_manager" || user.role === "platform_admin");
+  const entries: { to: string; label: string; end?: boolean }[] = [
+    { to: "/", label: t("nav.instruments"), end: true },
+    { to: "/catalogue", label: t("nav.catalogue") },
+    { to: "/bookings", label: bookingText(locale, "nav.bookings") },
+    { to: "/statements", label: bookingText(locale, "nav.statements") },
+    ...(staff
+      ? [
+          { to: "/board", label: telemetryText(locale, "nav.board") },
+          { to: "/gateways", label: telemetryText(locale, "nav.gateways") },
+        ]
+      : []),
+  ];
+  const organisation = user
+    ? `${pickName(user.organisation.name, user.organisation.name_en)} · ${t(`role.${user.role}`)}`
+    : "";
+
   return (
     <div className="app-header-inner">
       <Brand to="/" />
-      <nav className="app-nav">
-        <NavLink to="/" end>
-          {t("nav.instruments")}
-        </NavLink>
-        <NavLink to="/catalogue">{t("nav.catalogue")}</NavLink>
-        <NavLink to="/bookings">{bookingText(locale, "nav.bookings")}</NavLink>
-        <NavLink to="/statements">{bookingText(locale, "nav.statements")}</NavLink>
-        {user &&
-          (user.role === "lab_staff" || user.role === "lab_manager" || user.role === "platform_admin") && (
-            <>
-              <NavLink to="/board">{telemetryText(locale, "nav.board")}</NavLink>
-              <NavLink to="/gateways">{telemetryText(locale, "nav.gateways")}</NavLink>
-            </>
-          )}
-      </nav>
+      <Menu
+        className="app-nav"
+        mode="horizontal"
+        aria-label={t("header.navigation")}
+        selectedKeys={selectedKey(
+          location.pathname,
+          entries.map((e) => e.to),
+        )}
+        items={entries.map((entry) => ({
+          key: entry.to,
+          label: (
+            <NavLink to={entry.to} end={entry.end}>
+              {entry.label}
+            </NavLink>
+          ),
+        }))}
+      />
       <div className="app-header-right">
         {user && (
           <div className="user-badge" data-testid="current-user">
             <span className="user-name">{user.full_name}</span>
-            <span
-              className="user-org"
-              title={`${pickName(user.organisation.name, user.organisation.name_en)} · ${t(`role.${user.role}`)}`}
-            >
-              {pickName(user.organisation.name, user.organisation.name_en)} · {t(`role.${user.role}`)}
-            </span>
+            <Tooltip title={organisation}>
+              <span className="user-org">{organisation}</span>
+            </Tooltip>
           </div>
         )}
         <LanguageToggle />
-        <button type="button" className="btn btn-ghost" onClick={logout}>
-          {t("header.logout")}
-        </button>
+        <Button onClick={logout}>{t("header.logout")}</Button>
       </div>
     </div>
   );

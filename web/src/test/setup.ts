@@ -1,6 +1,36 @@
 import "@testing-library/jest-dom/vitest";
-import { cleanup } from "@testing-library/react";
+import { cleanup, configure } from "@testing-library/react";
 import { afterEach } from "vitest";
+
+// The machine running the tests may be loaded; Ant Design's first render is not instant.
+configure({ asyncUtilTimeout: 5000 });
+
+// jsdom has no layout: Ant Design's responsive helpers ask for these.
+if (!window.matchMedia) {
+  Object.defineProperty(window, "matchMedia", {
+    writable: true,
+    value: (query: string) => ({
+      matches: false,
+      media: query,
+      onchange: null,
+      addListener: () => {},
+      removeListener: () => {},
+      addEventListener: () => {},
+      removeEventListener: () => {},
+      dispatchEvent: () => false,
+    }),
+  });
+}
+
+if (!("ResizeObserver" in window)) {
+  class NoLayoutResizeObserver {
+    observe() {}
+    unobserve() {}
+    disconnect() {}
+  }
+  Object.defineProperty(window, "ResizeObserver", { writable: true, value: NoLayoutResizeObserver });
+  Object.defineProperty(globalThis, "ResizeObserver", { writable: true, value: NoLayoutResizeObserver });
+}
 
 afterEach(() => {
   cleanup();

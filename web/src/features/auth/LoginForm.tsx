@@ -1,5 +1,5 @@
 import { useMutation } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { Alert, Button, Form, Input } from "antd";
 import { ApiError, useApi } from "../../api";
 import { useI18n } from "../../i18n";
 import { describeError } from "../../i18n/problems";
@@ -20,22 +20,20 @@ export interface LoginFormProps {
   showDemoAccounts?: boolean;
 }
 
+interface Credentials {
+  email: string;
+  password: string;
+}
+
 export function LoginForm({ onSuccess, showDemoAccounts = false }: LoginFormProps) {
   const api = useApi();
   const { t, locale } = useI18n();
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
+  const [form] = Form.useForm<Credentials>();
 
   const login = useMutation({
-    mutationFn: (credentials: { email: string; password: string }) =>
-      api.login(credentials.email, credentials.password),
+    mutationFn: (credentials: Credentials) => api.login(credentials.email, credentials.password),
     onSuccess,
   });
-
-  const submit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    login.mutate({ email: email.trim(), password });
-  };
 
   // Wrong credentials are the log-in's own 401; anything else (a lock-out, a server down) is
   // described from the problem, in the reader's language.
@@ -43,62 +41,60 @@ export function LoginForm({ onSuccess, showDemoAccounts = false }: LoginFormProp
   const { title: errorTitle, details } = wrongCredentials
     ? { title: t("login.failed"), details: [t("login.wrongCredentials")] }
     : describeError(login.error, locale);
-  const errorText = details.join(" ");
 
   return (
-    <form className="login-form" onSubmit={submit} noValidate={false}>
-      <label className="field">
-        <span>{t("login.email")}</span>
-        <input
-          type="email"
-          name="email"
-          autoComplete="username"
-          required
-          value={email}
-          onChange={(event) => setEmail(event.target.value)}
-        />
-      </label>
-      <label className="field">
-        <span>{t("login.password")}</span>
-        <input
-          type="password"
-          name="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onChange={(event) => setPassword(event.target.value)}
-        />
-      </label>
+    <Form<Credentials>
+      form={form}
+      name="login"
+      layout="vertical"
+      className="login-form"
+      requiredMark={false}
+      onFinish={(values) => login.mutate({ email: values.email.trim(), password: values.password })}
+    >
+      <Form.Item
+        label={t("login.email")}
+        name="email"
+        rules={[{ required: true, type: "email", message: t("login.emailInvalid") }]}
+      >
+        <Input type="email" autoComplete="username" />
+      </Form.Item>
+      <Form.Item
+        label={t("login.password")}
+        name="password"
+        rules={[{ required: true, message: t("login.passwordRequired") }]}
+      >
+        <Input.Password autoComplete="current-password" />
+      </Form.Item>
       {login.isError && (
-        <div className="alert alert-error" role="alert">
-          <strong>{errorTitle}</strong>
-          {errorText && errorText !== errorTitle && <div>{errorText}</div>}
-        </div>
+        <Alert
+          type="error"
+          showIcon
+          className="form-alert"
+          title={errorTitle}
+          description={details.length ? details.join(" ") : undefined}
+        />
       )}
-      <button type="submit" className="btn btn-primary" disabled={login.isPending}>
+      <Button type="primary" htmlType="submit" block loading={login.isPending}>
         {login.isPending ? t("login.submitting") : t("login.submit")}
-      </button>
+      </Button>
       {showDemoAccounts && (
         <div className="demo-hint">
           <p>{t("login.demoHint", { password: DEMO_PASSWORD })}</p>
           <ul>
             {DEMO_ACCOUNTS.map((account) => (
               <li key={account}>
-                <button
-                  type="button"
-                  className="link-button"
-                  onClick={() => {
-                    setEmail(account);
-                    setPassword(DEMO_PASSWORD);
-                  }}
+                <Button
+                  type="link"
+                  size="small"
+                  onClick={() => form.setFieldsValue({ email: account, password: DEMO_PASSWORD })}
                 >
                   {account}
-                </button>
+                </Button>
               </li>
             ))}
           </ul>
         </div>
       )}
-    </form>
+    </Form>
   );
 }

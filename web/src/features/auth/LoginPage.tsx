@@ -1,4 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
+import { Card } from "antd";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { LanguageToggle } from "../../components/LanguageToggle";
 import { useI18n } from "../../i18n";
@@ -19,7 +20,7 @@ export function LoginPage() {
 
   return (
     <main className="login-page">
-      <div className="login-card">
+      <Card className="login-card">
         <div className="login-card-top">
           <div className="brand">
             <span className="brand-mark" aria-hidden="true">
@@ -45,7 +46,7 @@ export function LoginPage() {
         <p className="login-catalogue">
           <Link to="/catalogue">{t("login.browseCatalogue")}</Link>
         </p>
-      </div>
+      </Card>
     </main>
   );
 }

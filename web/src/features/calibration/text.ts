@@ -29,6 +29,7 @@ const TEXT = {
   "catalogue.prev": ["上一页", "Previous"],
   "catalogue.next": ["下一页", "Next"],
   "catalogue.page": ["第 {page} 页", "Page {page}"],
+  "catalogue.pages": ["第 {page} / {pages} 页", "page {page} of {pages}"],
   "catalogue.live": ["实时状态：{state}", "Live state: {state}"],
   "catalogue.loginForDetails": ["登录后可查看仪器详情并预约", "Log in to see the details and book"],
   "registry.record": ["仪器档案", "Instrument record"],

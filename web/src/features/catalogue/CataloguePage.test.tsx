@@ -4,6 +4,7 @@ import { MemoryRouter } from "react-router";
 import { describe, expect, it } from "vitest";
 import type { FetchFn } from "../../api";
 import { FakeServer, json } from "../../test/fakeServer";
+import { chooseOption } from "../../test/antd";
 import { renderWithApp } from "../../test/render";
 import { CataloguePage } from "./CataloguePage";
 
@@ -55,8 +56,9 @@ describe("CataloguePage", () => {
     expect(screen.getByTestId("calibration-status")).toHaveTextContent("校准过期");
     expect(screen.getByTestId("catalogue-total")).toHaveTextContent("共 1 台仪器");
 
-    await userEvent.selectOptions(screen.getByRole("combobox", { name: "校准状态" }), "valid");
-    await userEvent.type(screen.getByRole("textbox", { name: "城市" }), "温州");
+    const user = userEvent.setup();
+    await chooseOption(user, "校准状态", "校准有效");
+    await user.type(screen.getByRole("textbox", { name: "城市" }), "温州");
     await waitFor(() => {
       const last = new URL(urls.at(-1) ?? "", "http://labshare.test");
       expect(last.searchParams.get("calibration")).toBe("valid");

@@ -1,15 +1,19 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { Card, Col, DatePicker, Empty, Form, Input, Pagination, Row, Select, Typography } from "antd";
+import dayjs, { type Dayjs } from "dayjs";
 import { useState } from "react";
 import { Link } from "react-router";
 import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { useI18n } from "../../i18n";
+import { DISPLAY_TIME_ZONE } from "../../lib/format";
 import { loginPath, useSignedIn } from "../auth";
 import { CalibrationStatusLabel, type CalibrationState, useText } from "../calibration";
 import { stateMessageId } from "../telemetry/states";
 import {
   EMPTY_FILTERS,
   type CatalogueFilters,
+  PAGE_SIZE,
   pageCount,
   type SortKey,
   toSearchParams,
@@ -43,6 +47,20 @@ interface CatalogueResults {
 }
 
 const STATES: CalibrationState[] = ["valid", "due_soon", "expired", "out_of_service", "not_required"];
+const SORTS: [
+  SortKey,
+  "catalogue.sort.name" | "catalogue.sort.value" | "catalogue.sort.due" | "catalogue.sort.institution",
+][] = [
+  ["name", "catalogue.sort.name"],
+  ["-original_value", "catalogue.sort.value"],
+  ["calibration_due", "catalogue.sort.due"],
+  ["institution", "catalogue.sort.institution"],
+];
+
+/** A DatePicker value as Beijing wall time "YYYY-MM-DDTHH:mm" (what the filters hold). */
+const toWallTime = (value: Dayjs | null) =>
+  value ? value.tz(DISPLAY_TIME_ZONE).format("YYYY-MM-DDTHH:mm") : "";
+const fromWallTime = (value: string) => (value ? dayjs.tz(value, DISPLAY_TIME_ZONE) : null);
 
 export function CataloguePage() {
   const api = useApi();
@@ -58,149 +76,157 @@ export function CataloguePage() {
   });
   const set = <K extends keyof CatalogueFilters>(key: K, value: CatalogueFilters[K]) =>
     setFilters((current) => withFilter(current, key, value));
-  const field = (key: "q" | "category" | "city" | "parameter" | "standard", label: string) => (
-    <label className="field">
-      <span>{label}</span>
-      <input
-        name={key}
-        type={key === "q" ? "search" : "text"}
-        value={filters[key]}
-        onChange={(event) => set(key, event.target.value)}
-      />
-    </label>
+  const text = (key: "category" | "city" | "parameter" | "standard", label: string) => (
+    <Col xs={12} md={6} lg={4}>
+      <Form.Item label={label} htmlFor={`catalogue-${key}`}>
+        <Input
+          id={`catalogue-${key}`}
+          name={key}
+          value={filters[key]}
+          allowClear
+          onChange={(event) => set(key, event.target.value)}
+        />
+      </Form.Item>
+    </Col>
   );
 
   return (
-    <section>
-      <h1>{t("catalogue.title")}</h1>
-      <form className="card catalogue-filters" role="search" onSubmit={(event) => event.preventDefault()}>
-        <label className="field field-wide">
-          <span>{t("catalogue.search")}</span>
-          <input
-            name="q"
-            type="search"
-            value={filters.q}
-            placeholder="色谱 / chromatograph"
-            onChange={(event) => set("q", event.target.value)}
-          />
-        </label>
-        {field("category", t("catalogue.category"))}
-        {field("city", t("catalogue.city"))}
-        {field("parameter", t("catalogue.parameter"))}
-        {field("standard", t("catalogue.standard"))}
-        <label className="field">
-          <span>{t("catalogue.calibration")}</span>
-          <select
-            name="calibration"
-            value={filters.calibration}
-            onChange={(event) => set("calibration", event.target.value as CalibrationState | "")}
-          >
-            <option value="">{t("catalogue.any")}</option>
-            {STATES.map((state) => (
-              <option key={state} value={state}>
-                {t(`status.${state}`)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          <span>{t("catalogue.freeFrom")}</span>
-          <input
-            name="freeFrom"
-            type="datetime-local"
-            value={filters.freeFrom}
-            onChange={(event) => set("freeFrom", event.target.value)}
-          />
-        </label>
-        <label className="field">
-          <span>{t("catalogue.freeTo")}</span>
-          <input
-            name="freeTo"
-            type="datetime-local"
-            value={filters.freeTo}
-            onChange={(event) => set("freeTo", event.target.value)}
-          />
-        </label>
-        <label className="field">
-          <span>{t("catalogue.sort")}</span>
-          <select
-            name="sort"
-            value={filters.sort}
-            onChange={(event) => set("sort", event.target.value as SortKey)}
-          >
-            <option value="name">{t("catalogue.sort.name")}</option>
-            <option value="-original_value">{t("catalogue.sort.value")}</option>
-            <option value="calibration_due">{t("catalogue.sort.due")}</option>
-            <option value="institution">{t("catalogue.sort.institution")}</option>
-          </select>
-        </label>
-      </form>
+    <section className="page">
+      <Typography.Title level={1} className="page-title">
+        {t("catalogue.title")}
+      </Typography.Title>
+      <Card className="catalogue-filters">
+        <Form layout="vertical" role="search" onSubmitCapture={(event) => event.preventDefault()}>
+          <Row gutter={[12, 0]}>
+            <Col xs={24}>
+              <Form.Item label={t("catalogue.search")} htmlFor="catalogue-q">
+                <Input
+                  id="catalogue-q"
+                  name="q"
+                  type="search"
+                  value={filters.q}
+                  placeholder="色谱 / chromatograph"
+                  allowClear
+                  onChange={(event) => set("q", event.target.value)}
+                />
+              </Form.Item>
+            </Col>
+            {text("category", t("catalogue.category"))}
+            {text("city", t("catalogue.city"))}
+            {text("parameter", t("catalogue.parameter"))}
+            {text("standard", t("catalogue.standard"))}
+            <Col xs={12} md={6} lg={4}>
+              <Form.Item label={t("catalogue.calibration")} htmlFor="catalogue-calibration">
+                <Select<CalibrationState | "">
+                  id="catalogue-calibration"
+                  aria-label={t("catalogue.calibration")}
+                  value={filters.calibration}
+                  virtual={false}
+                  onChange={(value) => set("calibration", value)}
+                  options={[
+                    { value: "", label: t("catalogue.any") },
+                    ...STATES.map((state) => ({ value: state, label: t(`status.${state}`) })),
+                  ]}
+                />
+              </Form.Item>
+            </Col>
+            <Col xs={12} md={6} lg={4}>
+              <Form.Item label={t("catalogue.sort")} htmlFor="catalogue-sort">
+                <Select<SortKey>
+                  id="catalogue-sort"
+                  aria-label={t("catalogue.sort")}
+                  value={filters.sort}
+                  virtual={false}
+                  onChange={(value) => set("sort", value)}
+                  options={SORTS.map(([value, id]) => ({ value, label: t(id) }))}
+                />
+              </Form.Item>
+            </Col>
+            <Col xs={24} md={12} lg={8}>
+              <Form.Item
+                label={`${t("catalogue.freeFrom")} – ${t("catalogue.freeTo")}`}
+                htmlFor="catalogue-free"
+              >
+                <DatePicker.RangePicker
+                  id="catalogue-free"
+                  showTime={{ format: "HH:mm", minuteStep: 30 }}
+                  format="YYYY-MM-DD HH:mm"
+                  style={{ width: "100%" }}
+                  value={[fromWallTime(filters.freeFrom), fromWallTime(filters.freeTo)]}
+                  onChange={(range) => {
+                    setFilters((current) => ({
+                      ...current,
+                      freeFrom: toWallTime(range?.[0] ?? null),
+                      freeTo: toWallTime(range?.[1] ?? null),
+                      page: 1,
+                    }));
+                  }}
+                />
+              </Form.Item>
+            </Col>
+          </Row>
+        </Form>
+      </Card>
       {results.isPending && <Loading />}
       {results.isError && <ErrorNotice error={results.error} />}
       {results.data && (
         <>
           <p className="muted" data-testid="catalogue-total">
             {t("catalogue.results", { count: results.data.total })}
+            {" · "}
+            {t("catalogue.pages", { page: filters.page, pages: pageCount(results.data.total) })}
           </p>
           {results.data.items.length === 0 ? (
-            <p className="empty">{t("catalogue.empty")}</p>
+            <Empty description={t("catalogue.empty")} />
           ) : (
             <ul className="catalogue-list" data-testid="catalogue-results">
               {results.data.items.map((item) => (
-                <li key={item.id} className="card catalogue-item" data-testid="catalogue-item">
-                  <div className="catalogue-item-head">
-                    {/* Instrument pages need an account (no anonymous endpoint serves them), so a
-                        visitor is asked to log in and lands on the instrument afterwards. */}
-                    <Link
-                      to={
-                        signedIn
-                          ? `/instruments/${item.id}`
-                          : loginPath({ pathname: `/instruments/${item.id}`, search: "" })
-                      }
-                      className="catalogue-name"
-                    >
-                      {pickName(item.name, item.name_en)}
-                    </Link>
-                    <CalibrationStatusLabel
-                      state={item.calibration_state}
-                      validTo={item.calibration_valid_to}
-                    />
-                  </div>
-                  <div className="muted">
-                    {[item.model, item.manufacturer, item.category].filter(Boolean).join(" · ")}
-                  </div>
-                  <div>
-                    {pickName(item.institution_name, item.institution_name_en)} · {item.lab_name}
-                    {item.city && ` · ${item.city}`}
-                    {item.live_state &&
-                      ` · ${t("catalogue.live", { state: tr(stateMessageId(item.live_state)) })}`}
-                  </div>
-                  {!signedIn && (
-                    <div className="muted catalogue-login-hint">{t("catalogue.loginForDetails")}</div>
-                  )}
+                <li key={item.id} data-testid="catalogue-item">
+                  <Card size="small" className="catalogue-item">
+                    <div className="catalogue-item-head">
+                      {/* Instrument pages need an account (no anonymous endpoint serves them), so a
+                          visitor is asked to log in and lands on the instrument afterwards. */}
+                      <Link
+                        to={
+                          signedIn
+                            ? `/instruments/${item.id}`
+                            : loginPath({ pathname: `/instruments/${item.id}`, search: "" })
+                        }
+                        className="catalogue-name"
+                      >
+                        {pickName(item.name, item.name_en)}
+                      </Link>
+                      <CalibrationStatusLabel
+                        state={item.calibration_state}
+                        validTo={item.calibration_valid_to}
+                      />
+                    </div>
+                    <div className="muted">
+                      {[item.model, item.manufacturer, item.category].filter(Boolean).join(" · ")}
+                    </div>
+                    <div>
+                      {pickName(item.institution_name, item.institution_name_en)} · {item.lab_name}
+                      {item.city && ` · ${item.city}`}
+                      {item.live_state &&
+                        ` · ${t("catalogue.live", { state: tr(stateMessageId(item.live_state)) })}`}
+                    </div>
+                    {!signedIn && (
+                      <div className="muted catalogue-login-hint">{t("catalogue.loginForDetails")}</div>
+                    )}
+                  </Card>
                 </li>
               ))}
             </ul>
           )}
-          <nav className="pager">
-            <button
-              type="button"
-              className="btn btn-ghost"
-              disabled={filters.page <= 1}
-              onClick={() => set("page", filters.page - 1)}
-            >
-              {t("catalogue.prev")}
-            </button>
-            <span>{t("catalogue.page", { page: filters.page })}</span>
-            <button
-              type="button"
-              className="btn btn-ghost"
-              disabled={filters.page >= pageCount(results.data.total)}
-              onClick={() => set("page", filters.page + 1)}
-            >
-              {t("catalogue.next")}
-            </button>
-          </nav>
+          <Pagination
+            className="pager"
+            current={filters.page}
+            pageSize={PAGE_SIZE}
+            total={results.data.total}
+            showSizeChanger={false}
+            hideOnSinglePage
+            onChange={(page) => set("page", page)}
+          />
         </>
       )}
     </section>

@@ -1,0 +1,13 @@
+import { screen, within } from "@testing-library/react";
+import type { UserEvent } from "@testing-library/user-event";
+
+/** Opens an Ant Design Select by its accessible name and clicks the option with that text. */
+export async function chooseOption(user: UserEvent, name: string | RegExp, option: string): Promise<void> {
+  await user.click(screen.getByRole("combobox", { name }));
+  const dropdowns = document.querySelectorAll<HTMLElement>(
+    ".ant-select-dropdown:not(.ant-select-dropdown-hidden)",
+  );
+  const dropdown = dropdowns[dropdowns.length - 1];
+  if (!dropdown) throw new Error(`no open dropdown for ${String(name)}`);
+  await user.click(within(dropdown).getByTitle(option));
+}
