@@ -429,6 +429,11 @@ class Demo:
             if bridge_port is not None:
                 devices.append(self._register_bridge_instruments(base_url, bridge_port, notes))
             self._step_gateway(env, mqtt_port, devices, notes)
+        with self._progress("shaft-diameter gauge (smart testing)") as notes:
+            gauge = [sys.executable, "-m", "server.demo.inspection_station", "--api", base_url]
+            self._start(ManagedProcess(name="gauge", argv=[*gauge, "--mqtt-port", str(mqtt_port)],
+                                       log_path=self.logs / "gauge.log", env=env))  # fmt: skip
+            notes.append("gauge-1 measures shaft diameters against limits version 1; drifts soon")
         with self._progress("live values from the chamber") as notes:
             places = self._step_live_values(base_url, broker_kind, notes)
 
