@@ -381,6 +381,10 @@ def run_seed_demo(settings: Settings, *, catalogue: bool = False) -> DemoSeed:
                     await seed_demo_catalogue(session)
                     await seed_demo_chamber_record(session, seed)
                     await seed_demo_chamber_calibration(session, seed)
+                    # A year of measured use, bookings and ratings for the sharing evaluation.
+                    from server.demo.evaluation import seed_demo_evaluation
+
+                    await seed_demo_evaluation(session)
                 # Bookings in every state, with fees, vouchers and a waitlist entry.
                 from server.booking.demo import seed_demo_bookings
 
