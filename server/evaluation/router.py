@@ -17,7 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from server.auth.dependencies import CurrentUser
 from server.auth.models import AppUser
 from server.auth.tenancy import is_platform_admin, may_see_organisation
-from server.core.errors import Forbidden, ValidationFailed, content_responses, problem_responses
+from server.core.errors import (
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    content_responses,
+    problem_responses,
+)
 from server.evaluation.aggregates import refresh_state_days
 from server.evaluation.calendar import Period, calendar_known
 from server.evaluation.coverage import sensor_coverage
@@ -52,6 +58,9 @@ def _period(date_from: date | None, date_to: date | None, year: int | None) -> P
         return Period.year(year)
     if date_from is None or date_to is None:
         raise ValidationFailed.for_field("date_from", "give year, or date_from and date_to")
+    for name, day in (("date_from", date_from), ("date_to", date_to)):
+        if not 2000 <= day.year <= 2100:
+            raise ValidationFailed.for_field(name, "must be a day of the years 2000 to 2100")
     if date_to < date_from:
         raise ValidationFailed.for_field("date_to", "must not be before date_from")
     if (date_to - date_from).days > MAX_PERIOD_DAYS:
@@ -152,7 +161,7 @@ async def reconciliation(
     }
 
 
-@router.get("/instruments/{instrument_id}/timeline", responses=problem_responses(403, 422))
+@router.get("/instruments/{instrument_id}/timeline", responses=problem_responses(403, 404, 422))
 async def timeline(
     request: Request,
     user: CurrentUser,
@@ -173,8 +182,6 @@ async def timeline(
             )
         ).scalar()
         if owner is None:
-            from server.core.errors import NotFound
-
             raise NotFound("No such instrument")
         _scope(user, owner)
         return await evidence(conn, instrument_id, start, end, _now())

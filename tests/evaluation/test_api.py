@@ -291,3 +291,31 @@ def test_report_month_boundaries_cover_the_year() -> None:
     assert Period(date(2026, 12, 1), date(2026, 12, 31)).end.isoformat() == (
         "2026-12-31T16:00:00+00:00"
     )
+
+
+async def test_drill_down_shows_an_instruments_timeline_and_readings(
+    client: httpx.AsyncClient, conn: AsyncConnection, world: World, auth
+) -> None:  # type: ignore[no-untyped-def]
+    data = await _flagging_data(conn, world)
+    manager = await auth(world.manager)
+    url = f"{API}/evaluation/instruments/{data['instrument']}/timeline"
+    window = {"start": "2026-03-11T09:00:00+08:00", "end": "2026-03-11T10:00:00+08:00"}
+    response = await client.get(url, params=window, headers=manager)
+    assert response.status_code == 200, response.text
+    timeline = response.json()["timeline"]
+    assert [(t["state"], t["start_at"][11:16], t["end_at"][11:16]) for t in timeline] == [
+        ("running", "01:00", "01:40"),
+        ("idle", "01:40", "02:00"),
+    ]
+    naive = await client.get(
+        url, params={"start": "2026-03-11T09:00:00", "end": "2026-03-11T10:00:00"}, headers=manager
+    )
+    assert naive.status_code == 422
+    buyer = await auth(world.enterprise_email)
+    assert (await client.get(url, params=window, headers=buyer)).status_code == 403
+    far = await client.get(
+        f"{API}/evaluation/metrics",
+        params={"date_from": "0001-01-01", "date_to": "2026-01-01"},
+        headers=manager,
+    )
+    assert far.status_code == 422
