@@ -429,7 +429,7 @@ class Demo:
             if bridge_port is not None:
                 devices.append(self._register_bridge_instruments(base_url, bridge_port, notes))
             self._step_gateway(env, mqtt_port, devices, notes)
-        with self._progress("shaft-diameter gauge (smart testing)") as notes:
+            # The smart-testing station: a shaft-diameter gauge publishing through the gateway.
             gauge = [sys.executable, "-m", "server.demo.inspection_station", "--api", base_url]
             self._start(ManagedProcess(name="gauge", argv=[*gauge, "--mqtt-port", str(mqtt_port)],
                                        log_path=self.logs / "gauge.log", env=env))  # fmt: skip

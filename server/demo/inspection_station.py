@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-__all__ = ["BASELINE", "NOMINAL", "SIGMA", "diameters", "seed_station"]
+__all__ = ["BASELINE", "NOMINAL", "SIGMA", "diameters", "publish_parts", "seed_station"]
 
 log = logging.getLogger("labshare.demo.inspection")
 
@@ -113,9 +113,16 @@ async def seed_station(client: httpx.AsyncClient, headers: dict[str, str]) -> st
     return cid
 
 
-def _publish_forever(
-    host: str, port: int, gateway: str, password: str, interval_s: float, drift_after: int
+def publish_parts(
+    host: str,
+    port: int,
+    gateway: str,
+    password: str,
+    interval_s: float,
+    drift_after: int,
+    parts: int | None = None,
 ) -> None:
+    """Publish measured parts (forever, or ``parts`` of them) at QoS 1."""
     import paho.mqtt.client as paho
     from paho.mqtt.enums import CallbackAPIVersion
 
@@ -125,24 +132,27 @@ def _publish_forever(
         CallbackAPIVersion.VERSION2, client_id=f"{gateway}-gauge-1", protocol=paho.MQTTv5
     )
     client.username_pw_set(gateway, password)
-    client.connect(host, port)
+    client.connect_async(host, port)  # loop_start connects and reconnects on its own
     client.loop_start()
     topic = topic_for(gateway, TopicKind.INSPECTION)
     try:
         for i, value in enumerate(diameters(drift_after=drift_after)):
+            if parts is not None and i >= parts:
+                break
             now_ms = int(time.time() * 1000)
             doc = {
                 "v": 1, "gateway": gateway, "sent_at_ms": now_ms, "station": "gauge-1",
                 "results": [{
-                    # Milliseconds since the epoch: increasing across restarts of the station.
-                    "seq": now_ms, "ts_ms": now_ms, "product": PRODUCT, "characteristic": KEY,
+                    # Microseconds-ish since the epoch: increasing across restarts of the station.
+                    "seq": now_ms * 1000 + i % 1000, "ts_ms": now_ms, "product": PRODUCT, "characteristic": KEY,
                     "value": round(value, 5), "unit": "mm", "part": f"S-{i:06d}", "operator": "demo",
                 }],
             }  # fmt: skip
             info = client.publish(topic, json.dumps(doc), qos=1)
             info.wait_for_publish(timeout=10)
             log.info("part %d: %.5f mm", i, value)
-            time.sleep(interval_s)
+            if interval_s > 0:
+                time.sleep(interval_s)
     finally:
         client.disconnect()
         client.loop_stop()
@@ -171,9 +181,15 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     from server.seed import DEMO_PASSWORD
 
-    asyncio.run(_seed(args.api, "manager@zjim.demo", DEMO_PASSWORD))
+    for attempt in range(30):  # the server may still be warming up: keep the demo alive
+        try:
+            asyncio.run(_seed(args.api, "manager@zjim.demo", DEMO_PASSWORD))
+            break
+        except httpx.HTTPError as exc:
+            log.warning("seeding the gauge failed (attempt %d): %s", attempt + 1, exc)
+            time.sleep(2.0)
     password = os.environ.get("LABSHARE_DEMO_GATEWAY_SECRET", "")
-    _publish_forever(
+    publish_parts(
         args.mqtt_host, args.mqtt_port, args.gateway, password, args.interval, args.drift_after
     )
 
