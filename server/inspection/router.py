@@ -94,6 +94,19 @@ async def create_characteristic(
 ) -> CharacteristicPublic:
     organisation_id = _staff_organisation(user, body.organisation_id)
     conn = await session.connection()
+    if body.responsible_user_ids:
+        members = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM app_user WHERE id = ANY(:ids) AND organisation_id = :org"
+                ),
+                {"ids": list(set(body.responsible_user_ids)), "org": organisation_id},
+            )
+        ).scalar_one()
+        if members != len(set(body.responsible_user_ids)):
+            raise ValidationFailed.for_field(
+                "responsible_user_ids", "every responsible user must belong to the institution"
+            )
     values = body.model_dump(exclude={"organisation_id"})
     values["chart"] = body.chart.value
     values["rules"] = sorted(set(body.rules))

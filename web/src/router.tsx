@@ -3,6 +3,7 @@ import BoardRoute from "./routes/board";
 import BookingsRoute from "./routes/bookings";
 import CatalogueRoute from "./routes/catalogue";
 import GatewaysRoute from "./routes/gateways";
+import InspectionRoute from "./routes/inspection";
 import InstrumentRoute from "./routes/instrument";
 import InstrumentsRoute from "./routes/instruments";
 import LoginRoute from "./routes/login";
@@ -31,6 +32,7 @@ export const routes: RouteObject[] = [
       { path: "board", element: <BoardRoute /> },
       { path: "board/:labId", element: <BoardRoute /> },
       { path: "gateways", element: <GatewaysRoute /> },
+      { path: "inspection", element: <InspectionRoute /> },
       { path: "bookings", element: <BookingsRoute /> },
       { path: "statements", element: <StatementsRoute /> },
       { path: "*", element: <NotFoundRoute /> },

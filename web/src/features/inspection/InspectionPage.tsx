@@ -1,0 +1,309 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMemo, useState } from "react";
+import { useApi } from "../../api";
+import { ErrorNotice, Loading } from "../../components/ErrorNotice";
+import { formatShanghaiTime } from "../../lib/format";
+import type { Alarm, CapabilityResponse, Characteristic, ChartResponse } from "./api";
+import { chartLines, parseExclusions } from "./chart";
+import ControlChart from "./ControlChart";
+import { type TextId, useText } from "./text";
+
+const BASE = "/inspection";
+const fmt = (value: number | null | undefined, digits = 2) =>
+  value === null || value === undefined ? "—" : value.toFixed(digits);
+
+function post(body: unknown): RequestInit {
+  return { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+}
+
+/** Characteristics with their capability and open alarms; the chart of the one selected. */
+export function InspectionPage() {
+  const api = useApi();
+  const tx = useText();
+  const list = useQuery({
+    queryKey: ["inspection", "characteristics"],
+    queryFn: () => api.call<Characteristic[]>(`${BASE}/characteristics`),
+    refetchInterval: 5_000,
+  });
+  const alarms = useQuery({
+    queryKey: ["inspection", "alarms"],
+    queryFn: () => api.call<Alarm[]>(`${BASE}/alarms?limit=100`),
+    refetchInterval: 5_000,
+  });
+  const [selected, setSelected] = useState<string | null>(null);
+  if (list.isPending) return <Loading />;
+  if (list.isError) return <ErrorNotice error={list.error} />;
+  const current = list.data.find((c) => c.id === selected) ?? list.data[0];
+  return (
+    <section>
+      <h1>{tx("inspection.title")}</h1>
+      {list.data.length === 0 ? (
+        <p className="empty">{tx("inspection.empty")}</p>
+      ) : (
+        <table className="table" data-testid="characteristics">
+          <thead>
+            <tr>
+              <th>{tx("inspection.characteristic")}</th>
+              <th>{tx("inspection.spec")}</th>
+              <th>{tx("inspection.chart")}</th>
+              <th>{tx("inspection.points")}</th>
+              <th>{tx("inspection.limitsVersion")}</th>
+              <th>{tx("inspection.openAlarms")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.map((c) => (
+              <tr
+                key={c.id}
+                onClick={() => setSelected(c.id)}
+                className={c.id === current?.id ? "selected" : undefined}
+                style={{ cursor: "pointer" }}
+              >
+                <td>
+                  <strong>{c.name}</strong> {c.product}/{c.key}
+                </td>
+                <td>
+                  {fmt(c.lsl, 4)} … {fmt(c.usl, 4)} {c.unit}
+                </td>
+                <td>{c.chart}</td>
+                <td>{c.points}</td>
+                <td>{c.limits_version ?? tx("inspection.noLimits")}</td>
+                <td style={{ color: c.open_alarms ? "#cf1322" : undefined }}>{c.open_alarms}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {current && <CharacteristicView characteristic={current} />}
+      <AlarmList alarms={alarms.data ?? []} characteristics={list.data} />
+    </section>
+  );
+}
+
+function CharacteristicView({ characteristic }: { characteristic: Characteristic }) {
+  const api = useApi();
+  const tx = useText();
+  const queries = useQueryClient();
+  const chart = useQuery({
+    queryKey: ["inspection", "chart", characteristic.id],
+    queryFn: () => api.call<ChartResponse>(`${BASE}/characteristics/${characteristic.id}/chart`),
+    refetchInterval: 5_000,
+  });
+  const capability = useQuery({
+    queryKey: ["inspection", "capability", characteristic.id],
+    queryFn: () => api.call<CapabilityResponse>(`${BASE}/characteristics/${characteristic.id}/capability`),
+    refetchInterval: 15_000,
+    retry: false,
+  });
+  const [baseline, setBaseline] = useState<{ first: number; last: number } | null>(null);
+  const [excluded, setExcluded] = useState("");
+  const [reason, setReason] = useState("");
+  const freeze = useMutation({
+    mutationFn: (body: unknown) =>
+      api.call(`${BASE}/characteristics/${characteristic.id}/limits`, post(body)),
+    onSuccess: () => {
+      setBaseline(null);
+      void queries.invalidateQueries({ queryKey: ["inspection"] });
+    },
+  });
+  const lines = useMemo(
+    () => (chart.data ? chartLines(chart.data.limits, chart.data.lsl, chart.data.usl) : null),
+    [chart.data],
+  );
+  const labels = useMemo(
+    () => ({
+      position: "#",
+      value: characteristic.name,
+      explain: (rules: number[], outOfSpec: boolean) =>
+        [
+          ...rules.map((r) => `${r}: ${tx(`inspection.rule.${r}` as TextId)}`),
+          ...(outOfSpec ? [tx("inspection.outOfSpecPoint")] : []),
+        ].join("; "),
+    }),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [characteristic.name, tx("inspection.outOfSpecPoint")],
+  );
+  const exclusions = baseline ? parseExclusions(excluded, baseline.first, baseline.last) : null;
+  return (
+    <div className="panel">
+      <h2>{characteristic.name}</h2>
+      {chart.isError && <ErrorNotice error={chart.error} />}
+      {chart.data && lines && (
+        <>
+          <ControlChart
+            points={chart.data.points}
+            lines={lines}
+            unit={characteristic.unit}
+            labels={labels}
+            onSelect={(first, last) => setBaseline({ first, last })}
+          />
+          <p className="hint">{tx("inspection.dragHint")}</p>
+        </>
+      )}
+      {baseline && (
+        <form
+          className="form-inline"
+          onSubmit={(event) => {
+            event.preventDefault();
+            if (!exclusions) return;
+            freeze.mutate({
+              baseline_first: baseline.first,
+              baseline_last: baseline.last,
+              exclusions: exclusions.map((position) => ({ position, reason })),
+            });
+          }}
+        >
+          <span>
+            {tx("inspection.baseline", {
+              first: baseline.first,
+              last: baseline.last,
+              excluded: exclusions?.length ?? 0,
+            })}
+          </span>
+          <input
+            aria-label={tx("inspection.exclude")}
+            placeholder={tx("inspection.exclude")}
+            value={excluded}
+            onChange={(e) => setExcluded(e.target.value)}
+          />
+          <input
+            aria-label={tx("inspection.excludeReason")}
+            placeholder={tx("inspection.excludeReason")}
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+            required={Boolean(exclusions?.length)}
+          />
+          <button type="submit" className="btn btn-primary" disabled={!exclusions || freeze.isPending}>
+            {tx("inspection.freeze")}
+          </button>
+          {freeze.isError && <ErrorNotice error={freeze.error} />}
+        </form>
+      )}
+      {capability.data && <CapabilityView capability={capability.data} unit={characteristic.unit} />}
+    </div>
+  );
+}
+
+function CapabilityView({ capability, unit }: { capability: CapabilityResponse; unit: string }) {
+  const tx = useText();
+  const interval = (i: { low: number; high: number } | null) => (i ? ` [${fmt(i.low)}, ${fmt(i.high)}]` : "");
+  const max = Math.max(...capability.histogram_counts, 1);
+  const edges = capability.histogram_edges;
+  const low = edges[0] ?? 0;
+  const span = (edges[edges.length - 1] ?? low) - low || 1;
+  const at = (x: number) => `${((x - low) / span) * 100}%`;
+  return (
+    <div data-testid="capability">
+      <h3>{tx("inspection.capability")}</h3>
+      <p>
+        Cp {fmt(capability.cp)}
+        {interval(capability.cp_ci)} · Cpk {fmt(capability.cpk)}
+        {interval(capability.cpk_ci)} · Pp {fmt(capability.pp)}
+        {interval(capability.pp_ci)} · Ppk {fmt(capability.ppk)}
+        {interval(capability.ppk_ci)} · n = {capability.n}
+      </p>
+      <p>
+        {capability.sigma_within_estimator &&
+          tx("inspection.sigmaWithin", { estimator: capability.sigma_within_estimator })}{" "}
+        {capability.normality_p !== null &&
+          tx(capability.normal ? "inspection.normal" : "inspection.notNormal", {
+            p: capability.normality_p.toFixed(3),
+          })}{" "}
+        {tx("inspection.outOfSpec", { count: capability.out_of_spec })}
+      </p>
+      <div
+        aria-label={tx("inspection.histogram")}
+        style={{ position: "relative", height: 120, display: "flex", alignItems: "flex-end", gap: 1 }}
+      >
+        {capability.histogram_counts.map((count, i) => (
+          <div
+            key={i}
+            title={`${fmt(edges[i], 4)}–${fmt(edges[i + 1], 4)} ${unit}: ${count}`}
+            style={{ flex: 1, height: `${(count / max) * 100}%`, background: "#2f6fde" }}
+          />
+        ))}
+        {[capability.lsl, capability.usl].map((limit, i) =>
+          limit === null ? null : (
+            <div
+              key={i}
+              title={`${i ? "USL" : "LSL"} ${limit} ${unit}`}
+              style={{
+                position: "absolute",
+                left: at(limit),
+                top: 0,
+                bottom: 0,
+                borderLeft: "2px dashed #722ed1",
+              }}
+            />
+          ),
+        )}
+      </div>
+    </div>
+  );
+}
+
+function AlarmList({ alarms, characteristics }: { alarms: Alarm[]; characteristics: Characteristic[] }) {
+  const tx = useText();
+  const names = new Map(characteristics.map((c) => [c.id, c.name]));
+  return (
+    <div className="panel">
+      <h2>{tx("inspection.alarms")}</h2>
+      <ul className="alarm-list" data-testid="inspection-alarms">
+        {alarms.map((alarm) => (
+          <li key={alarm.id}>
+            <span>{formatShanghaiTime(alarm.raised_at)}</span>{" "}
+            <strong>{names.get(alarm.characteristic_id)}</strong> {alarm.message} (
+            {tx("inspection.occurrences", { count: alarm.occurrences })}){" "}
+            {alarm.acknowledged_at ? (
+              <em>
+                {tx("inspection.acknowledged", { cause: alarm.cause ?? "", action: alarm.action ?? "" })}
+              </em>
+            ) : (
+              <AcknowledgeForm alarm={alarm} />
+            )}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function AcknowledgeForm({ alarm }: { alarm: Alarm }) {
+  const api = useApi();
+  const tx = useText();
+  const queries = useQueryClient();
+  const [cause, setCause] = useState("");
+  const [action, setAction] = useState("");
+  const ack = useMutation({
+    mutationFn: () => api.call(`${BASE}/alarms/${alarm.id}/acknowledge`, post({ cause, action })),
+    onSuccess: () => void queries.invalidateQueries({ queryKey: ["inspection"] }),
+  });
+  return (
+    <form
+      className="form-inline"
+      onSubmit={(event) => {
+        event.preventDefault();
+        ack.mutate();
+      }}
+    >
+      <input
+        aria-label={tx("inspection.cause")}
+        placeholder={tx("inspection.cause")}
+        value={cause}
+        onChange={(e) => setCause(e.target.value)}
+        required
+      />
+      <input
+        aria-label={tx("inspection.action")}
+        placeholder={tx("inspection.action")}
+        value={action}
+        onChange={(e) => setAction(e.target.value)}
+        required
+      />
+      <button type="submit" className="btn btn-small" disabled={ack.isPending}>
+        {tx("inspection.ack")}
+      </button>
+      {ack.isError && <ErrorNotice error={ack.error} />}
+    </form>
+  );
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import type { ChartPoints, LimitsVersion } from "./api";
+import { chartLines, markedSeries, parseExclusions } from "./chart";
+
+const points: ChartPoints = {
+  position: [0, 1, 2],
+  ts: ["", "", ""],
+  subgroup: [null, null, null],
+  n: [1, 1, 1],
+  location: [25.0, 25.01, 25.02],
+  spread: [null, 0.01, 0.01],
+  limits_version: [1, 1, 1],
+  z: [0, 1, 2],
+  rules: [[], [3], []],
+  out_of_spec: [false, false, true],
+};
+
+describe("control chart helpers", () => {
+  it("draws the zones of the current limits version", () => {
+    const limits = [{ center: 25, ucl: 25.03, lcl: 24.97 } as LimitsVersion];
+    const lines = chartLines(limits, 24.9, 25.1);
+    expect(lines.center).toBe(25);
+    expect(lines.zones.map((z) => z.toFixed(3))).toEqual(["24.980", "24.990", "25.010", "25.020"]);
+    expect(chartLines([], 24.9, null)).toMatchObject({ center: null, lsl: 24.9, usl: null, zones: [] });
+  });
+
+  it("marks only violating or out-of-specification points", () => {
+    expect(markedSeries(points)).toEqual([null, 25.01, 25.02]);
+  });
+
+  it("parses exclusions inside the baseline and refuses the rest", () => {
+    expect(parseExclusions("7, 3，3 12", 0, 20)).toEqual([3, 7, 12]);
+    expect(parseExclusions("", 0, 20)).toEqual([]);
+    expect(parseExclusions("25", 0, 20)).toBeNull();
+    expect(parseExclusions("x", 0, 20)).toBeNull();
+  });
+});

@@ -1,0 +1,47 @@
+import type { ChartPoints, LimitsVersion } from "./api";
+
+/** Horizontal lines of a control chart: centre, ±1σ/±2σ zone edges, control and spec limits. */
+export interface ChartLines {
+  center: number | null;
+  ucl: number | null;
+  lcl: number | null;
+  zones: number[];
+  lsl: number | null;
+  usl: number | null;
+}
+
+/** The lines of the limits version in force (the last one), or only the specification. */
+export function chartLines(limits: LimitsVersion[], lsl: number | null, usl: number | null): ChartLines {
+  const current = limits.length ? limits[limits.length - 1] : null;
+  if (!current) return { center: null, ucl: null, lcl: null, zones: [], lsl, usl };
+  const sigma = (current.ucl - current.center) / 3;
+  return {
+    center: current.center,
+    ucl: current.ucl,
+    lcl: current.lcl,
+    zones: [-2, -1, 1, 2].map((k) => current.center + k * sigma),
+    lsl,
+    usl,
+  };
+}
+
+/** Why a point is marked: its violated tests' numbers and whether it is out of specification. */
+export function pointProblems(points: ChartPoints, i: number): { rules: number[]; outOfSpec: boolean } {
+  return { rules: points.rules[i] ?? [], outOfSpec: points.out_of_spec[i] ?? false };
+}
+
+/** Locations of marked points (violations or out of specification), null elsewhere (uPlot gaps). */
+export function markedSeries(points: ChartPoints): (number | null)[] {
+  return points.location.map((value, i) => (points.rules[i]?.length || points.out_of_spec[i] ? value : null));
+}
+
+/** Positions in [first, last] that are not excluded, parsed from "3, 7,12". */
+export function parseExclusions(textValue: string, first: number, last: number): number[] | null {
+  const parts = textValue
+    .split(/[,，\s]+/)
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const positions = parts.map(Number);
+  if (positions.some((p) => !Number.isInteger(p) || p < first || p > last)) return null;
+  return [...new Set(positions)].sort((a, b) => a - b);
+}

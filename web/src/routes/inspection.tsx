@@ -1,0 +1,5 @@
+import { InspectionPage } from "../features/inspection";
+
+export default function InspectionRoute() {
+  return <InspectionPage />;
+}
