@@ -61,6 +61,8 @@ CROSS JOIN LATERAL (
 WHERE EXISTS (SELECT 1 FROM evaluation_refresh_days x
               WHERE x.instrument_id = r.instrument_id AND x.day = g.day)
 GROUP BY r.instrument_id, g.day, i.state
+-- Two runners that took different queue rows for the same day compute the same totals.
+ON CONFLICT (instrument_id, day, state) DO UPDATE SET seconds = EXCLUDED.seconds
 """
 )
 

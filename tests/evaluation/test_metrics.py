@@ -286,3 +286,22 @@ async def test_bad_queries_are_problems(client, auth, world: World, bad: str) ->
     response = await client.get(f"/api/v1/evaluation/metrics?{bad}", headers=headers)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_concurrent_refreshes_of_the_same_day_agree(
+    app: FastAPI, conn: AsyncConnection, world: World
+) -> None:
+    import asyncio
+
+    inst = await add_instrument(conn, world)
+    for hour in range(8, 18):  # ten intervals, ten queue rows for the same day
+        await add_interval(conn, inst, "running", bj(2026, 9, 8, hour), bj(2026, 9, 8, hour, 30))
+
+    async def runner() -> int:
+        async with app.state.engine.connect() as c:
+            return await refresh_state_days(c, batch=1)
+
+    consumed = await asyncio.gather(runner(), runner(), runner())
+    assert sum(consumed) == 10
+    row = await metric(conn, Scope(instrument_id=inst), date(2026, 9, 8), date(2026, 9, 8))
+    assert row.effective_hours == 5
