@@ -236,6 +236,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bookings/{booking_id}/rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Rating
+         * @description The booking's rating, for anyone who may see the booking.
+         */
+        get: operations["read_rating_api_v1_bookings__booking_id__rating_get"];
+        put?: never;
+        /**
+         * Post Rating
+         * @description Rate a completed booking once (the booking's user or its organisation's admin).
+         */
+        post: operations["post_rating_api_v1_bookings__booking_id__rating_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bookings/{booking_id}/reject": {
         parameters: {
             query?: never;
@@ -446,6 +470,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/evaluation/coverage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Coverage
+         * @description Share of listed instruments with a live sensor; sensors later than 30 working days.
+         */
+        get: operations["coverage_api_v1_evaluation_coverage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation/instruments/{instrument_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Timeline
+         * @description An instrument's state timeline and readings between two instants (drill-down).
+         */
+        get: operations["timeline_api_v1_evaluation_instruments__instrument_id__timeline_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Metrics
+         * @description Sharing metrics per ``level`` for a Beijing period (a year, or dates inclusive).
+         */
+        get: operations["metrics_api_v1_evaluation_metrics_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation/reconciliation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reconciliation
+         * @description Each completed service record's claimed use beside the measured use, with flags.
+         */
+        get: operations["reconciliation_api_v1_evaluation_reconciliation_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation/report.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report As Pdf
+         * @description The yearly evaluation report for the file, as PDF.
+         */
+        get: operations["report_as_pdf_api_v1_evaluation_report_pdf_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation/report.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report As Xlsx
+         * @description The yearly evaluation report's data as a workbook (Chinese headings).
+         */
+        get: operations["report_as_xlsx_api_v1_evaluation_report_xlsx_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/gateways": {
         parameters: {
             query?: never;
@@ -633,6 +777,165 @@ export interface paths {
         get: operations["export_impact_report_api_v1_impact_reports__report_id__export_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspection/alarms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Alarms
+         * @description Alarms of the user's institution, newest first (the live board and a station's record).
+         */
+        get: operations["list_alarms_api_v1_inspection_alarms_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspection/alarms/{alarm_id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge Alarm
+         * @description Acknowledge an alarm with its cause and the action taken; it stays in the record.
+         */
+        post: operations["acknowledge_alarm_api_v1_inspection_alarms__alarm_id__acknowledge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspection/characteristics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Characteristics
+         * @description The characteristics of the user's institution, with points charted and open alarms.
+         */
+        get: operations["list_characteristics_api_v1_inspection_characteristics_get"];
+        put?: never;
+        /** Create Characteristic */
+        post: operations["create_characteristic_api_v1_inspection_characteristics_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspection/characteristics/{characteristic_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Characteristic */
+        get: operations["get_characteristic_api_v1_inspection_characteristics__characteristic_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspection/characteristics/{characteristic_id}/capability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Capability
+         * @description Cp, Cpk (within sigma of the current limits version), Pp, Ppk over a period.
+         */
+        get: operations["get_capability_api_v1_inspection_characteristics__characteristic_id__capability_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspection/characteristics/{characteristic_id}/chart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Chart
+         * @description The chart's points (columns), with every limits version they were judged against.
+         */
+        get: operations["chart_api_v1_inspection_characteristics__characteristic_id__chart_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspection/characteristics/{characteristic_id}/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Limits */
+        get: operations["list_limits_api_v1_inspection_characteristics__characteristic_id__limits_get"];
+        put?: never;
+        /**
+         * Create Limits
+         * @description Phase 1: freeze limits from a baseline (points excluded with their reasons).
+         */
+        post: operations["create_limits_api_v1_inspection_characteristics__characteristic_id__limits_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspection/characteristics/{characteristic_id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Results
+         * @description Results posted by a station over HTTP: plotted, judged and alarmed like MQTT results.
+         */
+        post: operations["post_results_api_v1_inspection_characteristics__characteristic_id__results_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1413,6 +1716,50 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AlarmAcknowledge */
+        AlarmAcknowledge: {
+            /** Action */
+            action: string;
+            /** Cause */
+            cause: string;
+        };
+        /** AlarmPublic */
+        AlarmPublic: {
+            /** Acknowledged At */
+            acknowledged_at: string | null;
+            /** Acknowledged By */
+            acknowledged_by: string | null;
+            /** Action */
+            action: string | null;
+            /** Cause */
+            cause: string | null;
+            /**
+             * Characteristic Id
+             * Format: uuid
+             */
+            characteristic_id: string;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Last Position */
+            last_position: number;
+            /** Limits Version */
+            limits_version: number | null;
+            /** Message */
+            message: string;
+            /** Occurrences */
+            occurrences: number;
+            /** Positions */
+            positions: number[];
+            /**
+             * Raised At
+             * Format: date-time
+             */
+            raised_at: string;
+            /** Rule */
+            rule: number | null;
+        };
         /** AttachmentPublic */
         AttachmentPublic: {
             /** Content Type */
@@ -1911,6 +2258,65 @@ export interface components {
             /** Raw */
             raw: number;
         };
+        /** CapabilityOut */
+        CapabilityOut: {
+            /** Anderson Darling */
+            anderson_darling: number | null;
+            /**
+             * Characteristic Id
+             * Format: uuid
+             */
+            characteristic_id: string;
+            /** Confidence */
+            confidence: number;
+            /** Cp */
+            cp: number | null;
+            cp_ci: components["schemas"]["IntervalOut"] | null;
+            /** Cpk */
+            cpk: number | null;
+            cpk_ci: components["schemas"]["IntervalOut"] | null;
+            /** Histogram Counts */
+            histogram_counts: number[];
+            /** Histogram Edges */
+            histogram_edges: number[];
+            /** Limits Version */
+            limits_version: number | null;
+            /** Lsl */
+            lsl: number | null;
+            /** Mean */
+            mean: number;
+            /** N */
+            n: number;
+            /** Normal */
+            normal: boolean | null;
+            /** Normality P */
+            normality_p: number | null;
+            /** Out Of Spec */
+            out_of_spec: number;
+            /** Period From */
+            period_from: string | null;
+            /** Period To */
+            period_to: string | null;
+            /** Pp */
+            pp: number | null;
+            pp_ci: components["schemas"]["IntervalOut"] | null;
+            /** Ppk */
+            ppk: number | null;
+            ppk_ci: components["schemas"]["IntervalOut"] | null;
+            /** Sigma Overall */
+            sigma_overall: number;
+            /**
+             * Sigma Overall Estimator
+             * @default sample standard deviation of all values (n - 1)
+             */
+            sigma_overall_estimator: string;
+            /** Sigma Within */
+            sigma_within: number | null;
+            /** Sigma Within Estimator */
+            sigma_within_estimator: string | null;
+            /** Usl */
+            usl: number | null;
+        };
         /** CatalogueItem */
         CatalogueItem: {
             calibration_state: components["schemas"]["CalibrationState"];
@@ -2142,6 +2548,89 @@ export interface components {
             /** Rollup Days */
             rollup_days: number;
         };
+        /** CharacteristicCreate */
+        CharacteristicCreate: {
+            /** @default imr */
+            chart: components["schemas"]["ChartKind"];
+            /** Instrument Id */
+            instrument_id?: string | null;
+            /** Key */
+            key: string;
+            /** Lsl */
+            lsl?: number | null;
+            /** Name */
+            name: string;
+            /** Nominal */
+            nominal?: number | null;
+            /**
+             * Organisation Id
+             * @description Platform admins only: the institution it belongs to
+             */
+            organisation_id?: string | null;
+            /** Product */
+            product: string;
+            /** Responsible User Ids */
+            responsible_user_ids?: string[];
+            /** Rules */
+            rules?: number[];
+            /**
+             * Subgroup Size
+             * @default 1
+             */
+            subgroup_size: number;
+            /** Unit */
+            unit: string;
+            /** Usl */
+            usl?: number | null;
+        };
+        /** CharacteristicPublic */
+        CharacteristicPublic: {
+            chart: components["schemas"]["ChartKind"];
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Instrument Id */
+            instrument_id: string | null;
+            /** Key */
+            key: string;
+            /** Limits Version */
+            limits_version?: number | null;
+            /** Lsl */
+            lsl: number | null;
+            /** Name */
+            name: string;
+            /** Nominal */
+            nominal: number | null;
+            /**
+             * Open Alarms
+             * @default 0
+             */
+            open_alarms: number;
+            /**
+             * Organisation Id
+             * Format: uuid
+             */
+            organisation_id: string;
+            /**
+             * Points
+             * @default 0
+             */
+            points: number;
+            /** Product */
+            product: string;
+            /** Responsible User Ids */
+            responsible_user_ids: string[];
+            /** Rules */
+            rules: number[];
+            /** Subgroup Size */
+            subgroup_size: number;
+            /** Unit */
+            unit: string;
+            /** Usl */
+            usl: number | null;
+        };
         /** ChargeOut */
         ChargeOut: {
             /** Amount */
@@ -2177,6 +2666,53 @@ export interface components {
             voucher_amount: string;
             /** Voucher Id */
             voucher_id: string | null;
+        };
+        /**
+         * ChartKind
+         * @enum {string}
+         */
+        ChartKind: "imr" | "xbar_r" | "xbar_s";
+        /** ChartOut */
+        ChartOut: {
+            /**
+             * Characteristic Id
+             * Format: uuid
+             */
+            characteristic_id: string;
+            chart: components["schemas"]["ChartKind"];
+            /** Limits */
+            limits: components["schemas"]["LimitsPublic"][];
+            /** Lsl */
+            lsl: number | null;
+            points: components["schemas"]["ChartPoints"];
+            /** Usl */
+            usl: number | null;
+        };
+        /**
+         * ChartPoints
+         * @description Columns: the ``i``-th point is ``position[i], ts[i], location[i], ...``.
+         */
+        ChartPoints: {
+            /** Limits Version */
+            limits_version: (number | null)[];
+            /** Location */
+            location: number[];
+            /** N */
+            n: number[];
+            /** Out Of Spec */
+            out_of_spec: boolean[];
+            /** Position */
+            position: number[];
+            /** Rules */
+            rules: number[][];
+            /** Spread */
+            spread: (number | null)[];
+            /** Subgroup */
+            subgroup: (string | null)[];
+            /** Ts */
+            ts: string[];
+            /** Z */
+            z: (number | null)[];
         };
         /** CheckCreate */
         CheckCreate: {
@@ -2499,6 +3035,13 @@ export interface components {
             performed_by: string | null;
             /** Recorded By */
             recorded_by: string | null;
+        };
+        /** ExclusionIn */
+        ExclusionIn: {
+            /** Position */
+            position: number;
+            /** Reason */
+            reason: string;
         };
         /**
          * ExportFormat
@@ -2982,6 +3525,13 @@ export interface components {
             /** Serial Number */
             serial_number?: string | null;
         };
+        /** IntervalOut */
+        IntervalOut: {
+            /** High */
+            high: number;
+            /** Low */
+            low: number;
+        };
         /** LabBoard */
         LabBoard: {
             /** Gateways */
@@ -3043,6 +3593,61 @@ export interface components {
             unit: string;
             /** Value */
             value: number | null;
+        };
+        /**
+         * Level
+         * @enum {string}
+         */
+        Level: "instrument" | "lab" | "institution" | "city" | "province";
+        /** LimitsCreate */
+        LimitsCreate: {
+            /** Baseline First */
+            baseline_first: number;
+            /** Baseline Last */
+            baseline_last: number;
+            /** Exclusions */
+            exclusions?: components["schemas"]["ExclusionIn"][];
+            /** Note */
+            note?: string | null;
+        };
+        /** LimitsPublic */
+        LimitsPublic: {
+            /** Baseline First */
+            baseline_first: number;
+            /** Baseline Last */
+            baseline_last: number;
+            /** Center */
+            center: number;
+            chart: components["schemas"]["ChartKind"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Exclusions */
+            exclusions: components["schemas"]["ExclusionIn"][];
+            /** Lcl */
+            lcl: number;
+            /** Note */
+            note: string | null;
+            /** Points */
+            points: number;
+            /** Sigma Estimator */
+            sigma_estimator: string;
+            /** Sigma Within */
+            sigma_within: number;
+            /** Spread Center */
+            spread_center: number;
+            /** Spread Lcl */
+            spread_lcl: number;
+            /** Spread Ucl */
+            spread_ucl: number;
+            /** Subgroup Size */
+            subgroup_size: number;
+            /** Ucl */
+            ucl: number;
+            /** Version */
+            version: number;
         };
         /** MaintenanceCreate */
         MaintenanceCreate: {
@@ -3445,6 +4050,46 @@ export interface components {
             /** Voucher Max Share */
             voucher_max_share: string;
         };
+        /** RatingIn */
+        RatingIn: {
+            /**
+             * Comment
+             * @default
+             */
+            comment: string;
+            /**
+             * Score
+             * @description 1 (poor) to 5 (excellent)
+             */
+            score: number;
+        };
+        /** RatingOut */
+        RatingOut: {
+            /**
+             * Booking Id
+             * Format: uuid
+             */
+            booking_id: string;
+            /** Comment */
+            comment: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Instrument Id
+             * Format: uuid
+             */
+            instrument_id: string;
+            /** Score */
+            score: number;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
         /**
          * RecordedFinding
          * @description A recorded certificate or check, with what a failure set off.
@@ -3460,6 +4105,40 @@ export interface components {
             /** Redeemed Amount */
             redeemed_amount: string;
             voucher: components["schemas"]["VoucherOut"];
+        };
+        /** ResultIn */
+        ResultIn: {
+            /** Operator */
+            operator?: string | null;
+            /** Part */
+            part?: string | null;
+            /** Subgroup */
+            subgroup?: string | null;
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+            /** Unit */
+            unit?: string | null;
+            /** Value */
+            value: number;
+        };
+        /** ResultsIn */
+        ResultsIn: {
+            /** Results */
+            results: components["schemas"]["ResultIn"][];
+            /** Station */
+            station?: string | null;
+        };
+        /** ResultsStored */
+        ResultsStored: {
+            /** Alarms Raised */
+            alarms_raised: number[];
+            /** Points */
+            points: number;
+            /** Stored */
+            stored: number;
         };
         /** RetentionClassIn */
         RetentionClassIn: {
@@ -4773,6 +5452,144 @@ export interface operations {
             };
         };
     };
+    read_rating_api_v1_bookings__booking_id__rating_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RatingOut"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_rating_api_v1_bookings__booking_id__rating_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RatingIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RatingOut"];
+                };
+            };
+            /** @description The body could not be parsed (not valid JSON or form data) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state of the data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     reject_api_v1_bookings__booking_id__reject_post: {
         parameters: {
             query?: never;
@@ -5624,6 +6441,391 @@ export interface operations {
             };
         };
     };
+    coverage_api_v1_evaluation_coverage_get: {
+        parameters: {
+            query?: {
+                /** @description first Beijing day, inclusive */
+                date_from?: string | null;
+                /** @description last Beijing day, inclusive */
+                date_to?: string | null;
+                organisation_id?: string | null;
+                /** @description a Beijing calendar year */
+                year?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    timeline_api_v1_evaluation_instruments__instrument_id__timeline_get: {
+        parameters: {
+            query: {
+                end: string;
+                start: string;
+            };
+            header?: never;
+            path: {
+                instrument_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    metrics_api_v1_evaluation_metrics_get: {
+        parameters: {
+            query?: {
+                city?: string | null;
+                /** @description first Beijing day, inclusive */
+                date_from?: string | null;
+                /** @description last Beijing day, inclusive */
+                date_to?: string | null;
+                instrument_id?: string | null;
+                lab_id?: string | null;
+                level?: components["schemas"]["Level"];
+                organisation_id?: string | null;
+                /** @description a Beijing calendar year */
+                year?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reconciliation_api_v1_evaluation_reconciliation_get: {
+        parameters: {
+            query?: {
+                /** @description first Beijing day, inclusive */
+                date_from?: string | null;
+                /** @description last Beijing day, inclusive */
+                date_to?: string | null;
+                flagged_only?: boolean;
+                instrument_id?: string | null;
+                organisation_id?: string | null;
+                /** @description a Beijing calendar year */
+                year?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    report_as_pdf_api_v1_evaluation_report_pdf_get: {
+        parameters: {
+            query: {
+                organisation_id?: string | null;
+                year: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    report_as_xlsx_api_v1_evaluation_report_xlsx_get: {
+        parameters: {
+            query: {
+                organisation_id?: string | null;
+                year: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_gateways_api_v1_gateways_get: {
         parameters: {
             query?: never;
@@ -6361,6 +7563,683 @@ export interface operations {
             };
             /** @description Not found, or not visible to this user */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_alarms_api_v1_inspection_alarms_get: {
+        parameters: {
+            query?: {
+                characteristic_id?: string | null;
+                instrument_id?: string | null;
+                limit?: number;
+                open?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmPublic"][];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    acknowledge_alarm_api_v1_inspection_alarms__alarm_id__acknowledge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alarm_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlarmAcknowledge"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmPublic"];
+                };
+            };
+            /** @description The body could not be parsed (not valid JSON or form data) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state of the data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_characteristics_api_v1_inspection_characteristics_get: {
+        parameters: {
+            query?: {
+                instrument_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CharacteristicPublic"][];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_characteristic_api_v1_inspection_characteristics_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CharacteristicCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CharacteristicPublic"];
+                };
+            };
+            /** @description The body could not be parsed (not valid JSON or form data) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state of the data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_characteristic_api_v1_inspection_characteristics__characteristic_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                characteristic_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CharacteristicPublic"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_capability_api_v1_inspection_characteristics__characteristic_id__capability_get: {
+        parameters: {
+            query?: {
+                bins?: number;
+                from?: string | null;
+                to?: string | null;
+            };
+            header?: never;
+            path: {
+                characteristic_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CapabilityOut"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    chart_api_v1_inspection_characteristics__characteristic_id__chart_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description first position */
+                start?: number;
+            };
+            header?: never;
+            path: {
+                characteristic_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChartOut"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_limits_api_v1_inspection_characteristics__characteristic_id__limits_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                characteristic_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LimitsPublic"][];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_limits_api_v1_inspection_characteristics__characteristic_id__limits_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                characteristic_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LimitsCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LimitsPublic"];
+                };
+            };
+            /** @description The body could not be parsed (not valid JSON or form data) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state of the data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_results_api_v1_inspection_characteristics__characteristic_id__results_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                characteristic_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResultsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResultsStored"];
+                };
+            };
+            /** @description The body could not be parsed (not valid JSON or form data) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state of the data */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
