@@ -120,10 +120,11 @@ class LimitsPublic(BaseModel):
 
 
 class ChartPoints(BaseModel):
-    """Columns: the ``i``-th point is ``position[i], ts[i], location[i], ...``."""
+    """Columns: the ``i``-th point is ``position[i], ts_ms[i], location[i], ...``."""
 
     position: list[int]
-    ts: list[str]
+    ts_ms: list[int]
+    """Time of the subgroup's last value, milliseconds since the Unix epoch (UTC)."""
     subgroup: list[str | None]
     n: list[int]
     location: list[float]

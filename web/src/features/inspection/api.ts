@@ -36,7 +36,7 @@ export interface LimitsVersion {
 
 export interface ChartPoints {
   position: number[];
-  ts: string[];
+  ts_ms: number[];
   subgroup: (string | null)[];
   n: number[];
   location: number[];

@@ -4,7 +4,7 @@ import { chartLines, markedSeries, parseExclusions } from "./chart";
 
 const points: ChartPoints = {
   position: [0, 1, 2],
-  ts: ["", "", ""],
+  ts_ms: [0, 1, 2],
   subgroup: [null, null, null],
   n: [1, 1, 1],
   location: [25.0, 25.01, 25.02],
