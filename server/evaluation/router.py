@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -27,7 +27,13 @@ from server.core.errors import (
 from server.evaluation.aggregates import refresh_state_days
 from server.evaluation.calendar import Period, calendar_known
 from server.evaluation.coverage import sensor_coverage
-from server.evaluation.metrics import NATIONAL_REFERENCE, Level, Scope, compute_metrics
+from server.evaluation.metrics import (
+    NATIONAL_REFERENCE,
+    Level,
+    Scope,
+    compute_metrics,
+    instrument_hours,
+)
 from server.evaluation.reconciliation import check_bookings, evidence, roll_up
 from server.evaluation.report import XLSX_TYPE, build_report, report_pdf, report_xlsx
 
@@ -113,6 +119,36 @@ async def metrics(
         "national_reference": NATIONAL_REFERENCE,
         "rows": [asdict(r) for r in rows],
     }
+
+
+@router.get("/trend", responses=problem_responses(403, 422))
+async def trend(
+    request: Request,
+    user: CurrentUser,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+    organisation_id: uuid.UUID | None = None,
+) -> list[dict[str, Any]]:
+    """Effective and external service hours per Beijing month of ``year``."""
+    scope = _scope(user, organisation_id)
+    now = _now()
+    conn = await _connection(request)
+    try:
+        out = []
+        for month in range(1, 13):
+            first = date(year, month, 1)
+            last = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
+            period = Period(first, last)
+            hours = [] if period.start >= now else await instrument_hours(conn, scope, period, now)
+            out.append(
+                {
+                    "month": month,
+                    "effective_hours": round(sum(h.effective_s for h in hours) / 3600, 2),
+                    "external_service_hours": round(sum(h.external_s for h in hours) / 3600, 2),
+                }
+            )
+        return out
+    finally:
+        await conn.close()
 
 
 @router.get("/coverage", responses=problem_responses(403, 422))

@@ -319,3 +319,17 @@ async def test_drill_down_shows_an_instruments_timeline_and_readings(
         headers=manager,
     )
     assert far.status_code == 422
+
+
+async def test_monthly_trend_of_a_year(
+    client: httpx.AsyncClient, conn: AsyncConnection, world: World, auth
+) -> None:  # type: ignore[no-untyped-def]
+    await _flagging_data(conn, world)
+    manager = await auth(world.manager)
+    response = await client.get(f"{API}/evaluation/trend?year=2026", headers=manager)
+    assert response.status_code == 200, response.text
+    months = response.json()
+    assert [m["month"] for m in months] == list(range(1, 13))
+    assert months[2]["effective_hours"] == 2.67
+    assert months[2]["external_service_hours"] == 2.67
+    assert sum(m["effective_hours"] for m in months) == 2.67
