@@ -2,6 +2,7 @@ import type { RouteObject } from "react-router";
 import BoardRoute from "./routes/board";
 import BookingsRoute from "./routes/bookings";
 import CatalogueRoute from "./routes/catalogue";
+import EvaluationRoute from "./routes/evaluation";
 import GatewaysRoute from "./routes/gateways";
 import InspectionRoute from "./routes/inspection";
 import InstrumentRoute from "./routes/instrument";
@@ -35,6 +36,7 @@ export const routes: RouteObject[] = [
       { path: "inspection", element: <InspectionRoute /> },
       { path: "bookings", element: <BookingsRoute /> },
       { path: "statements", element: <StatementsRoute /> },
+      { path: "evaluation", element: <EvaluationRoute /> },
       { path: "*", element: <NotFoundRoute /> },
     ],
   },

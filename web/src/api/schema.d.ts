@@ -590,6 +590,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/evaluation/trend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Trend
+         * @description Effective and external service hours per Beijing month of ``year``.
+         */
+        get: operations["trend_api_v1_evaluation_trend_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/gateways": {
         parameters: {
             query?: never;
@@ -2690,7 +2710,7 @@ export interface components {
         };
         /**
          * ChartPoints
-         * @description Columns: the ``i``-th point is ``position[i], ts[i], location[i], ...``.
+         * @description Columns: the ``i``-th point is ``position[i], ts_ms[i], location[i], ...``.
          */
         ChartPoints: {
             /** Limits Version */
@@ -2709,8 +2729,8 @@ export interface components {
             spread: (number | null)[];
             /** Subgroup */
             subgroup: (string | null)[];
-            /** Ts */
-            ts: string[];
+            /** Ts Ms */
+            ts_ms: number[];
             /** Z */
             z: (number | null)[];
         };
@@ -6786,6 +6806,67 @@ export interface operations {
                 };
                 content: {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    trend_api_v1_evaluation_trend_get: {
+        parameters: {
+            query: {
+                organisation_id?: string | null;
+                year: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
                 };
             };
             /** @description Not logged in, or the token is invalid or expired */

@@ -1,0 +1,1 @@
+export { EvaluationPage } from "./EvaluationPage";

@@ -1,0 +1,5 @@
+import { EvaluationPage } from "../features/evaluation";
+
+export default function EvaluationRoute() {
+  return <EvaluationPage />;
+}
