@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -132,6 +133,9 @@ def publish_parts(
         CallbackAPIVersion.VERSION2, client_id=f"{gateway}-gauge-1", protocol=paho.MQTTv5
     )
     client.username_pw_set(gateway, password)
+    connected = threading.Event()
+    client.on_connect = lambda *_args: connected.set()
+    client.on_disconnect = lambda *_args: connected.clear()
     client.connect_async(host, port)  # loop_start connects and reconnects on its own
     client.loop_start()
     topic = topic_for(gateway, TopicKind.INSPECTION)
@@ -148,8 +152,19 @@ def publish_parts(
                     "value": round(value, 5), "unit": "mm", "part": f"S-{i:06d}", "operator": "demo",
                 }],
             }  # fmt: skip
-            info = client.publish(topic, json.dumps(doc), qos=1)
-            info.wait_for_publish(timeout=10)
+            while True:  # a part is published once the broker has it, whatever the outages
+                if not connected.wait(timeout=5):
+                    log.warning("gauge waiting for the MQTT broker at %s:%s", host, port)
+                    continue
+                info = client.publish(topic, json.dumps(doc), qos=1)
+                try:
+                    info.wait_for_publish(timeout=10)
+                except (RuntimeError, ValueError) as exc:
+                    log.warning("part %d not published yet: %s", i, exc)
+                    time.sleep(1.0)
+                    continue
+                if info.is_published():
+                    break
             log.info("part %d: %.5f mm", i, value)
             if interval_s > 0:
                 time.sleep(interval_s)

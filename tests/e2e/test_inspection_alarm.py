@@ -1,0 +1,92 @@
+"""Smart testing in Chromium: a drifting gauge's rule alarms reach the inspection page live.
+
+Real parts only: the server with its ingest worker, Mosquitto, PostgreSQL, the demo's
+shaft-diameter gauge publishing over MQTT, and headless Chromium on the web app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from server.demo.inspection_station import publish_parts, seed_station
+from tests.harness import MosquittoBroker
+from tests.harness.browser import (
+    CHROMIUM_FLAGS,
+    VENV_BIN,
+    Process,
+    log_in,
+    seed_demo,
+    server_env,
+    spawn,
+    wait_http_ok,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.timeout(180)]
+
+
+async def _seed(base: str) -> str:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        token = await client.post(
+            "/api/v1/auth/token",
+            data={"username": "manager@zjim.demo", "password": "labshare-demo"},
+        )
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        return await seed_station(client, headers)
+
+
+def test_a_drifting_gauge_raises_alarms_on_the_inspection_page_and_they_are_acknowledged(
+    database_url: str,
+    mosquitto: MosquittoBroker,
+    processes: list[Process],
+    workdir: Path,
+    server_port: int,
+) -> None:
+    env = server_env(database_url, mqtt_host=mosquitto.host, mqtt_port=mosquitto.port)
+    seed_demo(env)
+    server = spawn(
+        processes,
+        workdir,
+        "server",
+        [str(VENV_BIN / "labshare-server"), "serve", "--port", str(server_port)],
+        env,
+    )
+    base = f"http://127.0.0.1:{server_port}"
+    wait_http_ok(f"{base}/readyz", server)
+    asyncio.run(_seed(base))
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            log_in(page, base, "manager@zjim.demo")
+            page.goto(f"{base}/inspection")
+            table = page.get_by_test_id("characteristics")
+            expect(table).to_contain_text("shaft-40/diameter", timeout=10_000)
+            expect(table).to_contain_text("1")  # limits version 1 seeded
+            chart = page.get_by_test_id("control-chart")
+            expect(chart.locator("canvas").first).to_be_visible(timeout=10_000)
+            alarms = page.get_by_test_id("inspection-alarms")
+            expect(alarms).not_to_contain_text("Nelson test")
+
+            # The tool wears: the gauge's parts creep upward (published over MQTT).
+            publish_parts(mosquitto.host, mosquitto.port, "demo-gw-01", "unused", 0.0, 20, 40)
+            expect(alarms).to_contain_text("Nelson test 3", timeout=30_000)
+            expect(alarms).to_contain_text("Nelson test 2", timeout=30_000)
+            capability = page.get_by_test_id("capability")
+            expect(capability).to_contain_text(re.compile(r"Cpk \d+\.\d\d"))
+
+            item = alarms.locator("li", has_text="Nelson test 3")
+            item.get_by_label("原因").fill("刀具磨损")
+            item.get_by_label("措施").fill("更换刀片并重新对刀")
+            item.get_by_role("button", name="确认").click()
+            expect(alarms.locator("li", has_text="Nelson test 3")).to_contain_text(
+                "已确认：刀具磨损 / 更换刀片并重新对刀", timeout=10_000
+            )
+        finally:
+            browser.close()
