@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    # Imported when this command runs: --help stays instant and needs no database.
     import uvicorn
 
     from server.app import create_app
@@ -148,6 +149,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _migrate(settings: Settings) -> int:
+    # Imported when this command runs: --help stays instant and needs no database.
     from server.core.migrations import upgrade
 
     logger.info("migrating database schema")
@@ -168,6 +170,7 @@ def _ingest(settings: Settings) -> int:
 
 def _database_url_problem(url: str) -> str | None:
     """Why LABSHARE_DATABASE_URL cannot work, or None; the password never appears."""
+    # Imported when this command runs: --help stays instant and needs no database.
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -185,6 +188,7 @@ def _database_url_problem(url: str) -> str | None:
 
 def _database_error(exc: BaseException, url: str) -> str:
     """One line for an operator: what went wrong with the database, and what to do."""
+    # Imported when this command runs: --help stays instant and needs no database.
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
@@ -204,9 +208,10 @@ def _database_error(exc: BaseException, url: str) -> str:
 
 
 def _seed_demo(settings: Settings, *, catalogue: bool = False) -> int:
+    # Imported when this command runs: --help stays instant and needs no database.
     from sqlalchemy.exc import SQLAlchemyError
 
-    from server.seed import run_seed_demo
+    from server.demo.seed import run_seed_demo
 
     problem = _database_url_problem(settings.database_url)
     if problem is not None:
@@ -246,6 +251,7 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def _create_user(settings: Settings, args: argparse.Namespace) -> int:
+    # Imported when this command runs: --help stays instant and needs no database.
     from server.auth.models import Role
     from server.auth.repository import OrganisationRepository
     from server.auth.service import create_user
@@ -281,6 +287,7 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _mosquitto_auth(settings: Settings, args: argparse.Namespace) -> int:
+    # Imported when this command runs: --help stays instant and needs no database.
     from server.core.db import create_engine, create_sessionmaker
     from server.gateways.mosquitto import write_mosquitto_auth
 
@@ -331,6 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"labshare-server: configuration error: {name}: {message}", file=sys.stderr)
         return 2
 
+    # Imported when this command runs: --help stays instant and needs no database.
     from server.core.logging import configure_logging
 
     configure_logging(settings.log_format.value, settings.log_level)

@@ -4,8 +4,9 @@ Embedded stand-ins (PostgreSQL from a wheel, a loopback MQTT broker) replace the
 production installation runs; see docs/demo.md.
 """
 
-from server.demo.cli import DEMO_LOGINS, main
+from server.demo.cli import main
 from server.demo.database import DatabaseHandle, EmbeddedPostgres, ExternalPostgres
+from server.demo.options import DEMO_LOGINS
 from server.demo.processes import ManagedProcess, ProcessGroup
 
 __all__ = [

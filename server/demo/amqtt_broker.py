@@ -25,6 +25,7 @@ def broker_config(host: str, port: int) -> dict[str, Any]:
 
 
 async def serve(host: str, port: int) -> None:
+    # amqtt is the demo's last-resort broker (optional extra): imported only when used.
     from amqtt.broker import Broker
 
     broker = Broker(broker_config(host, port))

@@ -23,7 +23,6 @@ A second run reuses the data directory, so data recorded before is still there.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -33,17 +32,22 @@ import signal
 import subprocess
 import sys
 import time
-import unicodedata
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from server.core.config import DEVELOPMENT_DEMO_GATEWAY_SECRET as DEFAULT_GATEWAY_SECRET
 from server.demo.broker import find_mosquitto, plan_broker
+from server.demo.console import (
+    DemoPlaces,
+    describe_exit,
+    places_to_look,
+    render_box,
+    report_failure,
+)
+from server.demo.credentials import DEMO_PASSWORD
 from server.demo.database import (
     DemoDatabase,
     EmbeddedPostgres,
@@ -63,6 +67,24 @@ from server.demo.instruments import (
     register_chamber_channels,
     write_bridge_config,
 )
+from server.demo.options import (
+    DATA_DIR_MARKER,
+    DEFAULT_DATA_DIR,
+    DEMO_LOGINS,
+    EDGE_PASSWORD_ENV,
+    LIVE_VALUE_TIMEOUT_S,
+    REPO_ROOT,
+    STATE_TIMEOUT_S,
+    STEPS,
+    DemoOptions,
+    build_parser,
+)
+from server.demo.probes import (
+    demo_places,
+    http_ok,
+    wait_for_chamber_state,
+    wait_for_live_temperature,
+)
 from server.demo.processes import (
     ChildExitedError,
     ManagedProcess,
@@ -70,55 +92,11 @@ from server.demo.processes import (
     ReadinessTimeoutError,
     free_port,
     port_is_free,
-    tail,
     tcp_port_open,
     wait_until,
 )
 
-__all__ = ["DEMO_LOGINS", "DemoOptions", "DemoPlaces", "build_parser", "main", "places_to_look"]
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATA_DIR = REPO_ROOT / ".labshare-demo"
-DATA_DIR_MARKER = ".labshare-demo-data"
-# Published demo credentials (README, seed-demo); the server refuses them outside development.
-DEMO_PASSWORD = "labshare-demo"  # noqa: S105
-DEFAULT_GATEWAY_SECRET = "demo-gateway-secret"  # noqa: S105
-STEPS = 9
-LIVE_VALUE_TIMEOUT_S = 30.0
-# The state evaluator runs every few seconds and needs min_dwell_s of samples first.
-STATE_TIMEOUT_S = 30.0
-CHAMBER_MODEL = "SETH-Z-040L"
-EDGE_PASSWORD_ENV = "LABSHARE_EDGE_MQTT_PASSWORD"  # noqa: S105 - a variable name, not a secret
-
-# (email, role, organisation) — created by `labshare-server seed-demo`.
-DEMO_LOGINS: tuple[tuple[str, str, str], ...] = (
-    ("manager@zjim.demo", "lab manager", "浙江省计量科学研究院"),
-    ("staff@zjim.demo", "lab staff", "浙江省计量科学研究院"),
-    ("manager@zju.demo", "lab manager", "浙江大学分析测试中心"),
-    ("buyer@jingce.demo", "enterprise admin", "杭州精测科技有限公司"),
-    ("admin@platform.demo", "platform admin", "浙江省科技厅大型仪器共享平台"),
-)
-
-_EPILOG = f"""\
-data directory layout:
-  postgres/          embedded PostgreSQL cluster (kept between runs; its own log is postgres/log)
-  logs/*.log         one log per child process (server, edge, chamber, broker, migrate, seed)
-  gateway/           the edge agent's generated config and its SQLite spool
-  bridge/            the firmware bridge's generated config
-  mosquitto/         the generated broker config
-  run/demo.json      pids, address and database URL of the running demo
-
-environment:
-  LABSHARE_DATABASE_URL         use this PostgreSQL instead of the embedded one (it always wins)
-  LABSHARE_DEMO_DIR             data directory (same as --data-dir)
-  LABSHARE_DEMO_GATEWAY_SECRET  the demo gateway's MQTT password (default {DEFAULT_GATEWAY_SECRET})
-  LABSHARE_DEMO_BROKER          'amqtt' uses the pure-Python broker even when mosquitto is installed
-  LABSHARE_DEMO_BRIDGE          'off' leaves out the balance, the multimeter and the bridge
-
-Every demo login uses the password '{DEMO_PASSWORD}'. The broker accepts anonymous clients on
-127.0.0.1 only; that and the embedded database are for trying labshare out, not for
-production (see docs/production.md).
-"""
+__all__ = ["Demo", "StepFailedError", "StopRequestedError", "main"]
 
 
 class StopRequestedError(Exception):
@@ -138,14 +116,6 @@ class StepFailedError(RuntimeError):
 
 
 @dataclass
-class DemoOptions:
-    data_dir: Path
-    port: int | None
-    reset: bool
-    ready_timeout_s: float = 120.0
-
-
-@dataclass
 class _State:
     """What run/demo.json records, for the user and for tests that check for orphans."""
 
@@ -154,92 +124,6 @@ class _State:
     database_url: str | None = None
     postgres_pid: int | None = None
     children: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class DemoPlaces:
-    """Ids the welcome box needs to link straight to the interesting pages."""
-
-    thermal_lab_id: str | None = None
-    chamber_id: str | None = None
-    chamber_state: str | None = None
-
-
-def places_to_look(url: str, places: DemoPlaces) -> list[str]:
-    """The pages that show each part of labshare and who sees them best, two lines each.
-
-    A description above its address keeps the box narrow enough for an 80-column terminal.
-    """
-    board = f"{url}board/{places.thermal_lab_id}" if places.thermal_lab_id else f"{url}board"
-    rows: list[tuple[str, str]] = [
-        ("live board, tiles coloured by state (manager@zjim.demo)", board)
-    ]
-    if places.chamber_id is not None:
-        rows.append(
-            (
-                "the chamber: live values, history chart, calibration",
-                f"{url}instruments/{places.chamber_id}",
-            )
-        )
-    rows += [
-        ("instruments of your institution, or the open ones (buyer)", url),
-        ("catalogue: 4 institutions, certificates in every status", f"{url}catalogue"),
-        ("bookings: week grid, fee quote, approvals (manager)", f"{url}bookings"),
-        ("statements with voucher shares (buyer@jingce.demo)", f"{url}statements"),
-        ("gateway demo-gw-01: connection, lag, spool (manager)", f"{url}gateways"),
-    ]
-    lines: list[str] = []
-    for what, link in rows:
-        lines += [f"  {what}", f"    {link}"]
-    return lines
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="labshare-demo",
-        description=__doc__,
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--port",
-        type=int,
-        default=None,
-        help="HTTP port of the server (default: 8000 when free, otherwise any free port)",
-    )
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=None,
-        help=f"where the demo keeps its database, logs and configs "
-        f"(default: $LABSHARE_DEMO_DIR or {DEFAULT_DATA_DIR})",
-    )
-    parser.add_argument(
-        "--reset",
-        action="store_true",
-        help="delete the data directory first (all demo data recorded so far is lost)",
-    )
-    parser.add_argument(
-        "--ready-timeout",
-        type=float,
-        default=120.0,
-        metavar="SECONDS",
-        help="how long to wait for the server to report ready (default %(default)s)",
-    )
-    return parser
-
-
-def _display_width(text: str) -> int:
-    # Chinese characters take two terminal columns.
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def render_box(lines: Sequence[str]) -> str:
-    """Lines framed in a box that stays aligned with Chinese text."""
-    width = max(_display_width(line) for line in lines)
-    top = "+" + "-" * (width + 2) + "+"
-    body = [f"| {line}{' ' * (width - _display_width(line))} |" for line in lines]
-    return "\n".join([top, *body, top])
 
 
 def _console_script(name: str, module: str) -> list[str]:
@@ -411,7 +295,7 @@ class Demo:
             server = self._step_server(server_cli, server_port, env, notes)
         with self._progress("ready (database and broker reachable)"):
             wait_until(
-                lambda: _http_ok(f"{base_url}/readyz"),
+                lambda: http_ok(f"{base_url}/readyz"),
                 timeout_s=self.options.ready_timeout_s,
                 interval_s=0.5,
                 while_alive=server,
@@ -568,10 +452,10 @@ class Demo:
         )
 
     def _step_live_values(self, base_url: str, broker_kind: str, notes: list[str]) -> DemoPlaces:
-        reading = _wait_for_live_temperature(base_url, timeout_s=LIVE_VALUE_TIMEOUT_S)
+        reading = wait_for_live_temperature(base_url, timeout_s=LIVE_VALUE_TIMEOUT_S)
         if reading is not None:
             notes.append(f"temperature {reading:.1f} °C, measured by the gateway and stored")
-            places = _wait_for_chamber_state(base_url, timeout_s=STATE_TIMEOUT_S)
+            places = wait_for_chamber_state(base_url, timeout_s=STATE_TIMEOUT_S)
             if places.chamber_state is not None:
                 notes.append(f"chamber state {places.chamber_state} (from its status register)")
             else:
@@ -589,7 +473,7 @@ class Demo:
                 f"the fallback broker amqtt may have dropped messages: see {self.logs}/amqtt.log, "
                 "or install mosquitto"
             )
-        return _demo_places(base_url)
+        return demo_places(base_url)
 
     def _start_simulator(
         self, name: str, args: list[str], port: int, env: dict[str, str]
@@ -696,7 +580,7 @@ class Demo:
             self._say("stopping …")
 
         def report(process: ManagedProcess, code: int | None) -> None:
-            self._say(f"  stopped {process.name} ({_describe_exit(code)})")
+            self._say(f"  stopped {process.name} ({describe_exit(code)})")
 
         self.group.stop_all(report)
         if self.database is not None:
@@ -713,85 +597,6 @@ class Demo:
 
 # The demo's log and child names for each bridged protocol's simulator.
 _SIMULATOR_NAMES = {"mt_sics": "balance", "scpi": "multimeter"}
-
-
-def _describe_exit(code: int | None) -> str:
-    if code is None:
-        return "not started"
-    if code < 0:
-        # uvicorn and others re-raise the stop signal after a graceful shutdown.
-        return f"ended by {signal.Signals(-code).name}"
-    return f"exit {code}"
-
-
-def _http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own http URL
-            return 200 <= int(response.status) < 300
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
-def _api_json(url: str, *, token: str | None = None, form: dict[str, str] | None = None) -> Any:
-    data = urllib.parse.urlencode(form).encode() if form is not None else None
-    request = urllib.request.Request(url, data=data)  # noqa: S310 - our own http URL
-    if token is not None:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
-        return json.loads(response.read())
-
-
-def _wait_for_live_temperature(base_url: str, *, timeout_s: float) -> float | None:
-    """The chamber's latest temperature as the API shows it to its lab manager, once stored."""
-    api = f"{base_url}/api/v1"
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            token = _api_json(
-                f"{api}/auth/token",
-                form={"username": DEMO_LOGINS[0][0], "password": DEMO_PASSWORD},
-            )["access_token"]
-            instruments = _api_json(f"{api}/instruments", token=token)
-            chamber = next(i for i in instruments if i.get("model") == CHAMBER_MODEL)
-            for reading in _api_json(f"{api}/instruments/{chamber['id']}/latest", token=token):
-                if reading.get("point_key") == "temperature" and reading.get("value") is not None:
-                    return float(reading["value"])
-        except (urllib.error.URLError, OSError, ValueError, KeyError, StopIteration):
-            pass
-        time.sleep(1.0)
-    return None
-
-
-def _demo_places(base_url: str) -> DemoPlaces:
-    """The chamber's lab and page, for the welcome box (empty when the API does not answer)."""
-    api = f"{base_url}/api/v1"
-    try:
-        token = _api_json(
-            f"{api}/auth/token",
-            form={"username": DEMO_LOGINS[0][0], "password": DEMO_PASSWORD},
-        )["access_token"]
-        instruments = _api_json(f"{api}/instruments", token=token)
-        chamber = next(i for i in instruments if i.get("model") == CHAMBER_MODEL)
-        board = _api_json(f"{api}/labs/{chamber['lab_id']}/board", token=token)
-    except (urllib.error.URLError, OSError, ValueError, KeyError, StopIteration):
-        return DemoPlaces()
-    state = next(
-        (i.get("state") for i in board.get("instruments", []) if i.get("id") == chamber["id"]),
-        None,
-    )
-    return DemoPlaces(
-        thermal_lab_id=str(chamber["lab_id"]), chamber_id=str(chamber["id"]), chamber_state=state
-    )
-
-
-def _wait_for_chamber_state(base_url: str, *, timeout_s: float) -> DemoPlaces:
-    """Wait until the board knows the chamber's state (running, idle, ...) from its telemetry."""
-    deadline = time.monotonic() + timeout_s
-    places = _demo_places(base_url)
-    while places.chamber_state is None and time.monotonic() < deadline:
-        time.sleep(1.0)
-        places = _demo_places(base_url)
-    return places
 
 
 def _raise_stop(signum: int, _frame: FrameType | None) -> None:
@@ -819,19 +624,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = 0
     except ChildExitedError as exc:
         code = 1
-        _report_failure(
+        report_failure(
             f"{exc.process.name} stopped unexpectedly (exit code {exc.process.returncode})",
             exc.process.log_path,
         )
     except ReadinessTimeoutError as exc:
         code = 1
-        _report_failure(str(exc), exc.process.log_path)
+        report_failure(str(exc), exc.process.log_path)
     except StepFailedError as exc:
         code = 1
-        _report_failure(str(exc), exc.log_path)
+        report_failure(str(exc), exc.log_path)
     except Exception as exc:
         code = 1
-        _report_failure(f"{type(exc).__name__}: {exc}", None)
+        report_failure(f"{type(exc).__name__}: {exc}", None)
     finally:
         # A second Ctrl-C must not cut the shutdown short and leave orphans behind.
         for signum in previous:
@@ -844,17 +649,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     return code
-
-
-def _report_failure(message: str, log_path: Path | None) -> None:
-    print(f"\nerror: {message}", file=sys.stderr, flush=True)
-    if log_path is not None:
-        last = tail(log_path, 25)
-        print(f"last lines of {log_path}:", file=sys.stderr)
-        for line in last.splitlines() or ["(empty)"]:
-            print(f"  | {line}", file=sys.stderr)
-        print(file=sys.stderr, flush=True)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

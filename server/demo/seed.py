@@ -18,14 +18,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.auth.models import AppUser, Organisation, OrganisationKind, Role
 from server.auth.repository import OrganisationRepository, UserRepository
+from server.calibration.models import CalibrationCertificate
 from server.catalog.models import Channel, Instrument, Lab
 from server.catalog.repository import ChannelRepository, InstrumentRepository, LabRepository
 from server.core.config import Settings
 from server.core.db import create_engine, create_sessionmaker
 from server.core.security import hash_password, verify_password
+from server.demo.bookings import seed_demo_bookings
+from server.demo.catalogue import seed_demo_catalogue
+from server.demo.credentials import DEMO_PASSWORD
+from server.demo.evaluation import seed_demo_evaluation
 from server.gateways.models import Gateway
 from server.gateways.repository import GatewayRepository
 from server.gateways.service import set_gateway_secret, verify_gateway_secret
+from server.registry.models import CmaCertificate, CmaScopeItem, InstrumentScopeItem
 from server.telemetry.states import (
     InstrumentState,
     PowerRule,
@@ -38,7 +44,6 @@ __all__ = [
     "DEMO_DEVICE_KEY",
     "DEMO_GATEWAY_KEY",
     "DEMO_INSTRUMENT_NAME",
-    "DEMO_PASSWORD",
     "DEMO_USERS",
     "DemoSeed",
     "run_seed_demo",
@@ -49,7 +54,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DEMO_PASSWORD = "labshare-demo"  # noqa: S105  (published demo logins, documented in the README)
 DEMO_GATEWAY_KEY = "demo-gw-01"
 DEMO_DEVICE_KEY = "chamber-1"
 DEMO_INSTRUMENT_NAME = "高低温试验箱"
@@ -260,8 +264,6 @@ async def seed_demo_chamber_calibration(
     Once a year of demo use the old one lapses and the next run adds the following year's;
     otherwise nothing changes. Returns whether a certificate was added.
     """
-    from server.calibration.models import CalibrationCertificate
-
     now = now or datetime.now(UTC)
     instrument = seed.instrument
     valid_now = await session.exec(
@@ -310,8 +312,6 @@ async def seed_demo_chamber_record(session: AsyncSession, seed: DemoSeed) -> Non
 
     Only empty fields are filled, so a lab manager's edits survive the next run.
     """
-    from server.registry.models import CmaCertificate, CmaScopeItem, InstrumentScopeItem
-
     instrument = seed.instrument
     record: dict[str, object] = {
         "manufacturer": "重庆四达",
@@ -365,7 +365,7 @@ async def seed_demo_chamber_record(session: AsyncSession, seed: DemoSeed) -> Non
 def run_seed_demo(settings: Settings, *, catalogue: bool = False) -> DemoSeed:
     """Seed the database of ``settings`` in one transaction (for the CLI).
 
-    ``catalogue`` adds the realistic demo catalogue (server.registry.demo_catalogue) and a
+    ``catalogue`` adds the realistic demo catalogue (server.demo.catalogue) and a
     certificate valid now for the demo chamber; without it the chamber stays uncalibrated,
     which tests of the calibration rules rely on.
     """
@@ -376,19 +376,13 @@ def run_seed_demo(settings: Settings, *, catalogue: bool = False) -> DemoSeed:
             async with create_sessionmaker(engine)() as session, session.begin():
                 seed = await seed_demo(session, gateway_secret=settings.demo_gateway_secret_value())
                 if catalogue:
-                    from server.registry.demo_catalogue import seed_demo_catalogue
-
                     await seed_demo_catalogue(session)
                     await seed_demo_chamber_record(session, seed)
                     await seed_demo_chamber_calibration(session, seed)
                     # A year of measured use, bookings and ratings for the sharing evaluation.
-                    from server.demo.evaluation import seed_demo_evaluation
-
                     await seed_demo_evaluation(session)
                 # Bookings in every state, with fees, vouchers and a waitlist entry.
-                from server.booking.demo import seed_demo_bookings
-
-                await seed_demo_bookings(session, seed)
+                await seed_demo_bookings(session, seed.instrument, seed.users)
                 return seed
         finally:
             await engine.dispose()
