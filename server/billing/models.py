@@ -116,7 +116,7 @@ class Voucher(SQLModel, table=True):
     regions: list[str] = Field(
         default_factory=list, sa_column=Column(ARRAY(Text), nullable=False, server_default="{}")
     )
-    status: str = Field(default=VoucherStatus.ISSUED.value, sa_type=Text)
+    status: VoucherStatus = Field(default=VoucherStatus.ISSUED, sa_type=Text)
     created_at: datetime = Field(
         default_factory=utcnow,
         sa_type=DateTime(timezone=True),
@@ -134,7 +134,7 @@ class VoucherUse(SQLModel, table=True):
     charge_id: uuid.UUID = Field(foreign_key="booking_charge.id", unique=True)
     institution_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     amount: Decimal = Field(sa_type=Numeric(12, 2))
-    status: str = Field(default=VoucherStatus.CONFIRMED_USED.value, sa_type=Text)
+    status: VoucherStatus = Field(default=VoucherStatus.CONFIRMED_USED, sa_type=Text)
     redeemed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_at: datetime = Field(
         default_factory=utcnow,

@@ -6,22 +6,20 @@ import uuid
 from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import select
 
 from server.auth.dependencies import CurrentUser
 from server.auth.models import Organisation, OrganisationKind
 from server.auth.tenancy import is_enterprise, is_platform_admin, may_manage_organisation
 from server.billing import service
 from server.billing.fees import depreciation_per_hour, round_fen
-from server.billing.models import Charge, UserCategory
+from server.billing.models import UserCategory
 from server.billing.statements import statement_lines, to_csv, to_xlsx
-from server.booking.service import get_booking
 from server.catalog import service as catalog
 from server.core.db import SessionDep
 from server.core.errors import Forbidden, NotFound, ValidationFailed, content_responses
@@ -60,22 +58,6 @@ class CostModelOut(BaseModel):
     # The published fee per hour: category -> mode (self_operated / staff_operated) -> CNY/h.
     hourly_fees: dict[str, dict[str, Decimal]]
     published_at: datetime
-
-
-class ChargeOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    booking_id: uuid.UUID
-    kind: str
-    category: str
-    minutes: int
-    breakdown: dict[str, Any]
-    amount: Decimal
-    voucher_amount: Decimal
-    enterprise_amount: Decimal
-    voucher_id: uuid.UUID | None
-    service_date: date
 
 
 class VoucherIn(BaseModel):
@@ -156,17 +138,6 @@ async def put_cost_model(
         {k.value: v for k, v in body.factors.items()},
     )
     return await _cost_out(session, instrument_id)
-
-
-@router.get("/bookings/{booking_id}/charge", response_model=ChargeOut)
-async def booking_charge(
-    session: SessionDep, user: CurrentUser, booking_id: uuid.UUID
-) -> ChargeOut:
-    await get_booking(session, user, booking_id)
-    charge = (await session.exec(select(Charge).where(Charge.booking_id == booking_id))).first()
-    if charge is None:
-        raise NotFound(f"Booking {booking_id} has not been charged yet")
-    return ChargeOut.model_validate(charge)
 
 
 @router.get("/vouchers", response_model=list[VoucherOut])

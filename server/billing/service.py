@@ -292,7 +292,7 @@ async def charge_booking(
     await session.flush()
     if voucher is not None and voucher_amount > 0:
         voucher.balance = Decimal(voucher.balance) - voucher_amount
-        voucher.status = VoucherStatus.CONFIRMED_USED.value
+        voucher.status = VoucherStatus.CONFIRMED_USED
         session.add(voucher)
         session.add(
             VoucherUse(
@@ -315,7 +315,7 @@ async def issue_voucher(session: AsyncSession, user: AppUser, values: dict[str, 
         raise ValidationFailed.for_field("holder_organisation_id", "must be an enterprise")
     if values["valid_to"] < values["valid_from"]:
         raise ValidationFailed.for_field("valid_to", "must not be before valid_from")
-    voucher = Voucher(**values, balance=values["face_value"], status=VoucherStatus.ISSUED.value)
+    voucher = Voucher(**values, balance=values["face_value"], status=VoucherStatus.ISSUED)
     session.add(voucher)
     await session.flush()
     return voucher
@@ -356,7 +356,7 @@ async def redeem_voucher_uses(
     now = datetime.now(UTC)
     for use in uses:
         if use.status == VoucherStatus.CONFIRMED_USED.value:
-            use.status = VoucherStatus.REDEEMED.value
+            use.status = VoucherStatus.REDEEMED
             use.redeemed_at = now
             redeemed += Decimal(use.amount)
             session.add(use)
@@ -371,7 +371,7 @@ async def redeem_voucher_uses(
     ).first()
     # Fully redeemed once nothing is left to spend and every use has been settled.
     if open_uses is None and Decimal(voucher.balance) == 0:
-        voucher.status = VoucherStatus.REDEEMED.value
+        voucher.status = VoucherStatus.REDEEMED
         session.add(voucher)
         await session.flush()
     return voucher, redeemed

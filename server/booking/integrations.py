@@ -1,21 +1,18 @@
-"""Seams to the other domains booking depends on: calibration usability, operator
-authorisation and instrument states.
-
-Each is imported lazily and by its agreed name, so booking works (and says so in the log)
-while a neighbouring domain is not installed, and uses it as soon as it is.
-"""
+"""What booking reads from the domains below it: calibration usability, operator
+authorisation and instrument states, in the shapes the booking rules use."""
 
 from __future__ import annotations
 
-import importlib
-import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.calibration.usability import UnusableReason, blocked_intervals
+from server.registry.authorisations import is_authorised, record_use
+from server.telemetry.states import state_intervals
 
 __all__ = [
     "BlockedSpan",
@@ -25,9 +22,6 @@ __all__ = [
     "record_operator_use",
     "running_spans",
 ]
-
-logger = logging.getLogger(__name__)
-_warned: set[str] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,33 +39,19 @@ class StateSpan:
     end: datetime | None
 
 
-def _optional(module_name: str, attribute: str) -> Any | None:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name is None or not module_name.startswith(exc.name):
-            raise
-        if module_name not in _warned:
-            _warned.add(module_name)
-            logger.warning("%s is not installed; bookings do without it", module_name)
-        return None
-    return getattr(module, attribute, None)
-
-
 async def blocked_spans(
     session: AsyncSession, instrument_ids: Sequence[uuid.UUID], start: datetime, end: datetime
 ) -> dict[uuid.UUID, list[BlockedSpan]]:
     """Calibration expiry, out-of-service and maintenance periods per instrument."""
-    function = _optional("server.calibration.usability", "blocked_intervals")
-    if function is None or not instrument_ids:
+    if not instrument_ids:
         return {}
-    result: dict[uuid.UUID, list[Any]] = await function(session, instrument_ids, start, end)
+    result = await blocked_intervals(session, instrument_ids, start, end)
     return {
         instrument_id: [
-            BlockedSpan(b.start, b.end, str(getattr(b.reason, "value", b.reason)), b.detail)
+            BlockedSpan(b.start, b.end, b.reason.value, b.detail)
             for b in blocked
             # "gateway offline" describes now, not the future a booking is for.
-            if str(getattr(b.reason, "value", b.reason)) != "gateway_offline"
+            if b.reason is not UnusableReason.GATEWAY_OFFLINE
         ]
         for instrument_id, blocked in result.items()
     }
@@ -79,32 +59,21 @@ async def blocked_spans(
 
 async def is_operator_authorised(
     session: AsyncSession, user_id: uuid.UUID, instrument_id: uuid.UUID, at: datetime
-) -> bool | None:
-    """The registry's verdict, or None when no registry of authorisations is installed."""
-    for module_name in ("server.registry.authorisations", "server.calibration.authorisations"):
-        function = _optional(module_name, "is_authorised")
-        if function is not None:
-            return bool(await function(session, user_id, instrument_id, at))
-    return None
+) -> bool:
+    """The registry's verdict on the operator's authorisation."""
+    return await is_authorised(session, user_id, instrument_id, at)
 
 
 async def record_operator_use(
     session: AsyncSession, user_id: uuid.UUID, instrument_id: uuid.UUID, at: datetime
 ) -> None:
     """Tell the registry the operator used the instrument (it restarts the lapse period)."""
-    function = _optional("server.registry.authorisations", "record_use")
-    if function is not None:
-        await function(session, user_id, instrument_id, at)
+    await record_use(session, user_id, instrument_id, at)
 
 
 async def running_spans(
     session: AsyncSession, instrument_id: uuid.UUID, start: datetime, end: datetime
-) -> list[StateSpan] | None:
-    """State intervals of the instrument, or None when telemetry states are not installed."""
-    function = _optional("server.telemetry.states", "state_intervals")
-    if function is None:
-        return None
-    intervals = await function(session, instrument_id, start, end)
-    return [
-        StateSpan(str(getattr(i.state, "value", i.state)), i.start_at, i.end_at) for i in intervals
-    ]
+) -> list[StateSpan]:
+    """State intervals of the instrument from its telemetry, oldest first."""
+    intervals = await state_intervals(session, instrument_id, start, end)
+    return [StateSpan(str(i.state), i.start_at, i.end_at) for i in intervals]

@@ -48,6 +48,8 @@ ACTIVE_STATUSES = (
     BookingStatus.CHECKED_IN,
     BookingStatus.COMPLETED,
 )
+# Statuses in which the instrument was never put to use for the booking.
+INACTIVE_STATUSES = (BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.NO_SHOW)
 
 
 class BookingMode(StrEnum):
@@ -115,8 +117,8 @@ class Booking(SQLModel, table=True):
     user_id: uuid.UUID = Field(foreign_key="app_user.id", index=True)
     start_at: datetime = Field(sa_type=DateTime(timezone=True))
     end_at: datetime = Field(sa_type=DateTime(timezone=True))
-    status: str = Field(default=BookingStatus.CONFIRMED.value, sa_type=Text)
-    mode: str = Field(default=BookingMode.SELF_OPERATED.value, sa_type=Text)
+    status: BookingStatus = Field(default=BookingStatus.CONFIRMED, sa_type=Text)
+    mode: BookingMode = Field(default=BookingMode.SELF_OPERATED, sa_type=Text)
     sample_count: int = 0
     test_items: list[str] = Field(
         default_factory=list, sa_column=Column(ARRAY(Text), nullable=False, server_default="{}")
@@ -154,8 +156,8 @@ class WaitlistEntry(SQLModel, table=True):
     user_id: uuid.UUID = Field(foreign_key="app_user.id")
     start_at: datetime = Field(sa_type=DateTime(timezone=True))
     end_at: datetime = Field(sa_type=DateTime(timezone=True))
-    mode: str = Field(default=BookingMode.SELF_OPERATED.value, sa_type=Text)
-    status: str = Field(default=WaitlistStatus.WAITING.value, sa_type=Text)
+    mode: BookingMode = Field(default=BookingMode.SELF_OPERATED, sa_type=Text)
+    status: WaitlistStatus = Field(default=WaitlistStatus.WAITING, sa_type=Text)
     offered_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     offer_expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     booking_id: uuid.UUID | None = Field(default=None, foreign_key="booking.id")

@@ -16,8 +16,8 @@ from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.auth.models import AppUser, Role
+from server.booking.access import get_booking
 from server.booking.models import BookingStatus
-from server.booking.service import get_booking
 from server.core.errors import Conflict, Forbidden, NotFound
 
 __all__ = ["BookingRating", "get_rating", "rate_booking"]

@@ -13,8 +13,10 @@ from sqlmodel import col, select
 
 from server.auth.dependencies import CurrentUser
 from server.auth.tenancy import is_enterprise, may_manage_organisation
+from server.billing.models import Charge
+from server.billing.schemas import ChargeOut
 from server.billing.service import quote_json
-from server.booking import service
+from server.booking import access, bulk, jobs, lifecycle, series, waitlist
 from server.booking.availability import availability
 from server.booking.models import (
     Blackout,
@@ -170,14 +172,14 @@ async def add_blackout(
     blackout = Blackout(instrument_id=instrument.id, **body.model_dump())
     session.add(blackout)
     await session.flush()
-    await service.flag_unusable(session, _now(), instrument_ids=[instrument.id])
+    await jobs.flag_unusable(session, _now(), instrument_ids=[instrument.id])
     return {"id": blackout.id, **body.model_dump()}
 
 
 @router.post("/bookings/quote", response_model=QuoteOut)
 async def quote(session: SessionDep, user: CurrentUser, body: BookingCreate) -> QuoteOut:
     """The fee breakdown for this booking before it is made."""
-    q, policy = await service.quote_booking(session, user, body)
+    q, policy = await lifecycle.quote_booking(session, user, body)
     as_json = quote_json(q)
     return QuoteOut(
         instrument_id=body.instrument_id,
@@ -199,20 +201,24 @@ async def quote(session: SessionDep, user: CurrentUser, body: BookingCreate) -> 
 
 @router.post("/bookings", response_model=BookingOut, status_code=status.HTTP_201_CREATED)
 async def create_booking(session: SessionDep, user: CurrentUser, body: BookingCreate) -> BookingOut:
-    return BookingOut.model_validate(await service.create_booking(session, user, body, now=_now()))
+    return BookingOut.model_validate(
+        await lifecycle.create_booking(session, user, body, now=_now())
+    )
 
 
 @router.post("/bookings/series", response_model=SeriesResult, status_code=status.HTTP_201_CREATED)
 async def create_series(session: SessionDep, user: CurrentUser, body: SeriesCreate) -> SeriesResult:
     """Recurring bookings (RRULE); every occurrence is reported, conflicts do not stop the rest."""
     data = BookingCreate.model_validate(body.model_dump(exclude={"rrule"}))
-    series_id, results = await service.create_series(session, user, data, body.rrule, now=_now())
+    series_id, results = await series.create_series(session, user, data, body.rrule, now=_now())
     return SeriesResult(series_id=series_id, occurrences=results)
 
 
 @router.post("/bookings/bulk", response_model=list[BulkResult])
-async def bulk(session: SessionDep, user: CurrentUser, body: BulkAction) -> list[BulkResult]:
-    outcomes = await service.bulk_action(session, user, body, now=_now())
+async def bulk_bookings(
+    session: SessionDep, user: CurrentUser, body: BulkAction
+) -> list[BulkResult]:
+    outcomes = await bulk.bulk_action(session, user, body, now=_now())
     return [
         BulkResult(
             booking_id=o.booking_id,
@@ -234,7 +240,7 @@ async def list_bookings(
     flagged: bool | None = None,
     instrument_id: uuid.UUID | None = None,
 ) -> list[BookingOut]:
-    bookings = await service.list_bookings(
+    bookings = await access.list_bookings(
         session,
         user,
         start=start,
@@ -248,40 +254,42 @@ async def list_bookings(
 
 @router.get("/bookings/{booking_id}", response_model=BookingOut)
 async def get_booking(session: SessionDep, user: CurrentUser, booking_id: uuid.UUID) -> BookingOut:
-    booking, _ = await service.get_booking(session, user, booking_id)
+    booking, _ = await access.get_booking(session, user, booking_id)
     return BookingOut.model_validate(booking)
 
 
 @router.post("/bookings/{booking_id}/cancel", response_model=BookingOut)
 async def cancel(session: SessionDep, user: CurrentUser, booking_id: uuid.UUID) -> BookingOut:
     return BookingOut.model_validate(
-        await service.cancel_booking(session, user, booking_id, now=_now())
+        await lifecycle.cancel_booking(session, user, booking_id, now=_now())
     )
 
 
 @router.post("/bookings/{booking_id}/approve", response_model=BookingOut)
 async def approve(session: SessionDep, user: CurrentUser, booking_id: uuid.UUID) -> BookingOut:
     return BookingOut.model_validate(
-        await service.decide(session, user, booking_id, approve=True, now=_now())
+        await lifecycle.decide(session, user, booking_id, approve=True, now=_now())
     )
 
 
 @router.post("/bookings/{booking_id}/reject", response_model=BookingOut)
 async def reject(session: SessionDep, user: CurrentUser, booking_id: uuid.UUID) -> BookingOut:
     return BookingOut.model_validate(
-        await service.decide(session, user, booking_id, approve=False, now=_now())
+        await lifecycle.decide(session, user, booking_id, approve=False, now=_now())
     )
 
 
 @router.post("/bookings/{booking_id}/check-in", response_model=BookingOut)
 async def check_in(session: SessionDep, user: CurrentUser, booking_id: uuid.UUID) -> BookingOut:
-    return BookingOut.model_validate(await service.check_in(session, user, booking_id, now=_now()))
+    return BookingOut.model_validate(
+        await lifecycle.check_in(session, user, booking_id, now=_now())
+    )
 
 
 @router.post("/bookings/{booking_id}/no-show", response_model=BookingOut)
 async def no_show(session: SessionDep, user: CurrentUser, booking_id: uuid.UUID) -> BookingOut:
     return BookingOut.model_validate(
-        await service.mark_no_show(session, user, booking_id, now=_now())
+        await lifecycle.mark_no_show(session, user, booking_id, now=_now())
     )
 
 
@@ -289,7 +297,7 @@ async def no_show(session: SessionDep, user: CurrentUser, booking_id: uuid.UUID)
 async def join_waitlist(
     session: SessionDep, user: CurrentUser, body: WaitlistCreate
 ) -> WaitlistOut:
-    return WaitlistOut.model_validate(await service.join_waitlist(session, user, body, now=_now()))
+    return WaitlistOut.model_validate(await waitlist.join_waitlist(session, user, body, now=_now()))
 
 
 @router.get("/waitlist", response_model=list[WaitlistOut])
@@ -307,7 +315,7 @@ async def my_waitlist(session: SessionDep, user: CurrentUser) -> list[WaitlistOu
 )
 async def accept_offer(session: SessionDep, user: CurrentUser, entry_id: uuid.UUID) -> BookingOut:
     return BookingOut.model_validate(
-        await service.accept_offer(session, user, entry_id, now=_now())
+        await lifecycle.accept_offer(session, user, entry_id, now=_now())
     )
 
 
@@ -316,5 +324,16 @@ async def leave_waitlist(session: SessionDep, user: CurrentUser, entry_id: uuid.
     entry = await session.get(WaitlistEntry, entry_id)
     if entry is None or entry.user_id != user.id:
         raise NotFound(f"Waitlist entry {entry_id} not found")
-    entry.status = WaitlistStatus.CANCELLED.value
+    entry.status = WaitlistStatus.CANCELLED
     session.add(entry)
+
+
+@router.get("/bookings/{booking_id}/charge", response_model=ChargeOut)
+async def booking_charge(
+    session: SessionDep, user: CurrentUser, booking_id: uuid.UUID
+) -> ChargeOut:
+    await access.get_booking(session, user, booking_id)
+    charge = (await session.exec(select(Charge).where(Charge.booking_id == booking_id))).first()
+    if charge is None:
+        raise NotFound(f"Booking {booking_id} has not been charged yet")
+    return ChargeOut.model_validate(charge)

@@ -1,0 +1,367 @@
+"""The lifecycle of one booking: quote, create, approve or reject, check in, no-show, cancel."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.auth.models import AppUser
+from server.auth.tenancy import may_see_organisation
+from server.billing import service as billing
+from server.billing.fees import Quote
+from server.billing.models import ChargeKind
+from server.booking.access import bookable_instrument, get_booking, is_staff_of, staff_ids
+from server.booking.integrations import (
+    record_operator_use,
+    running_spans,
+)
+from server.booking.models import (
+    Booking,
+    BookingMode,
+    BookingPolicy,
+    BookingStatus,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+from server.booking.repository import BookingRepository
+from server.booking.rules import (
+    check_mode,
+    check_quota,
+    check_slot_rules,
+    check_usable,
+    minutes_between,
+    slot_conflict,
+)
+from server.booking.schemas import BookingCreate
+from server.booking.waitlist import offer_freed
+from server.catalog.models import Instrument
+from server.core.errors import Conflict, Forbidden, NotFound
+from server.notifications.service import notify
+
+__all__ = [
+    "CHECK_IN_EARLY",
+    "OVERRUN_CAP",
+    "accept_offer",
+    "cancel_booking",
+    "charge_booking_use",
+    "check_in",
+    "create_booking",
+    "decide",
+    "mark_checked_in",
+    "mark_no_show",
+    "quote_booking",
+    "release_no_show",
+    "running_start_in_window",
+]
+
+logger = logging.getLogger(__name__)
+
+
+CHECK_IN_EARLY = timedelta(minutes=15)
+
+
+# After the booked end, how long a still-running instrument may go on before the use is
+# closed anyway (an over-run longer than this is recorded up to this point).
+OVERRUN_CAP = timedelta(hours=4)
+
+
+async def quote_booking(
+    session: AsyncSession, user: AppUser, data: BookingCreate
+) -> tuple[Quote, BookingPolicy]:
+    instrument = await bookable_instrument(session, user, data.instrument_id)
+    policy = await BookingRepository(session).policy(instrument.id)
+    q = await billing.quote_for(
+        session,
+        instrument.id,
+        category=billing.category_for(user, instrument).value,
+        minutes=minutes_between(data.start_at, data.end_at),
+        staff_operated=data.mode is BookingMode.STAFF_OPERATED,
+        sample_count=data.sample_count,
+    )
+    return q, policy
+
+
+async def create_booking(
+    session: AsyncSession,
+    user: AppUser,
+    data: BookingCreate,
+    *,
+    now: datetime,
+    series_id: uuid.UUID | None = None,
+) -> Booking:
+    repo = BookingRepository(session)
+    start, end = data.start_at, data.end_at
+    context = await repo.booking_context(data.instrument_id, start, end)
+    if context is None or not (
+        context.instrument.is_open or may_see_organisation(user, context.instrument.organisation_id)
+    ):
+        raise NotFound(f"Instrument {data.instrument_id} not found")
+    instrument, policy = context.instrument, context.policy
+    check_slot_rules(policy, context.hours, start, end, now)
+    await check_mode(session, user, instrument, policy, data.mode, start)
+    await check_usable(session, instrument.id, start, end, blackouts=context.blackouts)
+    staff = is_staff_of(user, instrument)
+    if not staff:
+        await check_quota(session, policy, user.organisation_id, start, end)
+    if context.clashes:
+        raise slot_conflict(instrument.id, context.clashes)
+
+    category = billing.category_for(user, instrument).value
+    q = billing.quote_with(
+        context.cost_model,
+        context.factors,
+        category=category,
+        minutes=minutes_between(start, end),
+        staff_operated=data.mode is BookingMode.STAFF_OPERATED,
+        sample_count=data.sample_count,
+    )
+    pending = policy.approval_required and not staff
+    candidate = Booking(
+        instrument_id=instrument.id,
+        organisation_id=user.organisation_id,
+        user_id=user.id,
+        start_at=start,
+        end_at=end,
+        status=(BookingStatus.PENDING if pending else BookingStatus.CONFIRMED),
+        mode=data.mode,
+        sample_count=data.sample_count,
+        test_items=list(data.test_items),
+        purpose=data.purpose,
+        series_id=series_id,
+        user_category=category,
+        quoted_amount=q.total,
+    )
+    booking = await repo.insert_unless_overlapping(candidate)
+    if booking is None:
+        # Lost the race to a concurrent booking: the constraint is the arbiter.
+        taken = await repo.overlapping(instrument.id, start, end)
+        raise slot_conflict(instrument.id, [(b.start_at, b.end_at) for b in taken])
+
+    when = f"{start.astimezone(ZoneInfo(policy.timezone)):%Y-%m-%d %H:%M}"
+    if pending:
+        await notify(
+            session,
+            user_ids=await staff_ids(session, instrument.organisation_id),
+            kind="approval_request",
+            title=f"预约待审批 Booking awaiting approval: {instrument.name} {when}",
+            body=f"{user.full_name} 申请预约 {instrument.name}（{when}，{minutes_between(start, end)} 分钟）。",
+            data={"booking_id": booking.id, "instrument_id": instrument.id},
+        )
+    else:
+        await notify(
+            session,
+            user_ids=[user.id],
+            kind="booking_confirmed",
+            title=f"预约已确认 Booking confirmed: {instrument.name} {when}",
+            body=f"{instrument.name} {when}，预估费用 ¥{q.total}。",
+            data={"booking_id": booking.id, "instrument_id": instrument.id},
+        )
+    return booking
+
+
+async def charge_booking_use(
+    session: AsyncSession,
+    booking: Booking,
+    instrument: Instrument,
+    policy: BookingPolicy,
+    kind: ChargeKind,
+    minutes: int,
+    share: Decimal | None,
+) -> billing.ChargeResult:
+    return await billing.charge_booking(
+        session,
+        booking_id=booking.id,
+        instrument=instrument,
+        organisation_id=booking.organisation_id,
+        category=booking.user_category,
+        kind=kind,
+        minutes=minutes,
+        staff_operated=booking.mode == BookingMode.STAFF_OPERATED.value,
+        sample_count=booking.sample_count,
+        service_start=booking.start_at,
+        share=share,
+        voucher_max_share=Decimal(policy.voucher_max_share),
+    )
+
+
+async def cancel_booking(
+    session: AsyncSession, user: AppUser, booking_id: uuid.UUID, *, now: datetime
+) -> Booking:
+    """Cancel before the start; inside the window the booker pays the late-cancellation share."""
+    booking, instrument = await get_booking(session, user, booking_id, for_update=True)
+    if booking.status not in (BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value):
+        raise Conflict(f"A {booking.status} booking cannot be cancelled")
+    if booking.start_at <= now:
+        raise Conflict("The booking has started; ask the lab to close it instead")
+    policy = await BookingRepository(session).policy(instrument.id)
+    staff = is_staff_of(user, instrument)
+    late = booking.start_at - now < timedelta(hours=policy.cancellation_window_hours)
+    if late and not staff and booking.status == BookingStatus.CONFIRMED.value:
+        await charge_booking_use(
+            session,
+            booking,
+            instrument,
+            policy,
+            ChargeKind.LATE_CANCELLATION,
+            minutes_between(booking.start_at, booking.end_at),
+            Decimal(policy.late_cancellation_share),
+        )
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at, booking.cancelled_by = now, user.id
+    session.add(booking)
+    await session.flush()
+    if staff and booking.user_id != user.id:
+        await notify(
+            session,
+            user_ids=[booking.user_id],
+            kind="booking_cancelled",
+            title=f"预约已被实验室取消 Booking cancelled by the lab: {instrument.name}",
+            body=f"{instrument.name} {booking.start_at.isoformat()} 的预约已取消。",
+            data={"booking_id": booking.id},
+        )
+    await offer_freed(session, instrument.id, booking.start_at, booking.end_at, now=now)
+    return booking
+
+
+async def decide(
+    session: AsyncSession, user: AppUser, booking_id: uuid.UUID, *, approve: bool, now: datetime
+) -> Booking:
+    booking, instrument = await get_booking(session, user, booking_id, for_update=True)
+    if not is_staff_of(user, instrument):
+        raise Forbidden("Only the lab's staff approve bookings")
+    if booking.status != BookingStatus.PENDING.value:
+        raise Conflict(f"The booking is {booking.status}, not pending")
+    booking.status = BookingStatus.CONFIRMED if approve else BookingStatus.REJECTED
+    booking.decided_by, booking.decided_at = user.id, now
+    session.add(booking)
+    await session.flush()
+    verdict = "已批准 approved" if approve else "未批准 rejected"
+    await notify(
+        session,
+        user_ids=[booking.user_id],
+        kind="booking_approved" if approve else "booking_rejected",
+        title=f"预约{verdict}: {instrument.name}",
+        body=f"{instrument.name} {booking.start_at.isoformat()} 的预约{verdict}。",
+        data={"booking_id": booking.id},
+    )
+    if not approve:
+        await offer_freed(session, instrument.id, booking.start_at, booking.end_at, now=now)
+    return booking
+
+
+async def check_in(
+    session: AsyncSession, user: AppUser, booking_id: uuid.UUID, *, now: datetime
+) -> Booking:
+    booking, _ = await get_booking(session, user, booking_id, for_update=True)
+    if booking.status != BookingStatus.CONFIRMED.value:
+        raise Conflict(f"A {booking.status} booking cannot be checked in")
+    if not booking.start_at - CHECK_IN_EARLY <= now < booking.end_at:
+        raise Conflict("Check-in opens 15 minutes before the booked start and closes at its end")
+    await mark_checked_in(session, booking, max(now, booking.start_at), "manual")
+    session.add(booking)
+    await session.flush()
+    return booking
+
+
+async def mark_checked_in(
+    session: AsyncSession, booking: Booking, at: datetime, source: str
+) -> None:
+    booking.status = BookingStatus.CHECKED_IN
+    booking.checked_in_at = at
+    booking.check_in_source = source
+    if booking.mode == BookingMode.SELF_OPERATED.value:
+        await record_operator_use(session, booking.user_id, booking.instrument_id, at)
+
+
+async def running_start_in_window(
+    session: AsyncSession, booking: Booking, now: datetime
+) -> datetime | None:
+    """When the instrument started running inside the booked window (None: not yet / unknown)."""
+    upper = min(now, booking.end_at)
+    if upper <= booking.start_at - CHECK_IN_EARLY:
+        return None
+    spans = await running_spans(
+        session, booking.instrument_id, booking.start_at - CHECK_IN_EARLY, upper
+    )
+    if not spans:
+        return None
+    for span in spans:
+        if span.state == "running" and (
+            span.end is None or span.end > booking.start_at - CHECK_IN_EARLY
+        ):
+            return max(span.start, booking.start_at)
+    return None
+
+
+async def mark_no_show(
+    session: AsyncSession, user: AppUser, booking_id: uuid.UUID, *, now: datetime
+) -> Booking:
+    booking, instrument = await get_booking(session, user, booking_id, for_update=True)
+    if not is_staff_of(user, instrument):
+        raise Forbidden("Only the lab's staff record no-shows")
+    if booking.status != BookingStatus.CONFIRMED.value or booking.start_at > now:
+        raise Conflict("Only a started, unchecked booking can be a no-show")
+    await release_no_show(session, booking, instrument, now)
+    return booking
+
+
+async def release_no_show(
+    session: AsyncSession, booking: Booking, instrument: Instrument, now: datetime
+) -> None:
+    policy = await BookingRepository(session).policy(instrument.id)
+    booking.status = BookingStatus.NO_SHOW
+    session.add(booking)
+    await session.flush()
+    # No-shows are billed, not deleted (docs/domain-rules.md §5).
+    result = await charge_booking_use(
+        session,
+        booking,
+        instrument,
+        policy,
+        ChargeKind.NO_SHOW,
+        minutes_between(booking.start_at, booking.end_at),
+        Decimal(policy.no_show_share),
+    )
+    await notify(
+        session,
+        user_ids=[booking.user_id],
+        kind="no_show",
+        title=f"未到场，预约已释放 No-show, booking released: {instrument.name}",
+        body=f"未在开始后 {policy.no_show_release_minutes} 分钟内签到；按规定收取 ¥{result.charge.amount}。",
+        data={"booking_id": booking.id, "charge": str(result.charge.amount)},
+    )
+    if booking.end_at > now:
+        await offer_freed(session, instrument.id, now, booking.end_at, now=now)
+
+
+async def accept_offer(
+    session: AsyncSession, user: AppUser, entry_id: uuid.UUID, *, now: datetime
+) -> Booking:
+    entry = await session.get(WaitlistEntry, entry_id, with_for_update=True)
+    if entry is None or entry.user_id != user.id:
+        raise NotFound(f"Waitlist entry {entry_id} not found")
+    if entry.status != WaitlistStatus.OFFERED.value or (
+        entry.offer_expires_at is not None and entry.offer_expires_at < now
+    ):
+        raise Conflict("There is no open offer on this waitlist entry")
+    booking = await create_booking(
+        session,
+        user,
+        BookingCreate(
+            instrument_id=entry.instrument_id,
+            start_at=entry.start_at,
+            end_at=entry.end_at,
+            mode=BookingMode(entry.mode),
+            sample_count=1 if entry.mode == BookingMode.STAFF_OPERATED.value else 0,
+        ),
+        now=now,
+    )
+    entry.status, entry.booking_id = WaitlistStatus.ACCEPTED, booking.id
+    session.add(entry)
+    await session.flush()
+    return booking
