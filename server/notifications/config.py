@@ -1,20 +1,15 @@
-"""Settings of the notification dispatcher and the booking jobs (``LABSHARE_*`` variables)."""
+"""Settings of the notification dispatcher: e-mail and the outbox (``LABSHARE_*`` variables)."""
 
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["JobSettings"]
+__all__ = ["NotificationSettings"]
 
 
-class JobSettings(BaseSettings):
+class NotificationSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LABSHARE_", extra="ignore")
-
-    # Background jobs run inside the server process: nothing to forget in cron.
-    jobs_enabled: bool = True
-    jobs_interval_s: float = Field(default=30.0, gt=0)
-    reminder_lead_minutes: int = Field(default=24 * 60, ge=1)
 
     smtp_host: str | None = None  # no host: e-mail is skipped, in-app notifications still work
     smtp_port: int = Field(default=25, ge=1, le=65535)

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.auth.models import AppUser
-from server.notifications.config import JobSettings
+from server.notifications.config import NotificationSettings
 from server.notifications.models import Notification, OutboxMessage
 from server.notifications.smtp import MailSender, build_message
 
@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 async def dispatch_pending(
     sessionmaker: async_sessionmaker[AsyncSession],
-    settings: JobSettings,
+    settings: NotificationSettings,
     sender: MailSender | None,
     *,
     batch: int = 100,

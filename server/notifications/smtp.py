@@ -7,7 +7,7 @@ import smtplib
 from email.message import EmailMessage
 from typing import Protocol
 
-from server.notifications.config import JobSettings
+from server.notifications.config import NotificationSettings
 
 __all__ = ["MailSender", "SmtpSender", "build_message"]
 
@@ -28,7 +28,7 @@ def build_message(*, sender: str, to: str, subject: str, body: str) -> EmailMess
 class SmtpSender:
     """smtplib in a worker thread: a slow mail server never blocks the event loop."""
 
-    def __init__(self, settings: JobSettings) -> None:
+    def __init__(self, settings: NotificationSettings) -> None:
         if not settings.smtp_host:
             raise ValueError("smtp_host: set LABSHARE_SMTP_HOST to send e-mail")
         self.settings = settings

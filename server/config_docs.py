@@ -1,7 +1,7 @@
 """Generate the settings tables of docs/configuration.md from the pydantic-settings classes.
 
-    python -m server.core.config_docs          # rewrite docs/configuration.md
-    python -m server.core.config_docs --check  # exit 1 if the file is out of date
+    python -m server.config_docs          # rewrite docs/configuration.md
+    python -m server.config_docs --check  # exit 1 if the file is out of date
 
 Each settings class gets one table between ``<!-- settings:<Class> -->`` and
 ``<!-- /settings:<Class> -->`` markers; the prose around the tables is written by hand. A
@@ -14,7 +14,6 @@ disagree.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from dataclasses import dataclass
 from enum import Enum
@@ -27,6 +26,12 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings
 
+from server.calibration.config import CalibrationSettings
+from server.core.config import Settings
+from server.jobs.config import JobSettings
+from server.notifications.config import NotificationSettings
+from server.telemetry.config import TelemetrySettings
+
 __all__ = [
     "DOC_PATH",
     "MEANINGS",
@@ -37,29 +42,34 @@ __all__ = [
     "render_table",
 ]
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+_REPO_ROOT = Path(__file__).resolve().parents[1]
 DOC_PATH = _REPO_ROOT / "docs" / "configuration.md"
-REGENERATE_COMMAND = ".venv/bin/python -m server.core.config_docs"
+REGENERATE_COMMAND = ".venv/bin/python -m server.config_docs"
 
 
 @dataclass(frozen=True, slots=True)
 class SettingsClass:
-    module: str
-    name: str
+    cls: type[BaseSettings]
+
+    @property
+    def module(self) -> str:
+        return self.cls.__module__
+
+    @property
+    def name(self) -> str:
+        return self.cls.__name__
 
     def load(self) -> type[BaseSettings]:
-        cls = getattr(importlib.import_module(self.module), self.name)
-        if not (isinstance(cls, type) and issubclass(cls, BaseSettings)):
-            raise SettingsDocError(f"{self.module}.{self.name} is not a BaseSettings class")
-        return cls
+        return self.cls
 
 
 # Every pydantic-settings class the code reads; the test checks none is missing.
 SETTINGS_CLASSES: tuple[SettingsClass, ...] = (
-    SettingsClass("server.core.config", "Settings"),
-    SettingsClass("server.notifications.config", "JobSettings"),
-    SettingsClass("server.calibration.config", "CalibrationSettings"),
-    SettingsClass("server.telemetry.config", "TelemetrySettings"),
+    SettingsClass(Settings),
+    SettingsClass(NotificationSettings),
+    SettingsClass(JobSettings),
+    SettingsClass(CalibrationSettings),
+    SettingsClass(TelemetrySettings),
 )
 
 # Meaning of each variable, for settings without a Field description.
@@ -82,7 +92,7 @@ MEANINGS: dict[str, str] = {
     "LABSHARE_LOG_LEVEL": "Root log level.",
     "LABSHARE_READINESS_TIMEOUT_S": "How long `/readyz` waits for the database and the broker.",
     "LABSHARE_DEMO_GATEWAY_SECRET": "MQTT password of the demo gateway `demo-gw-01` written by `seed-demo`; required outside development (development falls back to `demo-gateway-secret`).",
-    # server.notifications.config.JobSettings
+    # server.jobs.config.JobSettings and server.notifications.config.NotificationSettings
     "LABSHARE_JOBS_ENABLED": "Run the background jobs inside the server process, no cron needed: booking check-in from telemetry, no-show release, actual use and charges, reminders, waitlist expiry, flags for unusable instruments, calibration reminders and correction pushes, outbox delivery.",
     "LABSHARE_JOBS_INTERVAL_S": "Seconds between two passes of the background jobs.",
     "LABSHARE_REMINDER_LEAD_MINUTES": "How long before a booking starts its reminder is sent.",
@@ -182,7 +192,7 @@ def _meaning(name: str, info: FieldInfo) -> str:
     if not meaning:
         raise SettingsDocError(
             f"{name} has no meaning: give its field a description "
-            "(Field(description=...)) or add it to server.core.config_docs.MEANINGS"
+            "(Field(description=...)) or add it to server.config_docs.MEANINGS"
         )
     return meaning.replace("|", "\\|").replace("\n", " ")
 
@@ -192,7 +202,11 @@ def render_table(cls: type[BaseSettings]) -> str:
         "| Variable | Type | Default | Meaning |",
         "|---|---|---|---|",
     ]
+    # A class that extends another lists only its own settings; the base has its own table.
+    inherited = {f for base in cls.__mro__[1:] for f in getattr(base, "model_fields", {})}
     for field, info in cls.model_fields.items():
+        if field in inherited:
+            continue
         name = env_name(cls, field)
         kind = _type_text(info.annotation)
         limits = _constraints(info)

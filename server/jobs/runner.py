@@ -1,4 +1,4 @@
-"""The background job runner inside the server process (no external cron to forget).
+"""One pass of every background job, repeated every ``jobs_interval_s``.
 
 Every ``jobs_interval_s`` it runs the booking jobs (telemetry check-in, no-show release,
 actual use and charges, reminders, waitlist expiry, flags for unusable instruments) in one
@@ -12,17 +12,17 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.notifications.config import JobSettings
+from server.booking.jobs import run_jobs
+from server.calibration.edge import CalibrationPublisher
+from server.calibration.jobs import run_calibration_jobs
+from server.evaluation.aggregates import refresh_pending_days
+from server.jobs.config import JobSettings
 from server.notifications.dispatcher import dispatch_pending
 from server.notifications.smtp import MailSender, SmtpSender
-
-if TYPE_CHECKING:
-    from server.calibration.edge import CalibrationPublisher
 
 __all__ = ["BackgroundJobs"]
 
@@ -50,10 +50,6 @@ class BackgroundJobs:
 
     async def run_once(self, now: datetime | None = None) -> None:
         """One pass of every job (tests call this directly with a chosen ``now``)."""
-        from server.booking.service import run_jobs
-        from server.calibration.jobs import run_calibration_jobs
-        from server.evaluation.aggregates import refresh_pending_days
-
         moment = now or datetime.now(UTC)
         async with self.sessionmaker() as session, session.begin():
             await run_jobs(
