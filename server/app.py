@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, FastAPI
 from starlette.types import ASGIApp
 
 from server.auth.router import router as auth_router
 from server.billing.router import router as billing_router
+from server.booking.calendar_router import router as calendar_router
+from server.booking.jobs import flag_unusable_instruments
 from server.booking.ratings_router import router as ratings_router
 from server.booking.router import router as booking_router
+from server.calibration.hooks import on_instrument_unusable
 from server.calibration.router import router as calibration_router
 from server.catalog.router import router as catalog_router
-from server.catalog.search_router import router as catalogue_search_router
 from server.core.config import Settings, get_settings
 from server.core.db import create_engine, create_sessionmaker, timescaledb_available
 from server.core.errors import install_error_handlers
@@ -30,39 +30,21 @@ from server.evaluation.router import router as evaluation_router
 from server.gateways.operations_router import router as gateway_operations_router
 from server.gateways.router import router as gateways_router
 from server.inspection.router import router as inspection_router
-from server.notifications.config import JobSettings
-from server.notifications.jobs import BackgroundJobs
+from server.jobs import BackgroundJobs, JobSettings
 from server.notifications.router import router as notifications_router
+from server.readmodels.catalogue_search_router import router as catalogue_search_router
 from server.registry.router import public_router as registry_public_router
 from server.registry.router import router as registry_router
 from server.telemetry.config import TelemetrySettings
 from server.telemetry.jobs import JobIntervals, TelemetryJobs
 from server.telemetry.live import LiveHub
 from server.telemetry.router import router as telemetry_router
+from server.telemetry.worker import IngestWorker
 
 __all__ = ["API_PREFIX", "create_app"]
 
 API_PREFIX = "/api/v1"
 logger = logging.getLogger(__name__)
-
-
-class _Worker(Protocol):
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
-
-
-def _load_ingest_worker(settings: Settings) -> _Worker | None:
-    try:
-        module: Any = importlib.import_module("server.telemetry.worker")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("server.telemetry", "server.telemetry.worker"):
-            raise
-        logger.warning(
-            "ingest enabled but server.telemetry.worker is not installed; no telemetry is ingested"
-        )
-        return None
-    worker: _Worker = module.IngestWorker(settings)
-    return worker
 
 
 @asynccontextmanager
@@ -77,7 +59,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.timescaledb = False
         logger.error("database unreachable at start-up: %s", str(exc).splitlines()[0])
 
-    worker = _load_ingest_worker(settings) if settings.ingest_enabled else None
+    worker = IngestWorker(settings) if settings.ingest_enabled else None
     app.state.ingest_worker = worker  # /readyz asks it whether it is consuming
     if worker is not None:
         await worker.start()
@@ -166,6 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Until the lifespan has checked: "not known to be there" is the safe answer.
     app.state.timescaledb = False
 
+    # Booking sits above calibration: it is told when an instrument goes out of service.
+    on_instrument_unusable(flag_unusable_instruments)
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
 
@@ -184,6 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(ratings_router)
     api.include_router(billing_router)
     api.include_router(notifications_router)
+    api.include_router(calendar_router)
     api.include_router(telemetry_router)
     api.include_router(inspection_router)
     api.include_router(evaluation_router)

@@ -15,6 +15,7 @@ from typing import Any
 
 
 def openapi_document() -> dict[str, Any]:
+    # Imported here so `--help` and `--check` argument errors answer without building the app.
     from server.app import create_app
 
     return create_app().openapi()

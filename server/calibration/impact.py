@@ -22,7 +22,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.calibration.models import ImpactReport
 
 __all__ = [
-    "INACTIVE_BOOKING_STATUSES",
     "affected_bookings",
     "affected_exports",
     "last_passing_before",
@@ -30,8 +29,9 @@ __all__ = [
     "report_xlsx",
 ]
 
-# Bookings in these states never put the instrument to use, so no result can be affected
-# (the booking domain's statuses, revision 0004_booking).
+# Bookings in these states never put the instrument to use, so no result can be affected.
+# The booking domain sits above calibration, so its statuses are named here as stored
+# (server.booking.models.INACTIVE_STATUSES; a test checks the two agree).
 INACTIVE_BOOKING_STATUSES = ("cancelled", "rejected", "no_show")
 
 _LAST_PASS_SQL = text(
@@ -113,9 +113,6 @@ async def affected_bookings(
     """Bookings of the suspect period (``period`` "suspect_period"), then those from the
     finding on ("after_finding")."""
     connection = await session.connection()
-    exists = (await connection.execute(text("SELECT to_regclass('public.booking')"))).scalar()
-    if exists is None:
-        return []
     params = {
         "instrument_id": instrument_id,
         "since": since,

@@ -1,5 +1,5 @@
 """The calibration programme's periodic work, run by the server's own job runner
-(``server.notifications.jobs.BackgroundJobs``, every ``LABSHARE_JOBS_INTERVAL_S``):
+(``server.jobs.BackgroundJobs``, every ``LABSHARE_JOBS_INTERVAL_S``):
 
 - reminders of calibrations falling due (lead times from ``CalibrationSettings``), each sent
   once however often the pass runs and however many server processes run it;

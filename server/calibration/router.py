@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mqtt_contract.v1 import CalibrationSet
+from mqtt_contract.v1 import CalibrationSet, TopicKind, encode, topic_for
 from server.auth.dependencies import CurrentUser
 from server.auth.tenancy import may_see_organisation
 from server.calibration import service
@@ -48,24 +48,21 @@ from server.calibration.schemas import (
 )
 from server.calibration.status import DEFAULT_DUE_SOON_LEAD, CalibrationStatus
 from server.catalog.service import get_instrument_for_staff, get_visible_instrument
+from server.core.clock import Clock
 from server.core.db import SessionDep
-from server.core.errors import NotFound, content_responses
+from server.core.errors import NotFound, content_responses, problem_responses
 from server.gateways.models import Gateway
+from server.gateways.operations import DocumentKind, mark_pushed, push_retained, store_document
+from server.gateways.schemas import PushResult
+from server.gateways.service import managed_gateway
 from server.registry.records import instrument_rows
 
-__all__ = ["Clock", "router"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["calibration"])
 logger = logging.getLogger(__name__)
 
 
-def _clock(request: Request) -> datetime:
-    # Tests put a fixed clock on app.state; production reads the wall clock.
-    clock: Callable[[], datetime] | None = getattr(request.app.state, "clock", None)
-    return clock() if clock is not None else datetime.now(UTC)
-
-
-Clock = Annotated[datetime, Depends(_clock)]
 LeadDays = Annotated[int, Query(ge=0, le=365, description="days before valid_to that are due soon")]
 
 
@@ -276,3 +273,32 @@ async def calibration_set(
     if gateway is None or not may_see_organisation(user, gateway.organisation_id):
         raise NotFound(f"Gateway {gateway_id} not found")
     return await build_calibration_set(session, gateway.id, now)
+
+
+@router.post(
+    "/gateways/{gateway_id}/calibration/push",
+    response_model=PushResult,
+    responses=problem_responses(503),
+)
+async def push_calibration(
+    request: Request, session: SessionDep, user: CurrentUser, now: Clock, gateway_id: uuid.UUID
+) -> PushResult:
+    """Push the corrections of the gateway's instruments' valid certificates, retained."""
+    gateway = await managed_gateway(session, user, gateway_id)
+    calibration_set = await build_calibration_set(session, gateway.id, now)
+    payload = encode(calibration_set)
+    content_hash = hashlib.sha256(payload).hexdigest()
+    await store_document(
+        session,
+        gateway,
+        DocumentKind.CALIBRATION,
+        body=payload.decode(),
+        content_type="application/json",
+        content_hash=content_hash,
+        user=user,
+    )
+    topic = topic_for(gateway.key, TopicKind.CALIBRATION)
+    pushed = await push_retained(request, topic, payload)
+    if pushed:
+        await mark_pushed(session, gateway, DocumentKind.CALIBRATION)
+    return PushResult(topic=topic, content_hash=content_hash, pushed=pushed)

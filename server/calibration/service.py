@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.auth.models import INSTITUTION_ROLES, AppUser, Role
-from server.auth.tenancy import is_platform_admin, may_manage_organisation, role_of
+from server.auth.models import AppUser, Role
+from server.calibration.hooks import instrument_became_unusable
 from server.calibration.impact import (
     affected_bookings,
     affected_exports,
@@ -46,17 +46,20 @@ from server.calibration.status import (
 )
 from server.catalog.models import Channel, Instrument
 from server.catalog.service import get_instrument_for_staff
-from server.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from server.core.errors import Conflict, ValidationFailed
 from server.registry.audit import snapshot
 from server.registry.notices import notify_users
-from server.registry.records import add_audited, get_or_not_found
+from server.registry.records import (
+    add_audited,
+    get_or_not_found,
+    instrument_for_manager,
+    instrument_for_writer,
+)
 
 __all__ = [
     "add_maintenance",
     "calibration_statuses",
     "get_impact_report",
-    "instrument_for_manager",
-    "instrument_for_writer",
     "record_certificate",
     "record_check",
     "return_to_service",
@@ -65,7 +68,7 @@ __all__ = [
 ]
 
 # Booking statuses in which the instrument was actually used (server.booking.models).
-_USED_BOOKING_STATUSES = ("checked_in", "completed")
+USED_BOOKING_STATUSES = ("checked_in", "completed")
 
 _STATUS_SQL = text(
     """
@@ -79,27 +82,6 @@ _STATUS_SQL = text(
     WHERE i.id = ANY(:ids)
     """
 ).bindparams(bindparam("ids", type_=ARRAY(UUID(as_uuid=True))))
-
-
-async def instrument_for_manager(
-    session: AsyncSession, user: AppUser, instrument_id: uuid.UUID
-) -> Instrument:
-    """The instrument, when the user manages its institution; 403 for other roles, else 404."""
-    if role_of(user) not in (Role.LAB_MANAGER, Role.PLATFORM_ADMIN):
-        raise Forbidden(f"A {role_of(user).value} may not change the calibration programme")
-    instrument = await get_instrument_for_staff(session, user, instrument_id)
-    if not may_manage_organisation(user, instrument.organisation_id):
-        raise NotFound(f"Instrument {instrument_id} not found")
-    return instrument
-
-
-async def instrument_for_writer(
-    session: AsyncSession, user: AppUser, instrument_id: uuid.UUID
-) -> Instrument:
-    """Lab staff record checks and events on their own institution's instruments too."""
-    if not (is_platform_admin(user) or role_of(user) in INSTITUTION_ROLES):
-        raise Forbidden(f"A {role_of(user).value} may not record equipment findings")
-    return await get_instrument_for_staff(session, user, instrument_id)
 
 
 async def calibration_statuses(
@@ -181,20 +163,8 @@ async def take_out_of_service(
         authorised_by=user.id,
     )
     await add_audited(session, user, record, entity="out_of_service")
-    await _flag_bookings(session, instrument.id, at)
+    await instrument_became_unusable(session, at, [instrument.id])
     return record
-
-
-async def _flag_bookings(session: AsyncSession, instrument_id: uuid.UUID, at: datetime) -> None:
-    """Have the booking domain flag the instrument's bookings from ``at`` on right away,
-    rather than at the next pass of its job."""
-    try:
-        from server.booking.service import flag_unusable
-    except ModuleNotFoundError as exc:  # no booking domain installed: nothing to flag
-        if exc.name not in ("server.booking", "server.booking.service"):
-            raise
-        return
-    await flag_unusable(session, at, instrument_ids=[instrument_id])
 
 
 async def manual_out_of_service(
@@ -268,7 +238,7 @@ async def _out_of_tolerance(
     used = [
         r
         for r in bookings
-        if r["period"] == "suspect_period" or r["status"] in _USED_BOOKING_STATUSES
+        if r["period"] == "suspect_period" or r["status"] in USED_BOOKING_STATUSES
     ]
     concerned = [r["user_id"] for r in used if r.get("user_id")] + [r["user_id"] for r in exports]
     organisations = {r["organisation_id"] for r in used + exports if r.get("organisation_id")}

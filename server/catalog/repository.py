@@ -1,52 +1,17 @@
-"""Queries on labs, instruments, channels and their newest readings."""
+"""Queries on labs, instruments and channels."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import exists, text
+from sqlalchemy import exists
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.catalog.models import Channel, Instrument, Lab
 
-__all__ = ["ChannelRepository", "InstrumentRepository", "LabRepository", "LatestRow"]
-
-
-@dataclass(frozen=True, slots=True)
-class LatestRow:
-    channel_id: int
-    device_key: str
-    point_key: str
-    name: str
-    name_en: str | None
-    unit: str
-    value: float | None
-    ts: datetime | None
-    quality: int | None
-
-
-# One index probe per channel: the LATERAL subquery walks the (channel_id, ts) unique index
-# backwards, on a plain table and on every chunk of a hypertable alike.
-_LATEST_SQL = text(
-    """
-    SELECT c.id AS channel_id, c.device_key, c.point_key, c.name, c.name_en,
-           c.canonical_unit AS unit, t.value, t.ts, t.quality
-    FROM channel AS c
-    LEFT JOIN LATERAL (
-        SELECT tl.value, tl.ts, tl.quality
-        FROM telemetry AS tl
-        WHERE tl.channel_id = c.id
-        ORDER BY tl.ts DESC
-        LIMIT 1
-    ) AS t ON true
-    WHERE c.instrument_id = :instrument_id
-    ORDER BY c.id
-    """
-)
+__all__ = ["ChannelRepository", "InstrumentRepository", "LabRepository"]
 
 
 class LabRepository:
@@ -103,11 +68,6 @@ class InstrumentRepository:
         self.session.add(instrument)
         await self.session.flush()
         return instrument
-
-    async def latest_readings(self, instrument_id: uuid.UUID) -> list[LatestRow]:
-        connection = await self.session.connection()
-        result = await connection.execute(_LATEST_SQL, {"instrument_id": instrument_id})
-        return [LatestRow(**row._mapping) for row in result]
 
 
 class ChannelRepository:

@@ -18,10 +18,9 @@ from server.catalog.schemas import (
     InstrumentUpdate,
     LabCreate,
     LabPublic,
-    LatestReading,
 )
+from server.catalog.visibility import redact_instrument
 from server.core.db import SessionDep
-from server.registry.visibility import redact_instrument
 
 __all__ = ["router"]
 
@@ -118,11 +117,3 @@ async def add_channel(
     return ChannelPublic.model_validate(
         await service.add_channel(session, user, instrument_id, body)
     )
-
-
-@router.get("/instruments/{instrument_id}/latest", response_model=list[LatestReading])
-async def latest_readings(
-    session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID
-) -> list[LatestReading]:
-    """Newest reading per channel (``value``/``ts`` null when the channel has none yet)."""
-    return await service.latest_readings(session, user, instrument_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import (
@@ -15,7 +14,7 @@ from pydantic import (
     model_validator,
 )
 
-from mqtt_contract.v1 import KEY_PATTERN, Quality
+from mqtt_contract.v1 import KEY_PATTERN
 from server.core.validators import check_text
 
 __all__ = [
@@ -27,7 +26,6 @@ __all__ = [
     "InstrumentUpdate",
     "LabCreate",
     "LabPublic",
-    "LatestReading",
 ]
 
 Name = Annotated[
@@ -151,19 +149,7 @@ class ChannelPublic(_Schema):
 
 class InstrumentDetail(InstrumentPublic):
     """Catalogue fields plus what the owning institution's staff see (serial number, channels);
-    responses leave out what the reader may not see (server.registry.visibility)."""
+    responses leave out what the reader may not see (server.catalog.visibility)."""
 
     serial_number: str | None = None
     channels: list[ChannelPublic] | None = None
-
-
-class LatestReading(BaseModel):
-    channel_id: int
-    device_key: str
-    point_key: str
-    name: str
-    name_en: str | None
-    unit: str
-    value: float | None
-    ts: datetime | None
-    quality: Quality | None

@@ -5,12 +5,10 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from datetime import UTC
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mqtt_contract.v1 import QUALITY_CODES, Quality
 from server.auth.models import AppUser, OrganisationKind
 from server.auth.repository import OrganisationRepository
 from server.auth.tenancy import (
@@ -27,7 +25,6 @@ from server.catalog.schemas import (
     InstrumentCreate,
     InstrumentUpdate,
     LabCreate,
-    LatestReading,
 )
 from server.catalog.units import is_known_unit
 from server.core.errors import Conflict, NotFound, ValidationFailed
@@ -39,15 +36,12 @@ __all__ = [
     "create_lab",
     "get_instrument_for_staff",
     "get_visible_instrument",
-    "latest_readings",
     "list_instruments",
     "list_labs",
     "update_instrument",
 ]
 
 logger = logging.getLogger(__name__)
-
-_QUALITY_BY_CODE = {code: quality for quality, code in QUALITY_CODES.items()}
 
 
 def _instrument_not_found(instrument_id: uuid.UUID) -> NotFound:
@@ -167,43 +161,3 @@ async def add_channel(
         return await channels.add(Channel(instrument_id=instrument.id, **data.model_dump()))
     except IntegrityError as exc:  # a concurrent request won the race
         raise Conflict(duplicate) from exc
-
-
-async def latest_readings(
-    session: AsyncSession, user: AppUser, instrument_id: uuid.UUID
-) -> list[LatestReading]:
-    """The newest reading of every channel.
-
-    Enterprise users see a reading only when it was taken during one of their own bookings
-    (so live values while their session runs); without such a booking the instrument is 404.
-    """
-    # Imported here: the telemetry queries build on this package's models and repositories.
-    from server.telemetry.queries import resolve_access
-
-    access = await resolve_access(session, user, instrument_id)
-    rows = await InstrumentRepository(session).latest_readings(access.instrument.id)
-    readings = []
-    for row in rows:
-        visible = row.ts is not None and access.covers(row.ts)
-        quality: Quality | None = None
-        if visible and row.quality is not None:
-            quality = _QUALITY_BY_CODE.get(row.quality)
-            if quality is None:
-                logger.warning(
-                    "unknown quality code in telemetry",
-                    extra={"channel_id": row.channel_id, "quality_code": row.quality},
-                )
-        readings.append(
-            LatestReading(
-                channel_id=row.channel_id,
-                device_key=row.device_key,
-                point_key=row.point_key,
-                name=row.name,
-                name_en=row.name_en,
-                unit=row.unit,
-                value=row.value if visible else None,
-                ts=row.ts.astimezone(UTC) if visible and row.ts is not None else None,
-                quality=quality,
-            )
-        )
-    return readings

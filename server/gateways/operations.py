@@ -21,12 +21,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-import yaml
+from fastapi import Request
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from mqtt_contract.gateway_config import ConfigError, config_hash, parse_config_text
 from server.auth.models import AppUser
-from server.core.errors import FieldError, ValidationFailed
+from server.core.errors import FieldError, ServiceUnavailable, ValidationFailed
 from server.gateways.models import Gateway
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "StoredDocument",
     "gateway_health",
     "parse_config_document",
+    "push_retained",
     "store_document",
     "stored_document",
 ]
@@ -115,22 +117,9 @@ def _sha256(body: str) -> str:
 def parse_config_document(gateway: Gateway, body: str) -> tuple[str, str]:
     """Validate a gateway configuration; returns (content type, hash the agent will report).
 
-    The edge agent's own validator is used when it is installed alongside the server, so a
-    document the agent would refuse is refused here, with the same field names.
+    The schema is the one the edge agent runs on, so a document the agent would refuse is
+    refused here, with the same field names.
     """
-    try:
-        from edge_agent.config import ConfigError, config_hash, parse_config_text
-    except ModuleNotFoundError:
-        try:
-            doc = yaml.safe_load(body)
-        except yaml.YAMLError as exc:
-            raise ValidationFailed.for_field("document", f"not YAML or JSON: {exc}") from exc
-        key = (doc or {}).get("gateway", {}).get("key") if isinstance(doc, dict) else None
-        if key != gateway.key:
-            raise ValidationFailed.for_field(
-                "document.gateway.key", f"must be {gateway.key!r}"
-            ) from None
-        return "application/yaml", _sha256(body)
     try:
         config = parse_config_text(body.encode())
     except ConfigError as exc:
@@ -208,3 +197,15 @@ async def stored_document(
 
 def canonical_json(doc: Any) -> str:
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+async def push_retained(request: Request, topic: str, payload: bytes) -> bool:
+    """Publish a gateway document, retained, over the server's broker connection.
+
+    False when the broker did not confirm it (the document stays stored and is pushed again).
+    """
+    hub = getattr(request.app.state, "live_hub", None)
+    if hub is None:
+        raise ServiceUnavailable("This server has no broker connection (live hub switched off)")
+    ok: bool = await hub.publish_confirmed(topic, payload, retain=True)
+    return ok

@@ -1,8 +1,9 @@
-"""``/api/v1/gateways/...``: health (lag, spool, gaps) and pushed configuration/calibration."""
+"""``/api/v1/gateways/...``: health (lag, spool, gaps) and the pushed configuration.
+
+The calibration set is pushed by the calibration programme's router, which builds it."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -10,23 +11,21 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from mqtt_contract.v1 import TopicKind, encode, topic_for
+from mqtt_contract.v1 import TopicKind, topic_for
 from server.auth.dependencies import CurrentUser
-from server.auth.models import AppUser
-from server.auth.tenancy import may_manage_organisation
 from server.core.db import SessionDep
-from server.core.errors import Forbidden, NotFound, ServiceUnavailable, problem_responses
+from server.core.errors import NotFound, problem_responses
 from server.gateways import service
-from server.gateways.models import Gateway
 from server.gateways.operations import (
     DocumentKind,
     gateway_health,
     mark_pushed,
     parse_config_document,
+    push_retained,
     store_document,
     stored_document,
 )
-from server.gateways.schemas import GatewayPublic
+from server.gateways.schemas import GatewayPublic, PushResult
 
 __all__ = ["router"]
 
@@ -74,12 +73,6 @@ class DocumentOut(BaseModel):
     )
 
 
-class PushResult(BaseModel):
-    topic: str
-    content_hash: str
-    pushed: bool = Field(description="false: stored, but the broker was not reachable")
-
-
 def _health_out(health: Any) -> GatewayHealthOut:
     return GatewayHealthOut(
         gateway=GatewayPublic.model_validate(health.gateway),
@@ -108,21 +101,6 @@ async def get_health(
     return _health_out(await gateway_health(session, gateway))
 
 
-async def _managed_gateway(session: SessionDep, user: AppUser, gateway_id: uuid.UUID) -> Gateway:
-    gateway = await service.get_gateway(session, user, gateway_id)
-    if not may_manage_organisation(user, gateway.organisation_id):
-        raise Forbidden("Only the institution's lab managers change a gateway's documents")
-    return gateway
-
-
-async def _push(request: Request, topic: str, payload: bytes) -> bool:
-    hub = getattr(request.app.state, "live_hub", None)
-    if hub is None:
-        raise ServiceUnavailable("This server has no broker connection (live hub switched off)")
-    ok: bool = await hub.publish_confirmed(topic, payload, retain=True)
-    return ok
-
-
 @router.get("/{gateway_id}/config", response_model=DocumentOut)
 async def get_config(session: SessionDep, user: CurrentUser, gateway_id: uuid.UUID) -> DocumentOut:
     gateway = await service.get_gateway(session, user, gateway_id)
@@ -145,7 +123,7 @@ async def put_config(
     request: Request, session: SessionDep, user: CurrentUser, gateway_id: uuid.UUID, body: ConfigIn
 ) -> PushResult:
     """Store the gateway's configuration (YAML or JSON) and push it, retained."""
-    gateway = await _managed_gateway(session, user, gateway_id)
+    gateway = await service.managed_gateway(session, user, gateway_id)
     content_type, content_hash = parse_config_document(gateway, body.document)
     await store_document(
         session,
@@ -157,38 +135,7 @@ async def put_config(
         user=user,
     )
     topic = topic_for(gateway.key, TopicKind.CONFIG)
-    pushed = await _push(request, topic, body.document.encode())
+    pushed = await push_retained(request, topic, body.document.encode())
     if pushed:
         await mark_pushed(session, gateway, DocumentKind.CONFIG)
-    return PushResult(topic=topic, content_hash=content_hash, pushed=pushed)
-
-
-@router.post(
-    "/{gateway_id}/calibration/push", response_model=PushResult, responses=problem_responses(503)
-)
-async def push_calibration(
-    request: Request, session: SessionDep, user: CurrentUser, gateway_id: uuid.UUID
-) -> PushResult:
-    """Push the corrections of the instruments' valid certificates, retained."""
-    gateway = await _managed_gateway(session, user, gateway_id)
-    try:
-        from server.calibration.edge import build_calibration_set
-    except ModuleNotFoundError as exc:  # the registry is not installed
-        raise ServiceUnavailable("Calibration certificates are not available") from exc
-    calibration_set = await build_calibration_set(session, gateway.id, datetime.now(UTC))
-    payload = encode(calibration_set)
-    content_hash = hashlib.sha256(payload).hexdigest()
-    await store_document(
-        session,
-        gateway,
-        DocumentKind.CALIBRATION,
-        body=payload.decode(),
-        content_type="application/json",
-        content_hash=content_hash,
-        user=user,
-    )
-    topic = topic_for(gateway.key, TopicKind.CALIBRATION)
-    pushed = await _push(request, topic, payload)
-    if pushed:
-        await mark_pushed(session, gateway, DocumentKind.CALIBRATION)
     return PushResult(topic=topic, content_hash=content_hash, pushed=pushed)

@@ -12,7 +12,7 @@ from mqtt_contract.v1 import KEY_PATTERN
 from server.core.validators import check_text
 from server.gateways.models import GatewayStatus
 
-__all__ = ["GatewayCreate", "GatewayCreated", "GatewayPublic"]
+__all__ = ["GatewayCreate", "GatewayCreated", "GatewayPublic", "PushResult"]
 
 
 class GatewayCreate(BaseModel):
@@ -43,3 +43,11 @@ class GatewayPublic(BaseModel):
 
 class GatewayCreated(GatewayPublic):
     secret: str = Field(description="The MQTT password; shown once, stored only as hashes")
+
+
+class PushResult(BaseModel):
+    """A document stored for a gateway and published to it, retained."""
+
+    topic: str
+    content_hash: str
+    pushed: bool = Field(description="false: stored, but the broker was not reachable")

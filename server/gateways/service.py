@@ -32,6 +32,7 @@ __all__ = [
     "create_gateway",
     "get_gateway",
     "list_gateways",
+    "managed_gateway",
     "register_gateway",
     "rotate_gateway_secret",
     "set_gateway_secret",
@@ -52,6 +53,14 @@ async def get_gateway(session: AsyncSession, user: AppUser, gateway_id: uuid.UUI
     gateway = await GatewayRepository(session).get(gateway_id)
     if gateway is None or not may_see_organisation(user, gateway.organisation_id):
         raise NotFound(f"Gateway {gateway_id} not found")
+    return gateway
+
+
+async def managed_gateway(session: AsyncSession, user: AppUser, gateway_id: uuid.UUID) -> Gateway:
+    """The gateway, when the user manages its institution (its documents are theirs to change)."""
+    gateway = await get_gateway(session, user, gateway_id)
+    if not may_manage_organisation(user, gateway.organisation_id):
+        raise Forbidden("Only the institution's lab managers change a gateway's documents")
     return gateway
 
 

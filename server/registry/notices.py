@@ -1,13 +1,12 @@
 """Telling users about calibration findings and reminders.
 
-Uses ``server.notifications.service.notify`` when the notifications domain is installed;
-until then notices go to the registry's own ``registry_notice`` table. Either way a
-``dedupe_key`` makes a repeated reminder run harmless.
+Each notice is recorded in the registry's own ``registry_notice`` table, whose unique
+``dedupe_key`` makes a repeated reminder run harmless, and queued for the user through the
+notification outbox (in-app and, when configured, e-mail).
 """
 
 from __future__ import annotations
 
-import importlib
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -15,18 +14,10 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.notifications.service import notify
 from server.registry.models import RegistryNotice
 
 __all__ = ["notify_users"]
-
-
-def _notifications_service() -> Any | None:
-    try:
-        return importlib.import_module("server.notifications.service")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("server.notifications", "server.notifications.service"):
-            raise
-        return None
 
 
 async def notify_users(
@@ -64,7 +55,6 @@ async def notify_users(
         )
         if (await connection.execute(statement)).first() is not None:
             told.append(user_id)
-    service = _notifications_service()
-    if service is not None and told:
-        await service.notify(session, user_ids=told, kind=kind, title=title, body=body, data=data)
+    if told:
+        await notify(session, user_ids=told, kind=kind, title=title, body=body, data=data)
     return told

@@ -16,8 +16,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.auth.models import AppUser
-from server.core.errors import NotFound
+from server.auth.models import INSTITUTION_ROLES, AppUser, Role
+from server.auth.tenancy import is_platform_admin, may_manage_organisation, role_of
+from server.catalog.models import Instrument
+from server.catalog.service import get_instrument_for_staff
+from server.core.errors import Forbidden, NotFound
 from server.core.validators import check_text
 from server.registry.audit import audit, snapshot
 from server.registry.columns import InstrumentRecordBase
@@ -28,6 +31,8 @@ __all__ = [
     "Text",
     "add_audited",
     "get_or_not_found",
+    "instrument_for_manager",
+    "instrument_for_writer",
     "instrument_rows",
 ]
 
@@ -103,3 +108,24 @@ async def instrument_rows(
     """All records of one kind for an instrument, in the given order."""
     query = select(model).where(model.instrument_id == instrument_id).order_by(order_by)
     return list((await session.exec(query)).all())
+
+
+async def instrument_for_manager(
+    session: AsyncSession, user: AppUser, instrument_id: uuid.UUID
+) -> Instrument:
+    """The instrument, when the user manages its institution; 403 for other roles, else 404."""
+    if role_of(user) not in (Role.LAB_MANAGER, Role.PLATFORM_ADMIN):
+        raise Forbidden(f"A {role_of(user).value} may not change the calibration programme")
+    instrument = await get_instrument_for_staff(session, user, instrument_id)
+    if not may_manage_organisation(user, instrument.organisation_id):
+        raise NotFound(f"Instrument {instrument_id} not found")
+    return instrument
+
+
+async def instrument_for_writer(
+    session: AsyncSession, user: AppUser, instrument_id: uuid.UUID
+) -> Instrument:
+    """Lab staff record checks and events on their own institution's instruments too."""
+    if not (is_platform_admin(user) or role_of(user) in INSTITUTION_ROLES):
+        raise Forbidden(f"A {role_of(user).value} may not record equipment findings")
+    return await get_instrument_for_staff(session, user, instrument_id)

@@ -14,9 +14,10 @@ from sqlmodel import col, select
 from server.auth.dependencies import CurrentUser
 from server.auth.models import INSTITUTION_ROLES, Organisation
 from server.auth.tenancy import is_platform_admin, role_of
-from server.calibration.router import Clock
 from server.catalog.models import Instrument
 from server.catalog.service import get_instrument_for_staff, get_visible_instrument
+from server.catalog.visibility import redact_instrument
+from server.core.clock import Clock
 from server.core.db import SessionDep
 from server.core.errors import Forbidden, NotFound, content_responses
 from server.registry import service
@@ -46,7 +47,6 @@ from server.registry.schemas import (
     ScopeItemPublic,
     ScopeLinks,
 )
-from server.registry.visibility import redact_instrument
 
 __all__ = ["public_router", "router"]
 
@@ -155,7 +155,7 @@ async def get_record(
     session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID
 ) -> InstrumentRecord:
     """The instrument's record (docs/domain-rules.md §1) and the CMA scope it serves; asset
-    and contact fields only for those who may see them (server.registry.visibility)."""
+    and contact fields only for those who may see them (server.catalog.visibility)."""
     instrument = await get_visible_instrument(session, user, instrument_id)
     return await _record(session, user, instrument.id)
 

@@ -170,7 +170,7 @@ class InstrumentRecordUpdate(InputModel):
 
 
 class InstrumentRecord(PublicModel):
-    """The record; fields the reader may not see (server.registry.visibility) are left out."""
+    """The record; fields the reader may not see (server.catalog.visibility) are left out."""
 
     id: uuid.UUID
     organisation_id: uuid.UUID

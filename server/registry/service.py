@@ -15,7 +15,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.auth.models import AppUser, OrganisationKind, Role
 from server.auth.repository import OrganisationRepository, UserRepository
 from server.auth.tenancy import may_manage_organisation, may_see_organisation, role_of
-from server.calibration.service import instrument_for_manager, instrument_for_writer
 from server.catalog.models import Instrument
 from server.catalog.service import get_instrument_for_staff
 from server.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -30,7 +29,12 @@ from server.registry.models import (
     InstrumentScopeItem,
     OperatorAuthorisation,
 )
-from server.registry.records import add_audited, get_or_not_found
+from server.registry.records import (
+    add_audited,
+    get_or_not_found,
+    instrument_for_manager,
+    instrument_for_writer,
+)
 from server.registry.schemas import (
     AuthorisationCreate,
     CmaCertificateCreate,

@@ -104,9 +104,6 @@ def _not_found(instrument_id: uuid.UUID) -> NotFound:
 async def _booking_windows(
     conn: AsyncConnection, instrument_id: uuid.UUID, organisation_id: uuid.UUID
 ) -> list[tuple[datetime, datetime]]:
-    present = (await conn.execute(text("SELECT to_regclass('booking') IS NOT NULL"))).scalar()
-    if not present:
-        return []
     rows = await conn.execute(
         text(
             "SELECT start_at, end_at FROM booking WHERE instrument_id = :iid"

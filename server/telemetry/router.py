@@ -17,7 +17,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import Response, StreamingResponse
 from pydantic import Field
-from sqlalchemy import text
 
 from server.auth.dependencies import CurrentUser
 from server.auth.models import INSTITUTION_ROLES
@@ -27,6 +26,7 @@ from server.auth.tenancy import (
     may_see_organisation,
     role_of,
 )
+from server.calibration.exports import record_export
 from server.catalog.models import Instrument, Lab
 from server.catalog.repository import ChannelRepository, InstrumentRepository
 from server.core.db import SessionDep
@@ -40,8 +40,8 @@ from server.core.errors import (
     problem_responses,
 )
 from server.core.validators import INT4_MAX
+from server.telemetry import board, latest, retention_classes
 from server.telemetry import export as exporting
-from server.telemetry import retention_classes
 from server.telemetry.live import LiveFilter, LiveHub
 from server.telemetry.queries import (
     MAX_POINTS,
@@ -55,18 +55,16 @@ from server.telemetry.queries import (
 from server.telemetry.retention import DEFAULT_CLASS, RetentionClass
 from server.telemetry.schemas import (
     RETENTION_CLASS_NAME,
-    BoardGateway,
-    BoardInstrument,
-    BoardReading,
     ChannelRetentionIn,
     ChannelRetentionOut,
     LabBoard,
+    LatestReading,
     RetentionClassIn,
     RetentionClassOut,
     SeriesOut,
     StateIntervalOut,
 )
-from server.telemetry.states import InstrumentState, StateRule, get_rule, set_rule
+from server.telemetry.states import StateRule, get_rule, set_rule
 
 __all__ = ["router"]
 
@@ -193,15 +191,7 @@ async def export(
 async def _record_export(
     session: SessionDep, user: CurrentUser, access: Access, start: datetime, end: datetime, fmt: str
 ) -> None:
-    # The registry owns the record of exports (out-of-tolerance impact reports list them);
-    # imported late so telemetry still loads while the registry is not installed.
-    try:
-        from server.calibration.exports import record_export
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("server.calibration", "server.calibration.exports"):
-            raise
-        logger.warning("export not recorded: server.calibration.exports is not installed")
-        return
+    # The calibration programme keeps the record of exports (impact reports list them).
     await record_export(
         session,
         user=user,
@@ -342,29 +332,6 @@ async def write_channel_retention(
 
 # live board and streams
 
-_BOARD_SQL = text(
-    """
-    SELECT i.id AS instrument_id, c.id AS channel_id, c.gateway_id, c.point_key, c.name,
-           c.name_en, c.canonical_unit AS unit, c.normal_min, c.normal_max, t.value, t.ts
-    FROM instrument i
-    JOIN channel c ON c.instrument_id = i.id
-    LEFT JOIN LATERAL (
-        SELECT tl.value, tl.ts FROM telemetry tl WHERE tl.channel_id = c.id
-        ORDER BY tl.ts DESC LIMIT 1
-    ) t ON true
-    WHERE i.lab_id = :lab_id
-    ORDER BY c.id
-    """
-)
-
-
-def is_alarm(value: float | None, normal_min: float | None, normal_max: float | None) -> bool:
-    if value is None:
-        return False
-    return (normal_min is not None and value < normal_min) or (
-        normal_max is not None and value > normal_max
-    )
-
 
 async def _lab_for_staff(session: SessionDep, user: CurrentUser, lab_id: uuid.UUID) -> Lab:
     lab = await session.get(Lab, lab_id)
@@ -377,67 +344,7 @@ async def _lab_for_staff(session: SessionDep, user: CurrentUser, lab_id: uuid.UU
 async def lab_board(session: SessionDep, user: CurrentUser, lab_id: uuid.UUID) -> LabBoard:
     """Every instrument of the lab with its state and newest readings, and the lab's gateways."""
     lab = await _lab_for_staff(session, user, lab_id)
-    instruments = [i for i in await InstrumentRepository(session).all() if i.lab_id == lab.id]
-    conn = await session.connection()
-    readings: dict[uuid.UUID, list[BoardReading]] = {i.id: [] for i in instruments}
-    gateways_of: dict[uuid.UUID, set[uuid.UUID]] = {i.id: set() for i in instruments}
-    for row in await conn.execute(_BOARD_SQL, {"lab_id": lab.id}):
-        gateways_of[row.instrument_id].add(row.gateway_id)
-        readings[row.instrument_id].append(
-            BoardReading(
-                channel_id=row.channel_id,
-                point_key=row.point_key,
-                name=row.name,
-                name_en=row.name_en,
-                unit=row.unit,
-                value=row.value,
-                ts=row.ts,
-                normal_min=row.normal_min,
-                normal_max=row.normal_max,
-                alarm=is_alarm(row.value, row.normal_min, row.normal_max),
-            )
-        )
-    current = {
-        row.instrument_id: (row.state, row.start_at)
-        for row in await conn.execute(
-            text(
-                "SELECT instrument_id, state, start_at FROM instrument_state_interval"
-                " WHERE end_at IS NULL AND instrument_id = ANY(:ids)"
-            ),
-            {"ids": [i.id for i in instruments]},
-        )
-    }
-    gateway_ids = sorted({g for ids in gateways_of.values() for g in ids})
-    gateways = [
-        BoardGateway(
-            id=row.id, key=row.key, name=row.name, status=row.status, last_seen_at=row.last_seen_at
-        )
-        for row in await conn.execute(
-            text(
-                "SELECT id, key, name, status, last_seen_at FROM gateway"
-                " WHERE id = ANY(:ids) ORDER BY key"
-            ),
-            {"ids": gateway_ids},
-        )
-    ]
-    return LabBoard(
-        lab_id=lab.id,
-        name=lab.name,
-        name_en=lab.name_en,
-        instruments=[
-            BoardInstrument(
-                id=i.id,
-                name=i.name,
-                name_en=i.name_en,
-                state=InstrumentState(current[i.id][0]) if i.id in current else None,
-                state_since=current[i.id][1] if i.id in current else None,
-                gateway_ids=sorted(gateways_of[i.id]),
-                readings=readings[i.id],
-            )
-            for i in instruments
-        ],
-        gateways=gateways,
-    )
+    return await board.lab_board(session, lab)
 
 
 def _hub(request: Request) -> LiveHub:
@@ -445,24 +352,6 @@ def _hub(request: Request) -> LiveHub:
     if hub is None:
         raise ServiceUnavailable("Live streams are switched off on this server")
     return hub
-
-
-async def _filter_for(session: SessionDep, instrument_ids: list[uuid.UUID]) -> LiveFilter:
-    conn = await session.connection()
-    rows = (
-        await conn.execute(
-            text(
-                "SELECT c.id, g.key FROM channel c JOIN gateway g ON g.id = c.gateway_id"
-                " WHERE c.instrument_id = ANY(:ids)"
-            ),
-            {"ids": instrument_ids},
-        )
-    ).all()
-    return LiveFilter(
-        channel_ids=frozenset(r.id for r in rows),
-        instrument_ids=frozenset(instrument_ids),
-        gateway_keys=frozenset(r.key for r in rows),
-    )
 
 
 def _sse(event: str, data: dict[str, Any]) -> bytes:
@@ -527,7 +416,7 @@ async def instrument_live(
         if not current:
             raise NotFound("No booking of yours is running on this instrument now")
         until = max(current)
-    live_filter = await _filter_for(session, [access.instrument.id])
+    live_filter = await board.live_filter(session, [access.instrument.id])
     return _event_stream(_stream(request, hub, live_filter, until))
 
 
@@ -542,6 +431,13 @@ async def lab_live(
     """Server-Sent Events for every instrument of a lab (lab staff: the live board)."""
     hub = _hub(request)
     lab = await _lab_for_staff(session, user, lab_id)
-    ids = [i.id for i in await InstrumentRepository(session).all() if i.lab_id == lab.id]
-    live_filter = await _filter_for(session, ids)
+    live_filter = await board.live_filter(session, await board.lab_instrument_ids(session, lab.id))
     return _event_stream(_stream(request, hub, live_filter, None))
+
+
+@router.get("/instruments/{instrument_id}/latest", response_model=list[LatestReading])
+async def latest_readings(
+    session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID
+) -> list[LatestReading]:
+    """Newest reading per channel (``value``/``ts`` null when the channel has none yet)."""
+    return await latest.latest_readings(session, user, instrument_id)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mqtt_contract.v1 import Quality
 from server.telemetry.states import InstrumentState
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "ChannelRetentionIn",
     "ChannelRetentionOut",
     "LabBoard",
+    "LatestReading",
     "RetentionClassIn",
     "RetentionClassOut",
     "SeriesOut",
@@ -116,3 +118,15 @@ class ChannelRetentionOut(BaseModel):
     raw_days: int
     rollup_days: int
     is_default: bool = Field(description="no class chosen: the default class applies")
+
+
+class LatestReading(BaseModel):
+    channel_id: int
+    device_key: str
+    point_key: str
+    name: str
+    name_en: str | None
+    unit: str
+    value: float | None
+    ts: datetime | None
+    quality: Quality | None

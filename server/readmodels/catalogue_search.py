@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.calibration.impact import INACTIVE_BOOKING_STATUSES
+from server.booking.models import INACTIVE_STATUSES as INACTIVE_BOOKING_STATUSES
 from server.calibration.status import DEFAULT_DUE_SOON_LEAD
 
 __all__ = ["CatalogueHit", "CataloguePage", "CatalogueQuery", "SortKey", "search_catalogue"]
@@ -35,7 +35,7 @@ class SortKey(StrEnum):
 
 _ORDER = {
     SortKey.NAME: "name, id",
-    # Original values are the owning institution's (server.registry.visibility): sorted by
+    # Original values are the owning institution's (server.catalog.visibility): sorted by
     # only among the instruments whose value the reader may see, by name otherwise.
     SortKey.VALUE_DESC: "{visible_value} DESC NULLS LAST, name, id",
     SortKey.CALIBRATION_DUE: "calibration_valid_to NULLS FIRST, name, id",
@@ -96,14 +96,6 @@ class CataloguePage:
     items: list[CatalogueHit] = field(default_factory=list)
 
 
-async def _has_table(session: AsyncSession, name: str) -> bool:
-    connection = await session.connection()
-    found = (
-        await connection.execute(text("SELECT to_regclass(:name)"), {"name": f"public.{name}"})
-    ).scalar()
-    return found is not None
-
-
 def _like(value: str) -> str:
     escaped = value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -155,17 +147,14 @@ async def search_catalogue(session: AsyncSession, query: CatalogueQuery) -> Cata
         exists_sql = "EXISTS (SELECT 1 FROM instrument_scope_item isi JOIN cma_scope_item s"
         where.append(f"{exists_sql} ON s.id = isi.scope_item_id WHERE {scope_sql})")
 
-    live_join = "LEFT JOIN LATERAL (SELECT NULL::text AS state) live ON true"
-    if query.live_state or await _has_table(session, "instrument_state_interval"):
-        if await _has_table(session, "instrument_state_interval"):
-            live_join = (
-                "LEFT JOIN LATERAL (SELECT st.state FROM instrument_state_interval st "
-                "WHERE st.instrument_id = i.id AND st.end_at IS NULL "
-                "ORDER BY st.start_at DESC LIMIT 1) live ON true"
-            )
-        if query.live_state:
-            where.append("live.state = :live_state")
-            params["live_state"] = query.live_state
+    live_join = (
+        "LEFT JOIN LATERAL (SELECT st.state FROM instrument_state_interval st "
+        "WHERE st.instrument_id = i.id AND st.end_at IS NULL "
+        "ORDER BY st.start_at DESC LIMIT 1) live ON true"
+    )
+    if query.live_state:
+        where.append("live.state = :live_state")
+        params["live_state"] = query.live_state
 
     if query.free_from is not None and query.free_to is not None:
         params["free_from"], params["free_to"] = query.free_from, query.free_to
@@ -182,13 +171,12 @@ async def search_catalogue(session: AsyncSession, query: CatalogueQuery) -> Cata
             "WHERE c.instrument_id = i.id AND c.result = 'pass' "
             "AND c.valid_from <= :free_from AND c.valid_to >= :free_to))"
         )
-        if await _has_table(session, "booking"):
-            where.append(
-                "NOT EXISTS (SELECT 1 FROM booking b WHERE b.instrument_id = i.id "
-                "AND b.start_at < :free_to AND b.end_at > :free_from "
-                "AND b.status <> ALL(:inactive))"
-            )
-            params["inactive"] = list(INACTIVE_BOOKING_STATUSES)
+        where.append(
+            "NOT EXISTS (SELECT 1 FROM booking b WHERE b.instrument_id = i.id "
+            "AND b.start_at < :free_to AND b.end_at > :free_from "
+            "AND b.status <> ALL(:inactive))"
+        )
+        params["inactive"] = [status.value for status in INACTIVE_BOOKING_STATUSES]
 
     outer: list[str] = []
     if query.calibration:

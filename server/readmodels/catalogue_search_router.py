@@ -17,11 +17,11 @@ from server.auth.models import AppUser
 from server.auth.repository import UserRepository
 from server.auth.tenancy import is_enterprise, is_platform_admin
 from server.calibration.status import CalibrationState
-from server.catalog.search import CatalogueQuery, SortKey, search_catalogue
+from server.catalog.visibility import redact_instrument
 from server.core.db import SessionDep
 from server.core.errors import Unauthorized, ValidationFailed
 from server.core.security import InvalidToken, decode_access_token
-from server.registry.visibility import redact_instrument
+from server.readmodels.catalogue_search import CatalogueQuery, SortKey, search_catalogue
 
 __all__ = ["router"]
 
@@ -54,7 +54,7 @@ class CatalogueItem(BaseModel):
     category: str | None
     location: str | None
     is_open: bool
-    # Only for the owning institution's staff and admins (server.registry.visibility).
+    # Only for the owning institution's staff and admins (server.catalog.visibility).
     original_value: Decimal | None = None
     currency: str | None = None
     service_modes: list[str]
