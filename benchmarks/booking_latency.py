@@ -43,7 +43,8 @@ sys.path.insert(0, str(ROOT))
 
 from server.core.config import Environment, Settings  # noqa: E402
 from server.core.migrations import upgrade  # noqa: E402
-from server.seed import DEMO_PASSWORD, run_seed_demo  # noqa: E402
+from server.demo.credentials import DEMO_PASSWORD  # noqa: E402
+from server.demo.seed import run_seed_demo  # noqa: E402
 from tests.harness import PostgresCluster  # noqa: E402
 from tests.harness.live_server import live_server  # noqa: E402
 

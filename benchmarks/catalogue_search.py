@@ -3,7 +3,7 @@
 Starts a private PostgreSQL + TimescaleDB cluster (the test harness's class), migrates a
 database, generates ``--instruments`` instruments (Chinese and English names, categories,
 CMA scope links, certificates in every status, out-of-service records and bookings), then
-times ``server.catalog.search.search_catalogue`` for a set of typical searches (median of
+times ``server.readmodels.catalogue_search.search_catalogue`` for a set of typical searches (median of
 ``--repeat`` runs each, count and page both included) and, for the text searches, a naive
 reference: ``SELECT ... WHERE name ILIKE ... OR name_en ILIKE ...`` with index scans off.
 
@@ -31,8 +31,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.catalog.search import CatalogueQuery, SortKey, search_catalogue
 from server.core.migrations import upgrade
+from server.readmodels.catalogue_search import CatalogueQuery, SortKey, search_catalogue
 from tests.harness import PostgresCluster
 
 NOW = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)

@@ -51,12 +51,12 @@ sys.path.insert(0, str(ROOT))
 
 from edge_agent.calibration import CalibrationBook  # noqa: E402
 from edge_agent.clock import SystemClock, grid_phase  # noqa: E402
-from edge_agent.config import ModbusTcpDevice  # noqa: E402
 from edge_agent.decoding import encode_value  # noqa: E402
 from edge_agent.fakes import FakeModbusDevice, FakePublisher  # noqa: E402
 from edge_agent.forwarder import Forwarder  # noqa: E402
 from edge_agent.poller import DevicePoller  # noqa: E402
 from edge_agent.spool import SampleSpool  # noqa: E402
+from mqtt_contract.gateway_config import ModbusTcpDevice  # noqa: E402
 from tests.harness import MosquittoBroker, free_port, wait_for_port  # noqa: E402
 
 # ThingsBoard IoT Gateway 3.8.5, 2 cores, same kind of simulated devices (docs/benchmarks.md).

@@ -12,14 +12,6 @@ from pydantic import ValidationError
 from edge_agent import __version__
 from edge_agent.calibration import CalibrationBook
 from edge_agent.clock import Clock, SystemClock, raise_if_cancelled
-from edge_agent.config import (
-    ConfigError,
-    GatewayConfig,
-    ModbusDevice,
-    MqttDevice,
-    config_hash,
-    parse_config_text,
-)
 from edge_agent.forwarder import Forwarder
 from edge_agent.metrics import serve_metrics
 from edge_agent.mqtt_link import MqttLink
@@ -27,6 +19,14 @@ from edge_agent.mqtt_source import MqttDeviceSource
 from edge_agent.poller import DeviceHealth, DevicePoller, run_forever
 from edge_agent.spool import SampleSpool
 from edge_agent.transport import TransportFactory, TransportPool
+from mqtt_contract.gateway_config import (
+    ConfigError,
+    GatewayConfig,
+    ModbusDevice,
+    MqttDevice,
+    config_hash,
+    parse_config_text,
+)
 from mqtt_contract.v1 import (
     CalibrationSet,
     GatewayState,

@@ -14,8 +14,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from edge_agent import __version__
-from edge_agent.config import ConfigError, GatewayConfig, ModbusDevice, config_hash, load_config
 from edge_agent.planner import RequestPlanner
+from mqtt_contract.gateway_config import (
+    ConfigError,
+    GatewayConfig,
+    ModbusDevice,
+    config_hash,
+    load_config,
+)
 
 __all__ = ["main", "scan_device", "starter_config"]
 
@@ -151,6 +157,7 @@ def _run(path: str) -> int:
         for issue in exc.issues:
             print(f"{path}: {issue}", file=sys.stderr)
         return EXIT_CONFIG
+    # The agent pulls in pymodbus and paho: only `run` needs them, `check` stays light.
     from edge_agent.agent import Gateway
 
     async def main() -> None:
@@ -179,8 +186,9 @@ async def scan_device(
     request_timeout_s: float = 1.0,
 ) -> dict[int, int | bool]:
     """Readable addresses and their values; refused ranges are bisected down to single ones."""
-    from edge_agent.config import ModbusTcpDevice
+    # Only `scan` talks Modbus: pymodbus is imported when it runs.
     from edge_agent.transport import CommError, IllegalAddress, TransportPool
+    from mqtt_contract.gateway_config import ModbusTcpDevice
 
     device = ModbusTcpDevice.model_validate(
         {

@@ -11,7 +11,7 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from edge_agent.config import ByteOrder, ModbusPoint, PointType
+from mqtt_contract.gateway_config import ByteOrder, ModbusPoint, PointType
 
 __all__ = ["PointDecoder", "decode_block", "encode_value", "reorder"]
 

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from edge_agent.clock import FakeClock
-from edge_agent.config import RegisterKind
 from edge_agent.poller import Reading
 from edge_agent.transport import CommError, IllegalAddress
+from mqtt_contract.gateway_config import RegisterKind
 
 __all__ = ["FakeModbusDevice", "FakePublisher", "PublishedMessage", "RecordingSink"]
 

@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-if TYPE_CHECKING:
-    from edge_agent.agent import Gateway
+from edge_agent.forwarder import Forwarder
+from edge_agent.mqtt_link import MqttLink
+from edge_agent.poller import DeviceHealth
+from edge_agent.spool import SampleSpool
 
-__all__ = ["GatewayCollector", "serve_metrics"]
+__all__ = ["GatewayCollector", "GatewayState", "serve_metrics"]
+
+
+class GatewayState(Protocol):
+    """What a scrape reads of the running gateway (``edge_agent.agent.Gateway``)."""
+
+    @property
+    def spool(self) -> SampleSpool | None: ...
+    @property
+    def forwarder(self) -> Forwarder | None: ...
+    @property
+    def link(self) -> MqttLink | None: ...
+    def device_health(self) -> list[DeviceHealth]: ...
 
 
 class GatewayCollector(Collector):
-    def __init__(self, gateway: Gateway) -> None:
+    def __init__(self, gateway: GatewayState) -> None:
         self.gateway = gateway
 
     def collect(self) -> Iterator[Metric]:
@@ -92,7 +106,7 @@ class GatewayCollector(Collector):
         yield latency
 
 
-def serve_metrics(gateway: Gateway, host: str, port: int) -> Any:
+def serve_metrics(gateway: GatewayState, host: str, port: int) -> Any:
     """Start the scrape endpoint in a thread; returns the server (call ``shutdown()``)."""
     registry = CollectorRegistry()
     registry.register(GatewayCollector(gateway))

@@ -11,9 +11,9 @@ from typing import Any
 
 from edge_agent.calibration import CalibrationBook
 from edge_agent.clock import Clock
-from edge_agent.config import MqttDevice, MqttPoint
 from edge_agent.poller import DeviceHealth, PreparedPoint, Reading, ReadingSink
 from edge_agent.units import LinearConversion, UnitProblem, linear_conversion
+from mqtt_contract.gateway_config import MqttDevice, MqttPoint
 from mqtt_contract.v1 import Quality
 
 __all__ = ["MqttDeviceSource", "extract_field"]

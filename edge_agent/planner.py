@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from edge_agent.config import ModbusPoint, RegisterKind
 from edge_agent.decoding import PointDecoder
+from mqtt_contract.gateway_config import ModbusPoint, RegisterKind
 
 __all__ = ["ReadBlock", "RequestPlanner", "plan_reads"]
 

@@ -16,11 +16,11 @@ from typing import Protocol
 
 from edge_agent.calibration import CalibrationBook
 from edge_agent.clock import Clock, first_tick, grid_phase, next_tick, raise_if_cancelled
-from edge_agent.config import ModbusDevice, ModbusPoint, MqttPoint
 from edge_agent.decoding import decode_block
 from edge_agent.planner import ReadBlock, RequestPlanner
 from edge_agent.transport import CommError, IllegalAddress, ModbusTransport
 from edge_agent.units import LinearConversion, LoopSignal, linear_conversion, loop_signal
+from mqtt_contract.gateway_config import ModbusDevice, ModbusPoint, MqttPoint
 from mqtt_contract.v1 import DeviceStatus, Quality
 
 __all__ = [

@@ -16,7 +16,7 @@ from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 from pymodbus.framer import FramerType
 
-from edge_agent.config import (
+from mqtt_contract.gateway_config import (
     ModbusDevice,
     ModbusRtuDevice,
     ModbusRtuOverTcpDevice,

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from mqtt_contract.units import (
-    IncompatibleUnits,
     UnitProblem,
     affine_conversion,
+    check_compatible,
 )
 from mqtt_contract.units import (
     parse_unit as _parse_shared,
@@ -34,15 +34,6 @@ __all__ = [
 def parse_unit(text: str) -> Any:
     """The pint unit of ``text``; raises :class:`UnitProblem` ("unknown unit '...'")."""
     return _parse_shared(text)
-
-
-def check_compatible(source: str, target: str) -> None:
-    """Raise :class:`UnitProblem` unless ``source`` converts to ``target`` linearly."""
-    try:
-        affine_conversion(source, target)
-    except IncompatibleUnits as exc:
-        message = f"'{target}' is not compatible with source unit '{source}'"
-        raise UnitProblem(f"{message}: {exc.hint}" if exc.hint else message) from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ __all__ = [
     "UnitProblem",
     "UnknownUnit",
     "affine_conversion",
+    "check_compatible",
     "is_known_unit",
     "normalize",
     "numbers_refused",
@@ -137,7 +138,7 @@ def registry() -> Any:
 
 
 def _build() -> Any:
-    import pint
+    import pint  # slow to import and not needed by the bridge: loaded on first use
 
     folder = Path(pint.__file__).parent
     text = (folder / "default_en.txt").read_text(encoding="utf-8")
@@ -166,6 +167,7 @@ def numbers_refused(unit: str) -> str | None:
     A unit needs numbers only as small exponents (m**2, s^-1) and as the 1 of "1/s": any
     other number, a chained or large exponent is refused before pint sees the string.
     """
+    # pint is loaded on first use (slow to import; the bridge never needs it).
     from pint.pint_eval import tokenizer
     from pint.util import string_preprocessor
 
@@ -265,7 +267,7 @@ def affine_conversion(source: str, target: str) -> Affine:
     :class:`UnknownUnit` names the unit that is not known, :class:`IncompatibleUnits` two
     units of different quantities, :class:`NonLinearUnits` a logarithmic pair (dB, ...).
     """
-    import pint
+    import pint  # slow to import and not needed by the bridge: loaded on first use
 
     src = parse_unit(source)
     dst = parse_unit(target)
@@ -291,3 +293,12 @@ def affine_conversion(source: str, target: str) -> Affine:
         # Logarithmic units (dB, ...) are not affine: refuse rather than store wrong values.
         raise NonLinearUnits(source, target)
     return Affine(factor=factor, offset=at_zero)
+
+
+def check_compatible(source: str, target: str) -> None:
+    """Raise :class:`UnitProblem` unless ``source`` converts to ``target`` linearly."""
+    try:
+        affine_conversion(source, target)
+    except IncompatibleUnits as exc:
+        message = f"'{target}' is not compatible with source unit '{source}'"
+        raise UnitProblem(f"{message}: {exc.hint}" if exc.hint else message) from exc

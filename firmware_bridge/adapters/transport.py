@@ -96,7 +96,7 @@ class SerialLineStream:
         parity: str = "N",
         stopbits: float = 1,
     ) -> SerialLineStream:
-        import serial
+        import serial  # pyserial is needed only for serial lines, so imported when one is used
 
         def _open() -> Any:
             return serial.serial_for_url(
@@ -115,7 +115,7 @@ class SerialLineStream:
         return cls(port, terminator)
 
     async def write(self, data: bytes) -> None:
-        import serial
+        import serial  # pyserial is needed only for serial lines, so imported when one is used
 
         async with self._lock:
             try:
@@ -124,7 +124,7 @@ class SerialLineStream:
                 raise ConnectionResetError(str(exc)) from exc
 
     async def read_line(self, wait_s: float) -> bytes:
-        import serial
+        import serial  # pyserial is needed only for serial lines, so imported when one is used
 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_s

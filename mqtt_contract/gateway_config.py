@@ -1,5 +1,8 @@
 """Gateway configuration: the YAML schema, its validation and its hash.
 
+The edge agent runs on it and the server validates what it pushes to a gateway with it, so
+both live here, in the one package they share.
+
 A configuration is valid only if every point's unit can be converted from its source unit,
 every key is unique where it must be, and devices sharing a serial bus agree on the line
 settings. Errors carry the path of the offending field (``devices[0].points[2].unit``) so
@@ -27,7 +30,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from edge_agent.units import UnitProblem, check_compatible, parse_unit
+from mqtt_contract.units import UnitProblem, check_compatible, parse_unit
 from mqtt_contract.v1 import Key
 
 __all__ = [
