@@ -36,6 +36,8 @@ log "ruff"
 .venv/bin/ruff format --check .
 log "mypy --strict"
 .venv/bin/mypy
+log "import contracts (lint-imports: one-way server layers, .importlinter)"
+.venv/bin/lint-imports
 if [ -f web/package.json ] && { [ "$FAST" -eq 0 ] || [ -d web/node_modules ]; }; then
   log "web: API client matches the server's OpenAPI, lint (eslint, prettier) and tests (vitest)"
   (cd web && npm run --silent check:api && npm run --silent lint && npm run --silent test)
