@@ -9,8 +9,7 @@ import pytest
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from server.core import config_docs
-from server.core.config_docs import (
+from server.config_docs import (
     DOC_PATH,
     REGENERATE_COMMAND,
     SETTINGS_CLASSES,
@@ -18,6 +17,7 @@ from server.core.config_docs import (
     render_document,
     render_table,
 )
+from server.core import config_docs
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -43,7 +43,7 @@ def test_every_settings_class_is_documented() -> None:
     listed = {(entry.module, entry.name) for entry in SETTINGS_CLASSES}
     missing = _settings_classes_in_source() - listed
     assert not missing, (
-        f"settings classes not in server.core.config_docs.SETTINGS_CLASSES: {sorted(missing)}; "
+        f"settings classes not in server.config_docs.SETTINGS_CLASSES: {sorted(missing)}; "
         f"add them, add their section markers to docs/configuration.md, then run {REGENERATE_COMMAND}"
     )
 

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from server.app import create_app
 from server.auth.throttle import DEFAULT_POLICY, LoginThrottlePolicy, ThrottleRule
 from server.core.config import Settings
-from server.seed import DEMO_PASSWORD, DemoSeed
+from tests.harness.factories import PASSWORD, World
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +46,7 @@ def _assert_throttled(response: httpx.Response) -> int:
 
 
 async def test_sixty_wrong_passwords_then_the_right_one_is_refused(
-    app: FastAPI, demo: DemoSeed
+    app: FastAPI, demo: World
 ) -> None:
     async with _client(app) as client:
         statuses = Counter(
@@ -55,14 +55,12 @@ async def test_sixty_wrong_passwords_then_the_right_one_is_refused(
         # Five tries are answered; the fifth failure starts a lock-out, the rest are refused
         # without the password being checked.
         assert statuses == {401: 4, 429: 56}
-        right = await _login(client, MANAGER, DEMO_PASSWORD)
+        right = await _login(client, MANAGER, PASSWORD)
         retry = _assert_throttled(right)
         assert 1 <= retry <= 60
 
 
-async def test_a_parallel_burst_gets_no_more_than_the_allowance(
-    app: FastAPI, demo: DemoSeed
-) -> None:
+async def test_a_parallel_burst_gets_no_more_than_the_allowance(app: FastAPI, demo: World) -> None:
     async with _client(app) as client:
         responses = await asyncio.gather(
             *(_login(client, MANAGER, f"burst-{i}") for i in range(40))
@@ -70,11 +68,11 @@ async def test_a_parallel_burst_gets_no_more_than_the_allowance(
         statuses = Counter(r.status_code for r in responses)
         assert statuses[401] + statuses[429] == 40
         assert statuses[401] <= DEFAULT_POLICY.account.max_failures
-        _assert_throttled(await _login(client, MANAGER, DEMO_PASSWORD))
+        _assert_throttled(await _login(client, MANAGER, PASSWORD))
 
 
 async def test_lock_out_holds_across_api_processes(
-    app: FastAPI, settings: Settings, demo: DemoSeed
+    app: FastAPI, settings: Settings, demo: World
 ) -> None:
     # A second app with its own engine and connection pool: only the database is shared.
     other = create_app(settings)
@@ -83,11 +81,11 @@ async def test_lock_out_holds_across_api_processes(
             for i in range(5):
                 await _login(first, MANAGER, f"wrong-{i}")
         async with _client(other) as second:
-            _assert_throttled(await _login(second, MANAGER, DEMO_PASSWORD))
+            _assert_throttled(await _login(second, MANAGER, PASSWORD))
 
 
 async def test_lock_outs_double_and_expire(
-    app: FastAPI, demo: DemoSeed, database_conninfo: str
+    app: FastAPI, demo: World, database_conninfo: str
 ) -> None:
     def expire_lock() -> None:
         with psycopg.connect(database_conninfo) as conn:
@@ -102,7 +100,7 @@ async def test_lock_outs_double_and_expire(
         assert _assert_throttled(last) == 60
         expire_lock()
         # The lock-out is over: the right password works again...
-        assert (await _login(client, MANAGER, DEMO_PASSWORD)).status_code == 200
+        assert (await _login(client, MANAGER, PASSWORD)).status_code == 200
         # ...and clears the account's record, so the next lock-out starts again at one minute.
         for i in range(5):
             last = await _login(client, MANAGER, f"second-round-{i}")
@@ -114,17 +112,17 @@ async def test_lock_outs_double_and_expire(
         assert _assert_throttled(last) == 120
 
 
-async def test_a_success_resets_the_account_count(app: FastAPI, demo: DemoSeed) -> None:
+async def test_a_success_resets_the_account_count(app: FastAPI, demo: World) -> None:
     async with _client(app) as client:
         for i in range(4):
             assert (await _login(client, MANAGER, f"typo-{i}")).status_code == 401
-        assert (await _login(client, MANAGER, DEMO_PASSWORD)).status_code == 200
+        assert (await _login(client, MANAGER, PASSWORD)).status_code == 200
         for i in range(4):
             assert (await _login(client, MANAGER, f"typo-again-{i}")).status_code == 401
-        assert (await _login(client, MANAGER, DEMO_PASSWORD)).status_code == 200
+        assert (await _login(client, MANAGER, PASSWORD)).status_code == 200
 
 
-async def test_one_address_spraying_many_accounts_is_stopped(app: FastAPI, demo: DemoSeed) -> None:
+async def test_one_address_spraying_many_accounts_is_stopped(app: FastAPI, demo: World) -> None:
     async with _client(app, "198.51.100.9") as sprayer:
         statuses = Counter(
             [
@@ -134,15 +132,15 @@ async def test_one_address_spraying_many_accounts_is_stopped(app: FastAPI, demo:
         )
         assert statuses == {401: 19, 429: 11}
         # Even a real account with its right password is refused from that address...
-        _assert_throttled(await _login(sprayer, BUYER, DEMO_PASSWORD))
+        _assert_throttled(await _login(sprayer, BUYER, PASSWORD))
     # ...while the account itself is not locked for everybody else.
     async with _client(app, "192.0.2.44") as elsewhere:
-        assert (await _login(elsewhere, BUYER, DEMO_PASSWORD)).status_code == 200
+        assert (await _login(elsewhere, BUYER, PASSWORD)).status_code == 200
 
 
-async def test_the_token_response_is_not_cached(app: FastAPI, demo: DemoSeed) -> None:
+async def test_the_token_response_is_not_cached(app: FastAPI, demo: World) -> None:
     async with _client(app) as client:
-        response = await _login(client, MANAGER, DEMO_PASSWORD)
+        response = await _login(client, MANAGER, PASSWORD)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Pragma"] == "no-cache"
@@ -158,11 +156,11 @@ async def short_app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 async def test_after_the_lock_out_ends_the_right_password_works(
-    short_app: FastAPI, demo: DemoSeed
+    short_app: FastAPI, demo: World
 ) -> None:
     async with _client(short_app) as client:
         await _login(client, MANAGER, "wrong-1")
         _assert_throttled(await _login(client, MANAGER, "wrong-2"))
-        _assert_throttled(await _login(client, MANAGER, DEMO_PASSWORD))
+        _assert_throttled(await _login(client, MANAGER, PASSWORD))
         await asyncio.sleep(1.2)
-        assert (await _login(client, MANAGER, DEMO_PASSWORD)).status_code == 200
+        assert (await _login(client, MANAGER, PASSWORD)).status_code == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.notifications.config import JobSettings
+from server.jobs import JobSettings
 
 
 @pytest.fixture

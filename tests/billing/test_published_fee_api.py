@@ -17,9 +17,9 @@ import pytest
 from fastapi import FastAPI
 from openpyxl import load_workbook
 
-from server.seed import DemoSeed
 from tests.harness.app import API, Login
 from tests.harness.booking import run_jobs
+from tests.harness.factories import World
 
 pytestmark = pytest.mark.integration
 
@@ -80,7 +80,7 @@ async def _statement_amounts(
 
 
 async def test_quote_charge_statement_and_exports_agree_with_the_hourly_fee(
-    app: FastAPI, client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     demo = calibrated
     manager = await login("manager@zjim.demo")

@@ -5,15 +5,15 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from server.seed import DemoSeed
 from tests.booking.conftest import API, PROBLEM, Login
+from tests.harness.factories import World
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.mark.parametrize("month", ["0000-05", "2025-13", "2025-00", "25-05", "2025-5", "99999-01"])
 async def test_a_month_outside_the_calendar_is_a_422_naming_month(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login, month: str
+    client: httpx.AsyncClient, demo: World, login: Login, month: str
 ) -> None:
     buyer = await login("buyer@jingce.demo")
     response = await client.get(f"{API}/statements", params={"month": month}, headers=buyer)
@@ -23,7 +23,7 @@ async def test_a_month_outside_the_calendar_is_a_422_naming_month(
 
 
 async def test_a_real_month_still_gives_a_statement(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     buyer = await login("buyer@jingce.demo")
     response = await client.get(f"{API}/statements", params={"month": "2025-05"}, headers=buyer)

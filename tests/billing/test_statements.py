@@ -12,15 +12,15 @@ import pytest
 from fastapi import FastAPI
 from openpyxl import load_workbook
 
-from server.seed import DemoSeed
 from tests.harness.app import API, Login
 from tests.harness.booking import STAFF_OPERATED, body, day_at, issue_voucher, publish, run_jobs
+from tests.harness.factories import World
 
 pytestmark = pytest.mark.integration
 
 
 async def test_statements_for_enterprise_and_institution(
-    app: FastAPI, client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     demo = calibrated
     await publish(client, login, demo, no_show_share="1", voucher_max_share="0.4")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.notifications.config import JobSettings
+from server.jobs import JobSettings
 from tests.harness.app import API, PROBLEM, Login, certify
 
 __all__ = ["API", "PROBLEM", "Login", "certify"]

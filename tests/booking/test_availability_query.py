@@ -25,8 +25,8 @@ from server.booking.opening_hours import from_record, to_record
 from server.booking.repository import BookingRepository
 from server.calibration.models import CalibrationCertificate
 from server.catalog.models import Instrument
-from server.seed import DemoSeed
 from tests.harness.app import certify
+from tests.harness.factories import World
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +39,7 @@ CALENDARS = [
 
 
 async def _populate(
-    app: FastAPI, demo: DemoSeed, rng: random.Random, now: datetime
+    app: FastAPI, demo: World, rng: random.Random, now: datetime
 ) -> list[uuid.UUID]:
     enterprise = demo.organisations["杭州精测科技有限公司"]
     booker = demo.users["buyer@jingce.demo"]
@@ -110,7 +110,7 @@ async def _populate(
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 async def test_bulk_availability_equals_the_per_instrument_reference(
-    app: FastAPI, demo: DemoSeed, seed: int
+    app: FastAPI, demo: World, seed: int
 ) -> None:
     rng = random.Random(seed)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -156,9 +156,7 @@ async def test_bulk_availability_equals_the_per_instrument_reference(
 
 
 @pytest.mark.parametrize("seed", [4, 5])
-async def test_every_moment_is_free_or_has_one_reason(
-    app: FastAPI, demo: DemoSeed, seed: int
-) -> None:
+async def test_every_moment_is_free_or_has_one_reason(app: FastAPI, demo: World, seed: int) -> None:
     rng = random.Random(seed)
     now = datetime.now(UTC).replace(microsecond=0)
     await certify(app, demo, valid_to_days=20)

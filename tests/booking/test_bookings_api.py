@@ -8,15 +8,15 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from server.seed import DemoSeed
 from tests.harness.app import API, PROBLEM, Login
 from tests.harness.booking import STAFF_OPERATED, body, day_at
+from tests.harness.factories import World
 
 pytestmark = pytest.mark.integration
 
 
 async def test_overlap_is_a_409_problem_naming_the_slot(
-    client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     buyer = await login("buyer@jingce.demo")
     demo = calibrated
@@ -52,7 +52,7 @@ async def test_overlap_is_a_409_problem_naming_the_slot(
 
 
 async def test_the_database_refuses_overlap_even_without_the_pre_check(
-    app: FastAPI, demo: DemoSeed
+    app: FastAPI, demo: World
 ) -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError
@@ -89,7 +89,7 @@ async def test_the_database_refuses_overlap_even_without_the_pre_check(
 
 
 async def test_enterprise_self_operation_needs_an_authorisation(
-    client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     demo = calibrated
     buyer = await login("buyer@jingce.demo")

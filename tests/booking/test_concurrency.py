@@ -12,8 +12,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from server.seed import DEMO_PASSWORD, DemoSeed
 from tests.harness.booking import STAFF_OPERATED, body, day_at
+from tests.harness.factories import PASSWORD, World
 from tests.harness.live_server import live_server
 
 # 1,000 requests through a real uvicorn process: outside the fast lane.
@@ -26,7 +26,7 @@ CONCURRENCY = 100
 
 @pytest.mark.timeout(300)
 async def test_one_winner_per_slot_under_1000_concurrent_attempts(
-    app: FastAPI, database_url: str, calibrated: DemoSeed
+    app: FastAPI, database_url: str, calibrated: World
 ) -> None:
     instrument = calibrated.instrument.id
     with live_server(database_url, pool_size=20) as base:
@@ -35,7 +35,7 @@ async def test_one_winner_per_slot_under_1000_concurrent_attempts(
             headers = {}
             for email in ("buyer@jingce.demo", "staff@zjim.demo"):
                 r = await client.post(
-                    "/api/v1/auth/token", data={"username": email, "password": DEMO_PASSWORD}
+                    "/api/v1/auth/token", data={"username": email, "password": PASSWORD}
                 )
                 headers[email] = {"Authorization": f"Bearer {r.json()['access_token']}"}
             gate = asyncio.Semaphore(CONCURRENCY)

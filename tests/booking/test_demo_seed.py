@@ -8,8 +8,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from server.booking.demo import seed_demo_bookings
-from server.seed import DemoSeed
+from server.demo.bookings import seed_demo_bookings
+from server.demo.seed import DemoSeed
 
 pytestmark = pytest.mark.integration
 
@@ -18,9 +18,9 @@ async def test_demo_bookings_cover_every_state_and_are_idempotent(
     app: FastAPI, demo: DemoSeed
 ) -> None:
     async with app.state.sessionmaker() as session, session.begin():
-        assert await seed_demo_bookings(session, demo) == 8
+        assert await seed_demo_bookings(session, demo.instrument, demo.users) == 8
     async with app.state.sessionmaker() as session, session.begin():
-        assert await seed_demo_bookings(session, demo) == 0
+        assert await seed_demo_bookings(session, demo.instrument, demo.users) == 0
     async with app.state.sessionmaker() as session:
         connection = await session.connection()
         statuses = {

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from server.seed import DemoSeed
 from tests.booking.conftest import API, PROBLEM, Login
+from tests.harness.factories import World
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +35,7 @@ async def availability(client: httpx.AsyncClient, headers: dict[str, str]) -> ht
 
 
 async def test_a_time_zone_outside_the_iana_database_is_refused_and_availability_keeps_working(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     manager = await login(MANAGER)
     url = f"{API}/instruments/{demo.instrument.id}/booking-policy"
@@ -61,7 +61,7 @@ async def test_a_time_zone_outside_the_iana_database_is_refused_and_availability
     ],
 )
 async def test_policy_integers_beyond_the_column_are_refused(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login, field: str
+    client: httpx.AsyncClient, demo: World, login: Login, field: str
 ) -> None:
     manager = await login(MANAGER)
     url = f"{API}/instruments/{demo.instrument.id}/booking-policy"
@@ -76,7 +76,7 @@ async def test_policy_integers_beyond_the_column_are_refused(
 
 
 async def test_a_nul_in_the_status_filter_is_a_422(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     buyer = await login(BUYER)
     response = await client.get(f"{API}/bookings", params={"status": "\x00"}, headers=buyer)
@@ -89,7 +89,7 @@ async def test_a_nul_in_the_status_filter_is_a_422(
 
 
 async def test_a_nul_in_any_text_input_is_a_422_naming_it(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     manager = await login(MANAGER)
     start = datetime.now(UTC) + timedelta(days=3)
@@ -112,7 +112,7 @@ async def test_a_nul_in_any_text_input_is_a_422_naming_it(
 
 
 async def test_a_huge_bulk_shift_is_a_422(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     manager = await login(MANAGER)
     response = await client.post(

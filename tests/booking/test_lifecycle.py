@@ -11,7 +11,6 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from server.seed import DemoSeed
 from tests.harness.app import API, Login
 from tests.harness.booking import (
     STAFF_OPERATED,
@@ -22,12 +21,13 @@ from tests.harness.booking import (
     run_jobs,
     sql,
 )
+from tests.harness.factories import World
 
 pytestmark = pytest.mark.integration
 
 
 async def test_quote_shows_the_published_breakdown(
-    client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     await publish(client, login, calibrated)
     buyer = await login("buyer@jingce.demo")
@@ -66,7 +66,7 @@ async def test_quote_shows_the_published_breakdown(
 
 
 async def test_approval_then_late_cancellation_is_charged_with_voucher(
-    app: FastAPI, client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     demo = calibrated
     await publish(
@@ -138,7 +138,7 @@ async def test_approval_then_late_cancellation_is_charged_with_voucher(
 
 
 async def test_telemetry_check_in_actual_use_and_overrun(
-    app: FastAPI, client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     demo = calibrated
     await publish(client, login, demo, charge_basis="actual")
@@ -174,7 +174,7 @@ async def test_telemetry_check_in_actual_use_and_overrun(
 
 
 async def test_no_show_is_released_billed_and_offered_to_the_waitlist(
-    app: FastAPI, client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     demo = calibrated
     await publish(client, login, demo, no_show_release_minutes=30, no_show_share="1")
@@ -213,7 +213,7 @@ async def test_no_show_is_released_billed_and_offered_to_the_waitlist(
 
 
 async def test_waitlist_offer_accepted_after_a_cancellation(
-    client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     demo = calibrated
     buyer, staff = await login("buyer@jingce.demo"), await login("staff@zjim.demo")
@@ -235,7 +235,7 @@ async def test_waitlist_offer_accepted_after_a_cancellation(
 
 
 async def test_recurring_series_reports_each_occurrence(
-    client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     demo = calibrated
     staff = await login("staff@zjim.demo")
@@ -266,7 +266,7 @@ async def test_recurring_series_reports_each_occurrence(
 
 
 async def test_rules_lead_time_duration_grid_and_quota(
-    client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     demo = calibrated
     await publish(
@@ -307,10 +307,10 @@ async def test_rules_lead_time_duration_grid_and_quota(
 
 
 async def test_only_one_process_runs_a_job_pass_at_a_time(
-    app: FastAPI, client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
-    from server.booking.service import JOBS_LOCK_KEY
-    from server.booking.service import run_jobs as booking_jobs
+    from server.booking.jobs import JOBS_LOCK_KEY
+    from server.booking.jobs import run_jobs as booking_jobs
 
     buyer = await login("buyer@jingce.demo")
     start = day_at(7, 9)

@@ -14,10 +14,10 @@ from alembic import command
 from psycopg.types.json import Jsonb
 
 from server.core.migrations import alembic_config
-from server.seed import DemoSeed
 from tests.harness import PostgresCluster
 from tests.harness.app import API, Login
 from tests.harness.booking import SHANGHAI, body, day_at
+from tests.harness.factories import World
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,7 @@ def _next(weekday: int) -> int:
 
 
 async def test_record_hours_close_the_weekend_for_availability_and_booking(
-    client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     demo = calibrated
     manager, buyer = await login("manager@zjim.demo"), await login("buyer@jingce.demo")
@@ -83,7 +83,7 @@ async def test_record_hours_close_the_weekend_for_availability_and_booking(
 
 
 async def test_booking_policy_hours_are_written_to_the_record_and_audited(
-    client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     demo = calibrated
     manager = await login("manager@zjim.demo")

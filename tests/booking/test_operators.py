@@ -9,18 +9,18 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from server.booking import service
+from server.booking import lifecycle
 from server.core.errors import Conflict
 from server.registry.models import OperatorAuthorisation
-from server.seed import DemoSeed
 from tests.harness.app import API, Login
 from tests.harness.booking import body, day_at
+from tests.harness.factories import World
 
 pytestmark = pytest.mark.integration
 
 
 async def test_authorised_operator_books_self_operated_and_check_in_counts_as_use(
-    app: FastAPI, client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     demo = calibrated
     buyer = demo.users["buyer@jingce.demo"]
@@ -51,12 +51,12 @@ async def test_authorised_operator_books_self_operated_and_check_in_counts_as_us
     # By hand, a few minutes after the start (the clock is the service's argument).
     async with app.state.sessionmaker() as session, session.begin():
         with pytest.raises(Conflict, match="Check-in opens"):
-            await service.check_in(
+            await lifecycle.check_in(
                 session, buyer, booked.json()["id"], now=start - timedelta(hours=1)
             )
     at = start + timedelta(minutes=3)
     async with app.state.sessionmaker() as session, session.begin():
-        checked = await service.check_in(session, buyer, booked.json()["id"], now=at)
+        checked = await lifecycle.check_in(session, buyer, booked.json()["id"], now=at)
         assert checked.status == "checked_in"
         assert checked.check_in_source == "manual"
     async with app.state.sessionmaker() as session:

@@ -11,15 +11,15 @@ from fastapi import FastAPI
 
 from server.auth.models import AppUser, Organisation
 from server.core.security import hash_password
-from server.seed import DEMO_PASSWORD, DemoSeed
 from tests.harness.app import API, PROBLEM, Login, certify
 from tests.harness.booking import STAFF_OPERATED, body, day_at, run_jobs, sql
+from tests.harness.factories import PASSWORD, World
 
 pytestmark = pytest.mark.integration
 
 
 async def test_no_booking_past_the_calibration_valid_to(
-    app: FastAPI, client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     await certify(app, demo, valid_to_days=5)
     buyer = await login("buyer@jingce.demo")
@@ -49,7 +49,7 @@ async def test_no_booking_past_the_calibration_valid_to(
 
 
 async def test_out_of_service_flags_future_bookings_and_staff_act_in_bulk(
-    app: FastAPI, client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     demo = calibrated
     buyer, staff = await login("buyer@jingce.demo"), await login("staff@zjim.demo")
@@ -107,7 +107,7 @@ async def test_out_of_service_flags_future_bookings_and_staff_act_in_bulk(
 
 
 async def test_a_recalled_calibration_flags_bookings_after_the_new_valid_to(
-    app: FastAPI, client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     demo = calibrated
     staff = await login("staff@zjim.demo")
@@ -147,17 +147,17 @@ async def _other_enterprise(app: FastAPI, client: httpx.AsyncClient) -> dict[str
                 email="rival@ningbo.demo",
                 full_name="赵敏",
                 role="enterprise_admin",
-                password_hash=hash_password(DEMO_PASSWORD),
+                password_hash=hash_password(PASSWORD),
             )
         )
     r = await client.post(
-        f"{API}/auth/token", data={"username": "rival@ningbo.demo", "password": DEMO_PASSWORD}
+        f"{API}/auth/token", data={"username": "rival@ningbo.demo", "password": PASSWORD}
     )
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 async def test_tenancy_other_enterprise_and_institution_get_404(
-    app: FastAPI, client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     demo = calibrated
     buyer = await login("buyer@jingce.demo")
@@ -217,7 +217,7 @@ async def test_tenancy_other_enterprise_and_institution_get_404(
 
 
 async def test_availability_applies_hours_buffer_minimum_and_blackouts(
-    client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     demo = calibrated
     manager, staff = await login("manager@zjim.demo"), await login("staff@zjim.demo")

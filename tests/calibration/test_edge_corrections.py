@@ -9,14 +9,14 @@ from fastapi import FastAPI
 
 from mqtt_contract.v1 import CalibrationSet
 from server.calibration.edge import build_calibration_set
-from server.seed import DemoSeed
 from tests.harness.app import Login
+from tests.harness.factories import World
 
 NOW = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)
 
 
 async def test_only_the_valid_certificates_corrections_reach_the_gateway(
-    app: FastAPI, client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     app.state.clock = lambda: NOW
     manager = await login("manager@zjim.demo")

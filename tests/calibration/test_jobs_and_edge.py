@@ -21,11 +21,10 @@ from server.app import create_app
 from server.calibration.config import CalibrationSettings
 from server.calibration.jobs import run_calibration_jobs
 from server.core.config import Settings
-from server.notifications.config import JobSettings
-from server.notifications.jobs import BackgroundJobs
-from server.seed import DemoSeed
+from server.jobs import BackgroundJobs, JobSettings
 from tests.harness.app import Login
 from tests.harness.calibration import insert_booking, run_sql
+from tests.harness.factories import World
 from tests.harness.mosquitto import MosquittoBroker
 
 MANAGER = "manager@zjim.demo"
@@ -50,7 +49,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 async def _certificate(
     client: httpx.AsyncClient,
     headers: dict[str, str],
-    demo: DemoSeed,
+    demo: World,
     number: str,
     validity: tuple[datetime, datetime],
     corrections: list[dict[str, object]] | None = None,
@@ -115,7 +114,7 @@ async def _retained(broker: MosquittoBroker, topic: str) -> mqtt.MQTTMessage:
 
 
 async def test_a_due_calibration_reminds_each_lab_manager_once_however_often_the_jobs_run(
-    app: FastAPI, client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     manager = await login(MANAGER)
@@ -132,7 +131,7 @@ async def test_a_due_calibration_reminds_each_lab_manager_once_however_often_the
 
 
 async def test_reminders_follow_the_configured_lead_times(
-    app: FastAPI, client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     await _certificate(client, await login(MANAGER), demo, "JJ-DUE-20", _days(now, -300, 20))
@@ -157,7 +156,7 @@ def test_lead_times_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatc
 async def test_a_recorded_correction_reaches_the_gateway_retained_and_goes_when_it_lapses(
     app: FastAPI,
     client: httpx.AsyncClient,
-    demo: DemoSeed,
+    demo: World,
     login: Login,
     mosquitto: MosquittoBroker,
 ) -> None:
@@ -202,7 +201,7 @@ async def test_a_recorded_correction_reaches_the_gateway_retained_and_goes_when_
 
 
 async def test_an_out_of_tolerance_finding_lists_and_flags_the_bookings_still_to_come(
-    app: FastAPI, client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     manager = await login(MANAGER)

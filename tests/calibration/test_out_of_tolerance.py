@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from openpyxl import load_workbook
 
 from server.calibration.usability import UnusableReason, check_usability
-from server.seed import DemoSeed
 from tests.harness.app import Login
 from tests.harness.calibration import ensure_booking_table, insert_booking
+from tests.harness.factories import World
 
 NOW = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)  # Wednesday, 12:00 in Shanghai
 
@@ -22,7 +22,7 @@ def d(days: float) -> datetime:
     return NOW + timedelta(days=days)
 
 
-async def _export(app: FastAPI, demo: DemoSeed, start: datetime, end: datetime) -> uuid.UUID:
+async def _export(app: FastAPI, demo: World, start: datetime, end: datetime) -> uuid.UUID:
     from server.calibration.exports import record_export
 
     async with app.state.sessionmaker() as session, session.begin():
@@ -38,7 +38,7 @@ async def _export(app: FastAPI, demo: DemoSeed, start: datetime, end: datetime) 
 
 
 async def test_failed_check_reports_exactly_the_affected_bookings_and_exports(
-    app: FastAPI, client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     app.state.clock = lambda: NOW
     manager = await login("manager@zjim.demo")
@@ -144,7 +144,7 @@ async def test_failed_check_reports_exactly_the_affected_bookings_and_exports(
 
 
 async def test_failed_calibration_certificate_also_takes_the_instrument_out(
-    app: FastAPI, client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     app.state.clock = lambda: NOW
     manager = await login("manager@zjim.demo")

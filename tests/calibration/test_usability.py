@@ -17,7 +17,7 @@ from server.calibration.usability import (
     uncovered,
 )
 from server.catalog.models import Instrument
-from server.seed import DemoSeed
+from tests.harness.factories import World
 
 T0 = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
 
@@ -54,7 +54,7 @@ async def _add_certificate(
 
 
 async def test_never_calibrated_instrument_is_blocked_for_the_whole_range(
-    app: FastAPI, demo: DemoSeed
+    app: FastAPI, demo: World
 ) -> None:
     async with app.state.sessionmaker() as session:
         usability = await check_usability(session, demo.instrument.id, h(0), h(4), now=h(-100))
@@ -67,7 +67,7 @@ async def test_never_calibrated_instrument_is_blocked_for_the_whole_range(
 
 
 async def test_expiry_maintenance_and_out_of_service_block_their_own_parts(
-    app: FastAPI, demo: DemoSeed
+    app: FastAPI, demo: World
 ) -> None:
     instrument = demo.instrument
     await _add_certificate(app, instrument, h(-1000), h(10))
@@ -104,7 +104,7 @@ async def test_expiry_maintenance_and_out_of_service_block_their_own_parts(
     assert inside.blocked == []
 
 
-async def test_offline_gateway_blocks_now_but_not_the_future(app: FastAPI, demo: DemoSeed) -> None:
+async def test_offline_gateway_blocks_now_but_not_the_future(app: FastAPI, demo: World) -> None:
     await _add_certificate(app, demo.instrument, h(-1000), h(1000))
     async with app.state.sessionmaker() as session, session.begin():
         await (await session.connection()).execute(
@@ -119,7 +119,7 @@ async def test_offline_gateway_blocks_now_but_not_the_future(app: FastAPI, demo:
 
 
 async def test_many_instruments_are_answered_in_a_fixed_number_of_queries(
-    app: FastAPI, demo: DemoSeed
+    app: FastAPI, demo: World
 ) -> None:
     async with app.state.sessionmaker() as session, session.begin():
         await (await session.connection()).execute(
@@ -154,7 +154,7 @@ async def test_many_instruments_are_answered_in_a_fixed_number_of_queries(
     # Its speed is a benchmark's business (docs/benchmarks.md), not a wall-clock assert here.
 
 
-async def test_unknown_instrument_is_reported(app: FastAPI, demo: DemoSeed) -> None:
+async def test_unknown_instrument_is_reported(app: FastAPI, demo: World) -> None:
     async with app.state.sessionmaker() as session:
         found = await blocked_intervals(session, [uuid.uuid4()], h(0), h(1))
     assert found == {}

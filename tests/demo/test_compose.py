@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from edge_agent.config import parse_config
+from mqtt_contract.gateway_config import parse_config
 
 REPO = Path(__file__).resolve().parents[2]
 SECRETS = {

@@ -14,24 +14,21 @@ import psycopg
 import pytest
 import yaml
 
-from edge_agent.config import parse_config
 from firmware_bridge.config import parse_config as parse_bridge_config
+from mqtt_contract.gateway_config import parse_config
 from server.demo.broker import find_mosquitto, plan_broker, write_mosquitto_config
-from server.demo.cli import (
-    DATA_DIR_MARKER,
-    DEMO_LOGINS,
-    Demo,
-    DemoOptions,
+from server.demo.cli import Demo, StepFailedError
+from server.demo.console import (
     DemoPlaces,
-    StepFailedError,
-    _describe_exit,
     _display_width,
+    describe_exit,
     places_to_look,
     render_box,
 )
 from server.demo.database import EmbeddedPostgres, ExternalPostgres, mask_password
 from server.demo.gateway import chamber_device, gateway_config, write_gateway_config
 from server.demo.instruments import bridge_config, bridge_device, write_bridge_config
+from server.demo.options import DATA_DIR_MARKER, DEMO_LOGINS, DemoOptions
 from server.demo.processes import free_port, tcp_port_open, wait_until
 
 
@@ -108,9 +105,9 @@ def test_mosquitto_is_found_outside_path_in_sbin(tmp_path: Path) -> None:
 
 
 def test_stop_report_names_the_signal_instead_of_a_negative_code() -> None:
-    assert _describe_exit(-15) == "ended by SIGTERM"
-    assert _describe_exit(0) == "exit 0"
-    assert _describe_exit(None) == "not started"
+    assert describe_exit(-15) == "ended by SIGTERM"
+    assert describe_exit(0) == "exit 0"
+    assert describe_exit(None) == "not started"
 
 
 @pytest.mark.integration

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from edge_agent.config import ConfigError, config_hash, load_config, parse_config
+from mqtt_contract.gateway_config import ConfigError, config_hash, load_config, parse_config
 from tests.harness.edge import doc
 
 

@@ -4,10 +4,10 @@ import struct
 
 import pytest
 
-from edge_agent.config import ModbusPoint
 from edge_agent.decoding import decode_block, encode_value, reorder
 from edge_agent.planner import plan_reads
 from edge_agent.units import UnitProblem, linear_conversion
+from mqtt_contract.gateway_config import ModbusPoint
 
 
 def point(**kw: object) -> ModbusPoint:

@@ -11,11 +11,11 @@ import pytest
 
 from edge_agent.calibration import CalibrationBook
 from edge_agent.clock import SystemClock
-from edge_agent.config import ModbusTcpDevice
 from edge_agent.decoding import encode_value
 from edge_agent.fakes import RecordingSink
 from edge_agent.poller import DevicePoller, run_forever
 from edge_agent.transport import TransportPool
+from mqtt_contract.gateway_config import ModbusTcpDevice
 from mqtt_contract.v1 import Quality
 from tests.harness.edge import holding_device
 

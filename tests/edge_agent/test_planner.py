@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from edge_agent.config import ModbusPoint
 from edge_agent.planner import RequestPlanner, plan_reads
+from mqtt_contract.gateway_config import ModbusPoint
 
 
 def p(key: str, address: int, type_: str = "uint16", register: str = "holding") -> ModbusPoint:

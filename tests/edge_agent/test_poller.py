@@ -11,10 +11,10 @@ import pytest
 
 from edge_agent.calibration import CalibrationBook
 from edge_agent.clock import GRID_SLOTS, FakeClock, SystemClock, grid_phase, next_tick
-from edge_agent.config import ModbusTcpDevice
 from edge_agent.decoding import encode_value
 from edge_agent.fakes import FakeModbusDevice, RecordingSink
 from edge_agent.poller import CircuitBreaker, DevicePoller, run_forever
+from mqtt_contract.gateway_config import ModbusTcpDevice
 from mqtt_contract.v1 import Calibration, CalibrationSet, Quality
 
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from edge_agent.agent import Gateway
-from edge_agent.config import parse_config
+from mqtt_contract.gateway_config import parse_config
 from mqtt_contract.v1 import Calibration, CalibrationSet, encode
 from tests.harness.edge import doc
 

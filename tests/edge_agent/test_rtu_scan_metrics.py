@@ -19,16 +19,16 @@ from edge_agent.agent import Gateway
 from edge_agent.calibration import CalibrationBook
 from edge_agent.cli import scan_device, starter_config
 from edge_agent.clock import SystemClock
-from edge_agent.config import (
+from edge_agent.decoding import encode_value
+from edge_agent.fakes import RecordingSink
+from edge_agent.poller import DevicePoller
+from edge_agent.transport import TransportPool
+from mqtt_contract.gateway_config import (
     ModbusRtuDevice,
     ModbusRtuOverTcpDevice,
     parse_config,
     parse_config_text,
 )
-from edge_agent.decoding import encode_value
-from edge_agent.fakes import RecordingSink
-from edge_agent.poller import DevicePoller
-from edge_agent.transport import TransportPool
 from tests.harness.edge import holding_device, wait_until
 from tests.harness.ports import free_port, wait_for_port
 

@@ -6,9 +6,9 @@ import pytest
 
 from edge_agent.calibration import CalibrationBook
 from edge_agent.clock import FakeClock
-from edge_agent.config import MqttDevice
 from edge_agent.fakes import RecordingSink
 from edge_agent.mqtt_source import MqttDeviceSource, extract_field
+from mqtt_contract.gateway_config import MqttDevice
 from mqtt_contract.v1 import Calibration, CalibrationTablePoint, Quality
 
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from edge_agent.config import ConfigError, parse_config
 from edge_agent.poller import PreparedPoint
 from edge_agent.units import UnitProblem, check_compatible, linear_conversion, parse_unit
+from mqtt_contract.gateway_config import ConfigError, parse_config
 from tests.harness.edge import doc
 
 

@@ -9,11 +9,11 @@ import pytest
 
 from edge_agent.calibration import CalibrationBook
 from edge_agent.clock import FakeClock
-from edge_agent.config import ConfigError, ModbusTcpDevice, parse_config
 from edge_agent.decoding import encode_value
 from edge_agent.fakes import FakeModbusDevice, RecordingSink
 from edge_agent.poller import CircuitBreaker, DevicePoller
 from edge_agent.units import loop_signal
+from mqtt_contract.gateway_config import ConfigError, ModbusTcpDevice, parse_config
 from mqtt_contract.v1 import QUALITY_CODES, Quality
 from tests.harness.edge import doc
 

@@ -17,7 +17,7 @@ import pytest
 from fastapi import FastAPI
 
 from edge_agent.agent import Gateway
-from edge_agent.config import parse_config
+from mqtt_contract.gateway_config import parse_config
 from mqtt_contract.v1 import QUALITY_CODES, Quality
 from tests.harness.app import API, Login
 from tests.harness.edge import holding_device, wait_until

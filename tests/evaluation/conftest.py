@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.notifications.config import JobSettings
+from server.jobs import JobSettings
 from server.telemetry.config import TelemetrySettings
 from tests.harness.app import API
 from tests.harness.evaluation import PASSWORD, World, make_world

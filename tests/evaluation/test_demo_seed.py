@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from fastapi import FastAPI
 
+from server.demo.catalogue import seed_demo_catalogue
 from server.demo.evaluation import seed_demo_evaluation
+from server.demo.seed import DemoSeed
 from server.evaluation.calendar import BEIJING
-from server.registry.demo_catalogue import seed_demo_catalogue
-from server.seed import DemoSeed
 from tests.harness.app import API, Login
 
 

@@ -15,8 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server.evaluation.aggregates import refresh_state_days
 from server.evaluation.calendar import Period
 from server.evaluation.metrics import Level, MetricRow, Scope, compute_metrics
-from server.notifications.config import JobSettings
-from server.notifications.jobs import BackgroundJobs
+from server.jobs import BackgroundJobs, JobSettings
 from tests.harness.evaluation import (
     World,
     add_booking,

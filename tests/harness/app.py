@@ -7,9 +7,9 @@
 ``telemetry_settings``  None, likewise for ``TelemetrySettings``
 ``app``                 the FastAPI app, lifespan entered
 ``client``              an httpx client on the app (ASGI, no socket)
-``demo``                the demo seed (``server.seed.seed_demo``)
-``login``               log a demo user in: ``headers = await login("manager@zjim.demo")``
-``calibrated``          the demo seed with a passed calibration certificate on its instrument
+``demo``                the shared test world (``tests.harness.factories.standard_world``)
+``login``               log a test user in: ``headers = await login("manager@zjim.demo")``
+``calibrated``          that world with a passed calibration certificate on its instrument
 ``smtp_inbox``          a real SMTP server (aiosmtpd) on a free port collecting messages
 
 An area's conftest.py overrides a fixture by defining one of the same name.
@@ -32,11 +32,11 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from server.core.config import Environment, Settings
+from tests.harness.factories import PASSWORD, World, standard_world
 from tests.harness.ports import free_port
 
 if TYPE_CHECKING:
-    from server.notifications.config import JobSettings
-    from server.seed import DemoSeed
+    from server.jobs import JobSettings
     from server.telemetry.config import TelemetrySettings
 
 __all__ = ["API", "PROBLEM", "Login", "SmtpInbox", "certify"]
@@ -97,21 +97,18 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def demo(app: FastAPI) -> DemoSeed:
-    from server.seed import seed_demo
-
+async def demo(app: FastAPI) -> World:
     async with app.state.sessionmaker() as session, session.begin():
-        return await seed_demo(session, gateway_secret="demo-gateway-secret")
+        return await standard_world(session)
 
 
 @pytest.fixture
-def login(client: httpx.AsyncClient, demo: DemoSeed) -> Login:
-    """Log a demo user in; returns the Authorization header."""
-    from server.seed import DEMO_PASSWORD
+def login(client: httpx.AsyncClient, demo: World) -> Login:
+    """Log a user of the test world in; returns the Authorization header."""
 
     async def login(email: str) -> dict[str, str]:
         response = await client.post(
-            f"{API}/auth/token", data={"username": email, "password": DEMO_PASSWORD}
+            f"{API}/auth/token", data={"username": email, "password": PASSWORD}
         )
         assert response.status_code == 200, response.text
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
@@ -120,7 +117,7 @@ def login(client: httpx.AsyncClient, demo: DemoSeed) -> Login:
 
 
 async def certify(
-    app: FastAPI, demo: DemoSeed, *, valid_from_days: int = -30, valid_to_days: int = 200
+    app: FastAPI, demo: World, *, valid_from_days: int = -30, valid_to_days: int = 200
 ) -> None:
     """A passed calibration certificate for the demo instrument (the registry's table)."""
     from server.calibration.models import CalibrationCertificate
@@ -142,7 +139,7 @@ async def certify(
 
 
 @pytest.fixture
-async def calibrated(app: FastAPI, demo: DemoSeed) -> DemoSeed:
+async def calibrated(app: FastAPI, demo: World) -> World:
     await certify(app, demo)
     return demo
 

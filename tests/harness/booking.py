@@ -10,10 +10,9 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from server.notifications.config import JobSettings
-from server.notifications.jobs import BackgroundJobs
-from server.seed import DemoSeed
+from server.jobs import BackgroundJobs, JobSettings
 from tests.harness.app import API, Login
+from tests.harness.factories import World
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -61,9 +60,7 @@ async def sql(app: FastAPI, statement: str, **params: object) -> list[dict[str, 
         return [dict(r._mapping) for r in result] if result.returns_rows else []
 
 
-async def publish(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed, **policy: object
-) -> None:
+async def publish(client: httpx.AsyncClient, login: Login, demo: World, **policy: object) -> None:
     manager = await login("manager@zjim.demo")
     r = await client.put(
         f"{API}/instruments/{demo.instrument.id}/cost-model", json=COST_MODEL, headers=manager
@@ -76,7 +73,7 @@ async def publish(
     assert r.status_code == 200, r.text
 
 
-async def issue_voucher(client: httpx.AsyncClient, login: Login, demo: DemoSeed, face: str) -> str:
+async def issue_voucher(client: httpx.AsyncClient, login: Login, demo: World, face: str) -> str:
     admin = await login("admin@platform.demo")
     jingce = demo.users["buyer@jingce.demo"].organisation_id
     today = datetime.now(UTC).date()

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from server.seed import DemoSeed
+from tests.harness.factories import World
 
 
 async def run_sql(app: FastAPI, statement: str, params: dict[str, object]) -> list[object]:
@@ -31,7 +31,7 @@ async def ensure_booking_table(app: FastAPI) -> None:
 
 
 async def insert_booking(
-    app: FastAPI, demo: DemoSeed, start: datetime, hours: float, status: str
+    app: FastAPI, demo: World, start: datetime, hours: float, status: str
 ) -> uuid.UUID:
     buyer = demo.users["buyer@jingce.demo"]
     booking_id = uuid.uuid4()

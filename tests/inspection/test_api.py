@@ -12,8 +12,8 @@ import httpx
 import psycopg
 import pytest
 
-from server.seed import DemoSeed
 from tests.harness.app import API, PROBLEM, Login
+from tests.harness.factories import World
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +48,7 @@ async def create(client: httpx.AsyncClient, headers: dict[str, str], **overrides
 
 
 async def test_baseline_then_drift_raises_rule_alarms_and_notifies(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed, database_conninfo: str
+    client: httpx.AsyncClient, login: Login, demo: World, database_conninfo: str
 ) -> None:
     manager = await login("manager@zjim.demo")
     cid = await create(client, manager)
@@ -151,7 +151,7 @@ async def test_baseline_then_drift_raises_rule_alarms_and_notifies(
 
 
 async def test_xbar_r_subgroups_are_plotted_when_complete(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed
+    client: httpx.AsyncClient, login: Login, demo: World
 ) -> None:
     manager = await login("manager@zjim.demo")
     cid = await create(client, manager, key="length", chart="xbar_r", subgroup_size=3)
@@ -182,7 +182,7 @@ async def test_xbar_r_subgroups_are_plotted_when_complete(
 
 
 async def test_other_institutions_see_nothing_and_bad_input_is_a_problem(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed
+    client: httpx.AsyncClient, login: Login, demo: World
 ) -> None:
     manager = await login("manager@zjim.demo")
     cid = await create(client, manager)
@@ -214,7 +214,7 @@ async def test_other_institutions_see_nothing_and_bad_input_is_a_problem(
 
 
 async def test_chart_of_10000_subgroups_comes_whole_and_in_order(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed, database_conninfo: str
+    client: httpx.AsyncClient, login: Login, demo: World, database_conninfo: str
 ) -> None:
     manager = await login("manager@zjim.demo")
     cid = await create(client, manager)

@@ -18,9 +18,9 @@ from server.demo.inspection_station import (
 )
 from server.inspection.charts import ChartKind, compute_limits
 from server.inspection.rules import evaluate
-from server.seed import DemoSeed
 from tests.harness import MosquittoBroker
 from tests.harness.app import API, Login
+from tests.harness.factories import World
 from tests.harness.telemetry import WorkerFactory, eventually
 
 
@@ -39,7 +39,7 @@ def test_baseline_is_in_control_and_the_drift_trips_tests_2_and_3() -> None:
 
 @pytest.mark.integration
 async def test_station_seeds_a_characteristic_with_limits_version_1_once(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed
+    client: httpx.AsyncClient, login: Login, demo: World
 ) -> None:
     headers = await login("manager@zjim.demo")
     cid = await seed_station(client, headers)
@@ -59,7 +59,7 @@ async def test_station_seeds_a_characteristic_with_limits_version_1_once(
 async def test_demo_gauge_drifts_into_rule_2_and_3_alarms_through_mqtt_and_ingest(
     client: httpx.AsyncClient,
     login: Login,
-    demo: DemoSeed,
+    demo: World,
     mosquitto: MosquittoBroker,
     start_worker: WorkerFactory,
     database_conninfo: str,

@@ -5,15 +5,15 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from server.seed import DemoSeed
 from tests.booking.conftest import API, PROBLEM, Login
+from tests.harness.factories import World
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.mark.parametrize("token", ["é", "\x00", "a" * 41, "ＡＢＣ"])
 async def test_a_non_ascii_or_overlong_token_is_a_422_without_login(
-    client: httpx.AsyncClient, demo: DemoSeed, token: str
+    client: httpx.AsyncClient, demo: World, token: str
 ) -> None:
     user_id = demo.users["buyer@jingce.demo"].id
     response = await client.get(f"{API}/calendar/users/{user_id}.ics", params={"token": token})
@@ -29,7 +29,7 @@ async def test_a_non_ascii_or_overlong_token_is_a_422_without_login(
 
 
 async def test_a_wrong_token_of_the_right_form_is_404_and_the_right_one_works(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     user_id = demo.users["buyer@jingce.demo"].id
     response = await client.get(f"{API}/calendar/users/{user_id}.ics", params={"token": "0" * 40})

@@ -16,9 +16,9 @@ import vobject
 from fastapi import FastAPI
 from icalendar import Calendar, Event
 
-from server.seed import DemoSeed
 from tests.harness.app import API, Login
 from tests.harness.booking import STAFF_OPERATED, body, day_at, publish, sql
+from tests.harness.factories import World
 
 pytestmark = pytest.mark.integration
 
@@ -98,7 +98,7 @@ def instrument_feed(links: dict[str, str], instrument_id: uuid.UUID) -> str:
 
 
 async def book(
-    client: httpx.AsyncClient, headers: dict[str, str], demo: DemoSeed, start: datetime
+    client: httpx.AsyncClient, headers: dict[str, str], demo: World, start: datetime
 ) -> dict[str, Any]:
     r = await client.post(
         f"{API}/bookings",
@@ -117,7 +117,7 @@ async def db_time(app: FastAPI, column: str, booking_id: str) -> datetime:
 
 
 async def test_an_event_says_what_where_and_links_back_in_both_parsers(
-    app: FastAPI, client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     buyer = await login(BUYER)
     start = day_at(5, 13)
@@ -169,7 +169,7 @@ async def test_an_event_says_what_where_and_links_back_in_both_parsers(
 
 
 async def test_unchanged_bookings_are_byte_identical_and_changes_are_revisions(
-    app: FastAPI, client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     await publish(client, login, calibrated, approval_required=True, lead_time_minutes=0)
     buyer, staff = await login(BUYER), await login(STAFF)
@@ -230,7 +230,7 @@ async def test_unchanged_bookings_are_byte_identical_and_changes_are_revisions(
 
 
 async def test_long_chinese_text_folds_on_character_boundaries_and_escapes_separators(
-    app: FastAPI, client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     # 3-octet characters after a 1- or 2-octet offset: a fold at exactly 75 octets would split one.
     name = "x高低温湿热交变试验箱，型号A;B,C（步入式）" * 3

@@ -13,14 +13,13 @@ from fastapi import FastAPI
 from icalendar import Calendar
 from sqlalchemy import text
 
-from server.notifications.config import JobSettings
+from server.jobs import BackgroundJobs, JobSettings
 from server.notifications.dispatcher import dispatch_pending
-from server.notifications.jobs import BackgroundJobs
 from server.notifications.service import notify
 from server.notifications.smtp import SmtpSender
-from server.seed import DemoSeed
 from tests.harness.app import API, Login, SmtpInbox
 from tests.harness.booking import STAFF_OPERATED, body, day_at
+from tests.harness.factories import World
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +36,7 @@ def smtp_settings(inbox: SmtpInbox) -> JobSettings:
 async def test_booking_confirmation_is_mailed_and_shown_in_app(
     app: FastAPI,
     client: httpx.AsyncClient,
-    calibrated: DemoSeed,
+    calibrated: World,
     login: Login,
     smtp_inbox: SmtpInbox,
 ) -> None:
@@ -67,7 +66,7 @@ async def test_booking_confirmation_is_mailed_and_shown_in_app(
 
 
 async def test_smtp_failure_keeps_the_message_for_a_retry(
-    app: FastAPI, demo: DemoSeed, smtp_inbox: SmtpInbox
+    app: FastAPI, demo: World, smtp_inbox: SmtpInbox
 ) -> None:
     buyer = demo.users["buyer@jingce.demo"]
     async with app.state.sessionmaker() as session, session.begin():
@@ -92,7 +91,7 @@ async def test_smtp_failure_keeps_the_message_for_a_retry(
     assert len(smtp_inbox.messages) == 1
 
 
-async def test_outbox_rows_roll_back_with_the_business_change(app: FastAPI, demo: DemoSeed) -> None:
+async def test_outbox_rows_roll_back_with_the_business_change(app: FastAPI, demo: World) -> None:
     buyer = demo.users["buyer@jingce.demo"]
 
     async def failing_business_change() -> None:
@@ -109,7 +108,7 @@ async def test_outbox_rows_roll_back_with_the_business_change(app: FastAPI, demo
 
 
 async def test_reminder_before_the_booking(
-    app: FastAPI, client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     buyer = await login("buyer@jingce.demo")
     start = day_at(3, 9)
@@ -131,7 +130,7 @@ async def test_reminder_before_the_booking(
 
 
 async def test_icalendar_feeds_parse_and_need_the_token(
-    client: httpx.AsyncClient, calibrated: DemoSeed, login: Login
+    client: httpx.AsyncClient, calibrated: World, login: Login
 ) -> None:
     buyer = await login("buyer@jingce.demo")
     start = day_at(5, 13)
@@ -167,7 +166,7 @@ async def test_icalendar_feeds_parse_and_need_the_token(
 
 
 async def test_background_jobs_run_inside_the_server_and_stop_cleanly(
-    app: FastAPI, demo: DemoSeed
+    app: FastAPI, demo: World
 ) -> None:
     buyer = demo.users["buyer@jingce.demo"]
     async with app.state.sessionmaker() as session, session.begin():

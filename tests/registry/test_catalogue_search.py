@@ -8,13 +8,13 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from server.seed import DemoSeed
 from tests.harness.app import Login
+from tests.harness.factories import World
 
 NOW = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)
 
 
-async def _instrument(app: FastAPI, demo: DemoSeed, **fields: object) -> str:
+async def _instrument(app: FastAPI, demo: World, **fields: object) -> str:
     columns = {"lab_id": demo.lab.id, "organisation_id": demo.lab.organisation_id, "is_open": True}
     columns.update(fields)
     names = ", ".join(columns)
@@ -28,7 +28,7 @@ async def _instrument(app: FastAPI, demo: DemoSeed, **fields: object) -> str:
 
 
 async def test_search_filters_sorts_and_pages(
-    app: FastAPI, client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     app.state.clock = lambda: NOW
     gc = await _instrument(
@@ -125,7 +125,7 @@ async def test_search_filters_sorts_and_pages(
 
 
 async def test_search_by_cma_scope_parameter_and_standard(
-    app: FastAPI, client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     manager = await login("manager@zjim.demo")
     created = await client.post(

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from fastapi import FastAPI
 
-from server.seed import DemoSeed
+from tests.harness.factories import World
 from tests.server.conftest import Login
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -20,7 +20,7 @@ def _at(day: date, hour: int = 10) -> datetime:
 
 
 async def test_numbers_outside_the_code_ranges_are_refused_part_by_part(
-    app: FastAPI, client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     app.state.clock = lambda: _at(date(2026, 6, 1))
     manager = await login("manager@zjim.demo")
@@ -51,7 +51,7 @@ async def test_numbers_outside_the_code_ranges_are_refused_part_by_part(
 
 
 async def test_the_printed_valid_until_is_stored_and_checked(
-    app: FastAPI, client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     app.state.clock = lambda: _at(date(2026, 6, 1))
     manager = await login("manager@zjim.demo")
@@ -86,7 +86,7 @@ async def test_the_printed_valid_until_is_stored_and_checked(
 
 
 async def test_public_check_and_staff_list_agree_from_issue_to_expiry(
-    app: FastAPI, client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     issued_on, valid_until = date(2024, 2, 29), date(2030, 2, 27)
     app.state.clock = lambda: _at(issued_on)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import httpx
 from fastapi import FastAPI
 
-from server.registry.demo_catalogue import DEMO_CATALOGUE, seed_demo_catalogue
-from server.seed import DemoSeed
+from server.demo.catalogue import DEMO_CATALOGUE, seed_demo_catalogue
+from server.demo.seed import DemoSeed
 
 NOW = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)
 

@@ -11,21 +11,22 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from server.booking.demo import seed_demo_bookings
 from server.catalog.models import Instrument
 from server.catalog.schemas import InstrumentDetail
-from server.catalog.search_router import CatalogueItem
+from server.catalog.visibility import INSTRUMENT_FIELDS, Audience
+from server.demo.bookings import seed_demo_bookings
+from server.readmodels.catalogue_search_router import CatalogueItem
 from server.registry.schemas import InstrumentRecord
-from server.registry.visibility import INSTRUMENT_FIELDS, Audience
-from server.seed import DemoSeed, seed_demo_chamber_record
 from tests.harness.app import Login
+from tests.harness.factories import World
 
 pytestmark = pytest.mark.integration
 
@@ -46,21 +47,28 @@ STREAMS = ("/live",)
 
 
 @pytest.fixture
-async def chamber(app: FastAPI, demo: DemoSeed) -> DemoSeed:
+async def chamber(app: FastAPI, demo: World) -> World:
     async with app.state.sessionmaker() as session, session.begin():
         instrument = await session.get(Instrument, demo.instrument.id)
         assert instrument is not None
         assert instrument.is_open
         demo = dataclasses.replace(demo, instrument=instrument)
-        await seed_demo_chamber_record(session, demo)
+        # The record fields the walk looks for, as a lab manager would have filled them in.
+        instrument.serial_number = STAFF_ONLY_VALUES["serial_number"]
+        instrument.original_value = Decimal("186000.00")
+        instrument.currency = "CNY"
+        instrument.purchase_date = date(2021, 4, 17)
+        instrument.contact_name = ENTERPRISE_VALUES["contact_name"]
+        instrument.contact_phone = STAFF_ONLY_VALUES["contact_phone"]
+        instrument.contact_email = ENTERPRISE_VALUES["contact_email"]
         instrument.asset_class_code = ASSET_CLASS
         instrument.firmware_version = FIRMWARE
         session.add(instrument)
-        await seed_demo_bookings(session, demo)
+        await seed_demo_bookings(session, demo.instrument, demo.users)
     return demo
 
 
-async def _get_operations(client: httpx.AsyncClient, demo: DemoSeed) -> list[str]:
+async def _get_operations(client: httpx.AsyncClient, demo: World) -> list[str]:
     """Every GET path of the API, its path parameters filled with the demo's ids."""
     spec = (await client.get("/openapi.json")).json()
     now = datetime.now(UTC)
@@ -110,7 +118,7 @@ def _leaks(body: str, restricted: dict[str, str]) -> list[str]:
 
 
 async def test_no_endpoint_shows_restricted_fields_to_enterprises_or_visitors(
-    client: httpx.AsyncClient, chamber: DemoSeed, login: Login
+    client: httpx.AsyncClient, chamber: World, login: Login
 ) -> None:
     urls = await _get_operations(client, chamber)
     assert any(u.split("?")[0].endswith("/record") for u in urls)
@@ -136,7 +144,7 @@ async def test_no_endpoint_shows_restricted_fields_to_enterprises_or_visitors(
 
 
 async def test_enterprise_sees_the_contact_but_not_the_asset_fields(
-    client: httpx.AsyncClient, chamber: DemoSeed, login: Login
+    client: httpx.AsyncClient, chamber: World, login: Login
 ) -> None:
     url = f"/api/v1/instruments/{chamber.instrument.id}/record"
     record = (await client.get(url, headers=await login("buyer@jingce.demo"))).json()
@@ -152,7 +160,7 @@ async def test_enterprise_sees_the_contact_but_not_the_asset_fields(
 
 
 async def test_sorting_by_value_reveals_no_order_to_visitors(
-    client: httpx.AsyncClient, chamber: DemoSeed
+    client: httpx.AsyncClient, chamber: World
 ) -> None:
     by_value = await client.get("/api/v1/catalogue/instruments?sort=-original_value")
     by_name = await client.get("/api/v1/catalogue/instruments?sort=name")

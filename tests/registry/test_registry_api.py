@@ -8,14 +8,14 @@ import httpx
 from fastapi import FastAPI
 
 from server.registry.authorisations import is_authorised, record_use
-from server.seed import DemoSeed
+from tests.harness.factories import World
 from tests.server.conftest import Login
 
 NOW = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)
 
 
 async def test_cma_certificate_with_scope_is_linked_to_an_instrument(
-    app: FastAPI, client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     app.state.clock = lambda: NOW
     manager = await login("manager@zjim.demo")
@@ -97,7 +97,7 @@ async def test_cma_certificate_with_scope_is_linked_to_an_instrument(
 
 
 async def test_authorisation_lapses_after_days_without_use(
-    app: FastAPI, client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     app.state.clock = lambda: NOW
     manager = await login("manager@zjim.demo")
@@ -143,7 +143,7 @@ async def test_authorisation_lapses_after_days_without_use(
 
 
 async def test_attachments_and_equipment_history(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     manager = await login("manager@zjim.demo")
     base = f"/api/v1/instruments/{demo.instrument.id}"

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from server.seed import DemoSeed
 from tests.harness.app import Login
+from tests.harness.factories import World
 
 CERTIFICATE: dict[str, object] = {
     "number": "JJ-T-1",
@@ -61,7 +61,7 @@ def _staff_reads(instrument: uuid.UUID) -> list[str]:
 
 
 async def test_another_institutions_manager_gets_404_everywhere(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     zju = await login("manager@zju.demo")
     buyer = demo.users["buyer@jingce.demo"].id
@@ -81,7 +81,7 @@ async def test_another_institutions_manager_gets_404_everywhere(
 
 
 async def test_enterprise_users_cannot_write_and_see_only_the_catalogue(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     buyer = await login("buyer@jingce.demo")
     buyer_id = demo.users["buyer@jingce.demo"].id
@@ -101,7 +101,7 @@ async def test_enterprise_users_cannot_write_and_see_only_the_catalogue(
 
 
 async def test_reports_and_records_of_another_institution_are_hidden(
-    app: FastAPI, client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     zjim = await login("manager@zjim.demo")
     failed = await client.post(
@@ -129,7 +129,7 @@ async def test_reports_and_records_of_another_institution_are_hidden(
 
 @pytest.mark.parametrize("email", ["staff@zjim.demo"])
 async def test_lab_staff_record_checks_but_not_certificates(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login, email: str
+    client: httpx.AsyncClient, demo: World, login: Login, email: str
 ) -> None:
     staff = await login(email)
     base = f"/api/v1/instruments/{demo.instrument.id}"

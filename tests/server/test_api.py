@@ -11,8 +11,8 @@ from sqlalchemy import insert, text
 
 from mqtt_contract.v1 import QUALITY_CODES, Quality
 from server.models import telemetry_table
-from server.seed import DEMO_PASSWORD, DemoSeed
 from tests.harness.app import Login
+from tests.harness.factories import PASSWORD, World
 
 pytestmark = pytest.mark.integration
 
@@ -20,9 +20,9 @@ PROBLEM = "application/problem+json"
 API = "/api/v1"
 
 
-async def test_login_and_me(client: httpx.AsyncClient, demo: DemoSeed) -> None:
+async def test_login_and_me(client: httpx.AsyncClient, demo: World) -> None:
     response = await client.post(
-        f"{API}/auth/token", data={"username": "Manager@ZJIM.demo", "password": DEMO_PASSWORD}
+        f"{API}/auth/token", data={"username": "Manager@ZJIM.demo", "password": PASSWORD}
     )
     assert response.status_code == 200
     token = response.json()
@@ -42,10 +42,10 @@ async def test_login_and_me(client: httpx.AsyncClient, demo: DemoSeed) -> None:
 
 @pytest.mark.parametrize(
     ("username", "password"),
-    [("manager@zjim.demo", "wrong-password"), ("nobody@zjim.demo", DEMO_PASSWORD)],
+    [("manager@zjim.demo", "wrong-password"), ("nobody@zjim.demo", PASSWORD)],
 )
 async def test_bad_credentials_are_one_401_problem(
-    client: httpx.AsyncClient, demo: DemoSeed, username: str, password: str
+    client: httpx.AsyncClient, demo: World, username: str, password: str
 ) -> None:
     response = await client.post(
         f"{API}/auth/token", data={"username": username, "password": password}
@@ -57,7 +57,7 @@ async def test_bad_credentials_are_one_401_problem(
 
 @pytest.mark.parametrize("path", ["/auth/me", "/instruments", "/gateways", "/labs"])
 async def test_unauthenticated_requests_get_401_problem(
-    client: httpx.AsyncClient, demo: DemoSeed, path: str
+    client: httpx.AsyncClient, demo: World, path: str
 ) -> None:
     response = await client.get(API + path)
     assert response.status_code == 401
@@ -65,14 +65,14 @@ async def test_unauthenticated_requests_get_401_problem(
     assert response.headers["www-authenticate"] == "Bearer"
 
 
-async def test_garbage_token_is_401(client: httpx.AsyncClient, demo: DemoSeed) -> None:
+async def test_garbage_token_is_401(client: httpx.AsyncClient, demo: World) -> None:
     response = await client.get(f"{API}/auth/me", headers={"Authorization": "Bearer not.a.jwt"})
     assert response.status_code == 401
     assert "expired" in response.json()["detail"] or "invalid" in response.json()["detail"]
 
 
 async def test_demo_instrument_detail_for_its_institution(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     headers = await login("staff@zjim.demo")
     listing = (await client.get(f"{API}/instruments", headers=headers)).json()
@@ -93,7 +93,7 @@ async def test_demo_instrument_detail_for_its_institution(
 
 
 async def test_latest_reading_per_channel(
-    app: FastAPI, client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     temperature = demo.channels["temperature"].id
     power = demo.channels["power"].id
@@ -147,7 +147,7 @@ async def test_latest_reading_per_channel(
 
 
 async def test_other_institution_cannot_see_instrument(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     headers = await login("manager@zju.demo")
     assert (await client.get(f"{API}/instruments", headers=headers)).json() == []
@@ -164,7 +164,7 @@ async def test_other_institution_cannot_see_instrument(
 
 
 async def test_enterprise_sees_latest_values_taken_during_its_own_booking_only(
-    app: FastAPI, client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     temperature = demo.channels["temperature"].id
     humidity = demo.channels["humidity"].id
@@ -222,7 +222,7 @@ async def test_enterprise_sees_latest_values_taken_during_its_own_booking_only(
 
 
 async def test_enterprise_sees_catalogue_fields_only(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     headers = await login("buyer@jingce.demo")
     listing = (await client.get(f"{API}/instruments", headers=headers)).json()
@@ -237,7 +237,7 @@ async def test_enterprise_sees_catalogue_fields_only(
 
 
 async def test_enterprise_does_not_see_closed_instruments(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     manager = await login("manager@zjim.demo")
     closed = await client.patch(
@@ -252,7 +252,7 @@ async def test_enterprise_does_not_see_closed_instruments(
 
 
 async def test_staff_cannot_change_the_catalogue(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     headers = await login("staff@zjim.demo")
     create = await client.post(
@@ -271,7 +271,7 @@ async def test_staff_cannot_change_the_catalogue(
 
 
 async def test_manager_creates_instrument_and_channel(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     headers = await login("manager@zjim.demo")
     created = await client.post(
@@ -322,7 +322,7 @@ async def test_manager_creates_instrument_and_channel(
     assert {i["name"] for i in staff_list} == {"高低温试验箱", "恒温槽"}
 
 
-async def test_channel_rules(client: httpx.AsyncClient, demo: DemoSeed, login: Login) -> None:
+async def test_channel_rules(client: httpx.AsyncClient, demo: World, login: Login) -> None:
     headers = await login("manager@zjim.demo")
     url = f"{API}/instruments/{demo.instrument.id}/channels"
     base = {"gateway_id": str(demo.gateway.id), "device_key": "chamber-1", "name": "x"}
@@ -360,7 +360,7 @@ async def test_channel_rules(client: httpx.AsyncClient, demo: DemoSeed, login: L
 
 
 async def test_manager_cannot_use_another_institutions_lab_or_gateway(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     zju = await login("manager@zju.demo")
     response = await client.post(
@@ -392,7 +392,7 @@ async def test_manager_cannot_use_another_institutions_lab_or_gateway(
 
 
 async def test_gateway_registration_returns_secret_once(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     headers = await login("manager@zjim.demo")
     created = await client.post(
@@ -422,7 +422,7 @@ async def test_gateway_registration_returns_secret_once(
 
 
 async def test_gateways_are_institution_scoped(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     zju = await login("manager@zju.demo")
     assert (await client.get(f"{API}/gateways", headers=zju)).json() == []
@@ -432,7 +432,7 @@ async def test_gateways_are_institution_scoped(
 
 
 async def test_platform_admin_sees_everything(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     admin = await login("admin@platform.demo")
     manager = await login("manager@zjim.demo")
@@ -446,7 +446,7 @@ async def test_platform_admin_sees_everything(
 
 
 async def test_failed_request_leaves_no_partial_writes(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     headers = await login("manager@zjim.demo")
     url = f"{API}/instruments/{demo.instrument.id}/channels"
@@ -480,7 +480,7 @@ async def test_failed_request_leaves_no_partial_writes(
 
 
 async def test_unknown_instrument_is_404_problem(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     headers = await login("admin@platform.demo")
     response = await client.get(
@@ -494,7 +494,7 @@ async def test_unknown_instrument_is_404_problem(
 
 
 async def test_rotating_a_gateway_secret_replaces_the_old_one(
-    app: FastAPI, client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     from server.core.security import verify_mosquitto_password, verify_password
     from server.gateways.models import Gateway
@@ -515,7 +515,7 @@ async def test_rotating_a_gateway_secret_replaces_the_old_one(
 
 
 async def test_patch_cannot_null_a_required_field(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     response = await client.patch(
         f"{API}/instruments/{demo.instrument.id}",

@@ -41,7 +41,8 @@ from pydantic import SecretStr
 from schemathesis.engine import Status, events, from_schema
 
 from server.core.config import Environment, Settings
-from server.seed import DEMO_PASSWORD, DemoSeed, run_seed_demo
+from server.demo.credentials import DEMO_PASSWORD
+from server.demo.seed import DemoSeed, run_seed_demo
 from tests.harness import MosquittoBroker, free_port, wait_for_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]

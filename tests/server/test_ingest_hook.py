@@ -12,8 +12,8 @@ import pytest
 from mqtt_contract.v1 import Sample, Series, TelemetryBatch, TopicKind, encode, topic_for
 from server.app import create_app
 from server.core.config import Settings
-from server.seed import DEMO_PASSWORD, seed_demo
 from tests.harness import MosquittoBroker
+from tests.harness.factories import PASSWORD, standard_world
 
 pytestmark = pytest.mark.integration
 
@@ -31,12 +31,12 @@ async def test_lifespan_runs_the_ingest_worker(
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         async with app.state.sessionmaker() as session, session.begin():
-            demo = await seed_demo(session, gateway_secret="demo-gateway-secret")
+            demo = await standard_world(session)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             token = await client.post(
                 "/api/v1/auth/token",
-                data={"username": "manager@zjim.demo", "password": DEMO_PASSWORD},
+                data={"username": "manager@zjim.demo", "password": PASSWORD},
             )
             headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
             ts_ms = 1_795_000_000_000

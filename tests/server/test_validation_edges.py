@@ -9,13 +9,13 @@ from fastapi import FastAPI
 from sqlalchemy.exc import DBAPIError
 
 from server.core.errors import install_error_handlers
-from server.seed import DemoSeed
 from tests.booking.conftest import API, PROBLEM, Login
+from tests.harness.factories import World
 
 
 @pytest.mark.integration
 async def test_a_nul_in_a_body_field_of_any_endpoint_is_a_422_naming_it(
-    client: httpx.AsyncClient, demo: DemoSeed, login: Login
+    client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     manager = await login("manager@zjim.demo")
     response = await client.post(f"{API}/labs", json={"name": "温湿度\x00实验室"}, headers=manager)

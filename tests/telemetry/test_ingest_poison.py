@@ -19,7 +19,7 @@ import pytest
 from mqtt_contract.v1 import Sample, Series, TelemetryBatch, TopicKind, encode, topic_for
 from server.app import create_app
 from server.core.config import Environment, Settings
-from server.notifications.config import JobSettings
+from server.jobs import JobSettings
 from server.telemetry import metrics
 from server.telemetry.config import TelemetrySettings
 from server.telemetry.validation import DeadLetterLimiter

@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from server.core.config import Environment, Settings
-from server.notifications.config import JobSettings
+from server.jobs import JobSettings
 from server.telemetry.config import TelemetrySettings
 from tests.harness import MosquittoBroker
 from tests.harness.app import Login

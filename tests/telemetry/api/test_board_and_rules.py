@@ -6,15 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from server.seed import DemoSeed
 from tests.harness.app import Login
+from tests.harness.factories import World
 from tests.harness.telemetry import Telemetry
 
 OUTSIDERS = ("manager@zju.demo", "buyer@jingce.demo")
 
 
 async def test_board_shows_the_newest_reading_of_each_channel_to_the_labs_staff(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed, telemetry: Telemetry
+    client: httpx.AsyncClient, login: Login, demo: World, telemetry: Telemetry
 ) -> None:
     channel = demo.channels["temperature"]
     assert channel.id is not None
@@ -32,7 +32,7 @@ async def test_board_shows_the_newest_reading_of_each_channel_to_the_labs_staff(
 
 
 async def test_board_and_lab_stream_are_404_outside_the_institution(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed
+    client: httpx.AsyncClient, login: Login, demo: World
 ) -> None:
     for email in OUTSIDERS:
         headers = await login(email)
@@ -42,7 +42,7 @@ async def test_board_and_lab_stream_are_404_outside_the_institution(
 
 
 async def test_state_rule_is_read_by_staff_and_changed_by_the_labs_managers_only(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed
+    client: httpx.AsyncClient, login: Login, demo: World
 ) -> None:
     url = f"/api/v1/instruments/{demo.instrument.id}/state-rule"
     rule = {"status": {"point": "status", "map": {"2": "running"}}, "offline_after_s": 60}

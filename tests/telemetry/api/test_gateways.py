@@ -21,17 +21,17 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from mqtt_contract.v1 import Heartbeat, Sample, Series, TelemetryBatch, TopicKind, encode, topic_for
 from server.core.security import hash_password, mosquitto_password_hash
-from server.seed import DEMO_DEVICE_KEY, DEMO_GATEWAY_KEY, DemoSeed
 from tests.harness import MosquittoBroker
 from tests.harness.app import Login
+from tests.harness.factories import DEVICE_KEY, GATEWAY_KEY, World
 from tests.harness.telemetry import Publisher, WorkerFactory
 
 GATEWAY_CONFIG = f"""
-gateway: {{key: {DEMO_GATEWAY_KEY}}}
+gateway: {{key: {GATEWAY_KEY}}}
 mqtt: {{host: 127.0.0.1, port: 1883}}
 spool: {{path: ./spool.sqlite3, max_bytes: 100000000}}
 devices:
-  - key: {DEMO_DEVICE_KEY}
+  - key: {DEVICE_KEY}
     protocol: modbus_tcp
     host: 127.0.0.1
     port: 5020
@@ -47,11 +47,11 @@ def batch(seq: int) -> bytes:
     now_ms = int(time.time() * 1000)
     return encode(
         TelemetryBatch(
-            gateway=DEMO_GATEWAY_KEY,
+            gateway=GATEWAY_KEY,
             sent_at_ms=now_ms,
             series=[
                 Series(
-                    device=DEMO_DEVICE_KEY,
+                    device=DEVICE_KEY,
                     point="temperature",
                     unit="degC",
                     samples=[Sample(seq=seq, ts_ms=now_ms + seq, value=20.0)],
@@ -64,23 +64,23 @@ def batch(seq: int) -> bytes:
 async def test_health_shows_heartbeat_spool_depth_lag_and_sequence_gaps(
     client: httpx.AsyncClient,
     login: Login,
-    demo: DemoSeed,
+    demo: World,
     start_worker: WorkerFactory,
     publisher: Publisher,
 ) -> None:
     await start_worker()
-    telemetry_topic = topic_for(DEMO_GATEWAY_KEY, TopicKind.TELEMETRY)
+    telemetry_topic = topic_for(GATEWAY_KEY, TopicKind.TELEMETRY)
     await asyncio.to_thread(publisher.publish, telemetry_topic, batch(1))
     await asyncio.to_thread(publisher.publish, telemetry_topic, batch(5))  # 2-4 never arrive
     beat = Heartbeat(
-        gateway=DEMO_GATEWAY_KEY,
+        gateway=GATEWAY_KEY,
         ts_ms=int(time.time() * 1000) - 2000,  # sent two seconds ago: lag of at least 2 s
         spool_depth=1234,
         spool_dropped_total=7,
         last_seq=5,
     )
     await asyncio.to_thread(
-        publisher.publish, topic_for(DEMO_GATEWAY_KEY, TopicKind.HEARTBEAT), encode(beat)
+        publisher.publish, topic_for(GATEWAY_KEY, TopicKind.HEARTBEAT), encode(beat)
     )
     headers = await login("staff@zjim.demo")
     url = f"/api/v1/gateways/{demo.gateway.id}/health"
@@ -104,7 +104,7 @@ async def test_health_shows_heartbeat_spool_depth_lag_and_sequence_gaps(
     assert isinstance(body["lag_s"], float)
     assert body["lag_s"] >= 2.0
     listed = (await client.get("/api/v1/gateways/health", headers=headers)).json()
-    assert [g["gateway"]["key"] for g in listed] == [DEMO_GATEWAY_KEY]
+    assert [g["gateway"]["key"] for g in listed] == [GATEWAY_KEY]
     # Another institution does not learn the gateway exists.
     other = await client.get(url, headers=await login("manager@zju.demo"))
     assert other.status_code == 404
@@ -137,16 +137,16 @@ async def test_config_is_validated_stored_and_pushed_retained(
     app: FastAPI,
     client: httpx.AsyncClient,
     login: Login,
-    demo: DemoSeed,
+    demo: World,
     mosquitto: MosquittoBroker,
     publisher: Publisher,
 ) -> None:
     await app.state.live_hub.wait_connected()
     manager = await login("manager@zjim.demo")
     url = f"/api/v1/gateways/{demo.gateway.id}/config"
-    topic = topic_for(DEMO_GATEWAY_KEY, TopicKind.CONFIG)
+    topic = topic_for(GATEWAY_KEY, TopicKind.CONFIG)
     try:
-        wrong_key = GATEWAY_CONFIG.replace(f"key: {DEMO_GATEWAY_KEY}}}", "key: other-gw}")
+        wrong_key = GATEWAY_CONFIG.replace(f"key: {GATEWAY_KEY}}}", "key: other-gw}")
         refused = await client.put(url, json={"document": wrong_key}, headers=manager)
         assert refused.status_code == 422
         assert refused.json()["errors"][0]["field"] == "document.gateway.key"
@@ -228,7 +228,7 @@ def acl_broker(
             "INSERT INTO gateway (key, organisation_id, name, secret_hash, mqtt_password_hash)"
             " SELECT 'gw-b', organisation_id, 'Gateway B', %s, %s FROM gateway"
             " WHERE key = %s",
-            (hash_password(SECRET_B), mosquitto_password_hash(SECRET_B), DEMO_GATEWAY_KEY),
+            (hash_password(SECRET_B), mosquitto_password_hash(SECRET_B), GATEWAY_KEY),
         )
     passwd, acl = tmp_path / "passwd", tmp_path / "acl"
     _cli(env, "mosquitto-auth", "--passwd", str(passwd), "--acl", str(acl))
@@ -264,17 +264,15 @@ def test_gateway_publishes_only_its_own_topics_and_needs_its_secret(
     try:
         # B's telemetry and the server's internal live topics are refused to A...
         for forged in (topic_for("gw-b", TopicKind.TELEMETRY), "labshare/v1/live/readings"):
-            assert _publish_once(acl_broker, DEMO_GATEWAY_KEY, SECRET_A, forged) == (
-                "Not authorized"
-            )
+            assert _publish_once(acl_broker, GATEWAY_KEY, SECRET_A, forged) == ("Not authorized")
         # ...its own telemetry goes through, and only that reaches the server.
-        own = topic_for(DEMO_GATEWAY_KEY, TopicKind.TELEMETRY)
-        assert _publish_once(acl_broker, DEMO_GATEWAY_KEY, SECRET_A, own) == "Success"
+        own = topic_for(GATEWAY_KEY, TopicKind.TELEMETRY)
+        assert _publish_once(acl_broker, GATEWAY_KEY, SECRET_A, own) == "Success"
         assert received.get(timeout=10) == own
         time.sleep(0.5)
         assert received.empty(), "a forged message got through"
 
-        _, refused = _client(acl_broker, DEMO_GATEWAY_KEY, "not-the-secret")
+        _, refused = _client(acl_broker, GATEWAY_KEY, "not-the-secret")
         assert refused in (134, 135)  # bad user name or password / not authorized
         _, refused_b = _client(acl_broker, "gw-b", SECRET_A)  # A's secret does not open B
         assert refused_b in (134, 135)

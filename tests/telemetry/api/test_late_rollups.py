@@ -10,9 +10,9 @@ import httpx
 from fastapi import FastAPI
 
 from mqtt_contract.v1 import Sample, Series, TelemetryBatch, TopicKind, encode, topic_for
-from server.seed import DemoSeed
 from server.telemetry.jobs import TelemetryJobs
 from tests.harness.app import Login
+from tests.harness.factories import World
 from tests.harness.telemetry import Publisher, Telemetry, WorkerFactory, eventually
 
 
@@ -34,7 +34,7 @@ async def test_late_samples_reach_the_chart_after_the_rollup_job(
     app: FastAPI,
     client: httpx.AsyncClient,
     login: Login,
-    demo: DemoSeed,
+    demo: World,
     telemetry: Telemetry,
     publisher: Publisher,
     start_worker: WorkerFactory,

@@ -22,10 +22,10 @@ from mqtt_contract.v1 import (
     encode,
     topic_for,
 )
-from server.seed import DEMO_DEVICE_KEY, DEMO_GATEWAY_KEY, DemoSeed
 from server.telemetry.jobs import TelemetryJobs
 from tests.harness import free_port
 from tests.harness.app import Login
+from tests.harness.factories import DEVICE_KEY, GATEWAY_KEY, World
 from tests.harness.telemetry import Publisher, Telemetry, WorkerFactory
 
 
@@ -71,11 +71,11 @@ def chamber_batch(seq: int, **points: float) -> bytes:
     now_ms = int(time.time() * 1000)
     return encode(
         TelemetryBatch(
-            gateway=DEMO_GATEWAY_KEY,
+            gateway=GATEWAY_KEY,
             sent_at_ms=now_ms,
             series=[
                 Series(
-                    device=DEMO_DEVICE_KEY,
+                    device=DEVICE_KEY,
                     point=point,
                     unit="dimensionless" if point == "status" else "degC",
                     samples=[Sample(seq=seq + i, ts_ms=now_ms, value=value)],
@@ -89,7 +89,7 @@ def chamber_batch(seq: int, **points: float) -> bytes:
 async def test_sse_delivers_a_reading_published_through_the_broker_and_state_changes(
     app: FastAPI,
     served: str,
-    demo: DemoSeed,
+    demo: World,
     login: Login,
     start_worker: WorkerFactory,
     publisher: Publisher,
@@ -106,7 +106,7 @@ async def test_sse_delivers_a_reading_published_through_the_broker_and_state_cha
         assert response.headers["content-type"].startswith("text/event-stream")
         stream = events(response)
         await next_event(stream, "hello")
-        topic = topic_for(DEMO_GATEWAY_KEY, TopicKind.TELEMETRY)
+        topic = topic_for(GATEWAY_KEY, TopicKind.TELEMETRY)
         await asyncio.to_thread(
             publisher.publish, topic, chamber_batch(1, temperature=23.25, status=2.0)
         )
@@ -122,21 +122,19 @@ async def test_sse_delivers_a_reading_published_through_the_broker_and_state_cha
         assert state["state"] == "running"
         assert state["instrument_id"] == str(demo.instrument.id)
 
-        death = GatewayState(
-            gateway=DEMO_GATEWAY_KEY, status="offline", ts_ms=int(time.time() * 1000)
-        )
-        state_topic = topic_for(DEMO_GATEWAY_KEY, TopicKind.STATE)
+        death = GatewayState(gateway=GATEWAY_KEY, status="offline", ts_ms=int(time.time() * 1000))
+        state_topic = topic_for(GATEWAY_KEY, TopicKind.STATE)
         try:
             await asyncio.to_thread(publisher.publish, state_topic, encode(death), 1, True)
             gateway = await next_event(stream, "gateway")
-            assert gateway == {"gateway": DEMO_GATEWAY_KEY, "status": "offline"}
+            assert gateway == {"gateway": GATEWAY_KEY, "status": "offline"}
         finally:
             # Clear the retained death so later tests start from a clean broker.
             await asyncio.to_thread(publisher.publish, state_topic, b"", 1, True)
 
 
 async def test_another_institution_cannot_open_the_stream(
-    served: str, demo: DemoSeed, login: Login
+    served: str, demo: World, login: Login
 ) -> None:
     async with httpx.AsyncClient(timeout=10) as http:
         for email in ("manager@zju.demo", "buyer@jingce.demo"):
@@ -148,7 +146,7 @@ async def test_another_institution_cannot_open_the_stream(
 
 
 async def test_enterprise_stream_needs_a_booking_running_now(
-    served: str, demo: DemoSeed, login: Login, telemetry: Telemetry
+    served: str, demo: World, login: Login, telemetry: Telemetry
 ) -> None:
     buyer = demo.users["buyer@jingce.demo"]
     now = datetime.now(UTC)
@@ -171,4 +169,4 @@ async def test_enterprise_stream_needs_a_booking_running_now(
     ):
         assert response.status_code == 200
         hello = await next_event(events(response), "hello", within_s=5)
-        assert hello == {"gateways": {DEMO_GATEWAY_KEY: None}}
+        assert hello == {"gateways": {GATEWAY_KEY: None}}

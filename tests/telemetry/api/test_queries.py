@@ -11,9 +11,9 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
 from fastapi import FastAPI
 
-from server.seed import DemoSeed
 from server.telemetry.rollups import maintain_rollups
 from tests.harness.app import Login
+from tests.harness.factories import World
 from tests.harness.telemetry import Telemetry
 
 T0 = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
@@ -33,7 +33,7 @@ def series_params(channel_id: int, start: datetime, end: datetime, n: int) -> di
 
 
 async def test_series_has_at_most_n_buckets_with_exact_min_max_mean(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed, telemetry: Telemetry
+    client: httpx.AsyncClient, login: Login, demo: World, telemetry: Telemetry
 ) -> None:
     channel = demo.channels["temperature"]
     assert channel.id is not None
@@ -63,7 +63,7 @@ async def test_series_has_at_most_n_buckets_with_exact_min_max_mean(
 
 
 async def test_long_range_reads_the_rollup_and_agrees_with_raw(
-    app: FastAPI, client: httpx.AsyncClient, login: Login, demo: DemoSeed, telemetry: Telemetry
+    app: FastAPI, client: httpx.AsyncClient, login: Login, demo: World, telemetry: Telemetry
 ) -> None:
     channel = demo.channels["power"]
     assert channel.id is not None
@@ -90,7 +90,7 @@ async def test_long_range_reads_the_rollup_and_agrees_with_raw(
 
 
 async def test_state_timeline_is_clipped_to_the_range(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed, telemetry: Telemetry
+    client: httpx.AsyncClient, login: Login, demo: World, telemetry: Telemetry
 ) -> None:
     telemetry.execute(
         "INSERT INTO instrument_state_interval (instrument_id, state, start_at, end_at) VALUES"
@@ -114,7 +114,7 @@ async def test_state_timeline_is_clipped_to_the_range(
 
 
 async def test_csv_export_has_bom_shanghai_times_and_is_recorded(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed, telemetry: Telemetry
+    client: httpx.AsyncClient, login: Login, demo: World, telemetry: Telemetry
 ) -> None:
     channel = demo.channels["temperature"]
     assert channel.id is not None
@@ -139,7 +139,7 @@ async def test_csv_export_has_bom_shanghai_times_and_is_recorded(
 
 
 async def test_parquet_export_round_trips(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed, telemetry: Telemetry
+    client: httpx.AsyncClient, login: Login, demo: World, telemetry: Telemetry
 ) -> None:
     channel = demo.channels["humidity"]
     assert channel.id is not None
@@ -166,7 +166,7 @@ async def test_parquet_export_round_trips(
 ENDPOINTS = ("series", "states", "export")
 
 
-def _params(demo: DemoSeed, endpoint: str) -> dict[str, str]:
+def _params(demo: World, endpoint: str) -> dict[str, str]:
     channel_id = demo.channels["temperature"].id
     params = {"start": iso(T0), "end": iso(T0 + timedelta(hours=2))}
     if endpoint == "series":
@@ -176,7 +176,7 @@ def _params(demo: DemoSeed, endpoint: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 async def test_other_institution_and_enterprise_without_booking_get_404(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed, endpoint: str
+    client: httpx.AsyncClient, login: Login, demo: World, endpoint: str
 ) -> None:
     url = f"/api/v1/instruments/{demo.instrument.id}/{endpoint}"
     for email in ("manager@zju.demo", "buyer@jingce.demo"):
@@ -186,7 +186,7 @@ async def test_other_institution_and_enterprise_without_booking_get_404(
 
 
 async def test_enterprise_sees_only_data_recorded_during_its_own_booking(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed, telemetry: Telemetry
+    client: httpx.AsyncClient, login: Login, demo: World, telemetry: Telemetry
 ) -> None:
     channel = demo.channels["temperature"]
     assert channel.id is not None
@@ -226,7 +226,7 @@ async def test_enterprise_sees_only_data_recorded_during_its_own_booking(
 
 
 async def test_range_errors_name_the_field(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed
+    client: httpx.AsyncClient, login: Login, demo: World
 ) -> None:
     response = await client.get(
         f"/api/v1/instruments/{demo.instrument.id}/states",

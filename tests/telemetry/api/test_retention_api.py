@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from fastapi import FastAPI
 
-from server.seed import DemoSeed
 from server.telemetry.retention import apply_retention
 from tests.harness.app import Login
+from tests.harness.factories import World
 from tests.harness.telemetry import Telemetry
 
 CLASSES = "/api/v1/telemetry/retention-classes"
@@ -26,7 +26,7 @@ def error_fields(response: httpx.Response) -> list[str]:
 
 
 async def test_a_class_defined_by_the_platform_and_chosen_by_the_lab_is_applied(
-    app: FastAPI, client: httpx.AsyncClient, login: Login, demo: DemoSeed, telemetry: Telemetry
+    app: FastAPI, client: httpx.AsyncClient, login: Login, demo: World, telemetry: Telemetry
 ) -> None:
     admin = await login("admin@platform.demo")
     manager = await login("manager@zjim.demo")
@@ -69,7 +69,7 @@ async def test_a_class_defined_by_the_platform_and_chosen_by_the_lab_is_applied(
 
 
 async def test_only_the_owning_institutions_managers_choose_a_channels_class(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed
+    client: httpx.AsyncClient, login: Login, demo: World
 ) -> None:
     channel_id = demo.channels["temperature"].id
     body = {"class_name": "diagnostic"}
@@ -98,7 +98,7 @@ async def test_only_the_owning_institutions_managers_choose_a_channels_class(
 
 
 async def test_only_platform_admins_define_classes(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed
+    client: httpx.AsyncClient, login: Login, demo: World
 ) -> None:
     body = {"raw_days": 10, "rollup_days": 100}
     for email in ("manager@zjim.demo", "staff@zjim.demo", "buyer@jingce.demo"):
@@ -113,7 +113,7 @@ async def test_only_platform_admins_define_classes(
 
 
 async def test_class_and_choice_errors_name_the_field(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed
+    client: httpx.AsyncClient, login: Login, demo: World
 ) -> None:
     admin = await login("admin@platform.demo")
     shorter = await client.put(
@@ -136,7 +136,7 @@ async def test_class_and_choice_errors_name_the_field(
 
 
 async def test_a_class_in_use_or_the_default_cannot_be_deleted(
-    client: httpx.AsyncClient, login: Login, demo: DemoSeed
+    client: httpx.AsyncClient, login: Login, demo: World
 ) -> None:
     admin = await login("admin@platform.demo")
     manager = await login("manager@zjim.demo")
