@@ -16,7 +16,7 @@ from firmware_bridge.exposure.modbus import decode_point_registers
 from firmware_bridge.faults import Fault
 from firmware_bridge.simulators.balance import BalanceModel, BalanceSimulator
 from mqtt_contract.v1 import Quality
-from tests.firmware_bridge.conftest import RecordingSink, eventually
+from tests.harness.bridge import RecordingSink, eventually
 
 
 def balance_config(port: int, poll_interval_s: float = 0.05) -> BridgeConfig:

@@ -14,7 +14,7 @@ from firmware_bridge.config import parse_config
 from firmware_bridge.faults import Fault
 from firmware_bridge.simulators.scpi import ERROR_QUEUE_DEPTH, ScpiSimulator, header_matches
 from mqtt_contract.v1 import Quality
-from tests.firmware_bridge.conftest import RecordingSink, eventually
+from tests.harness.bridge import RecordingSink, eventually
 
 
 @pytest.fixture
