@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.booking.conftest import API, PROBLEM, Login
+from tests.harness.app import API, PROBLEM, Login
 from tests.harness.factories import World
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.booking.conftest import API, PROBLEM, Login
+from tests.harness.app import API, PROBLEM, Login
 from tests.harness.factories import World
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from fastapi import FastAPI
 
+from tests.harness.app import Login
 from tests.harness.factories import World
-from tests.server.conftest import Login
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

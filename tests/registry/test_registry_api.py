@@ -8,8 +8,8 @@ import httpx
 from fastapi import FastAPI
 
 from server.registry.authorisations import is_authorised, record_use
+from tests.harness.app import Login
 from tests.harness.factories import World
-from tests.server.conftest import Login
 
 NOW = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)
 

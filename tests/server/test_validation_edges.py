@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import DBAPIError
 
 from server.core.errors import install_error_handlers
-from tests.booking.conftest import API, PROBLEM, Login
+from tests.harness.app import API, PROBLEM, Login
 from tests.harness.factories import World
 
 

@@ -42,13 +42,12 @@ import yaml
 
 from edge_agent.spool import SampleSpool
 from tests.edge_agent import conftest as edge_fixtures
-from tests.edge_agent.conftest import ModbusPeer
-from tests.edge_agent.test_gateway_integration import chamber, gateway_doc, spawn_agent
 from tests.harness import MosquittoBroker
+from tests.harness.edge import ModbusPeer, chamber, gateway_doc, spawn_agent
 from tests.harness.ports import free_port
 from tests.harness.telemetry import Seeder, forget_session
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 # The gateway tests' pymodbus servers, started and shut down around each test.
 modbus_servers = edge_fixtures.modbus_servers
