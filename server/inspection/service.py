@@ -266,7 +266,8 @@ async def store_results(
     per_characteristic: dict[uuid.UUID, list[tuple[int, NewResult]]] = defaultdict(list)
     for result_id, r in fresh:
         per_characteristic[r.characteristic.id].append((result_id, r))
-    for items in per_characteristic.values():
+    # Charts are locked in id order, so two workers sharing characteristics never deadlock.
+    for _, items in sorted(per_characteristic.items(), key=lambda kv: str(kv[0])):
         items.sort(key=lambda item: (item[1].ts, item[0]))
         await _chart(session, conn, items, outcome)
     return outcome

@@ -149,6 +149,41 @@ async def test_baseline_then_drift_raises_rule_alarms_and_notifies(
     assert body["cp_ci"]["low"] < body["cp"] < body["cp_ci"]["high"]
     assert sum(body["histogram_counts"]) == 39
 
+    # A new limits version: older points keep the version they were judged against.
+    second = await client.post(
+        f"{API}/inspection/characteristics/{cid}/limits",
+        json={"baseline_first": 0, "baseline_last": 11},
+        headers=manager,
+    )
+    assert second.status_code == 201
+    assert second.json()["version"] == 2
+    await client.post(
+        f"{API}/inspection/characteristics/{cid}/results",
+        json=results([centre], start=60),
+        headers=manager,
+    )
+    chart = (
+        await client.get(f"{API}/inspection/characteristics/{cid}/chart", headers=manager)
+    ).json()
+    assert chart["points"]["limits_version"][30:] == [1] * 9 + [2]
+    assert [lim["version"] for lim in chart["limits"]] == [1, 2]
+    versions = (
+        await client.get(f"{API}/inspection/characteristics/{cid}/limits", headers=manager)
+    ).json()
+    assert [v["version"] for v in versions] == [1, 2]
+    assert versions[0]["center"] == limits["center"]  # version 1 unchanged
+    refused = await client.post(
+        f"{API}/inspection/characteristics/{cid}/limits",
+        json={
+            "baseline_first": 5,
+            "baseline_last": 8,
+            "exclusions": [{"position": 2, "reason": "x"}],
+        },
+        headers=manager,
+    )
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == PROBLEM
+
 
 async def test_xbar_r_subgroups_are_plotted_when_complete(
     client: httpx.AsyncClient, login: Login, demo: World
