@@ -33,6 +33,7 @@ __all__ = [
     "PymodbusTransport",
     "TransportFactory",
     "TransportPool",
+    "failure",
 ]
 
 ILLEGAL_DATA_ADDRESS = 0x02
@@ -75,11 +76,21 @@ class Bus:
         self._last_frame_end = time.monotonic()
 
 
+def failure(exc: BaseException, operation: str) -> str:
+    """What went wrong, never empty: ``str(TimeoutError())`` is ``""``, so the exception's type
+    and the operation always lead ("TimeoutError while reading holding 0+5 from 10.0.0.7:502")."""
+    detail = str(exc).strip()
+    return f"{type(exc).__name__} while {operation}" + (f": {detail}" if detail else "")
+
+
 class PymodbusTransport:
     """A pymodbus async client, optionally shared by the devices of one bus."""
 
-    def __init__(self, client: Any, timeout_s: float, bus: Bus | None = None) -> None:
+    def __init__(
+        self, client: Any, timeout_s: float, bus: Bus | None = None, *, where: str = "the device"
+    ) -> None:
         self._client = client
+        self._where = where
         self._timeout_s = timeout_s
         self._bus = bus
         self._connect_lock = asyncio.Lock()
@@ -94,9 +105,9 @@ class PymodbusTransport:
                 async with asyncio.timeout(self._timeout_s):
                     ok = await self._client.connect()
             except (TimeoutError, OSError, ModbusException) as exc:
-                raise CommError(f"cannot connect: {exc or type(exc).__name__}") from exc
+                raise CommError(failure(exc, f"connecting to {self._where}")) from exc
             if not ok:
-                raise CommError("cannot connect")
+                raise CommError(f"connecting to {self._where} failed")
 
     async def _request(
         self, kind: RegisterKind, address: int, count: int, device_id: int
@@ -116,7 +127,9 @@ class PymodbusTransport:
             # Start afresh: a half-open connection would keep timing out, and on a serial line a
             # late answer must never be taken for the next request's.
             client.close()
-            raise CommError(f"no response: {exc or type(exc).__name__}") from exc
+            raise CommError(
+                failure(exc, f"reading {kind} {address}+{count} from {self._where}")
+            ) from exc
         if response.isError():
             code = getattr(response, "exception_code", None)
             if code == ILLEGAL_DATA_ADDRESS:
@@ -168,14 +181,21 @@ class TransportPool:
         client: Any
         if isinstance(device, ModbusTcpDevice):
             client = AsyncModbusTcpClient(device.host, port=device.port, **common)
-            transport = PymodbusTransport(client, device.timeout_s)
+            transport = PymodbusTransport(
+                client, device.timeout_s, where=f"{device.host}:{device.port}"
+            )
             self._all.append(transport)
             return transport
         if isinstance(device, ModbusRtuOverTcpDevice):
             client = AsyncModbusTcpClient(
                 device.host, port=device.port, framer=FramerType.RTU, **common
             )
-            transport = PymodbusTransport(client, device.timeout_s, Bus(device.frame_gap_ms / 1000))
+            transport = PymodbusTransport(
+                client,
+                device.timeout_s,
+                Bus(device.frame_gap_ms / 1000),
+                where=f"{device.host}:{device.port}",
+            )
         elif isinstance(device, ModbusRtuDevice):
             client = AsyncModbusSerialClient(
                 device.serial_port,
@@ -186,7 +206,9 @@ class TransportPool:
                 bytesize=device.bytesize,
                 **common,
             )
-            transport = PymodbusTransport(client, device.timeout_s, Bus(device.frame_gap_ms / 1000))
+            transport = PymodbusTransport(
+                client, device.timeout_s, Bus(device.frame_gap_ms / 1000), where=device.serial_port
+            )
         else:  # pragma: no cover - the config union is closed
             raise TypeError(f"unsupported device {type(device).__name__}")
         assert name is not None
