@@ -9,7 +9,8 @@
   excluded points and their reasons;
 * ``inspection_chart_state``: the incremental state of each chart (next position, the last
   points the tests look at, the limits version in force);
-* ``inspection_alarm``: a test violation or an out-of-specification value, with its
+* ``inspection_alarm``: a test violation, an out-of-specification value or a spread beyond
+  the spread chart's limits, with its
   acknowledgement (cause and action).
 """
 
@@ -120,6 +121,7 @@ point_table = Table(
     Column("z", Double),
     Column("rules", ARRAY(SmallInteger), nullable=False),
     Column("out_of_spec", Boolean, nullable=False),
+    Column("spread_out", Boolean, nullable=False, server_default="false"),
     PrimaryKeyConstraint("characteristic_id", "position"),
 )
 
@@ -190,5 +192,5 @@ alarm_table = Table(
     Column("acknowledged_by", UUID(as_uuid=True), ForeignKey("app_user.id")),
     Column("cause", Text),
     Column("action", Text),
-    CheckConstraint("kind IN ('rule', 'out_of_spec')", name="inspection_alarm_kind"),
+    CheckConstraint("kind IN ('rule', 'out_of_spec', 'spread')", name="inspection_alarm_kind"),
 )

@@ -133,6 +133,8 @@ class ChartPoints(BaseModel):
     z: list[float | None]
     rules: list[list[int]]
     out_of_spec: list[bool]
+    spread_out: list[bool]
+    """The spread (moving range, range or s) is beyond the spread chart's limits."""
 
 
 class ChartOut(BaseModel):

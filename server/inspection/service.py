@@ -285,6 +285,7 @@ class _Point:
     z: float | None = None
     rules: list[int] = field(default_factory=list)
     out_of_spec: bool = False
+    spread_out: bool = False
 
 
 async def _chart(
@@ -357,6 +358,10 @@ async def _chart(
         )  # fmt: skip
         point.out_of_spec = any(characteristic.outside(v) for v in vals)
         if limits is not None:
+            point.spread_out = stat.spread is not None and (
+                stat.spread > limits.spread_ucl
+                or (limits.spread_lcl > 0 and stat.spread < limits.spread_lcl)
+            )
             point.z = limits.z(stat.location)
             point.rules = sorted({v.rule for v in rule_state.add(point.z)})
         points.append(point)
@@ -369,7 +374,7 @@ async def _chart(
                     "characteristic_id": cid, "position": p.position, "subgroup": p.subgroup,
                     "ts": p.ts, "n": len(p.values), "location": p.location, "spread": p.spread,
                     "limits_version": version if limits is not None else None, "z": p.z,
-                    "rules": p.rules, "out_of_spec": p.out_of_spec,
+                    "rules": p.rules, "out_of_spec": p.out_of_spec, "spread_out": p.spread_out,
                 }
                 for p in points
             ],
@@ -407,7 +412,7 @@ async def _alarms(
     points: list[_Point],
     outcome: StoreOutcome,
 ) -> None:
-    """Raise an alarm per test (and for out-of-specification values) unless one is open.
+    """Raise an alarm per test, out-of-specification value and spread beyond its limits, unless open.
 
     While an alarm is open (not acknowledged), further violations of the same test add to its
     count and move its last point instead of raising (and notifying) again.
@@ -418,6 +423,8 @@ async def _alarms(
             wanted[("rule", violated)].append(p)
         if p.out_of_spec:
             wanted[("out_of_spec", None)].append(p)
+        if p.spread_out:
+            wanted[("spread", None)].append(p)
     if not wanted:
         return
     cid = characteristic.id
@@ -443,6 +450,12 @@ async def _alarms(
             message = (
                 f"{characteristic.name} ({characteristic.product}): Nelson test {rule}, "
                 f"{RULE_TEXT[rule]}, at point {hits[0].position}"
+            )
+        elif kind == "spread":
+            message = (
+                f"{characteristic.name} ({characteristic.product}): the spread "
+                f"{hits[0].spread:g} {characteristic.unit} is beyond the limits of the "
+                f"{_SPREAD_NAME[characteristic.chart]} chart at point {hits[0].position}"
             )
         else:
             bad = [v for v in hits[0].values if characteristic.outside(v)]
@@ -478,6 +491,9 @@ async def _alarms(
         )
 
 
+_SPREAD_NAME = {ChartKind.IMR: "moving range", ChartKind.XBAR_R: "range", ChartKind.XBAR_S: "S"}
+
+
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:g}"
 
@@ -509,6 +525,7 @@ _CHART_COLUMNS = (
     ("z", "array_agg(z)"),
     ("rules", "json_agg(rules)"),  # arrays of different lengths: not a 2-D SQL array
     ("out_of_spec", "array_agg(out_of_spec)"),
+    ("spread_out", "array_agg(spread_out)"),
 )
 # The aggregates read the rows in the subquery's order (PostgreSQL documents that input from
 # a sorted subquery keeps its order), so one sort serves every column.

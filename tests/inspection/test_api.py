@@ -275,3 +275,50 @@ async def test_chart_of_10000_subgroups_comes_whole_and_in_order(
     body = response.json()["points"]
     assert body["position"] == list(range(10_000))
     assert len(body["ts_ms"]) == len(body["location"]) == len(body["rules"]) == 10_000
+
+
+async def test_a_subgroup_spread_beyond_the_range_chart_limit_raises_a_spread_alarm(
+    client: httpx.AsyncClient, login: Login, demo: World
+) -> None:
+    manager = await login("manager@zjim.demo")
+    cid = await create(client, manager, key="bore", chart="xbar_r", subgroup_size=4)
+    rng = random.Random(5)
+    baseline = {
+        "results": [
+            {"ts": (T0 + timedelta(minutes=g)).isoformat(), "value": 25 + rng.gauss(0, 0.002),
+             "subgroup": f"G{g}"}
+            for g in range(20) for _ in range(4)
+        ]
+    }  # fmt: skip
+    assert (
+        await client.post(
+            f"{API}/inspection/characteristics/{cid}/results", json=baseline, headers=manager
+        )
+    ).json()["points"] == 20
+    frozen = await client.post(
+        f"{API}/inspection/characteristics/{cid}/limits",
+        json={"baseline_first": 0, "baseline_last": 19},
+        headers=manager,
+    )
+    limits = frozen.json()
+    assert limits["sigma_estimator"] == "R-bar / d2(4)"
+    assert limits["spread_ucl"] == pytest.approx(
+        2.28206 * limits["spread_center"], rel=1e-4
+    )  # D4(4)
+    # Same mean, 2.5 times the usual range (D4 is 2.28): the X-bar chart is quiet, R is not.
+    r = limits["spread_center"] * 2.5
+    wide = {"results": [{"ts": T0.isoformat(), "value": limits["center"] + d, "subgroup": "W"}
+                        for d in (-r / 2, r / 2, -r / 6, r / 6)]}  # fmt: skip
+    await client.post(f"{API}/inspection/characteristics/{cid}/results", json=wide, headers=manager)
+    chart = (
+        await client.get(f"{API}/inspection/characteristics/{cid}/chart", headers=manager)
+    ).json()
+    assert chart["points"]["spread_out"][-1] is True
+    assert chart["points"]["rules"][-1] == []
+    alarms = (
+        await client.get(
+            f"{API}/inspection/alarms", params={"characteristic_id": cid}, headers=manager
+        )
+    ).json()
+    assert [(a["kind"], a["positions"]) for a in alarms] == [("spread", [20])]
+    assert "range chart" in alarms[0]["message"]

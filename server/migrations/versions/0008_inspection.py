@@ -70,6 +70,7 @@ CREATE TABLE inspection_point (
     z double precision,
     rules smallint[] NOT NULL,
     out_of_spec boolean NOT NULL,
+    spread_out boolean NOT NULL DEFAULT false,
     PRIMARY KEY (characteristic_id, position)
 );
 CREATE TABLE inspection_limits (
@@ -117,7 +118,7 @@ CREATE TABLE inspection_alarm (
     acknowledged_by uuid REFERENCES app_user (id),
     cause text,
     action text,
-    CONSTRAINT inspection_alarm_kind CHECK (kind IN ('rule', 'out_of_spec'))
+    CONSTRAINT inspection_alarm_kind CHECK (kind IN ('rule', 'out_of_spec', 'spread'))
 );
 CREATE INDEX inspection_alarm_open ON inspection_alarm (characteristic_id)
     WHERE acknowledged_at IS NULL;

@@ -45,6 +45,7 @@ export interface ChartPoints {
   z: (number | null)[];
   rules: number[][];
   out_of_spec: boolean[];
+  spread_out: boolean[];
 }
 
 export interface ChartResponse {
@@ -86,7 +87,7 @@ export interface CapabilityResponse {
 export interface Alarm {
   id: number;
   characteristic_id: string;
-  kind: "rule" | "out_of_spec";
+  kind: "rule" | "out_of_spec" | "spread";
   rule: number | null;
   positions: number[];
   message: string;

@@ -13,6 +13,7 @@ const points: ChartPoints = {
   z: [0, 1, 2],
   rules: [[], [3], []],
   out_of_spec: [false, false, true],
+  spread_out: [false, false, false],
 };
 
 describe("control chart helpers", () => {
