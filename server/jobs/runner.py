@@ -23,6 +23,7 @@ from server.evaluation.aggregates import refresh_pending_days
 from server.jobs.config import JobSettings
 from server.notifications.dispatcher import dispatch_pending
 from server.notifications.smtp import MailSender, SmtpSender
+from server.registry.cma_reminders import send_cma_renewal_reminders
 
 __all__ = ["BackgroundJobs"]
 
@@ -57,6 +58,9 @@ class BackgroundJobs:
                 moment,
                 reminder_lead=timedelta(minutes=self.settings.reminder_lead_minutes),
             )
+        # CMA qualifications due for renewal or expired: the institution's lab managers.
+        async with self.sessionmaker() as session, session.begin():
+            await send_cma_renewal_reminders(session, moment)
         # Calibration reminders and correction sets for the gateways (own transactions).
         await run_calibration_jobs(self.sessionmaker, moment, publisher=self.publisher)
         # State durations per Beijing day for the sharing evaluation, late data included.
