@@ -2727,6 +2727,8 @@ export interface components {
             rules: number[][];
             /** Spread */
             spread: (number | null)[];
+            /** Spread Out */
+            spread_out: boolean[];
             /** Subgroup */
             subgroup: (string | null)[];
             /** Ts Ms */
