@@ -51,6 +51,7 @@ from server.inspection.service import (
     convert,
     load_characteristic,
     load_limits,
+    magnitude_problem,
     store_results,
     subgroup_problem,
 )
@@ -107,6 +108,17 @@ async def create_characteristic(
         if members != len(set(body.responsible_user_ids)):
             raise ValidationFailed.for_field(
                 "responsible_user_ids", "every responsible user must belong to the institution"
+            )
+    if body.instrument_id is not None:
+        owner = (
+            await conn.execute(
+                text("SELECT organisation_id FROM instrument WHERE id = :id"),
+                {"id": body.instrument_id},
+            )
+        ).scalar_one_or_none()
+        if owner != organisation_id:
+            raise ValidationFailed.for_field(
+                "instrument_id", "the station must be an instrument of the same institution"
             )
     values = body.model_dump(exclude={"organisation_id"})
     values["chart"] = body.chart.value
@@ -203,6 +215,9 @@ async def post_results(
         problem = subgroup_problem(characteristic, r.subgroup)
         if problem:
             raise ValidationFailed.for_field(f"results.{i}.subgroup", problem)
+        problem = magnitude_problem(value)
+        if problem:
+            raise ValidationFailed.for_field(f"results.{i}.value", problem)
         if r.ts.tzinfo is None:
             raise ValidationFailed.for_field(
                 f"results.{i}.ts", "give the time zone (for example Z)"

@@ -13,6 +13,10 @@ from server.inspection.rules import ALL_RULES
 
 KEY = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 Text64 = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]*$")]
+MAX_MAGNITUDE = 1e12
+"""Largest magnitude of a measured value or limit: sums and squares stay finite."""
+Measure = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False)]
+Position = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class _In(BaseModel):
@@ -24,12 +28,14 @@ class CharacteristicCreate(_In):
     key: Annotated[str, Field(pattern=KEY)]
     name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
     unit: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
-    nominal: float | None = None
-    lsl: float | None = None
-    usl: float | None = None
+    nominal: Measure | None = None
+    lsl: Measure | None = None
+    usl: Measure | None = None
     subgroup_size: Annotated[int, Field(ge=1, le=25)] = 1
     chart: ChartKind = ChartKind.IMR
-    rules: list[Annotated[int, Field(ge=1, le=8)]] = Field(default_factory=lambda: list(ALL_RULES))
+    rules: list[Annotated[int, Field(ge=1, le=8)]] = Field(
+        default_factory=lambda: list(ALL_RULES), max_length=8
+    )
     instrument_id: uuid.UUID | None = None
     responsible_user_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
     organisation_id: uuid.UUID | None = Field(
@@ -69,7 +75,7 @@ class CharacteristicPublic(BaseModel):
 
 class ResultIn(_In):
     ts: datetime
-    value: float = Field(allow_inf_nan=False)
+    value: Measure
     unit: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]*$")] | None = None
     part: Text64 | None = None
     subgroup: Text64 | None = None
@@ -88,13 +94,13 @@ class ResultsStored(BaseModel):
 
 
 class ExclusionIn(_In):
-    position: Annotated[int, Field(ge=0)]
+    position: Position
     reason: Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\x00]*$")]
 
 
 class LimitsCreate(_In):
-    baseline_first: Annotated[int, Field(ge=0)]
-    baseline_last: Annotated[int, Field(ge=0)]
+    baseline_first: Position
+    baseline_last: Position
     exclusions: list[ExclusionIn] = Field(default_factory=list, max_length=10_000)
     note: Annotated[str, Field(max_length=2000, pattern=r"^[^\x00]*$")] | None = None
 

@@ -202,7 +202,7 @@ async def ingest_batch(
                 )
             )  # fmt: skip
             continue
-        problem = subgroup_problem(characteristic, r.subgroup)
+        problem = subgroup_problem(characteristic, r.subgroup) or magnitude_problem(value)
         if problem:
             refused.append(Refused(r.seq, "invalid_payload", f"result {r.seq}: {problem}"))
             continue
@@ -214,6 +214,15 @@ async def ingest_batch(
         )  # fmt: skip
     outcome = await store_results(session, accepted, gateway_id=gateway_id, source="mqtt")
     return IngestOutcome(outcome, refused)
+
+
+MAX_MAGNITUDE = 1e12
+
+
+def magnitude_problem(value: float) -> str | None:
+    if not -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
+        return f"value {value:g} is beyond +-{MAX_MAGNITUDE:g} in the characteristic's unit"
+    return None
 
 
 def subgroup_problem(characteristic: Characteristic, subgroup: str | None) -> str | None:

@@ -242,6 +242,24 @@ async def test_other_institutions_see_nothing_and_bad_input_is_a_problem(
         await client.get(f"{API}/inspection/characteristics/{cid}/chart", headers=manager)
     ).json()
     assert chart["points"]["location"] == [pytest.approx(25.4)]
+    huge = await client.post(
+        f"{API}/inspection/characteristics/{cid}/results", json=results([1e300]), headers=manager
+    )
+    assert huge.status_code == 422
+    assert "value" in huge.text
+    # The station must be one of the institution's own instruments.
+    own = await client.post(
+        f"{API}/inspection/characteristics",
+        json=shaft(key="own", instrument_id=str(demo.instrument.id)),
+        headers=manager,
+    )
+    assert own.status_code == 201
+    foreign = await client.post(
+        f"{API}/inspection/characteristics",
+        json=shaft(key="foreign", instrument_id=str(demo.instrument.id)),
+        headers=other,
+    )
+    assert foreign.status_code == 422
     duplicate = await client.post(
         f"{API}/inspection/characteristics", json=shaft(), headers=manager
     )
