@@ -4,7 +4,7 @@ import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { formatShanghaiTime } from "../../lib/format";
 import type { Alarm, CapabilityResponse, Characteristic, ChartResponse } from "./api";
-import { chartLines, parseExclusions } from "./chart";
+import { chartLines, parseExclusions, periodQuery } from "./chart";
 import ControlChart from "./ControlChart";
 import { type TextId, useText } from "./text";
 
@@ -89,9 +89,13 @@ function CharacteristicView({ characteristic }: { characteristic: Characteristic
     queryFn: () => api.call<ChartResponse>(`${BASE}/characteristics/${characteristic.id}/chart`),
     refetchInterval: 5_000,
   });
+  const [period, setPeriod] = useState({ from: "", to: "" });
   const capability = useQuery({
-    queryKey: ["inspection", "capability", characteristic.id],
-    queryFn: () => api.call<CapabilityResponse>(`${BASE}/characteristics/${characteristic.id}/capability`),
+    queryKey: ["inspection", "capability", characteristic.id, period.from, period.to],
+    queryFn: () =>
+      api.call<CapabilityResponse>(
+        `${BASE}/characteristics/${characteristic.id}/capability${periodQuery(period.from, period.to)}`,
+      ),
     refetchInterval: 15_000,
     retry: false,
   });
@@ -179,6 +183,25 @@ function CharacteristicView({ characteristic }: { characteristic: Characteristic
           {freeze.isError && <ErrorNotice error={freeze.error} />}
         </form>
       )}
+      <div className="form-inline">
+        <label>
+          {tx("inspection.from")}{" "}
+          <input
+            type="date"
+            value={period.from}
+            onChange={(e) => setPeriod({ ...period, from: e.target.value })}
+          />
+        </label>
+        <label>
+          {tx("inspection.to")}{" "}
+          <input
+            type="date"
+            value={period.to}
+            onChange={(e) => setPeriod({ ...period, to: e.target.value })}
+          />
+        </label>
+      </div>
+      {capability.isError && <ErrorNotice error={capability.error} />}
       {capability.data && <CapabilityView capability={capability.data} unit={characteristic.unit} />}
     </div>
   );

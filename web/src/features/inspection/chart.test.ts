@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ChartPoints, LimitsVersion } from "./api";
-import { chartLines, markedSeries, parseExclusions } from "./chart";
+import { chartLines, markedSeries, parseExclusions, periodQuery } from "./chart";
 
 const points: ChartPoints = {
   position: [0, 1, 2],
@@ -27,6 +27,13 @@ describe("control chart helpers", () => {
 
   it("marks only violating or out-of-specification points", () => {
     expect(markedSeries(points)).toEqual([null, 25.01, 25.02]);
+  });
+
+  it("asks for whole Beijing days of capability", () => {
+    expect(periodQuery("", "")).toBe("");
+    expect(decodeURIComponent(periodQuery("2026-12-01", "2026-12-01"))).toBe(
+      "?from=2026-12-01T00:00:00+08:00&to=2026-12-01T16:00:00.000Z",
+    );
   });
 
   it("parses exclusions inside the baseline and refuses the rest", () => {

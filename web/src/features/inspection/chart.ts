@@ -35,6 +35,19 @@ export function markedSeries(points: ChartPoints): (number | null)[] {
   return points.location.map((value, i) => (points.rules[i]?.length || points.out_of_spec[i] ? value : null));
 }
 
+/** `?from=…&to=…` for a capability period of whole days in Beijing time (to is inclusive). */
+export function periodQuery(from: string, to: string): string {
+  const params = new URLSearchParams();
+  if (from) params.set("from", `${from}T00:00:00+08:00`);
+  if (to) {
+    const next = new Date(`${to}T00:00:00+08:00`);
+    next.setTime(next.getTime() + 24 * 3600 * 1000);
+    params.set("to", next.toISOString());
+  }
+  const query = params.toString();
+  return query ? `?${query}` : "";
+}
+
 /** Positions in [first, last] that are not excluded, parsed from "3, 7,12". */
 export function parseExclusions(textValue: string, first: number, last: number): number[] | null {
   const parts = textValue

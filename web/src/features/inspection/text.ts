@@ -12,6 +12,8 @@ const TEXT = {
   "inspection.noLimits": ["第一阶段（未冻结控制限）", "Phase 1 (no frozen limits)"],
   "inspection.openAlarms": ["未处理报警", "Open alarms"],
   "inspection.capability": ["过程能力", "Capability"],
+  "inspection.from": ["从", "From"],
+  "inspection.to": ["至", "To"],
   "inspection.sigmaWithin": ["组内 σ：{estimator}", "within σ: {estimator}"],
   "inspection.normal": ["正态性 p = {p}", "normality p = {p}"],
   "inspection.notNormal": [
