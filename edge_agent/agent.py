@@ -16,6 +16,7 @@ from edge_agent.forwarder import Forwarder
 from edge_agent.metrics import serve_metrics
 from edge_agent.mqtt_link import MqttLink
 from edge_agent.mqtt_source import MqttDeviceSource
+from edge_agent.opcua_source import OpcUaDeviceSource, run_source
 from edge_agent.poller import DeviceHealth, DevicePoller, run_forever
 from edge_agent.spool import SampleSpool
 from edge_agent.transport import TransportFactory, TransportPool
@@ -24,6 +25,7 @@ from mqtt_contract.gateway_config import (
     GatewayConfig,
     ModbusDevice,
     MqttDevice,
+    OpcUaDevice,
     config_hash,
     parse_config_text,
 )
@@ -62,6 +64,7 @@ class Gateway:
         self.link: MqttLink | None = None
         self.pollers: dict[str, DevicePoller] = {}
         self.sources: dict[str, MqttDeviceSource] = {}
+        self.opcua_sources: dict[str, OpcUaDeviceSource] = {}
         self._device_tasks: list[asyncio.Task[None]] = []
         self._device_links: list[MqttLink] = []
         self._topic_sources: dict[str, MqttDeviceSource] = {}
@@ -105,7 +108,8 @@ class Gateway:
             if not d.enabled
         ]
         polled = [p.health for p in self.pollers.values()]
-        return polled + [s.health for s in self.sources.values()] + disabled
+        subscribed = [s.health for s in self.opcua_sources.values()]
+        return polled + [s.health for s in self.sources.values()] + subscribed + disabled
 
     def _publish_other(self, topic: str, payload: bytes, qos: int, retain: bool = False) -> None:
         """Publish a non-telemetry message; its acknowledgement must not release samples."""
@@ -201,6 +205,12 @@ class Gateway:
                 self._device_tasks.append(
                     asyncio.create_task(run_forever(poller), name=f"poll-{device.key}")
                 )
+            elif isinstance(device, OpcUaDevice):
+                opcua = OpcUaDeviceSource(device, self.forwarder, self.clock, self.calibrations)
+                self.opcua_sources[device.key] = opcua
+                self._device_tasks.append(
+                    asyncio.create_task(run_source(opcua), name=f"opcua-{device.key}")
+                )
             elif isinstance(device, MqttDevice):
                 source = MqttDeviceSource(device, self.forwarder, self.clock, self.calibrations)
                 self.sources[device.key] = source
@@ -237,6 +247,7 @@ class Gateway:
         self._topic_sources.clear()
         self.pollers.clear()
         self.sources.clear()
+        self.opcua_sources.clear()
         if self._pool is not None and hasattr(self._pool, "close"):
             await self._pool.close()
         self._pool = None

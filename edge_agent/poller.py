@@ -20,7 +20,13 @@ from edge_agent.decoding import decode_block
 from edge_agent.planner import ReadBlock, RequestPlanner
 from edge_agent.transport import CommError, IllegalAddress, ModbusTransport
 from edge_agent.units import LinearConversion, LoopSignal, linear_conversion, loop_signal
-from mqtt_contract.gateway_config import ModbusDevice, ModbusPoint, MqttPoint
+from mqtt_contract.gateway_config import (
+    ModbusDevice,
+    ModbusPoint,
+    MqttPoint,
+    OpcUaPoint,
+    SilaPoint,
+)
 from mqtt_contract.v1 import DeviceStatus, Quality
 
 __all__ = [
@@ -70,7 +76,7 @@ class PreparedPoint:
     last_report_ms: int | None = None
 
     @classmethod
-    def from_config(cls, point: ModbusPoint | MqttPoint) -> PreparedPoint:
+    def from_config(cls, point: ModbusPoint | MqttPoint | OpcUaPoint | SilaPoint) -> PreparedPoint:
         deadband = point.deadband
         if deadband is None and point.report_on_change:
             deadband = 0.0

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -39,6 +40,8 @@ __all__ = [
     "ConfigIssue",
     "DeviceConfig",
     "GatewayConfig",
+    "LadsFunctionalUnit",
+    "LadsSection",
     "LoopScaling",
     "ModbusDevice",
     "ModbusPoint",
@@ -47,8 +50,12 @@ __all__ = [
     "ModbusTcpDevice",
     "MqttDevice",
     "MqttPoint",
+    "OpcUaDevice",
+    "OpcUaPoint",
     "PointType",
     "RegisterKind",
+    "SilaDevice",
+    "SilaPoint",
     "bus_name",
     "config_hash",
     "load_config",
@@ -360,8 +367,286 @@ class MqttDevice(_DeviceBase):
         return points
 
 
+# -- OPC UA (with the LADS companion specification) and SiLA 2 --------------------------------
+
+OpcUaSecurityPolicy = Literal[
+    "None", "Basic256Sha256", "Aes128_Sha256_RsaOaep", "Aes256_Sha256_RsaPss"
+]
+OpcUaSecurityMode = Literal["None", "Sign", "SignAndEncrypt"]
+
+# A browse path: segments "<namespace index>:<browse name>" separated by "/", starting at the
+# Objects folder, e.g. "0:Objects/2:DeviceSet/2:Incubator/2:Temperature".
+_BROWSE_SEGMENT = re.compile(r"^\d+:[^/]+$")
+_NODE_ID = re.compile(r"^(ns=\d+;)?[isgb]=.+$")
+
+
+def _check_browse_path(value: str) -> str:
+    parts = value.split("/")
+    bad = [p for p in parts if not _BROWSE_SEGMENT.match(p)]
+    if bad:
+        raise PydanticCustomError(
+            "browse_path",
+            "browse path segments are '<namespace index>:<name>' separated by '/', "
+            "e.g. '0:Objects/2:Device/2:Temperature'; '{bad}' is not",
+            {"bad": bad[0]},
+        )
+    return value
+
+
+class OpcUaPoint(_PointBase):
+    """One variable of an OPC UA server, read by a monitored item of the device's subscription.
+
+    Exactly one of ``node_id`` and ``browse_path``. ``source_unit`` defaults to ``unit``; when
+    the node carries an ``EngineeringUnits`` property (EUInformation) and ``units_from_server``
+    is on, the server's unit replaces ``source_unit``, and a unit of another dimension than
+    ``unit`` gives quality ``bad_unit``.
+    """
+
+    node_id: str | None = Field(
+        default=None, description="Node id in the standard text form, e.g. 'ns=2;s=Temp'."
+    )
+    browse_path: str | None = Field(
+        default=None, description="Path from the Objects folder, '0:Objects/2:Dev/2:Temp'."
+    )
+    sampling_interval_ms: float = Field(
+        default=1000.0, ge=0, le=3_600_000, description="Server-side sampling; 0 = fastest."
+    )
+    server_deadband: float | None = Field(
+        default=None,
+        ge=0,
+        description="Deadband the server applies before reporting (in the node's own units, "
+        "or percent of its EURange with server_deadband_type: percent).",
+    )
+    server_deadband_type: Literal["absolute", "percent"] = "absolute"
+    units_from_server: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _source_defaults_to_unit(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "source_unit" not in data and data.get("unit"):
+            return {**data, "source_unit": data["unit"]}
+        return data
+
+    @field_validator("node_id")
+    @classmethod
+    def _node_id_form(cls, value: str | None) -> str | None:
+        if value is not None and not _NODE_ID.match(value):
+            raise PydanticCustomError(
+                "node_id",
+                "node_id must look like 'ns=2;s=Name', 'ns=3;i=1001' or 'i=2258', not '{value}'",
+                {"value": value},
+            )
+        return value
+
+    @field_validator("browse_path")
+    @classmethod
+    def _browse_path_form(cls, value: str | None) -> str | None:
+        return None if value is None else _check_browse_path(value)
+
+    @field_validator("loop")
+    @classmethod
+    def _no_loop(cls, value: LoopScaling | None) -> LoopScaling | None:
+        if value is not None:
+            raise PydanticCustomError(
+                "loop", "loop scaling applies to Modbus points (analogue input modules)", {}
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_address(self) -> OpcUaPoint:
+        if (self.node_id is None) == (self.browse_path is None):
+            raise PydanticCustomError("node", "give exactly one of node_id and browse_path", {})
+        if self.server_deadband_type == "percent" and (self.server_deadband or 0) > 100:
+            raise PydanticCustomError("server_deadband", "a percent deadband is at most 100", {})
+        return self
+
+
+class LadsFunctionalUnit(_Strict):
+    """A LADS functional unit: its state machine becomes the state point ``<key>.state``."""
+
+    key: Key = Field(
+        description="Prefix of the unit's points, e.g. 'incubator' -> 'incubator.state'."
+    )
+    browse_path: str = Field(
+        description="Path to the FunctionalUnit object, "
+        "e.g. '0:Objects/2:DeviceSet/2:Incubator/2:FunctionalUnitSet/2:IncubatorUnit'."
+    )
+    program: bool = Field(
+        default=True,
+        description="Also report the active program's runtime in s and its step number "
+        "(<key>.program_runtime, <key>.step).",
+    )
+
+    @field_validator("browse_path")
+    @classmethod
+    def _browse_path_form(cls, value: str) -> str:
+        return _check_browse_path(value)
+
+
+class LadsSection(_Strict):
+    functional_units: list[LadsFunctionalUnit] = Field(min_length=1)
+
+
+class OpcUaDevice(_DeviceBase):
+    protocol: Literal["opcua"]
+    endpoint: str = Field(min_length=1, description="opc.tcp://host:port[/path]")
+    security_policy: OpcUaSecurityPolicy = "None"
+    security_mode: OpcUaSecurityMode = "None"
+    certificate: str | None = Field(default=None, description="Client certificate (DER/PEM).")
+    private_key: str | None = Field(default=None, description="The certificate's private key.")
+    server_certificate: str | None = Field(
+        default=None, description="The server's certificate, to trust it explicitly."
+    )
+    username: str | None = None
+    password_env: str | None = Field(
+        default=None, description="Environment variable holding the password (never the file)."
+    )
+    timeout_s: float = Field(default=4.0, gt=0, le=60)
+    publishing_interval_ms: float = Field(default=500.0, gt=0, le=3_600_000)
+    watchdog_s: float = Field(
+        default=2.0, gt=0, le=300, description="How often the connection is probed."
+    )
+    reconnect_max_s: float = Field(default=30.0, gt=0, le=3600)
+    timestamps: Literal["source", "server", "gateway"] = Field(
+        default="source",
+        description="Which time a reading carries: the value's source timestamp (falling back "
+        "to the server's, then the gateway's), the server's, or the gateway's clock.",
+    )
+    lads: LadsSection | None = None
+    points: list[OpcUaPoint] = Field(default_factory=list)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _opc_tcp(cls, value: str) -> str:
+        if not value.startswith("opc.tcp://") or len(value) <= len("opc.tcp://"):
+            raise PydanticCustomError(
+                "endpoint",
+                "an OPC UA endpoint is 'opc.tcp://host:port[/path]', not '{value}'",
+                {"value": value},
+            )
+        return value
+
+    @field_validator("points")
+    @classmethod
+    def _unique_points(cls, points: list[OpcUaPoint]) -> list[OpcUaPoint]:
+        _reject_duplicates(p.key for p in points)
+        return points
+
+    @model_validator(mode="after")
+    def _security_consistent(self) -> OpcUaDevice:
+        if (self.security_policy == "None") != (self.security_mode == "None"):
+            raise PydanticCustomError(
+                "security",
+                "security_policy and security_mode are both 'None' or both set "
+                "(policy {policy}, mode {mode})",
+                {"policy": self.security_policy, "mode": self.security_mode},
+            )
+        if self.security_policy != "None" and (
+            self.certificate is None or self.private_key is None
+        ):
+            raise PydanticCustomError(
+                "security", "a secured endpoint needs certificate and private_key", {}
+            )
+        if (self.certificate is None) != (self.private_key is None):
+            raise PydanticCustomError("security", "certificate and private_key go together", {})
+        if self.password_env is not None and self.username is None:
+            raise PydanticCustomError("username", "password_env needs a username", {})
+        if not self.points and self.lads is None:
+            raise PydanticCustomError(
+                "points", "an OPC UA device needs points or a lads section", {}
+            )
+        return self
+
+    def all_point_keys(self) -> list[str]:
+        """The configured points plus those the LADS section adds."""
+        keys = [p.key for p in self.points]
+        for unit in self.lads.functional_units if self.lads else ():
+            keys.append(f"{unit.key}.state")
+            if unit.program:
+                keys += [f"{unit.key}.program_runtime", f"{unit.key}.step"]
+        return keys
+
+
+class SilaPoint(_PointBase):
+    """An observable property of a SiLA 2 feature, subscribed as telemetry."""
+
+    feature: str = Field(
+        min_length=1, description="Feature identifier, e.g. 'TemperatureController'."
+    )
+    property: str = Field(min_length=1, description="Observable property identifier.")
+    field: str | None = Field(
+        default=None, description="Dotted path into a structured property value."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _source_defaults_to_unit(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "source_unit" not in data and data.get("unit"):
+            return {**data, "source_unit": data["unit"]}
+        return data
+
+    @field_validator("loop")
+    @classmethod
+    def _no_loop(cls, value: LoopScaling | None) -> LoopScaling | None:
+        if value is not None:
+            raise PydanticCustomError(
+                "loop", "loop scaling applies to Modbus points (analogue input modules)", {}
+            )
+        return value
+
+
+class SilaDevice(_DeviceBase):
+    """A SiLA 2 server: found by ``server_name`` (discovery) or at ``host``/``port``."""
+
+    protocol: Literal["sila2"]
+    host: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    server_name: str | None = Field(
+        default=None, description="Find the server by its SiLA server name (mDNS discovery)."
+    )
+    insecure: bool = Field(default=False, description="Plain gRPC without TLS (test benches only).")
+    root_certificate: str | None = None
+    timeout_s: float = Field(default=5.0, gt=0, le=60)
+    reconnect_max_s: float = Field(default=30.0, gt=0, le=3600)
+    state_command: str | None = Field(
+        default=None,
+        description="'Feature.Command' whose running executions make the point 'command.state'.",
+    )
+    points: list[SilaPoint] = Field(min_length=1)
+
+    @field_validator("points")
+    @classmethod
+    def _unique_points(cls, points: list[SilaPoint]) -> list[SilaPoint]:
+        _reject_duplicates(p.key for p in points)
+        return points
+
+    @field_validator("state_command")
+    @classmethod
+    def _command_form(cls, value: str | None) -> str | None:
+        if value is not None and value.count(".") != 1:
+            raise PydanticCustomError(
+                "state_command",
+                "state_command is 'Feature.Command', not '{value}'",
+                {"value": value},
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _addressed(self) -> SilaDevice:
+        if self.server_name is None and (self.host is None or self.port is None):
+            raise PydanticCustomError(
+                "address", "give host and port, or server_name for discovery", {}
+            )
+        return self
+
+
 DeviceConfig = Annotated[
-    ModbusTcpDevice | ModbusRtuDevice | ModbusRtuOverTcpDevice | MqttDevice,
+    ModbusTcpDevice
+    | ModbusRtuDevice
+    | ModbusRtuOverTcpDevice
+    | MqttDevice
+    | OpcUaDevice
+    | SilaDevice,
     Field(discriminator="protocol"),
 ]
 
@@ -441,7 +726,7 @@ class ConfigError(Exception):
         super().__init__("\n".join(str(i) for i in issues))
 
 
-_PROTOCOL_TAGS = {"modbus_tcp", "modbus_rtu", "modbus_rtu_over_tcp", "mqtt"}
+_PROTOCOL_TAGS = {"modbus_tcp", "modbus_rtu", "modbus_rtu_over_tcp", "mqtt", "opcua", "sila2"}
 
 
 def _reject_duplicates(keys: Iterable[str]) -> None:
@@ -487,6 +772,15 @@ def _semantic_issues(config: GatewayConfig) -> list[ConfigIssue]:
                 )
             )
         seen.setdefault(device.key, i)
+        if isinstance(device, OpcUaDevice):
+            keys = device.all_point_keys()
+            for key in sorted({k for k in keys if keys.count(k) > 1}):
+                issues.append(
+                    ConfigIssue(
+                        path=f"devices[{i}].points",
+                        message=f"point key '{key}' is also a point of the lads section",
+                    )
+                )
         if isinstance(device, ModbusRtuDevice):
             name = bus_name(device)
             assert name is not None

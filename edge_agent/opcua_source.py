@@ -1,0 +1,505 @@
+"""OPC UA instruments, with the LADS companion specification's functional units.
+
+One task per device holds a session and one subscription: each point is a monitored item
+with its own sampling interval and, optionally, a deadband the server applies. The task
+probes the connection every ``watchdog_s``; when the server stops answering it reports the
+points ``comm_fail`` once, backs off (with jitter, up to ``reconnect_max_s``), reconnects and
+creates the subscription again. A dead server only ever delays its own task.
+
+Status codes map onto the contract's quality (see :func:`quality_for_status`), timestamps
+are the value's source timestamp (else the server's, else the gateway's clock), and a
+node's ``EngineeringUnits`` (EUInformation) replace the configured ``source_unit``.
+
+For a LADS functional unit the state machine's ``CurrentState`` becomes the number
+``<unit>.state`` (:data:`LADS_STATE_CODES`), which the server's status-register state rule
+maps onto the instrument state; the active program's runtime and step number are points too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import os
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from asyncua import ua
+from asyncua.client.client import Client
+from asyncua.common.node import Node
+from asyncua.crypto import security_policies
+from asyncua.ua.attribute_ids import AttributeIds
+from asyncua.ua.status_codes import StatusCodes
+from asyncua.ua.uaerrors import UaError
+
+from edge_agent.calibration import CalibrationBook
+from edge_agent.clock import Clock
+from edge_agent.poller import DeviceHealth, PreparedPoint, Reading, ReadingSink
+from edge_agent.units import LinearConversion, UnitProblem, linear_conversion
+from mqtt_contract.gateway_config import OpcUaDevice, OpcUaPoint
+from mqtt_contract.units import is_known_unit
+from mqtt_contract.v1 import Quality
+
+__all__ = [
+    "LADS_STATE_CODES",
+    "OpcUaDeviceSource",
+    "lads_state_code",
+    "quality_for_status",
+    "unit_from_eu",
+]
+
+log = logging.getLogger("edge_agent.opcua_source")
+
+# ServerStatus.State: read as the connection probe.
+_SERVER_STATE = "i=2259"
+
+# The LADS FunctionalUnitStateMachine's states, as numbers a status-register rule can map.
+LADS_STATE_CODES: dict[str, int] = {
+    "stopped": 0,
+    "running": 1,
+    "stopping": 2,
+    "aborting": 3,
+    "aborted": 4,
+    "clearing": 5,
+}
+
+# Uncertain sub-codes that mean "an old value": reported stale, value kept.
+_UNCERTAIN_OLD = {
+    StatusCodes.UncertainLastUsableValue,
+    StatusCodes.UncertainNoCommunicationLastUsableValue,
+    StatusCodes.UncertainSubstituteValue,
+    StatusCodes.UncertainInitialValue,
+}
+
+
+def quality_for_status(code: int) -> tuple[Quality | None, bool]:
+    """The quality an OPC UA status code means, and whether the value is kept.
+
+    Good: ``None`` (the value is judged by the point's valid range like any other reading).
+    Uncertain: a last usable, substitute or initial value is ``stale``; anything else
+    (engineering units exceeded, sensor not accurate, simulated, ...) is ``out_of_range``;
+    the value is kept in both cases. Bad: no value; ``out_of_range`` for Bad_OutOfRange,
+    ``comm_fail`` for everything else.
+    """
+    severity = code >> 30  # 0 good, 1 uncertain, 2/3 bad
+    sub = code & 0xFFFF0000
+    if severity == 0:
+        return None, True
+    if severity == 1:
+        return (Quality.STALE if sub in _UNCERTAIN_OLD else Quality.OUT_OF_RANGE), True
+    if sub == StatusCodes.BadOutOfRange:
+        return Quality.OUT_OF_RANGE, False
+    return Quality.COMM_FAIL, False
+
+
+# UN/ECE Recommendation 20 common codes (OPC UA's EUInformation.UnitId) labs meet most.
+UNECE_UNITS: dict[str, str] = {
+    "CEL": "degC",
+    "KEL": "K",
+    "FAH": "degF",
+    "P1": "percent",
+    "C62": "dimensionless",
+    "PAL": "Pa",
+    "KPA": "kPa",
+    "MPA": "MPa",
+    "BAR": "bar",
+    "MBR": "mbar",
+    "HBA": "hPa",
+    "WTT": "W",
+    "KWT": "kW",
+    "VLT": "V",
+    "MVL": "mV",
+    "AMP": "A",
+    "4K": "mA",
+    "MTR": "m",
+    "MMT": "mm",
+    "CMT": "cm",
+    "KGM": "kg",
+    "GRM": "g",
+    "MGM": "mg",
+    "SEC": "s",
+    "C26": "ms",
+    "MIN": "min",
+    "HUR": "h",
+    "LTR": "L",
+    "MLT": "mL",
+    "HTZ": "Hz",
+    "RPM": "rpm",
+    "MTS": "m/s",
+    "L2": "L/min",
+    "59": "ppm",
+    "61": "ppb",
+}
+
+
+def unece_code(unit_id: int) -> str:
+    """The UN/ECE common code packed into an EUInformation.UnitId (ASCII, big-endian)."""
+    chars = [(unit_id >> shift) & 0xFF for shift in (24, 16, 8, 0)]
+    return "".join(chr(c) for c in chars if c)
+
+
+def unit_from_eu(eu: Any) -> str | None:
+    """A unit the registry reads, from an EUInformation; None when it cannot be told."""
+    code = unece_code(int(getattr(eu, "UnitId", 0) or 0)) if getattr(eu, "UnitId", 0) else ""
+    if code in UNECE_UNITS:
+        return UNECE_UNITS[code]
+    display = getattr(getattr(eu, "DisplayName", None), "Text", None)
+    if isinstance(display, str) and display.strip() and is_known_unit(display.strip()):
+        return display.strip()
+    return None
+
+
+def lads_state_code(value: Any) -> int | None:
+    """The number of a LADS state (``LocalizedText`` or string, case-insensitive)."""
+    text = getattr(value, "Text", value)
+    if not isinstance(text, str):
+        return None
+    return LADS_STATE_CODES.get(text.strip().lower())
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) else None
+    return None
+
+
+def _ms(moment: datetime | None) -> int | None:
+    if moment is None or moment.year < 1971:  # OPC UA's "no timestamp" is 1601-01-01
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return round(moment.timestamp() * 1000)
+
+
+@dataclass
+class _Item:
+    """One monitored item: what its values become."""
+
+    key: str
+    prepared: PreparedPoint
+    point: OpcUaPoint | None
+    node: Node | None = None
+    conversion: LinearConversion | None = None  # None: units do not match (bad_unit)
+    decode: Callable[[Any], float | None] = _number
+
+
+def _lads_prepared(key: str, unit: str) -> PreparedPoint:
+    return PreparedPoint(
+        key=key,
+        unit=unit,
+        conversion=linear_conversion(unit, unit, 1.0, 0.0),
+        valid_min=None,
+        valid_max=None,
+        deadband=0.0,  # state and step: report changes only
+        max_interval_ms=None,
+    )
+
+
+_POLICIES: dict[str, type[security_policies.SecurityPolicy]] = {
+    "Basic256Sha256": security_policies.SecurityPolicyBasic256Sha256,
+    "Aes128_Sha256_RsaOaep": security_policies.SecurityPolicyAes128Sha256RsaOaep,
+    "Aes256_Sha256_RsaPss": security_policies.SecurityPolicyAes256Sha256RsaPss,
+}
+
+
+class OpcUaDeviceSource:
+    """Holds one OPC UA session with one subscription and turns notifications into readings."""
+
+    def __init__(
+        self,
+        device: OpcUaDevice,
+        sink: ReadingSink,
+        clock: Clock,
+        calibrations: CalibrationBook,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.device = device
+        self.sink = sink
+        self.clock = clock
+        self.calibrations = calibrations
+        self.health = DeviceHealth(device=device.key, status="failing", error="not connected yet")
+        self.items: dict[str, _Item] = {
+            p.key: _Item(p.key, PreparedPoint.from_config(p), p) for p in device.points
+        }
+        for unit in device.lads.functional_units if device.lads else ():
+            state = _Item(
+                f"{unit.key}.state", _lads_prepared(f"{unit.key}.state", "dimensionless"), None
+            )
+            state.decode = lambda v: None if (c := lads_state_code(v)) is None else float(c)
+            self.items[state.key] = state
+            if unit.program:
+                runtime = f"{unit.key}.program_runtime"
+                self.items[runtime] = _Item(runtime, _lads_prepared(runtime, "s"), None)
+                step = f"{unit.key}.step"
+                self.items[step] = _Item(step, _lads_prepared(step, "dimensionless"), None)
+        self._by_handle: dict[int, _Item] = {}
+        self._rng = rng or random.Random()
+        self.sessions = 0  # subscriptions created (1 + reconnects)
+        self.notifications = 0
+
+    # -- the session loop ---------------------------------------------------------------
+    async def run(self) -> None:
+        delay = min(1.0, self.device.reconnect_max_s)
+        while True:
+            before = self.sessions
+            try:
+                await self._session()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any failure ends the session; the loop reconnects
+                self._lost(exc)
+            if self.sessions > before:  # it was connected: start the backoff afresh
+                delay = min(1.0, self.device.reconnect_max_s)
+            await asyncio.sleep(delay * self._rng.uniform(0.5, 1.0))
+            delay = min(self.device.reconnect_max_s, delay * 2)
+
+    def _client(self) -> Client:
+        device = self.device
+        client = Client(device.endpoint, timeout=device.timeout_s)
+        if device.username is not None:
+            client.set_user(device.username)
+            if device.password_env is not None:
+                client.set_password(os.environ.get(device.password_env, ""))
+        return client
+
+    async def _secure(self, client: Client) -> None:
+        device = self.device
+        if device.security_policy == "None":
+            if device.certificate is not None and device.private_key is not None:
+                await client.load_client_certificate(device.certificate)
+                await client.load_private_key(Path(device.private_key))
+            return
+        assert device.certificate is not None
+        assert device.private_key is not None
+        await client.set_security(
+            _POLICIES[device.security_policy],
+            device.certificate,
+            device.private_key,
+            server_certificate=device.server_certificate,
+            mode=getattr(ua.MessageSecurityMode, device.security_mode),
+        )
+
+    async def _session(self) -> None:
+        client = self._client()
+        timeout = self.device.timeout_s
+        try:
+            await asyncio.wait_for(self._secure(client), timeout * 2)
+            await asyncio.wait_for(client.connect(), timeout * 2)
+            await asyncio.wait_for(self._resolve(client), timeout * 4)
+            await asyncio.wait_for(self._subscribe(client), timeout * 2)
+            self.sessions += 1
+            if self.health.status != "ok":
+                log.warning("device %s: subscribed (%d items)", self.device.key, len(self.items))
+            self.health.status, self.health.error = "ok", None
+            self.health.last_ok_ms = self.clock.wall_ms()
+            self.health.failures = 0
+            probe = client.get_node(_SERVER_STATE)
+            while True:
+                await asyncio.sleep(self.device.watchdog_s)
+                await asyncio.wait_for(probe.read_value(), timeout)
+                self.health.polls += 1
+                self.health.last_ok_ms = self.clock.wall_ms()
+        finally:
+            try:
+                await asyncio.wait_for(client.disconnect(), 1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                client.disconnect_socket()
+
+    def _lost(self, exc: BaseException) -> None:
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        self.health.failures += 1
+        self.health.error = f"{self.device.endpoint}: {reason}"
+        if self.health.status == "ok" or self.health.failures == 1:
+            log.error("device %s: %s", self.device.key, self.health.error)
+        self.health.status = "failing"
+        ts_ms = self.clock.wall_ms()
+        readings = [
+            Reading(
+                device=self.device.key,
+                point=item.key,
+                unit=item.prepared.unit,
+                ts_ms=ts_ms,
+                value=None,
+                quality=Quality.COMM_FAIL,
+            )
+            for item in self.items.values()
+            if item.prepared.should_report(ts_ms, None, Quality.COMM_FAIL)
+        ]
+        if readings:
+            self.sink.submit(readings)
+
+    async def _resolve(self, client: Client) -> None:
+        root = client.nodes.root
+        for item in self.items.values():
+            item.node = None
+            item.conversion = item.prepared.conversion
+        for item in self.items.values():
+            point = item.point
+            if point is None:
+                continue
+            if point.node_id is not None:
+                item.node = client.get_node(point.node_id)
+            else:
+                assert point.browse_path is not None
+                item.node = await root.get_child(point.browse_path.split("/"))
+            if point.units_from_server:
+                item.conversion = await self._server_unit(item.node, point, item.prepared)
+        for unit in self.device.lads.functional_units if self.device.lads else ():
+            fu = await root.get_child(unit.browse_path.split("/"))
+            state_machine = await _child(fu, "FunctionalUnitState")
+            self.items[f"{unit.key}.state"].node = await _child(state_machine, "CurrentState")
+            if unit.program:
+                active = await _child(await _child(fu, "ProgramManager"), "ActiveProgram")
+                runtime = self.items[f"{unit.key}.program_runtime"]
+                runtime.node = await _child(active, "CurrentRuntime")
+                # LADS durations are milliseconds.
+                runtime.conversion = linear_conversion("ms", "s", 1.0, 0.0)
+                self.items[f"{unit.key}.step"].node = await _child(active, "CurrentStepNumber")
+
+    async def _server_unit(
+        self, node: Node, point: OpcUaPoint, prepared: PreparedPoint
+    ) -> LinearConversion | None:
+        try:
+            eu_node = await node.get_child("0:EngineeringUnits")
+        except UaError:
+            return prepared.conversion  # no EUInformation: the configured source_unit stands
+        stated = unit_from_eu(await eu_node.read_value())
+        if stated is None:
+            log.warning(
+                "device %s point %s: the server's engineering unit is not one labshare knows; "
+                "using source_unit %s",
+                self.device.key,
+                point.key,
+                point.source_unit,
+            )
+            return prepared.conversion
+        try:
+            return linear_conversion(stated, prepared.unit, point.scale, point.offset)
+        except UnitProblem as exc:
+            log.error("device %s point %s: %s", self.device.key, point.key, exc)
+            return None
+
+    async def _subscribe(self, client: Client) -> None:
+        subscription = await client.create_subscription(
+            self.device.publishing_interval_ms, handler=self
+        )
+        requests = []
+        order: list[_Item] = []
+        for item in self.items.values():
+            assert item.node is not None
+            point = item.point
+            mfilter = None
+            interval = 0.0 if point is None else point.sampling_interval_ms
+            if point is not None and point.server_deadband is not None:
+                mfilter = ua.DataChangeFilter()
+                mfilter.Trigger = ua.DataChangeTrigger.StatusValue
+                mfilter.DeadbandType = 1 if point.server_deadband_type == "absolute" else 2
+                mfilter.DeadbandValue = point.server_deadband
+            request = subscription._make_monitored_item_request(
+                item.node,
+                AttributeIds.Value,
+                mfilter,
+                1,
+                ua.MonitoringMode.Reporting,
+                ua.Double(interval),
+            )
+            requests.append(request)
+            order.append(item)
+        self._by_handle = {
+            r.RequestedParameters.ClientHandle: item
+            for r, item in zip(requests, order, strict=True)
+        }
+        results = await subscription.create_monitored_items(requests)
+        for item, result in zip(order, results, strict=True):
+            if isinstance(result, ua.StatusCode):
+                log.error(
+                    "device %s point %s: not monitored: %s", self.device.key, item.key, result.name
+                )
+
+    # -- notifications (asyncua calls these) ---------------------------------------------
+    def datachange_notification(self, node: Node, val: Any, data: Any) -> None:
+        item = self._by_handle.get(data.monitored_item.ClientHandle)
+        if item is None:
+            return
+        self.notifications += 1
+        self.health.reads += 1
+        reading = self.reading(item, data.monitored_item.Value)
+        if reading is not None:
+            self.sink.submit([reading])
+
+    def status_change_notification(self, status: Any) -> None:
+        log.warning("device %s: subscription status %s", self.device.key, status)
+
+    def event_notification(self, event: Any) -> None:
+        return None
+
+    def reading(self, item: _Item, data_value: ua.DataValue) -> Reading | None:
+        """The reading one DataValue makes, or None when the reporting filter holds it back."""
+        ts_ms = self._timestamp(data_value)
+        code = data_value.StatusCode.value if data_value.StatusCode is not None else 0
+        decided, keep = quality_for_status(code)
+        prepared = item.prepared
+        value: float | None = None
+        if item.conversion is None:
+            decided, keep = Quality.BAD_UNIT, False
+        raw = item.decode(data_value.Value.Value if data_value.Value is not None else None)
+        correction_id = None
+        if keep and raw is not None and item.conversion is not None:
+            value = item.conversion(raw)
+            if item.point is not None:
+                value, correction_id = self.calibrations.correct(
+                    self.device.key, item.key, ts_ms, value
+                )
+        quality = decided if decided is not None else prepared.quality_of(value)
+        if not prepared.should_report(ts_ms, value, quality):
+            return None
+        return Reading(
+            device=self.device.key,
+            point=item.key,
+            unit=prepared.unit,
+            ts_ms=ts_ms,
+            value=value,
+            quality=quality,
+            correction_id=correction_id,
+        )
+
+    def _timestamp(self, data_value: ua.DataValue) -> int:
+        mode = self.device.timestamps
+        if mode != "gateway":
+            for moment in (
+                (data_value.SourceTimestamp, data_value.ServerTimestamp)
+                if mode == "source"
+                else (data_value.ServerTimestamp,)
+            ):
+                ms = _ms(moment)
+                if ms is not None:
+                    return ms
+        return self.clock.wall_ms()
+
+
+async def _child(node: Node, name: str) -> Node:
+    """The child with this browse name in any namespace (LADS namespace indexes vary)."""
+    for child in await node.get_children():
+        if (await child.read_browse_name()).Name == name:
+            return child
+    raise UaError(f"{name} not found under {node.nodeid.to_string()}")
+
+
+async def run_source(source: OpcUaDeviceSource) -> None:
+    """Run a source, surviving unexpected errors so one bug never silences a device for good."""
+    while True:
+        try:
+            await source.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("device %s source crashed; restarting", source.device.key)
+            await asyncio.sleep(1.0)
