@@ -18,6 +18,7 @@ from server.booking.router import router as booking_router
 from server.calibration.hooks import on_instrument_unusable
 from server.calibration.router import router as calibration_router
 from server.catalog.router import router as catalog_router
+from server.complaints.router import router as complaints_router
 from server.core.config import Settings, get_settings
 from server.core.db import create_engine, create_sessionmaker, timescaledb_available
 from server.core.errors import install_error_handlers
@@ -26,12 +27,15 @@ from server.core.health import router as health_router
 from server.core.logging import RequestIdMiddleware
 from server.core.validators import reject_nul_in_parameters
 from server.core.web import mount_web_app
+from server.credit.router import router as credit_router
 from server.evaluation.router import router as evaluation_router
 from server.gateways.operations_router import router as gateway_operations_router
 from server.gateways.router import router as gateways_router
 from server.inspection.router import router as inspection_router
 from server.jobs import BackgroundJobs, JobSettings
 from server.notifications.router import router as notifications_router
+from server.proficiency.router import router as proficiency_router
+from server.public.router import router as public_pages_router
 from server.readmodels.catalogue_search_router import router as catalogue_search_router
 from server.registry.router import public_router as registry_public_router
 from server.registry.router import router as registry_router
@@ -172,8 +176,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(telemetry_router)
     api.include_router(inspection_router)
     api.include_router(evaluation_router)
+    api.include_router(proficiency_router)
+    api.include_router(complaints_router)
+    api.include_router(credit_router)
     app.include_router(api)
     app.include_router(health_router)
+    # Server-rendered public information pages (no JavaScript needed), before the web app.
+    app.include_router(public_pages_router)
     # Last: the web app's catch-all must not shadow any API route.
     mount_web_app(app, settings.web_dist)
     return app

@@ -1,0 +1,211 @@
+"""``/api/v1/credit``: credit records, supervisory findings, corrective actions and the rules."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
+
+from server.auth.dependencies import CurrentUser
+from server.auth.models import AppUser
+from server.auth.tenancy import is_platform_admin, may_manage_organisation, may_see_organisation
+from server.core.clock import Clock
+from server.core.db import SessionDep
+from server.core.errors import Forbidden, NotFound, ValidationFailed, problem_responses
+from server.credit import service
+from server.credit.models import (
+    CorrectiveAction,
+    CreditRuleSet,
+    FindingKind,
+    Severity,
+    SupervisoryFinding,
+)
+from server.credit.rules import RuleSet
+from server.registry.audit import audit, snapshot
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/credit", tags=["credit records"])
+
+
+def _regulator(user: AppUser) -> None:
+    if not is_platform_admin(user):
+        raise Forbidden("Only the platform (the regulator's seat) records this")
+
+
+def _record_out(record: service.CreditRecord) -> dict[str, Any]:
+    out = asdict(record)
+    out["organisation_id"] = str(record.organisation_id)
+    out["window_from"] = record.window_from.isoformat() if record.window_from else None
+    return out
+
+
+@router.get("/institutions/{organisation_id}", responses=problem_responses(404))
+async def credit_record(
+    organisation_id: uuid.UUID, session: SessionDep, user: CurrentUser, now: Clock
+) -> dict[str, Any]:
+    """The record: class, the rule that gave it, the counts it read and the dated facts."""
+    if not may_see_organisation(user, organisation_id):
+        raise NotFound("No such testing institution")
+    return _record_out(await service.assess(session, organisation_id, now, user))
+
+
+@router.get("/institutions/{organisation_id}/history", responses=problem_responses(404))
+async def credit_history(
+    organisation_id: uuid.UUID, session: SessionDep, user: CurrentUser
+) -> list[dict[str, Any]]:
+    if not may_see_organisation(user, organisation_id):
+        raise NotFound("No such testing institution")
+    return [
+        {
+            "credit_class": a.credit_class,
+            "rule_version": a.rule_version,
+            "rule_id": a.rule_id,
+            "basis": a.basis,
+            "computed_at": a.computed_at.isoformat(),
+        }
+        for a in await service.history(session, organisation_id)
+    ]
+
+
+@router.post("/recompute", responses=problem_responses(403))
+async def recompute(session: SessionDep, user: CurrentUser, now: Clock) -> list[dict[str, Any]]:
+    _regulator(user)
+    return [
+        {"organisation_id": str(r.organisation_id), "credit_class": r.credit_class}
+        for r in [
+            await service.assess(session, org, now, user)
+            for org in await service.institution_ids(session)
+        ]
+    ]
+
+
+class FindingCreate(BaseModel):
+    organisation_id: uuid.UUID
+    found_on: date
+    kind: FindingKind
+    severity: Severity
+    description: str = Field(min_length=1, max_length=2000)
+    evidence: str = Field(min_length=1, max_length=5000)
+    booking_id: uuid.UUID | None = None
+    published: bool = False
+
+
+@router.post(
+    "/findings", status_code=status.HTTP_201_CREATED, responses=problem_responses(403, 422)
+)
+async def record_finding(
+    body: FindingCreate, session: SessionDep, user: CurrentUser, now: Clock
+) -> dict[str, Any]:
+    """A supervisory finding with its evidence; a reconciliation flag names its booking."""
+    _regulator(user)
+    if body.kind is FindingKind.RECONCILIATION_FLAG and body.booking_id is None:
+        raise ValidationFailed.for_field("booking_id", "a reconciliation flag names its booking")
+    finding = SupervisoryFinding(**body.model_dump(), recorded_by=user.id)
+    session.add(finding)
+    await session.flush()
+    await audit(
+        session,
+        actor=user,
+        entity="credit_finding",
+        entity_id=finding.id,
+        action="create",
+        organisation_id=finding.organisation_id,
+        after=snapshot(finding),
+    )
+    record = await service.assess(session, finding.organisation_id, now, user)
+    return {"id": str(finding.id), "credit_class": record.credit_class}
+
+
+class ActionCreate(BaseModel):
+    organisation_id: uuid.UUID
+    finding_id: uuid.UUID | None = None
+    description: str = Field(min_length=1, max_length=2000)
+    due_on: date
+
+
+@router.post(
+    "/corrective-actions",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(403, 422),
+)
+async def require_action(
+    body: ActionCreate, session: SessionDep, user: CurrentUser, now: Clock
+) -> dict[str, Any]:
+    _regulator(user)
+    action = CorrectiveAction(**body.model_dump())
+    session.add(action)
+    await session.flush()
+    await audit(
+        session,
+        actor=user,
+        entity="credit_corrective_action",
+        entity_id=action.id,
+        action="create",
+        organisation_id=action.organisation_id,
+        after=snapshot(action),
+    )
+    await service.assess(session, action.organisation_id, now, user)
+    return {"id": str(action.id)}
+
+
+class ActionClose(BaseModel):
+    closed_on: date
+    closure_note: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/corrective-actions/{action_id}/close", responses=problem_responses(403, 404))
+async def close_action(
+    action_id: uuid.UUID, body: ActionClose, session: SessionDep, user: CurrentUser, now: Clock
+) -> dict[str, Any]:
+    action = await session.get(CorrectiveAction, action_id)
+    if action is None or not may_see_organisation(user, action.organisation_id):
+        raise NotFound("No such corrective action")
+    if not may_manage_organisation(user, action.organisation_id):
+        raise Forbidden("Only the institution's lab manager or the platform closes it")
+    before = snapshot(action)
+    action.closed_on = body.closed_on
+    action.closure_note = body.closure_note
+    session.add(action)
+    await session.flush()
+    await audit(
+        session,
+        actor=user,
+        entity="credit_corrective_action",
+        entity_id=action.id,
+        action="close",
+        organisation_id=action.organisation_id,
+        before=before,
+        after=snapshot(action),
+    )
+    record = await service.assess(session, action.organisation_id, now, user)
+    return {"id": str(action.id), "credit_class": record.credit_class}
+
+
+@router.get("/rules")
+async def get_rules(session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    version, rules = await service.active_rules(session)
+    return {"version": version, "rules": rules.model_dump(by_alias=True)}
+
+
+@router.put("/rules", responses=problem_responses(403, 422))
+async def set_rules(body: RuleSet, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """A new version of the rules; classes are recomputed against it when next read."""
+    _regulator(user)
+    rule_set = CreditRuleSet(rules=body.model_dump(by_alias=True), created_by=user.id)
+    session.add(rule_set)
+    await session.flush()
+    await audit(
+        session,
+        actor=user,
+        entity="credit_rule_set",
+        entity_id=str(rule_set.version),
+        action="create",
+        organisation_id=None,
+        after=rule_set.rules,
+    )
+    return {"version": rule_set.version, "rules": rule_set.rules}

@@ -1,0 +1,134 @@
+"""Robust statistics and performance scores of ISO 13528 (pure functions, no database).
+
+- ``algorithm_a``: the robust mean x* and robust standard deviation s* of ISO 13528 Annex C
+  (C.3.1), iterated until neither changes by more than ``tolerance`` relative to s*.
+- ``consensus_uncertainty``: u(x_pt) = 1.25 s* / sqrt(p) for a consensus assigned value (§7.7.3).
+- ``z``, ``z_prime``, ``zeta``, ``en``: the scores of §9.4-9.7, and ``judge`` their judgement.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = [
+    "Judgement",
+    "RobustEstimate",
+    "ScoreKind",
+    "algorithm_a",
+    "choose_score",
+    "consensus_uncertainty",
+    "en",
+    "judge",
+    "z",
+    "z_prime",
+    "zeta",
+]
+
+# u(x_pt) above this share of sigma_pt makes z misleading: z' is used instead (ISO 13528 §9.5).
+Z_PRIME_THRESHOLD = 0.3
+
+
+class ScoreKind(StrEnum):
+    Z = "z"
+    Z_PRIME = "z_prime"
+    ZETA = "zeta"
+    EN = "en"
+
+
+class Judgement(StrEnum):
+    SATISFACTORY = "satisfactory"
+    QUESTIONABLE = "questionable"
+    UNSATISFACTORY = "unsatisfactory"
+
+
+@dataclass(frozen=True, slots=True)
+class RobustEstimate:
+    mean: float
+    sd: float
+    iterations: int
+    p: int
+
+
+def algorithm_a(
+    values: Sequence[float], *, tolerance: float = 1e-12, max_iterations: int = 1000
+) -> RobustEstimate:
+    """ISO 13528 Algorithm A: Huber winsorising at 1.5 s*, with s* rescaled by 1.134."""
+    data = [float(v) for v in values]
+    p = len(data)
+    if p < 2:
+        raise ValueError("Algorithm A needs at least two results")
+    x = statistics.median(data)
+    s = 1.483 * statistics.median(abs(v - x) for v in data)
+    if s == 0:
+        # More than half the results agree exactly: the spread cannot be estimated robustly.
+        raise ValueError("more than half of the results are identical: s* would be zero")
+    for iteration in range(1, max_iterations + 1):
+        delta = 1.5 * s
+        clipped = [min(max(v, x - delta), x + delta) for v in data]
+        new_x = math.fsum(clipped) / p
+        new_s = 1.134 * math.sqrt(math.fsum((v - new_x) ** 2 for v in clipped) / (p - 1))
+        converged = abs(new_x - x) <= tolerance * new_s and abs(new_s - s) <= tolerance * new_s
+        x, s = new_x, new_s
+        if converged:
+            return RobustEstimate(x, s, iteration, p)
+    raise ValueError(f"Algorithm A did not converge in {max_iterations} iterations")
+
+
+def consensus_uncertainty(robust_sd: float, p: int) -> float:
+    return 1.25 * robust_sd / math.sqrt(p)
+
+
+def z(x: float, x_pt: float, sigma_pt: float) -> float:
+    return (x - x_pt) / sigma_pt
+
+
+def z_prime(x: float, x_pt: float, sigma_pt: float, u_x_pt: float) -> float:
+    return (x - x_pt) / math.sqrt(sigma_pt**2 + u_x_pt**2)
+
+
+def zeta(x: float, u_x: float, x_pt: float, u_x_pt: float) -> float:
+    return (x - x_pt) / math.sqrt(u_x**2 + u_x_pt**2)
+
+
+def en(x: float, expanded_u_x: float, x_pt: float, expanded_u_x_pt: float) -> float:
+    return (x - x_pt) / math.sqrt(expanded_u_x**2 + expanded_u_x_pt**2)
+
+
+def choose_score(policy: str, sigma_pt: float | None, u_x_pt: float) -> tuple[ScoreKind, str]:
+    """The score a round uses, with the reason the report prints."""
+    if policy == "zeta":
+        return ScoreKind.ZETA, (
+            "ζ: the participants' own uncertainties are part of the evaluation "
+            "(ISO 13528 §9.6) / zeta score chosen by the provider"
+        )
+    if policy == "en":
+        return ScoreKind.EN, (
+            "En: expanded uncertainties of result and assigned value are compared "
+            "(ISO 13528 §9.7) / En number chosen by the provider"
+        )
+    assert sigma_pt is not None
+    if u_x_pt > Z_PRIME_THRESHOLD * sigma_pt:
+        return ScoreKind.Z_PRIME, (
+            f"z′: u(x_pt) = {u_x_pt:.4g} > 0.3·σ_pt = {Z_PRIME_THRESHOLD * sigma_pt:.4g}, so the "
+            "assigned value's uncertainty is included (ISO 13528 §9.5)"
+        )
+    return ScoreKind.Z, (
+        f"z: u(x_pt) = {u_x_pt:.4g} ≤ 0.3·σ_pt = {Z_PRIME_THRESHOLD * sigma_pt:.4g}, so the "
+        "assigned value's uncertainty is negligible (ISO 13528 §9.4)"
+    )
+
+
+def judge(kind: ScoreKind, score: float) -> Judgement:
+    """|z|, |z′|, |ζ| ≤ 2 satisfactory, < 3 questionable, else unsatisfactory; |En| ≤ 1."""
+    size = abs(score)
+    if kind is ScoreKind.EN:
+        return Judgement.SATISFACTORY if size <= 1.0 else Judgement.UNSATISFACTORY
+    if size <= 2.0:
+        return Judgement.SATISFACTORY
+    if size < 3.0:
+        return Judgement.QUESTIONABLE
+    return Judgement.UNSATISFACTORY

@@ -1,0 +1,526 @@
+"""The public pages under ``/public``: institutions by city and field, each institution's CMA
+certificate and scope (searchable), open instruments with fees, published proficiency-testing
+results, credit class with its basis and complaint figures; the violations notice board; and
+the complaint form and tracking page, which work as plain HTML forms.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi.responses import HTMLResponse
+from sqlalchemy import or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.auth.models import Organisation, OrganisationKind
+from server.billing.models import UserCategory
+from server.billing.service import cost_model_of, published_hourly_fees
+from server.catalog.models import Instrument
+from server.complaints import service as complaints
+from server.complaints.models import Complaint, ComplaintStatus
+from server.complaints.router import OptionalUser, filing_from_form, read_uploads
+from server.core.clock import Clock
+from server.core.db import SessionDep
+from server.core.errors import AppError, NotFound
+from server.credit import service as credit
+from server.credit.models import SupervisoryFinding
+from server.proficiency.chart import score_chart_svg
+from server.proficiency.models import PtRound, PtSubmission, RoundStatus
+from server.public.html import e, page, table
+from server.registry.cma import cma_status
+from server.registry.models import CmaCertificate, CmaScopeItem
+
+__all__ = ["router"]
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+router = APIRouter(prefix="/public", include_in_schema=False)
+
+_STATUS = {
+    "valid": "有效 / valid",
+    "renewal_due": "有效，待复查 / valid, renewal due",
+    "expired": "已过期 / expired",
+    "not_yet_valid": "尚未生效 / not yet valid",
+    ComplaintStatus.AWAITING_RESPONSE.value: "等待机构答复 / awaiting the institution's answer",
+    ComplaintStatus.UNDER_REVIEW.value: "平台审查中 / under review by the platform",
+    ComplaintStatus.CLOSED.value: "已办结 / closed",
+    "satisfactory": "满意 / satisfactory",
+    "questionable": "有问题 / questionable",
+    "unsatisfactory": "不满意 / unsatisfactory",
+}
+
+
+def _html(body: str, status_code: int = 200) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status_code)
+
+
+def _class_badge(credit_class: str) -> str:
+    return f'<strong class="class-{e(credit_class)}">{e(credit_class)}</strong>'
+
+
+async def _institutions(session: AsyncSession) -> list[Organisation]:
+    rows = await session.exec(
+        select(Organisation)
+        .where(Organisation.kind == OrganisationKind.INSTITUTION.value)
+        .order_by(col(Organisation.name))
+    )
+    return list(rows.all())
+
+
+@router.get("", response_class=HTMLResponse)
+async def index(session: SessionDep) -> HTMLResponse:
+    cities = Counter(o.city or "—" for o in await _institutions(session))
+    links = "".join(
+        f'<li><a href="/public/institutions?city={quote(c)}">{e(c)}</a>（{n}）</li>'
+        for c, n in sorted(cities.items())
+    )
+    body = (
+        "<p>检验检测机构的资质、能力验证、信用等级与投诉情况，向社会公开。"
+        '<span class="en">Qualifications, proficiency testing, credit classes and complaints '
+        "of the testing institutions, open to the public.</span></p>"
+        f"<h2>按城市 <span class=en>By city</span></h2><ul>{links}</ul>"
+    )
+    return _html(page("公共信息平台", "Public information platform", body))
+
+
+@router.get("/institutions", response_class=HTMLResponse)
+async def institutions(
+    session: SessionDep,
+    now: Clock,
+    city: Annotated[str | None, Query(max_length=50)] = None,
+    field: Annotated[str | None, Query(max_length=50)] = None,
+) -> HTMLResponse:
+    """Institutions by city and by field (a word of their CMA scope)."""
+    orgs = await _institutions(session)
+    if city:
+        orgs = [o for o in orgs if (o.city or "") == city]
+    if field:
+        like = f"%{field}%"
+        rows = await session.exec(
+            select(CmaCertificate.organisation_id)
+            .join(CmaScopeItem, col(CmaScopeItem.certificate_id) == col(CmaCertificate.id))
+            .where(
+                or_(
+                    col(CmaScopeItem.name).ilike(like),
+                    col(CmaScopeItem.name_en).ilike(like),
+                    col(CmaScopeItem.standard_name).ilike(like),
+                )
+            )
+        )
+        matching = set(rows.all())
+        orgs = [o for o in orgs if o.id in matching]
+    lines = []
+    for o in orgs:
+        record = await credit.assess(session, o.id, now)
+        lines.append(
+            [
+                f'<a href="/public/institutions/{o.id}">{e(o.name)}</a>'
+                f'<br><span class="en">{e(o.name_en)}</span>',
+                e(o.city),
+                _class_badge(record.credit_class),
+            ]
+        )
+    search = (
+        '<form method="get" action="/public/institutions">'
+        f'<label>城市 / City <input name="city" value="{e(city)}"></label>'
+        f'<label>领域 / Field <input name="field" value="{e(field)}"></label>'
+        "<button>筛选 / Filter</button></form>"
+    )
+    body = search + table(["机构 / Institution", "城市 / City", "信用等级 / Credit class"], lines)
+    return _html(page("检验检测机构", "Testing institutions", body))
+
+
+async def _scope_section(
+    session: AsyncSession, organisation_id: uuid.UUID, now: datetime, q: str | None
+) -> str:
+    today = now.astimezone(SHANGHAI).date()
+    certificates = (
+        await session.exec(
+            select(CmaCertificate).where(CmaCertificate.organisation_id == organisation_id)
+        )
+    ).all()
+    out = []
+    for c in certificates:
+        state = cma_status(c.issued_on, c.valid_until, today).value
+        out.append(
+            f"<p>CMA 证书编号 / certificate <strong>{e(c.number)}</strong>，"
+            f"发证机关 / issued by {e(c.issuing_authority)}，{e(c.issued_on)} – {e(c.valid_until)}，"
+            f"状态 / status: <strong>{e(_STATUS.get(state, state))}</strong></p>"
+        )
+        query = select(CmaScopeItem).where(CmaScopeItem.certificate_id == c.id)
+        if q:
+            like = f"%{q}%"
+            query = query.where(
+                or_(
+                    col(CmaScopeItem.standard_number).ilike(like),
+                    col(CmaScopeItem.name).ilike(like),
+                    col(CmaScopeItem.name_en).ilike(like),
+                )
+            )
+        items = (await session.exec(query.order_by(col(CmaScopeItem.standard_number)))).all()
+        out.append(
+            table(
+                ["类别 / Category", "项目或参数 / Item or parameter", "标准 / Standard"],
+                (
+                    [
+                        e(i.category),
+                        f'{e(i.name)} <span class="en">{e(i.name_en)}</span>',
+                        f"{e(i.standard_number)} {e(i.standard_name)}",
+                    ]
+                    for i in items
+                ),
+                empty="没有符合的能力范围 / no matching scope item",
+            )
+        )
+    if not certificates:
+        out.append("<p>未登记CMA资质 / no CMA certificate on record</p>")
+    return "".join(out)
+
+
+async def _instruments_section(session: AsyncSession, organisation_id: uuid.UUID) -> str:
+    instruments = (
+        await session.exec(
+            select(Instrument)
+            .where(Instrument.organisation_id == organisation_id, col(Instrument.is_open))
+            .order_by(col(Instrument.name))
+        )
+    ).all()
+    rows = []
+    for i in instruments:
+        model, factors = await cost_model_of(session, i.id)
+        fees = published_hourly_fees(model, factors).get(UserCategory.ENTERPRISE.value, {})
+        rows.append(
+            [
+                f'{e(i.name)} <span class="en">{e(i.name_en)}</span>',
+                e(i.model),
+                e(fees.get("self_operated")),
+                e(fees.get("staff_operated")),
+            ]
+        )
+    return table(
+        [
+            "仪器 / Instrument",
+            "型号 / Model",
+            "自主操作 元/小时 / self-operated CNY/h",
+            "代为操作 元/小时 / staff-operated CNY/h",
+        ],
+        rows,
+    )
+
+
+async def _pt_section(session: AsyncSession, organisation_id: uuid.UUID) -> str:
+    rows = await session.exec(
+        select(PtSubmission, PtRound)
+        .join(PtRound, col(PtRound.id) == col(PtSubmission.round_id))
+        .where(
+            PtSubmission.organisation_id == organisation_id,
+            PtRound.status == RoundStatus.CLOSED.value,
+        )
+        .order_by(col(PtRound.closed_at).desc())
+    )
+    lines = []
+    participated = 0
+    for sub, r in rows.all():
+        participated += 1
+        if not sub.publish:
+            continue
+        lines.append(
+            [
+                f'<a href="/public/pt/{r.id}">{e(r.code)}</a> {e(r.title)}',
+                f"{e(r.measurand)} ({e(r.unit)})",
+                f"{e(sub.score_kind)} = {sub.score:.2f}" if sub.score is not None else "",
+                e(_STATUS.get(sub.judgement or "", sub.judgement)),
+            ]
+        )
+    head = (
+        f"<p>参加已结束的能力验证 {participated} 次，公开其中 {len(lines)} 次结果 / "
+        f"took part in {participated} closed rounds, publishes {len(lines)} results</p>"
+    )
+    return head + table(
+        ["轮次 / Round", "被测量 / Measurand", "评分 / Score", "结果 / Judgement"], lines
+    )
+
+
+async def _complaints_section(session: AsyncSession, organisation_id: uuid.UUID) -> str:
+    rows = (
+        await session.exec(select(Complaint).where(Complaint.organisation_id == organisation_id))
+    ).all()
+    by_status = Counter(c.status for c in rows)
+    by_outcome = Counter(c.outcome for c in rows if c.outcome)
+    return table(
+        [
+            "收到 / Filed",
+            "办理中 / In progress",
+            "已办结 / Closed",
+            "成立 / Upheld",
+            "部分成立 / Partly upheld",
+            "不成立 / Not upheld",
+        ],
+        [
+            [
+                str(len(rows)),
+                str(by_status["awaiting_response"] + by_status["under_review"]),
+                str(by_status["closed"]),
+                str(by_outcome["upheld"]),
+                str(by_outcome["partly_upheld"]),
+                str(by_outcome["not_upheld"]),
+            ]
+        ],
+    )
+
+
+@router.get("/institutions/{organisation_id}", response_class=HTMLResponse)
+async def institution(
+    organisation_id: uuid.UUID,
+    session: SessionDep,
+    now: Clock,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+) -> HTMLResponse:
+    organisation = await session.get(Organisation, organisation_id)
+    if organisation is None or organisation.kind != OrganisationKind.INSTITUTION.value:
+        raise NotFound("No such testing institution")
+    record = await credit.assess(session, organisation_id, now)
+    counted = "".join(
+        f"<li>{e(m['fact'])} {e(m['op'])} {e(m['value'])}（实际 / actual {e(m['actual'])}）</li>"
+        for m in record.matched
+    )
+    basis = (
+        f"<p>信用等级 / Credit class: {_class_badge(record.credit_class)}"
+        f"（规则 / rule {e(record.rule_id or 'default')}, v{record.rule_version}）：{e(record.rule_text)}</p>"
+        f"<ul>{counted}</ul>"
+        f"<p class=en>统计自 / facts counted since {e(record.window_from)}</p>"
+    )
+    search = (
+        f'<form method="get" action="/public/institutions/{organisation_id}">'
+        f"<label>按标准号或参数检索 / Search by standard number or parameter "
+        f'<input name="q" value="{e(q)}"></label><button>检索 / Search</button></form>'
+    )
+    body = (
+        f'<p>{e(organisation.city)} · <span class="en">{e(organisation.name_en)}</span></p>'
+        f"<h2>信用等级 <span class=en>Credit class</span></h2>{basis}"
+        f"<h2>CMA资质与能力范围 <span class=en>CMA certificate and scope</span></h2>"
+        f"{search}{await _scope_section(session, organisation_id, now, q)}"
+        f"<h2>开放仪器与收费 <span class=en>Open instruments and fees</span></h2>"
+        f"{await _instruments_section(session, organisation_id)}"
+        f"<h2>能力验证 <span class=en>Proficiency testing</span></h2>"
+        f"{await _pt_section(session, organisation_id)}"
+        f"<h2>投诉统计 <span class=en>Complaints</span></h2>"
+        f"{await _complaints_section(session, organisation_id)}"
+        f'<p><a href="/public/complaints/new?organisation_id={organisation_id}">'
+        "投诉举报该机构 / File a complaint about this institution</a></p>"
+    )
+    return _html(page(organisation.name, organisation.name_en or "", body))
+
+
+@router.get("/pt/{round_id}", response_class=HTMLResponse)
+async def pt_round(round_id: uuid.UUID, session: SessionDep) -> HTMLResponse:
+    from server.proficiency.service import round_report
+
+    found = await session.get(PtRound, round_id)
+    if found is None or found.status != RoundStatus.CLOSED.value:
+        raise NotFound("No such closed proficiency-testing round")
+    report = await round_report(session, found, None)
+    stats: dict[str, Any] = report["statistics"] or {}
+    results = [{**r, "label": r["organisation"]} for r in report["results"]]
+    rows = [
+        [
+            e(r["organisation"]),
+            e(r["value"]),
+            f"{r['score']:.2f}",
+            e(_STATUS.get(r["judgement"], r["judgement"])),
+        ]
+        for r in results
+    ]
+    body = (
+        f"<p>{e(found.measurand)} ({e(found.unit)}) · {e(found.items)}</p>"
+        f"<p>指定值 / assigned value x_pt = {stats.get('x_pt', 0):.4g}（{e(stats.get('assigned_value_basis'))}），"
+        f"u(x_pt) = {stats.get('u_x_pt', 0):.3g}，σ_pt = {e(_g(stats.get('sigma_pt')))}"
+        f"（{e(stats.get('sigma_pt_basis'))}），参加者 / participants: {e(stats.get('participants'))}</p>"
+        f"<p>评分 / score: {e(stats.get('score_reason'))}</p>"
+        f"{score_chart_svg(results, stats.get('score'))}"
+        "<p class=en>仅显示同意公开的机构结果 / only results their institutions agreed to publish</p>"
+        + table(["机构 / Institution", "结果 / Result", "评分 / Score", "结果 / Judgement"], rows)
+    )
+    return _html(page(f"能力验证 {found.code} {found.title}", found.title_en or "", body))
+
+
+def _g(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+@router.get("/notices", response_class=HTMLResponse)
+async def notices(session: SessionDep) -> HTMLResponse:
+    """Violations the regulator chose to publish."""
+    rows = await session.exec(
+        select(SupervisoryFinding, Organisation)
+        .join(Organisation, col(Organisation.id) == col(SupervisoryFinding.organisation_id))
+        .where(col(SupervisoryFinding.published))
+        .order_by(col(SupervisoryFinding.found_on).desc())
+    )
+    lines = [
+        [
+            e(f.found_on),
+            f'<a href="/public/institutions/{o.id}">{e(o.name)}</a>',
+            e(f.kind),
+            e(f.severity),
+            e(f.description),
+        ]
+        for f, o in rows.all()
+    ]
+    body = table(
+        ["日期 / Date", "机构 / Institution", "类型 / Kind", "程度 / Severity", "内容 / Finding"],
+        lines,
+    )
+    return _html(page("违规公告", "Notice board of violations", body))
+
+
+@router.get("/complaints/new", response_class=HTMLResponse)
+async def complaint_form(
+    session: SessionDep, organisation_id: uuid.UUID | None = None
+) -> HTMLResponse:
+    options = "".join(
+        f'<option value="{o.id}"{" selected" if o.id == organisation_id else ""}>{e(o.name)}</option>'
+        for o in await _institutions(session)
+    )
+    body = (
+        "<p>可匿名投诉；留下联系方式的，仅平台可见。"
+        '<span class="en">You may complain anonymously; contact details, if given, are seen '
+        "by the platform only.</span></p>"
+        '<form method="post" action="/public/complaints" enctype="multipart/form-data">'
+        f'<label>被投诉机构 / Institution <select name="organisation_id" required>{options}</select></label>'
+        '<label>投诉对象 / About <select name="subject_kind">'
+        '<option value="institution">机构 / the institution</option>'
+        '<option value="report">检测报告 / a test report</option>'
+        '<option value="booking">预约 / a booking</option></select></label>'
+        '<label>报告编号 / Report number <input name="report_number"></label>'
+        '<label>预约编号 / Booking id <input name="booking_id"></label>'
+        '<label>事由 / Summary <input name="summary" required maxlength="200"></label>'
+        '<label>详细情况 / Details <textarea name="details" required rows="6" maxlength="5000">'
+        "</textarea></label>"
+        '<label><input type="checkbox" name="anonymous" value="true" checked> 匿名 / anonymous</label>'
+        '<label>姓名 / Name <input name="contact_name"></label>'
+        '<label>电话 / Telephone <input name="contact_phone"></label>'
+        '<label>电子邮件 / E-mail <input name="contact_email" type="email"></label>'
+        "<label>附件（PDF、PNG、JPEG，每个不超过5 MiB，最多3个）/ Attachments (PDF, PNG, JPEG, "
+        'up to 5 MiB each, at most 3) <input type="file" name="attachments" multiple '
+        'accept=".pdf,.png,.jpg,.jpeg"></label>'
+        "<button>提交 / Submit</button></form>"
+    )
+    return _html(page("投诉举报", "File a complaint", body))
+
+
+@router.post("/complaints", response_class=HTMLResponse)
+async def file_complaint(
+    request: Request,
+    session: SessionDep,
+    user: OptionalUser,
+    now: Clock,
+    organisation_id: Annotated[uuid.UUID, Form()],
+    subject_kind: Annotated[str, Form()],
+    summary: Annotated[str, Form()],
+    details: Annotated[str, Form()],
+    anonymous: Annotated[bool, Form()] = False,
+    report_number: Annotated[str | None, Form()] = None,
+    booking_id: Annotated[str | None, Form()] = None,
+    contact_name: Annotated[str | None, Form()] = None,
+    contact_phone: Annotated[str | None, Form()] = None,
+    contact_email: Annotated[str | None, Form()] = None,
+    attachments: Annotated[list[UploadFile] | None, File()] = None,
+) -> HTMLResponse:
+    """The HTML form's target: the tracking number on success, the reason on refusal."""
+    try:
+        booking = uuid.UUID(booking_id) if booking_id and booking_id.strip() else None
+    except ValueError:
+        return _refused("预约编号格式不对 / the booking id is not valid", 422)
+    try:
+        filing = filing_from_form(
+            organisation_id,
+            subject_kind,
+            summary,
+            details,
+            anonymous,
+            report_number,
+            booking,
+            contact_name,
+            contact_phone,
+            contact_email,
+        )
+        uploads = await read_uploads(attachments or [])
+        address = request.client.host if request.client else None
+        complaint = await complaints.file_complaint(
+            session, filing, uploads, user=user, address=address, now=now
+        )
+    except AppError as exc:
+        return _refused(exc.detail, exc.status)
+    body = (
+        f'<p>投诉已受理。查询编号 / Tracking number: <strong id="tracking-number">'
+        f"{e(complaint.tracking_number)}</strong></p>"
+        "<p>请保存此编号以查询办理进度。 <span class=en>Keep this number to follow your "
+        "complaint.</span></p>"
+        f'<p><a href="/public/complaints/track?number={quote(complaint.tracking_number)}">'
+        "查询进度 / Follow the status</a></p>"
+    )
+    return _html(page("投诉已受理", "Complaint received", body), 201)
+
+
+def _refused(detail: str, status_code: int) -> HTMLResponse:
+    body = f'<p role="alert">未能受理 / Not accepted: {e(detail)}</p><p><a href="/public/complaints/new">返回 / Back</a></p>'
+    return _html(page("未能受理", "Not accepted", body), status_code)
+
+
+@router.get("/complaints/track", response_class=HTMLResponse)
+async def track(
+    session: SessionDep, number: Annotated[str | None, Query(max_length=40)] = None
+) -> HTMLResponse:
+    form = (
+        '<form method="get" action="/public/complaints/track">'
+        f'<label>查询编号 / Tracking number <input name="number" value="{e(number)}" required></label>'
+        "<button>查询 / Look up</button></form>"
+    )
+    if not number:
+        return _html(page("投诉进度查询", "Follow a complaint", form))
+    try:
+        view = await complaints.tracking_view(session, number)
+    except NotFound:
+        return _html(
+            page("投诉进度查询", "Follow a complaint", form + "<p>未找到 / not found</p>"), 404
+        )
+    timeline = table(
+        ["时间 / Time", "进展 / Progress"],
+        (
+            [
+                e(
+                    f"{datetime.fromisoformat(t['occurred_at']).astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
+                ),
+                e(t["note"]),
+            ]
+            for t in view["timeline"]
+        ),
+    )
+    body = (
+        form
+        + f'<p>状态 / Status: <strong id="complaint-status">{e(_STATUS.get(view["status"], view["status"]))}</strong></p>'
+        + f"<p>机构答复期限 / answer due: {e(view['response_due'][:10])}</p>"
+        + (f"<p>处理结论 / Decision: {e(view['decision'])}</p>" if view["decision"] else "")
+        + timeline
+    )
+    return _html(page("投诉进度查询", "Follow a complaint", body))
+
+
+@router.get("/pt/{round_id}/chart.svg")
+async def pt_chart(round_id: uuid.UUID, session: SessionDep) -> Response:
+    from server.proficiency.service import round_report
+
+    found = await session.get(PtRound, round_id)
+    if found is None or found.status != RoundStatus.CLOSED.value:
+        raise NotFound("No such closed proficiency-testing round")
+    report = await round_report(session, found, None)
+    results = [{**r, "label": r["organisation"]} for r in report["results"]]
+    svg = score_chart_svg(results, (report["statistics"] or {}).get("score"))
+    return Response(svg, media_type="image/svg+xml")
