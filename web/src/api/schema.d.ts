@@ -286,8 +286,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Bulk */
-        post: operations["bulk_api_v1_bookings_bulk_post"];
+        /** Bulk Bookings */
+        post: operations["bulk_bookings_api_v1_bookings_bulk_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -679,7 +679,7 @@ export interface paths {
         put?: never;
         /**
          * Push Calibration
-         * @description Push the corrections of the instruments' valid certificates, retained.
+         * @description Push the corrections of the gateway's instruments' valid certificates, retained.
          */
         post: operations["push_calibration_api_v1_gateways__gateway_id__calibration_push_post"];
         delete?: never;
@@ -1325,7 +1325,7 @@ export interface paths {
         /**
          * Get Record
          * @description The instrument's record (docs/domain-rules.md §1) and the CMA scope it serves; asset
-         *     and contact fields only for those who may see them (server.registry.visibility).
+         *     and contact fields only for those who may see them (server.catalog.visibility).
          */
         get: operations["get_record_api_v1_instruments__instrument_id__record_get"];
         put?: never;
@@ -3338,7 +3338,7 @@ export interface components {
         /**
          * InstrumentDetail
          * @description Catalogue fields plus what the owning institution's staff see (serial number, channels);
-         *     responses leave out what the reader may not see (server.registry.visibility).
+         *     responses leave out what the reader may not see (server.catalog.visibility).
          */
         InstrumentDetail: {
             /** Channels */
@@ -3408,7 +3408,7 @@ export interface components {
         };
         /**
          * InstrumentRecord
-         * @description The record; fields the reader may not see (server.registry.visibility) are left out.
+         * @description The record; fields the reader may not see (server.catalog.visibility) are left out.
          */
         InstrumentRecord: {
             /** Accessories */
@@ -4017,7 +4017,10 @@ export interface components {
             field: string;
             message: string;
         };
-        /** PushResult */
+        /**
+         * PushResult
+         * @description A document stored for a gateway and published to it, retained.
+         */
         PushResult: {
             /** Content Hash */
             content_hash: string;
@@ -5679,7 +5682,7 @@ export interface operations {
             };
         };
     };
-    bulk_api_v1_bookings_bulk_post: {
+    bulk_bookings_api_v1_bookings_bulk_post: {
         parameters: {
             query?: never;
             header?: never;
