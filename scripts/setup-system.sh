@@ -123,9 +123,10 @@ PG=$(pg_major)
 log "PostgreSQL $PG"
 
 # fonts-wqy-zenhei: a TrueType CJK font the yearly evaluation report's PDF embeds;
-# poppler-utils: pdftoppm/pdftotext, which the report tests use to render and read it.
+# poppler-utils: pdftoppm/pdftotext, which the report tests use to render and read it;
+# fonts-noto-cjk: the web app's Chinese in headless Chromium (browser tests and screenshots).
 apt_install "postgresql-$PG" "postgresql-contrib" mosquitto chromium docker-compose socat \
-  ca-certificates gcc make fonts-wqy-zenhei poppler-utils
+  ca-certificates gcc make fonts-wqy-zenhei poppler-utils fonts-noto-cjk
 
 PG_BIN="/usr/lib/postgresql/$PG/bin"
 SHAREDIR="/usr/share/postgresql/$PG"

@@ -28,6 +28,6 @@ export default defineConfig({
     setupFiles: ["./src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
     css: false,
-    testTimeout: 20_000,
+    testTimeout: 60_000,
   },
 });

@@ -7,11 +7,12 @@ import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.harness.browser import (
     CHROMIUM_FLAGS,
@@ -27,19 +28,18 @@ from tests.harness.browser import (
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
-def test_book_with_a_quote_and_get_it_approved(
+def _start_server(
     database_url: str,
     database_conninfo: str,
     processes: list[Process],
     workdir: Path,
     server_port: int,
-    repo_root: Path,
-) -> None:
+) -> str:
+    """The demo data, a valid calibration on the chamber (or it cannot be booked) and the server."""
     env = server_env(database_url)
     seed_demo(env)
     now = datetime.now(UTC)
     with psycopg.connect(database_conninfo) as conn:
-        # The demo chamber needs a valid calibration to be bookable at all.
         conn.execute(
             "INSERT INTO calibration_certificate (instrument_id, organisation_id, number, agency,"
             " granted_on, valid_from, valid_to, result)"
@@ -56,6 +56,48 @@ def test_book_with_a_quote_and_get_it_approved(
     )
     base = f"http://127.0.0.1:{server_port}"
     wait_http_ok(f"{base}/healthz", server)
+    return base
+
+
+def _browser_bookings(base: str) -> list[dict[str, Any]]:
+    """The buyer's bookings other than the seeded demo ones, straight from the API."""
+    token = httpx.post(
+        f"{base}/api/v1/auth/token",
+        data={"username": "buyer@jingce.demo", "password": "labshare-demo"},
+    ).json()["access_token"]
+    bookings = httpx.get(
+        f"{base}/api/v1/bookings", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    return [b for b in bookings if not b["purpose"].startswith("[demo]")]
+
+
+def _pick_first_chamber_slot(page: Page) -> None:
+    grid = page.get_by_test_id("availability-grid")
+    row = grid.locator("tr", has_text="高低温试验箱")
+    row.get_by_role("button", name=re.compile("小时可约")).first.click()
+    picker = page.get_by_test_id("slot-picker")
+    # The picker names the instrument and the day that were chosen.
+    expect(page.get_by_test_id("slot-picker-title")).to_contain_text("高低温试验箱")
+    expect(page.get_by_test_id("slot-picker-title")).to_contain_text(re.compile(r"\d{2}-\d{2} 周"))
+    picker.get_by_role("button").first.click()
+
+
+def _set_time(page: Page, label: str, value: str) -> None:
+    """Types a Beijing wall time into one of the form's date pickers, as a user would."""
+    field = page.get_by_label(label)
+    field.click()
+    field.fill(value)
+    field.press("Enter")
+
+
+def test_book_with_a_quote_and_get_it_approved(
+    database_url: str,
+    database_conninfo: str,
+    processes: list[Process],
+    workdir: Path,
+    server_port: int,
+) -> None:
+    base = _start_server(database_url, database_conninfo, processes, workdir, server_port)
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
@@ -63,10 +105,7 @@ def test_book_with_a_quote_and_get_it_approved(
             page = browser.new_page()
             log_in(page, base, "buyer@jingce.demo")
             page.goto(f"{base}/bookings")
-            grid = page.get_by_test_id("availability-grid")
-            row = grid.locator("tr", has_text="高低温试验箱")
-            row.get_by_role("button", name=re.compile("小时可约")).first.click()
-            page.get_by_test_id("slot-picker").get_by_role("button").first.click()
+            _pick_first_chamber_slot(page)
             page.get_by_role("button", name="查看费用").click()
             total = page.get_by_test_id("quote-total")
             expect(total).to_contain_text("¥", timeout=10_000)
@@ -91,16 +130,71 @@ def test_book_with_a_quote_and_get_it_approved(
         finally:
             browser.close()
 
-    token = httpx.post(
-        f"{base}/api/v1/auth/token",
-        data={"username": "buyer@jingce.demo", "password": "labshare-demo"},
-    ).json()["access_token"]
-    bookings = httpx.get(
-        f"{base}/api/v1/bookings", headers={"Authorization": f"Bearer {token}"}
-    ).json()
     # Everything but the seeded demo bookings was booked through the browser.
-    mine = [b for b in bookings if not b["purpose"].startswith("[demo]")]
-    assert len(mine) == 1, bookings
+    mine = _browser_bookings(base)
+    assert len(mine) == 1, mine
     assert mine[0]["status"] == "confirmed"
     assert mine[0]["mode"] == "staff_operated"
     assert Decimal(mine[0]["quoted_amount"]) == shown_total
+
+
+def test_book_a_later_half_hour_of_a_slot_and_refuse_an_end_before_the_start(
+    database_url: str,
+    database_conninfo: str,
+    processes: list[Process],
+    workdir: Path,
+    server_port: int,
+) -> None:
+    """The form's start and end stay as typed (the tester saw them snap back to the picked slot,
+    so only its first half-hour could be booked), and an end before the start is refused in
+    Chinese before anything is sent (it used to create a 30-minute booking)."""
+    base = _start_server(database_url, database_conninfo, processes, workdir, server_port)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            log_in(page, base, "buyer@jingce.demo")
+            page.goto(f"{base}/bookings")
+            _pick_first_chamber_slot(page)
+            start_field = page.get_by_label("开始（北京时间）")
+            picked = datetime.strptime(start_field.input_value(), "%Y-%m-%d %H:%M")
+            start = picked + timedelta(minutes=30)
+            end = start + timedelta(minutes=60)
+
+            # End before start: a message in Chinese, no request, nothing booked.
+            _set_time(
+                page, "结束（北京时间）", (start - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M")
+            )
+            page.get_by_role("button", name="查看费用").click()
+            expect(page.get_by_text("结束时间必须晚于开始时间")).to_be_visible()
+            expect(page.get_by_test_id("quote")).to_have_count(0)
+            assert _browser_bookings(base) == []
+
+            # A start half an hour into the slot stays where it was put.
+            _set_time(page, "开始（北京时间）", start.strftime("%Y-%m-%d %H:%M"))
+            _set_time(page, "结束（北京时间）", end.strftime("%Y-%m-%d %H:%M"))
+            expect(page.get_by_label("开始（北京时间）")).to_have_value(
+                start.strftime("%Y-%m-%d %H:%M")
+            )
+            expect(page.get_by_text("结束时间必须晚于开始时间")).to_have_count(0)
+            page.get_by_role("button", name="查看费用").click()
+            expect(page.get_by_test_id("quote-total")).to_contain_text("¥", timeout=10_000)
+            expect(page.get_by_label("开始（北京时间）")).to_have_value(
+                start.strftime("%Y-%m-%d %H:%M")
+            )
+            page.get_by_role("button", name="提交预约").click()
+            expect(page.get_by_test_id("booked")).to_contain_text("预约编号", timeout=10_000)
+            listed = page.get_by_test_id("my-bookings")
+            expect(listed).to_contain_text(f"{start:%H:%M}–{end:%H:%M}", timeout=10_000)
+            expect(listed).to_contain_text("委托测试")
+            expect(listed).not_to_contain_text("staff_operated")
+        finally:
+            browser.close()
+
+    mine = _browser_bookings(base)
+    assert len(mine) == 1, mine
+    beijing = timedelta(hours=8)
+    booked_start = datetime.fromisoformat(mine[0]["start_at"]).astimezone(UTC)
+    booked_end = datetime.fromisoformat(mine[0]["end_at"]).astimezone(UTC)
+    assert booked_start == (start - beijing).replace(tzinfo=UTC)
+    assert booked_end == (end - beijing).replace(tzinfo=UTC)

@@ -60,7 +60,8 @@ def test_catalogue_search_and_out_of_tolerance_in_the_browser(
             items = page.get_by_test_id("catalogue-item")
             expect(items.first).to_contain_text("色谱", timeout=10_000)
             expect(page.get_by_test_id("catalogue-total")).to_contain_text("共 7 台仪器")
-            page.get_by_role("combobox", name="校准状态").select_option("valid")
+            page.get_by_role("combobox", name="校准状态").click()
+            page.locator(".ant-select-dropdown .ant-select-item-option[title='校准有效']").click()
             expect(page.get_by_test_id("catalogue-total")).to_contain_text("共 4 台仪器")
             labels = page.get_by_test_id("calibration-status")
             for index in range(labels.count()):

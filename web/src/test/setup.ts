@@ -32,6 +32,10 @@ if (!("ResizeObserver" in window)) {
   Object.defineProperty(globalThis, "ResizeObserver", { writable: true, value: NoLayoutResizeObserver });
 }
 
+// jsdom cannot style pseudo-elements; Ant Design measures the scrollbar through one.
+const computedStyle = window.getComputedStyle.bind(window);
+window.getComputedStyle = (element: Element) => computedStyle(element);
+
 afterEach(() => {
   cleanup();
   window.localStorage.clear();

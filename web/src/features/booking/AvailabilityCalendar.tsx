@@ -1,3 +1,4 @@
+import { Button, Card, Space } from "antd";
 import { useMemo, useState } from "react";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import type { Instrument } from "../../api/types";
@@ -33,90 +34,102 @@ export function AvailabilityCalendar({ instruments, onPick, from }: Availability
   const chosen = cell ? byInstrument.get(cell.instrumentId) : undefined;
   const chosenSlots = cell && chosen ? slotsOn(days[cell.day]!, chosen.free) : [];
 
+  const chosenInstrument = cell ? instruments.find((i) => i.id === cell.instrumentId) : undefined;
+  const pickTitle =
+    cell && chosenInstrument
+      ? t("calendar.pickFor", {
+          instrument: pickName(chosenInstrument.name, chosenInstrument.name_en),
+          day: dayLabel(days[cell.day]!, locale),
+        })
+      : t("calendar.pick");
+
   return (
-    <section className="card" aria-label={t("calendar.title")}>
-      <div className="card-head">
-        <h2>{t("calendar.title")}</h2>
-        <span>
-          <button
-            type="button"
-            className="btn btn-small"
-            onClick={() => setOffset(offset - 1)}
-            disabled={offset <= 0}
-          >
+    <Card
+      title={<h2>{t("calendar.title")}</h2>}
+      aria-label={t("calendar.title")}
+      role="region"
+      extra={
+        <Space>
+          <Button size="small" onClick={() => setOffset(offset - 1)} disabled={offset <= 0}>
             {t("calendar.prev")}
-          </button>{" "}
-          <button type="button" className="btn btn-small" onClick={() => setOffset(offset + 1)}>
+          </Button>
+          <Button size="small" onClick={() => setOffset(offset + 1)}>
             {t("calendar.next")}
-          </button>
-        </span>
-      </div>
-      <table className="latest-table availability-grid" data-testid="availability-grid">
-        <thead>
-          <tr>
-            <th>{t("calendar.instrument")}</th>
-            {days.map((day) => (
-              <th key={day.toISOString()}>{dayLabel(day, locale)}</th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {instruments.map((instrument) => {
-            const a = byInstrument.get(instrument.id);
-            return (
-              <tr key={instrument.id}>
-                <th scope="row">{pickName(instrument.name, instrument.name_en)}</th>
-                {days.map((day, index) => {
-                  const status = dayStatus(day, a);
-                  if (status.kind === "free") {
-                    const hours = Math.round((status.minutes / 60) * 10) / 10;
+          </Button>
+        </Space>
+      }
+    >
+      <div className="table-scroll">
+        <table className="latest-table availability-grid" data-testid="availability-grid">
+          <thead>
+            <tr>
+              <th>{t("calendar.instrument")}</th>
+              {days.map((day) => (
+                <th key={day.toISOString()}>{dayLabel(day, locale)}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {instruments.map((instrument) => {
+              const a = byInstrument.get(instrument.id);
+              return (
+                <tr key={instrument.id}>
+                  <th scope="row">{pickName(instrument.name, instrument.name_en)}</th>
+                  {days.map((day, index) => {
+                    const status = dayStatus(day, a);
+                    if (status.kind === "free") {
+                      const hours = Math.round((status.minutes / 60) * 10) / 10;
+                      return (
+                        <td key={day.toISOString()}>
+                          <Button
+                            size="small"
+                            type={
+                              cell?.instrumentId === instrument.id && cell.day === index
+                                ? "primary"
+                                : "default"
+                            }
+                            onClick={() => setCell({ instrumentId: instrument.id, day: index })}
+                          >
+                            {t("calendar.freeHours", { hours })}
+                          </Button>
+                        </td>
+                      );
+                    }
                     return (
                       <td key={day.toISOString()}>
-                        <button
-                          type="button"
-                          className="btn btn-small"
-                          onClick={() => setCell({ instrumentId: instrument.id, day: index })}
+                        <span
+                          className={`muted day-${status.kind}`}
+                          data-testid="day-status"
+                          title={
+                            (status.kind === "blocked" || status.kind === "blackout") && status.detail
+                              ? status.detail
+                              : undefined
+                          }
                         >
-                          {t("calendar.freeHours", { hours })}
-                        </button>
+                          {t(dayStatusText(status))}
+                        </span>
                       </td>
                     );
-                  }
-                  return (
-                    <td key={day.toISOString()}>
-                      <span
-                        className={`muted day-${status.kind}`}
-                        data-testid="day-status"
-                        title={
-                          (status.kind === "blocked" || status.kind === "blackout") && status.detail
-                            ? status.detail
-                            : undefined
-                        }
-                      >
-                        {t(dayStatusText(status))}
-                      </span>
-                    </td>
-                  );
-                })}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+                  })}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
       {cell && (
-        <div aria-label={t("calendar.pick")} data-testid="slot-picker">
-          {chosenSlots.map((slot) => (
-            <button
-              key={slot.start}
-              type="button"
-              className="btn btn-small"
-              onClick={() => onPick(cell.instrumentId, slot)}
-            >
-              {beijingTime(slot.start)}–{beijingTime(slot.end)}
-            </button>
-          ))}
+        <div className="slot-picker" role="group" aria-label={pickTitle} data-testid="slot-picker">
+          <h3 data-testid="slot-picker-title">{pickTitle}</h3>
+          <Space wrap>
+            {chosenSlots.map((slot) => (
+              <Button key={slot.start} onClick={() => onPick(cell.instrumentId, slot)}>
+                {beijingTime(slot.start)}–{beijingTime(slot.end)}
+              </Button>
+            ))}
+          </Space>
+          <p className="muted">{t("calendar.pickHint")}</p>
         </div>
       )}
-    </section>
+    </Card>
   );
 }

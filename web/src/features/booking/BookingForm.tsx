@@ -1,133 +1,233 @@
-import { useState, type FormEvent } from "react";
+import { Alert, Button, Card, Col, DatePicker, Form, InputNumber, Radio, Row, Select, Space } from "antd";
+import dayjs, { type Dayjs } from "dayjs";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import type { Instrument } from "../../api/types";
 import { useI18n } from "../../i18n";
-import { useCreateBooking, useQuote, type BookingRequest } from "./api";
+import { DISPLAY_TIME_ZONE } from "../../lib/format";
+import { useBookingPolicy, useCreateBooking, useQuote, type BookingRequest } from "./api";
+import { toBeijingInput } from "./calendar";
 import { QuoteBreakdown } from "./QuoteBreakdown";
-import { useText } from "./text";
+import { knownText, useText } from "./text";
 
+/** A slot picked in the week grid: where the form starts. Every field stays editable. */
 export interface BookingDraft {
   instrumentId: string;
-  start: string; // datetime-local, Beijing wall time
+  /** ISO instants. */
+  start: string;
   end: string;
 }
 
-const toIso = (local: string) => `${local.length === 16 ? `${local}:00` : local}+08:00`;
+type Mode = BookingRequest["mode"];
 
-/** Choose a slot, see the fee breakdown, then book. */
+interface Values {
+  instrumentId: string;
+  /** Wall time in the instrument's time zone (the pickers show it whatever the browser's zone). */
+  start: Dayjs | null;
+  end: Dayjs | null;
+  mode: Mode;
+  samples: number | null;
+  items: string[];
+}
+
+const WALL = "YYYY-MM-DDTHH:mm";
+
+/** The picker's wall time as an instant in `zone`. */
+export function wallToIso(value: Dayjs, zone: string): string {
+  return dayjs.tz(value.format(WALL), zone).toISOString();
+}
+
+/** An instant as the wall time a picker shows for `zone`. */
+export function isoToWall(iso: string, zone: string): Dayjs {
+  const wall = zone === DISPLAY_TIME_ZONE ? toBeijingInput(iso) : dayjs(iso).tz(zone).format(WALL);
+  return dayjs(wall, WALL);
+}
+
+/** Choose instrument, time, mode and samples; see the fee breakdown; then book. */
 export function BookingForm({ instruments, draft }: { instruments: Instrument[]; draft: BookingDraft }) {
   const t = useText();
   const { pickName } = useI18n();
-  const [form, setForm] = useState(draft);
-  const [mode, setMode] = useState<BookingRequest["mode"]>("staff_operated");
-  const [samples, setSamples] = useState(1);
-  const [items, setItems] = useState("");
+  const [form] = Form.useForm<Values>();
+  const instrumentId = Form.useWatch("instrumentId", form) ?? draft.instrumentId;
+  const mode = Form.useWatch("mode", form) ?? "staff_operated";
+  const policy = useBookingPolicy(instrumentId);
+  // The API names the instrument's time zone; Beijing time until it has answered.
+  const zone = policy.data?.timezone ?? DISPLAY_TIME_ZONE;
+  const step = policy.data?.slot_minutes ?? 30;
   const quote = useQuote();
   const create = useCreateBooking();
-  if (draft !== form && (draft.start !== form.start || draft.instrumentId !== form.instrumentId)) {
-    // A new slot was picked in the calendar.
-    setForm(draft);
-    quote.reset();
-    create.reset();
-  }
 
-  const request = (): BookingRequest => ({
-    instrument_id: form.instrumentId,
-    start_at: toIso(form.start),
-    end_at: toIso(form.end),
-    mode,
-    sample_count: mode === "staff_operated" ? samples : 0,
-    test_items: items
-      .split(/[,，]/)
-      .map((s) => s.trim())
-      .filter(Boolean),
+  const request = (values: Values): BookingRequest => ({
+    instrument_id: values.instrumentId,
+    start_at: wallToIso(values.start!, zone),
+    end_at: wallToIso(values.end!, zone),
+    mode: values.mode,
+    sample_count: values.mode === "staff_operated" ? (values.samples ?? 0) : 0,
+    test_items: values.items.map((item) => item.trim()).filter(Boolean),
   });
-  const onQuote = (event: FormEvent) => {
-    event.preventDefault();
-    create.reset();
-    quote.mutate(request());
+
+  const book = async () => {
+    const values = await form.validateFields().catch(() => null);
+    if (values) create.mutate(request(values));
   };
 
+  const zoneName = knownText(`form.zone.${zone}`)
+    ? t(`form.zone.${zone}` as "form.zone.Asia/Shanghai")
+    : zone;
+  const required = (field: Parameters<typeof t>[0]) => ({
+    required: true,
+    message: t("form.required", { field: t(field) }),
+  });
+
   return (
-    <section className="card" aria-label={t("form.title")}>
-      <form onSubmit={onQuote} className="booking-form">
-        <label>
-          {t("form.instrument")}
-          <select
-            value={form.instrumentId}
-            onChange={(e) => setForm({ ...form, instrumentId: e.target.value })}
-          >
-            {instruments.map((i) => (
-              <option key={i.id} value={i.id}>
-                {pickName(i.name, i.name_en)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {t("form.start")}
-          <input
-            type="datetime-local"
-            value={form.start}
-            onChange={(e) => setForm({ ...form, start: e.target.value })}
-          />
-        </label>
-        <label>
-          {t("form.end")}
-          <input
-            type="datetime-local"
-            value={form.end}
-            onChange={(e) => setForm({ ...form, end: e.target.value })}
-          />
-        </label>
-        <label>
-          {t("form.mode")}
-          <select value={mode} onChange={(e) => setMode(e.target.value as BookingRequest["mode"])}>
-            <option value="staff_operated">{t("form.mode.staff_operated")}</option>
-            <option value="self_operated">{t("form.mode.self_operated")}</option>
-          </select>
-        </label>
-        {mode === "staff_operated" && (
-          <>
-            <label>
-              {t("form.samples")}
-              <input
-                type="number"
-                min={1}
-                value={samples}
-                onChange={(e) => setSamples(Number(e.target.value))}
+    <Card
+      title={t("form.title")}
+      className="booking-card"
+      aria-label={t("form.title")}
+      data-testid="booking-form"
+    >
+      <Form<Values>
+        form={form}
+        name="booking"
+        layout="vertical"
+        requiredMark={false}
+        initialValues={{
+          instrumentId: draft.instrumentId,
+          start: isoToWall(draft.start, DISPLAY_TIME_ZONE),
+          end: isoToWall(draft.end, DISPLAY_TIME_ZONE),
+          mode: "staff_operated",
+          samples: 1,
+          items: [],
+        }}
+        onValuesChange={() => {
+          // A quote or a result for other values would mislead.
+          if (quote.data || quote.error) quote.reset();
+          if (create.data || create.error) create.reset();
+        }}
+        onFinish={(values) => quote.mutate(request(values))}
+      >
+        <Row gutter={16}>
+          <Col xs={24} md={12}>
+            <Form.Item label={t("form.instrument")} name="instrumentId" rules={[required("form.instrument")]}>
+              <Select
+                aria-label={t("form.instrument")}
+                virtual={false}
+                options={instruments.map((i) => ({ value: i.id, label: pickName(i.name, i.name_en) }))}
               />
-            </label>
-            <label>
-              {t("form.items")}
-              <input value={items} onChange={(e) => setItems(e.target.value)} />
-            </label>
-          </>
-        )}
-        <button type="submit" className="btn">
+            </Form.Item>
+          </Col>
+          <Col xs={24} md={12}>
+            <Form.Item label={t("form.mode")} name="mode">
+              <Radio.Group optionType="button" buttonStyle="solid">
+                <Radio.Button value="staff_operated">{t("form.mode.staff_operated")}</Radio.Button>
+                <Radio.Button value="self_operated">{t("form.mode.self_operated")}</Radio.Button>
+              </Radio.Group>
+            </Form.Item>
+          </Col>
+          <Col xs={24} md={12}>
+            <Form.Item
+              label={t("form.start")}
+              name="start"
+              rules={[
+                required("form.start"),
+                {
+                  validator: (_, value: Dayjs | null) =>
+                    !value || Date.parse(wallToIso(value, zone)) > Date.now()
+                      ? Promise.resolve()
+                      : Promise.reject(new Error(t("form.startPast"))),
+                },
+              ]}
+            >
+              <DatePicker
+                showTime={{ format: "HH:mm", minuteStep: step as 30 }}
+                format="YYYY-MM-DD HH:mm"
+                needConfirm={false}
+                style={{ width: "100%" }}
+                data-testid="booking-start"
+              />
+            </Form.Item>
+          </Col>
+          <Col xs={24} md={12}>
+            <Form.Item
+              label={t("form.end")}
+              name="end"
+              dependencies={["start"]}
+              rules={[
+                required("form.end"),
+                ({ getFieldValue }) => ({
+                  validator: (_, value: Dayjs | null) => {
+                    const start = getFieldValue("start") as Dayjs | null;
+                    return !value || !start || value.isAfter(start)
+                      ? Promise.resolve()
+                      : Promise.reject(new Error(t("form.endBeforeStart")));
+                  },
+                }),
+              ]}
+            >
+              <DatePicker
+                showTime={{ format: "HH:mm", minuteStep: step as 30 }}
+                format="YYYY-MM-DD HH:mm"
+                needConfirm={false}
+                style={{ width: "100%" }}
+                data-testid="booking-end"
+              />
+            </Form.Item>
+          </Col>
+          {mode === "staff_operated" && (
+            <>
+              <Col xs={24} md={6}>
+                <Form.Item
+                  label={t("form.samples")}
+                  name="samples"
+                  rules={[{ required: true, type: "number", min: 1, message: t("form.samplesMin") }]}
+                >
+                  <InputNumber min={1} precision={0} style={{ width: "100%" }} />
+                </Form.Item>
+              </Col>
+              <Col xs={24} md={18}>
+                <Form.Item label={t("form.items")} name="items">
+                  <Select
+                    mode="tags"
+                    aria-label={t("form.items")}
+                    tokenSeparators={[",", "，"]}
+                    placeholder={t("form.itemsPlaceholder")}
+                  />
+                </Form.Item>
+              </Col>
+            </>
+          )}
+        </Row>
+        <p className="muted form-note">{t("form.timeZone", { zone: zoneName })}</p>
+        <Button htmlType="submit" loading={quote.isPending}>
           {t("form.quote")}
-        </button>
-      </form>
-      {quote.error && <ErrorNotice error={quote.error} />}
+        </Button>
+      </Form>
+      {quote.error && <ErrorNotice error={quote.error} timeZone={zone} />}
       {quote.data && (
-        <>
+        <div className="quote-block">
           <QuoteBreakdown quote={quote.data} />
-          <button
-            type="button"
-            className="btn btn-primary"
-            disabled={create.isPending}
-            onClick={() => create.mutate(request())}
-          >
-            {t("form.submit")}
-          </button>
-        </>
+          <Space wrap>
+            <Button type="primary" loading={create.isPending} onClick={() => void book()}>
+              {t("form.submit")}
+            </Button>
+          </Space>
+        </div>
       )}
-      {create.error && <ErrorNotice error={create.error} />}
+      {create.error && <ErrorNotice error={create.error} timeZone={zone} />}
       {create.data && (
-        <p role="status" data-testid="booked">
-          {t("form.booked", { status: t(`status.${create.data.status}`) })}
-        </p>
+        <Alert
+          type="success"
+          showIcon
+          role="status"
+          data-testid="booked"
+          title={t("form.booked", { status: t(`status.${create.data.status}` as "status.pending") })}
+          description={t("form.reference", { reference: bookingReference(create.data.id) })}
+        />
       )}
-    </section>
+    </Card>
   );
+}
+
+/** A short reference people can read out on the phone: the id's first eight characters. */
+export function bookingReference(id: string): string {
+  return id.replace(/-/g, "").slice(0, 8).toUpperCase();
 }

@@ -4,7 +4,6 @@ import { useCurrentUser } from "../auth";
 import { useInstruments } from "../instruments";
 import { AvailabilityCalendar } from "./AvailabilityCalendar";
 import { BookingForm, type BookingDraft } from "./BookingForm";
-import { toBeijingInput } from "./calendar";
 import { Approvals, MyBookings } from "./MyBookings";
 
 const HOUR_MS = 3600 * 1000;
@@ -13,7 +12,8 @@ const HOUR_MS = 3600 * 1000;
 export function BookingsPage() {
   const me = useCurrentUser();
   const instruments = useInstruments();
-  const [draft, setDraft] = useState<BookingDraft | null>(null);
+  // Each pick in the grid starts a fresh form (its key); edits in the form never snap back.
+  const [draft, setDraft] = useState<(BookingDraft & { pick: number }) | null>(null);
   if (instruments.isPending || me.isPending) return <Loading />;
   if (instruments.error) return <ErrorNotice error={instruments.error} />;
   const list = instruments.data;
@@ -25,14 +25,15 @@ export function BookingsPage() {
         onPick={(instrumentId, slot) => {
           const start = Date.parse(slot.start);
           const end = Math.min(Date.parse(slot.end), start + 2 * HOUR_MS);
-          setDraft({
+          setDraft((current) => ({
             instrumentId,
-            start: toBeijingInput(slot.start),
-            end: toBeijingInput(new Date(end).toISOString()),
-          });
+            start: slot.start,
+            end: new Date(end).toISOString(),
+            pick: (current?.pick ?? 0) + 1,
+          }));
         }}
       />
-      {draft && <BookingForm instruments={list} draft={draft} />}
+      {draft && <BookingForm key={draft.pick} instruments={list} draft={draft} />}
       <MyBookings instruments={list} />
       {staff && <Approvals instruments={list} />}
     </div>

@@ -1,12 +1,15 @@
+import { Button, Card, List, Popconfirm, Space, Table, Tag } from "antd";
+import { useState } from "react";
 import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import type { Instrument } from "../../api/types";
 import { useI18n } from "../../i18n";
 import { useCurrentUser } from "../auth/queries";
-import { useBookingAction, useBookings, useCalendarLinks, type Booking } from "./api";
+import { useBookingAction, useBookingPolicy, useBookings, useCalendarLinks, type Booking } from "./api";
 import { beijingTime, dayLabel } from "./calendar";
 import { downloadWithToken, sessionDataPath } from "./download";
-import { bookingsTitle, useText } from "./text";
+import { percent } from "./quote";
+import { bookingsTitle, enumText, useText } from "./text";
 
 function When({ booking }: { booking: Booking }) {
   const { locale } = useI18n();
@@ -18,16 +21,80 @@ function When({ booking }: { booking: Booking }) {
   );
 }
 
+const STATUS_COLOURS: Record<string, string> = {
+  pending: "gold",
+  confirmed: "green",
+  checked_in: "blue",
+  completed: "default",
+  cancelled: "default",
+  rejected: "red",
+  no_show: "red",
+};
+
+/** What cancelling costs, from the instrument's policy: free before the window, a share after. */
+export function cancellationCharge(
+  booking: Pick<Booking, "start_at" | "quoted_amount">,
+  policy: { cancellation_window_hours: number; late_cancellation_share: string },
+  now: number = Date.now(),
+): { late: boolean; amount: string } {
+  const hoursLeft = (Date.parse(booking.start_at) - now) / 3_600_000;
+  const late = hoursLeft < policy.cancellation_window_hours && Number(policy.late_cancellation_share) > 0;
+  const fen = Math.round(Number(booking.quoted_amount) * Number(policy.late_cancellation_share) * 100);
+  return { late, amount: (fen / 100).toFixed(2) };
+}
+
+/** Cancel with a confirmation that states the late-cancellation charge when one applies. */
+function CancelButton({
+  booking,
+  onConfirm,
+  busy,
+}: {
+  booking: Booking;
+  onConfirm: () => void;
+  busy: boolean;
+}) {
+  const t = useText();
+  const [open, setOpen] = useState(false);
+  const policy = useBookingPolicy(booking.instrument_id, open);
+  let description = t("cancel.checking");
+  if (policy.data) {
+    const { late, amount } = cancellationCharge(booking, policy.data);
+    description = late
+      ? t("cancel.late", {
+          hours: policy.data.cancellation_window_hours,
+          share: percent(policy.data.late_cancellation_share),
+          amount,
+        })
+      : t("cancel.free", { hours: policy.data.cancellation_window_hours });
+  }
+  return (
+    <Popconfirm
+      open={open}
+      onOpenChange={setOpen}
+      title={t("cancel.title")}
+      description={<span data-testid="cancel-terms">{description}</span>}
+      okText={t("cancel.ok")}
+      cancelText={t("cancel.back")}
+      okButtonProps={{ danger: true, disabled: !policy.data, loading: busy }}
+      onConfirm={onConfirm}
+    >
+      <Button size="small" danger>
+        {t("mine.cancel")}
+      </Button>
+    </Popconfirm>
+  );
+}
+
 /**
  * The bookings the server shows this user (their enterprise's, or for lab staff the
- * institution's): status, fee, actual use, cancel, and the iCal feed link.
+ * institution's): status, mode, fee, actual use, cancel, and the iCal feed link.
  */
 export function MyBookings({ instruments }: { instruments: Instrument[] }) {
   const t = useText();
   const api = useApi();
   const me = useCurrentUser();
   const title = t(bookingsTitle(me.data?.role));
-  const { pickName } = useI18n();
+  const { pickName, locale } = useI18n();
   const bookings = useBookings();
   const links = useCalendarLinks();
   const action = useBookingAction();
@@ -35,73 +102,86 @@ export function MyBookings({ instruments }: { instruments: Instrument[] }) {
   if (bookings.isPending) return <Loading />;
   if (bookings.error) return <ErrorNotice error={bookings.error} />;
   return (
-    <section className="card" aria-label={title}>
-      <div className="card-head">
-        <h2>{title}</h2>
-        {links.data && (
+    <Card
+      role="region"
+      aria-label={title}
+      title={<h2>{title}</h2>}
+      extra={
+        links.data && (
           <a href={links.data.user_feed} data-testid="ical-link">
             {t("mine.ical")}
           </a>
-        )}
-      </div>
+        )
+      }
+    >
       {action.error && <ErrorNotice error={action.error} />}
-      {bookings.data.length === 0 ? (
-        <p className="muted">{t("mine.empty")}</p>
-      ) : (
-        <table className="latest-table" data-testid="my-bookings">
-          <thead>
-            <tr>
-              <th>{t("form.instrument")}</th>
-              <th>{t("mine.when")}</th>
-              <th>{t("mine.status")}</th>
-              <th>{t("mine.fee")}</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {bookings.data.map((b) => (
-              <tr key={b.id}>
-                <th scope="row">{names.get(b.instrument_id) ?? b.instrument_id}</th>
-                <td>
-                  <When booking={b} />
-                </td>
-                <td>
-                  {t(`status.${b.status}`)}
-                  {b.flag && (
-                    <div className="alert alert-error">{t("flag", { detail: b.flag_detail ?? b.flag })}</div>
-                  )}
-                </td>
-                <td>
-                  ¥{b.quoted_amount}
-                  {b.actual_minutes !== null && <div>{t("mine.actual", { minutes: b.actual_minutes })}</div>}
-                  {b.overrun_minutes > 0 && <div>{t("mine.overrun", { minutes: b.overrun_minutes })}</div>}
-                </td>
-                <td>
-                  {(b.status === "checked_in" || b.status === "completed") && (
-                    <button
-                      type="button"
-                      className="btn btn-small"
-                      onClick={() => void downloadWithToken(api, sessionDataPath(b), `labshare-${b.id}.csv`)}
-                    >
-                      {t("mine.data")}
-                    </button>
-                  )}
-                  {(b.status === "pending" || b.status === "confirmed") && (
-                    <button
-                      type="button"
-                      className="btn btn-small"
-                      onClick={() => action.mutate({ id: b.id, action: "cancel" })}
-                    >
-                      {t("mine.cancel")}
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </section>
+      <Table<Booking>
+        data-testid="my-bookings"
+        rowKey="id"
+        size="small"
+        dataSource={bookings.data}
+        pagination={{ pageSize: 10, hideOnSinglePage: true }}
+        scroll={{ x: "max-content" }}
+        locale={{ emptyText: t("mine.empty") }}
+        columns={[
+          {
+            title: t("form.instrument"),
+            key: "instrument",
+            render: (_, b) => names.get(b.instrument_id) ?? b.instrument_id,
+          },
+          { title: t("mine.when"), key: "when", render: (_, b) => <When booking={b} /> },
+          { title: t("mine.mode"), key: "mode", render: (_, b) => enumText(locale, "form.mode", b.mode) },
+          {
+            title: t("mine.status"),
+            key: "status",
+            render: (_, b) => (
+              <>
+                <Tag color={STATUS_COLOURS[b.status] ?? "default"}>
+                  {enumText(locale, "status", b.status)}
+                </Tag>
+                {b.flag && (
+                  <div className="alert alert-error">{t("flag", { detail: b.flag_detail ?? b.flag })}</div>
+                )}
+              </>
+            ),
+          },
+          {
+            title: t("mine.fee"),
+            key: "fee",
+            render: (_, b) => (
+              <>
+                ¥{b.quoted_amount}
+                {b.actual_minutes !== null && <div>{t("mine.actual", { minutes: b.actual_minutes })}</div>}
+                {b.overrun_minutes > 0 && <div>{t("mine.overrun", { minutes: b.overrun_minutes })}</div>}
+              </>
+            ),
+          },
+          {
+            title: <span className="visually-hidden">{t("mine.actions")}</span>,
+            key: "actions",
+            render: (_, b) => (
+              <Space wrap>
+                {(b.status === "checked_in" || b.status === "completed") && (
+                  <Button
+                    size="small"
+                    onClick={() => void downloadWithToken(api, sessionDataPath(b), `labshare-${b.id}.csv`)}
+                  >
+                    {t("mine.data")}
+                  </Button>
+                )}
+                {(b.status === "pending" || b.status === "confirmed") && (
+                  <CancelButton
+                    booking={b}
+                    busy={action.isPending}
+                    onConfirm={() => action.mutate({ id: b.id, action: "cancel" })}
+                  />
+                )}
+              </Space>
+            ),
+          },
+        ]}
+      />
+    </Card>
   );
 }
 
@@ -115,31 +195,31 @@ export function Approvals({ instruments }: { instruments: Instrument[] }) {
   if (pending.isPending) return <Loading />;
   if (pending.error) return <ErrorNotice error={pending.error} />;
   return (
-    <section className="card" aria-label={t("approvals.title")}>
-      <h2>{t("approvals.title")}</h2>
+    <Card role="region" aria-label={t("approvals.title")} title={<h2>{t("approvals.title")}</h2>}>
       {action.error && <ErrorNotice error={action.error} />}
-      {pending.data.length === 0 && <p className="muted">{t("approvals.empty")}</p>}
-      <ul>
-        {pending.data.map((b) => (
-          <li key={b.id}>
-            {names.get(b.instrument_id) ?? b.instrument_id} · <When booking={b} /> · ¥{b.quoted_amount}{" "}
-            <button
-              type="button"
-              className="btn btn-small btn-primary"
-              onClick={() => action.mutate({ id: b.id, action: "approve" })}
-            >
-              {t("approvals.approve")}
-            </button>{" "}
-            <button
-              type="button"
-              className="btn btn-small"
-              onClick={() => action.mutate({ id: b.id, action: "reject" })}
-            >
-              {t("approvals.reject")}
-            </button>
-          </li>
-        ))}
-      </ul>
-    </section>
+      <List<Booking>
+        dataSource={pending.data}
+        locale={{ emptyText: t("approvals.empty") }}
+        renderItem={(b) => (
+          <List.Item
+            actions={[
+              <Button
+                key="approve"
+                size="small"
+                type="primary"
+                onClick={() => action.mutate({ id: b.id, action: "approve" })}
+              >
+                {t("approvals.approve")}
+              </Button>,
+              <Button key="reject" size="small" onClick={() => action.mutate({ id: b.id, action: "reject" })}>
+                {t("approvals.reject")}
+              </Button>,
+            ]}
+          >
+            {names.get(b.instrument_id) ?? b.instrument_id} · <When booking={b} /> · ¥{b.quoted_amount}
+          </List.Item>
+        )}
+      />
+    </Card>
   );
 }

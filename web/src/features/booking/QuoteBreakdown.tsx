@@ -1,17 +1,22 @@
 import type { Quote } from "./api";
 import { percent, quoteAddsUp } from "./quote";
-import { useText } from "./text";
+import { useI18n } from "../../i18n";
+import { enumText, useText } from "./text";
 
 /** The fee before booking: the published hourly fee with its cost lines, then the time at
  * that fee and the samples, adding up to the exact total. */
 export function QuoteBreakdown({ quote }: { quote: Quote }) {
   const t = useText();
+  const { locale } = useI18n();
   return (
     <section className="card" aria-label={t("quote.title")} data-testid="quote">
       <div className="card-head">
         <h3>{t("quote.title")}</h3>
         <span className="muted">
-          {t("quote.category", { category: quote.category, factor: quote.factor })}
+          {t("quote.category", {
+            category: enumText(locale, "category", quote.category),
+            factor: quote.factor,
+          })}
         </span>
       </div>
       <table className="latest-table" data-testid="quote-hourly">

@@ -141,6 +141,22 @@ export function useBookingAction() {
   });
 }
 
+/** The instrument's booking rules: time zone, slot length, cancellation window and charge. */
+export function useBookingPolicy(instrumentId: string | undefined, enabled = true) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["booking", "policy", instrumentId],
+    enabled: Boolean(instrumentId) && enabled,
+    staleTime: 5 * 60_000,
+    queryFn: async () =>
+      (
+        await api.http.GET("/api/v1/instruments/{instrument_id}/booking-policy", {
+          params: { path: { instrument_id: instrumentId! } },
+        })
+      ).data!,
+  });
+}
+
 export function useCalendarLinks() {
   const api = useApi();
   return useQuery({

@@ -36,6 +36,37 @@ const TEXT = {
   "form.quote": ["查看费用", "Get the fee quote"],
   "form.submit": ["提交预约", "Book now"],
   "form.booked": ["预约成功，状态：{status}", "Booked, status: {status}"],
+  "form.reference": ["预约编号：{reference}", "Booking reference: {reference}"],
+  "form.required": ["请填写{field}", "Enter the {field}"],
+  "form.endBeforeStart": ["结束时间必须晚于开始时间", "The end must be after the start"],
+  "form.startPast": ["开始时间必须晚于当前时间", "The start must be in the future"],
+  "form.samplesMin": ["委托测试至少需要 1 个样品", "Staff-operated testing needs at least one sample"],
+  "form.itemsPlaceholder": ["输入后回车，可填多项", "Type and press Enter; several allowed"],
+  "form.timeZone": ["时间均为{zone}", "Times are in {zone}"],
+  "form.zone.Asia/Shanghai": ["北京时间", "Beijing time"],
+  "form.stale": ["修改后请重新查看费用", "Get the fee quote again after a change"],
+  "calendar.pickFor": ["{instrument} · {day}：请选择时段", "{instrument} · {day}: pick a slot"],
+  "calendar.pickHint": [
+    "选择时段后可在下方表单中调整仪器、开始和结束时间",
+    "After picking, the form below lets you change the instrument, start and end",
+  ],
+  "mine.mode": ["方式", "Mode"],
+  "mine.actions": ["操作", "Actions"],
+  "cancel.title": ["确认取消该预约？", "Cancel this booking?"],
+  "cancel.ok": ["确认取消", "Cancel booking"],
+  "cancel.back": ["返回", "Keep it"],
+  "cancel.free": [
+    "距开始超过 {hours} 小时，取消不收费。",
+    "More than {hours} h before the start: cancelling is free.",
+  ],
+  "cancel.late": [
+    "距开始已不足 {hours} 小时，取消将收取预约费用的 {share}%，约 ¥{amount}。",
+    "Less than {hours} h before the start: cancelling costs {share}% of the fee, about ¥{amount}.",
+  ],
+  "cancel.checking": ["正在查询取消规则…", "Checking the cancellation rules…"],
+  "category.internal": ["本机构用户", "Internal user"],
+  "category.external": ["外单位用户", "External user"],
+  "category.enterprise": ["企业用户", "Enterprise"],
   "quote.title": ["费用明细（成本补偿、非营利）", "Fee breakdown (cost recovery, non-profit)"],
   "quote.item": ["项目", "Item"],
   "quote.rate": ["单价", "Rate"],
@@ -102,6 +133,18 @@ export type TextId = keyof typeof TEXT;
 
 function known(id: string): id is TextId {
   return Object.hasOwn(TEXT, id);
+}
+
+/** Whether an id built from a server value (an enum, a zone) has a text. */
+export function knownText(id: string): id is TextId {
+  return known(id);
+}
+
+/** A server enum value in words (`status.`, `form.mode.`, `category.` + value); never the raw value
+ *  when a text exists, and the value itself only for one the app does not know yet. */
+export function enumText(locale: string, prefix: "status" | "form.mode" | "category", value: string): string {
+  const id = `${prefix}.${value}`;
+  return known(id) ? text(locale, id) : value;
 }
 
 /** The label of a week-grid cell without free time; an unknown block reason reads "unavailable". */
