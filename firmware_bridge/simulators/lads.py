@@ -169,6 +169,13 @@ class LadsSimulator:
                     await task
         self._program = self._task = None
         if self._server is not None:
+            # Close the clients' sessions first: asyncua leaves their timeout and
+            # subscription tasks running when only the listening socket is stopped.
+            clients: list[Any] = list(getattr(self._server.bserver, "clients", []))
+            for protocol in clients:
+                session = getattr(getattr(protocol, "processor", None), "session", None)
+                if session is not None:
+                    await session.close_session(True)
             await self._server.stop()
             self._server = None
 
@@ -233,6 +240,7 @@ class LadsSimulator:
             await self.set_state("Aborted")
             raise
         await self.set_state("Stopping")
+        await asyncio.sleep(self.tick_s * 2)  # winding down takes a moment
         ended = time.time()
         result = LadsResult(
             run_id,
