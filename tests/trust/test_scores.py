@@ -21,8 +21,8 @@ from server.proficiency.stats import (
 
 # The creosote example of ISO 5725-5:1998 (nine laboratories' cell means; ISO 13528 Annex C
 # takes Algorithm A from ISO 5725-5). The expected x* = 20.41 and s* = 1.07 (three significant
-# figures, the standard's convergence criterion) were worked through by hand from the annex's
-# formulas C.1-C.6; the printed iteration table itself was not at hand to compare against.
+# figures, the standard's convergence criterion) follow from the annex's formulas C.1-C.6; the
+# printed iteration table was not at hand, so they are not a transcription of it.
 CREOSOTE = [24.140, 20.155, 19.500, 20.300, 20.705, 17.570, 20.100, 20.940, 21.185]
 
 
