@@ -58,3 +58,22 @@ def test_throughput_benchmark_runs_and_keeps_up(repo_root: Path) -> None:
     # cut off, so "keeping up" means well above 80% here (and ~100% in longer runs).
     assert report["points_delivered_per_s"] >= 0.8 * report["points_offered_per_s"]
     assert report["cpu_s_per_1000_points"] < 0.058  # the ThingsBoard gateway's measured cost
+
+
+@pytest.mark.benchmark_smoke
+def test_opcua_subscription_benchmark_runs_beside_modbus(repo_root: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(repo_root / "benchmarks" / "opcua_subscription.py"), "--smoke"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    report = json.loads(result.stdout)
+    opcua = report["opcua_subscription"]
+    assert opcua["points_offered_per_s"] == 500
+    # Every write is a notification: the subscription keeps up and nothing is lost on the way.
+    assert opcua["points_received_per_s"] >= 0.8 * opcua["points_offered_per_s"]
+    assert opcua["points_delivered_per_s"] >= 0.8 * opcua["points_offered_per_s"]
+    assert 0 < opcua["cpu_s_per_1000_points"] < 1.0
+    assert report["modbus_polling"]["cpu_s_per_1000_points"] > 0
