@@ -22,7 +22,6 @@ run of test 3 and test 4.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -52,72 +51,104 @@ class Violation:
 
 @dataclass(slots=True)
 class RuleState:
-    """The last points of one chart, and how many points it has seen."""
+    """The last points of one chart, the runs in progress, and how many points it has seen.
+
+    The run lengths (same side, steps in one direction, alternating steps, within 1 sigma,
+    beyond 1 sigma) are carried from point to point, so tests 2, 3, 4, 7 and 8 cost a few
+    comparisons; tests 5 and 6 look at the last 3 or 5 points only when the new point is
+    beyond 2 or 1 sigma.
+    """
 
     rules: frozenset[int] = frozenset(ALL_RULES)
     recent: list[float] = field(default_factory=list)
     count: int = 0
+    side_run: int = 0
+    """Points in a row strictly on the newest point's side (0 when it is on the centre line)."""
+    trend_run: int = 0
+    """Steps in a row in the newest step's direction (0 after a flat step)."""
+    alternating_run: int = 0
+    """Steps in a row that alternate in direction, the newest included."""
+    last_step: int = 0
+    """Direction of the newest step: 1 up, -1 down, 0 flat or none."""
+    within_run: int = 0
+    beyond_run: int = 0
 
     def add(self, z: float) -> list[Violation]:
         """Add the next point; the tests it completes."""
         recent = self.recent
+        previous = recent[-1] if recent else None
         recent.append(z)
         if len(recent) > WINDOW:
             del recent[0]
         position = self.count
         self.count += 1
-        return _check(recent, position, self.rules)
+        if z > 0:
+            self.side_run = self.side_run + 1 if previous is not None and previous > 0 else 1
+        elif z < 0:
+            self.side_run = self.side_run + 1 if previous is not None and previous < 0 else 1
+        else:
+            self.side_run = 0
+        step = 0 if previous is None or z == previous else (1 if z > previous else -1)
+        if step == 0:
+            self.trend_run = self.alternating_run = 0
+        else:
+            self.trend_run = self.trend_run + 1 if step == self.last_step else 1
+            self.alternating_run = self.alternating_run + 1 if self.last_step == -step else 1
+        self.last_step = step
+        size = abs(z)
+        self.within_run = self.within_run + 1 if size < 1.0 else 0
+        self.beyond_run = self.beyond_run + 1 if size > 1.0 else 0
+
+        rules = self.rules
+        found: list[Violation] = []
+        if 1 in rules and size > 3.0:
+            found.append(Violation(1, (position,)))
+        if 2 in rules and self.side_run >= 9:
+            found.append(Violation(2, _positions(position, 9)))
+        if 3 in rules and self.trend_run >= 5:
+            found.append(Violation(3, _positions(position, 6)))
+        if 4 in rules and self.alternating_run >= 13:
+            found.append(Violation(4, _positions(position, 14)))
+        if 5 in rules and size > 2.0:
+            found.extend(_k_of_m(recent, position, 5, 2, 3, 2.0))
+        if 6 in rules and size > 1.0:
+            found.extend(_k_of_m(recent, position, 6, 4, 5, 1.0))
+        if 7 in rules and self.within_run >= 15:
+            found.append(Violation(7, _positions(position, 15)))
+        if 8 in rules and self.beyond_run >= 8:
+            found.append(Violation(8, _positions(position, 8)))
+        return found
 
     def to_json(self) -> dict[str, object]:
-        return {"recent": list(self.recent), "count": self.count}
+        return {
+            "recent": list(self.recent), "count": self.count, "side_run": self.side_run,
+            "trend_run": self.trend_run, "alternating_run": self.alternating_run,
+            "last_step": self.last_step, "within_run": self.within_run,
+            "beyond_run": self.beyond_run,
+        }  # fmt: skip
 
     @classmethod
     def from_json(cls, doc: dict[str, object] | None, rules: Iterable[int]) -> RuleState:
         state = cls(rules=frozenset(rules))
-        if doc:
-            recent = doc.get("recent")
-            count = doc.get("count")
-            if isinstance(recent, list) and isinstance(count, int):
-                state.recent = [float(v) for v in recent][-WINDOW:]
-                state.count = count
+        if not doc:
+            return state
+        recent = doc.get("recent")
+        if isinstance(recent, list):
+            state.recent = [float(v) for v in recent][-WINDOW:]
+        for name in _COUNTERS:
+            value = doc.get(name)
+            if isinstance(value, int):
+                setattr(state, name, value)
         return state
+
+
+_COUNTERS = (
+    "count", "side_run", "trend_run", "alternating_run", "last_step", "within_run", "beyond_run",
+)  # fmt: skip
 
 
 def _positions(position: int, k: int) -> tuple[int, ...]:
     return tuple(range(position - k + 1, position + 1))
-
-
-def _check(recent: Sequence[float], position: int, rules: frozenset[int]) -> list[Violation]:
-    found: list[Violation] = []
-    z = recent[-1]
-    n = len(recent)
-    if 1 in rules and abs(z) > 3.0:
-        found.append(Violation(1, (position,)))
-    if 2 in rules and n >= 9:
-        last = recent[-9:]
-        if all(v > 0 for v in last) or all(v < 0 for v in last):
-            found.append(Violation(2, _positions(position, 9)))
-    if 3 in rules and n >= 6:
-        last = recent[-6:]
-        steps = [b - a for a, b in itertools.pairwise(last)]
-        if all(s > 0 for s in steps) or all(s < 0 for s in steps):
-            found.append(Violation(3, _positions(position, 6)))
-    if 4 in rules and n >= 14:
-        last = recent[-14:]
-        steps = [b - a for a, b in itertools.pairwise(last)]
-        if all(s != 0 for s in steps) and all(
-            (a > 0) != (b > 0) for a, b in itertools.pairwise(steps)
-        ):
-            found.append(Violation(4, _positions(position, 14)))
-    if 5 in rules and abs(z) > 2.0 and n >= 2:
-        found.extend(_k_of_m(recent, position, 5, 2, 3, 2.0))
-    if 6 in rules and abs(z) > 1.0 and n >= 4:
-        found.extend(_k_of_m(recent, position, 6, 4, 5, 1.0))
-    if 7 in rules and n >= 15 and all(abs(v) < 1.0 for v in recent[-15:]):
-        found.append(Violation(7, _positions(position, 15)))
-    if 8 in rules and n >= 8 and all(abs(v) > 1.0 for v in recent[-8:]):
-        found.append(Violation(8, _positions(position, 8)))
-    return found
 
 
 def _k_of_m(

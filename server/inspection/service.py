@@ -32,7 +32,6 @@ from server.inspection.models import (
     characteristic_table,
     chart_state_table,
     limits_table,
-    point_table,
     result_table,
 )
 from server.inspection.rules import RULE_TEXT, RuleState
@@ -246,22 +245,33 @@ async def store_results(
     if not results:
         return outcome
     conn = await _connection(session)
-    values = [
-        {
-            "characteristic_id": r.characteristic.id, "gateway_id": gateway_id,
-            "seq": r.seq if gateway_id is not None else None, "ts": r.ts, "value": r.value,
-            "part": r.part, "subgroup": r.subgroup, "station": r.station,
-            "operator": r.operator, "source": source,
-        }
-        for r in results
-    ]  # fmt: skip
-    statement = (
-        pg_insert(result_table)
-        .values(values)
-        .on_conflict_do_nothing(constraint="inspection_result_gateway_seq")
-        .returning(result_table.c.id, result_table.c.seq)
+    # One statement over column arrays: no per-row SQL to build, whatever the batch size.
+    # ``ord`` keeps the request order, so HTTP rows (no seq) map back to their results.
+    statement = text(
+        "INSERT INTO inspection_result (characteristic_id, gateway_id, seq, ts, value, part,"
+        " subgroup, station, operator, source)"
+        " SELECT c, CAST(:gateway AS uuid), s, t, v, p, g, CAST(:station AS text), o,"
+        " CAST(:source AS text)"
+        " FROM unnest(CAST(:cids AS uuid[]), CAST(:seqs AS bigint[]), CAST(:ts AS timestamptz[]),"
+        " CAST(:vals AS float8[]), CAST(:parts AS text[]), CAST(:groups AS text[]),"
+        " CAST(:ops AS text[])) WITH ORDINALITY AS r(c, s, t, v, p, g, o, ord)"
+        " ORDER BY ord"
+        " ON CONFLICT ON CONSTRAINT inspection_result_gateway_seq DO NOTHING"
+        " RETURNING id, seq"
     )
-    inserted = (await conn.execute(statement)).all()
+    params = {
+        "gateway": gateway_id,
+        "station": results[0].station,
+        "source": source,
+        "cids": [r.characteristic.id for r in results],
+        "seqs": [r.seq if gateway_id is not None else None for r in results],
+        "ts": [r.ts for r in results],
+        "vals": [r.value for r in results],
+        "parts": [r.part for r in results],
+        "groups": [r.subgroup for r in results],
+        "ops": [r.operator for r in results],
+    }
+    inserted = (await conn.execute(statement, params)).all()
     outcome.stored = len(inserted)
     outcome.duplicates = len(results) - len(inserted)
     if not inserted:
@@ -377,16 +387,26 @@ async def _chart(
         position += 1
     if points:
         await conn.execute(
-            insert(point_table),
-            [
-                {
-                    "characteristic_id": cid, "position": p.position, "subgroup": p.subgroup,
-                    "ts": p.ts, "n": len(p.values), "location": p.location, "spread": p.spread,
-                    "limits_version": version if limits is not None else None, "z": p.z,
-                    "rules": p.rules, "out_of_spec": p.out_of_spec, "spread_out": p.spread_out,
-                }
-                for p in points
-            ],
+            text(
+                "INSERT INTO inspection_point (characteristic_id, position, subgroup, ts, n,"
+                " location, spread, limits_version, z, rules, out_of_spec, spread_out)"
+                " SELECT CAST(:cid AS uuid), pos, g, t, n, loc, spr, CAST(:version AS integer),"
+                " z, CAST(r AS smallint[]), oos, so"
+                " FROM unnest(CAST(:pos AS integer[]), CAST(:groups AS text[]),"
+                " CAST(:ts AS timestamptz[]), CAST(:n AS smallint[]), CAST(:loc AS float8[]),"
+                " CAST(:spr AS float8[]), CAST(:z AS float8[]), CAST(:rules AS text[]),"
+                " CAST(:oos AS boolean[]), CAST(:so AS boolean[]))"
+                " AS u(pos, g, t, n, loc, spr, z, r, oos, so)"
+            ),
+            {
+                "cid": cid, "version": version if limits is not None else None,
+                "pos": [p.position for p in points], "groups": [p.subgroup for p in points],
+                "ts": [p.ts for p in points], "n": [len(p.values) for p in points],
+                "loc": [p.location for p in points], "spr": [p.spread for p in points],
+                "z": [p.z for p in points],
+                "rules": ["{" + ",".join(map(str, p.rules)) + "}" for p in points],
+                "oos": [p.out_of_spec for p in points], "so": [p.spread_out for p in points],
+            },
         )  # fmt: skip
         ids = [rid for p in points for rid in p.result_ids]
         positions = [p.position for p in points for _ in p.result_ids]

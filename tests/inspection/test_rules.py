@@ -7,6 +7,10 @@ tests are those of ISO 7870-2:2023 Annex B / GB/T 4091-2001 (Nelson, J. Qual. Te
 
 from __future__ import annotations
 
+import functools
+import itertools
+import random
+
 import pytest
 
 from server.inspection.rules import RuleState, Violation, evaluate
@@ -78,8 +82,6 @@ def test_rule_8_eight_in_a_row_beyond_1_sigma_either_side() -> None:
 
 
 def test_in_control_noise_fires_nothing() -> None:
-    import random
-
     rng = random.Random(7)
     zs = [max(-1.9, min(1.9, rng.gauss(0, 0.7))) for _ in range(12)]
     assert evaluate(zs, rules=[1, 2, 3, 5, 8]) == []
@@ -98,3 +100,65 @@ def test_incremental_state_survives_a_round_trip_and_keeps_positions() -> None:
 def test_only_selected_tests_fire(rule: int) -> None:
     others = [r for r in range(1, 9) if r != rule]
     assert all(v.rule != rule for v in evaluate([3.5] * 20, rules=others))
+
+
+def _window(last: list[float], k: int) -> list[float]:
+    return last[-k:] if len(last) >= k else []
+
+
+def _steps(last: list[float], k: int) -> list[float]:
+    return [b - a for a, b in itertools.pairwise(_window(last, k))]
+
+
+def _reference(zs: list[float]) -> list[tuple[int, int]]:
+    """Every (rule, position) by looking at whole windows, the way the tests are worded."""
+    found = []
+    for i, z in enumerate(zs):
+        last = zs[: i + 1]
+        window = functools.partial(_window, last)
+        steps = functools.partial(_steps, last)
+        if abs(z) > 3:
+            found.append((1, i))
+        w = window(9)
+        if w and (all(v > 0 for v in w) or all(v < 0 for v in w)):
+            found.append((2, i))
+        s = steps(6)
+        if s and (all(d > 0 for d in s) or all(d < 0 for d in s)):
+            found.append((3, i))
+        s = steps(14)
+        if (
+            s
+            and all(d != 0 for d in s)
+            and all((a > 0) != (b > 0) for a, b in itertools.pairwise(s))
+        ):
+            found.append((4, i))
+        side = 1 if z > 0 else -1
+        if abs(z) > 2 and sum(1 for v in last[-3:] if v * side > 2) >= 2:
+            found.append((5, i))
+        if abs(z) > 1 and sum(1 for v in last[-5:] if v * side > 1) >= 4:
+            found.append((6, i))
+        w = window(15)
+        if w and all(abs(v) < 1 for v in w):
+            found.append((7, i))
+        w = window(8)
+        if w and all(abs(v) > 1 for v in w):
+            found.append((8, i))
+    return found
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_incremental_runs_agree_with_whole_window_evaluation(seed: int) -> None:
+    rng = random.Random(seed)
+    # Coarse values make ties, zeros and long runs common; drifts make trends.
+    zs = [round(rng.gauss(0.4 * (i // 50 % 3 - 1), 1.3) * 2) / 2 for i in range(600)]
+    zs[100:120] = [0.1 * k for k in range(20)]
+    zs[200:230] = [(-1) ** k * 0.5 for k in range(30)]
+    got = [(v.rule, v.points[-1]) for v in evaluate(zs)]
+    assert got == _reference(zs)
+    # The same through a state saved and restored every 7 points (one write batch each).
+    state, restored = RuleState(), []
+    for i, z in enumerate(zs):
+        if i % 7 == 0:
+            state = RuleState.from_json(state.to_json(), rules=range(1, 9))
+        restored.extend((v.rule, v.points[-1]) for v in state.add(z))
+    assert restored == got
