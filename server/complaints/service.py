@@ -142,7 +142,7 @@ async def file_complaint(
             raise ValidationFailed.for_field("booking_id", "name the booking complained about")
         # Plain SQL against booking's table (booking sits above this domain).
         row = (
-            await session.execute(
+            await (await session.connection()).execute(
                 text(
                     "SELECT i.organisation_id FROM booking b JOIN instrument i "
                     "ON i.id = b.instrument_id WHERE b.id = :id"
@@ -212,7 +212,7 @@ async def file_complaint(
 
 async def _is_booking_party(session: AsyncSession, booking_id: uuid.UUID, user: AppUser) -> bool:
     row = (
-        await session.execute(
+        await (await session.connection()).execute(
             text("SELECT organisation_id FROM booking WHERE id = :id"), {"id": booking_id}
         )
     ).first()

@@ -95,7 +95,7 @@ async def _facts(
                 "counted": None,
             }
         )
-    changes = await session.execute(
+    changes = await (await session.connection()).execute(
         text(
             "SELECT occurred_at, entity, action FROM audit_log WHERE organisation_id = :org "
             "AND entity IN ('cma_certificate', 'cma_scope_item') AND action <> 'create' "
