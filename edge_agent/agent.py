@@ -18,6 +18,7 @@ from edge_agent.mqtt_link import MqttLink
 from edge_agent.mqtt_source import MqttDeviceSource
 from edge_agent.opcua_source import OpcUaDeviceSource, run_source
 from edge_agent.poller import DeviceHealth, DevicePoller, run_forever
+from edge_agent.sila_source import SilaDeviceSource, run_sila_source
 from edge_agent.spool import SampleSpool
 from edge_agent.transport import TransportFactory, TransportPool
 from mqtt_contract.gateway_config import (
@@ -26,6 +27,7 @@ from mqtt_contract.gateway_config import (
     ModbusDevice,
     MqttDevice,
     OpcUaDevice,
+    SilaDevice,
     config_hash,
     parse_config_text,
 )
@@ -65,6 +67,7 @@ class Gateway:
         self.pollers: dict[str, DevicePoller] = {}
         self.sources: dict[str, MqttDeviceSource] = {}
         self.opcua_sources: dict[str, OpcUaDeviceSource] = {}
+        self.sila_sources: dict[str, SilaDeviceSource] = {}
         self._device_tasks: list[asyncio.Task[None]] = []
         self._device_links: list[MqttLink] = []
         self._topic_sources: dict[str, MqttDeviceSource] = {}
@@ -109,6 +112,7 @@ class Gateway:
         ]
         polled = [p.health for p in self.pollers.values()]
         subscribed = [s.health for s in self.opcua_sources.values()]
+        subscribed += [s.health for s in self.sila_sources.values()]
         return polled + [s.health for s in self.sources.values()] + subscribed + disabled
 
     def _publish_other(self, topic: str, payload: bytes, qos: int, retain: bool = False) -> None:
@@ -211,6 +215,12 @@ class Gateway:
                 self._device_tasks.append(
                     asyncio.create_task(run_source(opcua), name=f"opcua-{device.key}")
                 )
+            elif isinstance(device, SilaDevice):
+                sila = SilaDeviceSource(device, self.forwarder, self.clock, self.calibrations)
+                self.sila_sources[device.key] = sila
+                self._device_tasks.append(
+                    asyncio.create_task(run_sila_source(sila), name=f"sila-{device.key}")
+                )
             elif isinstance(device, MqttDevice):
                 source = MqttDeviceSource(device, self.forwarder, self.clock, self.calibrations)
                 self.sources[device.key] = source
@@ -248,6 +258,7 @@ class Gateway:
         self.pollers.clear()
         self.sources.clear()
         self.opcua_sources.clear()
+        self.sila_sources.clear()
         if self._pool is not None and hasattr(self._pool, "close"):
             await self._pool.close()
         self._pool = None

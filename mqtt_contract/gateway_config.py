@@ -574,8 +574,10 @@ class SilaPoint(_PointBase):
         min_length=1, description="Feature identifier, e.g. 'TemperatureController'."
     )
     property: str = Field(min_length=1, description="Observable property identifier.")
-    field: str | None = Field(
-        default=None, description="Dotted path into a structured property value."
+    units_from_server: bool = Field(
+        default=True,
+        description="Use the unit constraint of the property's data type, when it has one, "
+        "in place of source_unit.",
     )
 
     @model_validator(mode="before")
@@ -608,9 +610,8 @@ class SilaDevice(_DeviceBase):
     root_certificate: str | None = None
     timeout_s: float = Field(default=5.0, gt=0, le=60)
     reconnect_max_s: float = Field(default=30.0, gt=0, le=3600)
-    state_command: str | None = Field(
-        default=None,
-        description="'Feature.Command' whose running executions make the point 'command.state'.",
+    watchdog_s: float = Field(
+        default=2.0, gt=0, le=300, description="How often the connection is probed."
     )
     points: list[SilaPoint] = Field(min_length=1)
 
@@ -619,17 +620,6 @@ class SilaDevice(_DeviceBase):
     def _unique_points(cls, points: list[SilaPoint]) -> list[SilaPoint]:
         _reject_duplicates(p.key for p in points)
         return points
-
-    @field_validator("state_command")
-    @classmethod
-    def _command_form(cls, value: str | None) -> str | None:
-        if value is not None and value.count(".") != 1:
-            raise PydanticCustomError(
-                "state_command",
-                "state_command is 'Feature.Command', not '{value}'",
-                {"value": value},
-            )
-        return value
 
     @model_validator(mode="after")
     def _addressed(self) -> SilaDevice:

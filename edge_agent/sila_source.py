@@ -1,0 +1,239 @@
+"""SiLA 2 instruments: observable properties subscribed as telemetry.
+
+One task per device connects (at ``host``/``port``, or by SiLA Server Discovery with
+``server_name``), reads the features the server implements, and subscribes to each point's
+observable property. The sila2 client works in threads: values are handed to the event loop
+with ``call_soon_threadsafe`` and converted there, so the spool is only touched from the loop.
+The task probes the server every ``watchdog_s``; when it stops answering, or a subscription
+ends, the points are reported ``comm_fail`` once and the task reconnects with backoff.
+
+Units: a property whose data type carries the SiLA unit constraint (``<Unit><Label>°C``)
+is read in that unit when the registry knows its label; a unit of another dimension than
+the point's ``unit`` gives ``bad_unit``. SiLA values carry no timestamp: readings are
+stamped with the gateway's clock when they arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from sila2.client import SilaClient
+
+from edge_agent.calibration import CalibrationBook
+from edge_agent.clock import Clock
+from edge_agent.poller import DeviceHealth, PreparedPoint, Reading, ReadingSink
+from edge_agent.units import LinearConversion, UnitProblem, linear_conversion
+from mqtt_contract.gateway_config import SilaDevice, SilaPoint
+from mqtt_contract.units import is_known_unit
+from mqtt_contract.v1 import Quality
+
+__all__ = ["SilaDeviceSource", "run_sila_source", "unit_from_constraints"]
+
+log = logging.getLogger("edge_agent.sila_source")
+
+
+def unit_from_constraints(data_type: Any) -> str | None:
+    """The unit label of a SiLA data type's unit constraint, when the registry knows it."""
+    for constraint in getattr(data_type, "constraints", None) or ():
+        label = getattr(constraint, "label", None)
+        if type(constraint).__name__ == "Unit" and isinstance(label, str):
+            return label.strip() if is_known_unit(label.strip()) else None
+    return None
+
+
+@dataclass
+class _Item:
+    point: SilaPoint
+    prepared: PreparedPoint
+    conversion: LinearConversion | None
+
+
+class SilaDeviceSource:
+    """Holds one SiLA client with one subscription per point."""
+
+    def __init__(
+        self,
+        device: SilaDevice,
+        sink: ReadingSink,
+        clock: Clock,
+        calibrations: CalibrationBook,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.device = device
+        self.sink = sink
+        self.clock = clock
+        self.calibrations = calibrations
+        self.health = DeviceHealth(device=device.key, status="failing", error="not connected yet")
+        self.items = {
+            p.key: _Item(p, prepared := PreparedPoint.from_config(p), prepared.conversion)
+            for p in device.points
+        }
+        self._rng = rng or random.Random()
+        self.sessions = 0
+        self.notifications = 0
+
+    async def run(self) -> None:
+        delay = min(1.0, self.device.reconnect_max_s)
+        while True:
+            before = self.sessions
+            try:
+                await self._session()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any failure ends the session; the loop reconnects
+                self._lost(exc)
+            if self.sessions > before:
+                delay = min(1.0, self.device.reconnect_max_s)
+            await asyncio.sleep(delay * self._rng.uniform(0.5, 1.0))
+            delay = min(self.device.reconnect_max_s, delay * 2)
+
+    def _connect(self) -> Any:
+        device = self.device
+        root = None
+        if device.root_certificate is not None:
+            with open(device.root_certificate, "rb") as handle:
+                root = handle.read()
+        if device.server_name is not None:
+            return SilaClient.discover(
+                server_name=device.server_name,
+                timeout=device.timeout_s,
+                insecure=device.insecure,
+                root_certs=root,
+            )
+        assert device.host is not None
+        assert device.port is not None
+        return SilaClient(device.host, device.port, insecure=device.insecure, root_certs=root)
+
+    async def _session(self) -> None:
+        timeout = self.device.timeout_s
+        client = await asyncio.wait_for(asyncio.to_thread(self._connect), timeout * 2)
+        subscriptions: list[Any] = []
+        loop = asyncio.get_running_loop()
+        try:
+            for item in self.items.values():
+                prop = getattr(getattr(client, item.point.feature), item.point.property)
+                item.conversion = self._server_unit(prop, item)
+                subscriptions.append(
+                    await asyncio.to_thread(
+                        prop.subscribe,
+                        callbacks=[
+                            lambda value, key=item.point.key: loop.call_soon_threadsafe(
+                                self.receive, key, value
+                            )
+                        ],
+                    )
+                )
+            self.sessions += 1
+            if self.health.status != "ok":
+                log.warning(
+                    "device %s: subscribed (%d properties)", self.device.key, len(self.items)
+                )
+            self.health.status, self.health.error = "ok", None
+            self.health.last_ok_ms = self.clock.wall_ms()
+            self.health.failures = 0
+            while True:
+                await asyncio.sleep(self.device.watchdog_s)
+                await asyncio.wait_for(
+                    asyncio.to_thread(client.SiLAService.ServerName.get), timeout
+                )
+                ended = [s for s in subscriptions if s.is_cancelled]
+                if ended:
+                    raise ConnectionError("a property subscription ended")
+                self.health.polls += 1
+                self.health.last_ok_ms = self.clock.wall_ms()
+        finally:
+            for subscription in subscriptions:
+                subscription.cancel()
+            await asyncio.to_thread(client.close)
+
+    def _server_unit(self, prop: Any, item: _Item) -> LinearConversion | None:
+        if not item.point.units_from_server:
+            return item.prepared.conversion
+        wrapped = getattr(prop, "_wrapped_property", None)
+        stated = unit_from_constraints(getattr(wrapped, "data_type", None))
+        if stated is None:
+            return item.prepared.conversion
+        try:
+            return linear_conversion(
+                stated, item.prepared.unit, item.point.scale, item.point.offset
+            )
+        except UnitProblem as exc:
+            log.error("device %s point %s: %s", self.device.key, item.point.key, exc)
+            return None
+
+    def _lost(self, exc: BaseException) -> None:
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        self.health.failures += 1
+        where = self.device.server_name or f"{self.device.host}:{self.device.port}"
+        self.health.error = f"{where}: {reason}"
+        if self.health.status == "ok" or self.health.failures == 1:
+            log.error("device %s: %s", self.device.key, self.health.error)
+        self.health.status = "failing"
+        ts_ms = self.clock.wall_ms()
+        readings = [
+            Reading(
+                device=self.device.key,
+                point=key,
+                unit=item.prepared.unit,
+                ts_ms=ts_ms,
+                value=None,
+                quality=Quality.COMM_FAIL,
+            )
+            for key, item in self.items.items()
+            if item.prepared.should_report(ts_ms, None, Quality.COMM_FAIL)
+        ]
+        if readings:
+            self.sink.submit(readings)
+
+    def receive(self, key: str, raw: Any) -> Reading | None:
+        """Turn one property value into a reading (called on the event loop)."""
+        item = self.items[key]
+        self.notifications += 1
+        self.health.reads += 1
+        ts_ms = self.clock.wall_ms()
+        number: float | None = None
+        if isinstance(raw, bool):
+            number = 1.0 if raw else 0.0
+        elif isinstance(raw, int | float) and math.isfinite(raw):
+            number = float(raw)
+        prepared = item.prepared
+        value: float | None = None
+        correction_id = None
+        if item.conversion is None:
+            quality = Quality.BAD_UNIT
+        else:
+            if number is not None:
+                value, correction_id = self.calibrations.correct(
+                    self.device.key, key, ts_ms, item.conversion(number)
+                )
+            quality = prepared.quality_of(value)
+        if not prepared.should_report(ts_ms, value, quality):
+            return None
+        reading = Reading(
+            device=self.device.key,
+            point=key,
+            unit=prepared.unit,
+            ts_ms=ts_ms,
+            value=value,
+            quality=quality,
+            correction_id=correction_id,
+        )
+        self.sink.submit([reading])
+        return reading
+
+
+async def run_sila_source(source: SilaDeviceSource) -> None:
+    """Run a source, surviving unexpected errors so one bug never silences a device for good."""
+    while True:
+        try:
+            await source.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("device %s source crashed; restarting", source.device.key)
+            await asyncio.sleep(1.0)
