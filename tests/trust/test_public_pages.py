@@ -1,0 +1,128 @@
+"""The public information pages: plain HTML, no login, no JavaScript needed."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.harness.app import API, Login
+from tests.harness.factories import ZJIM, ZJU, World
+from tests.harness.trust import add_cma
+
+pytestmark = pytest.mark.integration
+
+
+def _title(html: str) -> str:
+    match = re.search(r"<title>(.*?)</title>", html)
+    assert match is not None
+    return match.group(1)
+
+
+async def test_institution_page_shows_the_facts_without_login(
+    app: FastAPI, client: httpx.AsyncClient, demo: World
+) -> None:
+    await add_cma(app, demo, ZJIM, "231112050001")
+    org = demo.organisations[ZJIM].id
+    page = await client.get(f"/public/institutions/{org}")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<script" not in page.text
+    assert _title(page.text).startswith(ZJIM)
+    assert "231112050001" in page.text
+    assert "有效 / valid" in page.text
+    assert "JJF 1101-2019" in page.text
+    assert "高低温试验箱" in page.text  # the open instrument
+    assert 'class="class-A"' in page.text
+
+    searched = await client.get(f"/public/institutions/{org}", params={"q": "GB/T 2951"})
+    assert "电线电缆" in searched.text
+    assert "JJF 1101-2019" not in searched.text
+    by_parameter = await client.get(f"/public/institutions/{org}", params={"q": "Temperature"})
+    assert "JJF 1101-2019" in by_parameter.text
+    assert "GB/T 2951" not in by_parameter.text
+
+
+async def test_lists_by_city_and_field(
+    app: FastAPI, client: httpx.AsyncClient, demo: World
+) -> None:
+    await add_cma(app, demo, ZJIM, "231112050001")
+    everyone = await client.get("/public/institutions")
+    assert ZJIM in everyone.text
+    assert ZJU in everyone.text
+    assert "杭州精测科技有限公司" not in everyone.text  # an enterprise, not an institution
+    cables = await client.get("/public/institutions", params={"field": "电线电缆"})
+    assert ZJIM in cables.text
+    assert ZJU not in cables.text
+    elsewhere = await client.get("/public/institutions", params={"city": "宁波"})
+    assert ZJIM not in elsewhere.text
+
+
+async def test_notice_board_shows_only_published_violations(
+    client: httpx.AsyncClient, demo: World, login: Login
+) -> None:
+    admin = await login("admin@platform.demo")
+    for published, text in ((True, "出具虚假检测报告"), (False, "内部核查意见")):
+        response = await client.post(
+            f"{API}/credit/findings",
+            json={
+                "organisation_id": str(demo.organisations[ZJU].id),
+                "found_on": date.today().isoformat(),
+                "kind": "flying_inspection",
+                "severity": "serious",
+                "description": text,
+                "evidence": "检查笔录",
+                "published": published,
+            },
+            headers=admin,
+        )
+        assert response.status_code == 201
+    board = await client.get("/public/notices")
+    assert _title(board.text).startswith("违规公告")
+    assert "出具虚假检测报告" in board.text
+    assert "内部核查意见" not in board.text
+
+
+async def test_complaint_form_works_as_plain_html(
+    client: httpx.AsyncClient, demo: World, login: Login
+) -> None:
+    form = await client.get("/public/complaints/new")
+    assert 'enctype="multipart/form-data"' in form.text
+    filed = await client.post(
+        "/public/complaints",
+        data={
+            "organisation_id": str(demo.organisations[ZJU].id),
+            "subject_kind": "institution",
+            "summary": "收费高于公示价格",
+            "details": "实际收费比公示的每小时收费高出一倍。",
+            "anonymous": "true",
+            "contact_phone": "13900000000",
+        },
+    )
+    assert filed.status_code == 201
+    number = re.search(r'id="tracking-number">([^<]+)<', filed.text)
+    assert number is not None
+    tracked = await client.get("/public/complaints/track", params={"number": number.group(1)})
+    assert "等待机构答复" in tracked.text
+    # Anonymous: the telephone number given anyway is not kept.
+    admin = await login("admin@platform.demo")
+    listed = (await client.get(f"{API}/complaints", headers=admin)).json()
+    assert listed[0]["complainant"]["phone"] is None
+
+    refused = await client.post(
+        "/public/complaints",
+        data={
+            "organisation_id": str(demo.organisations[ZJU].id),
+            "subject_kind": "report",
+            "summary": "x",
+            "details": "y",
+        },
+    )
+    assert refused.status_code == 422
+    assert "report_number" in refused.text
+
+    page = await client.get(f"/public/institutions/{demo.organisations[ZJU].id}")
+    assert re.search(r"<td>1</td><td>1</td><td>0</td>", page.text)
