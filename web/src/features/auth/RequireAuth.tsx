@@ -1,7 +1,8 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, type ReactNode } from "react";
+import { useEffect, type ReactNode } from "react";
 import { Navigate, useLocation, useNavigate } from "react-router";
 import { useApi } from "../../api";
+import { useLatest } from "../../lib/useLatest";
 
 /** The login page, returning to `location` afterwards (the board needs no ?next=). */
 export function loginPath(location: { pathname: string; search: string }): string {
@@ -16,8 +17,7 @@ export function RequireAuth({ children }: { children: ReactNode }) {
   const location = useLocation();
   const queryClient = useQueryClient();
   // The handler outlives renders; it must send the user back to where they are now.
-  const here = useRef(location);
-  here.current = location;
+  const here = useLatest(location);
 
   useEffect(() => {
     api.setUnauthorizedHandler(() => {
@@ -25,7 +25,7 @@ export function RequireAuth({ children }: { children: ReactNode }) {
       navigate(loginPath(here.current), { replace: true });
     });
     return () => api.setUnauthorizedHandler(undefined);
-  }, [api, navigate, queryClient]);
+  }, [api, navigate, queryClient, here]);
 
   if (!api.isAuthenticated()) return <Navigate to={loginPath(location)} replace />;
   return <>{children}</>;

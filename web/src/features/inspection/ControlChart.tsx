@@ -1,6 +1,7 @@
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { useLatest } from "../../lib/useLatest";
 import type { ChartPoints } from "./api";
 import { type ChartLines, markedSeries, pointProblems } from "./chart";
 
@@ -37,8 +38,7 @@ export default function ControlChart({
   onSelect: (first: number, last: number) => void;
 }) {
   const host = useRef<HTMLDivElement>(null);
-  const select = useRef(onSelect);
-  select.current = onSelect;
+  const select = useLatest(onSelect);
 
   useEffect(() => {
     const element = host.current;
@@ -106,7 +106,7 @@ export default function ControlChart({
       window.removeEventListener("resize", resize);
       plot.destroy();
     };
-  }, [points, lines, unit, labels]);
+  }, [points, lines, unit, labels, select]);
 
   return <div ref={host} data-testid="control-chart" />;
 }

@@ -114,6 +114,7 @@ function CharacteristicView({ characteristic }: { characteristic: Characteristic
     () => (chart.data ? chartLines(chart.data.limits, chart.data.lsl, chart.data.usl) : null),
     [chart.data],
   );
+  const outOfSpecText = tx("inspection.outOfSpecPoint");
   const labels = useMemo(
     () => ({
       position: "#",
@@ -121,11 +122,11 @@ function CharacteristicView({ characteristic }: { characteristic: Characteristic
       explain: (rules: number[], outOfSpec: boolean) =>
         [
           ...rules.map((r) => `${r}: ${tx(`inspection.rule.${r}` as TextId)}`),
-          ...(outOfSpec ? [tx("inspection.outOfSpecPoint")] : []),
+          ...(outOfSpec ? [outOfSpecText] : []),
         ].join("; "),
     }),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [characteristic.name, tx("inspection.outOfSpecPoint")],
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- tx changes identity every render
+    [characteristic.name, outOfSpecText],
   );
   const exclusions = baseline ? parseExclusions(excluded, baseline.first, baseline.last) : null;
   return (

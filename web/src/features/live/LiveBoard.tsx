@@ -47,10 +47,13 @@ export function LiveBoard({ labId }: { labId?: string }) {
   });
   const [board, setBoard] = useState<LabBoard | null>(null);
   const [connected, setConnected] = useState(false);
-
-  useEffect(() => {
+  // A newly loaded board replaces what the stream built on the previous one (set during render,
+  // the way React recommends for state derived from a changed input).
+  const [loaded, setLoaded] = useState<LabBoard | undefined>(undefined);
+  if (initial.data !== loaded) {
+    setLoaded(initial.data);
     if (initial.data) setBoard(initial.data);
-  }, [initial.data]);
+  }
 
   useEffect(() => {
     if (!chosen || !initial.data) return;

@@ -2,6 +2,7 @@ import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { formatShanghaiTime, formatUnit } from "../../lib/format";
+import { useLatest } from "../../lib/useLatest";
 import { type ChartData, shanghaiAxisDate, timeAxisLabels, xScaleRange } from "./series";
 
 export interface ChartLabels {
@@ -32,11 +33,9 @@ export default function SeriesChart({
 }) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const zoom = useRef(onZoom);
-  zoom.current = onZoom;
+  const zoom = useLatest(onZoom);
   // uPlot asks the range function on every rescale; the ref hands it the latest request.
-  const requested = useRef(range);
-  requested.current = range;
+  const requested = useLatest(range);
   const symbol = formatUnit(unit);
 
   useEffect(() => {

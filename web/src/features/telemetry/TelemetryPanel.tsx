@@ -31,6 +31,11 @@ const RANGES = { "1h": 3600e3, "24h": 86400e3, "7d": 7 * 86400e3, "30d": 30 * 86
 type RangeKey = keyof typeof RANGES;
 
 /** History of one instrument: zoomable chart per channel, state timeline, data export. */
+/** Now, rounded up to the minute, so a range's query key (and cache) is stable. */
+function nowToTheMinute(): number {
+  return Math.ceil(Date.now() / 60000) * 60000;
+}
+
 export function TelemetryPanel({
   instrumentId,
   channels,
@@ -46,7 +51,7 @@ export function TelemetryPanel({
   const [zoomed, setZoomed] = useState<{ start: number; end: number } | null>(null);
   const [exportError, setExportError] = useState<string | null>(null);
   // Rounded to the minute so the query key (and cache) is stable while the page is open.
-  const now = useMemo(() => Math.ceil(Date.now() / 60000) * 60000, [preset]);
+  const [now, setNow] = useState(nowToTheMinute);
   const range = zoomed ?? { start: now - RANGES[preset], end: now };
   const startIso = new Date(range.start).toISOString();
   const endIso = new Date(range.end).toISOString();
@@ -112,6 +117,7 @@ export function TelemetryPanel({
             onClick={() => {
               setPreset(key);
               setZoomed(null);
+              setNow(nowToTheMinute());
             }}
           >
             {tx(`charts.range.${key}` as TextId)}
