@@ -145,7 +145,22 @@ async def load_characteristic(
     return None if row is None else Characteristic.from_row(row)
 
 
+_LIMITS_CACHE: dict[tuple[uuid.UUID, int], Limits] = {}
+"""Limits versions never change once written, so each process reads each one once."""
+
+
 async def load_limits(conn: AsyncConnection, characteristic_id: uuid.UUID, version: int) -> Limits:
+    cached = _LIMITS_CACHE.get((characteristic_id, version))
+    if cached is not None:
+        return cached
+    limits = await _read_limits(conn, characteristic_id, version)
+    if len(_LIMITS_CACHE) > 10_000:
+        _LIMITS_CACHE.clear()
+    _LIMITS_CACHE[(characteristic_id, version)] = limits
+    return limits
+
+
+async def _read_limits(conn: AsyncConnection, characteristic_id: uuid.UUID, version: int) -> Limits:
     row = (
         await conn.execute(
             select(limits_table).where(
@@ -464,15 +479,12 @@ async def _alarms(
     )
     open_alarms = {(kind, rule): int(aid) for aid, kind, rule in open_rows}
     raised: list[tuple[int, str]] = []
+    ongoing: list[tuple[int, int, int]] = []  # (alarm id, new occurrences, last position)
     for (kind, rule), hits in sorted(wanted.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
         last = hits[-1].position
         existing = open_alarms.get((kind, rule))
         if existing is not None:
-            await conn.execute(
-                update(alarm_table)
-                .where(alarm_table.c.id == existing)
-                .values(occurrences=alarm_table.c.occurrences + len(hits), last_position=last)
-            )
+            ongoing.append((existing, len(hits), last))
             continue
         if kind == "rule":
             assert rule is not None
@@ -505,6 +517,21 @@ async def _alarms(
             )
         ).scalar_one()  # fmt: skip
         raised.append((int(aid), message))
+    if ongoing:
+        # One statement for every open alarm that saw more violations in this batch.
+        await conn.execute(
+            text(
+                "UPDATE inspection_alarm a SET occurrences = a.occurrences + u.more,"
+                " last_position = u.last FROM unnest(CAST(:ids AS bigint[]),"
+                " CAST(:more AS integer[]), CAST(:last AS integer[])) AS u(id, more, last)"
+                " WHERE a.id = u.id"
+            ),
+            {
+                "ids": [o[0] for o in ongoing],
+                "more": [o[1] for o in ongoing],
+                "last": [o[2] for o in ongoing],
+            },
+        )
     if not raised:
         return
     outcome.alarms_raised.extend(aid for aid, _ in raised)
