@@ -32,7 +32,7 @@ from mqtt_contract.gateway_config import SilaDevice, SilaPoint
 from mqtt_contract.units import is_known_unit
 from mqtt_contract.v1 import Quality
 
-__all__ = ["SilaDeviceSource", "run_sila_source", "unit_from_constraints"]
+__all__ = ["SilaDeviceSource", "close_client", "run_sila_source", "unit_from_constraints"]
 
 log = logging.getLogger("edge_agent.sila_source")
 
@@ -149,7 +149,7 @@ class SilaDeviceSource:
         finally:
             for subscription in subscriptions:
                 subscription.cancel()
-            await asyncio.to_thread(client.close)
+            await asyncio.to_thread(close_client, client)
 
     def _server_unit(self, prop: Any, item: _Item) -> LinearConversion | None:
         if not item.point.units_from_server:
@@ -225,6 +225,14 @@ class SilaDeviceSource:
         )
         self.sink.submit([reading])
         return reading
+
+
+def close_client(client: Any) -> None:
+    """Close the channel and the worker threads the sila2 client keeps for subscriptions."""
+    client.close()
+    executor = getattr(client, "_task_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True, cancel_futures=True)
 
 
 async def run_sila_source(source: SilaDeviceSource) -> None:

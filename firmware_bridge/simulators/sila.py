@@ -186,5 +186,14 @@ class SilaSimulator:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.stop(grace_period=0.5)
-            self._server = None
+            server, self._server = self._server, None
+            server.stop(grace_period=0.5)
+            # sila2 leaves its gRPC worker threads and the discovery broadcaster's zeroconf
+            # thread running after stop(); a simulator started and stopped in tests must not.
+            pool = getattr(getattr(server.grpc_server, "_state", None), "thread_pool", None)
+            if pool is not None:
+                pool.shutdown(wait=True)
+            broadcaster = getattr(server, "_SilaServer__service_broadcaster", None)
+            zeroconf = getattr(broadcaster, "zc", None)
+            if zeroconf is not None:
+                zeroconf.close()

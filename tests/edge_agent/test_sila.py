@@ -1,0 +1,178 @@
+"""SiLA 2 instruments: the simulator read through the gateway into PostgreSQL, unit
+constraints, reconnects, and configuration errors."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from sila2.client import SilaClient
+
+from edge_agent.agent import Gateway
+from edge_agent.calibration import CalibrationBook
+from edge_agent.clock import SystemClock
+from edge_agent.poller import Reading
+from edge_agent.sila_source import SilaDeviceSource, close_client
+from firmware_bridge.simulators.sila import SilaSimulator
+from mqtt_contract.gateway_config import ConfigError, SilaDevice, parse_config
+from mqtt_contract.v1 import QUALITY_CODES, Quality
+from tests.harness.edge import wait_until
+from tests.harness.ports import free_port
+from tests.harness.telemetry import (  # noqa: F401
+    Seeder,
+    WorkerFactory,
+    eventually,
+    seeder,
+    start_worker,
+)
+
+
+def sila_device(port: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "key": "incubator",
+        "protocol": "sila2",
+        "host": "127.0.0.1",
+        "port": port,
+        "insecure": True,
+        "watchdog_s": 0.3,
+        "timeout_s": 2.0,
+        "reconnect_max_s": 1.0,
+        "points": [
+            {
+                "key": "temperature",
+                "feature": "IncubatorController",
+                "property": "CurrentTemperature",
+                "unit": "degC",
+            },
+            {
+                "key": "programs",
+                "feature": "IncubatorController",
+                "property": "RunningPrograms",
+                "report_on_change": True,
+            },
+        ],
+        **extra,
+    }
+
+
+def test_sila_config_errors_name_the_field() -> None:
+    document = {
+        "gateway": {"key": "gw"},
+        "devices": [sila_device(50052, host=None)],
+    }
+    document["devices"][0]["points"][0]["unit"] = "kg"
+    document["devices"][0]["points"][0]["source_unit"] = "degC"
+    with pytest.raises(ConfigError) as caught:
+        parse_config(document)
+    found = [str(i) for i in caught.value.issues]
+    assert "devices[0].points[0].unit: 'kg' is not compatible with source unit 'degC'" in found
+    document["devices"][0]["points"][0].update(unit="degC")
+    with pytest.raises(ConfigError) as caught:
+        parse_config(document)
+    assert [str(i) for i in caught.value.issues] == [
+        "devices[0]: give host and port, or server_name for discovery"
+    ]
+
+
+@pytest.fixture
+def sila() -> Any:
+    simulator = SilaSimulator(port=free_port(), tick_s=0.05)
+    simulator.start()
+    yield simulator
+    simulator.stop()
+
+
+class Collect:
+    def __init__(self) -> None:
+        self.readings: list[Reading] = []
+
+    def submit(self, readings: Any) -> None:
+        self.readings.extend(readings)
+
+    def of(self, point: str) -> list[Reading]:
+        return [r for r in self.readings if r.point == point]
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(60)
+async def test_unit_constraint_is_converted_and_a_restart_resubscribes(sila: Any) -> None:
+    document = sila_device(sila.port)
+    document["points"][0].update(unit="K", source_unit="K")
+    sink = Collect()
+    source = SilaDeviceSource(
+        SilaDevice.model_validate(document), sink, SystemClock(), CalibrationBook()
+    )
+    task = asyncio.create_task(source.run())
+    try:
+        await wait_until(lambda: bool(sink.of("temperature")), 15, "a temperature")
+        # The property is in °C (SiLA unit constraint); the point publishes kelvin.
+        assert sink.of("temperature")[0].value == pytest.approx(295.15, abs=0.01)
+        sila.stop()
+        await wait_until(lambda: source.health.status == "failing", 10, "the loss noticed")
+        assert sink.of("temperature")[-1].quality is Quality.COMM_FAIL
+        sila.start()
+        await wait_until(lambda: source.sessions >= 2, 20, "a new subscription")
+        await wait_until(lambda: sink.of("temperature")[-1].quality is Quality.OK, 10, "values")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(90)
+async def test_sila_program_reaches_the_database_through_the_gateway(
+    sila: Any,
+    mosquitto: Any,
+    seeder: Seeder,  # noqa: F811
+    start_worker: WorkerFactory,  # noqa: F811
+    database_conninfo: str,
+    tmp_path: Path,
+) -> None:
+    gw = seeder.gateway(
+        "gw-sila",
+        {("incubator", "temperature"): "degC", ("incubator", "programs"): "dimensionless"},
+    )
+    await start_worker()
+    document = {
+        "gateway": {"key": "gw-sila"},
+        "mqtt": {"host": mosquitto.host, "port": mosquitto.port},
+        "spool": {"path": str(tmp_path / "spool.db")},
+        "batch": {"max_samples": 200, "max_delay_ms": 100},
+        "devices": [sila_device(sila.port)],
+    }
+    gateway = Gateway(parse_config(document))
+    stop = asyncio.Event()
+    task = asyncio.create_task(gateway.run(stop))
+    programs = gw.channels[("incubator", "programs")]
+
+    def activity() -> list[float]:
+        with psycopg.connect(database_conninfo) as conn:
+            rows = conn.execute(
+                "SELECT value FROM telemetry WHERE channel_id = %s ORDER BY ts", (programs,)
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    try:
+        await eventually(lambda: activity() == [0.0], 20, "the idle instrument stored")
+        # A lab client runs a program (an observable command) on the instrument.
+        client = await asyncio.to_thread(SilaClient, "127.0.0.1", sila.port, insecure=True)
+        try:
+            instance = await asyncio.to_thread(
+                client.IncubatorController.RunProgram, DurationSeconds=1.0, TargetTemperature=37.0
+            )
+            await wait_until(lambda: instance.done, 15, "the program finished")
+        finally:
+            await asyncio.to_thread(close_client, client)
+        await eventually(lambda: activity() == [0.0, 1.0, 0.0], 20, "the run stored")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+    rows = seeder.query(
+        "SELECT value, quality FROM telemetry WHERE channel_id = %s",
+        (gw.channels[("incubator", "temperature")],),
+    )
+    assert {q for _, q in rows} == {QUALITY_CODES[Quality.OK]}
+    assert max(v for v, _ in rows) > 25.0  # heated towards 37 °C during the run
