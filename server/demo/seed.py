@@ -28,6 +28,7 @@ from server.demo.bookings import seed_demo_bookings
 from server.demo.catalogue import seed_demo_catalogue
 from server.demo.credentials import DEMO_PASSWORD
 from server.demo.evaluation import seed_demo_evaluation
+from server.demo.trust import seed_demo_trust
 from server.gateways.models import Gateway
 from server.gateways.repository import GatewayRepository
 from server.gateways.service import set_gateway_secret, verify_gateway_secret
@@ -381,6 +382,7 @@ def run_seed_demo(settings: Settings, *, catalogue: bool = False) -> DemoSeed:
                     await seed_demo_chamber_calibration(session, seed)
                     # A year of measured use, bookings and ratings for the sharing evaluation.
                     await seed_demo_evaluation(session)
+                    await seed_demo_trust(session)  # PT round, complaints, credit classes
                 # Bookings in every state, with fees, vouchers and a waitlist entry.
                 await seed_demo_bookings(session, seed.instrument, seed.users)
                 return seed
