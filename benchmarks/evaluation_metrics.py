@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 from server.core.migrations import upgrade  # noqa: E402
 from server.evaluation.aggregates import refresh_state_days  # noqa: E402
 from server.evaluation.calendar import Period  # noqa: E402
-from server.evaluation.metrics import Level, Scope, compute_metrics  # noqa: E402
+from server.evaluation.metrics import Level, Scope, compute_metrics, instrument_hours  # noqa: E402
 from tests.harness import PostgresCluster  # noqa: E402
 
 YEAR = 2026
@@ -188,6 +188,9 @@ async def measure(url: str, repeat: int) -> dict[str, object]:
                 scope = Scope(organisation_id=uuid.UUID(one))
                 return await compute_metrics(conn, Level.INSTITUTION, scope, period, NOW)
 
+            async def province_hours() -> object:
+                return await instrument_hours(conn, Scope(), period, NOW)
+
             params = {"first": period.first, "last": period.last}
             naive_params = {"start": period.start, "end": period.end, "now": NOW}
 
@@ -204,6 +207,7 @@ async def measure(url: str, repeat: int) -> dict[str, object]:
 
             province_ms = await median_ms(province, repeat)
             institution_ms = await median_ms(institution, repeat)
+            province_hours_ms = await median_ms(province_hours, repeat)
             aggregate_ms = await median_ms(aggregate_hours, repeat)
             naive_ms = await median_ms(naive_hours, max(1, repeat // 2))
             intervals = (
@@ -221,6 +225,7 @@ async def measure(url: str, repeat: int) -> dict[str, object]:
         "pending_rows_consumed": consumed,
         "province_yearly_metrics_ms": round(province_ms, 1),
         "institution_yearly_metrics_ms": round(institution_ms, 1),
+        "province_hours_part_ms": round(province_hours_ms, 1),
         "effective_hours_from_aggregate_ms": round(aggregate_ms, 1),
         "effective_hours_naive_raw_intervals_ms": round(naive_ms, 1),
         "ratio": round(naive_ms / aggregate_ms, 1),
