@@ -16,8 +16,10 @@ from firmware_bridge.config import BridgeConfig, ConfigError, load_config
 from firmware_bridge.faults import Fault, FaultPlan
 from firmware_bridge.simulators.balance import BalanceModel, BalanceSimulator
 from firmware_bridge.simulators.chamber import ChamberModel, ChamberSimulator
+from firmware_bridge.simulators.lads import LadsSimulator
 from firmware_bridge.simulators.ph import PhMeterModel, PhMeterSimulator
 from firmware_bridge.simulators.scpi import MultimeterModel, ScpiSimulator
+from firmware_bridge.simulators.sila import SilaSimulator
 
 __all__ = ["build_parser", "main"]
 
@@ -31,6 +33,8 @@ _EPILOG = """\
 examples:
   labshare-bridge simulate chamber --port 5020
   labshare-bridge simulate balance --port 4001 --fault slow
+  labshare-bridge simulate lads --port 4840
+  labshare-bridge simulate sila --port 50052
   labshare-bridge run --config firmware_bridge/examples/bridge.yaml
   labshare-bridge check --config bridge.yaml
 """
@@ -126,6 +130,34 @@ def build_parser() -> argparse.ArgumentParser:
     chamber.add_argument("--run", action="store_true", help="start with run_enabled=1")
     chamber.add_argument("--setpoint", type=float, default=25.0, help="initial setpoint degC")
 
+    lads = instruments.add_parser(
+        "lads",
+        help="OPC UA incubator with a LADS-shaped address space",
+        description="OPC UA incubator modelled after LADS (OPC 30500): a device, a functional "
+        "unit with its state machine, a temperature controller and a program manager with the "
+        "active program and its results. Endpoint opc.tcp://HOST:PORT/labshare/lads/.",
+    )
+    lads.add_argument("--host", default="127.0.0.1", help="address (default %(default)s)")
+    lads.add_argument("--port", type=int, default=4840, help="TCP port (default %(default)s)")
+    lads.add_argument(
+        "--program-every-s",
+        type=float,
+        default=0.0,
+        help="start a 60 s program this often (0: never; default %(default)s)",
+    )
+    sila = instruments.add_parser(
+        "sila",
+        help="SiLA 2 incubator (plain gRPC)",
+        description="SiLA 2 incubator: feature IncubatorController with the observable "
+        "properties CurrentTemperature (°C) and RunningPrograms and the observable command "
+        "RunProgram. Plain gRPC without TLS: for test benches and the demo.",
+    )
+    sila.add_argument("--host", default="127.0.0.1", help="address (default %(default)s)")
+    sila.add_argument("--port", type=int, default=50052, help="TCP port (default %(default)s)")
+    sila.add_argument(
+        "--discovery", action="store_true", help="announce the server for SiLA discovery"
+    )
+
     balance = instruments.add_parser(
         "balance",
         help="analytical balance speaking MT-SICS over TCP (S SI SIR Z ZI T TA TAC @ I2 I3 I4)",
@@ -197,7 +229,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+async def _simulate_standards(args: argparse.Namespace) -> None:
+    """The OPC UA (LADS) and SiLA 2 simulators."""
+    if args.instrument == "lads":
+        incubator = LadsSimulator(host=args.host, port=args.port)
+        await incubator.start()
+        print(f"LADS incubator on {incubator.endpoint} (OPC UA)", flush=True)
+        try:
+            run = 0
+            while True:
+                if args.program_every_s <= 0:
+                    await asyncio.Event().wait()
+                await asyncio.sleep(args.program_every_s)
+                run += 1
+                await incubator.start_program("incubate-37", f"run-{run:04d}", 60.0)
+        finally:
+            await incubator.stop()
+    sila = SilaSimulator(host=args.host, port=args.port)
+    await asyncio.to_thread(sila.start, args.discovery)
+    print(f"SiLA 2 incubator on {args.host}:{args.port} (gRPC, no TLS)", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await asyncio.to_thread(sila.stop)
+
+
 async def _simulate(args: argparse.Namespace) -> None:
+    if args.instrument in ("lads", "sila"):
+        await _simulate_standards(args)
+        return
     faults = FaultPlan(slow_reply_s=args.slow_reply_s)
     for name in args.fault:
         faults.inject(Fault(name))
