@@ -24,6 +24,7 @@ from server.credit.models import (
     Severity,
     SupervisoryFinding,
 )
+from server.credit.reconciliation import finding_from_flag
 from server.credit.rules import RuleSet
 from server.registry.audit import audit, snapshot
 
@@ -119,6 +120,48 @@ async def record_finding(
     )
     record = await service.assess(session, finding.organisation_id, now, user)
     return {"id": str(finding.id), "credit_class": record.credit_class}
+
+
+class FlagFinding(BaseModel):
+    booking_id: uuid.UUID
+    severity: Severity = Severity.MINOR
+    published: bool = False
+
+
+@router.post(
+    "/findings/from-reconciliation",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(403, 404, 409),
+)
+async def record_reconciliation_flag(
+    body: FlagFinding, session: SessionDep, user: CurrentUser, now: Clock
+) -> dict[str, Any]:
+    """A finding from the sharing evaluation's flag on one booking, with the flag as evidence."""
+    _regulator(user)
+    finding = await finding_from_flag(
+        session,
+        body.booking_id,
+        severity=body.severity,
+        published=body.published,
+        actor=user,
+        now=now,
+    )
+    await audit(
+        session,
+        actor=user,
+        entity="credit_finding",
+        entity_id=finding.id,
+        action="create",
+        organisation_id=finding.organisation_id,
+        after=snapshot(finding),
+    )
+    record = await service.assess(session, finding.organisation_id, now, user)
+    return {
+        "id": str(finding.id),
+        "description": finding.description,
+        "evidence": finding.evidence,
+        "credit_class": record.credit_class,
+    }
 
 
 class ActionCreate(BaseModel):
