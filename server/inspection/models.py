@@ -98,6 +98,7 @@ result_table = Table(
     Column("operator", Text),
     Column("source", Text, nullable=False),
     Column("point_position", Integer),
+    Column("client_id", Text),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("gateway_id", "seq", name="inspection_result_gateway_seq"),
 )

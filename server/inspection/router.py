@@ -223,12 +223,22 @@ async def post_results(
                 f"results.{i}.ts", "give the time zone (for example Z)"
             )
         results.append(
-            NewResult(characteristic, r.ts, value, r.part, r.subgroup, r.operator, body.station)
+            NewResult(
+                characteristic,
+                r.ts,
+                value,
+                r.part,
+                r.subgroup,
+                r.operator,
+                body.station,
+                client_id=r.id,
+            )
         )
     outcome = await store_results(session, results, gateway_id=None, source="http")
     return ResultsStored(
-        stored=outcome.stored, points=outcome.points, alarms_raised=outcome.alarms_raised
-    )
+        stored=outcome.stored, duplicates=outcome.duplicates, points=outcome.points,
+        alarms_raised=outcome.alarms_raised,
+    )  # fmt: skip
 
 
 def _limits_public(m: Any) -> LimitsPublic:

@@ -74,6 +74,10 @@ class CharacteristicPublic(BaseModel):
 
 
 class ResultIn(_In):
+    id: Text64 | None = Field(
+        default=None,
+        description="The station's own id of this result: posting it again stores nothing new",
+    )
     ts: datetime
     value: Measure
     unit: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]*$")] | None = None
@@ -89,6 +93,8 @@ class ResultsIn(_In):
 
 class ResultsStored(BaseModel):
     stored: int
+    duplicates: int = 0
+    """Results whose ``id`` was stored already (or repeated in the request)."""
     points: int
     alarms_raised: list[int]
 

@@ -96,6 +96,8 @@ class NewResult:
     operator: str | None = None
     station: str | None = None
     seq: int | None = None
+    client_id: str | None = None
+    """The station's own id of the result (HTTP): a result posted again is stored once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,15 +266,17 @@ async def store_results(
     # ``ord`` keeps the request order, so HTTP rows (no seq) map back to their results.
     statement = text(
         "INSERT INTO inspection_result (characteristic_id, gateway_id, seq, ts, value, part,"
-        " subgroup, station, operator, source)"
+        " subgroup, station, operator, source, client_id)"
         " SELECT c, CAST(:gateway AS uuid), s, t, v, p, g, CAST(:station AS text), o,"
-        " CAST(:source AS text)"
+        " CAST(:source AS text), k"
         " FROM unnest(CAST(:cids AS uuid[]), CAST(:seqs AS bigint[]), CAST(:ts AS timestamptz[]),"
         " CAST(:vals AS float8[]), CAST(:parts AS text[]), CAST(:groups AS text[]),"
-        " CAST(:ops AS text[])) WITH ORDINALITY AS r(c, s, t, v, p, g, o, ord)"
+        " CAST(:ops AS text[]), CAST(:keys AS text[]))"
+        " WITH ORDINALITY AS r(c, s, t, v, p, g, o, k, ord)"
         " ORDER BY ord"
-        " ON CONFLICT ON CONSTRAINT inspection_result_gateway_seq DO NOTHING"
-        " RETURNING id, seq"
+        # Any unique key: (gateway, seq) for gateways, (characteristic, client_id) for HTTP.
+        " ON CONFLICT DO NOTHING"
+        " RETURNING id, seq, client_id"
     )
     params = {
         "gateway": gateway_id,
@@ -285,6 +289,7 @@ async def store_results(
         "parts": [r.part for r in results],
         "groups": [r.subgroup for r in results],
         "ops": [r.operator for r in results],
+        "keys": [r.client_id for r in results],
     }
     inserted = (await conn.execute(statement, params)).all()
     outcome.stored = len(inserted)
@@ -296,7 +301,15 @@ async def store_results(
         by_seq = {r.seq: r for r in results}
         fresh = [(int(row[0]), by_seq[row[1]]) for row in inserted]
     else:
-        fresh = [(int(row[0]), r) for row, r in zip(inserted, results, strict=True)]
+        # Rows come back in insertion order; a row with a station id may have been skipped.
+        by_key = {(row[2]): int(row[0]) for row in inserted if row[2] is not None}
+        plain = iter(int(row[0]) for row in inserted if row[2] is None)
+        fresh = []
+        for r in results:
+            if r.client_id is None:
+                fresh.append((next(plain), r))
+            elif r.client_id in by_key:
+                fresh.append((by_key.pop(r.client_id), r))
     per_characteristic: dict[uuid.UUID, list[tuple[int, NewResult]]] = defaultdict(list)
     for result_id, r in fresh:
         per_characteristic[r.characteristic.id].append((result_id, r))

@@ -198,7 +198,7 @@ async def test_xbar_r_subgroups_are_plotted_when_complete(
     first = await client.post(
         f"{API}/inspection/characteristics/{cid}/results", json=body, headers=manager
     )
-    assert first.json() == {"stored": 3, "points": 0, "alarms_raised": []}
+    assert first.json() == {"stored": 3, "duplicates": 0, "points": 0, "alarms_raised": []}
     last = {"results": [{"ts": T0.isoformat(), "value": 25.004, "subgroup": "A"}]}
     second = await client.post(
         f"{API}/inspection/characteristics/{cid}/results", json=last, headers=manager
@@ -340,3 +340,28 @@ async def test_a_subgroup_spread_beyond_the_range_chart_limit_raises_a_spread_al
     ).json()
     assert [(a["kind"], a["positions"]) for a in alarms] == [("spread", [20])]
     assert "range chart" in alarms[0]["message"]
+
+
+async def test_results_posted_again_with_their_ids_are_stored_once(
+    client: httpx.AsyncClient, login: Login, demo: World
+) -> None:
+    manager = await login("manager@zjim.demo")
+    cid = await create(client, manager, key="mass")
+    url = f"{API}/inspection/characteristics/{cid}/results"
+    body = results([25.0, 25.001, 25.002])
+    for i, item in enumerate(body["results"]):
+        item["id"] = f"R-{i}"
+    first = await client.post(url, json=body, headers=manager)
+    assert first.json() == {"stored": 3, "duplicates": 0, "points": 3, "alarms_raised": []}
+    # The station timed out and posts again, with one new result and one repeated in the request.
+    body["results"].append({**body["results"][0], "id": "R-3", "value": 25.003})
+    body["results"].append(dict(body["results"][-1]))
+    again = await client.post(url, json=body, headers=manager)
+    assert again.json() == {"stored": 1, "duplicates": 4, "points": 1, "alarms_raised": []}
+    chart = (
+        await client.get(f"{API}/inspection/characteristics/{cid}/chart", headers=manager)
+    ).json()
+    assert chart["points"]["location"] == [25.0, 25.001, 25.002, 25.003]
+    # Without ids nothing is deduplicated: the same values are new results.
+    plain = await client.post(url, json=results([25.0]), headers=manager)
+    assert plain.json()["stored"] == 1

@@ -52,9 +52,12 @@ CREATE TABLE inspection_result (
     operator text,
     source text NOT NULL,
     point_position integer,
+    client_id text,
     received_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT inspection_result_gateway_seq UNIQUE (gateway_id, seq)
 );
+CREATE UNIQUE INDEX inspection_result_client_id ON inspection_result (characteristic_id, client_id)
+    WHERE client_id IS NOT NULL;
 CREATE INDEX inspection_result_open_subgroup ON inspection_result (characteristic_id, subgroup)
     WHERE point_position IS NULL;
 CREATE INDEX inspection_result_characteristic_ts ON inspection_result (characteristic_id, ts);
