@@ -4133,6 +4133,11 @@ export interface components {
         };
         /** ResultIn */
         ResultIn: {
+            /**
+             * Id
+             * @description The station's own id of this result: posting it again stores nothing new
+             */
+            id?: string | null;
             /** Operator */
             operator?: string | null;
             /** Part */
@@ -4160,6 +4165,11 @@ export interface components {
         ResultsStored: {
             /** Alarms Raised */
             alarms_raised: number[];
+            /**
+             * Duplicates
+             * @default 0
+             */
+            duplicates: number;
             /** Points */
             points: number;
             /** Stored */
