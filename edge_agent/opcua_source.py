@@ -187,6 +187,8 @@ class _Item:
     node: Node | None = None
     conversion: LinearConversion | None = None  # None: units do not match (bad_unit)
     decode: Callable[[Any], float | None] = _number
+    repeat_ms: int | None = None  # re-publish an unchanged value this often (LADS state)
+    last: ua.DataValue | None = None
 
 
 def _lads_prepared(key: str, unit: str) -> PreparedPoint:
@@ -229,7 +231,10 @@ class OpcUaDeviceSource:
         }
         for unit in device.lads.functional_units if device.lads else ():
             state = _Item(
-                f"{unit.key}.state", _lads_prepared(f"{unit.key}.state", "dimensionless"), None
+                f"{unit.key}.state",
+                _lads_prepared(f"{unit.key}.state", "dimensionless"),
+                None,
+                repeat_ms=round(unit.repeat_s * 1000),
             )
             state.decode = lambda v: None if (c := lads_state_code(v)) is None else float(c)
             self.items[state.key] = state
@@ -305,6 +310,7 @@ class OpcUaDeviceSource:
                 await asyncio.wait_for(probe.read_value(), timeout)
                 self.health.polls += 1
                 self.health.last_ok_ms = self.clock.wall_ms()
+                self._repeat_unchanged()
         finally:
             try:
                 await asyncio.wait_for(client.disconnect(), 1.0)
@@ -431,9 +437,34 @@ class OpcUaDeviceSource:
             return
         self.notifications += 1
         self.health.reads += 1
+        item.last = data.monitored_item.Value
         reading = self.reading(item, data.monitored_item.Value)
         if reading is not None:
             self.sink.submit([reading])
+
+    def _repeat_unchanged(self) -> None:
+        """Publish again, stamped now, a state that has not changed for its repeat period."""
+        now = self.clock.wall_ms()
+        for item in self.items.values():
+            last_report = item.prepared.last_report_ms
+            if item.repeat_ms is None or item.last is None or last_report is None:
+                continue
+            if now - last_report < item.repeat_ms or item.prepared.last_value is None:
+                continue
+            value, quality = item.prepared.last_value, item.prepared.last_quality or Quality.OK
+            item.prepared.last_report_ms = now
+            self.sink.submit(
+                [
+                    Reading(
+                        device=self.device.key,
+                        point=item.key,
+                        unit=item.prepared.unit,
+                        ts_ms=now,
+                        value=value,
+                        quality=quality,
+                    )
+                ]
+            )
 
     def status_change_notification(self, status: Any) -> None:
         log.warning("device %s: subscription status %s", self.device.key, status)

@@ -471,6 +471,13 @@ class LadsFunctionalUnit(_Strict):
         description="Path to the FunctionalUnit object, "
         "e.g. '0:Objects/2:DeviceSet/2:Incubator/2:FunctionalUnitSet/2:IncubatorUnit'."
     )
+    repeat_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Repeat the unchanged state this often: the server's state rule takes a "
+        "silent state channel for an offline instrument.",
+    )
     program: bool = Field(
         default=True,
         description="Also report the active program's runtime in s and its step number "

@@ -196,7 +196,9 @@ def lads_device(endpoint: str, **extra: Any) -> OpcUaDevice:
             "timeout_s": 1.0,
             "reconnect_max_s": 1.0,
             "publishing_interval_ms": 100,
-            "lads": {"functional_units": [{"key": "incubator", "browse_path": UNIT}]},
+            "lads": {
+                "functional_units": [{"key": "incubator", "browse_path": UNIT, "repeat_s": 0.5}]
+            },
             "points": [
                 {
                     "key": "temperature",
@@ -239,6 +241,12 @@ async def test_status_codes_units_and_reconnect_against_the_simulator(lads: Any)
         assert first.quality is Quality.OK
         assert first.value == pytest.approx(22.0 + 273.15, abs=0.5)
         assert abs(first.ts_ms - time.time() * 1000) < 5000  # the server's timestamp, in ms
+
+        # An unchanged LADS state is published again every repeat_s, stamped anew.
+        await wait_until(lambda: len(sink.of("incubator.state")) >= 3, 5, "repeated state")
+        states = sink.of("incubator.state")
+        assert {r.value for r in states} == {0.0}
+        assert states[2].ts_ms - states[1].ts_ms >= 400
 
         await lads.set_status(StatusCodes.UncertainLastUsableValue)
         await wait_until(
@@ -301,11 +309,13 @@ async def test_lads_run_reaches_the_database_through_the_gateway(
     state_channel = gw.channels[("incubator", "incubator.state")]
 
     def states() -> list[float]:
+        """The stored states in time order, a repeated unchanged state counted once."""
         with psycopg.connect(database_conninfo) as conn:
             rows = conn.execute(
                 "SELECT value FROM telemetry WHERE channel_id = %s ORDER BY ts", (state_channel,)
             ).fetchall()
-        return [r[0] for r in rows if r[0] is not None]
+        values = [r[0] for r in rows if r[0] is not None]
+        return [v for i, v in enumerate(values) if i == 0 or values[i - 1] != v]
 
     try:
         await eventually(lambda: states() == [0.0], 20, "the stopped state stored")
