@@ -11,7 +11,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from server.auth.dependencies import CurrentUser
-from server.auth.models import AppUser
+from server.auth.models import AppUser, Organisation, OrganisationKind
 from server.auth.tenancy import is_platform_admin, may_manage_organisation, may_see_organisation
 from server.core.clock import Clock
 from server.core.db import SessionDep
@@ -36,6 +36,12 @@ router = APIRouter(prefix="/credit", tags=["credit records"])
 def _regulator(user: AppUser) -> None:
     if not is_platform_admin(user):
         raise Forbidden("Only the platform (the regulator's seat) records this")
+
+
+async def _check_institution(session: SessionDep, organisation_id: uuid.UUID) -> None:
+    organisation = await session.get(Organisation, organisation_id)
+    if organisation is None or organisation.kind != OrganisationKind.INSTITUTION.value:
+        raise ValidationFailed.for_field("organisation_id", "no such testing institution")
 
 
 def _record_out(record: service.CreditRecord) -> dict[str, Any]:
@@ -92,7 +98,6 @@ class FindingCreate(BaseModel):
     severity: Severity
     description: str = Field(min_length=1, max_length=2000)
     evidence: str = Field(min_length=1, max_length=5000)
-    booking_id: uuid.UUID | None = None
     published: bool = False
 
 
@@ -102,10 +107,14 @@ class FindingCreate(BaseModel):
 async def record_finding(
     body: FindingCreate, session: SessionDep, user: CurrentUser, now: Clock
 ) -> dict[str, Any]:
-    """A supervisory finding with its evidence; a reconciliation flag names its booking."""
+    """A supervisory finding with its evidence (reconciliation flags: the endpoint below)."""
     _regulator(user)
-    if body.kind is FindingKind.RECONCILIATION_FLAG and body.booking_id is None:
-        raise ValidationFailed.for_field("booking_id", "a reconciliation flag names its booking")
+    await _check_institution(session, body.organisation_id)
+    if body.kind is FindingKind.RECONCILIATION_FLAG:
+        # A flag is recorded from the evaluation's check, with its evidence: the endpoint below.
+        raise ValidationFailed.for_field(
+            "kind", "record a reconciliation flag through /credit/findings/from-reconciliation"
+        )
     finding = SupervisoryFinding(**body.model_dump(), recorded_by=user.id)
     session.add(finding)
     await session.flush()
@@ -180,6 +189,11 @@ async def require_action(
     body: ActionCreate, session: SessionDep, user: CurrentUser, now: Clock
 ) -> dict[str, Any]:
     _regulator(user)
+    await _check_institution(session, body.organisation_id)
+    if body.finding_id is not None:
+        finding = await session.get(SupervisoryFinding, body.finding_id)
+        if finding is None or finding.organisation_id != body.organisation_id:
+            raise ValidationFailed.for_field("finding_id", "no such finding of this institution")
     action = CorrectiveAction(**body.model_dump())
     session.add(action)
     await session.flush()

@@ -154,10 +154,25 @@ async def test_an_institution_sees_only_its_own_record(
 
 
 @pytest.mark.integration
-async def test_a_reconciliation_flag_names_its_booking(
+async def test_findings_name_a_real_institution_and_flags_come_from_the_evaluation(
     client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     admin = await login("admin@platform.demo")
+    enterprise = await client.post(
+        f"{API}/credit/findings",
+        json={
+            "organisation_id": str(demo.organisations["杭州精测科技有限公司"].id),
+            "found_on": date.today().isoformat(),
+            "kind": "flying_inspection",
+            "severity": "minor",
+            "description": "x",
+            "evidence": "y",
+        },
+        headers=admin,
+    )
+    assert enterprise.status_code == 422
+    assert enterprise.json()["errors"][0]["field"] == "organisation_id"
+    # A reconciliation flag is recorded from the evaluation's own check, not typed in.
     refused = await client.post(
         f"{API}/credit/findings",
         json={
