@@ -239,6 +239,9 @@ class LadsSimulator:
         except asyncio.CancelledError:
             await self.set_state("Aborted")
             raise
+        # A finished program has been through all its steps, however coarse the ticks were.
+        await nodes.step.write_value(ua.Variant(steps, ua.VariantType.UInt32))
+        await asyncio.sleep(self.tick_s)
         await self.set_state("Stopping")
         await asyncio.sleep(self.tick_s * 2)  # winding down takes a moment
         ended = time.time()
