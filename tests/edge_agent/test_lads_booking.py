@@ -1,0 +1,143 @@
+"""A LADS program run checks a booking in: simulator -> gateway -> Mosquitto -> ingest ->
+state rule -> booking job, every part real."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from fastapi import FastAPI
+
+from edge_agent.agent import Gateway
+from firmware_bridge.simulators.lads import LadsSimulator
+from mqtt_contract.gateway_config import parse_config
+from server.telemetry.states import evaluate_all
+from tests.harness.app import API, Login
+from tests.harness.booking import run_jobs, sql
+from tests.harness.ports import free_port
+from tests.harness.telemetry import WorkerFactory, eventually, start_worker  # noqa: F401
+
+pytestmark = pytest.mark.integration
+
+UNIT = "0:Objects/2:DeviceSet/2:Incubator/2:FunctionalUnitSet/2:IncubatorUnit"
+
+# How a lab maps the LADS functional unit's state onto the instrument state (docs/edge-agent.md).
+LADS_STATE_RULE = {
+    "status": {
+        "device": "incubator",
+        "point": "incubator.state",
+        "map": {
+            "0": "idle",
+            "1": "running",
+            "2": "running",
+            "3": "fault",
+            "4": "fault",
+            "5": "idle",
+        },
+    },
+    "offline_after_s": 120,
+}
+
+
+@pytest.mark.timeout(120)
+async def test_a_lads_program_run_checks_the_booking_in(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    demo: Any,
+    login: Login,
+    mosquitto: Any,
+    start_worker: WorkerFactory,  # noqa: F811
+    database_conninfo: str,
+    tmp_path: Path,
+) -> None:
+    with psycopg.connect(database_conninfo) as conn:
+        for point, unit in (("incubator.state", "dimensionless"), ("temperature", "degC")):
+            conn.execute(
+                "INSERT INTO channel (instrument_id, gateway_id, device_key, point_key, name,"
+                " canonical_unit) VALUES (%s, %s, 'incubator', %s, %s, %s)",
+                (demo.instrument.id, demo.gateway.id, point, point, unit),
+            )
+    manager = await login("manager@zjim.demo")
+    r = await client.put(
+        f"{API}/instruments/{demo.instrument.id}/state-rule", json=LADS_STATE_RULE, headers=manager
+    )
+    assert r.status_code == 200, r.text
+    buyer = demo.users["buyer@jingce.demo"]
+    now = datetime.now(UTC)
+    booked = await sql(
+        app,
+        "INSERT INTO booking (instrument_id, organisation_id, user_id, start_at, end_at, status)"
+        " VALUES (:i, :o, :u, :s, :e, 'confirmed') RETURNING id",
+        i=demo.instrument.id,
+        o=buyer.organisation_id,
+        u=buyer.id,
+        s=now - timedelta(minutes=1),
+        e=now + timedelta(hours=1),
+    )
+    booking_id = booked[0]["id"]
+
+    simulator = LadsSimulator(port=free_port(), tick_s=0.05)
+    await simulator.start()
+    await start_worker()
+    document = {
+        "gateway": {"key": demo.gateway.key},
+        "mqtt": {"host": mosquitto.host, "port": mosquitto.port},
+        "spool": {"path": str(tmp_path / "spool.db")},
+        "batch": {"max_samples": 200, "max_delay_ms": 100},
+        "devices": [
+            {
+                "key": "incubator",
+                "protocol": "opcua",
+                "endpoint": simulator.endpoint,
+                "lads": {"functional_units": [{"key": "incubator", "browse_path": UNIT}]},
+                "points": [
+                    {
+                        "key": "temperature",
+                        "browse_path": f"{UNIT}/2:TemperatureController/2:CurrentValue",
+                        "unit": "degC",
+                    }
+                ],
+            }
+        ],
+    }
+    gateway = Gateway(parse_config(document))
+    stop = asyncio.Event()
+    task = asyncio.create_task(gateway.run(stop))
+
+    def running_stored() -> bool:
+        with psycopg.connect(database_conninfo) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM telemetry t JOIN channel c ON c.id = t.channel_id"
+                " WHERE c.point_key = 'incubator.state' AND t.value = 1"
+            ).fetchone()
+        return row is not None and row[0] > 0
+
+    try:
+        await asyncio.sleep(1.0)
+        await simulator.start_program("incubate-37", "run-0001", duration_s=2.0)
+        await eventually(running_stored, 30, "the Running state stored")
+        await simulator.wait_program()
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+        await simulator.stop()
+
+    async with app.state.engine.connect() as conn:
+        await evaluate_all(conn, datetime.now(UTC))
+    intervals = await sql(
+        app,
+        "SELECT state FROM instrument_state_interval WHERE instrument_id = :i ORDER BY start_at",
+        i=demo.instrument.id,
+    )
+    assert "running" in [row["state"] for row in intervals]
+
+    await run_jobs(app, datetime.now(UTC))
+    staff = await login("staff@zjim.demo")
+    got = (await client.get(f"{API}/bookings/{booking_id}", headers=staff)).json()
+    assert got["status"] == "checked_in"
+    assert got["check_in_source"] == "telemetry"
