@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -31,6 +31,8 @@ from server.core.db import SessionDep
 from server.core.errors import AppError, NotFound
 from server.credit import service as credit
 from server.credit.models import SupervisoryFinding
+from server.evaluation.calendar import Period
+from server.evaluation.metrics import Level, Scope, compute_metrics
 from server.proficiency.chart import score_chart_svg
 from server.proficiency.models import PtRound, PtSubmission, RoundStatus
 from server.public.html import e, page, table
@@ -214,6 +216,43 @@ async def _instruments_section(session: AsyncSession, organisation_id: uuid.UUID
     )
 
 
+async def _sharing_section(session: AsyncSession, organisation_id: uuid.UUID, now: datetime) -> str:
+    """The last 365 Beijing days of the sharing evaluation, measured from the instruments."""
+    today = now.astimezone(SHANGHAI).date()
+    period = Period(today - timedelta(days=364), today)
+    rows = await compute_metrics(
+        await session.connection(),
+        Level.INSTITUTION,
+        Scope(organisation_id=organisation_id),
+        period,
+        now,
+    )
+    row = rows[0] if rows else None
+    if row is None:
+        return "<p>暂无仪器 / no instruments</p>"
+    rate = "—" if row.sharing_rate is None else f"{row.sharing_rate:.1%}"
+    return f"<p class=en>{e(period.first)} – {e(period.last)}</p>" + table(
+        [
+            "仪器 / Instruments",
+            "有效机时 / Effective hours",
+            "对外服务机时 / External service hours",
+            "共享率 / Sharing rate",
+            "服务记录 / Service records",
+            "服务企业 / Enterprises served",
+        ],
+        [
+            [
+                str(row.instruments),
+                f"{row.effective_hours:.0f}",
+                f"{row.external_service_hours:.0f}",
+                rate,
+                str(row.service_records),
+                str(row.enterprises),
+            ]
+        ],
+    )
+
+
 async def _pt_section(session: AsyncSession, organisation_id: uuid.UUID) -> str:
     rows = await session.exec(
         select(PtSubmission, PtRound)
@@ -308,6 +347,8 @@ async def institution(
         f"{search}{await _scope_section(session, organisation_id, now, q)}"
         f"<h2>开放仪器与收费 <span class=en>Open instruments and fees</span></h2>"
         f"{await _instruments_section(session, organisation_id)}"
+        f"<h2>共享情况 <span class=en>Sharing</span></h2>"
+        f"{await _sharing_section(session, organisation_id, now)}"
         f"<h2>能力验证 <span class=en>Proficiency testing</span></h2>"
         f"{await _pt_section(session, organisation_id)}"
         f"<h2>投诉统计 <span class=en>Complaints</span></h2>"

@@ -45,6 +45,7 @@ async def test_demo_round_complaints_and_credit_classes_are_public(
     assert "参加已结束的能力验证 1 次，公开其中 0 次" in page
 
     ningbo_page = (await client.get(f"/public/institutions/{ids[ningbo]}")).text
+    assert "共享率 / Sharing rate" in ningbo_page
     assert CLOSED_ROUND in ningbo_page
     assert "有问题 / questionable" in ningbo_page
     assert re.search(r"<td>1</td><td>1</td><td>0</td>", ningbo_page)  # one in progress

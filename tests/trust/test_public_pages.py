@@ -37,6 +37,8 @@ async def test_institution_page_shows_the_facts_without_login(
     assert "JJF 1101-2019" in page.text
     assert "高低温试验箱" in page.text  # the open instrument
     assert 'class="class-A"' in page.text
+    # Sharing figures of the last 365 days: one open instrument, no service yet.
+    assert re.search(r"<td>1</td><td>0</td><td>0</td><td>[^<]*</td><td>0</td><td>0</td>", page.text)
 
     searched = await client.get(f"/public/institutions/{org}", params={"q": "GB/T 2951"})
     assert "电线电缆" in searched.text
