@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Date, Text
+from sqlalchemy import BigInteger, Column, Date, LargeBinary, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -19,6 +19,7 @@ __all__ = [
     "CreditRuleSet",
     "FindingKind",
     "Severity",
+    "SocialResponsibilityReport",
     "SupervisoryFinding",
 ]
 
@@ -88,3 +89,17 @@ class CreditAssessment(SQLModel, table=True):
     rule_id: str | None = Field(default=None, sa_type=Text)
     basis: dict[str, Any] = Field(sa_type=JSONB)
     computed_at: datetime = created_at_field()
+
+
+class SocialResponsibilityReport(SQLModel, table=True):
+    """An institution's yearly social responsibility report (a PDF), published on its page."""
+
+    __tablename__ = "credit_social_report"
+
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", primary_key=True)
+    year: int = Field(primary_key=True)
+    filename: str = Field(sa_type=Text)
+    size_bytes: int
+    content: bytes = Field(sa_type=LargeBinary)
+    uploaded_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = created_at_field()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, File, Path, UploadFile, status
 from pydantic import BaseModel, Field
 
 from server.auth.dependencies import CurrentUser
@@ -22,6 +22,7 @@ from server.credit.models import (
     CreditRuleSet,
     FindingKind,
     Severity,
+    SocialResponsibilityReport,
     SupervisoryFinding,
 )
 from server.credit.reconciliation import finding_from_flag
@@ -241,6 +242,54 @@ async def close_action(
     )
     record = await service.assess(session, action.organisation_id, now, user)
     return {"id": str(action.id), "credit_class": record.credit_class}
+
+
+MAX_REPORT_BYTES = 10 * 1024 * 1024
+
+
+@router.put(
+    "/institutions/{organisation_id}/social-responsibility-reports/{year}",
+    responses=problem_responses(403, 404, 422),
+)
+async def upload_social_report(
+    organisation_id: uuid.UUID,
+    year: Annotated[int, Path(ge=2000, le=2100)],
+    file: Annotated[UploadFile, File()],
+    session: SessionDep,
+    user: CurrentUser,
+) -> dict[str, Any]:
+    """The institution's social responsibility report for a year (PDF, at most 10 MiB),
+    published on its public page; a new upload replaces the year's report."""
+    if not may_see_organisation(user, organisation_id):
+        raise NotFound("No such testing institution")
+    if not may_manage_organisation(user, organisation_id):
+        raise Forbidden("Only the institution's lab manager publishes its report")
+    content = await file.read(MAX_REPORT_BYTES + 1)
+    if len(content) > MAX_REPORT_BYTES:
+        raise ValidationFailed.for_field("file", "larger than 10 MiB")
+    if not content.startswith(b"%PDF-"):
+        raise ValidationFailed.for_field("file", "the report must be a PDF file")
+    report = await session.get(SocialResponsibilityReport, (organisation_id, year))
+    if report is None:
+        report = SocialResponsibilityReport(
+            organisation_id=organisation_id, year=year, filename="", size_bytes=0, content=b""
+        )
+    report.filename = (file.filename or f"report-{year}.pdf")[:200]
+    report.size_bytes = len(content)
+    report.content = content
+    report.uploaded_by = user.id
+    session.add(report)
+    await session.flush()
+    await audit(
+        session,
+        actor=user,
+        entity="credit_social_report",
+        entity_id=f"{organisation_id}/{year}",
+        action="upload",
+        organisation_id=organisation_id,
+        after={"year": year, "filename": report.filename, "size_bytes": report.size_bytes},
+    )
+    return {"year": year, "filename": report.filename, "size_bytes": report.size_bytes}
 
 
 @router.get("/rules")

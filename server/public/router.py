@@ -30,7 +30,7 @@ from server.core.clock import Clock
 from server.core.db import SessionDep
 from server.core.errors import AppError, NotFound
 from server.credit import service as credit
-from server.credit.models import SupervisoryFinding
+from server.credit.models import SocialResponsibilityReport, SupervisoryFinding
 from server.evaluation.calendar import Period
 from server.evaluation.metrics import Level, Scope, compute_metrics
 from server.proficiency.chart import score_chart_svg
@@ -351,6 +351,8 @@ async def institution(
         f"{await _sharing_section(session, organisation_id, now)}"
         f"<h2>能力验证 <span class=en>Proficiency testing</span></h2>"
         f"{await _pt_section(session, organisation_id)}"
+        f"<h2>社会责任报告 <span class=en>Social responsibility report</span></h2>"
+        f"{await _social_section(session, organisation_id)}"
         f"<h2>投诉统计 <span class=en>Complaints</span></h2>"
         f"{await _complaints_section(session, organisation_id)}"
         f'<p><a href="/public/complaints/new?organisation_id={organisation_id}">'
@@ -393,6 +395,32 @@ async def pt_round(round_id: uuid.UUID, session: SessionDep) -> HTMLResponse:
 
 def _g(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+@router.get("/institutions/{organisation_id}/social-responsibility-{year}.pdf")
+async def social_report(organisation_id: uuid.UUID, year: int, session: SessionDep) -> Response:
+    report = await session.get(SocialResponsibilityReport, (organisation_id, year))
+    if report is None:
+        raise NotFound("No social responsibility report for this year")
+    return Response(
+        report.content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(report.filename)}"},
+    )
+
+
+async def _social_section(session: AsyncSession, organisation_id: uuid.UUID) -> str:
+    rows = await session.exec(
+        select(SocialResponsibilityReport.year)
+        .where(SocialResponsibilityReport.organisation_id == organisation_id)
+        .order_by(col(SocialResponsibilityReport.year).desc())
+    )
+    links = "".join(
+        f'<li><a href="/public/institutions/{organisation_id}/social-responsibility-{y}.pdf">'
+        f"{y} 年度 / {y} (PDF)</a></li>"
+        for y in rows.all()
+    )
+    return f"<ul>{links}</ul>" if links else "<p>未发布 / not published</p>"
 
 
 @router.get("/notices", response_class=HTMLResponse)

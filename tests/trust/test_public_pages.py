@@ -128,3 +128,35 @@ async def test_complaint_form_works_as_plain_html(
 
     page = await client.get(f"/public/institutions/{demo.organisations[ZJU].id}")
     assert re.search(r"<td>1</td><td>1</td><td>0</td>", page.text)
+
+
+async def test_social_responsibility_report_is_published_as_pdf(
+    client: httpx.AsyncClient, demo: World, login: Login
+) -> None:
+    org = demo.organisations[ZJIM].id
+    url = f"{API}/credit/institutions/{org}/social-responsibility-reports/2025"
+    pdf = b"%PDF-1.4\n% social responsibility 2025\n%%EOF\n"
+    staff = await login("staff@zjim.demo")
+    refused = await client.put(
+        url, files={"file": ("r.pdf", pdf, "application/pdf")}, headers=staff
+    )
+    assert refused.status_code == 403
+    manager = await login("manager@zjim.demo")
+    not_pdf = await client.put(
+        url, files={"file": ("r.pdf", b"<html>", "application/pdf")}, headers=manager
+    )
+    assert not_pdf.status_code == 422
+    other = await login("manager@zju.demo")
+    hidden = await client.put(url, files={"file": ("r.pdf", pdf, "application/pdf")}, headers=other)
+    assert hidden.status_code == 404
+    uploaded = await client.put(
+        url, files={"file": ("社会责任报告2025.pdf", pdf, "application/pdf")}, headers=manager
+    )
+    assert uploaded.status_code == 200, uploaded.text
+
+    page = await client.get(f"/public/institutions/{org}")
+    link = f"/public/institutions/{org}/social-responsibility-2025.pdf"
+    assert link in page.text
+    served = await client.get(link)
+    assert served.headers["content-type"] == "application/pdf"
+    assert served.content == pdf
