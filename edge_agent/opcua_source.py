@@ -275,6 +275,8 @@ class OpcUaDeviceSource:
 
     async def _secure(self, client: Client) -> None:
         device = self.device
+        if device.application_uri is not None:
+            client.application_uri = device.application_uri
         if device.security_policy == "None":
             if device.certificate is not None and device.private_key is not None:
                 await client.load_client_certificate(device.certificate)
@@ -424,11 +426,28 @@ class OpcUaDeviceSource:
             for r, item in zip(requests, order, strict=True)
         }
         results = await subscription.create_monitored_items(requests)
+        holes: list[str] = []
+        ts_ms = self.clock.wall_ms()
         for item, result in zip(order, results, strict=True):
             if isinstance(result, ua.StatusCode):
                 log.error(
                     "device %s point %s: not monitored: %s", self.device.key, item.key, result.name
                 )
+                holes.append(item.key)
+                if item.prepared.should_report(ts_ms, None, Quality.COMM_FAIL):
+                    self.sink.submit(
+                        [
+                            Reading(
+                                device=self.device.key,
+                                point=item.key,
+                                unit=item.prepared.unit,
+                                ts_ms=ts_ms,
+                                value=None,
+                                quality=Quality.COMM_FAIL,
+                            )
+                        ]
+                    )
+        self.health.holes = holes
 
     # -- notifications (asyncua calls these) ---------------------------------------------
     def datachange_notification(self, node: Node, val: Any, data: Any) -> None:

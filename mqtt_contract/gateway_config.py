@@ -504,6 +504,11 @@ class OpcUaDevice(_DeviceBase):
     server_certificate: str | None = Field(
         default=None, description="The server's certificate, to trust it explicitly."
     )
+    application_uri: str | None = Field(
+        default=None,
+        description="The gateway's application URI; with a certificate it must be the URI "
+        "the certificate names (servers reject a mismatch).",
+    )
     username: str | None = None
     password_env: str | None = Field(
         default=None, description="Environment variable holding the password (never the file)."

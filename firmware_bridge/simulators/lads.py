@@ -45,7 +45,9 @@ from typing import Any
 
 from asyncua import ua
 from asyncua.common.node import Node
+from asyncua.crypto.permission_rules import User, UserRole
 from asyncua.server.server import Server
+from asyncua.server.user_managers import UserManager
 from asyncua.ua.status_codes import StatusCodes
 
 __all__ = ["LadsResult", "LadsSimulator"]
@@ -97,17 +99,28 @@ class LadsSimulator:
     _task: asyncio.Task[None] | None = None
     _program: asyncio.Task[None] | None = None
     _status: int = StatusCodes.Good
+    certificate: str | None = None
+    """Server certificate (DER) and key (PEM): the endpoint then requires Basic256Sha256
+    with SignAndEncrypt instead of offering no security."""
+    private_key: str | None = None
+    users: dict[str, str] | None = None
+    """User names and passwords the server accepts; None accepts anonymous clients."""
 
     @property
     def endpoint(self) -> str:
         return f"opc.tcp://{self.host}:{self.port}/labshare/lads/"
 
     async def start(self) -> None:
-        server = Server()
+        server = Server(user_manager=_Passwords(self.users) if self.users else None)
         await server.init()
         server.set_endpoint(self.endpoint)
         server.set_server_name("labshare LADS incubator simulator")
-        server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+        if self.certificate is not None and self.private_key is not None:
+            await server.load_certificate(self.certificate)
+            await server.load_private_key(self.private_key)
+            server.set_security_policy([ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt])
+        else:
+            server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
         ns = await server.register_namespace(NAMESPACE)
         objects = server.nodes.objects
         device_set = await objects.add_folder(ns, "DeviceSet")
@@ -265,6 +278,24 @@ class LadsSimulator:
         await obj.add_variable(self._ns, "Started", _utc(result.started))
         await obj.add_variable(self._ns, "Ended", _utc(result.ended))
         await obj.add_variable(self._ns, "MeanTemperature", result.mean_temperature)
+
+
+class _Passwords(UserManager):
+    """Accepts the configured user names with their passwords, nobody else."""
+
+    def __init__(self, users: dict[str, str]) -> None:
+        self.users = users
+
+    def get_user(
+        self,
+        iserver: Any,
+        username: str | None = None,
+        password: str | None = None,
+        certificate: Any = None,
+    ) -> User | None:
+        if username is not None and self.users.get(username) == password:
+            return User(role=UserRole.User)
+        return None
 
 
 def _utc(seconds: float) -> Any:

@@ -391,3 +391,82 @@ async def test_a_dead_opcua_server_does_not_delay_modbus_or_another_opcua_server
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)
+
+
+@pytest.fixture
+async def certificates(tmp_path: Path) -> dict[str, str]:
+    """Self-signed server and client certificates (DER) with their keys (PEM)."""
+    from asyncua.crypto.cert_gen import setup_self_signed_certificate
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    files: dict[str, str] = {}
+    for role, uri, use in (
+        ("server", "urn:labshare:simulators:lads", ExtendedKeyUsageOID.SERVER_AUTH),
+        ("client", "urn:labshare:edge:test", ExtendedKeyUsageOID.CLIENT_AUTH),
+    ):
+        key, cert = tmp_path / f"{role}-key.pem", tmp_path / f"{role}-cert.der"
+        await setup_self_signed_certificate(
+            key, cert, uri, "localhost", [use], {"commonName": role}
+        )
+        files[f"{role}_key"], files[f"{role}_cert"] = str(key), str(cert)
+    return files
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(60)
+async def test_signed_and_encrypted_endpoint_with_user_and_password(
+    certificates: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    simulator = LadsSimulator(
+        port=free_port(),
+        tick_s=0.05,
+        certificate=certificates["server_cert"],
+        private_key=certificates["server_key"],
+        users={"lab": "s3cret"},
+    )
+    await simulator.start()
+    monkeypatch.setenv("LABSHARE_TEST_OPCUA_PASSWORD", "s3cret")
+    monkeypatch.setenv("LABSHARE_TEST_OPCUA_WRONG", "guess")
+    secured = {
+        "security_policy": "Basic256Sha256",
+        "security_mode": "SignAndEncrypt",
+        "certificate": certificates["client_cert"],
+        "private_key": certificates["client_key"],
+        "application_uri": "urn:labshare:edge:test",
+        "username": "lab",
+    }
+    good, bad = Collect(), Collect()
+    sources = [
+        OpcUaDeviceSource(
+            lads_device(simulator.endpoint, **secured, password_env="LABSHARE_TEST_OPCUA_PASSWORD"),
+            good,
+            SystemClock(),
+            CalibrationBook(),
+        ),
+        OpcUaDeviceSource(
+            lads_device(simulator.endpoint, **secured, password_env="LABSHARE_TEST_OPCUA_WRONG"),
+            bad,
+            SystemClock(),
+            CalibrationBook(),
+        ),
+    ]
+    # Without security the endpoint refuses the client altogether.
+    plain = OpcUaDeviceSource(
+        lads_device(simulator.endpoint), Collect(), SystemClock(), CalibrationBook()
+    )
+    tasks = [asyncio.create_task(s.run()) for s in (*sources, plain)]
+    try:
+        await wait_until(lambda: bool(good.of("temperature")), 20, "values over the secure channel")
+        assert good.of("temperature")[-1].quality is Quality.OK
+        await wait_until(lambda: sources[1].health.failures >= 1, 20, "the wrong password refused")
+        await wait_until(lambda: plain.health.failures >= 1, 20, "the insecure client refused")
+        assert sources[1].health.status == "failing"
+        assert "BadUserAccessDenied" in (sources[1].health.error or "")
+        assert not [r for r in bad.readings if r.value is not None]
+        assert plain.health.status == "failing"
+        assert "No matching endpoints" in (plain.health.error or "")
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await simulator.stop()
