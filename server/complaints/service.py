@@ -28,6 +28,7 @@ from server.complaints.models import (
     SubjectKind,
 )
 from server.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from server.notifications.service import notify
 from server.registry.audit import audit, snapshot
 
 __all__ = [
@@ -101,6 +102,15 @@ def sniff_type(content: bytes) -> str | None:
 def _tracking_number(now: datetime) -> str:
     # Unguessable: following a complaint needs nothing but this number.
     return f"TS{now:%Y%m%d}-{secrets.token_hex(5).upper()}"
+
+
+async def _users(
+    session: AsyncSession, *, role: Role, organisation_id: uuid.UUID | None = None
+) -> list[uuid.UUID]:
+    query = select(AppUser.id).where(AppUser.role == role.value, col(AppUser.is_active))
+    if organisation_id is not None:
+        query = query.where(AppUser.organisation_id == organisation_id)
+    return list((await session.exec(query)).all())
 
 
 async def _event(session: AsyncSession, complaint: Complaint, note: str, now: datetime) -> None:
@@ -206,6 +216,19 @@ async def file_complaint(
     await _event(
         session, complaint, "已受理，等待被投诉机构答复 / received, awaiting the answer", now
     )
+    # The institution's lab managers are told at once: the answer deadline runs from now.
+    managers = await _users(
+        session, role=Role.LAB_MANAGER, organisation_id=complaint.organisation_id
+    )
+    await notify(
+        session,
+        user_ids=managers,
+        kind="complaint_filed",
+        title=f"收到投诉 {complaint.tracking_number} / complaint received",
+        body=f"{complaint.summary}\n请于 {complaint.response_due:%Y-%m-%d} 前答复 / "
+        f"answer by {complaint.response_due:%Y-%m-%d} (UTC)",
+        data={"complaint_id": complaint.id, "response_due": complaint.response_due},
+    )
     await session.flush()
     return complaint
 
@@ -265,6 +288,14 @@ async def respond(
     complaint.status = ComplaintStatus.UNDER_REVIEW.value
     session.add(complaint)
     late = " (after the deadline)" if now > complaint.response_due else ""
+    await notify(
+        session,
+        user_ids=await _users(session, role=Role.PLATFORM_ADMIN),
+        kind="complaint_answered",
+        title=f"投诉 {complaint.tracking_number} 机构已答复 / answered",
+        body="请审查并作出处理结论 / please review and decide",
+        data={"complaint_id": complaint.id},
+    )
     await _event(session, complaint, f"机构已答复，平台审查中 / answered{late}, under review", now)
     await session.flush()
     await audit(
@@ -313,6 +344,17 @@ async def decide(
         Outcome.NOT_UPHELD: "投诉不成立 / not upheld",
     }
     await _event(session, complaint, f"已办结：{labels[outcome]}", now)
+    managers = await _users(
+        session, role=Role.LAB_MANAGER, organisation_id=complaint.organisation_id
+    )
+    await notify(
+        session,
+        user_ids=[*managers, *([complaint.filed_by] if complaint.filed_by else [])],
+        kind="complaint_decided",
+        title=f"投诉 {complaint.tracking_number} 已办结 / decided: {labels[outcome]}",
+        body=reason,
+        data={"complaint_id": complaint.id, "outcome": outcome.value},
+    )
     await session.flush()
     await audit(
         session,

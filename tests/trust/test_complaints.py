@@ -9,8 +9,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlmodel import col, select
 
 from server.complaints.service import MAX_ATTACHMENT_BYTES, RATE_LIMIT
+from server.notifications.models import OutboxMessage
 from tests.harness.app import API, PROBLEM, Login
 from tests.harness.factories import ZJIM, ZJU, World
 
@@ -111,6 +113,19 @@ async def test_anonymous_complaint_is_tracked_answered_and_decided(
     ).json()
     assert record["counts"]["complaints_upheld"] == 1
     assert any(f["kind"] == "complaint" for f in record["facts"])
+
+    # The institution's manager was told of the complaint and of the decision; the platform of
+    # the answer.
+    async with app.state.sessionmaker() as session:
+        rows = await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.created_at)))
+        told = [(m.kind, m.user_id) for m in rows.all()]
+    zjim_manager = demo.users["manager@zjim.demo"].id
+    platform = demo.users["admin@platform.demo"].id
+    assert told == [
+        ("complaint_filed", zjim_manager),
+        ("complaint_answered", platform),
+        ("complaint_decided", zjim_manager),
+    ]
 
     # The audit trail keeps what happened, never who complained.
     audit = await client.get(f"{API}/audit?entity=complaint", headers=manager)
