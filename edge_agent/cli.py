@@ -19,6 +19,7 @@ from mqtt_contract.gateway_config import (
     ConfigError,
     GatewayConfig,
     ModbusDevice,
+    OpcUaDevice,
     config_hash,
     load_config,
 )
@@ -121,11 +122,16 @@ def _summary(config: GatewayConfig) -> str:
     for device in config.devices:
         points = len(device.points)
         where = (
-            getattr(device, "host", None)
+            getattr(device, "endpoint", None)
+            or getattr(device, "server_name", None)
+            or getattr(device, "host", None)
             or getattr(device, "serial_port", None)
             or getattr(device, "topic", "")
         )
         extra = ""
+        if isinstance(device, OpcUaDevice):
+            points = len(device.all_point_keys())
+            extra = ", subscribed"
         if isinstance(device, ModbusDevice):
             planner = RequestPlanner(
                 device.points,

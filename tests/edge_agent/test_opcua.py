@@ -119,6 +119,24 @@ def test_the_example_configuration_is_valid(repo_root: Path) -> None:
     assert "incubator.state" in device.all_point_keys()
 
 
+def test_check_command_summarises_the_example(repo_root: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "edge_agent.cli",
+            "check",
+            str(repo_root / "edge_agent/examples/opcua-lads.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    # Two configured points and the LADS unit's state, program runtime and step.
+    assert "- incubator: opcua opc.tcp://127.0.0.1:4840/labshare/lads/, 5 points" in result.stdout
+
+
 def test_opcua_errors_name_the_field() -> None:
     bad = opcua_doc("http://x:4840")
     bad["devices"][0]["points"].append({"key": "humidity", "browse_path": "Objects/Humidity"})
