@@ -8,9 +8,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field
+from sqlmodel import col, select
 
 from server.auth.dependencies import CurrentUser, SettingsDep
-from server.auth.models import AppUser
+from server.auth.models import AppUser, Organisation, OrganisationKind
 from server.auth.repository import UserRepository
 from server.complaints import service
 from server.complaints.models import Outcome, SubjectKind
@@ -146,6 +147,24 @@ async def file_complaint(
         status=complaint.status,
         response_due=complaint.response_due.isoformat(),
     )
+
+
+class Institution(BaseModel):
+    id: uuid.UUID
+    name: str
+    name_en: str | None
+    city: str | None
+
+
+@router.get("/institutions", response_model=list[Institution])
+async def institutions(session: SessionDep) -> list[Institution]:
+    """The institutions a complaint may name (no login)."""
+    rows = await session.exec(
+        select(Organisation)
+        .where(Organisation.kind == OrganisationKind.INSTITUTION.value)
+        .order_by(col(Organisation.name))
+    )
+    return [Institution(id=o.id, name=o.name, name_en=o.name_en, city=o.city) for o in rows.all()]
 
 
 @router.get("/track/{tracking_number}", responses=problem_responses(404))

@@ -1,6 +1,6 @@
-"""A complaint in Chromium, on the server-rendered public pages (no JavaScript needed):
-a visitor files anonymously with an attachment, keeps the tracking number and follows the
-complaint while the institution answers and the platform decides it."""
+"""Complaints in Chromium: a visitor files anonymously on the server-rendered public pages
+(JavaScript off) and follows the complaint to its decision; a logged-in enterprise user files
+from the web app and follows theirs in its list."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tests.harness.browser import (
     CHROMIUM_FLAGS,
     VENV_BIN,
     Process,
+    log_in,
     seed_demo,
     server_env,
     spawn,
@@ -96,5 +97,65 @@ def test_anonymous_complaint_filed_and_followed_in_the_browser(
             page.reload()
             expect(page.locator("#complaint-status")).to_have_text("已办结 / closed")
             expect(page.get_by_text("处理结论 / Decision: 多收费用属实。")).to_be_visible()
+        finally:
+            browser.close()
+
+
+def test_logged_in_complaint_filed_and_followed_in_the_web_app(
+    database_url: str, processes: list[Process], workdir: Path, server_port: int
+) -> None:
+    env = server_env(database_url)
+    seed_demo(env, "--catalogue")
+    server = spawn(
+        processes,
+        workdir,
+        "server",
+        [str(VENV_BIN / "labshare-server"), "serve", "--port", str(server_port)],
+        env,
+    )
+    base = f"http://127.0.0.1:{server_port}"
+    wait_http_ok(f"{base}/healthz", server)
+    evidence = workdir / "report.pdf"
+    evidence.write_bytes(PDF)
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page()
+            log_in(page, base, "buyer@jingce.demo")
+            page.goto(f"{base}/complaints")
+            form = page.get_by_role("form")
+            form.locator("select[name=organisation_id]").select_option(label="浙江大学分析测试中心")
+            form.locator("select[name=subject_kind]").select_option("report")
+            form.locator("input[name=report_number]").fill("ZJU-2026-0815")
+            form.locator("input[name=summary]").fill("报告结论与样品不符")
+            form.locator("textarea[name=details]").fill("报告所列样品编号与送检样品不一致。")
+            form.locator("input[name=contact_phone]").fill("13700000000")
+            form.locator("input[name=attachments]").set_input_files(str(evidence))
+            form.locator("button[type=submit]").click()
+            filed = page.get_by_test_id("complaint-filed")
+            expect(filed).to_contain_text("TS")
+            number = filed.inner_text().rsplit(" ", 1)[-1]
+            row = page.get_by_test_id("my-complaint")
+            expect(row).to_contain_text(number)
+            expect(row).to_contain_text("报告结论与样品不符")
+
+            # The institution sees the complaint without the complainant; the platform with.
+            manager = _token(base, "manager@zju.demo")
+            theirs = httpx.get(f"{base}/api/v1/complaints", headers=manager).json()
+            complaint = next(c for c in theirs if c["tracking_number"] == number)
+            assert complaint["complainant"] is None
+            assert "13700000000" not in str(theirs)
+            admin = _token(base, "admin@platform.demo")
+            seen = httpx.get(f"{base}/api/v1/complaints/{complaint['id']}", headers=admin).json()
+            assert seen["complainant"]["phone"] == "13700000000"
+            httpx.post(
+                f"{base}/api/v1/complaints/{complaint['id']}/response",
+                json={"response": "已核查，样品编号录入错误，报告已重新出具。"},
+                headers=manager,
+            ).raise_for_status()
+
+            page.reload()
+            expect(page.get_by_test_id("my-complaint")).to_contain_text("平台审查中")
         finally:
             browser.close()

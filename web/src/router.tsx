@@ -2,6 +2,7 @@ import type { RouteObject } from "react-router";
 import BoardRoute from "./routes/board";
 import BookingsRoute from "./routes/bookings";
 import CatalogueRoute from "./routes/catalogue";
+import ComplaintsRoute from "./routes/complaints";
 import EvaluationRoute from "./routes/evaluation";
 import GatewaysRoute from "./routes/gateways";
 import InspectionRoute from "./routes/inspection";
@@ -37,6 +38,7 @@ export const routes: RouteObject[] = [
       { path: "bookings", element: <BookingsRoute /> },
       { path: "statements", element: <StatementsRoute /> },
       { path: "evaluation", element: <EvaluationRoute /> },
+      { path: "complaints", element: <ComplaintsRoute /> },
       { path: "*", element: <NotFoundRoute /> },
     ],
   },

@@ -562,6 +562,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/complaints/institutions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Institutions
+         * @description The institutions a complaint may name (no login).
+         */
+        get: operations["institutions_api_v1_complaints_institutions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/complaints/track/{tracking_number}": {
         parameters: {
             query?: never;
@@ -3857,6 +3877,20 @@ export interface components {
              * @description bookings from the finding on, as found
              */
             upcoming_bookings?: components["schemas"]["ImpactBooking"][];
+        };
+        /** Institution */
+        Institution: {
+            /** City */
+            city: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Name En */
+            name_en: string | null;
         };
         /** InstrumentCreate */
         InstrumentCreate: {
@@ -7498,6 +7532,35 @@ export interface operations {
             };
             /** @description A parameter or body field is not acceptable (each is named in `errors`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    institutions_api_v1_complaints_institutions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Institution"][];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

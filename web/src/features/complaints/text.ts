@@ -1,0 +1,40 @@
+import { registerText, translate, useI18n } from "../../i18n";
+
+/** Bilingual labels of the complaints page, zh-CN first. */
+const TEXT = {
+  "complaints.title": ["投诉举报", "Complaints"],
+  "complaints.new": ["提交投诉", "File a complaint"],
+  "complaints.institution": ["被投诉机构", "Institution"],
+  "complaints.subject": ["投诉对象", "About"],
+  "complaints.subject.institution": ["机构", "The institution"],
+  "complaints.subject.report": ["检测报告", "A test report"],
+  "complaints.reportNumber": ["报告编号", "Report number"],
+  "complaints.summary": ["事由", "Summary"],
+  "complaints.details": ["详细情况", "Details"],
+  "complaints.anonymous": ["匿名（不向平台留下联系方式）", "Anonymous (no contact details)"],
+  "complaints.phone": ["电话", "Telephone"],
+  "complaints.email": ["电子邮件", "E-mail"],
+  "complaints.attachments": [
+    "附件（PDF、PNG、JPEG，每个不超过5 MiB）",
+    "Attachments (PDF, PNG, JPEG, 5 MiB each)",
+  ],
+  "complaints.submit": ["提交", "Submit"],
+  "complaints.filed": ["已受理，查询编号 {number}", "Received; tracking number {number}"],
+  "complaints.mine": ["我的投诉", "My complaints"],
+  "complaints.number": ["查询编号", "Tracking number"],
+  "complaints.status": ["状态", "Status"],
+  "complaints.status.awaiting_response": ["等待机构答复", "Awaiting the institution's answer"],
+  "complaints.status.under_review": ["平台审查中", "Under review"],
+  "complaints.status.closed": ["已办结", "Closed"],
+  "complaints.due": ["答复期限", "Answer due"],
+  "complaints.none": ["暂无投诉", "No complaints"],
+} as const satisfies Record<string, readonly [string, string]>;
+
+export type TextId = keyof typeof TEXT;
+
+registerText("complaints", TEXT);
+
+export function useText() {
+  const { locale } = useI18n();
+  return (id: TextId, vars?: Record<string, string | number>) => translate(locale, id, vars, "complaints");
+}

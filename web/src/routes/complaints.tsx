@@ -1,0 +1,5 @@
+import { ComplaintsPage } from "../features/complaints";
+
+export default function ComplaintsRoute() {
+  return <ComplaintsPage />;
+}
