@@ -8,7 +8,7 @@ keeps the one-minute rollup up to date with the server's own job, then times:
 1. a 30-day chart of one channel at 1-minute resolution (43,200 buckets of min/max/mean/count,
    ``server.telemetry.queries.channel_series``, the API's code path) against the naive
    full-resolution fetch ``SELECT ts, value ... ORDER BY ts`` a chart would otherwise need;
-2. the latest values of one instrument (``InstrumentRepository.latest_readings``, the
+2. the latest values of one instrument (``server.telemetry.latest.latest_rows``, the
    ``GET /instruments/{id}/latest`` query) against a ``max(ts) GROUP BY channel_id`` scan.
 
 Goals: chart < 100 ms, latest < 10 ms. Prints one JSON object with medians and ratios
@@ -41,8 +41,8 @@ from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 from sqlmodel.ext.asyncio.session import AsyncSession  # noqa: E402
 
 from server.catalog.models import Channel  # noqa: E402
-from server.catalog.repository import InstrumentRepository  # noqa: E402
 from server.core.migrations import upgrade  # noqa: E402
+from server.telemetry.latest import latest_rows  # noqa: E402
 from server.telemetry.queries import channel_series  # noqa: E402
 from server.telemetry.rollups import maintain_rollups  # noqa: E402
 from tests.harness import PostgresCluster  # noqa: E402
@@ -171,9 +171,9 @@ async def measure(
         async with AsyncSession(engine) as session:
 
             async def latest() -> object:
-                return await InstrumentRepository(session).latest_readings(instrument_id)
+                return await latest_rows(session, instrument_id)
 
-            readings = await InstrumentRepository(session).latest_readings(instrument_id)
+            readings = await latest_rows(session, instrument_id)
             assert all(r.ts is not None for r in readings)
             latest_ms = await median_ms(latest, repeat)
     finally:

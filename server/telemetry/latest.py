@@ -15,7 +15,7 @@ from server.auth.models import AppUser
 from server.telemetry.queries import resolve_access
 from server.telemetry.schemas import LatestReading
 
-__all__ = ["latest_readings"]
+__all__ = ["LatestRow", "latest_readings", "latest_rows"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,13 @@ _LATEST_SQL = text(
 )
 
 
+async def latest_rows(session: AsyncSession, instrument_id: uuid.UUID) -> list[LatestRow]:
+    """The newest stored row of every channel of the instrument, unfiltered (one query)."""
+    connection = await session.connection()
+    result = await connection.execute(_LATEST_SQL, {"instrument_id": instrument_id})
+    return [LatestRow(**row._mapping) for row in result]
+
+
 async def latest_readings(
     session: AsyncSession, user: AppUser, instrument_id: uuid.UUID
 ) -> list[LatestReading]:
@@ -64,9 +71,7 @@ async def latest_readings(
     (so live values while their session runs); without such a booking the instrument is 404.
     """
     access = await resolve_access(session, user, instrument_id)
-    connection = await session.connection()
-    result = await connection.execute(_LATEST_SQL, {"instrument_id": access.instrument.id})
-    rows = [LatestRow(**row._mapping) for row in result]
+    rows = await latest_rows(session, access.instrument.id)
     readings = []
     for row in rows:
         visible = row.ts is not None and access.covers(row.ts)
