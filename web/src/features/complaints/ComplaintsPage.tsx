@@ -2,6 +2,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
+import { isInstitutionRole, useCurrentUser } from "../auth";
+import { type HandledComplaint, HandleComplaint } from "./HandleComplaint";
 import { type TextId, useText } from "./text";
 
 interface Institution {
@@ -11,19 +13,18 @@ interface Institution {
   city: string | null;
 }
 
-interface Complaint {
-  id: string;
-  tracking_number: string;
-  summary: string;
-  status: "awaiting_response" | "under_review" | "closed";
-  response_due: string;
-  outcome: string | null;
+interface Complaint extends HandledComplaint {
+  organisation_id: string;
 }
 
-/** Filing a complaint while logged in, and following the ones this user filed. */
+/**
+ * Filing a complaint while logged in and following one's own; lab managers answer the
+ * complaints about their institution, platform administrators decide.
+ */
 export function ComplaintsPage() {
   const api = useApi();
   const tx = useText();
+  const me = useCurrentUser();
   const queryClient = useQueryClient();
   const [anonymous, setAnonymous] = useState(false);
   const [subject, setSubject] = useState("institution");
@@ -49,6 +50,13 @@ export function ComplaintsPage() {
     }
     file.mutate(form);
   };
+  const role = me.data?.role;
+  const mayAnswer = role === "lab_manager";
+  const mayDecide = role === "platform_admin";
+  const handling = (mine.data ?? []).filter(
+    (c) => mayDecide || (isInstitutionRole(role) && c.organisation_id === me.data?.organisation.id),
+  );
+  const own = (mine.data ?? []).filter((c) => !handling.includes(c));
   if (institutions.isPending) return <Loading />;
   if (institutions.isError) return <ErrorNotice error={institutions.error} />;
   return (
@@ -119,8 +127,8 @@ export function ComplaintsPage() {
       )}
       <h2>{tx("complaints.mine")}</h2>
       {mine.isError && <ErrorNotice error={mine.error} />}
-      {mine.data && mine.data.length === 0 && <p>{tx("complaints.none")}</p>}
-      {mine.data && mine.data.length > 0 && (
+      {mine.data && own.length === 0 && <p>{tx("complaints.none")}</p>}
+      {own.length > 0 && (
         <table className="table">
           <thead>
             <tr>
@@ -131,7 +139,7 @@ export function ComplaintsPage() {
             </tr>
           </thead>
           <tbody>
-            {mine.data.map((c) => (
+            {own.map((c) => (
               <tr key={c.id} data-testid="my-complaint">
                 <td>{c.tracking_number}</td>
                 <td>{c.summary}</td>
@@ -141,6 +149,14 @@ export function ComplaintsPage() {
             ))}
           </tbody>
         </table>
+      )}
+      {handling.length > 0 && (
+        <>
+          <h2>{tx("complaints.handling")}</h2>
+          {handling.map((c) => (
+            <HandleComplaint key={c.id} complaint={c} mayAnswer={mayAnswer} mayDecide={mayDecide} />
+          ))}
+        </>
       )}
     </section>
   );

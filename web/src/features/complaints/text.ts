@@ -28,6 +28,15 @@ const TEXT = {
   "complaints.status.closed": ["已办结", "Closed"],
   "complaints.due": ["答复期限", "Answer due"],
   "complaints.none": ["暂无投诉", "No complaints"],
+  "complaints.handling": ["待处理的投诉", "Complaints to handle"],
+  "complaints.details.label": ["内容", "Details"],
+  "complaints.complainant": ["投诉人", "Complainant"],
+  "complaints.response": ["机构答复", "Institution's answer"],
+  "complaints.answer": ["提交答复", "Send the answer"],
+  "complaints.reason": ["处理理由", "Reasons"],
+  "complaints.outcome.upheld": ["投诉成立", "Upheld"],
+  "complaints.outcome.partly_upheld": ["部分成立", "Partly upheld"],
+  "complaints.outcome.not_upheld": ["投诉不成立", "Not upheld"],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type TextId = keyof typeof TEXT;
