@@ -40,7 +40,7 @@ from edge_agent.calibration import CalibrationBook
 from edge_agent.clock import Clock
 from edge_agent.poller import DeviceHealth, PreparedPoint, Reading, ReadingSink
 from edge_agent.units import LinearConversion, UnitProblem, linear_conversion
-from mqtt_contract.gateway_config import OpcUaDevice, OpcUaPoint
+from mqtt_contract.gateway_config import LadsResultValue, OpcUaDevice, OpcUaPoint
 from mqtt_contract.units import is_known_unit
 from mqtt_contract.v1 import Quality
 
@@ -243,6 +243,30 @@ class OpcUaDeviceSource:
                 self.items[runtime] = _Item(runtime, _lads_prepared(runtime, "s"), None)
                 step = f"{unit.key}.step"
                 self.items[step] = _Item(step, _lads_prepared(step, "dimensionless"), None)
+        # Per functional unit with result values: what to read when a run ends.
+        self.result_points: dict[str, list[tuple[LadsResultValue, PreparedPoint]]] = {}
+        for unit in device.lads.functional_units if device.lads else ():
+            if unit.results:
+                self.result_points[unit.key] = [
+                    (
+                        r,
+                        PreparedPoint(
+                            key=f"{unit.key}.{r.key}",
+                            unit=r.unit or r.source_unit,
+                            conversion=linear_conversion(
+                                r.source_unit, r.unit or r.source_unit, 1.0, 0.0
+                            ),
+                            valid_min=None,
+                            valid_max=None,
+                            deadband=None,
+                            max_interval_ms=None,
+                        ),
+                    )
+                    for r in unit.results
+                ]
+        self._program_nodes: dict[str, tuple[Node, Node]] = {}  # unit: (run id, result set)
+        self._last_state: dict[str, float | None] = {}
+        self._collecting: set[asyncio.Task[None]] = set()
         self._by_handle: dict[int, _Item] = {}
         self._rng = rng or random.Random()
         self.sessions = 0  # subscriptions created (1 + reconnects)
@@ -314,6 +338,8 @@ class OpcUaDeviceSource:
                 self.health.last_ok_ms = self.clock.wall_ms()
                 self._repeat_unchanged()
         finally:
+            for task in list(self._collecting):
+                task.cancel()
             try:
                 await asyncio.wait_for(client.disconnect(), 1.0)
             except asyncio.CancelledError:
@@ -371,6 +397,10 @@ class OpcUaDeviceSource:
                 # LADS durations are milliseconds.
                 runtime.conversion = linear_conversion("ms", "s", 1.0, 0.0)
                 self.items[f"{unit.key}.step"].node = await _child(active, "CurrentStepNumber")
+            if unit.key in self.result_points:
+                manager = await _child(fu, "ProgramManager")
+                run_id = await _child(await _child(manager, "ActiveProgram"), "DeviceProgramRunId")
+                self._program_nodes[unit.key] = (run_id, await _child(manager, "ResultSet"))
 
     async def _server_unit(
         self, node: Node, point: OpcUaPoint, prepared: PreparedPoint
@@ -460,6 +490,72 @@ class OpcUaDeviceSource:
         reading = self.reading(item, data.monitored_item.Value)
         if reading is not None:
             self.sink.submit([reading])
+            self._watch_run_end(item.key, reading.value)
+
+    def _watch_run_end(self, key: str, state: float | None) -> None:
+        """When a functional unit with result values stops after a run, collect the result."""
+        unit = key.removesuffix(".state")
+        if unit == key or unit not in self.result_points:
+            return
+        before, self._last_state[unit] = self._last_state.get(unit), state
+        finished = state in (LADS_STATE_CODES["stopped"], LADS_STATE_CODES["aborted"])
+        was_active = before in (
+            LADS_STATE_CODES["running"],
+            LADS_STATE_CODES["stopping"],
+            LADS_STATE_CODES["aborting"],
+        )
+        if finished and was_active:
+            task = asyncio.get_running_loop().create_task(self._collect_result(unit))
+            self._collecting.add(task)
+            task.add_done_callback(self._collecting.discard)
+
+    async def _collect_result(self, unit: str) -> None:
+        """Read the finished run's result object and publish its configured values.
+
+        The result is the ResultSet child named after the run id (LADS servers may add it
+        a moment after the state changes: a few tries), else the newest child.
+        """
+        run_id_node, result_set = self._program_nodes[unit]
+        ts_ms = self.clock.wall_ms()
+        try:
+            run_id = str(await run_id_node.read_value())
+            result: Node | None = None
+            for _ in range(5):
+                children = await result_set.get_children()
+                for child in children:
+                    if (await child.read_browse_name()).Name == run_id:
+                        result = child
+                if result is not None:
+                    break
+                await asyncio.sleep(0.5)
+            if result is None and children:
+                result = children[-1]
+            if result is None:
+                log.warning("device %s: run %s of %s left no result", self.device.key, run_id, unit)
+                return
+            readings: list[Reading] = []
+            for value_config, prepared in self.result_points[unit]:
+                try:
+                    raw = _number(await (await _child(result, value_config.name)).read_value())
+                except UaError:
+                    raw = None
+                value = prepared.conversion(raw) if raw is not None else None
+                readings.append(
+                    Reading(
+                        device=self.device.key,
+                        point=prepared.key,
+                        unit=prepared.unit,
+                        ts_ms=ts_ms,
+                        value=value,
+                        quality=prepared.quality_of(value),
+                    )
+                )
+            log.info("device %s: run %s of %s finished", self.device.key, run_id, unit)
+            self.sink.submit(readings)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the session loop notices a dead connection by itself
+            log.error("device %s: result of %s not read: %s", self.device.key, unit, exc)
 
     def _repeat_unchanged(self) -> None:
         """Publish again, stamped now, a state that has not changed for its repeat period."""

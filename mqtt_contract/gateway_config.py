@@ -41,6 +41,7 @@ __all__ = [
     "DeviceConfig",
     "GatewayConfig",
     "LadsFunctionalUnit",
+    "LadsResultValue",
     "LadsSection",
     "LoopScaling",
     "ModbusDevice",
@@ -461,6 +462,30 @@ class OpcUaPoint(_PointBase):
         return self
 
 
+class LadsResultValue(_Strict):
+    """A numeric variable of a finished run's result, published as ``<unit key>.<key>``."""
+
+    key: Key
+    name: str = Field(min_length=1, description="Browse name of the variable in the result.")
+    source_unit: str = "dimensionless"
+    unit: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _source_defaults_to_unit(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "source_unit" not in data and data.get("unit"):
+            return {**data, "source_unit": data["unit"]}
+        return data
+
+    @model_validator(mode="after")
+    def _units_compatible(self) -> LadsResultValue:
+        try:
+            check_compatible(self.source_unit, self.unit or self.source_unit)
+        except UnitProblem as exc:
+            raise PydanticCustomError("unit", "{reason}", {"reason": str(exc)}) from exc
+        return self
+
+
 class LadsFunctionalUnit(_Strict):
     """A LADS functional unit: its state machine becomes the state point ``<key>.state``."""
 
@@ -482,6 +507,12 @@ class LadsFunctionalUnit(_Strict):
         default=True,
         description="Also report the active program's runtime in s and its step number "
         "(<key>.program_runtime, <key>.step).",
+    )
+
+    results: list[LadsResultValue] = Field(
+        default_factory=list,
+        description="Values of each finished run's result (ProgramManager/ResultSet) to "
+        "publish when the unit stops.",
     )
 
     @field_validator("browse_path")
@@ -576,6 +607,7 @@ class OpcUaDevice(_DeviceBase):
             keys.append(f"{unit.key}.state")
             if unit.program:
                 keys += [f"{unit.key}.program_runtime", f"{unit.key}.step"]
+            keys += [f"{unit.key}.{r.key}" for r in unit.results]
         return keys
 
 

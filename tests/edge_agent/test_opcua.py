@@ -133,8 +133,8 @@ def test_check_command_summarises_the_example(repo_root: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    # Two configured points and the LADS unit's state, program runtime and step.
-    assert "- incubator: opcua opc.tcp://127.0.0.1:4840/labshare/lads/, 5 points" in result.stdout
+    # Two configured points and the LADS unit's state, program runtime, step and one result.
+    assert "- incubator: opcua opc.tcp://127.0.0.1:4840/labshare/lads/, 6 points" in result.stdout
 
 
 def test_opcua_errors_name_the_field() -> None:
@@ -173,6 +173,32 @@ def test_a_point_may_not_shadow_a_lads_point() -> None:
     bad["devices"][0]["points"].append({"key": "incubator.state", "node_id": "ns=2;s=S"})
     assert issues(bad) == [
         "devices[0].points: point key 'incubator.state' is also a point of the lads section"
+    ]
+
+
+def test_lads_result_values_are_checked() -> None:
+    bad = opcua_doc(
+        "opc.tcp://x:4840",
+        lads={
+            "functional_units": [
+                {
+                    "key": "incubator",
+                    "browse_path": UNIT,
+                    "results": [
+                        {
+                            "key": "mean",
+                            "name": "MeanTemperature",
+                            "source_unit": "degC",
+                            "unit": "kg",
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+    assert issues(bad) == [
+        "devices[0].lads.functional_units[0].results[0]: "
+        "'kg' is not compatible with source unit 'degC'"
     ]
 
 
@@ -310,10 +336,14 @@ async def test_lads_run_reaches_the_database_through_the_gateway(
             ("incubator", "incubator.state"): "dimensionless",
             ("incubator", "incubator.program_runtime"): "s",
             ("incubator", "incubator.step"): "dimensionless",
+            ("incubator", "incubator.mean_temperature"): "degC",
         },
     )
     await start_worker()
     device = lads_device(lads.endpoint).model_dump(mode="json", by_alias=True)
+    device["lads"]["functional_units"][0]["results"] = [
+        {"key": "mean_temperature", "name": "MeanTemperature", "unit": "degC"}
+    ]
     document = {
         "gateway": {"key": "gw-lads"},
         "mqtt": {"host": mosquitto.host, "port": mosquitto.port},
@@ -340,6 +370,12 @@ async def test_lads_run_reaches_the_database_through_the_gateway(
         await lads.start_program("incubate-37", "run-0001", duration_s=1.5)
         await lads.wait_program()
         await eventually(lambda: states()[-1:] == [0.0] and 1.0 in states(), 20, "a whole run")
+        mean = gw.channels[("incubator", "incubator.mean_temperature")]
+        await eventually(
+            lambda: bool(seeder.query("SELECT 1 FROM telemetry WHERE channel_id = %s", (mean,))),
+            20,
+            "the run's result stored",
+        )
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)
@@ -352,6 +388,10 @@ async def test_lads_run_reaches_the_database_through_the_gateway(
     assert rows
     assert {q for _, q in rows} == {QUALITY_CODES[Quality.OK]}
     assert max(v for v, _ in rows) > 25.0  # the program heated towards 37 °C
+    # The finished run's result (from the ResultSet) is stored once, as the server read it.
+    results = seeder.query("SELECT value FROM telemetry WHERE channel_id = %s", (mean,))
+    assert len(results) == 1
+    assert results[0][0] == pytest.approx(lads.results[-1].mean_temperature)
     steps = seeder.scalar(
         "SELECT max(value) FROM telemetry WHERE channel_id = %s",
         (gw.channels[("incubator", "incubator.step")],),
