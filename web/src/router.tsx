@@ -11,6 +11,7 @@ import InstrumentsRoute from "./routes/instruments";
 import LoginRoute from "./routes/login";
 import ManageInstrumentRoute from "./routes/manage-instrument";
 import NotFoundRoute from "./routes/not-found";
+import ProficiencyRoute from "./routes/proficiency";
 import PublicRoute from "./routes/public";
 import RootRoute from "./routes/root";
 import StatementsRoute from "./routes/statements";
@@ -39,6 +40,7 @@ export const routes: RouteObject[] = [
       { path: "statements", element: <StatementsRoute /> },
       { path: "evaluation", element: <EvaluationRoute /> },
       { path: "complaints", element: <ComplaintsRoute /> },
+      { path: "proficiency", element: <ProficiencyRoute /> },
       { path: "*", element: <NotFoundRoute /> },
     ],
   },

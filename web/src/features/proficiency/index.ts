@@ -1,0 +1,1 @@
+export { ProficiencyPage } from "./ProficiencyPage";

@@ -1,0 +1,5 @@
+import { ProficiencyPage } from "../features/proficiency";
+
+export default function ProficiencyRoute() {
+  return <ProficiencyPage />;
+}
