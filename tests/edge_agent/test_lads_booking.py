@@ -1,5 +1,6 @@
-"""A LADS program run checks a booking in: simulator -> gateway -> Mosquitto -> ingest ->
-state rule -> booking job, every part real."""
+"""A LADS program run checks a booking in and its result becomes the session's data:
+simulator -> gateway -> Mosquitto -> ingest -> state rule -> booking job -> API, every part
+real."""
 
 from __future__ import annotations
 
@@ -56,12 +57,19 @@ async def test_a_lads_program_run_checks_the_booking_in(
     tmp_path: Path,
 ) -> None:
     with psycopg.connect(database_conninfo) as conn:
-        for point, unit in (("incubator.state", "dimensionless"), ("temperature", "degC")):
-            conn.execute(
+        channels: dict[str, int] = {}
+        for point, unit in (
+            ("incubator.state", "dimensionless"),
+            ("temperature", "degC"),
+            ("incubator.mean_temperature", "degC"),
+        ):
+            row = conn.execute(
                 "INSERT INTO channel (instrument_id, gateway_id, device_key, point_key, name,"
-                " canonical_unit) VALUES (%s, %s, 'incubator', %s, %s, %s)",
+                " canonical_unit) VALUES (%s, %s, 'incubator', %s, %s, %s) RETURNING id",
                 (demo.instrument.id, demo.gateway.id, point, point, unit),
-            )
+            ).fetchone()
+            assert row is not None
+            channels[point] = row[0]
     manager = await login("manager@zjim.demo")
     r = await client.put(
         f"{API}/instruments/{demo.instrument.id}/state-rule", json=LADS_STATE_RULE, headers=manager
@@ -94,7 +102,21 @@ async def test_a_lads_program_run_checks_the_booking_in(
                 "key": "incubator",
                 "protocol": "opcua",
                 "endpoint": simulator.endpoint,
-                "lads": {"functional_units": [{"key": "incubator", "browse_path": UNIT}]},
+                "lads": {
+                    "functional_units": [
+                        {
+                            "key": "incubator",
+                            "browse_path": UNIT,
+                            "results": [
+                                {
+                                    "key": "mean_temperature",
+                                    "name": "MeanTemperature",
+                                    "unit": "degC",
+                                }
+                            ],
+                        }
+                    ]
+                },
                 "points": [
                     {
                         "key": "temperature",
@@ -109,6 +131,14 @@ async def test_a_lads_program_run_checks_the_booking_in(
     stop = asyncio.Event()
     task = asyncio.create_task(gateway.run(stop))
 
+    def result_stored() -> bool:
+        with psycopg.connect(database_conninfo) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM telemetry WHERE channel_id = %s",
+                (channels["incubator.mean_temperature"],),
+            ).fetchone()
+        return row is not None and row[0] > 0
+
     def running_stored() -> bool:
         with psycopg.connect(database_conninfo) as conn:
             row = conn.execute(
@@ -122,6 +152,7 @@ async def test_a_lads_program_run_checks_the_booking_in(
         await simulator.start_program("incubate-37", "run-0001", duration_s=2.0)
         await eventually(running_stored, 30, "the Running state stored")
         await simulator.wait_program()
+        await eventually(result_stored, 30, "the run's result stored")
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)
@@ -141,3 +172,18 @@ async def test_a_lads_program_run_checks_the_booking_in(
     got = (await client.get(f"{API}/bookings/{booking_id}", headers=staff)).json()
     assert got["status"] == "checked_in"
     assert got["check_in_source"] == "telemetry"
+
+    # The enterprise that booked sees the run's result as its session's data.
+    buyer_headers = await login("buyer@jingce.demo")
+    r = await client.get(
+        f"{API}/instruments/{demo.instrument.id}/series",
+        params={
+            "channel_id": channels["incubator.mean_temperature"],
+            "start": (now - timedelta(minutes=1)).isoformat(),
+            "end": (now + timedelta(minutes=30)).isoformat(),
+        },
+        headers=buyer_headers,
+    )
+    assert r.status_code == 200, r.text
+    means = [m for m in r.json()["mean"] if m is not None]
+    assert means == [pytest.approx(simulator.results[-1].mean_temperature)]
