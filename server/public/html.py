@@ -34,7 +34,7 @@ def page(title: str, title_en: str, body: str) -> str:
         '<a href="/public/notices">违规公告 / Violations</a>'
         '<a href="/public/complaints/new">投诉举报 / Complaints</a>'
         '<a href="/public/complaints/track">进度查询 / Track</a></nav>'
-        f'<h1>{e(title)} <span class="en">{e(title_en)}</span></h1>{body}</body></html>'
+        f'<h1>{e(title)} <span class="en" lang="en">{e(title_en)}</span></h1>{body}</body></html>'
     )
 
 

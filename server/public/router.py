@@ -84,9 +84,9 @@ async def index(session: SessionDep) -> HTMLResponse:
     )
     body = (
         "<p>检验检测机构的资质、能力验证、信用等级与投诉情况，向社会公开。"
-        '<span class="en">Qualifications, proficiency testing, credit classes and complaints '
+        '<span class="en" lang="en">Qualifications, proficiency testing, credit classes and complaints '
         "of the testing institutions, open to the public.</span></p>"
-        f"<h2>按城市 <span class=en>By city</span></h2><ul>{links}</ul>"
+        f"<h2>按城市 <span class=en lang=en lang=en>By city</span></h2><ul>{links}</ul>"
     )
     return _html(page("公共信息平台", "Public information platform", body))
 
@@ -123,7 +123,7 @@ async def institutions(
         lines.append(
             [
                 f'<a href="/public/institutions/{o.id}">{e(o.name)}</a>'
-                f'<br><span class="en">{e(o.name_en)}</span>',
+                f'<br><span class="en" lang="en">{e(o.name_en)}</span>',
                 e(o.city),
                 _class_badge(record.credit_class),
             ]
@@ -172,7 +172,7 @@ async def _scope_section(
                 (
                     [
                         e(i.category),
-                        f'{e(i.name)} <span class="en">{e(i.name_en)}</span>',
+                        f'{e(i.name)} <span class="en" lang="en">{e(i.name_en)}</span>',
                         f"{e(i.standard_number)} {e(i.standard_name)}",
                     ]
                     for i in items
@@ -199,7 +199,7 @@ async def _instruments_section(session: AsyncSession, organisation_id: uuid.UUID
         fees = published_hourly_fees(model, factors).get(UserCategory.ENTERPRISE.value, {})
         rows.append(
             [
-                f'{e(i.name)} <span class="en">{e(i.name_en)}</span>',
+                f'{e(i.name)} <span class="en" lang="en">{e(i.name_en)}</span>',
                 e(i.model),
                 e(fees.get("self_operated")),
                 e(fees.get("staff_operated")),
@@ -231,7 +231,7 @@ async def _sharing_section(session: AsyncSession, organisation_id: uuid.UUID, no
     if row is None:
         return "<p>暂无仪器 / no instruments</p>"
     rate = "—" if row.sharing_rate is None else f"{row.sharing_rate:.1%}"
-    return f"<p class=en>{e(period.first)} – {e(period.last)}</p>" + table(
+    return f"<p class=en lang=en lang=en>{e(period.first)} – {e(period.last)}</p>" + table(
         [
             "仪器 / Instruments",
             "有效机时 / Effective hours",
@@ -333,7 +333,7 @@ async def institution(
         f"<p>信用等级 / Credit class: {_class_badge(record.credit_class)}"
         f"（规则 / rule {e(record.rule_id or 'default')}, v{record.rule_version}）：{e(record.rule_text)}</p>"
         f"<ul>{counted}</ul>"
-        f"<p class=en>统计自 / facts counted since {e(record.window_from)}</p>"
+        f"<p class=en lang=en lang=en>统计自 / facts counted since {e(record.window_from)}</p>"
     )
     search = (
         f'<form method="get" action="/public/institutions/{organisation_id}">'
@@ -341,19 +341,19 @@ async def institution(
         f'<input name="q" value="{e(q)}"></label><button>检索 / Search</button></form>'
     )
     body = (
-        f'<p>{e(organisation.city)} · <span class="en">{e(organisation.name_en)}</span></p>'
-        f"<h2>信用等级 <span class=en>Credit class</span></h2>{basis}"
-        f"<h2>CMA资质与能力范围 <span class=en>CMA certificate and scope</span></h2>"
+        f'<p>{e(organisation.city)} · <span class="en" lang="en">{e(organisation.name_en)}</span></p>'
+        f"<h2>信用等级 <span class=en lang=en lang=en>Credit class</span></h2>{basis}"
+        f"<h2>CMA资质与能力范围 <span class=en lang=en lang=en>CMA certificate and scope</span></h2>"
         f"{search}{await _scope_section(session, organisation_id, now, q)}"
-        f"<h2>开放仪器与收费 <span class=en>Open instruments and fees</span></h2>"
+        f"<h2>开放仪器与收费 <span class=en lang=en lang=en>Open instruments and fees</span></h2>"
         f"{await _instruments_section(session, organisation_id)}"
-        f"<h2>共享情况 <span class=en>Sharing</span></h2>"
+        f"<h2>共享情况 <span class=en lang=en lang=en>Sharing</span></h2>"
         f"{await _sharing_section(session, organisation_id, now)}"
-        f"<h2>能力验证 <span class=en>Proficiency testing</span></h2>"
+        f"<h2>能力验证 <span class=en lang=en lang=en>Proficiency testing</span></h2>"
         f"{await _pt_section(session, organisation_id)}"
-        f"<h2>社会责任报告 <span class=en>Social responsibility report</span></h2>"
+        f"<h2>社会责任报告 <span class=en lang=en lang=en>Social responsibility report</span></h2>"
         f"{await _social_section(session, organisation_id)}"
-        f"<h2>投诉统计 <span class=en>Complaints</span></h2>"
+        f"<h2>投诉统计 <span class=en lang=en lang=en>Complaints</span></h2>"
         f"{await _complaints_section(session, organisation_id)}"
         f'<p><a href="/public/complaints/new?organisation_id={organisation_id}">'
         "投诉举报该机构 / File a complaint about this institution</a></p>"
@@ -387,7 +387,7 @@ async def pt_round(round_id: uuid.UUID, session: SessionDep) -> HTMLResponse:
         f"（{e(stats.get('sigma_pt_basis'))}），参加者 / participants: {e(stats.get('participants'))}</p>"
         f"<p>评分 / score: {e(stats.get('score_reason'))}</p>"
         f"{score_chart_svg(results, stats.get('score'))}"
-        "<p class=en>仅显示同意公开的机构结果 / only results their institutions agreed to publish</p>"
+        "<p class=en lang=en lang=en>仅显示同意公开的机构结果 / only results their institutions agreed to publish</p>"
         + table(["机构 / Institution", "结果 / Result", "评分 / Score", "结果 / Judgement"], rows)
     )
     return _html(page(f"能力验证 {found.code} {found.title}", found.title_en or "", body))
@@ -459,7 +459,7 @@ async def complaint_form(
     )
     body = (
         "<p>可匿名投诉；留下联系方式的，仅平台可见。"
-        '<span class="en">You may complain anonymously; contact details, if given, are seen '
+        '<span class="en" lang="en">You may complain anonymously; contact details, if given, are seen '
         "by the platform only.</span></p>"
         '<form method="post" action="/public/complaints" enctype="multipart/form-data">'
         f'<label>被投诉机构 / Institution <select name="organisation_id" required>{options}</select></label>'
@@ -530,7 +530,7 @@ async def file_complaint(
     body = (
         f'<p>投诉已受理。查询编号 / Tracking number: <strong id="tracking-number">'
         f"{e(complaint.tracking_number)}</strong></p>"
-        "<p>请保存此编号以查询办理进度。 <span class=en>Keep this number to follow your "
+        "<p>请保存此编号以查询办理进度。 <span class=en lang=en lang=en>Keep this number to follow your "
         "complaint.</span></p>"
         f'<p><a href="/public/complaints/track?number={quote(complaint.tracking_number)}">'
         "查询进度 / Follow the status</a></p>"

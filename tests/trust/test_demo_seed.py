@@ -27,7 +27,7 @@ async def test_demo_round_complaints_and_credit_classes_are_public(
     listing = await client.get("/public/institutions")
     classes = dict(
         re.findall(
-            r">([^<>]+)</a><br><span class=\"en\">[^<]*</span></td><td>[^<]*</td><td>"
+            r">([^<>]+)</a><br><span class=\"en\" lang=\"en\">[^<]*</span></td><td>[^<]*</td><td>"
             r"<strong class=\"class-(\w)\">",
             listing.text,
         )
