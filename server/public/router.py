@@ -86,7 +86,7 @@ async def index(session: SessionDep) -> HTMLResponse:
         "<p>检验检测机构的资质、能力验证、信用等级与投诉情况，向社会公开。"
         '<span class="en" lang="en">Qualifications, proficiency testing, credit classes and complaints '
         "of the testing institutions, open to the public.</span></p>"
-        f"<h2>按城市 <span class=en lang=en lang=en>By city</span></h2><ul>{links}</ul>"
+        f"<h2>按城市 <span class=en lang=en>By city</span></h2><ul>{links}</ul>"
     )
     return _html(page("公共信息平台", "Public information platform", body))
 
@@ -231,7 +231,7 @@ async def _sharing_section(session: AsyncSession, organisation_id: uuid.UUID, no
     if row is None:
         return "<p>暂无仪器 / no instruments</p>"
     rate = "—" if row.sharing_rate is None else f"{row.sharing_rate:.1%}"
-    return f"<p class=en lang=en lang=en>{e(period.first)} – {e(period.last)}</p>" + table(
+    return f"<p class=en lang=en>{e(period.first)} – {e(period.last)}</p>" + table(
         [
             "仪器 / Instruments",
             "有效机时 / Effective hours",
@@ -333,7 +333,7 @@ async def institution(
         f"<p>信用等级 / Credit class: {_class_badge(record.credit_class)}"
         f"（规则 / rule {e(record.rule_id or 'default')}, v{record.rule_version}）：{e(record.rule_text)}</p>"
         f"<ul>{counted}</ul>"
-        f"<p class=en lang=en lang=en>统计自 / facts counted since {e(record.window_from)}</p>"
+        f"<p class=en lang=en>统计自 / facts counted since {e(record.window_from)}</p>"
     )
     search = (
         f'<form method="get" action="/public/institutions/{organisation_id}">'
@@ -342,18 +342,18 @@ async def institution(
     )
     body = (
         f'<p>{e(organisation.city)} · <span class="en" lang="en">{e(organisation.name_en)}</span></p>'
-        f"<h2>信用等级 <span class=en lang=en lang=en>Credit class</span></h2>{basis}"
-        f"<h2>CMA资质与能力范围 <span class=en lang=en lang=en>CMA certificate and scope</span></h2>"
+        f"<h2>信用等级 <span class=en lang=en>Credit class</span></h2>{basis}"
+        f"<h2>CMA资质与能力范围 <span class=en lang=en>CMA certificate and scope</span></h2>"
         f"{search}{await _scope_section(session, organisation_id, now, q)}"
-        f"<h2>开放仪器与收费 <span class=en lang=en lang=en>Open instruments and fees</span></h2>"
+        f"<h2>开放仪器与收费 <span class=en lang=en>Open instruments and fees</span></h2>"
         f"{await _instruments_section(session, organisation_id)}"
-        f"<h2>共享情况 <span class=en lang=en lang=en>Sharing</span></h2>"
+        f"<h2>共享情况 <span class=en lang=en>Sharing</span></h2>"
         f"{await _sharing_section(session, organisation_id, now)}"
-        f"<h2>能力验证 <span class=en lang=en lang=en>Proficiency testing</span></h2>"
+        f"<h2>能力验证 <span class=en lang=en>Proficiency testing</span></h2>"
         f"{await _pt_section(session, organisation_id)}"
-        f"<h2>社会责任报告 <span class=en lang=en lang=en>Social responsibility report</span></h2>"
+        f"<h2>社会责任报告 <span class=en lang=en>Social responsibility report</span></h2>"
         f"{await _social_section(session, organisation_id)}"
-        f"<h2>投诉统计 <span class=en lang=en lang=en>Complaints</span></h2>"
+        f"<h2>投诉统计 <span class=en lang=en>Complaints</span></h2>"
         f"{await _complaints_section(session, organisation_id)}"
         f'<p><a href="/public/complaints/new?organisation_id={organisation_id}">'
         "投诉举报该机构 / File a complaint about this institution</a></p>"
@@ -387,7 +387,7 @@ async def pt_round(round_id: uuid.UUID, session: SessionDep) -> HTMLResponse:
         f"（{e(stats.get('sigma_pt_basis'))}），参加者 / participants: {e(stats.get('participants'))}</p>"
         f"<p>评分 / score: {e(stats.get('score_reason'))}</p>"
         f"{score_chart_svg(results, stats.get('score'))}"
-        "<p class=en lang=en lang=en>仅显示同意公开的机构结果 / only results their institutions agreed to publish</p>"
+        "<p class=en lang=en>仅显示同意公开的机构结果 / only results their institutions agreed to publish</p>"
         + table(["机构 / Institution", "结果 / Result", "评分 / Score", "结果 / Judgement"], rows)
     )
     return _html(page(f"能力验证 {found.code} {found.title}", found.title_en or "", body))
@@ -530,7 +530,7 @@ async def file_complaint(
     body = (
         f'<p>投诉已受理。查询编号 / Tracking number: <strong id="tracking-number">'
         f"{e(complaint.tracking_number)}</strong></p>"
-        "<p>请保存此编号以查询办理进度。 <span class=en lang=en lang=en>Keep this number to follow your "
+        "<p>请保存此编号以查询办理进度。 <span class=en lang=en>Keep this number to follow your "
         "complaint.</span></p>"
         f'<p><a href="/public/complaints/track?number={quote(complaint.tracking_number)}">'
         "查询进度 / Follow the status</a></p>"
