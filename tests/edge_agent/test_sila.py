@@ -176,3 +176,24 @@ async def test_sila_program_reaches_the_database_through_the_gateway(
     )
     assert {q for _, q in rows} == {QUALITY_CODES[Quality.OK]}
     assert max(v for v, _ in rows) > 25.0  # heated towards 37 °C during the run
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(60)
+async def test_a_server_is_found_by_its_name() -> None:
+    simulator = SilaSimulator(port=free_port(), tick_s=0.05, server_name="labshare test incubator")
+    await asyncio.to_thread(simulator.start, True)  # announced for SiLA Server Discovery
+    document = {**sila_device(1), "host": None, "port": None}
+    document["server_name"] = "labshare test incubator"
+    sink = Collect()
+    source = SilaDeviceSource(
+        SilaDevice.model_validate(document), sink, SystemClock(), CalibrationBook()
+    )
+    task = asyncio.create_task(source.run())
+    try:
+        await wait_until(lambda: bool(sink.of("temperature")), 20, "a temperature")
+        assert source.health.status == "ok"
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.to_thread(simulator.stop)
