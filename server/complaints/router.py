@@ -168,9 +168,9 @@ async def institutions(session: SessionDep) -> list[Institution]:
 
 
 @router.get("/track/{tracking_number}", responses=problem_responses(404))
-async def track(tracking_number: str, session: SessionDep) -> dict[str, Any]:
+async def track(tracking_number: str, session: SessionDep, now: Clock) -> dict[str, Any]:
     """Status and timeline by tracking number; no login, no identity."""
-    return await service.tracking_view(session, tracking_number)
+    return await service.tracking_view(session, tracking_number, now)
 
 
 @router.get("")

@@ -389,7 +389,16 @@ async def _events(session: AsyncSession, complaint_id: uuid.UUID) -> list[dict[s
     ]
 
 
-async def tracking_view(session: AsyncSession, tracking_number: str) -> dict[str, Any]:
+def answer_overdue(complaint: Complaint, now: datetime) -> bool:
+    """Still unanswered after the deadline: the platform may now decide without the answer."""
+    return (
+        complaint.status == ComplaintStatus.AWAITING_RESPONSE.value and now > complaint.response_due
+    )
+
+
+async def tracking_view(
+    session: AsyncSession, tracking_number: str, now: datetime
+) -> dict[str, Any]:
     """What anyone holding the tracking number sees: status and timeline, nothing identifying."""
     rows = await session.exec(
         select(Complaint).where(Complaint.tracking_number == tracking_number.strip().upper())
@@ -402,6 +411,7 @@ async def tracking_view(session: AsyncSession, tracking_number: str) -> dict[str
         "status": complaint.status,
         "filed_at": complaint.created_at.isoformat(),
         "response_due": complaint.response_due.isoformat(),
+        "answer_overdue": answer_overdue(complaint, now),
         "outcome": complaint.outcome,
         "decision": complaint.decision,
         "timeline": await _events(session, complaint.id),

@@ -545,7 +545,7 @@ def _refused(detail: str, status_code: int) -> HTMLResponse:
 
 @router.get("/complaints/track", response_class=HTMLResponse)
 async def track(
-    session: SessionDep, number: Annotated[str | None, Query(max_length=40)] = None
+    session: SessionDep, now: Clock, number: Annotated[str | None, Query(max_length=40)] = None
 ) -> HTMLResponse:
     form = (
         '<form method="get" action="/public/complaints/track">'
@@ -555,7 +555,7 @@ async def track(
     if not number:
         return _html(page("投诉进度查询", "Follow a complaint", form))
     try:
-        view = await complaints.tracking_view(session, number)
+        view = await complaints.tracking_view(session, number, now)
     except NotFound:
         return _html(
             page("投诉进度查询", "Follow a complaint", form + "<p>未找到 / not found</p>"), 404
@@ -576,6 +576,12 @@ async def track(
         form
         + f'<p>状态 / Status: <strong id="complaint-status">{e(_STATUS.get(view["status"], view["status"]))}</strong></p>'
         + f"<p>机构答复期限 / answer due: {e(view['response_due'][:10])}</p>"
+        + (
+            "<p><strong>机构逾期未答复，平台将直接处理 / the institution did not answer in time; "
+            "the platform decides without its answer</strong></p>"
+            if view["answer_overdue"]
+            else ""
+        )
         + (f"<p>处理结论 / Decision: {e(view['decision'])}</p>" if view["decision"] else "")
         + timeline
     )

@@ -195,9 +195,15 @@ async def test_platform_may_decide_after_an_unanswered_deadline(
     app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
     number = (await _file(client, _form(demo))).json()["tracking_number"]
+    tracked = (await client.get(f"{API}/complaints/track/{number}")).json()
+    assert tracked["answer_overdue"] is False
     later = datetime.now(UTC) + timedelta(days=11)
     app.state.clock = lambda: later
     try:
+        tracked = (await client.get(f"{API}/complaints/track/{number}")).json()
+        assert tracked["answer_overdue"] is True
+        page = await client.get("/public/complaints/track", params={"number": number})
+        assert "机构逾期未答复" in page.text
         admin = await login("admin@platform.demo")
         complaint_id = (await client.get(f"{API}/complaints", headers=admin)).json()[0]["id"]
         decided = await client.post(
