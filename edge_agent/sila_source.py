@@ -16,9 +16,12 @@ stamped with the gateway's clock when they arrive.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import random
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,8 +79,25 @@ class SilaDeviceSource:
         self._rng = rng or random.Random()
         self.sessions = 0
         self.notifications = 0
+        # Blocking sila2 calls run in this device's own threads: a server that hangs them
+        # (gRPC calls without a deadline) ties up these threads, never another device's.
+        self._executor: ThreadPoolExecutor | None = None
+
+    async def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(4, thread_name_prefix=f"sila-{self.device.key}")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
     async def run(self) -> None:
+        try:
+            await self._reconnecting()
+        finally:
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None
+
+    async def _reconnecting(self) -> None:
         delay = min(1.0, self.device.reconnect_max_s)
         while True:
             before = self.sessions
@@ -111,7 +131,7 @@ class SilaDeviceSource:
 
     async def _session(self) -> None:
         timeout = self.device.timeout_s
-        client = await asyncio.wait_for(asyncio.to_thread(self._connect), timeout * 2)
+        client = await asyncio.wait_for(self._call(self._connect), timeout * 2)
         subscriptions: list[Any] = []
         loop = asyncio.get_running_loop()
         try:
@@ -119,7 +139,7 @@ class SilaDeviceSource:
                 prop = getattr(getattr(client, item.point.feature), item.point.property)
                 item.conversion = self._server_unit(prop, item)
                 subscriptions.append(
-                    await asyncio.to_thread(
+                    await self._call(
                         prop.subscribe,
                         callbacks=[
                             lambda value, key=item.point.key: loop.call_soon_threadsafe(
@@ -138,9 +158,7 @@ class SilaDeviceSource:
             self.health.failures = 0
             while True:
                 await asyncio.sleep(self.device.watchdog_s)
-                await asyncio.wait_for(
-                    asyncio.to_thread(client.SiLAService.ServerName.get), timeout
-                )
+                await asyncio.wait_for(self._call(client.SiLAService.ServerName.get), timeout)
                 ended = [s for s in subscriptions if s.is_cancelled]
                 if ended:
                     raise ConnectionError("a property subscription ended")
@@ -149,7 +167,7 @@ class SilaDeviceSource:
         finally:
             for subscription in subscriptions:
                 subscription.cancel()
-            await asyncio.to_thread(close_client, client)
+            await self._call(close_client, client)
 
     def _server_unit(self, prop: Any, item: _Item) -> LinearConversion | None:
         if not item.point.units_from_server:

@@ -197,3 +197,34 @@ async def test_a_server_is_found_by_its_name() -> None:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await asyncio.to_thread(simulator.stop)
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(60)
+async def test_a_hung_sila_server_does_not_delay_another(
+    sila: Any, silent_peer: Any, mosquitto: Any, tmp_path: Path
+) -> None:
+    host, port = silent_peer  # accepts the connection, never answers the gRPC handshake
+    hung = {**sila_device(port), "key": "hung", "host": host, "timeout_s": 1.0}
+    document = {
+        "gateway": {"key": "gw-sila-hung"},
+        "mqtt": {"host": mosquitto.host, "port": mosquitto.port},
+        "spool": {"path": str(tmp_path / "spool.db")},
+        "devices": [hung, sila_device(sila.port)],
+    }
+    gateway = Gateway(parse_config(document))
+    stop = asyncio.Event()
+    task = asyncio.create_task(gateway.run(stop))
+    try:
+        await wait_until(lambda: "incubator" in gateway.sila_sources, 10, "devices started")
+        live, dead = gateway.sila_sources["incubator"], gateway.sila_sources["hung"]
+        await wait_until(lambda: live.health.status == "ok", 15, "the live server subscribed")
+        await wait_until(lambda: dead.health.failures >= 2, 20, "the hung server given up twice")
+        received = live.notifications
+        await asyncio.sleep(1.0)
+        assert live.notifications > received  # the live server's values kept coming
+        assert dead.health.status == "failing"
+        assert f"{host}:{port}" in (dead.health.error or "")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
