@@ -206,6 +206,12 @@ def main() -> None:
                         "cpu_s_per_1000_points",
                     )
                 },
+                # CPU per 1,000 points of OPC UA subscriptions over Modbus polling, same run.
+                "cpu_per_point_ratio_opcua_to_modbus": round(
+                    opcua["cpu_s_per_1000_points"] / modbus["cpu_s_per_1000_points"], 2
+                )
+                if modbus["cpu_s_per_1000_points"]
+                else None,
             },
             indent=2,
         )
