@@ -305,6 +305,7 @@ class Gateway:
             username=cfg.mqtt.username,
             password_env=cfg.mqtt.password_env,
             keepalive_s=cfg.mqtt.keepalive_s,
+            protocol=cfg.mqtt.protocol,
             will=(self.topic_state, self._state("offline")),
             on_connected=self._on_connected,
             on_disconnected=self._on_disconnected,

@@ -43,6 +43,7 @@ class MqttLink:
         on_disconnected: Callable[[], None] | None = None,
         on_ack: Callable[[int, int], None] | None = None,
         on_message: Callable[[str, bytes], None] | None = None,
+        protocol: str = "5",
     ) -> None:
         self._loop = loop
         self.host = host
@@ -56,7 +57,8 @@ class MqttLink:
         self._on_ack = on_ack
         self._on_message = on_message
         self.acks: dict[int, asyncio.Future[int]] = {}
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        version = mqtt.MQTTv5 if protocol == "5" else mqtt.MQTTv311
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=version)
         if username is not None:
             password = os.environ.get(password_env) if password_env else None
             client.username_pw_set(username, password)

@@ -708,6 +708,12 @@ class MqttSection(_Strict):
         description="Largest telemetry message; bigger batches are split. Must not exceed the "
         "broker's message_size_limit.",
     )
+    protocol: Literal["5", "3.1.1"] = Field(
+        default="5",
+        description="MQTT version. With 5 a batch stays spooled until the broker confirms it "
+        "reached a subscriber (PUBACK reason code); 3.1.1, for brokers without MQTT 5, can only "
+        "tell that the broker took the message.",
+    )
 
 
 class SpoolSection(_Strict):

@@ -312,9 +312,11 @@ class Demo:
             devices = [chamber_device(chamber_port)]
             if bridge_port is not None:
                 devices.append(self._register_bridge_instruments(base_url, bridge_port, notes))
-            self._step_gateway(env, mqtt_port, devices, notes)
+            self._step_gateway(env, mqtt_port, devices, notes, broker_kind=broker_kind)
             # The smart-testing station: a shaft-diameter gauge publishing through the gateway.
             gauge = [sys.executable, "-m", "server.demo.inspection_station", "--api", base_url]
+            if broker_kind == "amqtt":
+                gauge.append("--mqtt-v311")
             self._start(ManagedProcess(name="gauge", argv=[*gauge, "--mqtt-port", str(mqtt_port)],
                                        log_path=self.logs / "gauge.log", env=env))  # fmt: skip
             notes.append("gauge-1 measures shaft diameters against limits version 1; drifts soon")
@@ -418,6 +420,8 @@ class Demo:
         mqtt_port: int,
         devices: list[dict[str, Any]],
         notes: list[str],
+        *,
+        broker_kind: str,
     ) -> None:
         config_path = write_gateway_config(
             self.data_dir / "gateway" / f"{DEMO_GATEWAY_KEY}.yaml",
@@ -426,6 +430,8 @@ class Demo:
                 devices=devices,
                 spool_path=self.data_dir / "gateway" / "spool.sqlite3",
                 password_env=EDGE_PASSWORD_ENV,
+                # amqtt speaks MQTT 3.1.1 only.
+                mqtt_protocol="3.1.1" if broker_kind == "amqtt" else "5",
             ),
         )
         edge_env = dict(env)

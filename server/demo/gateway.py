@@ -60,6 +60,7 @@ def gateway_config(
     devices: list[dict[str, Any]],
     spool_path: Path,
     password_env: str,
+    mqtt_protocol: str = "5",
 ) -> dict[str, Any]:
     return {
         "gateway": {"key": DEMO_GATEWAY_KEY},
@@ -68,6 +69,7 @@ def gateway_config(
             "port": mqtt_port,
             "username": DEMO_GATEWAY_KEY,
             "password_env": password_env,
+            "protocol": mqtt_protocol,
         },
         "spool": {"path": str(spool_path), "max_bytes": 100_000_000},
         "metrics": {"port": 0},

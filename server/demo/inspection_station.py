@@ -26,6 +26,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+from mqtt_contract.v1 import TopicKind, topic_for
+from server.demo.credentials import DEMO_PASSWORD
 
 __all__ = ["BASELINE", "NOMINAL", "SIGMA", "diameters", "publish_parts", "seed_station"]
 
@@ -122,15 +127,14 @@ def publish_parts(
     interval_s: float,
     drift_after: int,
     parts: int | None = None,
+    *,
+    mqtt_v311: bool = False,
 ) -> None:
     """Publish measured parts (forever, or ``parts`` of them) at QoS 1."""
-    import paho.mqtt.client as paho
-    from paho.mqtt.enums import CallbackAPIVersion
-
-    from mqtt_contract.v1 import TopicKind, topic_for
-
     client = paho.Client(
-        CallbackAPIVersion.VERSION2, client_id=f"{gateway}-gauge-1", protocol=paho.MQTTv5
+        CallbackAPIVersion.VERSION2,
+        client_id=f"{gateway}-gauge-1",
+        protocol=paho.MQTTv311 if mqtt_v311 else paho.MQTTv5,
     )
     client.username_pw_set(gateway, password)
     connected = threading.Event()
@@ -190,12 +194,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mqtt-host", default="127.0.0.1")
     parser.add_argument("--mqtt-port", type=int, required=True)
     parser.add_argument("--gateway", default="demo-gw-01")
+    parser.add_argument(
+        "--mqtt-v311", action="store_true", help="speak MQTT 3.1.1 (a broker without MQTT 5)"
+    )
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between parts")
     parser.add_argument("--drift-after", type=int, default=20, help="parts before the drift")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    from server.demo.credentials import DEMO_PASSWORD
-
     for attempt in range(30):  # the server may still be warming up: keep the demo alive
         try:
             asyncio.run(_seed(args.api, "manager@zjim.demo", DEMO_PASSWORD))
@@ -205,7 +210,13 @@ def main(argv: list[str] | None = None) -> None:
             time.sleep(2.0)
     password = os.environ.get("LABSHARE_DEMO_GATEWAY_SECRET", "")
     publish_parts(
-        args.mqtt_host, args.mqtt_port, args.gateway, password, args.interval, args.drift_after
+        args.mqtt_host,
+        args.mqtt_port,
+        args.gateway,
+        password,
+        args.interval,
+        args.drift_after,
+        mqtt_v311=args.mqtt_v311,
     )
 
 
