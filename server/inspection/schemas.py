@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from server.inspection.charts import ChartKind
 from server.inspection.rules import ALL_RULES
@@ -84,6 +84,14 @@ class ResultIn(_In):
     part: Text64 | None = None
     subgroup: Text64 | None = None
     operator: Text64 | None = None
+
+    @field_validator("ts")
+    @classmethod
+    def _in_utc(cls, ts: datetime) -> datetime:
+        # ISO 8601 allows offsets up to ±23:59, PostgreSQL only ±15:59: store the instant in UTC.
+        if ts.tzinfo is None:
+            raise ValueError("give the time with its UTC offset (ISO 8601)")
+        return ts.astimezone(UTC)
 
 
 class ResultsIn(_In):

@@ -75,3 +75,14 @@ def test_ingest_decoder_dead_letters_bad_inspection_payloads_with_the_reason() -
     assert bad.error_reason is DeadLetterReason.INVALID_PAYLOAD
     assert bad.error is not None
     assert "value" in bad.error
+
+
+def test_an_offset_beyond_what_postgresql_stores_is_taken_as_its_instant_in_utc() -> None:
+    from datetime import UTC, datetime
+
+    from server.inspection.schemas import ResultIn
+
+    result = ResultIn.model_validate({"ts": "2026-06-12T10:40:05-23:43", "value": 25.0})
+    assert result.ts.utcoffset() is not None
+    assert result.ts.tzinfo is UTC
+    assert result.ts == datetime(2026, 6, 13, 10, 23, 5, tzinfo=UTC)
