@@ -146,6 +146,11 @@ def _bissell(value: float | None, n: int, confidence: float) -> Interval | None:
     return Interval(value * (1 - half), value * (1 + half))
 
 
+def _finite(value: float | None) -> float | None:
+    """None where a figure is not a finite number (a sigma so small the index overflows)."""
+    return value if value is not None and math.isfinite(value) else None
+
+
 def _indices(
     mean: float, sigma: float | None, lsl: float | None, usl: float | None
 ) -> tuple[float | None, float | None]:
@@ -157,7 +162,7 @@ def _indices(
         sides.append((usl - mean) / (3 * sigma))
     if lsl is not None:
         sides.append((mean - lsl) / (3 * sigma))
-    return spread, (min(sides) if sides else None)
+    return _finite(spread), _finite(min(sides) if sides else None)
 
 
 def capability(
@@ -177,6 +182,8 @@ def capability(
     cp, cpk = _indices(mean, sigma_within, lsl, usl)
     pp, ppk = _indices(mean, overall, lsl, usl)
     ad, p = anderson_darling(values) if n >= 8 else (None, None)
+    # Identical values: A*^2 is infinite (certainly not normal); report no statistic, p = 0.
+    ad = _finite(ad)
     outside = sum(
         1 for v in values if (lsl is not None and v < lsl) or (usl is not None and v > usl)
     )

@@ -365,3 +365,40 @@ async def test_results_posted_again_with_their_ids_are_stored_once(
     # Without ids nothing is deduplicated: the same values are new results.
     plain = await client.post(url, json=results([25.0]), headers=manager)
     assert plain.json()["stored"] == 1
+
+
+async def test_capability_of_degenerate_results_is_an_answer_not_a_server_error(
+    client: httpx.AsyncClient, login: Login, demo: World
+) -> None:
+    manager = await login("manager@zjim.demo")
+    cid = await create(client, manager)
+    # Identical values (no spread at all), then values near the bottom of the float range.
+    for values in ([25.0] * 10, [2.2e-198, 3.3e-131, 25.001, 24.999] * 3):
+        stored = await client.post(
+            f"{API}/inspection/characteristics/{cid}/results",
+            json=results(values, start=0 if values[0] == 25.0 else 10),
+            headers=manager,
+        )
+        assert stored.status_code in (200, 201), stored.text
+        answer = await client.get(
+            f"{API}/inspection/characteristics/{cid}/capability", headers=manager
+        )
+        assert answer.status_code == 200, answer.text
+    # What the API fuzz test posted: times from antiquity with odd offsets, extreme values.
+    odd = {
+        "results": [
+            {"ts": "0368-06-10T17:56:54-04:52", "value": 2.2070540523228516e-198, "subgroup": "A"},
+            {"ts": "0083-06-12T10:40:05.449-23:43", "id": "0", "value": 3.29e-131, "part": "p"},
+            {"ts": "1710-08-24T18:17:32Z", "value": 652340906245.831},
+            {"ts": "0122-11-15T19:36:21.107729Z", "value": 3.33598, "id": ">T"},
+        ]
+    }
+    stored = await client.post(
+        f"{API}/inspection/characteristics/{cid}/results", json=odd, headers=manager
+    )
+    assert stored.status_code in (200, 201, 422), stored.text
+    for params in ({}, {"from": "2000-01-01T00:00:00Z"}):
+        answer = await client.get(
+            f"{API}/inspection/characteristics/{cid}/capability", params=params, headers=manager
+        )
+        assert answer.status_code in (200, 422), answer.text
