@@ -18,6 +18,8 @@ from openpyxl import Workbook
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.core.spreadsheet import safe_row
+
 __all__ = ["HEADERS", "StatementLine", "statement_lines", "to_csv", "to_xlsx"]
 
 Side = Literal["enterprise", "institution"]
@@ -124,7 +126,7 @@ def to_csv(lines: list[StatementLine]) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(HEADERS)
     for line in lines:
-        writer.writerow([str(v) if isinstance(v, Decimal) else v for v in _row(line)])
+        writer.writerow(safe_row(str(v) if isinstance(v, Decimal) else v for v in _row(line)))
     minutes, amount, voucher, enterprise = _totals(lines)
     writer.writerow(["合计 Total", "", "", "", "", "", minutes, amount, voucher, enterprise, ""])
     return buffer.getvalue().encode("utf-8-sig")
@@ -137,7 +139,7 @@ def to_xlsx(lines: list[StatementLine], title: str) -> bytes:
     sheet.title = title[:31]
     sheet.append(list(HEADERS))
     for line in lines:
-        sheet.append(_row(line))
+        sheet.append(safe_row(_row(line)))
     minutes, amount, voucher, enterprise = _totals(lines)
     sheet.append(["合计 Total", "", "", "", "", "", minutes, amount, voucher, enterprise, ""])
     for column in ("H", "I", "J"):

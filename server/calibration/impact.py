@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.calibration.models import ImpactReport
+from server.core.spreadsheet import safe_row
 
 __all__ = [
     "affected_bookings",
@@ -189,7 +190,7 @@ def report_csv(report: ImpactReport) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(["impact report", str(report.id), "since", str(report.since or "")])
     writer.writerow(_HEADER)
-    writer.writerows(_rows(report))
+    writer.writerows(safe_row(row) for row in _rows(report))
     # BOM: spreadsheet programs on Chinese Windows read UTF-8 CSV correctly only with it.
     return ("\ufeff" + buffer.getvalue()).encode()
 
@@ -202,7 +203,7 @@ def report_xlsx(report: ImpactReport) -> bytes:
     sheet.append(["impact report", str(report.id), "since", str(report.since or "")])
     sheet.append(_HEADER)
     for row in _rows(report):
-        sheet.append(row)
+        sheet.append(safe_row(row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

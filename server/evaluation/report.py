@@ -21,6 +21,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server.core.spreadsheet import safe_cell, safe_row
 from server.evaluation.calendar import BEIJING, Period
 from server.evaluation.coverage import Coverage, sensor_coverage
 from server.evaluation.metrics import (
@@ -175,7 +176,7 @@ def _metric_sheet(wb: Workbook, title: str, rows: list[MetricRow]) -> Any:
     ws = wb.create_sheet(title)
     ws.append(_METRIC_HEADERS)
     for r in rows:
-        ws.append(_metric_cells(r))
+        ws.append(safe_row(_metric_cells(r)))
     for column in ("J", "K"):
         for cell in ws[column][1:]:
             cell.number_format = "0.0%"
@@ -250,7 +251,9 @@ def report_xlsx(report: Report) -> bytes:
     instruments.cell(row=1, column=len(_METRIC_HEADERS) + 1, value="所属机构")
     instruments.cell(row=1, column=len(_METRIC_HEADERS) + 2, value="低于全国台均有效机时")
     for i, r in enumerate(report.instruments, start=2):
-        instruments.cell(row=i, column=len(_METRIC_HEADERS) + 1, value=r.extra.get("institution"))
+        instruments.cell(
+            row=i, column=len(_METRIC_HEADERS) + 1, value=safe_cell(r.extra.get("institution"))
+        )
         instruments.cell(
             row=i,
             column=len(_METRIC_HEADERS) + 2,
@@ -261,14 +264,16 @@ def report_xlsx(report: Report) -> bytes:
     sensors.append(["仪器", "所属机构", "上架日期", "接入日期", "工作日数", "状态"])
     for st in cov.instruments:
         sensors.append(
-            [
-                st.name,
-                st.organisation_name,
-                st.listed_on.isoformat(),
-                st.sensor_on.isoformat() if st.sensor_on else "",
-                st.working_days,
-                STATUS_NAMES[st.status],
-            ]
+            safe_row(
+                [
+                    st.name,
+                    st.organisation_name,
+                    st.listed_on.isoformat(),
+                    st.sensor_on.isoformat() if st.sensor_on else "",
+                    st.working_days,
+                    STATUS_NAMES[st.status],
+                ]
+            )
         )
 
     checks = wb.create_sheet("核查")
@@ -277,16 +282,20 @@ def report_xlsx(report: Report) -> bytes:
     )
     for c in report.checks:
         checks.append(
-            [
-                c.instrument_name,
-                c.organisation_name,
-                c.customer,
-                _local(c.window_start),
-                _local(c.window_end),
-                c.claimed_minutes,
-                c.measured_minutes,
-                FLAG_NAMES.get(c.flag or "", "无法核查" if c.verdict == "unverifiable" else "一致"),
-            ]
+            safe_row(
+                [
+                    c.instrument_name,
+                    c.organisation_name,
+                    c.customer,
+                    _local(c.window_start),
+                    _local(c.window_end),
+                    c.claimed_minutes,
+                    c.measured_minutes,
+                    FLAG_NAMES.get(
+                        c.flag or "", "无法核查" if c.verdict == "unverifiable" else "一致"
+                    ),
+                ]
+            )
         )
 
     stamp = report.as_of.astimezone(BEIJING).replace(tzinfo=None, microsecond=0)

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from mqtt_contract.v1 import QUALITY_CODES
 from server.catalog.models import Channel
 from server.core.errors import ValidationFailed
+from server.core.spreadsheet import safe_row
 
 __all__ = [
     "CSV_HEADER",
@@ -114,13 +115,15 @@ def to_csv(rows: Sequence[ExportRow]) -> bytes:
     writer.writerow(CSV_HEADER)
     for row in rows:
         writer.writerow(
-            (
-                row.ts.isoformat(timespec="milliseconds"),
-                row.channel,
-                row.name,
-                row.unit,
-                "" if row.value is None else repr(row.value),
-                row.quality,
+            safe_row(
+                (
+                    row.ts.isoformat(timespec="milliseconds"),
+                    row.channel,
+                    row.name,
+                    row.unit,
+                    "" if row.value is None else repr(row.value),
+                    row.quality,
+                )
             )
         )
     return buffer.getvalue().encode("utf-8")

@@ -333,3 +333,24 @@ async def test_monthly_trend_of_a_year(
     assert months[2]["effective_hours"] == 2.67
     assert months[2]["external_service_hours"] == 2.67
     assert sum(m["effective_hours"] for m in months) == 2.67
+
+
+async def test_report_xlsx_opens_with_names_excel_would_refuse_or_run(
+    client: httpx.AsyncClient, conn: AsyncConnection, world: World, auth
+) -> None:  # type: ignore[no-untyped-def]
+    """An instrument name typed with a control character, or starting like a formula, gave a
+    500 (openpyxl refuses the character) or a cell Excel would evaluate."""
+    await add_instrument(conn, world, name="§\x1b𒝺 控制字符")
+    await add_instrument(conn, world, name='=HYPERLINK("http://x","点我")')
+    admin = await auth(world.admin_email)
+    params = {"year": 2026, "organisation_id": str(world.institution)}
+    response = await client.get(f"{API}/evaluation/report.xlsx", params=params, headers=admin)
+    assert response.status_code == 200, response.text
+    names = {
+        row[0]
+        for row in load_workbook(io.BytesIO(response.content))["仪器"].iter_rows(
+            min_row=2, values_only=True
+        )
+    }
+    assert "§\ufffd𒝺 控制字符" in names
+    assert '\'=HYPERLINK("http://x","点我")' in names
