@@ -32,11 +32,12 @@ from server.evaluation.router import router as evaluation_router
 from server.gateways.operations_router import router as gateway_operations_router
 from server.gateways.router import router as gateways_router
 from server.inspection.router import router as inspection_router
-from server.jobs import BackgroundJobs, JobSettings
+from server.jobs import BackgroundJobs, JobSettings, Leadership
 from server.notifications.router import router as notifications_router
 from server.proficiency.router import router as proficiency_router
 from server.public.router import router as public_pages_router
 from server.readmodels.catalogue_search_router import router as catalogue_search_router
+from server.readmodels.public_instrument_router import router as public_instrument_router
 from server.registry.router import public_router as registry_public_router
 from server.registry.router import router as registry_router
 from server.telemetry.config import TelemetrySettings
@@ -74,8 +75,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     jobs = (
         BackgroundJobs(app.state.sessionmaker, job_settings) if job_settings.jobs_enabled else None
     )
-    if jobs is not None:
-        await jobs.start()
     # Live streams and telemetry upkeep; tests may preset app.state.telemetry_settings.
     telemetry: TelemetrySettings = (
         getattr(app.state, "telemetry_settings", None) or TelemetrySettings()
@@ -109,17 +108,36 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         if telemetry.jobs_enabled
         else None
     )
-    if telemetry_jobs is not None:
-        await telemetry_jobs.start()
+    # Several processes may serve the API: the scheduled work runs in the leader only
+    # (docs/architecture.md, "Several server processes").
+    leadership = (
+        Leadership(
+            settings.database_url,
+            poll_s=job_settings.jobs_leader_poll_s,
+            on_elected=[
+                *([telemetry_jobs.start] if telemetry_jobs is not None else []),
+                *([jobs.nudge] if jobs is not None else []),
+            ],
+            on_deposed=[telemetry_jobs.stop] if telemetry_jobs is not None else [],
+        )
+        if jobs is not None or telemetry_jobs is not None
+        else None
+    )
+    app.state.leadership = leadership
+    if leadership is not None:
+        await leadership.start()
+    if jobs is not None:
+        jobs.leadership = leadership
+        await jobs.start()
     try:
         yield
     finally:
-        if telemetry_jobs is not None:
-            await telemetry_jobs.stop()
-        if hub is not None:
-            await hub.stop()
         if jobs is not None:
             await jobs.stop()
+        if leadership is not None:
+            await leadership.stop()
+        if hub is not None:
+            await hub.stop()
         if worker is not None:
             await worker.stop()
             logger.info("ingest worker stopped")
@@ -168,6 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(registry_router)
     api.include_router(registry_public_router)
     api.include_router(catalogue_search_router)
+    api.include_router(public_instrument_router)
     api.include_router(booking_router)
     api.include_router(ratings_router)
     api.include_router(billing_router)

@@ -11,10 +11,14 @@ import sys
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from server.core.config import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 __all__ = ["build_parser", "main"]
 
@@ -46,13 +50,27 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="run the HTTP API with uvicorn",
         description="Run the HTTP API (and the web app from LABSHARE_WEB_DIST) with uvicorn. "
-        "With LABSHARE_INGEST_ENABLED=true (the default) the ingest worker runs in the same process.",
+        "With LABSHARE_INGEST_ENABLED=true (the default) the ingest worker runs in the same "
+        "process. --workers N runs N API processes on one port (uvicorn's process manager "
+        "restarts one that dies). Any number of processes, here or on other hosts, may serve "
+        "one database and broker: one of them, chosen by a PostgreSQL advisory lock, runs the "
+        "scheduled jobs (booking, calibration pushes, reminders, rollups, retention, states); "
+        "every process delivers the outbox (rows claimed with SKIP LOCKED) and every live "
+        "stream sees every event (they travel through the broker). See docs/architecture.md.",
     )
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default %(default)s)"
     )
     serve.add_argument(
         "--port", type=int, default=8000, help="port to listen on (default %(default)s)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="API processes to run on this port (default %(default)s); one process per core "
+        "is a good start",
     )
     serve.add_argument(
         "--migrate", action="store_true", help="run the database migrations before starting"
@@ -130,6 +148,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
+def worker_app() -> FastAPI:
+    """The app of one ``serve --workers N`` process: settings and logging from the environment,
+    as the parent had them."""
+    from server.app import create_app
+    from server.core.logging import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_format.value, settings.log_level)
+    return create_app(settings)
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # Imported when this command runs: --help stays instant and needs no database.
     import uvicorn
@@ -138,6 +174,18 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.migrate:
         _migrate(settings)
+    if args.workers > 1:
+        # Each worker process imports the app anew, so uvicorn needs it by name.
+        uvicorn.run(
+            "server.cli:worker_app",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            proxy_headers=True,
+        )
+        return 0
     uvicorn.run(
         create_app(settings),
         host=args.host,

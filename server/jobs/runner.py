@@ -4,6 +4,10 @@ Every ``jobs_interval_s`` it runs the booking jobs (telemetry check-in, no-show 
 actual use and charges, reminders, waitlist expiry, flags for unusable instruments) in one
 transaction, then the calibration jobs (reminders, correction sets for the gateways), then
 delivers the outbox. A failing pass is logged once and again on recovery.
+
+With several server processes, every process runs the loop but only the leader
+(:class:`server.jobs.leader.Leadership`) runs the scheduled jobs; the outbox is delivered by
+every process, each claiming its rows with ``FOR UPDATE SKIP LOCKED``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from server.calibration.edge import CalibrationPublisher
 from server.calibration.jobs import run_calibration_jobs
 from server.evaluation.aggregates import refresh_pending_days
 from server.jobs.config import JobSettings
+from server.jobs.leader import Leadership
 from server.notifications.dispatcher import dispatch_pending
 from server.notifications.smtp import MailSender, SmtpSender
 from server.registry.cma_reminders import send_cma_renewal_reminders
@@ -37,8 +42,11 @@ class BackgroundJobs:
         settings: JobSettings,
         *,
         sender: MailSender | None = None,
+        leadership: Leadership | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
+        # None: this process is the only one and runs everything.
+        self.leadership = leadership
         self.settings = settings
         self.sender = (
             sender if sender is not None else (SmtpSender(settings) if settings.smtp_host else None)
@@ -47,11 +55,22 @@ class BackgroundJobs:
         self.publisher: CalibrationPublisher | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._nudged = asyncio.Event()
         self._failing = False
 
-    async def run_once(self, now: datetime | None = None) -> None:
-        """One pass of every job (tests call this directly with a chosen ``now``)."""
+    async def run_once(self, now: datetime | None = None, *, leader: bool = True) -> None:
+        """One pass of every job (tests call this directly with a chosen ``now``); a process
+        that does not lead (``leader=False``) only delivers the outbox."""
         moment = now or datetime.now(UTC)
+        if leader:
+            await self._scheduled(moment)
+        # Messages queued just now carry the wall-clock time; deliver them in this pass too.
+        await dispatch_pending(
+            self.sessionmaker, self.settings, self.sender, now=max(moment, datetime.now(UTC))
+        )
+
+    async def _scheduled(self, moment: datetime) -> None:
+        """The jobs that must run once per pass across all processes: the leader's."""
         async with self.sessionmaker() as session, session.begin():
             await run_jobs(
                 session,
@@ -65,15 +84,11 @@ class BackgroundJobs:
         await run_calibration_jobs(self.sessionmaker, moment, publisher=self.publisher)
         # State durations per Beijing day for the sharing evaluation, late data included.
         await refresh_pending_days(self.sessionmaker)
-        # Messages queued just now carry the wall-clock time; deliver them in this pass too.
-        await dispatch_pending(
-            self.sessionmaker, self.settings, self.sender, now=max(moment, datetime.now(UTC))
-        )
 
     async def _loop(self) -> None:
         while not self._stopping.is_set():
             try:
-                await self.run_once()
+                await self.run_once(leader=self.leadership is None or self.leadership.is_leader)
             except Exception as exc:  # keep the server up; the next pass retries
                 if not self._failing:
                     logger.error("background jobs failed: %s", exc, exc_info=exc)
@@ -83,14 +98,21 @@ class BackgroundJobs:
                     logger.info("background jobs recovered")
                 self._failing = False
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.settings.jobs_interval_s)
+                await asyncio.wait_for(self._nudged.wait(), self.settings.jobs_interval_s)
+            self._nudged.clear()
+
+    async def nudge(self) -> None:
+        """Run the next pass now (a process that has just become the leader)."""
+        self._nudged.set()
 
     async def start(self) -> None:
         self._stopping.clear()
+        self._nudged.clear()
         self._task = asyncio.create_task(self._loop(), name="labshare-background-jobs")
 
     async def stop(self) -> None:
         self._stopping.set()
+        self._nudged.set()
         if self._task is not None:
             try:
                 await asyncio.wait_for(self._task, timeout=10)
