@@ -1,6 +1,7 @@
 """Catalogue search: text (Chinese and English), filters, sort and pages in one SQL statement.
 
-Text terms match a lower-cased ``search_text`` column that PostgreSQL keeps from the
+Text terms (each word, widened by its synonyms and pinyin initials: server.readmodels.synonyms)
+match a lower-cased ``search_text`` column that PostgreSQL keeps from the
 instrument's names, model, manufacturer, category, specifications and functions; a pg_trgm
 GIN index (when the extension exists) serves ``LIKE '%term%'`` for Chinese and English alike.
 Calibration state, live state and free time are computed in the same statement (joins
@@ -22,8 +23,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.booking.models import INACTIVE_STATUSES as INACTIVE_BOOKING_STATUSES
 from server.calibration.status import DEFAULT_DUE_SOON_LEAD
+from server.readmodels.synonyms import expand_word, looks_like_initials, names_with_initials
 
-__all__ = ["CatalogueHit", "CataloguePage", "CatalogueQuery", "SortKey", "search_catalogue"]
+__all__ = [
+    "CatalogueFacets",
+    "CatalogueHit",
+    "CataloguePage",
+    "CatalogueQuery",
+    "SortKey",
+    "catalogue_facets",
+    "search_catalogue",
+]
 
 
 class SortKey(StrEnum):
@@ -51,6 +61,7 @@ class CatalogueQuery:
     parameter: str | None = None
     standard: str | None = None
     institution_id: uuid.UUID | None = None
+    instrument_id: uuid.UUID | None = None
     city: str | None = None
     calibration: str | None = None
     live_state: str | None = None
@@ -123,15 +134,32 @@ async def search_catalogue(session: AsyncSession, query: CatalogueQuery) -> Cata
             params["own_org"] = query.own_organisation_id
         else:
             where.append("i.is_open")
-    for index, term in enumerate((query.text or "").split()):
-        where.append(f"i.search_text LIKE :term{index}")
-        params[f"term{index}"] = _like(term)
+    words = (query.text or "").split()
+    names: list[str] = []
+    if any(looks_like_initials(word) for word in words):
+        connection = await session.connection()
+        names = list(
+            (await connection.execute(text("SELECT DISTINCT name FROM instrument"))).scalars()
+        )
+    for index, word in enumerate(words):
+        # Each word must match; a word matches as itself, a synonym, or pinyin initials.
+        either = []
+        for n, alternative in enumerate(expand_word(word)):
+            either.append(f"i.search_text LIKE :term{index}_{n}")
+            params[f"term{index}_{n}"] = _like(alternative)
+        if looks_like_initials(word):
+            either.append(f"i.name = ANY(:initials{index})")
+            params[f"initials{index}"] = names_with_initials(word, names)
+        where.append("(" + " OR ".join(either) + ")")
     if query.category:
         where.append("i.category = :category")
         params["category"] = query.category
     if query.institution_id:
         where.append("i.organisation_id = :institution_id")
         params["institution_id"] = query.institution_id
+    if query.instrument_id:
+        where.append("i.id = :instrument_id")
+        params["instrument_id"] = query.instrument_id
     if query.city:
         where.append("o.city = :city")
         params["city"] = query.city
@@ -233,3 +261,42 @@ async def search_catalogue(session: AsyncSession, query: CatalogueQuery) -> Cata
     rows = await connection.execute(text(sql + " LIMIT :limit OFFSET :offset"), params)
     items = [CatalogueHit(**row._mapping) for row in rows]
     return CataloguePage(total=total, page=query.page, page_size=query.page_size, items=items)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueFacets:
+    categories: list[str]
+    cities: list[str]
+
+
+async def catalogue_facets(
+    session: AsyncSession, *, see_all: bool, own_organisation_id: uuid.UUID | None
+) -> CatalogueFacets:
+    """The categories and cities the reader's catalogue holds, for the filters' choices."""
+    if see_all:
+        visible, params = "true", {}
+    elif own_organisation_id is not None:
+        visible, params = (
+            "(i.is_open OR i.organisation_id = :own_org)",
+            {"own_org": own_organisation_id},
+        )
+    else:
+        visible, params = "i.is_open", {}
+    connection = await session.connection()
+    categories = await connection.execute(
+        text(
+            f"SELECT DISTINCT i.category FROM instrument i WHERE {visible} "  # noqa: S608
+            "AND i.category IS NOT NULL ORDER BY 1"
+        ),
+        params,
+    )
+    cities = await connection.execute(
+        text(
+            "SELECT DISTINCT o.city FROM instrument i JOIN organisation o "  # noqa: S608
+            f"ON o.id = i.organisation_id WHERE {visible} AND o.city IS NOT NULL ORDER BY 1"
+        ),
+        params,
+    )
+    return CatalogueFacets(
+        categories=[str(c) for c in categories.scalars()], cities=[str(c) for c in cities.scalars()]
+    )

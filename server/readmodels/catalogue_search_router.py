@@ -21,15 +21,20 @@ from server.catalog.visibility import redact_instrument
 from server.core.db import SessionDep
 from server.core.errors import Unauthorized, ValidationFailed
 from server.core.security import InvalidToken, decode_access_token
-from server.readmodels.catalogue_search import CatalogueQuery, SortKey, search_catalogue
+from server.readmodels.catalogue_search import (
+    CatalogueQuery,
+    SortKey,
+    catalogue_facets,
+    search_catalogue,
+)
 
-__all__ = ["router"]
+__all__ = ["optional_user", "router"]
 
 router = APIRouter(tags=["catalog"])
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-async def _optional_user(
+async def optional_user(
     session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(_bearer)]
 ) -> AppUser | None:
     """Anonymous visitors see the public catalogue; a bad token is still an error."""
@@ -81,9 +86,14 @@ class CatalogueResults(BaseModel):
 async def search(
     request: Request,
     session: SessionDep,
-    user: Annotated[AppUser | None, Depends(_optional_user)],
+    user: Annotated[AppUser | None, Depends(optional_user)],
     q: Annotated[
-        str | None, Query(max_length=200, description="words in Chinese or English")
+        str | None,
+        Query(
+            max_length=200,
+            description="words in Chinese or English; synonyms, abbreviations (电镜, XRD, ICP-MS) "
+            "and pinyin initials (dzxwj) count too",
+        ),
     ] = None,
     category: str | None = None,
     parameter: Annotated[str | None, Query(description="a parameter in the CMA scope")] = None,
@@ -138,3 +148,22 @@ async def search(
             for hit in result.items
         ],
     )
+
+
+class CatalogueFacetsOut(BaseModel):
+    categories: list[str]
+    cities: list[str]
+
+
+@router.get("/catalogue/facets", response_model=CatalogueFacetsOut)
+async def facets(
+    session: SessionDep, user: Annotated[AppUser | None, Depends(optional_user)]
+) -> CatalogueFacetsOut:
+    """Categories and cities of the instruments the reader's catalogue holds (filter choices)."""
+    own = user.organisation_id if user is not None and not is_enterprise(user) else None
+    result = await catalogue_facets(
+        session,
+        see_all=user is not None and is_platform_admin(user),
+        own_organisation_id=own,
+    )
+    return CatalogueFacetsOut(categories=result.categories, cities=result.cities)
