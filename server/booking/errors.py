@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from server.core.errors import Conflict
 
-__all__ = ["InstrumentUnusable", "QuotaExceeded", "SlotTaken"]
+__all__ = [
+    "APPROVAL_UNUSABLE_CODE",
+    "ApprovalRefused",
+    "InstrumentUnusable",
+    "QuotaExceeded",
+    "SlotTaken",
+]
 
 
 class SlotTaken(Conflict):
@@ -20,3 +26,14 @@ class InstrumentUnusable(Conflict):
 class QuotaExceeded(Conflict):
     slug = "quota-exceeded"
     title = "Booking quota exceeded"
+
+
+# The stable ``code`` of the problem refusing an approval (the web translates it).
+APPROVAL_UNUSABLE_CODE = "booking_approval_unusable"
+
+
+class ApprovalRefused(InstrumentUnusable):
+    """Approving would confirm time the instrument cannot serve (out of service, calibration
+    expired, maintenance, a blackout); carries ``code``, ``reason`` and ``blocked_from``."""
+
+    title = "The booking cannot be approved: the instrument cannot be used then"

@@ -16,6 +16,7 @@ from server.billing import service as billing
 from server.billing.fees import Quote
 from server.billing.models import ChargeKind
 from server.booking.access import bookable_instrument, get_booking, is_staff_of, staff_ids
+from server.booking.errors import APPROVAL_UNUSABLE_CODE, ApprovalRefused, InstrumentUnusable
 from server.booking.integrations import (
     record_operator_use,
     running_spans,
@@ -40,7 +41,7 @@ from server.booking.rules import (
 from server.booking.schemas import BookingCreate
 from server.booking.waitlist import offer_freed
 from server.catalog.models import Instrument
-from server.core.errors import Conflict, Forbidden, NotFound
+from server.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.notifications.service import notify
 
 __all__ = [
@@ -229,25 +230,58 @@ async def cancel_booking(
 
 
 async def decide(
-    session: AsyncSession, user: AppUser, booking_id: uuid.UUID, *, approve: bool, now: datetime
+    session: AsyncSession,
+    user: AppUser,
+    booking_id: uuid.UUID,
+    *,
+    approve: bool,
+    now: datetime,
+    reason: str | None = None,
 ) -> Booking:
+    """Approve a pending booking, or reject it with a reason its booker is told.
+
+    An approval is refused (409, ``code`` ``booking_approval_unusable``) when the instrument
+    cannot serve the booked time: out of service, calibration expired, maintenance, a blackout.
+    """
     booking, instrument = await get_booking(session, user, booking_id, for_update=True)
     if not is_staff_of(user, instrument):
         raise Forbidden("Only the lab's staff approve bookings")
     if booking.status != BookingStatus.PENDING.value:
         raise Conflict(f"The booking is {booking.status}, not pending")
+    if approve:
+        try:
+            await check_usable(session, instrument.id, booking.start_at, booking.end_at)
+        except InstrumentUnusable as exc:
+            raise ApprovalRefused(
+                f"Cannot approve: {exc.detail}",
+                extensions={**exc.extensions, "code": APPROVAL_UNUSABLE_CODE},
+            ) from exc
+    elif not (reason or "").strip():
+        raise ValidationFailed.for_field("reason", "give the booker a reason for the rejection")
     booking.status = BookingStatus.CONFIRMED if approve else BookingStatus.REJECTED
     booking.decided_by, booking.decided_at = user.id, now
+    booking.decision_reason = None if approve else (reason or "").strip()
     session.add(booking)
     await session.flush()
-    verdict = "已批准 approved" if approve else "未批准 rejected"
+    tz = ZoneInfo((await BookingRepository(session).policy(instrument.id)).timezone)
+    when = f"{booking.start_at.astimezone(tz):%Y-%m-%d %H:%M}"
+    if approve:
+        title = f"预约已批准 Booking approved: {instrument.name} {when}"
+        body = f"{instrument.name} {when} 的预约已批准。"
+    else:
+        title = f"预约未批准 Booking rejected: {instrument.name} {when}"
+        body = (
+            f"{instrument.name} {when} 的预约未批准。原因：{booking.decision_reason}\n"
+            f"Your booking of {instrument.name_en or instrument.name} at {when} was rejected. "
+            f"Reason: {booking.decision_reason}"
+        )
     await notify(
         session,
         user_ids=[booking.user_id],
         kind="booking_approved" if approve else "booking_rejected",
-        title=f"预约{verdict}: {instrument.name}",
-        body=f"{instrument.name} {booking.start_at.isoformat()} 的预约{verdict}。",
-        data={"booking_id": booking.id},
+        title=title,
+        body=body,
+        data={"booking_id": booking.id, "reason": booking.decision_reason},
     )
     if not approve:
         await offer_freed(session, instrument.id, booking.start_at, booking.end_at, now=now)

@@ -138,6 +138,8 @@ class Booking(SQLModel, table=True):
     reminder_sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     decided_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     decided_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # Why the lab rejected the booking; shown to its booker.
+    decision_reason: str | None = Field(default=None, sa_type=Text)
     cancelled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     cancelled_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = Field(

@@ -16,7 +16,7 @@ from server.auth.tenancy import is_enterprise, may_manage_organisation
 from server.billing.models import Charge
 from server.billing.schemas import ChargeOut
 from server.billing.service import quote_json
-from server.booking import access, bulk, jobs, lifecycle, series, waitlist
+from server.booking import access, bulk, jobs, lifecycle, operators, review, series, waitlist
 from server.booking.availability import availability
 from server.booking.models import (
     Blackout,
@@ -35,9 +35,12 @@ from server.booking.schemas import (
     BookingOut,
     BulkAction,
     BulkResult,
+    DetailedBookingOut,
     OpeningHoursIn,
+    OperatorCandidate,
     PolicyIn,
     PolicyOut,
+    RejectBody,
     SeriesCreate,
     SeriesResult,
     Slot,
@@ -48,7 +51,7 @@ from server.booking.schemas import (
 from server.catalog import service as catalog
 from server.catalog.models import Instrument
 from server.core.db import SessionDep
-from server.core.errors import Forbidden, NotFound, ValidationFailed
+from server.core.errors import Forbidden, NotFound, ValidationFailed, problem_responses
 from server.registry import service as registry
 from server.registry.schemas import InstrumentRecordUpdate
 
@@ -252,6 +255,40 @@ async def list_bookings(
     return [BookingOut.model_validate(b) for b in bookings]
 
 
+@router.get("/bookings/detailed", response_model=list[DetailedBookingOut])
+async def list_detailed_bookings(
+    session: SessionDep,
+    user: CurrentUser,
+    status_: Annotated[list[BookingStatus] | None, Query(alias="status")] = None,
+    instrument_id: uuid.UUID | None = None,
+) -> list[DetailedBookingOut]:
+    """The bookings on the user's institution's instruments as the lab reviews them: who booked
+    (user and organisation), their operator authorisation, and ``unusable`` when the instrument
+    cannot serve an open booking's time. Lab staff and platform admins only."""
+    return await review.detailed_bookings(
+        session,
+        user,
+        statuses=[s.value for s in status_] if status_ else None,
+        instrument_id=instrument_id,
+        now=_now(),
+    )
+
+
+@router.get(
+    "/instruments/{instrument_id}/operator-candidates", response_model=list[OperatorCandidate]
+)
+async def list_operator_candidates(
+    session: SessionDep,
+    user: CurrentUser,
+    instrument_id: uuid.UUID,
+    q: Annotated[str, Query(min_length=1, max_length=100)],
+) -> list[OperatorCandidate]:
+    """Users the lab manager may authorise on the instrument, by name or e-mail (at most 20):
+    those of the institution and of organisations that booked its instruments, or anyone by
+    exact e-mail."""
+    return await operators.operator_candidates(session, user, instrument_id, q, _now())
+
+
 @router.get("/bookings/{booking_id}", response_model=BookingOut)
 async def get_booking(session: SessionDep, user: CurrentUser, booking_id: uuid.UUID) -> BookingOut:
     booking, _ = await access.get_booking(session, user, booking_id)
@@ -265,17 +302,29 @@ async def cancel(session: SessionDep, user: CurrentUser, booking_id: uuid.UUID) 
     )
 
 
-@router.post("/bookings/{booking_id}/approve", response_model=BookingOut)
+@router.post(
+    "/bookings/{booking_id}/approve",
+    response_model=BookingOut,
+    responses=problem_responses(409),
+)
 async def approve(session: SessionDep, user: CurrentUser, booking_id: uuid.UUID) -> BookingOut:
+    """Confirm a pending booking; refused (409, ``code`` ``booking_approval_unusable``, with
+    ``reason`` and ``blocked_from``) when the instrument cannot serve the booked time."""
     return BookingOut.model_validate(
         await lifecycle.decide(session, user, booking_id, approve=True, now=_now())
     )
 
 
 @router.post("/bookings/{booking_id}/reject", response_model=BookingOut)
-async def reject(session: SessionDep, user: CurrentUser, booking_id: uuid.UUID) -> BookingOut:
+async def reject(
+    session: SessionDep, user: CurrentUser, booking_id: uuid.UUID, body: RejectBody
+) -> BookingOut:
+    """Reject a pending booking with a reason, which its booker sees on the booking and in the
+    notification."""
     return BookingOut.model_validate(
-        await lifecycle.decide(session, user, booking_id, approve=False, now=_now())
+        await lifecycle.decide(
+            session, user, booking_id, approve=False, now=_now(), reason=body.reason
+        )
     )
 
 

@@ -20,10 +20,13 @@ __all__ = [
     "BookingOut",
     "BulkAction",
     "BulkResult",
+    "DetailedBookingOut",
     "OccurrenceResult",
     "OpeningHoursIn",
+    "OperatorCandidate",
     "PolicyIn",
     "PolicyOut",
+    "RejectBody",
     "SeriesCreate",
     "SeriesResult",
     "UnavailableOut",
@@ -109,7 +112,62 @@ class BookingOut(_Output):
     overrun_minutes: int
     flag: str | None
     flag_detail: str | None
+    # Why the lab rejected it (a rejection always has one; null for any other decision).
+    decision_reason: str | None = None
     created_at: datetime
+
+
+class RejectBody(_Input):
+    """Why the lab rejects the booking: its booker reads this on the booking and in the
+    notification."""
+
+    reason: Annotated[Text, Field(min_length=1, max_length=500)]
+
+
+class Booker(BaseModel):
+    user_id: uuid.UUID
+    full_name: str
+    email: str
+    organisation_id: uuid.UUID
+    organisation_name: str
+    organisation_name_en: str | None
+
+
+class OperatorStatus(BaseModel):
+    """The booker's operator authorisation on the instrument at the booked start.
+
+    ``state``: ``authorised``, ``lapsed`` (it lapsed or was revoked before the start),
+    ``none`` (never authorised), ``not_needed`` (staff-operated, or the lab's own staff)."""
+
+    state: Literal["authorised", "lapsed", "none", "not_needed"]
+    lapses_at: datetime | None = None
+
+
+class UnusableNow(BaseModel):
+    """Why the instrument cannot serve the booked time (the first block found)."""
+
+    reason: str
+    detail: str
+    blocked_from: datetime
+
+
+class DetailedBookingOut(BookingOut):
+    """A booking as the lab reviews it: who booked, their operator authorisation, and whether
+    the instrument can serve the booked time."""
+
+    booker: Booker
+    operator: OperatorStatus
+    unusable: UnusableNow | None
+
+
+class OperatorCandidate(BaseModel):
+    user_id: uuid.UUID
+    full_name: str
+    email: str
+    organisation_id: uuid.UUID
+    organisation_name: str
+    organisation_name_en: str | None
+    authorised: bool
 
 
 class Slot(BaseModel):

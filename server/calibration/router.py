@@ -10,11 +10,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mqtt_contract.v1 import CalibrationSet, TopicKind, encode, topic_for
 from server.auth.dependencies import CurrentUser
+from server.auth.models import AppUser, Organisation
 from server.auth.tenancy import may_see_organisation
 from server.calibration import service
 from server.calibration.edge import (
@@ -41,6 +42,7 @@ from server.calibration.schemas import (
     ImpactReportPublic,
     MaintenanceCreate,
     MaintenancePublic,
+    NotifiedPerson,
     OutOfServiceCreate,
     OutOfServicePublic,
     RecordedFinding,
@@ -74,6 +76,32 @@ def _status_public(instrument_id: uuid.UUID, current: CalibrationStatus) -> Cali
         valid_to=current.valid_to,
         next_due_at=current.next_due_at,
     )
+
+
+async def _name_notified(session: AsyncSession, reports: list[ImpactReportPublic]) -> None:
+    """Fill each report's ``notified`` with the names of its notified users (one query)."""
+    ids = {u for r in reports for u in r.notified_user_ids}
+    if not ids:
+        return
+    rows = (
+        await session.exec(
+            select(AppUser, Organisation)
+            .join(Organisation, col(Organisation.id) == col(AppUser.organisation_id))
+            .where(col(AppUser.id).in_(ids))
+        )
+    ).all()
+    people = {
+        u.id: NotifiedPerson(
+            user_id=u.id,
+            full_name=u.full_name,
+            email=u.email,
+            organisation_name=o.name,
+            organisation_name_en=o.name_en,
+        )
+        for u, o in rows
+    }
+    for report in reports:
+        report.notified = [people[u] for u in report.notified_user_ids if u in people]
 
 
 def _finding(
@@ -133,9 +161,11 @@ async def calibration_overview(
         key: await instrument_rows(session, model, instrument.id, col(order).desc())
         for key, (model, order) in newest_first.items()
     }
-    return CalibrationOverview.model_validate(
+    overview = CalibrationOverview.model_validate(
         {"status": _status_public(instrument.id, current), **listed}, from_attributes=True
     )
+    await _name_notified(session, overview.impact_reports)
+    return overview
 
 
 @router.post(
@@ -236,9 +266,11 @@ async def return_to_service(
 async def get_impact_report(
     session: SessionDep, user: CurrentUser, report_id: uuid.UUID
 ) -> ImpactReportPublic:
-    return ImpactReportPublic.model_validate(
+    report = ImpactReportPublic.model_validate(
         await service.get_impact_report(session, user, report_id)
     )
+    await _name_notified(session, [report])
+    return report
 
 
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

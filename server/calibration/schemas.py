@@ -34,6 +34,7 @@ __all__ = [
     "ImpactReportPublic",
     "MaintenanceCreate",
     "MaintenancePublic",
+    "NotifiedPerson",
     "OutOfServiceCreate",
     "OutOfServicePublic",
     "RecordedFinding",
@@ -243,6 +244,16 @@ class ImpactExport(BaseModel):
     organisation_name: str | None
 
 
+class NotifiedPerson(BaseModel):
+    """Someone the impact report's notice went to."""
+
+    user_id: uuid.UUID
+    full_name: str
+    email: str
+    organisation_name: str
+    organisation_name_en: str | None
+
+
 class ImpactReportPublic(PublicModel):
     id: uuid.UUID
     instrument_id: uuid.UUID
@@ -257,6 +268,9 @@ class ImpactReportPublic(PublicModel):
     )
     exports: list[ImpactExport]
     notified_user_ids: list[uuid.UUID]
+    notified: list[NotifiedPerson] = Field(
+        default_factory=list, description="who was told, by name (the notified_user_ids)"
+    )
 
     @model_validator(mode="after")
     def _split_periods(self) -> ImpactReportPublic:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from sqlmodel import col, select
 
 from server.auth.dependencies import CurrentUser
-from server.auth.models import INSTITUTION_ROLES, Organisation
+from server.auth.models import INSTITUTION_ROLES, AppUser, Organisation
 from server.auth.tenancy import is_platform_admin, role_of
 from server.catalog.models import Instrument
 from server.catalog.service import get_instrument_for_staff, get_visible_instrument
@@ -221,7 +221,25 @@ async def list_authorisations(
     authorisations = await instrument_rows(
         session, OperatorAuthorisation, instrument.id, col(OperatorAuthorisation.granted_at).desc()
     )
-    return [_authorisation_public(a, now) for a in authorisations]
+    holders = {
+        u.id: (u, o)
+        for u, o in (
+            await session.exec(
+                select(AppUser, Organisation)
+                .join(Organisation, col(Organisation.id) == col(AppUser.organisation_id))
+                .where(col(AppUser.id).in_({a.user_id for a in authorisations}))
+            )
+        ).all()
+    }
+    listed = []
+    for a in authorisations:
+        public = _authorisation_public(a, now)
+        if a.user_id in holders:
+            holder, organisation = holders[a.user_id]
+            public.user_name, public.user_email = holder.full_name, holder.email
+            public.organisation_name = organisation.name
+        listed.append(public)
+    return listed
 
 
 @router.post(

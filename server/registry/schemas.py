@@ -246,6 +246,10 @@ class AuthorisationPublic(PublicModel):
     remarks: str | None
     active: bool = False
     lapses_at: datetime | None = None
+    # Who holds it, for the lab's list (filled where the list is read).
+    user_name: str | None = None
+    user_email: str | None = None
+    organisation_name: str | None = None
 
 
 class AttachmentPublic(PublicModel):

@@ -116,6 +116,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/boards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Boards
+         * @description The institutions whose boards the user may open, with their labs (platform admins: all).
+         */
+        get: operations["list_boards_api_v1_boards_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bookings": {
         parameters: {
             query?: never;
@@ -160,7 +180,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve */
+        /**
+         * Approve
+         * @description Confirm a pending booking; refused (409, ``code`` ``booking_approval_unusable``, with
+         *     ``reason`` and ``blocked_from``) when the instrument cannot serve the booked time.
+         */
         post: operations["approve_api_v1_bookings__booking_id__approve_post"];
         delete?: never;
         options?: never;
@@ -269,7 +293,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reject */
+        /**
+         * Reject
+         * @description Reject a pending booking with a reason, which its booker sees on the booking and in the
+         *     notification.
+         */
         post: operations["reject_api_v1_bookings__booking_id__reject_post"];
         delete?: never;
         options?: never;
@@ -288,6 +316,28 @@ export interface paths {
         put?: never;
         /** Bulk Bookings */
         post: operations["bulk_bookings_api_v1_bookings_bulk_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/detailed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Detailed Bookings
+         * @description The bookings on the user's institution's instruments as the lab reviews them: who booked
+         *     (user and organisation), their operator authorisation, and ``unusable`` when the instrument
+         *     cannot serve an open booking's time. Lab staff and platform admins only.
+         */
+        get: operations["list_detailed_bookings_api_v1_bookings_detailed_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -383,6 +433,26 @@ export interface paths {
         };
         /** User Feed */
         get: operations["user_feed_api_v1_calendar_users__user_id__ics_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalogue/facets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Facets
+         * @description Categories and cities of the instruments the reader's catalogue holds (filter choices).
+         */
+        get: operations["facets_api_v1_catalogue_facets_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1307,6 +1377,29 @@ export interface paths {
         patch: operations["update_instrument_api_v1_instruments__instrument_id__patch"];
         trace?: never;
     };
+    "/api/v1/instruments/{instrument_id}/alarms/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge Alarm
+         * @description Acknowledge a raised telemetry alarm of the board (who, when, a note); lab staff.
+         *
+         *     SPC alarms are acknowledged with their cause and action at
+         *     ``POST /inspection/alarms/{id}/acknowledge``.
+         */
+        post: operations["acknowledge_alarm_api_v1_instruments__instrument_id__alarms_acknowledge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/instruments/{instrument_id}/attachments": {
         parameters: {
             query?: never;
@@ -1600,6 +1693,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/instruments/{instrument_id}/operator-candidates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Operator Candidates
+         * @description Users the lab manager may authorise on the instrument, by name or e-mail (at most 20):
+         *     those of the institution and of organisations that booked its instruments, or anyone by
+         *     exact e-mail.
+         */
+        get: operations["list_operator_candidates_api_v1_instruments__instrument_id__operator_candidates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/instruments/{instrument_id}/out-of-service": {
         parameters: {
             query?: never;
@@ -1809,6 +1924,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/organisations/{organisation_id}/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Institution Board
+         * @description Every lab board of one institution, and all their alarms in one list.
+         */
+        get: operations["institution_board_api_v1_organisations__organisation_id__board_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/out-of-service/{record_id}/return": {
         parameters: {
             query?: never;
@@ -1947,6 +2082,27 @@ export interface paths {
         };
         /** Cma Certificate Status */
         get: operations["cma_certificate_status_api_v1_public_cma_certificates__number__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/instruments/{instrument_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Public Instrument
+         * @description The public fields of an open instrument with its fees, hours and next free slots
+         *     (the same answer with or without a token).
+         */
+        get: operations["get_public_instrument_api_v1_public_instruments__instrument_id__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2181,6 +2337,19 @@ export interface components {
             /** Cause */
             cause: string;
         };
+        /** AlarmAcknowledgeIn */
+        AlarmAcknowledgeIn: {
+            kind: components["schemas"]["BoardAlarmKind"];
+            /** Note */
+            note: string;
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /** Subject */
+            subject: string;
+        };
         /** AlarmPublic */
         AlarmPublic: {
             /** Acknowledged At */
@@ -2327,6 +2496,8 @@ export interface components {
             lapses_at?: string | null;
             /** Last Used At */
             last_used_at: string | null;
+            /** Organisation Name */
+            organisation_name?: string | null;
             /** Remarks */
             remarks: string | null;
             /** Revoked At */
@@ -2338,11 +2509,15 @@ export interface components {
              * Format: date
              */
             trained_on: string;
+            /** User Email */
+            user_email?: string | null;
             /**
              * User Id
              * Format: uuid
              */
             user_id: string;
+            /** User Name */
+            user_name?: string | null;
         };
         /** AvailabilityOut */
         AvailabilityOut: {
@@ -2393,8 +2568,74 @@ export interface components {
              */
             start: string;
         };
+        /** BoardAcknowledgement */
+        BoardAcknowledgement: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * By
+             * @description the full name of who acknowledged
+             */
+            by: string;
+            /** Note */
+            note: string;
+        };
+        /** BoardAlarm */
+        BoardAlarm: {
+            acknowledged?: components["schemas"]["BoardAcknowledgement"] | null;
+            /** Channel Id */
+            channel_id?: number | null;
+            /**
+             * Characteristic
+             * @description the SPC characteristic's name
+             */
+            characteristic?: string | null;
+            /** Gateway Key */
+            gateway_key?: string | null;
+            /** Instrument Id */
+            instrument_id: string | null;
+            kind: components["schemas"]["BoardAlarmKind"];
+            quality?: components["schemas"]["Quality"] | null;
+            /**
+             * Since
+             * @description when the condition began, as far as is known
+             */
+            since: string | null;
+            /** Spc Alarm Id */
+            spc_alarm_id?: number | null;
+            /**
+             * Spc Kind
+             * @description rule, out_of_spec or spread
+             */
+            spc_kind?: string | null;
+            /** Spc Rule */
+            spc_rule?: number | null;
+            /**
+             * Subject
+             * @description what raised it: a channel id, a gateway key, an SPC alarm id, or empty
+             */
+            subject: string;
+            /** Value */
+            value?: number | null;
+        };
+        /**
+         * BoardAlarmKind
+         * @enum {string}
+         */
+        BoardAlarmKind: "state_fault" | "loop_fault" | "out_of_range" | "gateway_offline" | "spc";
         /** BoardGateway */
         BoardGateway: {
+            /** Heartbeat At */
+            heartbeat_at?: string | null;
+            /**
+             * Heartbeat Missing
+             * @description heard from before, but no heartbeat for too long
+             * @default false
+             */
+            heartbeat_missing: boolean;
             /**
              * Id
              * Format: uuid
@@ -2409,8 +2650,24 @@ export interface components {
             /** Status */
             status: string;
         };
+        /** BoardIndexEntry */
+        BoardIndexEntry: {
+            /** Labs */
+            labs: components["schemas"]["BoardLabRef"][];
+            /** Name */
+            name: string;
+            /** Name En */
+            name_en: string | null;
+            /**
+             * Organisation Id
+             * Format: uuid
+             */
+            organisation_id: string;
+        };
         /** BoardInstrument */
         BoardInstrument: {
+            /** Alarms */
+            alarms?: components["schemas"]["BoardAlarm"][];
             /** Gateway Ids */
             gateway_ids: string[];
             /**
@@ -2427,6 +2684,34 @@ export interface components {
             state: components["schemas"]["InstrumentState"] | null;
             /** State Since */
             state_since: string | null;
+            usability?: components["schemas"]["BoardUsability"] | null;
+        };
+        /** BoardLabRef */
+        BoardLabRef: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Name En */
+            name_en: string | null;
+        };
+        /** BoardOutOfService */
+        BoardOutOfService: {
+            /**
+             * Cause
+             * @description calibration_failed, check_failed, fault or manual
+             */
+            cause: string;
+            /** Reason */
+            reason: string;
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
         };
         /** BoardReading */
         BoardReading: {
@@ -2447,12 +2732,31 @@ export interface components {
             normal_min: number | null;
             /** Point Key */
             point_key: string;
+            /** @description the newest sample's quality (null when the channel has none) */
+            quality?: components["schemas"]["Quality"] | null;
             /** Ts */
             ts: string | null;
             /** Unit */
             unit: string;
             /** Value */
             value: number | null;
+            /**
+             * Value Labels
+             * @description a status register: what each value means; null for a measured quantity
+             */
+            value_labels?: components["schemas"]["ValueLabel"][] | null;
+        };
+        /**
+         * BoardUsability
+         * @description Whether the instrument may be used now, from the calibration programme's records.
+         */
+        BoardUsability: {
+            calibration: components["schemas"]["CalibrationState"] | null;
+            /** Calibration Valid To */
+            calibration_valid_to: string | null;
+            /** Never Calibrated */
+            never_calibrated: boolean;
+            out_of_service: components["schemas"]["BoardOutOfService"] | null;
         };
         /** Body_add_attachment_api_v1_instruments__instrument_id__attachments_post */
         Body_add_attachment_api_v1_instruments__instrument_id__attachments_post: {
@@ -2524,6 +2828,27 @@ export interface components {
             /** File */
             file: string;
         };
+        /** Booker */
+        Booker: {
+            /** Email */
+            email: string;
+            /** Full Name */
+            full_name: string;
+            /**
+             * Organisation Id
+             * Format: uuid
+             */
+            organisation_id: string;
+            /** Organisation Name */
+            organisation_name: string;
+            /** Organisation Name En */
+            organisation_name_en: string | null;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
         /** BookingCreate */
         BookingCreate: {
             /**
@@ -2578,6 +2903,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Decision Reason */
+            decision_reason?: string | null;
             /**
              * End At
              * Format: date-time
@@ -2820,6 +3147,13 @@ export interface components {
             sigma_within_estimator: string | null;
             /** Usl */
             usl: number | null;
+        };
+        /** CatalogueFacetsOut */
+        CatalogueFacetsOut: {
+            /** Categories */
+            categories: string[];
+            /** Cities */
+            cities: string[];
         };
         /** CatalogueItem */
         CatalogueItem: {
@@ -3503,6 +3837,85 @@ export interface components {
             /** Text */
             text: string;
         };
+        /**
+         * DetailedBookingOut
+         * @description A booking as the lab reviews it: who booked, their operator authorisation, and whether
+         *     the instrument can serve the booked time.
+         */
+        DetailedBookingOut: {
+            /** Actual End At */
+            actual_end_at: string | null;
+            /** Actual Minutes */
+            actual_minutes: number | null;
+            /** Actual Start At */
+            actual_start_at: string | null;
+            booker: components["schemas"]["Booker"];
+            /** Check In Source */
+            check_in_source: string | null;
+            /** Checked In At */
+            checked_in_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Decision Reason */
+            decision_reason?: string | null;
+            /**
+             * End At
+             * Format: date-time
+             */
+            end_at: string;
+            /** Flag */
+            flag: string | null;
+            /** Flag Detail */
+            flag_detail: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Instrument Id
+             * Format: uuid
+             */
+            instrument_id: string;
+            /** Mode */
+            mode: string;
+            operator: components["schemas"]["OperatorStatus"];
+            /**
+             * Organisation Id
+             * Format: uuid
+             */
+            organisation_id: string;
+            /** Overrun Minutes */
+            overrun_minutes: number;
+            /** Purpose */
+            purpose: string;
+            /** Quoted Amount */
+            quoted_amount: string;
+            /** Sample Count */
+            sample_count: number;
+            /** Series Id */
+            series_id: string | null;
+            /**
+             * Start At
+             * Format: date-time
+             */
+            start_at: string;
+            /** Status */
+            status: string;
+            /** Test Items */
+            test_items: string[];
+            unusable: components["schemas"]["UnusableNow"] | null;
+            /** User Category */
+            user_category: string;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
         /** DocumentOut */
         DocumentOut: {
             /** Body */
@@ -3644,6 +4057,19 @@ export interface components {
             published: boolean;
             /** @default minor */
             severity: components["schemas"]["Severity"];
+        };
+        /** FreeSlot */
+        FreeSlot: {
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
         };
         /** GatewayCreate */
         GatewayCreate: {
@@ -3866,6 +4292,11 @@ export interface components {
              * Format: uuid
              */
             instrument_id: string;
+            /**
+             * Notified
+             * @description who was told, by name (the notified_user_ids)
+             */
+            notified?: components["schemas"]["NotifiedPerson"][];
             /** Notified User Ids */
             notified_user_ids: string[];
             /** Out Of Service Id */
@@ -3891,6 +4322,22 @@ export interface components {
             name: string;
             /** Name En */
             name_en: string | null;
+        };
+        /** InstitutionBoard */
+        InstitutionBoard: {
+            /** Alarms */
+            alarms: components["schemas"]["BoardAlarm"][];
+            /** Labs */
+            labs: components["schemas"]["LabBoard"][];
+            /** Name */
+            name: string;
+            /** Name En */
+            name_en: string | null;
+            /**
+             * Organisation Id
+             * Format: uuid
+             */
+            organisation_id: string;
         };
         /** InstrumentCreate */
         InstrumentCreate: {
@@ -4138,6 +4585,11 @@ export interface components {
         };
         /** LabBoard */
         LabBoard: {
+            /**
+             * Alarms
+             * @description every alarm of the board: its instruments' and the institution's stations'
+             */
+            alarms?: components["schemas"]["BoardAlarm"][];
             /** Gateways */
             gateways: components["schemas"]["BoardGateway"][];
             /** Instruments */
@@ -4318,6 +4770,25 @@ export interface components {
             /** Title */
             title: string;
         };
+        /**
+         * NotifiedPerson
+         * @description Someone the impact report's notice went to.
+         */
+        NotifiedPerson: {
+            /** Email */
+            email: string;
+            /** Full Name */
+            full_name: string;
+            /** Organisation Name */
+            organisation_name: string;
+            /** Organisation Name En */
+            organisation_name_en: string | null;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
         /** OccurrenceResult */
         OccurrenceResult: {
             /** Booking Id */
@@ -4357,6 +4828,60 @@ export interface components {
             opens: string;
             /** Weekday */
             weekday: number;
+        };
+        /** OpeningPeriod */
+        OpeningPeriod: {
+            /**
+             * Closes
+             * Format: time
+             */
+            closes: string;
+            /**
+             * Opens
+             * Format: time
+             */
+            opens: string;
+            /** Weekday */
+            weekday: number;
+        };
+        /** OperatorCandidate */
+        OperatorCandidate: {
+            /** Authorised */
+            authorised: boolean;
+            /** Email */
+            email: string;
+            /** Full Name */
+            full_name: string;
+            /**
+             * Organisation Id
+             * Format: uuid
+             */
+            organisation_id: string;
+            /** Organisation Name */
+            organisation_name: string;
+            /** Organisation Name En */
+            organisation_name_en: string | null;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
+        /**
+         * OperatorStatus
+         * @description The booker's operator authorisation on the instrument at the booked start.
+         *
+         *     ``state``: ``authorised``, ``lapsed`` (it lapsed or was revoked before the start),
+         *     ``none`` (never authorised), ``not_needed`` (staff-operated, or the lab's own staff).
+         */
+        OperatorStatus: {
+            /** Lapses At */
+            lapses_at?: string | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "authorised" | "lapsed" | "none" | "not_needed";
         };
         /**
          * OrganisationKind
@@ -4604,6 +5129,48 @@ export interface components {
             field: string;
             message: string;
         };
+        /** PublicInstrumentOut */
+        PublicInstrumentOut: {
+            calibration_state: components["schemas"]["CalibrationState"];
+            /** Calibration Valid To */
+            calibration_valid_to: string | null;
+            /** City */
+            city: string | null;
+            /** Fees Published At */
+            fees_published_at: string | null;
+            /** Free Slots */
+            free_slots: components["schemas"]["FreeSlot"][];
+            /** Hourly Fees */
+            hourly_fees: {
+                [key: string]: {
+                    [key: string]: string;
+                };
+            };
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Institution Name */
+            institution_name: string;
+            /** Institution Name En */
+            institution_name_en: string | null;
+            /** Lab Name */
+            lab_name: string;
+            /** Live State */
+            live_state: string | null;
+            /** Name */
+            name: string;
+            /** Name En */
+            name_en: string | null;
+            /** Opening Hours */
+            opening_hours: components["schemas"]["OpeningPeriod"][];
+            record: components["schemas"]["InstrumentRecord"];
+            /** Scope */
+            scope: components["schemas"]["ScopeItemPublic"][];
+            /** Timezone */
+            timezone: string;
+        };
         /** PublishChoice */
         PublishChoice: {
             /** Publish */
@@ -4722,6 +5289,15 @@ export interface components {
             /** Redeemed Amount */
             redeemed_amount: string;
             voucher: components["schemas"]["VoucherOut"];
+        };
+        /**
+         * RejectBody
+         * @description Why the lab rejects the booking: its booker reads this on the booking and in the
+         *     notification.
+         */
+        RejectBody: {
+            /** Reason */
+            reason: string;
         };
         /** ResultIn */
         ResultIn: {
@@ -5136,6 +5712,21 @@ export interface components {
             start: string;
         };
         /**
+         * UnusableNow
+         * @description Why the instrument cannot serve the booked time (the first block found).
+         */
+        UnusableNow: {
+            /**
+             * Blocked From
+             * Format: date-time
+             */
+            blocked_from: string;
+            /** Detail */
+            detail: string;
+            /** Reason */
+            reason: string;
+        };
+        /**
          * UserCategory
          * @enum {string}
          */
@@ -5153,6 +5744,15 @@ export interface components {
             id: string;
             organisation: components["schemas"]["OrganisationPublic"];
             role: components["schemas"]["Role"];
+        };
+        /**
+         * ValueLabel
+         * @description What one value of a status register means: a state of the instrument's state rule.
+         */
+        ValueLabel: {
+            state: components["schemas"]["InstrumentState"];
+            /** Value */
+            value: number;
         };
         /** VoucherIn */
         VoucherIn: {
@@ -5629,6 +6229,53 @@ export interface operations {
             };
             /** @description A parameter or body field is not acceptable (each is named in `errors`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_boards_api_v1_boards_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardIndexEntry"][];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6309,7 +6956,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectBody"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -6318,6 +6969,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BookingOut"];
+                };
+            };
+            /** @description The body could not be parsed (not valid JSON or form data) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not logged in, or the token is invalid or expired */
@@ -6427,6 +7087,65 @@ export interface operations {
             };
             /** @description Conflicts with the current state of the data */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_detailed_bookings_api_v1_bookings_detailed_get: {
+        parameters: {
+            query?: {
+                instrument_id?: string | null;
+                status?: components["schemas"]["BookingStatus"][] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetailedBookingOut"][];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6735,6 +7454,53 @@ export interface operations {
             };
         };
     };
+    facets_api_v1_catalogue_facets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogueFacetsOut"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     search_api_v1_catalogue_instruments_get: {
         parameters: {
             query?: {
@@ -6749,7 +7515,7 @@ export interface operations {
                 page_size?: number;
                 /** @description a parameter in the CMA scope */
                 parameter?: string | null;
-                /** @description words in Chinese or English */
+                /** @description words in Chinese or English; synonyms, abbreviations (电镜, XRD, ICP-MS) and pinyin initials (dzxwj) count too */
                 q?: string | null;
                 sort?: components["schemas"]["SortKey"];
                 /** @description a standard number, e.g. GB/T 2423 */
@@ -10465,6 +11231,86 @@ export interface operations {
             };
         };
     };
+    acknowledge_alarm_api_v1_instruments__instrument_id__alarms_acknowledge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                instrument_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlarmAcknowledgeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardAlarm"];
+                };
+            };
+            /** @description The body could not be parsed (not valid JSON or form data) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state of the data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_attachments_api_v1_instruments__instrument_id__attachments_get: {
         parameters: {
             query?: never;
@@ -11870,6 +12716,66 @@ export interface operations {
             };
         };
     };
+    list_operator_candidates_api_v1_instruments__instrument_id__operator_candidates_get: {
+        parameters: {
+            query: {
+                q: string;
+            };
+            header?: never;
+            path: {
+                instrument_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorCandidate"][];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     take_out_of_service_api_v1_instruments__instrument_id__out_of_service_post: {
         parameters: {
             query?: never;
@@ -12807,6 +13713,64 @@ export interface operations {
             };
         };
     };
+    institution_board_api_v1_organisations__organisation_id__board_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organisation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstitutionBoard"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     return_to_service_api_v1_out_of_service__record_id__return_post: {
         parameters: {
             query?: never;
@@ -13385,6 +14349,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CmaPublicStatus"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_public_instrument_api_v1_public_instruments__instrument_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                instrument_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicInstrumentOut"];
                 };
             };
             /** @description Not found, or not visible to this user */
