@@ -17,9 +17,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import Response, StreamingResponse
 from pydantic import Field
+from sqlmodel import col, select
 
 from server.auth.dependencies import CurrentUser
-from server.auth.models import INSTITUTION_ROLES
+from server.auth.models import INSTITUTION_ROLES, Organisation
 from server.auth.tenancy import (
     is_platform_admin,
     may_manage_organisation,
@@ -55,8 +56,14 @@ from server.telemetry.queries import (
 from server.telemetry.retention import DEFAULT_CLASS, RetentionClass
 from server.telemetry.schemas import (
     RETENTION_CLASS_NAME,
+    AlarmAcknowledgeIn,
+    BoardAlarm,
+    BoardAlarmKind,
+    BoardIndexEntry,
+    BoardLabRef,
     ChannelRetentionIn,
     ChannelRetentionOut,
+    InstitutionBoard,
     LabBoard,
     LatestReading,
     RetentionClassIn,
@@ -345,6 +352,109 @@ async def lab_board(session: SessionDep, user: CurrentUser, lab_id: uuid.UUID) -
     """Every instrument of the lab with its state and newest readings, and the lab's gateways."""
     lab = await _lab_for_staff(session, user, lab_id)
     return await board.lab_board(session, lab)
+
+
+ALARM_ALREADY_ACKNOWLEDGED = "alarm_already_acknowledged"
+ALARM_NOT_RAISED = "alarm_not_raised"
+
+
+@router.get("/boards", response_model=list[BoardIndexEntry])
+async def list_boards(session: SessionDep, user: CurrentUser) -> list[BoardIndexEntry]:
+    """The institutions whose boards the user may open, with their labs (platform admins: all)."""
+    labs = (await session.exec(select(Lab).order_by(col(Lab.name), col(Lab.id)))).all()
+    visible = [lab for lab in labs if may_see_organisation(user, lab.organisation_id)]
+    org_ids = list(dict.fromkeys(lab.organisation_id for lab in visible))
+    if not org_ids:
+        return []
+    orgs = (
+        await session.exec(
+            select(Organisation)
+            .where(col(Organisation.id).in_(org_ids))
+            .order_by(col(Organisation.name), col(Organisation.id))
+        )
+    ).all()
+    return [
+        BoardIndexEntry(
+            organisation_id=org.id,
+            name=org.name,
+            name_en=org.name_en,
+            labs=[
+                BoardLabRef(id=lab.id, name=lab.name, name_en=lab.name_en)
+                for lab in visible
+                if lab.organisation_id == org.id
+            ],
+        )
+        for org in orgs
+    ]
+
+
+@router.get("/organisations/{organisation_id}/board", response_model=InstitutionBoard)
+async def institution_board(
+    session: SessionDep, user: CurrentUser, organisation_id: uuid.UUID
+) -> InstitutionBoard:
+    """Every lab board of one institution, and all their alarms in one list."""
+    org = await session.get(Organisation, organisation_id)
+    if org is None or not may_see_organisation(user, org.id):
+        raise NotFound(f"Institution {organisation_id} not found")
+    labs = (
+        await session.exec(
+            select(Lab).where(Lab.organisation_id == org.id).order_by(col(Lab.name), col(Lab.id))
+        )
+    ).all()
+    boards = [await board.lab_board(session, lab) for lab in labs]
+    seen: set[tuple[str, str, uuid.UUID | None]] = set()
+    alarms: list[BoardAlarm] = []
+    for lab_board_ in boards:
+        for alarm in lab_board_.alarms:
+            # A station that measures on no instrument is on every lab board; list it once.
+            key = (alarm.kind.value, alarm.subject, alarm.instrument_id)
+            if key not in seen:
+                seen.add(key)
+                alarms.append(alarm)
+    return InstitutionBoard(
+        organisation_id=org.id, name=org.name, name_en=org.name_en, labs=boards, alarms=alarms
+    )
+
+
+@router.post(
+    "/instruments/{instrument_id}/alarms/acknowledge",
+    response_model=BoardAlarm,
+    responses=problem_responses(404, 409, 422),
+)
+async def acknowledge_alarm(
+    session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID, body: AlarmAcknowledgeIn
+) -> BoardAlarm:
+    """Acknowledge a raised telemetry alarm of the board (who, when, a note); lab staff.
+
+    SPC alarms are acknowledged with their cause and action at
+    ``POST /inspection/alarms/{id}/acknowledge``.
+    """
+    instrument = await _staff_instrument(session, user, instrument_id)
+    if body.kind is BoardAlarmKind.SPC:
+        raise ValidationFailed.for_field(
+            "kind", "SPC alarms are acknowledged at /inspection/alarms/{id}/acknowledge"
+        )
+    try:
+        alarm = await board.acknowledge(
+            session,
+            user,
+            instrument,
+            kind=body.kind,
+            subject=body.subject,
+            since=body.since,
+            note=body.note,
+        )
+    except LookupError:
+        raise Conflict(
+            "This alarm was already acknowledged",
+            extensions={"code": ALARM_ALREADY_ACKNOWLEDGED},
+        ) from None
+    if alarm is None:
+        raise NotFound(
+            "No such alarm is raised on this instrument now",
+            extensions={"code": ALARM_NOT_RAISED},
+        )
+    return alarm
 
 
 def _hub(request: Request) -> LiveHub:

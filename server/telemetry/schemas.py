@@ -4,25 +4,37 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from mqtt_contract.v1 import Quality
+from server.calibration.status import CalibrationState
 from server.telemetry.states import InstrumentState
 
 __all__ = [
     "RETENTION_CLASS_NAME",
+    "AlarmAcknowledgeIn",
+    "BoardAcknowledgement",
+    "BoardAlarm",
+    "BoardAlarmKind",
     "BoardGateway",
+    "BoardIndexEntry",
     "BoardInstrument",
+    "BoardLabRef",
+    "BoardOutOfService",
     "BoardReading",
+    "BoardUsability",
     "ChannelRetentionIn",
     "ChannelRetentionOut",
+    "InstitutionBoard",
     "LabBoard",
     "LatestReading",
     "RetentionClassIn",
     "RetentionClassOut",
     "SeriesOut",
     "StateIntervalOut",
+    "ValueLabel",
 ]
 
 
@@ -50,6 +62,13 @@ class StateIntervalOut(BaseModel):
     end_at: datetime | None
 
 
+class ValueLabel(BaseModel):
+    """What one value of a status register means: a state of the instrument's state rule."""
+
+    value: int
+    state: InstrumentState
+
+
 class BoardReading(BaseModel):
     channel_id: int
     point_key: str
@@ -58,9 +77,63 @@ class BoardReading(BaseModel):
     unit: str
     value: float | None
     ts: datetime | None
+    quality: Quality | None = Field(
+        default=None, description="the newest sample's quality (null when the channel has none)"
+    )
     normal_min: float | None
     normal_max: float | None
     alarm: bool = Field(description="value outside the channel's normal range")
+    value_labels: list[ValueLabel] | None = Field(
+        default=None,
+        description="a status register: what each value means; null for a measured quantity",
+    )
+
+
+class BoardOutOfService(BaseModel):
+    since: datetime
+    cause: str = Field(description="calibration_failed, check_failed, fault or manual")
+    reason: str
+
+
+class BoardUsability(BaseModel):
+    """Whether the instrument may be used now, from the calibration programme's records."""
+
+    out_of_service: BoardOutOfService | None
+    calibration: CalibrationState | None
+    calibration_valid_to: datetime | None
+    never_calibrated: bool
+
+
+class BoardAlarmKind(StrEnum):
+    STATE_FAULT = "state_fault"
+    LOOP_FAULT = "loop_fault"
+    OUT_OF_RANGE = "out_of_range"
+    GATEWAY_OFFLINE = "gateway_offline"
+    SPC = "spc"
+
+
+class BoardAcknowledgement(BaseModel):
+    at: datetime
+    by: str = Field(description="the full name of who acknowledged")
+    note: str
+
+
+class BoardAlarm(BaseModel):
+    kind: BoardAlarmKind
+    subject: str = Field(
+        description="what raised it: a channel id, a gateway key, an SPC alarm id, or empty"
+    )
+    instrument_id: uuid.UUID | None
+    since: datetime | None = Field(description="when the condition began, as far as is known")
+    channel_id: int | None = None
+    gateway_key: str | None = None
+    quality: Quality | None = None
+    value: float | None = None
+    spc_alarm_id: int | None = None
+    spc_kind: str | None = Field(default=None, description="rule, out_of_spec or spread")
+    spc_rule: int | None = None
+    characteristic: str | None = Field(default=None, description="the SPC characteristic's name")
+    acknowledged: BoardAcknowledgement | None = None
 
 
 class BoardInstrument(BaseModel):
@@ -71,6 +144,8 @@ class BoardInstrument(BaseModel):
     state_since: datetime | None
     gateway_ids: list[uuid.UUID]
     readings: list[BoardReading]
+    usability: BoardUsability | None = None
+    alarms: list[BoardAlarm] = Field(default_factory=list)
 
 
 class BoardGateway(BaseModel):
@@ -79,6 +154,10 @@ class BoardGateway(BaseModel):
     name: str
     status: str
     last_seen_at: datetime | None
+    heartbeat_at: datetime | None = None
+    heartbeat_missing: bool = Field(
+        default=False, description="heard from before, but no heartbeat for too long"
+    )
 
 
 class LabBoard(BaseModel):
@@ -87,6 +166,40 @@ class LabBoard(BaseModel):
     name_en: str | None
     instruments: list[BoardInstrument]
     gateways: list[BoardGateway]
+    alarms: list[BoardAlarm] = Field(
+        default_factory=list,
+        description="every alarm of the board: its instruments' and the institution's stations'",
+    )
+
+
+class InstitutionBoard(BaseModel):
+    organisation_id: uuid.UUID
+    name: str
+    name_en: str | None
+    labs: list[LabBoard]
+    alarms: list[BoardAlarm]
+
+
+class BoardLabRef(BaseModel):
+    id: uuid.UUID
+    name: str
+    name_en: str | None
+
+
+class BoardIndexEntry(BaseModel):
+    organisation_id: uuid.UUID
+    name: str
+    name_en: str | None
+    labs: list[BoardLabRef]
+
+
+class AlarmAcknowledgeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: BoardAlarmKind
+    subject: str = Field(max_length=200)
+    since: datetime
+    note: str = Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*$")
 
 
 RETENTION_CLASS_NAME = r"^[a-z][a-z0-9_-]{0,39}$"
