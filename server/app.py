@@ -38,6 +38,7 @@ from server.proficiency.router import router as proficiency_router
 from server.public.router import router as public_pages_router
 from server.readmodels.catalogue_search_router import router as catalogue_search_router
 from server.readmodels.public_instrument_router import router as public_instrument_router
+from server.registration.router import router as registration_router
 from server.registry.router import public_router as registry_public_router
 from server.registry.router import router as registry_router
 from server.telemetry.config import TelemetrySettings
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # A NUL in any parameter or body text is a 422 before an endpoint sees it.
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(reject_nul_in_parameters)])
     api.include_router(auth_router)
+    api.include_router(registration_router)
     api.include_router(catalog_router)
     # Before the registry's /gateways/{id}: /gateways/health must not parse as an id.
     api.include_router(gateway_operations_router)
