@@ -19,7 +19,7 @@ from server.auth.tenancy import is_enterprise, is_platform_admin, may_manage_org
 from server.billing import service
 from server.billing.fees import depreciation_per_hour, round_fen
 from server.billing.models import UserCategory
-from server.billing.statements import statement_lines, to_csv, to_xlsx
+from server.billing.statements import statement_lines, statement_parties, to_csv, to_xlsx
 from server.catalog import service as catalog
 from server.core.db import SessionDep
 from server.core.errors import Forbidden, NotFound, ValidationFailed, content_responses
@@ -157,6 +157,29 @@ async def redeem(session: SessionDep, user: CurrentUser, voucher_id: uuid.UUID) 
         raise NotFound(f"Voucher {voucher_id} not found")
     voucher, amount = await service.redeem_voucher_uses(session, user, voucher_id)
     return RedeemOut(voucher=VoucherOut.model_validate(voucher), redeemed_amount=amount)
+
+
+class StatementPartyOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: Literal["enterprise", "institution"]
+    city: str | None
+    latest_month: str | None = Field(description="YYYY-MM of the latest charge, if any")
+
+
+@router.get("/statements/organisations", response_model=list[StatementPartyOut])
+async def statement_organisations(
+    session: SessionDep, user: CurrentUser
+) -> list[StatementPartyOut]:
+    """Organisations the user may draw statements for, each with its latest month with charges.
+
+    A platform admin gets every enterprise and institution; anyone else their own one.
+    """
+    only = None if is_platform_admin(user) else user.organisation_id
+    return [
+        StatementPartyOut.model_validate(asdict(party))
+        for party in await statement_parties(session, only=only)
+    ]
 
 
 @router.get(

@@ -20,7 +20,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.core.spreadsheet import safe_row
 
-__all__ = ["HEADERS", "StatementLine", "statement_lines", "to_csv", "to_xlsx"]
+__all__ = [
+    "HEADERS",
+    "StatementLine",
+    "StatementParty",
+    "statement_lines",
+    "statement_parties",
+    "to_csv",
+    "to_xlsx",
+]
 
 Side = Literal["enterprise", "institution"]
 
@@ -53,6 +61,49 @@ _SQL = text(
     ORDER BY c.service_date, i.name, c.booking_id
     """
 )
+
+
+_PARTIES_SQL = text(
+    """
+    SELECT o.id, o.name, o.kind, o.city,
+      (SELECT max(c.service_date) FROM booking_charge c
+       WHERE (CASE WHEN o.kind = 'enterprise' THEN c.organisation_id ELSE c.institution_id END)
+             = o.id) AS latest
+    FROM organisation o
+    WHERE o.kind IN ('enterprise', 'institution')
+      AND (CAST(:only AS uuid) IS NULL OR o.id = CAST(:only AS uuid))
+    ORDER BY o.kind DESC, o.name
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StatementParty:
+    """An organisation a statement can be drawn for, and its latest month with charges."""
+
+    id: uuid.UUID
+    name: str
+    kind: str
+    city: str | None
+    latest_month: str | None
+
+
+async def statement_parties(
+    session: AsyncSession, *, only: uuid.UUID | None = None
+) -> list[StatementParty]:
+    """Enterprises and institutions (or just ``only``), each with its latest charged month."""
+    connection = await session.connection()
+    rows = (await connection.execute(_PARTIES_SQL, {"only": only})).all()
+    return [
+        StatementParty(
+            id=r.id,
+            name=r.name,
+            kind=r.kind,
+            city=r.city,
+            latest_month=r.latest.strftime("%Y-%m") if r.latest is not None else None,
+        )
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True, slots=True)

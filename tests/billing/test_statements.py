@@ -84,3 +84,46 @@ async def test_statements_for_enterprise_and_institution(
     assert other_month.json()["lines"] == []
     bad = await client.get(f"{API}/statements", params={"month": "2026-13"}, headers=buyer)
     assert bad.status_code == 422
+
+
+async def test_the_platform_admin_picks_an_organisation_that_opens_on_its_latest_month(
+    app: FastAPI, client: httpx.AsyncClient, calibrated: World, login: Login
+) -> None:
+    demo = calibrated
+    await publish(client, login, demo, no_show_share="1")
+    buyer = await login("buyer@jingce.demo")
+    start = day_at(3, 9)
+    booking = (
+        await client.post(
+            f"{API}/bookings",
+            json=body(demo.instrument.id, start, 2, **STAFF_OPERATED),
+            headers=buyer,
+        )
+    ).json()
+    await run_jobs(app, start + timedelta(minutes=45))
+    charge = (await client.get(f"{API}/bookings/{booking['id']}/charge", headers=buyer)).json()
+    month = charge["service_date"][:7]
+
+    admin = await login("admin@platform.demo")
+    # Without an organisation the admin's own (the platform) has no statement.
+    refused = await client.get(f"{API}/statements", params={"month": month}, headers=admin)
+    assert refused.status_code == 422
+    parties = (await client.get(f"{API}/statements/organisations", headers=admin)).json()
+    kinds = {p["kind"] for p in parties}
+    assert kinds == {"enterprise", "institution"}
+    buyer_org = next(p for p in parties if p["name"] == "杭州精测科技有限公司")
+    assert buyer_org["kind"] == "enterprise"
+    assert buyer_org["latest_month"] == month
+    statement = (
+        await client.get(
+            f"{API}/statements",
+            params={"month": buyer_org["latest_month"], "organisation_id": buyer_org["id"]},
+            headers=admin,
+        )
+    ).json()
+    assert statement["side"] == "enterprise"
+    assert Decimal(statement["total"]) == Decimal(charge["amount"])
+
+    # Anyone else sees only their own organisation.
+    own = (await client.get(f"{API}/statements/organisations", headers=buyer)).json()
+    assert [p["id"] for p in own] == [buyer_org["id"]]
