@@ -10,6 +10,7 @@ board") for how the web app colours a tile from these facts.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -41,6 +42,7 @@ from server.telemetry.schemas import (
     BoardUsability,
     LabBoard,
     ValueLabel,
+    ValueMapEntry,
 )
 from server.telemetry.states import InstrumentState, StateRule
 
@@ -53,6 +55,8 @@ __all__ = [
     "lab_board",
     "lab_instrument_ids",
     "live_filter",
+    "set_value_map",
+    "value_maps",
 ]
 
 # A gateway heard from before but without a heartbeat for this long (three of the default
@@ -127,6 +131,63 @@ def _status_labels(rule: StateRule | None) -> tuple[str | None, list[ValueLabel]
         return None, None
     labels = [ValueLabel(value=v, state=s) for v, s in sorted(rule.status.map.items())]
     return rule.status.point, labels
+
+
+async def value_maps(
+    conn: AsyncConnection, channel_ids: Sequence[int]
+) -> dict[int, list[ValueMapEntry]]:
+    """The channels' own value maps (status registers configured by the lab's managers)."""
+    if not channel_ids:
+        return {}
+    rows = await conn.execute(
+        text("SELECT channel_id, labels FROM channel_value_map WHERE channel_id = ANY(:ids)"),
+        {"ids": list(channel_ids)},
+    )
+    return {
+        row.channel_id: [ValueMapEntry.model_validate(item) for item in row.labels] for row in rows
+    }
+
+
+async def set_value_map(
+    conn: AsyncConnection, channel_id: int, labels: Sequence[ValueMapEntry], user_id: uuid.UUID
+) -> None:
+    """Replace the channel's value map; an empty one removes it."""
+    if not labels:
+        await conn.execute(
+            text("DELETE FROM channel_value_map WHERE channel_id = :id"), {"id": channel_id}
+        )
+        return
+    await conn.execute(
+        text(
+            "INSERT INTO channel_value_map (channel_id, labels, updated_by)"
+            " VALUES (:id, CAST(:labels AS jsonb), :user_id)"
+            " ON CONFLICT (channel_id) DO UPDATE SET labels = EXCLUDED.labels,"
+            " updated_by = EXCLUDED.updated_by, updated_at = now()"
+        ),
+        {
+            "id": channel_id,
+            "labels": json.dumps([e.model_dump(exclude_none=True) for e in labels]),
+            "user_id": user_id,
+        },
+    )
+
+
+def _labels(
+    entries: list[ValueMapEntry] | None,
+    point_key: str,
+    status: tuple[str | None, list[ValueLabel] | None],
+) -> list[ValueLabel] | None:
+    if entries:
+        states = (
+            {label.value: label.state for label in status[1] or []}
+            if status[0] == point_key
+            else {}
+        )
+        return [
+            ValueLabel(value=e.value, name=e.name, name_en=e.name_en, state=states.get(e.value))
+            for e in sorted(entries, key=lambda e: e.value)
+        ]
+    return status[1] if status[0] == point_key else None
 
 
 async def _rules(
@@ -294,9 +355,11 @@ async def board_for(
     rules = await _rules(conn, ids)
     readings: dict[uuid.UUID, list[BoardReading]] = {i: [] for i in ids}
     gateways_of: dict[uuid.UUID, set[uuid.UUID]] = {i: set() for i in ids}
-    for row in await conn.execute(_BOARD_SQL, {"ids": ids}):
+    rows = (await conn.execute(_BOARD_SQL, {"ids": ids})).all()
+    maps = await value_maps(conn, [row.channel_id for row in rows])
+    for row in rows:
         gateways_of[row.instrument_id].add(row.gateway_id)
-        status_point, labels = _status_labels(rules.get(row.instrument_id))
+        status = _status_labels(rules.get(row.instrument_id))
         quality = None if row.quality is None else _QUALITY_BY_CODE.get(row.quality)
         readings[row.instrument_id].append(
             BoardReading(
@@ -311,7 +374,7 @@ async def board_for(
                 normal_min=row.normal_min,
                 normal_max=row.normal_max,
                 alarm=is_alarm(row.value, row.normal_min, row.normal_max),
-                value_labels=labels if row.point_key == status_point else None,
+                value_labels=_labels(maps.get(row.channel_id), row.point_key, status),
             )
         )
     current = {

@@ -70,6 +70,8 @@ from server.telemetry.schemas import (
     RetentionClassOut,
     SeriesOut,
     StateIntervalOut,
+    ValueMapIn,
+    ValueMapOut,
 )
 from server.telemetry.states import StateRule, get_rule, set_rule
 
@@ -334,6 +336,34 @@ async def write_channel_retention(
     await retention_classes.set_channel_class(session, owner.channel_id, body.class_name)
     return _channel_retention_out(
         await retention_classes.channel_retention(session, owner.channel_id)
+    )
+
+
+@router.get("/channels/{channel_id}/value-map", response_model=ValueMapOut)
+async def read_value_map(
+    session: SessionDep, user: CurrentUser, channel_id: ChannelId
+) -> ValueMapOut:
+    """What each value of a status-register channel means (empty: none configured)."""
+    owner = await _channel_for_staff(session, user, channel_id)
+    found = await board.value_maps(await session.connection(), [owner.channel_id])
+    return ValueMapOut(channel_id=owner.channel_id, labels=found.get(owner.channel_id, []))
+
+
+@router.put("/channels/{channel_id}/value-map", response_model=ValueMapOut)
+async def write_value_map(
+    session: SessionDep, user: CurrentUser, channel_id: ChannelId, body: ValueMapIn
+) -> ValueMapOut:
+    """Name the values of a status register (lab managers of the institution, platform admins);
+    the live board shows these words instead of the number."""
+    owner = await _channel_for_staff(session, user, channel_id)
+    if not may_manage_organisation(user, owner.organisation_id):
+        raise Forbidden("Only the institution's lab managers name a channel's values")
+    values = [entry.value for entry in body.labels]
+    if len(values) != len(set(values)):
+        raise ValidationFailed.for_field("labels", "each value may be named once")
+    await board.set_value_map(await session.connection(), owner.channel_id, body.labels, user.id)
+    return ValueMapOut(
+        channel_id=owner.channel_id, labels=sorted(body.labels, key=lambda e: e.value)
     )
 
 

@@ -35,6 +35,9 @@ __all__ = [
     "SeriesOut",
     "StateIntervalOut",
     "ValueLabel",
+    "ValueMapEntry",
+    "ValueMapIn",
+    "ValueMapOut",
 ]
 
 
@@ -63,10 +66,37 @@ class StateIntervalOut(BaseModel):
 
 
 class ValueLabel(BaseModel):
-    """What one value of a status register means: a state of the instrument's state rule."""
+    """What one value of a status register means: words from the channel's value map, or
+    else the state the instrument's state rule gives it."""
 
     value: int
-    state: InstrumentState
+    name: str | None = None
+    name_en: str | None = None
+    state: InstrumentState | None = None
+
+
+_LABEL = r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$"
+
+
+class ValueMapEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: int = Field(ge=-(2**31), le=2**31 - 1)
+    name: str = Field(min_length=1, max_length=60, pattern=_LABEL)
+    name_en: str | None = Field(default=None, min_length=1, max_length=60, pattern=_LABEL)
+
+
+class ValueMapIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    labels: list[ValueMapEntry] = Field(
+        max_length=256, description="what each value means; an empty list removes the map"
+    )
+
+
+class ValueMapOut(BaseModel):
+    channel_id: int
+    labels: list[ValueMapEntry]
 
 
 class BoardReading(BaseModel):

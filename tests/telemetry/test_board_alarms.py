@@ -267,3 +267,42 @@ async def test_the_platform_admin_opens_a_board_per_institution(
     assert (
         await client.get(f"{API}/boards", headers=await login("buyer@jingce.demo"))
     ).json() == []
+
+
+async def test_a_channels_value_map_names_its_values_and_only_managers_set_it(
+    client: httpx.AsyncClient, login: Login, demo: World, telemetry: Telemetry
+) -> None:
+    status = demo.channels["status"].id
+    assert status is not None
+    telemetry.insert(status, [(datetime.now(UTC), 2.0)])
+    url = f"{API}/channels/{status}/value-map"
+    labels = [
+        {"value": 2, "name": "运行", "name_en": "Running"},
+        {"value": 0, "name": "停机", "name_en": "Stopped"},
+    ]
+    staff = await login("staff@zjim.demo")
+    assert (await client.get(url, headers=staff)).json()["labels"] == []
+    refused = await client.put(url, json={"labels": labels}, headers=staff)
+    assert refused.status_code == 403
+    outsider = await client.put(
+        url, json={"labels": labels}, headers=await login("manager@zju.demo")
+    )
+    assert outsider.status_code == 404
+    manager = await login("manager@zjim.demo")
+    doubled = await client.put(url, json={"labels": [*labels, labels[0]]}, headers=manager)
+    assert doubled.status_code == 422
+    stored = await client.put(url, json={"labels": labels}, headers=manager)
+    assert stored.status_code == 200, stored.text
+    assert [e["value"] for e in stored.json()["labels"]] == [0, 2]
+
+    tile = await _tile(client, staff, demo)
+    [reading] = [r for r in tile["readings"] if r["point_key"] == "status"]
+    by_value = {label["value"]: label for label in reading["value_labels"]}
+    # The channel's own words, and the state the state rule gives the same value.
+    assert by_value[2] == {"value": 2, "name": "运行", "name_en": "Running", "state": "running"}
+    assert 3 not in by_value
+
+    assert (await client.put(url, json={"labels": []}, headers=manager)).status_code == 200
+    tile = await _tile(client, staff, demo)
+    [reading] = [r for r in tile["readings"] if r["point_key"] == "status"]
+    assert {label["value"]: label["state"] for label in reading["value_labels"]}[3] == "fault"

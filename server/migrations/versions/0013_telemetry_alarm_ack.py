@@ -1,5 +1,6 @@
 """Acknowledgements of the live board's telemetry alarms (state fault, loop fault, out of range,
-gateway offline): who, when and a note, per occurrence of an alarm.
+gateway offline): who, when and a note, per occurrence of an alarm; and what the values of a
+status-register channel mean (its value map), so the board shows words, not codes.
 
 Revision ID: 0013_telemetry_alarm_ack
 Revises: 0005_telemetry_late_rollups
@@ -36,7 +37,19 @@ CREATE TABLE telemetry_alarm_ack (
 )
 """
     )
+    # [{"value": 2, "name": "运行", "name_en": "Running"}, ...], checked by the API.
+    op.execute(
+        """
+CREATE TABLE channel_value_map (
+    channel_id integer PRIMARY KEY REFERENCES channel (id) ON DELETE CASCADE,
+    labels jsonb NOT NULL,
+    updated_by uuid REFERENCES app_user (id),
+    updated_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+    )
 
 
 def downgrade() -> None:
+    op.execute("DROP TABLE channel_value_map")
     op.execute("DROP TABLE telemetry_alarm_ack")

@@ -502,6 +502,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/channels/{channel_id}/value-map": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Value Map
+         * @description What each value of a status-register channel means (empty: none configured).
+         */
+        get: operations["read_value_map_api_v1_channels__channel_id__value_map_get"];
+        /**
+         * Write Value Map
+         * @description Name the values of a status register (lab managers of the institution, platform admins);
+         *     the live board shows these words instead of the number.
+         */
+        put: operations["write_value_map_api_v1_channels__channel_id__value_map_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cma-certificates": {
         parameters: {
             query?: never;
@@ -2233,6 +2258,28 @@ export interface paths {
          * @description Monthly statement of the user's organisation (platform admins choose one).
          */
         get: operations["statement_api_v1_statements_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/statements/organisations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Statement Organisations
+         * @description Organisations the user may draw statements for, each with its latest month with charges.
+         *
+         *     A platform admin gets every enterprise and institution; anyone else their own one.
+         */
+        get: operations["statement_organisations_api_v1_statements_organisations_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5886,6 +5933,28 @@ export interface components {
             start_at: string;
             state: components["schemas"]["InstrumentState"];
         };
+        /** StatementPartyOut */
+        StatementPartyOut: {
+            /** City */
+            city: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "enterprise" | "institution";
+            /**
+             * Latest Month
+             * @description YYYY-MM of the latest charge, if any
+             */
+            latest_month: string | null;
+            /** Name */
+            name: string;
+        };
         /** StateRule */
         StateRule: {
             /**
@@ -5993,12 +6062,41 @@ export interface components {
         };
         /**
          * ValueLabel
-         * @description What one value of a status register means: a state of the instrument's state rule.
+         * @description What one value of a status register means: words from the channel's value map, or
+         *     else the state the instrument's state rule gives it.
          */
         ValueLabel: {
-            state: components["schemas"]["InstrumentState"];
+            /** Name */
+            name?: string | null;
+            /** Name En */
+            name_en?: string | null;
+            state?: components["schemas"]["InstrumentState"] | null;
             /** Value */
             value: number;
+        };
+        /** ValueMapEntry */
+        ValueMapEntry: {
+            /** Name */
+            name: string;
+            /** Name En */
+            name_en?: string | null;
+            /** Value */
+            value: number;
+        };
+        /** ValueMapIn */
+        ValueMapIn: {
+            /**
+             * Labels
+             * @description what each value means; an empty list removes the map
+             */
+            labels: components["schemas"]["ValueMapEntry"][];
+        };
+        /** ValueMapOut */
+        ValueMapOut: {
+            /** Channel Id */
+            channel_id: number;
+            /** Labels */
+            labels: components["schemas"]["ValueMapEntry"][];
         };
         /** VoucherIn */
         VoucherIn: {
@@ -7900,6 +7998,144 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChannelRetentionOut"];
+                };
+            };
+            /** @description The body could not be parsed (not valid JSON or form data) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state of the data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_value_map_api_v1_channels__channel_id__value_map_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueMapOut"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    write_value_map_api_v1_channels__channel_id__value_map_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValueMapIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueMapOut"];
                 };
             };
             /** @description The body could not be parsed (not valid JSON or form data) */
@@ -15184,6 +15420,53 @@ export interface operations {
             };
             /** @description A parameter or body field is not acceptable (each is named in `errors`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    statement_organisations_api_v1_statements_organisations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementPartyOut"][];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
