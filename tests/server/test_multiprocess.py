@@ -115,11 +115,11 @@ class Processes:
         self.started.append(proc)
         return proc
 
-    def api(self, name: str) -> Proc:
+    def api(self, name: str, *, workers: int = 1) -> Proc:
         port = free_port()
         proc = self._start(
             name,
-            ["serve", "--host", "127.0.0.1", "--port", str(port)],
+            ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
             {
                 "LABSHARE_INGEST_ENABLED": "false",
                 "LABSHARE_JOBS_INTERVAL_S": str(POLL_S),
@@ -130,8 +130,15 @@ class Processes:
         return proc
 
     def ingest(self, name: str) -> Proc:
+        # The worker opens its database connection at its first batch; the name tells which.
+        url = self.env["LABSHARE_DATABASE_URL"]
         return self._start(
-            name, ["ingest"], {"LABSHARE_INGEST_CLIENT_ID": f"ingest-mp-{self.tag}-{name}"}
+            name,
+            ["ingest"],
+            {
+                "LABSHARE_INGEST_CLIENT_ID": f"ingest-mp-{self.tag}-{name}",
+                "LABSHARE_DATABASE_URL": f"{url}?application_name=labshare-{name}",
+            },
         )
 
     def stop_all(self) -> None:
@@ -377,6 +384,13 @@ async def run_streams(
         )
         assert sorted(ts for ts, _ in stored) == sorted(published)
         assert {count for _, count in stored} == {1}
+        # Both workers wrote some of them (each connects to the database for its first batch).
+        writers = sql(
+            conninfo,
+            "SELECT DISTINCT application_name FROM pg_stat_activity"
+            " WHERE application_name LIKE 'labshare-ingest-%%'",
+        )
+        assert sorted(name for (name,) in writers) == ["labshare-ingest-1", "labshare-ingest-2"]
 
         # Kill the leader outright: the other process leads within the bound.
         by_pid = {api.process.pid: api for api in apis}
@@ -410,3 +424,24 @@ async def run_streams(
         assert leader.name in {p.name for p in processes.started}
     finally:
         await asyncio.to_thread(publisher.close)
+
+
+async def test_serve_with_workers_runs_that_many_processes_and_one_leads(
+    processes: Processes, database_conninfo: str
+) -> None:
+    api = processes.api("api", workers=2)
+    await asyncio.to_thread(wait_for_port, "127.0.0.1", api.port or 0, 45)
+    contenders = "SELECT application_name FROM pg_stat_activity WHERE application_name LIKE %s"
+    await until(
+        lambda: len(sql(database_conninfo, contenders, (f"{LEADER_APPLICATION_NAME} %",))) == 2,
+        30,
+        "both worker processes compete for the leadership",
+    )
+    names = [n for (n,) in sql(database_conninfo, contenders, (f"{LEADER_APPLICATION_NAME} %",))]
+    pids = {int(str(n).rsplit(":", 1)[1]) for n in names}
+    assert api.process.pid not in pids  # the workers are the supervisor's children
+    await until(lambda: len(leader_pids(database_conninfo)) == 1, 10, "one worker leads")
+    assert set(leader_pids(database_conninfo)) <= pids
+    async with httpx.AsyncClient(timeout=10) as http:
+        for _ in range(4):
+            assert (await http.get(f"{api.url}/healthz")).status_code == 200
