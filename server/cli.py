@@ -67,10 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers",
         type=_positive,
-        default=1,
+        default=os.environ.get("WEB_CONCURRENCY", "1"),  # argparse applies type= to it
         metavar="N",
-        help="API processes to run on this port (default %(default)s); one process per core "
-        "is a good start",
+        help="API processes to run on this port (default: $WEB_CONCURRENCY, else 1); one per "
+        "core is a good start. More than one needs LABSHARE_INGEST_ENABLED=false and the "
+        "ingest worker run on its own (labshare-server ingest)",
     )
     serve.add_argument(
         "--migrate", action="store_true", help="run the database migrations before starting"
@@ -172,6 +173,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from server.app import create_app
 
+    if args.workers > 1 and settings.ingest_enabled:
+        # Each worker would run an ingest worker under the same MQTT client id
+        # (labshare-ingest-<host>), and the broker would keep throwing one of them off.
+        print(
+            "labshare-server: serve --workers needs LABSHARE_INGEST_ENABLED=false; run the "
+            "ingest worker as its own process (labshare-server ingest)",
+            file=sys.stderr,
+        )
+        return 2
     if args.migrate:
         _migrate(settings)
     if args.workers > 1:

@@ -445,3 +445,13 @@ async def test_serve_with_workers_runs_that_many_processes_and_one_leads(
     async with httpx.AsyncClient(timeout=10) as http:
         for _ in range(4):
             assert (await http.get(f"{api.url}/healthz")).status_code == 200
+
+
+def test_serve_with_workers_refuses_an_ingest_worker_in_each_process(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from server.cli import main
+
+    monkeypatch.setenv("LABSHARE_INGEST_ENABLED", "true")
+    assert main(["serve", "--workers", "2"]) == 2
+    assert "LABSHARE_INGEST_ENABLED=false" in capsys.readouterr().err
