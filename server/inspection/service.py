@@ -419,19 +419,25 @@ async def _chart(
                 "INSERT INTO inspection_point (characteristic_id, position, subgroup, ts, n,"
                 " location, spread, limits_version, z, rules, out_of_spec, spread_out)"
                 " SELECT CAST(:cid AS uuid), pos, g, t, n, loc, spr, CAST(:version AS integer),"
-                " z, CAST(r AS smallint[]), oos, so"
+                # z as Limits.z computes it, in the same IEEE arithmetic: cheaper than sending
+                # one more float array.
+                " CASE WHEN CAST(:version AS integer) IS NULL THEN NULL"
+                " WHEN CAST(:sigma AS float8) > 0"
+                " THEN (loc - CAST(:center AS float8)) / CAST(:sigma AS float8) ELSE 0 END,"
+                " CAST(r AS smallint[]), oos, so"
                 " FROM unnest(CAST(:pos AS integer[]), CAST(:groups AS text[]),"
                 " CAST(:ts AS timestamptz[]), CAST(:n AS smallint[]), CAST(:loc AS float8[]),"
-                " CAST(:spr AS float8[]), CAST(:z AS float8[]), CAST(:rules AS text[]),"
+                " CAST(:spr AS float8[]), CAST(:rules AS text[]),"
                 " CAST(:oos AS boolean[]), CAST(:so AS boolean[]))"
-                " AS u(pos, g, t, n, loc, spr, z, r, oos, so)"
+                " AS u(pos, g, t, n, loc, spr, r, oos, so)"
             ),
             {
                 "cid": cid, "version": version if limits is not None else None,
                 "pos": [p.position for p in points], "groups": [p.subgroup for p in points],
                 "ts": [p.ts for p in points], "n": [len(p.values) for p in points],
                 "loc": [p.location for p in points], "spr": [p.spread for p in points],
-                "z": [p.z for p in points],
+                "center": limits.center if limits is not None else None,
+                "sigma": limits.point_sigma if limits is not None else None,
                 "rules": ["{" + ",".join(map(str, p.rules)) + "}" for p in points],
                 "oos": [p.out_of_spec for p in points], "so": [p.spread_out for p in points],
             },

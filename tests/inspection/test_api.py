@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import random
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -100,6 +99,13 @@ async def test_baseline_then_drift_raises_rule_alarms_and_notifies(
     assert points["limits_version"][:30] == [None] * 30
     assert set(points["limits_version"][30:]) == {1}
     assert [lim["version"] for lim in chart["limits"]] == [1]
+    # z is the point's distance from the centre line in sigma, as the rules saw it.
+    from server.inspection.charts import ChartKind, Limits
+
+    version1 = Limits(ChartKind.IMR, 1, limits["center"], limits["ucl"], limits["lcl"], 0, 0, 0,
+                      limits["sigma_within"], "", 0)  # fmt: skip
+    assert points["z"][:30] == [None] * 30
+    assert points["z"][30:] == [version1.z(x) for x in points["location"][30:]]
     assert 3 in points["rules"][35]  # sixth rising point
     assert 2 in points["rules"][38]  # ninth point above the centre line
     alarms = (
@@ -279,17 +285,10 @@ async def test_chart_of_10000_subgroups_comes_whole_and_in_order(
             " NULL, NULL, '{}', false FROM generate_series(0, 9999) g",
             (cid,),
         )
+    # Its speed is a benchmark figure (benchmarks/inspection_spc.py), not a timed test.
     url = f"{API}/inspection/characteristics/{cid}/chart"
-    await client.get(url, headers=manager)  # warm up
-    times = []
-    for _ in range(5):
-        started = time.perf_counter()
-        response = await client.get(url, headers=manager)
-        times.append(time.perf_counter() - started)
-        assert len(response.json()["points"]["position"]) == 10_000
-    median = sorted(times)[2]
-    # The time is a benchmark figure (docs/benchmarks.md), not asserted: the machine is shared.
-    print(f"chart of 10,000 subgroups: median {median * 1000:.1f} ms")
+    response = await client.get(url, headers=manager)
+    assert response.status_code == 200
     body = response.json()["points"]
     assert body["position"] == list(range(10_000))
     assert len(body["ts_ms"]) == len(body["location"]) == len(body["rules"]) == 10_000
