@@ -19,15 +19,18 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.evaluation.calendar import Period, opening_seconds
+
+BEIJING_TZ = ZoneInfo("Asia/Shanghai")
 
 __all__ = [
     "NATIONAL_REFERENCE",
@@ -125,6 +128,10 @@ def _scope_sql(scope: Scope, alias: str = "i") -> tuple[str, dict[str, Any]]:
 
 
 _SECS = "(SELECT coalesce(sum(extract(epoch FROM upper(r) - lower(r))), 0) FROM unnest({}) r)"
+_SUMS = (
+    "sum(running_s) AS running_s, sum(booked_s) AS booked_s, sum(ext_booked_s) AS ext_booked_s,"
+    " sum(ent_booked_s) AS ent_booked_s, sum(ext_run_s) AS ext_run_s, sum(ent_run_s) AS ent_run_s"
+)
 
 
 def _hours_sql(where: str) -> str:
@@ -137,75 +144,89 @@ WITH inst AS (
   FROM instrument i JOIN organisation o ON o.id = i.organisation_id JOIN lab l ON l.id = i.lab_id
   WHERE {where}
 ),
-bk AS (
-  SELECT b.instrument_id,
-    tstzrange(coalesce(b.actual_start_at, b.start_at), coalesce(b.actual_end_at, b.end_at))
-      * tstzrange(:p_start, :p_end) AS w,
-    CASE WHEN b.organisation_id = inst.organisation_id THEN 'internal'
-         WHEN bo.kind = 'enterprise' THEN 'enterprise' ELSE 'institution' END AS side
-  FROM booking b JOIN inst ON inst.id = b.instrument_id
-  JOIN organisation bo ON bo.id = b.organisation_id
-  WHERE b.status = 'completed'
-    AND coalesce(b.actual_start_at, b.start_at) < :p_end
-    AND coalesce(b.actual_end_at, b.end_at) > :p_start
-    AND coalesce(b.actual_end_at, b.end_at) > coalesce(b.actual_start_at, b.start_at)
-),
-bw AS (
-  SELECT instrument_id, range_agg(w) AS all_w,
-    range_agg(w) FILTER (WHERE side <> 'internal') AS ext_w,
-    range_agg(w) FILTER (WHERE side = 'enterprise') AS ent_w
-  FROM bk WHERE NOT isempty(w) GROUP BY instrument_id
-),
-run AS (
-  -- Running time inside outside users' windows. Intervals of an instrument never overlap, so
-  -- the ones a window meets are those starting inside it plus the last one before it: two
-  -- index range scans per window instead of every interval of the year.
-  SELECT w.instrument_id,
-    range_agg(tstzrange(s.start_at, coalesce(s.end_at, :now)) * tstzrange(:p_start, :p_end)) AS r
-  FROM (SELECT DISTINCT instrument_id, lower(w) AS ws, upper(w) AS we
-        FROM bk WHERE side <> 'internal' AND NOT isempty(w)) w
-  CROSS JOIN LATERAL (
-    SELECT s.start_at, s.end_at, s.state FROM instrument_state_interval s
-    WHERE s.instrument_id = w.instrument_id AND s.start_at >= w.ws AND s.start_at < w.we
+agg AS (
+  -- Whole months from the monthly rollup, the days before and after them from the day rows.
+  SELECT instrument_id, {_SUMS} FROM (
+    SELECT instrument_id, running_s, booked_s, ext_booked_s, ent_booked_s, ext_run_s, ent_run_s
+    FROM evaluation_hours_month
+    WHERE month >= :m_first AND month < :m_end AND instrument_id IN (SELECT id FROM inst)
     UNION ALL
-    (SELECT s.start_at, s.end_at, s.state FROM instrument_state_interval s
-     WHERE s.instrument_id = w.instrument_id AND s.start_at < w.ws
-     ORDER BY s.start_at DESC LIMIT 1)
-  ) s
-  WHERE s.state = 'running' AND coalesce(s.end_at, :now) > w.ws
-  GROUP BY w.instrument_id
-),
-days AS (
-  SELECT d.instrument_id, sum(d.seconds) AS s FROM evaluation_state_day d
-  WHERE d.state = 'running' AND d.day BETWEEN :d_first AND :d_last
-    AND d.instrument_id IN (SELECT id FROM inst)
-  GROUP BY d.instrument_id
+    SELECT instrument_id, running_s, booked_s, ext_booked_s, ent_booked_s, ext_run_s, ent_run_s
+    FROM evaluation_hours_day
+    WHERE day BETWEEN :d_first AND :d_last AND NOT (day >= :m_first AND day < :m_end)
+      AND instrument_id IN (SELECT id FROM inst)
+  ) h GROUP BY instrument_id
 ),
 open AS (
-  SELECT s.instrument_id,
-    extract(epoch FROM :p_end - greatest(s.start_at, :p_start)) AS s
+  -- The aggregates hold closed intervals only: a running interval still open counts to now.
+  SELECT s.instrument_id, tstzrange(greatest(s.start_at, :p_start), :p_end) AS o
   FROM instrument_state_interval s
   WHERE s.end_at IS NULL AND s.state = 'running' AND s.start_at < :p_end
     AND s.instrument_id IN (SELECT id FROM inst)
+),
+open_ext AS (
+  SELECT o.instrument_id,
+    range_agg(x.w) FILTER (WHERE x.side <> 'internal') AS ext_w,
+    range_agg(x.w) FILTER (WHERE x.side = 'enterprise') AS ent_w
+  FROM open o
+  JOIN booking b ON b.instrument_id = o.instrument_id AND b.status = 'completed'
+    AND coalesce(b.actual_start_at, b.start_at) < upper(o.o)
+    AND coalesce(b.actual_end_at, b.end_at) > lower(o.o)
+    AND coalesce(b.actual_end_at, b.end_at) > coalesce(b.actual_start_at, b.start_at)
+  JOIN inst ON inst.id = b.instrument_id
+  JOIN organisation bo ON bo.id = b.organisation_id
+  CROSS JOIN LATERAL (
+    SELECT tstzrange(coalesce(b.actual_start_at, b.start_at),
+                     coalesce(b.actual_end_at, b.end_at)) * o.o AS w,
+      CASE WHEN b.organisation_id = inst.organisation_id THEN 'internal'
+           WHEN bo.kind = 'enterprise' THEN 'enterprise' ELSE 'institution' END AS side
+  ) x
+  WHERE NOT isempty(x.w)
+  GROUP BY o.instrument_id
 )
-SELECT inst.*, coalesce(days.s, 0) + coalesce(open.s, 0) AS running_s,
-  {_SECS.format("bw.all_w")} AS booked_s,
-  {_SECS.format("bw.ext_w")} AS ext_booked_s,
-  {_SECS.format("bw.ent_w")} AS ent_booked_s,
-  {_SECS.format("bw.ext_w * run.r")} AS ext_run_s,
-  {_SECS.format("bw.ent_w * run.r")} AS ent_run_s
-FROM inst LEFT JOIN bw ON bw.instrument_id = inst.id LEFT JOIN run ON run.instrument_id = inst.id
-LEFT JOIN days ON days.instrument_id = inst.id LEFT JOIN open ON open.instrument_id = inst.id
+SELECT inst.*,
+  coalesce(agg.running_s, 0)
+    + coalesce((SELECT sum(extract(epoch FROM upper(o) - lower(o))) FROM open
+                WHERE open.instrument_id = inst.id), 0) AS running_s,
+  coalesce(agg.booked_s, 0) AS booked_s,
+  coalesce(agg.ext_booked_s, 0) AS ext_booked_s,
+  coalesce(agg.ent_booked_s, 0) AS ent_booked_s,
+  coalesce(agg.ext_run_s, 0) + {_SECS.format("open_ext.ext_w")} AS ext_run_s,
+  coalesce(agg.ent_run_s, 0) + {_SECS.format("open_ext.ent_w")} AS ent_run_s
+FROM inst LEFT JOIN agg ON agg.instrument_id = inst.id
+LEFT JOIN open_ext ON open_ext.instrument_id = inst.id
 ORDER BY inst.id
 """  # noqa: S608
 
 
+def _whole_months(period: Period) -> tuple[date, date]:
+    """First day of the period's first whole month and the day after its last whole month."""
+    first = period.first if period.first.day == 1 else _next_month(period.first)
+    after_last = period.last + timedelta(days=1)
+    end = after_last if after_last.day == 1 else after_last.replace(day=1)
+    return (first, end) if first < end else (period.first, period.first)
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _beijing_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=BEIJING_TZ)
+
+
 def _period_params(period: Period, now: datetime) -> dict[str, Any]:
+    m_first, m_end = _whole_months(period)
+    p_end = period.end_at(now)
     return {
+        "m_first_at": min(_beijing_midnight(m_first), p_end),
+        "m_end_at": min(max(_beijing_midnight(m_end), period.start), p_end),
         "p_start": period.start,
         "p_end": period.end_at(now),
         "d_first": period.first,
         "d_last": period.last,
+        "m_first": m_first,
+        "m_end": m_end,
         "now": now,
     }
 
@@ -265,21 +286,37 @@ _GROUP_SQL = {
 
 def _records_sql(level: Level, where: str) -> str:
     g = _GROUP_SQL[level]
-    # Only fixed clauses and bound parameters are interpolated.
+    # Whole months from the maintained service rollup; the days before and after them live
+    # from the bookings (an index on the instant use began). Only fixed clauses and bound
+    # parameters are interpolated.
+    edge = """
+  SELECT b.instrument_id, b.user_id, b.organisation_id, 1 AS records,
+    b.sample_count AS samples, coalesce(c.amount, 0) AS fees,
+    coalesce(c.voucher_amount, 0) AS vouchers, (r.booking_id IS NOT NULL)::int AS ratings,
+    coalesce(r.score, 0) AS rating_sum
+  FROM booking b LEFT JOIN booking_charge c ON c.booking_id = b.id
+  LEFT JOIN booking_rating r ON r.booking_id = b.id
+  WHERE b.status = 'completed'
+    AND coalesce(b.actual_start_at, b.start_at) >= :{lo}
+    AND coalesce(b.actual_start_at, b.start_at) < :{hi}"""
     return f"""
-SELECT {g} AS key, count(*) AS records, count(DISTINCT b.user_id) AS users,
-  count(DISTINCT b.organisation_id) FILTER (WHERE bo.kind = 'enterprise') AS enterprises,
-  coalesce(sum(b.sample_count), 0) AS samples,
-  coalesce(sum(c.amount), 0) AS fees, coalesce(sum(c.voucher_amount), 0) AS vouchers,
-  count(r.booking_id) AS ratings, avg(r.score) AS average_rating
-FROM booking b JOIN instrument i ON i.id = b.instrument_id
+WITH svc AS (
+  SELECT instrument_id, user_id, organisation_id, records, samples, fees, vouchers, ratings,
+    rating_sum
+  FROM evaluation_service_month WHERE month >= :m_first AND month < :m_end
+  UNION ALL {edge.format(lo="p_start", hi="m_first_at")}
+  UNION ALL {edge.format(lo="m_end_at", hi="p_end")}
+)
+SELECT {g} AS key, sum(s.records) AS records, count(DISTINCT s.user_id) AS users,
+  count(DISTINCT s.organisation_id) FILTER (WHERE bo.kind = 'enterprise') AS enterprises,
+  coalesce(sum(s.samples), 0) AS samples,
+  coalesce(sum(s.fees), 0) AS fees, coalesce(sum(s.vouchers), 0) AS vouchers,
+  sum(s.ratings) AS ratings, sum(s.rating_sum)::numeric / nullif(sum(s.ratings), 0)
+    AS average_rating
+FROM svc s JOIN instrument i ON i.id = s.instrument_id
 JOIN organisation o ON o.id = i.organisation_id
-JOIN organisation bo ON bo.id = b.organisation_id
-LEFT JOIN booking_charge c ON c.booking_id = b.id
-LEFT JOIN booking_rating r ON r.booking_id = b.id
-WHERE {where} AND b.status = 'completed' AND b.organisation_id <> i.organisation_id
-  AND coalesce(b.actual_start_at, b.start_at) >= :p_start
-  AND coalesce(b.actual_start_at, b.start_at) < :p_end
+JOIN organisation bo ON bo.id = s.organisation_id
+WHERE {where} AND s.organisation_id <> i.organisation_id
 GROUP BY 1
 """  # noqa: S608
 

@@ -304,3 +304,42 @@ async def test_concurrent_refreshes_of_the_same_day_agree(
     assert sum(consumed) == 10
     row = await metric(conn, Scope(instrument_id=inst), date(2026, 9, 8), date(2026, 9, 8))
     assert row.effective_hours == 5
+
+
+async def test_a_booking_completed_later_and_periods_cutting_months_agree_with_the_rollups(
+    app: FastAPI, conn: AsyncConnection, world: World
+) -> None:
+    inst = await add_instrument(conn, world)
+    await add_interval(conn, inst, "running", bj(2026, 2, 10, 8), bj(2026, 2, 10, 18))
+    await add_interval(conn, inst, "running", bj(2026, 3, 5, 8), bj(2026, 3, 5, 12))
+    booking = await add_booking(
+        conn,
+        inst,
+        world.enterprise,
+        world.enterprise_user,
+        bj(2026, 3, 5, 9),
+        bj(2026, 3, 5, 11),
+        status="confirmed",
+    )
+    await refresh(app)
+    scope = Scope(instrument_id=inst)
+    before = await metric(conn, scope, date(2026, 1, 1), date(2026, 12, 31))
+    assert (before.effective_hours, before.external_service_hours) == (14, 0)
+    assert before.service_records == 0
+
+    # The booking is completed after the days were rolled up: the job runner redoes them.
+    await conn.execute(
+        text("UPDATE booking SET status = 'completed' WHERE id = :id"), {"id": booking}
+    )
+    await refresh(app)
+    year = await metric(conn, scope, date(2026, 1, 1), date(2026, 12, 31))
+    assert (year.effective_hours, year.external_service_hours) == (14, 2)
+    assert year.service_records == 1
+    # Part of January, all of February, part of March: day rows around the monthly rollup.
+    cut = await metric(conn, scope, date(2026, 1, 15), date(2026, 3, 5))
+    assert (cut.effective_hours, cut.external_service_hours, cut.service_records) == (14, 2, 1)
+    march = await metric(conn, scope, date(2026, 3, 2), date(2026, 3, 31))
+    assert (march.effective_hours, march.external_service_hours) == (4, 2)
+    assert march.service_records == 1
+    february = await metric(conn, scope, date(2026, 2, 1), date(2026, 3, 4))
+    assert (february.effective_hours, february.service_records) == (10, 0)
