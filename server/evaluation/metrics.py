@@ -39,6 +39,7 @@ __all__ = [
     "Scope",
     "compute_metrics",
     "instrument_hours",
+    "monthly_hours",
 ]
 
 # National averages per instrument, hours per year (annual evaluation notices).
@@ -389,6 +390,48 @@ async def compute_metrics(
         row.average_effective_hours = round(row.effective_hours / row.instruments, 2)
         row.average_external_hours = round(row.external_service_hours / row.instruments, 2)
     return sorted(groups.values(), key=lambda r: (-r.effective_hours, r.name, r.key))
+
+
+_MONTHLY_SQL = """
+SELECT extract(month FROM h.month)::int AS month,
+  sum(CASE WHEN sr.instrument_id IS NULL THEN h.booked_s ELSE h.running_s END) AS effective_s,
+  sum(CASE WHEN sr.instrument_id IS NULL THEN h.ext_booked_s ELSE h.ext_run_s END) AS external_s
+FROM evaluation_hours_month h JOIN instrument i ON i.id = h.instrument_id
+JOIN organisation o ON o.id = i.organisation_id
+LEFT JOIN instrument_state_rule sr ON sr.instrument_id = i.id
+WHERE {where} AND h.month >= :first AND h.month < :following
+GROUP BY 1
+"""
+
+
+async def monthly_hours(
+    conn: AsyncConnection, scope: Scope, year: int, now: datetime
+) -> list[tuple[int, float, float]]:
+    """(month, effective s, external s) per Beijing month of ``year``, one grouped query.
+
+    Months over before ``now`` come from the monthly rollup; the month holding ``now`` is
+    computed like any period (open intervals count up to now), later months are zero.
+    """
+    where, params = _scope_sql(scope)
+    rows = (
+        await conn.execute(
+            text(_MONTHLY_SQL.format(where=where)),
+            {**params, "first": date(year, 1, 1), "following": date(year + 1, 1, 1)},
+        )
+    ).all()
+    totals = {r.month: (float(r.effective_s), float(r.external_s)) for r in rows}
+    today = now.astimezone(BEIJING_TZ).date()
+    if today.year == year:
+        first = today.replace(day=1)
+        current = Period(first, _next_month(first) - timedelta(days=1))
+        hours = await instrument_hours(conn, scope, current, now)
+        totals[today.month] = (
+            sum(h.effective_s for h in hours),
+            sum(h.external_s for h in hours),
+        )
+        for later in range(today.month + 1, 13):
+            totals.pop(later, None)
+    return [(m, *totals.get(m, (0.0, 0.0))) for m in range(1, 13)]
 
 
 def by_month(hours_per_month: dict[int, list[InstrumentHours]]) -> dict[int, float]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -32,7 +32,7 @@ from server.evaluation.metrics import (
     Level,
     Scope,
     compute_metrics,
-    instrument_hours,
+    monthly_hours,
 )
 from server.evaluation.reconciliation import check_bookings, evidence, roll_up
 from server.evaluation.report import XLSX_TYPE, build_report, report_pdf, report_xlsx
@@ -133,19 +133,14 @@ async def trend(
     now = _now()
     conn = await _connection(request)
     try:
-        out = []
-        for month in range(1, 13):
-            first = date(year, month, 1)
-            last = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
-            period = Period(first, last)
-            hours = [] if period.start >= now else await instrument_hours(conn, scope, period, now)
-            out.append(
-                {
-                    "month": month,
-                    "effective_hours": round(sum(h.effective_s for h in hours) / 3600, 2),
-                    "external_service_hours": round(sum(h.external_s for h in hours) / 3600, 2),
-                }
-            )
+        out = [
+            {
+                "month": month,
+                "effective_hours": round(effective_s / 3600, 2),
+                "external_service_hours": round(external_s / 3600, 2),
+            }
+            for month, effective_s, external_s in await monthly_hours(conn, scope, year, now)
+        ]
         return out
     finally:
         await conn.close()
