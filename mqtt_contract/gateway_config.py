@@ -17,10 +17,11 @@ import math
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -96,6 +97,37 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _known_unit(value: str) -> str:
+    try:
+        parse_unit(value)
+    except UnitProblem as exc:
+        raise PydanticCustomError("unit", "{reason}", {"reason": str(exc)}) from exc
+    return value
+
+
+UnitName = Annotated[str, AfterValidator(_known_unit)]
+"""A unit the shared unit registry knows (``mqtt_contract.units``)."""
+
+
+class _SourceUnitFromUnit(BaseModel):
+    """Instruments that state their unit (OPC UA, SiLA 2): ``source_unit`` defaults to ``unit``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _source_defaults_to_unit(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "source_unit" not in data and data.get("unit"):
+            return {**data, "source_unit": data["unit"]}
+        return data
+
+
+_P = TypeVar("_P", bound="_PointBase")
+
+
+def _unique_keys(points: list[_P]) -> list[_P]:
+    _reject_duplicates(p.key for p in points)
+    return points
+
+
 class LoopScaling(_Strict):
     """A 4-20 mA current loop: how its current maps to the measured quantity (NAMUR NE 43).
 
@@ -107,20 +139,11 @@ class LoopScaling(_Strict):
     """
 
     range: tuple[float, float] = Field(description="Values at 4 mA and at 20 mA.")
-    unit: str = Field(min_length=1, description="Unit of the range (the measured quantity).")
+    unit: UnitName = Field(min_length=1, description="Unit of the range (the measured quantity).")
     low_fault_ma: float = Field(default=3.6, ge=0)
     low_limit_ma: float = Field(default=3.8, ge=0)
     high_limit_ma: float = Field(default=20.5)
     high_fault_ma: float = Field(default=21.0)
-
-    @field_validator("unit")
-    @classmethod
-    def _known_unit(cls, value: str) -> str:
-        try:
-            parse_unit(value)
-        except UnitProblem as exc:
-            raise PydanticCustomError("unit", "{reason}", {"reason": str(exc)}) from exc
-        return value
 
     @field_validator("range")
     @classmethod
@@ -151,7 +174,7 @@ class _PointBase(_Strict):
     name: str | None = None
     scale: float = 1.0
     offset: float = 0.0
-    source_unit: str = "dimensionless"
+    source_unit: UnitName = "dimensionless"
     loop: LoopScaling | None = Field(
         default=None,
         description="Read as a 4-20 mA loop current (source_unit then defaults to mA) and "
@@ -173,15 +196,6 @@ class _PointBase(_Strict):
         if isinstance(data, dict) and data.get("loop") is not None and "source_unit" not in data:
             return {**data, "source_unit": "mA"}
         return data
-
-    @field_validator("source_unit")
-    @classmethod
-    def _known_source_unit(cls, value: str) -> str:
-        try:
-            parse_unit(value)
-        except UnitProblem as exc:
-            raise PydanticCustomError("unit", "{reason}", {"reason": str(exc)}) from exc
-        return value
 
     @field_validator("loop")
     @classmethod
@@ -276,15 +290,8 @@ class ModbusPoint(_PointBase):
         return REGISTERS_PER_TYPE[self.type]
 
 
-class MqttPoint(_PointBase):
-    field: str = Field(
-        min_length=1, description="Dotted path into the JSON payload, e.g. 'data.temp' or 'v[0]'."
-    )
-    unit_field: str | None = Field(
-        default=None,
-        description="Path to the unit the instrument states with each value; it then replaces "
-        "source_unit for that message, and a unit of another dimension gives quality bad_unit.",
-    )
+class _NoLoopPoint(_PointBase):
+    """A point read as a value, not as a 4-20 mA loop current (only Modbus reads currents)."""
 
     @field_validator("loop")
     @classmethod
@@ -294,6 +301,17 @@ class MqttPoint(_PointBase):
                 "loop", "loop scaling applies to Modbus points (analogue input modules)", {}
             )
         return value
+
+
+class MqttPoint(_NoLoopPoint):
+    field: str = Field(
+        min_length=1, description="Dotted path into the JSON payload, e.g. 'data.temp' or 'v[0]'."
+    )
+    unit_field: str | None = Field(
+        default=None,
+        description="Path to the unit the instrument states with each value; it then replaces "
+        "source_unit for that message, and a unit of another dimension gives quality bad_unit.",
+    )
 
 
 class _DeviceBase(_Strict):
@@ -311,13 +329,7 @@ class ModbusDevice(_DeviceBase):
     )
     max_read_registers: int = Field(default=125, ge=1, le=125)
     max_read_bits: int = Field(default=2000, ge=1, le=2000)
-    points: list[ModbusPoint] = Field(min_length=1)
-
-    @field_validator("points")
-    @classmethod
-    def _unique_points(cls, points: list[ModbusPoint]) -> list[ModbusPoint]:
-        _reject_duplicates(p.key for p in points)
-        return points
+    points: Annotated[list[ModbusPoint], AfterValidator(_unique_keys)] = Field(min_length=1)
 
 
 class ModbusTcpDevice(ModbusDevice):
@@ -352,7 +364,7 @@ class MqttDevice(_DeviceBase):
     host: str | None = Field(default=None, description="Broker; defaults to the gateway's.")
     port: int | None = Field(default=None, ge=1, le=65535)
     stale_after_s: float = Field(default=60.0, gt=0)
-    points: list[MqttPoint] = Field(min_length=1)
+    points: Annotated[list[MqttPoint], AfterValidator(_unique_keys)] = Field(min_length=1)
 
     @field_validator("topic")
     @classmethod
@@ -360,12 +372,6 @@ class MqttDevice(_DeviceBase):
         if "#" in topic or "+" in topic:
             raise PydanticCustomError("topic", "a device topic must not contain wildcards", {})
         return topic
-
-    @field_validator("points")
-    @classmethod
-    def _unique_points(cls, points: list[MqttPoint]) -> list[MqttPoint]:
-        _reject_duplicates(p.key for p in points)
-        return points
 
 
 # -- OPC UA (with the LADS companion specification) and SiLA 2 --------------------------------
@@ -394,7 +400,7 @@ def _check_browse_path(value: str) -> str:
     return value
 
 
-class OpcUaPoint(_PointBase):
+class OpcUaPoint(_NoLoopPoint, _SourceUnitFromUnit):
     """One variable of an OPC UA server, read by a monitored item of the device's subscription.
 
     Exactly one of ``node_id`` and ``browse_path``. ``source_unit`` defaults to ``unit``; when
@@ -421,13 +427,6 @@ class OpcUaPoint(_PointBase):
     server_deadband_type: Literal["absolute", "percent"] = "absolute"
     units_from_server: bool = True
 
-    @model_validator(mode="before")
-    @classmethod
-    def _source_defaults_to_unit(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "source_unit" not in data and data.get("unit"):
-            return {**data, "source_unit": data["unit"]}
-        return data
-
     @field_validator("node_id")
     @classmethod
     def _node_id_form(cls, value: str | None) -> str | None:
@@ -444,15 +443,6 @@ class OpcUaPoint(_PointBase):
     def _browse_path_form(cls, value: str | None) -> str | None:
         return None if value is None else _check_browse_path(value)
 
-    @field_validator("loop")
-    @classmethod
-    def _no_loop(cls, value: LoopScaling | None) -> LoopScaling | None:
-        if value is not None:
-            raise PydanticCustomError(
-                "loop", "loop scaling applies to Modbus points (analogue input modules)", {}
-            )
-        return value
-
     @model_validator(mode="after")
     def _one_address(self) -> OpcUaPoint:
         if (self.node_id is None) == (self.browse_path is None):
@@ -462,20 +452,13 @@ class OpcUaPoint(_PointBase):
         return self
 
 
-class LadsResultValue(_Strict):
+class LadsResultValue(_Strict, _SourceUnitFromUnit):
     """A numeric variable of a finished run's result, published as ``<unit key>.<key>``."""
 
     key: Key
     name: str = Field(min_length=1, description="Browse name of the variable in the result.")
     source_unit: str = "dimensionless"
     unit: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _source_defaults_to_unit(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "source_unit" not in data and data.get("unit"):
-            return {**data, "source_unit": data["unit"]}
-        return data
 
     @model_validator(mode="after")
     def _units_compatible(self) -> LadsResultValue:
@@ -556,7 +539,7 @@ class OpcUaDevice(_DeviceBase):
         "to the server's, then the gateway's), the server's, or the gateway's clock.",
     )
     lads: LadsSection | None = None
-    points: list[OpcUaPoint] = Field(default_factory=list)
+    points: Annotated[list[OpcUaPoint], AfterValidator(_unique_keys)] = Field(default_factory=list)
 
     @field_validator("endpoint")
     @classmethod
@@ -568,12 +551,6 @@ class OpcUaDevice(_DeviceBase):
                 {"value": value},
             )
         return value
-
-    @field_validator("points")
-    @classmethod
-    def _unique_points(cls, points: list[OpcUaPoint]) -> list[OpcUaPoint]:
-        _reject_duplicates(p.key for p in points)
-        return points
 
     @model_validator(mode="after")
     def _security_consistent(self) -> OpcUaDevice:
@@ -611,7 +588,7 @@ class OpcUaDevice(_DeviceBase):
         return keys
 
 
-class SilaPoint(_PointBase):
+class SilaPoint(_NoLoopPoint, _SourceUnitFromUnit):
     """An observable property of a SiLA 2 feature, subscribed as telemetry."""
 
     feature: str = Field(
@@ -623,22 +600,6 @@ class SilaPoint(_PointBase):
         description="Use the unit constraint of the property's data type, when it has one, "
         "in place of source_unit.",
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _source_defaults_to_unit(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "source_unit" not in data and data.get("unit"):
-            return {**data, "source_unit": data["unit"]}
-        return data
-
-    @field_validator("loop")
-    @classmethod
-    def _no_loop(cls, value: LoopScaling | None) -> LoopScaling | None:
-        if value is not None:
-            raise PydanticCustomError(
-                "loop", "loop scaling applies to Modbus points (analogue input modules)", {}
-            )
-        return value
 
 
 class SilaDevice(_DeviceBase):
@@ -657,13 +618,7 @@ class SilaDevice(_DeviceBase):
     watchdog_s: float = Field(
         default=2.0, gt=0, le=300, description="How often the connection is probed."
     )
-    points: list[SilaPoint] = Field(min_length=1)
-
-    @field_validator("points")
-    @classmethod
-    def _unique_points(cls, points: list[SilaPoint]) -> list[SilaPoint]:
-        _reject_duplicates(p.key for p in points)
-        return points
+    points: Annotated[list[SilaPoint], AfterValidator(_unique_keys)] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _addressed(self) -> SilaDevice:
