@@ -22,7 +22,7 @@ import logging
 import math
 import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +38,8 @@ from asyncua.ua.uaerrors import UaError
 
 from edge_agent.calibration import CalibrationBook
 from edge_agent.clock import Clock
-from edge_agent.poller import DeviceHealth, PreparedPoint, Reading, ReadingSink
+from edge_agent.poller import PreparedPoint, Reading, ReadingSink
+from edge_agent.session_source import SessionSource
 from edge_agent.units import LinearConversion, UnitProblem, linear_conversion
 from mqtt_contract.gateway_config import LadsResultValue, OpcUaDevice, OpcUaPoint
 from mqtt_contract.units import is_known_unit
@@ -210,7 +211,7 @@ _POLICIES: dict[str, type[security_policies.SecurityPolicy]] = {
 }
 
 
-class OpcUaDeviceSource:
+class OpcUaDeviceSource(SessionSource):
     """Holds one OPC UA session with one subscription and turns notifications into readings."""
 
     def __init__(
@@ -221,11 +222,9 @@ class OpcUaDeviceSource:
         calibrations: CalibrationBook,
         rng: random.Random | None = None,
     ) -> None:
+        super().__init__(device.key, device.reconnect_max_s, sink, clock, log, rng)
         self.device = device
-        self.sink = sink
-        self.clock = clock
         self.calibrations = calibrations
-        self.health = DeviceHealth(device=device.key, status="failing", error="not connected yet")
         self.items: dict[str, _Item] = {
             p.key: _Item(p.key, PreparedPoint.from_config(p), p) for p in device.points
         }
@@ -268,25 +267,17 @@ class OpcUaDeviceSource:
         self._last_state: dict[str, float | None] = {}
         self._collecting: set[asyncio.Task[None]] = set()
         self._by_handle: dict[int, _Item] = {}
-        self._rng = rng or random.Random()
-        self.sessions = 0  # subscriptions created (1 + reconnects)
         self.notifications = 0
 
     # -- the session loop ---------------------------------------------------------------
     async def run(self) -> None:
-        delay = min(1.0, self.device.reconnect_max_s)
-        while True:
-            before = self.sessions
-            try:
-                await self._session()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # any failure ends the session; the loop reconnects
-                self._lost(exc)
-            if self.sessions > before:  # it was connected: start the backoff afresh
-                delay = min(1.0, self.device.reconnect_max_s)
-            await asyncio.sleep(delay * self._rng.uniform(0.5, 1.0))
-            delay = min(self.device.reconnect_max_s, delay * 2)
+        await self._reconnecting()
+
+    def _address(self) -> str:
+        return self.device.endpoint
+
+    def _prepared_points(self) -> Iterable[tuple[str, PreparedPoint]]:
+        return ((item.key, item.prepared) for item in self.items.values())
 
     def _client(self) -> Client:
         device = self.device
@@ -346,29 +337,6 @@ class OpcUaDeviceSource:
                 raise
             except Exception:
                 client.disconnect_socket()
-
-    def _lost(self, exc: BaseException) -> None:
-        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        self.health.failures += 1
-        self.health.error = f"{self.device.endpoint}: {reason}"
-        if self.health.status == "ok" or self.health.failures == 1:
-            log.error("device %s: %s", self.device.key, self.health.error)
-        self.health.status = "failing"
-        ts_ms = self.clock.wall_ms()
-        readings = [
-            Reading(
-                device=self.device.key,
-                point=item.key,
-                unit=item.prepared.unit,
-                ts_ms=ts_ms,
-                value=None,
-                quality=Quality.COMM_FAIL,
-            )
-            for item in self.items.values()
-            if item.prepared.should_report(ts_ms, None, Quality.COMM_FAIL)
-        ]
-        if readings:
-            self.sink.submit(readings)
 
     async def _resolve(self, client: Client) -> None:
         root = client.nodes.root

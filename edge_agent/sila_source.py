@@ -20,7 +20,7 @@ import functools
 import logging
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +29,8 @@ from sila2.client import SilaClient
 
 from edge_agent.calibration import CalibrationBook
 from edge_agent.clock import Clock
-from edge_agent.poller import DeviceHealth, PreparedPoint, Reading, ReadingSink
+from edge_agent.poller import PreparedPoint, Reading, ReadingSink
+from edge_agent.session_source import SessionSource
 from edge_agent.units import LinearConversion, UnitProblem, linear_conversion
 from mqtt_contract.gateway_config import SilaDevice, SilaPoint
 from mqtt_contract.units import is_known_unit
@@ -56,7 +57,7 @@ class _Item:
     conversion: LinearConversion | None
 
 
-class SilaDeviceSource:
+class SilaDeviceSource(SessionSource):
     """Holds one SiLA client with one subscription per point."""
 
     def __init__(
@@ -67,17 +68,13 @@ class SilaDeviceSource:
         calibrations: CalibrationBook,
         rng: random.Random | None = None,
     ) -> None:
+        super().__init__(device.key, device.reconnect_max_s, sink, clock, log, rng)
         self.device = device
-        self.sink = sink
-        self.clock = clock
         self.calibrations = calibrations
-        self.health = DeviceHealth(device=device.key, status="failing", error="not connected yet")
         self.items = {
             p.key: _Item(p, prepared := PreparedPoint.from_config(p), prepared.conversion)
             for p in device.points
         }
-        self._rng = rng or random.Random()
-        self.sessions = 0
         self.notifications = 0
         # Blocking sila2 calls run in this device's own threads: a server that hangs them
         # (gRPC calls without a deadline) ties up these threads, never another device's.
@@ -97,20 +94,11 @@ class SilaDeviceSource:
                 self._executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = None
 
-    async def _reconnecting(self) -> None:
-        delay = min(1.0, self.device.reconnect_max_s)
-        while True:
-            before = self.sessions
-            try:
-                await self._session()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # any failure ends the session; the loop reconnects
-                self._lost(exc)
-            if self.sessions > before:
-                delay = min(1.0, self.device.reconnect_max_s)
-            await asyncio.sleep(delay * self._rng.uniform(0.5, 1.0))
-            delay = min(self.device.reconnect_max_s, delay * 2)
+    def _address(self) -> str:
+        return self.device.server_name or f"{self.device.host}:{self.device.port}"
+
+    def _prepared_points(self) -> Iterable[tuple[str, PreparedPoint]]:
+        return ((key, item.prepared) for key, item in self.items.items())
 
     def _connect(self) -> Any:
         device = self.device
@@ -183,30 +171,6 @@ class SilaDeviceSource:
         except UnitProblem as exc:
             log.error("device %s point %s: %s", self.device.key, item.point.key, exc)
             return None
-
-    def _lost(self, exc: BaseException) -> None:
-        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        self.health.failures += 1
-        where = self.device.server_name or f"{self.device.host}:{self.device.port}"
-        self.health.error = f"{where}: {reason}"
-        if self.health.status == "ok" or self.health.failures == 1:
-            log.error("device %s: %s", self.device.key, self.health.error)
-        self.health.status = "failing"
-        ts_ms = self.clock.wall_ms()
-        readings = [
-            Reading(
-                device=self.device.key,
-                point=key,
-                unit=item.prepared.unit,
-                ts_ms=ts_ms,
-                value=None,
-                quality=Quality.COMM_FAIL,
-            )
-            for key, item in self.items.items()
-            if item.prepared.should_report(ts_ms, None, Quality.COMM_FAIL)
-        ]
-        if readings:
-            self.sink.submit(readings)
 
     def receive(self, key: str, raw: Any) -> Reading | None:
         """Turn one property value into a reading (called on the event loop)."""
