@@ -103,7 +103,7 @@ class Leadership:
                 await asyncio.wait_for(self._try_once(), max(self.poll_s, 10.0))
             except (psycopg.Error, OSError, TimeoutError) as exc:
                 if not self._failing:
-                    logger.error("leadership lost its database connection: %s", exc)
+                    logger.error("leadership has no database connection (retrying): %s", exc)
                 self._failing = True
                 await self._depose()
                 await self._close()
