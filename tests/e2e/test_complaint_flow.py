@@ -12,13 +12,10 @@ from playwright.sync_api import expect, sync_playwright
 
 from tests.harness.browser import (
     CHROMIUM_FLAGS,
-    VENV_BIN,
     Process,
+    api_token,
+    demo_server,
     log_in,
-    seed_demo,
-    server_env,
-    spawn,
-    wait_http_ok,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -26,28 +23,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def _token(base: str, email: str) -> dict[str, str]:
-    response = httpx.post(
-        f"{base}/api/v1/auth/token", data={"username": email, "password": "labshare-demo"}
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 def test_anonymous_complaint_filed_and_followed_in_the_browser(
     database_url: str, processes: list[Process], workdir: Path, server_port: int
 ) -> None:
-    env = server_env(database_url)
-    seed_demo(env, "--catalogue")
-    server = spawn(
-        processes,
-        workdir,
-        "server",
-        [str(VENV_BIN / "labshare-server"), "serve", "--port", str(server_port)],
-        env,
-    )
-    base = f"http://127.0.0.1:{server_port}"
-    wait_http_ok(f"{base}/healthz", server)
+    base = demo_server(database_url, processes, workdir, server_port, "--catalogue")
     evidence = workdir / "收费单据.pdf"
     evidence.write_bytes(PDF)
 
@@ -76,7 +55,7 @@ def test_anonymous_complaint_filed_and_followed_in_the_browser(
                 "等待机构答复 / awaiting the institution's answer"
             )
 
-            manager = _token(base, "manager@zjim.demo")
+            manager = api_token(base, "manager@zjim.demo")
             mine = httpx.get(f"{base}/api/v1/complaints", headers=manager).json()
             filed = next(c for c in mine if c["tracking_number"] == number)
             assert filed["complainant"] is None
@@ -90,7 +69,7 @@ def test_anonymous_complaint_filed_and_followed_in_the_browser(
             decided = httpx.post(
                 f"{base}/api/v1/complaints/{filed['id']}/decision",
                 json={"outcome": "upheld", "reason": "多收费用属实。"},
-                headers=_token(base, "admin@platform.demo"),
+                headers=api_token(base, "admin@platform.demo"),
             )
             assert decided.status_code == 200, decided.text
 
@@ -104,17 +83,7 @@ def test_anonymous_complaint_filed_and_followed_in_the_browser(
 def test_logged_in_complaint_filed_and_followed_in_the_web_app(
     database_url: str, processes: list[Process], workdir: Path, server_port: int
 ) -> None:
-    env = server_env(database_url)
-    seed_demo(env, "--catalogue")
-    server = spawn(
-        processes,
-        workdir,
-        "server",
-        [str(VENV_BIN / "labshare-server"), "serve", "--port", str(server_port)],
-        env,
-    )
-    base = f"http://127.0.0.1:{server_port}"
-    wait_http_ok(f"{base}/healthz", server)
+    base = demo_server(database_url, processes, workdir, server_port, "--catalogue")
     evidence = workdir / "report.pdf"
     evidence.write_bytes(PDF)
 
@@ -164,7 +133,7 @@ def test_logged_in_complaint_filed_and_followed_in_the_web_app(
 
             page.reload()
             expect(page.get_by_test_id("my-complaint")).to_contain_text("已办结")
-            zju = _token(base, "manager@zju.demo")
+            zju = api_token(base, "manager@zju.demo")
             theirs = httpx.get(f"{base}/api/v1/complaints", headers=zju).json()
             assert "13700000000" not in str(theirs)
         finally:

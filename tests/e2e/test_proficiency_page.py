@@ -12,13 +12,10 @@ from playwright.sync_api import expect, sync_playwright
 
 from tests.harness.browser import (
     CHROMIUM_FLAGS,
-    VENV_BIN,
     Process,
+    api_token,
+    demo_server,
     log_in,
-    seed_demo,
-    server_env,
-    spawn,
-    wait_http_ok,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -27,17 +24,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 def test_own_report_submission_and_closing_in_the_browser(
     database_url: str, processes: list[Process], workdir: Path, server_port: int
 ) -> None:
-    env = server_env(database_url)
-    seed_demo(env, "--catalogue")
-    server = spawn(
-        processes,
-        workdir,
-        "server",
-        [str(VENV_BIN / "labshare-server"), "serve", "--port", str(server_port)],
-        env,
-    )
-    base = f"http://127.0.0.1:{server_port}"
-    wait_http_ok(f"{base}/healthz", server)
+    base = demo_server(database_url, processes, workdir, server_port, "--catalogue")
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
@@ -59,18 +46,13 @@ def test_own_report_submission_and_closing_in_the_browser(
             open_round.get_by_role("button", name="提交结果").click()
             expect(open_round.get_by_test_id("pt-own")).to_contain_text("421.5")
 
-            token = httpx.post(
-                f"{base}/api/v1/auth/token",
-                data={"username": "manager@zju.demo", "password": "labshare-demo"},
-            ).json()["access_token"]
-            rounds = httpx.get(
-                f"{base}/api/v1/pt/rounds", headers={"Authorization": f"Bearer {token}"}
-            ).json()
+            zju = api_token(base, "manager@zju.demo")
+            rounds = httpx.get(f"{base}/api/v1/pt/rounds", headers=zju).json()
             round_id = next(r["id"] for r in rounds if r["code"] == "ZJ-PT-2026-02")
             httpx.put(
                 f"{base}/api/v1/pt/rounds/{round_id}/my-result",
                 json={"value": 418.0},
-                headers={"Authorization": f"Bearer {token}"},
+                headers=zju,
             ).raise_for_status()
 
             admin = browser.new_context().new_page()

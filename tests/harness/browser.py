@@ -137,6 +137,30 @@ def seed_demo(env: dict[str, str], *options: str) -> None:
     assert seeded.returncode == 0, seeded.stderr
 
 
+def demo_server(
+    database_url: str, processes: list[Process], workdir: Path, port: int, *seed_options: str
+) -> str:
+    """Seed the demo (``seed-demo [seed_options]``), serve it on ``port``; its base URL once ready."""
+    env = server_env(database_url)
+    seed_demo(env, *seed_options)
+    server = spawn(
+        processes, workdir, "server",
+        [str(VENV_BIN / "labshare-server"), "serve", "--port", str(port)], env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    wait_http_ok(f"{base}/healthz", server)
+    return base
+
+
+def api_token(base: str, email: str) -> dict[str, str]:
+    """A demo user's bearer header, for the API calls a test makes beside the browser."""
+    response = httpx.post(
+        f"{base}/api/v1/auth/token", data={"username": email, "password": "labshare-demo"}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
 def log_in(page: Page, base: str, email: str) -> None:
     """Log in through the web app's form, as a person would (all demo users share a password)."""
     page.goto(f"{base}/login")
@@ -151,6 +175,8 @@ __all__ = [
     "REPO",
     "VENV_BIN",
     "Process",
+    "api_token",
+    "demo_server",
     "log_in",
     "seed_demo",
     "server_env",
