@@ -30,8 +30,10 @@ __all__ = [
     "BridgePoint",
     "BridgeStateRule",
     "ChamberChannel",
+    "DemoApi",
     "bridge_config",
     "bridge_device",
+    "ensure_valid_certificate",
     "register_bridge_instruments",
     "register_chamber_channels",
     "write_bridge_config",
@@ -145,7 +147,7 @@ def register_chamber_channels(
     base_url: str, *, email: str, password: str, gateway_key: str
 ) -> list[str]:
     """Add the chamber's fan-speed and loop channels unless they exist; return new keys."""
-    api = _Api(base_url, email, password)
+    api = DemoApi(base_url, email, password)
     gateway = next(g for g in api.get("/gateways") if g["key"] == gateway_key)
     chamber = next((i for i in api.get("/instruments") if i.get("model") == "SETH-Z-040L"), None)
     if chamber is None:
@@ -231,7 +233,7 @@ def bridge_device(modbus_port: int) -> dict[str, Any]:
     }
 
 
-class _Api:
+class DemoApi:
     def __init__(self, base_url: str, email: str, password: str) -> None:
         self.base = f"{base_url}/api/v1"
         body = urllib.parse.urlencode({"username": email, "password": password}).encode()
@@ -273,7 +275,7 @@ def register_bridge_instruments(
     base_url: str, *, email: str, password: str, gateway_key: str
 ) -> list[str]:
     """Create the bridge instruments and their channels unless they exist; return new names."""
-    api = _Api(base_url, email, password)
+    api = DemoApi(base_url, email, password)
     gateway = next(g for g in api.get("/gateways") if g["key"] == gateway_key)
     existing = {i["name_en"]: i for i in api.get("/instruments")}
     chamber = next((i for i in existing.values() if i.get("model") == "SETH-Z-040L"), None)
@@ -319,11 +321,11 @@ def register_bridge_instruments(
         # Kept when present: a lab manager may have tuned the thresholds.
         if api.get_or_none(f"/instruments/{found['id']}/state-rule") is None:
             api.put(f"/instruments/{found['id']}/state-rule", instrument.state_rule.as_api_body())
-        _ensure_valid_certificate(api, found["id"], instrument)
+        ensure_valid_certificate(api, found["id"], instrument.key)
     return created
 
 
-def _ensure_valid_certificate(api: _Api, instrument_id: str, instrument: BridgeInstrument) -> None:
+def ensure_valid_certificate(api: DemoApi, instrument_id: str, key: str) -> None:
     """A passed certificate valid now, unless one is; bookings need a calibrated instrument."""
     overview = api.get(f"/instruments/{instrument_id}/calibration")
     if overview["status"]["state"] in ("valid", "due_soon", "not_required"):
@@ -333,7 +335,7 @@ def _ensure_valid_certificate(api: _Api, instrument_id: str, instrument: BridgeI
     api.post(
         f"/instruments/{instrument_id}/calibration/certificates",
         {
-            "number": f"ZJIM-{instrument.key.upper()}-{valid_from:%Y%m%d}",
+            "number": f"ZJIM-{key.upper()}-{valid_from:%Y%m%d}",
             "agency": "浙江省计量科学研究院 / Zhejiang Institute of Metrology",
             "granted_on": valid_from.date().isoformat(),
             "valid_from": valid_from.isoformat(),

@@ -198,7 +198,7 @@ def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
     for path in ("catalogue", "bookings", "statements", "instruments/"):
         assert f"{url}{path}" in output
     pids = _child_pids(demo)
-    assert {"balance", "multimeter", "bridge"} <= set(demo.state()["children"])  # type: ignore[arg-type]
+    assert {"balance", "multimeter", "bridge", "lads"} <= set(demo.state()["children"])  # type: ignore[arg-type]
 
     with httpx.Client(base_url=url, timeout=10) as client:
         _login(client)
@@ -209,17 +209,29 @@ def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
         # The balance speaks MT-SICS to the bridge; the gateway reads the bridge over Modbus.
         balance = next(i for i in instruments if i["name_en"] == "Analytical balance")
         weight = _wait_for(client, balance["id"], "weight")
+        # The incubator speaks OPC UA with a LADS address space; its functional unit's state
+        # and its temperature arrive through the same gateway.
+        incubator = next(i for i in instruments if i["name_en"] == "CO2 incubator (OPC UA LADS)")
+        incubation = _wait_for(client, incubator["id"], "temperature")
         # Tiles coloured by state: the chamber's status register says running, the balance
         # has a load on its pan, the multimeter's leads are open.
         states = _wait_for_states(
             client,
             chamber["lab_id"],
-            {"Temperature chamber", "Analytical balance", "Digital multimeter"},
+            {
+                "Temperature chamber",
+                "Analytical balance",
+                "Digital multimeter",
+                "CO2 incubator (OPC UA LADS)",
+            },
         )
         _check_every_capability_has_data(client, chamber)
     assert states["Temperature chamber"] == "running"
     assert states["Analytical balance"] == "running"
     assert states["Digital multimeter"] == "idle"
+    # No program runs in the first minutes: the LADS state says stopped, i.e. idle.
+    assert states["CO2 incubator (OPC UA LADS)"] in ("idle", "running")
+    assert incubation is not None, f"no incubator temperature within {TELEMETRY_LIMIT_S} s"
     assert temperature is not None, f"no temperature within {TELEMETRY_LIMIT_S} s"
     # Ambient 25 °C heating towards the 60 °C setpoint.
     assert 20.0 <= temperature <= 61.0
