@@ -101,6 +101,10 @@ def chi2_quantile(p: float, df: int) -> float:
     return (low + high) / 2
 
 
+# A*^2 from which the normality p-value is reported as 0 (exp(1.2937 - 5.709 a + ...) < 1e-20).
+_AD_P_FLOOR = 10.0
+
+
 def anderson_darling(values: Sequence[float]) -> tuple[float, float]:
     """``(A*^2, p)``: Anderson-Darling against a normal with estimated mean and sigma."""
     n = len(values)
@@ -116,7 +120,11 @@ def anderson_darling(values: Sequence[float]) -> tuple[float, float]:
         total += (2 * i - 1) * (math.log(f_low) + math.log(1 - f_high))
     a2 = -n - total / n
     a = a2 * (1 + 0.75 / n + 2.25 / (n * n))
-    if a >= 0.6:
+    if not math.isfinite(a) or a >= _AD_P_FLOOR:
+        # The fitted p-value curves are only defined on their fitting range; past it the
+        # quadratic turns upwards again (and overflows). p is already below 1e-20 there.
+        p = 0.0
+    elif a >= 0.6:
         p = math.exp(1.2937 - 5.709 * a + 0.0186 * a * a)
     elif a >= 0.34:
         p = math.exp(0.9177 - 4.279 * a - 1.38 * a * a)

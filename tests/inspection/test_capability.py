@@ -80,3 +80,22 @@ def test_normality_check_tells_normal_from_skewed_data() -> None:
     assert p_skewed < 0.001
     assert a_skewed > 5
     assert capability(skewed, 0.0, 10.0).normal is False
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [0.0] * 500 + [1.0] * 3,  # a handful of parts off a constant process
+        [0.0] * 50 + [1e9],  # one wild reading among identical ones
+        [1.0] * 7 + [1e300] * 2,  # values near the float range
+    ],
+)
+def test_extremely_non_normal_data_gets_a_tiny_p_value_instead_of_a_failure(
+    values: list[float],
+) -> None:
+    a, p = anderson_darling(values)
+    assert 0.0 <= p < 1e-3
+    assert a > 2
+    result = capability(values, 0.0, 1.0)
+    assert result.normal is False
+    assert result.normality_p == p
