@@ -9,7 +9,8 @@ Starts, in order, each with its output in ``<data-dir>/logs/``:
                     a catalogue of four institutions, certificates, bookings, fees, vouchers
   5. instruments    ``labshare-bridge simulate chamber`` (Modbus TCP temperature chamber), a
                     balance (MT-SICS) and a multimeter (SCPI) behind ``labshare-bridge run``,
-                    and an OPC UA incubator with a LADS address space (``simulate lads``)
+                    an OPC UA incubator with a LADS address space (``simulate lads``) and a
+                    SiLA 2 incubator (``simulate sila``)
   6. server         ``labshare-server serve`` with the ingest worker inside
   7. ready          waits for /readyz
   8. gateway        registers the balance and multimeter (channels, state rules, certificates),
@@ -68,7 +69,12 @@ from server.demo.instruments import (
     register_chamber_channels,
     write_bridge_config,
 )
-from server.demo.lab_automation import LADS_PROGRAM_EVERY_S, lads_device, register_lads_incubator
+from server.demo.lab_automation import (
+    LADS_PROGRAM_EVERY_S,
+    lads_device,
+    register_lab_automation,
+    sila_device,
+)
 from server.demo.options import (
     DATA_DIR_MARKER,
     DEFAULT_DATA_DIR,
@@ -301,6 +307,9 @@ class Demo:
                 f"CO2 incubator: OPC UA (LADS) on 127.0.0.1:{lads_port}, a 60 s program every "
                 f"{LADS_PROGRAM_EVERY_S:g} s"
             )
+            sila_port = free_port()
+            self._start_simulator("sila", ["sila"], sila_port, env)
+            notes.append(f"incubator: SiLA 2 (plain gRPC) on 127.0.0.1:{sila_port}")
         with self._progress(f"server on port {server_port}") as notes:
             server = self._step_server(server_cli, server_port, env, notes)
         with self._progress("ready (database and broker reachable)"):
@@ -322,14 +331,15 @@ class Demo:
             devices = [chamber_device(chamber_port)]
             if bridge_port is not None:
                 devices.append(self._register_bridge_instruments(base_url, bridge_port, notes))
-            if register_lads_incubator(
+            created = register_lab_automation(
                 base_url,
                 email=DEMO_LOGINS[0][0],
                 password=DEMO_PASSWORD,
                 gateway_key=DEMO_GATEWAY_KEY,
-            ):
-                notes.append("registered the LADS incubator with its channels and state rule")
-            devices.append(lads_device(lads_port))
+            )
+            if created:
+                notes.append(f"registered {', '.join(created)} with their channels")
+            devices += [lads_device(lads_port), sila_device(sila_port)]
             self._step_gateway(env, mqtt_port, devices, notes, broker_kind=broker_kind)
             # The smart-testing station: a shaft-diameter gauge publishing through the gateway.
             gauge = [sys.executable, "-m", "server.demo.inspection_station", "--api", base_url]

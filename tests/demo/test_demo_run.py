@@ -198,7 +198,7 @@ def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
     for path in ("catalogue", "bookings", "statements", "instruments/"):
         assert f"{url}{path}" in output
     pids = _child_pids(demo)
-    assert {"balance", "multimeter", "bridge", "lads"} <= set(demo.state()["children"])  # type: ignore[arg-type]
+    assert {"balance", "multimeter", "bridge", "lads", "sila"} <= set(demo.state()["children"])  # type: ignore[call-overload]
 
     with httpx.Client(base_url=url, timeout=10) as client:
         _login(client)
@@ -213,6 +213,8 @@ def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
         # and its temperature arrive through the same gateway.
         incubator = next(i for i in instruments if i["name_en"] == "CO2 incubator (OPC UA LADS)")
         incubation = _wait_for(client, incubator["id"], "temperature")
+        sila = next(i for i in instruments if i["name_en"] == "Incubator (SiLA 2)")
+        sila_temperature = _wait_for(client, sila["id"], "temperature")
         # Tiles coloured by state: the chamber's status register says running, the balance
         # has a load on its pan, the multimeter's leads are open.
         states = _wait_for_states(
@@ -223,6 +225,7 @@ def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
                 "Analytical balance",
                 "Digital multimeter",
                 "CO2 incubator (OPC UA LADS)",
+                "Incubator (SiLA 2)",
             },
         )
         _check_every_capability_has_data(client, chamber)
@@ -232,6 +235,9 @@ def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
     # No program runs in the first minutes: the LADS state says stopped, i.e. idle.
     assert states["CO2 incubator (OPC UA LADS)"] in ("idle", "running")
     assert incubation is not None, f"no incubator temperature within {TELEMETRY_LIMIT_S} s"
+    # Nothing starts a SiLA program in the demo: no program running, so idle.
+    assert states["Incubator (SiLA 2)"] == "idle"
+    assert sila_temperature is not None, f"no SiLA temperature within {TELEMETRY_LIMIT_S} s"
     assert temperature is not None, f"no temperature within {TELEMETRY_LIMIT_S} s"
     # Ambient 25 °C heating towards the 60 °C setpoint.
     assert 20.0 <= temperature <= 61.0
