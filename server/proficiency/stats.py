@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -19,6 +19,7 @@ __all__ = [
     "RobustEstimate",
     "ScoreKind",
     "algorithm_a",
+    "algorithm_a_steps",
     "choose_score",
     "consensus_uncertainty",
     "en",
@@ -53,10 +54,11 @@ class RobustEstimate:
     p: int
 
 
-def algorithm_a(
-    values: Sequence[float], *, tolerance: float = 1e-12, max_iterations: int = 1000
-) -> RobustEstimate:
-    """ISO 13528 Algorithm A: Huber winsorising at 1.5 s*, with s* rescaled by 1.134."""
+def algorithm_a_steps(values: Sequence[float]) -> Iterator[tuple[float, float]]:
+    """The successive (x*, s*) of Algorithm A: first the starting values (median and
+    1.483 x the median absolute deviation, C.3.1 formulas C.1-C.2), then one pair per update
+    (winsorising at x* +/- 1.5 s*, mean and 1.134 x the standard deviation, C.3-C.6), without end.
+    """
     data = [float(v) for v in values]
     p = len(data)
     if p < 2:
@@ -66,11 +68,29 @@ def algorithm_a(
     if s == 0:
         # More than half the results agree exactly: the spread cannot be estimated robustly.
         raise ValueError("more than half of the results are identical: s* would be zero")
-    for iteration in range(1, max_iterations + 1):
+    yield x, s
+    while True:
         delta = 1.5 * s
         clipped = [min(max(v, x - delta), x + delta) for v in data]
-        new_x = math.fsum(clipped) / p
-        new_s = 1.134 * math.sqrt(math.fsum((v - new_x) ** 2 for v in clipped) / (p - 1))
+        x = math.fsum(clipped) / p
+        s = 1.134 * math.sqrt(math.fsum((v - x) ** 2 for v in clipped) / (p - 1))
+        yield x, s
+
+
+def algorithm_a(
+    values: Sequence[float], *, tolerance: float = 1e-12, max_iterations: int = 1000
+) -> RobustEstimate:
+    """ISO 13528 Algorithm A: Huber winsorising at 1.5 s*, with s* rescaled by 1.134.
+
+    Iterated until neither x* nor s* changes by more than ``tolerance`` x s*: far past the
+    standard's "no change in the third significant figure", so the result does not depend on
+    where a hand calculation would have stopped.
+    """
+    steps = algorithm_a_steps(values)
+    x, s = next(steps)
+    p = len(values)
+    for iteration in range(1, max_iterations + 1):
+        new_x, new_s = next(steps)
         converged = abs(new_x - x) <= tolerance * new_s and abs(new_s - s) <= tolerance * new_s
         x, s = new_x, new_s
         if converged:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -10,6 +11,7 @@ from server.proficiency.stats import (
     Judgement,
     ScoreKind,
     algorithm_a,
+    algorithm_a_steps,
     choose_score,
     consensus_uncertainty,
     en,
@@ -18,6 +20,50 @@ from server.proficiency.stats import (
     z_prime,
     zeta,
 )
+
+# The worked example of ISO 13528:2015 Annex E.3 (Algorithm A), twelve laboratories' results,
+# as worked through step by step in S. Subramanian, "The Algorithm A in Detail" (slides,
+# 22 February 2025, https://slideorbit.com/slide/the-algorithm-a-in-detail-powerpoint-ppt-presentation/291515),
+# which cites ISO 5725-5:1998 clause 6.2 and ISO 13528:2015 Annex E.3 for it. The slides print,
+# for laboratories 1, 2, 6, 8, 9, 12, 13, 14, 19, 20, 22 and 25 (slide 3, "Action 1"):
+ANNEX_E3 = [1.69, 0.74, 2.05, 1.14, 2.19, 1.39, 1.52, 1.50, 1.58, 0.80, 1.21, 1.63]
+# and the iterations (slides 4-7), each to the precision printed there:
+#   start (median, 1.483 x MAD 0.240):  x* = 1.510, s* = 0.3559
+#   iteration 1: delta = 0.5339, limits 0.98 / 2.04, then x* = 1.475, s* = 0.4072
+#   iteration 2: delta = 0.6109, limits 0.86 / 2.09, then x* = 1.460, s* = 0.4486
+#   iteration 3: delta = 0.6728, x* - delta = 0.7875, x* + delta = 2.1332
+PRINTED_STEPS = [(1.510, 0.3559), (1.475, 0.4072), (1.460, 0.4486)]
+PRINTED_DELTAS = [0.5339, 0.6109, 0.6728]
+
+
+def test_algorithm_a_reproduces_the_printed_iterations_of_iso_13528_annex_e3() -> None:
+    steps = list(itertools.islice(algorithm_a_steps(ANNEX_E3), len(PRINTED_STEPS)))
+    for (x, s), (printed_x, printed_s) in zip(steps, PRINTED_STEPS, strict=True):
+        assert round(x, 3) == printed_x
+        assert round(s, 4) == printed_s
+    for (_, s), printed_delta in zip(steps, PRINTED_DELTAS, strict=True):
+        assert round(1.5 * s, 4) == printed_delta
+    # The winsorising limits printed for iteration 1 (rounded to the data's two decimals) and,
+    # to four places, for iteration 3 (computed from the unrounded x* of iteration 2).
+    x0, s0 = steps[0]
+    assert (round(x0 - 1.5 * s0, 2), round(x0 + 1.5 * s0, 2)) == (0.98, 2.04)
+    x2, s2 = steps[2]
+    assert (round(x2 - 1.5 * s2, 4), round(x2 + 1.5 * s2, 4)) == (0.7875, 2.1332)
+
+
+def test_algorithm_a_on_the_annex_e3_data_converges_where_the_standard_stops() -> None:
+    # ISO 13528 stops when the third significant figure of s* no longer changes; the excerpt of
+    # the slides at hand does not show the last iterations, so the converged figures below are
+    # checked against that stopping rule applied to the printed iteration sequence continued.
+    robust = algorithm_a(ANNEX_E3)
+    previous = None
+    for x, s in itertools.islice(algorithm_a_steps(ANNEX_E3), 40):
+        rounded = (round(x, 3), round(s, 3))
+        if rounded == previous:
+            break
+        previous = rounded
+    assert previous == (round(robust.mean, 3), round(robust.sd, 3)) == (1.453, 0.496)
+
 
 # The creosote example of ISO 5725-5:1998 (nine laboratories' cell means; ISO 13528 Annex C
 # takes Algorithm A from ISO 5725-5). The expected x* = 20.41 and s* = 1.07 (three significant
