@@ -30,7 +30,13 @@ from server.core.clock import Clock
 from server.core.db import SessionDep
 from server.core.errors import AppError, NotFound
 from server.credit import service as credit
-from server.credit.models import SocialResponsibilityReport, SupervisoryFinding
+from server.credit.models import (
+    FindingKind,
+    Severity,
+    SocialResponsibilityReport,
+    SupervisoryFinding,
+)
+from server.credit.rules import FACTS
 from server.evaluation.calendar import Period
 from server.evaluation.metrics import Level, Scope, compute_metrics
 from server.proficiency.chart import score_chart_svg
@@ -56,6 +62,30 @@ _STATUS = {
     "questionable": "有问题 / questionable",
     "unsatisfactory": "不满意 / unsatisfactory",
 }
+_FINDING_KIND = {
+    FindingKind.FLYING_INSPECTION.value: "飞行检查 / flying inspection",
+    FindingKind.RECONCILIATION_FLAG.value: "共享评价核对异常 / sharing-evaluation reconciliation",
+    FindingKind.COMPLAINT_INVESTIGATION.value: "投诉调查 / complaint investigation",
+    FindingKind.OTHER.value: "其他 / other",
+}
+_SEVERITY = {
+    Severity.MINOR.value: "一般 / minor",
+    Severity.MAJOR.value: "较重 / major",
+    Severity.SERIOUS.value: "严重 / serious",
+}
+_SCORE_KIND = {"z": "z", "z_prime": "z′", "zeta": "ζ", "en": "En"}
+_OP = {"==": "=", ">=": "≥", ">": ">", "<=": "≤", "<": "<"}
+_FACT_KIND = {
+    "pt": "能力验证 / proficiency testing",
+    "complaint": "投诉 / complaint",
+    "corrective_action": "整改 / corrective action",
+}
+
+
+def _score_text(kind: str | None, score: float | None) -> str:
+    if score is None:
+        return ""
+    return f"{e(_SCORE_KIND.get(kind or '', kind))} = {score:.2f}"
 
 
 def _html(body: str, status_code: int = 200) -> HTMLResponse:
@@ -273,7 +303,7 @@ async def _pt_section(session: AsyncSession, organisation_id: uuid.UUID) -> str:
             [
                 f'<a href="/public/pt/{r.id}">{e(r.code)}</a> {e(r.title)}',
                 f"{e(r.measurand)} ({e(r.unit)})",
-                f"{e(sub.score_kind)} = {sub.score:.2f}" if sub.score is not None else "",
+                _score_text(sub.score_kind, sub.score),
                 e(_STATUS.get(sub.judgement or "", sub.judgement)),
             ]
         )
@@ -314,6 +344,39 @@ async def _complaints_section(session: AsyncSession, organisation_id: uuid.UUID)
     )
 
 
+def _credit_basis(record: credit.CreditRecord) -> str:
+    """The class, the rule that gave it, the conditions that held and the dated facts counted.
+
+    Only what the rules counted is listed, by date and kind; a supervisory finding's text
+    appears only where the regulator published it (the notice board), not here.
+    """
+    conditions = "".join(
+        f"<li>{e(FACTS.get(m['fact'], m['fact']))} {e(_OP.get(m['op'], m['op']))} {e(_g(m['value']))}"
+        f"（实际 / actual {e(_g(m['actual']))}）</li>"
+        for m in record.matched
+    )
+    counted = [
+        [
+            e(f["on"]),
+            e(FACTS.get(f["counted"], f["counted"])),
+            e(_FACT_KIND.get(f["kind"], "监督检查 / supervisory finding")),
+        ]
+        for f in record.facts
+        if f["counted"]
+    ]
+    return (
+        f"<p>信用等级 / Credit class: {_class_badge(record.credit_class)}"
+        f"（规则 / rule {e(record.rule_id or 'default')}, v{record.rule_version}）：{e(record.rule_text)}</p>"
+        + (f"<p>成立的条件 / conditions that hold:</p><ul>{conditions}</ul>" if conditions else "")
+        + f"<p>计入的记录 / facts counted since {e(record.window_from)}:</p>"
+        + table(
+            ["日期 / Date", "计为 / Counted as", "来源 / Source"],
+            counted,
+            empty="无不良记录 / no adverse facts",
+        )
+    )
+
+
 @router.get("/institutions/{organisation_id}", response_class=HTMLResponse)
 async def institution(
     organisation_id: uuid.UUID,
@@ -325,16 +388,7 @@ async def institution(
     if organisation is None or organisation.kind != OrganisationKind.INSTITUTION.value:
         raise NotFound("No such testing institution")
     record = await credit.assess(session, organisation_id, now)
-    counted = "".join(
-        f"<li>{e(m['fact'])} {e(m['op'])} {e(m['value'])}（实际 / actual {e(m['actual'])}）</li>"
-        for m in record.matched
-    )
-    basis = (
-        f"<p>信用等级 / Credit class: {_class_badge(record.credit_class)}"
-        f"（规则 / rule {e(record.rule_id or 'default')}, v{record.rule_version}）：{e(record.rule_text)}</p>"
-        f"<ul>{counted}</ul>"
-        f"<p class=en lang=en>统计自 / facts counted since {e(record.window_from)}</p>"
-    )
+    basis = _credit_basis(record)
     search = (
         f'<form method="get" action="/public/institutions/{organisation_id}">'
         f"<label>按标准号或参数检索 / Search by standard number or parameter "
@@ -436,8 +490,8 @@ async def notices(session: SessionDep) -> HTMLResponse:
         [
             e(f.found_on),
             f'<a href="/public/institutions/{o.id}">{e(o.name)}</a>',
-            e(f.kind),
-            e(f.severity),
+            e(_FINDING_KIND.get(f.kind, f.kind)),
+            e(_SEVERITY.get(f.severity, f.severity)),
             e(f.description),
         ]
         for f, o in rows.all()

@@ -38,7 +38,16 @@ async def test_demo_round_complaints_and_credit_classes_are_public(
     links = dict(re.findall(r'href="/public/institutions/([0-9a-f-]+)">([^<]+)<', listing.text))
     ids = {name: org_id for org_id, name in links.items()}
     page = (await client.get(f"/public/institutions/{ids[wenzhou]}")).text
-    assert "pt_unsatisfactory" in page  # the rule's condition that held
+    # The rule's condition that held, in words, and the dated facts the rules counted.
+    assert "能力验证不满意结果 / unsatisfactory PT results ≥ 1（实际 / actual 1）" in page
+    assert "pt_unsatisfactory" not in page
+    counted = re.findall(r"<tr><td>(\d{4}-\d\d-\d\d)</td><td>([^<]+)</td>", page)
+    assert [label for _, label in counted] == [  # newest first
+        "能力验证不满意结果 / unsatisfactory PT results",
+        "成立或部分成立的投诉 / upheld or partly upheld complaints",
+        "一般监督检查问题 / minor supervisory findings",
+    ]
+    assert [on for on, _ in counted] == sorted((on for on, _ in counted), reverse=True)
     # One complaint filed and closed, upheld.
     assert re.search(r"<td>1</td><td>0</td><td>1</td><td>1</td>", page)
     # Wenzhou did not agree to publish its result: only the participation is shown.
@@ -59,3 +68,5 @@ async def test_demo_round_complaints_and_credit_classes_are_public(
 
     notices = (await client.get("/public/notices")).text
     assert wenzhou in notices
+    assert "飞行检查 / flying inspection" in notices
+    assert "flying_inspection" not in notices
