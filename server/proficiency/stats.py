@@ -122,23 +122,26 @@ def choose_score(policy: str, sigma_pt: float | None, u_x_pt: float) -> tuple[Sc
     """The score a round uses, with the reason the report prints."""
     if policy == "zeta":
         return ScoreKind.ZETA, (
-            "ζ: the participants' own uncertainties are part of the evaluation "
-            "(ISO 13528 §9.6) / zeta score chosen by the provider"
+            "ζ 比分数：由能力验证提供者选定，参加者自身的不确定度参与评价（ISO 13528 §9.6）"
+            " / ζ score, chosen by the provider: the participants' own uncertainties are part "
+            "of the evaluation"
         )
     if policy == "en":
         return ScoreKind.EN, (
-            "En: expanded uncertainties of result and assigned value are compared "
-            "(ISO 13528 §9.7) / En number chosen by the provider"
+            "En 值：由能力验证提供者选定，比较结果与指定值的扩展不确定度（ISO 13528 §9.7）"
+            " / En number, chosen by the provider: expanded uncertainties of result and "
+            "assigned value are compared"
         )
     assert sigma_pt is not None
-    if u_x_pt > Z_PRIME_THRESHOLD * sigma_pt:
+    limit = Z_PRIME_THRESHOLD * sigma_pt
+    if u_x_pt > limit:
         return ScoreKind.Z_PRIME, (
-            f"z′: u(x_pt) = {u_x_pt:.4g} > 0.3·σ_pt = {Z_PRIME_THRESHOLD * sigma_pt:.4g}, so the "
-            "assigned value's uncertainty is included (ISO 13528 §9.5)"
+            f"z′ 比分数：u(x_pt) = {u_x_pt:.4g} > 0.3·σ_pt = {limit:.4g}，须计入指定值的不确定度"
+            "（ISO 13528 §9.5） / z′ score: the assigned value's uncertainty is included"
         )
     return ScoreKind.Z, (
-        f"z: u(x_pt) = {u_x_pt:.4g} ≤ 0.3·σ_pt = {Z_PRIME_THRESHOLD * sigma_pt:.4g}, so the "
-        "assigned value's uncertainty is negligible (ISO 13528 §9.4)"
+        f"z 比分数：u(x_pt) = {u_x_pt:.4g} ≤ 0.3·σ_pt = {limit:.4g}，指定值的不确定度可忽略"
+        "（ISO 13528 §9.4） / z score: the assigned value's uncertainty is negligible"
     )
 
 

@@ -6,16 +6,20 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
-__all__ = ["e", "page", "table"]
+__all__ = ["STYLE", "STYLESHEET_PATH", "e", "page", "table"]
 
-_STYLE = """
+# The pages' stylesheet is served as a file: the Content-Security-Policy (``style-src 'self'``)
+# refuses inline style elements.
+STYLESHEET_PATH = "/public/style.css"
+STYLE = """
 body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;max-width:64rem;margin:1.5rem auto;
 padding:0 1rem;color:#222;line-height:1.5}
 table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}
 th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
 th{background:#f5f5f5}.en{color:#666;font-size:.9em}
 .class-A{color:#389e0d}.class-B{color:#1677ff}.class-C{color:#d48806}.class-D{color:#cf1322}
-nav a{margin-right:1rem}form label{display:block;margin:.5rem 0}
+nav a{margin-right:1rem}form label{display:block;margin:.5rem 0}svg{max-width:100%;height:auto}
+@media (max-width:40rem){table{display:block;overflow-x:auto}}
 """
 
 
@@ -28,7 +32,7 @@ def page(title: str, title_en: str, body: str) -> str:
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{e(title)} · {e(title_en)} · labshare</title>"
-        f"<style>{_STYLE}</style></head><body>"
+        f'<link rel="stylesheet" href="{STYLESHEET_PATH}"></head><body>'
         '<nav><a href="/public">公共信息 / Public information</a>'
         '<a href="/public/institutions">机构 / Institutions</a>'
         '<a href="/public/notices">违规公告 / Violations</a>'

@@ -41,9 +41,9 @@ from server.evaluation.calendar import Period
 from server.evaluation.metrics import Level, Scope, compute_metrics
 from server.proficiency.chart import score_chart_svg
 from server.proficiency.models import PtRound, PtSubmission, RoundStatus
-from server.public.html import e, page, table
+from server.public.html import STYLE, STYLESHEET_PATH, e, page, table
 from server.registry.cma import cma_status
-from server.registry.models import CmaCertificate, CmaScopeItem
+from server.registry.models import CmaCertificate, CmaScopeItem, ScopeCategory
 
 __all__ = ["router"]
 
@@ -72,6 +72,11 @@ _SEVERITY = {
     Severity.MINOR.value: "一般 / minor",
     Severity.MAJOR.value: "较重 / major",
     Severity.SERIOUS.value: "严重 / serious",
+}
+_CATEGORY = {
+    ScopeCategory.PRODUCT.value: "产品 / product",
+    ScopeCategory.ITEM.value: "项目 / item",
+    ScopeCategory.PARAMETER.value: "参数 / parameter",
 }
 _SCORE_KIND = {"z": "z", "z_prime": "z′", "zeta": "ζ", "en": "En"}
 _OP = {"==": "=", ">=": "≥", ">": ">", "<=": "≤", "<": "<"}
@@ -103,6 +108,11 @@ async def _institutions(session: AsyncSession) -> list[Organisation]:
         .order_by(col(Organisation.name))
     )
     return list(rows.all())
+
+
+@router.get(STYLESHEET_PATH.removeprefix("/public"))
+async def stylesheet() -> Response:
+    return Response(STYLE, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.get("", response_class=HTMLResponse)
@@ -201,7 +211,7 @@ async def _scope_section(
                 ["类别 / Category", "项目或参数 / Item or parameter", "标准 / Standard"],
                 (
                     [
-                        e(i.category),
+                        e(_CATEGORY.get(i.category, i.category)),
                         f'{e(i.name)} <span class="en" lang="en">{e(i.name_en)}</span>',
                         f"{e(i.standard_number)} {e(i.standard_name)}",
                     ]

@@ -32,9 +32,19 @@ async def test_institution_page_shows_the_facts_without_login(
     assert page.headers["content-type"].startswith("text/html")
     assert "<script" not in page.text
     assert _title(page.text).startswith(ZJIM)
+    # Styled from a stylesheet of its own origin: the page's policy refuses inline styles.
+    assert "style-src 'self'" in page.headers["content-security-policy"]
+    assert "<style" not in page.text
+    sheet = re.search(r'<link rel="stylesheet" href="([^"]+)">', page.text)
+    assert sheet is not None
+    css = await client.get(sheet.group(1))
+    assert css.status_code == 200
+    assert css.headers["content-type"].startswith("text/css")
+    assert "border-collapse" in css.text
     assert "231112050001" in page.text
     assert "有效 / valid" in page.text
     assert "JJF 1101-2019" in page.text
+    assert "<td>参数 / parameter</td>" in page.text  # the scope category in words
     assert "高低温试验箱" in page.text  # the open instrument
     assert 'class="class-A"' in page.text
     # Sharing figures of the last 365 days: one open instrument, no service yet.

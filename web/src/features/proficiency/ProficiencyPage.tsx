@@ -41,6 +41,7 @@ const g = (value: number | null | undefined) =>
 
 function Chart({ roundId }: { roundId: string }) {
   const api = useApi();
+  const tx = useText();
   const [url, setUrl] = useState<string | null>(null);
   useEffect(() => {
     let objectUrl: string | null = null;
@@ -52,7 +53,7 @@ function Chart({ roundId }: { roundId: string }) {
       if (objectUrl) URL.revokeObjectURL(objectUrl);
     };
   }, [api, roundId]);
-  return url ? <img src={url} alt="z" /> : null;
+  return url ? <img src={url} alt={tx("pt.chart")} style={{ maxWidth: "100%" }} /> : null;
 }
 
 function ResultLine({ result }: { result: Result }) {
@@ -63,7 +64,8 @@ function ResultLine({ result }: { result: Result }) {
       {result.score !== null && (
         <>
           {" · "}
-          {tx("pt.score")} {result.score_kind} = {result.score.toFixed(2)} ·{" "}
+          {result.score_kind ? tx(`pt.kind.${result.score_kind}` as TextId) : tx("pt.score")} ={" "}
+          {result.score.toFixed(2)} ·{" "}
           <strong data-testid="pt-judgement">{tx(`pt.judgement.${result.judgement}` as TextId)}</strong>
         </>
       )}
@@ -85,7 +87,13 @@ function RoundCard({
   const queryClient = useQueryClient();
   const done = () => queryClient.invalidateQueries({ queryKey: ["pt"] });
   const submit = useMutation({
-    mutationFn: (body: { value: number; standard_u?: number; publish: boolean }) =>
+    mutationFn: (body: {
+      value: number;
+      standard_u?: number;
+      expanded_u?: number;
+      coverage_k?: number;
+      publish: boolean;
+    }) =>
       api.call(`/pt/rounds/${round.id}/my-result`, {
         method: "PUT",
         headers: { "Content-Type": "application/json" },
@@ -101,9 +109,13 @@ function RoundCard({
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const u = String(form.get("standard_u") ?? "");
+    const expanded = String(form.get("expanded_u") ?? "");
+    const k = String(form.get("coverage_k") ?? "");
     submit.mutate({
       value: Number(form.get("value")),
       ...(u ? { standard_u: Number(u) } : {}),
+      ...(expanded ? { expanded_u: Number(expanded) } : {}),
+      ...(k ? { coverage_k: Number(k) } : {}),
       publish: form.get("publish") === "on",
     });
   };
@@ -123,7 +135,12 @@ function RoundCard({
       {stats && (
         <>
           <p>{tx("pt.assigned", { x: g(stats.x_pt), u: g(stats.u_x_pt), s: g(stats.sigma_pt) })}</p>
-          <p>{stats.score_reason}</p>
+          <p data-testid="pt-reason">
+            {tx(`pt.reason.${stats.score}` as TextId, {
+              u: g(stats.u_x_pt),
+              t: stats.sigma_pt === null ? "—" : g(0.3 * stats.sigma_pt),
+            })}
+          </p>
           <Chart roundId={round.id} />
         </>
       )}
@@ -133,14 +150,25 @@ function RoundCard({
         </p>
       )}
       {institution && round.status === "open" && (
-        <form className="form" onSubmit={onSubmit}>
-          <label>
-            {tx("pt.value")} ({round.unit})
+        <form className="form-grid" onSubmit={onSubmit}>
+          <label className="field">
+            <span>
+              {tx("pt.value")} ({round.unit})
+            </span>
             <input name="value" type="number" step="any" required />
           </label>
-          <label>
-            {tx("pt.u")}
+          <p style={{ gridColumn: "1 / -1", margin: 0 }}>{tx("pt.uHint")}</p>
+          <label className="field">
+            <span>{tx("pt.u")}</span>
             <input name="standard_u" type="number" step="any" min="0" />
+          </label>
+          <label className="field">
+            <span>{tx("pt.U")}</span>
+            <input name="expanded_u" type="number" step="any" min="0" />
+          </label>
+          <label className="field">
+            <span>{tx("pt.k")}</span>
+            <input name="coverage_k" type="number" step="any" min="0" max="10" />
           </label>
           <label>
             <input name="publish" type="checkbox" /> {tx("pt.publish")}
@@ -182,6 +210,145 @@ function RoundCard({
   );
 }
 
+interface RoundBody {
+  code: string;
+  title: string;
+  title_en?: string;
+  measurand: string;
+  unit: string;
+  items: string;
+  assigned_method: string;
+  reference_value?: number;
+  reference_u?: number;
+  sigma_method: string;
+  sigma_fixed?: number;
+  score_policy: string;
+  deadline: string;
+}
+
+const optionalNumber = (form: FormData, name: string) => {
+  const raw = String(form.get(name) ?? "").trim();
+  return raw === "" ? undefined : Number(raw);
+};
+
+/** The provider defines a round: measurand, items, how x_pt and σ_pt are set, and the score. */
+function NewRoundForm() {
+  const api = useApi();
+  const tx = useText();
+  const queryClient = useQueryClient();
+  const [assigned, setAssigned] = useState("reference");
+  const [sigma, setSigma] = useState("fixed");
+  const create = useMutation({
+    mutationFn: (body: RoundBody) =>
+      api.call<Round>("/pt/rounds", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["pt"] }),
+  });
+  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const text = (name: string) => String(form.get(name) ?? "").trim();
+    create.mutate({
+      code: text("code"),
+      title: text("title"),
+      ...(text("title_en") ? { title_en: text("title_en") } : {}),
+      measurand: text("measurand"),
+      unit: text("unit"),
+      items: text("items"),
+      assigned_method: assigned,
+      reference_value: assigned === "reference" ? optionalNumber(form, "reference_value") : undefined,
+      reference_u: assigned === "reference" ? optionalNumber(form, "reference_u") : undefined,
+      sigma_method: sigma,
+      sigma_fixed: sigma === "fixed" ? optionalNumber(form, "sigma_fixed") : undefined,
+      score_policy: text("score_policy") || "z",
+      // The deadline is entered as Beijing time.
+      deadline: `${text("deadline")}:00+08:00`,
+    });
+  };
+  return (
+    <details className="card" data-testid="pt-new-round">
+      <summary>{tx("pt.new")}</summary>
+      <form className="form-grid" onSubmit={onSubmit}>
+        <label className="field">
+          <span>{tx("pt.code")}</span>
+          <input name="code" required maxLength={64} />
+        </label>
+        <label className="field">
+          <span>{tx("pt.roundTitle")}</span>
+          <input name="title" required maxLength={200} />
+        </label>
+        <label className="field">
+          <span>{tx("pt.roundTitleEn")}</span>
+          <input name="title_en" maxLength={200} />
+        </label>
+        <label className="field">
+          <span>{tx("pt.measurand")}</span>
+          <input name="measurand" required maxLength={200} />
+        </label>
+        <label className="field">
+          <span>{tx("pt.unit")}</span>
+          <input name="unit" required maxLength={32} />
+        </label>
+        <label className="field">
+          <span>{tx("pt.items")}</span>
+          <textarea name="items" required maxLength={2000} rows={2} />
+        </label>
+        <label className="field">
+          <span>{tx("pt.assignedMethod")}</span>
+          <select name="assigned_method" value={assigned} onChange={(e) => setAssigned(e.target.value)}>
+            <option value="reference">{tx("pt.assignedMethod.reference")}</option>
+            <option value="consensus">{tx("pt.assignedMethod.consensus")}</option>
+          </select>
+        </label>
+        {assigned === "reference" && (
+          <>
+            <label className="field">
+              <span>{tx("pt.referenceValue")}</span>
+              <input name="reference_value" type="number" step="any" required />
+            </label>
+            <label className="field">
+              <span>{tx("pt.referenceU")}</span>
+              <input name="reference_u" type="number" step="any" min="0" required />
+            </label>
+          </>
+        )}
+        <label className="field">
+          <span>{tx("pt.sigmaMethod")}</span>
+          <select name="sigma_method" value={sigma} onChange={(e) => setSigma(e.target.value)}>
+            <option value="fixed">{tx("pt.sigmaMethod.fixed")}</option>
+            <option value="robust">{tx("pt.sigmaMethod.robust")}</option>
+          </select>
+        </label>
+        {sigma === "fixed" && (
+          <label className="field">
+            <span>{tx("pt.sigmaFixed")}</span>
+            <input name="sigma_fixed" type="number" step="any" min="0" required />
+          </label>
+        )}
+        <label className="field">
+          <span>{tx("pt.policy")}</span>
+          <select name="score_policy" defaultValue="z">
+            <option value="z">{tx("pt.policy.z")}</option>
+            {assigned === "reference" && <option value="zeta">{tx("pt.policy.zeta")}</option>}
+            {assigned === "reference" && <option value="en">{tx("pt.policy.en")}</option>}
+          </select>
+        </label>
+        <label className="field">
+          <span>{tx("pt.deadline")}</span>
+          <input name="deadline" type="datetime-local" required />
+        </label>
+        <button type="submit" className="btn" disabled={create.isPending}>
+          {tx("pt.create")}
+        </button>
+        {create.isError && <ErrorNotice error={create.error} />}
+      </form>
+    </details>
+  );
+}
+
 /** Rounds of proficiency testing: institutions submit and read their own report; the provider closes. */
 export function ProficiencyPage() {
   const api = useApi();
@@ -194,6 +361,7 @@ export function ProficiencyPage() {
   return (
     <section>
       <h1>{tx("pt.title")}</h1>
+      {role === "platform_admin" && <NewRoundForm />}
       {rounds.data.length === 0 && <p>{tx("pt.none")}</p>}
       {rounds.data.map((round) => (
         <RoundCard

@@ -1,0 +1,148 @@
+import { screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { CurrentUser } from "../../api";
+import { FakeServer, json, type RecordedRequest } from "../../test/fakeServer";
+import { manager } from "../../test/fixtures";
+import { renderWithApp } from "../../test/render";
+import { ProficiencyPage } from "./ProficiencyPage";
+
+const admin: CurrentUser = {
+  id: "4a3c1f52-0000-4000-8000-000000000007",
+  email: "admin@platform.demo",
+  full_name: "平台管理员",
+  role: "platform_admin",
+  organisation: { id: "org-p", kind: "platform", name: "平台", name_en: "Platform" },
+};
+
+const result = (score: number, judgement: string, kind = "z_prime") => ({
+  organisation: "宁波检验院",
+  value: 50.24,
+  standard_u: 0.03,
+  publish: true,
+  score_kind: kind,
+  score,
+  judgement,
+});
+
+const closedRound = {
+  id: "r-1",
+  code: "ZJ-PT-2026-01",
+  title: "恒温油槽温度测量能力验证",
+  measurand: "温度",
+  unit: "°C",
+  items: "两支封装铂电阻温度计",
+  deadline: "2026-11-01T02:00:00Z",
+  status: "closed",
+  statistics: { x_pt: 50, u_x_pt: 0.04, sigma_pt: 0.1, score: "z_prime", score_reason: "z′" },
+  results: [result(2.23, "questionable")],
+  own_result: result(-3.5, "unsatisfactory"),
+};
+
+const openRound = {
+  ...closedRound,
+  id: "r-2",
+  code: "ZJ-PT-2026-02",
+  status: "open",
+  statistics: null,
+  results: [],
+  own_result: null,
+};
+
+describe("ProficiencyPage", () => {
+  // jsdom has no object URLs; the chart is fetched with the token and shown through one.
+  beforeAll(() => {
+    URL.createObjectURL ??= () => "blob:chart";
+    URL.revokeObjectURL ??= () => undefined;
+  });
+
+  it("names the score used in words, never by its code", async () => {
+    const server = new FakeServer()
+      .on("GET /api/v1/auth/me", manager)
+      .on("GET /api/v1/pt/rounds", [closedRound])
+      .on(
+        "GET /api/v1/pt/rounds/r-1/chart.svg",
+        () => new Response("<svg/>", { headers: { "Content-Type": "image/svg+xml" } }),
+      );
+    renderWithApp(<ProficiencyPage />, { server });
+
+    const own = await screen.findByTestId("pt-own");
+    expect(own).toHaveTextContent("z′ 比分数 = -3.50");
+    expect(own).toHaveTextContent("不满意");
+    expect(document.body).not.toHaveTextContent("z_prime");
+    expect(screen.getByTestId("pt-reason")).toHaveTextContent(
+      "采用 z′ 比分数：u(x_pt) = 0.04000 > 0.3·σ_pt = 0.03000，须计入指定值的不确定度",
+    );
+    expect(await screen.findByAltText("按评分排序的柱状图，含 ±2 与 ±3 界限")).toBeInTheDocument();
+  });
+
+  it("lets an institution give U(x) with its k instead of u(x)", async () => {
+    const server = new FakeServer()
+      .on("GET /api/v1/auth/me", manager)
+      .on("GET /api/v1/pt/rounds", [openRound])
+      .on("PUT /api/v1/pt/rounds/r-2/my-result", openRound);
+    renderWithApp(<ProficiencyPage />, { server });
+    const user = userEvent.setup();
+
+    await user.type(await screen.findByLabelText(/测量结果/), "50.12");
+    await user.type(screen.getByLabelText("扩展不确定度 U(x)"), "0.06");
+    await user.type(screen.getByLabelText("包含因子 k"), "2");
+    await user.click(screen.getByRole("button", { name: "提交结果" }));
+
+    await expect.poll(() => server.requestsTo("/api/v1/pt/rounds/r-2/my-result").length).toBe(1);
+    const [sent] = server.requestsTo("/api/v1/pt/rounds/r-2/my-result");
+    expect(JSON.parse(sent?.body ?? "{}")).toEqual({
+      value: 50.12,
+      expanded_u: 0.06,
+      coverage_k: 2,
+      publish: false,
+    });
+  });
+
+  it("lets the provider define a round with a reference value, a fixed σ_pt and a Beijing deadline", async () => {
+    const server = new FakeServer()
+      .on("GET /api/v1/auth/me", admin)
+      .on("GET /api/v1/pt/rounds", [])
+      .on("POST /api/v1/pt/rounds", (request: RecordedRequest) =>
+        json({ ...openRound, ...JSON.parse(request.body ?? "{}") }, 201),
+      );
+    renderWithApp(<ProficiencyPage />, { server });
+    const user = userEvent.setup();
+
+    const form = await screen.findByTestId("pt-new-round");
+    await user.click(within(form).getByText("新建能力验证轮次"));
+    await user.type(within(form).getByLabelText("轮次编号"), "ZJ-PT-2027-01");
+    await user.type(within(form).getByLabelText("名称"), "铂电阻温度计校准");
+    await user.type(within(form).getByLabelText("被测量"), "温度");
+    await user.type(within(form).getByLabelText("单位"), "°C");
+    await user.type(within(form).getByLabelText("能力验证物品"), "两支封装铂电阻温度计");
+    await user.type(within(form).getByLabelText("参考值 x_pt"), "50");
+    await user.type(within(form).getByLabelText("参考值标准不确定度 u(x_pt)"), "0.01");
+    await user.type(within(form).getByLabelText("σ_pt 数值"), "0.1");
+    await user.type(within(form).getByLabelText("截止时间"), "2027-01-31T17:00");
+    await user.click(within(form).getByRole("button", { name: "创建轮次" }));
+
+    await expect
+      .poll(() => server.requestsTo("/api/v1/pt/rounds").filter((r) => r.method === "POST").length)
+      .toBe(1);
+    const sent = server.requestsTo("/api/v1/pt/rounds").find((r) => r.method === "POST");
+    expect(JSON.parse(sent?.body ?? "{}")).toEqual({
+      code: "ZJ-PT-2027-01",
+      title: "铂电阻温度计校准",
+      measurand: "温度",
+      unit: "°C",
+      items: "两支封装铂电阻温度计",
+      assigned_method: "reference",
+      reference_value: 50,
+      reference_u: 0.01,
+      sigma_method: "fixed",
+      sigma_fixed: 0.1,
+      score_policy: "z",
+      deadline: "2027-01-31T17:00:00+08:00",
+    });
+    // Choosing a consensus value hides the reference fields and the ζ / En scores.
+    await user.selectOptions(within(form).getByLabelText("指定值的确定方式"), "consensus");
+    expect(within(form).queryByLabelText("参考值 x_pt")).toBeNull();
+    expect(within(form).queryByRole("option", { name: "ζ 比分数" })).toBeNull();
+  });
+});
