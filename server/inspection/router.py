@@ -23,6 +23,7 @@ from server.auth.tenancy import is_platform_admin, may_see_organisation
 from server.core.db import SessionDep
 from server.core.errors import Conflict, Forbidden, NotFound, ValidationFailed, problem_responses
 from server.inspection.capability import capability
+from server.inspection.chartdata import chart_points_json
 from server.inspection.limits import Exclusion, freeze_limits
 from server.inspection.models import (
     alarm_table,
@@ -47,7 +48,6 @@ from server.inspection.schemas import (
 from server.inspection.service import (
     Characteristic,
     NewResult,
-    chart_points_json,
     convert,
     load_characteristic,
     load_limits,

@@ -43,7 +43,6 @@ __all__ = [
     "NewResult",
     "Refused",
     "StoreOutcome",
-    "chart_points_json",
     "ingest_batch",
     "load_characteristic",
     "load_limits",
@@ -587,40 +586,3 @@ async def responsible_users(
         {"org": characteristic.organisation_id},
     )
     return [row[0] for row in rows]
-
-
-_CHART_COLUMNS = (
-    ("position", "array_agg(position)"),
-    ("ts_ms", "array_agg((extract(epoch FROM ts) * 1000)::bigint)"),
-    ("subgroup", "array_agg(subgroup)"),
-    ("n", "array_agg(n)"),
-    ("location", "array_agg(location)"),
-    ("spread", "array_agg(spread)"),
-    ("limits_version", "array_agg(limits_version)"),
-    ("z", "array_agg(z)"),
-    ("rules", "json_agg(rules)"),  # arrays of different lengths: not a 2-D SQL array
-    ("out_of_spec", "array_agg(out_of_spec)"),
-    ("spread_out", "array_agg(spread_out)"),
-)
-# The aggregates read the rows in the subquery's order (PostgreSQL documents that input from
-# a sorted subquery keeps its order), so one sort serves every column.
-_CHART_SQL = (
-    "SELECT json_build_object("  # noqa: S608 - constant column expressions
-    + ", ".join(f"'{name}', coalesce(to_json({expr}), '[]')" for name, expr in _CHART_COLUMNS)
-    + ")::text, coalesce(array_agg(DISTINCT limits_version)"
-    " FILTER (WHERE limits_version IS NOT NULL), '{}')"
-    " FROM (SELECT * FROM inspection_point WHERE characteristic_id = :id AND position >= :start"
-    " ORDER BY position LIMIT :limit) p"
-)
-
-
-async def chart_points_json(
-    conn: AsyncConnection, characteristic_id: uuid.UUID, start: int, limit: int
-) -> tuple[bytes, set[int]]:
-    """The chart's points as JSON columns (built by PostgreSQL), and the limits versions used."""
-    row = (
-        await conn.execute(
-            text(_CHART_SQL), {"id": characteristic_id, "start": start, "limit": limit}
-        )
-    ).one()
-    return str(row[0]).encode(), {int(v) for v in row[1]}

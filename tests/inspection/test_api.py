@@ -401,3 +401,77 @@ async def test_capability_of_degenerate_results_is_an_answer_not_a_server_error(
             f"{API}/inspection/characteristics/{cid}/capability", params=params, headers=manager
         )
         assert answer.status_code in (200, 422), answer.text
+
+
+def _stored_chart(conninfo: str, cid: str) -> dict[str, list[Any]]:
+    """The chart's columns as the table holds them (ts rounded to ms, half away from zero)."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    with psycopg.connect(conninfo) as conn:
+        rows = conn.execute(
+            "SELECT position, ts, subgroup, n, location, spread, limits_version, z, rules,"
+            " out_of_spec, spread_out FROM inspection_point WHERE characteristic_id = %s"
+            " ORDER BY position",
+            (cid,),
+        ).fetchall()
+    names = (
+        "position", "ts_ms", "subgroup", "n", "location", "spread", "limits_version", "z",
+        "rules", "out_of_spec", "spread_out",
+    )  # fmt: skip
+    columns: dict[str, list[Any]] = {name: [row[i] for row in rows] for i, name in enumerate(names)}
+    columns["ts_ms"] = [
+        ((t - epoch) // timedelta(microseconds=1) + 500) // 1000 for t in columns["ts_ms"]
+    ]
+    return columns
+
+
+def _insert_points(conninfo: str, cid: str, first: int, last: int) -> None:
+    """Points ``first .. last`` with every column varied: subgroups, NULLs, tests, flags."""
+    with psycopg.connect(conninfo) as conn:
+        conn.execute(
+            "INSERT INTO inspection_point (characteristic_id, position, subgroup, ts, n, location,"
+            " spread, limits_version, z, rules, out_of_spec, spread_out)"
+            " SELECT %(cid)s, g, CASE WHEN g %% 7 = 0 THEN 'S-' || g END,"
+            # whole ms, a microsecond fraction, and exactly half a millisecond
+            " timestamptz '2026-11-30 08:00:00Z' + g * interval '1 s'"
+            "   + (g %% 3) * interval '250 microseconds' + (g %% 5) * interval '17 microseconds',"
+            " 1 + g %% 4, 25 + sin(g) / 100, CASE WHEN g > 0 THEN abs(cos(g)) / 100 END,"
+            " CASE WHEN g >= 500 THEN 1 END, CASE WHEN g >= 500 THEN sin(g) * 3.3 END,"
+            " CASE WHEN g %% 97 = 0 THEN '{1,5}'::smallint[] WHEN g %% 41 = 0 THEN '{2}'"
+            "   ELSE '{}' END,"
+            " g %% 89 = 0, g %% 61 = 0"
+            " FROM generate_series(CAST(%(first)s AS integer), CAST(%(last)s AS integer)) g",
+            {"cid": cid, "first": first, "last": last},
+        )
+
+
+async def test_chart_read_again_and_in_parts_gives_the_stored_points(
+    client: httpx.AsyncClient, login: Login, demo: World, database_conninfo: str
+) -> None:
+    """Complete blocks of points are kept between reads: every read still gives what is stored,
+    whatever its start and length, and points plotted since appear."""
+    manager = await login("manager@zjim.demo")
+    cid = await create(client, manager)
+    _insert_points(database_conninfo, cid, 0, 2299)
+    url = f"{API}/inspection/characteristics/{cid}/chart"
+
+    async def points(start: int, limit: int) -> dict[str, list[Any]]:
+        response = await client.get(url, params={"start": start, "limit": limit}, headers=manager)
+        assert response.status_code == 200, response.text
+        return dict(response.json()["points"])
+
+    stored = _stored_chart(database_conninfo, cid)
+    assert stored["ts_ms"][2] != stored["ts_ms"][0] + 2000  # fractions of a millisecond stored
+    whole = await points(0, 10_000)
+    assert whole == stored
+    assert await points(0, 10_000) == stored  # read again: from the blocks kept
+    for start, limit in ((1, 1500), (999, 1002), (1000, 1000), (2000, 5000), (2299, 1)):
+        part = await points(start, limit)
+        assert part == {k: v[start : start + limit] for k, v in stored.items()}, (start, limit)
+    assert await points(2300, 100) == {k: [] for k in stored}
+
+    # New points complete the third block and start a fourth.
+    _insert_points(database_conninfo, cid, 2300, 3099)
+    stored = _stored_chart(database_conninfo, cid)
+    assert len(stored["position"]) == 3100
+    assert await points(0, 10_000) == stored
+    assert await points(1500, 1600) == {k: v[1500:3100] for k, v in stored.items()}
