@@ -108,13 +108,12 @@ class BoardReading(BaseModel):
     value: float | None
     ts: datetime | None
     quality: Quality | None = Field(
-        default=None, description="the newest sample's quality (null when the channel has none)"
+        description="the newest sample's quality (null when the channel has none)"
     )
     normal_min: float | None
     normal_max: float | None
     alarm: bool = Field(description="value outside the channel's normal range")
     value_labels: list[ValueLabel] | None = Field(
-        default=None,
         description="a status register: what each value means; null for a measured quantity",
     )
 
@@ -174,8 +173,8 @@ class BoardInstrument(BaseModel):
     state_since: datetime | None
     gateway_ids: list[uuid.UUID]
     readings: list[BoardReading]
-    usability: BoardUsability | None = None
-    alarms: list[BoardAlarm] = Field(default_factory=list)
+    usability: BoardUsability | None
+    alarms: list[BoardAlarm]
 
 
 class BoardGateway(BaseModel):
@@ -184,10 +183,8 @@ class BoardGateway(BaseModel):
     name: str
     status: str
     last_seen_at: datetime | None
-    heartbeat_at: datetime | None = None
-    heartbeat_missing: bool = Field(
-        default=False, description="heard from before, but no heartbeat for too long"
-    )
+    heartbeat_at: datetime | None
+    heartbeat_missing: bool = Field(description="heard from before, but no heartbeat for too long")
 
 
 class LabBoard(BaseModel):
@@ -197,7 +194,6 @@ class LabBoard(BaseModel):
     instruments: list[BoardInstrument]
     gateways: list[BoardGateway]
     alarms: list[BoardAlarm] = Field(
-        default_factory=list,
         description="every alarm of the board: its instruments' and the institution's stations'",
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -118,6 +119,21 @@ def test_a_status_register_change_recolours_the_chamber_tile_live(
         f"{base}/api/v1/instruments", headers={"Authorization": f"Bearer {token}"}
     ).json()
     chamber = next(i for i in instruments if i["name_en"] == "Temperature chamber")
+    # A calibrated chamber: without a certificate its tile shows "not calibrated" whatever it reports.
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    certificate = httpx.post(
+        f"{base}/api/v1/instruments/{chamber['id']}/calibration/certificates",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "number": "ZJIM-E2E-CHAMBER",
+            "agency": "浙江省计量科学研究院",
+            "granted_on": (today - timedelta(days=30)).date().isoformat(),
+            "valid_from": (today - timedelta(days=30)).isoformat(),
+            "valid_to": (today + timedelta(days=335)).isoformat(),
+            "result": "pass",
+        },
+    )
+    assert certificate.status_code == 201, certificate.text
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
@@ -149,8 +165,8 @@ def test_a_status_register_change_recolours_the_chamber_tile_live(
             assert page.url == f"{base}/board/{chamber['lab_id']}"
             assert elapsed < STATE_CHANGE_LIMIT_MS / 1000
 
-            # The tile leads to the instrument page, whose history chart draws the readings.
-            tile.click()
+            # The tile's name leads to the instrument page, whose history chart draws the readings.
+            tile.get_by_test_id("board-tile-link").click()
             page.wait_for_url(f"{base}/instruments/{chamber['id']}")
             panel = page.get_by_test_id("telemetry-panel")
             expect(panel).to_be_visible(timeout=10_000)

@@ -2798,11 +2798,10 @@ export interface components {
         /** BoardGateway */
         BoardGateway: {
             /** Heartbeat At */
-            heartbeat_at?: string | null;
+            heartbeat_at: string | null;
             /**
              * Heartbeat Missing
              * @description heard from before, but no heartbeat for too long
-             * @default false
              */
             heartbeat_missing: boolean;
             /**
@@ -2836,7 +2835,7 @@ export interface components {
         /** BoardInstrument */
         BoardInstrument: {
             /** Alarms */
-            alarms?: components["schemas"]["BoardAlarm"][];
+            alarms: components["schemas"]["BoardAlarm"][];
             /** Gateway Ids */
             gateway_ids: string[];
             /**
@@ -2853,7 +2852,7 @@ export interface components {
             state: components["schemas"]["InstrumentState"] | null;
             /** State Since */
             state_since: string | null;
-            usability?: components["schemas"]["BoardUsability"] | null;
+            usability: components["schemas"]["BoardUsability"] | null;
         };
         /** BoardLabRef */
         BoardLabRef: {
@@ -2902,7 +2901,7 @@ export interface components {
             /** Point Key */
             point_key: string;
             /** @description the newest sample's quality (null when the channel has none) */
-            quality?: components["schemas"]["Quality"] | null;
+            quality: components["schemas"]["Quality"] | null;
             /** Ts */
             ts: string | null;
             /** Unit */
@@ -2913,7 +2912,7 @@ export interface components {
              * Value Labels
              * @description a status register: what each value means; null for a measured quantity
              */
-            value_labels?: components["schemas"]["ValueLabel"][] | null;
+            value_labels: components["schemas"]["ValueLabel"][] | null;
         };
         /**
          * BoardUsability
@@ -4823,7 +4822,7 @@ export interface components {
              * Alarms
              * @description every alarm of the board: its instruments' and the institution's stations'
              */
-            alarms?: components["schemas"]["BoardAlarm"][];
+            alarms: components["schemas"]["BoardAlarm"][];
             /** Gateways */
             gateways: components["schemas"]["BoardGateway"][];
             /** Instruments */

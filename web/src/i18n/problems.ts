@@ -39,6 +39,10 @@ const TEXT = {
   "instrument-unusable.maintenance": ["仪器维护中", "The instrument is under maintenance"],
   "instrument-unusable.other": ["仪器此时不可用", "The instrument is unavailable then"],
   "instrument-unusable.from": ["（自 {from} 起）", " (from {from})"],
+  "booking_approval_unusable.title": [
+    "无法批准：仪器在预约时段不可用",
+    "Cannot approve: the instrument cannot be used at the booked time",
+  ],
   "quota-exceeded.title": ["超出预约配额", "Booking quota exceeded"],
   "quota-exceeded.week": [
     "贵单位在该仪器上每周可预约 {hours} 小时，已预约 {used} 分钟。",
@@ -47,6 +51,42 @@ const TEXT = {
   "quota-exceeded.month": [
     "贵单位在该仪器上每月可预约 {hours} 小时，已预约 {used} 分钟。",
     "Your organisation may book {hours} h per month on this instrument; {used} min are booked.",
+  ],
+  "credit_code_invalid.title": ["统一社会信用代码无效", "The unified social credit code is not valid"],
+  "credit_code_invalid.detail": [
+    "请核对营业执照上的 18 位代码：末位校验码与前 17 位不符（GB 32100-2015）。",
+    "Check the 18-character code on the business licence: its last (check) character does not match the first 17 (GB 32100-2015).",
+  ],
+  "credit_code_taken.title": ["该企业已注册", "This enterprise is already registered"],
+  "credit_code_taken.detail": [
+    "此统一社会信用代码已有注册申请或账号，请联系贵单位管理员邀请您加入。",
+    "This credit code already has an application or an account; ask your company's administrator to invite you.",
+  ],
+  "email_taken.title": ["该邮箱已被使用", "This e-mail address is already in use"],
+  "email_taken.detail": ["请直接登录，或换一个邮箱。", "Log in instead, or use another address."],
+  "email_invalid.title": ["邮箱格式不正确", "This is not an e-mail address"],
+  "email_invalid.detail": [
+    "请填写形如 name@example.com 的邮箱。",
+    "Enter an address such as name@example.com.",
+  ],
+  "password_too_short.title": ["密码太短", "The password is too short"],
+  "password_too_short.detail": ["密码至少 8 个字符。", "Use at least 8 characters."],
+  "registration_decided.title": ["该申请已处理", "This application was already decided"],
+  "registration_decided.detail": ["请刷新列表查看最新状态。", "Reload the list to see its current state."],
+  "alarm_already_acknowledged.title": ["该报警已被确认", "This alarm was already acknowledged"],
+  "alarm_already_acknowledged.detail": [
+    "其他人已确认了这条报警，看板刷新后可看到确认人和备注。",
+    "Someone else acknowledged it; the board shows who and their note once it refreshes.",
+  ],
+  "alarm_not_raised.title": ["该报警已解除", "This alarm has cleared"],
+  "alarm_not_raised.detail": [
+    "报警条件已不存在，无需确认。",
+    "The condition that raised it is gone, so there is nothing to acknowledge.",
+  ],
+  "invitation_invalid.title": ["邀请链接无效", "This invitation is not valid"],
+  "invitation_invalid.detail": [
+    "链接不存在、已使用或已过期，请联系邀请人重新发送。",
+    "The link is unknown, used or expired; ask the person who invited you for a new one.",
   ],
   "field.start_at": ["开始时间", "Start"],
   "field.end_at": ["结束时间", "End"],
@@ -114,6 +154,21 @@ function localiseTimes(text: string, timeZone: string): string {
   );
 }
 
+/** Problems whose code alone says it all: a title and one line of advice each. */
+const CODED = [
+  "credit_code_invalid",
+  "credit_code_taken",
+  "email_taken",
+  "email_invalid",
+  "password_too_short",
+  "registration_decided",
+  "invitation_invalid",
+  "alarm_already_acknowledged",
+  "alarm_not_raised",
+] as const;
+type Coded = (typeof CODED)[number];
+const isCoded = (kind: string | null): kind is Coded => (CODED as readonly (string | null)[]).includes(kind);
+
 function slug(problem: Problem): string | null {
   if (problem.code) return problem.code;
   const match = /\/problems\/([\w-]+)$/.exec(problem.type ?? "");
@@ -170,20 +225,23 @@ export function describeProblem(
         : [],
     };
   }
-  if (kind === "instrument-unusable") {
+  if (kind === "instrument-unusable" || kind === "booking_approval_unusable") {
     const reason = problem.reason ?? "other";
     const known = (TEXT as Record<string, unknown>)[`instrument-unusable.${reason}`] !== undefined;
     const line = t(known ? (`instrument-unusable.${reason}` as Id) : "instrument-unusable.other");
     const from = problem.blocked_from
       ? t("instrument-unusable.from", { from: time(problem.blocked_from) })
       : "";
-    return { title: t("instrument-unusable.title"), details: [line + from] };
+    const title =
+      kind === "booking_approval_unusable" ? "booking_approval_unusable.title" : "instrument-unusable.title";
+    return { title: t(title), details: [line + from] };
   }
   if (kind === "quota-exceeded") {
     const id: Id = problem.period === "month" ? "quota-exceeded.month" : "quota-exceeded.week";
     const hours = problem.quota_hours ? String(Number(problem.quota_hours)) : "?";
     return { title: t("quota-exceeded.title"), details: [t(id, { hours, used: problem.used_minutes ?? 0 })] };
   }
+  if (isCoded(kind)) return { title: t(`${kind}.title`), details: [t(`${kind}.detail`)] };
   if (problem.status === 422 && problem.errors?.length) {
     const details = problem.errors.map(({ field, message }) => {
       const name = field.split(".").pop() ?? field;

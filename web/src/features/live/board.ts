@@ -1,49 +1,20 @@
+import type { Quality } from "../../api";
+import type { Schemas } from "../../api/types";
 import type { InstrumentState } from "../telemetry/states";
 import { isAlarm } from "../telemetry/states";
 
-export interface BoardReading {
-  channel_id: number;
-  point_key: string;
-  name: string;
-  name_en: string | null;
-  unit: string;
-  value: number | null;
-  ts: string | null;
-  normal_min: number | null;
-  normal_max: number | null;
-  alarm: boolean;
-}
-
-export interface BoardInstrument {
-  id: string;
-  name: string;
-  name_en: string | null;
-  state: InstrumentState | null;
-  state_since: string | null;
-  gateway_ids: string[];
-  readings: BoardReading[];
-}
-
-export interface BoardGateway {
-  id: string;
-  key: string;
-  name: string;
-  status: string;
-  last_seen_at: string | null;
-}
-
-export interface LabBoard {
-  lab_id: string;
-  name: string;
-  name_en: string | null;
-  instruments: BoardInstrument[];
-  gateways: BoardGateway[];
-}
+export type BoardReading = Schemas["BoardReading"];
+export type BoardInstrument = Schemas["BoardInstrument"];
+export type BoardGateway = Schemas["BoardGateway"];
+export type LabBoard = Schemas["LabBoard"];
+export type InstitutionBoard = Schemas["InstitutionBoard"];
+export type BoardIndexEntry = Schemas["BoardIndexEntry"];
 
 interface LiveReading {
   channel_id: number;
   ts: number;
   value: number | null;
+  quality?: Quality | null;
 }
 
 /** Applies one stream event to the board; returns a new board (or the same when unchanged). */
@@ -62,6 +33,7 @@ export function applyLiveEvent(board: LabBoard, event: string, data: unknown): L
             ...reading,
             value: live.value,
             ts: new Date(live.ts).toISOString(),
+            quality: live.quality === undefined ? reading.quality : live.quality,
             alarm: isAlarm(live.value, reading.normal_min, reading.normal_max),
           };
         }),

@@ -1,7 +1,8 @@
 export { applyLiveEvent, chooseBoardLab } from "./board";
-export type { Lab, LabBoard } from "./board";
+export type { InstitutionBoard, Lab, LabBoard } from "./board";
 export { LatestValuesPanel } from "./LatestValuesPanel";
-export { BoardView, LiveBoard } from "./LiveBoard";
+export { BoardTile, BoardView, InstitutionBoardPage, LiveBoard, ReadingValue } from "./LiveBoard";
+export { CONDITION_COLOURS, tileCondition, type TileCondition } from "./tile";
 export { followStream, parseSse } from "./sse";
 export { LatestValuesTable } from "./LatestValuesTable";
 export { QualityBadge } from "./QualityBadge";
