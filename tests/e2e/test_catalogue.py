@@ -7,6 +7,7 @@ its impact report.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -53,6 +54,18 @@ def test_catalogue_search_and_out_of_tolerance_in_the_browser(
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
         try:
+            # A visitor without an account opens an instrument's public page: fee, hours, booking.
+            visitor = browser.new_page()
+            visitor.goto(f"{base}/catalogue")
+            visitor.get_by_role("searchbox").first.fill("Temperature chamber")
+            hit = visitor.get_by_test_id("catalogue-item").filter(has_text="高低温试验箱")
+            hit.locator("a.catalogue-name").click()
+            expect(visitor.get_by_test_id("public-instrument")).to_be_visible(timeout=10_000)
+            expect(visitor.get_by_test_id("public-fees")).to_contain_text("/小时")
+            expect(visitor.get_by_test_id("public-hours")).to_be_visible()
+            expect(visitor.get_by_test_id("public-book")).to_contain_text("登录后预约")
+            expect(visitor.get_by_test_id("public-record")).not_to_contain_text("staff_operated")
+
             page = browser.new_page()
             log_in(page, base, "buyer@jingce.demo")
             page.goto(f"{base}/catalogue")
@@ -66,7 +79,7 @@ def test_catalogue_search_and_out_of_tolerance_in_the_browser(
             labels = page.get_by_test_id("calibration-status")
             for index in range(labels.count()):
                 expect(labels.nth(index)).to_contain_text("校准有效")
-            items.first.get_by_role("link").click()
+            items.first.locator("a.catalogue-name").click()
             panel = page.get_by_test_id("registry-panel")
             expect(panel.get_by_test_id("calibration-status")).to_contain_text("校准有效")
             expect(panel.get_by_test_id("cma-scope")).to_contain_text("GB 23200.113-2018")
@@ -82,6 +95,13 @@ def test_catalogue_search_and_out_of_tolerance_in_the_browser(
             form.locator("button[type=submit]").click()
             expect(manager.get_by_test_id("out-of-service")).to_be_visible(timeout=10_000)
             expect(manager.get_by_test_id("calibration-status").first).to_contain_text("停用")
-            expect(manager.get_by_test_id("impact-report")).to_contain_text("受影响预约")
+            # The bookings after the failed check are listed by who booked them, not "none".
+            report = manager.get_by_test_id("impact-report")
+            expect(report).to_contain_text("期间核查不合格")
+            expect(
+                report.get_by_role("heading", name=re.compile(r"发现后的预约.* · [1-9]"))
+            ).to_be_visible()
+            expect(report).to_contain_text("杭州精测科技有限公司")
+            expect(report).not_to_contain_text("confirmed")
         finally:
             browser.close()

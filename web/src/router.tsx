@@ -2,17 +2,22 @@ import type { RouteObject } from "react-router";
 import BoardRoute from "./routes/board";
 import BookingsRoute from "./routes/bookings";
 import CatalogueRoute from "./routes/catalogue";
+import CatalogueInstrumentRoute from "./routes/catalogue-instrument";
 import ComplaintsRoute from "./routes/complaints";
 import EvaluationRoute from "./routes/evaluation";
 import GatewaysRoute from "./routes/gateways";
 import InspectionRoute from "./routes/inspection";
 import InstrumentRoute from "./routes/instrument";
 import InstrumentsRoute from "./routes/instruments";
+import InvitationsRoute from "./routes/invitations";
+import InviteRoute from "./routes/invite";
 import LoginRoute from "./routes/login";
 import ManageInstrumentRoute from "./routes/manage-instrument";
 import NotFoundRoute from "./routes/not-found";
 import ProficiencyRoute from "./routes/proficiency";
 import PublicRoute from "./routes/public";
+import RegisterRoute from "./routes/register";
+import RegistrationsRoute from "./routes/registrations";
 import RootRoute from "./routes/root";
 import StatementsRoute from "./routes/statements";
 
@@ -23,8 +28,15 @@ export const routes: RouteObject[] = [
   {
     path: "/catalogue",
     element: <PublicRoute />,
-    children: [{ index: true, element: <CatalogueRoute /> }],
+    children: [
+      { index: true, element: <CatalogueRoute /> },
+      // An instrument's public page: fees, hours, calibration, free slots; bookmarkable.
+      { path: "instruments/:instrumentId", element: <CatalogueInstrumentRoute /> },
+    ],
   },
+  // Enterprises register themselves; invited colleagues join by link.
+  { path: "/register", element: <PublicRoute />, children: [{ index: true, element: <RegisterRoute /> }] },
+  { path: "/invite/:token", element: <PublicRoute />, children: [{ index: true, element: <InviteRoute /> }] },
   {
     path: "/",
     element: <RootRoute />,
@@ -41,6 +53,8 @@ export const routes: RouteObject[] = [
       { path: "evaluation", element: <EvaluationRoute /> },
       { path: "complaints", element: <ComplaintsRoute /> },
       { path: "proficiency", element: <ProficiencyRoute /> },
+      { path: "registrations", element: <RegistrationsRoute /> },
+      { path: "invitations", element: <InvitationsRoute /> },
       { path: "*", element: <NotFoundRoute /> },
     ],
   },

@@ -4,6 +4,7 @@ import { Link, NavLink, useLocation, useNavigate } from "react-router";
 import { useApi } from "../api";
 import { loginPath, useCurrentUser, useSignedIn } from "../features/auth";
 import { bookingText } from "../features/booking";
+import { registrationText } from "../features/registration";
 import { telemetryText } from "../features/telemetry";
 import { useI18n } from "../i18n";
 import { LanguageToggle } from "./LanguageToggle";
@@ -25,13 +26,16 @@ function Brand({ to }: { to: string }) {
 
 /** A visitor without an account sees only the public catalogue, so the header offers the login. */
 function VisitorHeader() {
-  const { t } = useI18n();
+  const { t, locale } = useI18n();
   const location = useLocation();
   return (
     <div className="app-header-inner">
       <Brand to="/catalogue" />
       <div className="app-header-right">
         <LanguageToggle />
+        <Link to="/register" className="btn" data-testid="header-register">
+          {registrationText(locale, "header.register")}
+        </Link>
         <Link to={loginPath(location)} className="btn btn-primary" data-testid="header-login">
           {t("header.login")}
         </Link>
@@ -76,6 +80,12 @@ function MemberHeader() {
           { to: "/board", label: telemetryText(locale, "nav.board") },
           { to: "/gateways", label: telemetryText(locale, "nav.gateways") },
         ]
+      : []),
+    ...(user?.role === "platform_admin"
+      ? [{ to: "/registrations", label: registrationText(locale, "nav.registrations") }]
+      : []),
+    ...(user?.role === "enterprise_admin"
+      ? [{ to: "/invitations", label: registrationText(locale, "nav.invitations") }]
       : []),
   ];
   const organisation = user

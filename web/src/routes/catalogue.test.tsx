@@ -2,7 +2,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { FakeServer, json, problem, type RecordedRequest } from "../test/fakeServer";
-import { chamber, CHAMBER_ID, manager } from "../test/fixtures";
+import { CHAMBER_ID, manager } from "../test/fixtures";
 import { renderRoute } from "../test/render";
 
 const chamberHit = {
@@ -59,27 +59,73 @@ describe("public catalogue", () => {
     expect(server.requests.every((request) => !request.headers.has("Authorization"))).toBe(true);
   });
 
-  it("asks a visitor to log in to open an instrument, and lands on it afterwards", async () => {
+  it("opens an instrument's public page for a visitor, with its fee, hours and the way to book", async () => {
     const user = userEvent.setup();
-    const server = catalogueServer({ acceptToken: true })
-      .on("POST /api/v1/auth/token", () =>
-        json({ access_token: "jwt", token_type: "bearer", expires_in: 3600 }),
-      )
-      .on("GET /api/v1/auth/me", manager)
-      .on(`GET /api/v1/instruments/${CHAMBER_ID}`, chamber)
-      .on(`GET /api/v1/instruments/${CHAMBER_ID}/latest`, []);
+    const publicChamber = {
+      id: CHAMBER_ID,
+      name: chamberHit.name,
+      name_en: chamberHit.name_en,
+      institution_name: chamberHit.institution_name,
+      institution_name_en: chamberHit.institution_name_en,
+      lab_name: chamberHit.lab_name,
+      city: chamberHit.city,
+      calibration_state: "valid",
+      calibration_valid_to: chamberHit.calibration_valid_to,
+      live_state: "running",
+      timezone: "Asia/Shanghai",
+      fees_published_at: "2026-11-30T16:00:00Z",
+      hourly_fees: { enterprise: { staff_operated: "152.50" } },
+      opening_hours: [{ weekday: 0, opens: "08:30:00", closes: "17:30:00" }],
+      free_slots: [{ start: "2026-12-04T00:30:00Z", end: "2026-12-04T04:00:00Z" }],
+      scope: [],
+      record: {
+        id: CHAMBER_ID,
+        name: chamberHit.name,
+        name_en: chamberHit.name_en,
+        organisation_id: chamberHit.organisation_id,
+        is_open: true,
+        category: chamberHit.category,
+        model: chamberHit.model,
+        manufacturer: chamberHit.manufacturer,
+        specification: null,
+        country_of_origin: "中国",
+        manufacture_date: null,
+        location: chamberHit.location,
+        service_modes: ["staff_operated"],
+        accessories: null,
+        main_functions: null,
+        technical_specifications: null,
+        calibration_required: true,
+        calibration_interval_days: 365,
+        fee_rule: null,
+        opening_hours: null,
+      },
+    };
+    const server = catalogueServer({ acceptToken: true }).on(
+      `GET /api/v1/public/instruments/${CHAMBER_ID}`,
+      publicChamber,
+    );
     const { router } = renderRoute("/catalogue", { server });
 
     const hit = within(await screen.findByTestId("catalogue-item"));
-    expect(hit.getByText("登录后可查看仪器详情并预约")).toBeInTheDocument();
     await user.click(hit.getByRole("link", { name: "高低温试验箱" }));
-    expect(router.state.location.pathname).toBe("/login");
-
-    await user.type(screen.getByLabelText("邮箱"), "manager@zjim.demo");
-    await user.type(screen.getByLabelText("密码"), "labshare-demo");
-    await user.click(screen.getByRole("button", { name: "登录" }));
+    expect(router.state.location.pathname).toBe(`/catalogue/instruments/${CHAMBER_ID}`);
     expect(await screen.findByRole("heading", { level: 1, name: "高低温试验箱" })).toBeInTheDocument();
-    expect(router.state.location.pathname).toBe(`/instruments/${CHAMBER_ID}`);
+    // The published fee, the opening hours in Beijing time, and what to do next, without an account.
+    expect(screen.getByTestId("fee-enterprise-staff_operated")).toHaveTextContent("¥152.50/小时");
+    expect(within(screen.getByTestId("public-hours")).getByText("08:30–17:30")).toBeInTheDocument();
+    expect(screen.getByTestId("public-live")).toHaveAttribute("data-state", "running");
+    const book = screen.getByTestId("public-book").closest("a");
+    expect(book).toHaveAttribute(
+      "href",
+      `/login?next=${encodeURIComponent(`/bookings?instrument=${CHAMBER_ID}`)}`,
+    );
+    expect(screen.getByTestId("public-register").closest("a")).toHaveAttribute(
+      "href",
+      `/register?next=${encodeURIComponent(`/catalogue/instruments/${CHAMBER_ID}`)}`,
+    );
+    expect(document.body.textContent).not.toMatch(/staff_operated|enterprise\b/);
+    expect(server.requests.every((request) => !request.headers.has("Authorization"))).toBe(true);
   });
 
   it("returns a visitor to the catalogue after logging in from its header", async () => {
@@ -115,7 +161,6 @@ describe("public catalogue", () => {
       "href",
       `/instruments/${CHAMBER_ID}`,
     );
-    expect(hit.queryByText("登录后可查看仪器详情并预约")).not.toBeInTheDocument();
     expect(server.requestsTo("/api/v1/catalogue/instruments")[0]?.headers.get("Authorization")).toBe(
       "Bearer jwt",
     );

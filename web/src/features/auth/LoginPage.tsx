@@ -3,6 +3,7 @@ import { Card } from "antd";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { LanguageToggle } from "../../components/LanguageToggle";
 import { useI18n } from "../../i18n";
+import { registrationText } from "../registration/text";
 import { LoginForm } from "./LoginForm";
 import { useIsDevelopmentServer } from "./queries";
 
@@ -12,7 +13,7 @@ export function safeNextPath(next: string | null): string {
 }
 
 export function LoginPage() {
-  const { t } = useI18n();
+  const { t, locale } = useI18n();
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const queryClient = useQueryClient();
@@ -45,6 +46,14 @@ export function LoginPage() {
         />
         <p className="login-catalogue">
           <Link to="/catalogue">{t("login.browseCatalogue")}</Link>
+        </p>
+        <p className="login-register">
+          <Link
+            to={`/register?next=${encodeURIComponent(safeNextPath(params.get("next")))}`}
+            data-testid="login-register"
+          >
+            {registrationText(locale, "login.register")}
+          </Link>
         </p>
       </Card>
     </main>

@@ -42,9 +42,12 @@ function recordingUrls(server: FakeServer): string[] {
 
 describe("CataloguePage", () => {
   it("asks the server with the chosen filters and shows each hit's status label", async () => {
-    const server = new FakeServer().on("GET /api/v1/catalogue/instruments", () =>
-      json({ total: 1, page: 1, page_size: 20, items: [item] }),
-    );
+    const server = new FakeServer()
+      .on("GET /api/v1/catalogue/instruments", () =>
+        json({ total: 1, page: 1, page_size: 20, items: [item] }),
+      )
+      // The city and category selects offer what the catalogue holds, not free text.
+      .on("GET /api/v1/catalogue/facets", () => json({ categories: ["色谱仪器"], cities: ["杭州", "温州"] }));
     const urls = recordingUrls(server);
     renderWithApp(
       <MemoryRouter>
@@ -58,7 +61,7 @@ describe("CataloguePage", () => {
 
     const user = userEvent.setup();
     await chooseOption(user, "校准状态", "校准有效");
-    await user.type(screen.getByRole("textbox", { name: "城市" }), "温州");
+    await chooseOption(user, "城市", "温州");
     await waitFor(() => {
       const last = new URL(urls.at(-1) ?? "", "http://labshare.test");
       expect(last.searchParams.get("calibration")).toBe("valid");

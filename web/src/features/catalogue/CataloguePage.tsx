@@ -7,7 +7,7 @@ import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { useI18n } from "../../i18n";
 import { DISPLAY_TIME_ZONE } from "../../lib/format";
-import { loginPath, useSignedIn } from "../auth";
+import { useSignedIn } from "../auth";
 import { CalibrationStatusLabel, type CalibrationState, useText } from "../calibration";
 import { stateMessageId } from "../telemetry/states";
 import {
@@ -19,6 +19,8 @@ import {
   toSearchParams,
   withFilter,
 } from "./filters";
+import { useCatalogueFacets } from "./api";
+import { useCatalogueText } from "./text";
 
 export interface CatalogueItem {
   id: string;
@@ -67,6 +69,8 @@ export function CataloguePage() {
   const t = useText();
   const { pickName, t: tr } = useI18n();
   const signedIn = useSignedIn();
+  const ct = useCatalogueText();
+  const facets = useCatalogueFacets();
   const [filters, setFilters] = useState<CatalogueFilters>(EMPTY_FILTERS);
   const params = toSearchParams(filters).toString();
   const results = useQuery({
@@ -76,7 +80,26 @@ export function CataloguePage() {
   });
   const set = <K extends keyof CatalogueFilters>(key: K, value: CatalogueFilters[K]) =>
     setFilters((current) => withFilter(current, key, value));
-  const text = (key: "category" | "city" | "parameter" | "standard", label: string) => (
+  const choice = (key: "category" | "city", label: string, values: string[] | undefined) => (
+    <Col xs={12} md={6} lg={4}>
+      <Form.Item label={label} htmlFor={`catalogue-${key}`}>
+        <Select<string>
+          id={`catalogue-${key}`}
+          aria-label={label}
+          value={filters[key]}
+          virtual={false}
+          showSearch
+          loading={facets.isPending}
+          onChange={(value) => set(key, value)}
+          options={[
+            { value: "", label: t("catalogue.any") },
+            ...(values ?? []).map((value) => ({ value, label: value })),
+          ]}
+        />
+      </Form.Item>
+    </Col>
+  );
+  const text = (key: "parameter" | "standard", label: string) => (
     <Col xs={12} md={6} lg={4}>
       <Form.Item label={label} htmlFor={`catalogue-${key}`}>
         <Input
@@ -99,20 +122,24 @@ export function CataloguePage() {
         <Form layout="vertical" role="search" onSubmitCapture={(event) => event.preventDefault()}>
           <Row gutter={[12, 0]}>
             <Col xs={24}>
-              <Form.Item label={t("catalogue.search")} htmlFor="catalogue-q">
+              <Form.Item
+                label={t("catalogue.search")}
+                htmlFor="catalogue-q"
+                extra={ct("catalogue.searchHint")}
+              >
                 <Input
                   id="catalogue-q"
                   name="q"
                   type="search"
                   value={filters.q}
-                  placeholder="色谱 / chromatograph"
+                  placeholder="电镜 / XRD / chromatograph"
                   allowClear
                   onChange={(event) => set("q", event.target.value)}
                 />
               </Form.Item>
             </Col>
-            {text("category", t("catalogue.category"))}
-            {text("city", t("catalogue.city"))}
+            {choice("category", t("catalogue.category"), facets.data?.categories)}
+            {choice("city", t("catalogue.city"), facets.data?.cities)}
             {text("parameter", t("catalogue.parameter"))}
             {text("standard", t("catalogue.standard"))}
             <Col xs={12} md={6} lg={4}>
@@ -184,14 +211,10 @@ export function CataloguePage() {
                 <li key={item.id} data-testid="catalogue-item">
                   <Card size="small" className="catalogue-item">
                     <div className="catalogue-item-head">
-                      {/* Instrument pages need an account (no anonymous endpoint serves them), so a
-                          visitor is asked to log in and lands on the instrument afterwards. */}
+                      {/* Visitors open the public page (fees, hours, free slots); signed-in users
+                          their instrument page, with what their role may see there. */}
                       <Link
-                        to={
-                          signedIn
-                            ? `/instruments/${item.id}`
-                            : loginPath({ pathname: `/instruments/${item.id}`, search: "" })
-                        }
+                        to={signedIn ? `/instruments/${item.id}` : `/catalogue/instruments/${item.id}`}
                         className="catalogue-name"
                       >
                         {pickName(item.name, item.name_en)}
@@ -210,9 +233,11 @@ export function CataloguePage() {
                       {item.live_state &&
                         ` · ${t("catalogue.live", { state: tr(stateMessageId(item.live_state)) })}`}
                     </div>
-                    {!signedIn && (
-                      <div className="muted catalogue-login-hint">{t("catalogue.loginForDetails")}</div>
-                    )}
+                    <div className="catalogue-login-hint">
+                      <Link to={`/catalogue/instruments/${item.id}`} data-testid="catalogue-details">
+                        {ct("catalogue.details")}
+                      </Link>
+                    </div>
                   </Card>
                 </li>
               ))}

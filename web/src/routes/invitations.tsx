@@ -1,0 +1,5 @@
+import { InvitationsPage } from "../features/registration";
+
+export default function InvitationsRoute() {
+  return <InvitationsPage />;
+}

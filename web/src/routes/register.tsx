@@ -1,0 +1,5 @@
+import { RegisterPage } from "../features/registration";
+
+export default function RegisterRoute() {
+  return <RegisterPage />;
+}

@@ -1,0 +1,5 @@
+import { RegistrationsPage } from "../features/registration";
+
+export default function RegistrationsRoute() {
+  return <RegistrationsPage />;
+}
