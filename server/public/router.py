@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.auth.models import Organisation, OrganisationKind
-from server.billing.models import UserCategory
+from server.billing.models import CostModel, UserCategory
 from server.billing.service import cost_model_of, published_hourly_fees
 from server.catalog.models import Instrument
 from server.complaints import service as complaints
@@ -235,14 +235,20 @@ async def _instruments_section(session: AsyncSession, organisation_id: uuid.UUID
     ).all()
     rows = []
     for i in instruments:
-        model, factors = await cost_model_of(session, i.id)
-        fees = published_hourly_fees(model, factors).get(UserCategory.ENTERPRISE.value, {})
+        if await session.get(CostModel, i.id) is None:
+            # No cost accounting published: there is no fee to show, not a fee of nothing.
+            self_operated: object = "未公布 / not published"
+            staff_operated: object = self_operated
+        else:
+            model, factors = await cost_model_of(session, i.id)
+            fees = published_hourly_fees(model, factors).get(UserCategory.ENTERPRISE.value, {})
+            self_operated, staff_operated = fees.get("self_operated"), fees.get("staff_operated")
         rows.append(
             [
                 f'{e(i.name)} <span class="en" lang="en">{e(i.name_en)}</span>',
                 e(i.model),
-                e(fees.get("self_operated")),
-                e(fees.get("staff_operated")),
+                e(self_operated),
+                e(staff_operated),
             ]
         )
     return table(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from server.billing.models import CostModel
 from tests.harness.app import API, Login
 from tests.harness.factories import ZJIM, ZJU, World
 from tests.harness.trust import add_cma
@@ -56,6 +58,35 @@ async def test_institution_page_shows_the_facts_without_login(
     by_parameter = await client.get(f"/public/institutions/{org}", params={"q": "Temperature"})
     assert "JJF 1101-2019" in by_parameter.text
     assert "GB/T 2951" not in by_parameter.text
+
+
+def _instrument_row(html: str, name: str) -> str:
+    match = re.search(rf"<tr><td>{name} .*?</tr>", html)
+    assert match is not None
+    return match.group(0)
+
+
+async def test_fees_are_shown_once_published_and_never_as_zero_before(
+    app: FastAPI, client: httpx.AsyncClient, demo: World
+) -> None:
+    url = f"/public/institutions/{demo.organisations[ZJIM].id}"
+    before = _instrument_row((await client.get(url)).text, "高低温试验箱")
+    assert before.count("未公布 / not published") == 2
+    assert "0.00" not in before
+
+    async with app.state.sessionmaker() as session, session.begin():
+        session.add(
+            CostModel(
+                instrument_id=demo.instrument.id,
+                consumables_per_hour=Decimal("30"),
+                staff_service_per_hour=Decimal("50"),
+                annual_depreciation=Decimal("160000"),
+                rated_annual_hours=1600,
+            )
+        )
+    after = _instrument_row((await client.get(url)).text, "高低温试验箱")
+    # Full cost recovery for enterprises: 30 + 160000 / 1600 = 130 CNY/h, with staff 180.
+    assert re.search(r"<td>SETH-Z-040L</td><td>130\.00</td><td>180\.00</td>", after), after
 
 
 async def test_lists_by_city_and_field(
