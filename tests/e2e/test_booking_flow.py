@@ -121,12 +121,12 @@ def test_book_with_a_quote_and_get_it_approved(
             staff.goto(f"{base}/bookings")
             approvals = staff.get_by_role("region", name="待审批预约")
             expect(approvals).to_contain_text(str(shown_total), timeout=10_000)
-            approvals.get_by_role("listitem").filter(has_text=str(shown_total)).get_by_role(
-                "button", name="批准"
-            ).first.click()
-            expect(
-                approvals.get_by_role("listitem").filter(has_text=str(shown_total))
-            ).to_have_count(0, timeout=10_000)
+            # The queue says who booked: the enterprise and the user, beside the amount.
+            row = approvals.get_by_role("row").filter(has_text=str(shown_total))
+            expect(row.get_by_test_id("booker")).to_contain_text("杭州精测科技有限公司")
+            expect(row).not_to_contain_text("staff_operated")
+            row.get_by_role("button", name="批准").first.click()
+            expect(row).to_have_count(0, timeout=10_000)
         finally:
             browser.close()
 

@@ -1,19 +1,35 @@
 import { useState } from "react";
+import { useSearchParams } from "react-router";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { useCurrentUser } from "../auth";
 import { useInstruments } from "../instruments";
 import { AvailabilityCalendar } from "./AvailabilityCalendar";
 import { BookingForm, type BookingDraft } from "./BookingForm";
-import { Approvals, MyBookings } from "./MyBookings";
+import { ApprovalsQueue } from "./ApprovalsQueue";
+import { MyBookings } from "./MyBookings";
 
 const HOUR_MS = 3600 * 1000;
+
+/** The form a link opens: the instrument, and the linked free period's first two hours (or the
+ *  next whole hour when none was given); the user still adjusts both before booking. */
+function initialDraft(params: URLSearchParams): (BookingDraft & { pick: number }) | null {
+  const instrumentId = params.get("instrument");
+  if (!instrumentId) return null;
+  const linkedStart = Date.parse(params.get("start") ?? "");
+  const linkedEnd = Date.parse(params.get("end") ?? "");
+  const start = Number.isNaN(linkedStart) ? Math.ceil(Date.now() / HOUR_MS + 1) * HOUR_MS : linkedStart;
+  const end = Number.isNaN(linkedEnd) ? start + 2 * HOUR_MS : Math.min(linkedEnd, start + 2 * HOUR_MS);
+  return { instrumentId, start: new Date(start).toISOString(), end: new Date(end).toISOString(), pick: 1 };
+}
 
 /** Availability across instruments, the booking flow with its quote, my bookings, approvals. */
 export function BookingsPage() {
   const me = useCurrentUser();
   const instruments = useInstruments();
   // Each pick in the grid starts a fresh form (its key); edits in the form never snap back.
-  const [draft, setDraft] = useState<(BookingDraft & { pick: number }) | null>(null);
+  // ?instrument=<id>[&start=&end=] (from an instrument's public page) opens the form on it.
+  const [params] = useSearchParams();
+  const [draft, setDraft] = useState<(BookingDraft & { pick: number }) | null>(() => initialDraft(params));
   if (instruments.isPending || me.isPending) return <Loading />;
   if (instruments.error) return <ErrorNotice error={instruments.error} />;
   const list = instruments.data;
@@ -34,8 +50,8 @@ export function BookingsPage() {
         }}
       />
       {draft && <BookingForm key={draft.pick} instruments={list} draft={draft} />}
+      {staff && <ApprovalsQueue instruments={list} />}
       <MyBookings instruments={list} />
-      {staff && <Approvals instruments={list} />}
     </div>
   );
 }

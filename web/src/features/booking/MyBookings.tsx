@@ -1,11 +1,20 @@
-import { Button, Card, List, Popconfirm, Space, Table, Tag } from "antd";
+import { Button, Card, Popconfirm, Space, Table, Tag } from "antd";
 import { useState } from "react";
 import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import type { Instrument } from "../../api/types";
 import { useI18n } from "../../i18n";
 import { useCurrentUser } from "../auth/queries";
-import { useBookingAction, useBookingPolicy, useBookings, useCalendarLinks, type Booking } from "./api";
+import { isInstitutionRole } from "../auth/roles";
+import { BookerCell, SamplesCell } from "./ApprovalsQueue";
+import {
+  useBookingAction,
+  useBookingPolicy,
+  useBookings,
+  useCalendarLinks,
+  useDetailedBookings,
+  type Booking,
+} from "./api";
 import { beijingTime, dayLabel } from "./calendar";
 import { downloadWithToken, sessionDataPath } from "./download";
 import { percent } from "./quote";
@@ -94,6 +103,11 @@ export function MyBookings({ instruments }: { instruments: Instrument[] }) {
   const api = useApi();
   const me = useCurrentUser();
   const title = t(bookingsTitle(me.data?.role));
+  // Lab staff and platform admins also see who booked each booking on their instruments.
+  const staff =
+    me.data !== undefined && (isInstitutionRole(me.data.role) || me.data.role === "platform_admin");
+  const detailed = useDetailedBookings(undefined, staff);
+  const bookers = new Map((detailed.data ?? []).map((d) => [d.id, d]));
   const { pickName, locale } = useI18n();
   const bookings = useBookings();
   const links = useCalendarLinks();
@@ -130,7 +144,20 @@ export function MyBookings({ instruments }: { instruments: Instrument[] }) {
             render: (_, b) => names.get(b.instrument_id) ?? b.instrument_id,
           },
           { title: t("mine.when"), key: "when", render: (_, b) => <When booking={b} /> },
+          ...(staff
+            ? [
+                {
+                  title: t("mine.bookedBy"),
+                  key: "booker",
+                  render: (_: unknown, b: Booking) => {
+                    const found = bookers.get(b.id);
+                    return found ? <BookerCell booking={found} /> : "—";
+                  },
+                },
+              ]
+            : []),
           { title: t("mine.mode"), key: "mode", render: (_, b) => enumText(locale, "form.mode", b.mode) },
+          { title: t("review.samplesItems"), key: "samples", render: (_, b) => <SamplesCell booking={b} /> },
           {
             title: t("mine.status"),
             key: "status",
@@ -139,6 +166,9 @@ export function MyBookings({ instruments }: { instruments: Instrument[] }) {
                 <Tag color={STATUS_COLOURS[b.status] ?? "default"}>
                   {enumText(locale, "status", b.status)}
                 </Tag>
+                {b.decision_reason && (
+                  <div data-testid="decision-reason">{t("mine.reason", { reason: b.decision_reason })}</div>
+                )}
                 {b.flag && (
                   <div className="alert alert-error">{t("flag", { detail: b.flag_detail ?? b.flag })}</div>
                 )}
@@ -180,45 +210,6 @@ export function MyBookings({ instruments }: { instruments: Instrument[] }) {
             ),
           },
         ]}
-      />
-    </Card>
-  );
-}
-
-/** Pending bookings on the lab's instruments, for staff to approve or reject. */
-export function Approvals({ instruments }: { instruments: Instrument[] }) {
-  const t = useText();
-  const { pickName } = useI18n();
-  const pending = useBookings("pending");
-  const action = useBookingAction();
-  const names = new Map(instruments.map((i) => [i.id, pickName(i.name, i.name_en)]));
-  if (pending.isPending) return <Loading />;
-  if (pending.error) return <ErrorNotice error={pending.error} />;
-  return (
-    <Card role="region" aria-label={t("approvals.title")} title={<h2>{t("approvals.title")}</h2>}>
-      {action.error && <ErrorNotice error={action.error} />}
-      <List<Booking>
-        dataSource={pending.data}
-        locale={{ emptyText: t("approvals.empty") }}
-        renderItem={(b) => (
-          <List.Item
-            actions={[
-              <Button
-                key="approve"
-                size="small"
-                type="primary"
-                onClick={() => action.mutate({ id: b.id, action: "approve" })}
-              >
-                {t("approvals.approve")}
-              </Button>,
-              <Button key="reject" size="small" onClick={() => action.mutate({ id: b.id, action: "reject" })}>
-                {t("approvals.reject")}
-              </Button>,
-            ]}
-          >
-            {names.get(b.instrument_id) ?? b.instrument_id} · <When booking={b} /> · ¥{b.quoted_amount}
-          </List.Item>
-        )}
       />
     </Card>
   );

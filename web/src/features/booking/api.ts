@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useApi } from "../../api";
+import type { Schemas } from "../../api/types";
 
 export interface Slot {
   start: string;
@@ -72,6 +73,7 @@ export interface Booking {
   status: BookingStatus;
   mode: "self_operated" | "staff_operated";
   sample_count: number;
+  test_items?: string[];
   quoted_amount: string;
   actual_start_at: string | null;
   actual_end_at: string | null;
@@ -79,6 +81,8 @@ export interface Booking {
   overrun_minutes: number;
   flag: string | null;
   flag_detail: string | null;
+  /** Why the lab rejected it. */
+  decision_reason?: string | null;
 }
 
 export interface BookingRequest {
@@ -162,5 +166,44 @@ export function useCalendarLinks() {
   return useQuery({
     queryKey: ["booking", "calendar-links"],
     queryFn: () => api.call<{ user_feed: string; instrument_feed_template: string }>("/calendar/links"),
+  });
+}
+
+/** A booking as the lab reviews it: booker, operator authorisation, and any block on its time. */
+export type DetailedBooking = Schemas["DetailedBookingOut"];
+
+/** The bookings on the lab's instruments with who booked them (lab staff and platform admins). */
+export function useDetailedBookings(status?: BookingStatus, enabled = true) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["booking", "detailed", status ?? "all"],
+    enabled,
+    queryFn: async () =>
+      (
+        await api.http.GET("/api/v1/bookings/detailed", {
+          params: { query: status ? { status: [status] } : {} },
+        })
+      ).data!,
+  });
+}
+
+/** Approve, or reject with the reason the booker is told. */
+export function useDecision() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (
+      decision: { id: string; approve: true } | { id: string; approve: false; reason: string },
+    ) => {
+      const path = { booking_id: decision.id };
+      const result = decision.approve
+        ? await api.http.POST("/api/v1/bookings/{booking_id}/approve", { params: { path } })
+        : await api.http.POST("/api/v1/bookings/{booking_id}/reject", {
+            params: { path },
+            body: { reason: decision.reason },
+          });
+      return result.data!;
+    },
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["booking"] }),
   });
 }

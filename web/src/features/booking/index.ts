@@ -5,7 +5,8 @@ export { BookingsPage } from "./BookingsPage";
 export { downloadWithToken, sessionDataPath } from "./download";
 export { beijingMidnight, dayStatus, freeMinutesOn, slotsOn, weekDays } from "./calendar";
 export type { DayStatus } from "./calendar";
-export { Approvals, MyBookings } from "./MyBookings";
+export { ApprovalsQueue } from "./ApprovalsQueue";
+export { MyBookings } from "./MyBookings";
 export { QuoteBreakdown } from "./QuoteBreakdown";
 export { quoteAddsUp, sumYuan } from "./quote";
 export {

@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useApi } from "../../api";
+import type { Schemas } from "../../api/types";
 
 export type CalibrationState = "valid" | "due_soon" | "expired" | "out_of_service" | "not_required";
 
@@ -48,29 +49,10 @@ export interface OutOfServiceRecord {
   return_remarks: string | null;
 }
 
-export interface ImpactReport {
-  id: string;
-  cause_kind: string;
-  since: string | null;
-  found_at: string;
-  bookings: {
-    booking_id: string;
-    start_at: string;
-    end_at: string;
-    status: string;
-    user_name: string | null;
-    organisation_name: string | null;
-  }[];
-  exports: {
-    export_id: string;
-    range_start: string;
-    range_end: string;
-    format: string;
-    user_name: string | null;
-    organisation_name: string | null;
-  }[];
-  notified_user_ids: string[];
-}
+/** An out-of-tolerance impact report: the suspect period's and the upcoming affected bookings,
+ *  the affected exports, and who was notified. */
+export type ImpactReport = Schemas["ImpactReportPublic"];
+export type ImpactBooking = Schemas["ImpactBooking"];
 
 export interface CalibrationOverview {
   status: CalibrationStatus;
@@ -130,5 +112,39 @@ export function usePost<Body>(instrumentId: string, url: (body: Body) => string)
         body: JSON.stringify(body),
       }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["calibration", instrumentId] }),
+  });
+}
+
+/** An operator authorisation with its holder's name, e-mail and organisation. */
+export type NamedAuthorisation = Schemas["AuthorisationPublic"];
+export type OperatorCandidate = Schemas["OperatorCandidate"];
+
+export function useNamedAuthorisations(instrumentId: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["calibration", instrumentId, "authorisations"],
+    queryFn: async () =>
+      (
+        await api.http.GET("/api/v1/instruments/{instrument_id}/authorisations", {
+          params: { path: { instrument_id: instrumentId } },
+        })
+      ).data!,
+  });
+}
+
+/** Users the lab manager may authorise, by name or e-mail (empty until something is typed). */
+export function useOperatorCandidates(instrumentId: string, q: string) {
+  const api = useApi();
+  const term = q.trim();
+  return useQuery({
+    queryKey: ["calibration", instrumentId, "operator-candidates", term],
+    enabled: term.length > 0,
+    staleTime: 30_000,
+    queryFn: async () =>
+      (
+        await api.http.GET("/api/v1/instruments/{instrument_id}/operator-candidates", {
+          params: { path: { instrument_id: instrumentId }, query: { q: term } },
+        })
+      ).data!,
   });
 }

@@ -2,3 +2,6 @@ export * from "./api";
 export { CalibrationStatusLabel } from "./CalibrationStatusLabel";
 export { text, useText, type TextId } from "./text";
 export { beijingInputToIso, formatBeijing } from "./time";
+export { AuthorisationsPanel } from "./AuthorisationsPanel";
+export { ImpactReportView } from "./ImpactReportView";
+export { outOfServiceReason } from "./outOfService";

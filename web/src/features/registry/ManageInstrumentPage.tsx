@@ -1,19 +1,20 @@
+import { App } from "antd";
 import { type FormEvent, useState } from "react";
 import { Link } from "react-router";
-import { useApi } from "../../api";
-import { saveBlob } from "../../lib/saveBlob";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
+import { useI18n } from "../../i18n";
 import {
+  AuthorisationsPanel,
   beijingInputToIso,
   CalibrationStatusLabel,
   formatBeijing,
-  type ImpactReport,
+  ImpactReportView,
+  outOfServiceReason,
   useCalibrationOverview,
   useInstrumentPost,
   usePost,
   useText,
 } from "../calibration";
-import { useAuthorisations } from "./api";
 
 function formValues(event: FormEvent<HTMLFormElement>): Record<string, string> {
   event.preventDefault();
@@ -30,77 +31,31 @@ function Input({ name, label, type = "text" }: { name: string; label: string; ty
   );
 }
 
-function ImpactReportView({ report }: { report: ImpactReport }) {
-  const t = useText();
-  const api = useApi();
-  // The export needs the bearer token, which a plain link would not send.
-  const download = async (id: string, format: "csv" | "xlsx") => {
-    const { blob } = await api.download(`/impact-reports/${id}/export?format=${format}`);
-    saveBlob(blob, `impact-report-${id}.${format}`);
-  };
-  return (
-    <article className="card" data-testid="impact-report">
-      <p>
-        {t("manage.since")}: {report.since ? formatBeijing(report.since) : "—"} →{" "}
-        {formatBeijing(report.found_at)} · {t("manage.notified", { count: report.notified_user_ids.length })}
-      </p>
-      <h4>{t("manage.bookings")}</h4>
-      {report.bookings.length === 0 ? (
-        <p className="muted">{t("manage.none")}</p>
-      ) : (
-        <ul>
-          {report.bookings.map((b) => (
-            <li key={b.booking_id} data-testid="impact-booking">
-              {formatBeijing(b.start_at)} · {b.organisation_name} · {b.user_name} · {b.status}
-            </li>
-          ))}
-        </ul>
-      )}
-      <h4>{t("manage.exports")}</h4>
-      {report.exports.length === 0 ? (
-        <p className="muted">{t("manage.none")}</p>
-      ) : (
-        <ul>
-          {report.exports.map((e) => (
-            <li key={e.export_id} data-testid="impact-export">
-              {formatBeijing(e.range_start)}–{formatBeijing(e.range_end)} · {e.organisation_name} ·{" "}
-              {e.user_name} · {e.format}
-            </li>
-          ))}
-        </ul>
-      )}
-      {(["csv", "xlsx"] as const).map((format) => (
-        <button
-          key={format}
-          type="button"
-          className="btn btn-ghost"
-          onClick={() => void download(report.id, format)}
-        >
-          {format.toUpperCase()}
-        </button>
-      ))}
-    </article>
-  );
-}
-
 /** Lab-manager screens: certificates, checks, maintenance, out of service, authorisations, impact. */
 export function ManageInstrumentPage({ instrumentId }: { instrumentId: string }) {
   const t = useText();
+  const { locale } = useI18n();
+  const { message } = App.useApp();
   const overview = useCalibrationOverview(instrumentId);
-  const authorisations = useAuthorisations(instrumentId);
   const addCertificate = useInstrumentPost<Record<string, unknown>>(
     instrumentId,
     "/calibration/certificates",
   );
   const addCheck = useInstrumentPost<Record<string, unknown>>(instrumentId, "/calibration/checks");
   const addMaintenance = useInstrumentPost<Record<string, unknown>>(instrumentId, "/maintenance-windows");
-  const grant = useInstrumentPost<Record<string, unknown>>(instrumentId, "/authorisations");
   const giveBack = usePost<{ id: string; remarks: string }>(
     instrumentId,
     (b) => `/out-of-service/${b.id}/return`,
   );
   const [returnRemarks, setReturnRemarks] = useState("");
-  const error = [addCertificate, addCheck, addMaintenance, grant, giveBack].find((m) => m.error)?.error;
+  const error = [addCertificate, addCheck, addMaintenance, giveBack].find((m) => m.error)?.error;
+  // After a save: say so, and empty the form for the next entry.
+  const savedClears = (form: HTMLFormElement) => ({
+    onSuccess: () => {
+      form.reset();
+      void message.success(t("manage.saved"));
+    },
+  });
 
   if (overview.isPending) return <Loading />;
   if (overview.isError) return <ErrorNotice error={overview.error} />;
@@ -122,7 +77,9 @@ export function ManageInstrumentPage({ instrumentId }: { instrumentId: string })
         <div className="card" data-testid="out-of-service">
           <h2>{t("manage.outOfService")}</h2>
           <p>
-            {formatBeijing(open.start_at)} · {open.reason}
+            <span data-testid="out-of-service-reason">
+              {t("oos.since", { from: formatBeijing(open.start_at) })} · {outOfServiceReason(locale, open)}
+            </span>
           </p>
           <label className="field">
             <span>{t("manage.remarks")}</span>
@@ -136,7 +93,17 @@ export function ManageInstrumentPage({ instrumentId }: { instrumentId: string })
             type="button"
             className="btn"
             disabled={!returnRemarks.trim()}
-            onClick={() => giveBack.mutate({ id: open.id, remarks: returnRemarks })}
+            onClick={() =>
+              giveBack.mutate(
+                { id: open.id, remarks: returnRemarks },
+                {
+                  onSuccess: () => {
+                    setReturnRemarks("");
+                    void message.success(t("manage.saved"));
+                  },
+                },
+              )
+            }
           >
             {t("manage.return")}
           </button>
@@ -162,15 +129,19 @@ export function ManageInstrumentPage({ instrumentId }: { instrumentId: string })
         className="card form-grid"
         data-testid="certificate-form"
         onSubmit={(event) => {
+          const form = event.currentTarget;
           const v = formValues(event);
-          addCertificate.mutate({
-            number: v.number,
-            agency: v.agency,
-            granted_on: v.granted_on,
-            valid_from: beijingInputToIso(v.valid_from),
-            valid_to: beijingInputToIso(v.valid_to),
-            result: v.result,
-          });
+          addCertificate.mutate(
+            {
+              number: v.number,
+              agency: v.agency,
+              granted_on: v.granted_on,
+              valid_from: beijingInputToIso(v.valid_from),
+              valid_to: beijingInputToIso(v.valid_to),
+              result: v.result,
+            },
+            savedClears(form),
+          );
         }}
       >
         <Input name="number" label={t("manage.number")} />
@@ -203,13 +174,17 @@ export function ManageInstrumentPage({ instrumentId }: { instrumentId: string })
         className="card form-grid"
         data-testid="check-form"
         onSubmit={(event) => {
+          const form = event.currentTarget;
           const v = formValues(event);
-          addCheck.mutate({
-            performed_at: beijingInputToIso(v.performed_at),
-            reference_value: Number(v.reference_value),
-            measured_value: Number(v.measured_value),
-            tolerance: Number(v.tolerance),
-          });
+          addCheck.mutate(
+            {
+              performed_at: beijingInputToIso(v.performed_at),
+              reference_value: Number(v.reference_value),
+              measured_value: Number(v.measured_value),
+              tolerance: Number(v.tolerance),
+            },
+            savedClears(form),
+          );
         }}
       >
         <Input name="performed_at" label={t("manage.performedAt")} type="datetime-local" />
@@ -232,12 +207,16 @@ export function ManageInstrumentPage({ instrumentId }: { instrumentId: string })
       <form
         className="card form-grid"
         onSubmit={(event) => {
+          const form = event.currentTarget;
           const v = formValues(event);
-          addMaintenance.mutate({
-            start_at: beijingInputToIso(v.start_at),
-            end_at: beijingInputToIso(v.end_at),
-            description: v.description,
-          });
+          addMaintenance.mutate(
+            {
+              start_at: beijingInputToIso(v.start_at),
+              end_at: beijingInputToIso(v.end_at),
+              description: v.description,
+            },
+            savedClears(form),
+          );
         }}
       >
         <Input name="start_at" label={t("manage.start")} type="datetime-local" />
@@ -248,36 +227,7 @@ export function ManageInstrumentPage({ instrumentId }: { instrumentId: string })
         </button>
       </form>
 
-      <h2>{t("manage.authorisations")}</h2>
-      <ul data-testid="authorisations">
-        {authorisations.data?.map((a) => (
-          <li key={a.id}>
-            {a.user_id} · {a.trained_on} · {t(a.active ? "manage.active" : "manage.lapsed")}
-            {a.lapses_at && ` · ${formatBeijing(a.lapses_at)}`}
-          </li>
-        ))}
-      </ul>
-      <form
-        className="card form-grid"
-        onSubmit={(event) => {
-          const v = formValues(event);
-          grant.mutate({
-            user_id: v.user_id,
-            trained_on: v.trained_on,
-            lapse_after_days: v.lapse_after_days ? Number(v.lapse_after_days) : null,
-          });
-        }}
-      >
-        <Input name="user_id" label={t("manage.userId")} />
-        <Input name="trained_on" label={t("manage.trainedOn")} type="date" />
-        <label className="field">
-          <span>{t("manage.lapseDays")}</span>
-          <input name="lapse_after_days" type="number" min={1} />
-        </label>
-        <button type="submit" className="btn">
-          {t("manage.add")}
-        </button>
-      </form>
+      <AuthorisationsPanel instrumentId={instrumentId} />
 
       <h2>{t("manage.impact")}</h2>
       {data.impact_reports.length === 0 && <p className="muted">{t("manage.none")}</p>}
