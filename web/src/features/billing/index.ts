@@ -1,1 +1,1 @@
-export { StatementsPage, type Statement, type StatementLine } from "./StatementsPage";
+export { StatementsPage, type Statement, type StatementLine, type StatementParty } from "./StatementsPage";
