@@ -85,6 +85,9 @@ describe("EvaluationPage", () => {
     expect(within(flags).getByText("未测得运行")).toBeInTheDocument();
     await userEvent.click(within(flags).getByText("杭州精测科技"));
     expect(within(flags).getByText(/时段内状态/)).toBeInTheDocument();
-    expect(within(flags).getByText(/idle/)).toBeInTheDocument();
+    // The state strip names the measured state in words, with its Beijing-time span.
+    const strip = within(flags).getByTestId("state-strip");
+    expect(strip.querySelector("rect title")?.textContent).toMatch(/^待机 .*09:00.*11:00/);
+    expect(flags.textContent).not.toMatch(/idle|no_use_measured/);
   });
 });
