@@ -143,6 +143,13 @@ async def test_baseline_then_drift_raises_rule_alarms_and_notifies(
         await client.get(f"{API}/inspection/alarms", params={"open": True}, headers=manager)
     ).json()
     assert aid not in {a["id"] for a in open_now}
+    record = (
+        await client.get(
+            f"{API}/inspection/alarms", params={"characteristic_id": cid}, headers=manager
+        )
+    ).json()
+    [kept] = [a for a in record if a["id"] == aid]
+    assert (kept["cause"], kept["action"]) == ("tool wear", "insert replaced")
 
     cap = await client.get(f"{API}/inspection/characteristics/{cid}/capability", headers=manager)
     assert cap.status_code == 200, cap.text
