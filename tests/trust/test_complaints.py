@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from server.complaints.service import MAX_ATTACHMENT_BYTES, RATE_LIMIT
 from server.notifications.models import OutboxMessage
 from tests.harness.app import API, PROBLEM, Login
+from tests.harness.booking import STAFF_OPERATED, body, day_at, publish
 from tests.harness.factories import ZJIM, ZJU, World
 
 pytestmark = pytest.mark.integration
@@ -216,3 +217,39 @@ async def test_platform_may_decide_after_an_unanswered_deadline(
         del app.state.clock
     tracked = (await client.get(f"{API}/complaints/track/{number}")).json()
     assert tracked["outcome"] == "not_upheld"
+
+
+async def test_a_booking_complaint_comes_from_its_customer_about_its_institution(
+    client: httpx.AsyncClient, calibrated: World, login: Login
+) -> None:
+    demo = calibrated  # a calibrated instrument can be booked
+    await publish(client, login, demo, lead_time_minutes=0)
+    buyer = await login("buyer@jingce.demo")
+    booked = await client.post(
+        f"{API}/bookings",
+        json=body(demo.instrument.id, day_at(3, 9), 1, **STAFF_OPERATED),
+        headers=buyer,
+    )
+    assert booked.status_code == 201, booked.text
+    about_booking = _form(demo, subject_kind="booking", booking_id=booked.json()["id"])
+
+    # The customer, logged in, about the institution whose instrument was booked.
+    filed = await _file(client, about_booking, headers=buyer)
+    assert filed.status_code == 201, filed.text
+    manager = await login("manager@zjim.demo")
+    theirs = (await client.get(f"{API}/complaints", headers=manager)).json()
+    assert [(c["tracking_number"], c["booking_id"]) for c in theirs] == [
+        (filed.json()["tracking_number"], booked.json()["id"])
+    ]
+
+    # Not anonymously, not by someone else, not against another institution.
+    anonymous = await _file(client, about_booking)
+    assert anonymous.status_code == 422
+    assert "log in as the booking's customer" in anonymous.text
+    other = await _file(client, about_booking, headers=await login("manager@zju.demo"))
+    assert other.status_code == 422
+    elsewhere = await _file(
+        client, {**about_booking, "organisation_id": str(demo.organisations[ZJU].id)}, headers=buyer
+    )
+    assert elsewhere.status_code == 422
+    assert "no such booking at this institution" in elsewhere.text
