@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +19,7 @@ from edge_agent.mqtt_link import MqttLink
 from edge_agent.mqtt_source import MqttDeviceSource
 from edge_agent.opcua_source import OpcUaDeviceSource, run_source
 from edge_agent.poller import DeviceHealth, DevicePoller, run_forever
+from edge_agent.program_outbox import ProgramOutbox
 from edge_agent.sila_source import SilaDeviceSource, run_sila_source
 from edge_agent.spool import SampleSpool
 from edge_agent.transport import TransportFactory, TransportPool
@@ -63,6 +65,7 @@ class Gateway:
         self.calibrations = CalibrationBook()
         self.spool: SampleSpool | None = None
         self.forwarder: Forwarder | None = None
+        self.programs: ProgramOutbox | None = None
         self.link: MqttLink | None = None
         self.pollers: dict[str, DevicePoller] = {}
         self.sources: dict[str, MqttDeviceSource] = {}
@@ -210,7 +213,9 @@ class Gateway:
                     asyncio.create_task(run_forever(poller), name=f"poll-{device.key}")
                 )
             elif isinstance(device, OpcUaDevice):
-                opcua = OpcUaDeviceSource(device, self.forwarder, self.clock, self.calibrations)
+                opcua = OpcUaDeviceSource(
+                    device, self.forwarder, self.clock, self.calibrations, runs=self.programs
+                )
                 self.opcua_sources[device.key] = opcua
                 self._device_tasks.append(
                     asyncio.create_task(run_source(opcua), name=f"opcua-{device.key}")
@@ -297,6 +302,7 @@ class Gateway:
         loop = asyncio.get_running_loop()
         cfg = self._started_config = self.config
         self.spool = SampleSpool(cfg.spool.path, cfg.spool.max_bytes, cfg.spool.synchronous)
+        self.programs = ProgramOutbox(cfg.spool.path, self.key)
         self.link = MqttLink(
             loop,
             host=cfg.mqtt.host,
@@ -341,6 +347,9 @@ class Gateway:
         core = [
             asyncio.create_task(self.forwarder.run(), name="forwarder"),
             asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
+            asyncio.create_task(
+                self.programs.run(self.link, self.forwarder.release_mid), name="programs"
+            ),
         ]
         try:
             await stop.wait()
@@ -351,6 +360,11 @@ class Gateway:
             # Samples already read are spooled; give the broker a moment to take them.
             drained = await self.forwarder.drain(drain_timeout_s)
             await _cancel_all(core)
+            if self.link.connected:  # runs that ended during shutdown (else sent next start)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self.programs.flush(self.link, self.forwarder.release_mid), 2.0
+                    )
             if self.link.connected:
                 await self.link.publish_and_wait(
                     self.topic_state,
@@ -370,6 +384,7 @@ class Gateway:
                 "" if drained else " (broker did not acknowledge all in time)",
             )
             self.spool.close()
+            self.programs.close()
 
 
 async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:

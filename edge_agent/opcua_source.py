@@ -39,9 +39,11 @@ from asyncua.ua.uaerrors import UaError
 from edge_agent.calibration import CalibrationBook
 from edge_agent.clock import Clock
 from edge_agent.poller import PreparedPoint, Reading, ReadingSink
+from edge_agent.program_outbox import ProgramOutbox
 from edge_agent.session_source import SessionSource
 from edge_agent.units import LinearConversion, UnitProblem, linear_conversion
 from mqtt_contract.gateway_config import LadsResultValue, OpcUaDevice, OpcUaPoint
+from mqtt_contract.program_v1 import ProgramRun, ResultValue
 from mqtt_contract.units import is_known_unit
 from mqtt_contract.v1 import Quality
 
@@ -221,6 +223,7 @@ class OpcUaDeviceSource(SessionSource):
         clock: Clock,
         calibrations: CalibrationBook,
         rng: random.Random | None = None,
+        runs: ProgramOutbox | None = None,
     ) -> None:
         super().__init__(device.key, device.reconnect_max_s, sink, clock, log, rng)
         self.device = device
@@ -263,8 +266,14 @@ class OpcUaDeviceSource(SessionSource):
                     )
                     for r in unit.results
                 ]
-        self._program_nodes: dict[str, tuple[Node, Node]] = {}  # unit: (run id, result set)
+        # Per functional unit with a program manager: (ActiveProgram, ResultSet or None).
+        self._program_nodes: dict[str, tuple[Node, Node | None]] = {}
+        self._program_units = {
+            u.key for u in (device.lads.functional_units if device.lads else ()) if u.program
+        } | set(self.result_points)
         self._last_state: dict[str, float | None] = {}
+        self._run_started_ms: dict[str, int] = {}
+        self.runs = runs
         self._collecting: set[asyncio.Task[None]] = set()
         self._by_handle: dict[int, _Item] = {}
         self.notifications = 0
@@ -365,10 +374,13 @@ class OpcUaDeviceSource(SessionSource):
                 # LADS durations are milliseconds.
                 runtime.conversion = linear_conversion("ms", "s", 1.0, 0.0)
                 self.items[f"{unit.key}.step"].node = await _child(active, "CurrentStepNumber")
-            if unit.key in self.result_points:
+            if unit.key in self._program_units:
                 manager = await _child(fu, "ProgramManager")
-                run_id = await _child(await _child(manager, "ActiveProgram"), "DeviceProgramRunId")
-                self._program_nodes[unit.key] = (run_id, await _child(manager, "ResultSet"))
+                try:
+                    result_set: Node | None = await _child(manager, "ResultSet")
+                except UaError:
+                    result_set = None  # runs are still reported, with their identifiers
+                self._program_nodes[unit.key] = (await _child(manager, "ActiveProgram"), result_set)
 
     async def _server_unit(
         self, node: Node, point: OpcUaPoint, prepared: PreparedPoint
@@ -461,65 +473,107 @@ class OpcUaDeviceSource(SessionSource):
             self._watch_run_end(item.key, reading.value)
 
     def _watch_run_end(self, key: str, state: float | None) -> None:
-        """When a functional unit with result values stops after a run, collect the result."""
+        """When a functional unit with a program stops after a run, collect the run."""
         unit = key.removesuffix(".state")
-        if unit == key or unit not in self.result_points:
+        if unit == key or unit not in self._program_units:
             return
         before, self._last_state[unit] = self._last_state.get(unit), state
-        finished = state in (LADS_STATE_CODES["stopped"], LADS_STATE_CODES["aborted"])
-        was_active = before in (
+        active = (
             LADS_STATE_CODES["running"],
             LADS_STATE_CODES["stopping"],
             LADS_STATE_CODES["aborting"],
         )
-        if finished and was_active:
-            task = asyncio.get_running_loop().create_task(self._collect_result(unit))
+        if state in active and before not in active:
+            self._run_started_ms[unit] = self.clock.wall_ms()
+        finished = state in (LADS_STATE_CODES["stopped"], LADS_STATE_CODES["aborted"])
+        if finished and before in active:
+            aborted = state == LADS_STATE_CODES["aborted"]
+            task = asyncio.get_running_loop().create_task(self._collect_result(unit, aborted))
             self._collecting.add(task)
             task.add_done_callback(self._collecting.discard)
 
-    async def _collect_result(self, unit: str) -> None:
-        """Read the finished run's result object and publish its configured values.
+    async def _collect_result(self, unit: str, aborted: bool = False) -> None:
+        """Read the finished run's identifiers and result; publish them.
 
         The result is the ResultSet child named after the run id (LADS servers may add it
-        a moment after the state changes: a few tries), else the newest child.
+        a moment after the state changes: a few tries), else the newest child. Numeric
+        result values configured under ``results`` become telemetry points; the whole run
+        (run id, program, result id, every configured value, text included) goes to the
+        program outbox, which the server keeps as the booking session's data.
         """
-        run_id_node, result_set = self._program_nodes[unit]
+        active, result_set = self._program_nodes[unit]
         ts_ms = self.clock.wall_ms()
+        started_ms = self._run_started_ms.pop(unit, None)
         try:
-            run_id = str(await run_id_node.read_value())
+            run_id = _text(await (await _child(active, "DeviceProgramRunId")).read_value())
+            program = await _read_text(active, "CurrentProgramTemplate")
             result: Node | None = None
-            for _ in range(5):
+            children: list[Node] = []
+            for _ in range(1 if result_set is None else 5):
+                if result_set is None:
+                    break
                 children = await result_set.get_children()
                 for child in children:
-                    if (await child.read_browse_name()).Name == run_id:
+                    if run_id and (await child.read_browse_name()).Name == run_id:
                         result = child
                 if result is not None:
                     break
                 await asyncio.sleep(0.5)
             if result is None and children:
                 result = children[-1]
-            if result is None:
-                log.warning("device %s: run %s of %s left no result", self.device.key, run_id, unit)
-                return
+            values: list[ResultValue] = []
             readings: list[Reading] = []
-            for value_config, prepared in self.result_points[unit]:
-                try:
-                    raw = _number(await (await _child(result, value_config.name)).read_value())
-                except UaError:
-                    raw = None
-                value = prepared.conversion(raw) if raw is not None else None
-                readings.append(
-                    Reading(
-                        device=self.device.key,
-                        point=prepared.key,
-                        unit=prepared.unit,
-                        ts_ms=ts_ms,
+            result_id: str | None = None
+            ended_ms = ts_ms
+            if result is not None:
+                result_id = (await result.read_browse_name()).Name
+                program = await _read_text(result, "ProgramTemplateId") or program
+                started_ms = _ms(await _read_raw(result, "Started")) or started_ms
+                ended_ms = _ms(await _read_raw(result, "Ended")) or ts_ms
+            for value_config, prepared in self.result_points.get(unit, []):
+                raw = None if result is None else await _read_raw(result, value_config.name)
+                number = _number(raw)
+                value = prepared.conversion(number) if number is not None else None
+                text = None if number is not None else _text(raw)
+                if text is None:  # a number (or nothing): also the point <unit>.<key>
+                    readings.append(
+                        Reading(
+                            device=self.device.key,
+                            point=prepared.key,
+                            unit=prepared.unit,
+                            ts_ms=ts_ms,
+                            value=value,
+                            quality=prepared.quality_of(value),
+                        )
+                    )
+                values.append(
+                    ResultValue(
+                        key=value_config.key,
+                        name=value_config.name,
                         value=value,
-                        quality=prepared.quality_of(value),
+                        text=text[:1000] if text else None,
+                        unit=prepared.unit if value is not None else None,
                     )
                 )
             log.info("device %s: run %s of %s finished", self.device.key, run_id, unit)
-            self.sink.submit(readings)
+            if readings:
+                self.sink.submit(readings)
+            if self.runs is not None and run_id:
+                self.runs.add(
+                    ProgramRun(
+                        gateway=self.runs.gateway,
+                        sent_at_ms=ts_ms,
+                        device=self.device.key,
+                        unit=unit,
+                        run_id=run_id[:128],
+                        program=program[:128] if program else None,
+                        result_id=result_id[:128] if result_id else None,
+                        outcome="aborted" if aborted else "completed",
+                        started_ms=started_ms if started_ms and started_ms <= ended_ms else None,
+                        ended_ms=ended_ms,
+                        results=values,
+                    )
+                )
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the session loop notices a dead connection by itself
@@ -597,6 +651,24 @@ class OpcUaDeviceSource(SessionSource):
                 if ms is not None:
                     return ms
         return self.clock.wall_ms()
+
+
+def _text(value: Any) -> str | None:
+    """A string, or a LocalizedText's text; None for anything else or empty."""
+    text = getattr(value, "Text", value)
+    return text.strip() or None if isinstance(text, str) else None
+
+
+async def _read_raw(node: Node, name: str) -> Any:
+    """The value of the child with this browse name, None when it is missing or unreadable."""
+    try:
+        return await (await _child(node, name)).read_value()
+    except UaError:
+        return None
+
+
+async def _read_text(node: Node, name: str) -> str | None:
+    return _text(await _read_raw(node, name))
 
 
 async def _child(node: Node, name: str) -> Node:

@@ -453,7 +453,9 @@ class OpcUaPoint(_NoLoopPoint, _SourceUnitFromUnit):
 
 
 class LadsResultValue(_Strict, _SourceUnitFromUnit):
-    """A numeric variable of a finished run's result, published as ``<unit key>.<key>``."""
+    """A variable of a finished run's result. Every value goes to the server with the run
+    (program, run and result identifiers) as the booking session's data; a number is also
+    published as the point ``<unit key>.<key>``."""
 
     key: Key
     name: str = Field(min_length=1, description="Browse name of the variable in the result.")

@@ -8,6 +8,7 @@ Topics (``{gw}`` is the gateway's key, also its MQTT username)::
     labshare/v1/gw/{gw}/config       server -> gateway  QoS 1 retained  gateway YAML/JSON configuration document
     labshare/v1/gw/{gw}/calibration  server -> gateway  QoS 1 retained  CalibrationSet
     labshare/v1/gw/{gw}/inspection   gateway -> server  QoS 1           InspectionBatch (inspection_v1)
+    labshare/v1/gw/{gw}/program      gateway -> server  QoS 1           ProgramRun (program_v1)
 
 Telemetry is grouped by series (one device point) so the unit and the calibration id are sent
 once per series, not once per sample. Every sample carries the gateway's sequence number: a
@@ -110,6 +111,7 @@ class TopicKind(StrEnum):
     CONFIG = "config"
     CALIBRATION = "calibration"
     INSPECTION = "inspection"  # gateway -> server, QoS 1: mqtt_contract.inspection_v1
+    PROGRAM = "program"  # gateway -> server, QoS 1: mqtt_contract.program_v1
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,9 @@ A small LADS-shaped address space, enough for the gateway's OPC UA source and it
                   CurrentRuntime           Double, ms
                   CurrentStepNumber        UInt32
                 ResultSet/                 one object per finished run, named by its run id,
-                                           holding its ProgramTemplateId, Started, Ended and
-                                           the run's mean temperature (°C)
+                                           holding its ProgramTemplateId, Started, Ended,
+                                           the run's mean temperature (°C) and a Summary
+                                           (String)
 
 All objects use the simulator's own namespace (index 2); a real LADS server spreads them over
 the DI, Machinery and LADS namespaces, which the gateway therefore matches by name.
@@ -71,6 +72,11 @@ class LadsResult:
     started: float
     ended: float
     mean_temperature: float
+
+    @property
+    def summary(self) -> str:
+        """The run's result in words (a text result value)."""
+        return f"{self.template}: {self.mean_temperature:.2f} °C mean over 3 steps"
 
 
 @dataclass
@@ -278,6 +284,7 @@ class LadsSimulator:
         await obj.add_variable(self._ns, "Started", _utc(result.started))
         await obj.add_variable(self._ns, "Ended", _utc(result.ended))
         await obj.add_variable(self._ns, "MeanTemperature", result.mean_temperature)
+        await obj.add_variable(self._ns, "Summary", result.summary)
 
 
 class _Passwords(UserManager):

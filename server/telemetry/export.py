@@ -5,6 +5,13 @@ the Chinese headers as mojibake), times in Asia/Shanghai with their offset, one 
 sample ("long" format, so channels sampled at different instants need no filling).
 Parquet keeps exact types: a timezone-aware timestamp column (Asia/Shanghai), the value as
 a double, the quality as a string.
+
+Program runs the instrument reported in the range (:mod:`server.telemetry.programs`, e.g. a
+LADS program and its result) are part of the data: rows stamped with the run's end, one per
+identifier (program, result id, outcome, start) and one per result value, on channels
+``<device>/<unit>.program``, ``....result.<key>`` and so on. Their run id is in the column
+``运行 run`` and any text in ``文本 text``; a CSV has these two columns only when the range
+holds a run (a Parquet file always has them, empty when there is none).
 """
 
 from __future__ import annotations
@@ -24,16 +31,20 @@ from mqtt_contract.v1 import QUALITY_CODES
 from server.catalog.models import Channel
 from server.core.errors import ValidationFailed
 from server.core.spreadsheet import safe_row
+from server.telemetry.programs import StoredRun
 
 __all__ = [
     "CSV_HEADER",
     "EXPORT_TIMEZONE",
     "MAX_EXPORT_ROWS",
+    "RUN_COLUMNS",
     "ExportFormat",
     "ExportRow",
     "export_rows",
+    "run_rows",
     "to_csv",
     "to_parquet",
+    "with_runs",
 ]
 
 EXPORT_TIMEZONE = ZoneInfo("Asia/Shanghai")
@@ -47,6 +58,7 @@ CSV_HEADER = (
     "数值 value",
     "质量 quality",
 )
+RUN_COLUMNS = ("运行 run", "文本 text")
 _QUALITY_BY_CODE = {code: quality.value for quality, code in QUALITY_CODES.items()}
 
 
@@ -69,6 +81,55 @@ class ExportRow:
     unit: str
     value: float | None
     quality: str
+    run: str | None = None
+    text: str | None = None
+
+
+_OUTCOMES = {"completed": "完成 completed", "aborted": "中止 aborted"}
+
+
+def run_rows(runs: Sequence[StoredRun]) -> list[ExportRow]:
+    """The rows that carry program runs: identifiers first, then the result values."""
+    rows: list[ExportRow] = []
+    for run in runs:
+        ts = run.ended_at.astimezone(EXPORT_TIMEZONE)
+        prefix = f"{run.device_key}/{run.unit_key}"
+        started = run.started_at
+        for suffix, name, note in (
+            ("program", "程序 program", run.program),
+            ("result_id", "结果编号 result id", run.result_id),
+            ("outcome", "结束方式 outcome", _OUTCOMES.get(run.outcome, run.outcome)),
+            (
+                "started",
+                "开始 started",
+                None
+                if started is None
+                else started.astimezone(EXPORT_TIMEZONE).isoformat(timespec="milliseconds"),
+            ),
+        ):
+            rows.append(ExportRow(ts, f"{prefix}.{suffix}", name, "", None, "", run.run_id, note))
+        for result in run.results:
+            value = result.get("value")
+            rows.append(
+                ExportRow(
+                    ts,
+                    f"{prefix}.result.{result.get('key', '')}",
+                    str(result.get("name", "")),
+                    str(result.get("unit") or ""),
+                    float(value) if isinstance(value, int | float) else None,
+                    "ok" if isinstance(value, int | float) or result.get("text") else "",
+                    run.run_id,
+                    result.get("text"),
+                )
+            )
+    return rows
+
+
+def with_runs(rows: list[ExportRow], runs: Sequence[StoredRun]) -> list[ExportRow]:
+    """Samples and program-run rows together, by time (samples first at equal times)."""
+    if not runs:
+        return rows
+    return sorted([*rows, *run_rows(runs)], key=lambda r: r.ts)
 
 
 async def export_rows(
@@ -112,20 +173,20 @@ def to_csv(rows: Sequence[ExportRow]) -> bytes:
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
+    runs = any(row.run is not None for row in rows)
+    writer.writerow(CSV_HEADER + RUN_COLUMNS if runs else CSV_HEADER)
     for row in rows:
-        writer.writerow(
-            safe_row(
-                (
-                    row.ts.isoformat(timespec="milliseconds"),
-                    row.channel,
-                    row.name,
-                    row.unit,
-                    "" if row.value is None else repr(row.value),
-                    row.quality,
-                )
-            )
+        cells: tuple[str, ...] = (
+            row.ts.isoformat(timespec="milliseconds"),
+            row.channel,
+            row.name,
+            row.unit,
+            "" if row.value is None else repr(row.value),
+            row.quality,
         )
+        if runs:
+            cells += (row.run or "", row.text or "")
+        writer.writerow(safe_row(cells))
     return buffer.getvalue().encode("utf-8")
 
 
@@ -144,6 +205,8 @@ def to_parquet(rows: Sequence[ExportRow]) -> bytes:
             "unit": pa.array([r.unit for r in rows], type=pa.string()),
             "value": pa.array([r.value for r in rows], type=pa.float64()),
             "quality": pa.array([r.quality for r in rows], type=pa.string()),
+            "run": pa.array([r.run for r in rows], type=pa.string()),
+            "text": pa.array([r.text for r in rows], type=pa.string()),
         }
     )
     sink = io.BytesIO()

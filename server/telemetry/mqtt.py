@@ -60,7 +60,13 @@ __all__ = [
 
 log = logging.getLogger("labshare.ingest.mqtt")
 
-INGEST_KINDS = (TopicKind.TELEMETRY, TopicKind.STATE, TopicKind.HEARTBEAT, TopicKind.INSPECTION)
+INGEST_KINDS = (
+    TopicKind.TELEMETRY,
+    TopicKind.STATE,
+    TopicKind.HEARTBEAT,
+    TopicKind.INSPECTION,
+    TopicKind.PROGRAM,
+)
 
 # Values of the ``LABSHARE_MQTT_PROTOCOL`` setting: "auto" tries MQTT 5 and falls back to
 # 3.1.1 when the broker refuses it.

@@ -44,6 +44,7 @@ from server.core.validators import INT4_MAX
 from server.telemetry import board, latest, retention_classes
 from server.telemetry import export as exporting
 from server.telemetry.live import LiveFilter, LiveHub
+from server.telemetry.programs import runs_in
 from server.telemetry.queries import (
     MAX_POINTS,
     Access,
@@ -170,7 +171,11 @@ async def export(
     format: exporting.ExportFormat = exporting.ExportFormat.CSV,
     channel_id: Annotated[list[Annotated[int, Field(ge=1, le=INT4_MAX)]] | None, Query()] = None,
 ) -> Response:
-    """The samples of the range as CSV (UTF-8 with BOM) or Parquet; the export is recorded."""
+    """The samples of the range as CSV (UTF-8 with BOM) or Parquet; the export is recorded.
+
+    Without ``channel_id`` the program runs that ended in the range (run, program and result
+    identifiers, result values) are included (columns ``run`` and ``text``).
+    """
     check_range(start, end)
     access = await resolve_access(session, user, instrument_id)
     channels = list(await ChannelRepository(session).for_instrument(access.instrument.id))
@@ -179,9 +184,11 @@ async def export(
         channels = [c for c in channels if c.id in wanted]
         if len(channels) != len(wanted):
             raise ValidationFailed.for_field("channel_id", "no such channel on this instrument")
-    rows = await exporting.export_rows(
-        await session.connection(), channels, access.clip(start, end)
-    )
+    windows = access.clip(start, end)
+    conn = await session.connection()
+    rows = await exporting.export_rows(conn, channels, windows)
+    if not channel_id:  # the whole session's data: the program runs that ended in it too
+        rows = exporting.with_runs(rows, await runs_in(conn, channels, windows))
     body = (
         exporting.to_csv(rows)
         if format is exporting.ExportFormat.CSV

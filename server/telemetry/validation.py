@@ -22,6 +22,7 @@ from enum import StrEnum
 from pydantic import ValidationError
 
 from mqtt_contract.inspection_v1 import InspectionBatch, decode_inspection
+from mqtt_contract.program_v1 import ProgramRun, decode_program_run
 from mqtt_contract.v1 import (
     MAX_PAYLOAD_BYTES,
     QUALITY_CODES,
@@ -262,7 +263,7 @@ class Inbound:
     payload: bytes
     kind: TopicKind | None
     topic_gateway: str | None
-    message: WireBatch | GatewayState | Heartbeat | InspectionBatch | None
+    message: WireBatch | GatewayState | Heartbeat | InspectionBatch | ProgramRun | None
     error: str | None
     error_reason: DeadLetterReason = DeadLetterReason.INVALID_PAYLOAD
     """Why ``message`` is ``None``: the dead-letter code that goes with ``error``."""
@@ -290,11 +291,13 @@ def decode_inbound(
             DeadLetterReason.PAYLOAD_TOO_LARGE,
         )  # fmt: skip
     try:
-        message: WireBatch | GatewayState | Heartbeat | InspectionBatch
+        message: WireBatch | GatewayState | Heartbeat | InspectionBatch | ProgramRun
         if parsed.kind is TopicKind.TELEMETRY:
             message = decode_telemetry(payload, max_payload_bytes)
         elif parsed.kind is TopicKind.INSPECTION:
             message = decode_inspection(payload, max_payload_bytes)
+        elif parsed.kind is TopicKind.PROGRAM:
+            message = decode_program_run(payload, max_payload_bytes)
         elif parsed.kind is TopicKind.STATE:
             check_payload(payload, max_payload_bytes)
             message = GatewayState.model_validate_json(payload)
@@ -359,13 +362,16 @@ def _envelope_dead_letter(msg: Inbound, directory: ChannelDirectory) -> DeadLett
 
 
 def plan_inspections(
-    messages: Iterable[Inbound], directory: ChannelDirectory
+    messages: Iterable[Inbound],
+    directory: ChannelDirectory,
+    kind: TopicKind = TopicKind.INSPECTION,
 ) -> tuple[list[tuple[Inbound, uuid.UUID]], list[DeadLetter]]:
-    """Decoded inspection messages of known gateways (with the gateway id), and the refused."""
+    """Decoded messages of ``kind`` (inspection, program runs) of known gateways, with the
+    gateway id, and the refused."""
     accepted: list[tuple[Inbound, uuid.UUID]] = []
     refused: list[DeadLetter] = []
     for msg in messages:
-        if msg.kind is not TopicKind.INSPECTION or msg.message is None:
+        if msg.kind is not kind or msg.message is None:
             continue
         dead = _envelope_dead_letter(msg, directory)
         gateway = directory.gateway(msg.topic_gateway or "")

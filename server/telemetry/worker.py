@@ -17,11 +17,13 @@ from typing import Protocol, TypeVar
 import psycopg
 
 from mqtt_contract.inspection_v1 import InspectionBatch
+from mqtt_contract.program_v1 import ProgramRun
 from mqtt_contract.v1 import MAX_PAYLOAD_BYTES, SHARED_GROUP, TopicKind
 from server.inspection.ingest import InspectionSink
 from server.telemetry import metrics
 from server.telemetry.live import LIVE_READINGS_TOPIC, readings_event
 from server.telemetry.mqtt import Consumer, Delivery, Received
+from server.telemetry.programs import store_runs
 from server.telemetry.store import WriteBatch, load_gateways, to_conninfo, write_batch
 from server.telemetry.units import UnitConverter
 from server.telemetry.validation import (
@@ -404,6 +406,7 @@ class IngestWorker:
                 lambda conn: load_gateways(conn, stale, self.directory), "load gateways"
             )
         inspection_letters = await self._store_inspections(inbounds)
+        inspection_letters += await self._store_programs(inbounds)
         batch = self._plan(inbounds, inspection_letters)
         started = time.perf_counter()
         outcome = await self._with_database(lambda conn: write_batch(conn, batch), "write")
@@ -526,6 +529,14 @@ class IngestWorker:
                 )
         return letters
 
+    async def _store_programs(self, inbounds: Sequence[Inbound]) -> list[DeadLetter]:
+        """Program runs committed (once per gateway, device, unit and run id); dead letters."""
+        planned, letters = plan_inspections(inbounds, self.directory, TopicKind.PROGRAM)
+        runs = [(g, m.message) for m, g in planned if isinstance(m.message, ProgramRun)]
+        if runs:
+            await self._with_database(lambda conn: store_runs(conn, runs), "write program runs")
+        return letters
+
     def _plan(self, inbounds: Sequence[Inbound], extra: Sequence[DeadLetter] = ()) -> WriteBatch:
         batch = WriteBatch(dead_letters=list(extra))
         now_ms = int(time.time() * 1000)
@@ -546,8 +557,11 @@ class IngestWorker:
                     batch.gateway_updates.append(update)
                 else:
                     batch.dead_letters.append(update)
-            elif inbound.kind is TopicKind.INSPECTION and inbound.message is not None:
-                continue  # stored by _store_inspections
+            elif (
+                inbound.kind in (TopicKind.INSPECTION, TopicKind.PROGRAM)
+                and inbound.message is not None
+            ):
+                continue  # stored by _store_inspections and _store_programs
             else:
                 batch.dead_letters.append(refused_inbound(inbound))
         batch.dead_letters = self._limit(batch.dead_letters)

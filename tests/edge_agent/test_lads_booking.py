@@ -5,9 +5,12 @@ real."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
@@ -25,6 +28,7 @@ from tests.harness.telemetry import WorkerFactory, eventually, start_worker  # n
 
 pytestmark = pytest.mark.integration
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 UNIT = "0:Objects/2:DeviceSet/2:Incubator/2:FunctionalUnitSet/2:IncubatorUnit"
 
 # How a lab maps the LADS functional unit's state onto the instrument state (docs/edge-agent.md).
@@ -112,7 +116,8 @@ async def test_a_lads_program_run_checks_the_booking_in(
                                     "key": "mean_temperature",
                                     "name": "MeanTemperature",
                                     "unit": "degC",
-                                }
+                                },
+                                {"key": "summary", "name": "Summary"},
                             ],
                         }
                     ]
@@ -139,6 +144,11 @@ async def test_a_lads_program_run_checks_the_booking_in(
             ).fetchone()
         return row is not None and row[0] > 0
 
+    def run_stored() -> bool:
+        with psycopg.connect(database_conninfo) as conn:
+            row = conn.execute("SELECT count(*) FROM program_run").fetchone()
+        return row is not None and row[0] > 0
+
     def running_stored() -> bool:
         with psycopg.connect(database_conninfo) as conn:
             row = conn.execute(
@@ -153,6 +163,7 @@ async def test_a_lads_program_run_checks_the_booking_in(
         await eventually(running_stored, 30, "the Running state stored")
         await simulator.wait_program()
         await eventually(result_stored, 30, "the run's result stored")
+        await eventually(run_stored, 30, "the program run stored")
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)
@@ -187,3 +198,36 @@ async def test_a_lads_program_run_checks_the_booking_in(
     assert r.status_code == 200, r.text
     means = [m for m in r.json()["mean"] if m is not None]
     assert means == [pytest.approx(simulator.results[-1].mean_temperature)]
+
+    # ... and downloads the session's data (what "My bookings" offers: the instrument's export
+    # over the booking): the run with its identifiers and every result value, text included.
+    booking = (await client.get(f"{API}/bookings/{booking_id}", headers=buyer_headers)).json()
+    r = await client.get(
+        f"{API}/instruments/{demo.instrument.id}/export",
+        params={"start": booking["start_at"], "end": booking["end_at"], "format": "csv"},
+        headers=buyer_headers,
+    )
+    assert r.status_code == 200, r.text
+    table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert table[0][-2:] == ["运行 run", "文本 text"]
+    by_channel = {row[1]: row for row in table[1:] if row[6] == "run-0001"}
+    result = simulator.results[-1]
+    assert by_channel["incubator/incubator.program"][7] == "incubate-37"
+    assert by_channel["incubator/incubator.result_id"][7] == "run-0001"
+    assert by_channel["incubator/incubator.outcome"][7] == "完成 completed"
+    assert by_channel["incubator/incubator.started"][7].startswith(
+        datetime.fromtimestamp(result.started, UTC).astimezone(SHANGHAI).isoformat()[:19]
+    )
+    mean = by_channel["incubator/incubator.result.mean_temperature"]
+    assert mean[3] == "degC"
+    assert float(mean[4]) == pytest.approx(result.mean_temperature)
+    assert by_channel["incubator/incubator.result.summary"][7] == result.summary
+    # Stamped with the run's end, as the result object says.
+    ended = datetime.fromisoformat(mean[0])
+    assert abs((ended - datetime.fromtimestamp(result.ended, UTC)).total_seconds()) < 0.01
+    # A text result is not a telemetry point; the run is stored once.
+    with psycopg.connect(database_conninfo) as conn:
+        runs = conn.execute(
+            "SELECT run_id, program, result_id, outcome FROM program_run"
+        ).fetchall()
+    assert runs == [("run-0001", "incubate-37", "run-0001", "completed")]

@@ -1649,6 +1649,9 @@ export interface paths {
         /**
          * Export
          * @description The samples of the range as CSV (UTF-8 with BOM) or Parquet; the export is recorded.
+         *
+         *     Without ``channel_id`` the program runs that ended in the range (run, program and result
+         *     identifiers, result values) are included (columns ``run`` and ``text``).
          */
         get: operations["export_api_v1_instruments__instrument_id__export_get"];
         put?: never;
