@@ -228,19 +228,22 @@ def score_round(pt_round: PtRound, submissions: list[PtSubmission]) -> dict[str,
         assert pt_round.reference_value is not None
         assert pt_round.reference_u is not None
         x_pt, u_x_pt = pt_round.reference_value, pt_round.reference_u
-        assigned_note = "reference value with its standard uncertainty"
+        assigned_note = "参考值及其标准不确定度 / reference value with its standard uncertainty"
     else:
         assert robust is not None
         x_pt = robust.mean
         u_x_pt = stats.consensus_uncertainty(robust.sd, robust.p)
-        assigned_note = "robust mean x* (ISO 13528 Algorithm A), u(x_pt) = 1.25·s*/√p"
+        assigned_note = (
+            "参加者结果的稳健平均值 x*（ISO 13528 算法 A），u(x_pt) = 1.25·s*/√p"
+            " / robust mean x* of the results (ISO 13528 Algorithm A)"
+        )
     if pt_round.sigma_method == SigmaMethod.FIXED.value:
         sigma_pt: float | None = pt_round.sigma_fixed
-        sigma_note = "fixed by the provider"
+        sigma_note = "由提供者规定 / fixed by the provider"
     else:
         assert robust is not None
         sigma_pt = robust.sd
-        sigma_note = "robust standard deviation s* of the results"
+        sigma_note = "参加者结果的稳健标准差 s* / robust standard deviation s* of the results"
     kind, reason = stats.choose_score(pt_round.score_policy, sigma_pt, u_x_pt)
     for sub in submissions:
         if kind is stats.ScoreKind.Z:

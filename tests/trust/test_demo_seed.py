@@ -63,6 +63,9 @@ async def test_demo_round_complaints_and_credit_classes_are_public(
     assert round_link is not None
     report = (await client.get(f"/public/pt/{round_link.group(1)}")).text
     assert "≤ 0.3·σ_pt" in report
+    # How x_pt and σ_pt were set, Chinese first.
+    assert "参考值及其标准不确定度 / reference value with its standard uncertainty" in report
+    assert "由提供者规定 / fixed by the provider" in report
     assert "<svg" in report
     assert wenzhou not in report
 
