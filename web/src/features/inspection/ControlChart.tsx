@@ -83,6 +83,11 @@ export default function ControlChart({
         width: Math.max(element.clientWidth, 320),
         height: 320,
         scales: { x: { time: false } },
+        // The value axis as wide as its longest label ("25.015" was cut to "5.015").
+        axes: [
+          {},
+          { size: (_u, values) => (values ?? []).reduce((w, v) => Math.max(w, v.length), 0) * 8 + 20 },
+        ],
         series,
         cursor: { drag: { x: true, y: false, setScale: false } },
         hooks: {

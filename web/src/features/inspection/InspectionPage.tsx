@@ -4,7 +4,7 @@ import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { formatShanghaiTime } from "../../lib/format";
 import type { Alarm, CapabilityResponse, Characteristic, ChartResponse } from "./api";
-import { chartLines, parseExclusions, periodQuery } from "./chart";
+import { chartLines, chartPageQuery, parseExclusions, periodQuery } from "./chart";
 import ControlChart from "./ControlChart";
 import { type TextId, useText } from "./text";
 
@@ -40,39 +40,41 @@ export function InspectionPage() {
       {list.data.length === 0 ? (
         <p className="empty">{tx("inspection.empty")}</p>
       ) : (
-        <table className="table" data-testid="characteristics">
-          <thead>
-            <tr>
-              <th>{tx("inspection.characteristic")}</th>
-              <th>{tx("inspection.spec")}</th>
-              <th>{tx("inspection.chart")}</th>
-              <th>{tx("inspection.points")}</th>
-              <th>{tx("inspection.limitsVersion")}</th>
-              <th>{tx("inspection.openAlarms")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.map((c) => (
-              <tr
-                key={c.id}
-                onClick={() => setSelected(c.id)}
-                className={c.id === current?.id ? "selected" : undefined}
-                style={{ cursor: "pointer" }}
-              >
-                <td>
-                  <strong>{c.name}</strong> {c.product}/{c.key}
-                </td>
-                <td>
-                  {fmt(c.lsl, 4)} … {fmt(c.usl, 4)} {c.unit}
-                </td>
-                <td>{c.chart}</td>
-                <td>{c.points}</td>
-                <td>{c.limits_version ?? tx("inspection.noLimits")}</td>
-                <td style={{ color: c.open_alarms ? "#cf1322" : undefined }}>{c.open_alarms}</td>
+        <div className="table-scroll">
+          <table className="table" data-testid="characteristics">
+            <thead>
+              <tr>
+                <th>{tx("inspection.characteristic")}</th>
+                <th>{tx("inspection.spec")}</th>
+                <th>{tx("inspection.chart")}</th>
+                <th>{tx("inspection.points")}</th>
+                <th>{tx("inspection.limitsVersion")}</th>
+                <th>{tx("inspection.openAlarms")}</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {list.data.map((c) => (
+                <tr
+                  key={c.id}
+                  onClick={() => setSelected(c.id)}
+                  className={c.id === current?.id ? "selected" : undefined}
+                  style={{ cursor: "pointer" }}
+                >
+                  <td>
+                    <strong>{c.name}</strong> {c.product}/{c.key}
+                  </td>
+                  <td>
+                    {fmt(c.lsl, 4)} … {fmt(c.usl, 4)} {c.unit}
+                  </td>
+                  <td>{tx(`inspection.chart.${c.chart}`)}</td>
+                  <td>{c.points}</td>
+                  <td>{c.limits_version ?? tx("inspection.noLimits")}</td>
+                  <td style={{ color: c.open_alarms ? "#cf1322" : undefined }}>{c.open_alarms}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {current && <CharacteristicView characteristic={current} />}
       <AlarmList alarms={alarms.data ?? []} characteristics={list.data} />
@@ -86,7 +88,11 @@ function CharacteristicView({ characteristic }: { characteristic: Characteristic
   const queries = useQueryClient();
   const chart = useQuery({
     queryKey: ["inspection", "chart", characteristic.id],
-    queryFn: () => api.call<ChartResponse>(`${BASE}/characteristics/${characteristic.id}/chart`),
+    // The newest points: a long chart's first page would never show what arrives now.
+    queryFn: () =>
+      api.call<ChartResponse>(
+        `${BASE}/characteristics/${characteristic.id}/chart${chartPageQuery(characteristic.points)}`,
+      ),
     refetchInterval: 5_000,
   });
   const [period, setPeriod] = useState({ from: "", to: "" });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ChartPoints, LimitsVersion } from "./api";
-import { chartLines, markedSeries, parseExclusions, periodQuery } from "./chart";
+import { chartLines, chartPageQuery, markedSeries, parseExclusions, periodQuery } from "./chart";
 
 const points: ChartPoints = {
   position: [0, 1, 2],
@@ -27,6 +27,13 @@ describe("control chart helpers", () => {
 
   it("marks only violating or out-of-specification points", () => {
     expect(markedSeries(points)).toEqual([null, 25.01, 25.02]);
+  });
+
+  it("asks for the newest points of a long chart, with room for those plotted since", () => {
+    expect(chartPageQuery(0)).toBe("?start=0&limit=10000");
+    expect(chartPageQuery(8_500)).toBe("?start=0&limit=10000");
+    // 25,000 points: positions 16,000 … 25,999 — the last 9,000 known and up to 1,000 new.
+    expect(chartPageQuery(25_000)).toBe("?start=16000&limit=10000");
   });
 
   it("asks for whole Beijing days of capability", () => {

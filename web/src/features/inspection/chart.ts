@@ -35,6 +35,20 @@ export function markedSeries(points: ChartPoints): (number | null)[] {
   return points.location.map((value, i) => (points.rules[i]?.length || points.out_of_spec[i] ? value : null));
 }
 
+/** Points a chart asks for: the API's page (its default; at most 20,000). */
+export const CHART_PAGE = 10_000;
+/** Room in the page for points plotted after the characteristic list was read (every 5 s). */
+export const CHART_HEADROOM = 1_000;
+
+/**
+ * `?start=…&limit=…` for the newest points of a chart that had `points` points when the list
+ * was read: the page ends CHART_HEADROOM positions beyond them, so points plotted since show too.
+ */
+export function chartPageQuery(points: number): string {
+  const start = Math.max(0, points - (CHART_PAGE - CHART_HEADROOM));
+  return `?start=${start}&limit=${CHART_PAGE}`;
+}
+
 /** `?from=…&to=…` for a capability period of whole days in Beijing time (to is inclusive). */
 export function periodQuery(from: string, to: string): string {
   const params = new URLSearchParams();
