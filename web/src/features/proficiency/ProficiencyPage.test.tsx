@@ -76,6 +76,23 @@ describe("ProficiencyPage", () => {
     expect(await screen.findByAltText("按评分排序的柱状图，含 ±2 与 ±3 界限")).toBeInTheDocument();
   });
 
+  it("lets the lab manager publish the institution's result of a closed round", async () => {
+    const unpublished = { ...closedRound, own_result: { ...closedRound.own_result, publish: false } };
+    const server = new FakeServer()
+      .on("GET /api/v1/auth/me", manager)
+      .on("GET /api/v1/pt/rounds", [unpublished])
+      .on("GET /api/v1/pt/rounds/r-1/chart.svg", () => new Response("<svg/>"))
+      .on("PUT /api/v1/pt/rounds/r-1/my-result/publish", closedRound);
+    renderWithApp(<ProficiencyPage />, { server });
+    const user = userEvent.setup();
+
+    expect(await screen.findByTestId("pt-own")).toHaveTextContent("未公开");
+    await user.click(screen.getByRole("button", { name: "公开本机构结果" }));
+    await expect.poll(() => server.requestsTo("/api/v1/pt/rounds/r-1/my-result/publish").length).toBe(1);
+    const [sent] = server.requestsTo("/api/v1/pt/rounds/r-1/my-result/publish");
+    expect(JSON.parse(sent?.body ?? "{}")).toEqual({ publish: true });
+  });
+
   it("lets an institution give U(x) with its k instead of u(x)", async () => {
     const server = new FakeServer()
       .on("GET /api/v1/auth/me", manager)

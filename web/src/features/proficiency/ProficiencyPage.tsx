@@ -76,16 +76,27 @@ function ResultLine({ result }: { result: Result }) {
 function RoundCard({
   round,
   institution,
+  manager,
   provider,
 }: {
   round: Round;
   institution: boolean;
+  manager: boolean;
   provider: boolean;
 }) {
   const api = useApi();
   const tx = useText();
   const queryClient = useQueryClient();
   const done = () => queryClient.invalidateQueries({ queryKey: ["pt"] });
+  const publication = useMutation({
+    mutationFn: (publish: boolean) =>
+      api.call(`/pt/rounds/${round.id}/my-result/publish`, {
+        method: "PUT",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ publish }),
+      }),
+    onSuccess: done,
+  });
   const submit = useMutation({
     mutationFn: (body: {
       value: number;
@@ -146,9 +157,24 @@ function RoundCard({
       )}
       {round.own_result && (
         <p data-testid="pt-own">
-          {tx("pt.own")}: <ResultLine result={round.own_result} />
+          {tx("pt.own")}: <ResultLine result={round.own_result} /> ·{" "}
+          {tx(round.own_result.publish ? "pt.published" : "pt.unpublished")}
+          {manager && round.status === "closed" && (
+            <>
+              {" "}
+              <button
+                type="button"
+                className="btn"
+                disabled={publication.isPending}
+                onClick={() => publication.mutate(!round.own_result?.publish)}
+              >
+                {tx(round.own_result.publish ? "pt.unpublish" : "pt.doPublish")}
+              </button>
+            </>
+          )}
         </p>
       )}
+      {publication.isError && <ErrorNotice error={publication.error} />}
       {institution && round.status === "open" && (
         <form className="form-grid" onSubmit={onSubmit}>
           <label className="field">
@@ -368,6 +394,7 @@ export function ProficiencyPage() {
           key={round.id}
           round={round}
           institution={isInstitutionRole(role)}
+          manager={role === "lab_manager"}
           provider={role === "platform_admin"}
         />
       ))}

@@ -58,6 +58,10 @@ const TEXT = {
   "pt.policy.zeta": ["ζ 比分数", "ζ score"],
   "pt.policy.en": ["En 值", "En number"],
   "pt.create": ["创建轮次", "Create the round"],
+  "pt.published": ["已在公共信息平台公开", "Published on the public pages"],
+  "pt.unpublished": ["未公开", "Not published"],
+  "pt.doPublish": ["公开本机构结果", "Publish our result"],
+  "pt.unpublish": ["撤回公开", "Withdraw from the public pages"],
   "pt.reason.z": [
     "采用 z 比分数：u(x_pt) = {u} ≤ 0.3·σ_pt = {t}，指定值的不确定度可忽略（ISO 13528 §9.4）",
     "z score: u(x_pt) = {u} ≤ 0.3·σ_pt = {t}, so the assigned value's uncertainty is negligible (ISO 13528 §9.4)",
