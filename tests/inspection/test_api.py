@@ -475,6 +475,7 @@ async def test_chart_read_again_and_in_parts_gives_the_stored_points(
         part = await points(start, limit)
         assert part == {k: v[start : start + limit] for k, v in stored.items()}, (start, limit)
     assert await points(2300, 100) == {k: [] for k in stored}
+    assert await points(2**31 - 1, 20_000) == {k: [] for k in stored}  # the largest start
 
     # New points complete the third block and start a fourth.
     _insert_points(database_conninfo, cid, 2300, 3099)
