@@ -20,6 +20,7 @@ from mqtt_contract.gateway_config import (
     GatewayConfig,
     ModbusDevice,
     OpcUaDevice,
+    SilaDevice,
     config_hash,
     load_config,
 )
@@ -129,7 +130,7 @@ def _summary(config: GatewayConfig) -> str:
             or getattr(device, "topic", "")
         )
         extra = ""
-        if isinstance(device, OpcUaDevice):
+        if isinstance(device, OpcUaDevice | SilaDevice):
             points = len(device.all_point_keys())
             extra = ", subscribed"
         if isinstance(device, ModbusDevice):

@@ -7,6 +7,14 @@ with ``call_soon_threadsafe`` and converted there, so the spool is only touched 
 The task probes the server every ``watchdog_s``; when it stops answering, or a subscription
 ends, the points are reported ``comm_fail`` once and the task reconnects with backoff.
 
+Observable commands (``commands``): SiLA 2 tells an execution's state only to a client that
+knows the execution's UUID, so the gateway subscribes to the property that lists the UUIDs
+(``executions_property``), follows the execution info of each (at most
+:data:`MAX_FOLLOWED` at a time) and publishes the number ``<key>.state``
+(:data:`COMMAND_STATE_CODES`): running if any execution runs, else waiting if one waits, else
+how the newest one finished. The server's status-register state rule maps it onto the
+instrument state (e.g. running -> running, finished with error -> fault).
+
 Units: a property whose data type carries the SiLA unit constraint (``<Unit><Label>°C``)
 is read in that unit when the registry knows its label; a unit of another dimension than
 the point's ``unit`` gives ``bad_unit``. SiLA values carry no timestamp: readings are
@@ -20,23 +28,32 @@ import functools
 import logging
 import math
 import random
+import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from sila2.client import SilaClient
+from sila2.client.client_observable_command_instance import ClientObservableCommandInstance
 
 from edge_agent.calibration import CalibrationBook
 from edge_agent.clock import Clock
 from edge_agent.poller import PreparedPoint, Reading, ReadingSink
 from edge_agent.session_source import SessionSource
 from edge_agent.units import LinearConversion, UnitProblem, linear_conversion
-from mqtt_contract.gateway_config import SilaDevice, SilaPoint
+from mqtt_contract.gateway_config import SilaCommand, SilaDevice, SilaPoint
 from mqtt_contract.units import is_known_unit
 from mqtt_contract.v1 import Quality
 
-__all__ = ["SilaDeviceSource", "close_client", "run_sila_source", "unit_from_constraints"]
+__all__ = [
+    "COMMAND_STATE_CODES",
+    "SilaDeviceSource",
+    "close_client",
+    "command_state",
+    "run_sila_source",
+    "unit_from_constraints",
+]
 
 log = logging.getLogger("edge_agent.sila_source")
 
@@ -57,6 +74,60 @@ class _Item:
     conversion: LinearConversion | None
 
 
+# An observable command's state, as numbers a status-register rule can map.
+COMMAND_STATE_CODES: dict[str, int] = {
+    "idle": 0,  # no execution seen yet
+    "waiting": 1,
+    "running": 2,
+    "finishedSuccessfully": 3,
+    "finishedWithError": 4,
+}
+MAX_FOLLOWED = 20
+"""Executions followed at once per command (the newest ones)."""
+
+
+def command_state(statuses: list[str]) -> int:
+    """The state of a command from its executions' statuses, oldest first."""
+    if "running" in statuses:
+        return COMMAND_STATE_CODES["running"]
+    if "waiting" in statuses:
+        return COMMAND_STATE_CODES["waiting"]
+    known = [s for s in statuses if s in COMMAND_STATE_CODES]
+    return COMMAND_STATE_CODES[known[-1]] if known else COMMAND_STATE_CODES["idle"]
+
+
+@dataclass
+class _Command:
+    config: SilaCommand
+    prepared: PreparedPoint
+    followed: dict[str, Any]  # execution UUID: its ClientObservableCommandInstance (or None)
+    statuses: dict[str, str]  # execution UUID: status name, in the order they were seen
+
+
+def _command_point(key: str) -> PreparedPoint:
+    return PreparedPoint(
+        key=key,
+        unit="dimensionless",
+        conversion=linear_conversion("dimensionless", "dimensionless", 1.0, 0.0),
+        valid_min=None,
+        valid_max=None,
+        deadband=0.0,  # report changes only (and the periodic repeat)
+        max_interval_ms=None,
+    )
+
+
+class _Followed(ClientObservableCommandInstance):  # type: ignore[type-arg]
+    """An execution started by another client, followed by its UUID; reports each update."""
+
+    def __init__(self, on_update: Callable[[str], None], *args: Any) -> None:
+        self._on_update = on_update
+        super().__init__(*args)
+
+    def _update(self, new_execution_info: Any) -> None:
+        super()._update(new_execution_info)
+        self._on_update(new_execution_info.status.name)
+
+
 class SilaDeviceSource(SessionSource):
     """Holds one SiLA client with one subscription per point."""
 
@@ -74,6 +145,9 @@ class SilaDeviceSource(SessionSource):
         self.items = {
             p.key: _Item(p, prepared := PreparedPoint.from_config(p), prepared.conversion)
             for p in device.points
+        }
+        self.commands = {
+            c.key: _Command(c, _command_point(f"{c.key}.state"), {}, {}) for c in device.commands
         }
         self.notifications = 0
         # Blocking sila2 calls run in this device's own threads: a server that hangs them
@@ -98,7 +172,8 @@ class SilaDeviceSource(SessionSource):
         return self.device.server_name or f"{self.device.host}:{self.device.port}"
 
     def _prepared_points(self) -> Iterable[tuple[str, PreparedPoint]]:
-        return ((key, item.prepared) for key, item in self.items.items())
+        yield from ((key, item.prepared) for key, item in self.items.items())
+        yield from ((c.prepared.key, c.prepared) for c in self.commands.values())
 
     def _connect(self) -> Any:
         device = self.device
@@ -136,10 +211,12 @@ class SilaDeviceSource(SessionSource):
                         ],
                     )
                 )
+            for command in self.commands.values():
+                subscriptions.append(await self._follow_command(client, command))
             self.sessions += 1
             if self.health.status != "ok":
                 log.warning(
-                    "device %s: subscribed (%d properties)", self.device.key, len(self.items)
+                    "device %s: subscribed (%d properties)", self.device.key, len(subscriptions)
                 )
             self.health.status, self.health.error = "ok", None
             self.health.last_ok_ms = self.clock.wall_ms()
@@ -152,10 +229,116 @@ class SilaDeviceSource(SessionSource):
                     raise ConnectionError("a property subscription ended")
                 self.health.polls += 1
                 self.health.last_ok_ms = self.clock.wall_ms()
+                self._repeat_command_states()
         finally:
             for subscription in subscriptions:
                 subscription.cancel()
+            for command in self.commands.values():
+                self._unfollow(command, list(command.followed))
             await self._call(close_client, client)
+
+    # -- observable commands ----------------------------------------------------------------
+    async def _follow_command(self, client: Any, command: _Command) -> Any:
+        """Subscribe to the command's executions property; follow each execution it names."""
+        loop = asyncio.get_running_loop()
+        config = command.config
+        feature = getattr(client, config.feature)
+        getattr(feature, config.command)  # the command exists, or the session fails here
+        prop = getattr(feature, config.executions_property)
+
+        def executions(value: Any) -> None:
+            uuids = [value] if isinstance(value, str) else list(value or ())
+            loop.call_soon_threadsafe(self._executions, client, command, [str(u) for u in uuids])
+
+        return await self._call(prop.subscribe, callbacks=[executions])
+
+    def _executions(self, client: Any, command: _Command, uuids: list[str]) -> None:
+        """The executions property changed (on the event loop): follow the newest ones."""
+        wanted = [u for u in uuids if u][-MAX_FOLLOWED:]
+        self._unfollow(command, [u for u in command.followed if u not in wanted])
+        for execution in wanted:
+            if execution in command.followed:
+                continue
+            command.followed[execution] = None  # its status counts from its first info
+            task = asyncio.get_running_loop().create_task(self._attach(client, command, execution))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        self._publish_command(command)
+
+    async def _attach(self, client: Any, command: _Command, execution: str) -> None:
+        loop = asyncio.get_running_loop()
+        config = command.config
+
+        def update(status: str) -> None:
+            loop.call_soon_threadsafe(self._execution_status, command, execution, status)
+
+        def follow() -> Any:
+            cmd = getattr(getattr(client, config.feature), config.command)
+            return _Followed(update, client, cmd, uuid.UUID(execution))
+
+        try:
+            instance = await self._call(follow)
+        except Exception as exc:  # an unknown or expired UUID: the server forgot it
+            log.warning(
+                "device %s: execution %s of %s not followed: %s",
+                self.device.key,
+                execution,
+                config.command,
+                exc,
+            )
+            command.statuses.pop(execution, None)
+            self._publish_command(command)
+            return
+        if execution in command.followed:
+            command.followed[execution] = instance
+        else:  # no longer wanted while it was being attached
+            instance.cancel_execution_info_subscription()
+
+    def _execution_status(self, command: _Command, execution: str, status: str) -> None:
+        if execution not in command.followed:
+            return
+        command.statuses[execution] = status
+        self._publish_command(command)
+
+    def _unfollow(self, command: _Command, executions: list[str]) -> None:
+        for execution in executions:
+            instance = command.followed.pop(execution, None)
+            if instance is not None:
+                instance.cancel_execution_info_subscription()
+            command.statuses.pop(execution, None)
+
+    def _publish_command(self, command: _Command, *, repeat: bool = False) -> None:
+        ts_ms = self.clock.wall_ms()
+        # In the order the instrument lists its executions (oldest first), not as infos came.
+        statuses = [command.statuses[u] for u in command.followed if u in command.statuses]
+        value = float(command_state(statuses))
+        prepared = command.prepared
+        if not repeat and not prepared.should_report(ts_ms, value, Quality.OK):
+            return
+        prepared.last_report_ms, prepared.last_value, prepared.last_quality = (
+            ts_ms,
+            value,
+            Quality.OK,
+        )
+        self.sink.submit(
+            [
+                Reading(
+                    device=self.device.key,
+                    point=prepared.key,
+                    unit=prepared.unit,
+                    ts_ms=ts_ms,
+                    value=value,
+                    quality=Quality.OK,
+                )
+            ]
+        )
+
+    def _repeat_command_states(self) -> None:
+        """Publish again a command state that has not changed for its repeat period."""
+        now = self.clock.wall_ms()
+        for command in self.commands.values():
+            last = command.prepared.last_report_ms
+            if last is not None and now - last >= command.config.repeat_s * 1000:
+                self._publish_command(command, repeat=True)
 
     def _server_unit(self, prop: Any, item: _Item) -> LinearConversion | None:
         if not item.point.units_from_server:

@@ -56,6 +56,7 @@ __all__ = [
     "OpcUaPoint",
     "PointType",
     "RegisterKind",
+    "SilaCommand",
     "SilaDevice",
     "SilaPoint",
     "bus_name",
@@ -604,6 +605,35 @@ class SilaPoint(_NoLoopPoint, _SourceUnitFromUnit):
     )
 
 
+class SilaCommand(_Strict):
+    """An observable command whose executions' state becomes the number ``<key>.state``.
+
+    SiLA 2 tells an execution's state (waiting, running, finished successfully, finished with
+    error) only to a client that knows the execution's UUID, so the gateway learns the UUIDs
+    from ``executions_property``: an observable property of the same feature holding the
+    UUID of the newest execution (String) or of the recent ones (List of String).
+    """
+
+    key: Key = Field(description="Prefix of the state point, e.g. 'program' -> 'program.state'.")
+    feature: str = Field(min_length=1, description="Feature identifier.")
+    command: str = Field(min_length=1, description="Observable command identifier.")
+    executions_property: str = Field(
+        min_length=1, description="Observable property with the executions' UUIDs."
+    )
+    repeat_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Repeat the unchanged state this often: the server's state rule takes a "
+        "silent state channel for an offline instrument.",
+    )
+
+
+def _unique_command_keys(commands: list[SilaCommand]) -> list[SilaCommand]:
+    _reject_duplicates(c.key for c in commands)
+    return commands
+
+
 class SilaDevice(_DeviceBase):
     """A SiLA 2 server: found by ``server_name`` (discovery) or at ``host``/``port``."""
 
@@ -620,7 +650,11 @@ class SilaDevice(_DeviceBase):
     watchdog_s: float = Field(
         default=2.0, gt=0, le=300, description="How often the connection is probed."
     )
-    points: Annotated[list[SilaPoint], AfterValidator(_unique_keys)] = Field(min_length=1)
+    points: Annotated[list[SilaPoint], AfterValidator(_unique_keys)] = Field(default_factory=list)
+    commands: Annotated[list[SilaCommand], AfterValidator(_unique_command_keys)] = Field(
+        default_factory=list,
+        description="Observable commands whose execution state is published as <key>.state.",
+    )
 
     @model_validator(mode="after")
     def _addressed(self) -> SilaDevice:
@@ -628,7 +662,13 @@ class SilaDevice(_DeviceBase):
             raise PydanticCustomError(
                 "address", "give host and port, or server_name for discovery", {}
             )
+        if not self.points and not self.commands:
+            raise PydanticCustomError("points", "a SiLA 2 device needs points or commands", {})
         return self
+
+    def all_point_keys(self) -> list[str]:
+        """The configured points plus the commands' state points."""
+        return [p.key for p in self.points] + [f"{c.key}.state" for c in self.commands]
 
 
 DeviceConfig = Annotated[
@@ -769,13 +809,14 @@ def _semantic_issues(config: GatewayConfig) -> list[ConfigIssue]:
                 )
             )
         seen.setdefault(device.key, i)
-        if isinstance(device, OpcUaDevice):
+        if isinstance(device, OpcUaDevice | SilaDevice):
             keys = device.all_point_keys()
+            section = "lads section" if isinstance(device, OpcUaDevice) else "commands"
             for key in sorted({k for k in keys if keys.count(k) > 1}):
                 issues.append(
                     ConfigIssue(
                         path=f"devices[{i}].points",
-                        message=f"point key '{key}' is also a point of the lads section",
+                        message=f"point key '{key}' is also a point of the {section}",
                     )
                 )
         if isinstance(device, ModbusRtuDevice):

@@ -8,8 +8,13 @@ without generated code):
 - ``RunningPrograms`` observable property, Integer: how many ``RunProgram`` executions are
   running. A SiLA client sees only the executions it started itself, so the gateway reads
   the instrument's activity from this property;
+- ``RunProgramExecutions`` observable property, List of String: the UUIDs of the recent
+  ``RunProgram`` executions (at most 20), so that a client that did not start them (the
+  gateway) can follow their execution state;
 - ``RunProgram(DurationSeconds, TargetTemperature)`` observable command: heats towards the
-  target for the duration, reports progress, and answers the run's mean temperature.
+  target for the duration, reports progress, and answers the run's mean temperature. A target
+  above 80 °C ends the execution with an error after half the duration (an overheated
+  chamber).
 
 The server runs in gRPC worker threads; :meth:`SilaSimulator.start` and :meth:`stop` are
 blocking and quick.
@@ -83,6 +88,13 @@ FEATURE_XML = """<?xml version="1.0" encoding="utf-8" ?>
     </DataType>
   </Property>
   <Property>
+    <Identifier>RunProgramExecutions</Identifier>
+    <DisplayName>Run Program Executions</DisplayName>
+    <Description>The UUIDs of the recent Run Program executions, oldest first.</Description>
+    <Observable>Yes</Observable>
+    <DataType><List><DataType><Basic>String</Basic></DataType></List></DataType>
+  </Property>
+  <Property>
     <Identifier>RunningPrograms</Identifier>
     <DisplayName>Running Programs</DisplayName>
     <Description>How many Run Program executions are running.</Description>
@@ -101,6 +113,7 @@ class _Incubator(FeatureImplementationBase):
         self.simulator = simulator
         self._CurrentTemperature_producer_queue: Queue[Any] = Queue()
         self._RunningPrograms_producer_queue: Queue[Any] = Queue()
+        self._RunProgramExecutions_producer_queue: Queue[Any] = Queue()
         self.RunProgram_default_lifetime_of_execution = None
         self.run_periodically(self._tick, delay_seconds=simulator.tick_s)
 
@@ -108,6 +121,7 @@ class _Incubator(FeatureImplementationBase):
         super().start()
         self._CurrentTemperature_producer_queue.put(self.simulator.temperature)
         self._RunningPrograms_producer_queue.put(0)
+        self._RunProgramExecutions_producer_queue.put([])
 
     def _tick(self) -> None:
         self.simulator.step()
@@ -117,6 +131,9 @@ class _Incubator(FeatureImplementationBase):
         return None
 
     def RunningPrograms_on_subscription(self, *, metadata: Any) -> None:
+        return None
+
+    def RunProgramExecutions_on_subscription(self, *, metadata: Any) -> None:
         return None
 
     def RunProgram(
@@ -132,13 +149,17 @@ class _Incubator(FeatureImplementationBase):
         with simulator.lock:
             simulator.running += 1
             simulator.target = TargetTemperature
+            simulator.executions = [*simulator.executions, str(instance.execution_uuid)][-20:]
             self._RunningPrograms_producer_queue.put(simulator.running)
+            self._RunProgramExecutions_producer_queue.put(list(simulator.executions))
         started = time.monotonic()
         temperatures: list[float] = []
         try:
             while (elapsed := time.monotonic() - started) < DurationSeconds:
                 instance.progress = min(1.0, elapsed / DurationSeconds)
                 temperatures.append(simulator.temperature)
+                if TargetTemperature > 80.0 and elapsed >= DurationSeconds / 2:
+                    raise RuntimeError("chamber overheated: the target is above 80 °C")
                 time.sleep(simulator.tick_s)
         finally:
             with simulator.lock:
@@ -160,6 +181,8 @@ class SilaSimulator:
     tick_s: float = 0.1
     running: int = 0
     results: list[float] = field(default_factory=list)
+    executions: list[str] = field(default_factory=list)
+    """UUIDs of the recent RunProgram executions, oldest first."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     server_name: str = "labshare incubator"
     _server: SilaServer | None = None

@@ -4,11 +4,14 @@ constraints, reconnects, and configuration errors."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
+from fastapi import FastAPI
 from sila2.client import SilaClient
 
 from edge_agent.agent import Gateway
@@ -19,6 +22,9 @@ from edge_agent.sila_source import SilaDeviceSource, close_client
 from firmware_bridge.simulators.sila import SilaSimulator
 from mqtt_contract.gateway_config import ConfigError, SilaDevice, parse_config
 from mqtt_contract.v1 import QUALITY_CODES, Quality
+from server.telemetry.states import evaluate_all
+from tests.harness.app import API, Login
+from tests.harness.booking import sql
 from tests.harness.edge import wait_until
 from tests.harness.ports import free_port
 from tests.harness.telemetry import (  # noqa: F401
@@ -228,3 +234,131 @@ async def test_a_hung_sila_server_does_not_delay_another(
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)
+
+
+# How a lab maps an observable command's execution state onto the instrument state.
+SILA_STATE_RULE = {
+    "status": {
+        "device": "incubator",
+        "point": "program.state",
+        "map": {"0": "idle", "1": "running", "2": "running", "3": "idle", "4": "fault"},
+    },
+    "offline_after_s": 120,
+}
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(120)
+async def test_observable_command_state_becomes_the_instrument_state(
+    sila: Any,
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    demo: Any,
+    login: Login,
+    mosquitto: Any,
+    start_worker: WorkerFactory,  # noqa: F811
+    database_conninfo: str,
+    tmp_path: Path,
+) -> None:
+    with psycopg.connect(database_conninfo) as conn:
+        row = conn.execute(
+            "INSERT INTO channel (instrument_id, gateway_id, device_key, point_key, name,"
+            " canonical_unit) VALUES (%s, %s, 'incubator', 'program.state', 'program.state',"
+            " 'dimensionless') RETURNING id",
+            (demo.instrument.id, demo.gateway.id),
+        ).fetchone()
+    assert row is not None
+    channel = row[0]
+    manager = await login("manager@zjim.demo")
+    r = await client.put(
+        f"{API}/instruments/{demo.instrument.id}/state-rule", json=SILA_STATE_RULE, headers=manager
+    )
+    assert r.status_code == 200, r.text
+    await start_worker()
+    device = sila_device(sila.port)
+    device["commands"] = [
+        {
+            "key": "program",
+            "feature": "IncubatorController",
+            "command": "RunProgram",
+            "executions_property": "RunProgramExecutions",
+        }
+    ]
+    document = {
+        "gateway": {"key": demo.gateway.key},
+        "mqtt": {"host": mosquitto.host, "port": mosquitto.port},
+        "spool": {"path": str(tmp_path / "spool.db")},
+        "batch": {"max_samples": 200, "max_delay_ms": 100},
+        "devices": [device],
+    }
+    gateway = Gateway(parse_config(document))
+    stop = asyncio.Event()
+    task = asyncio.create_task(gateway.run(stop))
+
+    def states() -> list[float]:
+        with psycopg.connect(database_conninfo) as conn:
+            rows = conn.execute(
+                "SELECT value FROM telemetry WHERE channel_id = %s ORDER BY ts", (channel,)
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    try:
+        await eventually(lambda: states() == [0.0], 20, "the idle command stored")
+        # A lab client (not the gateway) runs the program twice: once through, once into an
+        # error (a target above 80 °C overheats the simulated chamber).
+        lab = await asyncio.to_thread(SilaClient, "127.0.0.1", sila.port, insecure=True)
+        try:
+            for target in (37.0, 95.0):
+                instance = await asyncio.to_thread(
+                    lab.IncubatorController.RunProgram,
+                    DurationSeconds=1.5,
+                    TargetTemperature=target,
+                )
+                await wait_until(lambda i=instance: i.done, 15, "the program ended")
+                await asyncio.sleep(0.5)
+        finally:
+            await asyncio.to_thread(close_client, lab)
+        await eventually(lambda: states()[-1] == 4.0, 20, "the error stored")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+    # running (2) then finished (3), running again (2), then finished with error (4)
+    changes = [v for i, v in enumerate(states()) if i == 0 or v != states()[i - 1]]
+    assert changes == [0.0, 2.0, 3.0, 2.0, 4.0]
+
+    async with app.state.engine.connect() as conn:
+        await evaluate_all(conn, datetime.now(UTC))
+    intervals = await sql(
+        app,
+        "SELECT state FROM instrument_state_interval WHERE instrument_id = :i ORDER BY start_at",
+        i=demo.instrument.id,
+    )
+    seen = [row["state"] for row in intervals]
+    assert "running" in seen
+    assert seen[-1] == "fault"
+
+
+def test_sila_command_config_errors_name_the_field() -> None:
+    device = sila_device(50052)
+    device["points"][1]["key"] = "program.state"
+    device["commands"] = [
+        {"key": "program", "feature": "IncubatorController", "command": "RunProgram"}
+    ]
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"gateway": {"key": "gw"}, "devices": [device]})
+    assert [str(i) for i in caught.value.issues] == [
+        "devices[0].commands[0].executions_property: Field required"
+    ]
+    device["commands"][0]["executions_property"] = "RunProgramExecutions"
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"gateway": {"key": "gw"}, "devices": [device]})
+    assert [str(i) for i in caught.value.issues] == [
+        "devices[0].points: point key 'program.state' is also a point of the commands"
+    ]
+    with pytest.raises(ConfigError) as caught:
+        parse_config(
+            {"gateway": {"key": "gw"}, "devices": [{**device, "points": [], "commands": []}]}
+        )
+    assert [str(i) for i in caught.value.issues] == [
+        "devices[0]: a SiLA 2 device needs points or commands"
+    ]
