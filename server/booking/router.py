@@ -36,6 +36,7 @@ from server.booking.schemas import (
     BulkAction,
     BulkResult,
     DetailedBookingOut,
+    ListedBookingOut,
     OpeningHoursIn,
     OperatorCandidate,
     PolicyIn,
@@ -233,7 +234,7 @@ async def bulk_bookings(
     ]
 
 
-@router.get("/bookings", response_model=list[BookingOut])
+@router.get("/bookings", response_model=list[ListedBookingOut])
 async def list_bookings(
     session: SessionDep,
     user: CurrentUser,
@@ -242,7 +243,7 @@ async def list_bookings(
     status_: Annotated[list[BookingStatus] | None, Query(alias="status")] = None,
     flagged: bool | None = None,
     instrument_id: uuid.UUID | None = None,
-) -> list[BookingOut]:
+) -> list[ListedBookingOut]:
     bookings = await access.list_bookings(
         session,
         user,
@@ -252,7 +253,15 @@ async def list_bookings(
         flagged=flagged,
         instrument_id=instrument_id,
     )
-    return [BookingOut.model_validate(b) for b in bookings]
+    instruments = await access.instruments_by_id(session, {b.instrument_id for b in bookings})
+    return [
+        ListedBookingOut(
+            **BookingOut.model_validate(b).model_dump(),
+            instrument_name=instruments[b.instrument_id].name,
+            instrument_name_en=instruments[b.instrument_id].name_en,
+        )
+        for b in bookings
+    ]
 
 
 @router.get("/bookings/detailed", response_model=list[DetailedBookingOut])

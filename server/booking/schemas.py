@@ -117,6 +117,14 @@ class BookingOut(_Output):
     created_at: datetime
 
 
+class ListedBookingOut(BookingOut):
+    """A booking in a list, with its instrument's names: lab staff see bookings on their
+    institution's other labs' instruments too, which their instrument list does not hold."""
+
+    instrument_name: str
+    instrument_name_en: str | None
+
+
 class RejectBody(_Input):
     """Why the lab rejects the booking: its booker reads this on the booking and in the
     notification."""

@@ -54,6 +54,9 @@ async def test_reject_needs_a_reason_which_the_booker_reads_on_the_booking_and_n
     buyer = await login("buyer@jingce.demo")
     mine = {b["id"]: b for b in (await client.get(f"{API}/bookings", headers=buyer)).json()}
     assert mine[booking["id"]]["decision_reason"] == reason
+    # A list names each booking's instrument: no second look-up, no id shown in its place.
+    assert mine[booking["id"]]["instrument_name"] == calibrated.instrument.name
+    assert mine[booking["id"]]["instrument_name_en"] == calibrated.instrument.name_en
     notices = await sql(
         app,
         "SELECT user_id, title, body FROM outbox WHERE kind = 'booking_rejected'",

@@ -31,6 +31,8 @@ from tests.harness.browser import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
+# Pages holding a server-sent event stream open (never "network idle").
+LIVE_PAGES = {"board", "instrument"}
 VIEWPORTS = {"desktop": (1440, 900), "phone": (390, 844)}
 RAW_VALUES = re.compile(
     r"\b(staff_operated|self_operated|enterprise_member|enterprise_admin|lab_staff|lab_manager|"
@@ -55,6 +57,45 @@ def _check_text(page: Page, name: str) -> None:
     assert not ids, f"{name}: untranslated message ids {ids[:5]}"
 
 
+def _walk(chamber: object, lab: object) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """(login, [(screenshot name, path, CSS selector that shows the page is drawn)]) per role."""
+    return [
+        (
+            "buyer@jingce.demo",  # an enterprise's administrator
+            [
+                (
+                    "instrument-public",
+                    f"/catalogue/instruments/{chamber}",
+                    "[data-testid=public-instrument]",
+                ),
+                ("statements", "/statements", "[data-testid=statements]"),
+                ("invitations", "/invitations", "h1"),
+            ],
+        ),
+        (
+            "manager@zjim.demo",  # a lab manager
+            [
+                ("board", f"/board/{lab}", "[data-testid=board-tile]"),
+                ("instrument", f"/instruments/{chamber}", "[data-testid=registry-panel]"),
+                ("manage-instrument", f"/instruments/{chamber}/manage", "[data-testid=check-form]"),
+                ("approvals", "/bookings", "[data-testid=approvals]"),
+                ("gateways", "/gateways", "h1"),
+                ("inspection", "/inspection", "h1"),
+            ],
+        ),
+        (
+            "admin@platform.demo",  # the platform (the province's sharing platform)
+            [
+                ("evaluation", "/evaluation", "[data-testid=evaluation-metrics]"),
+                ("registrations", "/registrations", "[data-testid=registrations]"),
+                ("complaints", "/complaints", "h1"),
+                ("proficiency", "/proficiency", "h1"),
+            ],
+        ),
+    ]
+
+
+@pytest.mark.timeout(600)  # 20 pages x 2 languages x 2 screen sizes
 def test_screenshots_of_the_rebuilt_pages(
     database_url: str,
     database_conninfo: str,
@@ -73,6 +114,9 @@ def test_screenshots_of_the_rebuilt_pages(
             " FROM instrument WHERE name = '高低温试验箱'",
             (now.date(), now - timedelta(days=10), now + timedelta(days=365)),
         )
+        chamber_id, lab_id = conn.execute(
+            "SELECT id, lab_id FROM instrument WHERE name = '高低温试验箱'"
+        ).fetchone()  # type: ignore[misc]
     server = spawn(
         processes,
         workdir,
@@ -112,7 +156,11 @@ def test_screenshots_of_the_rebuilt_pages(
                     def shot(
                         name: str, page: Page = page, lang: str = lang, vp: str = viewport
                     ) -> None:
-                        page.wait_for_load_state("networkidle")
+                        if name in LIVE_PAGES:
+                            # A live stream keeps the network busy: let the first frames draw.
+                            page.wait_for_timeout(2_000)
+                        else:
+                            page.wait_for_load_state("networkidle")
                         _check_text(page, f"{name} ({lang}, {vp})")
                         # A full-page shot draws the sticky header where the viewport was.
                         page.evaluate("window.scrollTo(0, 0)")
@@ -160,6 +208,16 @@ def test_screenshots_of_the_rebuilt_pages(
                         timeout=10_000
                     )
                     shot("catalogue-member")
+
+                    # Every other page, as the role that works on it; the same checks on each.
+                    for email, pages in _walk(chamber_id, lab_id):
+                        context.clear_cookies()
+                        page.evaluate("window.localStorage.removeItem('labshare.token')")
+                        log_in(page, base, email)
+                        for name, path, ready in pages:
+                            page.goto(f"{base}{path}")
+                            expect(page.locator(ready).first).to_be_visible(timeout=15_000)
+                            shot(name)
                     assert not errors, f"console errors ({lang}, {viewport}): {errors}"
                     context.close()
         finally:

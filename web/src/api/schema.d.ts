@@ -4941,6 +4941,86 @@ export interface components {
             /** Version */
             version: number;
         };
+        /**
+         * ListedBookingOut
+         * @description A booking in a list, with its instrument's names: lab staff see bookings on their
+         *     institution's other labs' instruments too, which their instrument list does not hold.
+         */
+        ListedBookingOut: {
+            /** Actual End At */
+            actual_end_at: string | null;
+            /** Actual Minutes */
+            actual_minutes: number | null;
+            /** Actual Start At */
+            actual_start_at: string | null;
+            /** Check In Source */
+            check_in_source: string | null;
+            /** Checked In At */
+            checked_in_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Decision Reason */
+            decision_reason?: string | null;
+            /**
+             * End At
+             * Format: date-time
+             */
+            end_at: string;
+            /** Flag */
+            flag: string | null;
+            /** Flag Detail */
+            flag_detail: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Instrument Id
+             * Format: uuid
+             */
+            instrument_id: string;
+            /** Instrument Name */
+            instrument_name: string;
+            /** Instrument Name En */
+            instrument_name_en: string | null;
+            /** Mode */
+            mode: string;
+            /**
+             * Organisation Id
+             * Format: uuid
+             */
+            organisation_id: string;
+            /** Overrun Minutes */
+            overrun_minutes: number;
+            /** Purpose */
+            purpose: string;
+            /** Quoted Amount */
+            quoted_amount: string;
+            /** Sample Count */
+            sample_count: number;
+            /** Series Id */
+            series_id: string | null;
+            /**
+             * Start At
+             * Format: date-time
+             */
+            start_at: string;
+            /** Status */
+            status: string;
+            /** Test Items */
+            test_items: string[];
+            /** User Category */
+            user_category: string;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
         /** MaintenanceCreate */
         MaintenanceCreate: {
             /** Description */
@@ -6652,7 +6732,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["BookingOut"][];
+                    "application/json": components["schemas"]["ListedBookingOut"][];
                 };
             };
             /** @description Not logged in, or the token is invalid or expired */

@@ -51,7 +51,7 @@ export function BookingsPage() {
       />
       {draft && <BookingForm key={draft.pick} instruments={list} draft={draft} />}
       {staff && <ApprovalsQueue instruments={list} />}
-      <MyBookings instruments={list} />
+      <MyBookings />
     </div>
   );
 }

@@ -5,23 +5,13 @@ import { FakeServer, json } from "../../test/fakeServer";
 import { renderWithApp } from "../../test/render";
 import { cancellationCharge, MyBookings } from "./MyBookings";
 
-const chamber = {
-  id: "i-1",
-  lab_id: "l-1",
-  organisation_id: "o-1",
-  name: "高低温试验箱",
-  name_en: "Temperature chamber",
-  model: null,
-  manufacturer: null,
-  location: null,
-  is_open: true,
-};
-
 function booking(hoursFromNow: number) {
   const start = new Date(Date.now() + hoursFromNow * 3_600_000);
   return {
     id: "b-1",
     instrument_id: "i-1",
+    instrument_name: "高低温试验箱",
+    instrument_name_en: "Temperature chamber",
     user_id: "u-1",
     start_at: start.toISOString(),
     end_at: new Date(start.getTime() + 3_600_000).toISOString(),
@@ -77,7 +67,7 @@ describe("cancelling a booking", () => {
   it("asks for confirmation stating the late charge, and cancels only when confirmed", async () => {
     const fake = server(3);
     const user = userEvent.setup();
-    renderWithApp(<MyBookings instruments={[chamber]} />, { server: fake, token: "t" });
+    renderWithApp(<MyBookings />, { server: fake, token: "t" });
     const table = await screen.findByTestId("my-bookings");
     // Enum values are words: the mode and status in Chinese.
     expect(table).toHaveTextContent("委托测试");
@@ -94,8 +84,32 @@ describe("cancelling a booking", () => {
 
   it("says cancelling is free well before the start", async () => {
     const user = userEvent.setup();
-    renderWithApp(<MyBookings instruments={[chamber]} />, { server: server(72), token: "t" });
+    renderWithApp(<MyBookings />, { server: server(72), token: "t" });
     await user.click(within(await screen.findByTestId("my-bookings")).getByRole("button", { name: "取消" }));
     expect(await screen.findByText("距开始超过 24 小时，取消不收费。")).toBeInTheDocument();
+  });
+});
+
+describe("the bookings list", () => {
+  it("names each instrument, newest first, and gives last year's bookings their year", async () => {
+    const old = {
+      ...booking(-400 * 24),
+      id: "b-0",
+      instrument_id: "i-9",
+      instrument_name: "冷热冲击试验箱",
+      instrument_name_en: "Thermal shock chamber",
+      status: "completed",
+    };
+    const fake = server(3).on("GET /api/v1/bookings", json([old, booking(3)]));
+    renderWithApp(<MyBookings />, { server: fake, token: "t" });
+    const table = await screen.findByTestId("my-bookings");
+    const rows = within(table).getAllByRole("row").slice(1);
+    expect(rows.map((row) => row.textContent?.slice(0, 6))).toEqual(["高低温试验箱", "冷热冲击试验"]);
+    const lastYear = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric" }).format(
+      new Date(Date.parse(old.start_at)),
+    );
+    expect(rows[1]).toHaveTextContent(new RegExp(`${lastYear}-\\d{2}-\\d{2}`));
+    expect(rows[0]?.textContent).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+    expect(table).not.toHaveTextContent("i-9");
   });
 });

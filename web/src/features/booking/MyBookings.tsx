@@ -2,7 +2,6 @@ import { Button, Card, Popconfirm, Space, Table, Tag } from "antd";
 import { useState } from "react";
 import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
-import type { Instrument } from "../../api/types";
 import { useI18n } from "../../i18n";
 import { useCurrentUser } from "../auth/queries";
 import { isInstitutionRole } from "../auth/roles";
@@ -14,6 +13,7 @@ import {
   useCalendarLinks,
   useDetailedBookings,
   type Booking,
+  type ListedBooking,
 } from "./api";
 import { beijingTime, dayLabel } from "./calendar";
 import { downloadWithToken, sessionDataPath } from "./download";
@@ -22,12 +22,24 @@ import { bookingsTitle, enumText, useText } from "./text";
 
 function When({ booking }: { booking: Booking }) {
   const { locale } = useI18n();
+  const start = new Date(booking.start_at);
+  // Past years' bookings say their year: "12-05" alone would read as this December.
+  const year = beijingYear(start);
   return (
     <>
-      {dayLabel(new Date(booking.start_at), locale)} {beijingTime(booking.start_at)}–
-      {beijingTime(booking.end_at)}
+      {year !== beijingYear(new Date()) && `${year}-`}
+      {dayLabel(start, locale)} {beijingTime(booking.start_at)}–{beijingTime(booking.end_at)}
     </>
   );
+}
+
+function beijingYear(at: Date): string {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric" }).format(at);
+}
+
+/** Newest first: upcoming and recent bookings before last year's. */
+function newestFirst(bookings: readonly ListedBooking[]): ListedBooking[] {
+  return [...bookings].sort((a, b) => Date.parse(b.start_at) - Date.parse(a.start_at));
 }
 
 const STATUS_COLOURS: Record<string, string> = {
@@ -98,7 +110,7 @@ function CancelButton({
  * The bookings the server shows this user (their enterprise's, or for lab staff the
  * institution's): status, mode, fee, actual use, cancel, and the iCal feed link.
  */
-export function MyBookings({ instruments }: { instruments: Instrument[] }) {
+export function MyBookings() {
   const t = useText();
   const api = useApi();
   const me = useCurrentUser();
@@ -112,7 +124,6 @@ export function MyBookings({ instruments }: { instruments: Instrument[] }) {
   const bookings = useBookings();
   const links = useCalendarLinks();
   const action = useBookingAction();
-  const names = new Map(instruments.map((i) => [i.id, pickName(i.name, i.name_en)]));
   if (bookings.isPending) return <Loading />;
   if (bookings.error) return <ErrorNotice error={bookings.error} />;
   return (
@@ -129,11 +140,11 @@ export function MyBookings({ instruments }: { instruments: Instrument[] }) {
       }
     >
       {action.error && <ErrorNotice error={action.error} />}
-      <Table<Booking>
+      <Table<ListedBooking>
         data-testid="my-bookings"
         rowKey="id"
         size="small"
-        dataSource={bookings.data}
+        dataSource={newestFirst(bookings.data)}
         pagination={{ pageSize: 10, hideOnSinglePage: true }}
         scroll={{ x: "max-content" }}
         locale={{ emptyText: t("mine.empty") }}
@@ -141,7 +152,7 @@ export function MyBookings({ instruments }: { instruments: Instrument[] }) {
           {
             title: t("form.instrument"),
             key: "instrument",
-            render: (_, b) => names.get(b.instrument_id) ?? b.instrument_id,
+            render: (_, b) => pickName(b.instrument_name, b.instrument_name_en),
           },
           { title: t("mine.when"), key: "when", render: (_, b) => <When booking={b} /> },
           ...(staff

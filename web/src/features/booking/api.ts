@@ -64,26 +64,9 @@ export interface Quote {
 export type BookingStatus =
   "pending" | "confirmed" | "checked_in" | "completed" | "cancelled" | "rejected" | "no_show";
 
-export interface Booking {
-  id: string;
-  instrument_id: string;
-  user_id: string;
-  start_at: string;
-  end_at: string;
-  status: BookingStatus;
-  mode: "self_operated" | "staff_operated";
-  sample_count: number;
-  test_items?: string[];
-  quoted_amount: string;
-  actual_start_at: string | null;
-  actual_end_at: string | null;
-  actual_minutes: number | null;
-  overrun_minutes: number;
-  flag: string | null;
-  flag_detail: string | null;
-  /** Why the lab rejected it. */
-  decision_reason?: string | null;
-}
+/** A booking as the server returns it; in lists, with its instrument's names. */
+export type Booking = Schemas["BookingOut"];
+export type ListedBooking = Schemas["ListedBookingOut"];
 
 export interface BookingRequest {
   instrument_id: string;
@@ -131,7 +114,9 @@ export function useBookings(status?: BookingStatus) {
   const api = useApi();
   return useQuery({
     queryKey: ["booking", "list", status ?? "all"],
-    queryFn: () => api.call<Booking[]>(status ? `/bookings?status=${status}` : "/bookings"),
+    queryFn: async () =>
+      (await api.http.GET("/api/v1/bookings", { params: { query: status ? { status: [status] } : {} } }))
+        .data!,
   });
 }
 
