@@ -3,12 +3,14 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { useLatest } from "../../lib/useLatest";
 import type { ChartPoints } from "./api";
-import { type ChartLines, markedSeries, pointProblems } from "./chart";
+import { type ChartLines, explainPoint, markedSeries } from "./chart";
 
 export interface ControlChartLabels {
   position: string;
   value: string;
-  explain: (rules: number[], outOfSpec: boolean) => string;
+  /** A Nelson test's description, for the legend of a hovered violating point. */
+  ruleText: (rule: number) => string;
+  outOfSpec: string;
 }
 
 const LINE = (label: string, stroke: string, dash?: number[]): uPlot.Series => ({
@@ -63,13 +65,10 @@ export default function ControlChart({
         label: "!",
         stroke: "transparent",
         points: { show: true, size: 8, fill: "#d4380d", stroke: "#d4380d" },
-        value: (_u, _v, _si, idx) => {
-          if (idx === null || idx === undefined) return "";
-          const problems = pointProblems(points, idx);
-          return problems.rules.length || problems.outOfSpec
-            ? labels.explain(problems.rules, problems.outOfSpec)
-            : "";
-        },
+        value: (_u, _v, _si, idx) =>
+          idx === null || idx === undefined
+            ? ""
+            : explainPoint(points, idx, labels.ruleText, labels.outOfSpec),
       },
       LINE("UCL", "#cf1322"),
       LINE("CL", "#389e0d"),

@@ -125,11 +125,8 @@ function CharacteristicView({ characteristic }: { characteristic: Characteristic
     () => ({
       position: "#",
       value: characteristic.name,
-      explain: (rules: number[], outOfSpec: boolean) =>
-        [
-          ...rules.map((r) => `${r}: ${tx(`inspection.rule.${r}` as TextId)}`),
-          ...(outOfSpec ? [outOfSpecText] : []),
-        ].join("; "),
+      ruleText: (rule: number) => tx(`inspection.rule.${rule}` as TextId),
+      outOfSpec: outOfSpecText,
     }),
     // eslint-disable-next-line react-hooks/exhaustive-deps -- tx changes identity every render
     [characteristic.name, outOfSpecText],

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { ChartPoints, LimitsVersion } from "./api";
-import { chartLines, chartPageQuery, markedSeries, parseExclusions, periodQuery } from "./chart";
+import {
+  chartLines,
+  chartPageQuery,
+  explainPoint,
+  markedSeries,
+  parseExclusions,
+  periodQuery,
+} from "./chart";
 
 const points: ChartPoints = {
   position: [0, 1, 2],
@@ -27,6 +34,13 @@ describe("control chart helpers", () => {
 
   it("marks only violating or out-of-specification points", () => {
     expect(markedSeries(points)).toEqual([null, 25.01, 25.02]);
+  });
+
+  it("explains a hovered point by its tests and the specification", () => {
+    const rule = (r: number) => ({ 3: "6 in a row rising or falling" })[r] ?? "?";
+    expect(explainPoint(points, 0, rule, "outside specification")).toBe("");
+    expect(explainPoint(points, 1, rule, "outside specification")).toBe("3: 6 in a row rising or falling");
+    expect(explainPoint(points, 2, rule, "outside specification")).toBe("outside specification");
   });
 
   it("asks for the newest points of a long chart, with room for those plotted since", () => {

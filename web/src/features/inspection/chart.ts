@@ -30,6 +30,20 @@ export function pointProblems(points: ChartPoints, i: number): { rules: number[]
   return { rules: points.rules[i] ?? [], outOfSpec: points.out_of_spec[i] ?? false };
 }
 
+/**
+ * What the legend says while a point is hovered: each violated test with its description, and
+ * whether the point is outside the specification; empty for an unremarkable point.
+ */
+export function explainPoint(
+  points: ChartPoints,
+  i: number,
+  ruleText: (rule: number) => string,
+  outOfSpecText: string,
+): string {
+  const { rules, outOfSpec } = pointProblems(points, i);
+  return [...rules.map((r) => `${r}: ${ruleText(r)}`), ...(outOfSpec ? [outOfSpecText] : [])].join("; ");
+}
+
 /** Locations of marked points (violations or out of specification), null elsewhere (uPlot gaps). */
 export function markedSeries(points: ChartPoints): (number | null)[] {
   return points.location.map((value, i) => (points.rules[i]?.length || points.out_of_spec[i] ? value : null));
