@@ -1,6 +1,6 @@
 import { screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { CurrentUser, FetchFn } from "../../api";
 import { FakeServer, json } from "../../test/fakeServer";
 import { chamber, CHAMBER_ID } from "../../test/fixtures";
@@ -49,7 +49,94 @@ function server(bookings: unknown[]) {
     .on("POST /api/v1/complaints", json({ tracking_number: "TS20261203-ABCDEF0123" }, 201));
 }
 
+const admin: CurrentUser = {
+  id: "4a3c1f52-0000-4000-8000-000000000007",
+  email: "admin@platform.demo",
+  full_name: "平台管理员",
+  role: "platform_admin",
+  organisation: { id: "org-p", kind: "platform", name: "平台", name_en: "Platform" },
+};
+
+const overdueReportComplaint = {
+  id: "c-1",
+  organisation_id: "org-zju",
+  tracking_number: "TS20261120-0123456789",
+  summary: "报告结论与样品不符",
+  details: "报告所列样品编号与送检样品不一致。",
+  status: "awaiting_response",
+  subject_kind: "report",
+  report_number: "ZJU-2026-0815",
+  booking_id: null,
+  response_due: "2026-11-27T10:00:00Z",
+  response: null,
+  outcome: null,
+  decision: null,
+  complainant: { name: "赵先生", phone: "13700000000", email: null },
+  attachments: [{ id: "a-1", filename: "收费单据.pdf", content_type: "application/pdf", size_bytes: 2048 }],
+};
+
 describe("ComplaintsPage", () => {
+  beforeAll(() => {
+    URL.createObjectURL ??= () => "blob:attachment";
+    URL.revokeObjectURL ??= () => undefined;
+  });
+
+  it("shows the platform what the complaint is about, that the answer is overdue, and its evidence", async () => {
+    const fake = new FakeServer()
+      .on("GET /api/v1/auth/me", admin)
+      .on("GET /api/v1/complaints/institutions", institutions)
+      .on("GET /api/v1/complaints", [overdueReportComplaint])
+      .on("GET /api/v1/instruments", [chamber])
+      .on("GET /api/v1/bookings", [])
+      .on(
+        "GET /api/v1/complaints/c-1/attachments/a-1",
+        () => new Response("%PDF-1.4", { headers: { "Content-Type": "application/pdf" } }),
+      );
+    // The file is handed to the browser through a link with its name; record the name.
+    const saved: string[] = [];
+    const click = vi.spyOn(HTMLAnchorElement.prototype, "click").mockImplementation(function (
+      this: HTMLAnchorElement,
+    ) {
+      saved.push(this.download);
+    });
+    renderWithApp(<ComplaintsPage />, { server: fake });
+    const user = userEvent.setup();
+
+    expect(await screen.findByTestId("complaint-subject")).toHaveTextContent(
+      "投诉对象: 检测报告 ZJU-2026-0815",
+    );
+    expect(screen.getByTestId("complaint-overdue")).toHaveTextContent("机构逾期未答复，平台可直接处理");
+    expect(screen.getByTestId("complaint-to-handle")).toHaveTextContent("答复期限: 2026-11-27 18:00");
+    await user.click(screen.getByRole("button", { name: "收费单据.pdf (2 KiB)" }));
+    await expect.poll(() => saved).toEqual(["收费单据.pdf"]);
+    expect(screen.queryByTestId("complaint-outcome")).toBeNull();
+    expect(fake.requestsTo("/api/v1/complaints/c-1/attachments/a-1")).toHaveLength(1);
+    click.mockRestore();
+  });
+
+  it("states the platform's decision with its outcome in words", async () => {
+    const decided = {
+      ...overdueReportComplaint,
+      status: "closed",
+      outcome: "partly_upheld",
+      decision: "报告编号录入错误属实，结论无误。",
+      response: "已重新出具报告。",
+    };
+    const fake = new FakeServer()
+      .on("GET /api/v1/auth/me", admin)
+      .on("GET /api/v1/complaints/institutions", institutions)
+      .on("GET /api/v1/complaints", [decided])
+      .on("GET /api/v1/instruments", [chamber])
+      .on("GET /api/v1/bookings", []);
+    renderWithApp(<ComplaintsPage />, { server: fake });
+
+    expect(await screen.findByTestId("complaint-outcome")).toHaveTextContent(
+      "部分成立：报告编号录入错误属实，结论无误。",
+    );
+    expect(screen.queryByTestId("complaint-overdue")).toBeNull();
+    expect(screen.queryByRole("button", { name: "投诉成立" })).toBeNull();
+  });
+
   it("files a complaint about one of the customer's bookings against the institution that owns the instrument", async () => {
     const fake = server([booking("b-1", "org-e"), booking("b-other", "org-x")]);
     const forms = keepForms(fake);

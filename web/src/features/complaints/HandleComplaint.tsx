@@ -2,6 +2,8 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useApi } from "../../api";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { formatShanghaiTime } from "../../lib/format";
+import { saveBlob } from "../../lib/saveBlob";
 import { type TextId, useText } from "./text";
 
 export interface HandledComplaint {
@@ -10,6 +12,10 @@ export interface HandledComplaint {
   summary: string;
   details: string;
   status: "awaiting_response" | "under_review" | "closed";
+  subject_kind: "institution" | "report" | "booking";
+  report_number: string | null;
+  booking_id: string | null;
+  attachments: { id: string; filename: string; content_type: string; size_bytes: number }[];
   response_due: string;
   response: string | null;
   outcome: string | null;
@@ -53,16 +59,57 @@ export function HandleComplaint({
     onSuccess: done,
   });
   const who = complaint.complainant;
+  // The moment the card was first shown is "now" for the deadline.
+  const [shownAt] = useState(() => Date.now());
+  const overdue =
+    complaint.status === "awaiting_response" && new Date(complaint.response_due).getTime() < shownAt;
+  const [fetching, setFetching] = useState<string | null>(null);
+  const open = async (a: HandledComplaint["attachments"][number]) => {
+    setFetching(a.id);
+    try {
+      const { blob } = await api.download(`/complaints/${complaint.id}/attachments/${a.id}`);
+      saveBlob(blob, a.filename);
+    } finally {
+      setFetching(null);
+    }
+  };
   return (
     <article className="card" data-testid="complaint-to-handle">
       <h3>
         {complaint.tracking_number} · {complaint.summary}
       </h3>
+      <p data-testid="complaint-subject">
+        {tx("complaints.subject")}: {tx(`complaints.about.${complaint.subject_kind}` as TextId)}
+        {complaint.report_number && ` ${complaint.report_number}`}
+        {complaint.booking_id && ` ${complaint.booking_id}`}
+      </p>
       <p>{complaint.details}</p>
       <p>
         {tx("complaints.status")}: {tx(`complaints.status.${complaint.status}` as TextId)} ·{" "}
-        {tx("complaints.due")}: {complaint.response_due.slice(0, 10)}
+        {tx("complaints.due")}: {formatShanghaiTime(complaint.response_due)}
+        {overdue && (
+          <strong data-testid="complaint-overdue">
+            {" "}
+            · {tx(mayDecide ? "complaints.overdue.platform" : "complaints.overdue")}
+          </strong>
+        )}
       </p>
+      {complaint.attachments.length > 0 && (
+        <p>
+          {tx("complaints.attachmentList")}:{" "}
+          {complaint.attachments.map((a) => (
+            <button
+              key={a.id}
+              type="button"
+              className="link-button"
+              disabled={fetching === a.id}
+              onClick={() => void open(a)}
+            >
+              {a.filename} ({Math.ceil(a.size_bytes / 1024)} KiB)
+            </button>
+          ))}
+        </p>
+      )}
       {who && (
         <p>
           {tx("complaints.complainant")}:{" "}
@@ -74,11 +121,16 @@ export function HandleComplaint({
           {tx("complaints.response")}: {complaint.response}
         </p>
       )}
-      {complaint.decision && <p>{complaint.decision}</p>}
+      {complaint.outcome && (
+        <p data-testid="complaint-outcome">
+          <strong>{tx(`complaints.outcome.${complaint.outcome}` as TextId)}</strong>
+          {complaint.decision && `：${complaint.decision}`}
+        </p>
+      )}
       {((mayAnswer && complaint.status === "awaiting_response") ||
         (mayDecide && complaint.status !== "closed")) && (
-        <label>
-          {mayDecide ? tx("complaints.reason") : tx("complaints.response")}
+        <label className="field">
+          <span>{mayDecide ? tx("complaints.reason") : tx("complaints.response")}</span>
           <textarea value={text} onChange={(e) => setText(e.target.value)} rows={3} maxLength={5000} />
         </label>
       )}
