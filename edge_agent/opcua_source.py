@@ -308,6 +308,10 @@ class OpcUaDeviceSource(SessionSource):
             return
         assert device.certificate is not None
         assert device.private_key is not None
+        if device.username is None:
+            # No user name: the gateway's certificate is also its user identity (X509 token).
+            await client.load_client_certificate(device.certificate)
+            await client.load_private_key(Path(device.private_key))
         await client.set_security(
             _POLICIES[device.security_policy],
             device.certificate,

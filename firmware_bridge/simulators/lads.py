@@ -42,6 +42,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from asyncua import ua
@@ -110,14 +111,22 @@ class LadsSimulator:
     with SignAndEncrypt instead of offering no security."""
     private_key: str | None = None
     users: dict[str, str] | None = None
-    """User names and passwords the server accepts; None accepts anonymous clients."""
+    """User names and passwords the server accepts; None (and no ``user_certificates``)
+    accepts anonymous clients."""
+    user_certificates: list[str] | None = None
+    """Certificates (DER files) whose holders the server accepts as users (X509 tokens)."""
 
     @property
     def endpoint(self) -> str:
         return f"opc.tcp://{self.host}:{self.port}/labshare/lads/"
 
     async def start(self) -> None:
-        server = Server(user_manager=_Passwords(self.users) if self.users else None)
+        trusted = [
+            await asyncio.to_thread(Path(c).read_bytes) for c in self.user_certificates or ()
+        ]
+        server = Server(
+            user_manager=_Users(self.users or {}, trusted) if self.users or trusted else None
+        )
         await server.init()
         server.set_endpoint(self.endpoint)
         server.set_server_name("labshare LADS incubator simulator")
@@ -287,11 +296,13 @@ class LadsSimulator:
         await obj.add_variable(self._ns, "Summary", result.summary)
 
 
-class _Passwords(UserManager):
-    """Accepts the configured user names with their passwords, nobody else."""
+class _Users(UserManager):
+    """Accepts the configured user names with their passwords and the holders of the trusted
+    certificates, nobody else."""
 
-    def __init__(self, users: dict[str, str]) -> None:
+    def __init__(self, users: dict[str, str], certificates: list[bytes]) -> None:
         self.users = users
+        self.certificates = certificates
 
     def get_user(
         self,
@@ -301,6 +312,8 @@ class _Passwords(UserManager):
         certificate: Any = None,
     ) -> User | None:
         if username is not None and self.users.get(username) == password:
+            return User(role=UserRole.User)
+        if certificate is not None and bytes(certificate) in self.certificates:
             return User(role=UserRole.User)
         return None
 

@@ -528,3 +528,69 @@ async def test_signed_and_encrypted_endpoint_with_user_and_password(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await simulator.stop()
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(60)
+async def test_signed_and_encrypted_endpoint_with_a_user_certificate(
+    certificates: dict[str, str], tmp_path: Path
+) -> None:
+    from asyncua.crypto.cert_gen import setup_self_signed_certificate
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    # A second client certificate the server does not trust as a user.
+    other_key, other_cert = tmp_path / "other-key.pem", tmp_path / "other-cert.der"
+    await setup_self_signed_certificate(
+        other_key,
+        other_cert,
+        "urn:labshare:edge:other",
+        "localhost",
+        [ExtendedKeyUsageOID.CLIENT_AUTH],
+        {"commonName": "other"},
+    )
+    simulator = LadsSimulator(
+        port=free_port(),
+        tick_s=0.05,
+        certificate=certificates["server_cert"],
+        private_key=certificates["server_key"],
+        user_certificates=[certificates["client_cert"]],
+    )
+    await simulator.start()
+    secured = {"security_policy": "Basic256Sha256", "security_mode": "SignAndEncrypt"}
+    good, bad = Collect(), Collect()
+    trusted = OpcUaDeviceSource(
+        lads_device(
+            simulator.endpoint,
+            **secured,
+            certificate=certificates["client_cert"],
+            private_key=certificates["client_key"],
+            application_uri="urn:labshare:edge:test",
+        ),
+        good,
+        SystemClock(),
+        CalibrationBook(),
+    )
+    stranger = OpcUaDeviceSource(
+        lads_device(
+            simulator.endpoint,
+            **secured,
+            certificate=str(other_cert),
+            private_key=str(other_key),
+            application_uri="urn:labshare:edge:other",
+        ),
+        bad,
+        SystemClock(),
+        CalibrationBook(),
+    )
+    tasks = [asyncio.create_task(s.run()) for s in (trusted, stranger)]
+    try:
+        await wait_until(lambda: bool(good.of("temperature")), 20, "values as a certificate user")
+        assert good.of("temperature")[-1].quality is Quality.OK
+        await wait_until(lambda: stranger.health.failures >= 1, 20, "the stranger refused")
+        assert "BadUserAccessDenied" in (stranger.health.error or "")
+        assert not [r for r in bad.readings if r.value is not None]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await simulator.stop()
