@@ -21,11 +21,12 @@ from server.proficiency.stats import (
     zeta,
 )
 
-# The worked example of ISO 13528:2015 Annex E.3 (Algorithm A), twelve laboratories' results,
-# as worked through step by step in S. Subramanian, "The Algorithm A in Detail" (slides,
+# A published Algorithm A worked example: S. Subramanian, "The Algorithm A in Detail" (slides,
 # 22 February 2025, https://slideorbit.com/slide/the-algorithm-a-in-detail-powerpoint-ppt-presentation/291515),
-# which cites ISO 5725-5:1998 clause 6.2 and ISO 13528:2015 Annex E.3 for it. The slides print,
-# for laboratories 1, 2, 6, 8, 9, 12, 13, 14, 19, 20, 22 and 25 (slide 3, "Action 1"):
+# which works twelve laboratories' results through the algorithm step by step and refers to
+# ISO 5725-5:1998 clause 6.2 and ISO 13528:2015 Annex E.3 for it (that these are the annex's own
+# data could not be checked against the standard's text). The slides print, for laboratories
+# 1, 2, 6, 8, 9, 12, 13, 14, 19, 20, 22 and 25 (slide 3, "Action 1"):
 ANNEX_E3 = [1.69, 0.74, 2.05, 1.14, 2.19, 1.39, 1.52, 1.50, 1.58, 0.80, 1.21, 1.63]
 # and the iterations (slides 4-7), each to the precision printed there:
 #   start (median, 1.483 x MAD 0.240):  x* = 1.510, s* = 0.3559
@@ -36,7 +37,7 @@ PRINTED_STEPS = [(1.510, 0.3559), (1.475, 0.4072), (1.460, 0.4486)]
 PRINTED_DELTAS = [0.5339, 0.6109, 0.6728]
 
 
-def test_algorithm_a_reproduces_the_printed_iterations_of_iso_13528_annex_e3() -> None:
+def test_algorithm_a_reproduces_the_printed_iterations_of_the_annex_e3_worked_example() -> None:
     steps = list(itertools.islice(algorithm_a_steps(ANNEX_E3), len(PRINTED_STEPS)))
     for (x, s), (printed_x, printed_s) in zip(steps, PRINTED_STEPS, strict=True):
         assert round(x, 3) == printed_x
