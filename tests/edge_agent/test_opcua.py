@@ -4,6 +4,7 @@ from an asyncua server through the gateway, Mosquitto and ingest into PostgreSQL
 from __future__ import annotations
 
 import asyncio
+import itertools
 import subprocess
 import sys
 import time
@@ -594,3 +595,47 @@ async def test_signed_and_encrypted_endpoint_with_a_user_certificate(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await simulator.stop()
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(60)
+async def test_the_server_applies_the_deadband_of_a_monitored_item(lads: Any) -> None:
+    sink = Collect()
+    device = lads_device(
+        lads.endpoint,
+        points=[
+            {
+                "key": "temperature",
+                "browse_path": TEMPERATURE,
+                "unit": "degC",
+                "sampling_interval_ms": 50,
+            },
+            {
+                "key": "coarse",
+                "browse_path": TEMPERATURE,
+                "unit": "degC",
+                "sampling_interval_ms": 50,
+                "server_deadband": 2.0,
+            },
+        ],
+    )
+    source = OpcUaDeviceSource(device, sink, SystemClock(), CalibrationBook())
+    task = asyncio.create_task(source.run())
+    try:
+        await wait_until(lambda: bool(sink.of("coarse")), 10, "the first coarse value")
+        await lads.start_program("heat", "run-deadband", duration_s=1.5, target=37.0)
+        await lads.wait_program()
+        await wait_until(
+            lambda: (sink.of("temperature")[-1].value or 0) > 35, 10, "the heating seen"
+        )
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    fine = [r.value for r in sink.of("temperature") if r.value is not None]
+    coarse = [r.value for r in sink.of("coarse") if r.value is not None]
+    # The server sent the coarse item only changes beyond 2 °C (asyncua's server compares
+    # each write with the one before it; the heating's first steps are 3 and 2.4 °C, later
+    # ones smaller); the same node without a deadband sent every step.
+    assert len(coarse) >= 2
+    assert all(abs(b - a) > 2.0 for a, b in itertools.pairwise(coarse))
+    assert len(fine) > 3 * len(coarse)
