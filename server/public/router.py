@@ -535,10 +535,11 @@ async def complaint_form(
         f'<label>被投诉机构 / Institution <select name="organisation_id" required>{options}</select></label>'
         '<label>投诉对象 / About <select name="subject_kind">'
         '<option value="institution">机构 / the institution</option>'
-        '<option value="report">检测报告 / a test report</option>'
-        '<option value="booking">预约 / a booking</option></select></label>'
+        '<option value="report">检测报告 / a test report</option></select></label>'
+        "<p>投诉某次预约须由预约客户登录后在平台的“投诉举报”页面提交。"
+        '<span class="en" lang="en">A complaint about a booking is filed by the booking\'s '
+        'customer, logged in, on the <a href="/complaints">complaints page</a>.</span></p>'
         '<label>报告编号 / Report number <input name="report_number"></label>'
-        '<label>预约编号 / Booking id <input name="booking_id"></label>'
         '<label>事由 / Summary <input name="summary" required maxlength="200"></label>'
         '<label>详细情况 / Details <textarea name="details" required rows="6" maxlength="5000">'
         "</textarea></label>"

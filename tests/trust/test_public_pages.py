@@ -134,6 +134,11 @@ async def test_complaint_form_works_as_plain_html(
 ) -> None:
     form = await client.get("/public/complaints/new")
     assert 'enctype="multipart/form-data"' in form.text
+    # A booking's complaint needs its customer logged in: the form sends them to the web app
+    # instead of offering a choice that would be refused.
+    assert 'value="booking"' not in form.text
+    assert 'name="booking_id"' not in form.text
+    assert '<a href="/complaints">' in form.text
     filed = await client.post(
         "/public/complaints",
         data={
