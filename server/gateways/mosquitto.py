@@ -1,6 +1,7 @@
 """Mosquitto access control generated from the gateway registry.
 
-Each gateway may only publish its own telemetry, state and heartbeat and read its own config
+Each gateway may only publish its own telemetry, state, heartbeat, inspection results and
+program runs and read its own config
 and calibration (``labshare/v1/gw/<key>/...``); the server account reads everything under the
 contract root and publishes config and calibration to any gateway.
 
@@ -56,6 +57,7 @@ GATEWAY_WRITE_KINDS = (
     TopicKind.STATE,
     TopicKind.HEARTBEAT,
     TopicKind.INSPECTION,
+    TopicKind.PROGRAM,
 )
 GATEWAY_READ_KINDS = (TopicKind.CONFIG, TopicKind.CALIBRATION)
 

@@ -21,6 +21,7 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from mqtt_contract.program_v1 import ProgramRun
 from mqtt_contract.v1 import Sample, Series, TelemetryBatch, TopicKind, encode, topic_for
 from server.core.security import mosquitto_password_hash
 from server.gateways.mosquitto import MosquittoAccount, gateway_client_id, render_dynsec
@@ -284,3 +285,16 @@ def test_the_broker_refuses_payloads_above_the_ingest_limit(
     until(lambda: worker.count() >= 1, "the largest allowed message")
     time.sleep(0.3)
     assert worker.count() == 1
+
+
+def test_a_gateway_publishes_its_own_program_runs_and_nobody_elses(
+    worker: Worker, connect: Callable[..., Client]
+) -> None:
+    a = connect(GW_A, gateway_client_id("gw-a"))
+    run = ProgramRun(
+        gateway="gw-a", sent_at_ms=1, device="d", unit="u", run_id="r-1",
+        outcome="completed", ended_ms=1,
+    )  # fmt: skip
+    assert a.publish(topic_for("gw-a", TopicKind.PROGRAM), encode(run)) == 0  # the worker has it
+    until(lambda: worker.count() >= 1, "the worker to receive the run")
+    assert a.publish(topic_for("gw-b", TopicKind.PROGRAM), encode(run)) == NOT_AUTHORIZED
