@@ -134,8 +134,10 @@ def test_check_command_summarises_the_example(repo_root: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    # Two configured points and the LADS unit's state, program runtime, step and one result.
-    assert "- incubator: opcua opc.tcp://127.0.0.1:4840/labshare/lads/, 6 points" in result.stdout
+    # Two configured points and the LADS unit's state, program runtime, step and two results.
+    assert "- incubator: opcua opc.tcp://127.0.0.1:4840/labshare/lads/, 7 points" in result.stdout
+    # One property and one command's state.
+    assert "- incubator-sila: sila2 127.0.0.1, 2 points, subscribed" in result.stdout
 
 
 def test_opcua_errors_name_the_field() -> None:
