@@ -231,3 +231,12 @@ async def test_a_lads_program_run_checks_the_booking_in(
             "SELECT run_id, program, result_id, outcome FROM program_run"
         ).fetchall()
     assert runs == [("run-0001", "incubate-37", "run-0001", "completed")]
+
+    # After the booking's end the actual use is the run's running time, from the state.
+    await run_jobs(app, datetime.fromisoformat(booking["end_at"]) + timedelta(minutes=1))
+    done = (await client.get(f"{API}/bookings/{booking_id}", headers=staff)).json()
+    assert done["status"] == "completed"
+    started = datetime.fromtimestamp(result.started, UTC)
+    ended = datetime.fromtimestamp(result.ended, UTC)
+    assert abs(datetime.fromisoformat(done["actual_start_at"]) - started) < timedelta(seconds=3)
+    assert abs(datetime.fromisoformat(done["actual_end_at"]) - ended) < timedelta(seconds=3)
