@@ -173,6 +173,20 @@ def _indices(
     return _finite(spread), _finite(min(sides) if sides else None)
 
 
+def current_indices(
+    n: int,
+    mean: float | None,
+    sigma_overall: float | None,
+    sigma_within: float | None,
+    lsl: float | None,
+    usl: float | None,
+) -> tuple[float | None, float | None]:
+    """``(Cpk, Ppk)`` from a sample's size, mean and standard deviation; None below 2 values."""
+    if n < 2 or mean is None:
+        return None, None
+    return _indices(mean, sigma_within, lsl, usl)[1], _indices(mean, sigma_overall, lsl, usl)[1]
+
+
 def capability(
     values: Sequence[float],
     lsl: float | None,

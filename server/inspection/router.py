@@ -22,7 +22,7 @@ from server.auth.models import AppUser
 from server.auth.tenancy import is_platform_admin, may_see_organisation
 from server.core.db import SessionDep
 from server.core.errors import Conflict, Forbidden, NotFound, ValidationFailed, problem_responses
-from server.inspection.capability import capability
+from server.inspection.capability import capability, current_indices
 from server.inspection.chartdata import chart_points_json
 from server.inspection.limits import Exclusion, freeze_limits
 from server.inspection.models import (
@@ -140,13 +140,37 @@ async def create_characteristic(
     return CharacteristicPublic(**row._mapping)
 
 
-_LIST_SQL = """
+CURRENT_RESULTS = 1000
+"""The list's current capability is that of each characteristic's latest results, this many."""
+
+# The latest results through the (characteristic_id, ts) index, so the list costs the same
+# whatever the length of the record.
+_LIST_SQL = f"""
 SELECT c.*, s.limits_version, coalesce(s.next_position, 0) AS points,
        (SELECT count(*) FROM inspection_alarm a
-         WHERE a.characteristic_id = c.id AND a.acknowledged_at IS NULL) AS open_alarms
+         WHERE a.characteristic_id = c.id AND a.acknowledged_at IS NULL) AS open_alarms,
+       cur.n AS current_n, cur.mean AS current_mean, cur.sd AS current_sd,
+       l.sigma_within AS current_sigma_within
   FROM inspection_characteristic c
   LEFT JOIN inspection_chart_state s ON s.characteristic_id = c.id
-"""
+  LEFT JOIN inspection_limits l
+    ON l.characteristic_id = c.id AND l.version = s.limits_version
+  CROSS JOIN LATERAL (
+    SELECT count(*) AS n, avg(value) AS mean, stddev_samp(value) AS sd
+      FROM (SELECT r.value FROM inspection_result r WHERE r.characteristic_id = c.id
+             ORDER BY r.ts DESC LIMIT {CURRENT_RESULTS}) latest
+  ) cur
+"""  # noqa: S608 - a constant
+
+
+def _characteristic_public(row: Any) -> CharacteristicPublic:
+    doc = dict(row._mapping)
+    n = int(doc.pop("current_n"))
+    cpk, ppk = current_indices(
+        n, doc.pop("current_mean"), doc.pop("current_sd"), doc.pop("current_sigma_within"),
+        doc["lsl"], doc["usl"],
+    )  # fmt: skip
+    return CharacteristicPublic(**doc, current_n=n, current_cpk=cpk, current_ppk=ppk)
 
 
 @router.get(
@@ -176,7 +200,7 @@ async def list_characteristics(
         + " ORDER BY c.product, c.key"
     )
     rows = await conn.execute(text(sql), params)
-    return [CharacteristicPublic(**row._mapping) for row in rows]
+    return [_characteristic_public(row) for row in rows]
 
 
 @router.get(
@@ -192,7 +216,7 @@ async def get_characteristic(
     row = (
         await conn.execute(text(_LIST_SQL + " WHERE c.id = :id"), {"id": characteristic_id})
     ).one()
-    return CharacteristicPublic(**row._mapping)
+    return _characteristic_public(row)
 
 
 @router.post(

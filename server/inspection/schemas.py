@@ -71,6 +71,12 @@ class CharacteristicPublic(BaseModel):
     limits_version: int | None = None
     points: int = 0
     open_alarms: int = 0
+    current_n: int = 0
+    """Results the current capability is computed from: the latest, at most ``CURRENT_RESULTS``."""
+    current_cpk: float | None = None
+    """Cpk of the latest results, with the within sigma of the limits version in force."""
+    current_ppk: float | None = None
+    """Ppk of the latest results (their sample standard deviation)."""
 
 
 class ResultIn(_In):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import statistics
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -161,6 +162,12 @@ async def test_baseline_then_drift_raises_rule_alarms_and_notifies(
     assert body["cp"] == pytest.approx(0.06 / (6 * limits["sigma_within"]))
     assert body["cp_ci"]["low"] < body["cp"] < body["cp_ci"]["high"]
     assert sum(body["histogram_counts"]) == 39
+    # The list's current capability: the same over the latest (here all 39) results.
+    listed = (await client.get(f"{API}/inspection/characteristics", headers=manager)).json()
+    [item] = [c for c in listed if c["id"] == cid]
+    assert item["current_n"] == 39
+    assert item["current_cpk"] == pytest.approx(body["cpk"])
+    assert item["current_ppk"] == pytest.approx(body["ppk"])
 
     # A new limits version: older points keep the version they were judged against.
     second = await client.post(
@@ -483,3 +490,30 @@ async def test_chart_read_again_and_in_parts_gives_the_stored_points(
     assert len(stored["position"]) == 3100
     assert await points(0, 10_000) == stored
     assert await points(1500, 1600) == {k: v[1500:3100] for k, v in stored.items()}
+
+
+async def test_the_list_gives_the_capability_of_the_latest_1000_results(
+    client: httpx.AsyncClient, login: Login, demo: World
+) -> None:
+    manager = await login("manager@zjim.demo")
+    cid = await create(client, manager, key="bore")
+    listed = (await client.get(f"{API}/inspection/characteristics", headers=manager)).json()
+    [fresh] = [c for c in listed if c["id"] == cid]
+    assert (fresh["current_n"], fresh["current_cpk"], fresh["current_ppk"]) == (0, None, None)
+    rng = random.Random(7)
+    early = [25.02, 24.98, 25.025, 24.975, 25.02]  # a bad start, older than the latest 1,000
+    latest = [25.0 + rng.gauss(0, 0.004) for _ in range(1000)]
+    stored = await client.post(
+        f"{API}/inspection/characteristics/{cid}/results",
+        json=results(early + latest),
+        headers=manager,
+    )
+    assert stored.status_code == 201, stored.text
+    listed = (await client.get(f"{API}/inspection/characteristics", headers=manager)).json()
+    [item] = [c for c in listed if c["id"] == cid]
+    assert item["current_n"] == 1000
+    mean, sd = statistics.fmean(latest), statistics.stdev(latest)
+    assert item["current_ppk"] == pytest.approx(min(25.03 - mean, mean - 24.97) / (3 * sd))
+    assert item["current_cpk"] is None  # no limits version: no within sigma
+    one = await client.get(f"{API}/inspection/characteristics/{cid}", headers=manager)
+    assert one.json()["current_ppk"] == pytest.approx(item["current_ppk"])

@@ -3595,6 +3595,15 @@ export interface components {
         /** CharacteristicPublic */
         CharacteristicPublic: {
             chart: components["schemas"]["ChartKind"];
+            /** Current Cpk */
+            current_cpk?: number | null;
+            /**
+             * Current N
+             * @default 0
+             */
+            current_n: number;
+            /** Current Ppk */
+            current_ppk?: number | null;
             /**
              * Id
              * Format: uuid

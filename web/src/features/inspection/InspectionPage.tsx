@@ -41,7 +41,7 @@ export function InspectionPage() {
         <p className="empty">{tx("inspection.empty")}</p>
       ) : (
         <div className="table-scroll">
-          <table className="table" data-testid="characteristics">
+          <table className="table" data-testid="characteristics" style={{ minWidth: 720 }}>
             <thead>
               <tr>
                 <th>{tx("inspection.characteristic")}</th>
@@ -49,6 +49,7 @@ export function InspectionPage() {
                 <th>{tx("inspection.chart")}</th>
                 <th>{tx("inspection.points")}</th>
                 <th>{tx("inspection.limitsVersion")}</th>
+                <th>{tx("inspection.current")}</th>
                 <th>{tx("inspection.openAlarms")}</th>
               </tr>
             </thead>
@@ -69,6 +70,9 @@ export function InspectionPage() {
                   <td>{tx(`inspection.chart.${c.chart}`)}</td>
                   <td>{c.points}</td>
                   <td>{c.limits_version ?? tx("inspection.noLimits")}</td>
+                  <td title={tx("inspection.currentHint", { count: c.current_n })}>
+                    {fmt(c.current_cpk, 2)} / {fmt(c.current_ppk, 2)}
+                  </td>
                   <td style={{ color: c.open_alarms ? "#cf1322" : undefined }}>{c.open_alarms}</td>
                 </tr>
               ))}

@@ -16,6 +16,10 @@ export interface Characteristic {
   limits_version: number | null;
   points: number;
   open_alarms: number;
+  /** Capability of the latest results (at most 1,000): how many, Cpk (within σ) and Ppk. */
+  current_n: number;
+  current_cpk: number | null;
+  current_ppk: number | null;
 }
 
 export interface LimitsVersion {

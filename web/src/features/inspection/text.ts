@@ -14,6 +14,8 @@ const TEXT = {
   "inspection.limitsVersion": ["控制限版本", "Limits version"],
   "inspection.noLimits": ["第一阶段（未冻结控制限）", "Phase 1 (no frozen limits)"],
   "inspection.openAlarms": ["未处理报警", "Open alarms"],
+  "inspection.current": ["当前 Cpk / Ppk", "Current Cpk / Ppk"],
+  "inspection.currentHint": ["最近 {count} 个结果", "latest {count} results"],
   "inspection.capability": ["过程能力", "Capability"],
   "inspection.from": ["从", "From"],
   "inspection.to": ["至", "To"],
