@@ -22,6 +22,7 @@ import logging
 import math
 import os
 import random
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -657,10 +658,14 @@ class OpcUaDeviceSource(SessionSource):
         return self.clock.wall_ms()
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _text(value: Any) -> str | None:
-    """A string, or a LocalizedText's text; None for anything else or empty."""
+    """A string, or a LocalizedText's text, without control characters (the contract refuses
+    them); None for anything else or empty."""
     text = getattr(value, "Text", value)
-    return text.strip() or None if isinstance(text, str) else None
+    return _CONTROL.sub(" ", text).strip() or None if isinstance(text, str) else None
 
 
 async def _read_raw(node: Node, name: str) -> Any:
