@@ -162,6 +162,12 @@ def test_screenshots_of_the_rebuilt_pages(
                         else:
                             page.wait_for_load_state("networkidle")
                         _check_text(page, f"{name} ({lang}, {vp})")
+                        # Nothing sticks out sideways: wide tables scroll inside their card.
+                        wide, seen = page.evaluate(
+                            "[document.documentElement.scrollWidth,"
+                            " document.documentElement.clientWidth]"
+                        )
+                        assert wide <= seen, f"{name} ({lang}, {vp}): page {wide}px wide in {seen}"
                         # A full-page shot draws the sticky header where the viewport was.
                         page.evaluate("window.scrollTo(0, 0)")
                         path = out / f"{name}-{lang}-{vp}.png"

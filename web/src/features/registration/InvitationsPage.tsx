@@ -43,7 +43,8 @@ function Invitations() {
         <p className="muted">{t("invite.subtitle")}</p>
         <Form
           form={form}
-          layout="inline"
+          layout="vertical"
+          style={{ maxWidth: 420 }}
           onFinish={({ email }) => invite.mutate(email.trim(), { onSuccess: () => form.resetFields() })}
         >
           <Form.Item
@@ -51,7 +52,7 @@ function Invitations() {
             label={t("invite.email")}
             rules={[{ required: true, type: "email", message: t("register.email.invalid") }]}
           >
-            <Input id="invite-email" type="email" autoComplete="off" style={{ minWidth: 240 }} />
+            <Input id="invite-email" type="email" autoComplete="off" />
           </Form.Item>
           <Button type="primary" htmlType="submit" loading={invite.isPending} data-testid="invite-send">
             {t("invite.send")}
