@@ -19,7 +19,7 @@ from edge_agent.mqtt_link import MqttLink
 from edge_agent.mqtt_source import MqttDeviceSource
 from edge_agent.opcua_source import OpcUaDeviceSource, run_source
 from edge_agent.poller import DeviceHealth, DevicePoller, run_forever
-from edge_agent.program_outbox import ProgramOutbox
+from edge_agent.program_outbox import ProgramOutbox, outbox_path
 from edge_agent.sila_source import SilaDeviceSource, run_sila_source
 from edge_agent.spool import SampleSpool
 from edge_agent.transport import TransportFactory, TransportPool
@@ -302,7 +302,7 @@ class Gateway:
         loop = asyncio.get_running_loop()
         cfg = self._started_config = self.config
         self.spool = SampleSpool(cfg.spool.path, cfg.spool.max_bytes, cfg.spool.synchronous)
-        self.programs = ProgramOutbox(cfg.spool.path, self.key)
+        self.programs = ProgramOutbox(outbox_path(cfg.spool.path), self.key)
         self.link = MqttLink(
             loop,
             host=cfg.mqtt.host,

@@ -1,7 +1,8 @@
 """Finished program runs on their way to the server: kept on disk until the broker has them.
 
 A device source hands a :class:`~mqtt_contract.program_v1.ProgramRun` to :meth:`add`, which
-stores it (table ``program_run`` in the spool's SQLite file) before anything is sent, so a run
+stores it (table ``program_run`` of a SQLite file beside the spool, ``<spool path>.programs``:
+the spool's size cap counts samples only) before anything is sent, so a run
 that ends while the broker is away, or just before the gateway restarts, is not lost.
 :meth:`run` publishes the stored runs oldest first with QoS 1 and forgets each one only after
 its PUBACK. A run sent twice (PUBACK lost) is stored once by the server, which keys runs by
@@ -20,16 +21,21 @@ from typing import Protocol
 from mqtt_contract.program_v1 import ProgramRun
 from mqtt_contract.v1 import TopicKind, encode, topic_for
 
-__all__ = ["ProgramOutbox"]
+__all__ = ["ProgramOutbox", "outbox_path"]
 
 log = logging.getLogger("edge_agent.program_outbox")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS program_run (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id INTEGER PRIMARY KEY,
     payload BLOB NOT NULL
 );
 """
+
+
+def outbox_path(spool_path: str) -> str:
+    """Where the program runs of a gateway with this spool are kept."""
+    return spool_path if spool_path == ":memory:" else f"{spool_path}.programs"
 
 
 class _Link(Protocol):

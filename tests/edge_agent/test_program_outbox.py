@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from edge_agent.mqtt_link import MqttLink
-from edge_agent.program_outbox import ProgramOutbox
+from edge_agent.program_outbox import ProgramOutbox, outbox_path
 from mqtt_contract.program_v1 import ProgramRun, ResultValue
 from mqtt_contract.v1 import TopicKind, encode, topic_for
 from tests.harness.telemetry import (  # noqa: F401
@@ -61,7 +61,7 @@ async def test_a_run_kept_across_a_restart_is_sent_and_stored_once(
             ResultValue(key="note", name="Note", text="door opened at step 2"),
         ],
     )
-    spool = str(tmp_path / "spool.sqlite3")
+    spool = outbox_path(str(tmp_path / "spool.sqlite3"))
     outbox = ProgramOutbox(spool, gateway)
     outbox.add(run)  # the run ends while the gateway has no broker...
     outbox.close()  # ... and the gateway restarts
