@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 import sys
+import time
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
@@ -235,6 +236,9 @@ async def _simulate_standards(args: argparse.Namespace) -> None:
         incubator = LadsSimulator(host=args.host, port=args.port)
         await incubator.start()
         print(f"LADS incubator on {incubator.endpoint} (OPC UA)", flush=True)
+        # Run ids stay unique across restarts, as a real device's do: the server keeps each
+        # (gateway, device, unit, run id) once.
+        session = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         try:
             run = 0
             while True:
@@ -242,7 +246,7 @@ async def _simulate_standards(args: argparse.Namespace) -> None:
                     await asyncio.Event().wait()
                 await asyncio.sleep(args.program_every_s)
                 run += 1
-                await incubator.start_program("incubate-37", f"run-{run:04d}", 60.0)
+                await incubator.start_program("incubate-37", f"run-{session}-{run:04d}", 60.0)
         finally:
             await incubator.stop()
     sila = SilaSimulator(host=args.host, port=args.port)
