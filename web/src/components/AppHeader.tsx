@@ -81,6 +81,13 @@ function MemberHeader() {
           { to: "/gateways", label: telemetryText(locale, "nav.gateways") },
         ]
       : []),
+    ...(staff ? [{ to: "/inspection", label: t("nav.inspection") }] : []),
+    // The regulator's console: the platform sees the province, a lab manager their institution.
+    ...(user?.role === "platform_admin" || user?.role === "lab_manager"
+      ? [{ to: "/evaluation", label: t("nav.evaluation") }]
+      : []),
+    ...(staff ? [{ to: "/proficiency", label: t("nav.proficiency") }] : []),
+    ...(user ? [{ to: "/complaints", label: t("nav.complaints") }] : []),
     ...(user?.role === "platform_admin"
       ? [{ to: "/registrations", label: registrationText(locale, "nav.registrations") }]
       : []),

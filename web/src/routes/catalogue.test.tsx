@@ -203,3 +203,36 @@ describe("public catalogue", () => {
     expect(await screen.findByText("高低温试验箱")).toBeInTheDocument();
   });
 });
+
+describe("the header's pages per role", () => {
+  const links = async () =>
+    within(await screen.findByRole("menu", { name: "主导航" }))
+      .getAllByRole("link", { hidden: true })
+      .map((item) => item.textContent);
+
+  it("offers a lab manager the lab's work: board, gateways, inspection, evaluation, PT, complaints", async () => {
+    const server = catalogueServer({ acceptToken: true }).on("GET /api/v1/auth/me", manager);
+    renderRoute("/catalogue", { server, token: "jwt" });
+    await screen.findByTestId("current-user");
+    const shown = await links();
+    for (const name of ["实时看板", "网关", "在线检测", "共享评价", "能力验证", "投诉举报"]) {
+      expect(shown.join(" ")).toContain(name);
+    }
+  });
+
+  it("offers an enterprise member bookings, statements and complaints, not the lab's pages", async () => {
+    const member = {
+      ...manager,
+      role: "enterprise_member" as const,
+      organisation: { ...manager.organisation, kind: "enterprise" as const },
+    };
+    const server = catalogueServer({ acceptToken: true }).on("GET /api/v1/auth/me", member);
+    renderRoute("/catalogue", { server, token: "jwt" });
+    await screen.findByTestId("current-user");
+    const shown = (await links()).join(" ");
+    expect(shown).toContain("投诉举报");
+    for (const name of ["实时看板", "网关", "在线检测", "共享评价", "能力验证"]) {
+      expect(shown).not.toContain(name);
+    }
+  });
+});
