@@ -28,6 +28,7 @@ under 100 ms. Prints one JSON object; ``ratio`` is the CPU per result with SPC o
     .venv/bin/python benchmarks/inspection_spc.py             # 40 rounds of 500 results each
     .venv/bin/python benchmarks/inspection_spc.py --smoke     # seconds
     .venv/bin/python benchmarks/inspection_spc.py --chart-only   # the chart's timing alone
+    .venv/bin/python benchmarks/inspection_spc.py --chart-only --http   # and over HTTP
 """
 
 from __future__ import annotations
@@ -271,6 +272,84 @@ async def chart(database_url: str, conninfo: str, subgroups: int) -> dict[str, f
     }
 
 
+def chart_over_http(database_url: str, conninfo: str, charts: int = 8) -> dict[str, float]:
+    """``GET .../chart`` of 10,000 points through ``labshare-server serve`` with a token.
+
+    The demo is seeded (``seed-demo``) and served; ``charts`` characteristics of 10,000 points
+    each are read once (nothing of them kept yet) and again; medians, client to client.
+    """
+    import os
+    import subprocess
+
+    import httpx
+
+    from tests.harness.browser import VENV_BIN, seed_demo, server_env
+    from tests.harness.ports import free_port
+
+    env = server_env(database_url)
+    seed_demo(env)
+    port = free_port()
+    server = subprocess.Popen(
+        [str(VENV_BIN / "labshare-server"), "serve", "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        token = httpx.post(
+            f"{base}/api/v1/auth/token",
+            data={"username": "manager@zjim.demo", "password": "labshare-demo"},
+        ).json()["access_token"]
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+            ids = []
+            for k in range(charts + 1):
+                created = client.post(
+                    "/api/v1/inspection/characteristics",
+                    json={"product": "bench", "key": f"c{k}", "name": f"c{k}", "unit": "mm",
+                          "nominal": 25, "lsl": 24.9, "usl": 25.1, "chart": "imr",
+                          "subgroup_size": 1},
+                )  # fmt: skip
+                created.raise_for_status()
+                ids.append(created.json()["id"])
+            with psycopg.connect(conninfo) as conn:
+                for cid in ids:
+                    conn.execute(
+                        "INSERT INTO inspection_point (characteristic_id, position, ts, n,"
+                        " location, spread, limits_version, z, rules, out_of_spec)"
+                        " SELECT %s, g, now() + g * interval '1 s', 1, x, random() / 100, NULL,"
+                        " (x - 25.005) / 0.003, CASE WHEN g %% 50 = 0 THEN '{1,5}'::smallint[]"
+                        " ELSE '{}' END, false FROM generate_series(0, 9999) g,"
+                        " LATERAL (SELECT 25 + random() / 100 + g * 0) v(x)",
+                        (cid,),
+                    )
+                conn.execute("ANALYZE inspection_point")
+            client.get(f"/api/v1/inspection/characteristics/{ids[-1]}/chart")  # warm-up
+            first: list[float] = []
+            again: list[float] = []
+            for cid in ids[:-1]:
+                for times in (first, again):
+                    started = time.perf_counter()
+                    response = client.get(f"/api/v1/inspection/characteristics/{cid}/chart")
+                    times.append(time.perf_counter() - started)
+                    assert len(response.json()["points"]["position"]) == 10_000
+    finally:
+        server.terminate()
+        server.wait(15)
+    return {
+        "http_chart_ms": round(statistics.median(first) * 1000, 1),
+        "http_chart_again_ms": round(statistics.median(again) * 1000, 1),
+        "http_chart_bytes": len(response.content),
+    }
+
+
 async def measure(
     database_url: str, conninfo: str, rounds: int, size: int, repeat: int, subgroups: int
 ) -> dict[str, object]:
@@ -315,6 +394,9 @@ def main() -> None:
     parser.add_argument("--subgroups", type=int, default=10_000, help="points on the timed chart")
     parser.add_argument("--smoke", action="store_true", help="a few-seconds run for the tests")
     parser.add_argument("--chart-only", action="store_true", help="only the chart's timing")
+    parser.add_argument(
+        "--http", action="store_true", help="with --chart-only: also GET .../chart over HTTP"
+    )
     args = parser.parse_args()
     if args.smoke:
         args.rounds, args.batch, args.repeat, args.subgroups = 4, 50, 1, 200
@@ -327,6 +409,8 @@ def main() -> None:
         if args.chart_only:
             seed(conninfo)
             result = asyncio.run(chart(cluster.url(database), conninfo, args.subgroups))
+            if args.http:
+                result |= chart_over_http(cluster.url(database), conninfo)
         else:
             result = asyncio.run(
                 measure(
