@@ -139,3 +139,33 @@ describe("booking form", () => {
     expect(fake.requestsTo("/api/v1/bookings/quote")).toHaveLength(0);
   });
 });
+
+describe("test items", () => {
+  it("offers the instrument's CMA scope as test items and sends the chosen one", async () => {
+    const fake = server().on("GET /api/v1/instruments/i-1/record", {
+      id: "i-1",
+      name: "高低温试验箱",
+      name_en: "Temperature chamber",
+      service_modes: ["staff_operated"],
+      scope: [
+        {
+          id: "s-1",
+          category: "parameter",
+          name: "高温试验",
+          name_en: "High temperature test",
+          standard_name: "高温试验方法",
+          standard_number: "GB/T 2423.2-2008",
+        },
+      ],
+    });
+    const user = userEvent.setup();
+    renderWithApp(<BookingForm instruments={[chamber]} draft={DRAFT} />, { server: fake, token: "t" });
+    await user.click(screen.getByRole("combobox", { name: "检测项目（从资质范围中选择或直接输入）" }));
+    await user.click(await screen.findByTitle("高温试验 · GB/T 2423.2-2008"));
+    await user.click(screen.getByRole("button", { name: "查看费用" }));
+    await waitFor(() => expect(fake.requestsTo("/api/v1/bookings/quote")).toHaveLength(1));
+    expect(JSON.parse(fake.requestsTo("/api/v1/bookings/quote")[0]!.body!)).toMatchObject({
+      test_items: ["高温试验 GB/T 2423.2-2008"],
+    });
+  });
+});

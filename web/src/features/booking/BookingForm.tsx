@@ -4,6 +4,7 @@ import { ErrorNotice } from "../../components/ErrorNotice";
 import type { Instrument } from "../../api/types";
 import { useI18n } from "../../i18n";
 import { DISPLAY_TIME_ZONE } from "../../lib/format";
+import { useInstrumentRecord } from "../registry";
 import { useBookingPolicy, useCreateBooking, useQuote, type BookingRequest } from "./api";
 import { toBeijingInput } from "./calendar";
 import { QuoteBreakdown } from "./QuoteBreakdown";
@@ -50,6 +51,13 @@ export function BookingForm({ instruments, draft }: { instruments: Instrument[];
   const instrumentId = Form.useWatch("instrumentId", form) ?? draft.instrumentId;
   const mode = Form.useWatch("mode", form) ?? "staff_operated";
   const policy = useBookingPolicy(instrumentId);
+  // Test items offered from the instrument's CMA scope (the lab's accredited tests); others may
+  // still be typed. The value is the scope's Chinese name and standard, as the lab records it.
+  const record = useInstrumentRecord(instrumentId);
+  const scopeItems = (record.data?.scope ?? []).map((item) => ({
+    value: `${item.name} ${item.standard_number}`,
+    label: `${pickName(item.name, item.name_en)} · ${item.standard_number}`,
+  }));
   // The API names the instrument's time zone; Beijing time until it has answered.
   const zone = policy.data?.timezone ?? DISPLAY_TIME_ZONE;
   const step = policy.data?.slot_minutes ?? 30;
@@ -187,6 +195,7 @@ export function BookingForm({ instruments, draft }: { instruments: Instrument[];
                 <Form.Item label={t("form.items")} name="items">
                   <Select
                     mode="tags"
+                    options={scopeItems}
                     aria-label={t("form.items")}
                     tokenSeparators={[",", "，"]}
                     placeholder={t("form.itemsPlaceholder")}

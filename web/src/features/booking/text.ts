@@ -32,7 +32,7 @@ const TEXT = {
   "form.mode.self_operated": ["自主上机", "Self-operated"],
   "form.mode.staff_operated": ["委托测试", "Staff-operated sample testing"],
   "form.samples": ["样品数量", "Samples"],
-  "form.items": ["检测项目（逗号分隔）", "Test items (comma separated)"],
+  "form.items": ["检测项目（从资质范围中选择或直接输入）", "Test items (pick from the CMA scope or type)"],
   "form.quote": ["查看费用", "Get the fee quote"],
   "form.submit": ["提交预约", "Book now"],
   "form.booked": ["预约成功，状态：{status}", "Booked, status: {status}"],
