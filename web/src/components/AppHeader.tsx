@@ -4,6 +4,7 @@ import { Link, NavLink, useLocation, useNavigate } from "react-router";
 import { useApi } from "../api";
 import { loginPath, useCurrentUser, useSignedIn } from "../features/auth";
 import { bookingText } from "../features/booking";
+import { NotificationBell } from "../features/notifications";
 import { registrationText } from "../features/registration";
 import { telemetryText } from "../features/telemetry";
 import { useI18n } from "../i18n";
@@ -128,6 +129,7 @@ function MemberHeader() {
             </Tooltip>
           </div>
         )}
+        <NotificationBell />
         <LanguageToggle />
         <Button onClick={logout}>{t("header.logout")}</Button>
       </div>

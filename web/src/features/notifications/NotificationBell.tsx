@@ -1,0 +1,121 @@
+import { Badge, Button, Drawer, Empty, List, Space, Switch, Tag, Typography } from "antd";
+import { useState } from "react";
+import { ErrorNotice, Loading } from "../../components/ErrorNotice";
+import { formatShanghaiTime } from "../../lib/format";
+import { type Notification, useMarkRead, useNotifications } from "./api";
+import { useNotificationText } from "./text";
+import "./notifications.css";
+
+function Bell() {
+  return (
+    <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+      <path
+        fill="currentColor"
+        d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2Z"
+      />
+    </svg>
+  );
+}
+
+/** The header's bell: the unread count, and a drawer listing the notifications to read. */
+export function NotificationBell() {
+  const t = useNotificationText();
+  const notifications = useNotifications();
+  const markRead = useMarkRead();
+  const [open, setOpen] = useState(false);
+  const [onlyUnread, setOnlyUnread] = useState(false);
+  const all = notifications.data ?? [];
+  const unread = all.filter((n) => n.read_at === null);
+  const shown = onlyUnread ? unread : all;
+  const label = unread.length ? t("notifications.unread", { count: unread.length }) : t("notifications.open");
+  return (
+    <>
+      <Badge count={unread.length} size="small" offset={[-4, 4]}>
+        <Button
+          type="text"
+          aria-label={label}
+          title={label}
+          data-testid="notification-bell"
+          icon={<Bell />}
+          onClick={() => setOpen(true)}
+        />
+      </Badge>
+      <Drawer
+        open={open}
+        onClose={() => setOpen(false)}
+        title={t("notifications.title")}
+        width="min(420px, 100vw)"
+        data-testid="notifications"
+        extra={
+          <Button
+            size="small"
+            disabled={unread.length === 0}
+            loading={markRead.isPending}
+            onClick={() => markRead.mutate(unread.map((n) => n.id))}
+          >
+            {t("notifications.markAll")}
+          </Button>
+        }
+      >
+        <Space className="notifications-filter">
+          <Switch
+            size="small"
+            checked={onlyUnread}
+            onChange={setOnlyUnread}
+            aria-label={t("notifications.onlyUnread")}
+          />
+          <span>{t("notifications.onlyUnread")}</span>
+        </Space>
+        {notifications.isPending && <Loading />}
+        {notifications.error && <ErrorNotice error={notifications.error} />}
+        {markRead.error && <ErrorNotice error={markRead.error} />}
+        {notifications.data &&
+          (shown.length === 0 ? (
+            <Empty description={t("notifications.empty")} />
+          ) : (
+            <List<Notification>
+              dataSource={shown}
+              renderItem={(n) => (
+                <List.Item
+                  data-testid="notification"
+                  data-read={n.read_at !== null}
+                  className={n.read_at === null ? "notification-unread" : undefined}
+                  actions={
+                    n.read_at === null
+                      ? [
+                          <Button key="read" size="small" type="link" onClick={() => markRead.mutate([n.id])}>
+                            {t("notifications.markRead")}
+                          </Button>,
+                        ]
+                      : []
+                  }
+                >
+                  <List.Item.Meta
+                    title={
+                      <Space size={6} wrap>
+                        {n.read_at === null && <Tag color="blue">{t("notifications.new")}</Tag>}
+                        <span>{n.title}</span>
+                      </Space>
+                    }
+                    description={
+                      <>
+                        <Typography.Paragraph
+                          className="notification-body"
+                          ellipsis={{ rows: 4, expandable: true }}
+                        >
+                          {n.body}
+                        </Typography.Paragraph>
+                        <time dateTime={n.created_at} className="muted">
+                          {formatShanghaiTime(n.created_at)}
+                        </time>
+                      </>
+                    }
+                  />
+                </List.Item>
+              )}
+            />
+          ))}
+      </Drawer>
+    </>
+  );
+}
