@@ -533,8 +533,8 @@ class OpcUaDeviceSource(SessionSource):
             if result is not None:
                 result_id = (await result.read_browse_name()).Name
                 program = await _read_text(result, "ProgramTemplateId") or program
-                started_ms = _ms(await _read_raw(result, "Started")) or started_ms
-                ended_ms = _ms(await _read_raw(result, "Ended")) or ts_ms
+                started_ms = _ms(_moment(await _read_raw(result, "Started"))) or started_ms
+                ended_ms = _ms(_moment(await _read_raw(result, "Ended"))) or ts_ms
             for value_config, prepared in self.result_points.get(unit, []):
                 raw = None if result is None else await _read_raw(result, value_config.name)
                 number = _number(raw)
@@ -666,6 +666,10 @@ def _text(value: Any) -> str | None:
     them); None for anything else or empty."""
     text = getattr(value, "Text", value)
     return _CONTROL.sub(" ", text).strip() or None if isinstance(text, str) else None
+
+
+def _moment(value: Any) -> datetime | None:
+    return value if isinstance(value, datetime) else None
 
 
 async def _read_raw(node: Node, name: str) -> Any:
