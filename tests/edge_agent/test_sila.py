@@ -107,6 +107,14 @@ class Collect:
 async def test_unit_constraint_is_converted_and_a_restart_resubscribes(sila: Any) -> None:
     document = sila_device(sila.port)
     document["points"][0].update(unit="K", source_unit="K")
+    document["commands"] = [
+        {
+            "key": "program",
+            "feature": "IncubatorController",
+            "command": "RunProgram",
+            "executions_property": "RunProgramExecutions",
+        }
+    ]
     sink = Collect()
     source = SilaDeviceSource(
         SilaDevice.model_validate(document), sink, SystemClock(), CalibrationBook()
@@ -119,9 +127,15 @@ async def test_unit_constraint_is_converted_and_a_restart_resubscribes(sila: Any
         sila.stop()
         await wait_until(lambda: source.health.status == "failing", 10, "the loss noticed")
         assert sink.of("temperature")[-1].quality is Quality.COMM_FAIL
+        # The command's state is a point like any other: comm_fail while the server is away.
+        assert sink.of("program.state")[-1].quality is Quality.COMM_FAIL
         sila.start()
         await wait_until(lambda: source.sessions >= 2, 20, "a new subscription")
         await wait_until(lambda: sink.of("temperature")[-1].quality is Quality.OK, 10, "values")
+        await wait_until(
+            lambda: sink.of("program.state")[-1].quality is Quality.OK, 10, "the state again"
+        )
+        assert sink.of("program.state")[-1].value == 0.0  # no execution yet
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
