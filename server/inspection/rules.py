@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["ALL_RULES", "RULE_TEXT", "RuleState", "Violation", "evaluate"]
+__all__ = ["ALL_RULES", "RULE_TEXT", "RULE_TEXT_ZH", "RuleState", "Violation", "evaluate"]
 
 ALL_RULES: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8)
 WINDOW = 15
@@ -39,6 +39,16 @@ RULE_TEXT: dict[int, str] = {
     6: "4 of 5 points beyond 1 sigma on one side",
     7: "15 points in a row within 1 sigma",
     8: "8 points in a row beyond 1 sigma on either side",
+}
+RULE_TEXT_ZH: dict[int, str] = {
+    1: "1 点超出 3σ",
+    2: "连续 9 点在中心线同侧",
+    3: "连续 6 点递增或递减",
+    4: "连续 14 点交替升降",
+    5: "3 点中有 2 点在同侧 2σ 外",
+    6: "5 点中有 4 点在同侧 1σ 外",
+    7: "连续 15 点在 1σ 内",
+    8: "连续 8 点在中心线两侧 1σ 外",
 }
 
 

@@ -34,7 +34,7 @@ from server.inspection.models import (
     limits_table,
     result_table,
 )
-from server.inspection.rules import RULE_TEXT, RuleState
+from server.inspection.rules import RULE_TEXT, RULE_TEXT_ZH, RuleState
 from server.notifications.service import notify
 
 __all__ = [
@@ -504,24 +504,30 @@ async def _alarms(
         if existing is not None:
             ongoing.append((existing, len(hits), last))
             continue
+        where = f"{characteristic.name} ({characteristic.product})"
+        point = hits[0].position
         if kind == "rule":
             assert rule is not None
-            message = (
-                f"{characteristic.name} ({characteristic.product}): Nelson test {rule}, "
-                f"{RULE_TEXT[rule]}, at point {hits[0].position}"
-            )
+            message = f"{where}: Nelson test {rule}, {RULE_TEXT[rule]}, at point {point}"
+            message_zh = f"{where}：判异准则 {rule}（{RULE_TEXT_ZH[rule]}），第 {point} 点起"
         elif kind == "spread":
             message = (
-                f"{characteristic.name} ({characteristic.product}): the spread "
-                f"{hits[0].spread:g} {characteristic.unit} is beyond the limits of the "
-                f"{_SPREAD_NAME[characteristic.chart]} chart at point {hits[0].position}"
+                f"{where}: the spread {hits[0].spread:g} {characteristic.unit} is beyond the "
+                f"limits of the {_SPREAD_NAME[characteristic.chart]} chart at point {point}"
+            )
+            message_zh = (
+                f"{where}：{_SPREAD_NAME_ZH[characteristic.chart]} {hits[0].spread:g} "
+                f"{characteristic.unit} 超出控制限，第 {point} 点"
             )
         else:
             bad = [v for v in hits[0].values if characteristic.outside(v)]
+            spec = f"[{_fmt(characteristic.lsl)}, {_fmt(characteristic.usl)}]"
             message = (
-                f"{characteristic.name} ({characteristic.product}): {bad[0]:g} "
-                f"{characteristic.unit} is outside the specification "
-                f"[{_fmt(characteristic.lsl)}, {_fmt(characteristic.usl)}] at point {hits[0].position}"
+                f"{where}: {bad[0]:g} {characteristic.unit} is outside the specification "
+                f"{spec} at point {point}"
+            )
+            message_zh = (
+                f"{where}：{bad[0]:g} {characteristic.unit} 超出规格限 {spec}，第 {point} 点"
             )
         aid = (
             await conn.execute(
@@ -534,7 +540,7 @@ async def _alarms(
                 .returning(alarm_table.c.id)
             )
         ).scalar_one()  # fmt: skip
-        raised.append((int(aid), message))
+        raised.append((int(aid), f"{message_zh}\n{message}"))
     if ongoing:
         # One statement for every open alarm that saw more violations in this batch.
         await conn.execute(
@@ -559,13 +565,14 @@ async def _alarms(
             session,
             user_ids=users,
             kind=ALARM_KIND,
-            title=f"SPC alarm: {characteristic.name}",
+            title=f"SPC 报警 SPC alarm: {characteristic.name}",
             body=message,
             data={"alarm_id": aid, "characteristic_id": cid},
         )
 
 
 _SPREAD_NAME = {ChartKind.IMR: "moving range", ChartKind.XBAR_R: "range", ChartKind.XBAR_S: "S"}
+_SPREAD_NAME_ZH = {ChartKind.IMR: "移动极差", ChartKind.XBAR_R: "极差", ChartKind.XBAR_S: "标准差"}
 
 
 def _fmt(value: float | None) -> str:

@@ -72,20 +72,22 @@ def test_a_drifting_gauge_raises_alarms_on_the_inspection_page_and_they_are_ackn
             chart = page.get_by_test_id("control-chart")
             expect(chart.locator("canvas").first).to_be_visible(timeout=10_000)
             alarms = page.get_by_test_id("inspection-alarms")
-            expect(alarms).not_to_contain_text("Nelson test")
+            expect(alarms).not_to_contain_text("判异准则")
 
             # The tool wears: the gauge's parts creep upward (published over MQTT).
             publish_parts(mosquitto.host, mosquitto.port, "demo-gw-01", "unused", 0.0, 20, 40)
-            expect(alarms).to_contain_text("Nelson test 3", timeout=30_000)
-            expect(alarms).to_contain_text("Nelson test 2", timeout=30_000)
+            expect(alarms).to_contain_text("判异准则 3：连续 6 点递增或递减", timeout=30_000)
+            expect(alarms).to_contain_text("判异准则 2：连续 9 点在中心线同侧", timeout=30_000)
+            # The Chinese page says it in Chinese: the server's English message is not shown.
+            expect(alarms).not_to_contain_text("Nelson test")
             capability = page.get_by_test_id("capability")
             expect(capability).to_contain_text(re.compile(r"Cpk \d+\.\d\d"))
 
-            item = alarms.locator("li", has_text="Nelson test 3")
+            item = alarms.locator("li", has_text="判异准则 3")
             item.get_by_label("原因").fill("刀具磨损")
             item.get_by_label("措施").fill("更换刀片并重新对刀")
             item.get_by_role("button", name="确认").click()
-            expect(alarms.locator("li", has_text="Nelson test 3")).to_contain_text(
+            expect(alarms.locator("li", has_text="判异准则 3")).to_contain_text(
                 "已确认：刀具磨损 / 更换刀片并重新对刀", timeout=10_000
             )
         finally:

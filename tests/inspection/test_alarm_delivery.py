@@ -57,10 +57,16 @@ async def test_an_out_of_specification_result_is_notified_in_app_and_by_mail(
     assert sent == 1
     assert smtp_inbox.recipients == [["manager@zjim.demo"]]
     subject = str(make_header(decode_header(smtp_inbox.messages[0]["Subject"])))
-    assert subject == "SPC alarm: Shaft diameter"
+    assert subject == "SPC 报警 SPC alarm: Shaft diameter"
     notes = (await client.get(f"{API}/notifications", headers=manager)).json()
     assert [n["kind"] for n in notes] == ["inspection_alarm"]
     assert notes[0]["data"]["alarm_id"] == alarm["id"]
     assert notes[0]["data"]["characteristic_id"] == cid
+    # Chinese first, English beside it, as every notice.
+    chinese, english = notes[0]["body"].split("\n")
+    assert "超出规格限" in chinese
+    assert "25.05" in chinese
+    assert "outside the specification" in english
+    assert "25.05" in english
     assert await dispatch_pending(app.state.sessionmaker, settings, SmtpSender(settings)) == 0
     assert len(smtp_inbox.messages) == 1

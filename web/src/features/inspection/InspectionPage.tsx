@@ -6,7 +6,7 @@ import { formatShanghaiTime } from "../../lib/format";
 import type { Alarm, CapabilityResponse, Characteristic, ChartResponse } from "./api";
 import { chartLines, chartPageQuery, parseExclusions, periodQuery } from "./chart";
 import ControlChart from "./ControlChart";
-import { type TextId, useText } from "./text";
+import { hasText, type TextId, useText } from "./text";
 
 const BASE = "/inspection";
 const fmt = (value: number | null | undefined, digits = 2) =>
@@ -273,9 +273,31 @@ function CapabilityView({ capability, unit }: { capability: CapabilityResponse; 
   );
 }
 
+/** What an alarm is about, in the reader's language (the server's message is its English form). */
+function AlarmText({ alarm, chart }: { alarm: Alarm; chart: string | undefined }) {
+  const tx = useText();
+  const point = alarm.positions[0] ?? alarm.last_position;
+  if (alarm.kind === "rule" && alarm.rule !== null && hasText(`inspection.rule.${alarm.rule}`)) {
+    const text = tx(`inspection.rule.${alarm.rule}` as TextId);
+    return (
+      <span data-rule={alarm.rule}>{tx("inspection.alarm.rule", { rule: alarm.rule, text, point })}</span>
+    );
+  }
+  if (alarm.kind === "spread" && chart && hasText(`inspection.spread.${chart}`)) {
+    return (
+      <span>
+        {tx("inspection.alarm.spread", { chart: tx(`inspection.spread.${chart}` as TextId), point })}
+      </span>
+    );
+  }
+  if (alarm.kind === "out_of_spec") return <span>{tx("inspection.alarm.out_of_spec", { point })}</span>;
+  return <span>{alarm.message}</span>;
+}
+
 function AlarmList({ alarms, characteristics }: { alarms: Alarm[]; characteristics: Characteristic[] }) {
   const tx = useText();
   const names = new Map(characteristics.map((c) => [c.id, c.name]));
+  const charts = new Map(characteristics.map((c) => [c.id, c.chart]));
   return (
     <div className="panel">
       <h2>{tx("inspection.alarms")}</h2>
@@ -283,7 +305,8 @@ function AlarmList({ alarms, characteristics }: { alarms: Alarm[]; characteristi
         {alarms.map((alarm) => (
           <li key={alarm.id}>
             <span>{formatShanghaiTime(alarm.raised_at)}</span>{" "}
-            <strong>{names.get(alarm.characteristic_id)}</strong> {alarm.message} (
+            <strong>{names.get(alarm.characteristic_id)}</strong>{" "}
+            <AlarmText alarm={alarm} chart={charts.get(alarm.characteristic_id)} /> (
             {tx("inspection.occurrences", { count: alarm.occurrences })}){" "}
             {alarm.acknowledged_at ? (
               <em>

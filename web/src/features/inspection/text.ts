@@ -43,6 +43,21 @@ const TEXT = {
   "inspection.action": ["措施", "Action"],
   "inspection.acknowledged": ["已确认：{cause} / {action}", "Acknowledged: {cause} / {action}"],
   "inspection.occurrences": ["{count} 次", "{count}×"],
+  "inspection.alarm.rule": [
+    "判异准则 {rule}：{text}（第 {point} 点起）",
+    "Nelson test {rule}: {text} (from point {point})",
+  ],
+  "inspection.alarm.spread": [
+    "{chart}超出控制限（第 {point} 点）",
+    "{chart} beyond its control limits (point {point})",
+  ],
+  "inspection.alarm.out_of_spec": [
+    "超出规格限（第 {point} 点）",
+    "Outside the specification (point {point})",
+  ],
+  "inspection.spread.imr": ["移动极差", "Moving range"],
+  "inspection.spread.xbar_r": ["极差", "Range"],
+  "inspection.spread.xbar_s": ["标准差", "Standard deviation"],
   "inspection.rule.1": ["1 点超出 3σ", "1 point beyond 3σ"],
   "inspection.rule.2": ["连续 9 点在中心线同侧", "9 in a row on one side"],
   "inspection.rule.3": ["连续 6 点递增或递减", "6 in a row rising or falling"],
@@ -66,4 +81,9 @@ export function text(locale: string, id: TextId, vars?: Record<string, string | 
 export function useText() {
   const { locale } = useI18n();
   return (id: TextId, vars?: Record<string, string | number>) => text(locale, id, vars);
+}
+
+/** Whether a text exists for an id built from a server value (a rule number, a chart kind). */
+export function hasText(id: string): id is TextId {
+  return id in TEXT;
 }
