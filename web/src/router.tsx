@@ -8,6 +8,8 @@ import EvaluationRoute from "./routes/evaluation";
 import GatewaysRoute from "./routes/gateways";
 import InspectionRoute from "./routes/inspection";
 import InstrumentRoute from "./routes/instrument";
+import InstrumentEditRoute from "./routes/instrument-edit";
+import InstrumentNewRoute from "./routes/instrument-new";
 import InstrumentsRoute from "./routes/instruments";
 import InvitationsRoute from "./routes/invitations";
 import InviteRoute from "./routes/invite";
@@ -42,7 +44,9 @@ export const routes: RouteObject[] = [
     element: <RootRoute />,
     children: [
       { index: true, element: <InstrumentsRoute /> },
+      { path: "instruments/new", element: <InstrumentNewRoute /> },
       { path: "instruments/:instrumentId", element: <InstrumentRoute /> },
+      { path: "instruments/:instrumentId/edit", element: <InstrumentEditRoute /> },
       { path: "instruments/:instrumentId/manage", element: <ManageInstrumentRoute /> },
       { path: "board", element: <BoardRoute /> },
       { path: "board/:labId", element: <BoardRoute /> },

@@ -1,5 +1,6 @@
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { useI18n } from "../../i18n";
+import { RegisterInstrumentLink } from "../registry";
 import { InstrumentTile } from "./InstrumentTile";
 import { useInstruments } from "./queries";
 
@@ -14,6 +15,7 @@ export function InstrumentBoard() {
         {instruments.data && (
           <span className="muted">{t("instruments.count", { count: instruments.data.length })}</span>
         )}
+        <RegisterInstrumentLink />
       </div>
       {instruments.isPending && <Loading />}
       {instruments.isError && (

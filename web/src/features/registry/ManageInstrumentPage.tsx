@@ -15,6 +15,7 @@ import {
   usePost,
   useText,
 } from "../calibration";
+import { EditRecordLink } from "./InstrumentEditor";
 
 function formValues(event: FormEvent<HTMLFormElement>): Record<string, string> {
   event.preventDefault();
@@ -70,6 +71,7 @@ export function ManageInstrumentPage({ instrumentId }: { instrumentId: string })
       <div className="detail-head">
         <h1>{t("registry.manage")}</h1>
         <CalibrationStatusLabel state={data.status.state} validTo={data.status.valid_to} />
+        <EditRecordLink instrumentId={instrumentId} />
       </div>
       {error && <ErrorNotice error={error} />}
 

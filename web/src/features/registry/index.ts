@@ -1,3 +1,9 @@
 export * from "./api";
 export { InstrumentRegistryPanel } from "./InstrumentRegistryPanel";
 export { ManageInstrumentPage } from "./ManageInstrumentPage";
+export {
+  EditRecordLink,
+  InstrumentEditPage,
+  InstrumentNewPage,
+  RegisterInstrumentLink,
+} from "./InstrumentEditor";

@@ -1,0 +1,96 @@
+import { App, Button, Form, Input } from "antd";
+import { ErrorNotice, Loading } from "../../components/ErrorNotice";
+import { useI18n } from "../../i18n";
+import { beijingInputToIso } from "../calibration";
+import { formatTime } from "./CostModelForm";
+import { useAddBlackout, useBlackouts } from "./editorApi";
+import { useEditorText } from "./text";
+import "./registry.css";
+
+interface BlackoutValues {
+  start_at: string;
+  end_at: string;
+  reason?: string;
+}
+
+/** Lab blackouts: add one (Beijing time, with a reason) and see those coming up. */
+export function BlackoutsPanel({ instrumentId }: { instrumentId: string }) {
+  const t = useEditorText();
+  const { locale } = useI18n();
+  const { message } = App.useApp();
+  const list = useBlackouts(instrumentId);
+  const add = useAddBlackout(instrumentId);
+  const [form] = Form.useForm<BlackoutValues>();
+  const required = (field: string) => ({ required: true, message: t("editor.required", { field }) });
+
+  return (
+    <section className="card editor-form" data-testid="blackouts">
+      <h2>{t("blackout.title")}</h2>
+      <p className="muted">{t("blackout.hint")}</p>
+      <Form<BlackoutValues>
+        form={form}
+        layout="vertical"
+        onFinish={(values) =>
+          add.mutate(
+            {
+              start_at: beijingInputToIso(values.start_at),
+              end_at: beijingInputToIso(values.end_at),
+              reason: values.reason?.trim() ?? "",
+            },
+            {
+              onSuccess: () => {
+                form.resetFields();
+                void message.success(t("editor.saved"));
+              },
+            },
+          )
+        }
+      >
+        {!!add.error && <ErrorNotice error={add.error} />}
+        <div className="editor-grid">
+          <Form.Item name="start_at" label={t("blackout.start")} rules={[required(t("blackout.start"))]}>
+            <Input type="datetime-local" />
+          </Form.Item>
+          <Form.Item
+            name="end_at"
+            label={t("blackout.end")}
+            dependencies={["start_at"]}
+            rules={[
+              required(t("blackout.end")),
+              ({ getFieldValue }) => ({
+                validator: (_, value: string | undefined) => {
+                  const start = getFieldValue("start_at") as string | undefined;
+                  return !value || !start || value > start
+                    ? Promise.resolve()
+                    : Promise.reject(new Error(t("blackout.endAfterStart")));
+                },
+              }),
+            ]}
+          >
+            <Input type="datetime-local" />
+          </Form.Item>
+          <Form.Item name="reason" label={t("blackout.reason")} className="editor-wide">
+            <Input maxLength={500} />
+          </Form.Item>
+        </div>
+        <Button type="primary" htmlType="submit" loading={add.isPending}>
+          {t("blackout.add")}
+        </Button>
+      </Form>
+      <h3>{t("blackout.upcoming")}</h3>
+      {list.isPending && <Loading />}
+      {list.isError && <ErrorNotice error={list.error} />}
+      {list.data?.length === 0 && <p className="muted">{t("blackout.none")}</p>}
+      {!!list.data?.length && (
+        <ul className="blackout-list" data-testid="blackout-list">
+          {list.data.map((b) => (
+            <li key={b.start}>
+              {formatTime(b.start, locale)} – {formatTime(b.end, locale)} ·{" "}
+              {b.reason || t("blackout.noReason")}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

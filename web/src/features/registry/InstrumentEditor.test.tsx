@@ -1,0 +1,401 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import { FakeServer, json, problem, type RecordedRequest } from "../../test/fakeServer";
+import { chamber, CHAMBER_ID, manager } from "../../test/fixtures";
+import { renderRoute } from "../../test/render";
+
+const LAB = {
+  id: chamber.lab_id,
+  organisation_id: manager.organisation.id,
+  name: "热工实验室",
+  name_en: "Thermal lab",
+};
+const NEW_ID = "0b7e8c1e-4f55-4c1f-9d7e-2f6a3c9b1a99";
+
+function record(overrides: Record<string, unknown> = {}) {
+  return {
+    id: CHAMBER_ID,
+    organisation_id: manager.organisation.id,
+    name: "高低温试验箱",
+    name_en: "Temperature chamber",
+    model: "SETH-Z-040L",
+    manufacturer: "Sanwood",
+    serial_number: "SW-001",
+    location: "热工实验室 101",
+    is_open: true,
+    category: "环境试验设备",
+    specification: "40 L",
+    original_value: "320000.00",
+    currency: "CNY",
+    country_of_origin: "中国",
+    manufacture_date: "2021-05-01",
+    purchase_date: "2021-09-01",
+    asset_class_code: "03040899",
+    firmware_version: null,
+    technical_specifications: "-40 ~ 150 °C",
+    main_functions: "高低温试验",
+    accessories: null,
+    contact_name: "王主管",
+    contact_phone: "0571-00000000",
+    contact_email: "manager@zjim.demo",
+    fee_rule: null,
+    opening_hours: { mon: [["08:30", "17:00"]] },
+    calibration_interval_days: 365,
+    calibration_required: true,
+    service_modes: ["self_operated", "staff_operated"],
+    scope: [],
+    ...overrides,
+  };
+}
+
+const policy = {
+  instrument_id: CHAMBER_ID,
+  timezone: "Asia/Shanghai",
+  slot_minutes: 30,
+  buffer_minutes: 0,
+  lead_time_minutes: 60,
+  min_duration_minutes: 30,
+  max_duration_minutes: 480,
+  horizon_days: 90,
+  approval_required: false,
+  self_operated_allowed: true,
+  staff_operated_allowed: true,
+  cancellation_window_hours: 24,
+  late_cancellation_share: "0.5",
+  no_show_share: "1",
+  no_show_release_minutes: 30,
+  charge_basis: "actual",
+  quota_hours_per_week: null,
+  quota_hours_per_month: null,
+  voucher_max_share: "0.5",
+  waitlist_offer_minutes: 120,
+  opening_hours: [],
+};
+
+function cost(fees: Record<string, Record<string, string>> = {}) {
+  return {
+    instrument_id: CHAMBER_ID,
+    consumables_per_hour: "0",
+    staff_service_per_hour: "0",
+    annual_depreciation: "0",
+    rated_annual_hours: 1600,
+    depreciation_per_hour: "0.00",
+    other_per_hour: "0",
+    per_sample_fee: "0",
+    factors: {},
+    hourly_fees: fees,
+    published_at: "2026-12-01T02:00:00Z",
+  };
+}
+
+function editServer() {
+  return new FakeServer()
+    .on("GET /api/v1/auth/me", manager)
+    .on(`GET /api/v1/instruments/${CHAMBER_ID}/record`, record())
+    .on(`GET /api/v1/instruments/${CHAMBER_ID}/booking-policy`, policy)
+    .on(`GET /api/v1/instruments/${CHAMBER_ID}/cost-model`, cost())
+    .on("GET /api/v1/availability", [
+      {
+        instrument_id: CHAMBER_ID,
+        free: [],
+        blocked: [],
+        unavailable: [
+          {
+            start: "2026-12-20T00:00:00Z",
+            end: "2026-12-21T00:00:00Z",
+            reason: "blackout",
+            detail: "年度检修",
+          },
+          { start: "2026-12-21T00:00:00Z", end: "2026-12-21T09:00:00Z", reason: "closed", detail: "" },
+        ],
+      },
+    ]);
+}
+
+function body(fake: FakeServer, method: string, path: string): Record<string, unknown> {
+  const sent = fake.requests.filter((r) => r.method === method && r.path === path);
+  expect(sent).toHaveLength(1);
+  return JSON.parse(sent[0]!.body!) as Record<string, unknown>;
+}
+
+describe("registering an instrument", () => {
+  function newServer() {
+    return editServer()
+      .on("GET /api/v1/labs", [LAB])
+      .on(
+        "POST /api/v1/instruments",
+        json({ ...chamber, id: NEW_ID, name: "扫描电子显微镜", name_en: null }, 201),
+      )
+      .on(`PATCH /api/v1/instruments/${NEW_ID}/record`, record({ id: NEW_ID }))
+      .on(`GET /api/v1/instruments/${NEW_ID}/record`, record({ id: NEW_ID, name: "扫描电子显微镜" }))
+      .on(`GET /api/v1/instruments/${NEW_ID}/booking-policy`, policy)
+      .on(`GET /api/v1/instruments/${NEW_ID}/cost-model`, cost());
+  }
+
+  it("says in Chinese what is missing and sends nothing", async () => {
+    const user = userEvent.setup();
+    const fake = newServer();
+    renderRoute("/instruments/new", { server: fake, token: "jwt", locale: "zh-CN" });
+
+    await user.click(await screen.findByRole("button", { name: /^登\s?记$/ }));
+
+    expect(await screen.findByText("请填写仪器名称")).toBeInTheDocument();
+    expect(fake.requestsTo("/api/v1/instruments")).toHaveLength(0);
+  });
+
+  it("says it in English for an English reader", async () => {
+    const user = userEvent.setup();
+    const fake = newServer();
+    renderRoute("/instruments/new", { server: fake, token: "jwt", locale: "en" });
+
+    await user.type(await screen.findByLabelText("E-mail"), "not-an-address");
+    await user.click(screen.getByRole("button", { name: "Register" }));
+
+    expect(await screen.findByText("Name is required")).toBeInTheDocument();
+    expect(screen.getByText("Enter a valid e-mail address")).toBeInTheDocument();
+    expect(fake.requestsTo("/api/v1/instruments")).toHaveLength(0);
+  });
+
+  it("sends the catalogue fields and the record, confirms, and opens the new instrument's editor", async () => {
+    const user = userEvent.setup();
+    const fake = newServer();
+    const { router } = renderRoute("/instruments/new", { server: fake, token: "jwt", locale: "zh-CN" });
+
+    await user.type(await screen.findByLabelText("仪器名称"), "  扫描电子显微镜 ");
+    await user.type(screen.getByLabelText("型号"), "SU3500");
+    await user.type(screen.getByLabelText("仪器类别"), "电子光学仪器");
+    await user.type(screen.getByLabelText("原值（元）"), "1250000");
+    await user.type(screen.getByLabelText("产地国别"), "日本");
+    await user.type(screen.getByLabelText("购置日期"), "2024-03-15");
+    await user.type(screen.getByLabelText("主要功能"), "形貌观察");
+    await user.click(screen.getByLabelText("自主上机"));
+    await user.click(screen.getByRole("button", { name: /^登\s?记$/ }));
+
+    await waitFor(() => expect(router.state.location.pathname).toBe(`/instruments/${NEW_ID}/edit`));
+    expect(await screen.findByText("仪器已登记，请继续设置开放时间、预约规则和收费")).toBeInTheDocument();
+    expect(body(fake, "POST", "/api/v1/instruments")).toEqual({
+      lab_id: LAB.id,
+      name: "扫描电子显微镜",
+      name_en: null,
+      model: "SU3500",
+      manufacturer: null,
+      serial_number: null,
+      location: null,
+      is_open: true,
+    });
+    const sent = body(fake, "PATCH", `/api/v1/instruments/${NEW_ID}/record`);
+    expect(sent).toMatchObject({
+      category: "电子光学仪器",
+      original_value: "1250000",
+      currency: "CNY",
+      country_of_origin: "日本",
+      purchase_date: "2024-03-15",
+      main_functions: "形貌观察",
+      specification: null,
+      service_modes: ["staff_operated"],
+      calibration_required: true,
+      calibration_interval_days: 365,
+    });
+  });
+
+  it("shows the register button to lab managers on the instrument list", async () => {
+    renderRoute("/", {
+      server: newServer().on("GET /api/v1/instruments", [chamber]),
+      token: "jwt",
+      locale: "zh-CN",
+    });
+    expect(await screen.findByTestId("register-instrument")).toHaveTextContent("登记仪器");
+  });
+});
+
+describe("editing an instrument", () => {
+  it("fills the form from the record, shows the server's refusal, and after saving shows what was kept", async () => {
+    const user = userEvent.setup();
+    let attempts = 0;
+    const fake = editServer()
+      .on(`PATCH /api/v1/instruments/${CHAMBER_ID}`, json(chamber))
+      .on(`PATCH /api/v1/instruments/${CHAMBER_ID}/record`, () =>
+        ++attempts === 1
+          ? problem(403, "Forbidden", "Only the lab manager edits the record")
+          : json(record({ location: "热工实验室 102", is_open: false, accessories: null })),
+      );
+    renderRoute(`/instruments/${CHAMBER_ID}/edit`, { server: fake, token: "jwt", locale: "zh-CN" });
+
+    const form = await screen.findByTestId("record-form");
+    expect(within(form).getByLabelText("仪器类别")).toHaveValue("环境试验设备");
+    expect(within(form).getByLabelText("资产分类代码")).toHaveValue("03040899");
+    const location = within(form).getByLabelText("放置地点");
+    await user.clear(location);
+    await user.type(location, "热工实验室 102");
+    await user.click(within(form).getByRole("switch", { name: "对外开放共享" }));
+    await user.click(within(form).getByRole("button", { name: /^保\s?存$/ }));
+
+    expect(await within(form).findByRole("alert")).toBeInTheDocument();
+    await user.click(within(form).getByRole("button", { name: /^保\s?存$/ }));
+    expect(await screen.findByText("已保存")).toBeInTheDocument();
+    const sent = fake.requests.filter(
+      (r) => r.method === "PATCH" && r.path === `/api/v1/instruments/${CHAMBER_ID}`,
+    );
+    expect(JSON.parse(sent[1]!.body!)).toMatchObject({ location: "热工实验室 102", is_open: false });
+    expect(within(form).getByLabelText("放置地点")).toHaveValue("热工实验室 102");
+    expect(within(form).queryByRole("alert")).not.toBeInTheDocument();
+  });
+
+  it("saves the weekly hours in the record's shape, refusing a period that closes before it opens", async () => {
+    const user = userEvent.setup();
+    const fake = editServer().on(
+      `PATCH /api/v1/instruments/${CHAMBER_ID}/record`,
+      (request: RecordedRequest) =>
+        json(
+          record({ opening_hours: (JSON.parse(request.body!) as { opening_hours: unknown }).opening_hours }),
+        ),
+    );
+    renderRoute(`/instruments/${CHAMBER_ID}/edit`, { server: fake, token: "jwt", locale: "zh-CN" });
+
+    const hours = await screen.findByTestId("hours-editor");
+    expect(within(hours).getByLabelText("周一 开始 1")).toHaveValue("08:30");
+    await user.click(within(hours).getByRole("button", { name: "周一 添加时段" }));
+    const opens = within(hours).getByLabelText("周一 开始 2");
+    const closes = within(hours).getByLabelText("周一 结束 2");
+    await user.clear(opens);
+    await user.type(opens, "18:00");
+    await user.type(closes, "17:30");
+    await user.click(within(hours).getByRole("button", { name: "保存开放时间" }));
+    expect(await within(hours).findByText("周一：结束时间须晚于开始时间")).toBeInTheDocument();
+    expect(
+      fake.requestsTo(`/api/v1/instruments/${CHAMBER_ID}/record`).filter((r) => r.method === "PATCH"),
+    ).toHaveLength(0);
+
+    await user.clear(closes);
+    await user.type(closes, "00:00");
+    await user.click(within(hours).getByRole("button", { name: "周六 添加时段" }));
+    await user.click(within(hours).getByRole("button", { name: "按周一设置工作日" }));
+    await user.click(within(hours).getByRole("button", { name: "保存开放时间" }));
+
+    expect(await screen.findByText("已保存")).toBeInTheDocument();
+    const monday = [
+      ["08:30", "17:00"],
+      ["18:00", "24:00"],
+    ];
+    expect(body(fake, "PATCH", `/api/v1/instruments/${CHAMBER_ID}/record`)).toEqual({
+      opening_hours: {
+        mon: monday,
+        tue: monday,
+        wed: monday,
+        thu: monday,
+        fri: monday,
+        sat: [["08:30", "17:00"]],
+      },
+    });
+  });
+
+  it("sends the whole booking policy with shares as fractions", async () => {
+    const user = userEvent.setup();
+    const fake = editServer().on(`PUT /api/v1/instruments/${CHAMBER_ID}/booking-policy`, {
+      ...policy,
+      approval_required: true,
+      late_cancellation_share: "0.3",
+    });
+    renderRoute(`/instruments/${CHAMBER_ID}/edit`, { server: fake, token: "jwt", locale: "en" });
+
+    const form = await screen.findByTestId("policy-form");
+    await user.click(within(form).getByRole("switch", { name: "Bookings need approval" }));
+    const late = within(form).getByLabelText("Late cancellation charge (%)");
+    await user.clear(late);
+    await user.type(late, "30");
+    await user.click(within(form).getByRole("button", { name: "Save booking rules" }));
+
+    expect(await screen.findByText("Saved")).toBeInTheDocument();
+    expect(body(fake, "PUT", `/api/v1/instruments/${CHAMBER_ID}/booking-policy`)).toEqual({
+      timezone: "Asia/Shanghai",
+      approval_required: true,
+      self_operated_allowed: true,
+      staff_operated_allowed: true,
+      lead_time_minutes: 60,
+      slot_minutes: 30,
+      buffer_minutes: 0,
+      min_duration_minutes: 30,
+      max_duration_minutes: 480,
+      horizon_days: 90,
+      cancellation_window_hours: 24,
+      late_cancellation_share: "0.3000",
+      no_show_share: "1.0000",
+      no_show_release_minutes: 30,
+      charge_basis: "actual",
+      quota_hours_per_week: null,
+      quota_hours_per_month: null,
+      voucher_max_share: "0.5000",
+      waitlist_offer_minutes: 120,
+    });
+  });
+
+  it("publishes the cost model and shows the fee per user category the server computed", async () => {
+    const user = userEvent.setup();
+    const fake = editServer().on(
+      `PUT /api/v1/instruments/${CHAMBER_ID}/cost-model`,
+      cost({
+        internal: { self_operated: "120.00", staff_operated: "150.00" },
+        external: { self_operated: "120.00", staff_operated: "150.00" },
+        enterprise: { self_operated: "144.00", staff_operated: "180.00" },
+      }),
+    );
+    renderRoute(`/instruments/${CHAMBER_ID}/edit`, { server: fake, token: "jwt", locale: "zh-CN" });
+
+    const form = await screen.findByTestId("cost-form");
+    const consumables = within(form).getByLabelText("耗材（元/小时）");
+    await user.clear(consumables);
+    await user.type(consumables, "20");
+    const depreciation = within(form).getByLabelText("年折旧额（元）");
+    await user.clear(depreciation);
+    await user.type(depreciation, "160000");
+    const enterprise = within(form).getByLabelText("企业用户");
+    await user.clear(enterprise);
+    await user.type(enterprise, "1.2");
+    await user.click(within(form).getByRole("button", { name: "保存并公开收费" }));
+
+    await waitFor(() => expect(screen.getByTestId("fee-enterprise")).toHaveTextContent("144.00 元/小时"));
+    expect(screen.getByTestId("fee-enterprise")).toHaveTextContent("企业用户");
+    expect(screen.getByTestId("published-fees")).not.toHaveTextContent("enterprise");
+    expect(body(fake, "PUT", `/api/v1/instruments/${CHAMBER_ID}/cost-model`)).toEqual({
+      consumables_per_hour: "20.00",
+      staff_service_per_hour: "0.00",
+      annual_depreciation: "160000.00",
+      rated_annual_hours: 1600,
+      other_per_hour: "0.00",
+      per_sample_fee: "0.00",
+      factors: { internal: "1.0000", external: "1.0000", enterprise: "1.2000" },
+    });
+  });
+
+  it("lists the coming blackouts with their reason and adds one in Beijing time", async () => {
+    const user = userEvent.setup();
+    const fake = editServer().on(
+      `POST /api/v1/instruments/${CHAMBER_ID}/blackouts`,
+      json({ id: "b-1" }, 201),
+    );
+    renderRoute(`/instruments/${CHAMBER_ID}/edit`, { server: fake, token: "jwt", locale: "zh-CN" });
+
+    const panel = await screen.findByTestId("blackouts");
+    expect(await within(panel).findByTestId("blackout-list")).toHaveTextContent("年度检修");
+    expect(within(panel).getByTestId("blackout-list")).not.toHaveTextContent("closed");
+    await user.type(within(panel).getByLabelText("开始（北京时间）"), "2026-12-24T08:00");
+    await user.type(within(panel).getByLabelText("结束（北京时间）"), "2026-12-24T07:00");
+    await user.click(within(panel).getByRole("button", { name: "添加闭馆" }));
+    expect(await within(panel).findByText("结束时间须晚于开始时间")).toBeInTheDocument();
+
+    const end = within(panel).getByLabelText("结束（北京时间）");
+    await user.clear(end);
+    await user.type(end, "2026-12-24T18:00");
+    await user.type(within(panel).getByLabelText("原因"), "停电");
+    await user.click(within(panel).getByRole("button", { name: "添加闭馆" }));
+
+    expect(await screen.findByText("已保存")).toBeInTheDocument();
+    expect(body(fake, "POST", `/api/v1/instruments/${CHAMBER_ID}/blackouts`)).toEqual({
+      start_at: "2026-12-24T08:00:00+08:00",
+      end_at: "2026-12-24T18:00:00+08:00",
+      reason: "停电",
+    });
+    await waitFor(() => expect(within(panel).getByLabelText("原因")).toHaveValue(""));
+  });
+});

@@ -1,0 +1,201 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useApi } from "../../api";
+import type { Schemas } from "../../api/types";
+
+export type RecordOut = Schemas["InstrumentRecord"];
+export type RecordUpdate = Schemas["InstrumentRecordUpdate"];
+export type InstrumentCreate = Schemas["InstrumentCreate"];
+export type InstrumentUpdate = Schemas["InstrumentUpdate"];
+export type PolicyIn = Schemas["PolicyIn"];
+export type PolicyOut = Schemas["PolicyOut"];
+export type CostModelIn = Schemas["CostModelIn"];
+export type CostModelOut = Schemas["CostModelOut"];
+export type Lab = Schemas["LabPublic"];
+export type BlackoutCreate = Schemas["BlackoutCreate"];
+
+/** The record as the editor reads it: the catalogue fields, the record fields, the hours. */
+export function useEditableRecord(instrumentId: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["registry", instrumentId, "record"],
+    queryFn: async () =>
+      (
+        await api.http.GET("/api/v1/instruments/{instrument_id}/record", {
+          params: { path: { instrument_id: instrumentId } },
+        })
+      ).data!,
+  });
+}
+
+export function useLabs() {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["labs"],
+    queryFn: async () => (await api.http.GET("/api/v1/labs")).data!,
+  });
+}
+
+export function usePolicy(instrumentId: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["booking", instrumentId, "policy"],
+    queryFn: async () =>
+      (
+        await api.http.GET("/api/v1/instruments/{instrument_id}/booking-policy", {
+          params: { path: { instrument_id: instrumentId } },
+        })
+      ).data!,
+  });
+}
+
+export function useCostModel(instrumentId: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["billing", instrumentId, "cost-model"],
+    queryFn: async () =>
+      (
+        await api.http.GET("/api/v1/instruments/{instrument_id}/cost-model", {
+          params: { path: { instrument_id: instrumentId } },
+        })
+      ).data!,
+  });
+}
+
+export interface BlackoutRow {
+  start: string;
+  end: string;
+  reason: string;
+}
+
+/** The window the blackout list looks ahead (the availability endpoint's longest window). */
+export const BLACKOUT_DAYS = 120;
+
+/**
+ * Upcoming blackouts. The server has no list of them; the availability endpoint explains each
+ * blocked part of a window, blackouts with their reason, so the next 120 days are read there.
+ */
+export function useBlackouts(instrumentId: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["booking", instrumentId, "blackouts"],
+    queryFn: async () => {
+      const start = new Date();
+      const end = new Date(start.getTime() + BLACKOUT_DAYS * 86_400_000);
+      const data = (
+        await api.http.GET("/api/v1/availability", {
+          params: {
+            query: { instrument_id: [instrumentId], start: start.toISOString(), end: end.toISOString() },
+          },
+        })
+      ).data!;
+      const rows: BlackoutRow[] = [];
+      for (const item of data.flatMap((a) => a.unavailable)) {
+        if (item.reason !== "blackout") continue;
+        const last = rows[rows.length - 1];
+        // One blackout crossing closed hours comes back in pieces: join touching pieces.
+        if (last && last.reason === item.detail && Date.parse(last.end) >= Date.parse(item.start)) {
+          last.end = item.end;
+        } else {
+          rows.push({ start: item.start, end: item.end, reason: item.detail });
+        }
+      }
+      return rows;
+    },
+  });
+}
+
+export function useCreateInstrument() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ instrument, record }: { instrument: InstrumentCreate; record: RecordUpdate }) => {
+      const created = (await api.http.POST("/api/v1/instruments", { body: instrument })).data!;
+      await api.http.PATCH("/api/v1/instruments/{instrument_id}/record", {
+        params: { path: { instrument_id: created.id } },
+        body: record,
+      });
+      return created;
+    },
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["instruments"] }),
+  });
+}
+
+export function useUpdateInstrument(instrumentId: string) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const path = { params: { path: { instrument_id: instrumentId } } };
+  return useMutation({
+    mutationFn: async ({ instrument, record }: { instrument: InstrumentUpdate; record: RecordUpdate }) => {
+      await api.http.PATCH("/api/v1/instruments/{instrument_id}", { ...path, body: instrument });
+      return (await api.http.PATCH("/api/v1/instruments/{instrument_id}/record", { ...path, body: record }))
+        .data!;
+    },
+    onSuccess: (saved) => {
+      queryClient.setQueryData(["registry", instrumentId, "record"], saved);
+      void queryClient.invalidateQueries({ queryKey: ["instruments"] });
+    },
+  });
+}
+
+export function useSaveHours(instrumentId: string) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (hours: Record<string, string[][]> | null) =>
+      (
+        await api.http.PATCH("/api/v1/instruments/{instrument_id}/record", {
+          params: { path: { instrument_id: instrumentId } },
+          body: { opening_hours: hours },
+        })
+      ).data!,
+    onSuccess: (saved) => {
+      queryClient.setQueryData(["registry", instrumentId, "record"], saved);
+      void queryClient.invalidateQueries({ queryKey: ["booking", instrumentId] });
+    },
+  });
+}
+
+export function useSavePolicy(instrumentId: string) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (body: PolicyIn) =>
+      (
+        await api.http.PUT("/api/v1/instruments/{instrument_id}/booking-policy", {
+          params: { path: { instrument_id: instrumentId } },
+          body,
+        })
+      ).data!,
+    onSuccess: (saved) => queryClient.setQueryData(["booking", instrumentId, "policy"], saved),
+  });
+}
+
+export function useSaveCostModel(instrumentId: string) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (body: CostModelIn) =>
+      (
+        await api.http.PUT("/api/v1/instruments/{instrument_id}/cost-model", {
+          params: { path: { instrument_id: instrumentId } },
+          body,
+        })
+      ).data!,
+    onSuccess: (saved) => queryClient.setQueryData(["billing", instrumentId, "cost-model"], saved),
+  });
+}
+
+export function useAddBlackout(instrumentId: string) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (body: BlackoutCreate) =>
+      (
+        await api.http.POST("/api/v1/instruments/{instrument_id}/blackouts", {
+          params: { path: { instrument_id: instrumentId } },
+          body,
+        })
+      ).data!,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["booking", instrumentId, "blackouts"] }),
+  });
+}

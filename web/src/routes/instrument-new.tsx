@@ -1,0 +1,5 @@
+import { InstrumentNewPage } from "../features/registry";
+
+export default function InstrumentNewRoute() {
+  return <InstrumentNewPage />;
+}
