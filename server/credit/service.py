@@ -33,7 +33,14 @@ from server.registry.audit import audit
 from server.registry.cma import CmaStatus, cma_status
 from server.registry.models import CmaCertificate
 
-__all__ = ["CreditRecord", "active_rules", "assess", "credit_record"]
+__all__ = [
+    "CreditRecord",
+    "active_rules",
+    "assess",
+    "credit_record",
+    "latest_classes",
+    "reassess_all",
+]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -305,3 +312,30 @@ async def institution_ids(session: AsyncSession) -> list[uuid.UUID]:
         select(Organisation.id).where(Organisation.kind == OrganisationKind.INSTITUTION.value)
     )
     return list(rows.all())
+
+
+async def latest_classes(
+    session: AsyncSession, organisation_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Each institution's class as last assessed, in one query (lists of many institutions)."""
+    if not organisation_ids:
+        return {}
+    rows = await session.exec(
+        select(CreditAssessment.organisation_id, CreditAssessment.credit_class)
+        .where(col(CreditAssessment.organisation_id).in_(organisation_ids))
+        .order_by(
+            col(CreditAssessment.organisation_id),
+            col(CreditAssessment.computed_at).desc(),
+            col(CreditAssessment.id).desc(),
+        )
+        .distinct(col(CreditAssessment.organisation_id))
+    )
+    return dict(rows.all())
+
+
+async def reassess_all(session: AsyncSession, now: datetime) -> int:
+    """Assess every institution (facts leave the rule's window as days pass); how many."""
+    ids = await institution_ids(session)
+    for organisation_id in ids:
+        await assess(session, organisation_id, now)
+    return len(ids)

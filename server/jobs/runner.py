@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.booking.jobs import run_jobs
 from server.calibration.edge import CalibrationPublisher
 from server.calibration.jobs import run_calibration_jobs
+from server.credit.service import reassess_all
 from server.evaluation.aggregates import refresh_pending_days
 from server.jobs.config import JobSettings
 from server.jobs.leader import Leadership
@@ -32,6 +34,7 @@ from server.registry.cma_reminders import send_cma_renewal_reminders
 
 __all__ = ["BackgroundJobs"]
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 logger = logging.getLogger(__name__)
 
 
@@ -57,6 +60,7 @@ class BackgroundJobs:
         self._stopping = asyncio.Event()
         self._nudged = asyncio.Event()
         self._failing = False
+        self._credit_day: date | None = None
 
     async def run_once(self, now: datetime | None = None, *, leader: bool = True) -> None:
         """One pass of every job (tests call this directly with a chosen ``now``); a process
@@ -84,6 +88,13 @@ class BackgroundJobs:
         await run_calibration_jobs(self.sessionmaker, moment, publisher=self.publisher)
         # State durations per Beijing day for the sharing evaluation, late data included.
         await refresh_pending_days(self.sessionmaker)
+        # Credit classes once per Beijing day (facts age out of the rule's window), so public
+        # lists read the stored class instead of assessing every institution per request.
+        day = moment.astimezone(SHANGHAI).date()
+        if self._credit_day != day:
+            async with self.sessionmaker() as session, session.begin():
+                await reassess_all(session, moment)
+            self._credit_day = day
 
     async def _loop(self) -> None:
         while not self._stopping.is_set():

@@ -157,15 +157,18 @@ async def institutions(
         )
         matching = set(rows.all())
         orgs = [o for o in orgs if o.id in matching]
+    # The class as last assessed (daily by the job runner, and whenever an institution's page
+    # is opened): one query for the whole list; only never-assessed institutions are assessed now.
+    classes = await credit.latest_classes(session, [o.id for o in orgs])
     lines = []
     for o in orgs:
-        record = await credit.assess(session, o.id, now)
+        credit_class = classes.get(o.id) or (await credit.assess(session, o.id, now)).credit_class
         lines.append(
             [
                 f'<a href="/public/institutions/{o.id}">{e(o.name)}</a>'
                 f'<br><span class="en" lang="en">{e(o.name_en)}</span>',
                 e(o.city),
-                _class_badge(record.credit_class),
+                _class_badge(credit_class),
             ]
         )
     search = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -11,6 +11,8 @@ import pytest
 from fastapi import FastAPI
 
 from server.billing.models import CostModel
+from server.jobs.config import JobSettings
+from server.jobs.runner import BackgroundJobs
 from tests.harness.app import API, Login
 from tests.harness.factories import ZJIM, ZJU, World
 from tests.harness.trust import add_cma
@@ -87,6 +89,42 @@ async def test_fees_are_shown_once_published_and_never_as_zero_before(
     after = _instrument_row((await client.get(url)).text, "高低温试验箱")
     # Full cost recovery for enterprises: 30 + 160000 / 1600 = 130 CNY/h, with staff 180.
     assert re.search(r"<td>SETH-Z-040L</td><td>130\.00</td><td>180\.00</td>", after), after
+
+
+def _listed_class(html: str, institution: str) -> str:
+    row = next(r for r in html.split("<tr>") if institution in r)
+    match = re.search(r'class="class-([A-D])"', row)
+    assert match is not None, row
+    return match.group(1)
+
+
+async def test_the_list_shows_stored_classes_which_the_daily_job_brings_up_to_date(
+    app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
+) -> None:
+    await add_cma(app, demo, ZJIM, "231112050001")
+    admin = await login("admin@platform.demo")
+    assert _listed_class((await client.get("/public/institutions")).text, ZJIM) == "A"
+    finding = await client.post(
+        f"{API}/credit/findings",
+        json={
+            "organisation_id": str(demo.organisations[ZJIM].id),
+            "found_on": date.today().isoformat(),
+            "kind": "flying_inspection",
+            "severity": "major",
+            "description": "原始记录未能溯源",
+            "evidence": "飞行检查记录 FX-2026-07",
+            "published": True,
+        },
+        headers=admin,
+    )
+    assert finding.status_code == 201, finding.text
+    # The finding's class is stored when it is recorded: the list agrees at once.
+    assert _listed_class((await client.get("/public/institutions")).text, ZJIM) == "C"
+
+    # Two years on the finding has left the rules' window; the day's job pass reassesses.
+    later = datetime.now(UTC) + timedelta(days=740)
+    await BackgroundJobs(app.state.sessionmaker, JobSettings(jobs_enabled=False)).run_once(later)
+    assert _listed_class((await client.get("/public/institutions")).text, ZJIM) == "A"
 
 
 async def test_lists_by_city_and_field(
