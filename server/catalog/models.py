@@ -70,6 +70,9 @@ class Instrument(SQLModel, table=True):
     manufacture_date: date | None = Field(default=None, sa_type=Date)
     purchase_date: date | None = Field(default=None, sa_type=Date)
     asset_class_code: str | None = Field(default=None, sa_type=Text)
+    # Revision 0015: the institution's asset number (unique within it) and commissioning date.
+    asset_number: str | None = Field(default=None, sa_type=Text)
+    commissioned_on: date | None = Field(default=None, sa_type=Date)
     firmware_version: str | None = Field(default=None, sa_type=Text)
     technical_specifications: str | None = Field(default=None, sa_type=Text)
     main_functions: str | None = Field(default=None, sa_type=Text)

@@ -88,6 +88,8 @@ INSTRUMENT_FIELDS: Mapping[str, Audience] = {
     "currency": Audience.STAFF,
     "purchase_date": Audience.STAFF,
     "asset_class_code": Audience.STAFF,
+    "asset_number": Audience.STAFF,
+    "commissioned_on": Audience.STAFF,
     "firmware_version": Audience.STAFF,
     "created_at": Audience.STAFF,
     "channels": Audience.STAFF,

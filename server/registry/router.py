@@ -19,8 +19,8 @@ from server.catalog.service import get_instrument_for_staff, get_visible_instrum
 from server.catalog.visibility import redact_instrument
 from server.core.clock import Clock
 from server.core.db import SessionDep
-from server.core.errors import Forbidden, NotFound, content_responses
-from server.registry import service
+from server.core.errors import Forbidden, NotFound, content_responses, problem_responses
+from server.registry import bulk_import, service
 from server.registry.audit import audit_entries
 from server.registry.authorisations import lapses_at
 from server.registry.cma import cma_status, parse_cma_number
@@ -342,3 +342,48 @@ async def list_audit(
         session, organisation_id=organisation_id, entity=entity, entity_id=entity_id, limit=limit
     )
     return [AuditEntry.model_validate(e) for e in entries]
+
+
+@router.get(
+    "/instruments/import/template",
+    response_class=Response,
+    responses=content_responses(bulk_import.XLSX_MEDIA_TYPE),
+)
+async def instrument_import_template(user: CurrentUser) -> Response:
+    """The XLSX template of the bulk import (the national sharing platform's record fields)."""
+    if not is_platform_admin(user) and role_of(user) not in INSTITUTION_ROLES:
+        raise Forbidden("Only laboratory staff import instruments")
+    return Response(
+        bulk_import.template_workbook(),
+        media_type=bulk_import.XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": _content_disposition("仪器导入模板.xlsx")},
+    )
+
+
+@router.post(
+    "/instruments/import",
+    response_model=bulk_import.ImportReport,
+    responses=problem_responses(413, 415),
+)
+async def import_instruments(
+    session: SessionDep,
+    user: CurrentUser,
+    now: Clock,
+    lab_id: uuid.UUID,
+    file: Annotated[UploadFile, File()],
+    dry_run: bool = True,
+) -> bulk_import.ImportReport:
+    """Create or update the lab's instruments from a filled template (up to 5 MiB, 2,000 rows),
+    all or none, each with its audit entry. Rows are keyed by 资产编号 (asset number): a number
+    the institution already holds updates its instrument. A dry run (the default) answers the
+    per-row errors and what would change; a real import with errors answers 422
+    ``import-rows-invalid`` with ``row_errors`` and stores nothing."""
+    content = await file.read(bulk_import.MAX_BYTES + 1)
+    return await bulk_import.import_instruments(
+        session,
+        user,
+        lab_id,
+        content,
+        dry_run=dry_run,
+        today=now.astimezone(SHANGHAI).date(),
+    )

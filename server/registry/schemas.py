@@ -141,6 +141,15 @@ class InstrumentRecordUpdate(InputModel):
     manufacture_date: date | None = None
     purchase_date: date | None = None
     asset_class_code: LongText = None
+    asset_number: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+            AfterValidator(check_text),
+        ]
+        | None
+    ) = None
+    commissioned_on: date | None = None
     firmware_version: LongText = None
     technical_specifications: LongText = None
     main_functions: LongText = None
@@ -189,6 +198,8 @@ class InstrumentRecord(PublicModel):
     manufacture_date: date | None
     purchase_date: date | None = None
     asset_class_code: str | None = None
+    asset_number: str | None = None
+    commissioned_on: date | None = None
     firmware_version: str | None = None
     technical_specifications: str | None
     main_functions: str | None

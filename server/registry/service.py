@@ -173,7 +173,12 @@ async def update_record(
             raise ValidationFailed.for_field(field, "cannot be null")
         setattr(instrument, field, value)
     session.add(instrument)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # the only unique column a record update sets
+        raise Conflict(
+            f"Asset number {data.asset_number} is already used by another instrument"
+        ) from exc
     await session.refresh(instrument)
     await audit(
         session,

@@ -1860,6 +1860,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/instruments/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Instruments
+         * @description Create or update the lab's instruments from a filled template (up to 5 MiB, 2,000 rows),
+         *     all or none, each with its audit entry. Rows are keyed by 资产编号 (asset number): a number
+         *     the institution already holds updates its instrument. A dry run (the default) answers the
+         *     per-row errors and what would change; a real import with errors answers 422
+         *     ``import-rows-invalid`` with ``row_errors`` and stores nothing.
+         */
+        post: operations["import_instruments_api_v1_instruments_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/instruments/import/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Instrument Import Template
+         * @description The XLSX template of the bulk import (the national sharing platform's record fields).
+         */
+        get: operations["instrument_import_template_api_v1_instruments_import_template_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations": {
         parameters: {
             query?: never;
@@ -2969,6 +3013,11 @@ export interface components {
             subject_kind: string;
             /** Summary */
             summary: string;
+        };
+        /** Body_import_instruments_api_v1_instruments_import_post */
+        Body_import_instruments_api_v1_instruments_import_post: {
+            /** File */
+            file: string;
         };
         /** Body_login_api_v1_auth_token_post */
         Body_login_api_v1_auth_token_post: {
@@ -4489,6 +4538,55 @@ export interface components {
              */
             upcoming_bookings?: components["schemas"]["ImpactBooking"][];
         };
+        /** ImportReport */
+        ImportReport: {
+            /** Committed */
+            committed: boolean;
+            /** Created */
+            created: number;
+            /** Dry Run */
+            dry_run: boolean;
+            /** Errors */
+            errors: components["schemas"]["ImportRowError"][];
+            /** Results */
+            results: components["schemas"]["ImportRowResult"][];
+            /** Rows */
+            rows: number;
+            /** Unchanged */
+            unchanged: number;
+            /** Updated */
+            updated: number;
+        };
+        /**
+         * ImportRowError
+         * @description One problem of one row: ``row`` as the spreadsheet numbers it, the column's headers.
+         */
+        ImportRowError: {
+            /** Code */
+            code: string;
+            /** Column */
+            column: string | null;
+            /** Column En */
+            column_en: string | null;
+            /** Message */
+            message: string;
+            /** Row */
+            row: number;
+        };
+        /** ImportRowResult */
+        ImportRowResult: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "create" | "update" | "unchanged";
+            /** Asset Number */
+            asset_number: string;
+            /** Instrument Id */
+            instrument_id?: string | null;
+            /** Row */
+            row: number;
+        };
         /** Institution */
         Institution: {
             /** City */
@@ -4624,12 +4722,16 @@ export interface components {
             accessories: string | null;
             /** Asset Class Code */
             asset_class_code?: string | null;
+            /** Asset Number */
+            asset_number?: string | null;
             /** Calibration Interval Days */
             calibration_interval_days: number | null;
             /** Calibration Required */
             calibration_required: boolean;
             /** Category */
             category: string | null;
+            /** Commissioned On */
+            commissioned_on?: string | null;
             /** Contact Email */
             contact_email?: string | null;
             /** Contact Name */
@@ -4695,12 +4797,16 @@ export interface components {
             accessories?: string | null;
             /** Asset Class Code */
             asset_class_code?: string | null;
+            /** Asset Number */
+            asset_number?: string | null;
             /** Calibration Interval Days */
             calibration_interval_days?: number | null;
             /** Calibration Required */
             calibration_required?: boolean | null;
             /** Category */
             category?: string | null;
+            /** Commissioned On */
+            commissioned_on?: string | null;
             /** Contact Email */
             contact_email?: string | null;
             /** Contact Name */
@@ -13904,6 +14010,152 @@ export interface operations {
             };
             /** @description A parameter or body field is not acceptable (each is named in `errors`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    import_instruments_api_v1_instruments_import_post: {
+        parameters: {
+            query: {
+                dry_run?: boolean;
+                lab_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_import_instruments_api_v1_instruments_import_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            /** @description The body could not be parsed (not valid JSON or form data) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state of the data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    instrument_import_template_api_v1_instruments_import_template_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
