@@ -174,7 +174,7 @@ function RecordForm({
   );
   const area = (name: keyof RecordValues, id: TextId) => (
     <Form.Item name={name} label={t(id)} className="editor-wide">
-      <Input.TextArea autoSize={{ minRows: 2, maxRows: 8 }} maxLength={5000} />
+      <Input.TextArea rows={3} maxLength={5000} />
     </Form.Item>
   );
 
@@ -297,7 +297,7 @@ export function InstrumentNewPage() {
   return (
     <section className="editor-page" data-testid="instrument-new">
       <Link to="/" className="back-link">
-        ←
+        ← {t("editor.backToList")}
       </Link>
       <h1>{t("editor.new")}</h1>
       {!mayEdit && <p className="muted">{t("editor.forbidden")}</p>}
