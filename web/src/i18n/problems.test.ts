@@ -98,4 +98,21 @@ describe("server problems in the reader's language", () => {
       "The server is unavailable; try again shortly",
     );
   });
+
+  it("says in both languages why an instrument import was refused, by its stable code", () => {
+    const problem: Problem = {
+      instance: "/api/v1/instruments/import",
+      type: "/problems/import-not-xlsx",
+      title: "Not an XLSX workbook",
+      status: 415,
+      detail: "This is an Excel 97-2003 (.xls) file: save it as .xlsx and upload again",
+      code: "import_not_xlsx",
+    };
+    expect(describeProblem(problem, "zh-CN").title).toBe("文件不是 XLSX 工作簿");
+    const rows = describeProblem(
+      { ...problem, type: "/problems/import-rows-invalid", status: 422, code: "import_rows_invalid" },
+      "en",
+    );
+    expect(rows.title).toBe("Some rows have errors; nothing was imported");
+  });
 });

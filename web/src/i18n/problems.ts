@@ -88,6 +88,44 @@ const TEXT = {
     "链接不存在、已使用或已过期，请联系邀请人重新发送。",
     "The link is unknown, used or expired; ask the person who invited you for a new one.",
   ],
+  "import_not_xlsx.title": ["文件不是 XLSX 工作簿", "The file is not an XLSX workbook"],
+  "import_not_xlsx.detail": [
+    "请上传按导入模板填写的 .xlsx 文件；.xls 或 CSV 文件请先另存为 .xlsx。",
+    "Upload the filled template as .xlsx; save .xls or CSV files as .xlsx first.",
+  ],
+  "import_too_large.title": ["文件过大", "The file is too large"],
+  "import_too_large.detail": [
+    "导入文件不超过 5 MiB，请拆分后分批导入。",
+    "Import files are limited to 5 MiB; split the sheet.",
+  ],
+  "import_missing_columns.title": ["缺少必填列", "Required columns are missing"],
+  "import_missing_columns.detail": [
+    "请使用导入模板：第一行须为模板的中文表头。",
+    "Use the import template: its Chinese headers must be in the first row.",
+  ],
+  "import_too_many_rows.title": ["行数过多", "Too many rows"],
+  "import_too_many_rows.detail": [
+    "每个文件最多 2000 台仪器，请拆分后分批导入。",
+    "A file holds at most 2,000 instruments; split the sheet.",
+  ],
+  "import_no_rows.title": ["表中没有仪器", "The sheet has no instruments"],
+  "import_no_rows.detail": [
+    "请从第 3 行起填写仪器，每台一行。",
+    "Fill in one instrument per row from row 3.",
+  ],
+  "import_rows_invalid.title": [
+    "部分行有错误，未导入任何仪器",
+    "Some rows have errors; nothing was imported",
+  ],
+  "import_rows_invalid.detail": [
+    "请按各行的错误说明修正后重新导入。",
+    "Correct the rows as each error says and import again.",
+  ],
+  "import_asset_number_taken.title": ["资产编号已被占用", "An asset number was taken meanwhile"],
+  "import_asset_number_taken.detail": [
+    "表中的资产编号刚被登记，请重新导入。",
+    "An asset number of the sheet was registered just now; import again.",
+  ],
   "field.start_at": ["开始时间", "Start"],
   "field.end_at": ["结束时间", "End"],
   "field.mode": ["方式", "Mode"],
@@ -165,6 +203,13 @@ const CODED = [
   "invitation_invalid",
   "alarm_already_acknowledged",
   "alarm_not_raised",
+  "import_not_xlsx",
+  "import_too_large",
+  "import_missing_columns",
+  "import_too_many_rows",
+  "import_no_rows",
+  "import_rows_invalid",
+  "import_asset_number_taken",
 ] as const;
 type Coded = (typeof CODED)[number];
 const isCoded = (kind: string | null): kind is Coded => (CODED as readonly (string | null)[]).includes(kind);
