@@ -5,6 +5,7 @@ hostile cells."""
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -312,6 +313,23 @@ async def test_files_that_are_not_xlsx_are_refused_with_the_reason(
         assert response.headers["content-type"] == PROBLEM
         assert response.json()["type"] == "/problems/import-not-xlsx"
         assert response.json()["reason"] == reason
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<not a workbook")
+    damaged_sheet = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(_fill([_row()]))) as source,
+        zipfile.ZipFile(damaged_sheet, "w") as target,
+    ):
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.startswith("xl/worksheets/sheet1"):
+                data = data[: len(data) // 2]  # cut off in the middle of the rows
+            target.writestr(item, data)
+    for content in (broken.getvalue(), damaged_sheet.getvalue()):
+        response = await _import(client, manager, demo.lab.id, content, dry_run=True)
+        assert response.status_code == 415, response.text
+        assert response.json()["reason"] == "unreadable"
     too_large = await _import(
         client, manager, demo.lab.id, b"PK\x03\x04" + b"\0" * (5 * 1024 * 1024), dry_run=True
     )
