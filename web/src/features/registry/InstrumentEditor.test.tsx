@@ -89,12 +89,37 @@ function cost(fees: Record<string, Record<string, string>> = {}) {
   };
 }
 
+const scopeItem = (id: string, name: string, name_en: string, standard_number: string) => ({
+  id,
+  certificate_id: "cert-1",
+  category: "parameter",
+  name,
+  name_en,
+  standard_name: null,
+  standard_number,
+});
+const coldTest = scopeItem("s-1", "低温试验", "Cold test", "GB/T 2423.1-2008");
+const dampHeat = scopeItem("s-2", "恒定湿热试验", "Damp heat test", "GB/T 2423.3-2016");
+const certificate = {
+  id: "cert-1",
+  organisation_id: manager.organisation.id,
+  number: "221100000001",
+  issuing_authority: null,
+  issued_on: "2024-01-01",
+  valid_until: "2029-12-31",
+  cnas_number: null,
+  cnas_valid_until: null,
+  status: "valid",
+  scope: [coldTest, dampHeat],
+};
+
 function editServer() {
   return new FakeServer()
     .on("GET /api/v1/auth/me", manager)
     .on(`GET /api/v1/instruments/${CHAMBER_ID}/record`, record())
     .on(`GET /api/v1/instruments/${CHAMBER_ID}/booking-policy`, policy)
     .on(`GET /api/v1/instruments/${CHAMBER_ID}/cost-model`, cost())
+    .on("GET /api/v1/cma-certificates", [certificate])
     .on("GET /api/v1/availability", [
       {
         instrument_id: CHAMBER_ID,
@@ -397,5 +422,27 @@ describe("editing an instrument", () => {
       reason: "停电",
     });
     await waitFor(() => expect(within(panel).getByLabelText("原因")).toHaveValue(""));
+  });
+
+  it("links the instrument to items of the institution's CMA scope, found by standard number", async () => {
+    const user = userEvent.setup();
+    const fake = editServer()
+      .on(`GET /api/v1/instruments/${CHAMBER_ID}/record`, record({ scope: [coldTest] }))
+      .on(`PUT /api/v1/instruments/${CHAMBER_ID}/scope-items`, [coldTest, dampHeat]);
+    renderRoute(`/instruments/${CHAMBER_ID}/edit`, { server: fake, token: "jwt", locale: "en" });
+
+    const panel = await screen.findByTestId("scope-links");
+    expect(await within(panel).findByText("Cold test · GB/T 2423.1-2008")).toBeInTheDocument();
+    const select = within(panel).getByRole("combobox", { name: "Tests / standards" });
+    await user.click(select);
+    await user.type(select, "2423.3");
+    await user.click(await screen.findByTitle("Damp heat test · GB/T 2423.3-2016"));
+    await user.click(within(panel).getByRole("button", { name: "Save scope" }));
+
+    expect(await screen.findByText("Saved")).toBeInTheDocument();
+    expect(body(fake, "PUT", `/api/v1/instruments/${CHAMBER_ID}/scope-items`)).toEqual({
+      scope_item_ids: ["s-1", "s-2"],
+    });
+    expect(panel).not.toHaveTextContent("parameter");
   });
 });

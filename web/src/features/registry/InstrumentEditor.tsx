@@ -16,6 +16,7 @@ import {
   useUpdateInstrument,
 } from "./editorApi";
 import { OpeningHoursEditor } from "./OpeningHoursEditor";
+import { ScopeLinksEditor } from "./ScopeLinksEditor";
 import { type TextId, useEditorText } from "./text";
 import "./registry.css";
 
@@ -378,6 +379,7 @@ export function InstrumentEditPage({ instrumentId }: { instrumentId: string }) {
               )
             }
           />
+          <ScopeLinksEditor instrumentId={instrumentId} linked={data.scope ?? []} />
           <OpeningHoursEditor instrumentId={instrumentId} hours={data.opening_hours} />
           <BookingPolicyForm instrumentId={instrumentId} />
           <CostModelForm instrumentId={instrumentId} />

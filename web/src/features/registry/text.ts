@@ -65,6 +65,17 @@ const TEXT = {
     "Only the institution's lab staff register and edit instruments.",
   ],
 
+  "scope.title": ["CMA 资质能力范围", "CMA scope served"],
+  "scope.hint": [
+    "选择本仪器承担的检验检测项目（来自本机构 CMA 证书的能力范围）。",
+    "Choose the tests this instrument performs, from the scope of your institution's CMA certificates.",
+  ],
+  "scope.items": ["检测项目 / 标准", "Tests / standards"],
+  "scope.placeholder": ["搜索项目名称或标准号", "Search by test or standard number"],
+  "scope.certificate": ["CMA 证书 {number}", "CMA certificate {number}"],
+  "scope.noCertificate": ["本机构尚未登记 CMA 证书。", "Your institution has no CMA certificate on record."],
+  "scope.save": ["保存能力范围", "Save scope"],
+
   "hours.title": ["开放时间（北京时间）", "Opening hours (Beijing time)"],
   "hours.hint": [
     "每天可设置一个或多个开放时段；全部为空表示全天开放。",
