@@ -2,7 +2,7 @@
 
 The lab manager of the metrology institute registers a new instrument from the instrument list,
 gives it weekday opening hours and a cost model, sees the published fee per user category, and
-finds the instrument in the public catalogue with that fee.
+finds the instrument in the public catalogue with that fee; closed to sharing, it leaves it.
 """
 
 from __future__ import annotations
@@ -113,5 +113,13 @@ def test_manager_registers_an_instrument_and_publishes_its_fee(
                 "¥144.00/小时"
             )
             expect(visitor.get_by_test_id("public-hours")).to_contain_text("13:30")
+
+            # Retired: closed to sharing, it leaves the public catalogue.
+            record_form = page.get_by_test_id("record-form")
+            record_form.get_by_role("switch", name="对外开放共享").click()
+            record_form.get_by_role("button", name=re.compile(r"^保\s?存$")).click()
+            expect(page.get_by_test_id("open-state")).to_contain_text("已停止共享")
+            public = httpx.get(f"{base}/api/v1/public/instruments/{instrument_id}")
+            assert public.status_code == 404
         finally:
             browser.close()
