@@ -10,7 +10,9 @@ import signal
 import sys
 import time
 from collections.abc import Coroutine, Sequence
-from typing import Any
+from typing import Any, cast
+
+from sila2.client import SilaClient
 
 from firmware_bridge.bridge import Bridge
 from firmware_bridge.config import BridgeConfig, ConfigError, load_config
@@ -158,6 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
     sila.add_argument(
         "--discovery", action="store_true", help="announce the server for SiLA discovery"
     )
+    sila.add_argument(
+        "--program-every-s",
+        type=float,
+        default=0.0,
+        help="run RunProgram (60 s at 37 °C) this often, as a lab scheduler would "
+        "(0: never; default %(default)s)",
+    )
 
     balance = instruments.add_parser(
         "balance",
@@ -253,9 +262,29 @@ async def _simulate_standards(args: argparse.Namespace) -> None:
     await asyncio.to_thread(sila.start, args.discovery)
     print(f"SiLA 2 incubator on {args.host}:{args.port} (gRPC, no TLS)", flush=True)
     try:
+        if args.program_every_s > 0:
+            await _schedule_sila_programs(args.host, args.port, args.program_every_s)
         await asyncio.Event().wait()
     finally:
         await asyncio.to_thread(sila.stop)
+
+
+async def _schedule_sila_programs(host: str, port: int, every_s: float) -> None:
+    """Start ``RunProgram`` every ``every_s`` through a client of our own, as a lab's scheduler
+    or LIMS does (the gateway only watches the executions)."""
+    client = await asyncio.to_thread(SilaClient, host, port, insecure=True)
+    # The client builds its feature attributes from the server's feature definitions.
+    controller: Any = cast(Any, client).IncubatorController
+    try:
+        while True:
+            await asyncio.sleep(every_s)
+            await asyncio.to_thread(
+                controller.RunProgram,
+                DurationSeconds=60.0,
+                TargetTemperature=37.0,
+            )
+    finally:
+        await asyncio.to_thread(client.close)
 
 
 async def _simulate(args: argparse.Namespace) -> None:

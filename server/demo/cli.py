@@ -71,6 +71,7 @@ from server.demo.instruments import (
 )
 from server.demo.lab_automation import (
     LADS_PROGRAM_EVERY_S,
+    SILA_PROGRAM_EVERY_S,
     lads_device,
     register_lab_automation,
     sila_device,
@@ -308,8 +309,13 @@ class Demo:
                 f"{LADS_PROGRAM_EVERY_S:g} s"
             )
             sila_port = free_port()
-            self._start_simulator("sila", ["sila"], sila_port, env)
-            notes.append(f"incubator: SiLA 2 (plain gRPC) on 127.0.0.1:{sila_port}")
+            self._start_simulator(
+                "sila", ["sila", "--program-every-s", f"{SILA_PROGRAM_EVERY_S:g}"], sila_port, env
+            )
+            notes.append(
+                f"incubator: SiLA 2 (plain gRPC) on 127.0.0.1:{sila_port}, RunProgram every "
+                f"{SILA_PROGRAM_EVERY_S:g} s"
+            )
         with self._progress(f"server on port {server_port}") as notes:
             server = self._step_server(server_cli, server_port, env, notes)
         with self._progress("ready (database and broker reachable)"):

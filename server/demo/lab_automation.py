@@ -26,7 +26,9 @@ __all__ = [
     "LADS_DEVICE_KEY",
     "LADS_PROGRAM_EVERY_S",
     "LADS_STATE_MAP",
+    "SILA_COMMAND_STATE_MAP",
     "SILA_DEVICE_KEY",
+    "SILA_PROGRAM_EVERY_S",
     "lads_device",
     "register_lab_automation",
     "sila_device",
@@ -34,6 +36,11 @@ __all__ = [
 
 LADS_DEVICE_KEY = "incubator-1"
 SILA_DEVICE_KEY = "sila-incubator-1"
+SILA_PROGRAM_EVERY_S = 300.0
+"""How often the demo's SiLA incubator runs a 60 s program (its own scheduler starts it)."""
+# <command>.state as the gateway publishes it: 0 none yet, 1 waiting, 2 running, 3 finished,
+# 4 finished with an error.
+SILA_COMMAND_STATE_MAP = {"0": "idle", "1": "running", "2": "running", "3": "idle", "4": "fault"}
 LADS_PROGRAM_EVERY_S = 300.0
 _UNIT = "0:Objects/2:DeviceSet/2:Incubator/2:FunctionalUnitSet/2:IncubatorUnit"
 
@@ -99,6 +106,17 @@ def sila_device(port: int) -> dict[str, Any]:
                 "max_interval_s": 30,
             },
         ],
+        # The observable command's execution state (started every few minutes by the
+        # simulator's scheduler) is the instrument state: point program.state.
+        "commands": [
+            {
+                "key": "program",
+                "feature": "IncubatorController",
+                "command": "RunProgram",
+                "executions_property": "RunProgramExecutions",
+                "repeat_s": 30,
+            }
+        ],
     }
 
 
@@ -144,16 +162,15 @@ _INSTRUMENTS = (
         channels=(
             ("temperature", "degC", "培养温度", "Incubation temperature"),
             ("programs", "dimensionless", "运行中的程序", "Running programs"),
+            ("program.state", "dimensionless", "程序执行状态", "Program execution state"),
         ),
         state_rule={
-            # One running program or more means in use; the count is never negative (never off).
-            "power": {
+            # The RunProgram executions' state: waiting or running is in use, an execution
+            # that ended with an error is a fault until the next one runs.
+            "status": {
                 "device": SILA_DEVICE_KEY,
-                "point": "programs",
-                "running_enter": 0.5,
-                "running_exit": 0.5,
-                "off_enter": -1.0,
-                "off_exit": -1.0,
+                "point": "program.state",
+                "map": SILA_COMMAND_STATE_MAP,
             },
             "offline_after_s": 120,
         },

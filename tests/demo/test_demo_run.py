@@ -215,6 +215,8 @@ def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
         incubation = _wait_for(client, incubator["id"], "temperature")
         sila = next(i for i in instruments if i["name_en"] == "Incubator (SiLA 2)")
         sila_temperature = _wait_for(client, sila["id"], "temperature")
+        # Its state is RunProgram's execution state, which the gateway follows.
+        sila_command = _wait_for(client, sila["id"], "program.state")
         # Tiles coloured by state: the chamber's status register says running, the balance
         # has a load on its pan, the multimeter's leads are open.
         states = _wait_for_states(
@@ -235,7 +237,8 @@ def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
     # No program runs in the first minutes: the LADS state says stopped, i.e. idle.
     assert states["CO2 incubator (OPC UA LADS)"] in ("idle", "running")
     assert incubation is not None, f"no incubator temperature within {TELEMETRY_LIMIT_S} s"
-    # Nothing starts a SiLA program in the demo: no program running, so idle.
+    # Its scheduler starts the first program after five minutes: no execution yet (0), idle.
+    assert sila_command == 0.0, f"no SiLA command state within {TELEMETRY_LIMIT_S} s"
     assert states["Incubator (SiLA 2)"] == "idle"
     assert sila_temperature is not None, f"no SiLA temperature within {TELEMETRY_LIMIT_S} s"
     assert temperature is not None, f"no temperature within {TELEMETRY_LIMIT_S} s"
