@@ -51,6 +51,7 @@ __all__ = [
     "ImportReport",
     "ImportRowError",
     "ImportRowResult",
+    "error_workbook",
     "import_instruments",
     "template_workbook",
 ]
@@ -147,6 +148,7 @@ _BY_HEADER = {c.zh: c for c in COLUMNS}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Excel writes characters XML cannot hold as _xHHHH_; openpyxl leaves them escaped.
 _XML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_FORMULA_START = ("=", "+", "-", "@")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 
@@ -436,6 +438,8 @@ def _text(value: Any, limit: int) -> str | None:
     text = _XML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
     # Control characters are never part of a record: they come from copy and paste.
     text = _CONTROL.sub("", text).strip()
+    if text.startswith("'") and text[1:2] in _FORMULA_START:
+        text = text[1:]  # the quote safe_text put before it in our own sheets
     if not text:
         return None
     if len(text) > limit:
@@ -775,3 +779,47 @@ def _report(
         errors=errors,
         results=results,
     )
+
+
+async def error_workbook(
+    session: AsyncSession, user: AppUser, lab_id: uuid.UUID, content: bytes, *, today: date
+) -> bytes:
+    """The uploaded rows as a sheet of the template's columns, each with its errors in a last
+    column and the erroneous cells shaded; once corrected it can be imported as it is."""
+    report = await import_instruments(session, user, lab_id, content, dry_run=True, today=today)
+    by_row: dict[int, list[ImportRowError]] = {}
+    for error in report.errors:
+        by_row.setdefault(error.row, []).append(error)
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "错误 Errors"
+    sheet.append(safe_row([*(c.zh for c in COLUMNS), "原行号", "错误说明"]))
+    sheet.append(safe_row([*(c.en for c in COLUMNS), "Row", "Errors"]))
+    shade = PatternFill("solid", fgColor="F8CBAD")
+    for number, cells in _read(content):
+        values = [
+            None if _blank(cells.get(c.key)) else getattr(cells.get(c.key), "value", None)
+            for c in COLUMNS
+        ]
+        errors = by_row.get(number, [])
+        sheet.append(
+            safe_row(
+                [
+                    *values,
+                    number,
+                    "\n".join(f"{e.column or ''}: {e.message} [{e.code}]" for e in errors) or None,
+                ]
+            )
+        )
+        for error in errors:
+            for index, column in enumerate(COLUMNS, start=1):
+                if column.zh == error.column:
+                    sheet.cell(row=sheet.max_row, column=index).fill = shade
+    for index, column in enumerate(COLUMNS, start=1):
+        if column.kind == "date":
+            sheet.column_dimensions[get_column_letter(index)].number_format = "yyyy-mm-dd"
+    sheet.column_dimensions[get_column_letter(len(COLUMNS) + 2)].width = 60
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -387,3 +387,31 @@ async def import_instruments(
         dry_run=dry_run,
         today=now.astimezone(SHANGHAI).date(),
     )
+
+
+@router.post(
+    "/instruments/import/report",
+    response_class=Response,
+    responses={
+        **content_responses(bulk_import.XLSX_MEDIA_TYPE),
+        **problem_responses(413, 415),
+    },
+)
+async def instrument_import_report(
+    session: SessionDep,
+    user: CurrentUser,
+    now: Clock,
+    lab_id: uuid.UUID,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    """The dry run's errors as a workbook: the uploaded rows with an error column, the bad cells
+    shaded; corrected, it imports as it is. Stores nothing."""
+    content = await file.read(bulk_import.MAX_BYTES + 1)
+    workbook = await bulk_import.error_workbook(
+        session, user, lab_id, content, today=now.astimezone(SHANGHAI).date()
+    )
+    return Response(
+        workbook,
+        media_type=bulk_import.XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": _content_disposition("仪器导入错误.xlsx")},
+    )

@@ -406,3 +406,48 @@ async def test_row_and_asset_number_limits(
     )
     assert taken.status_code == 409
     assert "N-0" in taken.json()["detail"]
+
+
+async def test_the_error_report_marks_each_row_and_imports_once_corrected(
+    app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
+) -> None:
+    app.state.clock = lambda: NOW
+    manager = await login("manager@zjim.demo")
+    hostile = "=1+1"
+    rows = [
+        _row(**{"资产编号": "R-1", "主要附件": hostile}),
+        _row(**{"资产编号": "R-2", "购置日期": "2021-13-01", "仪器分类": "环境设备"}),
+    ]
+    response = await client.post(
+        f"{API}/instruments/import/report",
+        headers=manager,
+        params={"lab_id": str(demo.lab.id)},
+        files={"file": ("instruments.xlsx", _fill(rows), XLSX_MEDIA_TYPE)},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == XLSX_MEDIA_TYPE
+    workbook = load_workbook(io.BytesIO(response.content))
+    sheet = workbook.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    assert header[-2:] == ["原行号", "错误说明"]
+    first, second = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert first[-2:] == (3, None)
+    assert second[-2] == 4
+    assert "[invalid_date]" in second[-1]
+    assert "[unknown_category]" in second[-1]
+    accessories = HEADERS.index("主要附件")
+    assert first[accessories] == "'=1+1"  # never a formula in the report
+    assert sheet.cell(row=3, column=accessories + 1).data_type == "s"
+    assert (await _instrument_names(client, manager)) == {demo.instrument.name}
+
+    # Corrected in the report itself, the report imports; the quote goes again.
+    sheet.cell(row=4, column=HEADERS.index("购置日期") + 1, value="2020-03-01")
+    sheet.cell(row=4, column=HEADERS.index("仪器分类") + 1, value="计量仪器")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    done = await _import(client, manager, demo.lab.id, buffer.getvalue(), dry_run=False)
+    assert done.status_code == 200, done.text
+    assert done.json()["created"] == 2
+    stored = done.json()["results"][0]["instrument_id"]
+    record = (await client.get(f"{API}/instruments/{stored}/record", headers=manager)).json()
+    assert record["accessories"] == hostile
