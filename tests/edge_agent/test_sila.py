@@ -4,6 +4,7 @@ constraints, reconnects, and configuration errors."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -201,10 +202,12 @@ async def test_sila_program_reaches_the_database_through_the_gateway(
 @pytest.mark.integration
 @pytest.mark.timeout(60)
 async def test_a_server_is_found_by_its_name() -> None:
-    simulator = SilaSimulator(port=free_port(), tick_s=0.05, server_name="labshare test incubator")
+    # A name of its own: another run on the machine may be announcing the same one.
+    name = f"labshare test incubator {uuid.uuid4().hex[:8]}"
+    simulator = SilaSimulator(port=free_port(), tick_s=0.05, server_name=name)
     await asyncio.to_thread(simulator.start, True)  # announced for SiLA Server Discovery
     document = {**sila_device(1), "host": None, "port": None}
-    document["server_name"] = "labshare test incubator"
+    document["server_name"] = name
     sink = Collect()
     source = SilaDeviceSource(
         SilaDevice.model_validate(document), sink, SystemClock(), CalibrationBook()
