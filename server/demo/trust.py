@@ -18,8 +18,8 @@ from server.complaints.models import Complaint, ComplaintEvent, ComplaintStatus,
 from server.credit.models import CorrectiveAction, FindingKind, Severity, SupervisoryFinding
 from server.credit.service import assess, institution_ids
 from server.demo.catalogue import INSTITUTIONS
-from server.proficiency.models import PtRound, PtSubmission, RoundStatus
-from server.proficiency.service import score_round
+from server.proficiency.models import PtItem, PtRound, PtSubmission, RoundStatus
+from server.proficiency.service import SOLE_ITEM_KEY, score_item
 
 __all__ = ["CLOSED_ROUND", "seed_demo_trust"]
 
@@ -65,10 +65,21 @@ async def seed_demo_trust(session: AsyncSession, now: datetime | None = None) ->
     )
     session.add(closed)
     await session.flush()
+    item = PtItem(
+        round_id=closed.id,
+        key=SOLE_ITEM_KEY,
+        name=closed.items,
+        reference_value=closed.reference_value,
+        reference_u=closed.reference_u,
+        sigma_fixed=closed.sigma_fixed,
+    )
+    session.add(item)
+    await session.flush()
     submissions = []
     for name, (value, publish) in RESULTS.items():
         submission = PtSubmission(
             round_id=closed.id,
+            item_id=item.id,
             organisation_id=orgs[name].id,
             value=value,
             standard_u=0.03,
@@ -78,24 +89,34 @@ async def seed_demo_trust(session: AsyncSession, now: datetime | None = None) ->
         session.add(submission)
         submissions.append(submission)
     await session.flush()
-    closed.statistics = score_round(closed, submissions)
+    item.statistics = closed.statistics = score_item(closed, item, submissions)
     closed.status = RoundStatus.CLOSED.value
     closed.closed_at = now - timedelta(days=14)
-    session.add(
-        PtRound(
-            code=OPEN_ROUND,
-            title="铜合金拉伸强度能力验证",
-            title_en="Tensile strength of a copper alloy",
-            measurand="抗拉强度 / tensile strength",
-            unit="MPa",
-            items="三根同批次铜合金试样 / three specimens of one batch",
-            assigned_method="consensus",
-            sigma_method="robust",
-            score_policy="z",
-            deadline=now + timedelta(days=20),
-            created_by=admin.id if admin else None,
-        )
+    open_round = PtRound(
+        code=OPEN_ROUND,
+        title="铜合金拉伸强度能力验证",
+        title_en="Tensile strength of a copper alloy",
+        measurand="抗拉强度 / tensile strength",
+        unit="MPa",
+        items="三根同批次铜合金试样 / three specimens of one batch",
+        assigned_method="consensus",
+        sigma_method="robust",
+        score_policy="z",
+        deadline=now + timedelta(days=20),
+        created_by=admin.id if admin else None,
     )
+    session.add(open_round)
+    await session.flush()
+    # Three test items, each scored on its own consensus value when the round closes.
+    for position, key in enumerate(("S1", "S2", "S3")):
+        session.add(
+            PtItem(
+                round_id=open_round.id,
+                position=position,
+                key=key,
+                name=f"试样 {key} / specimen {key}",
+            )
+        )
 
     in_progress = Complaint(
         tracking_number="TS20261125-DEMO000001",

@@ -1,4 +1,4 @@
-"""Proficiency-testing tables (revision ``0009_proficiency``)."""
+"""Proficiency-testing tables (revisions ``0009_proficiency`` and ``0016_proficiency_items``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,15 @@ from sqlmodel import Field, SQLModel
 
 from server.registry.columns import created_at_field
 
-__all__ = ["AssignedMethod", "PtRound", "PtSubmission", "RoundStatus", "ScorePolicy", "SigmaMethod"]
+__all__ = [
+    "AssignedMethod",
+    "PtItem",
+    "PtRound",
+    "PtSubmission",
+    "RoundStatus",
+    "ScorePolicy",
+    "SigmaMethod",
+]
 
 
 class AssignedMethod(StrEnum):
@@ -61,11 +69,28 @@ class PtRound(SQLModel, table=True):
     created_at: datetime = created_at_field()
 
 
+class PtItem(SQLModel, table=True):
+    """One test item of a round (a thermometer, sample A ...), with its own x_pt and σ_pt."""
+
+    __tablename__ = "pt_item"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    round_id: uuid.UUID = Field(foreign_key="pt_round.id")
+    position: int = 0
+    key: str = Field(sa_type=Text)
+    name: str = Field(sa_type=Text)
+    reference_value: float | None = None
+    reference_u: float | None = None
+    sigma_fixed: float | None = None
+    statistics: dict[str, Any] | None = Field(default=None, sa_type=JSONB)
+
+
 class PtSubmission(SQLModel, table=True):
     __tablename__ = "pt_submission"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     round_id: uuid.UUID = Field(foreign_key="pt_round.id")
+    item_id: uuid.UUID = Field(foreign_key="pt_item.id")
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
     value: float
     standard_u: float | None = None

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
@@ -25,6 +25,16 @@ __all__ = ["router"]
 router = APIRouter(prefix="/pt", tags=["proficiency testing"])
 
 
+class ItemCreate(BaseModel):
+    """A test item; x_pt, u(x_pt) and σ_pt left out are the round's."""
+
+    key: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(min_length=1, max_length=500)
+    reference_value: float | None = Field(default=None, allow_inf_nan=False)
+    reference_u: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    sigma_fixed: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+
+
 class RoundCreate(BaseModel):
     code: str = Field(min_length=1, max_length=64)
     title: str = Field(min_length=1, max_length=200)
@@ -39,9 +49,13 @@ class RoundCreate(BaseModel):
     sigma_fixed: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     score_policy: ScorePolicy = ScorePolicy.Z
     deadline: datetime
+    # Several test items, each scored on its own; none: one item "A" described by ``items``.
+    test_items: list[ItemCreate] | None = Field(default=None, min_length=1, max_length=26)
 
 
 class ResultSubmit(BaseModel):
+    # The item's key; may be left out when the round has a single item.
+    item: str | None = Field(default=None, max_length=16)
     value: float = Field(allow_inf_nan=False)
     standard_u: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     expanded_u: float | None = Field(default=None, gt=0, allow_inf_nan=False)
@@ -62,7 +76,10 @@ def _no_enterprise(user: CurrentUser) -> None:
     "/rounds", status_code=status.HTTP_201_CREATED, responses=problem_responses(403, 409, 422)
 )
 async def create_round(body: RoundCreate, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
-    pt_round = await service.create_round(session, service.RoundInput(**body.model_dump()), user)
+    fields = body.model_dump(exclude={"test_items"})
+    items = [service.ItemInput(**i.model_dump()) for i in body.test_items or []]
+    data = service.RoundInput(**fields, test_items=items or None)
+    pt_round = await service.create_round(session, data, user)
     return await service.round_report(session, pt_round, user)
 
 
@@ -115,14 +132,21 @@ async def close_round(
     responses={200: {"content": {"image/svg+xml": {}}}, **problem_responses(403, 404)},
     response_class=Response,
 )
-async def score_chart(round_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> Response:
-    """Ranked scores with the ±2 and ±3 lines, of the results this viewer may see."""
+async def score_chart(
+    round_id: uuid.UUID,
+    session: SessionDep,
+    user: CurrentUser,
+    item: str | None = Query(default=None, max_length=16),
+) -> Response:
+    """Ranked scores of one item (the first when none is named) with the ±2 and ±3 lines, of
+    the results this viewer may see."""
     _no_enterprise(user)
     pt_round = await service.get_round(session, round_id)
     report = await service.round_report(session, pt_round, user)
-    results = list(report["results"])
-    if report["own_result"] is not None:
-        results.append({**report["own_result"], "organisation": "本机构 / own"})
+    chosen = service.report_item(report, item)
+    results = list(chosen["results"])
+    if chosen["own_result"] is not None:
+        results.append({**chosen["own_result"], "organisation": "本机构 / own"})
     labelled = [{**r, "label": r.get("organisation") or ""} for r in results]
-    svg = score_chart_svg(labelled, (report["statistics"] or {}).get("score"))
+    svg = score_chart_svg(labelled, (chosen["statistics"] or {}).get("score"))
     return Response(svg, media_type="image/svg+xml")

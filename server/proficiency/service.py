@@ -20,6 +20,7 @@ from server.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.proficiency import stats
 from server.proficiency.models import (
     AssignedMethod,
+    PtItem,
     PtRound,
     PtSubmission,
     RoundStatus,
@@ -29,18 +30,36 @@ from server.proficiency.models import (
 from server.registry.audit import audit, snapshot
 
 __all__ = [
+    "ItemInput",
     "ResultInput",
     "RoundInput",
     "close_round",
     "create_round",
     "get_round",
+    "report_item",
     "require_provider",
+    "round_items",
     "round_report",
+    "score_item",
     "submit_result",
 ]
 
+# The key of a round's only item when the provider defines no items (and of migrated rounds).
+SOLE_ITEM_KEY = "A"
+
 # The coverage factor assumed for U(x_pt) in En numbers and for U(x) when only u(x) is given.
 DEFAULT_K = 2.0
+
+
+@dataclass
+class ItemInput:
+    """A test item; values left out are taken from the round's."""
+
+    key: str
+    name: str
+    reference_value: float | None = None
+    reference_u: float | None = None
+    sigma_fixed: float | None = None
 
 
 @dataclass
@@ -58,11 +77,13 @@ class RoundInput:
     reference_value: float | None = None
     reference_u: float | None = None
     sigma_fixed: float | None = None
+    test_items: list[ItemInput] | None = None
 
 
 @dataclass
 class ResultInput:
     value: float
+    item: str | None = None
     standard_u: float | None = None
     expanded_u: float | None = None
     coverage_k: float | None = None
@@ -75,26 +96,58 @@ def require_provider(user: AppUser) -> None:
         raise Forbidden("Only the platform, as proficiency-testing provider, manages rounds")
 
 
-def _check_round(data: RoundInput) -> None:
-    if data.assigned_method is AssignedMethod.REFERENCE and (
-        data.reference_value is None or data.reference_u is None
-    ):
-        raise ValidationFailed.for_field(
-            "reference_value", "a reference assigned value needs its value and its uncertainty"
+def _resolve_items(data: RoundInput) -> list[ItemInput]:
+    """The round's items with the round's values filled in where an item gives none."""
+    given = data.test_items or [ItemInput(key=SOLE_ITEM_KEY, name=data.items)]
+    keys = [item.key for item in given]
+    if len(set(keys)) != len(keys):
+        raise ValidationFailed.for_field("test_items", "each item needs its own key")
+    items = []
+    for item in given:
+        resolved = ItemInput(
+            key=item.key,
+            name=item.name,
+            reference_value=item.reference_value
+            if item.reference_value is not None
+            else data.reference_value,
+            reference_u=item.reference_u if item.reference_u is not None else data.reference_u,
+            sigma_fixed=item.sigma_fixed if item.sigma_fixed is not None else data.sigma_fixed,
         )
-    if data.sigma_method is SigmaMethod.FIXED and data.sigma_fixed is None:
-        raise ValidationFailed.for_field("sigma_fixed", "a fixed σ_pt needs its value")
+        field = "test_items" if data.test_items else "reference_value"
+        if data.assigned_method is AssignedMethod.REFERENCE and (
+            resolved.reference_value is None or resolved.reference_u is None
+        ):
+            raise ValidationFailed.for_field(
+                field,
+                f"item {item.key}: a reference assigned value needs its value and its uncertainty",
+            )
+        if data.sigma_method is SigmaMethod.FIXED and resolved.sigma_fixed is None:
+            raise ValidationFailed.for_field(
+                "test_items" if data.test_items else "sigma_fixed",
+                f"item {item.key}: a fixed σ_pt needs its value",
+            )
+        if data.assigned_method is AssignedMethod.CONSENSUS:
+            resolved.reference_value = resolved.reference_u = None
+        if data.sigma_method is SigmaMethod.ROBUST:
+            resolved.sigma_fixed = None
+        items.append(resolved)
+    return items
+
+
+def _check_round(data: RoundInput) -> list[ItemInput]:
+    items = _resolve_items(data)
     if data.score_policy is not ScorePolicy.Z and data.assigned_method is AssignedMethod.CONSENSUS:
         # ζ and En compare uncertainties; a consensus value's u(x_pt) depends on the very results
         # scored, which ISO 13528 §9.6/9.7 advise against.
         raise ValidationFailed.for_field(
             "score_policy", "ζ and En scores need a reference assigned value, not a consensus"
         )
+    return items
 
 
 async def create_round(session: AsyncSession, data: RoundInput, actor: AppUser) -> PtRound:
     require_provider(actor)
-    _check_round(data)
+    items = _check_round(data)
     existing = await session.exec(select(PtRound).where(PtRound.code == data.code))
     if existing.first() is not None:
         raise Conflict(f"A round with code {data.code} already exists")
@@ -116,6 +169,19 @@ async def create_round(session: AsyncSession, data: RoundInput, actor: AppUser) 
     )
     session.add(pt_round)
     await session.flush()
+    for position, item in enumerate(items):
+        session.add(
+            PtItem(
+                round_id=pt_round.id,
+                position=position,
+                key=item.key,
+                name=item.name,
+                reference_value=item.reference_value,
+                reference_u=item.reference_u,
+                sigma_fixed=item.sigma_fixed,
+            )
+        )
+    await session.flush()
     await audit(
         session,
         actor=actor,
@@ -135,10 +201,30 @@ async def get_round(session: AsyncSession, round_id: uuid.UUID) -> PtRound:
     return pt_round
 
 
+async def round_items(session: AsyncSession, round_id: uuid.UUID) -> list[PtItem]:
+    rows = await session.exec(
+        select(PtItem).where(PtItem.round_id == round_id).order_by(col(PtItem.position))
+    )
+    return list(rows.all())
+
+
+def _pick_item(items: list[PtItem], key: str | None) -> PtItem:
+    if key is None:
+        if len(items) == 1:
+            return items[0]
+        raise ValidationFailed.for_field(
+            "item", "this round has several items: say which one the result is for"
+        )
+    for item in items:
+        if item.key == key:
+            return item
+    raise ValidationFailed.for_field("item", f"the round has no item {key}")
+
+
 async def submit_result(
     session: AsyncSession, pt_round: PtRound, user: AppUser, data: ResultInput, now: datetime
 ) -> PtSubmission:
-    """An institution's result, replaceable until the deadline."""
+    """An institution's result for one item, replaceable until the deadline."""
     if role_of(user) not in INSTITUTION_ROLES:
         raise Forbidden("Only staff of a testing institution submit proficiency-testing results")
     if pt_round.status != RoundStatus.OPEN.value:
@@ -159,9 +245,10 @@ async def submit_result(
         raise ValidationFailed.for_field(
             "standard_u", "this round scores with uncertainties: give u(x), or U(x) and k"
         )
+    item = _pick_item(await round_items(session, pt_round.id), data.item)
     rows = await session.exec(
         select(PtSubmission).where(
-            PtSubmission.round_id == pt_round.id,
+            PtSubmission.item_id == item.id,
             PtSubmission.organisation_id == user.organisation_id,
         )
     )
@@ -169,7 +256,7 @@ async def submit_result(
     before = snapshot(submission)
     if submission is None:
         submission = PtSubmission(
-            round_id=pt_round.id, organisation_id=user.organisation_id, value=0
+            round_id=pt_round.id, item_id=item.id, organisation_id=user.organisation_id, value=0
         )
     submission.value = data.value
     submission.standard_u = data.standard_u
@@ -209,8 +296,8 @@ def _expanded(sub: PtSubmission) -> float | None:
     return None
 
 
-def score_round(pt_round: PtRound, submissions: list[PtSubmission]) -> dict[str, Any]:
-    """Assigned value, σ_pt and each result's score; returns the round's statistics."""
+def score_item(pt_round: PtRound, item: PtItem, submissions: list[PtSubmission]) -> dict[str, Any]:
+    """One item's assigned value, σ_pt and each of its results' scores; returns its statistics."""
     values = [s.value for s in submissions]
     robust: stats.RobustEstimate | None = None
     needs_robust = (
@@ -219,15 +306,19 @@ def score_round(pt_round: PtRound, submissions: list[PtSubmission]) -> dict[str,
     )
     if needs_robust:
         if len(values) < 2:
-            raise Conflict("Robust statistics need results from at least two participants")
+            raise Conflict(
+                f"Item {item.key}: robust statistics need results from at least two participants"
+            )
         try:
             robust = stats.algorithm_a(values)
         except ValueError as exc:
-            raise Conflict(f"The robust statistics cannot be computed: {exc}") from exc
+            raise Conflict(
+                f"Item {item.key}: the robust statistics cannot be computed: {exc}"
+            ) from exc
     if pt_round.assigned_method == AssignedMethod.REFERENCE.value:
-        assert pt_round.reference_value is not None
-        assert pt_round.reference_u is not None
-        x_pt, u_x_pt = pt_round.reference_value, pt_round.reference_u
+        assert item.reference_value is not None
+        assert item.reference_u is not None
+        x_pt, u_x_pt = item.reference_value, item.reference_u
         assigned_note = "参考值及其标准不确定度 / reference value with its standard uncertainty"
     else:
         assert robust is not None
@@ -238,7 +329,7 @@ def score_round(pt_round: PtRound, submissions: list[PtSubmission]) -> dict[str,
             " / robust mean x* of the results (ISO 13528 Algorithm A)"
         )
     if pt_round.sigma_method == SigmaMethod.FIXED.value:
-        sigma_pt: float | None = pt_round.sigma_fixed
+        sigma_pt: float | None = item.sigma_fixed
         sigma_note = "由提供者规定 / fixed by the provider"
     else:
         assert robust is not None
@@ -264,6 +355,7 @@ def score_round(pt_round: PtRound, submissions: list[PtSubmission]) -> dict[str,
         sub.score = score
         sub.judgement = stats.judge(kind, score).value
     return {
+        "item": item.key,
         "participants": len(submissions),
         "x_pt": x_pt,
         "u_x_pt": u_x_pt,
@@ -296,7 +388,13 @@ async def close_round(
     submissions = await round_submissions(session, pt_round.id)
     if not submissions:
         raise Conflict("No results were submitted: there is nothing to evaluate")
-    pt_round.statistics = score_round(pt_round, submissions)
+    items = await round_items(session, pt_round.id)
+    for item in items:
+        of_item = [s for s in submissions if s.item_id == item.id]
+        item.statistics = score_item(pt_round, item, of_item) if of_item else None
+        session.add(item)
+    # The round keeps its first scored item's statistics, as single-item clients read them.
+    pt_round.statistics = next((i.statistics for i in items if i.statistics), None)
     pt_round.status = RoundStatus.CLOSED.value
     pt_round.closed_at = now
     for sub in submissions:
@@ -333,8 +431,9 @@ def _round_fields(pt_round: PtRound) -> dict[str, Any]:
     }
 
 
-def _result(sub: PtSubmission, name: str | None) -> dict[str, Any]:
+def _result(sub: PtSubmission, name: str | None, item_key: str) -> dict[str, Any]:
     return {
+        "item": item_key,
         "organisation_id": str(sub.organisation_id) if name is not None else None,
         "organisation": name,
         "value": sub.value,
@@ -361,6 +460,8 @@ async def round_report(
       institutions agreed to publish.
     """
     submissions = await round_submissions(session, pt_round.id)
+    items = await round_items(session, pt_round.id)
+    keys = {item.id: item.key for item in items}
     names = {
         o.id: o.name
         for o in (
@@ -374,25 +475,53 @@ async def round_report(
     closed = pt_round.status == RoundStatus.CLOSED.value
     report: dict[str, Any] = _round_fields(pt_round)
     report["statistics"] = pt_round.statistics if closed else None
+
+    def shown(s: PtSubmission) -> dict[str, Any]:
+        return _result(s, names.get(s.organisation_id), keys[s.item_id])
+
+    own: list[PtSubmission] = []
     if viewer is not None and is_platform_admin(viewer):
-        report["results"] = [_result(s, names.get(s.organisation_id)) for s in submissions]
-        report["own_result"] = None
-        return report
-    own = None
-    if viewer is not None and role_of(viewer) in (Role.LAB_MANAGER, Role.LAB_STAFF):
-        own = next((s for s in submissions if s.organisation_id == viewer.organisation_id), None)
-    report["own_result"] = _result(own, names.get(own.organisation_id)) if own else None
-    if not closed:
-        report["results"] = []
-        return report
-    published = [s for s in submissions if s.publish and s is not own]
-    report["results"] = [_result(s, names.get(s.organisation_id)) for s in published]
+        visible = submissions
+    else:
+        if viewer is not None and role_of(viewer) in (Role.LAB_MANAGER, Role.LAB_STAFF):
+            own = [s for s in submissions if s.organisation_id == viewer.organisation_id]
+        visible = [s for s in submissions if s.publish and s not in own] if closed else []
+    report["results"] = [shown(s) for s in visible]
+    report["own_results"] = [shown(s) for s in own]
+    # Single-item clients read one own result: the first item's.
+    first_own = next((s for s in own if items and s.item_id == items[0].id), None)
+    report["own_result"] = shown(first_own) if first_own else None
+    report["test_items"] = [
+        {
+            "key": item.key,
+            "name": item.name,
+            "reference_value": item.reference_value,
+            "reference_u": item.reference_u,
+            "sigma_fixed": item.sigma_fixed,
+            "statistics": item.statistics if closed else None,
+            "results": [shown(s) for s in visible if s.item_id == item.id],
+            "own_result": next((shown(s) for s in own if s.item_id == item.id), None),
+        }
+        for item in items
+    ]
     return report
+
+
+def report_item(report: dict[str, Any], key: str | None) -> dict[str, Any]:
+    """One item of a round report: the one with this key, or the first when none is named."""
+    items: list[dict[str, Any]] = report["test_items"]
+    if key is None and items:
+        return items[0]
+    for item in items:
+        if item["key"] == key:
+            return item
+    raise NotFound(f"The round has no item {key}")
 
 
 async def set_publication(
     session: AsyncSession, pt_round: PtRound, user: AppUser, *, publish: bool
-) -> PtSubmission:
+) -> list[PtSubmission]:
+    """Whether the institution's results of this round (every item) appear on its public page."""
     if role_of(user) is not Role.LAB_MANAGER:
         raise Forbidden("Only a lab manager decides whether the institution's result is public")
     rows = await session.exec(
@@ -401,21 +530,22 @@ async def set_publication(
             PtSubmission.organisation_id == user.organisation_id,
         )
     )
-    submission = rows.first()
-    if submission is None:
+    submissions = list(rows.all())
+    if not submissions:
         raise NotFound("Your institution has no result in this round")
-    before = snapshot(submission)
-    submission.publish = publish
-    session.add(submission)
-    await session.flush()
-    await audit(
-        session,
-        actor=user,
-        entity="pt_submission",
-        entity_id=submission.id,
-        action="publish" if publish else "unpublish",
-        organisation_id=user.organisation_id,
-        before=before,
-        after=snapshot(submission),
-    )
-    return submission
+    for submission in submissions:
+        before = snapshot(submission)
+        submission.publish = publish
+        session.add(submission)
+        await session.flush()
+        await audit(
+            session,
+            actor=user,
+            entity="pt_submission",
+            entity_id=submission.id,
+            action="publish" if publish else "unpublish",
+            organisation_id=user.organisation_id,
+            before=before,
+            after=snapshot(submission),
+        )
+    return submissions

@@ -40,7 +40,7 @@ from server.credit.rules import FACTS
 from server.evaluation.calendar import Period
 from server.evaluation.metrics import Level, Scope, compute_metrics
 from server.proficiency.chart import score_chart_svg
-from server.proficiency.models import PtRound, PtSubmission, RoundStatus
+from server.proficiency.models import PtItem, PtRound, PtSubmission, RoundStatus
 from server.public.html import STYLE, STYLESHEET_PATH, e, page, table
 from server.registry.cma import cma_status
 from server.registry.models import CmaCertificate, CmaScopeItem, ScopeCategory
@@ -302,33 +302,44 @@ async def _sharing_section(session: AsyncSession, organisation_id: uuid.UUID, no
     )
 
 
+async def _several_items(session: AsyncSession, round_id: uuid.UUID) -> bool:
+    rows = await session.exec(select(PtItem.id).where(PtItem.round_id == round_id).limit(2))
+    return len(rows.all()) > 1
+
+
 async def _pt_section(session: AsyncSession, organisation_id: uuid.UUID) -> str:
     rows = await session.exec(
-        select(PtSubmission, PtRound)
+        select(PtSubmission, PtRound, PtItem)
         .join(PtRound, col(PtRound.id) == col(PtSubmission.round_id))
+        .join(PtItem, col(PtItem.id) == col(PtSubmission.item_id))
         .where(
             PtSubmission.organisation_id == organisation_id,
             PtRound.status == RoundStatus.CLOSED.value,
         )
-        .order_by(col(PtRound.closed_at).desc())
+        .order_by(col(PtRound.closed_at).desc(), col(PtItem.position))
     )
     lines = []
-    participated = 0
-    for sub, r in rows.all():
-        participated += 1
+    rounds: set[uuid.UUID] = set()
+    published: set[uuid.UUID] = set()
+    for sub, r, item in rows.all():
+        rounds.add(r.id)
         if not sub.publish:
             continue
+        published.add(r.id)
+        several = await _several_items(session, r.id)
         lines.append(
             [
-                f'<a href="/public/pt/{r.id}">{e(r.code)}</a> {e(r.title)}',
+                f'<a href="/public/pt/{r.id}">{e(r.code)}</a> {e(r.title)}'
+                + (f" · {e(item.key)}" if several else ""),
                 f"{e(r.measurand)} ({e(r.unit)})",
                 _score_text(sub.score_kind, sub.score),
                 e(_STATUS.get(sub.judgement or "", sub.judgement)),
             ]
         )
+    participated = len(rounds)
     head = (
-        f"<p>参加已结束的能力验证 {participated} 次，公开其中 {len(lines)} 次结果 / "
-        f"took part in {participated} closed rounds, publishes {len(lines)} results</p>"
+        f"<p>参加已结束的能力验证 {participated} 次，公开其中 {len(published)} 次结果 / "
+        f"took part in {participated} closed rounds, publishes {len(published)} results</p>"
     )
     return head + table(
         ["轮次 / Round", "被测量 / Measurand", "评分 / Score", "结果 / Judgement"], lines
@@ -442,8 +453,27 @@ async def pt_round(round_id: uuid.UUID, session: SessionDep) -> HTMLResponse:
     if found is None or found.status != RoundStatus.CLOSED.value:
         raise NotFound("No such closed proficiency-testing round")
     report = await round_report(session, found, None)
-    stats: dict[str, Any] = report["statistics"] or {}
-    results = [{**r, "label": r["organisation"]} for r in report["results"]]
+    sections = "".join(
+        _pt_item_section(found, item, several=len(report["test_items"]) > 1)
+        for item in report["test_items"]
+    )
+    body = (
+        f"<p>{e(found.measurand)} ({e(found.unit)}) · {e(found.items)}</p>"
+        + sections
+        + "<p class=en lang=en>仅显示同意公开的机构结果 / only results their institutions agreed"
+        " to publish</p>"
+    )
+    return _html(page(f"能力验证 {found.code} {found.title}", found.title_en or "", body))
+
+
+def _pt_item_section(found: PtRound, item: dict[str, Any], *, several: bool) -> str:
+    """One test item of a closed round: its x_pt, σ_pt, the score chosen and why, the ranked
+    chart and the published results."""
+    stats: dict[str, Any] = item["statistics"] or {}
+    head = f"<h2>样品 / item {e(item['key'])}：{e(item['name'])}</h2>" if several else ""
+    if not stats:
+        return head + "<p>该样品无结果 / no results for this item</p>"
+    results = [{**r, "label": r["organisation"]} for r in item["results"]]
     rows = [
         [
             e(r["organisation"]),
@@ -453,17 +483,16 @@ async def pt_round(round_id: uuid.UUID, session: SessionDep) -> HTMLResponse:
         ]
         for r in results
     ]
-    body = (
-        f"<p>{e(found.measurand)} ({e(found.unit)}) · {e(found.items)}</p>"
-        f"<p>指定值 / assigned value x_pt = {stats.get('x_pt', 0):.4g}（{e(stats.get('assigned_value_basis'))}），"
+    return (
+        head + f"<p>指定值 / assigned value x_pt = {stats.get('x_pt', 0):.4g} {e(found.unit)}"
+        f"（{e(stats.get('assigned_value_basis'))}），"
         f"u(x_pt) = {stats.get('u_x_pt', 0):.3g}，σ_pt = {e(_g(stats.get('sigma_pt')))}"
-        f"（{e(stats.get('sigma_pt_basis'))}），参加者 / participants: {e(stats.get('participants'))}</p>"
+        f"（{e(stats.get('sigma_pt_basis'))}），参加者 / participants: "
+        f"{e(stats.get('participants'))}</p>"
         f"<p>评分 / score: {e(stats.get('score_reason'))}</p>"
         f"{score_chart_svg(results, stats.get('score'))}"
-        "<p class=en lang=en>仅显示同意公开的机构结果 / only results their institutions agreed to publish</p>"
         + table(["机构 / Institution", "结果 / Result", "评分 / Score", "结果 / Judgement"], rows)
     )
-    return _html(page(f"能力验证 {found.code} {found.title}", found.title_en or "", body))
 
 
 def _g(value: Any) -> str:
@@ -663,13 +692,16 @@ async def track(
 
 
 @router.get("/pt/{round_id}/chart.svg")
-async def pt_chart(round_id: uuid.UUID, session: SessionDep) -> Response:
-    from server.proficiency.service import round_report
+async def pt_chart(
+    round_id: uuid.UUID, session: SessionDep, item: str | None = Query(default=None, max_length=16)
+) -> Response:
+    from server.proficiency.service import report_item, round_report
 
     found = await session.get(PtRound, round_id)
     if found is None or found.status != RoundStatus.CLOSED.value:
         raise NotFound("No such closed proficiency-testing round")
     report = await round_report(session, found, None)
-    results = [{**r, "label": r["organisation"]} for r in report["results"]]
-    svg = score_chart_svg(results, (report["statistics"] or {}).get("score"))
+    chosen = report_item(report, item)
+    results = [{**r, "label": r["organisation"]} for r in chosen["results"]]
+    svg = score_chart_svg(results, (chosen["statistics"] or {}).get("score"))
     return Response(svg, media_type="image/svg+xml")

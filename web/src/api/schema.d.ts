@@ -2156,7 +2156,8 @@ export interface paths {
         };
         /**
          * Score Chart
-         * @description Ranked scores with the ±2 and ±3 lines, of the results this viewer may see.
+         * @description Ranked scores of one item (the first when none is named) with the ±2 and ±3 lines, of
+         *     the results this viewer may see.
          */
         get: operations["score_chart_api_v1_pt_rounds__round_id__chart_svg_get"];
         put?: never;
@@ -4960,6 +4961,22 @@ export interface components {
             /** Organisation Name En */
             organisation_name_en: string | null;
         };
+        /**
+         * ItemCreate
+         * @description A test item; x_pt, u(x_pt) and σ_pt left out are the round's.
+         */
+        ItemCreate: {
+            /** Key */
+            key: string;
+            /** Name */
+            name: string;
+            /** Reference U */
+            reference_u?: number | null;
+            /** Reference Value */
+            reference_value?: number | null;
+            /** Sigma Fixed */
+            sigma_fixed?: number | null;
+        };
         /** LabBoard */
         LabBoard: {
             /**
@@ -5865,6 +5882,8 @@ export interface components {
             coverage_k?: number | null;
             /** Expanded U */
             expanded_u?: number | null;
+            /** Item */
+            item?: string | null;
             /**
              * Publish
              * @default false
@@ -5937,6 +5956,8 @@ export interface components {
             /** Sigma Fixed */
             sigma_fixed?: number | null;
             sigma_method: components["schemas"]["SigmaMethod"];
+            /** Test Items */
+            test_items?: components["schemas"]["ItemCreate"][] | null;
             /** Title */
             title: string;
             /** Title En */
@@ -15209,7 +15230,9 @@ export interface operations {
     };
     score_chart_api_v1_pt_rounds__round_id__chart_svg_get: {
         parameters: {
-            query?: never;
+            query?: {
+                item?: string | null;
+            };
             header?: never;
             path: {
                 round_id: string;
