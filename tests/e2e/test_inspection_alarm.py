@@ -90,5 +90,27 @@ def test_a_drifting_gauge_raises_alarms_on_the_inspection_page_and_they_are_ackn
             expect(alarms.locator("li", has_text="判异准则 3")).to_contain_text(
                 "已确认：刀具磨损 / 更换刀片并重新对刀", timeout=10_000
             )
+
+            # Phase 1 again after the tool change: drag over the chart's first points to
+            # select a baseline, exclude one with its cause, and freeze limits version 2.
+            plot = chart.locator(".u-over").first
+            plot.scroll_into_view_if_needed()
+            box = plot.bounding_box()
+            assert box is not None
+            y = box["y"] + box["height"] / 2
+            page.mouse.move(box["x"] + 2, y)
+            page.mouse.down()
+            page.mouse.move(box["x"] + box["width"] * 0.3, y, steps=8)
+            page.mouse.up()
+            selected = page.get_by_text(re.compile(r"基线：第 \d+–\d+ 点"))
+            expect(selected).to_be_visible(timeout=5_000)
+            first = int(re.search(r"第 (\d+)–", selected.inner_text()).group(1))  # type: ignore[union-attr]
+            page.get_by_label("排除点位（逗号分隔）").fill(str(first + 1))
+            page.get_by_label("排除原因（可查明原因）").fill("换刀后首件")
+            expect(selected).to_contain_text("排除 1 点")
+            page.get_by_role("button", name="冻结控制限").click()
+            expect(table.locator("tr", has_text="shaft-40/diameter")).to_contain_text(
+                "2", timeout=10_000
+            )
         finally:
             browser.close()
