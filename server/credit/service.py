@@ -255,6 +255,12 @@ async def assess(
     actor: AppUser | None = None,
 ) -> CreditRecord:
     """Compute the class; when it (or the rule behind it) changed, keep it and audit it."""
+    # One assessment of an institution at a time (the daily job, a page, a new finding):
+    # otherwise two could both find the class changed and both record it.
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"credit_class:{organisation_id}"},
+    )
     record = await credit_record(session, organisation_id, now)
     last = await latest_assessment(session, organisation_id)
     changed = last is None or (last.credit_class, last.rule_id, last.rule_version) != (
