@@ -1,6 +1,8 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
+import type { FetchFn } from "../../api";
+import { chooseOption } from "../../test/antd";
 import { FakeServer, json, problem, type RecordedRequest } from "../../test/fakeServer";
 import { chamber, CHAMBER_ID, manager } from "../../test/fixtures";
 import { renderRoute } from "../../test/render";
@@ -120,6 +122,17 @@ function editServer() {
     .on(`GET /api/v1/instruments/${CHAMBER_ID}/booking-policy`, policy)
     .on(`GET /api/v1/instruments/${CHAMBER_ID}/cost-model`, cost())
     .on("GET /api/v1/cma-certificates", [certificate])
+    .on(`GET /api/v1/instruments/${CHAMBER_ID}/attachments`, [
+      {
+        id: "a-1",
+        instrument_id: CHAMBER_ID,
+        kind: "photo",
+        filename: "正面照.jpg",
+        content_type: "image/jpeg",
+        size_bytes: 245_760,
+        created_at: "2026-11-01T02:00:00Z",
+      },
+    ])
     .on("GET /api/v1/availability", [
       {
         instrument_id: CHAMBER_ID,
@@ -444,5 +457,40 @@ describe("editing an instrument", () => {
       scope_item_ids: ["s-1", "s-2"],
     });
     expect(panel).not.toHaveTextContent("parameter");
+  });
+
+  it("lists the files by type in words and uploads a manual", async () => {
+    const user = userEvent.setup();
+    const fake = editServer().on(
+      `POST /api/v1/instruments/${CHAMBER_ID}/attachments`,
+      json({ id: "a-2", kind: "manual", filename: "manual.pdf" }, 201),
+    );
+    const forms: FormData[] = [];
+    const fakeFetch = fake.fetch;
+    const fetch: FetchFn = async (input, init) => {
+      if (init?.body instanceof FormData) forms.push(init.body);
+      return await fakeFetch(input, init);
+    };
+    Object.defineProperty(fake, "fetch", { value: fetch });
+    renderRoute(`/instruments/${CHAMBER_ID}/edit`, { server: fake, token: "jwt", locale: "zh-CN" });
+
+    const panel = await screen.findByTestId("attachments");
+    const list = await within(panel).findByTestId("attachment-list");
+    expect(list).toHaveTextContent("照片");
+    expect(list).toHaveTextContent("正面照.jpg");
+    expect(list).toHaveTextContent("240 KB");
+    expect(list).not.toHaveTextContent("photo");
+    expect(within(panel).getByRole("button", { name: /^上\s?传$/ })).toBeDisabled();
+    await chooseOption(user, "文件类型", "说明书");
+    await user.upload(
+      within(panel).getByLabelText("选择文件"),
+      new File(["%PDF-1.7"], "manual.pdf", { type: "application/pdf" }),
+    );
+    await user.click(within(panel).getByRole("button", { name: /^上\s?传$/ }));
+
+    expect(await screen.findByText("已保存")).toBeInTheDocument();
+    expect(forms).toHaveLength(1);
+    expect(forms[0]!.get("kind")).toBe("manual");
+    expect((forms[0]!.get("file") as File).name).toBe("manual.pdf");
   });
 });

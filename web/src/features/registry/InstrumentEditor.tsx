@@ -4,6 +4,7 @@ import { Link, useNavigate } from "react-router";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { useI18n } from "../../i18n";
 import { useCurrentUser } from "../auth";
+import { AttachmentsPanel } from "./AttachmentsPanel";
 import { BlackoutsPanel } from "./BlackoutsPanel";
 import { BookingPolicyForm } from "./BookingPolicyForm";
 import { CostModelForm } from "./CostModelForm";
@@ -380,6 +381,7 @@ export function InstrumentEditPage({ instrumentId }: { instrumentId: string }) {
             }
           />
           <ScopeLinksEditor instrumentId={instrumentId} linked={data.scope ?? []} />
+          <AttachmentsPanel instrumentId={instrumentId} />
           <OpeningHoursEditor instrumentId={instrumentId} hours={data.opening_hours} />
           <BookingPolicyForm instrumentId={instrumentId} />
           <CostModelForm instrumentId={instrumentId} />

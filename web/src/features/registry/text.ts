@@ -76,6 +76,20 @@ const TEXT = {
   "scope.noCertificate": ["本机构尚未登记 CMA 证书。", "Your institution has no CMA certificate on record."],
   "scope.save": ["保存能力范围", "Save scope"],
 
+  "files.title": ["照片与说明书", "Photos and manuals"],
+  "files.hint": [
+    "上传仪器照片、说明书和证书（每个文件不超过 20 MB）。",
+    "Upload photos, manuals and certificates (up to 20 MB each).",
+  ],
+  "files.none": ["尚无附件", "No files yet"],
+  "files.kind": ["文件类型", "File type"],
+  "files.kind.photo": ["照片", "Photo"],
+  "files.kind.manual": ["说明书", "Manual"],
+  "files.kind.certificate": ["证书", "Certificate"],
+  "files.kind.other": ["其他", "Other"],
+  "files.file": ["选择文件", "Choose a file"],
+  "files.upload": ["上传", "Upload"],
+
   "hours.title": ["开放时间（北京时间）", "Opening hours (Beijing time)"],
   "hours.hint": [
     "每天可设置一个或多个开放时段；全部为空表示全天开放。",
