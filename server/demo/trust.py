@@ -107,16 +107,9 @@ async def seed_demo_trust(session: AsyncSession, now: datetime | None = None) ->
     )
     session.add(open_round)
     await session.flush()
-    # Three test items, each scored on its own consensus value when the round closes.
-    for position, key in enumerate(("S1", "S2", "S3")):
-        session.add(
-            PtItem(
-                round_id=open_round.id,
-                position=position,
-                key=key,
-                name=f"试样 {key} / specimen {key}",
-            )
-        )
+    session.add(
+        PtItem(round_id=open_round.id, key=SOLE_ITEM_KEY, name=open_round.items, position=0)
+    )
 
     in_progress = Complaint(
         tracking_number="TS20261125-DEMO000001",

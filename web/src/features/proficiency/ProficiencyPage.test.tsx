@@ -15,15 +15,35 @@ const admin: CurrentUser = {
   organisation: { id: "org-p", kind: "platform", name: "平台", name_en: "Platform" },
 };
 
-const result = (score: number, judgement: string, kind = "z_prime") => ({
+const result = (score: number, judgement: string, kind = "z_prime", item = "A", value = 50.24) => ({
+  item,
   organisation: "宁波检验院",
-  value: 50.24,
+  value,
   standard_u: 0.03,
   publish: true,
   score_kind: kind,
   score,
   judgement,
 });
+
+const statsA = {
+  x_pt: 50,
+  u_x_pt: 0.04,
+  sigma_pt: 0.1,
+  participants: 4,
+  score: "z_prime",
+  score_reason: "z′",
+};
+const itemA = {
+  key: "A",
+  name: "铂电阻温度计 PT-A",
+  reference_value: 50,
+  reference_u: 0.04,
+  sigma_fixed: 0.1,
+  statistics: statsA,
+  results: [result(2.23, "questionable")],
+  own_result: result(-3.5, "unsatisfactory"),
+};
 
 const closedRound = {
   id: "r-1",
@@ -34,9 +54,11 @@ const closedRound = {
   items: "两支封装铂电阻温度计",
   deadline: "2026-11-01T02:00:00Z",
   status: "closed",
-  statistics: { x_pt: 50, u_x_pt: 0.04, sigma_pt: 0.1, score: "z_prime", score_reason: "z′" },
+  statistics: statsA,
   results: [result(2.23, "questionable")],
   own_result: result(-3.5, "unsatisfactory"),
+  own_results: [result(-3.5, "unsatisfactory")],
+  test_items: [itemA],
 };
 
 const openRound = {
@@ -47,6 +69,29 @@ const openRound = {
   statistics: null,
   results: [],
   own_result: null,
+  own_results: [],
+  test_items: [{ ...itemA, statistics: null, results: [], own_result: null }],
+};
+
+/** Two thermometers: the institution measured A only; B has x_pt = 80 and z scores. */
+const twoItems = {
+  ...closedRound,
+  id: "r-3",
+  code: "ZJ-PT-2026-07",
+  own_results: [result(-3.5, "unsatisfactory")],
+  test_items: [
+    itemA,
+    {
+      key: "B",
+      name: "铂电阻温度计 PT-B",
+      reference_value: 80,
+      reference_u: 0.02,
+      sigma_fixed: 0.2,
+      statistics: { x_pt: 80, u_x_pt: 0.02, sigma_pt: 0.2, participants: 3, score: "z", score_reason: "z" },
+      results: [result(2.5, "questionable", "z", "B", 80.5)],
+      own_result: null,
+    },
+  ],
 };
 
 describe("ProficiencyPage", () => {
@@ -77,7 +122,12 @@ describe("ProficiencyPage", () => {
   });
 
   it("lets the lab manager publish the institution's result of a closed round", async () => {
-    const unpublished = { ...closedRound, own_result: { ...closedRound.own_result, publish: false } };
+    const own = { ...closedRound.own_result, publish: false };
+    const unpublished = {
+      ...closedRound,
+      own_results: [own],
+      test_items: [{ ...itemA, own_result: own }],
+    };
     const server = new FakeServer()
       .on("GET /api/v1/auth/me", manager)
       .on("GET /api/v1/pt/rounds", [unpublished])
@@ -86,7 +136,7 @@ describe("ProficiencyPage", () => {
     renderWithApp(<ProficiencyPage />, { server });
     const user = userEvent.setup();
 
-    expect(await screen.findByTestId("pt-own")).toHaveTextContent("未公开");
+    expect(await screen.findByTestId("pt-publication")).toHaveTextContent("未公开");
     await user.click(screen.getByRole("button", { name: "公开本机构结果" }));
     await expect.poll(() => server.requestsTo("/api/v1/pt/rounds/r-1/my-result/publish").length).toBe(1);
     const [sent] = server.requestsTo("/api/v1/pt/rounds/r-1/my-result/publish");
@@ -109,9 +159,59 @@ describe("ProficiencyPage", () => {
     await expect.poll(() => server.requestsTo("/api/v1/pt/rounds/r-2/my-result").length).toBe(1);
     const [sent] = server.requestsTo("/api/v1/pt/rounds/r-2/my-result");
     expect(JSON.parse(sent?.body ?? "{}")).toEqual({
+      item: "A",
       value: 50.12,
       expanded_u: 0.06,
       coverage_k: 2,
+      publish: false,
+    });
+  });
+
+  it("shows each item of a round with its own assigned value, reason and results", async () => {
+    const server = new FakeServer()
+      .on("GET /api/v1/auth/me", manager)
+      .on("GET /api/v1/pt/rounds", [twoItems])
+      .on("GET /api/v1/pt/rounds/r-3/chart.svg", () => new Response("<svg/>"));
+    renderWithApp(<ProficiencyPage />, { server });
+
+    const a = await screen.findByRole("region", { name: "物品 A：铂电阻温度计 PT-A" });
+    const b = screen.getByRole("region", { name: "物品 B：铂电阻温度计 PT-B" });
+    expect(screen.getByText(/共 2 个物品/)).toBeInTheDocument();
+    expect(a).toHaveTextContent("指定值 x_pt = 50.00");
+    expect(within(a).getByTestId("pt-own")).toHaveTextContent("不满意");
+    expect(b).toHaveTextContent("指定值 x_pt = 80.00");
+    expect(within(b).getByTestId("pt-reason")).toHaveTextContent("采用 z 比分数");
+    // The institution measured A only: no own result, no score for B.
+    expect(within(b).queryByTestId("pt-own")).toBeNull();
+    expect(within(b).getByRole("table")).toHaveTextContent("z 比分数 = 2.50");
+    await expect.poll(() => server.requestsTo("/api/v1/pt/rounds/r-3/chart.svg").length).toBe(2);
+  });
+
+  it("lets an institution submit a result for each item of an open round", async () => {
+    const open = {
+      ...twoItems,
+      status: "open",
+      own_results: [],
+      test_items: twoItems.test_items.map((i) => ({ ...i, statistics: null, results: [], own_result: null })),
+    };
+    const server = new FakeServer()
+      .on("GET /api/v1/auth/me", manager)
+      .on("GET /api/v1/pt/rounds", [open])
+      .on("PUT /api/v1/pt/rounds/r-3/my-result", open);
+    renderWithApp(<ProficiencyPage />, { server });
+    const user = userEvent.setup();
+
+    const b = await screen.findByRole("region", { name: "物品 B：铂电阻温度计 PT-B" });
+    await user.type(within(b).getByLabelText(/测量结果/), "80.1");
+    await user.type(within(b).getByLabelText("标准不确定度 u(x)"), "0.03");
+    await user.click(within(b).getByRole("button", { name: "提交结果" }));
+
+    await expect.poll(() => server.requestsTo("/api/v1/pt/rounds/r-3/my-result").length).toBe(1);
+    const [sent] = server.requestsTo("/api/v1/pt/rounds/r-3/my-result");
+    expect(JSON.parse(sent?.body ?? "{}")).toEqual({
+      item: "B",
+      value: 80.1,
+      standard_u: 0.03,
       publish: false,
     });
   });
@@ -132,11 +232,21 @@ describe("ProficiencyPage", () => {
     await user.type(within(form).getByLabelText("名称"), "铂电阻温度计校准");
     await user.type(within(form).getByLabelText("被测量"), "温度");
     await user.type(within(form).getByLabelText("单位"), "°C");
-    await user.type(within(form).getByLabelText("能力验证物品"), "两支封装铂电阻温度计");
-    await user.type(within(form).getByLabelText("参考值 x_pt"), "50");
-    await user.type(within(form).getByLabelText("参考值标准不确定度 u(x_pt)"), "0.01");
-    await user.type(within(form).getByLabelText("σ_pt 数值"), "0.1");
+    await user.type(within(form).getByLabelText("物品说明"), "两支封装铂电阻温度计");
     await user.type(within(form).getByLabelText("截止时间"), "2027-01-31T17:00");
+    const first = within(form).getByRole("group", { name: "第 1 个物品" });
+    expect(within(first).getByLabelText("物品编号")).toHaveValue("A");
+    await user.type(within(first).getByLabelText("物品名称"), "温度计 A");
+    await user.type(within(first).getByLabelText("参考值 x_pt"), "50");
+    await user.type(within(first).getByLabelText("参考值标准不确定度 u(x_pt)"), "0.01");
+    await user.type(within(first).getByLabelText("σ_pt 数值"), "0.1");
+    await user.click(within(form).getByRole("button", { name: "添加物品" }));
+    const second = within(form).getByRole("group", { name: "第 2 个物品" });
+    expect(within(second).getByLabelText("物品编号")).toHaveValue("B");
+    await user.type(within(second).getByLabelText("物品名称"), "温度计 B");
+    await user.type(within(second).getByLabelText("参考值 x_pt"), "80");
+    await user.type(within(second).getByLabelText("参考值标准不确定度 u(x_pt)"), "0.02");
+    await user.type(within(second).getByLabelText("σ_pt 数值"), "0.2");
     await user.click(within(form).getByRole("button", { name: "创建轮次" }));
 
     await expect
@@ -150,12 +260,13 @@ describe("ProficiencyPage", () => {
       unit: "°C",
       items: "两支封装铂电阻温度计",
       assigned_method: "reference",
-      reference_value: 50,
-      reference_u: 0.01,
       sigma_method: "fixed",
-      sigma_fixed: 0.1,
       score_policy: "z",
       deadline: "2027-01-31T17:00:00+08:00",
+      test_items: [
+        { key: "A", name: "温度计 A", reference_value: 50, reference_u: 0.01, sigma_fixed: 0.1 },
+        { key: "B", name: "温度计 B", reference_value: 80, reference_u: 0.02, sigma_fixed: 0.2 },
+      ],
     });
     // Choosing a consensus value hides the reference fields and the ζ / En scores.
     await user.selectOptions(within(form).getByLabelText("指定值的确定方式"), "consensus");
