@@ -20,6 +20,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 NAME = "场发射扫描电子显微镜"
 NAME_EN = "Field-emission scanning electron microscope"
+# A 1×1 PNG.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
 
 
 def test_manager_registers_an_instrument_and_publishes_its_fee(
@@ -66,6 +71,15 @@ def test_manager_registers_an_instrument_and_publishes_its_fee(
             expect(page.get_by_test_id("record-form").get_by_label("原值（元）")).to_have_value(
                 "3200000.00"
             )
+
+            # A photo of it, listed by type in words.
+            files = page.get_by_test_id("attachments")
+            files.get_by_label("选择文件").set_input_files(
+                files=[{"name": "正面照.png", "mimeType": "image/png", "buffer": PNG}]
+            )
+            files.get_by_role("button", name=re.compile(r"^上\s?传$")).click()
+            expect(files.get_by_test_id("attachment-list")).to_contain_text("照片")
+            expect(files.get_by_test_id("attachment-list")).to_contain_text("正面照.png")
 
             # Weekdays 08:30–12:00 and 13:30–17:00, Beijing time.
             hours = page.get_by_test_id("hours-editor")
