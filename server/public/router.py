@@ -470,9 +470,9 @@ def _pt_item_section(found: PtRound, item: dict[str, Any], *, several: bool) -> 
     """One test item of a closed round: its x_pt, σ_pt, the score chosen and why, the ranked
     chart and the published results."""
     stats: dict[str, Any] = item["statistics"] or {}
-    head = f"<h2>样品 / item {e(item['key'])}：{e(item['name'])}</h2>" if several else ""
+    head = f"<h2>物品 / item {e(item['key'])}：{e(item['name'])}</h2>" if several else ""
     if not stats:
-        return head + "<p>该样品无结果 / no results for this item</p>"
+        return head + "<p>该物品无结果 / no results for this item</p>"
     results = [{**r, "label": r["organisation"]} for r in item["results"]]
     rows = [
         [

@@ -327,3 +327,21 @@ def test_revision_0016_gives_each_existing_round_one_item(pg_cluster: PostgresCl
             assert kept == [(50.03,)]
     finally:
         pg_cluster.drop_database(name)
+
+
+async def test_an_item_nobody_measured_is_closed_without_scores(
+    client: httpx.AsyncClient, demo: World, login: Login
+) -> None:
+    admin = await login(ADMIN)
+    round_id = (
+        await client.post(f"{API}/pt/rounds", json=_two_thermometers(), headers=admin)
+    ).json()["id"]
+    await _submit(client, await login(ZJU_MANAGER), round_id, "A", 50.24, publish=True)
+    closed = await client.post(f"{API}/pt/rounds/{round_id}/close", headers=admin)
+    assert closed.status_code == 200, closed.text
+    items = _items(closed.json())
+    assert items["A"]["statistics"]["participants"] == 1
+    assert items["B"]["statistics"] is None
+    assert items["B"]["results"] == []
+    page = (await client.get(f"/public/pt/{round_id}")).text
+    assert "该物品无结果 / no results for this item" in page
