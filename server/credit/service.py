@@ -257,7 +257,7 @@ async def assess(
     """Compute the class; when it (or the rule behind it) changed, keep it and audit it."""
     # One assessment of an institution at a time (the daily job, a page, a new finding):
     # otherwise two could both find the class changed and both record it.
-    await session.execute(
+    await (await session.connection()).execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
         {"key": f"credit_class:{organisation_id}"},
     )
