@@ -25,7 +25,7 @@ export function AttachmentsPanel({ instrumentId }: { instrumentId: string }) {
   const queryClient = useQueryClient();
   const { message } = App.useApp();
   const [kind, setKind] = useState<Kind>("photo");
-  const [chosen, setChosen] = useState(false);
+  const [chosen, setChosen] = useState<string | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
   const path = `/instruments/${encodeURIComponent(instrumentId)}/attachments`;
   const list = useQuery({
@@ -57,7 +57,7 @@ export function AttachmentsPanel({ instrumentId }: { instrumentId: string }) {
     upload.mutate(form, {
       onSuccess: () => {
         if (fileInput.current) fileInput.current.value = "";
-        setChosen(false);
+        setChosen(null);
         void message.success(t("editor.saved"));
       },
     });
@@ -91,13 +91,20 @@ export function AttachmentsPanel({ instrumentId }: { instrumentId: string }) {
           className="attachment-kind-select"
           options={ATTACHMENT_KINDS.map((value) => ({ value, label: t(`files.kind.${value}`) }))}
         />
+        {/* The browser's own file button speaks the browser's language: ours speaks the reader's. */}
         <input
           ref={fileInput}
+          id={`attachment-file-${instrumentId}`}
+          className="attachment-file"
           type="file"
           name="file"
           aria-label={t("files.file")}
-          onChange={(e) => setChosen(!!e.target.files?.length)}
+          onChange={(e) => setChosen(e.target.files?.[0]?.name ?? null)}
         />
+        <label htmlFor={`attachment-file-${instrumentId}`} className="btn btn-ghost">
+          {t("files.file")}
+        </label>
+        <span className="muted attachment-chosen">{chosen ?? t("files.noFile")}</span>
         <Button type="primary" htmlType="submit" loading={upload.isPending} disabled={!chosen}>
           {t("files.upload")}
         </Button>

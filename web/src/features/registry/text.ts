@@ -88,6 +88,7 @@ const TEXT = {
   "files.kind.certificate": ["证书", "Certificate"],
   "files.kind.other": ["其他", "Other"],
   "files.file": ["选择文件", "Choose a file"],
+  "files.noFile": ["未选择文件", "No file chosen"],
   "files.upload": ["上传", "Upload"],
 
   "hours.title": ["开放时间（北京时间）", "Opening hours (Beijing time)"],
