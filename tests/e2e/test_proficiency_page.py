@@ -34,7 +34,7 @@ def test_own_report_submission_and_closing_in_the_browser(
             page.goto(f"{base}/proficiency")
             closed = page.get_by_test_id("pt-round").filter(has_text="ZJ-PT-2026-01")
             # x = 50.03 against x_pt = 50.000, sigma_pt = 0.100: z = 0.30.
-            expect(closed.get_by_test_id("pt-own")).to_contain_text("z = 0.30")
+            expect(closed.get_by_test_id("pt-own")).to_contain_text("z 比分数 = 0.30")
             expect(closed.get_by_test_id("pt-own")).to_contain_text("满意")
             expect(closed).to_contain_text("宁波检验检测研究院")  # published
             expect(closed).not_to_contain_text("温州")  # not published
