@@ -101,7 +101,7 @@ export function AttachmentsPanel({ instrumentId }: { instrumentId: string }) {
           aria-label={t("files.file")}
           onChange={(e) => setChosen(e.target.files?.[0]?.name ?? null)}
         />
-        <label htmlFor={`attachment-file-${instrumentId}`} className="btn btn-ghost">
+        <label htmlFor={`attachment-file-${instrumentId}`} className="attachment-pick">
           {t("files.file")}
         </label>
         <span className="muted attachment-chosen">{chosen ?? t("files.noFile")}</span>
