@@ -78,6 +78,8 @@ def _walk(chamber: object, lab: object) -> list[tuple[str, list[tuple[str, str, 
                 ("board", f"/board/{lab}", "[data-testid=board-tile]"),
                 ("instrument", f"/instruments/{chamber}", "[data-testid=registry-panel]"),
                 ("manage-instrument", f"/instruments/{chamber}/manage", "[data-testid=check-form]"),
+                ("instrument-new", "/instruments/new", "[data-testid=record-form]"),
+                ("instrument-edit", f"/instruments/{chamber}/edit", "[data-testid=record-form]"),
                 ("approvals", "/bookings", "[data-testid=approvals]"),
                 ("gateways", "/gateways", "h1"),
                 ("inspection", "/inspection", "h1"),
@@ -95,7 +97,7 @@ def _walk(chamber: object, lab: object) -> list[tuple[str, list[tuple[str, str, 
     ]
 
 
-@pytest.mark.timeout(600)  # 20 pages x 2 languages x 2 screen sizes
+@pytest.mark.timeout(600)  # 22 pages x 2 languages x 2 screen sizes
 def test_screenshots_of_the_rebuilt_pages(
     database_url: str,
     database_conninfo: str,

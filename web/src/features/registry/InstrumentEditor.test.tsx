@@ -191,7 +191,7 @@ describe("registering an instrument", () => {
     await user.click(screen.getByRole("button", { name: "Register" }));
 
     expect(await screen.findByText("Name is required")).toBeInTheDocument();
-    expect(screen.getByText("Enter a valid e-mail address")).toBeInTheDocument();
+    expect(await screen.findByText("Enter a valid e-mail address")).toBeInTheDocument();
     expect(fake.requestsTo("/api/v1/instruments")).toHaveLength(0);
   });
 
