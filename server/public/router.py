@@ -158,11 +158,14 @@ async def institutions(
         matching = set(rows.all())
         orgs = [o for o in orgs if o.id in matching]
     # The class as last assessed (daily by the job runner, and whenever an institution's page
-    # is opened): one query for the whole list; only never-assessed institutions are assessed now.
+    # is opened): one query for the whole list. A never-assessed institution's class is computed
+    # without storing it: a listing takes no locks, so it cannot deadlock with the job's pass.
     classes = await credit.latest_classes(session, [o.id for o in orgs])
     lines = []
     for o in orgs:
-        credit_class = classes.get(o.id) or (await credit.assess(session, o.id, now)).credit_class
+        credit_class = (
+            classes.get(o.id) or (await credit.credit_record(session, o.id, now)).credit_class
+        )
         lines.append(
             [
                 f'<a href="/public/institutions/{o.id}">{e(o.name)}</a>'
