@@ -24,7 +24,6 @@ string, not a boolean). ``subgroup`` is ``null`` for individual measurements (I-
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from typing import Annotated
 
@@ -36,7 +35,7 @@ from mqtt_contract.v1 import (
     Key,
     Number,
     Version,
-    check_payload,
+    load_object,
 )
 
 __all__ = ["MAX_RESULTS", "InspectionBatch", "InspectionResult", "decode_inspection"]
@@ -90,11 +89,5 @@ class InspectionBatch(_Model):
 
 def decode_inspection(payload: bytes, max_bytes: int = MAX_PAYLOAD_BYTES) -> InspectionBatch:
     """Parse and validate an inspection payload; raises ``ValueError`` with the reason."""
-    check_payload(payload, max_bytes)
-    try:
-        doc = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"payload is not JSON: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise ValueError("payload must be a JSON object")
+    doc = load_object(payload, max_bytes)
     return InspectionBatch.model_validate(doc)

@@ -24,13 +24,12 @@ are JSON integers, ``value`` is a finite JSON number (not a string, not a boolea
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from mqtt_contract.v1 import MAX_PAYLOAD_BYTES, Count, Key, Number, Version, check_payload
+from mqtt_contract.v1 import MAX_PAYLOAD_BYTES, Count, Key, Number, Version, load_object
 
 __all__ = ["MAX_RESULT_VALUES", "ProgramRun", "ResultValue", "decode_program_run"]
 
@@ -88,11 +87,5 @@ class ProgramRun(_Model):
 
 def decode_program_run(payload: bytes, max_bytes: int = MAX_PAYLOAD_BYTES) -> ProgramRun:
     """Parse and validate a program-run payload; raises ``ValueError`` with the reason."""
-    check_payload(payload, max_bytes)
-    try:
-        doc = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"payload is not JSON: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise ValueError("payload must be a JSON object")
+    doc = load_object(payload, max_bytes)
     return ProgramRun.model_validate(doc)

@@ -246,8 +246,8 @@ class TelemetryBatch(_Model):
         }
 
 
-def decode_batch(payload: bytes, max_bytes: int = MAX_PAYLOAD_BYTES) -> TelemetryBatch:
-    """Parse and validate a telemetry payload; raises ``ValueError`` with the reason."""
+def load_object(payload: bytes, max_bytes: int = MAX_PAYLOAD_BYTES) -> dict[str, Any]:
+    """A payload's JSON object, after :func:`check_payload`; ``ValueError`` with the reason."""
     check_payload(payload, max_bytes)
     try:
         doc = json.loads(payload)
@@ -255,6 +255,12 @@ def decode_batch(payload: bytes, max_bytes: int = MAX_PAYLOAD_BYTES) -> Telemetr
         raise ValueError(f"payload is not JSON: {exc}") from exc
     if not isinstance(doc, dict):
         raise ValueError("payload must be a JSON object")
+    return doc
+
+
+def decode_batch(payload: bytes, max_bytes: int = MAX_PAYLOAD_BYTES) -> TelemetryBatch:
+    """Parse and validate a telemetry payload; raises ``ValueError`` with the reason."""
+    doc = load_object(payload, max_bytes)
     series = doc.get("series")
     if isinstance(series, list):
         doc = {
