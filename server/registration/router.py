@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.auth.dependencies import CurrentUser
@@ -137,9 +137,12 @@ async def reject(
 
 @router.post("/invitations", response_model=InvitationCreated, status_code=status.HTTP_201_CREATED)
 async def invite(
-    session: SessionDep, user: CurrentUser, now: Clock, body: InvitationIn
+    session: SessionDep, user: CurrentUser, now: Clock, body: InvitationIn, response: Response
 ) -> InvitationCreated:
     invitation, token = await service.invite(session, user, email=body.email, now=now)
+    # The token is the invitee's key: browsers and proxies must not keep it.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
     return InvitationCreated(**InvitationOut.model_validate(invitation).model_dump(), token=token)
 
 

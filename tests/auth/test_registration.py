@@ -80,6 +80,7 @@ async def test_register_approve_log_in_and_invite(
         f"{API}/invitations", headers=headers, json={"email": "qian@xince.example"}
     )
     assert invited.status_code == 201, invited.text
+    assert invited.headers["Cache-Control"] == "no-store"  # it carries the invitee's key
     invite_token = invited.json()["token"]
     listed = await client.get(f"{API}/invitations", headers=headers)
     assert [i["email"] for i in listed.json()] == ["qian@xince.example"]

@@ -399,6 +399,7 @@ async def test_gateway_registration_returns_secret_once(
         f"{API}/gateways", json={"key": "zjim-gw-02", "name": "二号网关"}, headers=headers
     )
     assert created.status_code == 201, created.text
+    assert created.headers["Cache-Control"] == "no-store"  # the secret must not be cached
     body = created.json()
     assert len(body["secret"]) >= 32
     assert body["status"] == "unknown"
@@ -504,6 +505,7 @@ async def test_rotating_a_gateway_secret_replaces_the_old_one(
     assert (await client.post(url, headers=await login("manager@zju.demo"))).status_code == 404
     rotated = await client.post(url, headers=await login("manager@zjim.demo"))
     assert rotated.status_code == 200
+    assert rotated.headers["Cache-Control"] == "no-store"
     secret = rotated.json()["secret"]
     async with app.state.sessionmaker() as session:
         gateway = await session.get(Gateway, demo.gateway.id)

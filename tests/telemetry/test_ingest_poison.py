@@ -1,13 +1,17 @@
 """Hostile or broken gateways cannot stop, divert or flood ingest (real Mosquitto, real worker).
 
 A poison payload is dead-lettered with its reason and acknowledged, the next good message is
-stored, a defect in the write loop is survived, a message with hundreds of refused series is
-one small record, a gateway flooding refusals costs a bounded number of records, and
-``/readyz`` says when the worker is not consuming.
+stored, values and sequence numbers of the wrong JSON type or order are refused instead of
+coerced, a defect in the write loop is survived, a message with hundreds of refused series is
+one small record, a gateway flooding refusals costs a bounded number of records,
+``/readyz`` says when the worker is not consuming, and ``labshare-server ingest`` exits with an
+error when its writer has stopped.
 """
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -23,7 +27,7 @@ from server.jobs import JobSettings
 from server.telemetry import metrics
 from server.telemetry.config import TelemetrySettings
 from server.telemetry.validation import DeadLetterLimiter
-from server.telemetry.worker import IngestWorker
+from server.telemetry.worker import IngestWorker, run_ingest
 from tests.harness import MosquittoBroker
 from tests.harness.telemetry import Publisher, Seeder, WorkerFactory, eventually, forget_session
 
@@ -83,6 +87,49 @@ async def test_nested_array_poison_is_dead_lettered_and_good_messages_still_stor
     await eventually(lambda: again.stats.messages_written == 1, what="next good message")
     assert seeder.scalar("SELECT count(*) FROM dead_letter") == 3
     assert again.stats.dead_letters == 0
+
+
+def _one_sample(gateway: str, rows: str) -> bytes:
+    return (
+        f'{{"v":1,"gateway":"{gateway}","sent_at_ms":1,"series":[{{"device":"chamber-1",'
+        f'"point":"temperature","unit":"degC","samples":[{rows}]}}]}}'
+    ).encode()
+
+
+async def test_coerced_types_and_unordered_sequences_are_dead_lettered_not_stored(
+    seeder: Seeder, publisher: Publisher, start_worker: WorkerFactory
+) -> None:
+    key = gw_key()
+    gateway = seeder.gateway(key, CHAMBER)
+    worker = await start_worker()
+    ts = int(time.time() * 1000) - 10_000
+    # What the decoder used to coerce into readings, each in an otherwise valid batch.
+    coerced = [
+        _one_sample(key, f'[1,{ts},"12.5","ok"]'),
+        _one_sample(key, f'[1,{ts}," 12.5 ","ok"]'),
+        _one_sample(key, f'[1,{ts},"1_000","ok"]'),
+        _one_sample(key, f'[1,{ts},true,"ok"]'),
+        _one_sample(key, f'["5",{ts},12.5,"ok"]'),
+        _one_sample(key, f'[5.0,{ts},12.5,"ok"]'),
+        _one_sample(key, f'[true,{ts},12.5,"ok"]'),
+        _one_sample(key, '[1,"1000",12.5,"ok"]'),
+        _one_sample(key, f'[7,{ts},12.5,"ok"],[7,{ts + 1},12.5,"ok"]'),
+        _one_sample(key, f'[8,{ts},12.5,"ok"],[6,{ts + 1},12.5,"ok"]'),
+    ]
+    topic = topic_for(key, TopicKind.TELEMETRY)
+    publisher.publish_many([(topic, payload) for payload in coerced])
+    publisher.publish(topic, good_batch(key, 100))
+    await eventually(
+        lambda: worker.stats.messages_written == len(coerced) + 1, what="every message handled"
+    )
+
+    letters = seeder.query("SELECT reason, payload FROM dead_letter ORDER BY id")
+    assert sorted(bytes(payload) for _, payload in letters) == sorted(coerced)
+    assert all(reason.startswith("invalid_payload: ") for reason, _ in letters), letters
+    temperature = gateway.channels[("chamber-1", "temperature")]
+    assert seeder.query("SELECT channel_id, seq FROM telemetry ORDER BY seq") == [
+        (temperature, 100), (temperature, 101), (temperature, 102)
+    ]  # fmt: skip
 
 
 async def test_a_defect_in_the_write_loop_is_counted_and_ingest_goes_on(
@@ -227,3 +274,40 @@ async def test_readiness_reports_an_ingest_worker_off_the_broker(
     response = await client.get("/readyz")
     assert response.status_code == 503
     assert "not connected and subscribed" in response.json()["checks"]["ingest"]
+
+
+async def test_the_standalone_worker_exits_with_an_error_when_its_writer_stops(
+    database_url: str, mosquitto: MosquittoBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `labshare-server ingest` must not live on as a dead thread: it ends with an error, so
+    # that its supervisor (systemd, Docker) restarts it.
+    started: list[IngestWorker] = []
+    start = IngestWorker.start
+
+    async def start_and_record(self: IngestWorker) -> None:
+        await start(self)
+        started.append(self)
+
+    monkeypatch.setattr(IngestWorker, "start", start_and_record)
+    client_id = f"ingest-exit-{uuid.uuid4().hex[:8]}"
+    settings = Settings(
+        environment=Environment.DEVELOPMENT,
+        database_url=database_url,
+        mqtt_host=mosquitto.host,
+        mqtt_port=mosquitto.port,
+        ingest_client_id=client_id,
+    )
+    loop = asyncio.get_running_loop()
+    running = asyncio.create_task(run_ingest(settings))
+    try:
+        await eventually(lambda: bool(started), what="the worker started")
+        writer = started[0].finished
+        assert writer is not None
+        writer.cancel()  # what an unhandled exception does to the writer
+        with pytest.raises(RuntimeError, match="exiting so that it is restarted"):
+            await asyncio.wait_for(running, timeout=30)
+    finally:
+        running.cancel()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        forget_session(mosquitto, client_id)
