@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, UploadFile, status
 from pydantic import BaseModel, Field
+from sqlmodel import col, select
 
 from server.auth.dependencies import CurrentUser
 from server.auth.models import AppUser, Organisation, OrganisationKind
@@ -52,6 +53,41 @@ def _record_out(record: service.CreditRecord) -> dict[str, Any]:
     return out
 
 
+class InstitutionClass(BaseModel):
+    organisation_id: uuid.UUID
+    name: str
+    name_en: str | None
+    city: str | None
+    credit_class: str
+
+
+@router.get("/institutions", response_model=list[InstitutionClass])
+async def credit_institutions(
+    session: SessionDep, user: CurrentUser, now: Clock
+) -> list[InstitutionClass]:
+    """The institutions whose record the user may read (the platform: all; institution staff:
+    their own), each with its class as last assessed. A never-assessed institution's class is
+    computed without storing it, as on the public list: a listing takes no locks."""
+    rows = await session.exec(
+        select(Organisation)
+        .where(Organisation.kind == OrganisationKind.INSTITUTION.value)
+        .order_by(col(Organisation.name))
+    )
+    organisations = [o for o in rows.all() if may_see_organisation(user, o.id)]
+    classes = await service.latest_classes(session, [o.id for o in organisations])
+    return [
+        InstitutionClass(
+            organisation_id=o.id,
+            name=o.name,
+            name_en=o.name_en,
+            city=o.city,
+            credit_class=classes.get(o.id)
+            or (await service.credit_record(session, o.id, now)).credit_class,
+        )
+        for o in organisations
+    ]
+
+
 @router.get("/institutions/{organisation_id}", responses=problem_responses(404))
 async def credit_record(
     organisation_id: uuid.UUID, session: SessionDep, user: CurrentUser, now: Clock
@@ -78,6 +114,68 @@ async def credit_history(
         }
         for a in await service.history(session, organisation_id)
     ]
+
+
+class FindingOut(BaseModel):
+    id: uuid.UUID
+    found_on: date
+    kind: FindingKind
+    severity: Severity
+    description: str
+    evidence: str
+    booking_id: uuid.UUID | None
+    published: bool
+    created_at: datetime
+
+
+@router.get(
+    "/institutions/{organisation_id}/findings",
+    response_model=list[FindingOut],
+    responses=problem_responses(404),
+)
+async def findings(
+    organisation_id: uuid.UUID, session: SessionDep, user: CurrentUser
+) -> list[FindingOut]:
+    """The institution's supervisory findings, newest first (a corrective action names one)."""
+    if not may_see_organisation(user, organisation_id):
+        raise NotFound("No such testing institution")
+    rows = await session.exec(
+        select(SupervisoryFinding)
+        .where(SupervisoryFinding.organisation_id == organisation_id)
+        .order_by(
+            col(SupervisoryFinding.found_on).desc(), col(SupervisoryFinding.created_at).desc()
+        )
+    )
+    return [FindingOut.model_validate(f, from_attributes=True) for f in rows.all()]
+
+
+class ActionOut(BaseModel):
+    id: uuid.UUID
+    finding_id: uuid.UUID | None
+    description: str
+    due_on: date
+    closed_on: date | None
+    closure_note: str | None
+    created_at: datetime
+
+
+@router.get(
+    "/institutions/{organisation_id}/corrective-actions",
+    response_model=list[ActionOut],
+    responses=problem_responses(404),
+)
+async def corrective_actions(
+    organisation_id: uuid.UUID, session: SessionDep, user: CurrentUser
+) -> list[ActionOut]:
+    """The institution's corrective actions, open ones first, then by due date."""
+    if not may_see_organisation(user, organisation_id):
+        raise NotFound("No such testing institution")
+    rows = await session.exec(
+        select(CorrectiveAction)
+        .where(CorrectiveAction.organisation_id == organisation_id)
+        .order_by(col(CorrectiveAction.closed_on).is_not(None), col(CorrectiveAction.due_on))
+    )
+    return [ActionOut.model_validate(a, from_attributes=True) for a in rows.all()]
 
 
 @router.post("/recompute", responses=problem_responses(403))

@@ -100,6 +100,11 @@ async def _facts(
                 "text": f"CMA {c.number} 发证，有效期至 {c.valid_until} / issued, valid until "
                 f"{c.valid_until} — {state.value}",
                 "counted": None,
+                "detail": {
+                    "number": c.number,
+                    "valid_until": c.valid_until.isoformat(),
+                    "state": state.value,
+                },
             }
         )
     changes = await (await session.connection()).execute(
@@ -117,6 +122,7 @@ async def _facts(
                 "kind": "cma_change",
                 "text": f"CMA 变更 / change: {entity} {action}",
                 "counted": None,
+                "detail": {"entity": entity, "action": action},
             }
         )
 
@@ -142,6 +148,13 @@ async def _facts(
                 "text": f"能力验证 {pt_round.code} {pt_round.title}: {sub.score_kind} = "
                 f"{sub.score:.2f}, {sub.judgement}",
                 "counted": counted,
+                "detail": {
+                    "code": pt_round.code,
+                    "title": pt_round.title,
+                    "score_kind": sub.score_kind,
+                    "score": sub.score,
+                    "judgement": sub.judgement,
+                },
             }
         )
 
@@ -160,6 +173,11 @@ async def _facts(
                 "kind": f"finding:{f.kind}",
                 "text": f"{f.description}（证据 / evidence: {f.evidence}）",
                 "counted": counted,
+                "detail": {
+                    "severity": f.severity,
+                    "description": f.description,
+                    "evidence": f.evidence,
+                },
             }
         )
 
@@ -185,6 +203,11 @@ async def _facts(
                 "text": f"投诉 {complaint.tracking_number}: {complaint.summary} — "
                 f"{complaint.outcome}",
                 "counted": counted,
+                "detail": {
+                    "tracking_number": complaint.tracking_number,
+                    "summary": complaint.summary,
+                    "outcome": complaint.outcome,
+                },
             }
         )
 
@@ -205,6 +228,11 @@ async def _facts(
                 "kind": "corrective_action",
                 "text": f"整改 / corrective action: {a.description} — {progress}",
                 "counted": counted,
+                "detail": {
+                    "description": a.description,
+                    "due_on": a.due_on.isoformat(),
+                    "closed_on": a.closed_on.isoformat() if a.closed_on else None,
+                },
             }
         )
     facts.sort(key=lambda f: str(f["on"]), reverse=True)

@@ -4,6 +4,8 @@ real server with the demo data (``scripts/screenshots.sh`` runs only this file).
 Each page is also checked the way a reviewer looks at it: no console errors, no untranslated
 message ids, no raw enum values of the API (``staff_operated``, ``enterprise``, ...).
 PNGs go to ``$LABSHARE_SCREENSHOTS`` (default ``web/screenshots/``, not committed).
+``LABSHARE_SHOTS=credit,complaints`` takes only the shots whose names start so (the rest of
+the walk still runs, unphotographed).
 """
 
 from __future__ import annotations
@@ -43,6 +45,11 @@ RAW_VALUES = re.compile(
 MESSAGE_ID = re.compile(r"\b(?:[a-z]+\.){1,3}[a-z][A-Za-z_]+\b")
 
 
+def _wanted(name: str) -> bool:
+    only = [p for p in os.environ.get("LABSHARE_SHOTS", "").split(",") if p]
+    return not only or any(name.startswith(p) for p in only)
+
+
 def _out_dir() -> Path:
     path = Path(os.environ.get("LABSHARE_SCREENSHOTS", REPO / "web" / "screenshots"))
     path.mkdir(parents=True, exist_ok=True)
@@ -57,7 +64,9 @@ def _check_text(page: Page, name: str) -> None:
     assert not ids, f"{name}: untranslated message ids {ids[:5]}"
 
 
-def _walk(chamber: object, lab: object) -> list[tuple[str, list[tuple[str, str, str]]]]:
+def _walk(
+    chamber: object, lab: object, institution: object
+) -> list[tuple[str, list[tuple[str, str, str]]]]:
     """(login, [(screenshot name, path, CSS selector that shows the page is drawn)]) per role."""
     return [
         (
@@ -83,6 +92,7 @@ def _walk(chamber: object, lab: object) -> list[tuple[str, list[tuple[str, str, 
                 ("approvals", "/bookings", "[data-testid=approvals]"),
                 ("gateways", "/gateways", "h1"),
                 ("inspection", "/inspection", "h1"),
+                ("credit-own", "/credit", "[data-testid=credit-basis]"),
             ],
         ),
         (
@@ -92,12 +102,19 @@ def _walk(chamber: object, lab: object) -> list[tuple[str, list[tuple[str, str, 
                 ("registrations", "/registrations", "[data-testid=registrations]"),
                 ("complaints", "/complaints", "h1"),
                 ("proficiency", "/proficiency", "h1"),
+                ("credit-list", "/credit", "[data-testid=credit-institutions]"),
+                (
+                    "credit-record",
+                    f"/credit?institution={institution}",
+                    "[data-testid=finding-form]",
+                ),
+                ("credit-rules", "/credit?tab=rules", "[data-testid=rules-rule]"),
             ],
         ),
     ]
 
 
-@pytest.mark.timeout(600)  # 22 pages x 2 languages x 2 screen sizes
+@pytest.mark.timeout(600)  # 26 pages x 2 languages x 2 screen sizes
 def test_screenshots_of_the_rebuilt_pages(
     database_url: str,
     database_conninfo: str,
@@ -116,8 +133,8 @@ def test_screenshots_of_the_rebuilt_pages(
             " FROM instrument WHERE name = '高低温试验箱'",
             (now.date(), now - timedelta(days=10), now + timedelta(days=365)),
         )
-        chamber_id, lab_id = conn.execute(
-            "SELECT id, lab_id FROM instrument WHERE name = '高低温试验箱'"
+        chamber_id, lab_id, institution_id = conn.execute(
+            "SELECT id, lab_id, organisation_id FROM instrument WHERE name = '高低温试验箱'"
         ).fetchone()  # type: ignore[misc]
     server = spawn(
         processes,
@@ -158,6 +175,8 @@ def test_screenshots_of_the_rebuilt_pages(
                     def shot(
                         name: str, page: Page = page, lang: str = lang, vp: str = viewport
                     ) -> None:
+                        if not _wanted(name):
+                            return
                         if name in LIVE_PAGES:
                             # A live stream keeps the network busy: let the first frames draw.
                             page.wait_for_timeout(2_000)
@@ -202,7 +221,7 @@ def test_screenshots_of_the_rebuilt_pages(
                     cancel = page.get_by_test_id("my-bookings").get_by_role(
                         "button", name=re.compile("^(取消|Cancel)$")
                     )
-                    if cancel.count():
+                    if cancel.count() and _wanted("cancel-confirm"):
                         cancel.first.click()
                         expect(page.get_by_test_id("cancel-terms")).not_to_contain_text(
                             re.compile("正在查询|Checking"), timeout=10_000
@@ -218,11 +237,13 @@ def test_screenshots_of_the_rebuilt_pages(
                     shot("catalogue-member")
 
                     # Every other page, as the role that works on it; the same checks on each.
-                    for email, pages in _walk(chamber_id, lab_id):
+                    for email, pages in _walk(chamber_id, lab_id, institution_id):
                         context.clear_cookies()
                         page.evaluate("window.localStorage.removeItem('labshare.token')")
                         log_in(page, base, email)
                         for name, path, ready in pages:
+                            if not _wanted(name):
+                                continue
                             page.goto(f"{base}{path}")
                             expect(page.locator(ready).first).to_be_visible(timeout=15_000)
                             shot(name)

@@ -4,6 +4,7 @@ import BookingsRoute from "./routes/bookings";
 import CatalogueRoute from "./routes/catalogue";
 import CatalogueInstrumentRoute from "./routes/catalogue-instrument";
 import ComplaintsRoute from "./routes/complaints";
+import CreditRoute from "./routes/credit";
 import EvaluationRoute from "./routes/evaluation";
 import GatewaysRoute from "./routes/gateways";
 import InspectionRoute from "./routes/inspection";
@@ -56,6 +57,7 @@ export const routes: RouteObject[] = [
       { path: "statements", element: <StatementsRoute /> },
       { path: "evaluation", element: <EvaluationRoute /> },
       { path: "complaints", element: <ComplaintsRoute /> },
+      { path: "credit", element: <CreditRoute /> },
       { path: "proficiency", element: <ProficiencyRoute /> },
       { path: "registrations", element: <RegistrationsRoute /> },
       { path: "invitations", element: <InvitationsRoute /> },

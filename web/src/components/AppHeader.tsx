@@ -4,6 +4,7 @@ import { Link, NavLink, useLocation, useNavigate } from "react-router";
 import { useApi } from "../api";
 import { loginPath, useCurrentUser, useSignedIn } from "../features/auth";
 import { bookingText } from "../features/booking";
+import { creditText } from "../features/credit";
 import { NotificationBell } from "../features/notifications";
 import { registrationText } from "../features/registration";
 import { telemetryText } from "../features/telemetry";
@@ -89,6 +90,8 @@ function MemberHeader() {
       : []),
     ...(staff ? [{ to: "/proficiency", label: t("nav.proficiency") }] : []),
     ...(user ? [{ to: "/complaints", label: t("nav.complaints") }] : []),
+    // Credit records: the platform reads and keeps every institution's, staff read their own.
+    ...(staff ? [{ to: "/credit", label: creditText(locale, "nav.credit") }] : []),
     ...(user?.role === "platform_admin"
       ? [{ to: "/registrations", label: registrationText(locale, "nav.registrations") }]
       : []),

@@ -210,12 +210,12 @@ describe("the header's pages per role", () => {
       .getAllByRole("link", { hidden: true })
       .map((item) => item.textContent);
 
-  it("offers a lab manager the lab's work: board, gateways, inspection, evaluation, PT, complaints", async () => {
+  it("offers a lab manager the lab's work: board, gateways, inspection, evaluation, PT, complaints, credit", async () => {
     const server = catalogueServer({ acceptToken: true }).on("GET /api/v1/auth/me", manager);
     renderRoute("/catalogue", { server, token: "jwt" });
     await screen.findByTestId("current-user");
     const shown = await links();
-    for (const name of ["实时看板", "网关", "在线检测", "共享评价", "能力验证", "投诉举报"]) {
+    for (const name of ["实时看板", "网关", "在线检测", "共享评价", "能力验证", "投诉举报", "诚信档案"]) {
       expect(shown.join(" ")).toContain(name);
     }
   });
@@ -231,7 +231,7 @@ describe("the header's pages per role", () => {
     await screen.findByTestId("current-user");
     const shown = (await links()).join(" ");
     expect(shown).toContain("投诉举报");
-    for (const name of ["实时看板", "网关", "在线检测", "共享评价", "能力验证"]) {
+    for (const name of ["实时看板", "网关", "在线检测", "共享评价", "能力验证", "诚信档案"]) {
       expect(shown).not.toContain(name);
     }
   });

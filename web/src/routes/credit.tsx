@@ -1,0 +1,5 @@
+import { CreditPage } from "../features/credit";
+
+export default function CreditRoute() {
+  return <CreditPage />;
+}
