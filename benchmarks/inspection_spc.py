@@ -1,19 +1,32 @@
 """What SPC adds to the ingest worker's CPU per inspection result, with and without, in one run.
 
-Starts a private PostgreSQL + TimescaleDB cluster (the test harness's class), migrates a
-database, registers a gateway and two identical individuals characteristics of one product:
+Starts a private PostgreSQL + TimescaleDB cluster and a private Mosquitto (the test harness's
+classes), migrates a database, registers a gateway and two identical individuals
+characteristics of one product:
 
 * ``spc``: limits version 1 frozen from a baseline, all eight Nelson tests on, so every
-  result is placed on the chart, given its z-value, run through the tests and its state kept;
-* ``plain``: no limits and no tests, so results are stored and plotted but not judged.
+  result is placed on the chart, given its z-value, run through the tests, raises or counts
+  alarms, and its rule state is kept;
+* ``plain``: no limits and no tests (how a characteristic is kept without SPC), so results
+  are stored and plotted but not judged.
 
-It then feeds both through the ingest worker's inspection path, from the MQTT payload's bytes:
-``decode_inspection`` (JSON and validation) and ``InspectionSink.store`` (what the worker calls
-for each write batch: one transaction, dedup by gateway and sequence), in alternating rounds of
-``--batch`` results, and measures the worker process's CPU time (``time.process_time``: the
-database's CPU is not the worker's) per result. The whole comparison runs ``--repeat`` times on
-fresh characteristics; ``ratio`` is the median of the repeats' ratios. Also times the bare rule
-evaluation (``RuleState.add``) per point.
+The real ingest worker runs as its own process (``labshare-server ingest``) and the station
+publishes inspection messages (QoS 1, ``--per-message`` results each, 1,000 as the telemetry
+ingest benchmark's messages) to the gateway's inspection topic. Each timed run sends
+``--results`` results to one characteristic; runs alternate ``spc`` / ``plain`` (the order
+flipping every repeat), ``--repeat`` runs each. The worker process's CPU time (user + system
+of all its threads, psutil; PostgreSQL's and the broker's CPU are not the worker's) is read
+before and after, until the chart holds every point; ``ratio`` is the median CPU per result
+with SPC over the median without (1.0 = free).
+
+* by default, as the telemetry ingest benchmark does, the broker holds the run's messages
+  (the worker is paused, ``SIGSTOP``, while they are published) and the worker takes them at
+  its full rate from ``SIGCONT`` on;
+* ``--rate R`` publishes at ``R`` results/s instead while the worker runs (a live station).
+
+``--in-process`` measures the earlier way, without MQTT: payload bytes through
+``decode_inspection`` and ``InspectionSink.store`` in this process (``--rounds`` of
+``--batch`` results). Also times the bare rule evaluation (``RuleState.add``) per point.
 
 Then a Phase 2 chart of ``--subgroups`` points (10,000): the API's chart data
 (``chart_points_json``) read the first time (``chart_ms``: the block cache emptied before each
@@ -22,10 +35,11 @@ ran before (PostgreSQL writing every number as JSON text) and a naive reference 
 the rows and builds the same JSON in Python; medians of seven, and the ratios.
 
 Goals: SPC adds under 10 % to the worker's CPU per result; the 10,000-point chart's data in
-under 100 ms. Prints one JSON object; ``ratio`` is the CPU per result with SPC over without
-(1.0 = free).
+under 100 ms. Prints one JSON object.
 
-    .venv/bin/python benchmarks/inspection_spc.py             # 40 rounds of 500 results each
+    .venv/bin/python benchmarks/inspection_spc.py             # 5 x 40,000 results each way
+    .venv/bin/python benchmarks/inspection_spc.py --rate 2000 --per-message 100 --results 20000
+    .venv/bin/python benchmarks/inspection_spc.py --in-process   # payload bytes, no MQTT
     .venv/bin/python benchmarks/inspection_spc.py --smoke     # seconds
     .venv/bin/python benchmarks/inspection_spc.py --chart-only   # the chart's timing alone
     .venv/bin/python benchmarks/inspection_spc.py --chart-only --http   # and over HTTP
@@ -35,12 +49,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
+import os
 import random
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -56,7 +75,7 @@ from mqtt_contract.inspection_v1 import (  # noqa: E402
 from server.core.migrations import upgrade  # noqa: E402
 from server.inspection.ingest import InspectionSink  # noqa: E402
 from server.inspection.rules import RuleState  # noqa: E402
-from tests.harness import PostgresCluster  # noqa: E402
+from tests.harness import MosquittoBroker, PostgresCluster  # noqa: E402
 
 T0_MS = 1_764_680_000_000
 
@@ -163,6 +182,263 @@ async def compare(database_url: str, conninfo: str, rounds: int, size: int, key:
 COMPARISONS: list[dict[str, list[float]]] = []
 
 
+# ---------------------------------------------------------------------------------------------
+# Through MQTT: the real broker and the real ``labshare-server ingest`` process.
+
+WORKER_CLIENT_ID = "bench-inspection-ingest"
+
+
+class IngestProcess:
+    """``labshare-server ingest`` as its own process; its CPU read with psutil (all threads)."""
+
+    def __init__(self, database_url: str, broker: MosquittoBroker, log: Path) -> None:
+        import psutil
+
+        executable = Path(sys.executable).parent / "labshare-server"
+        env = {
+            **os.environ,
+            "LABSHARE_DATABASE_URL": database_url,
+            "LABSHARE_MQTT_HOST": broker.host,
+            "LABSHARE_MQTT_PORT": str(broker.port),
+            "LABSHARE_ENVIRONMENT": "development",
+            "LABSHARE_INGEST_CLIENT_ID": WORKER_CLIENT_ID,
+        }
+        self.log = log
+        self._log_file = log.open("wb")
+        self.popen = subprocess.Popen(
+            [str(executable), "ingest"], env=env, stdout=self._log_file, stderr=subprocess.STDOUT
+        )
+        self.process = psutil.Process(self.popen.pid)
+
+    def cpu_s(self) -> float:
+        times = self.process.cpu_times()
+        return float(times.user + times.system)
+
+    def check(self) -> None:
+        if self.popen.poll() is not None:
+            raise RuntimeError(f"the ingest worker exited:\n{self.log_tail()}")
+
+    def log_tail(self) -> str:
+        self._log_file.flush()
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            if self.process.status() == "stopped":
+                self.process.resume()
+            self.popen.terminate()
+            try:
+                self.popen.wait(15)
+            except subprocess.TimeoutExpired:  # a worker that will not stop is killed
+                self.popen.kill()
+                self.popen.wait(5)
+        self._log_file.close()
+
+
+class Station:
+    """The inspection station: QoS 1 publishes of prepared payloads to the gateway's topic."""
+
+    def __init__(self, broker: MosquittoBroker, key: str) -> None:
+        import paho.mqtt.client as paho
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        from mqtt_contract.v1 import TopicKind, topic_for
+
+        self.topic = topic_for(key, TopicKind.INSPECTION)
+        self.client = paho.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"bench-station-{key}", protocol=paho.MQTTv5
+        )
+        self.client.max_inflight_messages_set(200)
+        self.client.max_queued_messages_set(0)
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+
+    def publish(self, payloads: list[bytes], rate: float = 0.0, size: int = 1) -> None:
+        """Every payload acknowledged by the broker; ``rate`` results/s paces them (0: at once)."""
+        started = time.perf_counter()
+        infos = []
+        for i, data in enumerate(payloads):
+            if rate > 0:
+                delay = started + i * size / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            infos.append(self.client.publish(self.topic, data, qos=1))
+        for info in infos:
+            info.wait_for_publish(60)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+class Feed:
+    """Payloads of ``size`` results for one characteristic; seq counts on across both."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.seq = 1
+        self.rng = random.Random(1)
+
+    def payloads(self, characteristic: str, results: int, size: int) -> list[bytes]:
+        out = []
+        for start in range(0, results, size):
+            n = min(size, results - start)
+            values = [25.0 + self.rng.gauss(0, 0.01) for _ in range(n)]
+            out.append(batch(self.key, characteristic, self.seq, values).model_dump_json().encode())
+            self.seq += n
+        return out
+
+
+def chart_position(conn: psycopg.Connection[tuple[object, ...]], characteristic: uuid.UUID) -> int:
+    row = conn.execute(
+        "SELECT next_position FROM inspection_chart_state WHERE characteristic_id = %s",
+        (characteristic,),
+    ).fetchone()
+    return 0 if row is None else int(str(row[0]))
+
+
+def wait_for_position(
+    conn: psycopg.Connection[tuple[object, ...]],
+    worker: IngestProcess,
+    characteristic: uuid.UUID,
+    target: int,
+    again: Callable[[], None] | None = None,
+) -> None:
+    """Until ``characteristic``'s chart has ``target`` points (``again`` re-sent every 0.5 s)."""
+    progress, progress_at, sent_at = -1, time.monotonic(), time.monotonic()
+    while True:
+        position = chart_position(conn, characteristic)
+        if position >= target:
+            return
+        now = time.monotonic()
+        if position > progress:
+            progress, progress_at = position, now
+        elif now - progress_at > STALL_S:
+            raise RuntimeError(
+                f"ingest stalled at {position} of {target} points for {STALL_S} s:\n"
+                f"{worker.log_tail()}"
+            )
+        worker.check()
+        if again is not None and now - sent_at > 0.5:
+            again()  # stored once whatever the repeats: (gateway, seq) is unique
+            sent_at = now
+        time.sleep(0.01)
+
+
+STALL_S = 60.0
+
+
+def compare_over_mqtt(
+    database_url: str,
+    conninfo: str,
+    broker: MosquittoBroker,
+    results: int,
+    size: int,
+    repeat: int,
+    rate: float,
+) -> dict[str, object]:
+    """The ingest worker's CPU per result, SPC on and off, alternating, through MQTT."""
+    gateway_id, key = seed(conninfo, "bench-gw-mqtt")
+    feed = Feed(key)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        ids = {
+            str(name): uuid.UUID(str(cid))
+            for name, cid in conn.execute(
+                "SELECT c.key, c.id FROM inspection_characteristic c JOIN gateway g"
+                " ON g.organisation_id = c.organisation_id WHERE g.id = %s",
+                (gateway_id,),
+            )
+        }
+    logdir = Path(tempfile.mkdtemp(prefix="labshare-bench-"))
+    worker = IngestProcess(database_url, broker, logdir / "ingest.log")
+    station = Station(broker, key)
+    cpu: dict[str, list[float]] = {"spc": [], "plain": []}
+    wall: dict[str, list[float]] = {"spc": [], "plain": []}
+    try:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            # Baseline of both (the first publish waits for the worker's subscription: re-sent
+            # until stored), limits version 1 for ``spc``, then one untimed round of each.
+            for name in ("spc", "plain"):
+                baseline = feed.payloads(name, 200, 200)
+                wait_for_position(
+                    conn, worker, ids[name], 200, functools.partial(station.publish, baseline)
+                )
+            asyncio.run(freeze(database_url, conninfo, gateway_id))
+            expected = {name: chart_position(conn, ids[name]) for name in ids}
+            for name in ("spc", "plain"):
+                station.publish(feed.payloads(name, min(results, 5 * size), size), rate, size)
+                expected[name] += min(results, 5 * size)
+                wait_for_position(conn, worker, ids[name], expected[name])
+            idle_before = worker.cpu_s()
+            time.sleep(1.0)
+            idle_cpu_per_s = worker.cpu_s() - idle_before
+            load_before = os.getloadavg()[0]
+            for i in range(repeat):
+                order = ("spc", "plain") if i % 2 == 0 else ("plain", "spc")
+                for name in order:
+                    payloads = feed.payloads(name, results, size)
+                    expected[name] += results
+                    if rate > 0:  # paced: the worker takes each message as it comes
+                        before, started = worker.cpu_s(), time.perf_counter()
+                        station.publish(payloads, rate, size)
+                    else:  # backlog: held by the broker while the worker is paused
+                        worker.process.suspend()
+                        station.publish(payloads)
+                        before, started = worker.cpu_s(), time.perf_counter()
+                        worker.process.resume()
+                    wait_for_position(conn, worker, ids[name], expected[name])
+                    cpu[name].append((worker.cpu_s() - before) / results)
+                    wall[name].append(time.perf_counter() - started)
+            load_after = os.getloadavg()[0]
+            judged = conn.execute(
+                "SELECT count(*) FILTER (WHERE limits_version = 1 AND z IS NOT NULL),"
+                " count(*) FILTER (WHERE cardinality(rules) > 0)"
+                " FROM inspection_point WHERE characteristic_id = %s",
+                (ids["spc"],),
+            ).fetchone()
+            unjudged = conn.execute(
+                "SELECT count(*) FROM inspection_point WHERE characteristic_id = %s"
+                " AND limits_version IS NULL",
+                (ids["plain"],),
+            ).fetchone()
+            alarms = conn.execute(
+                "SELECT count(*), coalesce(sum(occurrences), 0) FROM inspection_alarm"
+                " WHERE characteristic_id = %s",
+                (ids["spc"],),
+            ).fetchone()
+    finally:
+        station.close()
+        worker.stop()
+    assert judged is not None
+    assert unjudged is not None
+    assert alarms is not None
+    timed = (repeat * results, repeat * results)
+    with_spc, without = statistics.median(cpu["spc"]), statistics.median(cpu["plain"])
+    ratio = with_spc / without
+    return {
+        "mode": "mqtt, paced" if rate > 0 else "mqtt, backlog",
+        "results_per_run": results,
+        "results_per_message": size,
+        "rate_results_per_s": rate or None,
+        "repeats": repeat,
+        "points_judged": judged[0],
+        "points_with_a_test_fired": judged[1],
+        "alarms": [alarms[0], alarms[1]],
+        "points_not_judged": unjudged[0],
+        "timed_points_each": timed[0],
+        "cpu_us_per_result_with_spc": round(with_spc * 1e6, 1),
+        "cpu_us_per_result_without_spc": round(without * 1e6, 1),
+        "cpu_us_runs_with_spc": [round(v * 1e6, 1) for v in cpu["spc"]],
+        "cpu_us_runs_without_spc": [round(v * 1e6, 1) for v in cpu["plain"]],
+        "results_per_s_with_spc": round(results / statistics.median(wall["spc"])),
+        "results_per_s_without_spc": round(results / statistics.median(wall["plain"])),
+        "worker_idle_cpu_s_per_s": round(idle_cpu_per_s, 4),
+        "ratio": round(ratio, 3),
+        "spc_share_of_cpu": round(1 - 1 / ratio, 3),
+        "load_1min": [round(load_before, 2), round(load_after, 2)],
+    }
+
+
 # The query ``GET .../chart`` ran before the block cache and binary columns (PostgreSQL writing
 # every number as JSON text): kept as the earlier reference.
 _PREVIOUS_SQL = (
@@ -188,7 +464,7 @@ _PREVIOUS_SQL = (
 )
 
 
-async def chart(database_url: str, conninfo: str, subgroups: int) -> dict[str, float]:
+async def chart(database_url: str, conninfo: str, subgroups: int) -> dict[str, object]:
     """The API's chart data (read the first time, and again) beside two references."""
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
@@ -278,9 +554,6 @@ def chart_over_http(database_url: str, conninfo: str, charts: int = 8) -> dict[s
     The demo is seeded (``seed-demo``) and served; ``charts`` characteristics of 10,000 points
     each are read once (nothing of them kept yet) and again; medians, client to client.
     """
-    import os
-    import subprocess
-
     import httpx
 
     from tests.harness.browser import VENV_BIN, seed_demo, server_env
@@ -350,9 +623,21 @@ def chart_over_http(database_url: str, conninfo: str, charts: int = 8) -> dict[s
     }
 
 
+def rule_evaluation_us() -> float:
+    """The eight Nelson tests alone (``RuleState.add``), CPU per point over 100,000 points."""
+    state = RuleState()
+    rng = random.Random(2)
+    zs = [rng.gauss(0, 1) for _ in range(100_000)]
+    started = time.process_time()
+    for z in zs:
+        state.add(z)
+    return (time.process_time() - started) / len(zs) * 1e6
+
+
 async def measure(
-    database_url: str, conninfo: str, rounds: int, size: int, repeat: int, subgroups: int
+    database_url: str, conninfo: str, rounds: int, size: int, repeat: int
 ) -> dict[str, object]:
+    """``--in-process``: payload bytes through ``decode_inspection`` and ``InspectionSink``."""
     ratios = [
         await compare(database_url, conninfo, rounds, size, f"bench-gw-{i}") for i in range(repeat)
     ]
@@ -361,17 +646,11 @@ async def measure(
             "SELECT count(*) FROM inspection_point p JOIN inspection_characteristic c"
             " ON c.id = p.characteristic_id WHERE c.key = 'spc' AND p.limits_version = 1"
         ).fetchone()
-    state = RuleState()
-    rng = random.Random(2)
-    zs = [rng.gauss(0, 1) for _ in range(100_000)]
-    started = time.process_time()
-    for z in zs:
-        state.add(z)
-    rules_us = (time.process_time() - started) / len(zs) * 1e6
     with_spc = statistics.median(v for c in COMPARISONS for v in c["spc"]) * 1e6
     without = statistics.median(v for c in COMPARISONS for v in c["plain"]) * 1e6
     ratio = statistics.median(ratios)
     return {
+        "mode": "in-process",
         "results_per_round": size,
         "rounds": rounds,
         "repeats": repeat,
@@ -381,16 +660,23 @@ async def measure(
         "ratios": [round(r, 3) for r in ratios],
         "ratio": round(ratio, 3),
         "spc_share_of_cpu": round(1 - 1 / ratio, 3),
-        "rule_evaluation_us_per_point": round(rules_us, 2),
-        **await chart(database_url, conninfo, subgroups),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=40, help="timed rounds per characteristic")
-    parser.add_argument("--batch", type=int, default=500, help="results per message")
-    parser.add_argument("--repeat", type=int, default=3, help="comparisons; the median is reported")
+    parser.add_argument(
+        "--results", type=int, default=40_000, help="results per timed run, each way (MQTT)"
+    )
+    parser.add_argument("--per-message", type=int, default=1000, help="results in one MQTT message")
+    parser.add_argument(
+        "--rate", type=float, default=0.0,
+        help="publish at this many results/s while the worker runs (0: a held backlog)",
+    )  # fmt: skip
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs each way; medians")
+    parser.add_argument("--in-process", action="store_true", help="payload bytes, no MQTT")
+    parser.add_argument("--rounds", type=int, default=40, help="--in-process: rounds each way")
+    parser.add_argument("--batch", type=int, default=500, help="--in-process: results per round")
     parser.add_argument("--subgroups", type=int, default=10_000, help="points on the timed chart")
     parser.add_argument("--smoke", action="store_true", help="a few-seconds run for the tests")
     parser.add_argument("--chart-only", action="store_true", help="only the chart's timing")
@@ -399,27 +685,35 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.smoke:
-        args.rounds, args.batch, args.repeat, args.subgroups = 4, 50, 1, 200
+        args.results, args.per_message, args.repeat, args.subgroups = 1000, 250, 1, 200
+        args.rounds, args.batch = 4, 50
     cluster = PostgresCluster()
+    broker = MosquittoBroker()
     cluster.start()
     try:
         database = cluster.create_database()
         upgrade(cluster.url(database))
-        conninfo = cluster.url(database, driver="postgresql")
+        url, conninfo = cluster.url(database), cluster.url(database, driver="postgresql")
+        result: dict[str, object]
         if args.chart_only:
             seed(conninfo)
-            result = asyncio.run(chart(cluster.url(database), conninfo, args.subgroups))
+            result = asyncio.run(chart(url, conninfo, args.subgroups))
             if args.http:
-                result |= chart_over_http(cluster.url(database), conninfo)
+                result |= chart_over_http(url, conninfo)
         else:
-            result = asyncio.run(
-                measure(
-                    cluster.url(database), conninfo, args.rounds, args.batch, args.repeat,
-                    args.subgroups,
-                )
-            )  # fmt: skip
+            if args.in_process:
+                result = asyncio.run(measure(url, conninfo, args.rounds, args.batch, args.repeat))
+            else:
+                broker.start()
+                result = compare_over_mqtt(
+                    url, conninfo, broker, args.results, args.per_message, args.repeat,
+                    args.rate,
+                )  # fmt: skip
+            result["rule_evaluation_us_per_point"] = round(rule_evaluation_us(), 2)
+            result |= asyncio.run(chart(url, conninfo, args.subgroups))
         print(json.dumps(result))
     finally:
+        broker.destroy()
         cluster.destroy()
 
 
