@@ -178,7 +178,11 @@ def _run(path: str) -> int:
         asyncio.run(main())
     except (OSError, sqlite3.Error) as exc:
         # Typically an unwritable spool directory or a metrics port already in use.
-        logging.getLogger("edge_agent").error("gateway cannot run: %s", exc)
+        from edge_agent.transport import failure
+
+        logging.getLogger("edge_agent").error(
+            "gateway cannot run: %s", failure(exc, "starting the gateway")
+        )
         return EXIT_FAILURE
     return EXIT_OK
 

@@ -42,6 +42,7 @@ from edge_agent.clock import Clock
 from edge_agent.poller import PreparedPoint, Reading, ReadingSink
 from edge_agent.program_outbox import ProgramOutbox
 from edge_agent.session_source import SessionSource
+from edge_agent.transport import failure
 from edge_agent.units import LinearConversion, UnitProblem, linear_conversion
 from mqtt_contract.gateway_config import LadsResultValue, OpcUaDevice, OpcUaPoint
 from mqtt_contract.program_v1 import ProgramRun, ResultValue
@@ -582,7 +583,12 @@ class OpcUaDeviceSource(SessionSource):
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the session loop notices a dead connection by itself
-            log.error("device %s: result of %s not read: %s", self.device.key, unit, exc)
+            # str() of a time-out is empty: failure() names the exception and the operation.
+            log.error(
+                "device %s: result not read: %s",
+                self.device.key,
+                failure(exc, f"reading the result of {unit}"),
+            )
 
     def _repeat_unchanged(self) -> None:
         """Publish again, stamped now, a state that has not changed for its repeat period."""

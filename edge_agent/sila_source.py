@@ -41,6 +41,7 @@ from edge_agent.calibration import CalibrationBook
 from edge_agent.clock import Clock
 from edge_agent.poller import PreparedPoint, Reading, ReadingSink
 from edge_agent.session_source import SessionSource
+from edge_agent.transport import failure
 from edge_agent.units import LinearConversion, UnitProblem, linear_conversion
 from mqtt_contract.gateway_config import SilaCommand, SilaDevice, SilaPoint
 from mqtt_contract.units import is_known_unit
@@ -279,11 +280,9 @@ class SilaDeviceSource(SessionSource):
             instance = await self._call(follow)
         except Exception as exc:  # an unknown or expired UUID: the server forgot it
             log.warning(
-                "device %s: execution %s of %s not followed: %s",
+                "device %s: execution not followed: %s",
                 self.device.key,
-                execution,
-                config.command,
-                exc,
+                failure(exc, f"following execution {execution} of {config.command}"),
             )
             command.statuses.pop(execution, None)
             self._publish_command(command)

@@ -111,7 +111,8 @@ class SerialLineStream:
         try:
             port = await asyncio.to_thread(_open)
         except serial.SerialException as exc:
-            raise ConnectionRefusedError(f"cannot open serial port {url}: {exc}") from exc
+            # The cause names the SerialException (its text may be empty): see errors.describe.
+            raise ConnectionRefusedError(f"cannot open serial port {url}") from exc
         return cls(port, terminator)
 
     async def write(self, data: bytes) -> None:
@@ -121,7 +122,7 @@ class SerialLineStream:
             try:
                 await asyncio.to_thread(self._port.write, data)
             except serial.SerialException as exc:
-                raise ConnectionResetError(str(exc)) from exc
+                raise ConnectionResetError("serial port write failed") from exc
 
     async def read_line(self, wait_s: float) -> bytes:
         import serial  # pyserial is needed only for serial lines, so imported when one is used
@@ -135,7 +136,7 @@ class SerialLineStream:
                 try:
                     data: bytes = await asyncio.to_thread(self._port.read, 256)
                 except serial.SerialException as exc:
-                    raise ConnectionResetError(str(exc)) from exc
+                    raise ConnectionResetError("serial port read failed") from exc
                 if data:
                     self._lines.extend(self._buffer.feed(data))
             return self._lines.popleft()

@@ -13,7 +13,14 @@ from sqlmodel import col, select
 from server.auth.dependencies import CurrentUser, SettingsDep
 from server.auth.models import AppUser
 from server.booking.access import list_bookings, may_see_booking
-from server.booking.ical import build_calendar, feed_details, feed_token, verify_feed_token
+from server.booking.ical import (
+    FeedLanguage,
+    build_calendar,
+    feed_details,
+    feed_token,
+    name_in,
+    verify_feed_token,
+)
 from server.booking.models import Booking
 from server.catalog.models import Instrument
 from server.core.db import SessionDep
@@ -27,6 +34,14 @@ router = APIRouter(tags=["calendar"])
 FeedToken = Annotated[
     str, Query(pattern=r"^[0-9a-f]{40}$", description="the feed token of /calendar/links")
 ]
+# The language the events are written in; without it, Chinese first and English beside it.
+Language = Annotated[
+    FeedLanguage | None,
+    Query(
+        alias="lang",
+        description="zh-CN or en: mode, status and names in that language; both when absent",
+    ),
+]
 ICS = "text/calendar; charset=utf-8"
 FEED_PAST = timedelta(days=90)
 
@@ -37,13 +52,19 @@ class FeedLinks(BaseModel):
 
 
 @router.get("/calendar/links", response_model=FeedLinks)
-async def links(request: Request, user: CurrentUser, settings: SettingsDep) -> FeedLinks:
-    """Subscribable feed URLs (they carry the user's feed token instead of a log-in)."""
+async def links(
+    request: Request, user: CurrentUser, settings: SettingsDep, language: Language = None
+) -> FeedLinks:
+    """Subscribable feed URLs (they carry the user's feed token instead of a log-in) whose
+    events are written in ``lang``, the web app's language."""
     token = feed_token(settings.secret_key.get_secret_value(), user.id)
     base = str(request.base_url).rstrip("/") + "/api/v1/calendar"
+    suffix = f"&lang={language}" if language else ""
     return FeedLinks(
-        user_feed=f"{base}/users/{user.id}.ics?token={token}",
-        instrument_feed_template=f"{base}/instruments/{{instrument_id}}.ics?user={user.id}&token={token}",
+        user_feed=f"{base}/users/{user.id}.ics?token={token}{suffix}",
+        instrument_feed_template=(
+            f"{base}/instruments/{{instrument_id}}.ics?user={user.id}&token={token}{suffix}"
+        ),
     )
 
 
@@ -76,6 +97,7 @@ async def user_feed(
     settings: SettingsDep,
     user_id: uuid.UUID,
     token: FeedToken,
+    language: Language = None,
 ) -> Response:
     user = await _feed_user(session, settings, user_id, token)
     rows = await session.exec(
@@ -84,7 +106,7 @@ async def user_feed(
         .order_by(col(Booking.start_at))
     )
     bookings = list(rows.all())
-    details = await feed_details(session, bookings, _web_base(request))
+    details = await feed_details(session, bookings, _web_base(request), language)
     body = build_calendar(f"labshare · {user.full_name}", bookings, details)
     return Response(body, media_type=ICS)
 
@@ -101,6 +123,7 @@ async def instrument_feed(
     instrument_id: uuid.UUID,
     user: Annotated[uuid.UUID, Query()],
     token: FeedToken,
+    language: Language = None,
 ) -> Response:
     """The instrument's bookings the feed's user may see (their own, or all for its staff)."""
     viewer = await _feed_user(session, settings, user, token)
@@ -118,7 +141,7 @@ async def instrument_feed(
         instrument.is_open or viewer.organisation_id == instrument.organisation_id
     ):
         raise NotFound("No such calendar feed")
-    details = await feed_details(session, bookings, _web_base(request))
-    name = f"{instrument.name} {instrument.name_en or ''}".strip()
+    details = await feed_details(session, bookings, _web_base(request), language)
+    name = name_in(instrument.name, instrument.name_en, language)
     body = build_calendar(f"labshare · {name}", bookings, details)
     return Response(body, media_type=ICS)

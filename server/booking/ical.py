@@ -4,8 +4,9 @@ Calendar clients cannot send a bearer token, so a feed URL carries a per-user to
 HMAC of the user id under the server's secret key. Rotating the secret key revokes them all.
 
 An event is what a person reads in a phone calendar: the instrument, the mode and status in
-words (Chinese first, English beside it), a short booking reference, where the instrument
-stands and a link back to the web app. It only changes when the booking does: an unchanged
+words in the reader's language (the feed URL's ``lang``, ``zh-CN`` or ``en``, which the web app
+sets to its own language; without it Chinese first, English beside it), a short booking
+reference, where the instrument stands and a link back to the web app. It only changes when the booking does: an unchanged
 booking gives a byte-identical ``VEVENT`` on every fetch, so clients do not churn.
 """
 
@@ -17,52 +18,68 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from icalendar import Calendar, Event
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.auth.models import Organisation
-from server.booking.models import Booking
+from server.booking.models import Booking, BookingMode, BookingStatus
 from server.catalog.models import Instrument, Lab
 from server.notifications.models import OutboxMessage
 
 __all__ = [
     "BookingRevision",
     "FeedDetails",
+    "FeedLanguage",
     "InstrumentPlace",
     "booking_reference",
     "build_calendar",
     "feed_details",
     "feed_token",
+    "name_in",
     "verify_feed_token",
 ]
 
+# The languages of the web app; a feed in neither says everything in both.
+FeedLanguage = Literal["zh-CN", "en"]
+
 # RFC 5545 §3.8.1.11 STATUS of a VEVENT.
 _STATUS = {
-    "pending": "TENTATIVE",
-    "confirmed": "CONFIRMED",
-    "checked_in": "CONFIRMED",
-    "completed": "CONFIRMED",
-    "cancelled": "CANCELLED",
-    "rejected": "CANCELLED",
-    "no_show": "CANCELLED",
+    BookingStatus.PENDING: "TENTATIVE",
+    BookingStatus.CONFIRMED: "CONFIRMED",
+    BookingStatus.CHECKED_IN: "CONFIRMED",
+    BookingStatus.COMPLETED: "CONFIRMED",
+    BookingStatus.CANCELLED: "CANCELLED",
+    BookingStatus.REJECTED: "CANCELLED",
+    BookingStatus.NO_SHOW: "CANCELLED",
 }
-# The same words as the web app's booking screens.
-_STATUS_WORDS = {
-    "pending": "待审批 Pending",
-    "confirmed": "已确认 Confirmed",
-    "checked_in": "使用中 Checked in",
-    "completed": "已完成 Completed",
-    "cancelled": "已取消 Cancelled",
-    "rejected": "未批准 Rejected",
-    "no_show": "未到场 No-show",
+# The same words as the web app's booking screens, (Chinese, English).
+_Words = tuple[str, str]
+_STATUS_WORDS: dict[BookingStatus, _Words] = {
+    BookingStatus.PENDING: ("待审批", "Pending"),
+    BookingStatus.CONFIRMED: ("已确认", "Confirmed"),
+    BookingStatus.CHECKED_IN: ("使用中", "Checked in"),
+    BookingStatus.COMPLETED: ("已完成", "Completed"),
+    BookingStatus.CANCELLED: ("已取消", "Cancelled"),
+    BookingStatus.REJECTED: ("未批准", "Rejected"),
+    BookingStatus.NO_SHOW: ("未到场", "No-show"),
 }
-_MODE_WORDS = {
-    "self_operated": "自主上机 Self-operated",
-    "staff_operated": "委托测试 Staff-operated sample testing",
+_MODE_WORDS: dict[BookingMode, _Words] = {
+    BookingMode.SELF_OPERATED: ("自主上机", "Self-operated"),
+    BookingMode.STAFF_OPERATED: ("委托测试", "Staff-operated sample testing"),
 }
-_FLAG_WORDS = "受影响 Affected"
+_BOOKING_WORDS: _Words = ("预约", "Booking")
+_FLAG_WORDS: _Words = ("受影响", "Affected")
+_LABELS: dict[str, _Words] = {
+    "reference": ("预约编号", "Reference"),
+    "instrument": ("仪器", "Instrument"),
+    "mode": ("方式", "Mode"),
+    "status": ("状态", "Status"),
+    "location": ("地点", "Location"),
+    "link": ("查看预约", "View the booking"),
+}
 # Outbox kinds written when something an event shows changes (time, status, flag). Reminders,
 # approval requests and the creation notice are not revisions of the booking.
 _REVISING_KINDS = (
@@ -103,6 +120,7 @@ class FeedDetails:
     web_base: str
     instruments: Mapping[uuid.UUID, InstrumentPlace] = field(default_factory=dict)
     revisions: Mapping[uuid.UUID, BookingRevision] = field(default_factory=dict)
+    language: FeedLanguage | None = None
 
 
 def feed_token(secret_key: str, user_id: uuid.UUID) -> str:
@@ -131,7 +149,25 @@ def _both(name: str, name_en: str | None) -> str:
     return f"{name} {name_en}" if name_en and name_en != name else name
 
 
-def place_of(instrument: Instrument, lab: Lab | None, institution: Organisation | None) -> str:
+def name_in(name: str, name_en: str | None, language: FeedLanguage | None) -> str:
+    """A name in the feed's language: the English one where there is one, else the Chinese."""
+    if language == "zh-CN":
+        return name
+    if language == "en":
+        return name_en or name
+    return _both(name, name_en)
+
+
+def _say(words: _Words, language: FeedLanguage | None) -> str:
+    return name_in(words[0], words[1], language)
+
+
+def place_of(
+    instrument: Instrument,
+    lab: Lab | None,
+    institution: Organisation | None,
+    language: FeedLanguage | None = None,
+) -> str:
     """City, institution, lab and the instrument's own ``location`` (room, address), broad
     to narrow as Chinese addresses go; a part already said by a later one is left out."""
     room = (instrument.location or "").strip()
@@ -139,9 +175,9 @@ def place_of(instrument: Instrument, lab: Lab | None, institution: Organisation 
     if institution is not None:
         if institution.city and institution.city not in institution.name:
             parts.append(institution.city)
-        parts.append(_both(institution.name, institution.name_en))
+        parts.append(name_in(institution.name, institution.name_en, language))
     if lab is not None and lab.name not in room:
-        parts.append(_both(lab.name, lab.name_en))
+        parts.append(name_in(lab.name, lab.name_en, language))
     if room:
         parts.append(room)
     return " · ".join(parts)
@@ -159,16 +195,19 @@ def revision_of(booking: Booking, changes: Sequence[tuple[str, datetime]] = ()) 
     times += [at for kind, at in changes if kind in _REVISING_KINDS]
     sequence = len({at for kind, at in changes if kind == _RESCHEDULED})
     sequence += booking.decided_at is not None
-    sequence += booking.status in ("cancelled", "no_show")
+    sequence += booking.status in (BookingStatus.CANCELLED, BookingStatus.NO_SHOW)
     return BookingRevision(last_modified=max(times), sequence=sequence)
 
 
 async def feed_details(
-    session: AsyncSession, bookings: Sequence[Booking], web_base: str
+    session: AsyncSession,
+    bookings: Sequence[Booking],
+    web_base: str,
+    language: FeedLanguage | None = None,
 ) -> FeedDetails:
     """Load the instruments (with lab and institution) and the revisions of ``bookings``."""
     if not bookings:
-        return FeedDetails(web_base=web_base)
+        return FeedDetails(web_base=web_base, language=language)
     instruments = list(
         await session.exec(
             select(Instrument).where(col(Instrument.id).in_({b.instrument_id for b in bookings}))
@@ -192,7 +231,7 @@ async def feed_details(
         i.id: InstrumentPlace(
             name=i.name,
             name_en=i.name_en,
-            location=place_of(i, labs.get(i.lab_id), orgs.get(i.organisation_id)),
+            location=place_of(i, labs.get(i.lab_id), orgs.get(i.organisation_id), language),
         )
         for i in instruments
     }
@@ -207,7 +246,9 @@ async def feed_details(
     for bid, kind, at in rows:
         changes.setdefault(bid, []).append((kind, at))
     revisions = {b.id: revision_of(b, changes.get(str(b.id), ())) for b in bookings}
-    return FeedDetails(web_base=web_base, instruments=places, revisions=revisions)
+    return FeedDetails(
+        web_base=web_base, instruments=places, revisions=revisions, language=language
+    )
 
 
 def _event(booking: Booking, details: FeedDetails) -> Event:
@@ -216,25 +257,33 @@ def _event(booking: Booking, details: FeedDetails) -> Event:
     )
     revision = details.revisions.get(booking.id) or revision_of(booking)
     reference = booking_reference(booking.id)
+    language = details.language
     status = _STATUS.get(booking.status, "CONFIRMED")
-    status_words = _STATUS_WORDS.get(booking.status, "预约 Booking")
-    mode_words = _MODE_WORDS.get(booking.mode, "预约 Booking")
+    status_words = _say(_STATUS_WORDS.get(booking.status, _BOOKING_WORDS), language)
+    mode_words = _say(_MODE_WORDS.get(booking.mode, _BOOKING_WORDS), language)
     link = booking_link(details.web_base, booking.id)
 
-    summary = f"{place.name} · {mode_words} · {reference}"
+    def label(key: str) -> str:
+        return _say(_LABELS[key], language)
+
+    # Bilingual feeds name the instrument in Chinese in the summary, as the lab does.
+    name = place.name if language is None else name_in(place.name, place.name_en, language)
+    summary = f"{name} · {mode_words} · {reference}"
     if status != "CONFIRMED":
-        summary = f"【{status_words}】{summary}"
+        summary = (
+            f"[{status_words}] {summary}" if language == "en" else f"【{status_words}】{summary}"
+        )
     lines = [
-        f"预约编号 Reference: {reference}",
-        f"仪器 Instrument: {_both(place.name, place.name_en)}",
-        f"方式 Mode: {mode_words}",
-        f"状态 Status: {status_words}",
+        f"{label('reference')}: {reference}",
+        f"{label('instrument')}: {name_in(place.name, place.name_en, language)}",
+        f"{label('mode')}: {mode_words}",
+        f"{label('status')}: {status_words}",
     ]
     if booking.flag:
-        lines.append(f"{_FLAG_WORDS}: {booking.flag_detail or booking.flag}")
+        lines.append(f"{_say(_FLAG_WORDS, language)}: {booking.flag_detail or booking.flag}")
     if place.location:
-        lines.append(f"地点 Location: {place.location}")
-    lines.append(f"查看预约 View the booking: {link}")
+        lines.append(f"{label('location')}: {place.location}")
+    lines.append(f"{label('link')}: {link}")
 
     event = Event()
     # The booking id is a UUID: unique on its own, and the same for every host name the

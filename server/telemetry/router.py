@@ -74,7 +74,14 @@ from server.telemetry.schemas import (
     ValueMapIn,
     ValueMapOut,
 )
-from server.telemetry.states import StateRule, get_rule, set_rule
+from server.telemetry.states import (
+    LoopFaultRule,
+    PowerRule,
+    StateRule,
+    StatusRule,
+    get_rule,
+    set_rule,
+)
 
 __all__ = ["router"]
 
@@ -148,7 +155,12 @@ async def write_state_rule(
     if not may_manage_organisation(user, instrument.organisation_id):
         raise Forbidden("Only the institution's lab managers change state rules")
     points = {c.point_key for c in await ChannelRepository(session).for_instrument(instrument.id)}
-    for name, signal in (("status", body.status), ("power", body.power)):
+    signals: list[tuple[str, StatusRule | PowerRule | LoopFaultRule | None]] = [
+        ("status", body.status),
+        ("power", body.power),
+        *((f"loop_faults[{i}]", loop) for i, loop in enumerate(body.loop_faults)),
+    ]
+    for name, signal in signals:
         if signal is not None and signal.point not in points:
             raise ValidationFailed.for_field(
                 f"{name}.point", f"the instrument has no channel {signal.point!r}"

@@ -5,12 +5,16 @@ A rule per instrument (table ``instrument_state_rule``, JSON) names the signals:
 - ``status``: a status register channel and the state each value means;
 - ``power``: a power channel with hysteresis thresholds (enter "running" at
   ``running_enter``, leave it only below ``running_exit``; likewise for "off");
+- ``loop_faults``: points read as 4-20 mA loops; while the newest sample of any of them
+  carries a NAMUR NE 43 loop fault (quality ``loop_low_fault`` / ``loop_high_fault``, no
+  value), the instrument is in "fault", whatever the status register or power say;
 - ``offline_after_s``: no sample of the rule's channels for this long means "offline";
 - ``min_dwell_s``: a new state must hold this long before it counts, so a blip of one
   sample does not cut the timeline into slivers. The interval then starts when the
   condition began, not when the dwell ran out, so "actual use" is not shortened.
 
-The status register wins when it has a mapped value; power is the fallback. Evaluation runs
+A loop fault wins; then the status register when it has a mapped value; power is the
+fallback. Evaluation runs
 in the server's scheduler (``server.telemetry.jobs``) every few seconds: it reads the
 samples newer than its cursor and appends to ``instrument_state_interval``. Intervals never
 overlap (exclusion constraint), ``end_at`` is null for the current one. Samples older than
@@ -36,9 +40,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from mqtt_contract.v1 import QUALITY_CODES, Quality
+
 __all__ = [
     "EvaluatorMemory",
     "InstrumentState",
+    "LoopFaultRule",
     "PowerRule",
     "StateChange",
     "StateInterval",
@@ -50,6 +57,7 @@ __all__ = [
     "evaluate_all",
     "evaluate_instrument",
     "get_rule",
+    "loop_fault_key",
     "set_rule",
     "state_intervals",
 ]
@@ -60,6 +68,10 @@ log = logging.getLogger("labshare.states")
 INITIAL_LOOKBACK = timedelta(days=1)
 # Samples read per instrument per run; the rest waits for the next run.
 MAX_SAMPLES_PER_RUN = 200_000
+# Stored quality codes of a 4-20 mA loop fault (NAMUR NE 43), as the gateway reports it.
+_LOOP_FAULT_CODES = frozenset(
+    QUALITY_CODES[q] for q in (Quality.LOOP_LOW_FAULT, Quality.LOOP_HIGH_FAULT)
+)
 
 
 class InstrumentState(StrEnum):
@@ -99,20 +111,44 @@ class PowerRule(_Rule):
         return self
 
 
+class LoopFaultRule(_Rule):
+    """A 4-20 mA loop point whose NE 43 fault signal puts the instrument in "fault"."""
+
+    point: str = Field(min_length=1, description="point_key of a channel read as a 4-20 mA loop")
+    device: str | None = None
+
+
 class StateRule(_Rule):
     status: StatusRule | None = None
     power: PowerRule | None = None
+    loop_faults: tuple[LoopFaultRule, ...] = Field(
+        default=(),
+        description=(
+            "4-20 mA loop points: while the newest sample of any of them is a NAMUR NE 43 loop"
+            " fault (loop_low_fault / loop_high_fault), the state is fault"
+        ),
+    )
     offline_after_s: float = Field(default=60.0, gt=0)
     min_dwell_s: float = Field(default=0.0, ge=0)
 
     @model_validator(mode="after")
     def _has_signal(self) -> Self:
-        if self.status is None and self.power is None:
-            raise ValueError("a state rule needs a status or a power signal")
+        if self.status is None and self.power is None and not self.loop_faults:
+            raise ValueError("a state rule needs a status, a power or a loop-fault signal")
         return self
 
-    def signals(self) -> list[StatusRule | PowerRule]:
-        return [s for s in (self.status, self.power) if s is not None]
+    def signals(self) -> list[StatusRule | PowerRule | LoopFaultRule]:
+        value_signals = [s for s in (self.status, self.power) if s is not None]
+        return [*value_signals, *self.loop_faults]
+
+
+def loop_fault_key(point: str) -> str:
+    """The sample key that says whether ``point``'s loop is in fault (1.0) or not (0.0).
+
+    Point keys never contain ``#`` (``mqtt_contract.v1.KEY_PATTERN``), so the key cannot clash
+    with a point's own value, and the evaluator's memory keeps it like any other value.
+    """
+    return f"{point}#loop_fault"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +190,8 @@ class EvaluatorMemory:
 def _classify(
     rule: StateRule, values: dict[str, float | None], previous: InstrumentState | None
 ) -> InstrumentState | None:
+    if any(values.get(loop_fault_key(f.point)) for f in rule.loop_faults):
+        return InstrumentState.FAULT
     if rule.status is not None:
         raw = values.get(rule.status.point)
         if raw is not None:
@@ -182,7 +220,11 @@ def derive_transitions(
     samples: Iterable[tuple[datetime, str, float | None]],
     now: datetime,
 ) -> list[Transition]:
-    """Feed time-ordered ``(ts, point, value)`` samples through ``rule``; updates ``memory``."""
+    """Feed time-ordered ``(ts, point, value)`` samples through ``rule``; updates ``memory``.
+
+    A loop point's fault arrives as a sample keyed :func:`loop_fault_key` with 1.0 (fault)
+    or 0.0 (a sample without loop fault).
+    """
     offline_after = timedelta(seconds=rule.offline_after_s)
     dwell = timedelta(seconds=rule.min_dwell_s)
     transitions: list[Transition] = []
@@ -272,19 +314,47 @@ async def ensure_rule(session: AsyncSession, instrument_id: uuid.UUID, rule: Sta
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Channel:
+    point: str
+    value: bool  # the value is a status or power signal
+    loop: bool  # its loop faults count
+
+
 async def _channels(
     conn: AsyncConnection, instrument_id: uuid.UUID, rule: StateRule
-) -> dict[int, str]:
+) -> dict[int, _Channel]:
     rows = await conn.execute(
         text("SELECT id, device_key, point_key FROM channel WHERE instrument_id = :id"),
         {"id": instrument_id},
     )
-    wanted = {(s.device, s.point) for s in rule.signals()}
-    points: dict[int, str] = {}
+    by_value = {(s.device, s.point) for s in (rule.status, rule.power) if s is not None}
+    by_loop = {(s.device, s.point) for s in rule.loop_faults}
+
+    def wanted(keys: set[tuple[str | None, str]], device: str, point: str) -> bool:
+        return (device, point) in keys or (None, point) in keys
+
+    channels: dict[int, _Channel] = {}
     for row in rows:
-        if (row.device_key, row.point_key) in wanted or (None, row.point_key) in wanted:
-            points[row.id] = row.point_key
-    return points
+        value = wanted(by_value, row.device_key, row.point_key)
+        loop = wanted(by_loop, row.device_key, row.point_key)
+        if value or loop:
+            channels[row.id] = _Channel(row.point_key, value, loop)
+    return channels
+
+
+def _samples(
+    rows: Sequence[Any], channels: dict[int, _Channel]
+) -> list[tuple[datetime, str, float | None]]:
+    samples: list[tuple[datetime, str, float | None]] = []
+    for row in rows:
+        channel = channels[row.channel_id]
+        if channel.value:
+            samples.append((row.ts, channel.point, row.value))
+        if channel.loop:
+            fault = 1.0 if row.quality in _LOOP_FAULT_CODES else 0.0
+            samples.append((row.ts, loop_fault_key(channel.point), fault))
+    return samples
 
 
 async def _withdraw_offline(
@@ -360,19 +430,19 @@ async def evaluate_instrument(
     current = (await conn.execute(_CURRENT_SQL, {"id": instrument_id})).first()
     if current is not None:
         memory.current, memory.current_since = InstrumentState(current.state), current.start_at
-    points = await _channels(conn, instrument_id, rule)
+    channels = await _channels(conn, instrument_id, rule)
     cursor = row.evaluated_until or (now - INITIAL_LOOKBACK)
     rows = (
         await conn.execute(
             text(
-                "SELECT ts, channel_id, value FROM telemetry"
+                "SELECT ts, channel_id, value, quality FROM telemetry"
                 " WHERE channel_id = ANY(:ids) AND ts > :cursor AND ts <= :now"
                 " ORDER BY ts, channel_id LIMIT :limit"
             ),
-            {"ids": list(points), "cursor": cursor, "now": now, "limit": MAX_SAMPLES_PER_RUN},
+            {"ids": list(channels), "cursor": cursor, "now": now, "limit": MAX_SAMPLES_PER_RUN},
         )
     ).all()
-    samples = [(r.ts, points[r.channel_id], r.value) for r in rows]
+    samples = _samples(rows, channels)
     if (
         samples
         and current is not None
@@ -382,7 +452,7 @@ async def evaluate_instrument(
     ):
         await _withdraw_offline(conn, instrument_id, memory, current.id)
     # A truncated read must not declare "offline" for the part not read yet.
-    horizon = samples[-1][0] if len(samples) == MAX_SAMPLES_PER_RUN else now
+    horizon = samples[-1][0] if len(rows) == MAX_SAMPLES_PER_RUN else now
     transitions = derive_transitions(rule, memory, samples, horizon)
     await _apply(conn, instrument_id, transitions)
     await conn.execute(

@@ -206,6 +206,11 @@ def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
         chamber = next(i for i in instruments if i["model"] == "SETH-Z-040L")
 
         temperature = _wait_for(client, chamber["id"], "temperature")
+        # One reading in rpm and one 4-20 mA loop point (docs/units.md, "The demo").
+        fan_speed = _wait_for(client, chamber["id"], "fan_speed")
+        probe = _wait_for(client, chamber["id"], "sample_temperature")
+        latest = client.get(f"/api/v1/instruments/{chamber['id']}/latest").json()
+        units = {reading["point_key"]: reading["unit"] for reading in latest}
         # The balance speaks MT-SICS to the bridge; the gateway reads the bridge over Modbus.
         balance = next(i for i in instruments if i["name_en"] == "Analytical balance")
         weight = _wait_for(client, balance["id"], "weight")
@@ -244,6 +249,12 @@ def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
     assert temperature is not None, f"no temperature within {TELEMETRY_LIMIT_S} s"
     # Ambient 25 °C heating towards the 60 °C setpoint.
     assert 20.0 <= temperature <= 61.0
+    # The running chamber's fan turns at 1,500 revolutions per minute, stored as such.
+    assert (fan_speed, units["fan_speed"]) == (1500.0, "rpm")
+    # The loop-powered probe (-70 °C at 4 mA, 180 °C at 20 mA) reads the chamber's air.
+    assert probe is not None, f"no 4-20 mA sample temperature within {TELEMETRY_LIMIT_S} s"
+    assert 20.0 <= probe <= 61.0
+    assert units["sample_temperature"] == "degC"
     assert weight is not None, f"no weight within {TELEMETRY_LIMIT_S} s"
     assert weight == pytest.approx(12.5, abs=0.01)
 

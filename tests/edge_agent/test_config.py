@@ -163,4 +163,8 @@ def test_run_reports_an_unusable_spool_and_exits_1(tmp_path: Path) -> None:
     )
     result = _cli("run", str(config))
     assert result.returncode == 1
-    assert "gateway cannot run" in result.stderr
+    # The exception's type and the operation lead, so the reason is never empty.
+    assert "gateway cannot run: " in result.stderr
+    reason = result.stderr.split("gateway cannot run: ", 1)[1].splitlines()[0]
+    assert reason.startswith(("NotADirectoryError", "FileExistsError", "OperationalError"))
+    assert " while starting the gateway" in reason

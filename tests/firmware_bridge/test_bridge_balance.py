@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
@@ -194,6 +195,39 @@ async def test_serial_transport_reads_balance(
     good = next(r for r in sink.readings if r.quality is Quality.OK)
     assert good.value == pytest.approx(0.5)
     assert good.stable is True
+
+
+async def test_a_serial_port_that_cannot_be_opened_names_the_port_and_the_cause(
+    sink: RecordingSink, tmp_path: Path
+) -> None:
+    missing = tmp_path / "ttyUSB9"
+    config = parse_config(
+        {
+            "modbus": {"port": 0},
+            "instruments": [
+                {
+                    "key": "balance-serial",
+                    "protocol": "mt_sics",
+                    "transport": {"kind": "serial", "url": str(missing)},
+                    "poll_interval_s": 0.05,
+                    "points": [{"key": "weight", "query": "S", "unit": "g", "register_address": 0}],
+                }
+            ],
+        }
+    )
+    running = Bridge(config, extra_sinks=[sink])
+    await running.start()
+    try:
+        await eventually(lambda: len(sink.readings) >= 1)
+    finally:
+        await running.stop()
+    detail = sink.readings[0].detail or ""
+    assert sink.readings[0].quality is Quality.COMM_FAIL
+    assert detail.startswith(
+        f"ConnectionRefusedError while connecting to {missing}: cannot open serial port {missing}"
+    ), detail
+    assert "(caused by SerialException: " in detail, detail
+    assert not detail.rstrip().endswith(":")
 
 
 @pytest.mark.usefixtures("bridge")

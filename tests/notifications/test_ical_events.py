@@ -253,3 +253,51 @@ async def test_long_chinese_text_folds_on_character_boundaries_and_escapes_separ
     other = feed.other_event(booking["id"])
     assert other.summary.value == str(event["summary"])
     assert other.location.value == str(event["location"])
+
+
+async def test_a_feed_speaks_the_language_the_web_app_asked_for(
+    client: httpx.AsyncClient, calibrated: World, login: Login
+) -> None:
+    buyer = await login(BUYER)
+    booking = await book(client, buyer, calibrated, day_at(6, 9))
+    reference = "LS-" + booking["id"].replace("-", "")[:8].upper()
+    link = f"{WEB}/bookings?id={booking['id']}"
+
+    r = await client.get(f"{API}/calendar/links", params={"lang": "en"}, headers=buyer)
+    assert r.status_code == 200, r.text
+    english = r.json()
+    assert english["user_feed"].endswith("&lang=en")
+    feed = await fetch(client, english["user_feed"])
+    event = feed.event(booking["id"])
+    summary = f"Temperature chamber · Staff-operated sample testing · {reference}"
+    assert str(event["summary"]) == summary
+    assert feed.other_event(booking["id"]).summary.value == summary
+    description = str(event["description"])
+    assert f"Reference: {reference}" in description
+    assert "Mode: Staff-operated sample testing" in description
+    assert "Status: Confirmed" in description
+    assert f"View the booking: {link}" in description
+    assert "Zhejiang Institute of Metrology" in str(event["location"])
+    assert "浙江省计量科学研究院" not in str(event["location"])
+    for chinese in ("委托测试", "已确认", "预约编号", "查看预约"):
+        assert chinese not in description
+    per_instrument = await fetch(client, instrument_feed(english, calibrated.instrument.id))
+    assert str(per_instrument.calendar["x-wr-calname"]) == "labshare · Temperature chamber"
+
+    r = await client.get(f"{API}/calendar/links", params={"lang": "zh-CN"}, headers=buyer)
+    chinese_feed = await fetch(client, r.json()["user_feed"])
+    event = chinese_feed.event(booking["id"])
+    assert str(event["summary"]) == f"高低温试验箱 · 委托测试 · {reference}"
+    description = str(event["description"])
+    assert "方式: 委托测试" in description
+    assert "状态: 已确认" in description
+    assert f"查看预约: {link}" in description
+    assert "Staff-operated" not in description
+    # Events are the same booking whatever the language: same UID, DTSTAMP and SEQUENCE.
+    for other in (feed, chinese_feed):
+        other_event = other.event(booking["id"])
+        for prop in ("dtstamp", "sequence", "dtstart", "dtend"):
+            assert other_event.decoded(prop) == event.decoded(prop)
+
+    refused = await client.get(f"{API}/calendar/links", params={"lang": "fr"}, headers=buyer)
+    assert refused.status_code == 422

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -10,14 +11,17 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from mqtt_contract.v1 import KEY_PATTERN, QUALITY_CODES, Quality
 from server.telemetry.states import (
     EvaluatorMemory,
     InstrumentState,
+    LoopFaultRule,
     PowerRule,
     StateRule,
     StatusRule,
     derive_transitions,
     evaluate_instrument,
+    loop_fault_key,
     set_rule,
     state_intervals,
 )
@@ -109,8 +113,53 @@ def test_memory_carries_hysteresis_across_runs() -> None:
 def test_rule_validation_names_the_problem() -> None:
     with pytest.raises(ValidationError, match="running_exit"):
         PowerRule(point="p", running_enter=100, running_exit=150, off_enter=1, off_exit=2)
-    with pytest.raises(ValidationError, match="status or a power"):
+    with pytest.raises(ValidationError, match="a status, a power or a loop-fault signal"):
         StateRule()
+
+
+# 4-20 mA loop faults (NAMUR NE 43): a broken loop is a fault, whatever power says.
+
+LOOP_RULE = StateRule(
+    power=POWER_RULE.power,
+    loop_faults=(LoopFaultRule(point="sample_temperature"),),
+    offline_after_s=30,
+)
+
+
+def test_a_loop_fault_puts_the_instrument_in_fault_until_the_loop_reads_again() -> None:
+    memory = EvaluatorMemory()
+    fault = loop_fault_key("sample_temperature")
+    samples = [
+        (at(0), "power", 250.0),
+        (at(0), fault, 0.0),
+        (at(1), "power", 250.0),
+        (at(1), fault, 1.0),  # the probe's loop reads 2 mA: no value, loop_low_fault
+        (at(2), "power", 250.0),
+        (at(2), fault, 1.0),
+        (at(3), "power", 250.0),
+        (at(3), fault, 0.0),  # a measurement again
+    ]
+    transitions = derive_transitions(LOOP_RULE, memory, samples, now=at(3))
+    assert states_of(transitions) == [(0, S.RUNNING), (1, S.FAULT), (3, S.RUNNING)]
+
+
+def test_the_loop_fault_is_remembered_across_runs() -> None:
+    memory = EvaluatorMemory()
+    fault = loop_fault_key("sample_temperature")
+    derive_transitions(LOOP_RULE, memory, [(at(0), fault, 1.0)], now=at(0))
+    assert memory.current is S.FAULT
+    # The next run sees only power samples: the loop has not answered, so still a fault.
+    assert derive_transitions(LOOP_RULE, memory, [(at(1), "power", 250.0)], now=at(1)) == []
+    assert memory.current is S.FAULT
+
+
+def test_a_rule_may_watch_loop_faults_alone() -> None:
+    rule = StateRule(loop_faults=(LoopFaultRule(point="sample_temperature"),))
+    memory = EvaluatorMemory()
+    samples = [(at(0), loop_fault_key("sample_temperature"), 1.0)]
+    assert states_of(derive_transitions(rule, memory, samples, now=at(0))) == [(0, S.FAULT)]
+    # The fault's sample key is no point key a gateway could send (mqtt_contract KEY_PATTERN).
+    assert re.fullmatch(KEY_PATTERN, loop_fault_key("sample_temperature")) is None
 
 
 # database
@@ -161,6 +210,46 @@ async def test_evaluation_stores_non_overlapping_intervals_and_booking_reads_the
         async with AsyncSession(engine) as session:
             intervals = await state_intervals(session, instrument_id, at(2), at(200))
         assert [(i.state, i.start_at, i.end_at) for i in intervals] == [(S.RUNNING, at(1), None)]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_stored_loop_fault_is_a_fault_state_on_the_timeline(
+    database_url: str, seeder: Seeder
+) -> None:
+    gateway = seeder.gateway(
+        "gw-loop", {("chamber-1", "power"): "W", ("chamber-1", "sample_temperature"): "degC"}
+    )
+    power = gateway.channels[("chamber-1", "power")]
+    probe = gateway.channels[("chamber-1", "sample_temperature")]
+    instrument_id = seeder.scalar("SELECT instrument_id FROM channel WHERE id = %s", (power,))
+    ok, low, high = (
+        QUALITY_CODES[q] for q in (Quality.OK, Quality.LOOP_LOW_FAULT, Quality.LOOP_HIGH_FAULT)
+    )
+    with psycopg.connect(seeder.conninfo) as conn:
+        conn.cursor().executemany(
+            "INSERT INTO telemetry (channel_id, ts, value, quality) VALUES (%s, %s, %s, %s)",
+            [
+                (power, at(0), 300.0, ok), (probe, at(0), 25.0, ok),
+                (power, at(1), 300.0, ok), (probe, at(1), None, low),
+                (power, at(2), 300.0, ok), (probe, at(2), None, high),
+                (power, at(3), 300.0, ok), (probe, at(3), 26.0, ok),
+            ],
+        )  # fmt: skip
+    engine = create_async_engine(database_url)
+    try:
+        async with AsyncSession(engine) as session:
+            await set_rule(session, instrument_id, LOOP_RULE)
+            await session.commit()
+        async with engine.connect() as conn:
+            changes = await evaluate_instrument(conn, instrument_id, at(4))
+            await conn.commit()
+        assert changes is not None
+        assert [(c.state, c.at) for c in changes] == [
+            (S.RUNNING, at(0)),
+            (S.FAULT, at(1)),
+            (S.RUNNING, at(3)),
+        ]
     finally:
         await engine.dispose()
 

@@ -64,3 +64,20 @@ async def test_state_rule_is_read_by_staff_and_changed_by_the_labs_managers_only
     refused = await client.put(url, json=unknown_point, headers=manager)
     assert refused.status_code == 422
     assert [e["field"] for e in refused.json()["errors"]] == ["status.point"]
+
+
+async def test_a_state_rule_may_name_4_20_ma_loops_whose_faults_mean_fault(
+    client: httpx.AsyncClient, login: Login, demo: World
+) -> None:
+    url = f"/api/v1/instruments/{demo.instrument.id}/state-rule"
+    manager = await login("manager@zjim.demo")
+    rule = {"loop_faults": [{"point": "temperature"}], "offline_after_s": 60}
+    changed = await client.put(url, json=rule, headers=manager)
+    assert changed.status_code == 200, changed.text
+    stored = (await client.get(url, headers=manager)).json()
+    assert stored["loop_faults"] == [{"point": "temperature", "device": None}]
+    unknown = {"power": None, "loop_faults": [{"point": "temperature"}, {"point": "probe"}]}
+    refused = await client.put(url, json=unknown, headers=manager)
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["loop_faults[1].point"]
+    assert "probe" in refused.json()["errors"][0]["message"]

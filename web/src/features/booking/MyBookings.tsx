@@ -122,7 +122,7 @@ export function MyBookings() {
   const bookers = new Map((detailed.data ?? []).map((d) => [d.id, d]));
   const { pickName, locale } = useI18n();
   const bookings = useBookings();
-  const links = useCalendarLinks();
+  const links = useCalendarLinks(locale);
   const action = useBookingAction();
   if (bookings.isPending) return <Loading />;
   if (bookings.error) return <ErrorNotice error={bookings.error} />;

@@ -146,11 +146,15 @@ export function useBookingPolicy(instrumentId: string | undefined, enabled = tru
   });
 }
 
-export function useCalendarLinks() {
+/** Feed URLs whose events are written in `locale`, the language the user reads the app in. */
+export function useCalendarLinks(locale: string) {
   const api = useApi();
   return useQuery({
-    queryKey: ["booking", "calendar-links"],
-    queryFn: () => api.call<{ user_feed: string; instrument_feed_template: string }>("/calendar/links"),
+    queryKey: ["booking", "calendar-links", locale],
+    queryFn: () =>
+      api.call<{ user_feed: string; instrument_feed_template: string }>(
+        `/calendar/links?lang=${encodeURIComponent(locale)}`,
+      ),
   });
 }
 
