@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -156,26 +157,10 @@ class _LabshareApp(FastAPI):
         )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the API app; the engine is created here, connections on first use."""
-    settings = settings or get_settings()
-    app = _LabshareApp(
-        title="labshare",
-        summary="Shared lab instruments with live telemetry, calibration and bookings",
-        version="0.1.0",
-        lifespan=_lifespan,
-    )
-    app.state.settings = settings
-    app.state.engine = create_engine(settings)
-    app.state.sessionmaker = create_sessionmaker(app.state.engine)
-    # Until the lifespan has checked: "not known to be there" is the safe answer.
-    app.state.timescaledb = False
-
-    # Booking sits above calibration: it is told when an instrument goes out of service.
-    on_instrument_unusable(flag_unusable_instruments)
-    install_error_handlers(app)
-    app.add_middleware(RequestIdMiddleware)
-
+@functools.cache
+def _api_router() -> APIRouter:
+    """Every API route under /api/v1, assembled once per process: FastAPI copies each route when
+    a router is included, and routes keep no per-app state, so each app includes this one."""
     # A NUL in any parameter or body text is a 422 before an endpoint sees it.
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(reject_nul_in_parameters)])
     api.include_router(auth_router)
@@ -200,7 +185,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(proficiency_router)
     api.include_router(complaints_router)
     api.include_router(credit_router)
-    app.include_router(api)
+    return api
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the API app; the engine is created here, connections on first use."""
+    settings = settings or get_settings()
+    app = _LabshareApp(
+        title="labshare",
+        summary="Shared lab instruments with live telemetry, calibration and bookings",
+        version="0.1.0",
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = create_engine(settings)
+    app.state.sessionmaker = create_sessionmaker(app.state.engine)
+    # Until the lifespan has checked: "not known to be there" is the safe answer.
+    app.state.timescaledb = False
+
+    # Booking sits above calibration: it is told when an instrument goes out of service.
+    on_instrument_unusable(flag_unusable_instruments)
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+
+    app.include_router(_api_router())
     app.include_router(health_router)
     # Server-rendered public information pages (no JavaScript needed), before the web app.
     app.include_router(public_pages_router)

@@ -73,6 +73,7 @@ async def add_organisation(
 
 
 _password_hash: dict[str, str] = {}
+_gateway_hashes: dict[str, tuple[str, str | None]] = {}
 
 
 async def add_user(
@@ -108,7 +109,11 @@ async def add_gateway(
     name: str = "热工实验室网关",
 ) -> Gateway:
     gateway = Gateway(key=key, organisation_id=organisation.id, name=name, secret_hash="")
-    set_gateway_secret(gateway, secret)
+    # Hashed once per secret and test session, like the users' passwords.
+    if secret not in _gateway_hashes:
+        set_gateway_secret(gateway, secret)
+        _gateway_hashes[secret] = (gateway.secret_hash, gateway.mqtt_password_hash)
+    gateway.secret_hash, gateway.mqtt_password_hash = _gateway_hashes[secret]
     session.add(gateway)
     await session.flush()
     return gateway
