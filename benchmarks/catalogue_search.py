@@ -166,22 +166,19 @@ def generate(url: str, instruments: int) -> None:
             "ON c.organisation_id = i.organisation_id JOIN cma_scope_item s "
             "ON s.certificate_id = c.id WHERE (hashtext(i.id::text || s.name) & 3) = 0"
         )
-        booking = conn.execute("SELECT to_regclass('public.booking')").fetchone()
-        if booking and booking[0] is not None:
-            conn.execute(
-                """
-                INSERT INTO booking (instrument_id, organisation_id, user_id, start_at, end_at,
-                                     status)
-                SELECT i.id, u.organisation_id, u.id,
-                       %(now)s::timestamptz + d * interval '1 day' + (i.n %% 8) * interval '1 hour',
-                       %(now)s::timestamptz + d * interval '1 day' + (i.n %% 8 + 2) * interval '1 hour',
-                       'confirmed'
-                FROM (SELECT id, row_number() OVER () AS n FROM instrument) i
-                CROSS JOIN generate_series(0, 2) d
-                CROSS JOIN (SELECT id, organisation_id FROM app_user LIMIT 1) u
-                """,
-                {"now": NOW},
-            )
+        conn.execute(
+            """
+            INSERT INTO booking (instrument_id, organisation_id, user_id, start_at, end_at, status)
+            SELECT i.id, u.organisation_id, u.id,
+                   %(now)s::timestamptz + d * interval '1 day' + (i.n %% 8) * interval '1 hour',
+                   %(now)s::timestamptz + d * interval '1 day' + (i.n %% 8 + 2) * interval '1 hour',
+                   'confirmed'
+            FROM (SELECT id, row_number() OVER () AS n FROM instrument) i
+            CROSS JOIN generate_series(0, 2) d
+            CROSS JOIN (SELECT id, organisation_id FROM app_user LIMIT 1) u
+            """,
+            {"now": NOW},
+        )
         conn.execute("ANALYZE")
 
 

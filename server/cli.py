@@ -92,9 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     seed_demo = sub.add_parser(
         "seed-demo",
         help="create or repair the demo data (idempotent)",
-        description="Create the demo organisations, users (password 'labshare-demo'), gateway "
-        "demo-gw-01 (secret from LABSHARE_DEMO_GATEWAY_SECRET, 'demo-gateway-secret' in "
-        "development) and the temperature chamber with its channels. Running it again changes nothing.",
+        description="Create the demo organisations, users (all with the demo password, see "
+        "docs/demo.md), gateway demo-gw-01 (secret from LABSHARE_DEMO_GATEWAY_SECRET, "
+        "'demo-gateway-secret' in development) and the temperature chamber with its channels. "
+        "Running it again changes nothing.",
     )
     seed_demo.add_argument(
         "--catalogue",
@@ -159,6 +160,7 @@ def _positive(value: str) -> int:
 def worker_app() -> FastAPI:
     """The app of one ``serve --workers N`` process: settings and logging from the environment,
     as the parent had them."""
+    # Imported when a worker process starts: --help stays instant and needs no database.
     from server.app import create_app
     from server.core.logging import configure_logging
 
@@ -217,11 +219,9 @@ def _migrate(settings: Settings) -> int:
 
 
 def _ingest(settings: Settings) -> int:
-    try:
-        from server.telemetry.worker import run_ingest
-    except ModuleNotFoundError as exc:
-        print(f"labshare-server: the ingest worker is not installed ({exc})", file=sys.stderr)
-        return 1
+    # Imported when this command runs: --help stays instant and needs no database.
+    from server.telemetry.worker import run_ingest
+
     asyncio.run(run_ingest(settings))
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,39 @@ def test_check_mode_reports_a_stale_file(
     assert REGENERATE_COMMAND in capsys.readouterr().err
     assert config_docs.main(["--path", str(stale)]) == 0
     assert config_docs.main(["--check", "--path", str(stale)]) == 0
+
+
+# Environment variables read by name outside the settings classes: Python (os.environ / getenv),
+# the shell scripts and the web app's build scripts. System variables are not ours to document.
+_PY_ENV_READ = re.compile(
+    r"""(?:environ\.get|getenv|environ\.setdefault)\(\s*["']([A-Z][A-Z0-9_]+)["']"""
+    r"""|environ\[\s*["']([A-Z][A-Z0-9_]+)["']\s*\]"""
+)
+_SHELL_ENV_READ = re.compile(r"\$\{?(LABSHARE_[A-Z0-9_]+)")
+_JS_ENV_READ = re.compile(r"process\.env\.([A-Z][A-Z0-9_]+)")
+_SYSTEM_VARIABLES = {"PATH", "HOME", "CI"}
+
+
+def _variables_read_by_name() -> dict[str, set[str]]:
+    """Variable name -> the files that read it."""
+    sources: list[tuple[Path, re.Pattern[str]]] = []
+    for package in ("server", "edge_agent", "firmware_bridge", "mqtt_contract", "tests"):
+        sources += [(path, _PY_ENV_READ) for path in (REPO / package).rglob("*.py")]
+    sources += [(path, _SHELL_ENV_READ) for path in (REPO / "scripts").glob("*.sh")]
+    sources += [(path, _JS_ENV_READ) for path in (REPO / "web" / "scripts").glob("*.mjs")]
+    sources.append((REPO / "web" / "vite.config.ts", _JS_ENV_READ))
+    found: dict[str, set[str]] = {}
+    for path, pattern in sources:
+        for match in pattern.finditer(path.read_text(encoding="utf-8")):
+            name = next(group for group in match.groups() if group)
+            if name not in _SYSTEM_VARIABLES:
+                found.setdefault(name, set()).add(str(path.relative_to(REPO)))
+    return found
+
+
+def test_every_variable_read_by_name_is_documented() -> None:
+    text = DOC_PATH.read_text(encoding="utf-8")
+    found = _variables_read_by_name()
+    assert "WEB_CONCURRENCY" in found  # the scan sees the reads it is meant to check
+    missing = {name: sorted(files) for name, files in found.items() if f"`{name}`" not in text}
+    assert not missing, f"variables read but not in docs/configuration.md: {missing}"

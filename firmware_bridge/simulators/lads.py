@@ -42,6 +42,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -318,10 +319,8 @@ class _Users(UserManager):
         return None
 
 
-def _utc(seconds: float) -> Any:
-    import datetime as _dt
-
-    return _dt.datetime.fromtimestamp(seconds, _dt.UTC)
+def _utc(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def _data_value(value: float, status: int) -> ua.DataValue:

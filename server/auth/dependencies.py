@@ -1,4 +1,5 @@
-"""``CurrentUser``: the authenticated user behind a bearer token."""
+"""``CurrentUser``: the authenticated user behind a bearer token; ``OptionalUser``: the same,
+or None when no token came (a public page)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ from server.core.db import SessionDep
 from server.core.errors import Unauthorized
 from server.core.security import InvalidToken, decode_access_token
 
-__all__ = ["CurrentUser", "SettingsDep", "get_current_user", "get_settings_dep"]
+__all__ = [
+    "CurrentUser",
+    "OptionalUser",
+    "SettingsDep",
+    "get_current_user",
+    "get_optional_user",
+    "get_settings_dep",
+]
 
 # auto_error=False: a missing token is reported by our own problem handler, not FastAPI's.
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -28,13 +36,7 @@ def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-async def get_current_user(
-    session: SessionDep,
-    settings: SettingsDep,
-    token: Annotated[str | None, Depends(oauth2_scheme)],
-) -> AppUser:
-    if not token:
-        raise Unauthorized("Log in first: send an Authorization: Bearer <token> header")
+async def _token_user(session: SessionDep, settings: Settings, token: str) -> AppUser:
     try:
         user_id = decode_access_token(token, settings.secret_key.get_secret_value())
     except InvalidToken as exc:
@@ -45,4 +47,24 @@ async def get_current_user(
     return user
 
 
+async def get_current_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> AppUser:
+    if not token:
+        raise Unauthorized("Log in first: send an Authorization: Bearer <token> header")
+    return await _token_user(session, settings, token)
+
+
+async def get_optional_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> AppUser | None:
+    """None for an anonymous visitor (no token); a bad token is still an error."""
+    return await _token_user(session, settings, token) if token else None
+
+
 CurrentUser = Annotated[AppUser, Depends(get_current_user)]
+OptionalUser = Annotated[AppUser | None, Depends(get_optional_user)]

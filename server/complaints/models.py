@@ -11,7 +11,14 @@ from sqlmodel import Field, SQLModel
 
 from server.registry.columns import created_at_field
 
-__all__ = ["Complaint", "ComplaintAttachment", "ComplaintEvent", "ComplaintStatus", "Outcome"]
+__all__ = [
+    "Complaint",
+    "ComplaintAttachment",
+    "ComplaintEvent",
+    "ComplaintStatus",
+    "Outcome",
+    "SubjectKind",
+]
 
 
 class ComplaintStatus(StrEnum):
@@ -38,7 +45,7 @@ class Complaint(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     tracking_number: str = Field(sa_type=Text, unique=True)
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
-    subject_kind: str = Field(sa_type=Text)
+    subject_kind: SubjectKind = Field(sa_type=Text)
     report_number: str | None = Field(default=None, sa_type=Text)
     booking_id: uuid.UUID | None = Field(default=None, foreign_key="booking.id")
     summary: str = Field(sa_type=Text)
@@ -49,11 +56,11 @@ class Complaint(SQLModel, table=True):
     contact_email: str | None = Field(default=None, sa_type=Text)
     filed_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     filer_key: str = Field(sa_type=Text)
-    status: str = Field(default=ComplaintStatus.AWAITING_RESPONSE.value, sa_type=Text)
+    status: ComplaintStatus = Field(default=ComplaintStatus.AWAITING_RESPONSE, sa_type=Text)
     response_due: datetime = Field(sa_type=DateTime(timezone=True))
     response: str | None = Field(default=None, sa_type=Text)
     responded_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    outcome: str | None = Field(default=None, sa_type=Text)
+    outcome: Outcome | None = Field(default=None, sa_type=Text)
     decision: str | None = Field(default=None, sa_type=Text)
     decided_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     decided_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
@@ -80,5 +87,5 @@ class ComplaintEvent(SQLModel, table=True):
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
     complaint_id: uuid.UUID = Field(foreign_key="complaint.id")
     occurred_at: datetime = created_at_field()
-    status: str = Field(sa_type=Text)
+    status: ComplaintStatus = Field(sa_type=Text)
     note: str = Field(sa_type=Text)

@@ -187,7 +187,7 @@ async def file_complaint(
     complaint = Complaint(
         tracking_number=_tracking_number(now),
         organisation_id=filing.organisation_id,
-        subject_kind=filing.subject_kind.value,
+        subject_kind=filing.subject_kind,
         report_number=filing.report_number,
         booking_id=filing.booking_id,
         summary=filing.summary,
@@ -280,12 +280,12 @@ async def respond(
         role_of(user) is Role.LAB_MANAGER and user.organisation_id == complaint.organisation_id
     ):
         raise Forbidden("Only a lab manager of the institution complained about answers it")
-    if complaint.status != ComplaintStatus.AWAITING_RESPONSE.value:
+    if complaint.status != ComplaintStatus.AWAITING_RESPONSE:
         raise Conflict("The complaint is no longer awaiting the institution's answer")
     before = snapshot(complaint)
     complaint.response = text_
     complaint.responded_at = now
-    complaint.status = ComplaintStatus.UNDER_REVIEW.value
+    complaint.status = ComplaintStatus.UNDER_REVIEW
     session.add(complaint)
     late = " (after the deadline)" if now > complaint.response_due else ""
     await notify(
@@ -321,19 +321,16 @@ async def decide(
 ) -> Complaint:
     if not is_platform_admin(user):
         raise Forbidden("Only the platform decides complaints")
-    if complaint.status == ComplaintStatus.CLOSED.value:
+    if complaint.status == ComplaintStatus.CLOSED:
         raise Conflict("The complaint is already decided")
-    if (
-        complaint.status == ComplaintStatus.AWAITING_RESPONSE.value
-        and now <= complaint.response_due
-    ):
+    if complaint.status == ComplaintStatus.AWAITING_RESPONSE and now <= complaint.response_due:
         raise Conflict(
             "The institution may still answer until "
             f"{complaint.response_due.isoformat()}: decide after its answer or the deadline"
         )
     before = snapshot(complaint)
-    complaint.status = ComplaintStatus.CLOSED.value
-    complaint.outcome = outcome.value
+    complaint.status = ComplaintStatus.CLOSED
+    complaint.outcome = outcome
     complaint.decision = reason
     complaint.decided_at = now
     complaint.decided_by = user.id
@@ -391,9 +388,7 @@ async def _events(session: AsyncSession, complaint_id: uuid.UUID) -> list[dict[s
 
 def answer_overdue(complaint: Complaint, now: datetime) -> bool:
     """Still unanswered after the deadline: the platform may now decide without the answer."""
-    return (
-        complaint.status == ComplaintStatus.AWAITING_RESPONSE.value and now > complaint.response_due
-    )
+    return complaint.status == ComplaintStatus.AWAITING_RESPONSE and now > complaint.response_due
 
 
 async def tracking_view(

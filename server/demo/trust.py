@@ -14,7 +14,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.auth.models import AppUser, Organisation, Role
-from server.complaints.models import Complaint, ComplaintEvent, ComplaintStatus, Outcome
+from server.complaints.models import (
+    Complaint,
+    ComplaintEvent,
+    ComplaintStatus,
+    Outcome,
+    SubjectKind,
+)
 from server.credit.models import CorrectiveAction, FindingKind, Severity, SupervisoryFinding
 from server.credit.service import assess, institution_ids
 from server.demo.catalogue import INSTITUTIONS
@@ -90,7 +96,7 @@ async def seed_demo_trust(session: AsyncSession, now: datetime | None = None) ->
         submissions.append(submission)
     await session.flush()
     item.statistics = closed.statistics = score_item(closed, item, submissions)
-    closed.status = RoundStatus.CLOSED.value
+    closed.status = RoundStatus.CLOSED
     closed.closed_at = now - timedelta(days=14)
     open_round = PtRound(
         code=OPEN_ROUND,
@@ -114,7 +120,7 @@ async def seed_demo_trust(session: AsyncSession, now: datetime | None = None) ->
     in_progress = Complaint(
         tracking_number="TS20261125-DEMO000001",
         organisation_id=orgs[NINGBO].id,
-        subject_kind="report",
+        subject_kind=SubjectKind.REPORT,
         report_number="NBJY-2026-004512",
         summary="检测报告出具超过约定时限",
         details="约定 5 个工作日出具报告，实际第 12 个工作日才收到。",
@@ -126,18 +132,18 @@ async def seed_demo_trust(session: AsyncSession, now: datetime | None = None) ->
     decided = Complaint(
         tracking_number="TS20261020-DEMO000002",
         organisation_id=orgs[WENZHOU].id,
-        subject_kind="institution",
+        subject_kind=SubjectKind.INSTITUTION,
         summary="收费高于公示价格",
         details="电气安全试验按每小时 600 元收费，公示价格为 420 元。",
         anonymous=False,
         contact_name="赵先生",
         contact_phone="13800000000",
         filer_key="demo",
-        status=ComplaintStatus.CLOSED.value,
+        status=ComplaintStatus.CLOSED,
         response_due=now - timedelta(days=30),
         response="经核查，系收费系统费率未更新，已退还差额。",
         responded_at=now - timedelta(days=35),
-        outcome=Outcome.UPHELD.value,
+        outcome=Outcome.UPHELD,
         decision="多收费用属实，机构已退款并更新费率。/ Overcharge confirmed; refunded.",
         decided_at=now - timedelta(days=28),
         decided_by=admin.id if admin else None,
@@ -146,13 +152,20 @@ async def seed_demo_trust(session: AsyncSession, now: datetime | None = None) ->
     session.add_all([in_progress, decided])
     await session.flush()
     for complaint, events in (
-        (in_progress, [(7, "awaiting_response", "已受理，等待被投诉机构答复 / received")]),
+        (
+            in_progress,
+            [(7, ComplaintStatus.AWAITING_RESPONSE, "已受理，等待被投诉机构答复 / received")],
+        ),
         (
             decided,
             [
-                (40, "awaiting_response", "已受理，等待被投诉机构答复 / received"),
-                (35, "under_review", "机构已答复，平台审查中 / answered, under review"),
-                (28, "closed", "已办结：投诉成立 / upheld"),
+                (40, ComplaintStatus.AWAITING_RESPONSE, "已受理，等待被投诉机构答复 / received"),
+                (
+                    35,
+                    ComplaintStatus.UNDER_REVIEW,
+                    "机构已答复，平台审查中 / answered, under review",
+                ),
+                (28, ComplaintStatus.CLOSED, "已办结：投诉成立 / upheld"),
             ],
         ),
     ):

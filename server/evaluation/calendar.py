@@ -8,6 +8,7 @@ working days fall back to Monday to Friday and no statutory holiday is assumed; 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -114,8 +115,6 @@ def _elapsed_open(hours: Hours, weekday: int, upto_s: float) -> float:
 
 @lru_cache(maxsize=1024)
 def _opening_seconds(record_key: str, first: date, last: date, until: datetime) -> float:
-    import json
-
     record: Mapping[str, Any] | None = json.loads(record_key) if record_key else None
     hours = from_record(record)
     if not hours:  # no hours recorded: open around the clock (as booking treats it)

@@ -7,6 +7,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from server.core.config import get_settings
 from server.models import metadata
 
 config = context.config
@@ -16,8 +17,6 @@ def _database_url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from server.core.config import get_settings
-
     return get_settings().database_url
 
 

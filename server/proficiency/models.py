@@ -62,7 +62,7 @@ class PtRound(SQLModel, table=True):
     sigma_fixed: float | None = None
     score_policy: str = Field(sa_type=Text)
     deadline: datetime = Field(sa_type=DateTime(timezone=True))
-    status: str = Field(default=RoundStatus.OPEN.value, sa_type=Text)
+    status: RoundStatus = Field(default=RoundStatus.OPEN, sa_type=Text)
     closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     statistics: dict[str, Any] | None = Field(default=None, sa_type=JSONB)
     created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")

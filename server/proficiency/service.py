@@ -227,7 +227,7 @@ async def submit_result(
     """An institution's result for one item, replaceable until the deadline."""
     if role_of(user) not in INSTITUTION_ROLES:
         raise Forbidden("Only staff of a testing institution submit proficiency-testing results")
-    if pt_round.status != RoundStatus.OPEN.value:
+    if pt_round.status != RoundStatus.OPEN:
         raise Conflict("The round is closed: results can no longer be submitted")
     if now > pt_round.deadline:
         raise Conflict(f"The deadline ({pt_round.deadline.isoformat()}) has passed")
@@ -383,7 +383,7 @@ async def close_round(
     session: AsyncSession, pt_round: PtRound, actor: AppUser, now: datetime
 ) -> PtRound:
     require_provider(actor)
-    if pt_round.status == RoundStatus.CLOSED.value:
+    if pt_round.status == RoundStatus.CLOSED:
         raise Conflict("The round is already closed")
     submissions = await round_submissions(session, pt_round.id)
     if not submissions:
@@ -395,7 +395,7 @@ async def close_round(
         session.add(item)
     # The round keeps its first scored item's statistics, as single-item clients read them.
     pt_round.statistics = next((i.statistics for i in items if i.statistics), None)
-    pt_round.status = RoundStatus.CLOSED.value
+    pt_round.status = RoundStatus.CLOSED
     pt_round.closed_at = now
     for sub in submissions:
         session.add(sub)
@@ -472,7 +472,7 @@ async def round_report(
             )
         ).all()
     }
-    closed = pt_round.status == RoundStatus.CLOSED.value
+    closed = pt_round.status == RoundStatus.CLOSED
     report: dict[str, Any] = _round_fields(pt_round)
     report["statistics"] = pt_round.statistics if closed else None
 

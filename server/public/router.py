@@ -24,7 +24,7 @@ from server.billing.models import CostModel, UserCategory
 from server.billing.service import cost_model_of, published_hourly_fees
 from server.catalog.models import Instrument
 from server.complaints import service as complaints
-from server.complaints.models import Complaint, ComplaintStatus
+from server.complaints.models import Complaint, ComplaintStatus, Outcome
 from server.complaints.router import OptionalUser, filing_from_form, read_uploads
 from server.core.clock import Clock
 from server.core.db import SessionDep
@@ -41,6 +41,7 @@ from server.evaluation.calendar import Period
 from server.evaluation.metrics import Level, Scope, compute_metrics
 from server.proficiency.chart import score_chart_svg
 from server.proficiency.models import PtItem, PtRound, PtSubmission, RoundStatus
+from server.proficiency.service import report_item, round_report
 from server.public.html import STYLE, STYLESHEET_PATH, e, page, table
 from server.registry.cma import cma_status
 from server.registry.models import CmaCertificate, CmaScopeItem, ScopeCategory
@@ -55,9 +56,9 @@ _STATUS = {
     "renewal_due": "有效，待复查 / valid, renewal due",
     "expired": "已过期 / expired",
     "not_yet_valid": "尚未生效 / not yet valid",
-    ComplaintStatus.AWAITING_RESPONSE.value: "等待机构答复 / awaiting the institution's answer",
-    ComplaintStatus.UNDER_REVIEW.value: "平台审查中 / under review by the platform",
-    ComplaintStatus.CLOSED.value: "已办结 / closed",
+    ComplaintStatus.AWAITING_RESPONSE: "等待机构答复 / awaiting the institution's answer",
+    ComplaintStatus.UNDER_REVIEW: "平台审查中 / under review by the platform",
+    ComplaintStatus.CLOSED: "已办结 / closed",
     "satisfactory": "满意 / satisfactory",
     "questionable": "有问题 / questionable",
     "unsatisfactory": "不满意 / unsatisfactory",
@@ -317,7 +318,7 @@ async def _pt_section(session: AsyncSession, organisation_id: uuid.UUID) -> str:
         .join(PtItem, col(PtItem.id) == col(PtSubmission.item_id))
         .where(
             PtSubmission.organisation_id == organisation_id,
-            PtRound.status == RoundStatus.CLOSED.value,
+            PtRound.status == RoundStatus.CLOSED,
         )
         .order_by(col(PtRound.closed_at).desc(), col(PtItem.position))
     )
@@ -367,11 +368,14 @@ async def _complaints_section(session: AsyncSession, organisation_id: uuid.UUID)
         [
             [
                 str(len(rows)),
-                str(by_status["awaiting_response"] + by_status["under_review"]),
-                str(by_status["closed"]),
-                str(by_outcome["upheld"]),
-                str(by_outcome["partly_upheld"]),
-                str(by_outcome["not_upheld"]),
+                str(
+                    by_status[ComplaintStatus.AWAITING_RESPONSE]
+                    + by_status[ComplaintStatus.UNDER_REVIEW]
+                ),
+                str(by_status[ComplaintStatus.CLOSED]),
+                str(by_outcome[Outcome.UPHELD]),
+                str(by_outcome[Outcome.PARTLY_UPHELD]),
+                str(by_outcome[Outcome.NOT_UPHELD]),
             ]
         ],
     )
@@ -450,10 +454,8 @@ async def institution(
 
 @router.get("/pt/{round_id}", response_class=HTMLResponse)
 async def pt_round(round_id: uuid.UUID, session: SessionDep) -> HTMLResponse:
-    from server.proficiency.service import round_report
-
     found = await session.get(PtRound, round_id)
-    if found is None or found.status != RoundStatus.CLOSED.value:
+    if found is None or found.status != RoundStatus.CLOSED:
         raise NotFound("No such closed proficiency-testing round")
     report = await round_report(session, found, None)
     sections = "".join(
@@ -698,10 +700,8 @@ async def track(
 async def pt_chart(
     round_id: uuid.UUID, session: SessionDep, item: str | None = Query(default=None, max_length=16)
 ) -> Response:
-    from server.proficiency.service import report_item, round_report
-
     found = await session.get(PtRound, round_id)
-    if found is None or found.status != RoundStatus.CLOSED.value:
+    if found is None or found.status != RoundStatus.CLOSED:
         raise NotFound("No such closed proficiency-testing round")
     report = await round_report(session, found, None)
     chosen = report_item(report, item)

@@ -8,19 +8,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.security import OAuth2PasswordBearer
+from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel
 
-from server.auth.dependencies import SettingsDep
-from server.auth.models import AppUser
-from server.auth.repository import UserRepository
+from server.auth.dependencies import OptionalUser
 from server.auth.tenancy import is_enterprise, is_platform_admin
 from server.calibration.status import CalibrationState
 from server.catalog.visibility import redact_instrument
 from server.core.db import SessionDep
-from server.core.errors import Unauthorized, ValidationFailed
-from server.core.security import InvalidToken, decode_access_token
+from server.core.errors import ValidationFailed
 from server.readmodels.catalogue_search import (
     CatalogueQuery,
     SortKey,
@@ -28,26 +24,9 @@ from server.readmodels.catalogue_search import (
     search_catalogue,
 )
 
-__all__ = ["optional_user", "router"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["catalog"])
-_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
-
-
-async def optional_user(
-    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(_bearer)]
-) -> AppUser | None:
-    """Anonymous visitors see the public catalogue; a bad token is still an error."""
-    if not token:
-        return None
-    try:
-        user_id = decode_access_token(token, settings.secret_key.get_secret_value())
-    except InvalidToken as exc:
-        raise Unauthorized("The access token is invalid or has expired") from exc
-    user = await UserRepository(session).get(user_id)
-    if user is None or not user.is_active:
-        raise Unauthorized("The access token's user no longer exists or is disabled")
-    return user
 
 
 class CatalogueItem(BaseModel):
@@ -86,7 +65,7 @@ class CatalogueResults(BaseModel):
 async def search(
     request: Request,
     session: SessionDep,
-    user: Annotated[AppUser | None, Depends(optional_user)],
+    user: OptionalUser,
     q: Annotated[
         str | None,
         Query(
@@ -156,9 +135,7 @@ class CatalogueFacetsOut(BaseModel):
 
 
 @router.get("/catalogue/facets", response_model=CatalogueFacetsOut)
-async def facets(
-    session: SessionDep, user: Annotated[AppUser | None, Depends(optional_user)]
-) -> CatalogueFacetsOut:
+async def facets(session: SessionDep, user: OptionalUser) -> CatalogueFacetsOut:
     """Categories and cities of the instruments the reader's catalogue holds (filter choices)."""
     own = user.organisation_id if user is not None and not is_enterprise(user) else None
     result = await catalogue_facets(

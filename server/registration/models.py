@@ -35,7 +35,7 @@ class EnterpriseRegistration(SQLModel, table=True):
     email: str = Field(sa_type=Text)
     phone: str | None = Field(default=None, sa_type=Text)
     password_hash: str = Field(sa_type=Text)
-    status: str = Field(default=RegistrationStatus.PENDING.value, sa_type=Text)
+    status: RegistrationStatus = Field(default=RegistrationStatus.PENDING, sa_type=Text)
     reason: str | None = Field(default=None, sa_type=Text)
     decided_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     decided_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

@@ -73,7 +73,7 @@ async def _email_in_use(session: AsyncSession, email: str) -> bool:
     pending = await session.exec(
         select(EnterpriseRegistration.id).where(
             EnterpriseRegistration.email == email,
-            EnterpriseRegistration.status == RegistrationStatus.PENDING.value,
+            EnterpriseRegistration.status == RegistrationStatus.PENDING,
         )
     )
     return pending.first() is not None
@@ -104,7 +104,7 @@ async def apply(
     taken = await session.exec(
         select(EnterpriseRegistration.id).where(
             EnterpriseRegistration.credit_code == code,
-            EnterpriseRegistration.status != RegistrationStatus.REJECTED.value,
+            EnterpriseRegistration.status != RegistrationStatus.REJECTED,
         )
     )
     if taken.first() is not None:
@@ -162,7 +162,7 @@ async def _pending(
     registration = await session.get(EnterpriseRegistration, registration_id, with_for_update=True)
     if registration is None:
         raise NotFound(f"Registration {registration_id} not found")
-    if registration.status != RegistrationStatus.PENDING.value:
+    if registration.status != RegistrationStatus.PENDING:
         raise Conflict(
             f"Registration {registration_id} was already {registration.status}",
             extensions={"code": "registration_decided", "status": registration.status},
@@ -195,7 +195,7 @@ async def approve(
         password_hash=registration.password_hash,
     )
     session.add(admin)
-    registration.status = RegistrationStatus.APPROVED.value
+    registration.status = RegistrationStatus.APPROVED
     registration.decided_by, registration.decided_at = user.id, now
     registration.organisation_id = organisation.id
     session.add(registration)
@@ -221,7 +221,7 @@ async def reject(
     now: datetime,
 ) -> EnterpriseRegistration:
     registration = await _pending(session, user, registration_id)
-    registration.status = RegistrationStatus.REJECTED.value
+    registration.status = RegistrationStatus.REJECTED
     registration.reason = reason.strip()
     registration.decided_by, registration.decided_at = user.id, now
     session.add(registration)

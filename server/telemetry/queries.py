@@ -6,8 +6,8 @@ Tenancy (the same rule for every query here):
 - platform admins: everything;
 - enterprise users: only what was recorded during their own organisation's bookings of the
   instrument (confirmed, checked in or completed). Outside those windows nothing is
-  returned; without any such booking, or while the booking schema is not installed, the
-  instrument is reported as absent (404), like another institution's.
+  returned; without any such booking the instrument is reported as absent (404), like
+  another institution's.
 
 Series are down-sampled in the database to at most ``max_points`` buckets of a "round" width
 (1 s, 2 s, 5 s ... 1 d); each bucket carries min, max, mean and count, so a chart shows the

@@ -18,7 +18,6 @@ from mqtt_contract.units import (
     UnitProblem,
     UnknownUnit,
     affine_conversion,
-    numbers_refused,
     parse_unit,
 )
 
@@ -45,9 +44,6 @@ class Conversion:
 
 
 IDENTITY = Conversion(1.0, 0.0)
-
-# Kept under its old name: unit strings with large numbers are refused before pint sees them.
-_numbers_refused = numbers_refused
 
 
 class UnitConverter:

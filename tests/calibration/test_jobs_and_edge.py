@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -17,7 +16,6 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import text
 
 from mqtt_contract.v1 import CalibrationSet, TopicKind, topic_for
-from server.app import create_app
 from server.calibration.config import CalibrationSettings
 from server.calibration.jobs import run_calibration_jobs
 from server.core.config import Settings
@@ -37,13 +35,16 @@ def settings(settings: Settings, mosquitto: MosquittoBroker) -> Settings:
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    app = create_app(settings)
+def job_settings() -> JobSettings:
     # Passes of the job runner are made by the tests, at the times they choose.
-    app.state.job_settings = JobSettings(jobs_enabled=False)
-    async with app.router.lifespan_context(app):
-        await app.state.live_hub.wait_connected()
-        yield app
+    return JobSettings(jobs_enabled=False)
+
+
+@pytest.fixture
+async def app(app: FastAPI) -> FastAPI:
+    """The shared app, once its broker connection (which pushes correction sets) is up."""
+    await app.state.live_hub.wait_connected()
+    return app
 
 
 async def _certificate(

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from server.calibration.usability import UnusableReason, check_usability
 from tests.harness.app import Login
-from tests.harness.calibration import ensure_booking_table, insert_booking
+from tests.harness.calibration import insert_booking
 from tests.harness.factories import World
 
 NOW = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)  # Wednesday, 12:00 in Shanghai
@@ -73,7 +73,6 @@ async def test_failed_check_reports_exactly_the_affected_bookings_and_exports(
     assert passing.json()["check"]["result"] == "pass"
     assert passing.json()["out_of_service"] is None
 
-    await ensure_booking_table(app)
     await insert_booking(app, demo, d(-20), 2, "completed")  # before the last passing check
     used = await insert_booking(app, demo, d(-5), 3, "completed")
     await insert_booking(app, demo, d(-3), 2, "cancelled")  # never used

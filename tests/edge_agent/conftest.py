@@ -1,28 +1,8 @@
-"""Real protocol peers for the gateway tests: pymodbus servers and MQTT subscribers
-(defined in tests/harness/edge.py).
+"""Real protocol peers for the gateway tests: pymodbus servers and MQTT subscribers.
 
-The helpers stay importable from here for modules not yet moved to ``tests.harness.edge``;
-new code imports them from there.
+The fixtures are defined in tests/harness/edge.py, with the helpers tests import from there.
 """
 
-from tests.harness.edge import (
-    ModbusPeer,
-    Subscriber,
-    holding_device,
-    modbus_servers,
-    silent_peer,
-    start_modbus_server,
-    subscriber,
-    wait_until,
-)
+from tests.harness.edge import modbus_servers, silent_peer, subscriber
 
-__all__ = [
-    "ModbusPeer",
-    "Subscriber",
-    "holding_device",
-    "modbus_servers",
-    "silent_peer",
-    "start_modbus_server",
-    "subscriber",
-    "wait_until",
-]
+__all__ = ["modbus_servers", "silent_peer", "subscriber"]

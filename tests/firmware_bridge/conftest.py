@@ -1,9 +1,8 @@
-"""Fixtures: instrument simulators on free ports and a recording sink (tests/harness/bridge.py).
+"""Fixtures: instrument simulators on free ports and a recording sink.
 
-``RecordingSink`` and ``eventually`` stay importable from here for modules not yet moved to
-``tests.harness.bridge``.
+The fixtures are defined in tests/harness/bridge.py, with the helpers tests import from there.
 """
 
-from tests.harness.bridge import RecordingSink, balance, eventually, multimeter, sink
+from tests.harness.bridge import balance, multimeter, sink
 
-__all__ = ["RecordingSink", "balance", "eventually", "multimeter", "sink"]
+__all__ = ["balance", "multimeter", "sink"]

@@ -21,6 +21,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
+from server.demo.credentials import DEMO_PASSWORD
 from tests.harness import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -155,7 +156,7 @@ def demo_server(
 def api_token(base: str, email: str) -> dict[str, str]:
     """A demo user's bearer header, for the API calls a test makes beside the browser."""
     response = httpx.post(
-        f"{base}/api/v1/auth/token", data={"username": email, "password": "labshare-demo"}
+        f"{base}/api/v1/auth/token", data={"username": email, "password": DEMO_PASSWORD}
     )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
@@ -165,7 +166,7 @@ def log_in(page: Page, base: str, email: str) -> None:
     """Log in through the web app's form, as a person would (all demo users share a password)."""
     page.goto(f"{base}/login")
     page.fill("input[type=email]", email)
-    page.fill("input[type=password]", "labshare-demo")
+    page.fill("input[type=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
 

@@ -1,4 +1,4 @@
-"""Calibration test helpers: raw SQL and bookings written straight into the table."""
+"""Calibration test helpers: raw SQL and bookings written straight into the booking table."""
 
 from __future__ import annotations
 
@@ -15,19 +15,6 @@ async def run_sql(app: FastAPI, statement: str, params: dict[str, object]) -> li
     async with app.state.sessionmaker() as session, session.begin():
         result = await (await session.connection()).execute(text(statement), params)
         return list(result.scalars()) if result.returns_rows else []
-
-
-async def ensure_booking_table(app: FastAPI) -> None:
-    # The booking domain owns the table; without its revision a minimal stand-in will do.
-    exists = await run_sql(app, "SELECT to_regclass('public.booking')::text", {})
-    if exists[0] is None:
-        await run_sql(
-            app,
-            "CREATE TABLE booking (id uuid PRIMARY KEY, instrument_id uuid, organisation_id uuid,"
-            " user_id uuid, start_at timestamptz, end_at timestamptz, status text,"
-            " created_at timestamptz DEFAULT now())",
-            {},
-        )
 
 
 async def insert_booking(

@@ -13,11 +13,6 @@ from server.core.config import Environment, Settings
 from server.jobs import JobSettings
 from server.telemetry.config import TelemetrySettings
 from tests.harness import MosquittoBroker
-from tests.harness.app import Login
-from tests.harness.telemetry import Telemetry
-
-# Kept importable from here for modules not yet moved to tests.harness.
-__all__ = ["Login", "Telemetry"]
 
 
 @pytest.fixture

@@ -413,7 +413,8 @@ export interface paths {
         };
         /**
          * Links
-         * @description Subscribable feed URLs (they carry the user's feed token instead of a log-in).
+         * @description Subscribable feed URLs (they carry the user's feed token instead of a log-in) whose
+         *     events are written in ``lang``, the web app's language.
          */
         get: operations["links_api_v1_calendar_links_get"];
         put?: never;
@@ -771,6 +772,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/credit/institutions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Credit Institutions
+         * @description The institutions whose record the user may read (the platform: all; institution staff:
+         *     their own), each with its class as last assessed. A never-assessed institution's class is
+         *     computed without storing it, as on the public list: a listing takes no locks.
+         */
+        get: operations["credit_institutions_api_v1_credit_institutions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/credit/institutions/{organisation_id}": {
         parameters: {
             query?: never;
@@ -783,6 +806,46 @@ export interface paths {
          * @description The record: class, the rule that gave it, the counts it read and the dated facts.
          */
         get: operations["credit_record_api_v1_credit_institutions__organisation_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/credit/institutions/{organisation_id}/corrective-actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Corrective Actions
+         * @description The institution's corrective actions, open ones first, then by due date.
+         */
+        get: operations["corrective_actions_api_v1_credit_institutions__organisation_id__corrective_actions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/credit/institutions/{organisation_id}/findings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Findings
+         * @description The institution's supervisory findings, newest first (a corrective action names one).
+         */
+        get: operations["findings_api_v1_credit_institutions__organisation_id__findings_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2568,6 +2631,32 @@ export interface components {
              */
             organisation_id: string;
         };
+        /** ActionOut */
+        ActionOut: {
+            /** Closed On */
+            closed_on: string | null;
+            /** Closure Note */
+            closure_note: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string;
+            /**
+             * Due On
+             * Format: date
+             */
+            due_on: string;
+            /** Finding Id */
+            finding_id: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+        };
         /** AlarmAcknowledge */
         AlarmAcknowledge: {
             /** Action */
@@ -4299,6 +4388,34 @@ export interface components {
          * @enum {string}
          */
         FindingKind: "flying_inspection" | "reconciliation_flag" | "complaint_investigation" | "other";
+        /** FindingOut */
+        FindingOut: {
+            /** Booking Id */
+            booking_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Evidence */
+            evidence: string;
+            /**
+             * Found On
+             * Format: date
+             */
+            found_on: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            kind: components["schemas"]["FindingKind"];
+            /** Published */
+            published: boolean;
+            severity: components["schemas"]["Severity"];
+        };
         /** FlagFinding */
         FlagFinding: {
             /**
@@ -4634,6 +4751,22 @@ export interface components {
             alarms: components["schemas"]["BoardAlarm"][];
             /** Labs */
             labs: components["schemas"]["LabBoard"][];
+            /** Name */
+            name: string;
+            /** Name En */
+            name_en: string | null;
+            /**
+             * Organisation Id
+             * Format: uuid
+             */
+            organisation_id: string;
+        };
+        /** InstitutionClass */
+        InstitutionClass: {
+            /** City */
+            city: string | null;
+            /** Credit Class */
+            credit_class: string;
             /** Name */
             name: string;
             /** Name En */
@@ -5178,6 +5311,19 @@ export interface components {
              * Format: uuid
              */
             user_id: string;
+        };
+        /**
+         * LoopFaultRule
+         * @description A 4-20 mA loop point whose NE 43 fault signal puts the instrument in "fault".
+         */
+        LoopFaultRule: {
+            /** Device */
+            device?: string | null;
+            /**
+             * Point
+             * @description point_key of a channel read as a 4-20 mA loop
+             */
+            point: string;
         };
         /** MaintenanceCreate */
         MaintenanceCreate: {
@@ -6201,6 +6347,12 @@ export interface components {
         };
         /** StateRule */
         StateRule: {
+            /**
+             * Loop Faults
+             * @description 4-20 mA loop points: while the newest sample of any of them is a NAMUR NE 43 loop fault (loop_low_fault / loop_high_fault), the state is fault
+             * @default []
+             */
+            loop_faults: components["schemas"]["LoopFaultRule"][];
             /**
              * Min Dwell S
              * @default 0
@@ -7911,6 +8063,8 @@ export interface operations {
     instrument_feed_api_v1_calendar_instruments__instrument_id__ics_get: {
         parameters: {
             query: {
+                /** @description zh-CN or en: mode, status and names in that language; both when absent */
+                lang?: ("zh-CN" | "en") | null;
                 /** @description the feed token of /calendar/links */
                 token: string;
                 user: string;
@@ -7954,7 +8108,10 @@ export interface operations {
     };
     links_api_v1_calendar_links_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description zh-CN or en: mode, status and names in that language; both when absent */
+                lang?: ("zh-CN" | "en") | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -7997,11 +8154,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     user_feed_api_v1_calendar_users__user_id__ics_get: {
         parameters: {
             query: {
+                /** @description zh-CN or en: mode, status and names in that language; both when absent */
+                lang?: ("zh-CN" | "en") | null;
                 /** @description the feed token of /calendar/links */
                 token: string;
             };
@@ -9426,6 +9594,53 @@ export interface operations {
             };
         };
     };
+    credit_institutions_api_v1_credit_institutions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstitutionClass"][];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     credit_record_api_v1_credit_institutions__organisation_id__get: {
         parameters: {
             query?: never;
@@ -9446,6 +9661,122 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    corrective_actions_api_v1_credit_institutions__organisation_id__corrective_actions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organisation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionOut"][];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    findings_api_v1_credit_institutions__organisation_id__findings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organisation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FindingOut"][];
                 };
             };
             /** @description Not logged in, or the token is invalid or expired */
