@@ -98,6 +98,9 @@ def _listed_class(html: str, institution: str) -> str:
     return match.group(1)
 
 
+# The test runs the daily pass itself: the app's own job runner would race it, storing the
+# class of the world before the CMA certificate was added.
+@pytest.mark.parametrize("job_settings", [JobSettings(jobs_enabled=False)])
 async def test_the_list_shows_stored_classes_which_the_daily_job_brings_up_to_date(
     app: FastAPI, client: httpx.AsyncClient, demo: World, login: Login
 ) -> None:
