@@ -12,13 +12,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.auth.models import INSTITUTION_ROLES, AppUser, Role
 from server.auth.tenancy import is_enterprise, is_platform_admin, may_see_organisation
-from server.booking.models import (
-    ACTIVE_STATUSES,
-    Booking,
-)
+from server.booking.models import Booking
 from server.booking.repository import BookingRepository
 from server.catalog.models import Instrument
 from server.catalog.repository import InstrumentRepository
+from server.core.booking_status import ACTIVE_STATUSES
 from server.core.errors import NotFound
 
 __all__ = [

@@ -45,8 +45,8 @@ from server.booking.intervals import (
     subtract_aligned,
     weekly_open_intervals,
 )
-from server.booking.models import ACTIVE_STATUSES
 from server.booking.opening_hours import Hours, from_record_text
+from server.core.booking_status import ACTIVE_STATUSES
 
 __all__ = [
     "InstrumentAvailability",

@@ -14,13 +14,11 @@ from server.auth.models import AppUser
 from server.auth.tenancy import is_enterprise
 from server.booking.access import get_booking, is_staff_of
 from server.booking.errors import InstrumentUnusable
-from server.booking.models import (
-    Booking,
-    BookingStatus,
-)
+from server.booking.models import Booking
 from server.booking.rules import check_usable
 from server.booking.schemas import BulkAction
 from server.booking.waitlist import offer_freed
+from server.core.booking_status import BookingStatus
 from server.core.errors import Forbidden, NotFound
 from server.notifications.service import notify
 

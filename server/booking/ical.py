@@ -25,8 +25,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.auth.models import Organisation
-from server.booking.models import Booking, BookingMode, BookingStatus
+from server.booking.models import Booking, BookingMode
 from server.catalog.models import Instrument, Lab
+from server.core.booking_status import BookingStatus
 from server.notifications.models import OutboxMessage
 
 __all__ = [

@@ -28,14 +28,11 @@ from server.booking.lifecycle import (
     release_no_show,
     running_start_in_window,
 )
-from server.booking.models import (
-    Booking,
-    BookingStatus,
-    ChargeBasis,
-)
+from server.booking.models import Booking, ChargeBasis
 from server.booking.repository import BookingRepository
 from server.booking.rules import minutes_between
 from server.booking.waitlist import expire_offers
+from server.core.booking_status import BookingStatus
 from server.notifications.service import notify
 
 __all__ = [

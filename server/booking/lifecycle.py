@@ -21,14 +21,7 @@ from server.booking.integrations import (
     record_operator_use,
     running_spans,
 )
-from server.booking.models import (
-    Booking,
-    BookingMode,
-    BookingPolicy,
-    BookingStatus,
-    WaitlistEntry,
-    WaitlistStatus,
-)
+from server.booking.models import Booking, BookingMode, BookingPolicy, WaitlistEntry, WaitlistStatus
 from server.booking.repository import BookingRepository
 from server.booking.rules import (
     check_mode,
@@ -41,6 +34,7 @@ from server.booking.rules import (
 from server.booking.schemas import BookingCreate
 from server.booking.waitlist import offer_freed
 from server.catalog.models import Instrument
+from server.core.booking_status import BookingStatus
 from server.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.notifications.service import notify
 

@@ -14,13 +14,13 @@ from enum import StrEnum
 from sqlalchemy import ARRAY, Column, DateTime, Numeric, Text, func
 from sqlmodel import Field, SQLModel
 
+from server.core.booking_status import BookingStatus
+
 __all__ = [
-    "ACTIVE_STATUSES",
     "Blackout",
     "Booking",
     "BookingMode",
     "BookingPolicy",
-    "BookingStatus",
     "ChargeBasis",
     "WaitlistEntry",
     "WaitlistStatus",
@@ -29,27 +29,6 @@ __all__ = [
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class BookingStatus(StrEnum):
-    PENDING = "pending"  # waiting for staff approval; holds the slot
-    CONFIRMED = "confirmed"
-    CHECKED_IN = "checked_in"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-    REJECTED = "rejected"
-    NO_SHOW = "no_show"  # released: the slot is free again, the booking is still billed
-
-
-# Statuses that hold the instrument: the exclusion constraint's WHERE clause uses exactly these.
-ACTIVE_STATUSES = (
-    BookingStatus.PENDING,
-    BookingStatus.CONFIRMED,
-    BookingStatus.CHECKED_IN,
-    BookingStatus.COMPLETED,
-)
-# Statuses in which the instrument was never put to use for the booking.
-INACTIVE_STATUSES = (BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.NO_SHOW)
 
 
 class BookingMode(StrEnum):

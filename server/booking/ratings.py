@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.auth.models import AppUser, Role
 from server.booking.access import get_booking
-from server.booking.models import BookingStatus
+from server.core.booking_status import BookingStatus
 from server.core.errors import Conflict, Forbidden, NotFound
 
 __all__ = ["BookingRating", "get_rating", "rate_booking"]

@@ -21,16 +21,10 @@ from sqlmodel.sql.expression import Select
 
 from server.billing.models import CostModel, CostRate
 from server.billing.service import DEFAULT_FACTORS
-from server.booking.models import (
-    ACTIVE_STATUSES,
-    Blackout,
-    Booking,
-    BookingPolicy,
-    WaitlistEntry,
-    WaitlistStatus,
-)
+from server.booking.models import Blackout, Booking, BookingPolicy, WaitlistEntry, WaitlistStatus
 from server.booking.opening_hours import Hours, from_record
 from server.catalog.models import Instrument
+from server.core.booking_status import ACTIVE_STATUSES
 
 __all__ = ["BookingContext", "BookingRepository"]
 

@@ -19,7 +19,7 @@ from server.auth.models import AppUser, Organisation
 from server.auth.tenancy import is_enterprise
 from server.booking import access
 from server.booking.integrations import blocked_spans
-from server.booking.models import Booking, BookingMode, BookingStatus
+from server.booking.models import Booking, BookingMode
 from server.booking.repository import BookingRepository
 from server.booking.schemas import (
     Booker,
@@ -29,6 +29,7 @@ from server.booking.schemas import (
     UnusableNow,
 )
 from server.catalog.models import Instrument
+from server.core.booking_status import BookingStatus
 from server.core.errors import Forbidden
 from server.registry.authorisations import lapses_at
 from server.registry.models import OperatorAuthorisation

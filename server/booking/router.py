@@ -18,13 +18,7 @@ from server.billing.schemas import ChargeOut
 from server.billing.service import quote_json
 from server.booking import access, bulk, jobs, lifecycle, operators, review, series, waitlist
 from server.booking.availability import availability
-from server.booking.models import (
-    Blackout,
-    BookingPolicy,
-    BookingStatus,
-    WaitlistEntry,
-    WaitlistStatus,
-)
+from server.booking.models import Blackout, BookingPolicy, WaitlistEntry, WaitlistStatus
 from server.booking.opening_hours import from_record, to_record
 from server.booking.repository import BookingRepository
 from server.booking.schemas import (
@@ -51,6 +45,7 @@ from server.booking.schemas import (
 )
 from server.catalog import service as catalog
 from server.catalog.models import Instrument
+from server.core.booking_status import BookingStatus
 from server.core.db import SessionDep
 from server.core.errors import Forbidden, NotFound, ValidationFailed, problem_responses
 from server.registry import service as registry

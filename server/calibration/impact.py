@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.calibration.models import ImpactReport
+from server.core.booking_status import INACTIVE_STATUSES
 from server.core.spreadsheet import safe_row
 
 __all__ = [
@@ -30,10 +31,6 @@ __all__ = [
     "report_xlsx",
 ]
 
-# Bookings in these states never put the instrument to use, so no result can be affected.
-# The booking domain sits above calibration, so its statuses are named here as stored
-# (server.booking.models.INACTIVE_STATUSES; a test checks the two agree).
-INACTIVE_BOOKING_STATUSES = ("cancelled", "rejected", "no_show")
 
 _LAST_PASS_SQL = text(
     """
@@ -118,7 +115,8 @@ async def affected_bookings(
         "instrument_id": instrument_id,
         "since": since,
         "found_at": found_at,
-        "inactive": list(INACTIVE_BOOKING_STATUSES),
+        # Bookings that never put the instrument to use: no result of theirs can be affected.
+        "inactive": [status.value for status in INACTIVE_STATUSES],
     }
     suspect = [
         {**row._mapping, "period": "suspect_period"}

@@ -46,6 +46,7 @@ from server.calibration.status import (
 )
 from server.catalog.models import Channel, Instrument
 from server.catalog.service import get_instrument_for_staff
+from server.core.booking_status import USED_STATUSES
 from server.core.errors import Conflict, ValidationFailed
 from server.registry.audit import snapshot
 from server.registry.notices import notify_users
@@ -66,9 +67,6 @@ __all__ = [
     "send_calibration_reminders",
     "take_out_of_service",
 ]
-
-# Booking statuses in which the instrument was actually used (server.booking.models).
-USED_BOOKING_STATUSES = ("checked_in", "completed")
 
 _STATUS_SQL = text(
     """
@@ -235,11 +233,7 @@ async def _out_of_tolerance(
     exports = await affected_exports(session, instrument.id, since, found_at)
     # Bookings still to come are not told here: the booking domain flags them (and tells
     # their users) when the instrument goes out of service, see take_out_of_service.
-    used = [
-        r
-        for r in bookings
-        if r["period"] == "suspect_period" or r["status"] in USED_BOOKING_STATUSES
-    ]
+    used = [r for r in bookings if r["period"] == "suspect_period" or r["status"] in USED_STATUSES]
     concerned = [r["user_id"] for r in used if r.get("user_id")] + [r["user_id"] for r in exports]
     organisations = {r["organisation_id"] for r in used + exports if r.get("organisation_id")}
     admins: list[uuid.UUID] = []

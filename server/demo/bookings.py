@@ -18,14 +18,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.auth.models import AppUser
 from server.billing.models import ChargeKind, CostModel, CostRate, Voucher
 from server.billing.service import charge_booking, quote_for
-from server.booking.models import (
-    Booking,
-    BookingMode,
-    BookingPolicy,
-    BookingStatus,
-    WaitlistEntry,
-)
+from server.booking.models import Booking, BookingMode, BookingPolicy, WaitlistEntry
 from server.catalog.models import Instrument
+from server.core.booking_status import BookingStatus
 
 __all__ = ["DEMO_MARK", "seed_demo_bookings"]
 

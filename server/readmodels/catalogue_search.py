@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.booking.models import INACTIVE_STATUSES as INACTIVE_BOOKING_STATUSES
 from server.calibration.status import DEFAULT_DUE_SOON_LEAD
+from server.core.booking_status import INACTIVE_STATUSES
 from server.readmodels.synonyms import expand_word, looks_like_initials, names_with_initials
 
 __all__ = [
@@ -204,7 +204,7 @@ async def search_catalogue(session: AsyncSession, query: CatalogueQuery) -> Cata
             "AND b.start_at < :free_to AND b.end_at > :free_from "
             "AND b.status <> ALL(:inactive))"
         )
-        params["inactive"] = [status.value for status in INACTIVE_BOOKING_STATUSES]
+        params["inactive"] = [status.value for status in INACTIVE_STATUSES]
 
     outer: list[str] = []
     if query.calibration:

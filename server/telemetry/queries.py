@@ -33,6 +33,7 @@ from server.auth.models import AppUser
 from server.auth.tenancy import is_enterprise, may_see_organisation
 from server.catalog.models import Channel, Instrument
 from server.catalog.repository import ChannelRepository, InstrumentRepository
+from server.core.booking_status import READABLE_STATUSES
 from server.core.errors import NotFound, ValidationFailed
 from server.telemetry.states import StateInterval, state_intervals
 
@@ -58,8 +59,6 @@ BUCKET_STEPS = tuple(
     )
 )
 ROLLUP_WIDTH = timedelta(minutes=1)
-# Bookings whose time window an enterprise may read data of.
-READABLE_BOOKING_STATUSES = ("confirmed", "checked_in", "completed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +111,7 @@ async def _booking_windows(
         {
             "iid": instrument_id,
             "oid": organisation_id,
-            "statuses": list(READABLE_BOOKING_STATUSES),
+            "statuses": [status.value for status in READABLE_STATUSES],
         },
     )
     return [(r.start_at, r.end_at) for r in rows]

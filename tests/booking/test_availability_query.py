@@ -19,12 +19,13 @@ from fastapi import FastAPI
 from server.booking.availability import availability, free_intervals
 from server.booking.integrations import blocked_spans
 from server.booking.intervals import weekly_open_intervals
-from server.booking.models import ACTIVE_STATUSES, Blackout, Booking, BookingPolicy
-from server.booking.models import BookingStatus as Status
+from server.booking.models import Blackout, Booking, BookingPolicy
 from server.booking.opening_hours import from_record, to_record
 from server.booking.repository import BookingRepository
 from server.calibration.models import CalibrationCertificate
 from server.catalog.models import Instrument
+from server.core.booking_status import ACTIVE_STATUSES
+from server.core.booking_status import BookingStatus as Status
 from tests.harness.app import certify
 from tests.harness.factories import World
 

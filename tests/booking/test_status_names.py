@@ -1,26 +1,26 @@
-"""Domains below booking read its table in plain SQL; the statuses they name must be real."""
+"""The status groups other domains read bookings by split the booking statuses as users expect."""
 
 from __future__ import annotations
 
-from server.booking.models import ACTIVE_STATUSES, INACTIVE_STATUSES, BookingStatus
-from server.calibration import impact
-from server.calibration import service as calibration_service
-from server.telemetry import queries
+from server.core.booking_status import (
+    ACTIVE_STATUSES,
+    INACTIVE_STATUSES,
+    READABLE_STATUSES,
+    USED_STATUSES,
+    BookingStatus,
+)
 
 
-def test_every_status_named_below_booking_is_a_booking_status() -> None:
-    known = {status.value for status in BookingStatus}
-    named = (
-        set(impact.INACTIVE_BOOKING_STATUSES)
-        | set(queries.READABLE_BOOKING_STATUSES)
-        | set(calibration_service.USED_BOOKING_STATUSES)
-    )
-    assert named <= known, f"unknown booking statuses: {sorted(named - known)}"
+def test_active_and_inactive_statuses_split_every_booking_between_them() -> None:
+    assert set(ACTIVE_STATUSES).isdisjoint(INACTIVE_STATUSES)
+    assert set(ACTIVE_STATUSES) | set(INACTIVE_STATUSES) == set(BookingStatus)
 
 
-def test_impact_report_leaves_out_exactly_the_bookings_that_never_used_the_instrument() -> None:
-    assert set(impact.INACTIVE_BOOKING_STATUSES) == {s.value for s in INACTIVE_STATUSES}
-    # Active and inactive statuses split the whole set between them.
-    assert {s.value for s in ACTIVE_STATUSES} | set(impact.INACTIVE_BOOKING_STATUSES) == {
-        s.value for s in BookingStatus
-    }
+def test_a_pending_booking_gives_no_data_and_used_the_instrument_in_no_status_it_was_refused_in() -> (
+    None
+):
+    # An enterprise reads data only once its booking is confirmed; a refused or cancelled
+    # booking never used the instrument, so a calibration lapse cannot make its results suspect.
+    assert BookingStatus.PENDING not in READABLE_STATUSES
+    assert set(USED_STATUSES) <= set(READABLE_STATUSES) <= set(ACTIVE_STATUSES)
+    assert set(USED_STATUSES).isdisjoint(INACTIVE_STATUSES)
