@@ -59,6 +59,9 @@ def test_production_refuses_a_long_but_guessable_secret(secret: str, reason: str
         secrets.token_hex(32),
         "labshare-" + secrets.token_urlsafe(32),
     ],
+    # Named, not shown: the values are new on every collection, and parallel workers must
+    # collect the same test ids.
+    ids=["urlsafe-48", "urlsafe-32", "hex-32", "prefixed-urlsafe-32"],
 )
 def test_production_accepts_a_long_random_secret(secret: str) -> None:
     settings = Settings(environment=Environment.PRODUCTION, secret_key=SecretStr(secret))
