@@ -133,7 +133,8 @@ async def put_cost_model(
         raise Forbidden("Only the lab manager publishes the cost model")
     await service.set_cost_model(
         session,
-        instrument_id,
+        user,
+        instrument,
         body.model_dump(exclude={"factors"}),
         {k.value: v for k, v in body.factors.items()},
     )

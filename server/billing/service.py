@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.audit.trail import audit, snapshot
 from server.auth.models import AppUser, Organisation, OrganisationKind
 from server.auth.tenancy import is_enterprise, is_platform_admin
 from server.billing.fees import CostInputs, Quote, hourly_lines, quote, share_of
@@ -72,13 +73,24 @@ async def cost_model_of(
     return model, factors
 
 
+def _cost_model_snapshot(model: CostModel, factors: dict[str, Decimal]) -> dict[str, Any]:
+    return {**(snapshot(model) or {}), "factors": {k: str(v) for k, v in sorted(factors.items())}}
+
+
 async def set_cost_model(
     session: AsyncSession,
-    instrument_id: uuid.UUID,
+    actor: AppUser,
+    instrument: Instrument,
     values: dict[str, Any],
     factors: dict[str, Decimal],
 ) -> tuple[CostModel, dict[str, Decimal]]:
-    model = await session.get(CostModel, instrument_id) or CostModel(instrument_id=instrument_id)
+    """Publish the instrument's cost model and its category factors, with an audit entry."""
+    instrument_id = instrument.id
+    existing = await session.get(CostModel, instrument_id)
+    before = None
+    if existing is not None:
+        before = _cost_model_snapshot(*(await cost_model_of(session, instrument_id)))
+    model = existing or CostModel(instrument_id=instrument_id)
     for key, value in values.items():
         setattr(model, key, value)
     model.published_at = datetime.now(UTC)
@@ -90,7 +102,18 @@ async def set_cost_model(
         rate.factor = factor
         session.add(rate)
     await session.flush()
-    return await cost_model_of(session, instrument_id)
+    published = await cost_model_of(session, instrument_id)
+    await audit(
+        session,
+        actor=actor,
+        entity="cost_model",
+        entity_id=instrument_id,
+        action="create" if before is None else "update",
+        organisation_id=instrument.organisation_id,
+        before=before,
+        after=_cost_model_snapshot(*published),
+    )
+    return published
 
 
 def _inputs(model: CostModel) -> CostInputs:

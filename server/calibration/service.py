@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.audit.trail import add_audited, snapshot
 from server.auth.models import AppUser, Role
 from server.calibration.hooks import instrument_became_unusable
 from server.calibration.impact import (
@@ -48,10 +49,8 @@ from server.catalog.models import Channel, Instrument
 from server.catalog.service import get_instrument_for_staff
 from server.core.booking_status import USED_STATUSES
 from server.core.errors import Conflict, ValidationFailed
-from server.registry.audit import snapshot
 from server.registry.notices import notify_users
 from server.registry.records import (
-    add_audited,
     get_or_not_found,
     instrument_for_manager,
     instrument_for_writer,

@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.auth.models import AppUser, OrganisationKind
-from server.auth.repository import OrganisationRepository
+from server.audit.trail import add_audited, audit, snapshot
+from server.auth.models import AppUser
 from server.auth.tenancy import (
     is_enterprise,
     is_platform_admin,
+    managed_institution,
     may_manage_organisation,
     may_see_organisation,
     require_catalogue_manager,
@@ -59,14 +60,13 @@ async def list_labs(session: AsyncSession, user: AppUser) -> Sequence[Lab]:
 
 async def create_lab(session: AsyncSession, user: AppUser, data: LabCreate) -> Lab:
     require_catalogue_manager(user)
-    organisation_id = data.organisation_id or user.organisation_id
-    if not may_manage_organisation(user, organisation_id):
-        raise ValidationFailed.for_field(
-            "organisation_id", "you may only add labs to your own institution"
-        )
-    organisation = await OrganisationRepository(session).get(organisation_id)
-    if organisation is None or organisation.kind != OrganisationKind.INSTITUTION.value:
-        raise ValidationFailed.for_field("organisation_id", "labs belong to an institution")
+    organisation_id = await managed_institution(
+        session,
+        user,
+        data.organisation_id,
+        not_yours="you may only add labs to your own institution",
+        not_an_institution="labs belong to an institution",
+    )
     return await LabRepository(session).add(
         Lab(organisation_id=organisation_id, name=data.name, name_en=data.name_en)
     )
@@ -122,7 +122,9 @@ async def create_instrument(
         lab_id=lab.id,
         organisation_id=lab.organisation_id,
     )
-    return await InstrumentRepository(session).add(instrument)
+    instrument = await InstrumentRepository(session).add(instrument)
+    await add_audited(session, user, instrument, entity="instrument")
+    return instrument
 
 
 async def update_instrument(
@@ -130,10 +132,23 @@ async def update_instrument(
 ) -> Instrument:
     require_catalogue_manager(user)
     instrument = await get_instrument_for_staff(session, user, instrument_id)
+    before = snapshot(instrument)
     for field, value in data.model_dump(exclude_unset=True).items():
         setattr(instrument, field, value)
     session.add(instrument)
     await session.flush()
+    after = snapshot(instrument)
+    if after != before:
+        await audit(
+            session,
+            actor=user,
+            entity="instrument",
+            entity_id=instrument.id,
+            action="update",
+            organisation_id=instrument.organisation_id,
+            before=before,
+            after=after,
+        )
     return instrument
 
 

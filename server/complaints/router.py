@@ -14,13 +14,13 @@ from server.auth.dependencies import CurrentUser, SettingsDep
 from server.auth.models import AppUser, Organisation, OrganisationKind
 from server.auth.repository import UserRepository
 from server.complaints import service
-from server.complaints.models import Outcome, SubjectKind
+from server.complaints.models import Complaint, Outcome, SubjectKind
 from server.core.clock import Clock
 from server.core.db import SessionDep
 from server.core.errors import ValidationFailed, problem_responses
 from server.core.security import InvalidToken, decode_access_token
 
-__all__ = ["OptionalUser", "filing_from_form", "read_uploads", "router"]
+__all__ = ["ComplaintForm", "OptionalUser", "router"]
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 
@@ -47,7 +47,7 @@ async def _optional_user(
 OptionalUser = Annotated[AppUser | None, Depends(_optional_user)]
 
 
-async def read_uploads(files: list[UploadFile]) -> list[service.Upload]:
+async def _read_uploads(files: list[UploadFile]) -> list[service.Upload]:
     uploads = []
     for f in files:
         if not f.filename:
@@ -58,7 +58,7 @@ async def read_uploads(files: list[UploadFile]) -> list[service.Upload]:
     return uploads
 
 
-def filing_from_form(
+def _filing(
     organisation_id: uuid.UUID,
     subject_kind: str,
     summary: str,
@@ -95,6 +95,51 @@ def filing_from_form(
     )
 
 
+class ComplaintForm:
+    """A complaint as a form posts it, here and on the public pages' HTML form; ``anonymous``
+    and ``booking_id`` are left to each form, whose defaults and checks differ."""
+
+    def __init__(
+        self,
+        request: Request,
+        session: SessionDep,
+        user: OptionalUser,
+        now: Clock,
+        organisation_id: Annotated[uuid.UUID, Form()],
+        subject_kind: Annotated[str, Form()],
+        summary: Annotated[str, Form()],
+        details: Annotated[str, Form()],
+        report_number: Annotated[str | None, Form()] = None,
+        contact_name: Annotated[str | None, Form()] = None,
+        contact_phone: Annotated[str | None, Form()] = None,
+        contact_email: Annotated[str | None, Form()] = None,
+        attachments: Annotated[list[UploadFile] | None, File()] = None,
+    ) -> None:
+        self.address = request.client.host if request.client else None
+        self.session, self.user, self.now = session, user, now
+        self.organisation_id, self.subject_kind = organisation_id, subject_kind
+        self.summary, self.details, self.report_number = summary, details, report_number
+        self.contact = (contact_name, contact_phone, contact_email)
+        self.attachments = attachments or []
+
+    async def file(self, *, anonymous: bool, booking_id: uuid.UUID | None) -> Complaint:
+        """Checks the fields and files the complaint (``AppError`` when refused)."""
+        filing = _filing(
+            self.organisation_id,
+            self.subject_kind,
+            self.summary,
+            self.details,
+            anonymous,
+            self.report_number,
+            booking_id,
+            *self.contact,
+        )
+        uploads = await _read_uploads(self.attachments)
+        return await service.file_complaint(
+            self.session, filing, uploads, user=self.user, address=self.address, now=self.now
+        )
+
+
 class Filed(BaseModel):
     tracking_number: str
     status: str
@@ -108,40 +153,12 @@ class Filed(BaseModel):
     responses=problem_responses(422, 429),
 )
 async def file_complaint(
-    request: Request,
-    session: SessionDep,
-    user: OptionalUser,
-    now: Clock,
-    organisation_id: Annotated[uuid.UUID, Form()],
-    subject_kind: Annotated[str, Form()],
-    summary: Annotated[str, Form()],
-    details: Annotated[str, Form()],
+    form: Annotated[ComplaintForm, Depends()],
     anonymous: Annotated[bool, Form()] = True,
-    report_number: Annotated[str | None, Form()] = None,
     booking_id: Annotated[uuid.UUID | None, Form()] = None,
-    contact_name: Annotated[str | None, Form()] = None,
-    contact_phone: Annotated[str | None, Form()] = None,
-    contact_email: Annotated[str | None, Form()] = None,
-    attachments: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Filed:
     """File a complaint, with or without logging in; keep the tracking number to follow it."""
-    filing = filing_from_form(
-        organisation_id,
-        subject_kind,
-        summary,
-        details,
-        anonymous,
-        report_number,
-        booking_id,
-        contact_name,
-        contact_phone,
-        contact_email,
-    )
-    uploads = await read_uploads(attachments or [])
-    address = request.client.host if request.client else None
-    complaint = await service.file_complaint(
-        session, filing, uploads, user=user, address=address, now=now
-    )
+    complaint = await form.file(anonymous=anonymous, booking_id=booking_id)
     return Filed(
         tracking_number=complaint.tracking_number,
         status=complaint.status,

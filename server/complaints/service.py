@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.audit.trail import audit, snapshot
 from server.auth.models import INSTITUTION_ROLES, AppUser, Organisation, OrganisationKind, Role
 from server.auth.tenancy import is_platform_admin, role_of
 from server.complaints.models import (
@@ -29,7 +30,6 @@ from server.complaints.models import (
 )
 from server.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from server.notifications.service import notify
-from server.registry.audit import audit, snapshot
 
 __all__ = [
     "ALLOWED_TYPES",
@@ -273,6 +273,27 @@ async def visible_complaints(session: AsyncSession, user: AppUser) -> list[Compl
     return list((await session.exec(query)).all())
 
 
+async def _audit(
+    session: AsyncSession,
+    user: AppUser,
+    complaint: Complaint,
+    action: str,
+    before: dict[str, Any] | None,
+) -> None:
+    """Audits a change to a complaint, the filer's identity left out of both snapshots."""
+    await session.flush()
+    await audit(
+        session,
+        actor=user,
+        entity="complaint",
+        entity_id=complaint.id,
+        action=action,
+        organisation_id=complaint.organisation_id,
+        before=_private(before),
+        after=_private(snapshot(complaint)),
+    )
+
+
 async def respond(
     session: AsyncSession, complaint: Complaint, user: AppUser, text_: str, now: datetime
 ) -> Complaint:
@@ -297,17 +318,7 @@ async def respond(
         data={"complaint_id": complaint.id},
     )
     await _event(session, complaint, f"机构已答复，平台审查中 / answered{late}, under review", now)
-    await session.flush()
-    await audit(
-        session,
-        actor=user,
-        entity="complaint",
-        entity_id=complaint.id,
-        action="respond",
-        organisation_id=complaint.organisation_id,
-        before=_private(before),
-        after=_private(snapshot(complaint)),
-    )
+    await _audit(session, user, complaint, "respond", before)
     return complaint
 
 
@@ -352,17 +363,7 @@ async def decide(
         body=reason,
         data={"complaint_id": complaint.id, "outcome": outcome.value},
     )
-    await session.flush()
-    await audit(
-        session,
-        actor=user,
-        entity="complaint",
-        entity_id=complaint.id,
-        action="decide",
-        organisation_id=complaint.organisation_id,
-        before=_private(before),
-        after=_private(snapshot(complaint)),
-    )
+    await _audit(session, user, complaint, "decide", before)
     return complaint
 
 

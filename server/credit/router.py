@@ -7,10 +7,11 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, UploadFile, status
+from fastapi import APIRouter, Depends, File, Path, UploadFile, status
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
+from server.audit.trail import add_audited, audit, snapshot
 from server.auth.dependencies import CurrentUser
 from server.auth.models import AppUser, Organisation, OrganisationKind
 from server.auth.tenancy import is_platform_admin, may_manage_organisation, may_see_organisation
@@ -28,7 +29,6 @@ from server.credit.models import (
 )
 from server.credit.reconciliation import finding_from_flag
 from server.credit.rules import RuleSet
-from server.registry.audit import audit, snapshot
 
 __all__ = ["router"]
 
@@ -44,6 +44,34 @@ async def _check_institution(session: SessionDep, organisation_id: uuid.UUID) ->
     organisation = await session.get(Organisation, organisation_id)
     if organisation is None or organisation.kind != OrganisationKind.INSTITUTION.value:
         raise ValidationFailed.for_field("organisation_id", "no such testing institution")
+
+
+async def _visible_institution(organisation_id: uuid.UUID, user: CurrentUser) -> uuid.UUID:
+    """The institution named in the path, when the user may read its record."""
+    if not may_see_organisation(user, organisation_id):
+        raise NotFound("No such testing institution")
+    return organisation_id
+
+
+VisibleInstitution = Annotated[uuid.UUID, Depends(_visible_institution)]
+
+
+async def _store_and_assess(
+    session: SessionDep,
+    user: AppUser,
+    now: datetime,
+    record: SupervisoryFinding | CorrectiveAction,
+    *,
+    action: str,
+    before: dict[str, Any] | None = None,
+) -> service.CreditRecord:
+    """Stores a finding or corrective action with its audit entry, then reassesses the
+    institution."""
+    entity = (
+        "credit_finding" if isinstance(record, SupervisoryFinding) else "credit_corrective_action"
+    )
+    await add_audited(session, user, record, entity=entity, action=action, before=before)
+    return await service.assess(session, record.organisation_id, now, user)
 
 
 def _record_out(record: service.CreditRecord) -> dict[str, Any]:
@@ -90,20 +118,16 @@ async def credit_institutions(
 
 @router.get("/institutions/{organisation_id}", responses=problem_responses(404))
 async def credit_record(
-    organisation_id: uuid.UUID, session: SessionDep, user: CurrentUser, now: Clock
+    organisation_id: VisibleInstitution, session: SessionDep, user: CurrentUser, now: Clock
 ) -> dict[str, Any]:
     """The record: class, the rule that gave it, the counts it read and the dated facts."""
-    if not may_see_organisation(user, organisation_id):
-        raise NotFound("No such testing institution")
     return _record_out(await service.assess(session, organisation_id, now, user))
 
 
 @router.get("/institutions/{organisation_id}/history", responses=problem_responses(404))
 async def credit_history(
-    organisation_id: uuid.UUID, session: SessionDep, user: CurrentUser
+    organisation_id: VisibleInstitution, session: SessionDep
 ) -> list[dict[str, Any]]:
-    if not may_see_organisation(user, organisation_id):
-        raise NotFound("No such testing institution")
     return [
         {
             "credit_class": a.credit_class,
@@ -128,25 +152,11 @@ class FindingOut(BaseModel):
     created_at: datetime
 
 
-@router.get(
-    "/institutions/{organisation_id}/findings",
-    response_model=list[FindingOut],
-    responses=problem_responses(404),
-)
-async def findings(
-    organisation_id: uuid.UUID, session: SessionDep, user: CurrentUser
-) -> list[FindingOut]:
+@router.get("/institutions/{organisation_id}/findings", responses=problem_responses(404))
+async def findings(organisation_id: VisibleInstitution, session: SessionDep) -> list[FindingOut]:
     """The institution's supervisory findings, newest first (a corrective action names one)."""
-    if not may_see_organisation(user, organisation_id):
-        raise NotFound("No such testing institution")
-    rows = await session.exec(
-        select(SupervisoryFinding)
-        .where(SupervisoryFinding.organisation_id == organisation_id)
-        .order_by(
-            col(SupervisoryFinding.found_on).desc(), col(SupervisoryFinding.created_at).desc()
-        )
-    )
-    return [FindingOut.model_validate(f, from_attributes=True) for f in rows.all()]
+    rows = await service.findings(session, organisation_id)
+    return [FindingOut.model_validate(f, from_attributes=True) for f in rows]
 
 
 class ActionOut(BaseModel):
@@ -159,23 +169,13 @@ class ActionOut(BaseModel):
     created_at: datetime
 
 
-@router.get(
-    "/institutions/{organisation_id}/corrective-actions",
-    response_model=list[ActionOut],
-    responses=problem_responses(404),
-)
+@router.get("/institutions/{organisation_id}/corrective-actions", responses=problem_responses(404))
 async def corrective_actions(
-    organisation_id: uuid.UUID, session: SessionDep, user: CurrentUser
+    organisation_id: VisibleInstitution, session: SessionDep
 ) -> list[ActionOut]:
     """The institution's corrective actions, open ones first, then by due date."""
-    if not may_see_organisation(user, organisation_id):
-        raise NotFound("No such testing institution")
-    rows = await session.exec(
-        select(CorrectiveAction)
-        .where(CorrectiveAction.organisation_id == organisation_id)
-        .order_by(col(CorrectiveAction.closed_on).is_not(None), col(CorrectiveAction.due_on))
-    )
-    return [ActionOut.model_validate(a, from_attributes=True) for a in rows.all()]
+    rows = await service.corrective_actions(session, organisation_id)
+    return [ActionOut.model_validate(a, from_attributes=True) for a in rows]
 
 
 @router.post("/recompute", responses=problem_responses(403))
@@ -215,18 +215,7 @@ async def record_finding(
             "kind", "record a reconciliation flag through /credit/findings/from-reconciliation"
         )
     finding = SupervisoryFinding(**body.model_dump(), recorded_by=user.id)
-    session.add(finding)
-    await session.flush()
-    await audit(
-        session,
-        actor=user,
-        entity="credit_finding",
-        entity_id=finding.id,
-        action="create",
-        organisation_id=finding.organisation_id,
-        after=snapshot(finding),
-    )
-    record = await service.assess(session, finding.organisation_id, now, user)
+    record = await _store_and_assess(session, user, now, finding, action="create")
     return {"id": str(finding.id), "credit_class": record.credit_class}
 
 
@@ -254,16 +243,7 @@ async def record_reconciliation_flag(
         actor=user,
         now=now,
     )
-    await audit(
-        session,
-        actor=user,
-        entity="credit_finding",
-        entity_id=finding.id,
-        action="create",
-        organisation_id=finding.organisation_id,
-        after=snapshot(finding),
-    )
-    record = await service.assess(session, finding.organisation_id, now, user)
+    record = await _store_and_assess(session, user, now, finding, action="create")
     return {
         "id": str(finding.id),
         "description": finding.description,
@@ -294,18 +274,7 @@ async def require_action(
         if finding is None or finding.organisation_id != body.organisation_id:
             raise ValidationFailed.for_field("finding_id", "no such finding of this institution")
     action = CorrectiveAction(**body.model_dump())
-    session.add(action)
-    await session.flush()
-    await audit(
-        session,
-        actor=user,
-        entity="credit_corrective_action",
-        entity_id=action.id,
-        action="create",
-        organisation_id=action.organisation_id,
-        after=snapshot(action),
-    )
-    await service.assess(session, action.organisation_id, now, user)
+    await _store_and_assess(session, user, now, action, action="create")
     return {"id": str(action.id)}
 
 
@@ -326,19 +295,7 @@ async def close_action(
     before = snapshot(action)
     action.closed_on = body.closed_on
     action.closure_note = body.closure_note
-    session.add(action)
-    await session.flush()
-    await audit(
-        session,
-        actor=user,
-        entity="credit_corrective_action",
-        entity_id=action.id,
-        action="close",
-        organisation_id=action.organisation_id,
-        before=before,
-        after=snapshot(action),
-    )
-    record = await service.assess(session, action.organisation_id, now, user)
+    record = await _store_and_assess(session, user, now, action, action="close", before=before)
     return {"id": str(action.id), "credit_class": record.credit_class}
 
 
@@ -358,8 +315,7 @@ async def upload_social_report(
 ) -> dict[str, Any]:
     """The institution's social responsibility report for a year (PDF, at most 10 MiB),
     published on its public page; a new upload replaces the year's report."""
-    if not may_see_organisation(user, organisation_id):
-        raise NotFound("No such testing institution")
+    await _visible_institution(organisation_id, user)
     if not may_manage_organisation(user, organisation_id):
         raise Forbidden("Only the institution's lab manager publishes its report")
     content = await file.read(MAX_REPORT_BYTES + 1)

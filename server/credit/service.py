@@ -9,6 +9,7 @@ domain's own supervisory findings and corrective actions.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.audit.trail import audit
 from server.auth.models import AppUser, Organisation, OrganisationKind
 from server.complaints.models import Complaint, ComplaintStatus, Outcome
 from server.core.errors import NotFound
@@ -29,7 +31,6 @@ from server.credit.models import (
 )
 from server.credit.rules import DEFAULT_RULES, FACTS, RuleSet, classify
 from server.proficiency.models import PtRound, PtSubmission, RoundStatus
-from server.registry.audit import audit
 from server.registry.cma import CmaStatus, cma_status
 from server.registry.models import CmaCertificate
 
@@ -37,7 +38,9 @@ __all__ = [
     "CreditRecord",
     "active_rules",
     "assess",
+    "corrective_actions",
     "credit_record",
+    "findings",
     "latest_classes",
     "reassess_all",
 ]
@@ -84,6 +87,14 @@ async def _facts(
     facts: list[dict[str, Any]] = []
     counts: dict[str, float] = dict.fromkeys(FACTS, 0)
 
+    def fact(on: date, kind: str, what: str, counted: str | None, **detail: Any) -> None:
+        """A dated fact of the record; ``counted`` names the count it adds one to."""
+        if counted:
+            counts[counted] += 1
+        facts.append(
+            {"on": on.isoformat(), "kind": kind, "text": what, "counted": counted, "detail": detail}
+        )
+
     certificates = (
         await session.exec(
             select(CmaCertificate).where(CmaCertificate.organisation_id == organisation_id)
@@ -93,19 +104,15 @@ async def _facts(
         state = cma_status(c.issued_on, c.valid_until, today)
         if state in (CmaStatus.VALID, CmaStatus.RENEWAL_DUE):
             counts["cma_valid"] = 1
-        facts.append(
-            {
-                "on": c.issued_on.isoformat(),
-                "kind": "cma",
-                "text": f"CMA {c.number} 发证，有效期至 {c.valid_until} / issued, valid until "
-                f"{c.valid_until} — {state.value}",
-                "counted": None,
-                "detail": {
-                    "number": c.number,
-                    "valid_until": c.valid_until.isoformat(),
-                    "state": state.value,
-                },
-            }
+        fact(
+            c.issued_on,
+            "cma",
+            f"CMA {c.number} 发证，有效期至 {c.valid_until} / issued, valid until "
+            f"{c.valid_until} — {state.value}",
+            None,
+            number=c.number,
+            valid_until=c.valid_until.isoformat(),
+            state=state.value,
         )
     changes = await (await session.connection()).execute(
         text(
@@ -116,14 +123,13 @@ async def _facts(
         {"org": organisation_id},
     )
     for occurred_at, entity, action in changes:
-        facts.append(
-            {
-                "on": occurred_at.astimezone(SHANGHAI).date().isoformat(),
-                "kind": "cma_change",
-                "text": f"CMA 变更 / change: {entity} {action}",
-                "counted": None,
-                "detail": {"entity": entity, "action": action},
-            }
+        fact(
+            occurred_at.astimezone(SHANGHAI).date(),
+            "cma_change",
+            f"CMA 变更 / change: {entity} {action}",
+            None,
+            entity=entity,
+            action=action,
         )
 
     pt_rows = await session.exec(
@@ -137,25 +143,18 @@ async def _facts(
     for sub, pt_round in pt_rows.all():
         assert pt_round.closed_at is not None
         on = pt_round.closed_at.astimezone(SHANGHAI).date()
-        counted = None
-        if on >= since and sub.judgement in ("unsatisfactory", "questionable"):
-            counted = f"pt_{sub.judgement}"
-            counts[counted] += 1
-        facts.append(
-            {
-                "on": on.isoformat(),
-                "kind": "pt",
-                "text": f"能力验证 {pt_round.code} {pt_round.title}: {sub.score_kind} = "
-                f"{sub.score:.2f}, {sub.judgement}",
-                "counted": counted,
-                "detail": {
-                    "code": pt_round.code,
-                    "title": pt_round.title,
-                    "score_kind": sub.score_kind,
-                    "score": sub.score,
-                    "judgement": sub.judgement,
-                },
-            }
+        adverse = on >= since and sub.judgement in ("unsatisfactory", "questionable")
+        fact(
+            on,
+            "pt",
+            f"能力验证 {pt_round.code} {pt_round.title}: {sub.score_kind} = "
+            f"{sub.score:.2f}, {sub.judgement}",
+            f"pt_{sub.judgement}" if adverse else None,
+            code=pt_round.code,
+            title=pt_round.title,
+            score_kind=sub.score_kind,
+            score=sub.score,
+            judgement=sub.judgement,
         )
 
     findings = (
@@ -164,21 +163,14 @@ async def _facts(
         )
     ).all()
     for f in findings:
-        counted = f"findings_{f.severity}" if f.found_on >= since else None
-        if counted:
-            counts[counted] += 1
-        facts.append(
-            {
-                "on": f.found_on.isoformat(),
-                "kind": f"finding:{f.kind}",
-                "text": f"{f.description}（证据 / evidence: {f.evidence}）",
-                "counted": counted,
-                "detail": {
-                    "severity": f.severity,
-                    "description": f.description,
-                    "evidence": f.evidence,
-                },
-            }
+        fact(
+            f.found_on,
+            f"finding:{f.kind}",
+            f"{f.description}（证据 / evidence: {f.evidence}）",
+            f"findings_{f.severity}" if f.found_on >= since else None,
+            severity=f.severity,
+            description=f.description,
+            evidence=f.evidence,
         )
 
     complaints = (
@@ -193,22 +185,14 @@ async def _facts(
         assert complaint.decided_at is not None
         on = complaint.decided_at.astimezone(SHANGHAI).date()
         upheld = complaint.outcome in (Outcome.UPHELD.value, Outcome.PARTLY_UPHELD.value)
-        counted = "complaints_upheld" if upheld and on >= since else None
-        if counted:
-            counts[counted] += 1
-        facts.append(
-            {
-                "on": on.isoformat(),
-                "kind": "complaint",
-                "text": f"投诉 {complaint.tracking_number}: {complaint.summary} — "
-                f"{complaint.outcome}",
-                "counted": counted,
-                "detail": {
-                    "tracking_number": complaint.tracking_number,
-                    "summary": complaint.summary,
-                    "outcome": complaint.outcome,
-                },
-            }
+        fact(
+            on,
+            "complaint",
+            f"投诉 {complaint.tracking_number}: {complaint.summary} — {complaint.outcome}",
+            "complaints_upheld" if upheld and on >= since else None,
+            tracking_number=complaint.tracking_number,
+            summary=complaint.summary,
+            outcome=complaint.outcome,
         )
 
     actions = (
@@ -218,22 +202,15 @@ async def _facts(
     ).all()
     for a in actions:
         overdue = a.closed_on is None and a.due_on < today
-        counted = "corrective_overdue" if overdue else None
-        if counted:
-            counts[counted] += 1
         progress = f"已关闭 / closed {a.closed_on}" if a.closed_on else f"期限 / due {a.due_on}"
-        facts.append(
-            {
-                "on": (a.closed_on or a.due_on).isoformat(),
-                "kind": "corrective_action",
-                "text": f"整改 / corrective action: {a.description} — {progress}",
-                "counted": counted,
-                "detail": {
-                    "description": a.description,
-                    "due_on": a.due_on.isoformat(),
-                    "closed_on": a.closed_on.isoformat() if a.closed_on else None,
-                },
-            }
+        fact(
+            a.closed_on or a.due_on,
+            "corrective_action",
+            f"整改 / corrective action: {a.description} — {progress}",
+            "corrective_overdue" if overdue else None,
+            description=a.description,
+            due_on=a.due_on.isoformat(),
+            closed_on=a.closed_on.isoformat() if a.closed_on else None,
         )
     facts.sort(key=lambda f: str(f["on"]), reverse=True)
     return facts, counts
@@ -330,6 +307,32 @@ async def assess(
             },
         )
     return record
+
+
+async def findings(
+    session: AsyncSession, organisation_id: uuid.UUID
+) -> Sequence[SupervisoryFinding]:
+    """An institution's supervisory findings, newest first."""
+    rows = await session.exec(
+        select(SupervisoryFinding)
+        .where(SupervisoryFinding.organisation_id == organisation_id)
+        .order_by(
+            col(SupervisoryFinding.found_on).desc(), col(SupervisoryFinding.created_at).desc()
+        )
+    )
+    return rows.all()
+
+
+async def corrective_actions(
+    session: AsyncSession, organisation_id: uuid.UUID
+) -> Sequence[CorrectiveAction]:
+    """An institution's corrective actions, open ones first, then by due date."""
+    rows = await session.exec(
+        select(CorrectiveAction)
+        .where(CorrectiveAction.organisation_id == organisation_id)
+        .order_by(col(CorrectiveAction.closed_on).is_not(None), col(CorrectiveAction.due_on))
+    )
+    return rows.all()
 
 
 async def history(session: AsyncSession, organisation_id: uuid.UUID) -> list[CreditAssessment]:

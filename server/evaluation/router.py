@@ -11,7 +11,7 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from server.auth.dependencies import CurrentUser
@@ -24,6 +24,7 @@ from server.core.errors import (
     content_responses,
     problem_responses,
 )
+from server.evaluation import queries
 from server.evaluation.aggregates import refresh_state_days
 from server.evaluation.calendar import Period, calendar_known
 from server.evaluation.coverage import sensor_coverage
@@ -35,7 +36,7 @@ from server.evaluation.metrics import (
     monthly_hours,
 )
 from server.evaluation.reconciliation import check_bookings, evidence, roll_up
-from server.evaluation.report import XLSX_TYPE, build_report, report_pdf, report_xlsx
+from server.evaluation.report import XLSX_TYPE, Report, build_report, report_pdf, report_xlsx
 
 __all__ = ["router"]
 
@@ -207,11 +208,7 @@ async def timeline(
         raise ValidationFailed.for_field("end", "must be after start, at most 31 days later")
     conn = await _connection(request)
     try:
-        owner = (
-            await conn.exec_driver_sql(
-                "SELECT organisation_id FROM instrument WHERE id = %(id)s", {"id": instrument_id}
-            )
-        ).scalar()
+        owner = await queries.instrument_owner(conn, instrument_id)
         if owner is None:
             raise NotFound("No such instrument")
         _scope(user, owner)
@@ -220,9 +217,13 @@ async def timeline(
         await conn.close()
 
 
+ReportYear = Annotated[int, Query(ge=2000, le=2100)]
+
+
 async def _report(
-    request: Request, user: AppUser, year: int, organisation_id: uuid.UUID | None
-) -> Any:
+    request: Request, user: CurrentUser, year: ReportYear, organisation_id: uuid.UUID | None = None
+) -> Report:
+    """The yearly report the query asks for (a dependency of the downloads)."""
     scope = _scope(user, organisation_id)
     conn = await _connection(request)
     try:
@@ -231,7 +232,15 @@ async def _report(
         await conn.close()
 
 
-ReportYear = Annotated[int, Query(ge=2000, le=2100)]
+YearlyReport = Annotated[Report, Depends(_report)]
+
+
+def _download(content: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @router.get(
@@ -239,19 +248,9 @@ ReportYear = Annotated[int, Query(ge=2000, le=2100)]
     response_class=Response,
     responses={**content_responses(XLSX_TYPE), **problem_responses(403, 422)},
 )
-async def report_as_xlsx(
-    request: Request,
-    user: CurrentUser,
-    year: ReportYear,
-    organisation_id: uuid.UUID | None = None,
-) -> Response:
+async def report_as_xlsx(report: YearlyReport) -> Response:
     """The yearly evaluation report's data as a workbook (Chinese headings)."""
-    report = await _report(request, user, year, organisation_id)
-    return Response(
-        report_xlsx(report),
-        media_type=XLSX_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="evaluation-{year}.xlsx"'},
-    )
+    return _download(report_xlsx(report), XLSX_TYPE, f"evaluation-{report.year}.xlsx")
 
 
 @router.get(
@@ -259,16 +258,6 @@ async def report_as_xlsx(
     response_class=Response,
     responses={**content_responses("application/pdf"), **problem_responses(403, 422)},
 )
-async def report_as_pdf(
-    request: Request,
-    user: CurrentUser,
-    year: ReportYear,
-    organisation_id: uuid.UUID | None = None,
-) -> Response:
+async def report_as_pdf(report: YearlyReport) -> Response:
     """The yearly evaluation report for the file, as PDF."""
-    report = await _report(request, user, year, organisation_id)
-    return Response(
-        report_pdf(report),
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="evaluation-{year}.pdf"'},
-    )
+    return _download(report_pdf(report), "application/pdf", f"evaluation-{report.year}.pdf")

@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     ARRAY,
     BigInteger,
@@ -78,16 +80,23 @@ characteristic_table = Table(
     ),
 )
 
-result_table = Table(
-    "inspection_result",
-    metadata,
-    Column("id", BigInteger, Identity(always=True), primary_key=True),
-    Column(
+
+def _characteristic_id(*, primary_key: bool = False) -> Column[Any]:
+    """The characteristic a row belongs to; the row goes when the characteristic does."""
+    return Column(
         "characteristic_id",
         UUID(as_uuid=True),
         ForeignKey("inspection_characteristic.id", ondelete="CASCADE"),
         nullable=False,
-    ),
+        primary_key=primary_key,
+    )
+
+
+result_table = Table(
+    "inspection_result",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    _characteristic_id(),
     Column("gateway_id", UUID(as_uuid=True), ForeignKey("gateway.id")),
     Column("seq", BigInteger),
     Column("ts", DateTime(timezone=True), nullable=False),
@@ -106,12 +115,7 @@ result_table = Table(
 point_table = Table(
     "inspection_point",
     metadata,
-    Column(
-        "characteristic_id",
-        UUID(as_uuid=True),
-        ForeignKey("inspection_characteristic.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _characteristic_id(),
     Column("position", Integer, nullable=False),
     Column("subgroup", Text),
     Column("ts", DateTime(timezone=True), nullable=False),
@@ -129,12 +133,7 @@ point_table = Table(
 limits_table = Table(
     "inspection_limits",
     metadata,
-    Column(
-        "characteristic_id",
-        UUID(as_uuid=True),
-        ForeignKey("inspection_characteristic.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _characteristic_id(),
     Column("version", Integer, nullable=False),
     Column("chart", Text, nullable=False),
     Column("subgroup_size", SmallInteger, nullable=False),
@@ -159,12 +158,7 @@ limits_table = Table(
 chart_state_table = Table(
     "inspection_chart_state",
     metadata,
-    Column(
-        "characteristic_id",
-        UUID(as_uuid=True),
-        ForeignKey("inspection_characteristic.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _characteristic_id(primary_key=True),
     Column("next_position", Integer, nullable=False, server_default="0"),
     Column("last_individual", Double),
     Column("limits_version", Integer),
@@ -175,12 +169,7 @@ alarm_table = Table(
     "inspection_alarm",
     metadata,
     Column("id", BigInteger, Identity(always=True), primary_key=True),
-    Column(
-        "characteristic_id",
-        UUID(as_uuid=True),
-        ForeignKey("inspection_characteristic.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _characteristic_id(),
     Column("kind", Text, nullable=False),
     Column("rule", SmallInteger),
     Column("positions", ARRAY(Integer), nullable=False),

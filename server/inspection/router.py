@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Path, Query, Response, status
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from mqtt_contract.units import UnitProblem
@@ -22,16 +22,10 @@ from server.auth.models import AppUser
 from server.auth.tenancy import is_platform_admin, may_see_organisation
 from server.core.db import SessionDep
 from server.core.errors import Conflict, Forbidden, NotFound, ValidationFailed, problem_responses
+from server.inspection import queries
 from server.inspection.capability import capability, current_indices
 from server.inspection.chartdata import chart_points_json
 from server.inspection.limits import Exclusion, freeze_limits
-from server.inspection.models import (
-    alarm_table,
-    characteristic_table,
-    chart_state_table,
-    limits_table,
-    result_table,
-)
 from server.inspection.schemas import (
     AlarmAcknowledge,
     AlarmPublic,
@@ -97,70 +91,29 @@ async def create_characteristic(
     organisation_id = _staff_organisation(user, body.organisation_id)
     conn = await session.connection()
     if body.responsible_user_ids:
-        members = (
-            await conn.execute(
-                text(
-                    "SELECT count(*) FROM app_user WHERE id = ANY(:ids) AND organisation_id = :org"
-                ),
-                {"ids": list(set(body.responsible_user_ids)), "org": organisation_id},
-            )
-        ).scalar_one()
-        if members != len(set(body.responsible_user_ids)):
+        responsible = set(body.responsible_user_ids)
+        if await queries.members_of(conn, responsible, organisation_id) != len(responsible):
             raise ValidationFailed.for_field(
                 "responsible_user_ids", "every responsible user must belong to the institution"
             )
-    if body.instrument_id is not None:
-        owner = (
-            await conn.execute(
-                text("SELECT organisation_id FROM instrument WHERE id = :id"),
-                {"id": body.instrument_id},
-            )
-        ).scalar_one_or_none()
-        if owner != organisation_id:
-            raise ValidationFailed.for_field(
-                "instrument_id", "the station must be an instrument of the same institution"
-            )
+    if (
+        body.instrument_id is not None
+        and await queries.instrument_owner(conn, body.instrument_id) != organisation_id
+    ):
+        raise ValidationFailed.for_field(
+            "instrument_id", "the station must be an instrument of the same institution"
+        )
     values = body.model_dump(exclude={"organisation_id"})
     values["chart"] = body.chart.value
     values["rules"] = sorted(set(body.rules))
     try:
-        async with conn.begin_nested():
-            row = (
-                await conn.execute(
-                    insert(characteristic_table)
-                    .values(organisation_id=organisation_id, **values)
-                    .returning(characteristic_table)
-                )
-            ).one()
+        row = await queries.insert_characteristic(conn, organisation_id, values)
     except IntegrityError as exc:
         raise Conflict(
             f"Characteristic {body.product}/{body.key} already exists, or an instrument or user "
             "named does not exist"
         ) from exc
     return CharacteristicPublic(**row._mapping)
-
-
-CURRENT_RESULTS = 1000
-"""The list's current capability is that of each characteristic's latest results, this many."""
-
-# The latest results through the (characteristic_id, ts) index, so the list costs the same
-# whatever the length of the record.
-_LIST_SQL = f"""
-SELECT c.*, s.limits_version, coalesce(s.next_position, 0) AS points,
-       (SELECT count(*) FROM inspection_alarm a
-         WHERE a.characteristic_id = c.id AND a.acknowledged_at IS NULL) AS open_alarms,
-       cur.n AS current_n, cur.mean AS current_mean, cur.sd AS current_sd,
-       l.sigma_within AS current_sigma_within
-  FROM inspection_characteristic c
-  LEFT JOIN inspection_chart_state s ON s.characteristic_id = c.id
-  LEFT JOIN inspection_limits l
-    ON l.characteristic_id = c.id AND l.version = s.limits_version
-  CROSS JOIN LATERAL (
-    SELECT count(*) AS n, avg(value) AS mean, stddev_samp(value) AS sd
-      FROM (SELECT r.value FROM inspection_result r WHERE r.characteristic_id = c.id
-             ORDER BY r.ts DESC LIMIT {CURRENT_RESULTS}) latest
-  ) cur
-"""  # noqa: S608 - a constant
 
 
 def _characteristic_public(row: Any) -> CharacteristicPublic:
@@ -184,22 +137,13 @@ async def list_characteristics(
     instrument_id: uuid.UUID | None = None,
 ) -> list[CharacteristicPublic]:
     """The characteristics of the user's institution, with points charted and open alarms."""
-    conn = await session.connection()
-    where, params = [], {}
+    organisation_id = None
     if not is_platform_admin(user):
         if user.organisation_id is None or not may_see_organisation(user, user.organisation_id):
             return []
-        where.append("c.organisation_id = :org")
-        params["org"] = user.organisation_id
-    if instrument_id is not None:
-        where.append("c.instrument_id = :instrument")
-        params["instrument"] = instrument_id
-    sql = (
-        _LIST_SQL
-        + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY c.product, c.key"
-    )
-    rows = await conn.execute(text(sql), params)
+        organisation_id = user.organisation_id
+    conn = await session.connection()
+    rows = await queries.characteristics(conn, organisation_id, instrument_id)
     return [_characteristic_public(row) for row in rows]
 
 
@@ -213,10 +157,7 @@ async def get_characteristic(
 ) -> CharacteristicPublic:
     await _visible(session, user, characteristic_id)
     conn = await session.connection()
-    row = (
-        await conn.execute(text(_LIST_SQL + " WHERE c.id = :id"), {"id": characteristic_id})
-    ).one()
-    return _characteristic_public(row)
+    return _characteristic_public(await queries.characteristic(conn, characteristic_id))
 
 
 @router.post(
@@ -265,7 +206,7 @@ async def post_results(
     )  # fmt: skip
 
 
-def _limits_public(m: Any) -> LimitsPublic:
+def _limits_public(m: RowMapping) -> LimitsPublic:
     return LimitsPublic(**{k: m[k] for k in LimitsPublic.model_fields})
 
 
@@ -279,12 +220,7 @@ async def list_limits(
 ) -> list[LimitsPublic]:
     await _visible(session, user, characteristic_id)
     conn = await session.connection()
-    rows = await conn.execute(
-        select(limits_table)
-        .where(limits_table.c.characteristic_id == characteristic_id)
-        .order_by(limits_table.c.version)
-    )
-    return [_limits_public(row._mapping) for row in rows]
+    return [_limits_public(m) for m in await queries.limits(conn, characteristic_id)]
 
 
 @router.post(
@@ -307,15 +243,8 @@ async def create_limits(
     except ValueError as exc:
         raise ValidationFailed.for_field("baseline_first", str(exc)) from exc
     conn = await session.connection()
-    row = (
-        await conn.execute(
-            select(limits_table).where(
-                limits_table.c.characteristic_id == characteristic_id,
-                limits_table.c.version == made.version,
-            )
-        )
-    ).one()
-    return _limits_public(row._mapping)
+    (made_row,) = await queries.limits(conn, characteristic_id, [made.version])
+    return _limits_public(made_row)
 
 
 @router.get(
@@ -334,29 +263,16 @@ async def chart(
     characteristic = await _visible(session, user, characteristic_id)
     conn = await session.connection()
     points_json, versions = await chart_points_json(conn, characteristic_id, start, limit)
-    state = (
-        await conn.execute(
-            select(chart_state_table.c.limits_version).where(
-                chart_state_table.c.characteristic_id == characteristic_id
-            )
-        )
-    ).scalar_one_or_none()
+    state = await queries.current_limits_version(conn, characteristic_id)
     if state is not None:
         versions.add(state)
-    limit_rows = await conn.execute(
-        select(limits_table)
-        .where(
-            limits_table.c.characteristic_id == characteristic_id,
-            limits_table.c.version.in_(sorted(versions)),
-        )
-        .order_by(limits_table.c.version)
-    )
+    limit_rows = await queries.limits(conn, characteristic_id, versions)
     body = {
         "characteristic_id": str(characteristic_id),
         "chart": characteristic.chart.value,
         "lsl": characteristic.lsl,
         "usl": characteristic.usl,
-        "limits": [_limits_public(r._mapping).model_dump(mode="json") for r in limit_rows],
+        "limits": [_limits_public(r).model_dump(mode="json") for r in limit_rows],
     }
     # The points arrive as JSON text from PostgreSQL: spliced in, never parsed here.
     encoded = orjson.dumps(body)[:-1] + b',"points":' + points_json + b"}"
@@ -379,23 +295,10 @@ async def get_capability(
     """Cp, Cpk (within sigma of the current limits version), Pp, Ppk over a period."""
     characteristic = await _visible(session, user, characteristic_id)
     conn = await session.connection()
-    query = select(result_table.c.value).where(
-        result_table.c.characteristic_id == characteristic_id
-    )
-    if period_from is not None:
-        query = query.where(result_table.c.ts >= period_from)
-    if period_to is not None:
-        query = query.where(result_table.c.ts < period_to)
-    values = [float(v) for (v,) in await conn.execute(query)]
+    values = await queries.result_values(conn, characteristic_id, period_from, period_to)
     if len(values) < 2:
         raise ValidationFailed.for_field("from", "the period holds fewer than 2 results")
-    version = (
-        await conn.execute(
-            select(chart_state_table.c.limits_version).where(
-                chart_state_table.c.characteristic_id == characteristic_id
-            )
-        )
-    ).scalar_one_or_none()
+    version = await queries.current_limits_version(conn, characteristic_id)
     sigma_within = estimator = None
     if version is not None:
         limits = await load_limits(conn, characteristic_id, version)
@@ -438,22 +341,21 @@ async def list_alarms(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AlarmPublic]:
     """Alarms of the user's institution, newest first (the live board and a station's record)."""
-    conn = await session.connection()
-    query = select(alarm_table).join(
-        characteristic_table, characteristic_table.c.id == alarm_table.c.characteristic_id
-    )
+    organisation_id = None
     if not is_platform_admin(user):
         if user.organisation_id is None or not may_see_organisation(user, user.organisation_id):
             return []
-        query = query.where(characteristic_table.c.organisation_id == user.organisation_id)
-    if characteristic_id is not None:
-        query = query.where(alarm_table.c.characteristic_id == characteristic_id)
-    if instrument_id is not None:
-        query = query.where(characteristic_table.c.instrument_id == instrument_id)
-    if open_only:
-        query = query.where(alarm_table.c.acknowledged_at.is_(None))
-    rows = await conn.execute(query.order_by(alarm_table.c.id.desc()).limit(limit))
-    return [AlarmPublic(**row._mapping) for row in rows]
+        organisation_id = user.organisation_id
+    conn = await session.connection()
+    rows = await queries.alarms(
+        conn,
+        organisation_id=organisation_id,
+        characteristic_id=characteristic_id,
+        instrument_id=instrument_id,
+        open_only=open_only,
+        limit=limit,
+    )
+    return [AlarmPublic(**row) for row in rows]
 
 
 @router.post(
@@ -469,29 +371,12 @@ async def acknowledge_alarm(
 ) -> AlarmPublic:
     """Acknowledge an alarm with its cause and the action taken; it stays in the record."""
     conn = await session.connection()
-    row = (
-        await conn.execute(
-            select(alarm_table.c.characteristic_id, alarm_table.c.acknowledged_at)
-            .where(alarm_table.c.id == alarm_id)
-            .with_for_update()
-        )
-    ).first()
-    if row is None:
+    found = await queries.alarm_for_update(conn, alarm_id)
+    if found is None:
         raise NotFound(f"No alarm {alarm_id}")
-    await _visible(session, user, row[0])
-    if row[1] is not None:
+    characteristic_id, acknowledged_at = found
+    await _visible(session, user, characteristic_id)
+    if acknowledged_at is not None:
         raise Conflict(f"Alarm {alarm_id} is already acknowledged")
-    updated = (
-        await conn.execute(
-            update(alarm_table)
-            .where(alarm_table.c.id == alarm_id)
-            .values(
-                acknowledged_at=func.now(),
-                acknowledged_by=user.id,
-                cause=body.cause,
-                action=body.action,
-            )
-            .returning(alarm_table)
-        )
-    ).one()
-    return AlarmPublic(**updated._mapping)
+    updated = await queries.acknowledge_alarm(conn, alarm_id, user.id, body.cause, body.action)
+    return AlarmPublic(**updated)

@@ -72,7 +72,7 @@ class CharacteristicPublic(BaseModel):
     points: int = 0
     open_alarms: int = 0
     current_n: int = 0
-    """Results the current capability is computed from: the latest, at most ``CURRENT_RESULTS``."""
+    """Results the current capability is computed from: the latest, at most ``server.inspection.queries.CURRENT_RESULTS``."""
     current_cpk: float | None = None
     """Cpk of the latest results, with the within sigma of the limits version in force."""
     current_ppk: float | None = None

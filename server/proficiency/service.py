@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.audit.trail import add_audited, snapshot
 from server.auth.models import INSTITUTION_ROLES, AppUser, Organisation, Role
 from server.auth.tenancy import is_platform_admin, role_of
 from server.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -27,7 +28,6 @@ from server.proficiency.models import (
     ScorePolicy,
     SigmaMethod,
 )
-from server.registry.audit import audit, snapshot
 
 __all__ = [
     "ItemInput",
@@ -181,16 +181,7 @@ async def create_round(session: AsyncSession, data: RoundInput, actor: AppUser) 
                 sigma_fixed=item.sigma_fixed,
             )
         )
-    await session.flush()
-    await audit(
-        session,
-        actor=actor,
-        entity="pt_round",
-        entity_id=pt_round.id,
-        action="create",
-        organisation_id=None,
-        after=snapshot(pt_round),
-    )
+    await add_audited(session, actor, pt_round, entity="pt_round")
     return pt_round
 
 
@@ -266,16 +257,9 @@ async def submit_result(
     submission.submitted_by = user.id
     submission.submitted_at = now
     session.add(submission)
-    await session.flush()
-    await audit(
-        session,
-        actor=user,
-        entity="pt_submission",
-        entity_id=submission.id,
-        action="submit" if before is None else "resubmit",
-        organisation_id=user.organisation_id,
-        before=before,
-        after=snapshot(submission),
+    action = "submit" if before is None else "resubmit"
+    await add_audited(
+        session, user, submission, entity="pt_submission", action=action, before=before
     )
     return submission
 
@@ -400,16 +384,7 @@ async def close_round(
     for sub in submissions:
         session.add(sub)
     session.add(pt_round)
-    await session.flush()
-    await audit(
-        session,
-        actor=actor,
-        entity="pt_round",
-        entity_id=pt_round.id,
-        action="close",
-        organisation_id=None,
-        after=snapshot(pt_round),
-    )
+    await add_audited(session, actor, pt_round, entity="pt_round", action="close")
     return pt_round
 
 
@@ -537,15 +512,8 @@ async def set_publication(
         before = snapshot(submission)
         submission.publish = publish
         session.add(submission)
-        await session.flush()
-        await audit(
-            session,
-            actor=user,
-            entity="pt_submission",
-            entity_id=submission.id,
-            action="publish" if publish else "unpublish",
-            organisation_id=user.organisation_id,
-            before=before,
-            after=snapshot(submission),
+        action = "publish" if publish else "unpublish"
+        await add_audited(
+            session, user, submission, entity="pt_submission", action=action, before=before
         )
     return submissions

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy import or_
 from sqlmodel import col, select
@@ -25,7 +25,7 @@ from server.billing.service import cost_model_of, published_hourly_fees
 from server.catalog.models import Instrument
 from server.complaints import service as complaints
 from server.complaints.models import Complaint, ComplaintStatus, Outcome
-from server.complaints.router import OptionalUser, filing_from_form, read_uploads
+from server.complaints.router import ComplaintForm
 from server.core.clock import Clock
 from server.core.db import SessionDep
 from server.core.errors import AppError, NotFound
@@ -594,21 +594,9 @@ async def complaint_form(
 
 @router.post("/complaints", response_class=HTMLResponse)
 async def file_complaint(
-    request: Request,
-    session: SessionDep,
-    user: OptionalUser,
-    now: Clock,
-    organisation_id: Annotated[uuid.UUID, Form()],
-    subject_kind: Annotated[str, Form()],
-    summary: Annotated[str, Form()],
-    details: Annotated[str, Form()],
+    form: Annotated[ComplaintForm, Depends()],
     anonymous: Annotated[bool, Form()] = False,
-    report_number: Annotated[str | None, Form()] = None,
     booking_id: Annotated[str | None, Form()] = None,
-    contact_name: Annotated[str | None, Form()] = None,
-    contact_phone: Annotated[str | None, Form()] = None,
-    contact_email: Annotated[str | None, Form()] = None,
-    attachments: Annotated[list[UploadFile] | None, File()] = None,
 ) -> HTMLResponse:
     """The HTML form's target: the tracking number on success, the reason on refusal."""
     try:
@@ -616,23 +604,7 @@ async def file_complaint(
     except ValueError:
         return _refused("预约编号格式不对 / the booking id is not valid", 422)
     try:
-        filing = filing_from_form(
-            organisation_id,
-            subject_kind,
-            summary,
-            details,
-            anonymous,
-            report_number,
-            booking,
-            contact_name,
-            contact_phone,
-            contact_email,
-        )
-        uploads = await read_uploads(attachments or [])
-        address = request.client.host if request.client else None
-        complaint = await complaints.file_complaint(
-            session, filing, uploads, user=user, address=address, now=now
-        )
+        complaint = await form.file(anonymous=anonymous, booking_id=booking)
     except AppError as exc:
         return _refused(exc.detail, exc.status)
     body = (

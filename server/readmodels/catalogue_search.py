@@ -18,16 +18,17 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.calibration.status import DEFAULT_DUE_SOON_LEAD
+from server.calibration.status import DEFAULT_DUE_SOON_LEAD, CalibrationState
 from server.core.booking_status import INACTIVE_STATUSES
 from server.readmodels.synonyms import expand_word, looks_like_initials, names_with_initials
 
 __all__ = [
     "CatalogueFacets",
-    "CatalogueHit",
+    "CatalogueItem",
     "CataloguePage",
     "CatalogueQuery",
     "SortKey",
@@ -76,8 +77,9 @@ class CatalogueQuery:
     due_soon_lead: timedelta = DEFAULT_DUE_SOON_LEAD
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogueHit:
+# One instrument of the catalogue, as the search finds it and the API lists it (no docstring:
+# it would become the schema's description in the OpenAPI document).
+class CatalogueItem(BaseModel):
     id: uuid.UUID
     name: str
     name_en: str | None
@@ -86,15 +88,17 @@ class CatalogueHit:
     category: str | None
     location: str | None
     is_open: bool
-    original_value: Decimal | None
-    currency: str | None
+    # Only for the owning institution's staff and admins (server.catalog.visibility): the API
+    # leaves them out, unset, for everyone else.
+    original_value: Decimal | None = None
+    currency: str | None = None
     service_modes: list[str]
     organisation_id: uuid.UUID
     institution_name: str
     institution_name_en: str | None
     city: str | None
     lab_name: str
-    calibration_state: str
+    calibration_state: CalibrationState
     calibration_valid_to: datetime | None
     live_state: str | None
 
@@ -104,7 +108,7 @@ class CataloguePage:
     total: int
     page: int
     page_size: int
-    items: list[CatalogueHit] = field(default_factory=list)
+    items: list[CatalogueItem] = field(default_factory=list)
 
 
 def _like(value: str) -> str:
@@ -259,7 +263,7 @@ async def search_catalogue(session: AsyncSession, query: CatalogueQuery) -> Cata
     connection = await session.connection()
     total = (await connection.execute(text(count_sql), params)).scalar_one()
     rows = await connection.execute(text(sql + " LIMIT :limit OFFSET :offset"), params)
-    items = [CatalogueHit(**row._mapping) for row in rows]
+    items = [CatalogueItem.model_validate(dict(row._mapping)) for row in rows]
     return CataloguePage(total=total, page=query.page, page_size=query.page_size, items=items)
 
 

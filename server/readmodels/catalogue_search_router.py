@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -18,38 +16,16 @@ from server.catalog.visibility import redact_instrument
 from server.core.db import SessionDep
 from server.core.errors import ValidationFailed
 from server.readmodels.catalogue_search import (
+    CatalogueItem,
     CatalogueQuery,
     SortKey,
     catalogue_facets,
     search_catalogue,
 )
 
-__all__ = ["router"]
+__all__ = ["CatalogueItem", "router"]
 
 router = APIRouter(tags=["catalog"])
-
-
-class CatalogueItem(BaseModel):
-    id: uuid.UUID
-    name: str
-    name_en: str | None
-    model: str | None
-    manufacturer: str | None
-    category: str | None
-    location: str | None
-    is_open: bool
-    # Only for the owning institution's staff and admins (server.catalog.visibility).
-    original_value: Decimal | None = None
-    currency: str | None = None
-    service_modes: list[str]
-    organisation_id: uuid.UUID
-    institution_name: str
-    institution_name_en: str | None
-    city: str | None
-    lab_name: str
-    calibration_state: CalibrationState
-    calibration_valid_to: datetime | None
-    live_state: str | None
 
 
 class CatalogueResults(BaseModel):
@@ -123,7 +99,9 @@ async def search(
         page=result.page,
         page_size=result.page_size,
         items=[
-            CatalogueItem.model_validate(redact_instrument(asdict(hit), user, hit.organisation_id))
+            CatalogueItem.model_validate(
+                redact_instrument(hit.model_dump(), user, hit.organisation_id)
+            )
             for hit in result.items
         ],
     )

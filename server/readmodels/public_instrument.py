@@ -24,7 +24,7 @@ from server.booking.repository import BookingRepository
 from server.catalog.models import Instrument
 from server.catalog.visibility import redact_instrument
 from server.core.errors import NotFound
-from server.readmodels.catalogue_search import CatalogueHit, CatalogueQuery, search_catalogue
+from server.readmodels.catalogue_search import CatalogueItem, CatalogueQuery, search_catalogue
 from server.registry.service import scope_of_instrument
 
 __all__ = ["FREE_SLOT_HORIZON", "PublicInstrument", "public_instrument"]
@@ -36,7 +36,7 @@ FREE_SLOTS_SHOWN = 6
 
 @dataclass(frozen=True, slots=True)
 class PublicInstrument:
-    entry: CatalogueHit
+    entry: CatalogueItem
     record: dict[str, Any]
     scope: list[dict[str, Any]]
     hourly_fees: dict[str, dict[str, Decimal]]

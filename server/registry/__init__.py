@@ -1,7 +1,6 @@
-"""Instrument registry: CMA qualification, equipment history, authorisations, audit trail."""
+"""Instrument registry: CMA qualification, equipment history, authorisations."""
 
 from server.registry.models import (
-    AuditLog,
     CmaCertificate,
     CmaScopeItem,
     EquipmentEvent,
@@ -12,7 +11,6 @@ from server.registry.models import (
 )
 
 __all__ = [
-    "AuditLog",
     "CmaCertificate",
     "CmaScopeItem",
     "EquipmentEvent",

@@ -34,13 +34,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.audit.models import AuditLog
+from server.audit.trail import snapshot
 from server.auth.models import AppUser
 from server.auth.tenancy import may_manage_organisation, require_catalogue_manager
 from server.catalog.models import Instrument, Lab
 from server.core.errors import AppError, Conflict, FieldError, NotFound, ValidationFailed
 from server.core.spreadsheet import safe_row
-from server.registry.audit import snapshot
-from server.registry.models import AuditLog, ServiceMode
+from server.registry.models import ServiceMode
 
 __all__ = [
     "CATEGORIES",

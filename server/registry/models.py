@@ -1,5 +1,6 @@
 """Registry tables (revision ``0002_registry``): CMA qualification and its scope, equipment
-history, operator authorisations, attachments, the audit trail and local notices."""
+history, operator authorisations, attachments and local notices (the audit trail, created
+in the same revision, is ``server.audit``)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,13 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, ForeignKey, LargeBinary, Text
+from sqlalchemy import Column, Date, DateTime, ForeignKey, LargeBinary, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from server.registry.columns import InstrumentRecordBase, created_at_field
 
 __all__ = [
-    "AuditLog",
     "CmaCertificate",
     "CmaScopeItem",
     "EquipmentEvent",
@@ -122,20 +122,6 @@ class InstrumentAttachment(InstrumentRecordBase, table=True):
     content: bytes = Field(sa_type=LargeBinary)
     uploaded_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = created_at_field()
-
-
-class AuditLog(SQLModel, table=True):
-    __tablename__ = "audit_log"
-
-    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
-    occurred_at: datetime = created_at_field()
-    actor_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
-    organisation_id: uuid.UUID | None = None
-    entity: str = Field(sa_type=Text)
-    entity_id: str = Field(sa_type=Text)
-    action: str = Field(sa_type=Text)
-    before: dict[str, Any] | None = Field(default=None, sa_type=JSONB)
-    after: dict[str, Any] | None = Field(default=None, sa_type=JSONB)
 
 
 class RegistryNotice(SQLModel, table=True):

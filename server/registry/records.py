@@ -1,8 +1,6 @@
 """What the registry and the calibration programme do alike with an instrument's records.
 
 - the request/response bases of their schemas;
-- the audited write (:func:`add_audited`): add, flush, then the audit entry with the
-  record's snapshot, so no change is ever stored without its trail;
 - the tenancy-checked read (:func:`get_or_not_found`) and the per-instrument listing.
 """
 
@@ -13,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.auth.models import INSTITUTION_ROLES, AppUser, Role
@@ -22,21 +20,17 @@ from server.catalog.models import Instrument
 from server.catalog.service import get_instrument_for_staff
 from server.core.errors import Forbidden, NotFound
 from server.core.validators import check_text
-from server.registry.audit import audit, snapshot
 from server.registry.columns import InstrumentRecordBase
 
 __all__ = [
     "InputModel",
     "PublicModel",
     "Text",
-    "add_audited",
     "get_or_not_found",
     "instrument_for_manager",
     "instrument_for_writer",
     "instrument_rows",
 ]
-
-Row = TypeVar("Row", bound=SQLModel)
 
 Text = Annotated[
     str,
@@ -54,36 +48,6 @@ class InputModel(BaseModel):
 
 class PublicModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-
-
-async def add_audited(
-    session: AsyncSession,
-    actor: AppUser | None,
-    record: Row,
-    *,
-    entity: str,
-    action: str = "create",
-    before: dict[str, Any] | None = None,
-    organisation_id: uuid.UUID | None = None,
-) -> Row:
-    """Store a new or changed record and its audit entry (``before`` for a change).
-
-    The entry is filed under ``organisation_id``, by default the record's own institution.
-    """
-    session.add(record)
-    await session.flush()
-    after = snapshot(record) or {}
-    await audit(
-        session,
-        actor=actor,
-        entity=entity,
-        entity_id=after["id"],
-        action=action,
-        organisation_id=organisation_id or getattr(record, "organisation_id", None),
-        before=before,
-        after=after,
-    )
-    return record
 
 
 async def get_or_not_found(

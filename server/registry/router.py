@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from sqlmodel import col, select
 
+from server.audit.trail import audit_entries
 from server.auth.dependencies import CurrentUser
 from server.auth.models import INSTITUTION_ROLES, AppUser, Organisation
 from server.auth.tenancy import is_platform_admin, role_of
@@ -21,7 +22,6 @@ from server.core.clock import Clock
 from server.core.db import SessionDep
 from server.core.errors import Forbidden, NotFound, content_responses, problem_responses
 from server.registry import bulk_import, service
-from server.registry.audit import audit_entries
 from server.registry.authorisations import lapses_at
 from server.registry.cma import cma_status, parse_cma_number
 from server.registry.models import (
@@ -331,17 +331,29 @@ async def list_audit(
     user: CurrentUser,
     entity: str | None = None,
     entity_id: str | None = None,
+    instrument_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AuditEntry]:
-    """The audit trail of your institution (platform admins: all), newest first."""
+    """The audit trail of your institution (platform admins: all), newest first.
+
+    ``instrument_id`` gives one instrument's history: its own entries and those of the records
+    that name it (cost model, certificates, checks, authorisations, out of service, ...)."""
 
     if not is_platform_admin(user) and role_of(user) not in INSTITUTION_ROLES:
         raise Forbidden("Only laboratory staff read the audit trail")
     organisation_id = None if is_platform_admin(user) else user.organisation_id
     entries = await audit_entries(
-        session, organisation_id=organisation_id, entity=entity, entity_id=entity_id, limit=limit
+        session,
+        organisation_id=organisation_id,
+        entity=entity,
+        entity_id=entity_id,
+        instrument_id=instrument_id,
+        limit=limit,
     )
-    return [AuditEntry.model_validate(e) for e in entries]
+    return [
+        AuditEntry.model_validate({**entry.model_dump(), "actor_name": name})
+        for entry, name in entries
+    ]
 
 
 @router.get(

@@ -277,6 +277,7 @@ class AuditEntry(PublicModel):
     id: int
     occurred_at: datetime
     actor_id: uuid.UUID | None
+    actor_name: str | None = None  # None: the system (a background job, an import)
     entity: str
     entity_id: str
     action: str

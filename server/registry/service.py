@@ -12,13 +12,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.auth.models import AppUser, OrganisationKind, Role
-from server.auth.repository import OrganisationRepository, UserRepository
-from server.auth.tenancy import may_manage_organisation, may_see_organisation, role_of
+from server.audit.trail import add_audited, audit, snapshot
+from server.auth.models import AppUser, Role
+from server.auth.repository import UserRepository
+from server.auth.tenancy import (
+    managed_institution,
+    may_manage_organisation,
+    may_see_organisation,
+    role_of,
+)
 from server.catalog.models import Instrument
 from server.catalog.service import get_instrument_for_staff
 from server.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from server.registry.audit import audit, snapshot
 from server.registry.authorisations import active_authorisation
 from server.registry.cma import check_printed_valid_until, cma_valid_until, parse_cma_number
 from server.registry.models import (
@@ -30,7 +35,6 @@ from server.registry.models import (
     OperatorAuthorisation,
 )
 from server.registry.records import (
-    add_audited,
     get_or_not_found,
     instrument_for_manager,
     instrument_for_writer,
@@ -92,16 +96,13 @@ async def create_cma_certificate(
     session: AsyncSession, user: AppUser, data: CmaCertificateCreate
 ) -> CmaCertificate:
     _require_manager(user)
-    organisation_id = data.organisation_id or user.organisation_id
-    if not may_manage_organisation(user, organisation_id):
-        raise ValidationFailed.for_field(
-            "organisation_id", "you may only qualify your own institution"
-        )
-    organisation = await OrganisationRepository(session).get(organisation_id)
-    if organisation is None or organisation.kind != OrganisationKind.INSTITUTION.value:
-        raise ValidationFailed.for_field(
-            "organisation_id", "CMA certificates belong to institutions"
-        )
+    organisation_id = await managed_institution(
+        session,
+        user,
+        data.organisation_id,
+        not_yours="you may only qualify your own institution",
+        not_an_institution="CMA certificates belong to institutions",
+    )
     parse_cma_number(data.number, issued_on=data.issued_on)
     # The date printed on the certificate counts; derived only when it was not given.
     if data.valid_until is not None:
@@ -180,15 +181,8 @@ async def update_record(
             f"Asset number {data.asset_number} is already used by another instrument"
         ) from exc
     await session.refresh(instrument)
-    await audit(
-        session,
-        actor=user,
-        entity="instrument",
-        entity_id=instrument.id,
-        action="update",
-        organisation_id=instrument.organisation_id,
-        before=before,
-        after=snapshot(instrument),
+    await add_audited(
+        session, user, instrument, entity="instrument", action="update", before=before
     )
     return instrument
 

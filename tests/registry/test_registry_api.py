@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import httpx
 from fastapi import FastAPI
 
 from server.registry.authorisations import is_authorised, record_use
 from tests.harness.app import Login
+from tests.harness.booking import COST_MODEL
 from tests.harness.factories import World
 
 NOW = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)
@@ -168,3 +170,64 @@ async def test_attachments_and_equipment_history(
         assert added.status_code == 201
     history = await client.get(f"{base}/events", headers=manager)
     assert sorted(e["kind"] for e in history.json()) == ["fault", "repair"]
+
+
+async def test_creating_and_renaming_an_instrument_show_in_the_audit_trail(
+    client: httpx.AsyncClient, demo: World, login: Login
+) -> None:
+    manager = await login("manager@zjim.demo")
+    created = await client.post(
+        "/api/v1/instruments",
+        headers=manager,
+        json={"lab_id": str(demo.lab.id), "name": "紫外可见分光光度计", "serial_number": "UV-0031"},
+    )
+    assert created.status_code == 201, created.text
+    instrument_id = created.json()["id"]
+    renamed = await client.patch(
+        f"/api/v1/instruments/{instrument_id}",
+        headers=manager,
+        json={"name": "紫外可见分光光度计 UV-2600"},
+    )
+    assert renamed.status_code == 200, renamed.text
+    unchanged = await client.patch(
+        f"/api/v1/instruments/{instrument_id}", headers=manager, json={"is_open": False}
+    )
+    assert unchanged.status_code == 200, unchanged.text
+
+    trail = await client.get(
+        "/api/v1/audit",
+        headers=manager,
+        params={"entity": "instrument", "entity_id": instrument_id},
+    )
+    update, create = trail.json()  # newest first; saving without a change adds nothing
+    assert create["action"] == "create"
+    assert create["after"]["name"] == "紫外可见分光光度计"
+    assert create["actor_name"] == demo.users["manager@zjim.demo"].full_name
+    assert update["action"] == "update"
+    assert update["before"]["name"] == "紫外可见分光光度计"
+    assert update["after"]["name"] == "紫外可见分光光度计 UV-2600"
+
+    # The instrument's history holds the records that name it too: its cost model, twice.
+    for hourly in ("12.50", "15.00"):
+        published = await client.put(
+            f"/api/v1/instruments/{instrument_id}/cost-model",
+            headers=manager,
+            json={**COST_MODEL, "consumables_per_hour": hourly},
+        )
+        assert published.status_code == 200, published.text
+    history = await client.get(
+        "/api/v1/audit", headers=manager, params={"instrument_id": instrument_id}
+    )
+    entries = [(e["entity"], e["action"]) for e in history.json()]
+    assert entries == [
+        ("cost_model", "update"),
+        ("cost_model", "create"),
+        ("instrument", "update"),
+        ("instrument", "create"),
+    ]
+    repriced = history.json()[0]
+    assert repriced["before"]["consumables_per_hour"] == "12.50"
+    assert repriced["after"]["consumables_per_hour"] == "15.00"
+    assert Decimal(repriced["after"]["factors"]["internal"]) == Decimal("0.5")
+    # The demo chamber's history is not this instrument's.
+    assert all(e["entity_id"] != str(demo.instrument.id) for e in history.json())
