@@ -10,6 +10,7 @@ import GatewaysRoute from "./routes/gateways";
 import InspectionRoute from "./routes/inspection";
 import InstrumentRoute from "./routes/instrument";
 import InstrumentEditRoute from "./routes/instrument-edit";
+import InstrumentImportRoute from "./routes/instrument-import";
 import InstrumentNewRoute from "./routes/instrument-new";
 import InstrumentsRoute from "./routes/instruments";
 import InvitationsRoute from "./routes/invitations";
@@ -46,6 +47,7 @@ export const routes: RouteObject[] = [
     children: [
       { index: true, element: <InstrumentsRoute /> },
       { path: "instruments/new", element: <InstrumentNewRoute /> },
+      { path: "instruments/import", element: <InstrumentImportRoute /> },
       { path: "instruments/:instrumentId", element: <InstrumentRoute /> },
       { path: "instruments/:instrumentId/edit", element: <InstrumentEditRoute /> },
       { path: "instruments/:instrumentId/manage", element: <ManageInstrumentRoute /> },

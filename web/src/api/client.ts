@@ -210,9 +210,13 @@ export class ApiClient {
   /**
    * A file the server sends (CSV, Excel, Parquet, iCal) under /api/v1, with the token, as a
    * Blob plus the file name from Content-Disposition; errors are ApiErrors like any other call.
+   * `init` makes it a POST where the server answers an upload with a file (an error report).
    */
-  async download(path: string): Promise<{ blob: Blob; filename: string | null }> {
-    const response = await this.transport(`${this.baseUrl}${API}${path}`, { headers: { Accept: "*/*" } });
+  async download(path: string, init: RequestInit = {}): Promise<{ blob: Blob; filename: string | null }> {
+    const response = await this.transport(`${this.baseUrl}${API}${path}`, {
+      ...init,
+      headers: { Accept: "*/*", ...init.headers },
+    });
     const disposition = response.headers.get("Content-Disposition") ?? "";
     const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
     return { blob: await response.blob(), filename: match?.[1] ? decodeURIComponent(match[1]) : null };

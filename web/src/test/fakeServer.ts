@@ -3,6 +3,8 @@ import type { FetchFn } from "../api";
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The query string, with its leading "?" (empty when there is none). */
+  query: string;
   headers: Headers;
   body: string | null;
 }
@@ -45,6 +47,7 @@ export class FakeServer {
     const request: RecordedRequest = {
       method: (init?.method ?? "GET").toUpperCase(),
       path: url.pathname,
+      query: url.search,
       headers: new Headers(init?.headers),
       body: body === undefined || body === null ? null : typeof body === "string" ? body : String(body),
     };

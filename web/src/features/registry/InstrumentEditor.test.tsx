@@ -115,6 +115,31 @@ const certificate = {
   scope: [coldTest, dampHeat],
 };
 
+const HISTORY = [
+  {
+    id: 12,
+    occurred_at: "2026-11-30T06:05:00Z",
+    actor_id: manager.id,
+    actor_name: "王主管",
+    entity: "cost_model",
+    entity_id: CHAMBER_ID,
+    action: "update",
+    before: { instrument_id: CHAMBER_ID, consumables_per_hour: "12.50", per_sample_fee: "45.00" },
+    after: { instrument_id: CHAMBER_ID, consumables_per_hour: "15.00", per_sample_fee: "45.00" },
+  },
+  {
+    id: 11,
+    occurred_at: "2026-11-29T01:00:00Z",
+    actor_id: null,
+    actor_name: null,
+    entity: "instrument",
+    entity_id: CHAMBER_ID,
+    action: "create",
+    before: null,
+    after: { id: CHAMBER_ID, name: "高低温试验箱", location: "热工实验室 101" },
+  },
+];
+
 function editServer() {
   return new FakeServer()
     .on("GET /api/v1/auth/me", manager)
@@ -133,6 +158,7 @@ function editServer() {
         created_at: "2026-11-01T02:00:00Z",
       },
     ])
+    .on("GET /api/v1/audit", HISTORY)
     .on("GET /api/v1/availability", [
       {
         instrument_id: CHAMBER_ID,
@@ -492,5 +518,32 @@ describe("editing an instrument", () => {
     expect(forms).toHaveLength(1);
     expect(forms[0]!.get("kind")).toBe("manual");
     expect((forms[0]!.get("file") as File).name).toBe("manual.pdf");
+  });
+});
+
+describe("the change history", () => {
+  it("says who changed which field of the fee, from what to what, in Beijing time", async () => {
+    const fake = editServer();
+    renderRoute(`/instruments/${CHAMBER_ID}/edit`, { server: fake, token: "jwt", locale: "zh-CN" });
+    const history = await screen.findByTestId("audit-history");
+    await within(history).findByText("王主管");
+    const rows = within(history).getAllByRole("row");
+    // The header, then newest first.
+    expect(rows[1]).toHaveTextContent("王主管");
+    expect(rows[1]).toHaveTextContent("收费核算");
+    expect(rows[1]).toHaveTextContent("耗材（元/小时）: 12.50 → 15.00");
+    expect(rows[1]).not.toHaveTextContent("每样品");
+    expect(rows[1]).toHaveTextContent("14:05");
+    expect(rows[2]).toHaveTextContent("系统");
+    expect(rows[2]).toHaveTextContent("新建，2 项内容");
+    expect(fake.requestsTo("/api/v1/audit")[0]?.query).toContain(`instrument_id=${CHAMBER_ID}`);
+  });
+
+  it("reads in English with English chosen", async () => {
+    renderRoute(`/instruments/${CHAMBER_ID}/edit`, { server: editServer(), token: "jwt", locale: "en" });
+    const history = await screen.findByTestId("audit-history");
+    expect(await within(history).findByText("Cost model")).toBeInTheDocument();
+    expect(history).toHaveTextContent("System");
+    expect(history).not.toHaveTextContent("cost_model");
   });
 });

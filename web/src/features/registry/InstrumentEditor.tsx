@@ -5,6 +5,7 @@ import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { useI18n } from "../../i18n";
 import { useCurrentUser } from "../auth";
 import { AttachmentsPanel } from "./AttachmentsPanel";
+import { AuditHistoryPanel } from "./AuditHistoryPanel";
 import { BlackoutsPanel } from "./BlackoutsPanel";
 import { BookingPolicyForm } from "./BookingPolicyForm";
 import { CostModelForm } from "./CostModelForm";
@@ -141,7 +142,7 @@ const NEW_VALUES: RecordValues = {
   calibration_interval_days: 365,
 };
 
-function useMayEdit() {
+export function useMayEdit() {
   const me = useCurrentUser();
   return { me, mayEdit: !!me.data && EDITOR_ROLES.includes(me.data.role) };
 }
@@ -386,6 +387,7 @@ export function InstrumentEditPage({ instrumentId }: { instrumentId: string }) {
           <BookingPolicyForm instrumentId={instrumentId} />
           <CostModelForm instrumentId={instrumentId} />
           <BlackoutsPanel instrumentId={instrumentId} />
+          <AuditHistoryPanel instrumentId={instrumentId} />
         </>
       )}
     </section>
@@ -398,9 +400,14 @@ export function RegisterInstrumentLink() {
   const { mayEdit } = useMayEdit();
   if (!mayEdit) return null;
   return (
-    <Link to="/instruments/new" className="btn" data-testid="register-instrument">
-      {t("editor.new")}
-    </Link>
+    <>
+      <Link to="/instruments/new" className="btn" data-testid="register-instrument">
+        {t("editor.new")}
+      </Link>
+      <Link to="/instruments/import" className="btn btn-ghost" data-testid="import-instruments">
+        {t("import.link")}
+      </Link>
+    </>
   );
 }
 

@@ -199,3 +199,56 @@ export function useAddBlackout(instrumentId: string) {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["booking", instrumentId, "blackouts"] }),
   });
 }
+
+export type AuditEntry = Schemas["AuditEntry"];
+
+/** One instrument's change history, newest first: its own entries and its records'. */
+export function useInstrumentHistory(instrumentId: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["registry", instrumentId, "history"],
+    queryFn: async () =>
+      (
+        await api.http.GET("/api/v1/audit", {
+          params: { query: { instrument_id: instrumentId, limit: 200 } },
+        })
+      ).data!,
+  });
+}
+
+export type ImportReport = Schemas["ImportReport"];
+
+function importForm(file: File): FormData {
+  const form = new FormData();
+  form.append("file", file);
+  return form;
+}
+
+/** Checks (dry run) or stores a filled import template for one lab; all rows or none. */
+export function useImportInstruments() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ labId, file, dryRun }: { labId: string; file: File; dryRun: boolean }) =>
+      api.call<ImportReport>(
+        `/instruments/import?lab_id=${encodeURIComponent(labId)}&dry_run=${dryRun ? "true" : "false"}`,
+        { method: "POST", body: importForm(file) },
+      ),
+    onSuccess: (report) => {
+      if (report.committed) void queryClient.invalidateQueries({ queryKey: ["instruments"] });
+    },
+  });
+}
+
+/** The template, and the uploaded rows back with their errors marked, as workbooks. */
+export function useImportFiles() {
+  const api = useApi();
+  return {
+    template: () => api.download("/instruments/import/template"),
+    errorReport: (labId: string, file: File) =>
+      api.download(`/instruments/import/report?lab_id=${encodeURIComponent(labId)}`, {
+        method: "POST",
+        body: importForm(file),
+      }),
+  };
+}

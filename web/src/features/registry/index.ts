@@ -7,3 +7,4 @@ export {
   InstrumentNewPage,
   RegisterInstrumentLink,
 } from "./InstrumentEditor";
+export { ImportInstrumentsPage } from "./ImportInstrumentsPage";

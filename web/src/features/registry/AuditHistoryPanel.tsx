@@ -1,0 +1,151 @@
+import { Table, Tag } from "antd";
+import type { ColumnsType } from "antd/es/table";
+import { ErrorNotice } from "../../components/ErrorNotice";
+import { hasMessage, useI18n } from "../../i18n";
+import { formatTime } from "./CostModelForm";
+import { type AuditEntry, useInstrumentHistory } from "./editorApi";
+import { type TextId, useEditorText } from "./text";
+
+type Json = Record<string, unknown> | null | undefined;
+
+/** Field names as the editor labels them. */
+const FIELD_LABELS: Partial<Record<string, TextId>> = {
+  name: "editor.name",
+  name_en: "editor.nameEn",
+  model: "editor.model",
+  manufacturer: "editor.manufacturer",
+  serial_number: "editor.serial",
+  location: "editor.location",
+  category: "editor.category",
+  specification: "editor.specification",
+  original_value: "editor.originalValue",
+  country_of_origin: "editor.origin",
+  manufacture_date: "editor.manufactureDate",
+  purchase_date: "editor.purchaseDate",
+  asset_class_code: "editor.assetCode",
+  firmware_version: "editor.firmware",
+  technical_specifications: "editor.techSpecs",
+  main_functions: "editor.functions",
+  accessories: "editor.accessories",
+  fee_rule: "editor.feeRule",
+  contact_name: "editor.contactName",
+  contact_phone: "editor.contactPhone",
+  contact_email: "editor.contactEmail",
+  service_modes: "editor.modes",
+  calibration_required: "editor.calibrationRequired",
+  calibration_interval_days: "editor.calibrationInterval",
+  is_open: "editor.isOpen",
+  consumables_per_hour: "cost.consumables",
+  staff_service_per_hour: "cost.staff",
+  annual_depreciation: "cost.depreciation",
+  rated_annual_hours: "cost.ratedHours",
+  other_per_hour: "cost.other",
+  per_sample_fee: "cost.perSample",
+  factors: "cost.factors",
+  asset_number: "history.field.asset_number",
+  commissioned_on: "history.field.commissioned_on",
+  currency: "history.field.currency",
+  opening_hours: "history.field.opening_hours",
+};
+
+/** Columns a person never changes by hand: left out of "what changed". */
+const HIDDEN = new Set([
+  "id",
+  "instrument_id",
+  "organisation_id",
+  "lab_id",
+  "created_at",
+  "updated_at",
+  "published_at",
+]);
+
+function shown(value: unknown, empty: string): string {
+  if (value === null || value === undefined || value === "") return empty;
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+/** The fields an entry changed, with their values before and after. */
+export function changedFields(before: Json, after: Json): { field: string; from: unknown; to: unknown }[] {
+  const keys = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
+  return [...keys]
+    .filter((k) => !HIDDEN.has(k))
+    .filter((k) => JSON.stringify(before?.[k] ?? null) !== JSON.stringify(after?.[k] ?? null))
+    .sort()
+    .map((field) => ({ field, from: before?.[field], to: after?.[field] }));
+}
+
+/** Who changed what on the instrument and its records, and when (Beijing time). */
+export function AuditHistoryPanel({ instrumentId }: { instrumentId: string }) {
+  const t = useEditorText();
+  const { locale } = useI18n();
+  const history = useInstrumentHistory(instrumentId);
+  // Known names are translated; a record kind or field this page does not know yet shows as
+  // itself rather than disappearing from the history.
+  const known = (id: string, fallback: string) => (hasMessage(id, "registry") ? t(id as TextId) : fallback);
+  const fieldLabel = (field: string) => {
+    const id = FIELD_LABELS[field];
+    return id ? t(id) : field;
+  };
+  const columns: ColumnsType<AuditEntry> = [
+    {
+      title: t("history.when"),
+      dataIndex: "occurred_at",
+      width: 170,
+      render: (iso: string) => formatTime(iso, locale),
+    },
+    {
+      title: t("history.who"),
+      dataIndex: "actor_name",
+      width: 140,
+      render: (name: string | null | undefined) => name ?? t("history.system"),
+    },
+    {
+      title: t("history.what"),
+      key: "what",
+      width: 200,
+      render: (_, e) => (
+        <>
+          <Tag>{known(`history.entity.${e.entity}`, e.entity)}</Tag>
+          {known(`history.action.${e.action}`, e.action)}
+        </>
+      ),
+    },
+    {
+      title: t("history.changes"),
+      key: "changes",
+      render: (_, e) => {
+        const changes = changedFields(e.before, e.after);
+        if (e.action === "create") return t("history.created", { count: changes.length });
+        if (!changes.length) return t("history.noChange");
+        return (
+          <ul className="history-changes">
+            {changes.map((c) => (
+              <li key={c.field}>
+                <b>{fieldLabel(c.field)}</b>: {shown(c.from, t("history.empty"))} →{" "}
+                {shown(c.to, t("history.empty"))}
+              </li>
+            ))}
+          </ul>
+        );
+      },
+    },
+  ];
+  return (
+    <section className="card editor-form" data-testid="audit-history">
+      <h2>{t("history.title")}</h2>
+      <p className="muted">{t("history.hint")}</p>
+      {history.isError && <ErrorNotice error={history.error} />}
+      <Table<AuditEntry>
+        rowKey="id"
+        size="small"
+        loading={history.isPending}
+        columns={columns}
+        dataSource={history.data ?? []}
+        pagination={{ pageSize: 10, hideOnSinglePage: true }}
+        scroll={{ x: 720 }}
+        locale={{ emptyText: t("history.none") }}
+      />
+    </section>
+  );
+}

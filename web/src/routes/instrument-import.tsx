@@ -1,0 +1,5 @@
+import { ImportInstrumentsPage } from "../features/registry";
+
+export default function InstrumentImportRoute() {
+  return <ImportInstrumentsPage />;
+}
