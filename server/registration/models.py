@@ -1,4 +1,4 @@
-"""Registrations of enterprises and invitations to join one."""
+"""Registrations of enterprises and invitations to join an organisation."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from enum import StrEnum
 from sqlalchemy import DateTime, Text, func
 from sqlmodel import Field, SQLModel
 
-__all__ = ["EnterpriseInvitation", "EnterpriseRegistration", "RegistrationStatus"]
+from server.auth.models import Role
+
+__all__ = ["EnterpriseRegistration", "Invitation", "RegistrationStatus"]
 
 
 def utcnow() -> datetime:
@@ -47,14 +49,17 @@ class EnterpriseRegistration(SQLModel, table=True):
     )
 
 
-class EnterpriseInvitation(SQLModel, table=True):
-    """A link an enterprise admin sends a colleague; only the token's SHA-256 is kept."""
+class Invitation(SQLModel, table=True):
+    """A link an organisation's administrator sends a colleague: an enterprise admin invites its
+    users, a lab manager the institution's staff. ``role`` is what the invitee becomes; only the
+    token's SHA-256 is kept."""
 
-    __tablename__ = "enterprise_invitation"
+    __tablename__ = "invitation"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     email: str = Field(sa_type=Text)
+    role: Role = Field(sa_type=Text)
     token_hash: str = Field(sa_type=Text, unique=True)
     invited_by: uuid.UUID = Field(foreign_key="app_user.id")
     expires_at: datetime = Field(sa_type=DateTime(timezone=True))

@@ -1,4 +1,5 @@
-"""``/api/v1/registrations`` and ``/api/v1/invitations``: enterprises register and invite."""
+"""``/api/v1/registrations``, ``/api/v1/invitations`` and ``/api/v1/members``: enterprises
+register; organisations' administrators invite colleagues and assign their roles."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.auth.dependencies import CurrentUser
+from server.auth.models import Role
 from server.core.clock import Clock
 from server.core.db import SessionDep
+from server.core.errors import problem_responses
 from server.core.validators import Text
 from server.registration import service
 from server.registration.models import RegistrationStatus
@@ -63,6 +66,9 @@ class InvitationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: Annotated[Text, Field(min_length=3, max_length=254)]
+    # What the invitee becomes; by default the ordinary role of the inviter's organisation
+    # (an enterprise's member, an institution's lab staff).
+    role: Role | None = None
 
 
 class InvitationOut(BaseModel):
@@ -70,6 +76,7 @@ class InvitationOut(BaseModel):
 
     id: uuid.UUID
     email: str
+    role: Role
     expires_at: datetime
     accepted_at: datetime | None
     created_at: datetime
@@ -96,6 +103,22 @@ class AcceptIn(BaseModel):
 
 class AcceptedOut(BaseModel):
     email: str
+
+
+class MemberOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    full_name: str
+    role: Role
+    created_at: datetime
+
+
+class RoleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
 
 
 @router.post("/registrations", response_model=RegistrationOut, status_code=status.HTTP_201_CREATED)
@@ -139,7 +162,9 @@ async def reject(
 async def invite(
     session: SessionDep, user: CurrentUser, now: Clock, body: InvitationIn, response: Response
 ) -> InvitationCreated:
-    invitation, token = await service.invite(session, user, email=body.email, now=now)
+    invitation, token = await service.invite(
+        session, user, email=body.email, role=body.role, now=now
+    )
     # The token is the invitee's key: browsers and proxies must not keep it.
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
@@ -171,3 +196,18 @@ async def accept(session: SessionDep, now: Clock, token: str, body: AcceptIn) ->
         session, token, full_name=body.full_name, password=body.password, now=now
     )
     return AcceptedOut(email=user.email)
+
+
+@router.get("/members", response_model=list[MemberOut])
+async def members(session: SessionDep, user: CurrentUser) -> list[MemberOut]:
+    """The users of your organisation (its administrators: enterprise admins, lab managers)."""
+    return [MemberOut.model_validate(m) for m in await service.list_members(session, user)]
+
+
+@router.put("/members/{member_id}/role", response_model=MemberOut, responses=problem_responses(409))
+async def assign_role(
+    session: SessionDep, user: CurrentUser, member_id: uuid.UUID, body: RoleIn
+) -> MemberOut:
+    """Give a colleague another role of your organisation (never your own: 409 ``own_role``);
+    a role of another kind of organisation is 422 ``role_not_assignable``."""
+    return MemberOut.model_validate(await service.assign_role(session, user, member_id, body.role))

@@ -17,6 +17,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.audit.trail import audit
 from server.auth.models import AppUser, Organisation, OrganisationKind, Role
 from server.auth.service import MIN_PASSWORD_LENGTH
 from server.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
@@ -24,19 +25,22 @@ from server.core.security import hash_password
 from server.notifications.service import notify
 from server.registration.credit_code import is_valid_credit_code, normalise
 from server.registration.models import (
-    EnterpriseInvitation,
     EnterpriseRegistration,
+    Invitation,
     RegistrationStatus,
 )
 
 __all__ = [
+    "ASSIGNABLE_ROLES",
     "INVITATION_LIFETIME",
     "accept_invitation",
     "apply",
     "approve",
+    "assign_role",
     "find_invitation",
     "invite",
     "list_invitations",
+    "list_members",
     "list_registrations",
     "reject",
 ]
@@ -233,23 +237,57 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _require_enterprise_admin(user: AppUser) -> None:
-    if user.role != Role.ENTERPRISE_ADMIN.value:
-        raise Forbidden("Only an enterprise's administrator invites its users")
+# Whom an organisation's administrator may bring in, and as what: an enterprise admin its users,
+# a lab manager the institution's staff. Everyone else invites no one.
+ASSIGNABLE_ROLES: dict[Role, tuple[Role, ...]] = {
+    Role.ENTERPRISE_ADMIN: (Role.ENTERPRISE_MEMBER, Role.ENTERPRISE_ADMIN),
+    Role.LAB_MANAGER: (Role.LAB_STAFF, Role.LAB_MANAGER),
+}
+
+
+def _assignable(user: AppUser) -> tuple[Role, ...]:
+    roles = ASSIGNABLE_ROLES.get(Role(user.role))
+    if roles is None:
+        raise Forbidden(
+            "Only an organisation's administrator (an enterprise admin or a lab manager) "
+            "invites users and assigns roles",
+            extensions={"code": "not_organisation_admin"},
+        )
+    return roles
+
+
+def _checked_role(user: AppUser, role: Role | None) -> Role:
+    """The role asked for, or the ordinary one of the admin's organisation; 422 if not theirs."""
+    roles = _assignable(user)
+    if role is None:
+        return roles[0]
+    if role not in roles:
+        raise ValidationFailed(
+            f"role: {role.value} is not a role of your organisation",
+            errors=[FieldError("role", "is not a role of your organisation")],
+            extensions={"code": "role_not_assignable", "role": role.value},
+        )
+    return role
 
 
 async def invite(
-    session: AsyncSession, user: AppUser, *, email: str, now: datetime
-) -> tuple[EnterpriseInvitation, str]:
+    session: AsyncSession,
+    user: AppUser,
+    *,
+    email: str,
+    now: datetime,
+    role: Role | None = None,
+) -> tuple[Invitation, str]:
     """A new invitation and its token (shown once; only its hash is kept)."""
-    _require_enterprise_admin(user)
+    granted = _checked_role(user, role)
     address = _email(email)
     if await _email_in_use(session, address):
         raise Conflict(f"{address} is already registered", extensions={"code": "email_taken"})
     token = secrets.token_urlsafe(24)
-    invitation = EnterpriseInvitation(
+    invitation = Invitation(
         organisation_id=user.organisation_id,
         email=address,
+        role=granted,
         token_hash=_token_hash(token),
         invited_by=user.id,
         expires_at=now + INVITATION_LIFETIME,
@@ -259,25 +297,69 @@ async def invite(
     return invitation, token
 
 
-async def list_invitations(session: AsyncSession, user: AppUser) -> Sequence[EnterpriseInvitation]:
-    _require_enterprise_admin(user)
+async def list_invitations(session: AsyncSession, user: AppUser) -> Sequence[Invitation]:
+    _assignable(user)
     query = (
-        select(EnterpriseInvitation)
-        .where(EnterpriseInvitation.organisation_id == user.organisation_id)
-        .order_by(col(EnterpriseInvitation.created_at).desc())
+        select(Invitation)
+        .where(Invitation.organisation_id == user.organisation_id)
+        .order_by(col(Invitation.created_at).desc())
         .limit(200)
     )
     return (await session.exec(query)).all()
 
 
+async def list_members(session: AsyncSession, user: AppUser) -> Sequence[AppUser]:
+    """The users of the administrator's own organisation, by name."""
+    _assignable(user)
+    query = (
+        select(AppUser)
+        .where(AppUser.organisation_id == user.organisation_id)
+        .order_by(col(AppUser.full_name), col(AppUser.email))
+    )
+    return (await session.exec(query)).all()
+
+
+async def assign_role(
+    session: AsyncSession, user: AppUser, member_id: uuid.UUID, role: Role
+) -> AppUser:
+    """Give a colleague another role of the organisation, with an audit entry.
+
+    An administrator cannot change their own role: the organisation would be left without one
+    by a slip of the hand; another administrator does it."""
+    granted = _checked_role(user, role)
+    member = await session.get(AppUser, member_id)
+    if member is None or member.organisation_id != user.organisation_id:
+        raise NotFound(f"User {member_id} not found")
+    if member.id == user.id:
+        raise Conflict(
+            "You cannot change your own role; ask another administrator",
+            extensions={"code": "own_role"},
+        )
+    if member.role == granted.value:
+        return member
+    before = {"role": member.role}
+    member.role = granted.value
+    session.add(member)
+    await session.flush()
+    await audit(
+        session,
+        actor=user,
+        entity="app_user",
+        entity_id=member.id,
+        action="assign_role",
+        organisation_id=member.organisation_id,
+        before=before,
+        after={"role": member.role},
+    )
+    return member
+
+
 async def find_invitation(
     session: AsyncSession, token: str, *, now: datetime
-) -> tuple[EnterpriseInvitation, Organisation]:
+) -> tuple[Invitation, Organisation]:
     invitation = (
         await session.exec(
-            select(EnterpriseInvitation)
-            .where(EnterpriseInvitation.token_hash == _token_hash(token))
-            .with_for_update()
+            select(Invitation).where(Invitation.token_hash == _token_hash(token)).with_for_update()
         )
     ).first()
     if invitation is None or invitation.accepted_at is not None or invitation.expires_at <= now:
@@ -305,7 +387,7 @@ async def accept_invitation(
         organisation_id=invitation.organisation_id,
         email=invitation.email,
         full_name=full_name.strip(),
-        role=Role.ENTERPRISE_MEMBER.value,
+        role=Role(invitation.role).value,
         password_hash=password_hash,
     )
     session.add(user)

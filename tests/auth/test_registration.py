@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from tests.harness.app import API, PROBLEM, Login
-from tests.harness.factories import World
+from tests.harness.factories import ZJIM, World
 
 pytestmark = pytest.mark.integration
 
@@ -146,3 +146,76 @@ async def test_bad_credit_code_and_duplicates_are_problems_with_codes(
     assert rejected.status_code == 200
     assert rejected.json()["reason"] == "营业执照信息不符"
     assert (await client.post(f"{API}/registrations", json=APPLICATION)).status_code == 201
+
+
+async def test_a_lab_manager_invites_staff_and_assigns_roles_within_the_institution(
+    client: httpx.AsyncClient, demo: World, login: Login
+) -> None:
+    manager = await login("manager@zjim.demo")
+    # A lab manager brings in lab staff by default, never enterprise roles.
+    wrong = await client.post(
+        f"{API}/invitations",
+        headers=manager,
+        json={"email": "zhou@zjim.example", "role": "enterprise_admin"},
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["code"] == "role_not_assignable"
+    assert wrong.json()["errors"][0]["field"] == "role"
+    invited = await client.post(
+        f"{API}/invitations", headers=manager, json={"email": "zhou@zjim.example"}
+    )
+    assert invited.status_code == 201, invited.text
+    assert invited.json()["role"] == "lab_staff"
+    shown = await client.get(f"{API}/invitations/{invited.json()['token']}")
+    assert shown.json()["organisation_name"] == ZJIM
+    accepted = await client.post(
+        f"{API}/invitations/{invited.json()['token']}/accept",
+        json={"full_name": "周敏", "password": "zhou-2026-secret"},
+    )
+    assert accepted.status_code == 201, accepted.text
+
+    # The new colleague is staff of the institution; only the manager sees the members' list
+    # and makes them a manager.
+    token = await _token(client, "zhou@zjim.example", "zhou-2026-secret")
+    new = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    me = await client.get(f"{API}/auth/me", headers=new)
+    assert me.json()["role"] == "lab_staff"
+    assert (await client.get(f"{API}/members", headers=new)).status_code == 403
+    listed = await client.get(f"{API}/members", headers=manager)
+    members = {m["email"]: m for m in listed.json()}
+    assert set(members) == {"manager@zjim.demo", "staff@zjim.demo", "zhou@zjim.example"}
+    promoted = await client.put(
+        f"{API}/members/{members['zhou@zjim.example']['id']}/role",
+        headers=manager,
+        json={"role": "lab_manager"},
+    )
+    assert promoted.status_code == 200, promoted.text
+    assert (await client.get(f"{API}/auth/me", headers=new)).json()["role"] == "lab_manager"
+    trail = await client.get(
+        f"{API}/audit",
+        headers=manager,
+        params={"entity": "app_user", "entity_id": members["zhou@zjim.example"]["id"]},
+    )
+    assert [(e["action"], e["before"], e["after"]) for e in trail.json()] == [
+        ("assign_role", {"role": "lab_staff"}, {"role": "lab_manager"})
+    ]
+
+    # Nobody changes their own role, and another institution's user is out of reach.
+    own = await client.put(
+        f"{API}/members/{members['manager@zjim.demo']['id']}/role",
+        headers=manager,
+        json={"role": "lab_staff"},
+    )
+    assert own.status_code == 409
+    assert own.json()["code"] == "own_role"
+    elsewhere = await client.put(
+        f"{API}/members/{demo.users['manager@zju.demo'].id}/role",
+        headers=manager,
+        json={"role": "lab_staff"},
+    )
+    assert elsewhere.status_code == 404
+    # Staff do not invite.
+    staff = await login("staff@zjim.demo")
+    refused = await client.post(f"{API}/invitations", headers=staff, json={"email": "a@b.example"})
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "not_organisation_admin"

@@ -95,7 +95,8 @@ function MemberHeader() {
     ...(user?.role === "platform_admin"
       ? [{ to: "/registrations", label: registrationText(locale, "nav.registrations") }]
       : []),
-    ...(user?.role === "enterprise_admin"
+    // Members and invitations: each organisation's administrator.
+    ...(user?.role === "enterprise_admin" || user?.role === "lab_manager"
       ? [{ to: "/invitations", label: registrationText(locale, "nav.invitations") }]
       : []),
   ];

@@ -1,8 +1,10 @@
-import { Alert, Button, Card, Form, Input, Result, Table, Tag, Typography } from "antd";
+import { Alert, App, Button, Card, Form, Input, Result, Select, Table, Tag, Typography } from "antd";
+import type { Role } from "../../api/types";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
+import { useI18n } from "../../i18n";
 import { useCurrentUser } from "../auth";
 import { formatBeijing } from "../calibration";
-import { type Invitation, useInvitations, useInvite } from "./api";
+import { type Invitation, type Member, useAssignRole, useInvitations, useInvite, useMembers } from "./api";
 import { useRegistrationText } from "./text";
 
 /** The link a colleague opens to join; the server keeps only the token's hash. */
@@ -10,20 +12,33 @@ export function invitationLink(token: string, origin: string = window.location.o
   return `${origin}/invite/${encodeURIComponent(token)}`;
 }
 
-/** An enterprise admin invites colleagues by link. */
+/** The roles each organisation's administrator hands out, the ordinary one first (as the server). */
+const ASSIGNABLE: Partial<Record<Role, Role[]>> = {
+  enterprise_admin: ["enterprise_member", "enterprise_admin"],
+  lab_manager: ["lab_staff", "lab_manager"],
+};
+
+/** An organisation's administrator (enterprise admin, lab manager) invites colleagues by link
+ * and gives its members their roles. */
 export function InvitationsPage() {
   const t = useRegistrationText();
   const me = useCurrentUser();
   if (me.isPending) return <Loading />;
-  if (me.data?.role !== "enterprise_admin") return <Result status="403" title={t("invite.forbidden")} />;
-  return <Invitations />;
+  const roles = me.data ? ASSIGNABLE[me.data.role] : undefined;
+  if (!me.data || !roles) return <Result status="403" title={t("invite.forbidden")} />;
+  return <Invitations roles={roles} myId={me.data.id} />;
 }
 
-function Invitations() {
+function Invitations({ roles, myId }: { roles: Role[]; myId: string }) {
   const t = useRegistrationText();
+  const { t: app } = useI18n();
+  const { message } = App.useApp();
   const list = useInvitations();
   const invite = useInvite();
-  const [form] = Form.useForm<{ email: string }>();
+  const members = useMembers();
+  const assign = useAssignRole();
+  const [form] = Form.useForm<{ email: string; role: Role }>();
+  const roleOptions = roles.map((value) => ({ value, label: app(`role.${value}`) }));
   // When the list arrived: an invitation shown as open stays open until the list refreshes.
   const now = list.dataUpdatedAt;
   const state = (i: Invitation) =>
@@ -45,14 +60,20 @@ function Invitations() {
           form={form}
           layout="vertical"
           style={{ maxWidth: 420 }}
-          onFinish={({ email }) => invite.mutate(email.trim(), { onSuccess: () => form.resetFields() })}
+          initialValues={{ role: roles[0] }}
+          onFinish={({ email, role }) =>
+            invite.mutate({ email: email.trim(), role }, { onSuccess: () => form.resetFields() })
+          }
         >
           <Form.Item
             name="email"
             label={t("invite.email")}
             rules={[{ required: true, type: "email", message: t("register.email.invalid") }]}
           >
-            <Input id="invite-email" type="email" autoComplete="off" />
+            <Input type="email" autoComplete="off" />
+          </Form.Item>
+          <Form.Item name="role" label={t("invite.role")}>
+            <Select options={roleOptions} data-testid="invite-role" />
           </Form.Item>
           <Button type="primary" htmlType="submit" loading={invite.isPending} data-testid="invite-send">
             {t("invite.send")}
@@ -64,12 +85,73 @@ function Invitations() {
             className="invite-link"
             type="success"
             showIcon
-            message={t("invite.link", { email: invite.data.email })}
+            message={t("invite.link", { email: invite.data.email, role: app(`role.${invite.data.role}`) })}
             description={
               <Typography.Paragraph copyable className="invite-link-text" data-testid="invite-link">
                 {invitationLink(invite.data.token)}
               </Typography.Paragraph>
             }
+          />
+        )}
+      </Card>
+      <Card title={t("members.title")} data-testid="members">
+        {members.isPending && <Loading />}
+        {members.error && <ErrorNotice error={members.error} />}
+        {assign.error && <ErrorNotice error={assign.error} />}
+        {members.data && (
+          <Table<Member>
+            rowKey="id"
+            size="small"
+            scroll={{ x: true }}
+            pagination={{ pageSize: 20, hideOnSinglePage: true }}
+            dataSource={members.data}
+            columns={[
+              {
+                title: t("members.name"),
+                dataIndex: "full_name",
+                sorter: (a, b) => a.full_name.localeCompare(b.full_name),
+              },
+              { title: t("invite.emailColumn"), dataIndex: "email" },
+              {
+                title: t("members.role"),
+                key: "role",
+                filters: roleOptions.map((o) => ({ text: o.label, value: o.value })),
+                onFilter: (value, m) => m.role === value,
+                render: (_, m) =>
+                  m.id === myId ? (
+                    // Nobody changes their own role: another administrator does.
+                    <span title={t("members.self")}>{app(`role.${m.role}`)}</span>
+                  ) : (
+                    <Select<Role>
+                      aria-label={t("members.roleOf", { name: m.full_name })}
+                      size="small"
+                      value={m.role}
+                      options={roleOptions}
+                      style={{ minWidth: 140 }}
+                      loading={assign.isPending && assign.variables?.memberId === m.id}
+                      onChange={(role) =>
+                        assign.mutate(
+                          { memberId: m.id, role },
+                          {
+                            onSuccess: (saved) =>
+                              void message.success(
+                                t("members.assigned", {
+                                  name: saved.full_name,
+                                  role: app(`role.${saved.role}`),
+                                }),
+                              ),
+                          },
+                        )
+                      }
+                    />
+                  ),
+              },
+              {
+                title: t("members.since"),
+                dataIndex: "created_at",
+                render: (at: string) => formatBeijing(at),
+              },
+            ]}
           />
         )}
       </Card>
@@ -84,7 +166,8 @@ function Invitations() {
             pagination={false}
             dataSource={list.data}
             columns={[
-              { title: t("invite.email"), dataIndex: "email" },
+              { title: t("invite.emailColumn"), dataIndex: "email" },
+              { title: t("members.role"), dataIndex: "role", render: (role: Role) => app(`role.${role}`) },
               {
                 title: t("invite.expires"),
                 dataIndex: "expires_at",

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useApi } from "../../api";
-import type { Schemas } from "../../api/types";
+import type { Role, Schemas } from "../../api/types";
 
 export type RegistrationIn = Schemas["RegistrationIn"];
 export type Registration = Schemas["RegistrationOut"];
@@ -54,9 +54,34 @@ export function useInvite() {
   const api = useApi();
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: async (email: string) =>
-      (await api.http.POST("/api/v1/invitations", { body: { email } })).data!,
+    mutationFn: async (body: { email: string; role: Role }) =>
+      (await api.http.POST("/api/v1/invitations", { body })).data!,
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["registration", "invitations"] }),
+  });
+}
+
+export type Member = Schemas["MemberOut"];
+
+export function useMembers() {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["registration", "members"],
+    queryFn: async () => (await api.http.GET("/api/v1/members")).data!,
+  });
+}
+
+export function useAssignRole() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ memberId, role }: { memberId: string; role: Role }) =>
+      (
+        await api.http.PUT("/api/v1/members/{member_id}/role", {
+          params: { path: { member_id: memberId } },
+          body: { role },
+        })
+      ).data!,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["registration", "members"] }),
   });
 }
 
