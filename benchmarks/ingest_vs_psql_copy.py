@@ -68,6 +68,7 @@ from server.telemetry.validation import (  # noqa: E402
 )
 from server.telemetry.worker import IngestWorker  # noqa: E402
 from tests.harness import MosquittoBroker, PostgresCluster  # noqa: E402
+from tests.harness.telemetry import Seeder  # noqa: E402
 
 GATEWAY = "bench-gw-01"
 # No row committed for this long means messages went elsewhere: fail rather than wait forever.
@@ -75,33 +76,8 @@ STALL_S = 30.0
 
 
 def seed(conninfo: str, channels: int) -> None:
-    with psycopg.connect(conninfo) as conn:
-        org = conn.execute(
-            "INSERT INTO organisation (kind, name) VALUES ('institution', 'bench') RETURNING id"
-        ).fetchone()
-        assert org is not None
-        lab = conn.execute(
-            "INSERT INTO lab (organisation_id, name) VALUES (%s, 'bench') RETURNING id", (org[0],)
-        ).fetchone()
-        assert lab is not None
-        instrument = conn.execute(
-            "INSERT INTO instrument (lab_id, organisation_id, name) VALUES (%s, %s, 'bench')"
-            " RETURNING id",
-            (lab[0], org[0]),
-        ).fetchone()
-        assert instrument is not None
-        gateway = conn.execute(
-            "INSERT INTO gateway (key, organisation_id, name, secret_hash)"
-            " VALUES (%s, %s, 'bench', '-') RETURNING id",
-            (GATEWAY, org[0]),
-        ).fetchone()
-        assert gateway is not None
-        for c in range(channels):
-            conn.execute(
-                "INSERT INTO channel (instrument_id, gateway_id, device_key, point_key, name,"
-                " canonical_unit) VALUES (%s, %s, 'dev', %s, %s, 'degC')",
-                (instrument[0], gateway[0], f"p{c}", f"p{c}"),
-            )
+    """One gateway whose device ``dev`` has ``channels`` points p0, p1, ... in degC."""
+    Seeder(conninfo).gateway(GATEWAY, {("dev", f"p{c}"): "degC" for c in range(channels)})
 
 
 def payloads(rows: int, channels: int, samples_per_message: int) -> list[bytes]:

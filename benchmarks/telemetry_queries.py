@@ -46,42 +46,16 @@ from server.telemetry.latest import latest_rows  # noqa: E402
 from server.telemetry.queries import channel_series  # noqa: E402
 from server.telemetry.rollups import maintain_rollups  # noqa: E402
 from tests.harness import PostgresCluster  # noqa: E402
+from tests.harness.telemetry import Seeder  # noqa: E402
 
 NOW = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
 
 
 def seed(conninfo: str, channels: int) -> tuple[uuid.UUID, list[int]]:
-    with psycopg.connect(conninfo) as conn:
-        org = conn.execute(
-            "INSERT INTO organisation (kind, name) VALUES ('institution', 'bench') RETURNING id"
-        ).fetchone()
-        assert org is not None
-        lab = conn.execute(
-            "INSERT INTO lab (organisation_id, name) VALUES (%s, 'lab') RETURNING id", (org[0],)
-        ).fetchone()
-        assert lab is not None
-        instrument = conn.execute(
-            "INSERT INTO instrument (lab_id, organisation_id, name, is_open)"
-            " VALUES (%s, %s, 'chamber', true) RETURNING id",
-            (lab[0], org[0]),
-        ).fetchone()
-        assert instrument is not None
-        gateway = conn.execute(
-            "INSERT INTO gateway (key, organisation_id, name, secret_hash)"
-            " VALUES ('bench-gw', %s, 'bench', 'x') RETURNING id",
-            (org[0],),
-        ).fetchone()
-        assert gateway is not None
-        ids = []
-        for n in range(channels):
-            row = conn.execute(
-                "INSERT INTO channel (instrument_id, gateway_id, device_key, point_key, name,"
-                " canonical_unit) VALUES (%s, %s, 'dev', %s, %s, 'degC') RETURNING id",
-                (instrument[0], gateway[0], f"p{n}", f"p{n}"),
-            ).fetchone()
-            assert row is not None
-            ids.append(row[0])
-    return instrument[0], ids
+    """One instrument with ``channels`` degC channels: its id and the channels' ids."""
+    seeder = Seeder(conninfo)
+    gateway = seeder.gateway("bench-gw", {("dev", f"p{n}"): "degC" for n in range(channels)})
+    return seeder.instrument_id, [gateway.channels[("dev", f"p{n}")] for n in range(channels)]
 
 
 def load(conninfo: str, channel_ids: list[int], days: float, step_s: float) -> int:

@@ -17,10 +17,10 @@ from edge_agent.forwarder import Forwarder
 from edge_agent.metrics import serve_metrics
 from edge_agent.mqtt_link import MqttLink
 from edge_agent.mqtt_source import MqttDeviceSource
-from edge_agent.opcua_source import OpcUaDeviceSource, run_source
-from edge_agent.poller import DeviceHealth, DevicePoller, run_forever
+from edge_agent.opcua_source import OpcUaDeviceSource
+from edge_agent.poller import DeviceHealth, DevicePoller, run_forever, run_restarting
 from edge_agent.program_outbox import ProgramOutbox, outbox_path
-from edge_agent.sila_source import SilaDeviceSource, run_sila_source
+from edge_agent.sila_source import SilaDeviceSource
 from edge_agent.spool import SampleSpool
 from edge_agent.transport import TransportFactory, TransportPool
 from mqtt_contract.gateway_config import (
@@ -218,13 +218,19 @@ class Gateway:
                 )
                 self.opcua_sources[device.key] = opcua
                 self._device_tasks.append(
-                    asyncio.create_task(run_source(opcua), name=f"opcua-{device.key}")
+                    asyncio.create_task(
+                        run_restarting(opcua.run, device.key, what="source", pause_s=1.0),
+                        name=f"opcua-{device.key}",
+                    )
                 )
             elif isinstance(device, SilaDevice):
                 sila = SilaDeviceSource(device, self.forwarder, self.clock, self.calibrations)
                 self.sila_sources[device.key] = sila
                 self._device_tasks.append(
-                    asyncio.create_task(run_sila_source(sila), name=f"sila-{device.key}")
+                    asyncio.create_task(
+                        run_restarting(sila.run, device.key, what="source", pause_s=1.0),
+                        name=f"sila-{device.key}",
+                    )
                 )
             elif isinstance(device, MqttDevice):
                 source = MqttDeviceSource(device, self.forwarder, self.clock, self.calibrations)

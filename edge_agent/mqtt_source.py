@@ -99,24 +99,16 @@ class MqttDeviceSource:
                 conversion = _stated_conversion(
                     extract_field(document, point.unit_field), point, prepared
                 )
+            value: float | None = None
+            correction_id: str | None = None
             if conversion is None:
-                if prepared.should_report(ts_ms, None, Quality.BAD_UNIT):
-                    readings.append(
-                        Reading(
-                            device=self.device.key,
-                            point=point.key,
-                            unit=prepared.unit,
-                            ts_ms=ts_ms,
-                            value=None,
-                            quality=Quality.BAD_UNIT,
-                        )
-                    )
-                continue
-            value = conversion(number) if number is not None else None
-            value, correction_id = self.calibrations.correct(
-                self.device.key, point.key, ts_ms, value
-            )
-            quality = prepared.quality_of(value)
+                quality = Quality.BAD_UNIT
+            else:
+                value = conversion(number) if number is not None else None
+                value, correction_id = self.calibrations.correct(
+                    self.device.key, point.key, ts_ms, value
+                )
+                quality = prepared.quality_of(value)
             if prepared.should_report(ts_ms, value, quality):
                 readings.append(
                     Reading(

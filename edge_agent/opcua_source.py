@@ -696,15 +696,3 @@ async def _child(node: Node, name: str) -> Node:
         if (await child.read_browse_name()).Name == name:
             return child
     raise UaError(f"{name} not found under {node.nodeid.to_string()}")
-
-
-async def run_source(source: OpcUaDeviceSource) -> None:
-    """Run a source, surviving unexpected errors so one bug never silences a device for good."""
-    while True:
-        try:
-            await source.run()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("device %s source crashed; restarting", source.device.key)
-            await asyncio.sleep(1.0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -36,6 +36,8 @@ __all__ = [
     "PreparedPoint",
     "Reading",
     "ReadingSink",
+    "run_forever",
+    "run_restarting",
 ]
 
 log = logging.getLogger("edge_agent.poller")
@@ -366,13 +368,23 @@ class DevicePoller:
         return out
 
 
-async def run_forever(poller: DevicePoller) -> None:
-    """Run a poller, surviving unexpected errors so one bug never silences a device for good."""
+async def run_restarting(
+    run: Callable[[], Awaitable[None]], device_key: str, *, what: str, pause_s: float
+) -> None:
+    """Run a device's poller or source, surviving unexpected errors so one bug never silences
+    a device for good (a crash is logged, and ``run`` starts again after ``pause_s``)."""
     while True:
         try:
-            await poller.run()
+            await run()
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("device %s poller crashed; restarting", poller.device.key)
-            await asyncio.sleep(poller.device.poll_interval_s)
+            log.exception("device %s %s crashed; restarting", device_key, what)
+            await asyncio.sleep(pause_s)
+
+
+async def run_forever(poller: DevicePoller) -> None:
+    """Run a poller for good (``run_restarting``, pausing one poll interval after a crash)."""
+    await run_restarting(
+        poller.run, poller.device.key, what="poller", pause_s=poller.device.poll_interval_s
+    )

@@ -52,7 +52,6 @@ __all__ = [
     "SilaDeviceSource",
     "close_client",
     "command_state",
-    "run_sila_source",
     "unit_from_constraints",
 ]
 
@@ -397,15 +396,3 @@ def close_client(client: Any) -> None:
     executor = getattr(client, "_task_executor", None)
     if executor is not None:
         executor.shutdown(wait=True, cancel_futures=True)
-
-
-async def run_sila_source(source: SilaDeviceSource) -> None:
-    """Run a source, surviving unexpected errors so one bug never silences a device for good."""
-    while True:
-        try:
-            await source.run()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("device %s source crashed; restarting", source.device.key)
-            await asyncio.sleep(1.0)

@@ -11,8 +11,9 @@ Fixtures
 ``mosquitto_factory``  starts extra brokers (for example with a password file and ACL).
 
 The server fixtures every area shares (``settings``, ``app``, ``client``, ``demo``, ``login``,
-``calibrated``, ``smtp_inbox``) live in the plugin ``tests.harness.app``, loaded below; helpers
-shared between test modules live in ``tests/harness/``, never in a test module or a conftest.
+``calibrated``, ``smtp_inbox``, ``served``) live in the plugin ``tests.harness.app``, loaded
+below; helpers shared between test modules live in ``tests/harness/``, never in a test module or
+a conftest.
 
 Every test fails if it leaves threads or asyncio tasks running.
 """

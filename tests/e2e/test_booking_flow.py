@@ -10,19 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from tests.harness.browser import (
-    CHROMIUM_FLAGS,
-    VENV_BIN,
     Process,
-    log_in,
-    seed_demo,
-    server_env,
-    spawn,
-    wait_http_ok,
+    api_token,
+    certified_demo_server,
+    chromium,
+    open_as,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -36,38 +32,16 @@ def _start_server(
     server_port: int,
 ) -> str:
     """The demo data, a valid calibration on the chamber (or it cannot be booked) and the server."""
-    env = server_env(database_url)
-    seed_demo(env)
-    now = datetime.now(UTC)
-    with psycopg.connect(database_conninfo) as conn:
-        conn.execute(
-            "INSERT INTO calibration_certificate (instrument_id, organisation_id, number, agency,"
-            " granted_on, valid_from, valid_to, result)"
-            " SELECT id, organisation_id, 'E2E-1', '浙江省计量科学研究院', %s, %s, %s, 'pass'"
-            " FROM instrument WHERE name = '高低温试验箱'",
-            (now.date(), now - timedelta(days=10), now + timedelta(days=365)),
-        )
-    server = spawn(
-        processes,
-        workdir,
-        "server",
-        [str(VENV_BIN / "labshare-server"), "serve", "--port", str(server_port)],
-        env,
+    base, _ = certified_demo_server(
+        database_url, database_conninfo, processes, workdir, server_port, "E2E-1"
     )
-    base = f"http://127.0.0.1:{server_port}"
-    wait_http_ok(f"{base}/healthz", server)
     return base
 
 
 def _browser_bookings(base: str) -> list[dict[str, Any]]:
     """The buyer's bookings other than the seeded demo ones, straight from the API."""
-    token = httpx.post(
-        f"{base}/api/v1/auth/token",
-        data={"username": "buyer@jingce.demo", "password": "labshare-demo"},
-    ).json()["access_token"]
-    bookings = httpx.get(
-        f"{base}/api/v1/bookings", headers={"Authorization": f"Bearer {token}"}
-    ).json()
+    headers = api_token(base, "buyer@jingce.demo")
+    bookings = httpx.get(f"{base}/api/v1/bookings", headers=headers).json()
     return [b for b in bookings if not b["purpose"].startswith("[demo]")]
 
 
@@ -99,36 +73,28 @@ def test_book_with_a_quote_and_get_it_approved(
 ) -> None:
     base = _start_server(database_url, database_conninfo, processes, workdir, server_port)
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page()
-            log_in(page, base, "buyer@jingce.demo")
-            page.goto(f"{base}/bookings")
-            _pick_first_chamber_slot(page)
-            page.get_by_role("button", name="查看费用").click()
-            total = page.get_by_test_id("quote-total")
-            expect(total).to_contain_text("¥", timeout=10_000)
-            shown_total = Decimal(total.inner_text().strip().lstrip("¥"))
-            expect(page.get_by_test_id("quote")).to_contain_text("设备折旧 Depreciation")
-            page.get_by_role("button", name="提交预约").click()
-            expect(page.get_by_test_id("booked")).to_contain_text("待审批", timeout=10_000)
-            expect(page.get_by_test_id("my-bookings")).to_contain_text("待审批")
-            assert page.get_by_test_id("ical-link").get_attribute("href")
+    with chromium() as browser:
+        page = open_as(browser, base, "buyer@jingce.demo", "/bookings")
+        _pick_first_chamber_slot(page)
+        page.get_by_role("button", name="查看费用").click()
+        total = page.get_by_test_id("quote-total")
+        expect(total).to_contain_text("¥", timeout=10_000)
+        shown_total = Decimal(total.inner_text().strip().lstrip("¥"))
+        expect(page.get_by_test_id("quote")).to_contain_text("设备折旧 Depreciation")
+        page.get_by_role("button", name="提交预约").click()
+        expect(page.get_by_test_id("booked")).to_contain_text("待审批", timeout=10_000)
+        expect(page.get_by_test_id("my-bookings")).to_contain_text("待审批")
+        assert page.get_by_test_id("ical-link").get_attribute("href")
 
-            staff = browser.new_page()
-            log_in(staff, base, "staff@zjim.demo")
-            staff.goto(f"{base}/bookings")
-            approvals = staff.get_by_role("region", name="待审批预约")
-            expect(approvals).to_contain_text(str(shown_total), timeout=10_000)
-            # The queue says who booked: the enterprise and the user, beside the amount.
-            row = approvals.get_by_role("row").filter(has_text=str(shown_total))
-            expect(row.get_by_test_id("booker")).to_contain_text("杭州精测科技有限公司")
-            expect(row).not_to_contain_text("staff_operated")
-            row.get_by_role("button", name="批准").first.click()
-            expect(row).to_have_count(0, timeout=10_000)
-        finally:
-            browser.close()
+        staff = open_as(browser, base, "staff@zjim.demo", "/bookings")
+        approvals = staff.get_by_role("region", name="待审批预约")
+        expect(approvals).to_contain_text(str(shown_total), timeout=10_000)
+        # The queue says who booked: the enterprise and the user, beside the amount.
+        row = approvals.get_by_role("row").filter(has_text=str(shown_total))
+        expect(row.get_by_test_id("booker")).to_contain_text("杭州精测科技有限公司")
+        expect(row).not_to_contain_text("staff_operated")
+        row.get_by_role("button", name="批准").first.click()
+        expect(row).to_have_count(0, timeout=10_000)
 
     # Everything but the seeded demo bookings was booked through the browser.
     mine = _browser_bookings(base)
@@ -149,47 +115,43 @@ def test_book_a_later_half_hour_of_a_slot_and_refuse_an_end_before_the_start(
     so only its first half-hour could be booked), and an end before the start is refused in
     Chinese before anything is sent (it used to create a 30-minute booking)."""
     base = _start_server(database_url, database_conninfo, processes, workdir, server_port)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 900})
-            log_in(page, base, "buyer@jingce.demo")
-            page.goto(f"{base}/bookings")
-            _pick_first_chamber_slot(page)
-            start_field = page.get_by_label("开始（北京时间）")
-            picked = datetime.strptime(start_field.input_value(), "%Y-%m-%d %H:%M")
-            start = picked + timedelta(minutes=30)
-            end = start + timedelta(minutes=60)
+    with chromium() as browser:
+        page = open_as(
+            browser, base, "buyer@jingce.demo", "/bookings", viewport={"width": 1440, "height": 900}
+        )
+        _pick_first_chamber_slot(page)
+        start_field = page.get_by_label("开始（北京时间）")
+        picked = datetime.strptime(start_field.input_value(), "%Y-%m-%d %H:%M")
+        start = picked + timedelta(minutes=30)
+        end = start + timedelta(minutes=60)
 
-            # End before start: a message in Chinese, no request, nothing booked.
-            _set_time(
-                page, "结束（北京时间）", (start - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M")
-            )
-            page.get_by_role("button", name="查看费用").click()
-            expect(page.get_by_text("结束时间必须晚于开始时间")).to_be_visible()
-            expect(page.get_by_test_id("quote")).to_have_count(0)
-            assert _browser_bookings(base) == []
+        # End before start: a message in Chinese, no request, nothing booked.
+        _set_time(
+            page, "结束（北京时间）", (start - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M")
+        )
+        page.get_by_role("button", name="查看费用").click()
+        expect(page.get_by_text("结束时间必须晚于开始时间")).to_be_visible()
+        expect(page.get_by_test_id("quote")).to_have_count(0)
+        assert _browser_bookings(base) == []
 
-            # A start half an hour into the slot stays where it was put.
-            _set_time(page, "开始（北京时间）", start.strftime("%Y-%m-%d %H:%M"))
-            _set_time(page, "结束（北京时间）", end.strftime("%Y-%m-%d %H:%M"))
-            expect(page.get_by_label("开始（北京时间）")).to_have_value(
-                start.strftime("%Y-%m-%d %H:%M")
-            )
-            expect(page.get_by_text("结束时间必须晚于开始时间")).to_have_count(0)
-            page.get_by_role("button", name="查看费用").click()
-            expect(page.get_by_test_id("quote-total")).to_contain_text("¥", timeout=10_000)
-            expect(page.get_by_label("开始（北京时间）")).to_have_value(
-                start.strftime("%Y-%m-%d %H:%M")
-            )
-            page.get_by_role("button", name="提交预约").click()
-            expect(page.get_by_test_id("booked")).to_contain_text("预约编号", timeout=10_000)
-            listed = page.get_by_test_id("my-bookings")
-            expect(listed).to_contain_text(f"{start:%H:%M}–{end:%H:%M}", timeout=10_000)
-            expect(listed).to_contain_text("委托测试")
-            expect(listed).not_to_contain_text("staff_operated")
-        finally:
-            browser.close()
+        # A start half an hour into the slot stays where it was put.
+        _set_time(page, "开始（北京时间）", start.strftime("%Y-%m-%d %H:%M"))
+        _set_time(page, "结束（北京时间）", end.strftime("%Y-%m-%d %H:%M"))
+        expect(page.get_by_label("开始（北京时间）")).to_have_value(
+            start.strftime("%Y-%m-%d %H:%M")
+        )
+        expect(page.get_by_text("结束时间必须晚于开始时间")).to_have_count(0)
+        page.get_by_role("button", name="查看费用").click()
+        expect(page.get_by_test_id("quote-total")).to_contain_text("¥", timeout=10_000)
+        expect(page.get_by_label("开始（北京时间）")).to_have_value(
+            start.strftime("%Y-%m-%d %H:%M")
+        )
+        page.get_by_role("button", name="提交预约").click()
+        expect(page.get_by_test_id("booked")).to_contain_text("预约编号", timeout=10_000)
+        listed = page.get_by_test_id("my-bookings")
+        expect(listed).to_contain_text(f"{start:%H:%M}–{end:%H:%M}", timeout=10_000)
+        expect(listed).to_contain_text("委托测试")
+        expect(listed).not_to_contain_text("staff_operated")
 
     mine = _browser_bookings(base)
     assert len(mine) == 1, mine

@@ -12,18 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.harness.browser import (
-    CHROMIUM_FLAGS,
-    VENV_BIN,
-    Process,
-    log_in,
-    seed_demo,
-    server_env,
-    spawn,
-    wait_http_ok,
-)
+from tests.harness.browser import Process, chromium, demo_server, open_as
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -35,73 +26,55 @@ def test_catalogue_search_and_out_of_tolerance_in_the_browser(
     server_port: int,
     repo_root: Path,
 ) -> None:
-    env = server_env(database_url)
-    seed_demo(env, "--catalogue")
-    server = spawn(
-        processes,
-        workdir,
-        "server",
-        [str(VENV_BIN / "labshare-server"), "serve", "--port", str(server_port)],
-        env,
-    )
-    base = f"http://127.0.0.1:{server_port}"
-    wait_http_ok(f"{base}/healthz", server)
+    base = demo_server(database_url, processes, workdir, server_port, "--catalogue")
     chamber = httpx.get(
         f"{base}/api/v1/catalogue/instruments", params={"q": "Temperature chamber"}
     ).json()["items"]
     chamber_id = next(i["id"] for i in chamber if i["name"] == "高低温试验箱")
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-        try:
-            # A visitor without an account opens an instrument's public page: fee, hours, booking.
-            visitor = browser.new_page()
-            visitor.goto(f"{base}/catalogue")
-            visitor.get_by_role("searchbox").first.fill("Temperature chamber")
-            hit = visitor.get_by_test_id("catalogue-item").filter(has_text="高低温试验箱")
-            hit.locator("a.catalogue-name").click()
-            expect(visitor.get_by_test_id("public-instrument")).to_be_visible(timeout=10_000)
-            expect(visitor.get_by_test_id("public-fees")).to_contain_text("/小时")
-            expect(visitor.get_by_test_id("public-hours")).to_be_visible()
-            expect(visitor.get_by_test_id("public-book")).to_contain_text("登录后预约")
-            expect(visitor.get_by_test_id("public-record")).not_to_contain_text("staff_operated")
+    with chromium() as browser:
+        # A visitor without an account opens an instrument's public page: fee, hours, booking.
+        visitor = browser.new_page()
+        visitor.goto(f"{base}/catalogue")
+        visitor.get_by_role("searchbox").first.fill("Temperature chamber")
+        hit = visitor.get_by_test_id("catalogue-item").filter(has_text="高低温试验箱")
+        hit.locator("a.catalogue-name").click()
+        expect(visitor.get_by_test_id("public-instrument")).to_be_visible(timeout=10_000)
+        expect(visitor.get_by_test_id("public-fees")).to_contain_text("/小时")
+        expect(visitor.get_by_test_id("public-hours")).to_be_visible()
+        expect(visitor.get_by_test_id("public-book")).to_contain_text("登录后预约")
+        expect(visitor.get_by_test_id("public-record")).not_to_contain_text("staff_operated")
 
-            page = browser.new_page()
-            log_in(page, base, "buyer@jingce.demo")
-            page.goto(f"{base}/catalogue")
-            page.get_by_role("searchbox").first.fill("色谱")
-            items = page.get_by_test_id("catalogue-item")
-            expect(items.first).to_contain_text("色谱", timeout=10_000)
-            expect(page.get_by_test_id("catalogue-total")).to_contain_text("共 7 台仪器")
-            page.get_by_role("combobox", name="校准状态").click()
-            page.locator(".ant-select-dropdown .ant-select-item-option[title='校准有效']").click()
-            expect(page.get_by_test_id("catalogue-total")).to_contain_text("共 4 台仪器")
-            labels = page.get_by_test_id("calibration-status")
-            for index in range(labels.count()):
-                expect(labels.nth(index)).to_contain_text("校准有效")
-            items.first.locator("a.catalogue-name").click()
-            panel = page.get_by_test_id("registry-panel")
-            expect(panel.get_by_test_id("calibration-status")).to_contain_text("校准有效")
-            expect(panel.get_by_test_id("cma-scope")).to_contain_text("GB 23200.113-2018")
+        page = open_as(browser, base, "buyer@jingce.demo", "/catalogue")
+        page.get_by_role("searchbox").first.fill("色谱")
+        items = page.get_by_test_id("catalogue-item")
+        expect(items.first).to_contain_text("色谱", timeout=10_000)
+        expect(page.get_by_test_id("catalogue-total")).to_contain_text("共 7 台仪器")
+        page.get_by_role("combobox", name="校准状态").click()
+        page.locator(".ant-select-dropdown .ant-select-item-option[title='校准有效']").click()
+        expect(page.get_by_test_id("catalogue-total")).to_contain_text("共 4 台仪器")
+        labels = page.get_by_test_id("calibration-status")
+        for index in range(labels.count()):
+            expect(labels.nth(index)).to_contain_text("校准有效")
+        items.first.locator("a.catalogue-name").click()
+        panel = page.get_by_test_id("registry-panel")
+        expect(panel.get_by_test_id("calibration-status")).to_contain_text("校准有效")
+        expect(panel.get_by_test_id("cma-scope")).to_contain_text("GB 23200.113-2018")
 
-            manager = browser.new_page()
-            log_in(manager, base, "manager@zjim.demo")
-            manager.goto(f"{base}/instruments/{chamber_id}/manage")
-            form = manager.get_by_test_id("check-form")
-            form.locator("input[name=performed_at]").fill("2026-01-05T10:00")
-            form.locator("input[name=reference_value]").fill("50")
-            form.locator("input[name=measured_value]").fill("51.5")
-            form.locator("input[name=tolerance]").fill("0.5")
-            form.locator("button[type=submit]").click()
-            expect(manager.get_by_test_id("out-of-service")).to_be_visible(timeout=10_000)
-            expect(manager.get_by_test_id("calibration-status").first).to_contain_text("停用")
-            # The bookings after the failed check are listed by who booked them, not "none".
-            report = manager.get_by_test_id("impact-report")
-            expect(report).to_contain_text("期间核查不合格")
-            expect(
-                report.get_by_role("heading", name=re.compile(r"发现后的预约.* · [1-9]"))
-            ).to_be_visible()
-            expect(report).to_contain_text("杭州精测科技有限公司")
-            expect(report).not_to_contain_text("confirmed")
-        finally:
-            browser.close()
+        manager = open_as(browser, base, "manager@zjim.demo", f"/instruments/{chamber_id}/manage")
+        form = manager.get_by_test_id("check-form")
+        form.locator("input[name=performed_at]").fill("2026-01-05T10:00")
+        form.locator("input[name=reference_value]").fill("50")
+        form.locator("input[name=measured_value]").fill("51.5")
+        form.locator("input[name=tolerance]").fill("0.5")
+        form.locator("button[type=submit]").click()
+        expect(manager.get_by_test_id("out-of-service")).to_be_visible(timeout=10_000)
+        expect(manager.get_by_test_id("calibration-status").first).to_contain_text("停用")
+        # The bookings after the failed check are listed by who booked them, not "none".
+        report = manager.get_by_test_id("impact-report")
+        expect(report).to_contain_text("期间核查不合格")
+        expect(
+            report.get_by_role("heading", name=re.compile(r"发现后的预约.* · [1-9]"))
+        ).to_be_visible()
+        expect(report).to_contain_text("杭州精测科技有限公司")
+        expect(report).not_to_contain_text("confirmed")

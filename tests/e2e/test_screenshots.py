@@ -12,23 +12,17 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import ConsoleMessage, Page, expect
 
 from tests.harness.browser import (
-    CHROMIUM_FLAGS,
     REPO,
-    VENV_BIN,
     Process,
+    certified_demo_server,
+    chromium,
     log_in,
-    seed_demo,
-    server_env,
-    spawn,
-    wait_http_ok,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -78,7 +72,7 @@ def _walk(
                     "[data-testid=public-instrument]",
                 ),
                 ("statements", "/statements", "[data-testid=statements]"),
-                ("invitations", "/invitations", "h1"),
+                ("invitations", "/invitations", "[data-testid=members]"),
             ],
         ),
         (
@@ -88,7 +82,9 @@ def _walk(
                 ("instrument", f"/instruments/{chamber}", "[data-testid=registry-panel]"),
                 ("manage-instrument", f"/instruments/{chamber}/manage", "[data-testid=check-form]"),
                 ("instrument-new", "/instruments/new", "[data-testid=record-form]"),
-                ("instrument-edit", f"/instruments/{chamber}/edit", "[data-testid=record-form]"),
+                ("instrument-edit", f"/instruments/{chamber}/edit", "[data-testid=audit-history]"),
+                ("instrument-import", "/instruments/import", "[data-testid=instrument-import]"),
+                ("members", "/invitations", "[data-testid=members]"),
                 ("approvals", "/bookings", "[data-testid=approvals]"),
                 ("gateways", "/gateways", "h1"),
                 ("inspection", "/inspection", "h1"),
@@ -122,134 +118,102 @@ def test_screenshots_of_the_rebuilt_pages(
     workdir: Path,
     server_port: int,
 ) -> None:
-    env = server_env(database_url)
-    seed_demo(env, "--catalogue")
-    now = datetime.now(UTC)
-    with psycopg.connect(database_conninfo) as conn:
-        conn.execute(
-            "INSERT INTO calibration_certificate (instrument_id, organisation_id, number, agency,"
-            " granted_on, valid_from, valid_to, result)"
-            " SELECT id, organisation_id, 'SHOT-1', '浙江省计量科学研究院', %s, %s, %s, 'pass'"
-            " FROM instrument WHERE name = '高低温试验箱'",
-            (now.date(), now - timedelta(days=10), now + timedelta(days=365)),
-        )
-        chamber_id, lab_id, institution_id = conn.execute(
-            "SELECT id, lab_id, organisation_id FROM instrument WHERE name = '高低温试验箱'"
-        ).fetchone()  # type: ignore[misc]
-    server = spawn(
-        processes,
-        workdir,
-        "server",
-        [str(VENV_BIN / "labshare-server"), "serve", "--port", str(server_port)],
-        env,
+    base, chamber = certified_demo_server(
+        database_url, database_conninfo, processes, workdir, server_port, "SHOT-1", "--catalogue"
     )
-    base = f"http://127.0.0.1:{server_port}"
-    wait_http_ok(f"{base}/healthz", server)
     out = _out_dir()
     taken: list[Path] = []
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-        try:
-            for viewport, (width, height) in VIEWPORTS.items():
-                for lang in ("zh-CN", "en"):
-                    context = browser.new_context(viewport={"width": width, "height": height})
-                    context.add_init_script(
-                        f"window.localStorage.setItem('labshare.locale', '{lang}')"
+    with chromium() as browser:
+        for viewport, (width, height) in VIEWPORTS.items():
+            for lang in ("zh-CN", "en"):
+                context = browser.new_context(viewport={"width": width, "height": height})
+                context.add_init_script(f"window.localStorage.setItem('labshare.locale', '{lang}')")
+                page = context.new_page()
+                errors: list[str] = []
+
+                def on_console(message: ConsoleMessage, sink: list[str] = errors) -> None:
+                    # Known and listed in docs/web.md: a few <style> elements Ant Design
+                    # still writes at run time are refused by the server's CSP
+                    # (style-src 'self'); the prebuilt stylesheet covers them. Any other
+                    # console error fails the run.
+                    if message.type == "error" and not message.text.startswith(
+                        "Applying inline style violates the following Content Security Policy"
+                    ):
+                        sink.append(message.text)
+
+                page.on("console", on_console)
+
+                def shot(
+                    name: str, page: Page = page, lang: str = lang, vp: str = viewport
+                ) -> None:
+                    if not _wanted(name):
+                        return
+                    if name in LIVE_PAGES:
+                        # A live stream keeps the network busy: let the first frames draw.
+                        page.wait_for_timeout(2_000)
+                    else:
+                        page.wait_for_load_state("networkidle")
+                    _check_text(page, f"{name} ({lang}, {vp})")
+                    # Nothing sticks out sideways: wide tables scroll inside their card.
+                    wide, seen = page.evaluate(
+                        "[document.documentElement.scrollWidth,"
+                        " document.documentElement.clientWidth]"
                     )
-                    page = context.new_page()
-                    errors: list[str] = []
+                    assert wide <= seen, f"{name} ({lang}, {vp}): page {wide}px wide in {seen}"
+                    # A full-page shot draws the sticky header where the viewport was.
+                    page.evaluate("window.scrollTo(0, 0)")
+                    path = out / f"{name}-{lang}-{vp}.png"
+                    page.screenshot(path=str(path), full_page=True)
+                    taken.append(path)
 
-                    def on_console(message: ConsoleMessage, sink: list[str] = errors) -> None:
-                        # Known and listed in docs/web.md: a few <style> elements Ant Design
-                        # still writes at run time are refused by the server's CSP
-                        # (style-src 'self'); the prebuilt stylesheet covers them. Any other
-                        # console error fails the run.
-                        if message.type == "error" and not message.text.startswith(
-                            "Applying inline style violates the following Content Security Policy"
-                        ):
-                            sink.append(message.text)
+                page.goto(f"{base}/login")
+                expect(page.locator("input[type=email]")).to_be_visible()
+                shot("login")
 
-                    page.on("console", on_console)
+                page.goto(f"{base}/catalogue")
+                expect(page.get_by_test_id("catalogue-item").first).to_be_visible(timeout=10_000)
+                shot("catalogue-visitor")
 
-                    def shot(
-                        name: str, page: Page = page, lang: str = lang, vp: str = viewport
-                    ) -> None:
+                log_in(page, base, "buyer@jingce.demo")
+                page.goto(f"{base}/bookings")
+                grid = page.get_by_test_id("availability-grid")
+                grid.locator(
+                    "tr", has_text=re.compile("高低温试验箱|Temperature chamber")
+                ).get_by_role("button", name=re.compile("小时可约|h free")).first.click()
+                page.get_by_test_id("slot-picker").get_by_role("button").first.click()
+                page.get_by_role("button", name=re.compile("查看费用|Get the fee quote")).click()
+                expect(page.get_by_test_id("quote-total")).to_contain_text("¥", timeout=10_000)
+                shot("bookings")
+
+                cancel = page.get_by_test_id("my-bookings").get_by_role(
+                    "button", name=re.compile("^(取消|Cancel)$")
+                )
+                if cancel.count() and _wanted("cancel-confirm"):
+                    cancel.first.click()
+                    expect(page.get_by_test_id("cancel-terms")).not_to_contain_text(
+                        re.compile("正在查询|Checking"), timeout=10_000
+                    )
+                    page.screenshot(path=str(out / f"cancel-confirm-{lang}-{viewport}.png"))
+                    taken.append(out / f"cancel-confirm-{lang}-{viewport}.png")
+                    page.keyboard.press("Escape")
+
+                page.goto(f"{base}/catalogue")
+                expect(page.get_by_test_id("catalogue-item").first).to_be_visible(timeout=10_000)
+                shot("catalogue-member")
+
+                # Every other page, as the role that works on it; the same checks on each.
+                for email, pages in _walk(chamber.id, chamber.lab_id, chamber.organisation_id):
+                    context.clear_cookies()
+                    page.evaluate("window.localStorage.removeItem('labshare.token')")
+                    log_in(page, base, email)
+                    for name, path, ready in pages:
                         if not _wanted(name):
-                            return
-                        if name in LIVE_PAGES:
-                            # A live stream keeps the network busy: let the first frames draw.
-                            page.wait_for_timeout(2_000)
-                        else:
-                            page.wait_for_load_state("networkidle")
-                        _check_text(page, f"{name} ({lang}, {vp})")
-                        # Nothing sticks out sideways: wide tables scroll inside their card.
-                        wide, seen = page.evaluate(
-                            "[document.documentElement.scrollWidth,"
-                            " document.documentElement.clientWidth]"
-                        )
-                        assert wide <= seen, f"{name} ({lang}, {vp}): page {wide}px wide in {seen}"
-                        # A full-page shot draws the sticky header where the viewport was.
-                        page.evaluate("window.scrollTo(0, 0)")
-                        path = out / f"{name}-{lang}-{vp}.png"
-                        page.screenshot(path=str(path), full_page=True)
-                        taken.append(path)
-
-                    page.goto(f"{base}/login")
-                    expect(page.locator("input[type=email]")).to_be_visible()
-                    shot("login")
-
-                    page.goto(f"{base}/catalogue")
-                    expect(page.get_by_test_id("catalogue-item").first).to_be_visible(
-                        timeout=10_000
-                    )
-                    shot("catalogue-visitor")
-
-                    log_in(page, base, "buyer@jingce.demo")
-                    page.goto(f"{base}/bookings")
-                    grid = page.get_by_test_id("availability-grid")
-                    grid.locator(
-                        "tr", has_text=re.compile("高低温试验箱|Temperature chamber")
-                    ).get_by_role("button", name=re.compile("小时可约|h free")).first.click()
-                    page.get_by_test_id("slot-picker").get_by_role("button").first.click()
-                    page.get_by_role(
-                        "button", name=re.compile("查看费用|Get the fee quote")
-                    ).click()
-                    expect(page.get_by_test_id("quote-total")).to_contain_text("¥", timeout=10_000)
-                    shot("bookings")
-
-                    cancel = page.get_by_test_id("my-bookings").get_by_role(
-                        "button", name=re.compile("^(取消|Cancel)$")
-                    )
-                    if cancel.count() and _wanted("cancel-confirm"):
-                        cancel.first.click()
-                        expect(page.get_by_test_id("cancel-terms")).not_to_contain_text(
-                            re.compile("正在查询|Checking"), timeout=10_000
-                        )
-                        page.screenshot(path=str(out / f"cancel-confirm-{lang}-{viewport}.png"))
-                        taken.append(out / f"cancel-confirm-{lang}-{viewport}.png")
-                        page.keyboard.press("Escape")
-
-                    page.goto(f"{base}/catalogue")
-                    expect(page.get_by_test_id("catalogue-item").first).to_be_visible(
-                        timeout=10_000
-                    )
-                    shot("catalogue-member")
-
-                    # Every other page, as the role that works on it; the same checks on each.
-                    for email, pages in _walk(chamber_id, lab_id, institution_id):
-                        context.clear_cookies()
-                        page.evaluate("window.localStorage.removeItem('labshare.token')")
-                        log_in(page, base, email)
-                        for name, path, ready in pages:
-                            if not _wanted(name):
-                                continue
-                            page.goto(f"{base}{path}")
-                            expect(page.locator(ready).first).to_be_visible(timeout=15_000)
-                            shot(name)
-                    assert not errors, f"console errors ({lang}, {viewport}): {errors}"
-                    context.close()
-        finally:
-            browser.close()
+                            continue
+                        page.goto(f"{base}{path}")
+                        expect(page.locator(ready).first).to_be_visible(timeout=15_000)
+                        shot(name)
+                assert not errors, f"console errors ({lang}, {viewport}): {errors}"
+                context.close()
     assert all(p.stat().st_size > 10_000 for p in taken), taken
     print("\n".join(str(p) for p in taken))

@@ -7,57 +7,36 @@ its ingest worker, PostgreSQL with TimescaleDB, and headless Chromium.
 from __future__ import annotations
 
 import re
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
-from playwright.sync_api import expect, sync_playwright
-from pymodbus.client import ModbusTcpClient
+from playwright.sync_api import expect
 
-from tests.harness import MosquittoBroker, free_port, wait_for_port
+from tests.harness import MosquittoBroker
 from tests.harness.browser import (
-    CHROMIUM_FLAGS,
-    VENV_BIN,
     Process,
-    log_in,
+    api_token,
+    chromium,
+    instrument_named,
+    open_as,
     seed_demo,
+    serve,
     server_env,
-    spawn,
-    wait_http_ok,
+    start_edge,
+    start_register_bank,
+    write_registers,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-EDGE_CONFIG = """\
-gateway: {{key: demo-gw-01}}
-mqtt: {{host: 127.0.0.1, port: {mqtt_port}}}
-spool: {{path: {spool}, max_bytes: 10000000}}
-metrics: {{port: 0}}
-devices:
-  - key: chamber-1
-    protocol: modbus_tcp
-    host: 127.0.0.1
-    port: {modbus_port}
-    device_id: 1
-    poll_interval_s: 0.5
-    points:
-      # The instrument reports tenths of a degree Fahrenheit; the channel is in degC.
-      - {{key: temperature, register: holding, address: 0, type: int16, scale: 0.1,
-          source_unit: degF, unit: degC}}
-"""
-
-
-def _write_register(port: int, value: int) -> None:
-    client = ModbusTcpClient("127.0.0.1", port=port)
-    assert client.connect(), "cannot reach the Modbus instrument"
-    try:
-        response = client.write_register(0, value, device_id=1)
-        assert not response.isError(), response
-    finally:
-        client.close()
+# The instrument reports tenths of a degree Fahrenheit in register 0; the channel is in degC.
+POINTS: list[dict[str, object]] = [
+    {"key": "temperature", "register": "holding", "address": 0, "type": "int16", "scale": 0.1,
+     "source_unit": "degF", "unit": "degC"},
+]  # fmt: skip
 
 
 def _shown_value(text: str) -> float:
@@ -78,66 +57,33 @@ def test_register_value_reaches_the_instrument_page_in_degc(
     env = server_env(database_url, mqtt_host=mosquitto.host, mqtt_port=mosquitto.port)
     seed_demo(env)
 
-    modbus_port = free_port()
-    instrument = spawn(
-        processes,
-        workdir,
-        "instrument",
-        [sys.executable, "-m", "tests.e2e.register_bank", str(modbus_port)],
-        env,
+    instrument, modbus_port = start_register_bank(processes, workdir, env)
+    write_registers(modbus_port, {0: 986})  # 98.6 degF
+    start_edge(
+        processes, workdir, env, mqtt_port=mosquitto.port, modbus_port=modbus_port, points=POINTS
     )
-    wait_for_port("127.0.0.1", modbus_port)
-    _write_register(modbus_port, 986)  # 98.6 degF
+    base = serve(processes, workdir, server_port, env, ready="/readyz")
 
-    config = workdir / "gateway.yaml"
-    config.write_text(
-        EDGE_CONFIG.format(
-            mqtt_port=mosquitto.port, spool=workdir / "spool.sqlite3", modbus_port=modbus_port
-        )
-    )
-    spawn(processes, workdir, "edge", [str(VENV_BIN / "labshare-edge"), "run", str(config)], env)
-    server = spawn(
-        processes,
-        workdir,
-        "server",
-        [str(VENV_BIN / "labshare-server"), "serve", "--port", str(server_port)],
-        env,
-    )
-    base = f"http://127.0.0.1:{server_port}"
-    wait_http_ok(f"{base}/readyz", server)
+    headers = api_token(base, "manager@zjim.demo")
+    chamber = instrument_named(base, headers, "Temperature chamber")
 
-    token = httpx.post(
-        f"{base}/api/v1/auth/token",
-        data={"username": "manager@zjim.demo", "password": "labshare-demo"},
-    ).json()["access_token"]
-    instruments = httpx.get(
-        f"{base}/api/v1/instruments", headers={"Authorization": f"Bearer {token}"}
-    ).json()
-    chamber = next(i for i in instruments if i["name_en"] == "Temperature chamber")
+    with chromium() as browser:
+        page = open_as(browser, base, "manager@zjim.demo", f"/instruments/{chamber['id']}")
+        row = page.get_by_test_id("latest-chamber-1.temperature")
+        value = row.get_by_test_id("value")
+        expect(value).to_contain_text("37", timeout=15_000)
+        assert _shown_value(value.inner_text()) == pytest.approx(37.0, abs=0.05)
+        assert "°C" in row.inner_text()
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page()
-            log_in(page, base, "manager@zjim.demo")
-            page.goto(f"{base}/instruments/{chamber['id']}")
-            row = page.get_by_test_id("latest-chamber-1.temperature")
-            value = row.get_by_test_id("value")
-            expect(value).to_contain_text("37", timeout=15_000)
-            assert _shown_value(value.inner_text()) == pytest.approx(37.0, abs=0.05)
-            assert "°C" in row.inner_text()
-
-            written_at = time.monotonic()
-            _write_register(modbus_port, 2120)  # 212.0 degF
-            expect(value).to_contain_text("100", timeout=5_000)
-            elapsed = time.monotonic() - written_at
-            assert elapsed < 5.0, f"took {elapsed:.1f} s to reach the page"
-        finally:
-            browser.close()
+        written_at = time.monotonic()
+        write_registers(modbus_port, {0: 2120})  # 212.0 degF
+        expect(value).to_contain_text("100", timeout=5_000)
+        elapsed = time.monotonic() - written_at
+        assert elapsed < 5.0, f"took {elapsed:.1f} s to reach the page"
 
     latest = httpx.get(
         f"{base}/api/v1/instruments/{chamber['id']}/latest",
-        headers={"Authorization": f"Bearer {token}"},
+        headers=headers,
     ).json()
     temperature = next(c for c in latest if c["point_key"] == "temperature")
     assert temperature["unit"] == "degC"

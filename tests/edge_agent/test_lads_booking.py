@@ -17,14 +17,18 @@ import psycopg
 import pytest
 from fastapi import FastAPI
 
-from edge_agent.agent import Gateway
 from firmware_bridge.simulators.lads import LadsSimulator
-from mqtt_contract.gateway_config import parse_config
 from server.telemetry.states import evaluate_all
 from tests.harness.app import API, Login
 from tests.harness.booking import run_jobs, sql
+from tests.harness.edge import running_gateway
 from tests.harness.ports import free_port
-from tests.harness.telemetry import WorkerFactory, eventually, start_worker  # noqa: F401
+from tests.harness.telemetry import (  # noqa: F401
+    WorkerFactory,
+    eventually,
+    insert_channels,
+    start_worker,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -60,20 +64,17 @@ async def test_a_lads_program_run_checks_the_booking_in(
     database_conninfo: str,
     tmp_path: Path,
 ) -> None:
-    with psycopg.connect(database_conninfo) as conn:
-        channels: dict[str, int] = {}
-        for point, unit in (
-            ("incubator.state", "dimensionless"),
-            ("temperature", "degC"),
-            ("incubator.mean_temperature", "degC"),
-        ):
-            row = conn.execute(
-                "INSERT INTO channel (instrument_id, gateway_id, device_key, point_key, name,"
-                " canonical_unit) VALUES (%s, %s, 'incubator', %s, %s, %s) RETURNING id",
-                (demo.instrument.id, demo.gateway.id, point, point, unit),
-            ).fetchone()
-            assert row is not None
-            channels[point] = row[0]
+    channels = insert_channels(
+        database_conninfo,
+        demo.instrument.id,
+        demo.gateway.id,
+        "incubator",
+        {
+            "incubator.state": "dimensionless",
+            "temperature": "degC",
+            "incubator.mean_temperature": "degC",
+        },
+    )
     manager = await login("manager@zjim.demo")
     r = await client.put(
         f"{API}/instruments/{demo.instrument.id}/state-rule", json=LADS_STATE_RULE, headers=manager
@@ -96,45 +97,34 @@ async def test_a_lads_program_run_checks_the_booking_in(
     simulator = LadsSimulator(port=free_port(), tick_s=0.05)
     await simulator.start()
     await start_worker()
-    document = {
-        "gateway": {"key": demo.gateway.key},
-        "mqtt": {"host": mosquitto.host, "port": mosquitto.port},
-        "spool": {"path": str(tmp_path / "spool.db")},
-        "batch": {"max_samples": 200, "max_delay_ms": 100},
-        "devices": [
-            {
-                "key": "incubator",
-                "protocol": "opcua",
-                "endpoint": simulator.endpoint,
-                "lads": {
-                    "functional_units": [
+    device = {
+        "key": "incubator",
+        "protocol": "opcua",
+        "endpoint": simulator.endpoint,
+        "lads": {
+            "functional_units": [
+                {
+                    "key": "incubator",
+                    "browse_path": UNIT,
+                    "results": [
                         {
-                            "key": "incubator",
-                            "browse_path": UNIT,
-                            "results": [
-                                {
-                                    "key": "mean_temperature",
-                                    "name": "MeanTemperature",
-                                    "unit": "degC",
-                                },
-                                {"key": "summary", "name": "Summary"},
-                            ],
-                        }
-                    ]
-                },
-                "points": [
-                    {
-                        "key": "temperature",
-                        "browse_path": f"{UNIT}/2:TemperatureController/2:CurrentValue",
-                        "unit": "degC",
-                    }
-                ],
+                            "key": "mean_temperature",
+                            "name": "MeanTemperature",
+                            "unit": "degC",
+                        },
+                        {"key": "summary", "name": "Summary"},
+                    ],
+                }
+            ]
+        },
+        "points": [
+            {
+                "key": "temperature",
+                "browse_path": f"{UNIT}/2:TemperatureController/2:CurrentValue",
+                "unit": "degC",
             }
         ],
     }
-    gateway = Gateway(parse_config(document))
-    stop = asyncio.Event()
-    task = asyncio.create_task(gateway.run(stop))
 
     def result_stored() -> bool:
         with psycopg.connect(database_conninfo) as conn:
@@ -158,15 +148,14 @@ async def test_a_lads_program_run_checks_the_booking_in(
         return row is not None and row[0] > 0
 
     try:
-        await asyncio.sleep(1.0)
-        await simulator.start_program("incubate-37", "run-0001", duration_s=2.0)
-        await eventually(running_stored, 30, "the Running state stored")
-        await simulator.wait_program()
-        await eventually(result_stored, 30, "the run's result stored")
-        await eventually(run_stored, 30, "the program run stored")
+        async with running_gateway(demo.gateway.key, mosquitto, tmp_path, [device]):
+            await asyncio.sleep(1.0)
+            await simulator.start_program("incubate-37", "run-0001", duration_s=2.0)
+            await eventually(running_stored, 30, "the Running state stored")
+            await simulator.wait_program()
+            await eventually(result_stored, 30, "the run's result stored")
+            await eventually(run_stored, 30, "the program run stored")
     finally:
-        stop.set()
-        await asyncio.wait_for(task, 15)
         await simulator.stop()
 
     async with app.state.engine.connect() as conn:

@@ -11,13 +11,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import yaml
 from asyncua import ua
 from asyncua.ua.status_codes import StatusCodes
 
-from edge_agent.agent import Gateway
 from edge_agent.calibration import CalibrationBook
 from edge_agent.clock import SystemClock
 from edge_agent.opcua_source import (
@@ -26,11 +24,10 @@ from edge_agent.opcua_source import (
     quality_for_status,
     unit_from_eu,
 )
-from edge_agent.poller import Reading
 from firmware_bridge.simulators.lads import LadsSimulator
 from mqtt_contract.gateway_config import ConfigError, OpcUaDevice, parse_config
 from mqtt_contract.v1 import QUALITY_CODES, Quality
-from tests.harness.edge import chamber, wait_until
+from tests.harness.edge import Collect, chamber, running, running_gateway, wait_until
 from tests.harness.ports import free_port
 from tests.harness.telemetry import (  # noqa: F401
     Seeder,
@@ -38,6 +35,7 @@ from tests.harness.telemetry import (  # noqa: F401
     eventually,
     seeder,
     start_worker,
+    stored_values,
 )
 
 UNIT = "0:Objects/2:DeviceSet/2:Incubator/2:FunctionalUnitSet/2:IncubatorUnit"
@@ -222,17 +220,6 @@ def test_check_command_refuses_a_bad_opcua_config(tmp_path: Path) -> None:
 
 
 # -- against the simulator -------------------------------------------------------------------
-class Collect:
-    def __init__(self) -> None:
-        self.readings: list[Reading] = []
-
-    def submit(self, readings: Any) -> None:
-        self.readings.extend(readings)
-
-    def of(self, point: str) -> list[Reading]:
-        return [r for r in self.readings if r.point == point]
-
-
 def lads_device(endpoint: str, **extra: Any) -> OpcUaDevice:
     return OpcUaDevice.model_validate(
         {
@@ -281,8 +268,7 @@ async def test_status_codes_units_and_reconnect_against_the_simulator(lads: Any)
         }
     )
     source = OpcUaDeviceSource(device, sink, SystemClock(), CalibrationBook())
-    task = asyncio.create_task(source.run())
-    try:
+    async with running(source.run()):
         await wait_until(lambda: bool(sink.of("temperature")), 10, "first temperature")
         first = sink.of("temperature")[0]
         assert first.quality is Quality.OK
@@ -317,9 +303,6 @@ async def test_status_codes_units_and_reconnect_against_the_simulator(lads: Any)
             lambda: sink.of("temperature")[-1].quality is Quality.OK, 10, "values again"
         )
         assert source.health.status == "ok"
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 @pytest.mark.integration
@@ -347,28 +330,14 @@ async def test_lads_run_reaches_the_database_through_the_gateway(
     device["lads"]["functional_units"][0]["results"] = [
         {"key": "mean_temperature", "name": "MeanTemperature", "unit": "degC"}
     ]
-    document = {
-        "gateway": {"key": "gw-lads"},
-        "mqtt": {"host": mosquitto.host, "port": mosquitto.port},
-        "spool": {"path": str(tmp_path / "spool.db")},
-        "batch": {"max_samples": 200, "max_delay_ms": 100},
-        "devices": [device],
-    }
-    gateway = Gateway(parse_config(document))
-    stop = asyncio.Event()
-    task = asyncio.create_task(gateway.run(stop))
     state_channel = gw.channels[("incubator", "incubator.state")]
 
     def states() -> list[float]:
         """The stored states in time order, a repeated unchanged state counted once."""
-        with psycopg.connect(database_conninfo) as conn:
-            rows = conn.execute(
-                "SELECT value FROM telemetry WHERE channel_id = %s ORDER BY ts", (state_channel,)
-            ).fetchall()
-        values = [r[0] for r in rows if r[0] is not None]
+        values = [v for v in stored_values(database_conninfo, state_channel) if v is not None]
         return [v for i, v in enumerate(values) if i == 0 or values[i - 1] != v]
 
-    try:
+    async with running_gateway("gw-lads", mosquitto, tmp_path, [device]):
         await eventually(lambda: states() == [0.0], 20, "the stopped state stored")
         await lads.start_program("incubate-37", "run-0001", duration_s=1.5)
         await lads.wait_program()
@@ -379,9 +348,6 @@ async def test_lads_run_reaches_the_database_through_the_gateway(
             20,
             "the run's result stored",
         )
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 15)
     # Stopped -> Running -> (Stopping, if sampled) -> Stopped, in order, each once.
     assert [s for s in states() if s != 2.0] == [0.0, 1.0, 0.0]
     temperature = gw.channels[("incubator", "temperature")]
@@ -411,11 +377,11 @@ async def test_a_dead_opcua_server_does_not_delay_modbus_or_another_opcua_server
     host, port = silent_peer  # accepts the TCP connection and never answers
     alive = lads_device(lads.endpoint).model_dump(mode="json", by_alias=True)
     dead = {**alive, "key": "dead", "endpoint": f"opc.tcp://{host}:{port}", "timeout_s": 2.0}
-    document = {
-        "gateway": {"key": "gw-dead-opcua"},
-        "mqtt": {"host": mosquitto.host, "port": mosquitto.port},
-        "spool": {"path": str(tmp_path / "spool.db")},
-        "devices": [
+    async with running_gateway(
+        "gw-dead-opcua",
+        mosquitto,
+        tmp_path,
+        [
             dead,
             alive,
             {
@@ -427,11 +393,8 @@ async def test_a_dead_opcua_server_does_not_delay_modbus_or_another_opcua_server
                 "points": [{"key": "power", "register": "holding", "address": 6}],
             },
         ],
-    }
-    gateway = Gateway(parse_config(document))
-    stop = asyncio.Event()
-    task = asyncio.create_task(gateway.run(stop))
-    try:
+        batched=False,
+    ) as gateway:
         await wait_until(lambda: "chamber-1" in gateway.pollers, 10, "devices started")
         poller = gateway.pollers["chamber-1"]
         started = time.monotonic()
@@ -449,9 +412,6 @@ async def test_a_dead_opcua_server_does_not_delay_modbus_or_another_opcua_server
         assert dead_health.status == "failing"
         assert dead_health.error is not None
         assert f"{host}:{port}" in dead_health.error
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 15)
 
 
 @pytest.fixture
@@ -515,21 +475,22 @@ async def test_signed_and_encrypted_endpoint_with_user_and_password(
     plain = OpcUaDeviceSource(
         lads_device(simulator.endpoint), Collect(), SystemClock(), CalibrationBook()
     )
-    tasks = [asyncio.create_task(s.run()) for s in (*sources, plain)]
     try:
-        await wait_until(lambda: bool(good.of("temperature")), 20, "values over the secure channel")
-        assert good.of("temperature")[-1].quality is Quality.OK
-        await wait_until(lambda: sources[1].health.failures >= 1, 20, "the wrong password refused")
-        await wait_until(lambda: plain.health.failures >= 1, 20, "the insecure client refused")
-        assert sources[1].health.status == "failing"
-        assert "BadUserAccessDenied" in (sources[1].health.error or "")
-        assert not [r for r in bad.readings if r.value is not None]
-        assert plain.health.status == "failing"
-        assert "No matching endpoints" in (plain.health.error or "")
+        async with running(*(s.run() for s in (*sources, plain))):
+            await wait_until(
+                lambda: bool(good.of("temperature")), 20, "values over the secure channel"
+            )
+            assert good.of("temperature")[-1].quality is Quality.OK
+            await wait_until(
+                lambda: sources[1].health.failures >= 1, 20, "the wrong password refused"
+            )
+            await wait_until(lambda: plain.health.failures >= 1, 20, "the insecure client refused")
+            assert sources[1].health.status == "failing"
+            assert "BadUserAccessDenied" in (sources[1].health.error or "")
+            assert not [r for r in bad.readings if r.value is not None]
+            assert plain.health.status == "failing"
+            assert "No matching endpoints" in (plain.health.error or "")
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         await simulator.stop()
 
 
@@ -585,17 +546,16 @@ async def test_signed_and_encrypted_endpoint_with_a_user_certificate(
         SystemClock(),
         CalibrationBook(),
     )
-    tasks = [asyncio.create_task(s.run()) for s in (trusted, stranger)]
     try:
-        await wait_until(lambda: bool(good.of("temperature")), 20, "values as a certificate user")
-        assert good.of("temperature")[-1].quality is Quality.OK
-        await wait_until(lambda: stranger.health.failures >= 1, 20, "the stranger refused")
-        assert "BadUserAccessDenied" in (stranger.health.error or "")
-        assert not [r for r in bad.readings if r.value is not None]
+        async with running(trusted.run(), stranger.run()):
+            await wait_until(
+                lambda: bool(good.of("temperature")), 20, "values as a certificate user"
+            )
+            assert good.of("temperature")[-1].quality is Quality.OK
+            await wait_until(lambda: stranger.health.failures >= 1, 20, "the stranger refused")
+            assert "BadUserAccessDenied" in (stranger.health.error or "")
+            assert not [r for r in bad.readings if r.value is not None]
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         await simulator.stop()
 
 
@@ -622,17 +582,13 @@ async def test_the_server_applies_the_deadband_of_a_monitored_item(lads: Any) ->
         ],
     )
     source = OpcUaDeviceSource(device, sink, SystemClock(), CalibrationBook())
-    task = asyncio.create_task(source.run())
-    try:
+    async with running(source.run()):
         await wait_until(lambda: bool(sink.of("coarse")), 10, "the first coarse value")
         await lads.start_program("heat", "run-deadband", duration_s=1.5, target=37.0)
         await lads.wait_program()
         await wait_until(
             lambda: (sink.of("temperature")[-1].value or 0) > 35, 10, "the heating seen"
         )
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
     fine = [r.value for r in sink.of("temperature") if r.value is not None]
     coarse = [r.value for r in sink.of("coarse") if r.value is not None]
     # The server sent the coarse item only changes beyond 2 °C (asyncua's server compares

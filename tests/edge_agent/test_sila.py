@@ -10,15 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from fastapi import FastAPI
 from sila2.client import SilaClient
 
-from edge_agent.agent import Gateway
 from edge_agent.calibration import CalibrationBook
 from edge_agent.clock import SystemClock
-from edge_agent.poller import Reading
 from edge_agent.sila_source import SilaDeviceSource, close_client
 from firmware_bridge.simulators.sila import SilaSimulator
 from mqtt_contract.gateway_config import ConfigError, SilaDevice, parse_config
@@ -26,14 +23,16 @@ from mqtt_contract.v1 import QUALITY_CODES, Quality
 from server.telemetry.states import evaluate_all
 from tests.harness.app import API, Login
 from tests.harness.booking import sql
-from tests.harness.edge import wait_until
+from tests.harness.edge import Collect, running, running_gateway, wait_until
 from tests.harness.ports import free_port
 from tests.harness.telemetry import (  # noqa: F401
     Seeder,
     WorkerFactory,
     eventually,
+    insert_channels,
     seeder,
     start_worker,
+    stored_values,
 )
 
 
@@ -92,17 +91,6 @@ def sila() -> Any:
     simulator.stop()
 
 
-class Collect:
-    def __init__(self) -> None:
-        self.readings: list[Reading] = []
-
-    def submit(self, readings: Any) -> None:
-        self.readings.extend(readings)
-
-    def of(self, point: str) -> list[Reading]:
-        return [r for r in self.readings if r.point == point]
-
-
 @pytest.mark.integration
 @pytest.mark.timeout(60)
 async def test_unit_constraint_is_converted_and_a_restart_resubscribes(sila: Any) -> None:
@@ -120,8 +108,7 @@ async def test_unit_constraint_is_converted_and_a_restart_resubscribes(sila: Any
     source = SilaDeviceSource(
         SilaDevice.model_validate(document), sink, SystemClock(), CalibrationBook()
     )
-    task = asyncio.create_task(source.run())
-    try:
+    async with running(source.run()):
         await wait_until(lambda: bool(sink.of("temperature")), 15, "a temperature")
         # The property is in °C (SiLA unit constraint); the point publishes kelvin.
         assert sink.of("temperature")[0].value == pytest.approx(295.15, abs=0.01)
@@ -137,9 +124,6 @@ async def test_unit_constraint_is_converted_and_a_restart_resubscribes(sila: Any
             lambda: sink.of("program.state")[-1].quality is Quality.OK, 10, "the state again"
         )
         assert sink.of("program.state")[-1].value == 0.0  # no execution yet
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 @pytest.mark.integration
@@ -157,26 +141,12 @@ async def test_sila_program_reaches_the_database_through_the_gateway(
         {("incubator", "temperature"): "degC", ("incubator", "programs"): "dimensionless"},
     )
     await start_worker()
-    document = {
-        "gateway": {"key": "gw-sila"},
-        "mqtt": {"host": mosquitto.host, "port": mosquitto.port},
-        "spool": {"path": str(tmp_path / "spool.db")},
-        "batch": {"max_samples": 200, "max_delay_ms": 100},
-        "devices": [sila_device(sila.port)],
-    }
-    gateway = Gateway(parse_config(document))
-    stop = asyncio.Event()
-    task = asyncio.create_task(gateway.run(stop))
     programs = gw.channels[("incubator", "programs")]
 
     def activity() -> list[float]:
-        with psycopg.connect(database_conninfo) as conn:
-            rows = conn.execute(
-                "SELECT value FROM telemetry WHERE channel_id = %s ORDER BY ts", (programs,)
-            ).fetchall()
-        return [r[0] for r in rows]
+        return stored_values(database_conninfo, programs)
 
-    try:
+    async with running_gateway("gw-sila", mosquitto, tmp_path, [sila_device(sila.port)]):
         await eventually(lambda: activity() == [0.0], 20, "the idle instrument stored")
         # A lab client runs a program (an observable command) on the instrument.
         client = await asyncio.to_thread(SilaClient, "127.0.0.1", sila.port, insecure=True)
@@ -188,9 +158,6 @@ async def test_sila_program_reaches_the_database_through_the_gateway(
         finally:
             await asyncio.to_thread(close_client, client)
         await eventually(lambda: activity() == [0.0, 1.0, 0.0], 20, "the run stored")
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 15)
     rows = seeder.query(
         "SELECT value, quality FROM telemetry WHERE channel_id = %s",
         (gw.channels[("incubator", "temperature")],),
@@ -212,13 +179,11 @@ async def test_a_server_is_found_by_its_name() -> None:
     source = SilaDeviceSource(
         SilaDevice.model_validate(document), sink, SystemClock(), CalibrationBook()
     )
-    task = asyncio.create_task(source.run())
     try:
-        await wait_until(lambda: bool(sink.of("temperature")), 20, "a temperature")
-        assert source.health.status == "ok"
+        async with running(source.run()):
+            await wait_until(lambda: bool(sink.of("temperature")), 20, "a temperature")
+            assert source.health.status == "ok"
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
         await asyncio.to_thread(simulator.stop)
 
 
@@ -229,16 +194,9 @@ async def test_a_hung_sila_server_does_not_delay_another(
 ) -> None:
     host, port = silent_peer  # accepts the connection, never answers the gRPC handshake
     hung = {**sila_device(port), "key": "hung", "host": host, "timeout_s": 1.0}
-    document = {
-        "gateway": {"key": "gw-sila-hung"},
-        "mqtt": {"host": mosquitto.host, "port": mosquitto.port},
-        "spool": {"path": str(tmp_path / "spool.db")},
-        "devices": [hung, sila_device(sila.port)],
-    }
-    gateway = Gateway(parse_config(document))
-    stop = asyncio.Event()
-    task = asyncio.create_task(gateway.run(stop))
-    try:
+    async with running_gateway(
+        "gw-sila-hung", mosquitto, tmp_path, [hung, sila_device(sila.port)], batched=False
+    ) as gateway:
         await wait_until(lambda: "incubator" in gateway.sila_sources, 10, "devices started")
         live, dead = gateway.sila_sources["incubator"], gateway.sila_sources["hung"]
         await wait_until(lambda: live.health.status == "ok", 15, "the live server subscribed")
@@ -248,9 +206,6 @@ async def test_a_hung_sila_server_does_not_delay_another(
         assert live.notifications > received  # the live server's values kept coming
         assert dead.health.status == "failing"
         assert f"{host}:{port}" in (dead.health.error or "")
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 15)
 
 
 # How a lab maps an observable command's execution state onto the instrument state.
@@ -277,15 +232,13 @@ async def test_observable_command_state_becomes_the_instrument_state(
     database_conninfo: str,
     tmp_path: Path,
 ) -> None:
-    with psycopg.connect(database_conninfo) as conn:
-        row = conn.execute(
-            "INSERT INTO channel (instrument_id, gateway_id, device_key, point_key, name,"
-            " canonical_unit) VALUES (%s, %s, 'incubator', 'program.state', 'program.state',"
-            " 'dimensionless') RETURNING id",
-            (demo.instrument.id, demo.gateway.id),
-        ).fetchone()
-    assert row is not None
-    channel = row[0]
+    channel = insert_channels(
+        database_conninfo,
+        demo.instrument.id,
+        demo.gateway.id,
+        "incubator",
+        {"program.state": "dimensionless"},
+    )["program.state"]
     manager = await login("manager@zjim.demo")
     r = await client.put(
         f"{API}/instruments/{demo.instrument.id}/state-rule", json=SILA_STATE_RULE, headers=manager
@@ -301,25 +254,11 @@ async def test_observable_command_state_becomes_the_instrument_state(
             "executions_property": "RunProgramExecutions",
         }
     ]
-    document = {
-        "gateway": {"key": demo.gateway.key},
-        "mqtt": {"host": mosquitto.host, "port": mosquitto.port},
-        "spool": {"path": str(tmp_path / "spool.db")},
-        "batch": {"max_samples": 200, "max_delay_ms": 100},
-        "devices": [device],
-    }
-    gateway = Gateway(parse_config(document))
-    stop = asyncio.Event()
-    task = asyncio.create_task(gateway.run(stop))
 
     def states() -> list[float]:
-        with psycopg.connect(database_conninfo) as conn:
-            rows = conn.execute(
-                "SELECT value FROM telemetry WHERE channel_id = %s ORDER BY ts", (channel,)
-            ).fetchall()
-        return [r[0] for r in rows]
+        return stored_values(database_conninfo, channel)
 
-    try:
+    async with running_gateway(demo.gateway.key, mosquitto, tmp_path, [device]):
         await eventually(lambda: states() == [0.0], 20, "the idle command stored")
         # A lab client (not the gateway) runs the program twice: once through, once into an
         # error (a target above 80 °C overheats the simulated chamber).
@@ -336,9 +275,6 @@ async def test_observable_command_state_becomes_the_instrument_state(
         finally:
             await asyncio.to_thread(close_client, lab)
         await eventually(lambda: states()[-1] == 4.0, 20, "the error stored")
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 15)
     # running (2) then finished (3), running again (2), then finished with error (4)
     changes = [v for i, v in enumerate(states()) if i == 0 or v != states()[i - 1]]
     assert changes == [0.0, 2.0, 3.0, 2.0, 4.0]

@@ -6,10 +6,9 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -17,14 +16,16 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.harness.evaluation import World, add_booking, add_charge, add_instrument, add_interval
+from tests.harness.evaluation import (
+    World,
+    add_booking,
+    add_charged_booking,
+    add_instrument,
+    add_interval,
+    bj,
+)
 
-BJ = ZoneInfo("Asia/Shanghai")
 API = "/api/v1"
-
-
-def bj(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BJ)  # type: ignore[misc]
 
 
 async def _flagging_data(conn: AsyncConnection, world: World) -> dict[str, object]:
@@ -54,32 +55,14 @@ async def _flagging_data(conn: AsyncConnection, world: World) -> dict[str, objec
         )
     # Booking 1: claims 2 h, the instrument was idle throughout -> no_use_measured.
     await add_interval(conn, inst, "idle", bj(2026, 3, 10, 8), bj(2026, 3, 10, 12))
-    idle = await add_booking(
-        conn, inst, world.enterprise, world.enterprise_user, bj(2026, 3, 10, 9), bj(2026, 3, 10, 11)
-    )
-    await add_charge(
-        conn,
-        idle,
-        inst,
-        world.enterprise,
-        world.institution,
-        minutes=120,
-        amount=Decimal("600.00"),
+    idle = await add_charged_booking(
+        conn, world, inst, bj(2026, 3, 10, 9), bj(2026, 3, 10, 11), amount=Decimal("600.00")
     )
     # Booking 2: charged 3 h, ran 40 min -> less_running_than_charged.
     await add_interval(conn, inst, "running", bj(2026, 3, 11, 9), bj(2026, 3, 11, 9, 40))
     await add_interval(conn, inst, "idle", bj(2026, 3, 11, 9, 40), bj(2026, 3, 11, 12))
-    short = await add_booking(
-        conn, inst, world.enterprise, world.enterprise_user, bj(2026, 3, 11, 9), bj(2026, 3, 11, 12)
-    )
-    await add_charge(
-        conn,
-        short,
-        inst,
-        world.enterprise,
-        world.institution,
-        minutes=180,
-        amount=Decimal("900.00"),
+    short = await add_charged_booking(
+        conn, world, inst, bj(2026, 3, 11, 9), bj(2026, 3, 11, 12), amount=Decimal("900.00")
     )
     # Booking 3: ran throughout -> consistent.
     await add_interval(conn, inst, "running", bj(2026, 3, 12, 9), bj(2026, 3, 12, 11))

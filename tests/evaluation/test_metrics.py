@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
@@ -19,17 +18,13 @@ from server.jobs import BackgroundJobs, JobSettings
 from tests.harness.evaluation import (
     World,
     add_booking,
-    add_charge,
+    add_charged_booking,
     add_instrument,
     add_interval,
+    bj,
 )
 
-BJ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2027, 3, 1, tzinfo=UTC)  # every period below is over
-
-
-def bj(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BJ)  # type: ignore[misc]
 
 
 async def refresh(app: FastAPI) -> None:
@@ -172,16 +167,12 @@ async def test_without_a_sensor_hours_are_declared_from_completed_bookings(
     app: FastAPI, conn: AsyncConnection, world: World
 ) -> None:
     inst = await add_instrument(conn, world, sensor=False)
-    booking = await add_booking(
-        conn, inst, world.enterprise, world.enterprise_user, bj(2026, 7, 1, 9), bj(2026, 7, 1, 12)
-    )
-    await add_charge(
+    await add_charged_booking(
         conn,
-        booking,
+        world,
         inst,
-        world.enterprise,
-        world.institution,
-        minutes=180,
+        bj(2026, 7, 1, 9),
+        bj(2026, 7, 1, 12),
         amount=Decimal("900.00"),
         voucher=Decimal("300.00"),
     )

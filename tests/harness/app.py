@@ -11,13 +11,18 @@
 ``login``               log a test user in: ``headers = await login("manager@zjim.demo")``
 ``calibrated``          that world with a passed calibration certificate on its instrument
 ``smtp_inbox``          a real SMTP server (aiosmtpd) on a free port collecting messages
+``served``              the app behind a real HTTP server (uvicorn) on a free port: its base URL,
+                        for streams (``sse_events``, ``next_event`` read Server-Sent Events)
 
 An area's conftest.py overrides a fixture by defining one of the same name.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -39,7 +44,7 @@ if TYPE_CHECKING:
     from server.jobs import JobSettings
     from server.telemetry.config import TelemetrySettings
 
-__all__ = ["API", "PROBLEM", "Login", "SmtpInbox", "certify"]
+__all__ = ["API", "PROBLEM", "Login", "SmtpInbox", "certify", "next_event", "sse_events"]
 
 Login = Callable[[str], Awaitable[dict[str, str]]]
 API = "/api/v1"
@@ -171,3 +176,46 @@ def smtp_inbox() -> Iterator[SmtpInbox]:
         yield inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    """The app behind a real HTTP server (the in-memory transport buffers whole responses)."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str, dict[str, object]]]:
+    """(event, data) of a Server-Sent Events response, as they arrive."""
+    event = ""
+    async for line in response.aiter_lines():
+        if line.startswith("event: "):
+            event = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            yield event, json.loads(line.removeprefix("data: "))
+
+
+async def next_event(
+    stream: AsyncIterator[tuple[str, dict[str, object]]], wanted: str, within_s: float = 20.0
+) -> dict[str, object]:
+    """The data of the stream's next ``wanted`` event (others are skipped)."""
+
+    async def find() -> dict[str, object]:
+        async for event, data in stream:
+            if event == wanted:
+                return data
+        raise AssertionError("stream ended")
+
+    return await asyncio.wait_for(find(), within_s)

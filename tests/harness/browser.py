@@ -5,6 +5,7 @@ The fixtures are imported by tests/e2e/conftest.py."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -14,15 +15,20 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
+import psycopg
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page, sync_playwright
+from pymodbus.client import ModbusTcpClient
 
 from server.demo.credentials import DEMO_PASSWORD
-from tests.harness import free_port
+from tests.harness import free_port, wait_for_port
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -138,19 +144,156 @@ def seed_demo(env: dict[str, str], *options: str) -> None:
     assert seeded.returncode == 0, seeded.stderr
 
 
+def serve(
+    processes: list[Process],
+    workdir: Path,
+    port: int,
+    env: dict[str, str],
+    *,
+    ready: str = "/healthz",
+) -> str:
+    """``labshare-server serve`` on ``port``; its base URL once ``ready`` answers 200."""
+    server = spawn(
+        processes, workdir, "server",
+        [str(VENV_BIN / "labshare-server"), "serve", "--port", str(port)], env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    wait_http_ok(f"{base}{ready}", server)
+    return base
+
+
 def demo_server(
     database_url: str, processes: list[Process], workdir: Path, port: int, *seed_options: str
 ) -> str:
     """Seed the demo (``seed-demo [seed_options]``), serve it on ``port``; its base URL once ready."""
     env = server_env(database_url)
     seed_demo(env, *seed_options)
-    server = spawn(
-        processes, workdir, "server",
-        [str(VENV_BIN / "labshare-server"), "serve", "--port", str(port)], env,
+    return serve(processes, workdir, port, env)
+
+
+CHAMBER = "高低温试验箱"
+
+
+@dataclass(frozen=True)
+class Chamber:
+    """The demo's temperature chamber: its id, its lab's and its institution's."""
+
+    id: str
+    lab_id: str
+    organisation_id: str
+
+
+def certify_chamber(conninfo: str, number: str) -> Chamber:
+    """A valid calibration certificate on the demo chamber (without one it cannot be booked)."""
+    now = datetime.now(UTC)
+    with psycopg.connect(conninfo) as conn:
+        conn.execute(
+            "INSERT INTO calibration_certificate (instrument_id, organisation_id, number, agency,"
+            " granted_on, valid_from, valid_to, result)"
+            " SELECT id, organisation_id, %s, '浙江省计量科学研究院', %s, %s, %s, 'pass'"
+            " FROM instrument WHERE name = %s",
+            (number, now.date(), now - timedelta(days=10), now + timedelta(days=365), CHAMBER),
+        )
+        row = conn.execute(
+            "SELECT id, lab_id, organisation_id FROM instrument WHERE name = %s", (CHAMBER,)
+        ).fetchone()
+    assert row is not None
+    return Chamber(str(row[0]), str(row[1]), str(row[2]))
+
+
+def certified_demo_server(
+    database_url: str,
+    conninfo: str,
+    processes: list[Process],
+    workdir: Path,
+    port: int,
+    certificate: str,
+    *seed_options: str,
+) -> tuple[str, Chamber]:
+    """``demo_server`` with a valid calibration certificate (``certificate`` is its number) on
+    the chamber, so it can be booked: the base URL and the chamber."""
+    env = server_env(database_url)
+    seed_demo(env, *seed_options)
+    chamber = certify_chamber(conninfo, certificate)
+    return serve(processes, workdir, port, env), chamber
+
+
+def instrument_named(base: str, headers: dict[str, str], name_en: str) -> dict[str, object]:
+    """The instrument (as ``GET /api/v1/instruments`` lists it) with this English name."""
+    instruments = httpx.get(f"{base}/api/v1/instruments", headers=headers).json()
+    found: dict[str, object] = next(i for i in instruments if i["name_en"] == name_en)
+    return found
+
+
+def start_register_bank(
+    processes: list[Process], workdir: Path, env: dict[str, str]
+) -> tuple[Process, int]:
+    """A bare Modbus TCP instrument (``tests/e2e/register_bank.py``) and its port, once it listens."""
+    port = free_port()
+    instrument = spawn(
+        processes, workdir, "instrument",
+        [sys.executable, "-m", "tests.e2e.register_bank", str(port)], env,
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    wait_http_ok(f"{base}/healthz", server)
-    return base
+    wait_for_port("127.0.0.1", port)
+    return instrument, port
+
+
+def write_registers(port: int, values: dict[int, int]) -> None:
+    """Writes holding registers (address: value) as the instrument's firmware would."""
+    client = ModbusTcpClient("127.0.0.1", port=port)
+    assert client.connect(), "cannot reach the Modbus instrument"
+    try:
+        for address, value in values.items():
+            response = client.write_register(address, value, device_id=1)
+            assert not response.isError(), response
+    finally:
+        client.close()
+
+
+def start_edge(
+    processes: list[Process],
+    workdir: Path,
+    env: dict[str, str],
+    *,
+    mqtt_port: int,
+    modbus_port: int,
+    points: list[dict[str, object]],
+) -> Process:
+    """``labshare-edge run`` as the demo gateway, polling one Modbus TCP device, the demo's
+    ``chamber-1`` on ``modbus_port``, every 0.5 s for these points."""
+    config = {
+        "gateway": {"key": "demo-gw-01"},
+        "mqtt": {"host": "127.0.0.1", "port": mqtt_port},
+        "spool": {"path": str(workdir / "spool.sqlite3"), "max_bytes": 10_000_000},
+        "metrics": {"port": 0},
+        "devices": [
+            {
+                "key": "chamber-1",
+                "protocol": "modbus_tcp",
+                "host": "127.0.0.1",
+                "port": modbus_port,
+                "device_id": 1,
+                "poll_interval_s": 0.5,
+                "points": points,
+            }
+        ],
+    }
+    path = workdir / "gateway.yaml"
+    path.write_text(json.dumps(config, indent=2))  # JSON is YAML
+    return spawn(
+        processes, workdir, "edge", [str(VENV_BIN / "labshare-edge"), "run", str(path)], env
+    )
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Headless Chromium, closed when the block ends."""
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def api_token(base: str, email: str) -> dict[str, str]:
@@ -171,16 +314,36 @@ def log_in(page: Page, base: str, email: str) -> None:
     page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
 
 
+def open_as(browser: Browser, base: str, email: str, path: str, **context: Any) -> Page:
+    """A page with a context of its own (``context``: Playwright's options), logged in as
+    ``email`` through the form and opened at ``path``."""
+    page = browser.new_context(**context).new_page()
+    log_in(page, base, email)
+    page.goto(f"{base}{path}")
+    return page
+
+
 __all__ = [
+    "CHAMBER",
     "CHROMIUM_FLAGS",
     "REPO",
     "VENV_BIN",
+    "Chamber",
     "Process",
     "api_token",
+    "certified_demo_server",
+    "certify_chamber",
+    "chromium",
     "demo_server",
+    "instrument_named",
     "log_in",
+    "open_as",
     "seed_demo",
+    "serve",
     "server_env",
     "spawn",
+    "start_edge",
+    "start_register_bank",
     "wait_http_ok",
+    "write_registers",
 ]

@@ -12,7 +12,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
+from edge_agent.agent import Gateway
 from edge_agent.decoding import encode_value
+from edge_agent.poller import Reading
+from mqtt_contract.gateway_config import parse_config
 from tests.harness.ports import free_port, wait_for_port
 
 
@@ -186,6 +190,56 @@ async def wait_until(predicate: Callable[[], bool], within_s: float, what: str) 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+class Collect:
+    """A device source's sink that keeps every reading it is given."""
+
+    def __init__(self) -> None:
+        self.readings: list[Reading] = []
+
+    def submit(self, readings: Iterable[Reading]) -> None:
+        self.readings.extend(readings)
+
+    def of(self, point: str) -> list[Reading]:
+        return [r for r in self.readings if r.point == point]
+
+
+@asynccontextmanager
+async def running(*runs: Coroutine[Any, Any, Any]) -> AsyncIterator[None]:
+    """Runs the coroutines (device sources' ``run()``) as tasks; cancels them at the end."""
+    tasks = [asyncio.create_task(run) for run in runs]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@asynccontextmanager
+async def running_gateway(
+    key: str, broker: Any, spool_dir: Path, devices: list[dict[str, Any]], *, batched: bool = True
+) -> AsyncIterator[Gateway]:
+    """An in-process gateway publishing these devices to the broker, stopped at the end.
+
+    ``batched`` sends batches within 100 ms (tests that wait for stored values)."""
+    document: dict[str, Any] = {
+        "gateway": {"key": key},
+        "mqtt": {"host": broker.host, "port": broker.port},
+        "spool": {"path": str(spool_dir / "spool.db")},
+        "devices": devices,
+    }
+    if batched:
+        document["batch"] = {"max_samples": 200, "max_delay_ms": 100}
+    gateway = Gateway(parse_config(document))
+    stop = asyncio.Event()
+    task = asyncio.create_task(gateway.run(stop))
+    try:
+        yield gateway
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
 
 
 def gateway_doc(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -229,3 +230,38 @@ async def add_charge(
             "d": service_date,
         },
     )
+
+
+async def add_charged_booking(
+    conn: AsyncConnection,
+    world: World,
+    instrument: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    *,
+    amount: Decimal,
+    voucher: Decimal = Decimal("0.00"),
+) -> uuid.UUID:
+    """A completed booking of the world's enterprise, charged for its whole length."""
+    booking = await add_booking(
+        conn, instrument, world.enterprise, world.enterprise_user, start, end
+    )
+    await add_charge(
+        conn,
+        booking,
+        instrument,
+        world.enterprise,
+        world.institution,
+        minutes=int((end - start).total_seconds() // 60),
+        amount=amount,
+        voucher=voucher,
+    )
+    return booking
+
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def bj(*args: int) -> datetime:
+    """A Beijing wall time: ``bj(2026, 3, 10, 9)``."""
+    return datetime(*args, tzinfo=BEIJING)  # type: ignore[misc]

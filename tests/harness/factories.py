@@ -1,7 +1,8 @@
 """Small factories that build the rows a test needs, through the domains' own models.
 
-Tests depend on these, never on the demo seed (``server/demo/``), so the demo can change its
-story without breaking a test. ``standard_world`` builds the world most API tests share: two
+Tests depend on these, not on the demo seed (``server/demo/``), so the demo can change its
+story without breaking a test; the one thing they share is the temperature chamber itself (its
+channels and state rule, ``server.demo.seed``), the instrument both are built around. ``standard_world`` builds the world most API tests share: two
 institutions, an enterprise, the platform operator, their users (one password for all), one
 lab with one temperature chamber streaming through one gateway. Names and e-mail addresses
 are test data; they happen to read like the demo's so failures are easy to picture.
@@ -16,9 +17,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.auth.models import AppUser, Organisation, OrganisationKind, Role
 from server.catalog.models import Channel, Instrument, Lab
 from server.core.security import hash_password
+from server.demo.seed import CHAMBER_CHANNELS, CHAMBER_STATE_RULE
 from server.gateways.models import Gateway
 from server.gateways.service import set_gateway_secret
-from server.telemetry.states import InstrumentState, PowerRule, StateRule, StatusRule, ensure_rule
+from server.telemetry.states import ensure_rule
 
 __all__ = [
     "DEVICE_KEY",
@@ -166,34 +168,6 @@ async def add_channel(
     return channel
 
 
-# (point, name, English name, unit, normal range) of the chamber's channels.
-_CHAMBER = (
-    ("temperature", "温度", "Temperature", "degC", -40.0, 150.0),
-    ("setpoint", "设定温度", "Setpoint", "degC", -40.0, 150.0),
-    ("humidity", "湿度", "Humidity", "percent", 0.0, 100.0),
-    ("power", "功率", "Power", "W", 0.0, 5000.0),
-    ("status", "状态", "Status", "dimensionless", 0.0, 3.0),
-)
-
-# The chamber's status register, with power as the fallback when it is not read.
-CHAMBER_STATE_RULE = StateRule(
-    status=StatusRule(
-        point="status",
-        map={
-            0: InstrumentState.OFF,
-            1: InstrumentState.IDLE,
-            2: InstrumentState.RUNNING,
-            3: InstrumentState.FAULT,
-        },
-    ),
-    power=PowerRule(
-        point="power", running_enter=200.0, running_exit=120.0, off_enter=5.0, off_exit=20.0
-    ),
-    offline_after_s=30.0,
-    min_dwell_s=5.0,
-)
-
-
 async def standard_world(session: AsyncSession, *, gateway_secret: str = GATEWAY_SECRET) -> World:
     """The world most API tests share; flushes, the caller commits."""
     organisations = {
@@ -234,18 +208,18 @@ async def standard_world(session: AsyncSession, *, gateway_secret: str = GATEWAY
         is_open=True,
     )
     channels = {
-        point: await add_channel(
+        spec.point_key: await add_channel(
             session,
             instrument,
             gateway,
-            point,
-            unit,
-            name=name,
-            name_en=name_en,
-            normal_min=low,
-            normal_max=high,
+            spec.point_key,
+            spec.unit,
+            name=spec.name,
+            name_en=spec.name_en,
+            normal_min=spec.normal_min,
+            normal_max=spec.normal_max,
         )
-        for point, name, name_en, unit, low, high in _CHAMBER
+        for spec in CHAMBER_CHANNELS
     }
     await ensure_rule(session, instrument.id, CHAMBER_STATE_RULE)
     return World(organisations, users, gateway, lab, instrument, channels)

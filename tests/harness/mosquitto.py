@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -10,8 +9,10 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from tests.harness.ports import free_port, wait_for_port
+from tests.harness.process import ServerProcess
 
 
 def find_mosquitto() -> str:
@@ -24,7 +25,7 @@ def find_mosquitto() -> str:
 
 
 @dataclass
-class MosquittoBroker:
+class MosquittoBroker(ServerProcess):
     """``mosquitto -c <generated config>`` on 127.0.0.1:<free port>.
 
     ``password_file`` and ``acl_file`` switch anonymous access off, for tests of gateway
@@ -38,13 +39,11 @@ class MosquittoBroker:
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="labshare-mqtt-")))
     _proc: subprocess.Popen[bytes] | None = None
 
+    LOG_NAME: ClassVar[str] = "mosquitto.log"
+
     @property
     def config_path(self) -> Path:
         return self.root / "mosquitto.conf"
-
-    @property
-    def logfile(self) -> Path:
-        return self.root / "mosquitto.log"
 
     def _write_config(self) -> None:
         lines = [
@@ -91,24 +90,7 @@ class MosquittoBroker:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Clean shutdown: the broker saves its persistence file."""
-        if not self.running or self._proc is None:
-            return
-        self._proc.send_signal(signal.SIGTERM)
-        try:
-            self._proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-    def kill(self) -> None:
-        if self._proc is None or self._proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            self._proc.kill()
-        self._proc.wait(10)
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
+        self._terminate(signal.SIGTERM, timeout)
 
     def reset(self) -> None:
         """Restart with nothing remembered: no retained messages, sessions or queues.
@@ -120,15 +102,6 @@ class MosquittoBroker:
         for leftover in self.root.glob("mosquitto.db*"):
             leftover.unlink()
         self.start()
-
-    @property
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    def log_tail(self, lines: int = 30) -> str:
-        if not self.logfile.exists():
-            return "(no log)"
-        return "\n".join(self.logfile.read_text(errors="replace").splitlines()[-lines:])
 
     def destroy(self) -> None:
         self.stop()

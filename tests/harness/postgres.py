@@ -18,8 +18,10 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from tests.harness.ports import free_port
+from tests.harness.process import ServerProcess
 
 SUPERUSER = "postgres"
 
@@ -54,7 +56,7 @@ def _run_as() -> pwd.struct_passwd | None:
 
 
 @dataclass
-class PostgresCluster:
+class PostgresCluster(ServerProcess):
     """initdb into a temp dir, listen on 127.0.0.1:<free port>, stop/kill/start on demand."""
 
     bindir: Path = field(default_factory=find_bindir)
@@ -64,13 +66,12 @@ class PostgresCluster:
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="labshare-pg-")))
     _proc: subprocess.Popen[bytes] | None = None
 
+    LOG_NAME: ClassVar[str] = "postgres.log"
+    KILL_GROUP: ClassVar[bool] = True  # the postmaster and its backends
+
     @property
     def datadir(self) -> Path:
         return self.root / "data"
-
-    @property
-    def logfile(self) -> Path:
-        return self.root / "postgres.log"
 
     def url(self, database: str = "postgres", driver: str = "postgresql+psycopg") -> str:
         """SQLAlchemy URL (``driver='postgresql'`` gives a libpq URI)."""
@@ -171,35 +172,8 @@ class PostgresCluster:
 
     def stop(self, mode: str = "fast", timeout: float = 30.0) -> None:
         """Shut down cleanly (``smart``/``fast``/``immediate``, as pg_ctl)."""
-        if self._proc is None or self._proc.poll() is not None:
-            return
         sig = {"smart": signal.SIGTERM, "fast": signal.SIGINT, "immediate": signal.SIGQUIT}[mode]
-        self._proc.send_signal(sig)
-        try:
-            self._proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-    def kill(self) -> None:
-        """SIGKILL the whole server process group: a crash, not a shutdown."""
-        if self._proc is None or self._proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self._proc.pid, signal.SIGKILL)
-        self._proc.wait(10)
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    @property
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    def log_tail(self, lines: int = 30) -> str:
-        if not self.logfile.exists():
-            return "(no log)"
-        return "\n".join(self.logfile.read_text(errors="replace").splitlines()[-lines:])
+        self._terminate(sig, timeout)
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         out = subprocess.run(

@@ -62,6 +62,12 @@ class Seeder:
             self._organisation, self._instrument = org[0], instrument[0]
         return self._organisation, self._instrument
 
+    @property
+    def instrument_id(self) -> uuid.UUID:
+        """The instrument every seeded channel belongs to (once a gateway is seeded)."""
+        assert self._instrument is not None, "seed a gateway first"
+        return self._instrument
+
     def gateway(self, key: str, channels: dict[tuple[str, str], str]) -> SeededGateway:
         """A gateway and its channels, ``{(device, point): canonical_unit}``."""
         with psycopg.connect(self.conninfo) as conn:
@@ -226,3 +232,55 @@ class Telemetry:
 @pytest.fixture
 def telemetry(database_conninfo: str) -> Telemetry:
     return Telemetry(database_conninfo)
+
+
+def stored_values(conninfo: str, channel_id: int) -> list[float]:
+    """A channel's stored telemetry values in time order."""
+    with psycopg.connect(conninfo) as conn:
+        rows = conn.execute(
+            "SELECT value FROM telemetry WHERE channel_id = %s ORDER BY ts", (channel_id,)
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def insert_channels(
+    conninfo: str,
+    instrument_id: uuid.UUID,
+    gateway_id: uuid.UUID,
+    device_key: str,
+    units: dict[str, str],
+) -> dict[str, int]:
+    """Channels of one device on an instrument, {point: canonical unit}; their ids by point."""
+    channels: dict[str, int] = {}
+    with psycopg.connect(conninfo) as conn:
+        for point, unit in units.items():
+            row = conn.execute(
+                "INSERT INTO channel (instrument_id, gateway_id, device_key, point_key, name,"
+                " canonical_unit) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+                (instrument_id, gateway_id, device_key, point, point, unit),
+            ).fetchone()
+            assert row is not None
+            channels[point] = row[0]
+    return channels
+
+
+def gateway_key() -> str:
+    """A gateway key of its own (the session's broker and workers outlive one test)."""
+    return f"gw-{uuid.uuid4().hex[:10]}"
+
+
+async def ingesting(
+    seeder: Seeder,
+    start_worker: WorkerFactory,
+    units: dict[tuple[str, str], str],
+    name: str = "w1",
+    **worker_options: Any,
+) -> tuple[str, str, IngestWorker]:
+    """A new gateway with these channels ({(device, point): unit}) and an ingest worker for
+    it: the gateway's key, its telemetry topic and the worker."""
+    from mqtt_contract.v1 import TopicKind, topic_for
+
+    key = gateway_key()
+    seeder.gateway(key, units)
+    worker = await start_worker(name, **worker_options)
+    return key, topic_for(key, TopicKind.TELEMETRY), worker

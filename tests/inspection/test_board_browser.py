@@ -14,22 +14,22 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from server.demo.inspection_station import publish_parts, seed_station
 from tests.harness import MosquittoBroker
 from tests.harness.browser import (  # noqa: F401 - fixtures
-    CHROMIUM_FLAGS,
-    VENV_BIN,
     Process,
     api_token,
+    chromium,
+    instrument_named,
     log_in,
+    open_as,
     processes,
     seed_demo,
+    serve,
     server_env,
     server_port,
-    spawn,
-    wait_http_ok,
     workdir,
 )
 
@@ -53,45 +53,36 @@ def test_a_drifting_gauge_raises_an_spc_alarm_on_the_live_board_acknowledged_the
 ) -> None:
     env = server_env(database_url, mqtt_host=mosquitto.host, mqtt_port=mosquitto.port)
     seed_demo(env)
-    server = spawn(
-        processes,
-        workdir,
-        "server",
-        [str(VENV_BIN / "labshare-server"), "serve", "--port", str(server_port)],
-        env,
-    )
-    base = f"http://127.0.0.1:{server_port}"
-    wait_http_ok(f"{base}/readyz", server)
+    base = serve(processes, workdir, server_port, env, ready="/readyz")
     headers = api_token(base, "manager@zjim.demo")
     characteristic = asyncio.run(_seed(base, headers))
-    instruments = httpx.get(f"{base}/api/v1/instruments", headers=headers).json()
-    lab = next(i for i in instruments if i["name_en"] == "Temperature chamber")["lab_id"]
+    lab = instrument_named(base, headers, "Temperature chamber")["lab_id"]
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            log_in(page, base, "manager@zjim.demo")
-            page.goto(f"{base}/board/{lab}")
-            alarms = page.get_by_test_id("board-alarms")
-            expect(alarms).to_be_visible(timeout=10_000)
-            spc = alarms.locator("[data-testid=board-alarm][data-kind=spc]")
-            expect(spc).to_have_count(0)
+    with chromium() as browser:
+        page = open_as(
+            browser,
+            base,
+            "manager@zjim.demo",
+            f"/board/{lab}",
+            viewport={"width": 1280, "height": 1000},
+        )
+        alarms = page.get_by_test_id("board-alarms")
+        expect(alarms).to_be_visible(timeout=10_000)
+        spc = alarms.locator("[data-testid=board-alarm][data-kind=spc]")
+        expect(spc).to_have_count(0)
 
-            # The tool wears: the gauge's parts creep upward (published over MQTT).
-            publish_parts(mosquitto.host, mosquitto.port, "demo-gw-01", "unused", 0.0, 20, 40)
-            rule_3 = spc.filter(has_text="判异准则 3")
-            expect(rule_3).to_have_count(1, timeout=ALARM_LIMIT_MS)
-            expect(rule_3).to_contain_text("SPC 报警 · Shaft diameter (gauge 1)")
-            expect(spc.filter(has_text="判异准则 2")).to_have_count(1, timeout=ALARM_LIMIT_MS)
+        # The tool wears: the gauge's parts creep upward (published over MQTT).
+        publish_parts(mosquitto.host, mosquitto.port, "demo-gw-01", "unused", 0.0, 20, 40)
+        rule_3 = spc.filter(has_text="判异准则 3")
+        expect(rule_3).to_have_count(1, timeout=ALARM_LIMIT_MS)
+        expect(rule_3).to_contain_text("SPC 报警 · Shaft diameter (gauge 1)")
+        expect(spc.filter(has_text="判异准则 2")).to_have_count(1, timeout=ALARM_LIMIT_MS)
 
-            rule_3.get_by_role("button", name="确认").click()
-            rule_3.get_by_label("原因").fill("刀具磨损")
-            rule_3.get_by_label("措施").fill("更换刀片并重新对刀")
-            rule_3.get_by_role("button", name=re.compile("提\\s*交")).click()
-            expect(rule_3).to_contain_text("刀具磨损", timeout=20_000)
-        finally:
-            browser.close()
+        rule_3.get_by_role("button", name="确认").click()
+        rule_3.get_by_label("原因").fill("刀具磨损")
+        rule_3.get_by_label("措施").fill("更换刀片并重新对刀")
+        rule_3.get_by_role("button", name=re.compile("提\\s*交")).click()
+        expect(rule_3).to_contain_text("刀具磨损", timeout=20_000)
 
     record = httpx.get(
         f"{base}/api/v1/inspection/alarms",

@@ -1,16 +1,15 @@
-"""Outbox -> in-app notifications and e-mail over a real SMTP server; iCalendar feeds parsed
-back with the ``icalendar`` parser; the in-process job runner starts and stops cleanly."""
+"""Outbox -> in-app notifications and e-mail over a real SMTP server; the in-process job runner
+starts and stops cleanly. (The iCalendar feeds are tested in tests/booking/test_ical_feed.py.)"""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, timedelta
+from datetime import timedelta
 from email.header import decode_header, make_header
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from icalendar import Calendar
 from sqlalchemy import text
 
 from server.jobs import BackgroundJobs, JobSettings
@@ -127,42 +126,6 @@ async def test_reminder_before_the_booking(
     await jobs.run_once(start - timedelta(hours=19))
     kinds = [n["kind"] for n in (await client.get(f"{API}/notifications", headers=buyer)).json()]
     assert kinds.count("booking_reminder") == 1
-
-
-async def test_icalendar_feeds_parse_and_need_the_token(
-    client: httpx.AsyncClient, calibrated: World, login: Login
-) -> None:
-    buyer = await login("buyer@jingce.demo")
-    start = day_at(5, 13)
-    booking = (
-        await client.post(
-            f"{API}/bookings",
-            json=body(calibrated.instrument.id, start, 2, **STAFF_OPERATED),
-            headers=buyer,
-        )
-    ).json()
-    links = (await client.get(f"{API}/calendar/links", headers=buyer)).json()
-    feed = await client.get(links["user_feed"])
-    assert feed.status_code == 200
-    assert feed.headers["content-type"].startswith("text/calendar")
-    calendar = Calendar.from_ical(feed.content)
-    events = list(calendar.walk("VEVENT"))
-    assert len(events) == 1
-    event = events[0]
-    assert str(event["uid"]) == f"{booking['id']}@labshare"
-    assert event.decoded("dtstart") == start.astimezone(UTC)
-    assert event.decoded("dtend") == (start + timedelta(hours=2)).astimezone(UTC)
-    assert "高低温试验箱" in str(event["summary"])
-    assert str(event["status"]) == "CONFIRMED"
-
-    instrument_url = links["instrument_feed_template"].replace(
-        "{instrument_id}", str(calibrated.instrument.id)
-    )
-    per_instrument = Calendar.from_ical((await client.get(instrument_url)).content)
-    assert [str(e["uid"]) for e in per_instrument.walk("VEVENT")] == [f"{booking['id']}@labshare"]
-
-    forged = links["user_feed"].rsplit("token=", 1)[0] + "token=" + "0" * 40
-    assert (await client.get(forged)).status_code == 404
 
 
 async def test_background_jobs_run_inside_the_server_and_stop_cleanly(

@@ -452,29 +452,16 @@ async def test_failed_request_leaves_no_partial_writes(
     headers = await login("manager@zjim.demo")
     url = f"{API}/instruments/{demo.instrument.id}/channels"
     # A duplicate discovered by the database (not the pre-check) must roll the request back.
-    first = await client.post(
-        url,
-        json={
-            "gateway_id": str(demo.gateway.id),
-            "device_key": "chamber-1",
-            "point_key": "door",
-            "name": "门",
-            "canonical_unit": "dimensionless",
-        },
-        headers=headers,
-    )
+    door = {
+        "gateway_id": str(demo.gateway.id),
+        "device_key": "chamber-1",
+        "point_key": "door",
+        "name": "门",
+        "canonical_unit": "dimensionless",
+    }
+    first = await client.post(url, json=door, headers=headers)
     assert first.status_code == 201
-    again = await client.post(
-        url,
-        json={
-            "gateway_id": str(demo.gateway.id),
-            "device_key": "chamber-1",
-            "point_key": "door",
-            "name": "门",
-            "canonical_unit": "dimensionless",
-        },
-        headers=headers,
-    )
+    again = await client.post(url, json=door, headers=headers)
     assert again.status_code == 409
     detail = (await client.get(f"{API}/instruments/{demo.instrument.id}", headers=headers)).json()
     assert [c["point_key"] for c in detail["channels"]].count("door") == 1

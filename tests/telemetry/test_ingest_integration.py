@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
 
@@ -20,7 +19,14 @@ from mqtt_contract.v1 import (
     topic_for,
 )
 from tests.harness import MosquittoBroker, PostgresCluster
-from tests.harness.telemetry import Publisher, Seeder, WorkerFactory, eventually
+from tests.harness.telemetry import (
+    Publisher,
+    Seeder,
+    WorkerFactory,
+    eventually,
+    gateway_key,
+    ingesting,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -33,10 +39,6 @@ CHAMBER = {
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def gw_key() -> str:
-    return f"gw-{uuid.uuid4().hex[:10]}"
 
 
 def telemetry_payload(gateway: str, series: list[Series], sent_at_ms: int | None = None) -> bytes:
@@ -64,7 +66,7 @@ def count_rows(seeder: Seeder) -> int:
 async def test_valid_batch_lands_with_units_converted(
     seeder: Seeder, publisher: Publisher, start_worker: WorkerFactory
 ) -> None:
-    key = gw_key()
+    key = gateway_key()
     gateway = seeder.gateway(key, CHAMBER)
     await start_worker()
     t0 = now_ms() - 10_000
@@ -116,11 +118,8 @@ async def test_valid_batch_lands_with_units_converted(
 async def test_redelivered_batch_is_stored_once(
     seeder: Seeder, publisher: Publisher, start_worker: WorkerFactory
 ) -> None:
-    key = gw_key()
-    seeder.gateway(key, CHAMBER)
-    worker = await start_worker()
+    key, topic, worker = await ingesting(seeder, start_worker, CHAMBER)
     t0 = now_ms() - 60_000
-    topic = topic_for(key, TopicKind.TELEMETRY)
     first = telemetry_payload(key, [temperature_series(1, 20, t0)])
     publisher.publish(topic, first)
     await eventually(lambda: count_rows(seeder) == 20, what="first batch")
@@ -139,7 +138,7 @@ async def test_redelivered_batch_is_stored_once(
 async def test_each_dead_letter_reason_is_recorded_and_good_series_kept(
     seeder: Seeder, publisher: Publisher, start_worker: WorkerFactory
 ) -> None:
-    key, other, stranger = gw_key(), gw_key(), gw_key()
+    key, other, stranger = gateway_key(), gateway_key(), gateway_key()
     gateway = seeder.gateway(key, CHAMBER)
     seeder.gateway(other, {("oven-9", "temperature"): "degC"})
     worker = await start_worker()
@@ -203,7 +202,7 @@ async def test_each_dead_letter_reason_is_recorded_and_good_series_kept(
 async def test_sequence_gaps_are_recorded_once_and_late_arrivals_stored(
     seeder: Seeder, publisher: Publisher, start_worker: WorkerFactory
 ) -> None:
-    key = gw_key()
+    key = gateway_key()
     gateway = seeder.gateway(key, CHAMBER)
     worker = await start_worker()
     t0 = now_ms() - 100_000
@@ -226,7 +225,7 @@ async def test_sequence_gaps_are_recorded_once_and_late_arrivals_stored(
 async def test_state_and_heartbeat_update_the_gateway(
     seeder: Seeder, publisher: Publisher, start_worker: WorkerFactory
 ) -> None:
-    key = gw_key()
+    key = gateway_key()
     gateway = seeder.gateway(key, CHAMBER)
     worker = await start_worker()
 
@@ -249,7 +248,7 @@ async def test_state_and_heartbeat_update_the_gateway(
     publisher.publish(topic_for(key, TopicKind.HEARTBEAT), encode(beat), qos=0)
     await eventually(lambda: status()[0] == "online", what="heartbeat")
     assert status()[2] > seen_at_death  # type: ignore[operator]
-    spoofed = GatewayState(gateway=gw_key(), status="offline", ts_ms=now_ms())
+    spoofed = GatewayState(gateway=gateway_key(), status="offline", ts_ms=now_ms())
     publisher.publish(topic_for(key, TopicKind.STATE), encode(spoofed))
     await eventually(lambda: worker.stats.dead_letters == 1, what="spoofed state refused")
     assert status()[0] == "online"
@@ -258,7 +257,7 @@ async def test_state_and_heartbeat_update_the_gateway(
 async def test_two_workers_on_one_shared_subscription_store_each_row_once(
     seeder: Seeder, publisher: Publisher, start_worker: WorkerFactory
 ) -> None:
-    key = gw_key()
+    key = gateway_key()
     seeder.gateway(key, CHAMBER)
     first = await start_worker("a", share_group="ingest-pair")
     second = await start_worker("b", share_group="ingest-pair")
@@ -284,10 +283,7 @@ async def test_messages_wait_in_the_session_while_the_worker_is_down(
     start_worker: WorkerFactory,
     mosquitto: MosquittoBroker,
 ) -> None:
-    key = gw_key()
-    seeder.gateway(key, CHAMBER)
-    worker = await start_worker("persistent")
-    topic = topic_for(key, TopicKind.TELEMETRY)
+    key, topic, worker = await ingesting(seeder, start_worker, CHAMBER, "persistent")
     t0 = now_ms() - 600_000
     publisher.publish(topic, telemetry_payload(key, [temperature_series(1, 5, t0)]))
     await eventually(lambda: count_rows(seeder) == 5)
@@ -305,10 +301,7 @@ async def test_database_outage_loses_nothing(
     start_worker: WorkerFactory,
     pg_cluster: PostgresCluster,
 ) -> None:
-    key = gw_key()
-    seeder.gateway(key, CHAMBER)
-    worker = await start_worker(retry_max_delay_s=0.5)
-    topic = topic_for(key, TopicKind.TELEMETRY)
+    key, topic, worker = await ingesting(seeder, start_worker, CHAMBER, retry_max_delay_s=0.5)
     t0 = now_ms() - 900_000
     publisher.publish(topic, telemetry_payload(key, [temperature_series(1, 10, t0)]))
     await eventually(lambda: count_rows(seeder) == 10)
@@ -331,11 +324,8 @@ async def test_database_outage_loses_nothing(
 async def test_a_message_the_database_refuses_is_set_aside_alone(
     seeder: Seeder, publisher: Publisher, start_worker: WorkerFactory
 ) -> None:
-    key = gw_key()
-    seeder.gateway(key, CHAMBER)
     # Collect both messages into one write batch, so the refusal has to be isolated.
-    worker = await start_worker(max_wait_s=1.0)
-    topic = topic_for(key, TopicKind.TELEMETRY)
+    key, topic, worker = await ingesting(seeder, start_worker, CHAMBER, max_wait_s=1.0)
     t0 = now_ms() - 50_000
     good = telemetry_payload(key, [temperature_series(1, 5, t0)])
     # Valid for the contract (no upper bound), but beyond PostgreSQL's bigint.
@@ -355,10 +345,7 @@ async def test_stopping_during_an_outage_leaves_the_messages_for_the_next_start(
     start_worker: WorkerFactory,
     pg_cluster: PostgresCluster,
 ) -> None:
-    key = gw_key()
-    seeder.gateway(key, CHAMBER)
-    worker = await start_worker(retry_max_delay_s=0.5)
-    topic = topic_for(key, TopicKind.TELEMETRY)
+    key, topic, worker = await ingesting(seeder, start_worker, CHAMBER, retry_max_delay_s=0.5)
     t0 = now_ms() - 1_000_000
     pg_cluster.stop()
     try:
@@ -382,10 +369,7 @@ async def test_stopping_during_an_outage_leaves_the_messages_for_the_next_start(
 async def test_worker_resumes_after_the_broker_restarts(
     seeder: Seeder, start_worker: WorkerFactory, mosquitto: MosquittoBroker
 ) -> None:
-    key = gw_key()
-    seeder.gateway(key, CHAMBER)
-    worker = await start_worker()
-    topic = topic_for(key, TopicKind.TELEMETRY)
+    key, topic, worker = await ingesting(seeder, start_worker, CHAMBER)
     t0 = now_ms() - 2_000_000
     before = Publisher(mosquitto)
     try:

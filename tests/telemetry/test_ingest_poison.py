@@ -29,16 +29,19 @@ from server.telemetry.config import TelemetrySettings
 from server.telemetry.validation import DeadLetterLimiter
 from server.telemetry.worker import IngestWorker, run_ingest
 from tests.harness import MosquittoBroker
-from tests.harness.telemetry import Publisher, Seeder, WorkerFactory, eventually, forget_session
+from tests.harness.telemetry import (
+    Publisher,
+    Seeder,
+    WorkerFactory,
+    eventually,
+    forget_session,
+    gateway_key,
+)
 
 pytestmark = pytest.mark.integration
 
 CHAMBER = {("chamber-1", "temperature"): "degC"}
 POISON = b"[" * 1024 + b"]" * 1024  # 2 KiB of nested arrays
-
-
-def gw_key() -> str:
-    return f"gw-{uuid.uuid4().hex[:10]}"
 
 
 def good_batch(gateway: str, first_seq: int, count: int = 3) -> bytes:
@@ -56,7 +59,7 @@ def counter(metric: Any, label: str) -> float:
 async def test_nested_array_poison_is_dead_lettered_and_good_messages_still_stored(
     seeder: Seeder, publisher: Publisher, start_worker: WorkerFactory
 ) -> None:
-    key = gw_key()
+    key = gateway_key()
     gateway = seeder.gateway(key, CHAMBER)
     worker = await start_worker()
     telemetry_topic = topic_for(key, TopicKind.TELEMETRY)
@@ -69,9 +72,9 @@ async def test_nested_array_poison_is_dead_lettered_and_good_messages_still_stor
 
     letters = seeder.query("SELECT topic, gateway_key, reason, payload FROM dead_letter")
     assert len(letters) == 3
-    for topic, gateway_key, reason, payload in letters:
+    for topic, sender, reason, payload in letters:
         assert topic.startswith(f"labshare/v1/gw/{key}/")
-        assert gateway_key == key
+        assert sender == key
         assert reason.startswith("invalid_payload: payload is nested deeper than 5 levels")
         assert bytes(payload) == POISON
     temperature = gateway.channels[("chamber-1", "temperature")]
@@ -99,7 +102,7 @@ def _one_sample(gateway: str, rows: str) -> bytes:
 async def test_coerced_types_and_unordered_sequences_are_dead_lettered_not_stored(
     seeder: Seeder, publisher: Publisher, start_worker: WorkerFactory
 ) -> None:
-    key = gw_key()
+    key = gateway_key()
     gateway = seeder.gateway(key, CHAMBER)
     worker = await start_worker()
     ts = int(time.time() * 1000) - 10_000
@@ -135,7 +138,7 @@ async def test_coerced_types_and_unordered_sequences_are_dead_lettered_not_store
 async def test_a_defect_in_the_write_loop_is_counted_and_ingest_goes_on(
     seeder: Seeder, publisher: Publisher, start_worker: WorkerFactory
 ) -> None:
-    key = gw_key()
+    key = gateway_key()
     seeder.gateway(key, CHAMBER)
     worker = await start_worker()
     fill = worker._fill
@@ -162,7 +165,7 @@ async def test_a_defect_in_the_write_loop_is_counted_and_ingest_goes_on(
 async def test_four_hundred_unknown_points_make_one_small_dead_letter(
     seeder: Seeder, publisher: Publisher, start_worker: WorkerFactory
 ) -> None:
-    key = gw_key()
+    key = gateway_key()
     seeder.gateway(key, CHAMBER)
     worker = await start_worker()
     start = int(time.time() * 1000) - 60_000
@@ -191,7 +194,7 @@ async def test_four_hundred_unknown_points_make_one_small_dead_letter(
 async def test_a_flooding_gateway_gets_a_counted_summary_instead_of_every_payload(
     seeder: Seeder, publisher: Publisher, start_worker: WorkerFactory
 ) -> None:
-    key, quiet = gw_key(), gw_key()
+    key, quiet = gateway_key(), gateway_key()
     seeder.gateway(key, CHAMBER)
     seeder.gateway(quiet, CHAMBER)
     worker = await start_worker(idle_flush_s=0.2)

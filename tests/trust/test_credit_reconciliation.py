@@ -14,7 +14,7 @@ from tests.harness.app import API
 from tests.harness.evaluation import (
     PASSWORD,
     add_booking,
-    add_charge,
+    add_charged_booking,
     add_instrument,
     add_interval,
     make_world,
@@ -35,17 +35,8 @@ async def test_flagged_booking_becomes_a_finding_and_lowers_the_class(
         inst = await add_instrument(conn, world)
         # Charged two hours while the instrument stood idle: no_use_measured.
         await add_interval(conn, inst, "idle", bj(10, 8), bj(10, 12))
-        idle = await add_booking(
-            conn, inst, world.enterprise, world.enterprise_user, bj(10, 9), bj(10, 11)
-        )
-        await add_charge(
-            conn,
-            idle,
-            inst,
-            world.enterprise,
-            world.institution,
-            minutes=120,
-            amount=Decimal("600.00"),
+        idle = await add_charged_booking(
+            conn, world, inst, bj(10, 9), bj(10, 11), amount=Decimal("600.00")
         )
         # Ran throughout: consistent, nothing to record.
         await add_interval(conn, inst, "running", bj(12, 9), bj(12, 11))

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from mqtt_contract.v1 import (
@@ -23,51 +19,20 @@ from mqtt_contract.v1 import (
     topic_for,
 )
 from server.telemetry.jobs import TelemetryJobs
-from tests.harness import free_port
-from tests.harness.app import Login
-from tests.harness.factories import DEVICE_KEY, GATEWAY_KEY, World
+from tests.harness.app import Login, next_event, sse_events
+from tests.harness.factories import (
+    DEVICE_KEY,
+    GATEWAY_KEY,
+    World,
+    add_channel,
+    add_instrument,
+    add_lab,
+)
 from tests.harness.telemetry import Publisher, Telemetry, WorkerFactory
 
 
-@pytest.fixture
-async def served(app: FastAPI) -> AsyncIterator[str]:
-    """The app behind a real HTTP server (the in-memory transport buffers whole responses)."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-
-
-async def events(response: httpx.Response) -> AsyncIterator[tuple[str, dict[str, object]]]:
-    event = ""
-    async for line in response.aiter_lines():
-        if line.startswith("event: "):
-            event = line.removeprefix("event: ")
-        elif line.startswith("data: "):
-            yield event, json.loads(line.removeprefix("data: "))
-
-
-async def next_event(
-    stream: AsyncIterator[tuple[str, dict[str, object]]], wanted: str, within_s: float = 20.0
-) -> dict[str, object]:
-    async def find() -> dict[str, object]:
-        async for event, data in stream:
-            if event == wanted:
-                return data
-        raise AssertionError("stream ended")
-
-    return await asyncio.wait_for(find(), within_s)
-
-
-def chamber_batch(seq: int, **points: float) -> bytes:
+def batch(seq: int, *readings: tuple[str, str, float]) -> bytes:
+    """A gateway batch of one sample per (device, point, value), stamped now."""
     now_ms = int(time.time() * 1000)
     return encode(
         TelemetryBatch(
@@ -75,15 +40,19 @@ def chamber_batch(seq: int, **points: float) -> bytes:
             sent_at_ms=now_ms,
             series=[
                 Series(
-                    device=DEVICE_KEY,
+                    device=device,
                     point=point,
                     unit="dimensionless" if point == "status" else "degC",
                     samples=[Sample(seq=seq + i, ts_ms=now_ms, value=value)],
                 )
-                for i, (point, value) in enumerate(points.items())
+                for i, (device, point, value) in enumerate(readings)
             ],
         )
     )
+
+
+def chamber_batch(seq: int, **points: float) -> bytes:
+    return batch(seq, *((DEVICE_KEY, point, value) for point, value in points.items()))
 
 
 async def test_sse_delivers_a_reading_published_through_the_broker_and_state_changes(
@@ -104,7 +73,7 @@ async def test_sse_delivers_a_reading_published_through_the_broker_and_state_cha
     ):
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
-        stream = events(response)
+        stream = sse_events(response)
         await next_event(stream, "hello")
         topic = topic_for(GATEWAY_KEY, TopicKind.TELEMETRY)
         await asyncio.to_thread(
@@ -168,5 +137,62 @@ async def test_enterprise_stream_needs_a_booking_running_now(
         http.stream("GET", url, headers=headers) as response,
     ):
         assert response.status_code == 200
-        hello = await next_event(events(response), "hello", within_s=5)
+        hello = await next_event(sse_events(response), "hello", within_s=5)
         assert hello == {"gateways": {GATEWAY_KEY: None}}
+
+
+async def test_the_lab_stream_carries_only_that_labs_instruments(
+    app: FastAPI,
+    served: str,
+    demo: World,
+    login: Login,
+    start_worker: WorkerFactory,
+    publisher: Publisher,
+) -> None:
+    """Another lab of the same institution streams through the same gateway: its instrument's
+    readings reach that instrument's own stream but never this lab's live board."""
+    async with app.state.sessionmaker() as session, session.begin():
+        other_lab = await add_lab(
+            session, demo.organisations["浙江省计量科学研究院"], "环境实验室", name_en="Climate lab"
+        )
+        other = await add_instrument(session, other_lab, "恒温恒湿箱", name_en="Climate chamber")
+        other_temperature = await add_channel(
+            session, other, demo.gateway, "temperature", "degC", device_key="chamber-2"
+        )
+    await start_worker()
+    await app.state.live_hub.wait_connected()
+    headers = await login("manager@zjim.demo")
+    topic = topic_for(GATEWAY_KEY, TopicKind.TELEMETRY)
+    async with (
+        httpx.AsyncClient(timeout=30) as http,
+        http.stream("GET", f"{served}/api/v1/labs/{demo.lab.id}/live", headers=headers) as board,
+        http.stream(
+            "GET", f"{served}/api/v1/instruments/{other.id}/live", headers=headers
+        ) as other_stream,
+    ):
+        assert board.status_code == 200
+        assert other_stream.status_code == 200
+        board_events, other_events = sse_events(board), sse_events(other_stream)
+        await next_event(board_events, "hello")
+        await next_event(other_events, "hello")
+
+        # Only the other lab's chamber reports: its stream shows it, the board gets nothing ...
+        await asyncio.to_thread(
+            publisher.publish, topic, batch(1, ("chamber-2", "temperature", 35.5))
+        )
+        readings = await next_event(other_events, "readings")
+        assert [(r["channel_id"], r["value"]) for r in readings["readings"]] == [  # type: ignore[attr-defined]
+            (other_temperature.id, 35.5)
+        ]
+        # ... and from a batch carrying both labs' chambers the board gets only its own.
+        await asyncio.to_thread(
+            publisher.publish,
+            topic,
+            batch(10, ("chamber-2", "temperature", 36.0), (DEVICE_KEY, "temperature", 22.0)),
+        )
+        readings = await next_event(board_events, "readings")
+        assert [(r["channel_id"], r["value"]) for r in readings["readings"]] == [  # type: ignore[attr-defined]
+            (demo.channels["temperature"].id, 22.0)
+        ]
+        readings = await next_event(other_events, "readings")
+        assert [r["value"] for r in readings["readings"]] == [36.0]  # type: ignore[attr-defined]

@@ -1,6 +1,7 @@
-"""The iCalendar feeds as a person and a calendar client see them, fetched over HTTP from the
-real database and read back by two independent RFC 5545 parsers: ``icalendar`` and
-``vobject`` (the parser CalDAV servers such as Radicale use)."""
+"""The bookings' iCalendar feeds (``server.booking``) as a person and a calendar client see
+them, fetched over HTTP from the real database and read back by two independent RFC 5545
+parsers: ``icalendar`` and ``vobject`` (the parser CalDAV servers such as Radicale use). The
+feeds are reached without a log-in: a malformed token is a 404/422, never a 500."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import vobject
 from fastapi import FastAPI
 from icalendar import Calendar, Event
 
-from tests.harness.app import API, Login
+from tests.harness.app import API, PROBLEM, Login
 from tests.harness.booking import STAFF_OPERATED, body, day_at, publish, sql
 from tests.harness.factories import World
 
@@ -162,6 +163,7 @@ async def test_an_event_says_what_where_and_links_back_in_both_parsers(
         client, instrument_feed(await links(client, login, BUYER), calibrated.instrument.id)
     )
     assert per_instrument.vevent_bytes(booking["id"]) == feed.vevent_bytes(booking["id"])
+    assert [str(e["uid"]) for e in per_instrument.calendar.walk("VEVENT")] == [uid(booking["id"])]
     assert (
         str(per_instrument.calendar["x-wr-calname"])
         == "labshare · 高低温试验箱 Temperature chamber"
@@ -301,3 +303,35 @@ async def test_a_feed_speaks_the_language_the_web_app_asked_for(
 
     refused = await client.get(f"{API}/calendar/links", params={"lang": "fr"}, headers=buyer)
     assert refused.status_code == 422
+
+
+@pytest.mark.parametrize("token", ["é", "\x00", "a" * 41, "ＡＢＣ"])
+async def test_a_non_ascii_or_overlong_token_is_a_422_without_login(
+    client: httpx.AsyncClient, demo: World, token: str
+) -> None:
+    user_id = demo.users["buyer@jingce.demo"].id
+    response = await client.get(f"{API}/calendar/users/{user_id}.ics", params={"token": token})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    assert [e["field"] for e in response.json()["errors"]] == ["query.token"]
+    response = await client.get(
+        f"{API}/calendar/instruments/{demo.instrument.id}.ics",
+        params={"user": str(user_id), "token": token},
+    )
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["query.token"]
+
+
+async def test_a_wrong_token_of_the_right_form_is_404_and_the_right_one_works(
+    client: httpx.AsyncClient, demo: World, login: Login
+) -> None:
+    user_id = demo.users["buyer@jingce.demo"].id
+    response = await client.get(f"{API}/calendar/users/{user_id}.ics", params={"token": "0" * 40})
+    assert response.status_code == 404
+    links = (
+        await client.get(f"{API}/calendar/links", headers=await login("buyer@jingce.demo"))
+    ).json()
+    path = links["user_feed"].split("labshare.test", 1)[1]
+    response = await client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/calendar")
