@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write Mosquitto access control from the gateway registry",
         description="Write the access control of a Mosquitto 2 broker from the gateway registry. "
         "--dynsec writes the configuration of Mosquitto's dynamic-security plugin (what "
-        "deploy/mosquitto/mosquitto.conf loads): each gateway may publish telemetry/state/"
+        "deploy/mosquitto/mosquitto.conf loads), with the admin account LABSHARE_BROKER_ADMIN_USERNAME / _PASSWORD when set (the server sends dynamic-security commands with it under LABSHARE_BROKER_ACCOUNTS=dynsec): each gateway may publish telemetry/state/"
         "heartbeat and subscribe to config/calibration under labshare/v1/gw/<its key>/ only "
         "(no wildcards, no $share), and may connect only as client id labshare-edge-<key>. "
         "The server account (LABSHARE_MQTT_USERNAME / LABSHARE_MQTT_PASSWORD), shared by the "
@@ -374,6 +374,12 @@ def _mosquitto_auth(settings: Settings, args: argparse.Namespace) -> int:
                     dynsec_path=args.dynsec,
                     server_username=settings.mqtt_username,
                     server_password=settings.mqtt_password,
+                    admin_username=settings.broker_admin_username,
+                    admin_password=(
+                        settings.broker_admin_password.get_secret_value()
+                        if settings.broker_admin_password
+                        else None
+                    ),
                 )
         finally:
             await engine.dispose()

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = [
     "DEVELOPMENT_SECRET_KEY",
     "MIN_SECRET_KEY_LENGTH",
+    "BrokerAccounts",
     "Environment",
     "LogFormat",
     "MqttProtocol",
@@ -130,6 +131,14 @@ class MqttProtocol(StrEnum):
     V311 = "3.1.1"
 
 
+class BrokerAccounts(StrEnum):
+    """How the broker learns about gateway accounts when they are registered, rotated or retired."""
+
+    MANUAL = "manual"
+    DYNSEC = "dynsec"
+    FILES = "files"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LABSHARE_", extra="ignore")
 
@@ -168,6 +177,69 @@ class Settings(BaseSettings):
     readiness_timeout_s: float = Field(default=2.0, gt=0)
 
     demo_gateway_secret: SecretStr | None = None
+
+    broker_accounts: BrokerAccounts = Field(
+        default=BrokerAccounts.MANUAL,
+        description="How Mosquitto's accounts follow the gateway registry. `manual`: run "
+        "`labshare-server mosquitto-auth` yourself after a change. `dynsec`: the server sends "
+        "each change to the dynamic-security plugin at once (`$CONTROL/dynamic-security/v1`) "
+        "under `LABSHARE_BROKER_ADMIN_USERNAME`. `files`: the server rewrites "
+        "`LABSHARE_BROKER_PASSWD_FILE` and `LABSHARE_BROKER_ACL_FILE` and sends SIGHUP to the "
+        "pid in `LABSHARE_BROKER_PID_FILE`. In both automatic modes a change the broker did not "
+        "take is not saved: the request answers 503 `broker_update_failed`.",
+    )
+    broker_admin_username: str | None = Field(
+        default=None,
+        description="`dynsec`: the broker account allowed to send dynamic-security commands "
+        "(`mosquitto-auth --dynsec` writes it with that right only).",
+    )
+    broker_admin_password: SecretStr | None = Field(default=None, description="Its password.")
+    broker_passwd_file: Path | None = Field(
+        default=None, description="`files`: Mosquitto's `password_file`, rewritten atomically."
+    )
+    broker_acl_file: Path | None = Field(
+        default=None, description="`files`: Mosquitto's `acl_file`, rewritten atomically."
+    )
+    broker_pid_file: Path | None = Field(
+        default=None,
+        description="`files`: the file holding Mosquitto's process id (its `pid_file`); the "
+        "server sends that process SIGHUP to reload the files.",
+    )
+    broker_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="How long a registry change waits for the broker (connect and answer).",
+    )
+    gateway_mqtt_host: str | None = Field(
+        default=None,
+        description="Broker host written into the edge-agent configuration a lab manager "
+        "downloads, as gateways reach it (unset: `LABSHARE_MQTT_HOST`).",
+    )
+    gateway_mqtt_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Its port (unset: `LABSHARE_MQTT_PORT`).",
+    )
+
+    @model_validator(mode="after")
+    def _broker_accounts_complete(self) -> Self:
+        if self.broker_accounts is BrokerAccounts.DYNSEC and not (
+            self.broker_admin_username and self.broker_admin_password
+        ):
+            raise ValueError(
+                "LABSHARE_BROKER_ACCOUNTS=dynsec needs LABSHARE_BROKER_ADMIN_USERNAME and "
+                "LABSHARE_BROKER_ADMIN_PASSWORD"
+            )
+        if self.broker_accounts is BrokerAccounts.FILES and not (
+            self.broker_passwd_file and self.broker_acl_file and self.broker_pid_file
+        ):
+            raise ValueError(
+                "LABSHARE_BROKER_ACCOUNTS=files needs LABSHARE_BROKER_PASSWD_FILE, "
+                "LABSHARE_BROKER_ACL_FILE and LABSHARE_BROKER_PID_FILE"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Self:

@@ -43,3 +43,5 @@ class Gateway(SQLModel, table=True):
     )
     config_hash: str | None = Field(default=None, sa_type=Text)
     last_seq: int | None = Field(default=None, sa_type=BigInteger)
+    # A retired gateway keeps its history but has no broker account any more.
+    retired_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

@@ -12,7 +12,14 @@ from mqtt_contract.v1 import KEY_PATTERN
 from server.core.validators import check_text
 from server.gateways.models import GatewayStatus
 
-__all__ = ["GatewayCreate", "GatewayCreated", "GatewayPublic", "PushResult"]
+__all__ = [
+    "GatewayChannel",
+    "GatewayCreate",
+    "GatewayCreated",
+    "GatewayPublic",
+    "GatewayRetired",
+    "PushResult",
+]
 
 
 class GatewayCreate(BaseModel):
@@ -39,10 +46,37 @@ class GatewayPublic(BaseModel):
     last_seen_at: datetime | None
     config_hash: str | None
     last_seq: int | None
+    retired_at: datetime | None = Field(
+        description="set once the gateway is retired: it has no broker account any more"
+    )
 
 
 class GatewayCreated(GatewayPublic):
     secret: str = Field(description="The MQTT password; shown once, stored only as hashes")
+    broker_updated: bool = Field(
+        description="true: the broker already accepts this secret; false: the broker's accounts "
+        "are managed by hand here (`labshare-server mosquitto-auth`)"
+    )
+
+
+class GatewayRetired(GatewayPublic):
+    broker_updated: bool = Field(
+        description="true: the broker no longer has the gateway's account; false: managed by hand"
+    )
+
+
+class GatewayChannel(BaseModel):
+    """A telemetry channel fed by the gateway: which point goes to which instrument, in what unit."""
+
+    id: int
+    device_key: str
+    point_key: str
+    name: str
+    name_en: str | None
+    canonical_unit: str
+    instrument_id: uuid.UUID
+    instrument_name: str
+    instrument_name_en: str | None
 
 
 class PushResult(BaseModel):

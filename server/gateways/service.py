@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -34,6 +35,7 @@ __all__ = [
     "list_gateways",
     "managed_gateway",
     "register_gateway",
+    "retire_gateway",
     "rotate_gateway_secret",
     "set_gateway_secret",
     "verify_gateway_secret",
@@ -112,13 +114,31 @@ async def create_gateway(
 async def rotate_gateway_secret(
     session: AsyncSession, user: AppUser, gateway_id: uuid.UUID
 ) -> tuple[Gateway, str]:
-    """Issue a new secret (the old one stops working once the broker's files are rewritten)."""
-    require_catalogue_manager(user)
-    gateway = await get_gateway(session, user, gateway_id)
-    if not may_manage_organisation(user, gateway.organisation_id):
-        raise NotFound(f"Gateway {gateway_id} not found")
+    """Issue a new secret (the old one stops working once the broker has the new one)."""
+    gateway = await _managed_for_registry(session, user, gateway_id)
     secret = new_gateway_secret()
     set_gateway_secret(gateway, secret)
     session.add(gateway)
     await session.flush()
     return gateway, secret
+
+
+async def _managed_for_registry(
+    session: AsyncSession, user: AppUser, gateway_id: uuid.UUID
+) -> Gateway:
+    require_catalogue_manager(user)
+    gateway = await get_gateway(session, user, gateway_id)
+    if not may_manage_organisation(user, gateway.organisation_id):
+        raise NotFound(f"Gateway {gateway_id} not found")
+    if gateway.retired_at is not None:
+        raise Conflict(f"Gateway {gateway.key} is retired", extensions={"code": "gateway_retired"})
+    return gateway
+
+
+async def retire_gateway(session: AsyncSession, user: AppUser, gateway_id: uuid.UUID) -> Gateway:
+    """Retire a gateway: it keeps its channels and history, but may no longer connect."""
+    gateway = await _managed_for_registry(session, user, gateway_id)
+    gateway.retired_at = datetime.now(UTC)
+    session.add(gateway)
+    await session.flush()
+    return gateway

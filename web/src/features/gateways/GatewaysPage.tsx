@@ -1,75 +1,201 @@
-import { useQuery } from "@tanstack/react-query";
-import { useApi } from "../../api";
+import { App, Button, Form, Input, Modal, Space, Table, Tag, Typography } from "antd";
+import { type HTMLAttributes, useState } from "react";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
-import { formatShanghaiTime } from "../../lib/format";
-import { stateColour } from "../telemetry/states";
-import { type TextId, useText } from "../telemetry/text";
+import { useI18n } from "../../i18n";
+import { useCurrentUser } from "../auth";
+import { type GatewayCreated, type GatewayHealth, useGatewayHealth, useRegisterGateway } from "./api";
+import { GatewayDrawer } from "./GatewayDrawer";
+import { ageText, condition, type GatewayCondition, formatLag, healthProblems, heartbeatAge } from "./health";
+import { SecretModal } from "./SecretModal";
+import { useGatewayText } from "./text";
 
-export interface GatewayHealth {
-  gateway: { id: string; key: string; name: string; status: string; last_seen_at: string | null };
-  lag_s: number | null;
-  heartbeat: { spool_depth: number; spool_dropped_total: number; last_seq: number } | null;
-  gaps: { first_missing: number; last_missing: number; detected_at: string }[];
-  missing_total: number;
-}
+const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-export function formatLag(seconds: number | null): string {
-  if (seconds === null) return "—";
-  if (seconds < 60) return `${seconds.toFixed(1)} s`;
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
-  return `${(seconds / 3600).toFixed(1)} h`;
-}
+const CONDITION_COLOUR: Record<GatewayCondition, string> = {
+  online: "green",
+  offline: "red",
+  unknown: "default",
+  retired: "default",
+};
 
-/** Every gateway of the institution: connection, lag, spool backlog and sequence gaps. */
+/**
+ * The institution's gateways for its lab managers: health at a glance (heartbeat age, lag,
+ * spool depth, problems in words), registration with the secret shown once, and per gateway
+ * its channels, pushed documents, secret rotation and retirement.
+ */
 export function GatewaysPage() {
-  const api = useApi();
-  const tx = useText();
-  const health = useQuery({
-    queryKey: ["gateways", "health"],
-    queryFn: () => api.call<GatewayHealth[]>("/gateways/health"),
-    refetchInterval: 10_000,
-  });
+  const t = useGatewayText();
+  const { locale } = useI18n();
+  const { message } = App.useApp();
+  const me = useCurrentUser();
+  const health = useGatewayHealth();
+  const register = useRegisterGateway();
+  const [registering, setRegistering] = useState(false);
+  const [issued, setIssued] = useState<{ gateway: GatewayCreated; rotated: boolean } | null>(null);
+  const [openId, setOpenId] = useState<string | null>(null);
+  const [form] = Form.useForm<{ key: string; name: string }>();
+
+  const role = me.data?.role;
+  const canManage = role === "lab_manager" || role === "platform_admin";
+  const canRegister = role === "lab_manager";
+  const open = health.data?.find((h) => h.gateway.id === openId) ?? null;
+
   if (health.isPending) return <Loading />;
   if (health.isError) return <ErrorNotice error={health.error} />;
+
   return (
-    <section>
-      <h1>{tx("gateways.title")}</h1>
-      {health.data.length === 0 ? (
-        <p className="empty">{tx("gateways.empty")}</p>
-      ) : (
-        <table className="table">
-          <thead>
-            <tr>
-              <th>{tx("gateways.key")}</th>
-              <th>{tx("gateways.status")}</th>
-              <th>{tx("gateways.lag")}</th>
-              <th>{tx("gateways.spool")}</th>
-              <th>{tx("gateways.dropped")}</th>
-              <th>{tx("gateways.gaps")}</th>
-              <th>{tx("gateways.lastSeen")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {health.data.map((h) => (
-              <tr key={h.gateway.id} data-testid="gateway-row">
-                <td>
-                  <strong>{h.gateway.key}</strong> {h.gateway.name}
-                </td>
-                <td style={{ color: stateColour(h.gateway.status === "online" ? "running" : "offline") }}>
-                  {tx(`gateways.${h.gateway.status}` as TextId)}
-                </td>
-                <td>{formatLag(h.lag_s)}</td>
-                <td>{h.heartbeat?.spool_depth ?? "—"}</td>
-                <td>{h.heartbeat?.spool_dropped_total ?? "—"}</td>
-                <td title={h.gaps.map((g) => `${g.first_missing}–${g.last_missing}`).join(", ")}>
-                  {h.missing_total}
-                </td>
-                <td>{h.gateway.last_seen_at ? formatShanghaiTime(h.gateway.last_seen_at) : "—"}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+    <section className="page">
+      <Space align="start" style={{ width: "100%", justifyContent: "space-between" }} wrap>
+        <div>
+          <Typography.Title level={1} className="page-title">
+            {t("title")}
+          </Typography.Title>
+          <Typography.Paragraph className="muted">{t("subtitle")}</Typography.Paragraph>
+        </div>
+        {canRegister && (
+          <Button type="primary" onClick={() => setRegistering(true)} data-testid="gateway-register">
+            {t("register")}
+          </Button>
+        )}
+      </Space>
+      <Table<GatewayHealth>
+        data-testid="gateways"
+        rowKey={(h) => h.gateway.id}
+        size="middle"
+        scroll={{ x: true }}
+        dataSource={health.data}
+        pagination={{ pageSize: 20, hideOnSinglePage: true }}
+        locale={{ emptyText: t("empty") }}
+        onRow={() => ({ "data-testid": "gateway-row" }) as HTMLAttributes<HTMLElement>}
+        columns={[
+          {
+            title: t("col.gateway"),
+            key: "gateway",
+            render: (_, h) => (
+              <div>
+                <strong style={{ whiteSpace: "nowrap" }}>{h.gateway.key}</strong>
+                <div className="muted">{h.gateway.name}</div>
+              </div>
+            ),
+          },
+          {
+            title: t("col.status"),
+            key: "status",
+            render: (_, h) => {
+              const state = condition(h);
+              return (
+                <Tag color={CONDITION_COLOUR[state]} data-testid="gateway-status">
+                  {t(`status.${state}`)}
+                </Tag>
+              );
+            },
+          },
+          {
+            title: t("col.heartbeat"),
+            key: "heartbeat",
+            responsive: ["md"],
+            render: (_, h) => {
+              const age = ageText(heartbeatAge(h));
+              return t(age.id, age.vars);
+            },
+          },
+          { title: t("col.lag"), key: "lag", responsive: ["md"], render: (_, h) => formatLag(h.lag_s) },
+          {
+            title: t("col.spool"),
+            key: "spool",
+            responsive: ["md"],
+            render: (_, h) => h.heartbeat?.spool_depth ?? "—",
+          },
+          {
+            title: t("col.problems"),
+            key: "problems",
+            render: (_, h) => {
+              if (h.gateway.retired_at) return "—";
+              const problems = healthProblems(h);
+              if (problems.length === 0) return <Tag color="green">{t("problem.none")}</Tag>;
+              return (
+                <div data-testid="gateway-problems">
+                  {problems.map((p) => (
+                    <div key={p.id + JSON.stringify(p.vars)} style={{ color: "#ad4e00" }}>
+                      {t(p.id, p.vars)}
+                    </div>
+                  ))}
+                </div>
+              );
+            },
+          },
+          {
+            title: t("col.actions"),
+            key: "actions",
+            render: (_, h) => (
+              <Button size="small" onClick={() => setOpenId(h.gateway.id)} data-testid="gateway-manage">
+                {t("manage")}
+              </Button>
+            ),
+          },
+        ]}
+      />
+      <Modal
+        open={registering}
+        title={t("register")}
+        okText={t("register.submit")}
+        okButtonProps={{ loading: register.isPending, id: "gateway-register-submit" }}
+        onCancel={() => {
+          setRegistering(false);
+          register.reset();
+        }}
+        destroyOnHidden
+        onOk={() =>
+          void form.validateFields().then((values) =>
+            register.mutate(
+              { key: values.key.trim(), name: values.name.trim() },
+              {
+                onSuccess: (created) => {
+                  setRegistering(false);
+                  form.resetFields();
+                  setIssued({ gateway: created, rotated: false });
+                },
+              },
+            ),
+          )
+        }
+      >
+        <Form form={form} layout="vertical" preserve={false} key={locale}>
+          <Form.Item
+            name="key"
+            label={t("register.key")}
+            extra={t("register.key.help")}
+            rules={[
+              { required: true, whitespace: true, message: t("register.key.required") },
+              { pattern: KEY_PATTERN, message: t("register.key.pattern") },
+            ]}
+          >
+            <Input id="gateway-key" autoComplete="off" maxLength={64} />
+          </Form.Item>
+          <Form.Item
+            name="name"
+            label={t("register.name")}
+            rules={[{ required: true, whitespace: true, message: t("register.name.required") }]}
+          >
+            <Input id="gateway-name" maxLength={200} placeholder={t("register.name.placeholder")} />
+          </Form.Item>
+        </Form>
+        {register.error && <ErrorNotice error={register.error} />}
+      </Modal>
+      <SecretModal
+        issued={issued?.gateway ?? null}
+        rotated={issued?.rotated ?? false}
+        onClose={() => {
+          setIssued(null);
+          void message.destroy();
+        }}
+      />
+      <GatewayDrawer
+        health={open}
+        canManage={canManage}
+        onClose={() => setOpenId(null)}
+        onIssued={(gateway) => setIssued({ gateway, rotated: true })}
+      />
     </section>
   );
 }

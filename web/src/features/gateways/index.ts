@@ -1,2 +1,3 @@
-export { formatLag, GatewaysPage } from "./GatewaysPage";
-export type { GatewayHealth } from "./GatewaysPage";
+export type { GatewayHealth } from "./api";
+export { GatewaysPage } from "./GatewaysPage";
+export { formatLag, healthProblems } from "./health";

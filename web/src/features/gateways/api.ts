@@ -1,0 +1,190 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { ApiError, useApi } from "../../api";
+import type { Schemas } from "../../api/types";
+import { saveBlob } from "../../lib/saveBlob";
+
+export type GatewayHealth = Schemas["GatewayHealthOut"];
+export type Gateway = Schemas["GatewayPublic"];
+export type GatewayCreated = Schemas["GatewayCreated"];
+export type GatewayChannel = Schemas["GatewayChannel"];
+export type GatewayDocument = Schemas["DocumentOut"];
+export type PushResult = Schemas["PushResult"];
+
+const keys = {
+  health: ["gateways", "health"] as const,
+  channels: (id: string) => ["gateways", id, "channels"] as const,
+  config: (id: string) => ["gateways", id, "config"] as const,
+  calibration: (id: string) => ["gateways", id, "calibration-set"] as const,
+};
+
+export function useGatewayHealth() {
+  const api = useApi();
+  return useQuery({
+    queryKey: keys.health,
+    queryFn: async () => (await api.http.GET("/api/v1/gateways/health")).data!,
+    refetchInterval: 10_000,
+  });
+}
+
+export function useRegisterGateway() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (body: { key: string; name: string }) =>
+      (await api.http.POST("/api/v1/gateways", { body })).data!,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.health }),
+  });
+}
+
+export function useRotateSecret() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (gatewayId: string) =>
+      (
+        await api.http.POST("/api/v1/gateways/{gateway_id}/secret", {
+          params: { path: { gateway_id: gatewayId } },
+        })
+      ).data!,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.health }),
+  });
+}
+
+export function useRetireGateway() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (gatewayId: string) =>
+      (
+        await api.http.POST("/api/v1/gateways/{gateway_id}/retire", {
+          params: { path: { gateway_id: gatewayId } },
+        })
+      ).data!,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.health }),
+  });
+}
+
+/** Saves the gateway's edge-agent configuration file (its secret is never in it). */
+export function useDownloadAgentConfig() {
+  const api = useApi();
+  return useMutation({
+    mutationFn: async (gateway: { id: string; key: string }) => {
+      const { blob, filename } = await api.download(`/gateways/${gateway.id}/agent-config`);
+      saveBlob(blob, filename ?? `${gateway.key}.yaml`);
+    },
+  });
+}
+
+export function useAgentConfigText(gatewayId: string) {
+  const api = useApi();
+  return useMutation({
+    mutationFn: async () => (await api.download(`/gateways/${gatewayId}/agent-config`)).blob.text(),
+  });
+}
+
+export function useChannels(gatewayId: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: keys.channels(gatewayId),
+    queryFn: async () =>
+      (
+        await api.http.GET("/api/v1/gateways/{gateway_id}/channels", {
+          params: { path: { gateway_id: gatewayId } },
+        })
+      ).data!,
+  });
+}
+
+export function useInstitutionInstruments(organisationId: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["instruments", "list"],
+    queryFn: async () => (await api.http.GET("/api/v1/instruments")).data!,
+    select: (instruments) => instruments.filter((i) => i.organisation_id === organisationId),
+  });
+}
+
+export interface ChannelInput {
+  instrument_id: string;
+  gateway_id: string;
+  device_key: string;
+  point_key: string;
+  name: string;
+  name_en?: string | null;
+  canonical_unit: string;
+}
+
+export function useAddChannel(gatewayId: string) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ instrument_id, ...body }: ChannelInput) =>
+      (
+        await api.http.POST("/api/v1/instruments/{instrument_id}/channels", {
+          params: { path: { instrument_id } },
+          body: { ...body, name_en: body.name_en || null },
+        })
+      ).data!,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.channels(gatewayId) }),
+  });
+}
+
+/** The stored configuration, or null when none was pushed yet. */
+export function useConfig(gatewayId: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: keys.config(gatewayId),
+    queryFn: async () => {
+      try {
+        return (
+          await api.http.GET("/api/v1/gateways/{gateway_id}/config", {
+            params: { path: { gateway_id: gatewayId } },
+          })
+        ).data!;
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) return null;
+        throw error;
+      }
+    },
+  });
+}
+
+export function usePushConfig(gatewayId: string) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (document: string) =>
+      (
+        await api.http.PUT("/api/v1/gateways/{gateway_id}/config", {
+          params: { path: { gateway_id: gatewayId } },
+          body: { document },
+        })
+      ).data!,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.config(gatewayId) }),
+  });
+}
+
+export function useCalibrationSet(gatewayId: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: keys.calibration(gatewayId),
+    queryFn: async () =>
+      (
+        await api.http.GET("/api/v1/gateways/{gateway_id}/calibration-set", {
+          params: { path: { gateway_id: gatewayId } },
+        })
+      ).data!,
+  });
+}
+
+export function usePushCalibration(gatewayId: string) {
+  const api = useApi();
+  return useMutation({
+    mutationFn: async () =>
+      (
+        await api.http.POST("/api/v1/gateways/{gateway_id}/calibration/push", {
+          params: { path: { gateway_id: gatewayId } },
+        })
+      ).data!,
+  });
+}
