@@ -22,6 +22,7 @@ SECRETS = {
     "LABSHARE_DB_PASSWORD": "db-password-for-the-test",
     "LABSHARE_SECRET_KEY": "secret-key-for-the-test-0123456789abcdef",
     "LABSHARE_MQTT_PASSWORD": "mqtt-password-for-the-test",
+    "LABSHARE_BROKER_ADMIN_PASSWORD": "broker-admin-password-for-the-test",
     "LABSHARE_GATEWAY_SECRET": "gateway-secret-for-the-test",
 }
 
@@ -153,6 +154,17 @@ def test_broker_loads_the_access_control_written_from_the_registry(
     )
     assert mounts["/mosquitto/auth"] == "mqtt-auth"
     assert _volumes(auth) == {"/mosquitto/auth": "mqtt-auth"}
+    # The server changes gateway accounts in the running broker, which saves them to its file.
+    auth_mount = next(
+        v
+        for v in mosquitto["volumes"]
+        if (v["target"] if isinstance(v, dict) else v.split(":")[1]) == "/mosquitto/auth"
+    )
+    read_only = auth_mount.get("read_only") if isinstance(auth_mount, dict) else "ro" in auth_mount
+    assert not read_only
+    env = _env(services["server"])
+    assert env["LABSHARE_BROKER_ACCOUNTS"] == "dynsec"
+    assert env["LABSHARE_BROKER_ADMIN_PASSWORD"] == SECRETS["LABSHARE_BROKER_ADMIN_PASSWORD"]
 
     conf = (REPO / "deploy" / "mosquitto" / "mosquitto.conf").read_text().splitlines()
     assert "allow_anonymous false" in conf
