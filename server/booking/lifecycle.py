@@ -51,8 +51,12 @@ __all__ = [
     "mark_no_show",
     "quote_booking",
     "release_no_show",
+    "reschedule_booking",
     "running_start_in_window",
 ]
+
+# The stable ``code`` of the problem refusing a reschedule inside the cancellation window.
+RESCHEDULE_TOO_LATE_CODE = "reschedule_too_late"
 
 logger = logging.getLogger(__name__)
 
@@ -393,3 +397,58 @@ async def accept_offer(
     session.add(entry)
     await session.flush()
     return booking
+
+
+async def reschedule_booking(
+    session: AsyncSession,
+    user: AppUser,
+    booking_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime,
+) -> Booking:
+    """Move the booker's own booking to another time on the same instrument: the old booking is
+    cancelled and a new one made, with every rule of a new booking (quota, mode, grid, approval),
+    in one transaction; a refusal leaves the old booking as it was. Free before the cancellation
+    window; inside it the booker cancels (paying the late share) instead."""
+    booking, instrument = await get_booking(session, user, booking_id, for_update=True)
+    if booking.user_id != user.id:
+        raise Forbidden("Only the booker reschedules a booking")
+    if booking.status not in (BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value):
+        raise Conflict(f"A {booking.status} booking cannot be rescheduled")
+    if booking.start_at <= now:
+        raise Conflict("The booking has started; ask the lab to close it instead")
+    policy = await BookingRepository(session).policy(instrument.id)
+    window = timedelta(hours=policy.cancellation_window_hours)
+    if booking.start_at - now < window:
+        raise Conflict(
+            f"Less than {policy.cancellation_window_hours} h before the start a booking cannot "
+            "be moved; cancel it instead",
+            extensions={
+                "code": RESCHEDULE_TOO_LATE_CODE,
+                "hours": policy.cancellation_window_hours,
+            },
+        )
+    old_start, old_end = booking.start_at, booking.end_at
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at, booking.cancelled_by = now, user.id
+    session.add(booking)
+    await session.flush()
+    moved = await create_booking(
+        session,
+        user,
+        BookingCreate(
+            instrument_id=instrument.id,
+            start_at=start,
+            end_at=end,
+            mode=BookingMode(booking.mode),
+            sample_count=booking.sample_count,
+            test_items=list(booking.test_items),
+            purpose=booking.purpose,
+        ),
+        now=now,
+        series_id=booking.series_id,
+    )
+    await offer_freed(session, instrument.id, old_start, old_end, now=now)
+    return moved

@@ -36,6 +36,7 @@ from server.booking.schemas import (
     PolicyIn,
     PolicyOut,
     RejectBody,
+    RescheduleBody,
     SeriesCreate,
     SeriesResult,
     Slot,
@@ -303,6 +304,25 @@ async def get_booking(session: SessionDep, user: CurrentUser, booking_id: uuid.U
 async def cancel(session: SessionDep, user: CurrentUser, booking_id: uuid.UUID) -> BookingOut:
     return BookingOut.model_validate(
         await lifecycle.cancel_booking(session, user, booking_id, now=_now())
+    )
+
+
+@router.post(
+    "/bookings/{booking_id}/reschedule",
+    response_model=BookingOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(409),
+)
+async def reschedule(
+    session: SessionDep, user: CurrentUser, booking_id: uuid.UUID, body: RescheduleBody
+) -> BookingOut:
+    """Move the booker's booking to a new time: the new booking (a new id, checked like any new
+    booking) replaces the old one, which is cancelled. Refused (409, ``code``
+    ``reschedule_too_late``, with ``hours``) inside the cancellation window."""
+    return BookingOut.model_validate(
+        await lifecycle.reschedule_booking(
+            session, user, booking_id, body.start_at, body.end_at, now=_now()
+        )
     )
 
 

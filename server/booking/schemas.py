@@ -27,6 +27,7 @@ __all__ = [
     "PolicyIn",
     "PolicyOut",
     "RejectBody",
+    "RescheduleBody",
     "SeriesCreate",
     "SeriesResult",
     "UnavailableOut",
@@ -70,6 +71,19 @@ class _SlotInput(_Input):
 
 class BookingCreate(_SlotInput):
     pass
+
+
+class RescheduleBody(_Input):
+    """The new time of a booking; everything else stays as booked."""
+
+    start_at: AwareDatetime
+    end_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RescheduleBody:
+        if self.end_at <= self.start_at:
+            raise ValueError("end_at must be after start_at")
+        return self
 
 
 class SeriesCreate(_SlotInput):

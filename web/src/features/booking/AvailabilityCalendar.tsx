@@ -4,12 +4,14 @@ import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import type { Instrument } from "../../api/types";
 import { useI18n } from "../../i18n";
 import { useAvailability, type Slot } from "./api";
+import { DayTimeline } from "./DayTimeline";
 import { beijingTime, dayLabel, dayStatus, slotsOn, weekDays } from "./calendar";
 import { dayStatusText, useText } from "./text";
 
 export interface AvailabilityCalendarProps {
   instruments: Instrument[];
-  onPick: (instrumentId: string, slot: Slot) => void;
+  /** A picked free period; `exact` when the user chose its start and end (the day timeline). */
+  onPick: (instrumentId: string, slot: Slot, exact?: boolean) => void;
   /** The first day shown; tests fix it, the app starts today. */
   from?: Date;
 }
@@ -20,6 +22,7 @@ export function AvailabilityCalendar({ instruments, onPick, from }: Availability
   const { locale, pickName } = useI18n();
   const [offset, setOffset] = useState(0);
   const [cell, setCell] = useState<{ instrumentId: string; day: number } | null>(null);
+  const [timelineDay, setTimelineDay] = useState(0);
   const days = useMemo(() => {
     const first = from ?? new Date();
     return weekDays(new Date(first.getTime() + offset * 7 * 24 * 3600 * 1000));
@@ -27,7 +30,10 @@ export function AvailabilityCalendar({ instruments, onPick, from }: Availability
   const start = days[0]!.toISOString();
   const end = new Date(days[6]!.getTime() + 24 * 3600 * 1000).toISOString();
   const availability = useAvailability(start, end);
-  const byInstrument = new Map((availability.data ?? []).map((a) => [a.instrument_id, a]));
+  const byInstrument = useMemo(
+    () => new Map((availability.data ?? []).map((a) => [a.instrument_id, a])),
+    [availability.data],
+  );
   if (availability.isPending) return <Loading />;
   if (availability.error) return <ErrorNotice error={availability.error} />;
 
@@ -88,7 +94,10 @@ export function AvailabilityCalendar({ instruments, onPick, from }: Availability
                                 ? "primary"
                                 : "default"
                             }
-                            onClick={() => setCell({ instrumentId: instrument.id, day: index })}
+                            onClick={() => {
+                              setCell({ instrumentId: instrument.id, day: index });
+                              setTimelineDay(index);
+                            }}
                           >
                             {t("calendar.freeHours", { hours })}
                           </Button>
@@ -117,6 +126,14 @@ export function AvailabilityCalendar({ instruments, onPick, from }: Availability
           </tbody>
         </table>
       </div>
+      <DayTimeline
+        instruments={instruments}
+        availability={byInstrument}
+        days={days}
+        day={timelineDay}
+        onDay={setTimelineDay}
+        onSelect={(instrumentId, slot) => onPick(instrumentId, slot, true)}
+      />
       {cell && (
         <div className="slot-picker" role="group" aria-label={pickTitle} data-testid="slot-picker">
           <h3 data-testid="slot-picker-title">{pickTitle}</h3>

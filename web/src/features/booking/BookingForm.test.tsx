@@ -169,3 +169,38 @@ describe("test items", () => {
     });
   });
 });
+
+describe("mode", () => {
+  it("quotes self-operated time with no samples and no test items", async () => {
+    const fake = server();
+    const user = userEvent.setup();
+    renderWithApp(<BookingForm instruments={[chamber]} draft={DRAFT} />, { server: fake, token: "t" });
+    await user.click(screen.getByText("自主上机"));
+    await user.click(screen.getByRole("button", { name: "查看费用" }));
+    await waitFor(() => expect(fake.requestsTo("/api/v1/bookings/quote")).toHaveLength(1));
+    expect(JSON.parse(fake.requestsTo("/api/v1/bookings/quote")[0]!.body!)).toMatchObject({
+      mode: "self_operated",
+      sample_count: 0,
+      test_items: [],
+    });
+    expect(await screen.findByTestId("quote-voucher")).toHaveTextContent(
+      "创新券最多可抵扣 ¥75.00（50%），自付至少 ¥75.00",
+    );
+  });
+
+  it("says why a mode the instrument does not offer cannot be chosen", async () => {
+    const fake = new FakeServer().on(
+      "GET /api/v1/instruments/i-1/booking-policy",
+      json({ ...POLICY, self_operated_allowed: false, staff_operated_allowed: true }),
+    );
+    renderWithApp(<BookingForm instruments={[chamber]} draft={DRAFT} />, {
+      server: fake,
+      token: "t",
+      locale: "en",
+    });
+    expect(await screen.findByTestId("mode-note")).toHaveTextContent(
+      "This instrument is operated by staff only: book staff-operated testing",
+    );
+    expect(screen.getByRole("radio", { name: "Self-operated" })).toBeDisabled();
+  });
+});

@@ -1,11 +1,35 @@
-import { Alert, Button, Card, Col, DatePicker, Form, InputNumber, Radio, Row, Select, Space } from "antd";
+import {
+  Alert,
+  Button,
+  Card,
+  Col,
+  DatePicker,
+  Form,
+  InputNumber,
+  List,
+  Radio,
+  Row,
+  Select,
+  Space,
+  Tag,
+} from "antd";
 import dayjs, { type Dayjs } from "dayjs";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { ApiError } from "../../api";
 import type { Instrument } from "../../api/types";
 import { useI18n } from "../../i18n";
 import { DISPLAY_TIME_ZONE } from "../../lib/format";
 import { useInstrumentRecord } from "../registry";
-import { useBookingPolicy, useCreateBooking, useQuote, type BookingRequest } from "./api";
+import { formatLocalMinute } from "../../i18n/problems";
+import {
+  useBookingPolicy,
+  useCreateBooking,
+  useCreateSeries,
+  useJoinWaitlist,
+  useQuote,
+  type BookingRequest,
+  type SeriesResult,
+} from "./api";
 import { toBeijingInput } from "./calendar";
 import { QuoteBreakdown } from "./QuoteBreakdown";
 import { knownText, useText } from "./text";
@@ -26,9 +50,14 @@ interface Values {
   start: Dayjs | null;
   end: Dayjs | null;
   mode: Mode;
-  samples: number | null;
-  items: string[];
+  samples?: number | null;
+  items?: string[];
+  /** How many weeks in a row (1: this time only). */
+  repeat: number | null;
 }
+
+/** The most weekly occurrences the form books at once. */
+export const MAX_REPEAT = 26;
 
 const WALL = "YYYY-MM-DDTHH:mm";
 
@@ -63,6 +92,13 @@ export function BookingForm({ instruments, draft }: { instruments: Instrument[];
   const step = policy.data?.slot_minutes ?? 30;
   const quote = useQuote();
   const create = useCreateBooking();
+  const series = useCreateSeries();
+  const waitlist = useJoinWaitlist();
+  const repeat = Form.useWatch("repeat", form) ?? 1;
+  const selfAllowed = policy.data?.self_operated_allowed !== false;
+  const staffAllowed = policy.data?.staff_operated_allowed !== false;
+  // The server refused the slot as taken: the user may wait for it instead.
+  const taken = create.error instanceof ApiError && /booking-conflict$/.test(create.error.problem.type ?? "");
 
   const request = (values: Values): BookingRequest => ({
     instrument_id: values.instrumentId,
@@ -70,12 +106,25 @@ export function BookingForm({ instruments, draft }: { instruments: Instrument[];
     end_at: wallToIso(values.end!, zone),
     mode: values.mode,
     sample_count: values.mode === "staff_operated" ? (values.samples ?? 0) : 0,
-    test_items: values.items.map((item) => item.trim()).filter(Boolean),
+    // Samples and test items are only on the form for staff-operated testing; the form leaves
+    // out the values of fields it does not show.
+    test_items:
+      values.mode === "staff_operated" ? (values.items ?? []).map((item) => item.trim()).filter(Boolean) : [],
   });
 
   const book = async () => {
     const values = await form.validateFields().catch(() => null);
-    if (values) create.mutate(request(values));
+    if (!values) return;
+    const count = values.repeat ?? 1;
+    if (count > 1) series.mutate({ request: request(values), count });
+    else create.mutate(request(values));
+  };
+
+  const joinWaitlist = async () => {
+    const values = await form.validateFields().catch(() => null);
+    if (!values) return;
+    const { instrument_id, start_at, end_at, mode: wanted } = request(values);
+    waitlist.mutate({ instrument_id, start_at, end_at, mode: wanted });
   };
 
   const zoneName = knownText(`form.zone.${zone}`)
@@ -105,11 +154,14 @@ export function BookingForm({ instruments, draft }: { instruments: Instrument[];
           mode: "staff_operated",
           samples: 1,
           items: [],
+          repeat: 1,
         }}
         onValuesChange={() => {
           // A quote or a result for other values would mislead.
           if (quote.data || quote.error) quote.reset();
           if (create.data || create.error) create.reset();
+          if (series.data || series.error) series.reset();
+          if (waitlist.data || waitlist.error) waitlist.reset();
         }}
         onFinish={(values) => quote.mutate(request(values))}
       >
@@ -124,10 +176,35 @@ export function BookingForm({ instruments, draft }: { instruments: Instrument[];
             </Form.Item>
           </Col>
           <Col xs={24} md={12}>
-            <Form.Item label={t("form.mode")} name="mode">
+            <Form.Item
+              label={t("form.mode")}
+              name="mode"
+              extra={
+                !selfAllowed ? (
+                  <span data-testid="mode-note">{t("form.onlyStaff")}</span>
+                ) : !staffAllowed ? (
+                  <span data-testid="mode-note">{t("form.onlySelf")}</span>
+                ) : undefined
+              }
+              dependencies={["instrumentId"]}
+              rules={[
+                {
+                  validator: (_, value: Mode) =>
+                    value === "self_operated" && !selfAllowed
+                      ? Promise.reject(new Error(t("form.onlyStaff")))
+                      : value === "staff_operated" && !staffAllowed
+                        ? Promise.reject(new Error(t("form.onlySelf")))
+                        : Promise.resolve(),
+                },
+              ]}
+            >
               <Radio.Group optionType="button" buttonStyle="solid">
-                <Radio.Button value="staff_operated">{t("form.mode.staff_operated")}</Radio.Button>
-                <Radio.Button value="self_operated">{t("form.mode.self_operated")}</Radio.Button>
+                <Radio.Button value="staff_operated" disabled={!staffAllowed}>
+                  {t("form.mode.staff_operated")}
+                </Radio.Button>
+                <Radio.Button value="self_operated" disabled={!selfAllowed}>
+                  {t("form.mode.self_operated")}
+                </Radio.Button>
               </Radio.Group>
             </Form.Item>
           </Col>
@@ -204,6 +281,29 @@ export function BookingForm({ instruments, draft }: { instruments: Instrument[];
               </Col>
             </>
           )}
+          <Col xs={24} md={12}>
+            <Form.Item
+              label={t("form.repeat")}
+              name="repeat"
+              extra={t("form.repeatHint")}
+              rules={[
+                {
+                  type: "number",
+                  min: 1,
+                  max: MAX_REPEAT,
+                  message: t("form.repeatMax", { max: MAX_REPEAT }),
+                },
+              ]}
+            >
+              <InputNumber
+                min={1}
+                max={MAX_REPEAT}
+                precision={0}
+                style={{ width: "100%" }}
+                aria-label={t("form.repeat")}
+              />
+            </Form.Item>
+          </Col>
         </Row>
         <p className="muted form-note">{t("form.timeZone", { zone: zoneName })}</p>
         <Button htmlType="submit" loading={quote.isPending}>
@@ -214,14 +314,37 @@ export function BookingForm({ instruments, draft }: { instruments: Instrument[];
       {quote.data && (
         <div className="quote-block">
           <QuoteBreakdown quote={quote.data} />
+          {repeat > 1 && <p className="muted">{t("form.perOccurrence", { count: repeat })}</p>}
           <Space wrap>
-            <Button type="primary" loading={create.isPending} onClick={() => void book()}>
-              {t("form.submit")}
+            <Button type="primary" loading={create.isPending || series.isPending} onClick={() => void book()}>
+              {repeat > 1 ? t("form.submitSeries", { count: repeat }) : t("form.submit")}
             </Button>
           </Space>
         </div>
       )}
       {create.error && <ErrorNotice error={create.error} timeZone={zone} />}
+      {taken && !waitlist.data && (
+        <div className="quote-block" data-testid="waitlist-offer">
+          <p>{t("waitlist.joinHint")}</p>
+          <Button loading={waitlist.isPending} onClick={() => void joinWaitlist()}>
+            {t("waitlist.join")}
+          </Button>
+        </div>
+      )}
+      {waitlist.error && <ErrorNotice error={waitlist.error} timeZone={zone} />}
+      {waitlist.data && (
+        <Alert
+          type="success"
+          showIcon
+          role="status"
+          data-testid="waitlist-joined"
+          title={t("waitlist.joined", {
+            when: `${formatLocalMinute(waitlist.data.start_at, zone)}–${formatLocalMinute(waitlist.data.end_at, zone).slice(11)}`,
+          })}
+        />
+      )}
+      {series.error && <ErrorNotice error={series.error} timeZone={zone} />}
+      {series.data && <SeriesOutcome result={series.data} zone={zone} />}
       {create.data && (
         <Alert
           type="success"
@@ -233,6 +356,38 @@ export function BookingForm({ instruments, draft }: { instruments: Instrument[];
         />
       )}
     </Card>
+  );
+}
+
+/** What became of each weekly occurrence: booked (with its reference) or why not. */
+function SeriesOutcome({ result, zone }: { result: SeriesResult; zone: string }) {
+  const t = useText();
+  const booked = result.occurrences.filter((o) => o.outcome === "booked").length;
+  return (
+    <Alert
+      type={booked === result.occurrences.length ? "success" : "warning"}
+      showIcon
+      role="status"
+      data-testid="series-result"
+      title={t("series.title", { booked, count: result.occurrences.length })}
+      description={
+        <List
+          size="small"
+          dataSource={result.occurrences}
+          renderItem={(o) => (
+            <List.Item key={o.start_at}>
+              <Space wrap>
+                <span>
+                  {formatLocalMinute(o.start_at, zone)}–{formatLocalMinute(o.end_at, zone).slice(11)}
+                </span>
+                <Tag color={o.outcome === "booked" ? "green" : "red"}>{t(`series.outcome.${o.outcome}`)}</Tag>
+                {o.booking_id && t("form.reference", { reference: bookingReference(o.booking_id) })}
+              </Space>
+            </List.Item>
+          )}
+        />
+      }
+    />
   );
 }
 

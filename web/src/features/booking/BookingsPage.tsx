@@ -7,6 +7,7 @@ import { AvailabilityCalendar } from "./AvailabilityCalendar";
 import { BookingForm, type BookingDraft } from "./BookingForm";
 import { ApprovalsQueue } from "./ApprovalsQueue";
 import { MyBookings } from "./MyBookings";
+import { Waitlist } from "./Waitlist";
 
 const HOUR_MS = 3600 * 1000;
 
@@ -38,9 +39,10 @@ export function BookingsPage() {
     <div className="page">
       <AvailabilityCalendar
         instruments={list}
-        onPick={(instrumentId, slot) => {
+        onPick={(instrumentId, slot, exact) => {
+          // A period dragged on the day timeline is taken as it is; a free slot's first two hours.
           const start = Date.parse(slot.start);
-          const end = Math.min(Date.parse(slot.end), start + 2 * HOUR_MS);
+          const end = exact ? Date.parse(slot.end) : Math.min(Date.parse(slot.end), start + 2 * HOUR_MS);
           setDraft((current) => ({
             instrumentId,
             start: slot.start,
@@ -51,6 +53,7 @@ export function BookingsPage() {
       />
       {draft && <BookingForm key={draft.pick} instruments={list} draft={draft} />}
       {staff && <ApprovalsQueue instruments={list} />}
+      <Waitlist instruments={list} />
       <MyBookings />
     </div>
   );

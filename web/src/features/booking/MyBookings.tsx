@@ -1,4 +1,4 @@
-import { Button, Card, Popconfirm, Space, Table, Tag } from "antd";
+import { Alert, Button, Card, Popconfirm, Space, Table, Tag } from "antd";
 import { useState } from "react";
 import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
@@ -18,6 +18,8 @@ import {
 import { beijingTime, dayLabel } from "./calendar";
 import { downloadWithToken, sessionDataPath } from "./download";
 import { percent } from "./quote";
+import { RescheduleButton } from "./RescheduleButton";
+import { bookingReference } from "./BookingForm";
 import { bookingsTitle, enumText, useText } from "./text";
 
 function When({ booking }: { booking: Booking }) {
@@ -124,6 +126,7 @@ export function MyBookings() {
   const bookings = useBookings();
   const links = useCalendarLinks(locale);
   const action = useBookingAction();
+  const [moved, setMoved] = useState<Booking | null>(null);
   if (bookings.isPending) return <Loading />;
   if (bookings.error) return <ErrorNotice error={bookings.error} />;
   return (
@@ -140,6 +143,17 @@ export function MyBookings() {
       }
     >
       {action.error && <ErrorNotice error={action.error} />}
+      {moved && (
+        <Alert
+          type="success"
+          showIcon
+          closable
+          role="status"
+          data-testid="rescheduled"
+          onClose={() => setMoved(null)}
+          title={t("reschedule.done", { reference: bookingReference(moved.id) })}
+        />
+      )}
       <Table<ListedBooking>
         data-testid="my-bookings"
         rowKey="id"
@@ -209,6 +223,9 @@ export function MyBookings() {
                   >
                     {t("mine.data")}
                   </Button>
+                )}
+                {(b.status === "pending" || b.status === "confirmed") && b.user_id === me.data?.id && (
+                  <RescheduleButton booking={b} onMoved={setMoved} />
                 )}
                 {(b.status === "pending" || b.status === "confirmed") && (
                   <CancelButton

@@ -1,5 +1,5 @@
 import type { Quote } from "./api";
-import { percent, quoteAddsUp } from "./quote";
+import { percent, quoteAddsUp, voucherShare } from "./quote";
 import { useI18n } from "../../i18n";
 import { enumText, useText } from "./text";
 
@@ -70,6 +70,11 @@ export function QuoteBreakdown({ quote }: { quote: Quote }) {
         </tbody>
       </table>
       {!quoteAddsUp(quote) && <p role="alert">⚠</p>}
+      {Number(quote.voucher_max_share) > 0 && (
+        <p data-testid="quote-voucher">
+          {t("quote.voucher", { share: percent(quote.voucher_max_share), ...voucherShare(quote) })}
+        </p>
+      )}
       <p className="muted">
         {t("quote.policy", {
           basis: t(quote.charge_basis === "actual" ? "quote.basis.actual" : "quote.basis.booked"),

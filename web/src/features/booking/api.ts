@@ -196,3 +196,77 @@ export function useDecision() {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["booking"] }),
   });
 }
+
+/** A wish for a taken slot: waiting, offered (until offer_expires_at), accepted, expired, cancelled. */
+export type WaitlistEntry = Schemas["WaitlistOut"];
+
+/** One occurrence of a recurring booking and what became of it. */
+export type SeriesResult = Schemas["SeriesResult"];
+
+/** Join the waitlist for a taken slot; the server offers it when it frees up. */
+export function useJoinWaitlist() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (body: Pick<BookingRequest, "instrument_id" | "start_at" | "end_at" | "mode">) =>
+      (await api.http.POST("/api/v1/waitlist", { body })).data!,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["booking", "waitlist"] }),
+  });
+}
+
+/** The user's waitlist entries, soonest first. */
+export function useWaitlist() {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["booking", "waitlist"],
+    queryFn: async () => (await api.http.GET("/api/v1/waitlist")).data!,
+  });
+}
+
+/** Accept an offered slot (it becomes a booking) or leave the waitlist. */
+export function useWaitlistAction() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ id, action }: { id: string; action: "accept" | "leave" }) => {
+      const path = { entry_id: id };
+      if (action === "accept") {
+        return (await api.http.POST("/api/v1/waitlist/{entry_id}/accept", { params: { path } })).data!;
+      }
+      await api.http.DELETE("/api/v1/waitlist/{entry_id}", { params: { path } });
+      return null;
+    },
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["booking"] }),
+  });
+}
+
+/** Book the same time every week, `count` times in all; each occurrence is reported. */
+export function useCreateSeries() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ request, count }: { request: BookingRequest; count: number }) =>
+      (
+        await api.http.POST("/api/v1/bookings/series", {
+          body: { ...request, purpose: "", rrule: `FREQ=WEEKLY;COUNT=${count}` },
+        })
+      ).data!,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["booking"] }),
+  });
+}
+
+/** Move a booking to a new time (a new booking replaces it; the old one is cancelled). */
+export function useReschedule() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ id, start_at, end_at }: { id: string; start_at: string; end_at: string }) =>
+      (
+        await api.http.POST("/api/v1/bookings/{booking_id}/reschedule", {
+          params: { path: { booking_id: id } },
+          body: { start_at, end_at },
+        })
+      ).data!,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["booking"] }),
+  });
+}

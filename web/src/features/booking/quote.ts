@@ -26,3 +26,14 @@ export function quoteAddsUp(quote: Quote): boolean {
 export function percent(share: string): string {
   return String(Math.round(Number(share) * 10000) / 100);
 }
+
+/** The most a voucher may pay of the total (the policy's share, rounded to the fen) and what the
+ *  booker pays at least; the two add up to the total. */
+export function voucherShare(quote: Pick<Quote, "total" | "voucher_max_share">): {
+  amount: string;
+  rest: string;
+} {
+  const totalFen = Math.round(Number(quote.total) * 100);
+  const fen = Math.round(totalFen * Number(quote.voucher_max_share));
+  return { amount: (fen / 100).toFixed(2), rest: ((totalFen - fen) / 100).toFixed(2) };
+}
