@@ -28,6 +28,9 @@ export interface paths {
         /**
          * List Audit
          * @description The audit trail of your institution (platform admins: all), newest first.
+         *
+         *     ``instrument_id`` gives one instrument's history: its own entries and those of the records
+         *     that name it (cost model, certificates, checks, authorisations, out of service, ...).
          */
         get: operations["list_audit_api_v1_audit_get"];
         put?: never;
@@ -299,6 +302,28 @@ export interface paths {
          *     notification.
          */
         post: operations["reject_api_v1_bookings__booking_id__reject_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/{booking_id}/reschedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reschedule
+         * @description Move the booker's booking to a new time: the new booking (a new id, checked like any new
+         *     booking) replaces the old one, which is cancelled. Refused (409, ``code``
+         *     ``reschedule_too_late``, with ``hours``) inside the cancellation window.
+         */
+        post: operations["reschedule_api_v1_bookings__booking_id__reschedule_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1083,6 +1108,9 @@ export interface paths {
         /**
          * Create Gateway
          * @description Register a gateway. The response carries its MQTT password once; store it on the gateway.
+         *
+         *     The broker gets the account before the registry commits; 503 ``broker_update_failed`` when
+         *     it did not take it (nothing is registered then).
          */
         post: operations["create_gateway_api_v1_gateways_post"];
         delete?: never;
@@ -1100,6 +1128,26 @@ export interface paths {
         };
         /** Get Gateway */
         get: operations["get_gateway_api_v1_gateways__gateway_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gateways/{gateway_id}/agent-config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Agent Config
+         * @description The edge agent's configuration file for this gateway, ready but for its devices.
+         */
+        get: operations["download_agent_config_api_v1_gateways__gateway_id__agent_config_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1148,6 +1196,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/gateways/{gateway_id}/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Channels
+         * @description The channels this gateway feeds: device and point, instrument, name and unit.
+         *
+         *     Channels belong to the catalogue (added under ``/instruments/{id}/channels``); this reads
+         *     its table, as a lower layer may (docs/architecture.md).
+         */
+        get: operations["list_channels_api_v1_gateways__gateway_id__channels_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/gateways/{gateway_id}/config": {
         parameters: {
             query?: never;
@@ -1186,6 +1257,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/gateways/{gateway_id}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retire Gateway
+         * @description Retire a gateway: its broker account goes, its channels and history stay.
+         */
+        post: operations["retire_gateway_api_v1_gateways__gateway_id__retire_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/gateways/{gateway_id}/secret": {
         parameters: {
             query?: never;
@@ -1197,7 +1288,9 @@ export interface paths {
         put?: never;
         /**
          * Rotate Secret
-         * @description Issue a new secret, shown once. Regenerate the broker's files (``mosquitto-auth``) after.
+         * @description Issue a new secret, shown once; the old one is refused from then on.
+         *
+         *     503 ``broker_update_failed`` when the broker did not take it (the old secret stays valid).
          */
         post: operations["rotate_secret_api_v1_gateways__gateway_id__secret_post"];
         delete?: never;
@@ -2101,6 +2194,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Members
+         * @description The users of your organisation (its administrators: enterprise admins, lab managers).
+         */
+        get: operations["members_api_v1_members_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/members/{member_id}/role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Assign Role
+         * @description Give a colleague another role of your organisation (never your own: 409 ``own_role``);
+         *     a role of another kind of organisation is 422 ``role_not_assignable``.
+         */
+        put: operations["assign_role_api_v1_members__member_id__role_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications": {
         parameters: {
             query?: never;
@@ -2756,6 +2890,8 @@ export interface components {
             action: string;
             /** Actor Id */
             actor_id: string | null;
+            /** Actor Name */
+            actor_name?: string | null;
             /** After */
             after: {
                 [key: string]: unknown;
@@ -4444,6 +4580,33 @@ export interface components {
              */
             start: string;
         };
+        /**
+         * GatewayChannel
+         * @description A telemetry channel fed by the gateway: which point goes to which instrument, in what unit.
+         */
+        GatewayChannel: {
+            /** Canonical Unit */
+            canonical_unit: string;
+            /** Device Key */
+            device_key: string;
+            /** Id */
+            id: number;
+            /**
+             * Instrument Id
+             * Format: uuid
+             */
+            instrument_id: string;
+            /** Instrument Name */
+            instrument_name: string;
+            /** Instrument Name En */
+            instrument_name_en: string | null;
+            /** Name */
+            name: string;
+            /** Name En */
+            name_en: string | null;
+            /** Point Key */
+            point_key: string;
+        };
         /** GatewayCreate */
         GatewayCreate: {
             /**
@@ -4458,6 +4621,11 @@ export interface components {
         };
         /** GatewayCreated */
         GatewayCreated: {
+            /**
+             * Broker Updated
+             * @description true: the broker already accepts this secret; false: the broker's accounts are managed by hand here (`labshare-server mosquitto-auth`)
+             */
+            broker_updated: boolean;
             /** Config Hash */
             config_hash: string | null;
             /**
@@ -4478,6 +4646,11 @@ export interface components {
              * Format: uuid
              */
             organisation_id: string;
+            /**
+             * Retired At
+             * @description set once the gateway is retired: it has no broker account any more
+             */
+            retired_at: string | null;
             /**
              * Secret
              * @description The MQTT password; shown once, stored only as hashes
@@ -4527,6 +4700,45 @@ export interface components {
              * Format: uuid
              */
             organisation_id: string;
+            /**
+             * Retired At
+             * @description set once the gateway is retired: it has no broker account any more
+             */
+            retired_at: string | null;
+            status: components["schemas"]["GatewayStatus"];
+        };
+        /** GatewayRetired */
+        GatewayRetired: {
+            /**
+             * Broker Updated
+             * @description true: the broker no longer has the gateway's account; false: managed by hand
+             */
+            broker_updated: boolean;
+            /** Config Hash */
+            config_hash: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Key */
+            key: string;
+            /** Last Seen At */
+            last_seen_at: string | null;
+            /** Last Seq */
+            last_seq: number | null;
+            /** Name */
+            name: string;
+            /**
+             * Organisation Id
+             * Format: uuid
+             */
+            organisation_id: string;
+            /**
+             * Retired At
+             * @description set once the gateway is retired: it has no broker account any more
+             */
+            retired_at: string | null;
             status: components["schemas"]["GatewayStatus"];
         };
         /**
@@ -5050,6 +5262,7 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            role: components["schemas"]["Role"];
             /** Token */
             token: string;
         };
@@ -5057,6 +5270,7 @@ export interface components {
         InvitationIn: {
             /** Email */
             email: string;
+            role?: components["schemas"]["Role"] | null;
         };
         /** InvitationOut */
         InvitationOut: {
@@ -5079,6 +5293,7 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            role: components["schemas"]["Role"];
         };
         /** InvitationPublic */
         InvitationPublic: {
@@ -5364,6 +5579,24 @@ export interface components {
              * Format: date-time
              */
             start_at: string;
+        };
+        /** MemberOut */
+        MemberOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Email */
+            email: string;
+            /** Full Name */
+            full_name: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            role: components["schemas"]["Role"];
         };
         /** NotificationOut */
         NotificationOut: {
@@ -5978,6 +6211,22 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /**
+         * RescheduleBody
+         * @description The new time of a booking; everything else stays as booked.
+         */
+        RescheduleBody: {
+            /**
+             * End At
+             * Format: date-time
+             */
+            end_at: string;
+            /**
+             * Start At
+             * Format: date-time
+             */
+            start_at: string;
+        };
         /** ResultIn */
         ResultIn: {
             /**
@@ -6079,6 +6328,10 @@ export interface components {
          * @enum {string}
          */
         Role: "enterprise_member" | "enterprise_admin" | "lab_staff" | "lab_manager" | "platform_admin";
+        /** RoleIn */
+        RoleIn: {
+            role: components["schemas"]["Role"];
+        };
         /** RoundCreate */
         RoundCreate: {
             assigned_method: components["schemas"]["AssignedMethod"];
@@ -6680,6 +6933,7 @@ export interface operations {
             query?: {
                 entity?: string | null;
                 entity_id?: string | null;
+                instrument_id?: string | null;
                 limit?: number;
             };
             header?: never;
@@ -7704,6 +7958,86 @@ export interface operations {
         responses: {
             /** @description Successful Response */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingOut"];
+                };
+            };
+            /** @description The body could not be parsed (not valid JSON or form data) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state of the data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reschedule_api_v1_bookings__booking_id__reschedule_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RescheduleBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10716,6 +11050,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency (database, broker, live hub) is not available */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_gateway_api_v1_gateways__gateway_id__get: {
@@ -10736,6 +11079,64 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GatewayPublic"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    download_agent_config_api_v1_gateways__gateway_id__agent_config_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                gateway_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/yaml": string;
                 };
             };
             /** @description Not logged in, or the token is invalid or expired */
@@ -10901,6 +11302,64 @@ export interface operations {
             };
             /** @description A dependency (database, broker, live hub) is not available */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_channels_api_v1_gateways__gateway_id__channels_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                gateway_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayChannel"][];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11115,6 +11574,82 @@ export interface operations {
             };
         };
     };
+    retire_gateway_api_v1_gateways__gateway_id__retire_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                gateway_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayRetired"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state of the data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker, live hub) is not available */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     rotate_secret_api_v1_gateways__gateway_id__secret_post: {
         parameters: {
             query?: never;
@@ -11173,6 +11708,15 @@ export interface operations {
             };
             /** @description A parameter or body field is not acceptable (each is named in `errors`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker, live hub) is not available */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15100,6 +15644,133 @@ export interface operations {
             };
             /** @description A dependency (database, broker, live hub) is not available */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    members_api_v1_members_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberOut"][];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assign_role_api_v1_members__member_id__role_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberOut"];
+                };
+            };
+            /** @description The body could not be parsed (not valid JSON or form data) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state of the data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

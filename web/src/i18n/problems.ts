@@ -52,6 +52,11 @@ const TEXT = {
     "贵单位在该仪器上每月可预约 {hours} 小时，已预约 {used} 分钟。",
     "Your organisation may book {hours} h per month on this instrument; {used} min are booked.",
   ],
+  "reschedule_too_late.title": ["已来不及改期", "Too late to reschedule"],
+  "reschedule_too_late.detail": [
+    "开始前 {hours} 小时内不能改期，如需变更请取消预约（可能产生逾期取消费）。",
+    "Within {hours} h of the start a booking cannot be moved; cancel it instead (a late-cancellation charge may apply).",
+  ],
   "credit_code_invalid.title": ["统一社会信用代码无效", "The unified social credit code is not valid"],
   "credit_code_invalid.detail": [
     "请核对营业执照上的 18 位代码：末位校验码与前 17 位不符（GB 32100-2015）。",
@@ -87,6 +92,21 @@ const TEXT = {
   "invitation_invalid.detail": [
     "链接不存在、已使用或已过期，请联系邀请人重新发送。",
     "The link is unknown, used or expired; ask the person who invited you for a new one.",
+  ],
+  "own_role.title": ["不能调整自己的角色", "You cannot change your own role"],
+  "own_role.detail": ["请由本单位的其他管理员调整。", "Ask another administrator of your organisation."],
+  "role_not_assignable.title": ["不能授予该角色", "This role cannot be given here"],
+  "role_not_assignable.detail": [
+    "只能授予本单位类型的角色：企业为企业用户或企业管理员，机构为实验室人员或实验室主管。",
+    "Only roles of your kind of organisation: enterprise user or admin for an enterprise, lab staff or manager for an institution.",
+  ],
+  "not_organisation_admin.title": [
+    "仅单位管理员可操作",
+    "Only your organisation's administrator can do this",
+  ],
+  "not_organisation_admin.detail": [
+    "邀请成员和调整角色由企业管理员或实验室主管完成。",
+    "Enterprise admins and lab managers invite users and assign roles.",
   ],
   "import_not_xlsx.title": ["文件不是 XLSX 工作簿", "The file is not an XLSX workbook"],
   "import_not_xlsx.detail": [
@@ -125,6 +145,19 @@ const TEXT = {
   "import_asset_number_taken.detail": [
     "表中的资产编号刚被登记，请重新导入。",
     "An asset number of the sheet was registered just now; import again.",
+  ],
+  "broker_update_failed.title": [
+    "消息服务器未能同步，操作未保存",
+    "The broker did not take the change; nothing was saved",
+  ],
+  "broker_update_failed.detail": [
+    "网关账号须同时写入消息服务器。请稍后重试；如持续失败，请联系平台管理员检查消息服务器。",
+    "Gateway accounts are written to the broker as well. Try again shortly; if it keeps failing, ask the platform administrator to check the broker.",
+  ],
+  "gateway_retired.title": ["该网关已退役", "This gateway is retired"],
+  "gateway_retired.detail": [
+    "已退役的网关不能再更换密钥或修改。",
+    "A retired gateway's secret and documents can no longer change.",
   ],
   "field.start_at": ["开始时间", "Start"],
   "field.end_at": ["结束时间", "End"],
@@ -201,6 +234,9 @@ const CODED = [
   "password_too_short",
   "registration_decided",
   "invitation_invalid",
+  "own_role",
+  "role_not_assignable",
+  "not_organisation_admin",
   "alarm_already_acknowledged",
   "alarm_not_raised",
   "import_not_xlsx",
@@ -210,6 +246,8 @@ const CODED = [
   "import_no_rows",
   "import_rows_invalid",
   "import_asset_number_taken",
+  "broker_update_failed",
+  "gateway_retired",
 ] as const;
 type Coded = (typeof CODED)[number];
 const isCoded = (kind: string | null): kind is Coded => (CODED as readonly (string | null)[]).includes(kind);
@@ -285,6 +323,10 @@ export function describeProblem(
     const id: Id = problem.period === "month" ? "quota-exceeded.month" : "quota-exceeded.week";
     const hours = problem.quota_hours ? String(Number(problem.quota_hours)) : "?";
     return { title: t("quota-exceeded.title"), details: [t(id, { hours, used: problem.used_minutes ?? 0 })] };
+  }
+  if (kind === "reschedule_too_late") {
+    const hours = typeof problem.hours === "number" ? problem.hours : 24;
+    return { title: t("reschedule_too_late.title"), details: [t("reschedule_too_late.detail", { hours })] };
   }
   if (isCoded(kind)) return { title: t(`${kind}.title`), details: [t(`${kind}.detail`)] };
   if (problem.status === 422 && problem.errors?.length) {

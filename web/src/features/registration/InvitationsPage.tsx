@@ -109,6 +109,9 @@ function Invitations({ roles, myId }: { roles: Role[]; myId: string }) {
               {
                 title: t("members.name"),
                 dataIndex: "full_name",
+                // Names stay on one line on a phone; the table scrolls sideways instead.
+                onHeaderCell: () => ({ style: { whiteSpace: "nowrap" } }),
+                onCell: () => ({ style: { whiteSpace: "nowrap" } }),
                 sorter: (a, b) => a.full_name.localeCompare(b.full_name),
               },
               { title: t("invite.emailColumn"), dataIndex: "email" },
