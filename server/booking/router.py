@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import AwareDatetime, BaseModel
 from sqlmodel import col, select
 
+from server.audit.trail import add_audited, audit, snapshot
 from server.auth.dependencies import CurrentUser
 from server.auth.tenancy import is_enterprise, may_manage_organisation
 from server.billing.models import Charge
@@ -24,6 +25,7 @@ from server.booking.repository import BookingRepository
 from server.booking.schemas import (
     AvailabilityOut,
     BlackoutCreate,
+    BlackoutOut,
     BlockedOut,
     BookingCreate,
     BookingOut,
@@ -162,18 +164,61 @@ async def put_policy(
     return await _policy_out(session, instrument)
 
 
-@router.post("/instruments/{instrument_id}/blackouts", status_code=status.HTTP_201_CREATED)
+@router.get("/instruments/{instrument_id}/blackouts", response_model=list[BlackoutOut])
+async def list_blackouts(
+    session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID, include_past: bool = False
+) -> list[BlackoutOut]:
+    """The instrument's blackouts by start, those not yet over unless ``include_past`` (staff of
+    the owning institution)."""
+    instrument = await catalog.get_instrument_for_staff(session, user, instrument_id)
+    query = select(Blackout).where(Blackout.instrument_id == instrument.id)
+    if not include_past:
+        query = query.where(col(Blackout.end_at) > _now())
+    rows = await session.exec(query.order_by(col(Blackout.start_at)))
+    return [BlackoutOut.model_validate(b) for b in rows]
+
+
+@router.post(
+    "/instruments/{instrument_id}/blackouts",
+    response_model=BlackoutOut,
+    status_code=status.HTTP_201_CREATED,
+)
 async def add_blackout(
     session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID, body: BlackoutCreate
-) -> dict[str, Any]:
+) -> BlackoutOut:
+    """Close the instrument for a period; bookings inside it are flagged for the lab to follow up."""
     instrument = await catalog.get_instrument_for_staff(session, user, instrument_id)
     if body.end_at <= body.start_at:
         raise ValidationFailed.for_field("end_at", "must be after start_at")
-    blackout = Blackout(instrument_id=instrument.id, **body.model_dump())
-    session.add(blackout)
-    await session.flush()
+    blackout = await add_audited(
+        session,
+        user,
+        Blackout(instrument_id=instrument.id, **body.model_dump()),
+        entity="blackout",
+        organisation_id=instrument.organisation_id,
+    )
     await jobs.flag_unusable(session, _now(), instrument_ids=[instrument.id])
-    return {"id": blackout.id, **body.model_dump()}
+    return BlackoutOut.model_validate(blackout)
+
+
+@router.delete("/blackouts/{blackout_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_blackout(session: SessionDep, user: CurrentUser, blackout_id: uuid.UUID) -> None:
+    """Reopen the period (staff of the owning institution); the removal is in the audit trail."""
+    blackout = await session.get(Blackout, blackout_id)
+    if blackout is None:
+        raise NotFound(f"Blackout {blackout_id} not found")
+    instrument = await catalog.get_instrument_for_staff(session, user, blackout.instrument_id)
+    await audit(
+        session,
+        actor=user,
+        entity="blackout",
+        entity_id=blackout.id,
+        action="delete",
+        organisation_id=instrument.organisation_id,
+        before=snapshot(blackout),
+    )
+    await session.delete(blackout)
+    await session.flush()
 
 
 @router.post("/bookings/quote", response_model=QuoteOut)

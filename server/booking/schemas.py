@@ -307,6 +307,16 @@ class BlackoutCreate(_Input):
     reason: Annotated[Text, Field(max_length=500)] = ""
 
 
+class BlackoutOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    instrument_id: uuid.UUID
+    start_at: datetime
+    end_at: datetime
+    reason: str
+
+
 class BulkAction(_Input):
     booking_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
     action: Literal["cancel", "reschedule"]

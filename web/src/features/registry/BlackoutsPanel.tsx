@@ -1,9 +1,9 @@
-import { App, Button, Form, Input } from "antd";
+import { App, Button, Form, Input, Popconfirm } from "antd";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { useI18n } from "../../i18n";
 import { beijingInputToIso } from "../calibration";
 import { formatTime } from "./CostModelForm";
-import { useAddBlackout, useBlackouts } from "./editorApi";
+import { useAddBlackout, useBlackouts, useDeleteBlackout } from "./editorApi";
 import { useEditorText } from "./text";
 import "./registry.css";
 
@@ -20,6 +20,7 @@ export function BlackoutsPanel({ instrumentId }: { instrumentId: string }) {
   const { message } = App.useApp();
   const list = useBlackouts(instrumentId);
   const add = useAddBlackout(instrumentId);
+  const remove = useDeleteBlackout(instrumentId);
   const [form] = Form.useForm<BlackoutValues>();
   const required = (field: string) => ({ required: true, message: t("editor.required", { field }) });
 
@@ -46,7 +47,7 @@ export function BlackoutsPanel({ instrumentId }: { instrumentId: string }) {
           )
         }
       >
-        {!!add.error && <ErrorNotice error={add.error} />}
+        {!!(add.error ?? remove.error) && <ErrorNotice error={add.error ?? remove.error} />}
         <div className="editor-grid">
           <Form.Item name="start_at" label={t("blackout.start")} rules={[required(t("blackout.start"))]}>
             <Input type="datetime-local" />
@@ -84,9 +85,26 @@ export function BlackoutsPanel({ instrumentId }: { instrumentId: string }) {
       {!!list.data?.length && (
         <ul className="blackout-list" data-testid="blackout-list">
           {list.data.map((b) => (
-            <li key={b.start}>
-              {formatTime(b.start, locale)} – {formatTime(b.end, locale)} ·{" "}
-              {b.reason || t("blackout.noReason")}
+            <li key={b.id}>
+              {formatTime(b.start_at, locale)} – {formatTime(b.end_at, locale)} ·{" "}
+              {b.reason || t("blackout.noReason")}{" "}
+              <Popconfirm
+                title={t("blackout.removeConfirm")}
+                okText={t("blackout.remove")}
+                cancelText={t("blackout.keep")}
+                onConfirm={() =>
+                  remove.mutate(b.id, { onSuccess: () => void message.success(t("blackout.removed")) })
+                }
+              >
+                <Button
+                  type="link"
+                  size="small"
+                  danger
+                  loading={remove.isPending && remove.variables === b.id}
+                >
+                  {t("blackout.remove")}
+                </Button>
+              </Popconfirm>
             </li>
           ))}
         </ul>

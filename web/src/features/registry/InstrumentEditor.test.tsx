@@ -159,6 +159,15 @@ function editServer() {
       },
     ])
     .on("GET /api/v1/audit", HISTORY)
+    .on(`GET /api/v1/instruments/${CHAMBER_ID}/blackouts`, [
+      {
+        id: "b-0",
+        instrument_id: CHAMBER_ID,
+        start_at: "2026-12-20T00:00:00Z",
+        end_at: "2026-12-21T00:00:00Z",
+        reason: "年度检修",
+      },
+    ])
     .on("GET /api/v1/availability", [
       {
         instrument_id: CHAMBER_ID,
@@ -461,6 +470,21 @@ describe("editing an instrument", () => {
       reason: "停电",
     });
     await waitFor(() => expect(within(panel).getByLabelText("原因")).toHaveValue(""));
+  });
+
+  it("removes a blackout only after asking", async () => {
+    const user = userEvent.setup();
+    const fake = editServer().on("DELETE /api/v1/blackouts/b-0", new Response(null, { status: 204 }));
+    renderRoute(`/instruments/${CHAMBER_ID}/edit`, { server: fake, token: "jwt", locale: "zh-CN" });
+    const list = await within(await screen.findByTestId("blackouts")).findByTestId("blackout-list");
+    await user.click(within(list).getByRole("button", { name: "取消闭馆" }));
+    expect(fake.requestsTo("/api/v1/blackouts/b-0")).toHaveLength(0);
+    await user.click(await screen.findByText("取消这段闭馆、重新开放预约？"));
+    const confirm = document.querySelector<HTMLElement>(".ant-popconfirm .ant-btn-primary")!;
+    await user.click(confirm);
+    await waitFor(() => expect(fake.requestsTo("/api/v1/blackouts/b-0")).toHaveLength(1));
+    expect(fake.requestsTo("/api/v1/blackouts/b-0")[0]!.method).toBe("DELETE");
+    expect(await screen.findByText("已取消闭馆")).toBeInTheDocument();
   });
 
   it("links the instrument to items of the institution's CMA scope, found by standard number", async () => {

@@ -61,45 +61,34 @@ export function useCostModel(instrumentId: string) {
   });
 }
 
-export interface BlackoutRow {
-  start: string;
-  end: string;
-  reason: string;
-}
+export type Blackout = Schemas["BlackoutOut"];
 
-/** The window the blackout list looks ahead (the availability endpoint's longest window). */
-export const BLACKOUT_DAYS = 120;
-
-/**
- * Upcoming blackouts. The server has no list of them; the availability endpoint explains each
- * blocked part of a window, blackouts with their reason, so the next 120 days are read there.
- */
+/** The instrument's blackouts not yet over, by start (lab staff). */
 export function useBlackouts(instrumentId: string) {
   const api = useApi();
   return useQuery({
     queryKey: ["booking", instrumentId, "blackouts"],
-    queryFn: async () => {
-      const start = new Date();
-      const end = new Date(start.getTime() + BLACKOUT_DAYS * 86_400_000);
-      const data = (
-        await api.http.GET("/api/v1/availability", {
-          params: {
-            query: { instrument_id: [instrumentId], start: start.toISOString(), end: end.toISOString() },
-          },
+    queryFn: async () =>
+      (
+        await api.http.GET("/api/v1/instruments/{instrument_id}/blackouts", {
+          params: { path: { instrument_id: instrumentId } },
         })
-      ).data!;
-      const rows: BlackoutRow[] = [];
-      for (const item of data.flatMap((a) => a.unavailable)) {
-        if (item.reason !== "blackout") continue;
-        const last = rows[rows.length - 1];
-        // One blackout crossing closed hours comes back in pieces: join touching pieces.
-        if (last && last.reason === item.detail && Date.parse(last.end) >= Date.parse(item.start)) {
-          last.end = item.end;
-        } else {
-          rows.push({ start: item.start, end: item.end, reason: item.detail });
-        }
-      }
-      return rows;
+      ).data!,
+  });
+}
+
+export function useDeleteBlackout(instrumentId: string) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (blackoutId: string) => {
+      await api.http.DELETE("/api/v1/blackouts/{blackout_id}", {
+        params: { path: { blackout_id: blackoutId } },
+      });
+    },
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ["booking", instrumentId, "blackouts"] });
+      void queryClient.invalidateQueries({ queryKey: ["registry", instrumentId, "history"] });
     },
   });
 }
@@ -196,7 +185,10 @@ export function useAddBlackout(instrumentId: string) {
           body,
         })
       ).data!,
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["booking", instrumentId, "blackouts"] }),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ["booking", instrumentId, "blackouts"] });
+      void queryClient.invalidateQueries({ queryKey: ["registry", instrumentId, "history"] });
+    },
   });
 }
 

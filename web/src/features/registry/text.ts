@@ -174,16 +174,19 @@ const TEXT = {
   "blackout.end": ["结束（北京时间）", "Ends (Beijing time)"],
   "blackout.reason": ["原因", "Reason"],
   "blackout.add": ["添加闭馆", "Add blackout"],
-  "blackout.none": [
-    "未来 120 天内的开放时间没有闭馆",
-    "No blackout falls in the opening hours of the next 120 days",
-  ],
-  "blackout.upcoming": [
-    "未来 120 天内因闭馆不可预约的开放时间",
-    "Opening hours closed by blackouts in the next 120 days",
-  ],
+  "blackout.none": ["没有尚未结束的闭馆", "No blackout to come"],
+  "blackout.upcoming": ["尚未结束的闭馆", "Blackouts to come"],
   "blackout.endAfterStart": ["结束时间须晚于开始时间", "The end must be after the start"],
   "blackout.noReason": ["（未注明原因）", "(no reason given)"],
+  "blackout.remove": ["取消闭馆", "Remove"],
+  "blackout.keep": ["保留", "Keep"],
+  "blackout.removeConfirm": [
+    "取消这段闭馆、重新开放预约？",
+    "Remove this blackout and reopen the period for booking?",
+  ],
+  "blackout.removed": ["已取消闭馆", "Blackout removed"],
+  "history.entity.blackout": ["闭馆", "Blackout"],
+  "history.action.delete": ["删除", "removed"],
   "import.title": ["批量导入仪器", "Import instruments"],
   "import.hint": [
     "按共享平台的仪器信息表填写模板（以资产编号为准：已有的更新，没有的新建），先检查、再导入；有任何错误时一条也不导入。",
