@@ -92,12 +92,21 @@ async def detailed_bookings(
     statuses: Sequence[str] | None,
     instrument_id: uuid.UUID | None,
     now: datetime,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    flagged: bool | None = None,
 ) -> list[DetailedBookingOut]:
     """Bookings on the instruments the user is staff of (platform admins: all), oldest first."""
     if is_enterprise(user):
         raise Forbidden("Only the lab's staff review bookings")
     listed = await access.list_bookings(
-        session, user, statuses=statuses, instrument_id=instrument_id
+        session,
+        user,
+        statuses=statuses,
+        instrument_id=instrument_id,
+        start=start,
+        end=end,
+        flagged=flagged,
     )
     instruments = await access.instruments_by_id(session, {b.instrument_id for b in listed})
     bookings = [

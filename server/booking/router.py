@@ -311,15 +311,23 @@ async def list_detailed_bookings(
     user: CurrentUser,
     status_: Annotated[list[BookingStatus] | None, Query(alias="status")] = None,
     instrument_id: uuid.UUID | None = None,
+    start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
+    flagged: bool | None = None,
 ) -> list[DetailedBookingOut]:
     """The bookings on the user's institution's instruments as the lab reviews them: who booked
     (user and organisation), their operator authorisation, and ``unusable`` when the instrument
-    cannot serve an open booking's time. Lab staff and platform admins only."""
+    cannot serve an open booking's time. ``start``/``end`` keep the bookings that overlap the
+    period (the day's work); ``flagged=true`` the ones an out-of-service or calibration lapse
+    flagged. Lab staff and platform admins only."""
     return await review.detailed_bookings(
         session,
         user,
         statuses=[s.value for s in status_] if status_ else None,
         instrument_id=instrument_id,
+        start=start,
+        end=end,
+        flagged=flagged,
         now=_now(),
     )
 

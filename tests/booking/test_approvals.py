@@ -187,3 +187,44 @@ async def test_operator_picker_finds_users_of_related_organisations_only(
     other = await login("manager@zju.demo")
     assert (await client.get(url, params={"q": "张"}, headers=other)).status_code == 404
     assert (await client.get(url, params={"q": "张"}, headers=buyer)).status_code == 403
+
+
+async def test_the_labs_list_narrows_to_a_day_and_to_flagged_bookings(
+    client: httpx.AsyncClient, calibrated: World, login: Login
+) -> None:
+    await publish(client, login, calibrated, approval_required=False, lead_time_minutes=0)
+    buyer = await login("buyer@jingce.demo")
+    booked = []
+    for days in (3, 4):
+        r = await client.post(
+            f"{API}/bookings",
+            json=body(calibrated.instrument.id, day_at(days, 9), 2, **STAFF_OPERATED),
+            headers=buyer,
+        )
+        assert r.status_code == 201, r.text
+        booked.append(r.json())
+    manager = await login("manager@zjim.demo")
+    day = datetime.fromisoformat(booked[0]["start_at"]).replace(hour=0, minute=0)
+    one_day = await client.get(
+        f"{API}/bookings/detailed",
+        params={"start": day.isoformat(), "end": (day + timedelta(days=1)).isoformat()},
+        headers=manager,
+    )
+    assert one_day.status_code == 200, one_day.text
+    assert [b["id"] for b in one_day.json()] == [booked[0]["id"]]
+    assert (await client.get(f"{API}/bookings/detailed?flagged=true", headers=manager)).json() == []
+
+    failed = await client.post(
+        f"{API}/instruments/{calibrated.instrument.id}/calibration/checks",
+        headers=manager,
+        json={
+            "performed_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+            "reference_value": 50.0,
+            "measured_value": 51.4,
+            "tolerance": 0.5,
+        },
+    )
+    assert failed.status_code == 201, failed.text
+    flagged = await client.get(f"{API}/bookings/detailed?flagged=true", headers=manager)
+    assert sorted(b["id"] for b in flagged.json()) == sorted(b["id"] for b in booked)
+    assert {b["flag"] for b in flagged.json()} == {"out_of_service"}

@@ -86,6 +86,7 @@ def _walk(
                 ("instrument-import", "/instruments/import", "[data-testid=instrument-import]"),
                 ("members", "/invitations", "[data-testid=members]"),
                 ("approvals", "/bookings", "[data-testid=approvals]"),
+                ("today", "/today", "[data-testid=day-instrument]"),
                 ("gateways", "/gateways", "h1"),
                 ("inspection", "/inspection", "h1"),
                 ("credit-own", "/credit", "[data-testid=credit-basis]"),

@@ -24,6 +24,7 @@ import RegisterRoute from "./routes/register";
 import RegistrationsRoute from "./routes/registrations";
 import RootRoute from "./routes/root";
 import StatementsRoute from "./routes/statements";
+import TodayRoute from "./routes/today";
 
 /** Paths must stay plain history routes: the server answers unknown non-/api paths with index.html. */
 export const routes: RouteObject[] = [
@@ -56,6 +57,7 @@ export const routes: RouteObject[] = [
       { path: "gateways", element: <GatewaysRoute /> },
       { path: "inspection", element: <InspectionRoute /> },
       { path: "bookings", element: <BookingsRoute /> },
+      { path: "today", element: <TodayRoute /> },
       { path: "statements", element: <StatementsRoute /> },
       { path: "evaluation", element: <EvaluationRoute /> },
       { path: "complaints", element: <ComplaintsRoute /> },

@@ -378,7 +378,9 @@ export interface paths {
          * List Detailed Bookings
          * @description The bookings on the user's institution's instruments as the lab reviews them: who booked
          *     (user and organisation), their operator authorisation, and ``unusable`` when the instrument
-         *     cannot serve an open booking's time. Lab staff and platform admins only.
+         *     cannot serve an open booking's time. ``start``/``end`` keep the bookings that overlap the
+         *     period (the day's work); ``flagged=true`` the ones an out-of-service or calibration lapse
+         *     flagged. Lab staff and platform admins only.
          */
         get: operations["list_detailed_bookings_api_v1_bookings_detailed_get"];
         put?: never;
@@ -8300,7 +8302,10 @@ export interface operations {
     list_detailed_bookings_api_v1_bookings_detailed_get: {
         parameters: {
             query?: {
+                end?: string | null;
+                flagged?: boolean | null;
                 instrument_id?: string | null;
+                start?: string | null;
                 status?: components["schemas"]["BookingStatus"][] | null;
             };
             header?: never;

@@ -79,6 +79,7 @@ function MemberHeader() {
     { to: "/statements", label: bookingText(locale, "nav.statements") },
     ...(staff
       ? [
+          { to: "/today", label: bookingText(locale, "nav.day") },
           { to: "/board", label: telemetryText(locale, "nav.board") },
           { to: "/gateways", label: telemetryText(locale, "nav.gateways") },
         ]

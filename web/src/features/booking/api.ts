@@ -176,6 +176,60 @@ export function useDetailedBookings(status?: BookingStatus, enabled = true) {
   });
 }
 
+/** The lab's bookings that overlap [start, end) — one Beijing day of work — with who booked. */
+export function useLabDay(start: string, end: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["booking", "detailed", "day", start, end],
+    refetchInterval: 60_000,
+    queryFn: async () =>
+      (await api.http.GET("/api/v1/bookings/detailed", { params: { query: { start, end } } })).data!,
+  });
+}
+
+/** Open bookings an out-of-service or calibration lapse flagged, awaiting the lab's decision. */
+export function useFlaggedBookings() {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["booking", "detailed", "flagged"],
+    queryFn: async () =>
+      (
+        await api.http.GET("/api/v1/bookings/detailed", {
+          params: { query: { flagged: true, status: ["pending", "confirmed"] } },
+        })
+      ).data!,
+  });
+}
+
+/** Staff record that the booker arrived, or that they did not (which charges the no-show share). */
+export function useAttendance() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ id, arrived }: { id: string; arrived: boolean }) => {
+      const params = { path: { booking_id: id } };
+      const result = arrived
+        ? await api.http.POST("/api/v1/bookings/{booking_id}/check-in", { params })
+        : await api.http.POST("/api/v1/bookings/{booking_id}/no-show", { params });
+      return result.data!;
+    },
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["booking"] }),
+  });
+}
+
+export type BulkAction = Schemas["BulkAction"];
+export type BulkResult = Schemas["BulkResult"];
+
+/** Cancel, or move by `shift_minutes`, many bookings at once; one outcome per booking. */
+export function useBulkAction() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (body: BulkAction) => (await api.http.POST("/api/v1/bookings/bulk", { body })).data!,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["booking"] }),
+  });
+}
+
 /** Approve, or reject with the reason the booker is told. */
 export function useDecision() {
   const api = useApi();

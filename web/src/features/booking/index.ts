@@ -2,6 +2,7 @@ export * from "./api";
 export { AvailabilityCalendar } from "./AvailabilityCalendar";
 export { BookingForm } from "./BookingForm";
 export { BookingsPage } from "./BookingsPage";
+export { LabDayPage } from "./LabDayPage";
 export { downloadWithToken, sessionDataPath } from "./download";
 export { beijingMidnight, dayStatus, freeMinutesOn, slotsOn, weekDays } from "./calendar";
 export type { DayStatus } from "./calendar";

@@ -1,0 +1,5 @@
+import { LabDayPage } from "../features/booking";
+
+export default function TodayRoute() {
+  return <LabDayPage />;
+}
