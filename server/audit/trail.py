@@ -27,7 +27,9 @@ def snapshot(record: SQLModel | None) -> dict[str, Any] | None:
     """A JSON-safe copy of a record's columns, for the before/after of an audit entry."""
     if record is None:
         return None
-    data = {k: v for k, v in record.model_dump().items() if k not in _EXCLUDED}
+    # Enum-typed text columns read back from the database hold plain strings, which is what the
+    # snapshot stores; pydantic would warn that they are not enum members.
+    data = {k: v for k, v in record.model_dump(warnings=False).items() if k not in _EXCLUDED}
     # Money and measured values stay exact: decimals as their text, never as floats.
     encoded: dict[str, Any] = jsonable_encoder(data, custom_encoder={Decimal: str})
     return encoded

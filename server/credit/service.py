@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -365,7 +366,7 @@ async def latest_classes(
             col(CreditAssessment.computed_at).desc(),
             col(CreditAssessment.id).desc(),
         )
-        .distinct(col(CreditAssessment.organisation_id))
+        .ext(distinct_on(col(CreditAssessment.organisation_id)))
     )
     return dict(rows.all())
 

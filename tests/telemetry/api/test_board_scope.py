@@ -39,19 +39,20 @@ async def test_the_lab_board_does_not_load_other_labs_instruments(
 ) -> None:
     # Five hundred instruments in another lab of another institution.
     async with app.state.sessionmaker() as session, session.begin():
-        await session.execute(
+        conn = await session.connection()
+        await conn.execute(
             text(
                 "INSERT INTO organisation (id, kind, name) "
                 "VALUES (gen_random_uuid(), 'institution', '别的研究院')"
             )
         )
-        await session.execute(
+        await conn.execute(
             text(
                 "INSERT INTO lab (id, organisation_id, name) SELECT gen_random_uuid(), id, '别的实验室' "
                 "FROM organisation WHERE name = '别的研究院'"
             )
         )
-        await session.execute(
+        await conn.execute(
             text(
                 "INSERT INTO instrument (id, organisation_id, lab_id, name) "
                 "SELECT gen_random_uuid(), l.organisation_id, l.id, '仪器 ' || n "
