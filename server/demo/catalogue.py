@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.audit.trail import add_audited
 from server.auth.models import Organisation, OrganisationKind
 from server.auth.repository import OrganisationRepository
 from server.calibration.models import CalibrationCertificate, OutOfService
@@ -696,7 +697,9 @@ async def seed_demo_catalogue(session: AsyncSession, *, now: datetime | None = N
         lab = labs[(item.institution, item.lab)]
         instrument = await instruments.find(lab.id, item.name)
         if instrument is None:
-            instrument = await instruments.add(
+            instrument = await add_audited(
+                session,
+                None,
                 Instrument(
                     lab_id=lab.id,
                     organisation_id=lab.organisation_id,
@@ -718,7 +721,8 @@ async def seed_demo_catalogue(session: AsyncSession, *, now: datetime | None = N
                     opening_hours=WEEKDAYS_9_TO_5,
                     contact_name="仪器管理员",
                     contact_phone="0571-8700" + f"{index:04d}",
-                )
+                ),
+                entity="instrument",
             )
             for key in item.scope:
                 session.add(

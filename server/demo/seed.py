@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.audit.trail import add_audited, snapshot
 from server.auth.models import AppUser, Organisation, OrganisationKind, Role
 from server.auth.repository import OrganisationRepository, UserRepository
 from server.calibration.models import CalibrationCertificate
@@ -216,7 +217,10 @@ async def seed_demo(session: AsyncSession, *, gateway_secret: str) -> DemoSeed:
     instruments = InstrumentRepository(session)
     instrument = await instruments.find(lab.id, DEMO_INSTRUMENT_NAME)
     if instrument is None:
-        instrument = await instruments.add(
+        # In the change history as the system's entry, like anything the seed writes.
+        instrument = await add_audited(
+            session,
+            None,
             Instrument(
                 lab_id=lab.id,
                 organisation_id=zjim.id,
@@ -225,7 +229,8 @@ async def seed_demo(session: AsyncSession, *, gateway_secret: str) -> DemoSeed:
                 model="SETH-Z-040L",
                 location="热工实验室 / Thermal lab",
                 is_open=True,
-            )
+            ),
+            entity="instrument",
         )
 
     channel_repo = ChannelRepository(session)
@@ -330,13 +335,23 @@ async def seed_demo_chamber_record(session: AsyncSession, seed: DemoSeed) -> Non
         "contact_email": "staff@zjim.demo",
         "calibration_interval_days": 365,
     }
+    before = snapshot(instrument)
     for name, value in record.items():
         if getattr(instrument, name) is None:
             setattr(instrument, name, value)
     # Booked both ways in the demo bookings: by ZJIM staff and by the buyer's own engineers.
     if instrument.service_modes == ["staff_operated"]:
         instrument.service_modes = ["staff_operated", "self_operated"]
-    session.add(instrument)
+    if snapshot(instrument) != before:
+        # The demo's lab manager filled in the record: the editor's history shows it.
+        await add_audited(
+            session,
+            seed.users.get("manager@zjim.demo"),
+            instrument,
+            entity="instrument",
+            action="update",
+            before=before,
+        )
 
     linked = set(
         (

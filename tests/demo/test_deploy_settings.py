@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 CONFIG_DOC = REPO / "docs" / "configuration.md"
 # Read by uvicorn/labshare-server serve rather than by a settings class.
