@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from server.registry.models import OperatorAuthorisation
 from tests.harness.app import API, PROBLEM, Login
 from tests.harness.booking import STAFF_OPERATED, body, day_at, publish, sql
+from tests.harness.calibration import fail_intermediate_check
 from tests.harness.factories import World
 
 
@@ -72,18 +73,7 @@ async def test_approving_on_an_out_of_service_instrument_is_refused_with_a_stabl
     await publish(client, login, calibrated, approval_required=True, lead_time_minutes=0)
     booking = await _pending(client, login, calibrated, 4)
     manager = await login("manager@zjim.demo")
-    failed = await client.post(
-        f"{API}/instruments/{calibrated.instrument.id}/calibration/checks",
-        headers=manager,
-        json={
-            "performed_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
-            "reference_value": 50.0,
-            "measured_value": 51.4,
-            "tolerance": 0.5,
-        },
-    )
-    assert failed.status_code == 201, failed.text
-    assert failed.json()["out_of_service"] is not None
+    await fail_intermediate_check(client, manager, calibrated.instrument.id)
 
     refused = await client.post(f"{API}/bookings/{booking['id']}/approve", headers=manager)
     assert refused.status_code == 409
@@ -214,17 +204,7 @@ async def test_the_labs_list_narrows_to_a_day_and_to_flagged_bookings(
     assert [b["id"] for b in one_day.json()] == [booked[0]["id"]]
     assert (await client.get(f"{API}/bookings/detailed?flagged=true", headers=manager)).json() == []
 
-    failed = await client.post(
-        f"{API}/instruments/{calibrated.instrument.id}/calibration/checks",
-        headers=manager,
-        json={
-            "performed_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
-            "reference_value": 50.0,
-            "measured_value": 51.4,
-            "tolerance": 0.5,
-        },
-    )
-    assert failed.status_code == 201, failed.text
+    await fail_intermediate_check(client, manager, calibrated.instrument.id)
     flagged = await client.get(f"{API}/bookings/detailed?flagged=true", headers=manager)
     assert sorted(b["id"] for b in flagged.json()) == sorted(b["id"] for b in booked)
     assert {b["flag"] for b in flagged.json()} == {"out_of_service"}

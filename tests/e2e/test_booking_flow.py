@@ -24,20 +24,6 @@ from tests.harness.browser import (
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
-def _start_server(
-    database_url: str,
-    database_conninfo: str,
-    processes: list[Process],
-    workdir: Path,
-    server_port: int,
-) -> str:
-    """The demo data, a valid calibration on the chamber (or it cannot be booked) and the server."""
-    base, _ = certified_demo_server(
-        database_url, database_conninfo, processes, workdir, server_port, "E2E-1"
-    )
-    return base
-
-
 def _browser_bookings(base: str) -> list[dict[str, Any]]:
     """The buyer's bookings other than the seeded demo ones, straight from the API."""
     headers = api_token(base, "buyer@jingce.demo")
@@ -71,7 +57,10 @@ def test_book_with_a_quote_and_get_it_approved(
     workdir: Path,
     server_port: int,
 ) -> None:
-    base = _start_server(database_url, database_conninfo, processes, workdir, server_port)
+    # The demo with a valid calibration on the chamber (or it cannot be booked), served.
+    base, _ = certified_demo_server(
+        database_url, database_conninfo, processes, workdir, server_port, "E2E-1"
+    )
 
     with chromium() as browser:
         page = open_as(browser, base, "buyer@jingce.demo", "/bookings")
@@ -114,7 +103,10 @@ def test_book_a_later_half_hour_of_a_slot_and_refuse_an_end_before_the_start(
     """The form's start and end stay as typed (the tester saw them snap back to the picked slot,
     so only its first half-hour could be booked), and an end before the start is refused in
     Chinese before anything is sent (it used to create a 30-minute booking)."""
-    base = _start_server(database_url, database_conninfo, processes, workdir, server_port)
+    # The demo with a valid calibration on the chamber (or it cannot be booked), served.
+    base, _ = certified_demo_server(
+        database_url, database_conninfo, processes, workdir, server_port, "E2E-1"
+    )
     with chromium() as browser:
         page = open_as(
             browser, base, "buyer@jingce.demo", "/bookings", viewport={"width": 1440, "height": 900}

@@ -108,21 +108,6 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
-def _start_server(
-    database_url: str,
-    database_conninfo: str,
-    processes: list[Process],
-    workdir: Path,
-    server_port: int,
-) -> tuple[str, str]:
-    """The demo, a valid calibration on the chamber (or it cannot be booked), the server; the
-    base URL and the chamber's id."""
-    base, chamber = certified_demo_server(
-        database_url, database_conninfo, processes, workdir, server_port, "E2E-J"
-    )
-    return base, chamber.id
-
-
 def _free_two_hours(base: str, chamber: str, count: int) -> list[datetime]:
     """Starts (Beijing time) of free two-hour periods on the chamber, each on its own day,
     from two days ahead: the form is filled with these."""
@@ -210,7 +195,11 @@ def test_every_refusal_in_the_readers_language_then_waitlist_reschedule_and_repe
     server_port: int,
 ) -> None:
     text = TEXT[lang]
-    base, chamber = _start_server(database_url, database_conninfo, processes, workdir, server_port)
+    # The demo with a valid calibration on the chamber (or it cannot be booked), served.
+    base, served_chamber = certified_demo_server(
+        database_url, database_conninfo, processes, workdir, server_port, "E2E-J"
+    )
+    chamber = served_chamber.id
     slot, later, weekly = _free_two_hours(base, chamber, 3)
     form_url = f"{base}/bookings?instrument={chamber}"
     staff = api_token(base, "staff@zjim.demo")

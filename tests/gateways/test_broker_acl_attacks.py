@@ -26,6 +26,7 @@ from mqtt_contract.v1 import Sample, Series, TelemetryBatch, TopicKind, encode, 
 from server.core.security import mosquitto_password_hash
 from server.gateways.mosquitto import MosquittoAccount, gateway_client_id, render_dynsec
 from server.telemetry.mqtt import Consumer, Received
+from tests.gateways.dynsec import dynsec_plugin
 from tests.harness.mosquitto import find_mosquitto
 from tests.harness.ports import free_port, wait_for_port
 
@@ -37,17 +38,6 @@ GW_A = ("gw-a", "secret-of-gateway-a")
 GW_B = ("gw-b", "secret-of-gateway-b")
 WORKER_ID = "labshare-ingest-host1"
 NOT_AUTHORIZED = 0x87
-
-
-def _plugin() -> str:
-    for candidate in (
-        "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
-        "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
-        "/usr/lib/mosquitto_dynamic_security.so",
-    ):
-        if Path(candidate).exists():
-            return candidate
-    raise RuntimeError("mosquitto's dynamic-security plugin is not installed")
 
 
 @dataclass
@@ -65,7 +55,7 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
     port = free_port()
     conf = (REPO / "deploy" / "mosquitto" / "mosquitto.conf").read_text()
     conf = (
-        conf.replace("/usr/lib/mosquitto_dynamic_security.so", _plugin())
+        conf.replace("/usr/lib/mosquitto_dynamic_security.so", dynsec_plugin())
         .replace("/mosquitto/auth/", f"{tmp_path}/")
         .replace("/mosquitto/data/", f"{tmp_path}/")
         .replace("listener 1883\n", f"listener {port} 127.0.0.1\n")

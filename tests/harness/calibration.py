@@ -1,10 +1,13 @@
-"""Calibration test helpers: raw SQL and bookings written straight into the booking table."""
+"""Calibration test helpers: raw SQL, bookings written straight into the booking table, and a
+failed intermediate check through the API."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
@@ -37,3 +40,24 @@ async def insert_booking(
         },
     )
     return booking_id
+
+
+async def fail_intermediate_check(
+    client: httpx.AsyncClient, headers: dict[str, str], instrument_id: uuid.UUID
+) -> dict[str, Any]:
+    """An intermediate check an hour ago, 1.4 °C off at 50 °C against ±0.5 °C: the instrument
+    goes out of service. Returns the response (check, out_of_service, impact_report)."""
+    failed = await client.post(
+        f"/api/v1/instruments/{instrument_id}/calibration/checks",
+        headers=headers,
+        json={
+            "performed_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+            "reference_value": 50.0,
+            "measured_value": 51.4,
+            "tolerance": 0.5,
+        },
+    )
+    assert failed.status_code == 201, failed.text
+    body: dict[str, Any] = failed.json()
+    assert body["out_of_service"] is not None
+    return body
