@@ -8,8 +8,9 @@
 #                              skips the system set-up and the web build; a few minutes
 #
 # Further arguments pass through to pytest: scripts/test.sh --fast -k booking
-# LABSHARE_TEST_WORKERS=N runs pytest on N xdist workers (default: no xdist; see
-# docs/benchmarks.md, "Test suite", for why).
+# pytest runs on one xdist worker per CPU (each with its own PostgreSQL and Mosquitto);
+# LABSHARE_TEST_WORKERS=N sets the number, 0 runs the tests in one process (docs/benchmarks.md,
+# "Test suite", has the figures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '\n\033[1;35m==> %s\033[0m\n' "$*" >&2; }
@@ -43,10 +44,7 @@ if [ -f web/package.json ] && { [ "$FAST" -eq 0 ] || [ -d web/node_modules ]; };
   (cd web && npm run --silent check:api && npm run --silent lint && npm run --silent test)
 fi
 
-PYTEST_ARGS=(-q -p no:cacheprovider)
-if [ -n "${LABSHARE_TEST_WORKERS:-}" ]; then
-  PYTEST_ARGS+=(-n "$LABSHARE_TEST_WORKERS")
-fi
+PYTEST_ARGS=(-q -p no:cacheprovider -n "${LABSHARE_TEST_WORKERS:-$(nproc)}")
 # Last, so its summary line closes the run.
 if [ "$FAST" -eq 1 ]; then
   log "pytest, fast lane (no browser, no long fault injection)"

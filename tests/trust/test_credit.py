@@ -10,9 +10,18 @@ import pytest
 from fastapi import FastAPI
 
 from server.credit.rules import DEFAULT_RULES, RuleSet, classify
+from server.jobs.config import JobSettings
 from tests.harness.app import API, PROBLEM, Login
 from tests.harness.factories import ZJIM, ZJU, World
 from tests.harness.trust import add_cma
+
+
+@pytest.fixture
+def job_settings() -> JobSettings:
+    # The class history is asserted entry by entry: the daily reassessment must not add one of
+    # its own whenever the background runner happens to start (it did, under load).
+    return JobSettings(jobs_enabled=False)
+
 
 DEFAULT = RuleSet.model_validate(DEFAULT_RULES)
 CLEAN = {"cma_valid": 1}
