@@ -80,6 +80,15 @@ class ChannelRepository:
         )
         return (await self.session.exec(query)).all()
 
+    async def get_for_update(self, channel_id: int) -> Channel | None:
+        """The channel, row-locked until the transaction ends (two corrections queue)."""
+        query = select(Channel).where(Channel.id == channel_id).with_for_update()
+        return (await self.session.exec(query)).first()
+
+    async def delete(self, channel: Channel) -> None:
+        await self.session.delete(channel)
+        await self.session.flush()
+
     async def find(self, gateway_id: uuid.UUID, device_key: str, point_key: str) -> Channel | None:
         query = select(Channel).where(
             Channel.gateway_id == gateway_id,

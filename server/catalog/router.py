@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, status
 
 from server.auth.dependencies import CurrentUser
 from server.catalog import service
 from server.catalog.models import Instrument
 from server.catalog.schemas import (
+    ChannelChanged,
     ChannelCreate,
     ChannelPublic,
+    ChannelUpdate,
     InstrumentCreate,
     InstrumentDetail,
     InstrumentPublic,
@@ -21,10 +24,13 @@ from server.catalog.schemas import (
 )
 from server.catalog.visibility import redact_instrument
 from server.core.db import SessionDep
+from server.core.errors import problem_responses
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["catalog"])
+
+ChannelId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 async def _detail(
@@ -117,3 +123,28 @@ async def add_channel(
     return ChannelPublic.model_validate(
         await service.add_channel(session, user, instrument_id, body)
     )
+
+
+@router.patch(
+    "/channels/{channel_id}", response_model=ChannelChanged, responses=problem_responses(409)
+)
+async def update_channel(
+    session: SessionDep, user: CurrentUser, channel_id: ChannelId, body: ChannelUpdate
+) -> ChannelChanged:
+    """Correct a channel (lab manager of the owner, platform admin): its names, its instrument
+    (another one of the same institution; the readings go with the channel) and, while it has
+    no readings, its unit (409 ``channel_unit_has_readings`` afterwards). Audited."""
+    return ChannelChanged.model_validate(
+        await service.update_channel(session, user, channel_id, body)
+    )
+
+
+@router.delete(
+    "/channels/{channel_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(409),
+)
+async def delete_channel(session: SessionDep, user: CurrentUser, channel_id: ChannelId) -> None:
+    """Delete a channel that has no readings (lab manager of the owner, platform admin); one
+    with readings is kept: 409 ``channel_has_readings``. Audited."""
+    await service.delete_channel(session, user, channel_id)

@@ -18,8 +18,10 @@ from mqtt_contract.v1 import KEY_PATTERN
 from server.core.validators import check_text
 
 __all__ = [
+    "ChannelChanged",
     "ChannelCreate",
     "ChannelPublic",
+    "ChannelUpdate",
     "InstrumentCreate",
     "InstrumentDetail",
     "InstrumentPublic",
@@ -135,6 +137,30 @@ class ChannelCreate(_Input):
         return self
 
 
+class ChannelUpdate(_Input):
+    """A correction of a channel: its names, the instrument it belongs to, and its unit while
+    it has no readings. Its gateway, device and point stay (they are what the gateway sends)."""
+
+    name: Name | None = None
+    name_en: OptionalText = None
+    instrument_id: uuid.UUID | None = Field(
+        default=None, description="another instrument of the same institution"
+    )
+    canonical_unit: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
+    ) = Field(
+        default=None,
+        description="only while the channel has no readings (409 channel_unit_has_readings)",
+    )
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> ChannelUpdate:
+        for name in ("name", "instrument_id", "canonical_unit"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
 class ChannelPublic(_Schema):
     id: int
     device_key: str
@@ -145,6 +171,12 @@ class ChannelPublic(_Schema):
     gateway_id: uuid.UUID
     normal_min: float | None
     normal_max: float | None
+
+
+class ChannelChanged(ChannelPublic):
+    """A channel after a correction, with the instrument it now belongs to."""
+
+    instrument_id: uuid.UUID
 
 
 class InstrumentDetail(InstrumentPublic):

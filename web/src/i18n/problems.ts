@@ -159,6 +159,22 @@ const TEXT = {
     "已退役的网关不能再更换密钥或修改。",
     "A retired gateway's secret and documents can no longer change.",
   ],
+  "channel_has_readings.title": [
+    "该通道已有数据，不能删除",
+    "This channel has readings and cannot be deleted",
+  ],
+  "channel_has_readings.detail": [
+    "删除会使已存储的数据失去归属。请保留该通道；如名称或仪器有误，请改用“编辑”更正。",
+    "Deleting it would orphan its stored readings. Keep the channel; to correct its name or instrument, edit it instead.",
+  ],
+  "channel_unit_has_readings.title": [
+    "该通道已有数据，单位不能再改",
+    "This channel has readings; its unit cannot change",
+  ],
+  "channel_unit_has_readings.detail": [
+    "已有数据按原单位存储，改单位会使历史数据出错。可以只修改名称或仪器。",
+    "Its readings are stored in the current unit, so changing it would corrupt their history. Names and instrument can still be corrected.",
+  ],
   "field.start_at": ["开始时间", "Start"],
   "field.end_at": ["结束时间", "End"],
   "field.mode": ["方式", "Mode"],
@@ -248,6 +264,8 @@ const CODED = [
   "import_asset_number_taken",
   "broker_update_failed",
   "gateway_retired",
+  "channel_has_readings",
+  "channel_unit_has_readings",
 ] as const;
 type Coded = (typeof CODED)[number];
 const isCoded = (kind: string | null): kind is Coded => (CODED as readonly (string | null)[]).includes(kind);

@@ -7,6 +7,7 @@ import {
   Form,
   Input,
   List,
+  Modal,
   Popconfirm,
   Select,
   Space,
@@ -28,11 +29,13 @@ import {
   useCalibrationSet,
   useChannels,
   useConfig,
+  useDeleteChannel,
   useInstitutionInstruments,
   usePushCalibration,
   usePushConfig,
   useRetireGateway,
   useRotateSecret,
+  useUpdateChannel,
 } from "./api";
 import { ageText, condition, formatLag, healthProblems, heartbeatAge } from "./health";
 import { useGatewayText } from "./text";
@@ -181,7 +184,10 @@ function Channels({ health, canManage }: { health: GatewayHealth; canManage: boo
   const channels = useChannels(gateway.id);
   const instruments = useInstitutionInstruments(gateway.organisation_id);
   const add = useAddChannel(gateway.id);
+  const remove = useDeleteChannel(gateway.id);
+  const [editing, setEditing] = useState<GatewayChannel | null>(null);
   const [form] = Form.useForm<ChannelForm>();
+  const manageable = canManage && !gateway.retired_at;
   const required = (field: string) => ({
     required: true,
     whitespace: true,
@@ -198,6 +204,7 @@ function Channels({ health, canManage }: { health: GatewayHealth; canManage: boo
         {t("channels.help")}
       </Typography.Paragraph>
       {channels.error && <ErrorNotice error={channels.error} />}
+      {remove.error && <ErrorNotice error={remove.error} />}
       <Table<GatewayChannel>
         rowKey="id"
         size="small"
@@ -229,9 +236,63 @@ function Channels({ health, canManage }: { health: GatewayHealth; canManage: boo
             render: (_, c) => (locale === "en" && c.name_en ? c.name_en : c.name),
           },
           { title: t("channels.unit"), dataIndex: "canonical_unit", render: (u: string) => formatUnit(u) },
+          ...(manageable
+            ? [
+                {
+                  title: t("channels.actions"),
+                  key: "actions",
+                  render: (_: unknown, c: GatewayChannel) => {
+                    const point = `${c.device_key}/${c.point_key}`;
+                    return (
+                      <Space size="small">
+                        <Button
+                          size="small"
+                          type="link"
+                          aria-label={`${t("channels.edit")} ${point}`}
+                          onClick={() => setEditing(c)}
+                        >
+                          {t("channels.edit")}
+                        </Button>
+                        <Popconfirm
+                          title={t("channels.delete")}
+                          description={
+                            <div style={{ maxWidth: 320 }}>{t("channels.deleteConfirm", { point })}</div>
+                          }
+                          okText={t("channels.delete")}
+                          cancelText={t("channels.cancel")}
+                          okButtonProps={{ danger: true }}
+                          onConfirm={() =>
+                            remove.mutate(c.id, {
+                              onSuccess: () => void message.success(t("channels.deleted")),
+                            })
+                          }
+                        >
+                          <Button
+                            size="small"
+                            type="link"
+                            danger
+                            aria-label={`${t("channels.delete")} ${point}`}
+                          >
+                            {t("channels.delete")}
+                          </Button>
+                        </Popconfirm>
+                      </Space>
+                    );
+                  },
+                },
+              ]
+            : []),
         ]}
       />
-      {canManage && !gateway.retired_at && (
+      {editing && (
+        <EditChannel
+          channel={editing}
+          gatewayId={gateway.id}
+          organisationId={gateway.organisation_id}
+          onClose={() => setEditing(null)}
+        />
+      )}
+      {manageable && (
         <Form<ChannelForm>
           form={form}
           layout="vertical"
@@ -304,6 +365,119 @@ function Channels({ health, canManage }: { health: GatewayHealth; canManage: boo
         </Form>
       )}
     </Space>
+  );
+}
+
+interface EditForm {
+  instrument_id: string;
+  name: string;
+  name_en?: string | null;
+  canonical_unit: string;
+}
+
+/** Corrects a channel's names, instrument and (while it has no readings) unit. */
+function EditChannel({
+  channel,
+  gatewayId,
+  organisationId,
+  onClose,
+}: {
+  channel: GatewayChannel;
+  gatewayId: string;
+  organisationId: string;
+  onClose: () => void;
+}) {
+  const t = useGatewayText();
+  const { locale } = useI18n();
+  const { message } = App.useApp();
+  const instruments = useInstitutionInstruments(organisationId);
+  const update = useUpdateChannel(gatewayId);
+  const [form] = Form.useForm<EditForm>();
+  const required = (field: string) => ({
+    required: true,
+    whitespace: true,
+    message: t("channels.required", { field }),
+  });
+
+  const save = (values: EditForm) => {
+    const nameEn = values.name_en?.trim() ? values.name_en.trim() : null;
+    // Only what changed is sent: restating the unit of a channel with readings is harmless,
+    // but a smaller request says what the correction is.
+    const change = {
+      ...(values.name.trim() !== channel.name ? { name: values.name.trim() } : {}),
+      ...(nameEn !== channel.name_en ? { name_en: nameEn } : {}),
+      ...(values.instrument_id !== channel.instrument_id ? { instrument_id: values.instrument_id } : {}),
+      ...(values.canonical_unit.trim() !== channel.canonical_unit
+        ? { canonical_unit: values.canonical_unit.trim() }
+        : {}),
+    };
+    update.mutate(
+      { id: channel.id, change },
+      {
+        onSuccess: () => {
+          void message.success(t("channels.saved"));
+          onClose();
+        },
+      },
+    );
+  };
+
+  return (
+    <Modal
+      open
+      title={t("channels.editTitle", { point: `${channel.device_key}/${channel.point_key}` })}
+      okText={t("channels.save")}
+      cancelText={t("channels.cancel")}
+      confirmLoading={update.isPending}
+      onOk={() => form.submit()}
+      onCancel={onClose}
+      destroyOnHidden
+    >
+      <Typography.Paragraph className="muted">{t("channels.editHelp")}</Typography.Paragraph>
+      <Form<EditForm>
+        form={form}
+        name="channel-edit"
+        layout="vertical"
+        initialValues={{
+          instrument_id: channel.instrument_id,
+          name: channel.name,
+          name_en: channel.name_en ?? "",
+          canonical_unit: channel.canonical_unit,
+        }}
+        onFinish={save}
+      >
+        <Form.Item
+          name="instrument_id"
+          label={t("channels.instrument")}
+          rules={[{ required: true, message: t("channels.pickInstrument") }]}
+        >
+          <Select
+            showSearch
+            optionFilterProp="label"
+            loading={instruments.isPending}
+            options={(instruments.data ?? []).map((i) => ({
+              value: i.id,
+              label: locale === "en" && i.name_en ? i.name_en : i.name,
+            }))}
+          />
+        </Form.Item>
+        <Form.Item name="name" label={t("channels.metricName")} rules={[required(t("channels.metricName"))]}>
+          <Input />
+        </Form.Item>
+        <Form.Item name="name_en" label={t("channels.metricNameEn")}>
+          <Input />
+        </Form.Item>
+        <Form.Item
+          name="canonical_unit"
+          label={t("channels.unit")}
+          tooltip={t("channels.unitEditHelp")}
+          rules={[required(t("channels.unit"))]}
+        >
+          <Input />
+        </Form.Item>
+      </Form>
+      {update.error && <ErrorNotice error={update.error} />}
+    </Modal>
   );
 }
 

@@ -129,6 +129,47 @@ export function useAddChannel(gatewayId: string) {
   });
 }
 
+/** What a correction may change: names, the instrument, and the unit while nothing is stored. */
+export interface ChannelChange {
+  name?: string;
+  name_en?: string | null;
+  instrument_id?: string;
+  canonical_unit?: string;
+}
+
+export function useUpdateChannel(gatewayId: string) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ id, change }: { id: number; change: ChannelChange }) =>
+      (
+        await api.http.PATCH("/api/v1/channels/{channel_id}", {
+          params: { path: { channel_id: id } },
+          body: change,
+        })
+      ).data!,
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ["instruments"] });
+      return queryClient.invalidateQueries({ queryKey: keys.channels(gatewayId) });
+    },
+  });
+}
+
+/** Deletes a channel that has no readings; the server refuses one with readings (409). */
+export function useDeleteChannel(gatewayId: string) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (id: number) => {
+      await api.http.DELETE("/api/v1/channels/{channel_id}", { params: { path: { channel_id: id } } });
+    },
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ["instruments"] });
+      return queryClient.invalidateQueries({ queryKey: keys.channels(gatewayId) });
+    },
+  });
+}
+
 /** The stored configuration, or null when none was pushed yet. */
 export function useConfig(gatewayId: string) {
   const api = useApi();

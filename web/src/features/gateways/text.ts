@@ -158,6 +158,26 @@ const TEXT = {
   "channels.required": ["请填写{field}", "{field} is required"],
   "channels.pattern": ["只含字母、数字、点、横线、下划线", "Letters, digits, dot, dash and underscore only"],
   "channels.pickInstrument": ["选择仪器", "Choose an instrument"],
+  "channels.actions": ["操作", "Actions"],
+  "channels.edit": ["编辑", "Edit"],
+  "channels.editTitle": ["编辑通道 {point}", "Edit channel {point}"],
+  "channels.editHelp": [
+    "设备与测点标识由网关决定，不能修改。改到另一台仪器时，该通道已有的数据随之归到那台仪器。",
+    "The device and point keys are what the gateway sends and stay. Moving the channel to another instrument moves its stored readings with it.",
+  ],
+  "channels.unitEditHelp": [
+    "尚无数据时可以更正；数据按此单位存储后不能再改",
+    "Can be corrected while the channel has no readings; once readings are stored in it, it stays",
+  ],
+  "channels.save": ["保存", "Save"],
+  "channels.cancel": ["取消", "Cancel"],
+  "channels.saved": ["通道已更新", "Channel updated"],
+  "channels.delete": ["删除", "Delete"],
+  "channels.deleteConfirm": [
+    "删除通道 {point}？仅能删除尚无数据的通道；已有数据的通道会保留。",
+    "Delete channel {point}? Only a channel without readings can go; one with readings is kept.",
+  ],
+  "channels.deleted": ["通道已删除", "Channel deleted"],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type GatewayTextId = keyof typeof TEXT;
