@@ -17,13 +17,22 @@ from pathlib import Path
 import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from mqtt_contract.gateway_config import parse_config_text
 from mqtt_contract.v1 import TopicKind, topic_for
 from server.gateways.mosquitto import gateway_client_id
 from tests.gateways.dynsec import ADMIN_ACCOUNT, SERVER_ACCOUNT, start_dynsec_broker
-from tests.harness.browser import REPO, Process, chromium, log_in, seed_demo, serve, server_env
+from tests.harness.browser import (
+    REPO,
+    Process,
+    chromium,
+    console_errors,
+    log_in,
+    seed_demo,
+    serve,
+    server_env,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -110,19 +119,10 @@ def _journey(
     )
     context.add_init_script(f"window.localStorage.setItem('labshare.locale', '{lang}')")
     page = context.new_page()
-    errors: list[str] = []
+    # A gateway without a stored configuration answers 404, which the page shows as "none
+    # pushed yet"; the browser still logs the response.
+    errors = console_errors(page, allow=("status of 404",))
 
-    def on_console(message: ConsoleMessage) -> None:
-        # As in test_screenshots.py: Ant Design's run-time <style> elements refused by the CSP
-        # are known. A gateway without a stored configuration answers 404, which the page shows
-        # as "none pushed yet"; the browser still logs the response.
-        if message.type == "error" and not (
-            message.text.startswith("Applying inline style violates")
-            or "status of 404" in message.text
-        ):
-            errors.append(message.text)
-
-    page.on("console", on_console)
     try:
         log_in(page, base, "manager@zjim.demo")
         page.goto(f"{base}/gateways")
