@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -15,14 +16,19 @@ from server.auth.tenancy import may_see_organisation
 from server.billing import service as billing
 from server.billing.fees import Quote
 from server.billing.models import ChargeKind
-from server.booking.access import bookable_instrument, get_booking, is_staff_of, staff_ids
-from server.booking.errors import APPROVAL_UNUSABLE_CODE, ApprovalRefused, InstrumentUnusable
+from server.booking.access import get_booking, is_staff_of, staff_ids
+from server.booking.errors import (
+    APPROVAL_UNUSABLE_CODE,
+    ApprovalRefused,
+    InstrumentUnusable,
+    QuotaExceeded,
+)
 from server.booking.integrations import (
     record_operator_use,
     running_spans,
 )
 from server.booking.models import Booking, BookingMode, BookingPolicy, WaitlistEntry, WaitlistStatus
-from server.booking.repository import BookingRepository
+from server.booking.repository import BookingContext, BookingRepository
 from server.booking.rules import (
     check_mode,
     check_quota,
@@ -35,13 +41,15 @@ from server.booking.schemas import BookingCreate
 from server.booking.waitlist import offer_freed
 from server.catalog.models import Instrument
 from server.core.booking_status import BookingStatus
-from server.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from server.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from server.notifications.service import notify
 
 __all__ = [
     "CHECK_IN_EARLY",
     "OVERRUN_CAP",
+    "BookingQuote",
     "accept_offer",
+    "booking_refusals",
     "cancel_booking",
     "charge_booking_use",
     "check_in",
@@ -69,20 +77,87 @@ CHECK_IN_EARLY = timedelta(minutes=15)
 OVERRUN_CAP = timedelta(hours=4)
 
 
-async def quote_booking(
-    session: AsyncSession, user: AppUser, data: BookingCreate
-) -> tuple[Quote, BookingPolicy]:
-    instrument = await bookable_instrument(session, user, data.instrument_id)
-    policy = await BookingRepository(session).policy(instrument.id)
-    q = await billing.quote_for(
-        session,
-        instrument.id,
-        category=billing.category_for(user, instrument).value,
+@dataclass(frozen=True, slots=True)
+class BookingQuote:
+    """The fee of a booking request, its instrument's policy, and the problems creating it would
+    be refused with now, in the order ``create_booking`` checks them (empty: it would pass)."""
+
+    quote: Quote
+    policy: BookingPolicy
+    refusals: list[AppError]
+
+
+async def _context(session: AsyncSession, user: AppUser, data: BookingCreate) -> BookingContext:
+    context = await BookingRepository(session).booking_context(
+        data.instrument_id, data.start_at, data.end_at
+    )
+    if context is None or not (
+        context.instrument.is_open or may_see_organisation(user, context.instrument.organisation_id)
+    ):
+        raise NotFound(f"Instrument {data.instrument_id} not found")
+    return context
+
+
+def _quote(user: AppUser, context: BookingContext, data: BookingCreate) -> Quote:
+    return billing.quote_with(
+        context.cost_model,
+        context.factors,
+        category=billing.category_for(user, context.instrument).value,
         minutes=minutes_between(data.start_at, data.end_at),
         staff_operated=data.mode is BookingMode.STAFF_OPERATED,
         sample_count=data.sample_count,
     )
-    return q, policy
+
+
+async def booking_refusals(
+    session: AsyncSession,
+    user: AppUser,
+    context: BookingContext,
+    data: BookingCreate,
+    *,
+    now: datetime,
+) -> list[AppError]:
+    """Every rule the booking request breaks now, in the order ``create_booking`` checks them:
+    slot rules, mode and operator authorisation, usability, the organisation's quota (not for the
+    lab's own staff), a taken slot. Usability and quota are only asked about a time the slot
+    rules accept (another time may lie anywhere, even at the ends of the calendar). Reads only."""
+    start, end = data.start_at, data.end_at
+    instrument, policy = context.instrument, context.policy
+    refusals: list[AppError] = []
+    try:
+        check_slot_rules(policy, context.hours, start, end, now)
+    except ValidationFailed as exc:
+        refusals.append(exc)
+    slot_ok = not refusals
+    try:
+        await check_mode(session, user, instrument, policy, data.mode, start)
+    except ValidationFailed as exc:
+        refusals.append(exc)
+    if slot_ok:
+        try:
+            await check_usable(session, instrument.id, start, end, blackouts=context.blackouts)
+        except InstrumentUnusable as exc:
+            refusals.append(exc)
+    if slot_ok and not is_staff_of(user, instrument):
+        try:
+            await check_quota(session, policy, user.organisation_id, start, end)
+        except QuotaExceeded as exc:
+            refusals.append(exc)
+    if context.clashes:
+        refusals.append(slot_conflict(instrument.id, context.clashes))
+    return refusals
+
+
+async def quote_booking(
+    session: AsyncSession, user: AppUser, data: BookingCreate, *, now: datetime
+) -> BookingQuote:
+    """The quote ``create_booking`` would store, and what it would refuse; writes nothing."""
+    context = await _context(session, user, data)
+    return BookingQuote(
+        quote=_quote(user, context, data),
+        policy=context.policy,
+        refusals=await booking_refusals(session, user, context, data, now=now),
+    )
 
 
 async def create_booking(
@@ -95,30 +170,15 @@ async def create_booking(
 ) -> Booking:
     repo = BookingRepository(session)
     start, end = data.start_at, data.end_at
-    context = await repo.booking_context(data.instrument_id, start, end)
-    if context is None or not (
-        context.instrument.is_open or may_see_organisation(user, context.instrument.organisation_id)
-    ):
-        raise NotFound(f"Instrument {data.instrument_id} not found")
+    context = await _context(session, user, data)
     instrument, policy = context.instrument, context.policy
-    check_slot_rules(policy, context.hours, start, end, now)
-    await check_mode(session, user, instrument, policy, data.mode, start)
-    await check_usable(session, instrument.id, start, end, blackouts=context.blackouts)
+    refusals = await booking_refusals(session, user, context, data, now=now)
+    if refusals:
+        # The first broken rule, the same the quote lists first.
+        raise refusals[0]
     staff = is_staff_of(user, instrument)
-    if not staff:
-        await check_quota(session, policy, user.organisation_id, start, end)
-    if context.clashes:
-        raise slot_conflict(instrument.id, context.clashes)
-
     category = billing.category_for(user, instrument).value
-    q = billing.quote_with(
-        context.cost_model,
-        context.factors,
-        category=category,
-        minutes=minutes_between(start, end),
-        staff_operated=data.mode is BookingMode.STAFF_OPERATED,
-        sample_count=data.sample_count,
-    )
+    q = _quote(user, context, data)
     pending = policy.approval_required and not staff
     candidate = Booking(
         instrument_id=instrument.id,

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
 from server.audit.trail import add_audited, audit, snapshot
@@ -29,6 +29,7 @@ from server.booking.schemas import (
     BlockedOut,
     BookingCreate,
     BookingOut,
+    BookingSessionOut,
     BulkAction,
     BulkResult,
     DetailedBookingOut,
@@ -46,6 +47,7 @@ from server.booking.schemas import (
     WaitlistCreate,
     WaitlistOut,
 )
+from server.booking.session import booking_session
 from server.catalog import service as catalog
 from server.catalog.models import Instrument
 from server.core.booking_status import BookingStatus
@@ -65,6 +67,27 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+class BookingRefusalFieldError(BaseModel):
+    field: str
+    message: str
+
+
+class BookingRefusal(BaseModel):
+    """A problem ``POST /bookings`` would answer this request with now: the same problem details
+    (without ``instance``), with its stable ``code`` and extension members (``reason`` and
+    ``blocked_from``; ``period``, ``quota_hours`` and ``used_minutes``; ``conflicting_slots``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    code: str
+    title: str
+    status: int
+    detail: str
+    # A 422's offending fields (start_at, end_at, mode).
+    errors: list[BookingRefusalFieldError] = Field(default_factory=list)
+
+
 class QuoteOut(BaseModel):
     instrument_id: uuid.UUID
     category: str
@@ -82,6 +105,9 @@ class QuoteOut(BaseModel):
     no_show_share: Decimal
     late_cancellation_share: Decimal
     cancellation_window_hours: int
+    # What booking this would be refused with now, in the order the booking checks them (the
+    # first is the one it answers); empty when it would pass. The quote above stands either way.
+    refusals: list[BookingRefusal]
 
 
 @router.get("/availability", response_model=list[AvailabilityOut])
@@ -223,8 +249,10 @@ async def delete_blackout(session: SessionDep, user: CurrentUser, blackout_id: u
 
 @router.post("/bookings/quote", response_model=QuoteOut)
 async def quote(session: SessionDep, user: CurrentUser, body: BookingCreate) -> QuoteOut:
-    """The fee breakdown for this booking before it is made."""
-    q, policy = await lifecycle.quote_booking(session, user, body)
+    """The fee breakdown for this booking before it is made, and the problems making it would be
+    refused with now (nothing is booked or held)."""
+    result = await lifecycle.quote_booking(session, user, body, now=_now())
+    q, policy = result.quote, result.policy
     as_json = quote_json(q)
     return QuoteOut(
         instrument_id=body.instrument_id,
@@ -241,6 +269,7 @@ async def quote(session: SessionDep, user: CurrentUser, body: BookingCreate) -> 
         no_show_share=policy.no_show_share,
         late_cancellation_share=policy.late_cancellation_share,
         cancellation_window_hours=policy.cancellation_window_hours,
+        refusals=[BookingRefusal.model_validate(r.as_problem()) for r in result.refusals],
     )
 
 
@@ -345,6 +374,16 @@ async def list_operator_candidates(
     those of the institution and of organisations that booked its instruments, or anyone by
     exact e-mail."""
     return await operators.operator_candidates(session, user, instrument_id, q, _now())
+
+
+@router.get("/bookings/{booking_id}/session", response_model=BookingSessionOut)
+async def get_booking_session(
+    session: SessionDep, user: CurrentUser, booking_id: uuid.UUID
+) -> BookingSessionOut:
+    """The booking's history, the calibration certificates valid during its session, its charge,
+    and what each channel of the instrument recorded over the actual use (else the booked time);
+    the booker's organisation, the lab's staff and platform admins."""
+    return await booking_session(session, user, booking_id)
 
 
 @router.get("/bookings/{booking_id}", response_model=BookingOut)

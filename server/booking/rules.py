@@ -17,7 +17,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.auth.models import AppUser
 from server.booking.access import is_staff_of
-from server.booking.errors import InstrumentUnusable, QuotaExceeded, SlotTaken
+from server.booking.errors import (
+    BEYOND_HORIZON_CODE,
+    DURATION_TOO_LONG_CODE,
+    DURATION_TOO_SHORT_CODE,
+    INSIDE_LEAD_TIME_CODE,
+    OFF_SLOT_GRID_CODE,
+    OPERATOR_AUTHORISATION_CODE,
+    OUTSIDE_OPENING_HOURS_CODE,
+    SELF_OPERATED_NOT_OFFERED_CODE,
+    STAFF_OPERATED_NOT_OFFERED_CODE,
+    InstrumentUnusable,
+    QuotaExceeded,
+    SlotTaken,
+)
 from server.booking.integrations import (
     blocked_spans,
     is_operator_authorised,
@@ -61,26 +74,36 @@ def check_slot_rules(
     minutes = minutes_between(start, end)
     if minutes < policy.min_duration_minutes:
         raise ValidationFailed.for_field(
-            "end_at", f"a booking lasts at least {policy.min_duration_minutes} minutes"
+            "end_at",
+            f"a booking lasts at least {policy.min_duration_minutes} minutes",
+            code=DURATION_TOO_SHORT_CODE,
         )
     if minutes > policy.max_duration_minutes:
         raise ValidationFailed.for_field(
-            "end_at", f"a booking lasts at most {policy.max_duration_minutes} minutes"
+            "end_at",
+            f"a booking lasts at most {policy.max_duration_minutes} minutes",
+            code=DURATION_TOO_LONG_CODE,
         )
     step = timedelta(minutes=policy.slot_minutes)
     for field, moment in (("start_at", start), ("end_at", end)):
         local = moment.astimezone(tz)
         if (local - datetime.combine(local.date(), time(0), tz)) % step:
             raise ValidationFailed.for_field(
-                field, f"must be on the {policy.slot_minutes}-minute slot grid"
+                field,
+                f"must be on the {policy.slot_minutes}-minute slot grid",
+                code=OFF_SLOT_GRID_CODE,
             )
     if start < now + timedelta(minutes=policy.lead_time_minutes):
         raise ValidationFailed.for_field(
-            "start_at", f"book at least {policy.lead_time_minutes} minutes ahead"
+            "start_at",
+            f"book at least {policy.lead_time_minutes} minutes ahead",
+            code=INSIDE_LEAD_TIME_CODE,
         )
     if end > now + timedelta(days=policy.horizon_days):
         raise ValidationFailed.for_field(
-            "end_at", f"bookings open at most {policy.horizon_days} days ahead"
+            "end_at",
+            f"bookings open at most {policy.horizon_days} days ahead",
+            code=BEYOND_HORIZON_CODE,
         )
     first_day = start.astimezone(tz).date()
     days = (end.astimezone(tz).date() - first_day).days + 1
@@ -91,7 +114,11 @@ def check_slot_rules(
         days,
     )
     if not any(s <= start and end <= e for s, e in periods):
-        raise ValidationFailed.for_field("start_at", "outside the instrument's opening hours")
+        raise ValidationFailed.for_field(
+            "start_at",
+            "outside the instrument's opening hours",
+            code=OUTSIDE_OPENING_HOURS_CODE,
+        )
 
 
 async def check_usable(
@@ -175,10 +202,18 @@ async def check_mode(
 ) -> None:
     if mode is BookingMode.STAFF_OPERATED:
         if not policy.staff_operated_allowed:
-            raise ValidationFailed.for_field("mode", "this instrument offers no sample testing")
+            raise ValidationFailed.for_field(
+                "mode",
+                "this instrument offers no sample testing",
+                code=STAFF_OPERATED_NOT_OFFERED_CODE,
+            )
         return
     if not policy.self_operated_allowed:
-        raise ValidationFailed.for_field("mode", "this instrument is operated by staff only")
+        raise ValidationFailed.for_field(
+            "mode",
+            "this instrument is operated by staff only",
+            code=SELF_OPERATED_NOT_OFFERED_CODE,
+        )
     if is_staff_of(user, instrument):
         return
     authorised = await is_operator_authorised(session, user.id, instrument.id, at)
@@ -187,6 +222,7 @@ async def check_mode(
             "mode",
             "self-operated time needs a valid operator authorisation on this instrument; "
             "book staff-operated sample testing instead",
+            code=OPERATOR_AUTHORISATION_CODE,
         )
 
 

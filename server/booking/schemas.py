@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from server.billing.schemas import ChargeOut
 from server.booking.models import BookingMode
 from server.booking.opening_hours import END_OF_DAY
 from server.core.validators import INT4_MAX, Text, TimeZoneName
@@ -137,6 +138,66 @@ class ListedBookingOut(BookingOut):
 
     instrument_name: str
     instrument_name_en: str | None
+
+
+class BookingEvent(BaseModel):
+    """One step of a booking's history. ``kind``: requested, approved, rejected (``detail``: the
+    lab's reason), checked_in (``detail``: manual or telemetry), completed, cancelled
+    (``detail``: booker or lab), no_show, charged (``detail``: the amount in CNY)."""
+
+    kind: Literal[
+        "requested",
+        "approved",
+        "rejected",
+        "checked_in",
+        "completed",
+        "cancelled",
+        "no_show",
+        "charged",
+    ]
+    at: datetime
+    detail: str | None = None
+
+
+class SessionCertificate(BaseModel):
+    """A calibration certificate valid during some of the session; ``covers_session`` when it
+    was valid for all of it."""
+
+    number: str
+    agency: str
+    valid_from: datetime
+    valid_to: datetime
+    result: str
+    expanded_uncertainty: float | None
+    coverage_factor: float | None
+    uncertainty_unit: str | None
+    covers_session: bool
+
+
+class SessionChannel(BaseModel):
+    """What one of the instrument's channels recorded during the session."""
+
+    id: int
+    name: str
+    name_en: str | None
+    unit: str
+    readings: int
+    min: float | None
+    max: float | None
+    mean: float | None
+
+
+class BookingSessionOut(BaseModel):
+    """A booking looked back on: its history, the certificates that covered it, its charge and
+    its data over ``window_start``–``window_end`` (the actual use where measured)."""
+
+    booking: ListedBookingOut
+    window_start: datetime
+    window_end: datetime
+    history: list[BookingEvent]
+    certificates: list[SessionCertificate]
+    charge: ChargeOut | None
+    channels: list[SessionChannel]
 
 
 class RejectBody(_Input):

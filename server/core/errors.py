@@ -49,6 +49,7 @@ __all__ = [
     "content_responses",
     "document_problems",
     "install_error_handlers",
+    "problem_body",
     "problem_response",
     "problem_responses",
 ]
@@ -69,6 +70,8 @@ class AppError(Exception):
     status: ClassVar[int] = 500
     slug: ClassVar[str] = "internal-error"
     title: ClassVar[str] = "Internal server error"
+    # The stable ``code`` extension member every instance carries unless given another.
+    code: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -83,6 +86,20 @@ class AppError(Exception):
         self.errors = list(errors)
         self.headers = dict(headers or {})
         self.extensions = dict(extensions or {})
+        if self.code is not None:
+            self.extensions.setdefault("code", self.code)
+
+    def as_problem(self) -> dict[str, Any]:
+        """The problem details the error handler sends for this error, without ``instance``
+        (for a response that reports the problem a request would get, not one it got)."""
+        return problem_body(
+            status=self.status,
+            title=self.title,
+            detail=self.detail,
+            type_=PROBLEM_TYPE_BASE + self.slug,
+            errors=self.errors,
+            extensions=self.extensions,
+        )
 
 
 class ValidationFailed(AppError):
@@ -91,8 +108,12 @@ class ValidationFailed(AppError):
     title = "Validation failed"
 
     @classmethod
-    def for_field(cls, field: str, message: str) -> ValidationFailed:
-        return cls(f"{field}: {message}", errors=[FieldError(field, message)])
+    def for_field(cls, field: str, message: str, *, code: str | None = None) -> ValidationFailed:
+        return cls(
+            f"{field}: {message}",
+            errors=[FieldError(field, message)],
+            extensions={"code": code} if code else None,
+        )
 
 
 class Unauthorized(AppError):
@@ -128,6 +149,27 @@ class ServiceUnavailable(AppError):
     title = "Service unavailable"
 
 
+def problem_body(
+    *,
+    status: int,
+    title: str,
+    detail: str,
+    type_: str = "about:blank",
+    instance: str | None = None,
+    errors: Sequence[FieldError] = (),
+    extensions: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The problem details object; extension members never replace the standard ones."""
+    body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail}
+    if instance is not None:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+    for key, value in (extensions or {}).items():
+        body.setdefault(key, value)
+    return body
+
+
 def problem_response(
     request: Request,
     *,
@@ -139,17 +181,15 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
     extensions: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": type_,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path,
-    }
-    if errors:
-        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
-    for key, value in (extensions or {}).items():
-        body.setdefault(key, value)
+    body = problem_body(
+        status=status,
+        title=title,
+        detail=detail,
+        type_=type_,
+        instance=request.url.path,
+        errors=errors,
+        extensions=extensions,
+    )
     out_headers = dict(headers or {})
     request_id = current_request_id() or getattr(request.state, "request_id", None)
     if request_id:

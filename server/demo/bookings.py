@@ -7,11 +7,13 @@ nothing. Times are relative to the day of seeding, in Asia/Shanghai.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,7 +21,7 @@ from server.auth.models import AppUser
 from server.billing.models import ChargeKind, CostModel, CostRate, Voucher
 from server.billing.service import charge_booking, quote_for
 from server.booking.models import Booking, BookingMode, BookingPolicy, WaitlistEntry
-from server.catalog.models import Instrument
+from server.catalog.models import Channel, Instrument
 from server.core.booking_status import BookingStatus
 
 __all__ = ["DEMO_MARK", "seed_demo_bookings"]
@@ -32,6 +34,50 @@ DEMO_OPENING_HOURS: dict[str, list[list[str]]] = {
     **{day: [["08:30", "17:30"]] for day in ("mon", "tue", "wed", "thu", "fri")},
     "sat": [["09:00", "12:00"]],
 }
+
+
+def _session_profile(minute: int) -> dict[str, float]:
+    """The chamber during a 85 °C dry-heat test (GB/T 2423.2): a 20-minute ramp from the room,
+    then steady with a small controller swing; the status register reads 2 (running)."""
+    ramp = min(minute / 20, 1.0)
+    swing = 0.3 * math.sin(minute / 3)
+    return {
+        "setpoint": 85.0,
+        "temperature": round(23.0 + (85.0 - 23.0) * ramp + (swing if ramp == 1.0 else 0.0), 2),
+        "humidity": round(45.0 - 30.0 * ramp + abs(swing), 1),
+        "power": round(3200.0 if ramp < 1.0 else 1750.0 + 120.0 * swing, 1),
+        "status": 2.0,
+    }
+
+
+async def _seed_session_readings(
+    session: AsyncSession, instrument: Instrument, start: datetime, end: datetime
+) -> None:
+    """A reading a minute on each chamber channel over [start, end), the completed demo
+    booking's actual use, so its session page and data download are not empty."""
+    channels = (
+        await session.exec(select(Channel).where(col(Channel.instrument_id) == instrument.id))
+    ).all()
+    minutes = int((end - start).total_seconds() // 60)
+    rows = [
+        {
+            "channel": channel.id,
+            "ts": start + timedelta(minutes=minute),
+            "value": profile[channel.point_key],
+        }
+        for minute in range(minutes)
+        for profile in [_session_profile(minute)]
+        for channel in channels
+        if channel.point_key in profile
+    ]
+    if rows:
+        await (await session.connection()).execute(
+            text(
+                "INSERT INTO telemetry (channel_id, ts, value, quality)"
+                " VALUES (:channel, :ts, :value, 0) ON CONFLICT DO NOTHING"
+            ),
+            rows,
+        )
 
 
 def _at(day: date, days: int, hour: int, minute: int = 0) -> datetime:
@@ -132,6 +178,8 @@ async def seed_demo_bookings(
             test_items=["高温试验 GB/T 2423.2", "低温试验 GB/T 2423.1"] if staff_operated else [],
             user_category="enterprise" if who == "buyer" else "internal",
             quoted_amount=Decimal("0.00"),
+            # Booked two days ahead (or two days ago, for what is still to come).
+            created_at=min(start, now) - timedelta(days=2),
             **extra,  # type: ignore[arg-type]
         )
 
@@ -234,6 +282,9 @@ async def seed_demo_bookings(
             share=share,
             voucher_max_share=Decimal("0.5"),
         )
+    used_from, used_until = rows[0].actual_start_at, rows[0].actual_end_at
+    if used_from is not None and used_until is not None:
+        await _seed_session_readings(session, instrument, used_from, used_until)
     session.add(
         WaitlistEntry(
             instrument_id=instrument.id,

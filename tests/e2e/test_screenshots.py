@@ -14,14 +14,17 @@ import os
 import re
 from pathlib import Path
 
+import httpx
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.harness.browser import (
     REPO,
     Process,
+    api_token,
     certified_demo_server,
     chromium,
+    console_errors,
     log_in,
 )
 
@@ -59,7 +62,7 @@ def _check_text(page: Page, name: str) -> None:
 
 
 def _walk(
-    chamber: object, lab: object, institution: object
+    chamber: object, lab: object, institution: object, used_booking: object
 ) -> list[tuple[str, list[tuple[str, str, str]]]]:
     """(login, [(screenshot name, path, CSS selector that shows the page is drawn)]) per role."""
     return [
@@ -73,6 +76,7 @@ def _walk(
                 ),
                 ("statements", "/statements", "[data-testid=statements]"),
                 ("invitations", "/invitations", "[data-testid=members]"),
+                ("booking-session", f"/bookings/{used_booking}", "[data-testid=session-data]"),
             ],
         ),
         (
@@ -111,7 +115,7 @@ def _walk(
     ]
 
 
-@pytest.mark.timeout(600)  # 26 pages x 2 languages x 2 screen sizes
+@pytest.mark.timeout(600)  # 28 pages x 2 languages x 2 screen sizes
 def test_screenshots_of_the_rebuilt_pages(
     database_url: str,
     database_conninfo: str,
@@ -124,6 +128,15 @@ def test_screenshots_of_the_rebuilt_pages(
     )
     out = _out_dir()
     taken: list[Path] = []
+    # The demo's completed booking, whose session page shows its data and certificate.
+    [used_booking] = [
+        b["id"]
+        for b in httpx.get(
+            f"{base}/api/v1/bookings",
+            params={"status": "completed", "instrument_id": chamber.id},
+            headers=api_token(base, "buyer@jingce.demo"),
+        ).json()
+    ]
 
     with chromium() as browser:
         for viewport, (width, height) in VIEWPORTS.items():
@@ -131,19 +144,7 @@ def test_screenshots_of_the_rebuilt_pages(
                 context = browser.new_context(viewport={"width": width, "height": height})
                 context.add_init_script(f"window.localStorage.setItem('labshare.locale', '{lang}')")
                 page = context.new_page()
-                errors: list[str] = []
-
-                def on_console(message: ConsoleMessage, sink: list[str] = errors) -> None:
-                    # Known and listed in docs/web.md: a few <style> elements Ant Design
-                    # still writes at run time are refused by the server's CSP
-                    # (style-src 'self'); the prebuilt stylesheet covers them. Any other
-                    # console error fails the run.
-                    if message.type == "error" and not message.text.startswith(
-                        "Applying inline style violates the following Content Security Policy"
-                    ):
-                        sink.append(message.text)
-
-                page.on("console", on_console)
+                errors = console_errors(page)
 
                 def shot(
                     name: str, page: Page = page, lang: str = lang, vp: str = viewport
@@ -204,7 +205,9 @@ def test_screenshots_of_the_rebuilt_pages(
                 shot("catalogue-member")
 
                 # Every other page, as the role that works on it; the same checks on each.
-                for email, pages in _walk(chamber.id, chamber.lab_id, chamber.organisation_id):
+                for email, pages in _walk(
+                    chamber.id, chamber.lab_id, chamber.organisation_id, used_booking
+                ):
                     context.clear_cookies()
                     page.evaluate("window.localStorage.removeItem('labshare.token')")
                     log_in(page, base, email)

@@ -1,5 +1,6 @@
 import type { RouteObject } from "react-router";
 import BoardRoute from "./routes/board";
+import BookingSessionRoute from "./routes/booking-session";
 import BookingsRoute from "./routes/bookings";
 import CatalogueRoute from "./routes/catalogue";
 import CatalogueInstrumentRoute from "./routes/catalogue-instrument";
@@ -57,6 +58,7 @@ export const routes: RouteObject[] = [
       { path: "gateways", element: <GatewaysRoute /> },
       { path: "inspection", element: <InspectionRoute /> },
       { path: "bookings", element: <BookingsRoute /> },
+      { path: "bookings/:bookingId", element: <BookingSessionRoute /> },
       { path: "today", element: <TodayRoute /> },
       { path: "statements", element: <StatementsRoute /> },
       { path: "evaluation", element: <EvaluationRoute /> },

@@ -350,6 +350,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bookings/{booking_id}/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Booking Session
+         * @description The booking's history, the calibration certificates valid during its session, its charge,
+         *     and what each channel of the instrument recorded over the actual use (else the booked time);
+         *     the booker's organisation, the lab's staff and platform admins.
+         */
+        get: operations["get_booking_session_api_v1_bookings__booking_id__session_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bookings/bulk": {
         parameters: {
             query?: never;
@@ -402,7 +424,8 @@ export interface paths {
         put?: never;
         /**
          * Quote
-         * @description The fee breakdown for this booking before it is made.
+         * @description The fee breakdown for this booking before it is made, and the problems making it would be
+         *     refused with now (nothing is booked or held).
          */
         post: operations["quote_api_v1_bookings_quote_post"];
         delete?: never;
@@ -527,6 +550,33 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{channel_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Channel
+         * @description Delete a channel that has no readings (lab manager of the owner, platform admin); one
+         *     with readings is kept: 409 ``channel_has_readings``. Audited.
+         */
+        delete: operations["delete_channel_api_v1_channels__channel_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Channel
+         * @description Correct a channel (lab manager of the owner, platform admin): its names, its instrument
+         *     (another one of the same institution; the readings go with the channel) and, while it has
+         *     no readings, its unit (409 ``channel_unit_has_readings`` afterwards). Audited.
+         */
+        patch: operations["update_channel_api_v1_channels__channel_id__patch"];
         trace?: never;
     };
     "/api/v1/channels/{channel_id}/retention": {
@@ -3409,6 +3459,26 @@ export interface components {
             test_items?: string[];
         };
         /**
+         * BookingEvent
+         * @description One step of a booking's history. ``kind``: requested, approved, rejected (``detail``: the
+         *     lab's reason), checked_in (``detail``: manual or telemetry), completed, cancelled
+         *     (``detail``: booker or lab), no_show, charged (``detail``: the amount in CNY).
+         */
+        BookingEvent: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Detail */
+            detail?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "requested" | "approved" | "rejected" | "checked_in" | "completed" | "cancelled" | "no_show" | "charged";
+        };
+        /**
          * BookingMode
          * @enum {string}
          */
@@ -3484,6 +3554,60 @@ export interface components {
              * Format: uuid
              */
             user_id: string;
+        };
+        /**
+         * BookingRefusal
+         * @description A problem ``POST /bookings`` would answer this request with now: the same problem details
+         *     (without ``instance``), with its stable ``code`` and extension members (``reason`` and
+         *     ``blocked_from``; ``period``, ``quota_hours`` and ``used_minutes``; ``conflicting_slots``).
+         */
+        BookingRefusal: {
+            /** Code */
+            code: string;
+            /** Detail */
+            detail: string;
+            /** Errors */
+            errors?: components["schemas"]["BookingRefusalFieldError"][];
+            /** Status */
+            status: number;
+            /** Title */
+            title: string;
+            /** Type */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** BookingRefusalFieldError */
+        BookingRefusalFieldError: {
+            /** Field */
+            field: string;
+            /** Message */
+            message: string;
+        };
+        /**
+         * BookingSessionOut
+         * @description A booking looked back on: its history, the certificates that covered it, its charge and
+         *     its data over ``window_start``–``window_end`` (the actual use where measured).
+         */
+        BookingSessionOut: {
+            booking: components["schemas"]["ListedBookingOut"];
+            /** Certificates */
+            certificates: components["schemas"]["SessionCertificate"][];
+            /** Channels */
+            channels: components["schemas"]["SessionChannel"][];
+            charge: components["schemas"]["ChargeOut"] | null;
+            /** History */
+            history: components["schemas"]["BookingEvent"][];
+            /**
+             * Window End
+             * Format: date-time
+             */
+            window_end: string;
+            /**
+             * Window Start
+             * Format: date-time
+             */
+            window_start: string;
         };
         /**
          * BookingStatus
@@ -3846,6 +3970,38 @@ export interface components {
              */
             valid_to: string;
         };
+        /**
+         * ChannelChanged
+         * @description A channel after a correction, with the instrument it now belongs to.
+         */
+        ChannelChanged: {
+            /** Canonical Unit */
+            canonical_unit: string;
+            /** Device Key */
+            device_key: string;
+            /**
+             * Gateway Id
+             * Format: uuid
+             */
+            gateway_id: string;
+            /** Id */
+            id: number;
+            /**
+             * Instrument Id
+             * Format: uuid
+             */
+            instrument_id: string;
+            /** Name */
+            name: string;
+            /** Name En */
+            name_en: string | null;
+            /** Normal Max */
+            normal_max: number | null;
+            /** Normal Min */
+            normal_min: number | null;
+            /** Point Key */
+            point_key: string;
+        };
         /** ChannelCreate */
         ChannelCreate: {
             /** Canonical Unit */
@@ -3912,6 +4068,27 @@ export interface components {
             raw_days: number;
             /** Rollup Days */
             rollup_days: number;
+        };
+        /**
+         * ChannelUpdate
+         * @description A correction of a channel: its names, the instrument it belongs to, and its unit while
+         *     it has no readings. Its gateway, device and point stay (they are what the gateway sends).
+         */
+        ChannelUpdate: {
+            /**
+             * Canonical Unit
+             * @description only while the channel has no readings (409 channel_unit_has_readings)
+             */
+            canonical_unit?: string | null;
+            /**
+             * Instrument Id
+             * @description another instrument of the same institution
+             */
+            instrument_id?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Name En */
+            name_en?: string | null;
         };
         /** CharacteristicCreate */
         CharacteristicCreate: {
@@ -6137,6 +6314,8 @@ export interface components {
             minutes: number;
             /** No Show Share */
             no_show_share: string;
+            /** Refusals */
+            refusals: components["schemas"]["BookingRefusal"][];
             /** Total */
             total: string;
             /** Voucher Max Share */
@@ -6592,6 +6771,59 @@ export interface components {
          * @enum {string}
          */
         ServiceMode: "self_operated" | "staff_operated";
+        /**
+         * SessionCertificate
+         * @description A calibration certificate valid during some of the session; ``covers_session`` when it
+         *     was valid for all of it.
+         */
+        SessionCertificate: {
+            /** Agency */
+            agency: string;
+            /** Coverage Factor */
+            coverage_factor: number | null;
+            /** Covers Session */
+            covers_session: boolean;
+            /** Expanded Uncertainty */
+            expanded_uncertainty: number | null;
+            /** Number */
+            number: string;
+            /** Result */
+            result: string;
+            /** Uncertainty Unit */
+            uncertainty_unit: string | null;
+            /**
+             * Valid From
+             * Format: date-time
+             */
+            valid_from: string;
+            /**
+             * Valid To
+             * Format: date-time
+             */
+            valid_to: string;
+        };
+        /**
+         * SessionChannel
+         * @description What one of the instrument's channels recorded during the session.
+         */
+        SessionChannel: {
+            /** Id */
+            id: number;
+            /** Max */
+            max: number | null;
+            /** Mean */
+            mean: number | null;
+            /** Min */
+            min: number | null;
+            /** Name */
+            name: string;
+            /** Name En */
+            name_en: string | null;
+            /** Readings */
+            readings: number;
+            /** Unit */
+            unit: string;
+        };
         /**
          * Severity
          * @enum {string}
@@ -8221,6 +8453,64 @@ export interface operations {
             };
         };
     };
+    get_booking_session_api_v1_bookings__booking_id__session_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingSessionOut"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     bulk_bookings_api_v1_bookings_bulk_post: {
         parameters: {
             query?: never;
@@ -8769,6 +9059,151 @@ export interface operations {
             };
             /** @description Not found, or not visible to this user */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_channel_api_v1_channels__channel_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state of the data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_channel_api_v1_channels__channel_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelChanged"];
+                };
+            };
+            /** @description The body could not be parsed (not valid JSON or form data) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state of the data */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -53,22 +53,22 @@ describe("server problems in the reader's language", () => {
   });
 
   it("explains quota and unusable-instrument refusals from their extension members", () => {
-    const quota = describeProblem(
-      {
-        ...base,
-        type: "/problems/quota-exceeded",
-        title: "q",
-        status: 409,
-        period: "month",
-        quota_hours: "20.00",
-        used_minutes: 1140,
-      },
-      "zh-CN",
-    );
+    const quotaProblem = {
+      ...base,
+      type: "/problems/quota-exceeded",
+      title: "q",
+      status: 409,
+      period: "month",
+      quota_hours: "20.00",
+      used_minutes: 1140,
+    };
+    const quota = describeProblem(quotaProblem, "zh-CN");
     expect(quota).toEqual({
       title: "超出预约配额",
       details: ["贵单位在该仪器上每月可预约 20 小时，已预约 1140 分钟。"],
     });
+    // The server names it by code as well (in a quote's refusals and in the error).
+    expect(describeProblem({ ...quotaProblem, code: "quota_exceeded" }, "zh-CN")).toEqual(quota);
     const unusable = describeProblem(
       {
         ...base,

@@ -270,10 +270,10 @@ const CODED = [
 type Coded = (typeof CODED)[number];
 const isCoded = (kind: string | null): kind is Coded => (CODED as readonly (string | null)[]).includes(kind);
 
+/** The problem's code, else its type's slug; "quota-exceeded" and "quota_exceeded" are one kind. */
 function slug(problem: Problem): string | null {
-  if (problem.code) return problem.code;
-  const match = /\/problems\/([\w-]+)$/.exec(problem.type ?? "");
-  return match?.[1] ?? null;
+  const kind = problem.code || /\/problems\/([\w-]+)$/.exec(problem.type ?? "")?.[1];
+  return kind ? kind.replace(/-/g, "_") : null;
 }
 
 const RULES: [RegExp, Id, (m: RegExpExecArray) => Vars][] = [
@@ -315,7 +315,7 @@ export function describeProblem(
       ],
     };
   }
-  if (kind === "booking-conflict") {
+  if (kind === "booking_conflict") {
     const slots = (problem.conflicting_slots ?? []).map(
       (s) => `${time(s.start_at)} – ${time(s.end_at).slice(11)}`,
     );
@@ -326,7 +326,7 @@ export function describeProblem(
         : [],
     };
   }
-  if (kind === "instrument-unusable" || kind === "booking_approval_unusable") {
+  if (kind === "instrument_unusable" || kind === "booking_approval_unusable") {
     const reason = problem.reason ?? "other";
     const known = (TEXT as Record<string, unknown>)[`instrument-unusable.${reason}`] !== undefined;
     const line = t(known ? (`instrument-unusable.${reason}` as Id) : "instrument-unusable.other");
@@ -337,7 +337,7 @@ export function describeProblem(
       kind === "booking_approval_unusable" ? "booking_approval_unusable.title" : "instrument-unusable.title";
     return { title: t(title), details: [line + from] };
   }
-  if (kind === "quota-exceeded") {
+  if (kind === "quota_exceeded") {
     const id: Id = problem.period === "month" ? "quota-exceeded.month" : "quota-exceeded.week";
     const hours = problem.quota_hours ? String(Number(problem.quota_hours)) : "?";
     return { title: t("quota-exceeded.title"), details: [t(id, { hours, used: problem.used_minutes ?? 0 })] };

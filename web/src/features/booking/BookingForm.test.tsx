@@ -43,6 +43,7 @@ const QUOTE = {
   no_show_share: "1",
   late_cancellation_share: "0.5",
   cancellation_window_hours: 24,
+  refusals: [],
 };
 
 // 2030-06-04 08:30–10:30 Beijing time, a slot the week grid offered.
@@ -202,5 +203,56 @@ describe("mode", () => {
       "This instrument is operated by staff only: book staff-operated testing",
     );
     expect(screen.getByRole("radio", { name: "Self-operated" })).toBeDisabled();
+  });
+});
+
+describe("refusals in the quote", () => {
+  const MESSAGE =
+    "self-operated time needs a valid operator authorisation on this instrument; book staff-operated sample testing instead";
+  // What the server lists for self-operated time without an operator authorisation: the
+  // problem POST /bookings answers with, less its instance.
+  const UNAUTHORISED = {
+    type: "/problems/validation-failed",
+    code: "operator_authorisation_required",
+    title: "Validation failed",
+    status: 422,
+    detail: `mode: ${MESSAGE}`,
+    errors: [{ field: "mode", message: MESSAGE }],
+  };
+  const WARNING = "自主上机需要该仪器的有效上机授权，请改选委托测试";
+
+  it("warns in Chinese before submitting, in the words the refusal is shown after it", async () => {
+    const fake = server()
+      .on("POST /api/v1/bookings/quote", () => json({ ...QUOTE, refusals: [UNAUTHORISED] }))
+      .on("POST /api/v1/bookings", () => json({ ...UNAUTHORISED, instance: "/api/v1/bookings" }, 422));
+    const user = userEvent.setup();
+    renderWithApp(<BookingForm instruments={[chamber]} draft={DRAFT} />, { server: fake, token: "t" });
+    await user.click(screen.getByText("自主上机"));
+    await user.click(screen.getByRole("button", { name: "查看费用" }));
+    const warning = await screen.findByTestId("quote-refusals");
+    expect(warning).toHaveClass("ant-alert-warning");
+    expect(warning).toHaveTextContent("按当前情况，提交此预约将被拒绝");
+    expect(warning).toHaveTextContent(WARNING);
+    expect(warning).not.toHaveTextContent("operator authorisation");
+    // The fee is quoted all the same, and the server still decides.
+    expect(screen.getByTestId("quote-total")).toHaveTextContent("¥150.00");
+    const submit = screen.getByRole("button", { name: "提交预约" });
+    expect(submit).toBeEnabled();
+    await user.click(submit);
+    await waitFor(() => expect(fake.requestsTo("/api/v1/bookings")).toHaveLength(1));
+    const refused = await screen.findByRole("alert");
+    expect(refused).toHaveTextContent("请检查填写内容");
+    expect(refused).toHaveTextContent(WARNING);
+  });
+
+  it("warns of nothing when the booking would pass", async () => {
+    const fake = server();
+    const user = userEvent.setup();
+    renderWithApp(<BookingForm instruments={[chamber]} draft={DRAFT} />, { server: fake, token: "t" });
+    await user.click(screen.getByRole("button", { name: "查看费用" }));
+    expect(await screen.findByTestId("quote-total")).toHaveTextContent("¥150.00");
+    expect(screen.queryByTestId("quote-refusals")).toBeNull();
+    expect(screen.queryByText(/提交此预约将被拒绝/)).toBeNull();
+    expect(screen.getByRole("button", { name: "提交预约" })).toBeEnabled();
   });
 });

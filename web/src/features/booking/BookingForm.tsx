@@ -31,7 +31,7 @@ import {
   type SeriesResult,
 } from "./api";
 import { toBeijingInput } from "./calendar";
-import { QuoteBreakdown } from "./QuoteBreakdown";
+import { QuoteBreakdown, QuoteRefusals } from "./QuoteBreakdown";
 import { knownText, useText } from "./text";
 
 /** A slot picked in the week grid: where the form starts. Every field stays editable. */
@@ -313,6 +313,7 @@ export function BookingForm({ instruments, draft }: { instruments: Instrument[];
       {quote.error && <ErrorNotice error={quote.error} timeZone={zone} />}
       {quote.data && (
         <div className="quote-block">
+          <QuoteRefusals refusals={quote.data.refusals} timeZone={zone} />
           <QuoteBreakdown quote={quote.data} />
           {repeat > 1 && <p className="muted">{t("form.perOccurrence", { count: repeat })}</p>}
           <Space wrap>

@@ -10,19 +10,10 @@ import { useAttendance, useLabDay, type DetailedBooking } from "./api";
 import { attendance, byInstrument } from "./attendance";
 import { beijingMidnight, beijingTime, dayLabel } from "./calendar";
 import { FlaggedBookings } from "./FlaggedBookings";
+import { STATUS_COLOURS } from "./status";
 import { enumText, useText } from "./text";
 
 const DAY_MS = 24 * 3600 * 1000;
-
-const STATUS_COLOURS: Record<string, string> = {
-  pending: "gold",
-  confirmed: "blue",
-  checked_in: "green",
-  completed: "default",
-  cancelled: "default",
-  rejected: "default",
-  no_show: "red",
-};
 
 /** A clock that ticks each minute, so the buttons and over-run minutes follow the time. */
 function useNow(): number {

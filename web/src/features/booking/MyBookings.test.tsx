@@ -1,4 +1,5 @@
 import { screen, waitFor, within } from "@testing-library/react";
+import { MemoryRouter } from "react-router";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { FakeServer, json } from "../../test/fakeServer";
@@ -67,7 +68,12 @@ describe("cancelling a booking", () => {
   it("asks for confirmation stating the late charge, and cancels only when confirmed", async () => {
     const fake = server(3);
     const user = userEvent.setup();
-    renderWithApp(<MyBookings />, { server: fake, token: "t" });
+    renderWithApp(
+      <MemoryRouter>
+        <MyBookings />
+      </MemoryRouter>,
+      { server: fake, token: "t" },
+    );
     const table = await screen.findByTestId("my-bookings");
     // Enum values are words: the mode and status in Chinese.
     expect(table).toHaveTextContent("委托测试");
@@ -84,7 +90,12 @@ describe("cancelling a booking", () => {
 
   it("says cancelling is free well before the start", async () => {
     const user = userEvent.setup();
-    renderWithApp(<MyBookings />, { server: server(72), token: "t" });
+    renderWithApp(
+      <MemoryRouter>
+        <MyBookings />
+      </MemoryRouter>,
+      { server: server(72), token: "t" },
+    );
     await user.click(within(await screen.findByTestId("my-bookings")).getByRole("button", { name: "取消" }));
     expect(await screen.findByText("距开始超过 24 小时，取消不收费。")).toBeInTheDocument();
   });
@@ -101,7 +112,12 @@ describe("the bookings list", () => {
       status: "completed",
     };
     const fake = server(3).on("GET /api/v1/bookings", json([old, booking(3)]));
-    renderWithApp(<MyBookings />, { server: fake, token: "t" });
+    renderWithApp(
+      <MemoryRouter>
+        <MyBookings />
+      </MemoryRouter>,
+      { server: fake, token: "t" },
+    );
     const table = await screen.findByTestId("my-bookings");
     const rows = within(table).getAllByRole("row").slice(1);
     expect(rows.map((row) => row.textContent?.slice(0, 6))).toEqual(["高低温试验箱", "冷热冲击试验"]);

@@ -16,7 +16,9 @@ import {
   type ListedBooking,
 } from "./api";
 import { beijingTime, dayLabel } from "./calendar";
+import { Link } from "react-router";
 import { downloadWithToken, sessionDataPath } from "./download";
+import { STATUS_COLOURS } from "./status";
 import { percent } from "./quote";
 import { RescheduleButton } from "./RescheduleButton";
 import { bookingReference } from "./BookingForm";
@@ -43,16 +45,6 @@ function beijingYear(at: Date): string {
 function newestFirst(bookings: readonly ListedBooking[]): ListedBooking[] {
   return [...bookings].sort((a, b) => Date.parse(b.start_at) - Date.parse(a.start_at));
 }
-
-const STATUS_COLOURS: Record<string, string> = {
-  pending: "gold",
-  confirmed: "green",
-  checked_in: "blue",
-  completed: "default",
-  cancelled: "default",
-  rejected: "red",
-  no_show: "red",
-};
 
 /** What cancelling costs, from the instrument's policy: free before the window, a share after. */
 export function cancellationCharge(
@@ -216,6 +208,9 @@ export function MyBookings() {
             key: "actions",
             render: (_, b) => (
               <Space wrap>
+                <Link to={`/bookings/${b.id}`} data-testid="booking-details">
+                  {t("session.open")}
+                </Link>
                 {(b.status === "checked_in" || b.status === "completed") && (
                   <Button
                     size="small"

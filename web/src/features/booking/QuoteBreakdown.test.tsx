@@ -34,6 +34,7 @@ const QUOTE: Quote = {
   no_show_share: "1.0000",
   late_cancellation_share: "0.5000",
   cancellation_window_hours: 24,
+  refusals: [],
 };
 
 describe("fee quote breakdown", () => {

@@ -1,7 +1,37 @@
-import type { Quote } from "./api";
+import { Alert } from "antd";
+import type { BookingRefusal, Quote } from "./api";
 import { percent, quoteAddsUp, voucherShare } from "./quote";
 import { useI18n } from "../../i18n";
+import { describeProblem } from "../../i18n/problems";
 import { enumText, useText } from "./text";
+
+/** What the server would refuse the booking with now, in the same words its refusal would be
+ *  shown after submitting (times in `timeZone`). Nothing when the booking would pass. */
+export function QuoteRefusals({ refusals, timeZone }: { refusals: BookingRefusal[]; timeZone?: string }) {
+  const t = useText();
+  const { locale } = useI18n();
+  if (refusals.length === 0) return null;
+  return (
+    <Alert
+      type="warning"
+      showIcon
+      role="status"
+      data-testid="quote-refusals"
+      title={t("quote.refused")}
+      description={refusals.map((refusal, index) => {
+        const { title, details } = describeProblem(refusal, locale, timeZone);
+        return (
+          <div key={`${refusal.code}-${index}`}>
+            <strong>{title}</strong>
+            {details.map((line) => (
+              <div key={line}>{line}</div>
+            ))}
+          </div>
+        );
+      })}
+    />
+  );
+}
 
 /** The fee before booking: the published hourly fee with its cost lines, then the time at
  * that fee and the samples, adding up to the exact total. */

@@ -42,24 +42,18 @@ export interface HourlyLine {
   per_hour: string;
 }
 
-export interface Quote {
-  instrument_id: string;
-  category: string;
-  factor: string;
-  minutes: number;
-  /** The published fee per hour: the sum of the hourly cost lines. */
-  hourly_fee: string;
+/** A problem the booking would be refused with now: the same problem details (code, title,
+ *  detail and extension members) `POST /bookings` would answer with. */
+export type BookingRefusal = Schemas["BookingRefusal"];
+
+/** The server's quote, with its cost lines and charge basis typed as the app reads them. */
+export type Quote = Omit<Schemas["QuoteOut"], "hourly_lines" | "lines" | "charge_basis"> & {
+  /** The published fee per hour (`hourly_fee`) is the sum of these. */
   hourly_lines: HourlyLine[];
   /** What is charged: time at the hourly fee (rounded half up to the fen), samples. */
   lines: QuoteLine[];
-  total: string;
-  approval_required: boolean;
   charge_basis: "actual" | "booked";
-  voucher_max_share: string;
-  no_show_share: string;
-  late_cancellation_share: string;
-  cancellation_window_hours: number;
-}
+};
 
 export type BookingStatus =
   "pending" | "confirmed" | "checked_in" | "completed" | "cancelled" | "rejected" | "no_show";
@@ -227,6 +221,21 @@ export function useBulkAction() {
   return useMutation({
     mutationFn: async (body: BulkAction) => (await api.http.POST("/api/v1/bookings/bulk", { body })).data!,
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["booking"] }),
+  });
+}
+
+/** One booking looked back on: history, certificates valid during it, charge, data summary. */
+export function useBookingSession(bookingId: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["booking", "session", bookingId],
+    enabled: Boolean(bookingId),
+    queryFn: async () =>
+      (
+        await api.http.GET("/api/v1/bookings/{booking_id}/session", {
+          params: { path: { booking_id: bookingId } },
+        })
+      ).data!,
   });
 }
 

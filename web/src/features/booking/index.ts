@@ -3,6 +3,7 @@ export { AvailabilityCalendar } from "./AvailabilityCalendar";
 export { BookingForm } from "./BookingForm";
 export { BookingsPage } from "./BookingsPage";
 export { LabDayPage } from "./LabDayPage";
+export { BookingSessionPage } from "./BookingSessionPage";
 export { downloadWithToken, sessionDataPath } from "./download";
 export { beijingMidnight, dayStatus, freeMinutesOn, slotsOn, weekDays } from "./calendar";
 export type { DayStatus } from "./calendar";

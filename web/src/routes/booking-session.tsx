@@ -1,0 +1,5 @@
+import { BookingSessionPage } from "../features/booking";
+
+export default function BookingSessionRoute() {
+  return <BookingSessionPage />;
+}
