@@ -1,6 +1,6 @@
-"""Processes for end-to-end tests: the server, an edge agent and headless Chromium
-(defined in tests/harness/browser.py)."""
+"""Processes for end-to-end tests: the server (``certified_demo``: the demo with a bookable
+chamber), an edge agent and headless Chromium (defined in tests/harness/browser.py)."""
 
-from tests.harness.browser import processes, server_port, workdir
+from tests.harness.browser import certified_demo, processes, server_port, workdir
 
-__all__ = ["processes", "server_port", "workdir"]
+__all__ = ["certified_demo", "processes", "server_port", "workdir"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,9 +13,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.harness.browser import (
-    Process,
+    Chamber,
     api_token,
-    certified_demo_server,
     chromium,
     open_as,
 )
@@ -50,17 +48,8 @@ def _set_time(page: Page, label: str, value: str) -> None:
     field.press("Enter")
 
 
-def test_book_with_a_quote_and_get_it_approved(
-    database_url: str,
-    database_conninfo: str,
-    processes: list[Process],
-    workdir: Path,
-    server_port: int,
-) -> None:
-    # The demo with a valid calibration on the chamber (or it cannot be booked), served.
-    base, _ = certified_demo_server(
-        database_url, database_conninfo, processes, workdir, server_port, "E2E-1"
-    )
+def test_book_with_a_quote_and_get_it_approved(certified_demo: tuple[str, Chamber]) -> None:
+    base, _ = certified_demo
 
     with chromium() as browser:
         page = open_as(browser, base, "buyer@jingce.demo", "/bookings")
@@ -94,19 +83,12 @@ def test_book_with_a_quote_and_get_it_approved(
 
 
 def test_book_a_later_half_hour_of_a_slot_and_refuse_an_end_before_the_start(
-    database_url: str,
-    database_conninfo: str,
-    processes: list[Process],
-    workdir: Path,
-    server_port: int,
+    certified_demo: tuple[str, Chamber],
 ) -> None:
     """The form's start and end stay as typed (the tester saw them snap back to the picked slot,
     so only its first half-hour could be booked), and an end before the start is refused in
     Chinese before anything is sent (it used to create a 30-minute booking)."""
-    # The demo with a valid calibration on the chamber (or it cannot be booked), served.
-    base, _ = certified_demo_server(
-        database_url, database_conninfo, processes, workdir, server_port, "E2E-1"
-    )
+    base, _ = certified_demo
     with chromium() as browser:
         page = open_as(
             browser, base, "buyer@jingce.demo", "/bookings", viewport={"width": 1440, "height": 900}

@@ -20,9 +20,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.harness.browser import (
-    Process,
+    Chamber,
     api_token,
-    certified_demo_server,
     chromium,
     log_in,
 )
@@ -187,18 +186,10 @@ def _quote(page: Page, text: dict[str, str]) -> None:
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_every_refusal_in_the_readers_language_then_waitlist_reschedule_and_repeat(
-    lang: str,
-    database_url: str,
-    database_conninfo: str,
-    processes: list[Process],
-    workdir: Path,
-    server_port: int,
+    lang: str, certified_demo: tuple[str, Chamber], database_conninfo: str
 ) -> None:
     text = TEXT[lang]
-    # The demo with a valid calibration on the chamber (or it cannot be booked), served.
-    base, served_chamber = certified_demo_server(
-        database_url, database_conninfo, processes, workdir, server_port, "E2E-J"
-    )
+    base, served_chamber = certified_demo
     chamber = served_chamber.id
     slot, later, weekly = _free_two_hours(base, chamber, 3)
     form_url = f"{base}/bookings?instrument={chamber}"
@@ -247,8 +238,10 @@ def test_every_refusal_in_the_readers_language_then_waitlist_reschedule_and_repe
         _fill(page, text, slot)
         _mode(page, text["self"])
         _quote(page, text)
+        # The quote already warns, in the words the refusal will use.
+        expect(page.get_by_test_id("quote-refusals")).to_contain_text(text["needsAuthorisation"])
         page.get_by_role("button", name=text["book"]).click()
-        refusal = form.get_by_role("alert")
+        refusal = form.get_by_role("alert").filter(has_text=text["check"])
         expect(refusal).to_contain_text(text["check"], timeout=10_000)
         expect(refusal).to_contain_text(text["needsAuthorisation"])
         # The app's words, not the server's English sentence.
@@ -269,8 +262,9 @@ def test_every_refusal_in_the_readers_language_then_waitlist_reschedule_and_repe
         _quote(page, text)
         # The quote states what a voucher may pay.
         expect(page.get_by_test_id("quote-voucher")).to_contain_text(text["voucher"])
+        expect(page.get_by_test_id("quote-refusals")).to_contain_text(text["quotaTitle"])
         page.get_by_role("button", name=text["book"]).click()
-        refusal = form.get_by_role("alert")
+        refusal = form.get_by_role("alert").filter(has_text=text["quota"]).last
         expect(refusal).to_contain_text(text["quotaTitle"], timeout=10_000)
         expect(refusal).to_contain_text(text["quota"])
         expect(refusal).to_contain_text(re.compile(r"\d+ (分钟|min)"))

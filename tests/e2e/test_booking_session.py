@@ -3,14 +3,12 @@ calibration certificate valid at the time, what the instrument recorded and the 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from tests.harness.browser import (
-    Process,
-    certified_demo_server,
+    DEMO_CERTIFICATE,
+    Chamber,
     chromium,
     console_errors,
     log_in,
@@ -39,15 +37,9 @@ WORDS = {
 
 
 def test_the_booker_opens_a_used_booking_and_sees_its_certificate_data_and_charge(
-    database_url: str,
-    database_conninfo: str,
-    processes: list[Process],
-    workdir: Path,
-    server_port: int,
+    certified_demo: tuple[str, Chamber],
 ) -> None:
-    base, _ = certified_demo_server(
-        database_url, database_conninfo, processes, workdir, server_port, "E2E-SESSION"
-    )
+    base, _ = certified_demo
     with chromium() as browser:
         for lang, words in WORDS.items():
             context = browser.new_context(viewport={"width": 1440, "height": 900})
@@ -64,7 +56,7 @@ def test_the_booker_opens_a_used_booking_and_sees_its_certificate_data_and_charg
             row.get_by_test_id("booking-details").click()
             expect(page.get_by_test_id("session-status")).to_have_text(words["completed"])
             expect(page.get_by_test_id("booking-history")).to_contain_text(words["signal"])
-            expect(page.get_by_test_id("session-certificates")).to_contain_text("E2E-SESSION")
+            expect(page.get_by_test_id("session-certificates")).to_contain_text(DEMO_CERTIFICATE)
             expect(page.get_by_test_id("session-certificates")).to_contain_text(words["covers"])
             data_row = (
                 page.get_by_test_id("session-data")

@@ -4,27 +4,19 @@ real server, PostgreSQL and headless Chromium."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import psycopg
 import pytest
 from playwright.sync_api import expect
 
-from tests.harness.browser import Process, certified_demo_server, chromium, open_as
+from tests.harness.browser import Chamber, chromium, open_as
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
 def test_check_in_todays_booker_and_cancel_the_flagged_bookings_with_a_message(
-    database_url: str,
-    database_conninfo: str,
-    processes: list[Process],
-    workdir: Path,
-    server_port: int,
+    certified_demo: tuple[str, Chamber], database_conninfo: str
 ) -> None:
-    base, chamber = certified_demo_server(
-        database_url, database_conninfo, processes, workdir, server_port, "E2E-DAY"
-    )
+    base, chamber = certified_demo
     with psycopg.connect(database_conninfo) as conn:
         # The demo's booking in use now has not been checked in yet; the confirmed one in two
         # days was flagged when the chamber went out of service.

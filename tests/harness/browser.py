@@ -218,6 +218,25 @@ def certified_demo_server(
     return serve(processes, workdir, port, env), chamber
 
 
+DEMO_CERTIFICATE = "E2E-CERT"
+"""The number of the certificate ``certified_demo`` records on the chamber."""
+
+
+@pytest.fixture
+def certified_demo(
+    database_url: str,
+    database_conninfo: str,
+    processes: list[Process],
+    workdir: Path,
+    server_port: int,
+) -> tuple[str, Chamber]:
+    """The demo served with a valid calibration certificate (``DEMO_CERTIFICATE``) on the
+    chamber, so it can be booked: the base URL and the chamber."""
+    return certified_demo_server(
+        database_url, database_conninfo, processes, workdir, server_port, DEMO_CERTIFICATE
+    )
+
+
 def instrument_named(base: str, headers: dict[str, str], name_en: str) -> dict[str, object]:
     """The instrument (as ``GET /api/v1/instruments`` lists it) with this English name."""
     instruments = httpx.get(f"{base}/api/v1/instruments", headers=headers).json()
@@ -347,12 +366,14 @@ def open_as(browser: Browser, base: str, email: str, path: str, **context: Any) 
 __all__ = [
     "CHAMBER",
     "CHROMIUM_FLAGS",
+    "DEMO_CERTIFICATE",
     "KNOWN_CSP_MESSAGE",
     "REPO",
     "VENV_BIN",
     "Chamber",
     "Process",
     "api_token",
+    "certified_demo",
     "certified_demo_server",
     "certify_chamber",
     "chromium",

@@ -118,12 +118,16 @@ export function AuditHistoryPanel({ instrumentId }: { instrumentId: string }) {
         const changes = changedFields(e.before, e.after);
         if (e.action === "create") return t("history.created", { count: changes.length });
         if (!changes.length) return t("history.noChange");
+        // Service modes in words, never their API values.
+        const value = (field: string, v: unknown) =>
+          field === "service_modes" && Array.isArray(v) && v.length > 0
+            ? v.map((mode) => known(`editor.mode.${String(mode)}`, String(mode))).join("、")
+            : shown(v, t("history.empty"));
         return (
           <ul className="history-changes">
             {changes.map((c) => (
               <li key={c.field}>
-                <b>{fieldLabel(c.field)}</b>: {shown(c.from, t("history.empty"))} →{" "}
-                {shown(c.to, t("history.empty"))}
+                <b>{fieldLabel(c.field)}</b>: {value(c.field, c.from)} → {value(c.field, c.to)}
               </li>
             ))}
           </ul>

@@ -138,6 +138,17 @@ const HISTORY = [
     before: null,
     after: { id: CHAMBER_ID, name: "高低温试验箱", location: "热工实验室 101" },
   },
+  {
+    id: 10,
+    occurred_at: "2026-11-28T01:00:00Z",
+    actor_id: manager.id,
+    actor_name: "王主管",
+    entity: "instrument",
+    entity_id: CHAMBER_ID,
+    action: "update",
+    before: { id: CHAMBER_ID, service_modes: ["staff_operated"] },
+    after: { id: CHAMBER_ID, service_modes: ["staff_operated", "self_operated"] },
+  },
 ];
 
 function editServer() {
@@ -550,7 +561,7 @@ describe("the change history", () => {
     const fake = editServer();
     renderRoute(`/instruments/${CHAMBER_ID}/edit`, { server: fake, token: "jwt", locale: "zh-CN" });
     const history = await screen.findByTestId("audit-history");
-    await within(history).findByText("王主管");
+    await within(history).findByText("耗材（元/小时）", { exact: false });
     const rows = within(history).getAllByRole("row");
     // The header, then newest first.
     expect(rows[1]).toHaveTextContent("王主管");
@@ -560,6 +571,9 @@ describe("the change history", () => {
     expect(rows[1]).toHaveTextContent("14:05");
     expect(rows[2]).toHaveTextContent("系统");
     expect(rows[2]).toHaveTextContent("新建，2 项内容");
+    // Service modes in words, not as the API's values.
+    expect(rows[3]).toHaveTextContent("服务方式: 委托测试 → 委托测试、自主上机");
+    expect(history).not.toHaveTextContent("staff_operated");
     expect(fake.requestsTo("/api/v1/audit")[0]?.query).toContain(`instrument_id=${CHAMBER_ID}`);
   });
 
