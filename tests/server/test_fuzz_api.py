@@ -45,7 +45,7 @@ from server.demo.credentials import DEMO_PASSWORD
 from server.demo.seed import DemoSeed, run_seed_demo
 from tests.harness import MosquittoBroker, free_port, wait_for_port
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_EXAMPLES = int(os.environ.get("LABSHARE_FUZZ_MAX_EXAMPLES", "6"))
