@@ -18,12 +18,23 @@ def test_check_in_todays_booker_and_cancel_the_flagged_bookings_with_a_message(
 ) -> None:
     base, chamber = certified_demo
     with psycopg.connect(database_conninfo) as conn:
-        # The demo's booking in use now has not been checked in yet; the confirmed one in two
-        # days was flagged when the chamber went out of service.
+        # The demo's booking in use now started five minutes ago and is not checked in yet (well
+        # inside the 30 minutes after which the job runner would release it as a no-show); the
+        # confirmed one in two days was flagged when the chamber went out of service.
         conn.execute(
             "UPDATE booking SET status = 'confirmed', checked_in_at = NULL,"
-            " check_in_source = NULL WHERE instrument_id = %s AND status = 'checked_in'",
+            " check_in_source = NULL, start_at = now() - interval '5 minutes'"
+            " WHERE instrument_id = %s AND status = 'checked_in'",
             (chamber.id,),
+        )
+        # Out of service around that booking only, so the job runner keeps its flag (it clears
+        # flags no block explains) and no other booking is touched.
+        conn.execute(
+            "INSERT INTO out_of_service (instrument_id, organisation_id, start_at, end_at, reason,"
+            " cause_kind) SELECT instrument_id, %s, start_at - interval '1 hour',"
+            " end_at + interval '1 hour', '温度传感器故障', 'fault' FROM booking"
+            " WHERE instrument_id = %s AND status = 'confirmed' AND start_at > now()",
+            (chamber.organisation_id, chamber.id),
         )
         flagged = conn.execute(
             "UPDATE booking SET flag = 'out_of_service', flag_detail = 'Intermediate check failed'"
