@@ -167,6 +167,28 @@ function Overview({ health }: { health: GatewayHealth }) {
   );
 }
 
+/** The instrument a channel feeds, picked by name in the reader's language. */
+function InstrumentField({ organisationId }: { organisationId: string }) {
+  const t = useGatewayText();
+  const { pickName } = useI18n();
+  const instruments = useInstitutionInstruments(organisationId);
+  return (
+    <Form.Item
+      name="instrument_id"
+      label={t("channels.instrument")}
+      rules={[{ required: true, message: t("channels.pickInstrument") }]}
+    >
+      <Select
+        showSearch
+        optionFilterProp="label"
+        placeholder={t("channels.pickInstrument")}
+        loading={instruments.isPending}
+        options={(instruments.data ?? []).map((i) => ({ value: i.id, label: pickName(i.name, i.name_en) }))}
+      />
+    </Form.Item>
+  );
+}
+
 interface ChannelForm {
   instrument_id: string;
   device_key: string;
@@ -182,7 +204,6 @@ function Channels({ health, canManage }: { health: GatewayHealth; canManage: boo
   const { message } = App.useApp();
   const gateway = health.gateway;
   const channels = useChannels(gateway.id);
-  const instruments = useInstitutionInstruments(gateway.organisation_id);
   const add = useAddChannel(gateway.id);
   const remove = useDeleteChannel(gateway.id);
   const [editing, setEditing] = useState<GatewayChannel | null>(null);
@@ -310,22 +331,7 @@ function Channels({ health, canManage }: { health: GatewayHealth; canManage: boo
           }
         >
           <Typography.Title level={5}>{t("channels.add")}</Typography.Title>
-          <Form.Item
-            name="instrument_id"
-            label={t("channels.instrument")}
-            rules={[{ required: true, message: t("channels.pickInstrument") }]}
-          >
-            <Select
-              showSearch
-              optionFilterProp="label"
-              placeholder={t("channels.pickInstrument")}
-              loading={instruments.isPending}
-              options={(instruments.data ?? []).map((i) => ({
-                value: i.id,
-                label: locale === "en" && i.name_en ? i.name_en : i.name,
-              }))}
-            />
-          </Form.Item>
+          <InstrumentField organisationId={gateway.organisation_id} />
           <Space wrap align="start">
             <Form.Item name="device_key" label={t("channels.device")} rules={keyRules(t("channels.device"))}>
               <Input placeholder="chamber-1" />
@@ -388,9 +394,7 @@ function EditChannel({
   onClose: () => void;
 }) {
   const t = useGatewayText();
-  const { locale } = useI18n();
   const { message } = App.useApp();
-  const instruments = useInstitutionInstruments(organisationId);
   const update = useUpdateChannel(gatewayId);
   const [form] = Form.useForm<EditForm>();
   const required = (field: string) => ({
@@ -446,21 +450,7 @@ function EditChannel({
         }}
         onFinish={save}
       >
-        <Form.Item
-          name="instrument_id"
-          label={t("channels.instrument")}
-          rules={[{ required: true, message: t("channels.pickInstrument") }]}
-        >
-          <Select
-            showSearch
-            optionFilterProp="label"
-            loading={instruments.isPending}
-            options={(instruments.data ?? []).map((i) => ({
-              value: i.id,
-              label: locale === "en" && i.name_en ? i.name_en : i.name,
-            }))}
-          />
-        </Form.Item>
+        <InstrumentField organisationId={organisationId} />
         <Form.Item name="name" label={t("channels.metricName")} rules={[required(t("channels.metricName"))]}>
           <Input />
         </Form.Item>
