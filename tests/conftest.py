@@ -27,9 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 
+from server.core.security import set_password_hasher
 from tests.harness import MosquittoBroker, PostgresCluster
 from tests.harness.leaks import LeakReport, install_task_recorder
+from tests.harness.postgres import memory_root
 
 pytest_plugins = ["tests.harness.app"]
 
@@ -37,11 +40,14 @@ TEMPLATE_DB = "labshare_template"
 _template_lock = threading.Lock()
 
 install_task_recorder()
+# Real argon2id, with the smallest parameters: every test logs in, and the production ones
+# cost 0.1 s of CPU a verification (tests/auth/test_password_hashing.py checks those).
+set_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PostgresCluster]:
-    cluster = PostgresCluster()
+    cluster = PostgresCluster(root=memory_root())
     cluster.start()
     yield cluster
     cluster.destroy()
