@@ -91,6 +91,9 @@ class Subscription:
 _QUALITIES = tuple(q.value for q in Quality)
 
 
+_RECONNECT_MIN_S, _RECONNECT_MAX_S = 1.0, 10.0
+
+
 class LiveHub:
     """One broker connection per process; streams subscribe with a :class:`LiveFilter`."""
 
@@ -117,7 +120,8 @@ class LiveHub:
         )
         if username is not None:
             self._client.username_pw_set(username, password)
-        self._client.reconnect_delay_set(min_delay=1, max_delay=10)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
         self._client.on_connect = self._handle_connect
         self._client.on_disconnect = self._handle_disconnect
         self._client.on_message = self._handle_message
@@ -127,8 +131,9 @@ class LiveHub:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._client.connect_async(self.host, self.port, keepalive=30)
-        self._client.loop_start()
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._network, name="live-hub", daemon=True)
+        self._thread.start()
 
     async def stop(self) -> None:
         await asyncio.to_thread(self._stop)
@@ -137,9 +142,39 @@ class LiveHub:
         self._subscriptions.clear()
 
     def _stop(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
+        self._stopping.set()
+        self._client.disconnect()  # also wakes the network thread's select
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
         self.connected.clear()
+
+    def _network(self) -> None:
+        """Connect, serve and reconnect with back-off until stopped.
+
+        Our own loop rather than paho's ``loop_start``: paho sleeps out its reconnect delay
+        in one-second steps, so stopping a hub without a broker took up to a second."""
+        delay = _RECONNECT_MIN_S
+        while not self._stopping.is_set():
+            try:
+                self._client.connect(self.host, self.port, keepalive=30)
+            except (OSError, ValueError) as exc:
+                if delay == _RECONNECT_MIN_S:
+                    log.warning(
+                        "live hub cannot reach the broker %s:%s: %s", self.host, self.port, exc
+                    )
+                self._stopping.wait(delay)
+                delay = min(delay * 2, _RECONNECT_MAX_S)
+                continue
+            delay = _RECONNECT_MIN_S
+            while not self._stopping.is_set():
+                if self._client.loop(timeout=1.0) != paho.MQTT_ERR_SUCCESS:
+                    break
+            if not self._stopping.is_set():
+                self._stopping.wait(delay)
+        # Say goodbye on the connection, if there is one (a no-op without).
+        self._client.disconnect()
+        self._client.loop(timeout=0.1)
 
     async def wait_connected(self, wait_s: float = 10.0) -> None:
         if not await asyncio.to_thread(self.connected.wait, wait_s):
