@@ -9,9 +9,17 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from server.jobs.config import JobSettings
 from tests.harness.app import API, Login
 from tests.harness.factories import ZJIM, ZJU, World
 from tests.harness.trust import add_cma
+
+
+@pytest.fixture
+def job_settings() -> JobSettings:
+    # The CMA certificates are written straight into the tables: a daily reassessment that
+    # happens to run before them (it did, under load) would leave the classes it found.
+    return JobSettings(jobs_enabled=False)
 
 
 @pytest.mark.integration
