@@ -96,8 +96,3 @@ class ChannelRepository:
             Channel.point_key == point_key,
         )
         return (await self.session.exec(query)).first()
-
-    async def add(self, channel: Channel) -> Channel:
-        self.session.add(channel)
-        await self.session.flush()
-        return channel

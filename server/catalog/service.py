@@ -194,7 +194,13 @@ async def add_channel(
     if await channels.find(gateway.id, data.device_key, data.point_key) is not None:
         raise Conflict(duplicate)
     try:
-        return await channels.add(Channel(instrument_id=instrument.id, **data.model_dump()))
+        return await add_audited(
+            session,
+            user,
+            Channel(instrument_id=instrument.id, **data.model_dump()),
+            entity="channel",
+            organisation_id=instrument.organisation_id,
+        )
     except IntegrityError as exc:  # a concurrent request won the race
         raise Conflict(duplicate) from exc
 

@@ -76,7 +76,12 @@ async def test_manager_renames_and_remaps_a_channel_and_the_trail_shows_it(
         params={"entity": "channel", "entity_id": str(channel["id"])},
         headers=manager,
     )
-    [entry] = trail.json()
+    entry, creation = trail.json()  # newest first
+    assert creation["action"] == "create"
+    assert creation["actor_name"] == "王建国"
+    assert creation["before"] is None
+    assert creation["after"]["point_key"] == "door"
+    assert creation["after"]["instrument_id"] == str(demo.instrument.id)
     assert entry["action"] == "update"
     assert entry["actor_name"] == "王建国"
     assert entry["before"]["name"] == "门状态"
@@ -89,6 +94,11 @@ async def test_manager_renames_and_remaps_a_channel_and_the_trail_shows_it(
             f"{API}/audit", params={"instrument_id": instrument_id}, headers=manager
         )
         assert entry["id"] in [e["id"] for e in history.json()]
+    # The chamber's history also shows that the channel was added to it.
+    chamber_history = await client.get(
+        f"{API}/audit", params={"instrument_id": str(demo.instrument.id)}, headers=manager
+    )
+    assert creation["id"] in [e["id"] for e in chamber_history.json()]
 
     # Clearing the English name is a change; a null name is refused.
     cleared = await client.patch(

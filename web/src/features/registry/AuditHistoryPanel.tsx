@@ -2,6 +2,7 @@ import { Table, Tag } from "antd";
 import type { ColumnsType } from "antd/es/table";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { hasMessage, useI18n } from "../../i18n";
+import { formatUnit } from "../../lib/format";
 import { formatTime } from "./CostModelForm";
 import { type AuditEntry, useInstrumentHistory } from "./editorApi";
 import { type TextId, useEditorText } from "./text";
@@ -46,6 +47,8 @@ const FIELD_LABELS: Partial<Record<string, TextId>> = {
   commissioned_on: "history.field.commissioned_on",
   currency: "history.field.currency",
   opening_hours: "history.field.opening_hours",
+  canonical_unit: "history.field.canonical_unit",
+  point_key: "history.field.point_key",
 };
 
 /** Columns a person never changes by hand: left out of "what changed". */
@@ -118,11 +121,14 @@ export function AuditHistoryPanel({ instrumentId }: { instrumentId: string }) {
         const changes = changedFields(e.before, e.after);
         if (e.action === "create") return t("history.created", { count: changes.length });
         if (!changes.length) return t("history.noChange");
-        // Service modes in words, never their API values.
-        const value = (field: string, v: unknown) =>
-          field === "service_modes" && Array.isArray(v) && v.length > 0
-            ? v.map((mode) => known(`editor.mode.${String(mode)}`, String(mode))).join("、")
-            : shown(v, t("history.empty"));
+        // Service modes in words and units as symbols, never their API values.
+        const value = (field: string, v: unknown) => {
+          if (field === "service_modes" && Array.isArray(v) && v.length > 0)
+            return v.map((mode) => known(`editor.mode.${String(mode)}`, String(mode))).join("、");
+          if (field === "canonical_unit" && typeof v === "string")
+            return formatUnit(v) || t("history.unitless");
+          return shown(v, t("history.empty"));
+        };
         return (
           <ul className="history-changes">
             {changes.map((c) => (

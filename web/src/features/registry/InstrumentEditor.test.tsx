@@ -117,6 +117,17 @@ const certificate = {
 
 const HISTORY = [
   {
+    id: 13,
+    occurred_at: "2026-11-30T07:00:00Z",
+    actor_id: manager.id,
+    actor_name: "王主管",
+    entity: "channel",
+    entity_id: "41",
+    action: "update",
+    before: { id: 41, instrument_id: CHAMBER_ID, name: "门状态", canonical_unit: "dimensionless" },
+    after: { id: 41, instrument_id: CHAMBER_ID, name: "箱内温度", canonical_unit: "degC" },
+  },
+  {
     id: 12,
     occurred_at: "2026-11-30T06:05:00Z",
     actor_id: manager.id,
@@ -564,15 +575,18 @@ describe("the change history", () => {
     await within(history).findByText("耗材（元/小时）", { exact: false });
     const rows = within(history).getAllByRole("row");
     // The header, then newest first.
-    expect(rows[1]).toHaveTextContent("王主管");
-    expect(rows[1]).toHaveTextContent("收费核算");
-    expect(rows[1]).toHaveTextContent("耗材（元/小时）: 12.50 → 15.00");
-    expect(rows[1]).not.toHaveTextContent("每样品");
-    expect(rows[1]).toHaveTextContent("14:05");
-    expect(rows[2]).toHaveTextContent("系统");
-    expect(rows[2]).toHaveTextContent("新建，2 项内容");
+    expect(rows[1]).toHaveTextContent("数据通道");
+    expect(rows[1]).toHaveTextContent("单位: 无量纲 → °C");
+    expect(rows[1]).not.toHaveTextContent("canonical_unit");
+    expect(rows[2]).toHaveTextContent("王主管");
+    expect(rows[2]).toHaveTextContent("收费核算");
+    expect(rows[2]).toHaveTextContent("耗材（元/小时）: 12.50 → 15.00");
+    expect(rows[2]).not.toHaveTextContent("每样品");
+    expect(rows[2]).toHaveTextContent("14:05");
+    expect(rows[3]).toHaveTextContent("系统");
+    expect(rows[3]).toHaveTextContent("新建，2 项内容");
     // Service modes in words, not as the API's values.
-    expect(rows[3]).toHaveTextContent("服务方式: 委托测试 → 委托测试、自主上机");
+    expect(rows[4]).toHaveTextContent("服务方式: 委托测试 → 委托测试、自主上机");
     expect(history).not.toHaveTextContent("staff_operated");
     expect(fake.requestsTo("/api/v1/audit")[0]?.query).toContain(`instrument_id=${CHAMBER_ID}`);
   });

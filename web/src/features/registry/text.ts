@@ -257,6 +257,7 @@ const TEXT = {
   "history.entity.calibration_certificate": ["校准证书", "Calibration certificate"],
   "history.entity.intermediate_check": ["期间核查", "Intermediate check"],
   "history.entity.maintenance_window": ["维护", "Maintenance"],
+  "history.entity.channel": ["数据通道", "Data channel"],
   "history.action.create": ["新建", "created"],
   "history.action.update": ["修改", "changed"],
   "history.action.replace": ["替换", "replaced"],
@@ -268,6 +269,9 @@ const TEXT = {
   "history.field.commissioned_on": ["启用日期", "Commissioned on"],
   "history.field.currency": ["币种", "Currency"],
   "history.field.opening_hours": ["开放时间", "Opening hours"],
+  "history.field.canonical_unit": ["单位", "Unit"],
+  "history.field.point_key": ["测点", "Point"],
+  "history.unitless": ["无量纲", "dimensionless"],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type TextId = keyof typeof TEXT;
