@@ -238,7 +238,9 @@ async def seed_demo(session: AsyncSession, *, gateway_secret: str) -> DemoSeed:
     for spec in CHAMBER_CHANNELS:
         channel = await channel_repo.find(gateway.id, DEMO_DEVICE_KEY, spec.point_key)
         if channel is None:
-            channel = await channel_repo.add(
+            channel = await add_audited(
+                session,
+                None,
                 Channel(
                     instrument_id=instrument.id,
                     gateway_id=gateway.id,
@@ -249,7 +251,9 @@ async def seed_demo(session: AsyncSession, *, gateway_secret: str) -> DemoSeed:
                     canonical_unit=spec.unit,
                     normal_min=spec.normal_min,
                     normal_max=spec.normal_max,
-                )
+                ),
+                entity="channel",
+                organisation_id=instrument.organisation_id,
             )
         channels[spec.point_key] = channel
     await session.flush()

@@ -233,6 +233,12 @@ class ChannelDirectory:
         loaded_at = time.monotonic() if now is None else now
         self._entries[key] = _GatewayEntry(gateway, dict(channels), loaded_at)
 
+    def expire(self) -> None:
+        """Count every entry as stale: each is reloaded before its gateway's next batch, while
+        a batch already being planned still finds the entries it loaded."""
+        for entry in self._entries.values():
+            entry.loaded_at = float("-inf")
+
     def age(self, key: str, now: float | None = None) -> float | None:
         """Seconds since ``key`` was loaded; ``None`` if it never was."""
         entry = self._entries.get(key)

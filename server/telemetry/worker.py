@@ -50,6 +50,8 @@ log = logging.getLogger("labshare.ingest")
 
 T = TypeVar("T")
 Connection = psycopg.AsyncConnection[tuple[object, ...]]
+# Sent by the channel table's trigger (migration 0019) on every UPDATE and DELETE.
+CHANNEL_DIRECTORY_NOTIFY = "labshare_channel_directory"
 
 # Failures that say "the database is not there right now" (also deadlocks and serialization
 # failures, which psycopg files under OperationalError): wait, reconnect, write again.
@@ -142,6 +144,7 @@ class IngestWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._consumer: Consumer | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._directory_listener: asyncio.Task[None] | None = None
         self._conn: Connection | None = None
         self._stopping = asyncio.Event()
         self._db_failing = False
@@ -175,6 +178,9 @@ class IngestWorker:
             self._write_loop(), name=f"ingest-writer {self.client_id}"
         )
         self._writer.add_done_callback(self._writer_ended)
+        self._directory_listener = asyncio.create_task(
+            self._listen_for_channel_changes(), name=f"ingest-directory {self.client_id}"
+        )
         self._consumer = Consumer(
             host=self.settings.mqtt_host,
             port=self.settings.mqtt_port,
@@ -253,6 +259,11 @@ class IngestWorker:
             except Exception:  # already logged when the writer ended
                 log.debug("ingest writer had failed before the stop")
             self._writer = None
+        if self._directory_listener is not None:
+            self._directory_listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._directory_listener
+            self._directory_listener = None
         summaries = self.dead_letters.summaries(flush=True)
         if summaries:
             # One try only: a database outage at shutdown loses the counts, not messages.
@@ -566,6 +577,29 @@ class IngestWorker:
                 batch.dead_letters.append(refused_inbound(inbound))
         batch.dead_letters = self._limit(batch.dead_letters)
         return batch
+
+    async def _listen_for_channel_changes(self) -> None:
+        """Expire the cached channel mappings whenever a channel changes or goes.
+
+        A trigger on the channel table NOTIFYs on every UPDATE and DELETE (migration 0019), so
+        readings stop going to a deleted channel, or in a corrected unit, at once rather than
+        when the cache would have aged out. Everything also expires on each (re)connection:
+        notifications sent while this connection was down are lost.
+        """
+        while not self._stopping.is_set():
+            try:
+                conn = await psycopg.AsyncConnection.connect(
+                    self._conninfo, autocommit=True, connect_timeout=5
+                )
+                async with conn:
+                    await conn.execute(f"LISTEN {CHANNEL_DIRECTORY_NOTIFY}")
+                    self.directory.expire()
+                    async for _ in conn.notifies():
+                        self.directory.expire()
+            except (psycopg.Error, OSError) as exc:
+                log.debug("channel change listener reconnecting: %s", exc)
+            self.directory.expire()
+            await asyncio.sleep(1.0)
 
     async def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed:
