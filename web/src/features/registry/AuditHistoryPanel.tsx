@@ -51,6 +51,12 @@ const FIELD_LABELS: Partial<Record<string, TextId>> = {
   point_key: "history.field.point_key",
 };
 
+function channelLabel(row: Record<string, unknown> | null | undefined): string | null {
+  if (!row || typeof row.name !== "string") return null;
+  const point = [row.device_key, row.point_key].filter((k) => typeof k === "string").join("/");
+  return point ? `${row.name}（${point}）` : row.name;
+}
+
 /** Columns a person never changes by hand: left out of "what changed". */
 const HIDDEN = new Set([
   "id",
@@ -119,6 +125,9 @@ export function AuditHistoryPanel({ instrumentId }: { instrumentId: string }) {
       key: "changes",
       render: (_, e) => {
         const changes = changedFields(e.before, e.after);
+        // A channel is known by its name and the point the gateway reads.
+        const channel = e.entity === "channel" ? channelLabel(e.after ?? e.before) : null;
+        if (channel && (e.action === "create" || e.action === "delete")) return channel;
         if (e.action === "create") return t("history.created", { count: changes.length });
         if (!changes.length) return t("history.noChange");
         // Service modes in words and units as symbols, never their API values.

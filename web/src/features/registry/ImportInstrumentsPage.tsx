@@ -61,7 +61,7 @@ export function ImportInstrumentsPage() {
       <Typography.Title level={1}>{t("import.title")}</Typography.Title>
       <p className="muted">{t("import.hint")}</p>
       <Card className="editor-form">
-        <Space direction="vertical" size="middle" style={{ width: "100%" }}>
+        <Space orientation="vertical" size="middle" style={{ width: "100%" }}>
           <Button onClick={() => save(files.template(), "仪器导入模板.xlsx")} data-testid="import-template">
             {t("import.template")}
           </Button>
@@ -125,12 +125,12 @@ export function ImportInstrumentsPage() {
             <Alert
               type="success"
               showIcon
-              message={t("import.done", { count: report.created + report.updated })}
+              title={t("import.done", { count: report.created + report.updated })}
             />
           ) : report.errors.length ? (
-            <Alert type="error" showIcon message={t("import.hasErrors", { count: report.errors.length })} />
+            <Alert type="error" showIcon title={t("import.hasErrors", { count: report.errors.length })} />
           ) : (
-            <Alert type="info" showIcon message={t("import.ready")} />
+            <Alert type="info" showIcon title={t("import.ready")} />
           )}
           <Space size="large" wrap style={{ margin: "16px 0" }}>
             <Statistic title={t("import.rows")} value={report.rows} />

@@ -117,6 +117,17 @@ const certificate = {
 
 const HISTORY = [
   {
+    id: 14,
+    occurred_at: "2026-11-30T08:00:00Z",
+    actor_id: manager.id,
+    actor_name: "王主管",
+    entity: "channel",
+    entity_id: "42",
+    action: "create",
+    before: null,
+    after: { id: 42, instrument_id: CHAMBER_ID, name: "箱门", device_key: "chamber-1", point_key: "door" },
+  },
+  {
     id: 13,
     occurred_at: "2026-11-30T07:00:00Z",
     actor_id: manager.id,
@@ -575,18 +586,19 @@ describe("the change history", () => {
     await within(history).findByText("耗材（元/小时）", { exact: false });
     const rows = within(history).getAllByRole("row");
     // The header, then newest first.
-    expect(rows[1]).toHaveTextContent("数据通道");
-    expect(rows[1]).toHaveTextContent("单位: 无量纲 → °C");
-    expect(rows[1]).not.toHaveTextContent("canonical_unit");
-    expect(rows[2]).toHaveTextContent("王主管");
-    expect(rows[2]).toHaveTextContent("收费核算");
-    expect(rows[2]).toHaveTextContent("耗材（元/小时）: 12.50 → 15.00");
-    expect(rows[2]).not.toHaveTextContent("每样品");
-    expect(rows[2]).toHaveTextContent("14:05");
-    expect(rows[3]).toHaveTextContent("系统");
-    expect(rows[3]).toHaveTextContent("新建，2 项内容");
+    expect(rows[1]).toHaveTextContent("数据通道新建箱门（chamber-1/door）");
+    expect(rows[2]).toHaveTextContent("数据通道");
+    expect(rows[2]).toHaveTextContent("单位: 无量纲 → °C");
+    expect(rows[2]).not.toHaveTextContent("canonical_unit");
+    expect(rows[3]).toHaveTextContent("王主管");
+    expect(rows[3]).toHaveTextContent("收费核算");
+    expect(rows[3]).toHaveTextContent("耗材（元/小时）: 12.50 → 15.00");
+    expect(rows[3]).not.toHaveTextContent("每样品");
+    expect(rows[3]).toHaveTextContent("14:05");
+    expect(rows[4]).toHaveTextContent("系统");
+    expect(rows[4]).toHaveTextContent("新建，2 项内容");
     // Service modes in words, not as the API's values.
-    expect(rows[4]).toHaveTextContent("服务方式: 委托测试 → 委托测试、自主上机");
+    expect(rows[5]).toHaveTextContent("服务方式: 委托测试 → 委托测试、自主上机");
     expect(history).not.toHaveTextContent("staff_operated");
     expect(fake.requestsTo("/api/v1/audit")[0]?.query).toContain(`instrument_id=${CHAMBER_ID}`);
   });
