@@ -138,7 +138,7 @@ export function StatementsPage() {
           </>
         )}
       </Space>
-      {admin && !party && <Alert type="info" showIcon message={t("statements.pickHint")} />}
+      {admin && !party && <Alert type="info" showIcon title={t("statements.pickHint")} />}
       {party && month && <StatementView party={party} month={month} admin={admin} />}
     </section>
   );

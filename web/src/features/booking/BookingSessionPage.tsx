@@ -34,7 +34,7 @@ function History({ session }: { session: SessionOut }) {
         data-testid="booking-history"
         items={session.history.map((event) => ({
           color: event.kind === "rejected" || event.kind === "no_show" ? "red" : "blue",
-          children: (
+          content: (
             <>
               <div className="muted">{formatLocalMinute(event.at)}</div>
               <div>{eventText(t, event)}</div>

@@ -33,7 +33,7 @@ function Outcomes({ results, names }: { results: BulkResult[]; names: Map<string
       type={done === results.length ? "success" : "warning"}
       showIcon
       data-testid="bulk-outcomes"
-      message={t("flagged.outcomes", { done, count: results.length })}
+      title={t("flagged.outcomes", { done, count: results.length })}
       description={
         <ul style={{ margin: 0, paddingInlineStart: 20 }}>
           {results.map((r) => (
@@ -169,7 +169,7 @@ export function FlaggedBookings({ instruments }: { instruments: Instrument[] }) 
                 },
               ]}
             >
-              <InputNumber addonAfter={t("flagged.hours")} step={24} min={-17520} max={17520} />
+              <InputNumber suffix={t("flagged.hours")} step={24} min={-17520} max={17520} />
             </Form.Item>
           )}
           <Form.Item

@@ -31,7 +31,7 @@ function UseCell({ booking, now }: { booking: DetailedBooking; now: number }) {
   const { locale } = useI18n();
   const state = attendance(booking, now);
   return (
-    <Space direction="vertical" size={2}>
+    <Space orientation="vertical" size={2}>
       <Tag color={STATUS_COLOURS[booking.status] ?? "default"} data-testid="day-status">
         {enumText(locale, "status", booking.status)}
       </Tag>
@@ -200,7 +200,7 @@ function DayWork({ instruments }: { instruments: Instrument[] }) {
       {bookings.isPending && <Loading />}
       {bookings.error && <ErrorNotice error={bookings.error} onRetry={() => void bookings.refetch()} />}
       {bookings.data && shown.length === 0 && <Empty description={t("day.empty")} />}
-      <Space direction="vertical" size="middle" style={{ width: "100%" }}>
+      <Space orientation="vertical" size="middle" style={{ width: "100%" }}>
         {byInstrument(shown).map(([instrumentId, rows]) => (
           <InstrumentDay
             key={instrumentId}

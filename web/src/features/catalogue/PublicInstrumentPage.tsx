@@ -123,7 +123,7 @@ function VisitorBook({ instrument }: { instrument: PublicInstrument }) {
   const location = useLocation();
   const next = `${location.pathname}${location.search}`;
   return (
-    <Space direction="vertical" size="small" className="public-book">
+    <Space orientation="vertical" size="small" className="public-book">
       <Space wrap>
         {/* After logging in, the booking form opens on this instrument. */}
         <Link to={loginPath({ pathname: "/bookings", search: `?instrument=${instrument.id}` })}>
@@ -145,7 +145,7 @@ function MemberBook({ instrument }: { instrument: PublicInstrument }) {
   const me = useCurrentUser();
   const enterprise = me.data && (me.data.role === "enterprise_admin" || me.data.role === "enterprise_member");
   return (
-    <Space direction="vertical" size="small" className="public-book">
+    <Space orientation="vertical" size="small" className="public-book">
       <Link to={bookingPath(instrument.id)}>
         <Button type="primary" data-testid="public-book">
           {text("public.book")}
@@ -315,14 +315,14 @@ export function PublicInstrumentPage({ instrumentId }: { instrumentId: string })
       </div>
       <Row gutter={[16, 16]}>
         <Col xs={24} lg={14}>
-          <Space direction="vertical" size="middle" style={{ width: "100%" }}>
+          <Space orientation="vertical" size="middle" style={{ width: "100%" }}>
             <Fees instrument={instrument} />
             <Record instrument={instrument} />
             <Scope instrument={instrument} />
           </Space>
         </Col>
         <Col xs={24} lg={10}>
-          <Space direction="vertical" size="middle" style={{ width: "100%" }}>
+          <Space orientation="vertical" size="middle" style={{ width: "100%" }}>
             <Slots instrument={instrument} />
             <Hours instrument={instrument} />
           </Space>

@@ -84,7 +84,7 @@ export function InstitutionRecord({
         {tx("credit.record", { name: displayName ?? r.organisation })}
       </Typography.Title>
       <Card title={tx("credit.rule")} data-testid="credit-basis">
-        <Space direction="vertical" size="small" style={{ width: "100%" }}>
+        <Space orientation="vertical" size="small" style={{ width: "100%" }}>
           <Space wrap>
             <ClassTag value={r.credit_class} />
             <span>{r.rule_id ? tx("credit.rule.id", { id: r.rule_id }) : tx("credit.rule.default")}</span>
@@ -328,7 +328,7 @@ function ActionsTable({
             render: (_, a) => {
               const status = actionStatus(a, today);
               return (
-                <Space direction="vertical" size={0}>
+                <Space orientation="vertical" size={0}>
                   <Tag color={ACTION_COLOUR[status]} data-testid="action-status">
                     {tx(`credit.action.status.${status}`)}
                   </Tag>

@@ -88,7 +88,7 @@ export function RulesEditor({ editable }: { editable: boolean }) {
       <Typography.Paragraph data-testid="rules-version">
         {version === 0 ? tx("rules.version.builtIn") : tx("rules.version", { version })}
       </Typography.Paragraph>
-      {!editable && <Alert type="info" showIcon message={tx("rules.readOnly")} />}
+      {!editable && <Alert type="info" showIcon title={tx("rules.readOnly")} />}
       <Form<RuleSet>
         form={form}
         name="rules"

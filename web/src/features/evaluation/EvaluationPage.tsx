@@ -148,7 +148,7 @@ export function EvaluationPage() {
         <Alert
           type="info"
           style={{ marginBottom: 12 }}
-          message={tx("evaluation.coverage", {
+          title={tx("evaluation.coverage", {
             share: pct(coverage.data.share),
             with: coverage.data.with_sensor,
             listed: coverage.data.listed,
@@ -671,13 +671,13 @@ function TimelineDrawer({
   return (
     <Drawer
       open
-      width={720}
+      size={720}
       onClose={onClose}
       title={tx("evaluation.drillTitle", { name: instrument.name })}
       data-testid="evaluation-timeline"
       styles={{ wrapper: { maxWidth: "100vw" } }}
     >
-      <Space direction="vertical" style={{ width: "100%" }} size="middle">
+      <Space orientation="vertical" style={{ width: "100%" }} size="middle">
         <label>
           {tx("evaluation.drillPeriod")}{" "}
           <DatePicker.RangePicker

@@ -101,12 +101,9 @@ function Overview({ health }: { health: GatewayHealth }) {
     error?: string | null;
   }[];
   return (
-    <Space direction="vertical" size="middle" style={{ width: "100%" }}>
+    <Space orientation="vertical" size="middle" style={{ width: "100%" }}>
       {health.gateway.retired_at && (
-        <Alert
-          type="info"
-          message={t("retired.note", { at: formatShanghaiTime(health.gateway.retired_at) })}
-        />
+        <Alert type="info" title={t("retired.note", { at: formatShanghaiTime(health.gateway.retired_at) })} />
       )}
       <Descriptions column={1} size="small" bordered>
         <Descriptions.Item label={t("col.heartbeat")}>{t(age.id, age.vars)}</Descriptions.Item>
@@ -220,7 +217,7 @@ function Channels({ health, canManage }: { health: GatewayHealth; canManage: boo
   ];
 
   return (
-    <Space direction="vertical" size="middle" style={{ width: "100%" }}>
+    <Space orientation="vertical" size="middle" style={{ width: "100%" }}>
       <Typography.Paragraph className="muted" style={{ margin: 0 }}>
         {t("channels.help")}
       </Typography.Paragraph>
@@ -487,7 +484,7 @@ function Documents({ health }: { health: GatewayHealth }) {
   const text = edited ?? stored?.body ?? null;
 
   return (
-    <Space direction="vertical" size="middle" style={{ width: "100%" }}>
+    <Space orientation="vertical" size="middle" style={{ width: "100%" }}>
       <Typography.Paragraph className="muted" style={{ margin: 0 }}>
         {t("config.help")}
       </Typography.Paragraph>
@@ -582,7 +579,7 @@ function Security({
   const retire = useRetireGateway();
   const gateway = health.gateway;
   return (
-    <Space direction="vertical" size="large" style={{ width: "100%" }}>
+    <Space orientation="vertical" size="large" style={{ width: "100%" }}>
       <div>
         <Typography.Paragraph>{t("rotate.help")}</Typography.Paragraph>
         {rotate.error && <ErrorNotice error={rotate.error} />}
@@ -619,7 +616,7 @@ function Security({
           </Button>
         </Popconfirm>
       </div>
-      {condition(health) === "retired" && <Alert type="info" message={t("status.retired")} />}
+      {condition(health) === "retired" && <Alert type="info" title={t("status.retired")} />}
     </Space>
   );
 }

@@ -45,8 +45,8 @@ export function SecretModal({
       }
     >
       {issued && (
-        <Space direction="vertical" size="middle" style={{ width: "100%" }} data-testid="secret-modal">
-          <Alert type="warning" showIcon message={t("secret.once")} />
+        <Space orientation="vertical" size="middle" style={{ width: "100%" }} data-testid="secret-modal">
+          <Alert type="warning" showIcon title={t("secret.once")} />
           <div>
             <Typography.Text strong>{t("secret.label")}</Typography.Text>
             <Space.Compact style={{ width: "100%", marginTop: 4 }}>
@@ -76,7 +76,7 @@ export function SecretModal({
           {download.error && <ErrorNotice error={download.error} />}
           <Alert
             type={issued.broker_updated ? "success" : "info"}
-            message={
+            title={
               (rotated && issued.broker_updated ? `${t("secret.rotated.old")} ` : "") +
               (issued.broker_updated ? t("secret.broker.updated") : t("secret.broker.manual"))
             }

@@ -44,7 +44,7 @@ export function NotificationBell() {
         open={open}
         onClose={() => setOpen(false)}
         title={t("notifications.title")}
-        width="min(420px, 100vw)"
+        size="min(420px, 100vw)"
         data-testid="notifications"
         extra={
           <Button

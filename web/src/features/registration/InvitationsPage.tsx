@@ -85,7 +85,7 @@ function Invitations({ roles, myId }: { roles: Role[]; myId: string }) {
             className="invite-link"
             type="success"
             showIcon
-            message={t("invite.link", { email: invite.data.email, role: app(`role.${invite.data.role}`) })}
+            title={t("invite.link", { email: invite.data.email, role: app(`role.${invite.data.role}`) })}
             description={
               <Typography.Paragraph copyable className="invite-link-text" data-testid="invite-link">
                 {invitationLink(invite.data.token)}

@@ -95,7 +95,7 @@ function Review() {
               title: t("review.state"),
               key: "status",
               render: (_, r) => (
-                <Space direction="vertical" size={0}>
+                <Space orientation="vertical" size={0}>
                   <Tag color={STATUS_COLOUR[r.status]} data-testid="registration-status">
                     {t(`review.status.${r.status}`)}
                   </Tag>
