@@ -27,6 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import psycopg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -81,7 +82,6 @@ MANUFACTURERS = [
 
 
 def generate(url: str, instruments: int) -> None:
-    import psycopg
 
     with psycopg.connect(url) as conn:
         conn.execute(

@@ -49,6 +49,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import paho.mqtt.client as mqtt  # noqa: E402
+from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
+
 from edge_agent.calibration import CalibrationBook  # noqa: E402
 from edge_agent.clock import SystemClock, grid_phase  # noqa: E402
 from edge_agent.decoding import encode_value  # noqa: E402
@@ -227,8 +230,6 @@ class Subscriber:
     """
 
     def __init__(self, broker: MosquittoBroker, gateway_key: str) -> None:
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
 
         self.lock = threading.Lock()
         self.buckets: Counter[int] = Counter()  # samples by read time, 100 ms buckets

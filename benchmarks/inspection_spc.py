@@ -67,15 +67,29 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import httpx  # noqa: E402
+import paho.mqtt.client as paho  # noqa: E402
+import psutil  # noqa: E402
+from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+from sqlmodel.ext.asyncio.session import AsyncSession  # noqa: E402
+
 from mqtt_contract.inspection_v1 import (  # noqa: E402
     InspectionBatch,
     InspectionResult,
     decode_inspection,
 )
+from mqtt_contract.v1 import TopicKind, topic_for  # noqa: E402
 from server.core.migrations import upgrade  # noqa: E402
+from server.inspection.chartdata import chart_points_json, forget_cached_blocks  # noqa: E402
 from server.inspection.ingest import InspectionSink  # noqa: E402
+from server.inspection.limits import freeze_limits  # noqa: E402
 from server.inspection.rules import RuleState  # noqa: E402
+from server.inspection.service import load_characteristic  # noqa: E402
 from tests.harness import MosquittoBroker, PostgresCluster  # noqa: E402
+from tests.harness.browser import VENV_BIN, seed_demo, server_env  # noqa: E402
+from tests.harness.ports import free_port  # noqa: E402
 
 T0_MS = 1_764_680_000_000
 
@@ -119,11 +133,6 @@ def batch(key: str, characteristic: str, first_seq: int, values: list[float]) ->
 
 async def freeze(database_url: str, conninfo: str, organisation: uuid.UUID | None = None) -> None:
     """Limits version 1 for ``spc`` from its first points (the API's Phase 1 code)."""
-    from sqlalchemy.ext.asyncio import create_async_engine
-    from sqlmodel.ext.asyncio.session import AsyncSession
-
-    from server.inspection.limits import freeze_limits
-    from server.inspection.service import load_characteristic
 
     with psycopg.connect(conninfo) as conn:
         row = conn.execute(
@@ -192,7 +201,6 @@ class IngestProcess:
     """``labshare-server ingest`` as its own process; its CPU read with psutil (all threads)."""
 
     def __init__(self, database_url: str, broker: MosquittoBroker, log: Path) -> None:
-        import psutil
 
         executable = Path(sys.executable).parent / "labshare-server"
         env = {
@@ -239,10 +247,6 @@ class Station:
     """The inspection station: QoS 1 publishes of prepared payloads to the gateway's topic."""
 
     def __init__(self, broker: MosquittoBroker, key: str) -> None:
-        import paho.mqtt.client as paho
-        from paho.mqtt.enums import CallbackAPIVersion
-
-        from mqtt_contract.v1 import TopicKind, topic_for
 
         self.topic = topic_for(key, TopicKind.INSPECTION)
         self.client = paho.Client(
@@ -466,10 +470,6 @@ _JSON_TEXT_SQL = (
 
 async def chart(database_url: str, conninfo: str, subgroups: int) -> dict[str, object]:
     """The API's chart data (read the first time, and again) beside two references."""
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    from server.inspection.chartdata import chart_points_json, forget_cached_blocks
 
     with psycopg.connect(conninfo) as conn:
         cid = conn.execute(
@@ -554,10 +554,6 @@ def chart_over_http(database_url: str, conninfo: str, charts: int = 8) -> dict[s
     The demo is seeded (``seed-demo``) and served; ``charts`` characteristics of 10,000 points
     each are read once (nothing of them kept yet) and again; medians, client to client.
     """
-    import httpx
-
-    from tests.harness.browser import VENV_BIN, seed_demo, server_env
-    from tests.harness.ports import free_port
 
     env = server_env(database_url)
     seed_demo(env)
