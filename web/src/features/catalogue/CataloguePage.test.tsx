@@ -2,8 +2,9 @@ import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { MemoryRouter } from "react-router";
 import { describe, expect, it } from "vitest";
-import type { FetchFn } from "../../api";
+import type { CurrentUser, FetchFn } from "../../api";
 import { FakeServer, json } from "../../test/fakeServer";
+import { manager } from "../../test/fixtures";
 import { chooseOption } from "../../test/antd";
 import { renderWithApp } from "../../test/render";
 import { CataloguePage } from "./CataloguePage";
@@ -84,5 +85,35 @@ describe("catalogue live state", () => {
     const hit = await screen.findByTestId("catalogue-item");
     expect(hit).toHaveTextContent("实时状态：运行中");
     expect(hit.textContent).not.toContain("running");
+  });
+});
+
+describe("where an instrument's name leads", () => {
+  /** The catalogue as this user sees it; the name link once the user's role is known. */
+  async function nameLink(role: CurrentUser["role"]): Promise<HTMLElement> {
+    const server = new FakeServer()
+      .on("GET /api/v1/catalogue/instruments", () =>
+        json({ total: 1, page: 1, page_size: 20, items: [item] }),
+      )
+      .on("GET /api/v1/auth/me", () => json({ ...manager, role }));
+    renderWithApp(
+      <MemoryRouter>
+        <CataloguePage />
+      </MemoryRouter>,
+      { server, locale: "zh-CN", token: "t" },
+    );
+    const link = await screen.findByRole("link", { name: "气相色谱仪" });
+    await waitFor(() => expect(server.requests.some((r) => r.path === "/api/v1/auth/me")).toBe(true));
+    return link;
+  }
+
+  it("takes an enterprise user to the page with the fee, free slots and the Book button", async () => {
+    const link = await nameLink("enterprise_member");
+    await waitFor(() => expect(link).toHaveAttribute("href", "/catalogue/instruments/b3c1"));
+  });
+
+  it("takes lab staff to the instrument page with its live values", async () => {
+    const link = await nameLink("lab_manager");
+    await waitFor(() => expect(link).toHaveAttribute("href", "/instruments/b3c1"));
   });
 });

@@ -1,13 +1,13 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Card, Col, DatePicker, Empty, Form, Input, Pagination, Row, Select, Typography } from "antd";
 import dayjs, { type Dayjs } from "dayjs";
-import { useState } from "react";
+import { type ReactNode, useState } from "react";
 import { Link } from "react-router";
 import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { useI18n } from "../../i18n";
 import { DISPLAY_TIME_ZONE } from "../../lib/format";
-import { useSignedIn } from "../auth";
+import { isEnterpriseRole, useCurrentUser, useSignedIn } from "../auth";
 import { CalibrationStatusLabel, type CalibrationState, useText } from "../calibration";
 import { stateMessageId } from "../telemetry/states";
 import {
@@ -68,7 +68,6 @@ export function CataloguePage() {
   const api = useApi();
   const t = useText();
   const { pickName, t: tr } = useI18n();
-  const signedIn = useSignedIn();
   const ct = useCatalogueText();
   const facets = useCatalogueFacets();
   const [filters, setFilters] = useState<CatalogueFilters>(EMPTY_FILTERS);
@@ -211,14 +210,9 @@ export function CataloguePage() {
                 <li key={item.id} data-testid="catalogue-item">
                   <Card size="small" className="catalogue-item">
                     <div className="catalogue-item-head">
-                      {/* Visitors open the public page (fees, hours, free slots); signed-in users
-                          their instrument page, with what their role may see there. */}
-                      <Link
-                        to={signedIn ? `/instruments/${item.id}` : `/catalogue/instruments/${item.id}`}
-                        className="catalogue-name"
-                      >
+                      <InstrumentNameLink id={item.id}>
                         {pickName(item.name, item.name_en)}
-                      </Link>
+                      </InstrumentNameLink>
                       <CalibrationStatusLabel
                         state={item.calibration_state}
                         validTo={item.calibration_valid_to}
@@ -255,5 +249,29 @@ export function CataloguePage() {
         </>
       )}
     </section>
+  );
+}
+
+/** Where an instrument's name leads: visitors and enterprise users to the public page (fees,
+ * hours, free slots, the Book button); lab and platform staff to the instrument page, with
+ * its live values and history. */
+function InstrumentNameLink({ id, children }: { id: string; children: ReactNode }) {
+  // A visitor's page never asks who is signed in (no /auth/me without a token).
+  return useSignedIn() ? (
+    <MemberInstrumentLink id={id}>{children}</MemberInstrumentLink>
+  ) : (
+    <Link to={`/catalogue/instruments/${id}`} className="catalogue-name">
+      {children}
+    </Link>
+  );
+}
+
+function MemberInstrumentLink({ id, children }: { id: string; children: ReactNode }) {
+  const me = useCurrentUser();
+  const staff = me.data !== undefined && !isEnterpriseRole(me.data.role);
+  return (
+    <Link to={staff ? `/instruments/${id}` : `/catalogue/instruments/${id}`} className="catalogue-name">
+      {children}
+    </Link>
   );
 }

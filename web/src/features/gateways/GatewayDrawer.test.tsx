@@ -142,3 +142,29 @@ describe("correcting a gateway's channels", () => {
     expect(within(table).getByText("门状态")).toBeInTheDocument();
   });
 });
+
+describe("configuration tab", () => {
+  it("turns to running once the gateway confirms the pushed document, without reopening", async () => {
+    let confirmed = false;
+    const document = () =>
+      json({
+        kind: "config",
+        content_type: "application/yaml",
+        body: "gateway:\n  key: demo-gw-01\n",
+        content_hash: "abc",
+        pushed_at: "2026-12-03T06:00:00Z",
+        updated_at: "2026-12-03T06:00:00Z",
+        running: confirmed,
+      });
+    const fake = server()
+      .on(`GET /api/v1/gateways/${GATEWAY}/config`, document)
+      .on(`GET /api/v1/gateways/${GATEWAY}/calibration`, () => json({ detail: "none" }, 404));
+    render(fake);
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("tab", { name: "配置" }));
+    expect(await screen.findByText("网关尚未确认运行此配置")).toBeInTheDocument();
+
+    confirmed = true; // the edge agent applied it and said so in its heartbeat
+    expect(await screen.findByText("网关正在运行此配置", {}, { timeout: 8_000 })).toBeInTheDocument();
+  });
+});

@@ -171,6 +171,9 @@ export function useDeleteChannel(gatewayId: string) {
 }
 
 /** The stored configuration, or null when none was pushed yet. */
+/** How often an unconfirmed configuration is looked at again. */
+export const CONFIG_POLL_MS = 3_000;
+
 export function useConfig(gatewayId: string) {
   const api = useApi();
   return useQuery({
@@ -186,6 +189,12 @@ export function useConfig(gatewayId: string) {
         if (error instanceof ApiError && error.status === 404) return null;
         throw error;
       }
+    },
+    // A pushed document the gateway has not yet reported running: ask again until it does, so
+    // the tab turns from "not yet running" to "running" while the manager watches.
+    refetchInterval: (query) => {
+      const stored = query.state.data;
+      return stored && stored.pushed_at && stored.running === false ? CONFIG_POLL_MS : false;
     },
   });
 }
