@@ -1,8 +1,10 @@
 import { Table, Tag } from "antd";
+import type { Breakpoint } from "antd/es/_util/responsiveObserver";
 import type { ColumnsType } from "antd/es/table";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { hasMessage, useI18n } from "../../i18n";
 import { formatUnit } from "../../lib/format";
+import { useInstruments } from "../instruments/queries";
 import { formatTime } from "./CostModelForm";
 import { type AuditEntry, useInstrumentHistory } from "./editorApi";
 import { type TextId, useEditorText } from "./text";
@@ -89,6 +91,13 @@ export function AuditHistoryPanel({ instrumentId }: { instrumentId: string }) {
   const t = useEditorText();
   const { locale } = useI18n();
   const history = useInstrumentHistory(instrumentId);
+  // A channel moved between instruments names the other one; ids are not for people.
+  const instruments = useInstruments();
+  const instrumentName = (id: unknown) => {
+    const found = instruments.data?.find((i) => i.id === id);
+    if (!found) return t("history.otherInstrument");
+    return locale === "en" && found.name_en ? found.name_en : found.name;
+  };
   // Known names are translated; a record kind or field this page does not know yet shows as
   // itself rather than disappearing from the history.
   const known = (id: string, fallback: string) => (hasMessage(id, "registry") ? t(id as TextId) : fallback);
@@ -96,58 +105,75 @@ export function AuditHistoryPanel({ instrumentId }: { instrumentId: string }) {
     const id = FIELD_LABELS[field];
     return id ? t(id) : field;
   };
+  const changesOf = (e: AuditEntry) => {
+    const changes = changedFields(e.before, e.after);
+    // A channel is known by its name and the point the gateway reads.
+    const channel = e.entity === "channel" ? channelLabel(e.after ?? e.before) : null;
+    if (channel && (e.action === "create" || e.action === "delete")) return channel;
+    if (e.action === "create") return t("history.created", { count: changes.length });
+    const from = e.before?.instrument_id;
+    const to = e.after?.instrument_id;
+    const moved =
+      e.entity === "channel" && from !== to
+        ? to === instrumentId
+          ? t("history.channelMovedIn", { channel: channel ?? "", instrument: instrumentName(from) })
+          : t("history.channelMovedOut", { channel: channel ?? "", instrument: instrumentName(to) })
+        : null;
+    if (!changes.length) return moved ?? t("history.noChange");
+    // Service modes in words and units as symbols, never their API values.
+    const value = (field: string, v: unknown) => {
+      if (field === "service_modes" && Array.isArray(v) && v.length > 0)
+        return v.map((mode) => known(`editor.mode.${String(mode)}`, String(mode))).join("、");
+      if (field === "canonical_unit" && typeof v === "string") return formatUnit(v) || t("history.unitless");
+      return shown(v, t("history.empty"));
+    };
+    return (
+      <ul className="history-changes">
+        {moved && <li>{moved}</li>}
+        {changes.map((c) => (
+          <li key={c.field}>
+            <b>{fieldLabel(c.field)}</b>: {value(c.field, c.from)} → {value(c.field, c.to)}
+          </li>
+        ))}
+      </ul>
+    );
+  };
+  const when = (e: AuditEntry) => (
+    <>
+      <div>{formatTime(e.occurred_at, locale)}</div>
+      <div className="muted">{e.actor_name ?? t("history.system")}</div>
+    </>
+  );
+  const what = (e: AuditEntry) => (
+    <>
+      <Tag>{known(`history.entity.${e.entity}`, e.entity)}</Tag>
+      {known(`history.action.${e.action}`, e.action)}
+    </>
+  );
+  // Wider than a phone: when and who, what, the changes side by side. A phone stacks the three
+  // in one column, so nothing needs sideways scrolling (antd's xs is below 576 px).
+  const WIDE: Breakpoint[] = ["sm"];
   const columns: ColumnsType<AuditEntry> = [
     {
-      title: t("history.when"),
-      dataIndex: "occurred_at",
-      width: 170,
-      render: (iso: string) => formatTime(iso, locale),
+      title: `${t("history.when")} · ${t("history.who")}`,
+      key: "when",
+      width: 150,
+      responsive: WIDE,
+      render: (_, e) => when(e),
     },
-    {
-      title: t("history.who"),
-      dataIndex: "actor_name",
-      width: 140,
-      render: (name: string | null | undefined) => name ?? t("history.system"),
-    },
-    {
-      title: t("history.what"),
-      key: "what",
-      width: 200,
-      render: (_, e) => (
-        <>
-          <Tag>{known(`history.entity.${e.entity}`, e.entity)}</Tag>
-          {known(`history.action.${e.action}`, e.action)}
-        </>
-      ),
-    },
+    { title: t("history.what"), key: "what", width: 130, responsive: WIDE, render: (_, e) => what(e) },
+    { title: t("history.changes"), key: "changes", responsive: WIDE, render: (_, e) => changesOf(e) },
     {
       title: t("history.changes"),
-      key: "changes",
-      render: (_, e) => {
-        const changes = changedFields(e.before, e.after);
-        // A channel is known by its name and the point the gateway reads.
-        const channel = e.entity === "channel" ? channelLabel(e.after ?? e.before) : null;
-        if (channel && (e.action === "create" || e.action === "delete")) return channel;
-        if (e.action === "create") return t("history.created", { count: changes.length });
-        if (!changes.length) return t("history.noChange");
-        // Service modes in words and units as symbols, never their API values.
-        const value = (field: string, v: unknown) => {
-          if (field === "service_modes" && Array.isArray(v) && v.length > 0)
-            return v.map((mode) => known(`editor.mode.${String(mode)}`, String(mode))).join("、");
-          if (field === "canonical_unit" && typeof v === "string")
-            return formatUnit(v) || t("history.unitless");
-          return shown(v, t("history.empty"));
-        };
-        return (
-          <ul className="history-changes">
-            {changes.map((c) => (
-              <li key={c.field}>
-                <b>{fieldLabel(c.field)}</b>: {value(c.field, c.from)} → {value(c.field, c.to)}
-              </li>
-            ))}
-          </ul>
-        );
-      },
+      key: "entry",
+      responsive: ["xs"],
+      render: (_, e) => (
+        <div className="history-entry">
+          {when(e)}
+          <div>{what(e)}</div>
+          <div>{changesOf(e)}</div>
+        </div>
+      ),
     },
   ];
   return (
@@ -162,7 +188,6 @@ export function AuditHistoryPanel({ instrumentId }: { instrumentId: string }) {
         columns={columns}
         dataSource={history.data ?? []}
         pagination={{ pageSize: 10, hideOnSinglePage: true }}
-        scroll={{ x: 720 }}
         locale={{ emptyText: t("history.none") }}
       />
     </section>

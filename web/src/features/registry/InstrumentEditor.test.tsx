@@ -115,7 +115,26 @@ const certificate = {
   scope: [coldTest, dampHeat],
 };
 
+const BATH_ID = "9b1f0000-0000-4000-8000-0000000000b1";
+
 const HISTORY = [
+  {
+    id: 15,
+    occurred_at: "2026-11-30T09:00:00Z",
+    actor_id: manager.id,
+    actor_name: "王主管",
+    entity: "channel",
+    entity_id: "43",
+    action: "update",
+    before: {
+      id: 43,
+      instrument_id: CHAMBER_ID,
+      name: "循环水温",
+      device_key: "chamber-1",
+      point_key: "water",
+    },
+    after: { id: 43, instrument_id: BATH_ID, name: "循环水温", device_key: "chamber-1", point_key: "water" },
+  },
   {
     id: 14,
     occurred_at: "2026-11-30T08:00:00Z",
@@ -192,6 +211,10 @@ function editServer() {
       },
     ])
     .on("GET /api/v1/audit", HISTORY)
+    .on("GET /api/v1/instruments", [
+      chamber,
+      { ...chamber, id: BATH_ID, name: "恒温槽", name_en: "Thermostatic bath" },
+    ])
     .on(`GET /api/v1/instruments/${CHAMBER_ID}/blackouts`, [
       {
         id: "b-0",
@@ -585,20 +608,22 @@ describe("the change history", () => {
     const history = await screen.findByTestId("audit-history");
     await within(history).findByText("耗材（元/小时）", { exact: false });
     const rows = within(history).getAllByRole("row");
-    // The header, then newest first.
-    expect(rows[1]).toHaveTextContent("数据通道新建箱门（chamber-1/door）");
-    expect(rows[2]).toHaveTextContent("数据通道");
-    expect(rows[2]).toHaveTextContent("单位: 无量纲 → °C");
-    expect(rows[2]).not.toHaveTextContent("canonical_unit");
-    expect(rows[3]).toHaveTextContent("王主管");
-    expect(rows[3]).toHaveTextContent("收费核算");
-    expect(rows[3]).toHaveTextContent("耗材（元/小时）: 12.50 → 15.00");
-    expect(rows[3]).not.toHaveTextContent("每样品");
-    expect(rows[3]).toHaveTextContent("14:05");
-    expect(rows[4]).toHaveTextContent("系统");
-    expect(rows[4]).toHaveTextContent("新建，2 项内容");
+    // The header, then newest first; a channel moved away names where it went, not an id.
+    await waitFor(() => expect(rows[1]).toHaveTextContent("循环水温（chamber-1/water） 移到 恒温槽"));
+    expect(rows[1]).not.toHaveTextContent(BATH_ID);
+    expect(rows[2]).toHaveTextContent("数据通道新建箱门（chamber-1/door）");
+    expect(rows[3]).toHaveTextContent("数据通道");
+    expect(rows[3]).toHaveTextContent("单位: 无量纲 → °C");
+    expect(rows[3]).not.toHaveTextContent("canonical_unit");
+    expect(rows[4]).toHaveTextContent("王主管");
+    expect(rows[4]).toHaveTextContent("收费核算");
+    expect(rows[4]).toHaveTextContent("耗材（元/小时）: 12.50 → 15.00");
+    expect(rows[4]).not.toHaveTextContent("每样品");
+    expect(rows[4]).toHaveTextContent("14:05");
+    expect(rows[5]).toHaveTextContent("系统");
+    expect(rows[5]).toHaveTextContent("新建，2 项内容");
     // Service modes in words, not as the API's values.
-    expect(rows[5]).toHaveTextContent("服务方式: 委托测试 → 委托测试、自主上机");
+    expect(rows[6]).toHaveTextContent("服务方式: 委托测试 → 委托测试、自主上机");
     expect(history).not.toHaveTextContent("staff_operated");
     expect(fake.requestsTo("/api/v1/audit")[0]?.query).toContain(`instrument_id=${CHAMBER_ID}`);
   });

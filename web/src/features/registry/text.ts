@@ -272,6 +272,12 @@ const TEXT = {
   "history.field.canonical_unit": ["单位", "Unit"],
   "history.field.point_key": ["测点", "Point"],
   "history.unitless": ["无量纲", "dimensionless"],
+  "history.channelMovedIn": [
+    "{channel} 从 {instrument} 移到本仪器",
+    "{channel} moved here from {instrument}",
+  ],
+  "history.channelMovedOut": ["{channel} 移到 {instrument}", "{channel} moved to {instrument}"],
+  "history.otherInstrument": ["另一台仪器", "another instrument"],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type TextId = keyof typeof TEXT;
