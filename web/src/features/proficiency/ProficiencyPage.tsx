@@ -341,6 +341,33 @@ const nextKey = (items: ItemDraft[]) => {
   return String(items.length + 1);
 };
 
+/** A required decimal of an item (x_pt, u(x_pt), σ_pt), any precision. */
+function NumberField({
+  label,
+  value,
+  nonNegative = false,
+  onChange,
+}: {
+  label: string;
+  value: string;
+  nonNegative?: boolean;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <label className="field">
+      <span>{label}</span>
+      <input
+        type="number"
+        step="any"
+        min={nonNegative ? "0" : undefined}
+        required
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    </label>
+  );
+}
+
 /** The provider's items: a key, a name, and per item x_pt with u(x_pt) and σ_pt where fixed. */
 function ItemsEditor({
   items,
@@ -387,41 +414,26 @@ function ItemsEditor({
           </label>
           {reference && (
             <>
-              <label className="field">
-                <span>{tx("pt.referenceValue")}</span>
-                <input
-                  type="number"
-                  step="any"
-                  required
-                  value={item.reference_value}
-                  onChange={(e) => change(index, "reference_value", e.target.value)}
-                />
-              </label>
-              <label className="field">
-                <span>{tx("pt.referenceU")}</span>
-                <input
-                  type="number"
-                  step="any"
-                  min="0"
-                  required
-                  value={item.reference_u}
-                  onChange={(e) => change(index, "reference_u", e.target.value)}
-                />
-              </label>
+              <NumberField
+                label={tx("pt.referenceValue")}
+                value={item.reference_value}
+                onChange={(v) => change(index, "reference_value", v)}
+              />
+              <NumberField
+                label={tx("pt.referenceU")}
+                value={item.reference_u}
+                nonNegative
+                onChange={(v) => change(index, "reference_u", v)}
+              />
             </>
           )}
           {fixed && (
-            <label className="field">
-              <span>{tx("pt.sigmaFixed")}</span>
-              <input
-                type="number"
-                step="any"
-                min="0"
-                required
-                value={item.sigma_fixed}
-                onChange={(e) => change(index, "sigma_fixed", e.target.value)}
-              />
-            </label>
+            <NumberField
+              label={tx("pt.sigmaFixed")}
+              value={item.sigma_fixed}
+              nonNegative
+              onChange={(v) => change(index, "sigma_fixed", v)}
+            />
           )}
           {items.length > 1 && (
             <button
