@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, expect
 from mqtt_contract.gateway_config import parse_config_text
 from mqtt_contract.v1 import TopicKind, topic_for
 from server.gateways.mosquitto import gateway_client_id
-from tests.gateways.dynsec import ADMIN_ACCOUNT, SERVER_ACCOUNT, start_dynsec_broker
+from tests.gateways.dynsec import start_dynsec_broker
 from tests.harness.browser import (
     REPO,
     Process,
@@ -215,13 +215,7 @@ def test_register_copy_download_and_rotate(
     try:
         env = {
             **server_env(database_url),
-            "LABSHARE_MQTT_HOST": broker.host,
-            "LABSHARE_MQTT_PORT": str(broker.port),
-            "LABSHARE_MQTT_USERNAME": SERVER_ACCOUNT[0],
-            "LABSHARE_MQTT_PASSWORD": SERVER_ACCOUNT[1],
-            "LABSHARE_BROKER_ACCOUNTS": "dynsec",
-            "LABSHARE_BROKER_ADMIN_USERNAME": ADMIN_ACCOUNT[0],
-            "LABSHARE_BROKER_ADMIN_PASSWORD": ADMIN_ACCOUNT[1],
+            **broker.server_env(),
         }
         seed_demo(env)
         base = serve(processes, workdir, server_port, env)

@@ -34,7 +34,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from mqtt_contract.gateway_config import parse_config_text
-from tests.gateways.dynsec import ADMIN_ACCOUNT, SERVER_ACCOUNT, start_dynsec_broker
+from tests.gateways.dynsec import start_dynsec_broker
 from tests.harness.browser import (
     VENV_BIN,
     Process,
@@ -318,14 +318,8 @@ def test_a_manager_takes_a_new_instrument_to_bookable_and_streaming(
     try:
         env = {
             **server_env(database_url),
-            "LABSHARE_MQTT_HOST": broker.host,
-            "LABSHARE_MQTT_PORT": str(broker.port),
-            "LABSHARE_MQTT_USERNAME": SERVER_ACCOUNT[0],
-            "LABSHARE_MQTT_PASSWORD": SERVER_ACCOUNT[1],
+            **broker.server_env(),
             "LABSHARE_INGEST_ENABLED": "true",
-            "LABSHARE_BROKER_ACCOUNTS": "dynsec",
-            "LABSHARE_BROKER_ADMIN_USERNAME": ADMIN_ACCOUNT[0],
-            "LABSHARE_BROKER_ADMIN_PASSWORD": ADMIN_ACCOUNT[1],
         }
         seed_demo(env)
         base = serve(processes, workdir, server_port, env, ready="/readyz")

@@ -49,6 +49,19 @@ class DynsecBroker:
     def log_tail(self) -> str:
         return (self.root / "mosquitto.log").read_text(errors="replace")[-3000:]
 
+    def server_env(self) -> dict[str, str]:
+        """What ``labshare-server`` needs to use this broker and keep its gateway accounts
+        itself (``LABSHARE_BROKER_ACCOUNTS=dynsec``)."""
+        return {
+            "LABSHARE_MQTT_HOST": self.host,
+            "LABSHARE_MQTT_PORT": str(self.port),
+            "LABSHARE_MQTT_USERNAME": SERVER_ACCOUNT[0],
+            "LABSHARE_MQTT_PASSWORD": SERVER_ACCOUNT[1],
+            "LABSHARE_BROKER_ACCOUNTS": "dynsec",
+            "LABSHARE_BROKER_ADMIN_USERNAME": ADMIN_ACCOUNT[0],
+            "LABSHARE_BROKER_ADMIN_PASSWORD": ADMIN_ACCOUNT[1],
+        }
+
 
 def start_dynsec_broker(root: Path) -> DynsecBroker:
     """Mosquitto on a free port with the production configuration; its files under ``root``."""
