@@ -65,6 +65,10 @@ class CalibrationCertificate(InstrumentRecordBase, table=True):
     prepared_by: str | None = Field(default=None, sa_type=Text)
     approved_by: str | None = Field(default=None, sa_type=Text)
     document_url: str | None = Field(default=None, sa_type=Text)
+    # The certificate itself, a PDF kept with the instrument's attachments.
+    document_attachment_id: uuid.UUID | None = Field(
+        default=None, foreign_key="instrument_attachment.id", ondelete="SET NULL"
+    )
     remarks: str | None = Field(default=None, sa_type=Text)
     # [{"device": .., "point": .., "kind": "offset_gain"|"table", "offset", "gain", "table"}]
     corrections: list[dict[str, Any]] = _json_list()

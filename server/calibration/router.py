@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, File, Query, Request, Response, UploadFile, status
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -58,6 +58,7 @@ from server.gateways.operations import DocumentKind, mark_pushed, push_retained,
 from server.gateways.schemas import PushResult
 from server.gateways.service import managed_gateway
 from server.registry.records import instrument_rows
+from server.registry.service import ATTACHMENT_MAX_BYTES
 
 __all__ = ["router"]
 
@@ -207,6 +208,26 @@ async def _publish_sets(
         await publish_calibration_sets(sessionmaker, publisher, at, gateway_ids)
     except Exception:  # the job runner publishes what is still pending on its next pass
         logger.exception("calibration sets not published after recording a certificate")
+
+
+@router.post(
+    "/calibration/certificates/{certificate_id}/document",
+    response_model=CertificatePublic,
+    responses=problem_responses(403, 404, 422),
+)
+async def attach_certificate_document(
+    session: SessionDep,
+    user: CurrentUser,
+    certificate_id: uuid.UUID,
+    file: Annotated[UploadFile, File(description="the certificate as a PDF, up to 20 MiB")],
+) -> CertificatePublic:
+    """The certificate's PDF, kept with the instrument's attachments; read it back with
+    ``GET /api/v1/attachments/{document_attachment_id}/content``."""
+    content = await file.read(ATTACHMENT_MAX_BYTES + 1)
+    certificate = await service.attach_certificate_document(
+        session, user, certificate_id, filename=file.filename or "certificate.pdf", content=content
+    )
+    return CertificatePublic.model_validate(certificate)
 
 
 @router.post(

@@ -117,6 +117,9 @@ class CertificatePublic(PublicModel):
     prepared_by: str | None
     approved_by: str | None
     document_url: str | None
+    document_attachment_id: uuid.UUID | None = Field(
+        default=None, description="the certificate's PDF: GET /api/v1/attachments/{id}/content"
+    )
     remarks: str | None
     corrections: list[dict[str, Any]]
     expanded_uncertainty: float | None

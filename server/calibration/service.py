@@ -48,16 +48,19 @@ from server.calibration.status import (
 from server.catalog.models import Channel, Instrument
 from server.catalog.service import get_instrument_for_staff
 from server.core.booking_status import USED_STATUSES
-from server.core.errors import Conflict, ValidationFailed
+from server.core.errors import Conflict, NotFound, ValidationFailed
 from server.registry.notices import notify_users
 from server.registry.records import (
     get_or_not_found,
     instrument_for_manager,
     instrument_for_writer,
 )
+from server.registry.service import add_attachment
 
 __all__ = [
+    "CERTIFICATE_NOT_PDF",
     "add_maintenance",
+    "attach_certificate_document",
     "calibration_statuses",
     "get_impact_report",
     "record_certificate",
@@ -279,6 +282,46 @@ async def _out_of_tolerance(
     report.notified_user_ids = [str(u) for u in told]
     await add_audited(session, user, report, entity="impact_report")
     return record, report
+
+
+CERTIFICATE_NOT_PDF = "certificate_not_pdf"
+"""Problem code: the file given as a certificate's document is not a PDF."""
+
+
+async def attach_certificate_document(
+    session: AsyncSession,
+    user: AppUser,
+    certificate_id: uuid.UUID,
+    *,
+    filename: str,
+    content: bytes,
+) -> CalibrationCertificate:
+    """Keep the certificate's PDF with the instrument's attachments (kind ``certificate``) and
+    point the certificate at it; a later upload replaces the pointer, the earlier file stays
+    in the instrument's attachments. Only PDFs: the bytes must start as a PDF does."""
+    certificate = await session.get(CalibrationCertificate, certificate_id)
+    if certificate is None:
+        raise NotFound(f"Certificate {certificate_id} not found")
+    # Its institution's managers only; others learn nothing of it.
+    await instrument_for_manager(session, user, certificate.instrument_id)
+    if content and not content.startswith(b"%PDF-"):
+        raise ValidationFailed.for_field(
+            "file", "a certificate's document must be a PDF", code=CERTIFICATE_NOT_PDF
+        )
+    attachment = await add_attachment(
+        session,
+        user,
+        certificate.instrument_id,
+        kind="certificate",
+        filename=filename,
+        content_type="application/pdf",
+        content=content,
+    )
+    before = snapshot(certificate)
+    certificate.document_attachment_id = attachment.id
+    return await add_audited(
+        session, user, certificate, entity="calibration_certificate", action="update", before=before
+    )
 
 
 async def record_certificate(

@@ -512,6 +512,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/calibration/certificates/{certificate_id}/document": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attach Certificate Document
+         * @description The certificate's PDF, kept with the instrument's attachments; read it back with
+         *     ``GET /api/v1/attachments/{document_attachment_id}/content``.
+         */
+        post: operations["attach_certificate_document_api_v1_calibration_certificates__certificate_id__document_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/catalogue/facets": {
         parameters: {
             query?: never;
@@ -3335,6 +3356,14 @@ export interface components {
              */
             kind: string;
         };
+        /** Body_attach_certificate_document_api_v1_calibration_certificates__certificate_id__document_post */
+        Body_attach_certificate_document_api_v1_calibration_certificates__certificate_id__document_post: {
+            /**
+             * File
+             * @description the certificate as a PDF, up to 20 MiB
+             */
+            file: string;
+        };
         /** Body_file_complaint_api_v1_complaints_post */
         Body_file_complaint_api_v1_complaints_post: {
             /**
@@ -3928,6 +3957,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Document Attachment Id
+             * @description the certificate's PDF: GET /api/v1/attachments/{id}/content
+             */
+            document_attachment_id?: string | null;
             /** Document Url */
             document_url: string | null;
             /** Expanded Uncertainty */
@@ -8939,6 +8973,86 @@ export interface operations {
             };
             /** @description Not found, or not visible to this user */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    attach_certificate_document_api_v1_calibration_certificates__certificate_id__document_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                certificate_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_attach_certificate_document_api_v1_calibration_certificates__certificate_id__document_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CertificatePublic"];
+                };
+            };
+            /** @description The body could not be parsed (not valid JSON or form data) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state of the data */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -175,6 +175,11 @@ const TEXT = {
     "已有数据按原单位存储，改单位会使历史数据出错。可以只修改名称或仪器。",
     "Its readings are stored in the current unit, so changing it would corrupt their history. Names and instrument can still be corrected.",
   ],
+  "certificate_not_pdf.title": ["证书文件须为 PDF", "The certificate file must be a PDF"],
+  "certificate_not_pdf.detail": [
+    "请上传证书的 PDF 文件（扫描件也请存为 PDF），不超过 20 MB。",
+    "Upload the certificate as a PDF (save scans as PDF too), up to 20 MB.",
+  ],
   "field.start_at": ["开始时间", "Start"],
   "field.end_at": ["结束时间", "End"],
   "field.mode": ["方式", "Mode"],
@@ -266,6 +271,7 @@ const CODED = [
   "gateway_retired",
   "channel_has_readings",
   "channel_unit_has_readings",
+  "certificate_not_pdf",
 ] as const;
 type Coded = (typeof CODED)[number];
 const isCoded = (kind: string | null): kind is Coded => (CODED as readonly (string | null)[]).includes(kind);

@@ -22,6 +22,8 @@ export interface Certificate {
   result: "pass" | "fail";
   expanded_uncertainty: number | null;
   coverage_factor: number | null;
+  /** The certificate's PDF among the instrument's attachments, once uploaded. */
+  document_attachment_id?: string | null;
 }
 
 export interface Check {
@@ -146,5 +148,35 @@ export function useOperatorCandidates(instrumentId: string, q: string) {
           params: { path: { instrument_id: instrumentId }, query: { q: term } },
         })
       ).data!,
+  });
+}
+
+/** Upload a certificate's PDF; the overview then lists the certificate with its document. */
+export function useAttachCertificateDocument(instrumentId: string) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ certificateId, file }: { certificateId: string; file: File }) => {
+      const form = new FormData();
+      form.set("file", file);
+      return api.call<Certificate>(
+        `/calibration/certificates/${encodeURIComponent(certificateId)}/document`,
+        { method: "POST", body: form },
+      );
+    },
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["calibration", instrumentId] }),
+  });
+}
+
+/** A stored attachment's bytes as a PDF blob (for preview) and its served file name. */
+export function useAttachmentBlob() {
+  const api = useApi();
+  return useMutation({
+    mutationFn: async (attachmentId: string) => {
+      const { blob, filename } = await api.download(
+        `/attachments/${encodeURIComponent(attachmentId)}/content`,
+      );
+      return { blob: new Blob([blob], { type: "application/pdf" }), filename };
+    },
   });
 }

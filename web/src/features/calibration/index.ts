@@ -5,3 +5,4 @@ export { beijingInputToIso, formatBeijing } from "./time";
 export { AuthorisationsPanel } from "./AuthorisationsPanel";
 export { ImpactReportView } from "./ImpactReportView";
 export { outOfServiceReason } from "./outOfService";
+export { CertificateDocument } from "./CertificateDocument";

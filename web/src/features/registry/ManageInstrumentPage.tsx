@@ -7,6 +7,7 @@ import {
   AuthorisationsPanel,
   beijingInputToIso,
   CalibrationStatusLabel,
+  CertificateDocument,
   formatBeijing,
   ImpactReportView,
   outOfServiceReason,
@@ -123,6 +124,9 @@ export function ManageInstrumentPage({ instrumentId }: { instrumentId: string })
                 {formatBeijing(c.valid_from)} – {formatBeijing(c.valid_to)}
               </td>
               <td>{t(c.result === "pass" ? "manage.pass" : "manage.fail")}</td>
+              <td>
+                <CertificateDocument instrumentId={instrumentId} certificate={c} />
+              </td>
             </tr>
           ))}
         </tbody>
