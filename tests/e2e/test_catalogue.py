@@ -56,10 +56,11 @@ def test_catalogue_search_and_out_of_tolerance_in_the_browser(
         labels = page.get_by_test_id("calibration-status")
         for index in range(labels.count()):
             expect(labels.nth(index)).to_contain_text("校准有效")
+        # An enterprise user lands on the instrument's public page: calibration state and scope.
         items.first.locator("a.catalogue-name").click()
-        panel = page.get_by_test_id("registry-panel")
+        panel = page.get_by_test_id("public-instrument")
         expect(panel.get_by_test_id("calibration-status")).to_contain_text("校准有效")
-        expect(panel.get_by_test_id("cma-scope")).to_contain_text("GB 23200.113-2018")
+        expect(panel.get_by_test_id("public-scope")).to_contain_text("GB 23200.113-2018")
 
         manager = open_as(browser, base, "manager@zjim.demo", f"/instruments/{chamber_id}/manage")
         form = manager.get_by_test_id("check-form")
