@@ -26,6 +26,7 @@ from server.core.errors import install_error_handlers
 from server.core.headers import SecurityHeadersMiddleware
 from server.core.health import router as health_router
 from server.core.logging import RequestIdMiddleware
+from server.core.read_replica import ReadRouter
 from server.core.validators import reject_nul_in_parameters
 from server.core.web import mount_web_app
 from server.credit.router import router as credit_router
@@ -143,6 +144,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         if worker is not None:
             await worker.stop()
             logger.info("ingest worker stopped")
+        await app.state.read_router.dispose()
         await engine.dispose()
 
 
@@ -200,6 +202,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = create_engine(settings)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
+    # Stale-tolerant reads (charts, exports, catalogue, evaluation) on a replica when one is set.
+    app.state.read_router = ReadRouter.from_settings(settings, app.state.engine)
     # Until the lifespan has checked: "not known to be there" is the safe answer.
     app.state.timescaledb = False
 

@@ -145,6 +145,21 @@ class Settings(BaseSettings):
     environment: Environment = Environment.DEVELOPMENT
     database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/labshare"
     database_pool_size: int = Field(default=5, ge=1)
+    database_read_url: str | None = Field(
+        default=None,
+        description="A PostgreSQL streaming replica of `LABSHARE_DATABASE_URL` (same URL form). "
+        "Charts, exports, catalogue search and the sharing evaluation read from it while it is "
+        "within `LABSHARE_DATABASE_READ_MAX_LAG_S` of the primary; writes and the pages that "
+        "show a user's own changes stay on the primary. Unset: everything on the primary.",
+    )
+    database_read_max_lag_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="How far (seconds) the replica may be behind before its reads go to the "
+        "primary; checked at most once a second per process. A replica that is not streaming "
+        "or not reachable is not used.",
+    )
 
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = Field(default=1883, ge=1, le=65535)

@@ -1,5 +1,6 @@
-"""``/healthz`` (the process answers) and ``/readyz`` (database and broker reachable, and the
-in-process ingest worker, where there is one, consuming: writer alive, connected, subscribed)."""
+"""``/healthz`` (the process answers), ``/readyz`` (database and broker reachable, and the
+in-process ingest worker, where there is one, consuming: writer alive, connected, subscribed)
+and ``/metrics`` (this process's Prometheus metrics: ingest, read routing)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import contextlib
 import struct
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -113,6 +115,12 @@ class _Check:
 @router.get("/healthz")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics() -> Response:
+    """Prometheus text format; with several worker processes each answers for itself."""
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/readyz", responses=problem_responses(503))

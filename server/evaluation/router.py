@@ -7,6 +7,8 @@ only; enterprises see none of it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -24,6 +26,7 @@ from server.core.errors import (
     content_responses,
     problem_responses,
 )
+from server.core.read_replica import ReadConnection, current_lsn
 from server.evaluation import queries
 from server.evaluation.aggregates import refresh_state_days
 from server.evaluation.calendar import Period, calendar_known
@@ -75,12 +78,16 @@ def _period(date_from: date | None, date_to: date | None, year: int | None) -> P
     return Period(date_from, date_to)
 
 
-async def _connection(request: Request) -> AsyncConnection:
+@asynccontextmanager
+async def _reads(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A connection for the evaluation's reads: the replica once it shows the refreshed days."""
     engine: AsyncEngine = request.app.state.engine
-    conn = await engine.connect()
-    # Queries see every state change up to now: late data queued since the job's last run too.
-    await refresh_state_days(conn)
-    return conn
+    async with engine.connect() as conn:
+        # Queries see every state change up to now: late data queued since the job's last run too.
+        await refresh_state_days(conn)
+        lsn = await current_lsn(conn)
+    async with ReadConnection(request, after_lsn=lsn) as reads:
+        yield reads
 
 
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="a Beijing calendar year")]
@@ -105,11 +112,8 @@ async def metrics(
     period = _period(date_from, date_to, year)
     scope = _scope(user, organisation_id, lab_id=lab_id, instrument_id=instrument_id, city=city)
     now = _now()
-    conn = await _connection(request)
-    try:
+    async with _reads(request) as conn:
         rows = await compute_metrics(conn, level, scope, period, now)
-    finally:
-        await conn.close()
     return {
         "level": level.value,
         "date_from": period.first,
@@ -132,8 +136,7 @@ async def trend(
     """Effective and external service hours per Beijing month of ``year``."""
     scope = _scope(user, organisation_id)
     now = _now()
-    conn = await _connection(request)
-    try:
+    async with _reads(request) as conn:
         out = [
             {
                 "month": month,
@@ -143,8 +146,6 @@ async def trend(
             for month, effective_s, external_s in await monthly_hours(conn, scope, year, now)
         ]
         return out
-    finally:
-        await conn.close()
 
 
 @router.get("/coverage", responses=problem_responses(403, 422))
@@ -159,11 +160,8 @@ async def coverage(
     """Share of listed instruments with a live sensor; sensors later than 30 working days."""
     period = _period(date_from, date_to, year)
     scope = _scope(user, organisation_id)
-    conn = await _connection(request)
-    try:
+    async with _reads(request) as conn:
         result = await sensor_coverage(conn, scope, period, _now())
-    finally:
-        await conn.close()
     return asdict(result)
 
 
@@ -181,11 +179,8 @@ async def reconciliation(
     """Each completed service record's claimed use beside the measured use, with flags."""
     period = _period(date_from, date_to, year)
     scope = _scope(user, organisation_id, instrument_id=instrument_id)
-    conn = await _connection(request)
-    try:
+    async with _reads(request) as conn:
         checks = await check_bookings(conn, scope, period, _now())
-    finally:
-        await conn.close()
     return {
         "by_institution": roll_up(checks, "institution"),
         "by_instrument": roll_up(checks, "instrument"),
@@ -206,15 +201,12 @@ async def timeline(
         raise ValidationFailed.for_field("start", "give instants with a UTC offset")
     if end <= start or (end - start).days > 31:
         raise ValidationFailed.for_field("end", "must be after start, at most 31 days later")
-    conn = await _connection(request)
-    try:
+    async with _reads(request) as conn:
         owner = await queries.instrument_owner(conn, instrument_id)
         if owner is None:
             raise NotFound("No such instrument")
         _scope(user, owner)
         return await evidence(conn, instrument_id, start, end, _now())
-    finally:
-        await conn.close()
 
 
 ReportYear = Annotated[int, Query(ge=2000, le=2100)]
@@ -225,11 +217,8 @@ async def _report(
 ) -> Report:
     """The yearly report the query asks for (a dependency of the downloads)."""
     scope = _scope(user, organisation_id)
-    conn = await _connection(request)
-    try:
+    async with _reads(request) as conn:
         return await build_report(conn, year, scope, _now())
-    finally:
-        await conn.close()
 
 
 YearlyReport = Annotated[Report, Depends(_report)]

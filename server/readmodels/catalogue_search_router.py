@@ -13,8 +13,8 @@ from server.auth.dependencies import OptionalUser
 from server.auth.tenancy import is_enterprise, is_platform_admin
 from server.calibration.status import CalibrationState
 from server.catalog.visibility import redact_instrument
-from server.core.db import SessionDep
 from server.core.errors import ValidationFailed
+from server.core.read_replica import ReadSessionDep
 from server.readmodels.catalogue_search import (
     CatalogueItem,
     CatalogueQuery,
@@ -40,7 +40,7 @@ class CatalogueResults(BaseModel):
 )
 async def search(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     user: OptionalUser,
     q: Annotated[
         str | None,
@@ -113,7 +113,7 @@ class CatalogueFacetsOut(BaseModel):
 
 
 @router.get("/catalogue/facets", response_model=CatalogueFacetsOut)
-async def facets(session: SessionDep, user: OptionalUser) -> CatalogueFacetsOut:
+async def facets(session: ReadSessionDep, user: OptionalUser) -> CatalogueFacetsOut:
     """Categories and cities of the instruments the reader's catalogue holds (filter choices)."""
     own = user.organisation_id if user is not None and not is_enterprise(user) else None
     result = await catalogue_facets(

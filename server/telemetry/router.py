@@ -40,6 +40,7 @@ from server.core.errors import (
     content_responses,
     problem_responses,
 )
+from server.core.read_replica import ReadConnection, ReadSessionDep
 from server.core.validators import INT4_MAX
 from server.telemetry import board, latest, retention_classes
 from server.telemetry import export as exporting
@@ -112,26 +113,33 @@ async def series(
     check_range(start, end)
     access = await resolve_access(session, user, instrument_id)
     channel = await channel_of(session, access, channel_id)
-    result = await channel_series(
-        await session.connection(),
-        channel,
-        start,
-        end,
-        max_points=max_points,
-        timescaledb=bool(request.app.state.timescaledb),
-        windows=None if access.windows is None else access.clip(start, end),
-    )
+    # Who may see what is decided on the primary; the samples may come from the replica.
+    async with ReadConnection(request) as reads:
+        result = await channel_series(
+            reads,
+            channel,
+            start,
+            end,
+            max_points=max_points,
+            timescaledb=bool(request.app.state.timescaledb),
+            windows=None if access.windows is None else access.clip(start, end),
+        )
     return SeriesOut.model_validate(result, from_attributes=True)
 
 
 @router.get("/instruments/{instrument_id}/states", response_model=list[StateIntervalOut])
 async def states(
-    session: SessionDep, user: CurrentUser, instrument_id: uuid.UUID, start: Start, end: End
+    session: SessionDep,
+    reads: ReadSessionDep,
+    user: CurrentUser,
+    instrument_id: uuid.UUID,
+    start: Start,
+    end: End,
 ) -> list[StateIntervalOut]:
     """State intervals clipped to the range (``end_at`` null: the current state)."""
     check_range(start, end)
     access = await resolve_access(session, user, instrument_id)
-    intervals = await state_timeline(session, access, start, end)
+    intervals = await state_timeline(reads, access, start, end)
     return [StateIntervalOut.model_validate(i) for i in intervals]
 
 
@@ -175,6 +183,7 @@ async def write_state_rule(
     responses=content_responses("text/csv", "application/vnd.apache.parquet"),
 )
 async def export(
+    request: Request,
     session: SessionDep,
     user: CurrentUser,
     instrument_id: uuid.UUID,
@@ -197,10 +206,10 @@ async def export(
         if len(channels) != len(wanted):
             raise ValidationFailed.for_field("channel_id", "no such channel on this instrument")
     windows = access.clip(start, end)
-    conn = await session.connection()
-    rows = await exporting.export_rows(conn, channels, windows)
-    if not channel_id:  # the whole session's data: the program runs that ended in it too
-        rows = exporting.with_runs(rows, await runs_in(conn, channels, windows))
+    async with ReadConnection(request) as reads:
+        rows = await exporting.export_rows(reads, channels, windows)
+        if not channel_id:  # the whole session's data: the program runs that ended in it too
+            rows = exporting.with_runs(rows, await runs_in(reads, channels, windows))
     body = (
         exporting.to_csv(rows)
         if format is exporting.ExportFormat.CSV

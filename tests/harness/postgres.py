@@ -235,3 +235,66 @@ class PostgresCluster(ServerProcess):
     def destroy(self) -> None:
         self.stop(mode="immediate")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@dataclass
+class StandbyCluster(PostgresCluster):
+    """A streaming replica of ``primary``: a base backup (``pg_basebackup -R``), not initdb.
+
+    PostgreSQL's own physical replication, as production runs it; ``pause_replay`` and
+    ``resume_replay`` hold the standby behind the primary on demand.
+    """
+
+    primary: PostgresCluster | None = None
+
+    def init(self) -> None:
+        if self.primary is None:
+            raise ValueError("a standby needs its primary")
+        uid, gid, groups = self._identity()
+        if uid is not None and gid is not None:
+            os.chown(self.root, uid, gid)
+        (self.root / "sock").mkdir(exist_ok=True)
+        if uid is not None and gid is not None:
+            os.chown(self.root / "sock", uid, gid)
+        subprocess.run(
+            [
+                str(self.bindir / "pg_basebackup"),
+                "-h",
+                self.primary.host,
+                "-p",
+                str(self.primary.port),
+                "-U",
+                SUPERUSER,
+                "-D",
+                str(self.datadir),
+                "--write-recovery-conf",
+                "--wal-method=stream",
+                "--checkpoint=fast",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+            cwd=self.root,
+            user=uid,
+            group=gid,
+            extra_groups=groups,
+        )
+
+    def pause_replay(self) -> None:
+        self.psql("SELECT pg_wal_replay_pause()")
+
+    def resume_replay(self) -> None:
+        self.psql("SELECT pg_wal_replay_resume()")
+
+    def wait_replayed(self, timeout: float = 30.0) -> None:
+        """Until the standby has replayed everything the primary has written so far."""
+        if self.primary is None:
+            raise ValueError("a standby needs its primary")
+        target = self.primary.psql("SELECT pg_current_wal_lsn()")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done = self.psql(f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn")
+            if done == "t":
+                return
+            time.sleep(0.05)
+        raise TimeoutError(f"standby did not replay up to {target} within {timeout} s")
