@@ -47,6 +47,7 @@ from server.demo.credentials import DEMO_PASSWORD  # noqa: E402
 from server.demo.seed import run_seed_demo  # noqa: E402
 from tests.harness import PostgresCluster  # noqa: E402
 from tests.harness.live_server import live_server  # noqa: E402
+from tests.harness.loadgen import HttpConnection, cpu_seconds, percentile, pids  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -82,81 +83,16 @@ def add_instruments(conninfo: str, count: int) -> list[uuid.UUID]:
     return ids
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-class Connection:
-    """One keep-alive HTTP/1.1 connection; a request costs a write and a few reads."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str):
-        self.reader, self.writer, self.host = reader, writer, host
-
-    @classmethod
-    async def open(cls, base: str) -> Connection:
-        url = urlsplit(base)
-        assert url.hostname is not None
-        assert url.port is not None
-        reader, writer = await asyncio.open_connection(url.hostname, url.port)
-        return cls(reader, writer, url.netloc)
-
-    async def request(
-        self, method: str, path: str, body: bytes = b"", authorization: str = ""
-    ) -> tuple[int, bytes]:
-        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Length: {len(body)}\r\n"
-        if body:
-            head += "Content-Type: application/json\r\n"
-        if authorization:
-            head += f"Authorization: {authorization}\r\n"
-        self.writer.write(head.encode() + b"\r\n" + body)
-        status = int((await self.reader.readline()).split()[1])
-        length = 0
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.partition(b":")
-            if name.lower() == b"content-length":
-                length = int(value)
-        return status, await self.reader.readexactly(length)
-
-    def close(self) -> None:
-        self.writer.close()
-
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(pid: int, *, reaped_children: bool = False) -> float:
-    """utime + stime of ``pid`` (or of its children it has waited for)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:  # the process ended
-        return 0.0
-    first = 13 if reaped_children else 11  # cutime, cstime
-    return (int(fields[first]) + int(fields[first + 1])) / _TICK
-
-
-def _pids(match: bytes) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if match in (entry / "cmdline").read_bytes():
-                    out.append(int(entry.name))
-            except OSError:
-                continue
-    return out
-
-
 def cpu_snapshot(port: int, cluster: PostgresCluster, database: str) -> tuple[float, float]:
     """CPU seconds so far of the uvicorn process on ``port`` and of the cluster's backends.
 
     Backends that have ended (a pool closes surplus connections) count through the
     postmaster, which reaps them.
     """
-    server = sum(_cpu_seconds(p) for p in _pids(f"--port\0{port}\0".encode()))
-    backends = sum(_cpu_seconds(p) for p in _pids(f"postgres: postgres {database} ".encode()))
-    postmaster = _pids(f"-D\0{cluster.datadir}\0".encode())
-    reaped = sum(_cpu_seconds(p, reaped_children=True) for p in postmaster)
+    server = sum(cpu_seconds(p) for p in pids(f"--port\0{port}\0".encode()))
+    backends = sum(cpu_seconds(p) for p in pids(f"postgres: postgres {database} ".encode()))
+    postmaster = pids(f"-D\0{cluster.datadir}\0".encode())
+    reaped = sum(cpu_seconds(p, reaped_children=True) for p in postmaster)
     return server, backends + reaped
 
 
@@ -183,11 +119,11 @@ async def measure(
         authorization = f"Bearer {r.json()['access_token']}"
     port = urlsplit(base).port
     assert port is not None
-    connections = [await Connection.open(base) for _ in instruments]
+    connections = [await HttpConnection.open(base) for _ in instruments]
     today = datetime.now(SHANGHAI).date()
     first = datetime(today.year, today.month, today.day, 8, tzinfo=SHANGHAI) + timedelta(days=2)
 
-    async def floor_client(connection: Connection) -> list[float]:
+    async def floor_client(connection: HttpConnection) -> list[float]:
         out = []
         for _ in range(bookings):
             t0 = time.perf_counter()
@@ -197,7 +133,7 @@ async def measure(
                 raise RuntimeError(f"healthz failed: {status}")
         return out
 
-    async def booking_client(connection: Connection, instrument: uuid.UUID) -> list[float]:
+    async def booking_client(connection: HttpConnection, instrument: uuid.UUID) -> list[float]:
         out = []
         for k in range(bookings):
             start = first + timedelta(hours=2 * k)

@@ -17,10 +17,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
-def live_server(database_url: str, *, pool_size: int = 20) -> Iterator[str]:
-    """Run ``uvicorn server.app:create_app`` against ``database_url``; yields the base URL."""
+def live_server(
+    database_url: str, *, pool_size: int = 20, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Run ``uvicorn server.app:create_app`` against ``database_url``; yields the base URL.
+
+    ``env`` adds or overrides ``LABSHARE_*`` settings (by default no ingest, jobs or broker).
+    """
     port = free_port()
-    env = {
+    environment = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "LABSHARE_DATABASE_URL": database_url,
@@ -31,6 +36,7 @@ def live_server(database_url: str, *, pool_size: int = 20) -> Iterator[str]:
         "LABSHARE_DATABASE_POOL_SIZE": str(pool_size),
         "LABSHARE_LOG_LEVEL": "WARNING",
         "LABSHARE_WEB_DIST": str(ROOT / "no-web-dist"),
+        **(env or {}),
     }
     log = tempfile.NamedTemporaryFile(prefix="labshare-live-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
@@ -39,7 +45,7 @@ def live_server(database_url: str, *, pool_size: int = 20) -> Iterator[str]:
             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
             "--no-access-log", "--timeout-keep-alive", "75",
         ],
-        env=env,
+        env=environment,
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
