@@ -14,6 +14,7 @@ from server.auth.router import router as auth_router
 from server.billing.router import router as billing_router
 from server.booking.calendar_router import router as calendar_router
 from server.booking.jobs import flag_unusable_instruments
+from server.booking.notes_router import router as notes_router
 from server.booking.ratings_router import router as ratings_router
 from server.booking.router import router as booking_router
 from server.calibration.hooks import on_instrument_unusable
@@ -178,6 +179,7 @@ def _api_router() -> APIRouter:
     api.include_router(public_instrument_router)
     api.include_router(booking_router)
     api.include_router(ratings_router)
+    api.include_router(notes_router)
     api.include_router(billing_router)
     api.include_router(notifications_router)
     api.include_router(calendar_router)

@@ -11,6 +11,9 @@ __all__ = [
     "DURATION_TOO_LONG_CODE",
     "DURATION_TOO_SHORT_CODE",
     "INSIDE_LEAD_TIME_CODE",
+    "NOTE_EMPTY_CODE",
+    "NOTE_FILE_EMPTY_CODE",
+    "NOTE_FILE_TOO_LARGE_CODE",
     "OFF_SLOT_GRID_CODE",
     "OPERATOR_AUTHORISATION_CODE",
     "OUTSIDE_OPENING_HOURS_CODE",
@@ -52,6 +55,13 @@ OFF_SLOT_GRID_CODE = "off_slot_grid"
 INSIDE_LEAD_TIME_CODE = "inside_lead_time"
 BEYOND_HORIZON_CODE = "beyond_horizon"
 OUTSIDE_OPENING_HOURS_CODE = "outside_opening_hours"
+
+
+# The ``code`` of each 422 refusing a booking note: neither text nor file, an empty file, a file
+# over the attachment size limit (the registry's, 20 MiB).
+NOTE_EMPTY_CODE = "booking_note_empty"
+NOTE_FILE_EMPTY_CODE = "booking_note_file_empty"
+NOTE_FILE_TOO_LARGE_CODE = "booking_note_file_too_large"
 
 
 # The stable ``code`` of the problem refusing an approval (the web translates it).

@@ -1,4 +1,4 @@
-"""Booking tables: the per-instrument policy, blackouts, bookings, waitlist.
+"""Booking tables: the per-instrument policy, blackouts, bookings, waitlist, booking notes.
 
 Opening hours are not booking's: they are the registry record's (``instrument.opening_hours``),
 read through ``server.booking.opening_hours``.
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ARRAY, Column, DateTime, Numeric, Text, func
+from sqlalchemy import ARRAY, CheckConstraint, Column, DateTime, LargeBinary, Numeric, Text, func
 from sqlmodel import Field, SQLModel
 
 from server.core.booking_status import BookingStatus
@@ -20,6 +20,7 @@ __all__ = [
     "Blackout",
     "Booking",
     "BookingMode",
+    "BookingNote",
     "BookingPolicy",
     "ChargeBasis",
     "WaitlistEntry",
@@ -147,3 +148,32 @@ class WaitlistEntry(SQLModel, table=True):
         sa_type=DateTime(timezone=True),
         sa_column_kwargs={"server_default": func.now()},
     )
+
+
+class BookingNote(SQLModel, table=True):
+    """One entry of a booking's sample information thread: text, one file, or both.
+
+    The booker's organisation and the lab staff of the instrument's institution read and write
+    it. The file is stored like instrument attachments (``bytea``, the registry's size limit).
+    """
+
+    __tablename__ = "booking_note"
+    __table_args__ = (
+        CheckConstraint(
+            "body <> '' OR attachment_content IS NOT NULL", name="booking_note_not_empty_check"
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    booking_id: uuid.UUID = Field(foreign_key="booking.id", index=True, ondelete="CASCADE")
+    author_id: uuid.UUID = Field(foreign_key="app_user.id")
+    created_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=DateTime(timezone=True),
+        sa_column_kwargs={"server_default": func.now()},
+    )
+    body: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
+    attachment_filename: str | None = Field(default=None, sa_type=Text)
+    attachment_content_type: str | None = Field(default=None, sa_type=Text)
+    attachment_size_bytes: int | None = None
+    attachment_content: bytes | None = Field(default=None, sa_type=LargeBinary)

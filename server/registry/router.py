@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
@@ -303,12 +302,6 @@ async def add_attachment(
     return AttachmentPublic.model_validate(attachment)
 
 
-def _content_disposition(filename: str) -> str:
-    # Headers are latin-1: Chinese file names travel percent-encoded (RFC 6266 / RFC 5987).
-    fallback = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
-
-
 @router.get(
     "/attachments/{attachment_id}/content",
     response_class=Response,
@@ -321,7 +314,7 @@ async def attachment_content(
     return Response(
         attachment.content,
         media_type=attachment.content_type,
-        headers={"Content-Disposition": _content_disposition(attachment.filename)},
+        headers={"Content-Disposition": service.attachment_disposition(attachment.filename)},
     )
 
 
@@ -368,7 +361,7 @@ async def instrument_import_template(user: CurrentUser) -> Response:
     return Response(
         bulk_import.template_workbook(),
         media_type=bulk_import.XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": _content_disposition("仪器导入模板.xlsx")},
+        headers={"Content-Disposition": service.attachment_disposition("仪器导入模板.xlsx")},
     )
 
 
@@ -425,5 +418,5 @@ async def instrument_import_report(
     return Response(
         workbook,
         media_type=bulk_import.XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": _content_disposition("仪器导入错误.xlsx")},
+        headers={"Content-Disposition": service.attachment_disposition("仪器导入错误.xlsx")},
     )

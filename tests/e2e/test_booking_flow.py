@@ -63,6 +63,21 @@ def test_book_with_a_quote_and_get_it_approved(certified_demo: tuple[str, Chambe
         expect(page.get_by_test_id("booked")).to_contain_text("待审批", timeout=10_000)
         expect(page.get_by_test_id("my-bookings")).to_contain_text("待审批")
         assert page.get_by_test_id("ical-link").get_attribute("href")
+        # The buyer gives sample information on the booking; the lab reads it in its queue.
+        mine_row = (
+            page.get_by_test_id("my-bookings")
+            .get_by_role("row")
+            .filter(has_text=str(shown_total))
+            .filter(has_text="待审批")
+            .first
+        )
+        mine_row.get_by_test_id("notes-toggle").click()
+        notes = page.get_by_test_id("booking-notes")
+        notes.get_by_role("textbox").fill("两个电池模组，请按样品清单测试")
+        notes.get_by_role("button", name="发送").click()
+        expect(notes.get_by_test_id("booking-note-list")).to_contain_text(
+            "两个电池模组，请按样品清单测试", timeout=10_000
+        )
 
         staff = open_as(browser, base, "staff@zjim.demo", "/bookings")
         approvals = staff.get_by_role("region", name="待审批预约")
@@ -71,6 +86,10 @@ def test_book_with_a_quote_and_get_it_approved(certified_demo: tuple[str, Chambe
         row = approvals.get_by_role("row").filter(has_text=str(shown_total))
         expect(row.get_by_test_id("booker")).to_contain_text("杭州精测科技有限公司")
         expect(row).not_to_contain_text("staff_operated")
+        row.get_by_test_id("notes-toggle").click()
+        expect(approvals.get_by_test_id("booking-note-list")).to_contain_text(
+            "两个电池模组，请按样品清单测试", timeout=10_000
+        )
         row.get_by_role("button", name="批准").first.click()
         expect(row).to_have_count(0, timeout=10_000)
 

@@ -6,6 +6,7 @@ import { useI18n } from "../../i18n";
 import { formatLocalMinute } from "../../i18n/problems";
 import { useDecision, useDetailedBookings, type DetailedBooking } from "./api";
 import { beijingTime, dayLabel } from "./calendar";
+import { BookingNotes, NotesToggle, useOpenNotes } from "./BookingNotes";
 import { enumText, knownText, useText, type TextId } from "./text";
 
 /** "12-05 周六 09:00–11:00" in Beijing time. */
@@ -147,6 +148,7 @@ export function ApprovalsQueue({ instruments }: { instruments: Instrument[] }) {
   const pending = useDetailedBookings("pending");
   const decision = useDecision();
   const [rejecting, setRejecting] = useState<DetailedBooking | null>(null);
+  const [notesOpen, toggleNotes] = useOpenNotes();
   const names = new Map(instruments.map((i) => [i.id, pickName(i.name, i.name_en)]));
   if (pending.isPending) return <Loading />;
   if (pending.error) return <ErrorNotice error={pending.error} />;
@@ -160,6 +162,11 @@ export function ApprovalsQueue({ instruments }: { instruments: Instrument[] }) {
         dataSource={pending.data}
         pagination={{ pageSize: 10, hideOnSinglePage: true }}
         scroll={{ x: "max-content" }}
+        expandable={{
+          expandedRowKeys: notesOpen,
+          showExpandColumn: false,
+          expandedRowRender: (b) => <BookingNotes bookingId={b.id} />,
+        }}
         locale={{ emptyText: t("approvals.empty") }}
         columns={[
           {
@@ -198,6 +205,7 @@ export function ApprovalsQueue({ instruments }: { instruments: Instrument[] }) {
             key: "actions",
             render: (_, b) => (
               <Space wrap>
+                <NotesToggle open={notesOpen.includes(b.id)} onToggle={() => toggleNotes(b.id)} />
                 <Button
                   size="small"
                   type="primary"

@@ -22,6 +22,7 @@ import { STATUS_COLOURS } from "./status";
 import { percent } from "./quote";
 import { RescheduleButton } from "./RescheduleButton";
 import { bookingReference } from "./BookingForm";
+import { BookingNotes, NotesToggle, useOpenNotes } from "./BookingNotes";
 import { bookingsTitle, enumText, useText } from "./text";
 
 function When({ booking }: { booking: Booking }) {
@@ -119,6 +120,7 @@ export function MyBookings() {
   const links = useCalendarLinks(locale);
   const action = useBookingAction();
   const [moved, setMoved] = useState<Booking | null>(null);
+  const [notesOpen, toggleNotes] = useOpenNotes();
   if (bookings.isPending) return <Loading />;
   if (bookings.error) return <ErrorNotice error={bookings.error} />;
   return (
@@ -153,6 +155,11 @@ export function MyBookings() {
         dataSource={newestFirst(bookings.data)}
         pagination={{ pageSize: 10, hideOnSinglePage: true }}
         scroll={{ x: "max-content" }}
+        expandable={{
+          expandedRowKeys: notesOpen,
+          showExpandColumn: false,
+          expandedRowRender: (b) => <BookingNotes bookingId={b.id} />,
+        }}
         locale={{ emptyText: t("mine.empty") }}
         columns={[
           {
@@ -208,6 +215,7 @@ export function MyBookings() {
             key: "actions",
             render: (_, b) => (
               <Space wrap>
+                <NotesToggle open={notesOpen.includes(b.id)} onToggle={() => toggleNotes(b.id)} />
                 <Link to={`/bookings/${b.id}`} data-testid="booking-details">
                   {t("session.open")}
                 </Link>
