@@ -25,7 +25,7 @@ from server.billing.models import Charge, CostModel, CostRate, Voucher, VoucherU
 from server.booking.models import Blackout, Booking, BookingPolicy, WaitlistEntry
 from server.catalog.models import Channel, Instrument, Lab
 from server.gateways.models import Gateway
-from server.notifications.models import Notification, OutboxMessage
+from server.notifications.models import EmailPreference, Notification, OutboxMessage
 
 __all__ = [
     "AppUser",
@@ -36,6 +36,7 @@ __all__ = [
     "Charge",
     "CostModel",
     "CostRate",
+    "EmailPreference",
     "Gateway",
     "Instrument",
     "Lab",

@@ -3,6 +3,8 @@
 Each row is claimed with ``FOR UPDATE SKIP LOCKED`` so several server processes can run the
 dispatcher side by side. The in-app notification is written in the same transaction that
 marks the row sent; an e-mail that fails is retried with back-off and the row stays pending.
+A row queued before its user switched e-mail off for the kind is delivered in-app only (the
+batch's preferences are read with one query).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.auth.models import AppUser
 from server.notifications.config import NotificationSettings
 from server.notifications.models import Notification, OutboxMessage
+from server.notifications.preferences import email_opt_outs
 from server.notifications.smtp import MailSender, build_message
 
 __all__ = ["dispatch_pending"]
@@ -43,13 +46,19 @@ async def dispatch_pending(
             .limit(batch)
             .with_for_update(skip_locked=True)
         )
-        for message in rows.all():
+        messages = rows.all()
+        no_email = (
+            await email_opt_outs(session, ((m.user_id, m.kind) for m in messages))
+            if sender is not None
+            else set()
+        )
+        for message in messages:
             user = await session.get(AppUser, message.user_id)
             if user is None:
                 message.sent_at, message.last_error = now, "recipient no longer exists"
                 session.add(message)
                 continue
-            if sender is not None:
+            if sender is not None and (message.user_id, message.kind) not in no_email:
                 try:
                     await sender.send(
                         build_message(

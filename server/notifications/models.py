@@ -6,11 +6,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, Text, func
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Identity, Text, Uuid, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-__all__ = ["Notification", "OutboxMessage"]
+__all__ = ["EmailPreference", "Notification", "OutboxMessage"]
 
 
 def utcnow() -> datetime:
@@ -56,6 +56,26 @@ class Notification(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     read_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=DateTime(timezone=True),
+        sa_column_kwargs={"server_default": func.now()},
+    )
+
+
+class EmailPreference(SQLModel, table=True):
+    """Whether a user wants e-mail for one notification kind. No row: e-mail, as always; the
+    in-app notification is sent either way."""
+
+    __tablename__ = "notification_email_preference"
+
+    user_id: uuid.UUID = Field(
+        sa_column=Column(
+            Uuid, ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    kind: str = Field(sa_type=Text, primary_key=True)
+    email_enabled: bool = True
+    updated_at: datetime = Field(
         default_factory=utcnow,
         sa_type=DateTime(timezone=True),
         sa_column_kwargs={"server_default": func.now()},

@@ -4,6 +4,10 @@ It only writes outbox rows in the caller's transaction: if the business change r
 so does the notice, and nothing is ever sent about a change that did not happen. The
 dispatcher (server.notifications.dispatcher) turns committed rows into in-app notifications
 and e-mails.
+
+A recipient who switched e-mail off for the kind (server.notifications.preferences) gets no
+outbox row: the in-app notification is written straight away, in the same transaction. The
+recipients' preferences are read with one query per call.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.notifications.models import Notification, OutboxMessage
+from server.notifications.preferences import email_opt_outs
 
 __all__ = ["list_notifications", "mark_read", "notify"]
 
@@ -31,15 +36,27 @@ async def notify(
     body: str,
     data: Mapping[str, Any] | None = None,
 ) -> list[OutboxMessage]:
-    """Queue one message per distinct user in the current transaction (flushes, no commit)."""
+    """Queue one message per distinct user in the current transaction (flushes, no commit);
+    returns the queued outbox rows (users who want no e-mail for ``kind`` get none: their
+    in-app notification is added directly)."""
     payload = {
         k: (str(v) if isinstance(v, uuid.UUID | datetime) else v) for k, v in (data or {}).items()
     }
+    recipients = list(dict.fromkeys(user_ids))
+    if not recipients:
+        return []
+    no_email = {user for user, _ in await email_opt_outs(session, ((u, kind) for u in recipients))}
     messages = [
         OutboxMessage(kind=kind, user_id=user_id, title=title, body=body, data=payload)
-        for user_id in dict.fromkeys(user_ids)
+        for user_id in recipients
+        if user_id not in no_email
     ]
     session.add_all(messages)
+    session.add_all(
+        Notification(user_id=user_id, kind=kind, title=title, body=body, data=payload)
+        for user_id in recipients
+        if user_id in no_email
+    )
     await session.flush()
     return messages
 

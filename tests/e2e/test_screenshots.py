@@ -77,6 +77,12 @@ def _walk(
                 ("statements", "/statements", "[data-testid=statements]"),
                 ("invitations", "/invitations", "[data-testid=members]"),
                 ("booking-session", f"/bookings/{used_booking}", "[data-testid=session-data]"),
+                ("bookings-week", "/bookings?view=week", "[data-testid=week-row]"),
+                (
+                    "notification-preferences",
+                    "/notifications/preferences",
+                    "[data-testid=email-preference]",
+                ),
             ],
         ),
         (

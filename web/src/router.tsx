@@ -19,6 +19,7 @@ import InviteRoute from "./routes/invite";
 import LoginRoute from "./routes/login";
 import ManageInstrumentRoute from "./routes/manage-instrument";
 import NotFoundRoute from "./routes/not-found";
+import NotificationPreferencesRoute from "./routes/notification-preferences";
 import ProficiencyRoute from "./routes/proficiency";
 import PublicRoute from "./routes/public";
 import RegisterRoute from "./routes/register";
@@ -67,6 +68,7 @@ export const routes: RouteObject[] = [
       { path: "proficiency", element: <ProficiencyRoute /> },
       { path: "registrations", element: <RegistrationsRoute /> },
       { path: "invitations", element: <InvitationsRoute /> },
+      { path: "notifications/preferences", element: <NotificationPreferencesRoute /> },
       { path: "*", element: <NotFoundRoute /> },
     ],
   },

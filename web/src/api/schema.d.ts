@@ -283,6 +283,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bookings/{booking_id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Booking Notes
+         * @description The booking's sample information thread, oldest first, for anyone who may see it.
+         */
+        get: operations["list_booking_notes_api_v1_bookings__booking_id__notes_get"];
+        put?: never;
+        /**
+         * Add Booking Note
+         * @description Add text, one file (up to 20 MiB), or both; neither is a 422 ``booking_note_empty``,
+         *     a larger file a 422 ``booking_note_file_too_large``.
+         */
+        post: operations["add_booking_note_api_v1_bookings__booking_id__notes_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/{booking_id}/notes/{note_id}/attachment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Booking Note Attachment
+         * @description The note's file, as uploaded.
+         */
+        get: operations["booking_note_attachment_api_v1_bookings__booking_id__notes__note_id__attachment_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bookings/{booking_id}/rating": {
         parameters: {
             query?: never;
@@ -2370,6 +2415,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Email Preferences
+         * @description Every notification kind the user can receive, whether it is also e-mailed, and whether
+         *     the user may change that. In-app notifications are always sent.
+         */
+        get: operations["email_preferences_api_v1_notifications_preferences_get"];
+        /**
+         * Update Email Preferences
+         * @description Set e-mail on or off for the kinds given (others keep their setting). Problem codes
+         *     ``notification_kind_unknown`` and ``notification_kind_mandatory`` (422).
+         */
+        put: operations["update_email_preferences_api_v1_notifications_preferences_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/organisations/{organisation_id}/board": {
         parameters: {
             query?: never;
@@ -3356,6 +3427,16 @@ export interface components {
              */
             kind: string;
         };
+        /** Body_add_booking_note_api_v1_bookings__booking_id__notes_post */
+        Body_add_booking_note_api_v1_bookings__booking_id__notes_post: {
+            /**
+             * Body
+             * @default
+             */
+            body: string;
+            /** File */
+            file?: string | null;
+        };
         /** Body_attach_certificate_document_api_v1_calibration_certificates__certificate_id__document_post */
         Body_attach_certificate_document_api_v1_calibration_certificates__certificate_id__document_post: {
             /**
@@ -3512,6 +3593,36 @@ export interface components {
          * @enum {string}
          */
         BookingMode: "self_operated" | "staff_operated";
+        /** BookingNoteOut */
+        BookingNoteOut: {
+            attachment: components["schemas"]["NoteAttachmentOut"] | null;
+            /**
+             * Author Id
+             * Format: uuid
+             */
+            author_id: string;
+            /** Author Name */
+            author_name: string;
+            /** @description booker: the booking organisation; lab: the instrument's institution; platform: the platform operator */
+            author_side: components["schemas"]["NoteAuthorSide"];
+            /** Body */
+            body: string;
+            /**
+             * Booking Id
+             * Format: uuid
+             */
+            booking_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+        };
         /** BookingOut */
         BookingOut: {
             /** Actual End At */
@@ -4689,6 +4800,52 @@ export interface components {
              */
             updated_at: string;
         };
+        /** EmailPreferenceIn */
+        EmailPreferenceIn: {
+            /** Email Enabled */
+            email_enabled: boolean;
+            /** Kind */
+            kind: string;
+        };
+        /** EmailPreferenceOut */
+        EmailPreferenceOut: {
+            /**
+             * Editable
+             * @description False for mandatory kinds: always e-mailed.
+             */
+            editable: boolean;
+            /**
+             * Email Enabled
+             * @description Whether this kind is also sent by e-mail.
+             */
+            email_enabled: boolean;
+            group: components["schemas"]["KindGroup"];
+            /**
+             * Kind
+             * @description The notification kind (stable identifier).
+             */
+            kind: string;
+        };
+        /** EmailPreferencesIn */
+        EmailPreferencesIn: {
+            /** Preferences */
+            preferences: components["schemas"]["EmailPreferenceIn"][];
+        };
+        /** EmailPreferencesOut */
+        EmailPreferencesOut: {
+            /**
+             * Email
+             * @description Where the e-mails go.
+             */
+            email: string;
+            /**
+             * Email Possible
+             * @description Whether the user has an address to e-mail.
+             */
+            email_possible: boolean;
+            /** Preferences */
+            preferences: components["schemas"]["EmailPreferenceOut"][];
+        };
         /** EquipmentEventCreate */
         EquipmentEventCreate: {
             /** Description */
@@ -5591,6 +5748,11 @@ export interface components {
             /** Sigma Fixed */
             sigma_fixed?: number | null;
         };
+        /**
+         * KindGroup
+         * @enum {string}
+         */
+        KindGroup: "bookings" | "complaints" | "quality" | "account" | "lab" | "platform";
         /** LabBoard */
         LabBoard: {
             /**
@@ -5864,6 +6026,21 @@ export interface components {
             id: string;
             role: components["schemas"]["Role"];
         };
+        /** NoteAttachmentOut */
+        NoteAttachmentOut: {
+            /** Content Type */
+            content_type: string;
+            /** Filename */
+            filename: string;
+            /** Size Bytes */
+            size_bytes: number;
+        };
+        /**
+         * NoteAuthorSide
+         * @description Who wrote a note, as its readers see it.
+         * @enum {string}
+         */
+        NoteAuthorSide: "booker" | "lab" | "platform";
         /** NotificationOut */
         NotificationOut: {
             /** Body */
@@ -8171,6 +8348,203 @@ export interface operations {
             };
             /** @description Conflicts with the current state of the data */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_booking_notes_api_v1_bookings__booking_id__notes_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingNoteOut"][];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_booking_note_api_v1_bookings__booking_id__notes_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_add_booking_note_api_v1_bookings__booking_id__notes_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingNoteOut"];
+                };
+            };
+            /** @description The body could not be parsed (not valid JSON or form data) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state of the data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    booking_note_attachment_api_v1_bookings__booking_id__notes__note_id__attachment_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                booking_id: string;
+                note_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16585,6 +16959,131 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state of the data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is not acceptable (each is named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    email_preferences_api_v1_notifications_preferences_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailPreferencesOut"];
+                };
+            };
+            /** @description Not logged in, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in, but this role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_email_preferences_api_v1_notifications_preferences_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailPreferencesIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailPreferencesOut"];
+                };
+            };
+            /** @description The body could not be parsed (not valid JSON or form data) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description Not logged in, or the token is invalid or expired */
             401: {

@@ -128,6 +128,18 @@ const TEXT = {
     "每个文件最多 2000 台仪器，请拆分后分批导入。",
     "A file holds at most 2,000 instruments; split the sheet.",
   ],
+  "booking_note_empty.title": ["留言不能为空", "The note is empty"],
+  "booking_note_empty.detail": [
+    "请填写样品说明，或附上一个文件。",
+    "Write about the samples, or attach a file.",
+  ],
+  "booking_note_file_empty.title": ["附件是空文件", "The attached file is empty"],
+  "booking_note_file_empty.detail": ["请选择有内容的文件。", "Choose a file that has content."],
+  "booking_note_file_too_large.title": ["附件过大", "The attached file is too large"],
+  "booking_note_file_too_large.detail": [
+    "每个附件不超过 20 MiB，请压缩或拆分后分别上传。",
+    "Files are limited to 20 MiB each; compress or split it.",
+  ],
   "import_no_rows.title": ["表中没有仪器", "The sheet has no instruments"],
   "import_no_rows.detail": [
     "请从第 3 行起填写仪器，每台一行。",
@@ -179,6 +191,16 @@ const TEXT = {
   "certificate_not_pdf.detail": [
     "请上传证书的 PDF 文件（扫描件也请存为 PDF），不超过 20 MB。",
     "Upload the certificate as a PDF (save scans as PDF too), up to 20 MB.",
+  ],
+  "notification_kind_unknown.title": ["没有这种通知", "There is no such notification"],
+  "notification_kind_unknown.detail": [
+    "请刷新页面后重新设置邮件提醒。",
+    "Reload the page and set your e-mail preferences again.",
+  ],
+  "notification_kind_mandatory.title": ["这类通知必须发送邮件", "This notification is always e-mailed"],
+  "notification_kind_mandatory.detail": [
+    "涉及账号或检测结果的重要通知不能关闭邮件。",
+    "Notices about your account or your test results cannot be switched off.",
   ],
   "field.start_at": ["开始时间", "Start"],
   "field.end_at": ["结束时间", "End"],
@@ -272,6 +294,11 @@ const CODED = [
   "channel_has_readings",
   "channel_unit_has_readings",
   "certificate_not_pdf",
+  "notification_kind_unknown",
+  "notification_kind_mandatory",
+  "booking_note_empty",
+  "booking_note_file_empty",
+  "booking_note_file_too_large",
 ] as const;
 type Coded = (typeof CODED)[number];
 const isCoded = (kind: string | null): kind is Coded => (CODED as readonly (string | null)[]).includes(kind);

@@ -1,10 +1,11 @@
-import { Button, Card, Space } from "antd";
+import { Button, Card, Segmented, Space } from "antd";
 import { useMemo, useState } from "react";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import type { Instrument } from "../../api/types";
 import { useI18n } from "../../i18n";
 import { useAvailability, type Slot } from "./api";
 import { DayTimeline } from "./DayTimeline";
+import { WeekTimeline } from "./WeekTimeline";
 import { beijingTime, dayLabel, dayStatus, slotsOn, weekDays } from "./calendar";
 import { dayStatusText, useText } from "./text";
 
@@ -14,15 +15,32 @@ export interface AvailabilityCalendarProps {
   onPick: (instrumentId: string, slot: Slot, exact?: boolean) => void;
   /** The first day shown; tests fix it, the app starts today. */
   from?: Date;
+  /** The timeline under the grid: one day, or the week (`?view=week` on the bookings page). */
+  view?: TimelineView;
+  onViewChange?: (view: TimelineView) => void;
 }
 
+export type TimelineView = "day" | "week";
+
 /** A week grid across instruments: free hours per day, and the free slots of a chosen cell. */
-export function AvailabilityCalendar({ instruments, onPick, from }: AvailabilityCalendarProps) {
+export function AvailabilityCalendar({
+  instruments,
+  onPick,
+  from,
+  view: shownView,
+  onViewChange,
+}: AvailabilityCalendarProps) {
   const t = useText();
   const { locale, pickName } = useI18n();
   const [offset, setOffset] = useState(0);
   const [cell, setCell] = useState<{ instrumentId: string; day: number } | null>(null);
   const [timelineDay, setTimelineDay] = useState(0);
+  const [ownView, setOwnView] = useState<TimelineView>("day");
+  const view = shownView ?? ownView;
+  const setView = (next: TimelineView) => {
+    setOwnView(next);
+    onViewChange?.(next);
+  };
   const days = useMemo(() => {
     const first = from ?? new Date();
     return weekDays(new Date(first.getTime() + offset * 7 * 24 * 3600 * 1000));
@@ -126,14 +144,29 @@ export function AvailabilityCalendar({ instruments, onPick, from }: Availability
           </tbody>
         </table>
       </div>
-      <DayTimeline
-        instruments={instruments}
-        availability={byInstrument}
-        days={days}
-        day={timelineDay}
-        onDay={setTimelineDay}
-        onSelect={(instrumentId, slot) => onPick(instrumentId, slot, true)}
-      />
+      <div role="group" aria-label={t("timeline.view")} style={{ marginTop: 16 }}>
+        <Segmented
+          value={view}
+          onChange={(value) => setView(value === "week" ? "week" : "day")}
+          options={[
+            { value: "day", label: t("timeline.viewDay") },
+            { value: "week", label: t("timeline.viewWeek") },
+          ]}
+          data-testid="timeline-view"
+        />
+      </div>
+      {view === "week" ? (
+        <WeekTimeline instruments={instruments} now={from} onSelect={onPick} />
+      ) : (
+        <DayTimeline
+          instruments={instruments}
+          availability={byInstrument}
+          days={days}
+          day={timelineDay}
+          onDay={setTimelineDay}
+          onSelect={(instrumentId, slot) => onPick(instrumentId, slot, true)}
+        />
+      )}
       {cell && (
         <div className="slot-picker" role="group" aria-label={pickTitle} data-testid="slot-picker">
           <h3 data-testid="slot-picker-title">{pickTitle}</h3>

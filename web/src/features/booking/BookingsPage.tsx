@@ -3,7 +3,7 @@ import { useSearchParams } from "react-router";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { useCurrentUser } from "../auth";
 import { useInstruments } from "../instruments";
-import { AvailabilityCalendar } from "./AvailabilityCalendar";
+import { AvailabilityCalendar, type TimelineView } from "./AvailabilityCalendar";
 import { BookingForm, type BookingDraft } from "./BookingForm";
 import { ApprovalsQueue } from "./ApprovalsQueue";
 import { MyBookings } from "./MyBookings";
@@ -29,7 +29,9 @@ export function BookingsPage() {
   const instruments = useInstruments();
   // Each pick in the grid starts a fresh form (its key); edits in the form never snap back.
   // ?instrument=<id>[&start=&end=] (from an instrument's public page) opens the form on it.
-  const [params] = useSearchParams();
+  // ?view=week shows the week timeline under the grid, so the view can be bookmarked.
+  const [params, setParams] = useSearchParams();
+  const view: TimelineView = params.get("view") === "week" ? "week" : "day";
   const [draft, setDraft] = useState<(BookingDraft & { pick: number }) | null>(() => initialDraft(params));
   if (instruments.isPending || me.isPending) return <Loading />;
   if (instruments.error) return <ErrorNotice error={instruments.error} />;
@@ -39,8 +41,20 @@ export function BookingsPage() {
     <div className="page">
       <AvailabilityCalendar
         instruments={list}
+        view={view}
+        onViewChange={(next) =>
+          setParams(
+            (current) => {
+              const updated = new URLSearchParams(current);
+              if (next === "week") updated.set("view", "week");
+              else updated.delete("view");
+              return updated;
+            },
+            { replace: true },
+          )
+        }
         onPick={(instrumentId, slot, exact) => {
-          // A period dragged on the day timeline is taken as it is; a free slot's first two hours.
+          // A period dragged on a timeline is taken as it is; a free stretch's first two hours.
           const start = Date.parse(slot.start);
           const end = exact ? Date.parse(slot.end) : Math.min(Date.parse(slot.end), start + 2 * HOUR_MS);
           setDraft((current) => ({

@@ -4,16 +4,11 @@ import type { Instrument } from "../../api/types";
 import { useI18n } from "../../i18n";
 import type { Availability, Slot } from "./api";
 import { beijingTime, dayLabel } from "./calendar";
-import { dayCells, selection, type Cell, type CellKind } from "./timeline";
+import { dayCells, KIND_COLOURS, selection, type Cell } from "./timeline";
+import { TimelineLegend } from "./TimelineLegend";
 import { knownText, useText } from "./text";
 
-const COLOURS: Record<CellKind, string> = {
-  free: "#d9f7be",
-  booked: "#91caff",
-  closed: "#f0f0f0",
-  blocked: "#ffd591",
-  past: "#fafafa",
-};
+const COLOURS = KIND_COLOURS;
 
 interface Drag {
   instrumentId: string;
@@ -149,23 +144,7 @@ export function DayTimeline({
           </tbody>
         </table>
       </div>
-      <p className="muted" data-testid="timeline-legend">
-        {(["free", "booked", "closed", "blocked"] as const).map((kind) => (
-          <span key={kind} style={{ marginRight: 12, whiteSpace: "nowrap" }}>
-            <span
-              aria-hidden
-              style={{
-                display: "inline-block",
-                width: 10,
-                height: 10,
-                marginRight: 4,
-                background: COLOURS[kind],
-              }}
-            />
-            {t(`timeline.${kind}`)}
-          </span>
-        ))}
-      </p>
+      <TimelineLegend testId="timeline-legend" />
     </section>
   );
 }

@@ -14,16 +14,35 @@ export interface Cell {
 const PAST = new Set(["lead_time", "horizon", "slot_grid"]);
 const CLOSED = new Set(["closed", "blackout"]);
 
+/** The colour of each kind of cell, shared by the day and week timelines and their legend. */
+export const KIND_COLOURS: Record<CellKind, string> = {
+  free: "#d9f7be",
+  booked: "#91caff",
+  closed: "#f0f0f0",
+  blocked: "#ffd591",
+  past: "#fafafa",
+};
+
 /** The cells of one day (from `dayStart`, `minutes` each) for one instrument's availability. */
 export function dayCells(dayStart: Date, minutes: number, availability: Availability | undefined): Cell[] {
+  return spanCells(dayStart.getTime(), dayStart.getTime() + 24 * 3600_000, minutes, availability);
+}
+
+/** The cells from `from` to `to` (epoch ms, `minutes` each) for one instrument's availability. */
+export function spanCells(
+  from: number,
+  to: number,
+  minutes: number,
+  availability: Availability | undefined,
+): Cell[] {
   const step = minutes * 60_000;
-  const count = Math.round((24 * 60) / minutes);
+  const count = Math.max(0, Math.round((to - from) / step));
   const free = (availability?.free ?? []).map((s) => [Date.parse(s.start), Date.parse(s.end)] as const);
   const unavailable = (availability?.unavailable ?? availability?.blocked ?? []).map(
     (u) => [Date.parse(u.start), Date.parse(u.end), u.reason] as const,
   );
   return Array.from({ length: count }, (_, i) => {
-    const start = dayStart.getTime() + i * step;
+    const start = from + i * step;
     const end = start + step;
     if (free.some(([s, e]) => s <= start && end <= e)) return { start, end, kind: "free" };
     const hit = unavailable.find(([s, e]) => s < end && start < e);

@@ -1,5 +1,6 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import { MemoryRouter } from "react-router";
 import { describe, expect, it } from "vitest";
 import { FakeServer, json } from "../../test/fakeServer";
 import { renderWithApp } from "../../test/render";
@@ -29,7 +30,12 @@ describe("notification centre", () => {
   it("shows the unread count and marks a notification read when asked", async () => {
     const fake = server();
     const user = userEvent.setup();
-    renderWithApp(<NotificationBell />, { server: fake, token: "t" });
+    renderWithApp(
+      <MemoryRouter>
+        <NotificationBell />
+      </MemoryRouter>,
+      { server: fake, token: "t" },
+    );
     const bell = await screen.findByRole("button", { name: "1 条未读通知" });
     await user.click(bell);
     const drawer = await screen.findByTestId("notifications");

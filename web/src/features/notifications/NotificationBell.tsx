@@ -1,5 +1,6 @@
 import { Badge, Button, Drawer, Empty, List, Space, Switch, Tag, Typography } from "antd";
 import { useState } from "react";
+import { Link } from "react-router";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { formatShanghaiTime } from "../../lib/format";
 import { type Notification, useMarkRead, useNotifications } from "./api";
@@ -65,6 +66,13 @@ export function NotificationBell() {
             aria-label={t("notifications.onlyUnread")}
           />
           <span>{t("notifications.onlyUnread")}</span>
+          <Link
+            to="/notifications/preferences"
+            onClick={() => setOpen(false)}
+            data-testid="email-preferences-link"
+          >
+            {t("prefs.link")}
+          </Link>
         </Space>
         {notifications.isPending && <Loading />}
         {notifications.error && <ErrorNotice error={notifications.error} />}

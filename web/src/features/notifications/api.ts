@@ -31,3 +31,28 @@ export function useMarkRead() {
     onSettled: () => queryClient.invalidateQueries({ queryKey: KEY }),
   });
 }
+
+export type EmailPreferences = Schemas["EmailPreferencesOut"];
+export type EmailPreference = Schemas["EmailPreferenceOut"];
+
+const PREFS_KEY = ["notifications", "preferences"] as const;
+
+/** Per notification kind: whether it is also e-mailed, and whether the user may change that. */
+export function useEmailPreferences() {
+  const api = useApi();
+  return useQuery({
+    queryKey: PREFS_KEY,
+    queryFn: async () => (await api.http.GET("/api/v1/notifications/preferences")).data!,
+  });
+}
+
+/** Switches e-mail on or off for the kinds given; the answer replaces the cached settings. */
+export function useSetEmailPreferences() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (preferences: { kind: string; email_enabled: boolean }[]) =>
+      (await api.http.PUT("/api/v1/notifications/preferences", { body: { preferences } })).data!,
+    onSuccess: (data) => queryClient.setQueryData(PREFS_KEY, data),
+  });
+}

@@ -1,1 +1,2 @@
+export { EmailPreferences } from "./EmailPreferences";
 export { NotificationBell } from "./NotificationBell";

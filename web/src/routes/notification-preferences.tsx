@@ -1,0 +1,5 @@
+import { EmailPreferences } from "../features/notifications";
+
+export default function NotificationPreferencesRoute() {
+  return <EmailPreferences />;
+}
