@@ -6,6 +6,7 @@ import { useI18n } from "../../i18n";
 import { formatLocalMinute } from "../../i18n/problems";
 import { useDecision, useDetailedBookings, type DetailedBooking } from "./api";
 import { beijingTime, dayLabel } from "./calendar";
+import { useActionsColumn } from "./actionsColumn";
 import { BookingNotes, NotesToggle, useOpenNotes } from "./BookingNotes";
 import { enumText, knownText, useText, type TextId } from "./text";
 
@@ -38,7 +39,7 @@ export function BookerCell({ booking }: { booking: DetailedBooking }) {
 export function SamplesCell({ booking }: { booking: { sample_count: number; test_items?: string[] } }) {
   const t = useText();
   return (
-    <div data-testid="samples">
+    <div data-testid="samples" className="samples-cell">
       <div>{t("review.samples", { count: booking.sample_count })}</div>
       {(booking.test_items ?? []).length > 0 && (
         <Space size={[4, 4]} wrap>
@@ -149,6 +150,7 @@ export function ApprovalsQueue({ instruments }: { instruments: Instrument[] }) {
   const decision = useDecision();
   const [rejecting, setRejecting] = useState<DetailedBooking | null>(null);
   const [notesOpen, toggleNotes] = useOpenNotes();
+  const actionsColumn = useActionsColumn();
   const names = new Map(instruments.map((i) => [i.id, pickName(i.name, i.name_en)]));
   if (pending.isPending) return <Loading />;
   if (pending.error) return <ErrorNotice error={pending.error} />;
@@ -203,6 +205,7 @@ export function ApprovalsQueue({ instruments }: { instruments: Instrument[] }) {
           {
             title: <span className="visually-hidden">{t("mine.actions")}</span>,
             key: "actions",
+            ...actionsColumn,
             render: (_, b) => (
               <Space wrap>
                 <NotesToggle open={notesOpen.includes(b.id)} onToggle={() => toggleNotes(b.id)} />

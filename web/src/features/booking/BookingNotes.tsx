@@ -131,7 +131,14 @@ export function useOpenNotes(): [string[], (id: string) => void] {
 export function NotesToggle({ open, onToggle }: { open: boolean; onToggle: () => void }) {
   const t = useText();
   return (
-    <Button size="small" aria-expanded={open} data-testid="notes-toggle" onClick={onToggle}>
+    <Button
+      size="small"
+      aria-expanded={open}
+      aria-label={t("notes.showTitle")}
+      title={t("notes.showTitle")}
+      data-testid="notes-toggle"
+      onClick={onToggle}
+    >
       {t("notes.show")}
     </Button>
   );

@@ -22,6 +22,7 @@ import { STATUS_COLOURS } from "./status";
 import { percent } from "./quote";
 import { RescheduleButton } from "./RescheduleButton";
 import { bookingReference } from "./BookingForm";
+import { useActionsColumn } from "./actionsColumn";
 import { BookingNotes, NotesToggle, useOpenNotes } from "./BookingNotes";
 import { bookingsTitle, enumText, useText } from "./text";
 
@@ -121,6 +122,7 @@ export function MyBookings() {
   const action = useBookingAction();
   const [moved, setMoved] = useState<Booking | null>(null);
   const [notesOpen, toggleNotes] = useOpenNotes();
+  const actionsColumn = useActionsColumn();
   if (bookings.isPending) return <Loading />;
   if (bookings.error) return <ErrorNotice error={bookings.error} />;
   return (
@@ -213,6 +215,7 @@ export function MyBookings() {
           {
             title: <span className="visually-hidden">{t("mine.actions")}</span>,
             key: "actions",
+            ...actionsColumn,
             render: (_, b) => (
               <Space wrap>
                 <NotesToggle open={notesOpen.includes(b.id)} onToggle={() => toggleNotes(b.id)} />

@@ -339,7 +339,8 @@ const TEXT = {
   "notes.side.booker": ["预约方", "Booker"],
   "notes.side.lab": ["实验室", "Lab"],
   "notes.side.platform": ["平台", "Platform"],
-  "notes.show": ["样品信息与留言", "Sample information and notes"],
+  "notes.show": ["留言", "Notes"],
+  "notes.showTitle": ["样品信息与留言", "Sample information and notes"],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type TextId = keyof typeof TEXT;
