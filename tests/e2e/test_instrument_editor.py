@@ -75,7 +75,14 @@ def test_manager_registers_an_instrument_and_publishes_its_fee(
         files.get_by_label("选择文件").set_input_files(
             files=[{"name": "正面照.png", "mimeType": "image/png", "buffer": PNG}]
         )
-        files.get_by_role("button", name=re.compile(r"^上\s?传$")).click()
+        # The chosen file is named beside the button before anything is sent.
+        expect(files).to_contain_text("正面照.png")
+        with page.expect_response(
+            lambda r: r.request.method == "POST" and r.url.endswith("/attachments"),
+            timeout=30_000,
+        ) as sent:
+            files.get_by_role("button", name=re.compile(r"^上\s?传$")).click()
+        assert sent.value.status == 201, sent.value.text()
         expect(files.get_by_test_id("attachment-list")).to_contain_text("照片")
         expect(files.get_by_test_id("attachment-list")).to_contain_text("正面照.png")
 
