@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import psycopg
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.harness.browser import (
     Chamber,
@@ -66,6 +66,8 @@ TEXT: dict[str, dict[str, str]] = {
         "seriesOf": "共 3 次",
         "seriesBooked": "已预约",
         "free": "空闲",
+        "chamber": "高低温试验箱",
+        "nextWeek": "下一周",
     },
     "en": {
         "start": "Start (Beijing time)",
@@ -103,6 +105,8 @@ TEXT: dict[str, dict[str, str]] = {
         "seriesOf": "of 3 booked",
         "seriesBooked": "Booked",
         "free": "Free",
+        "chamber": "Temperature chamber",
+        "nextWeek": "Next week",
     },
 }
 
@@ -178,6 +182,21 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
+def _free_block_around(
+    row: Locator, moment: datetime
+) -> tuple[float, float, float, float, datetime, datetime] | None:
+    """The on-screen box of the free block in the week timeline row that holds ``moment``,
+    with the block's start and end: a drag across it maps time to x linearly."""
+    for block in row.locator('button[data-kind="free"]').all():
+        start = datetime.fromisoformat(block.get_attribute("data-start") or "")
+        end = datetime.fromisoformat(block.get_attribute("data-end") or "")
+        if start <= moment and moment + timedelta(hours=2) <= end:
+            box = block.bounding_box()
+            assert box is not None
+            return box["x"], box["y"], box["width"], box["height"], start, end
+    return None
+
+
 def _quote(page: Page, text: dict[str, str]) -> None:
     page.get_by_role("button", name=text["quote"]).click()
     expect(page.get_by_test_id("quote-total")).to_contain_text("¥", timeout=10_000)
@@ -219,6 +238,40 @@ def test_every_refusal_in_the_readers_language_then_waitlist_reschedule_and_repe
             (slot + timedelta(hours=2)).strftime(WALL)
         )
         _shot(page, "booking-timeline", lang)
+
+        # The week timeline: a drag across the chamber's bar for that day picks what it covers.
+        page.goto(f"{base}/bookings?view=week")
+        week = page.get_by_test_id("week-timeline")
+        row = week.get_by_test_id("week-row").filter(
+            has=page.get_by_role("rowheader", name=text["chamber"])
+        )
+        expect(row).to_have_count(1, timeout=10_000)
+        free = _free_block_around(row, slot)
+        for _ in range(6):
+            if free is not None:
+                break
+            week.get_by_role("button", name=text["nextWeek"]).click()
+            expect(row.locator("button, [role=img]").first).to_be_visible()
+            free = _free_block_around(row, slot)
+        assert free is not None, f"no free block at {slot} in the week timeline"
+        left, top, width, height, start, end = free
+
+        def at(moment: datetime) -> float:
+            return left + width * (moment - start) / (end - start)
+
+        middle = top + height / 2
+        # From the second half-hour to the end of the two hours: not what the day view picked.
+        page.mouse.move(at(slot + timedelta(minutes=40)), middle)
+        page.mouse.down()
+        page.mouse.move(at(slot + timedelta(minutes=110)), middle, steps=8)
+        expect(week.get_by_test_id("week-drag")).to_be_visible()
+        page.mouse.up()
+        expect(page.get_by_label(text["start"])).to_have_value(
+            (slot + timedelta(minutes=30)).strftime(WALL)
+        )
+        expect(page.get_by_label(text["end"])).to_have_value(
+            (slot + timedelta(hours=2)).strftime(WALL)
+        )
 
         page.goto(form_url)
         form = page.get_by_test_id("booking-form")
