@@ -41,6 +41,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -155,6 +156,23 @@ class Publishing:
     failures: list[BaseException] = field(default_factory=list)
 
 
+def recording_failures(
+    target: Callable[..., None], failures: list[BaseException], stop: threading.Event
+) -> Callable[..., None]:
+    """``target`` for a thread: an exception it raises is kept in ``failures`` and stops the
+    run, so the main thread reports it instead of counting a silent thread as lost samples."""
+
+    def run(*args: object) -> None:
+        try:
+            target(*args)
+        except BaseException as exc:
+            failures.append(exc)
+            stop.set()
+            raise
+
+    return run
+
+
 def publish(
     broker: MosquittoBroker,
     load: Load,
@@ -165,23 +183,6 @@ def publish(
     name: str,
 ) -> None:
     """Each gateway of ``keys`` sends one batch a second until ``stop``; QoS 1."""
-    try:
-        _publish(broker, load, keys, channels, stop, out, name)
-    except BaseException as exc:
-        out.failures.append(exc)
-        stop.set()
-        raise
-
-
-def _publish(
-    broker: MosquittoBroker,
-    load: Load,
-    keys: list[str],
-    channels: int,
-    stop: threading.Event,
-    out: Publishing,
-    name: str,
-) -> None:
     client = paho.Client(CallbackAPIVersion.VERSION2, client_id=name, protocol=paho.MQTTv5)
     client.max_inflight_messages_set(len(keys) * 4)
     client.max_queued_messages_set(0)
@@ -463,8 +464,9 @@ def main(argv: list[str] | None = None) -> int:
             lags: list[float] = []
             slices = [load.gateways[i : i + GATEWAYS_PER_PUBLISHER]
                       for i in range(0, len(load.gateways), GATEWAYS_PER_PUBLISHER)]  # fmt: skip
+            publish_safely = recording_failures(publish, published.failures, stop)
             threads = [
-                threading.Thread(target=publish, name=f"publisher-{i}", daemon=True,
+                threading.Thread(target=publish_safely, name=f"publisher-{i}", daemon=True,
                                  args=(broker, load, keys, args.channels, stop, published, f"load-pub-{i}"))
                 for i, keys in enumerate(slices)
             ]  # fmt: skip
