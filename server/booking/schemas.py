@@ -13,6 +13,7 @@ from server.billing.schemas import ChargeOut
 from server.booking.models import BookingMode
 from server.booking.opening_hours import END_OF_DAY
 from server.core.validators import INT4_MAX, Text, TimeZoneName
+from server.telemetry.schemas import ValueLabel
 
 __all__ = [
     "AvailabilityOut",
@@ -174,8 +175,17 @@ class SessionCertificate(BaseModel):
     covers_session: bool
 
 
+class SessionStateShare(ValueLabel):
+    """How many of a status channel's readings during the session had this value, with the
+    value's meaning (none for a value its map does not name)."""
+
+    readings: int
+
+
 class SessionChannel(BaseModel):
-    """What one of the instrument's channels recorded during the session."""
+    """What one of the instrument's channels recorded during the session. A status channel
+    (one whose values have words) also lists its values by how often each was read, since
+    its minimum and mean mean nothing."""
 
     id: int
     name: str
@@ -185,6 +195,7 @@ class SessionChannel(BaseModel):
     min: float | None
     max: float | None
     mean: float | None
+    states: list[SessionStateShare] | None = None
 
 
 class BookingSessionOut(BaseModel):

@@ -9,9 +9,11 @@ the instrument's signal), used from/to, cancelled (by the booker or the lab), no
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,9 +29,12 @@ from server.booking.schemas import (
     ListedBookingOut,
     SessionCertificate,
     SessionChannel,
+    SessionStateShare,
 )
 from server.calibration.models import CalibrationCertificate
 from server.core.booking_status import BookingStatus
+from server.telemetry.board import channel_value_labels
+from server.telemetry.schemas import ValueLabel
 
 __all__ = ["booking_session", "session_window"]
 
@@ -77,6 +82,39 @@ def _history(booking: Booking, charge: Charge | None) -> list[BookingEvent]:
     return sorted(events, key=lambda e: e.at)
 
 
+async def _state_shares(
+    conn: AsyncConnection,
+    instrument_id: uuid.UUID,
+    channels: Sequence[tuple[int, str]],
+    start: datetime,
+    end: datetime,
+) -> dict[int, list[SessionStateShare]]:
+    """Per status channel, its values during the session in words, most read first."""
+    labels = await channel_value_labels(conn, instrument_id, channels)
+    if not labels:
+        return {}
+    counts = await conn.execute(
+        text(
+            "SELECT channel_id, value, count(*) AS readings FROM telemetry"
+            " WHERE channel_id = ANY(:ids) AND ts >= :start AND ts < :end"
+            " GROUP BY channel_id, value ORDER BY channel_id, readings DESC, value"
+        ),
+        {"ids": list(labels), "start": start, "end": end},
+    )
+    shares: dict[int, list[SessionStateShare]] = {channel_id: [] for channel_id in labels}
+    for row in counts:
+        if not float(row.value).is_integer():
+            continue  # not a register value: the min/max columns still show it
+        value = int(row.value)
+        known = next((label for label in labels[row.channel_id] if label.value == value), None)
+        shares[row.channel_id].append(
+            SessionStateShare(
+                **(known or ValueLabel(value=value)).model_dump(), readings=row.readings
+            )
+        )
+    return shares
+
+
 async def booking_session(
     session: AsyncSession, user: AppUser, booking_id: uuid.UUID
 ) -> BookingSessionOut:
@@ -98,15 +136,21 @@ async def booking_session(
         )
     ).all()
     conn = await session.connection()
-    rows = await conn.execute(
-        text(
-            "SELECT c.id, c.name, c.name_en, c.canonical_unit AS unit, count(t.value) AS readings,"
-            " min(t.value) AS min, max(t.value) AS max, avg(t.value) AS mean"
-            " FROM channel c LEFT JOIN telemetry t"
-            "   ON t.channel_id = c.id AND t.ts >= :start AND t.ts < :end"
-            " WHERE c.instrument_id = :instrument GROUP BY c.id ORDER BY c.id"
-        ),
-        {"start": start, "end": end, "instrument": instrument.id},
+    rows = (
+        await conn.execute(
+            text(
+                "SELECT c.id, c.point_key, c.name, c.name_en, c.canonical_unit AS unit,"
+                " count(t.value) AS readings, min(t.value) AS min, max(t.value) AS max,"
+                " avg(t.value) AS mean"
+                " FROM channel c LEFT JOIN telemetry t"
+                "   ON t.channel_id = c.id AND t.ts >= :start AND t.ts < :end"
+                " WHERE c.instrument_id = :instrument GROUP BY c.id ORDER BY c.id"
+            ),
+            {"start": start, "end": end, "instrument": instrument.id},
+        )
+    ).all()
+    states = await _state_shares(
+        conn, instrument.id, [(r.id, r.point_key) for r in rows], start, end
     )
     return BookingSessionOut(
         booking=ListedBookingOut(
@@ -132,5 +176,7 @@ async def booking_session(
             for c in certificates
         ],
         charge=ChargeOut.model_validate(charge) if charge is not None else None,
-        channels=[SessionChannel.model_validate(dict(r._mapping)) for r in rows],
+        channels=[
+            SessionChannel.model_validate({**r._mapping, "states": states.get(r.id)}) for r in rows
+        ],
     )

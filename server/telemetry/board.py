@@ -51,6 +51,7 @@ __all__ = [
     "HEARTBEAT_MISSING_AFTER",
     "LOOP_FAULTS",
     "acknowledge",
+    "channel_value_labels",
     "is_alarm",
     "lab_board",
     "lab_instrument_ids",
@@ -188,6 +189,21 @@ def _labels(
             for e in sorted(entries, key=lambda e: e.value)
         ]
     return status[1] if status[0] == point_key else None
+
+
+async def channel_value_labels(
+    conn: AsyncConnection, instrument_id: uuid.UUID, channels: Sequence[tuple[int, str]]
+) -> dict[int, list[ValueLabel]]:
+    """What the values of the instrument's status channels mean, per channel id, for the
+    channels ``(id, point_key)`` that have words for their values (a value map, or the state
+    rule's status register); channels that only measure are left out."""
+    status = _status_labels((await _rules(conn, [instrument_id])).get(instrument_id))
+    maps = await value_maps(conn, [channel_id for channel_id, _ in channels])
+    found = {
+        channel_id: _labels(maps.get(channel_id), point_key, status)
+        for channel_id, point_key in channels
+    }
+    return {channel_id: labels for channel_id, labels in found.items() if labels}
 
 
 async def _rules(

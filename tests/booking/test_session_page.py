@@ -51,6 +51,17 @@ async def test_a_used_booking_shows_its_history_certificate_charge_and_data(
             t=start + timedelta(minutes=minutes),
             v=value,
         )
+    # The chamber's status register: running most of the session, then idle, and once a value
+    # its state rule does not name.
+    status = demo.channels["status"].id
+    for minutes, value in [*((20 + k, 2.0) for k in range(6)), (40, 1.0), (41, 1.0), (42, 7.0)]:
+        await sql(
+            app,
+            "INSERT INTO telemetry (channel_id, ts, value, quality) VALUES (:c, :t, :v, 0)",
+            c=status,
+            t=start + timedelta(minutes=minutes),
+            v=value,
+        )
     await run_jobs(app, start + timedelta(hours=3))
 
     headers = await login("buyer@jingce.demo")
@@ -73,6 +84,11 @@ async def test_a_used_booking_shows_its_history_certificate_charge_and_data(
     assert (channels[temperature]["min"], channels[temperature]["max"]) == (20.0, 29.0)
     assert channels[temperature]["mean"] == pytest.approx(24.5)
     assert channels[temperature]["unit"] == demo.channels["temperature"].canonical_unit
+    assert channels[temperature]["states"] is None
+    # The status register is summed up in words (the state each value stands for), not as a
+    # mean of codes.
+    shares = [(s["value"], s["state"], s["readings"]) for s in channels[status]["states"]]
+    assert shares == [(2, "running", 6), (1, "idle", 2), (7, None, 1)]
 
     # Another enterprise, or another institution's lab, does not learn the booking exists.
     other = await login("manager@zju.demo")

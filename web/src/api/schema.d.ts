@@ -7015,7 +7015,9 @@ export interface components {
         };
         /**
          * SessionChannel
-         * @description What one of the instrument's channels recorded during the session.
+         * @description What one of the instrument's channels recorded during the session. A status channel
+         *     (one whose values have words) also lists its values by how often each was read, since
+         *     its minimum and mean mean nothing.
          */
         SessionChannel: {
             /** Id */
@@ -7032,8 +7034,26 @@ export interface components {
             name_en: string | null;
             /** Readings */
             readings: number;
+            /** States */
+            states?: components["schemas"]["SessionStateShare"][] | null;
             /** Unit */
             unit: string;
+        };
+        /**
+         * SessionStateShare
+         * @description How many of a status channel's readings during the session had this value, with the
+         *     value's meaning (none for a value its map does not name).
+         */
+        SessionStateShare: {
+            /** Name */
+            name?: string | null;
+            /** Name En */
+            name_en?: string | null;
+            /** Readings */
+            readings: number;
+            state?: components["schemas"]["InstrumentState"] | null;
+            /** Value */
+            value: number;
         };
         /**
          * Severity

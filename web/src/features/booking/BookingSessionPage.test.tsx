@@ -90,6 +90,21 @@ const session = {
       max: null,
       mean: null,
     },
+    {
+      id: 3,
+      name: "状态",
+      name_en: "Status",
+      unit: "dimensionless",
+      readings: 126,
+      min: 1,
+      max: 7,
+      mean: 1.98,
+      states: [
+        { value: 2, state: "running", readings: 120 },
+        { value: 1, name: "待机", name_en: "Standby", readings: 5 },
+        { value: 7, readings: 1 },
+      ],
+    },
   ],
 };
 
@@ -134,6 +149,12 @@ describe("a booking's session page", () => {
     expect(temperature).toHaveTextContent("125");
     expect(temperature).toHaveTextContent("85.30 °C");
     expect(within(data).getByRole("row", { name: /湿度/ })).toHaveTextContent("—");
+    // The status register in words and counts, not a mean of codes.
+    const status = within(data).getByRole("row", { name: /状态/ });
+    expect(status).toHaveTextContent("运行中 · 120 次");
+    expect(status).toHaveTextContent("待机 · 5 次");
+    expect(status).toHaveTextContent("代码 7（未定义） · 1 次");
+    expect(status).not.toHaveTextContent("1.98");
 
     const charge = screen.getByTestId("session-charge");
     expect(charge).toHaveTextContent("机时费");

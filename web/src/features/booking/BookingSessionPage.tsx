@@ -6,6 +6,7 @@ import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { useI18n } from "../../i18n";
 import { formatLocalMinute } from "../../i18n/problems";
 import { formatValue, formatUnit } from "../../lib/format";
+import { stateMessageId } from "../telemetry/states";
 import { BookedTime, SamplesCell } from "./ApprovalsQueue";
 import { useBookingSession } from "./api";
 import { bookingReference } from "./BookingForm";
@@ -16,6 +17,7 @@ import { enumText, knownText, useText, type TextId } from "./text";
 type SessionOut = Schemas["BookingSessionOut"];
 type BookingEvent = SessionOut["history"][number];
 type SessionChannel = SessionOut["channels"][number];
+type StateShare = Schemas["SessionStateShare"];
 
 /** One step of the history in words: who decided, how the booker checked in, what was charged. */
 function eventText(t: ReturnType<typeof useText>, event: BookingEvent): string {
@@ -128,16 +130,48 @@ function Data({ session }: { session: SessionOut }) {
         columns={[
           { title: t("session.channel"), key: "name", render: (_, c) => pickName(c.name, c.name_en) },
           { title: t("session.readings"), dataIndex: "readings", align: "right" },
-          ...(["min", "mean", "max"] as const).map((key) => ({
+          ...(["min", "mean", "max"] as const).map((key, index) => ({
             title: t(`session.${key}`),
             key,
             align: "right" as const,
+            // A status channel's values in words take the place of its three numbers.
+            onCell: (c: SessionChannel) =>
+              c.states ? { colSpan: index === 0 ? 3 : 0, style: { textAlign: "left" as const } } : {},
             render: (_: unknown, c: SessionChannel) =>
-              c[key] == null ? "—" : `${formatValue(c[key], c.unit)} ${formatUnit(c.unit)}`.trim(),
+              c.states ? (
+                <StateShares states={c.states} />
+              ) : c[key] == null ? (
+                "—"
+              ) : (
+                `${formatValue(c[key], c.unit)} ${formatUnit(c.unit)}`.trim()
+              ),
           })),
         ]}
       />
     </Card>
+  );
+}
+
+/** A status channel over the session: each value it took in words, with how often it was read. */
+function StateShares({ states }: { states: StateShare[] }) {
+  const t = useText();
+  const i18n = useI18n();
+  const words = (share: StateShare) =>
+    share.name
+      ? i18n.pickName(share.name, share.name_en ?? null)
+      : share.state
+        ? i18n.t(stateMessageId(share.state))
+        : t("session.unmapped", { value: share.value });
+  return (
+    <Space size={[4, 4]} wrap data-testid="state-shares">
+      {states.length === 0
+        ? "—"
+        : states.map((share) => (
+            <Tag key={share.value} data-value={share.value}>
+              {t("session.stateShare", { state: words(share), count: share.readings })}
+            </Tag>
+          ))}
+    </Space>
   );
 }
 
