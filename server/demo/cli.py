@@ -10,11 +10,13 @@ Starts, in order, each with its output in ``<data-dir>/logs/``:
   5. instruments    ``labshare-bridge simulate chamber`` (Modbus TCP temperature chamber), a
                     balance (MT-SICS) and a multimeter (SCPI) behind ``labshare-bridge run``,
                     an OPC UA incubator with a LADS address space (``simulate lads``) and a
-                    SiLA 2 incubator (``simulate sila``)
+                    SiLA 2 incubator (``simulate sila``); a second chamber simulator plays the
+                    electron microscope's stage controller
   6. server         ``labshare-server serve`` with the ingest worker inside
   7. ready          waits for /readyz
-  8. gateway        registers the balance and multimeter (channels, state rules, certificates),
-                    then ``labshare-edge run`` polls the chamber and the bridge over Modbus TCP
+  8. gateway        registers the balance and multimeter (channels, state rules, certificates)
+                    and the electron microscope as a manager does in the browser (record,
+                    hours, published fee, certificate, channel; server/demo/journey.py), then ``labshare-edge run`` polls the chamber and the bridge over Modbus TCP
   9. live values    waits until the chamber's temperature is stored and visible through the API
                     and its state is known, then prints the address, the demo logins and the
                     pages worth opening
@@ -69,6 +71,7 @@ from server.demo.instruments import (
     register_chamber_channels,
     write_bridge_config,
 )
+from server.demo.journey import SEM_STAGE_SETPOINT, register_sem, sem_device
 from server.demo.lab_automation import (
     LADS_PROGRAM_EVERY_S,
     SILA_PROGRAM_EVERY_S,
@@ -299,6 +302,17 @@ class Demo:
                 env,
             )
             notes.append(f"temperature chamber: Modbus TCP on 127.0.0.1:{chamber_port}")
+            sem_port = free_port()
+            self._start_simulator(
+                "sem",
+                # The microscope's stage controller: the chamber simulator idling at 22 °C.
+                ["chamber", "--device-id", "1", "--ambient", f"{SEM_STAGE_SETPOINT:g}"],
+                sem_port,
+                env,
+            )
+            notes.append(
+                f"electron microscope stage controller: Modbus TCP on 127.0.0.1:{sem_port}"
+            )
             bridge_port = self._start_bridge(env, notes)
             lads_port = free_port()
             self._start_simulator(
@@ -335,6 +349,17 @@ class Demo:
             ):
                 notes.append("registered the chamber's fan speed (rpm) and 4-20 mA sample probe")
             devices = [chamber_device(chamber_port)]
+            if register_sem(
+                base_url,
+                email=DEMO_LOGINS[0][0],
+                password=DEMO_PASSWORD,
+                gateway_key=DEMO_GATEWAY_KEY,
+            ):
+                notes.append(
+                    "registered the electron microscope as a manager does in the browser: "
+                    "record, hours, fee, certificate, channel"
+                )
+            devices.append(sem_device(sem_port))
             if bridge_port is not None:
                 devices.append(self._register_bridge_instruments(base_url, bridge_port, notes))
             created = register_lab_automation(

@@ -19,6 +19,13 @@ import psutil
 import psycopg
 import pytest
 
+from server.demo.journey import (
+    SEM_ENTERPRISE_FEE,
+    SEM_INSTRUMENT,
+    SEM_OPENING_HOURS,
+    SEM_POINT,
+    SEM_STAGE_SETPOINT,
+)
 from tests.harness.demo import DemoRun, _processes_using
 
 # The whole demo started as a user would (minutes): outside the fast lane.
@@ -198,7 +205,9 @@ def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
     for path in ("catalogue", "bookings", "statements", "instruments/"):
         assert f"{url}{path}" in output
     pids = _child_pids(demo)
-    assert {"balance", "multimeter", "bridge", "lads", "sila"} <= set(demo.state()["children"])  # type: ignore[call-overload]
+    assert {"balance", "multimeter", "bridge", "lads", "sila", "sem"} <= set(
+        demo.state()["children"]
+    )  # type: ignore[call-overload]
 
     with httpx.Client(base_url=url, timeout=10) as client:
         _login(client)
@@ -222,6 +231,13 @@ def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
         sila_temperature = _wait_for(client, sila["id"], "temperature")
         # Its state is RunProgram's execution state, which the gateway follows.
         sila_command = _wait_for(client, sila["id"], "program.state")
+        # The microscope set up as a manager does in the browser: bookable by an enterprise at
+        # the published fee, calibrated, open on weekdays and streaming its stage temperature.
+        sem = next(i for i in instruments if i["name_en"] == SEM_INSTRUMENT["name_en"])
+        sem_fee = client.get(f"/api/v1/instruments/{sem['id']}/cost-model").json()
+        sem_calibration = client.get(f"/api/v1/instruments/{sem['id']}/calibration").json()
+        sem_record = client.get(f"/api/v1/instruments/{sem['id']}/record").json()
+        stage = _wait_for(client, sem["id"], SEM_POINT)
         # Tiles coloured by state: the chamber's status register says running, the balance
         # has a load on its pan, the multimeter's leads are open.
         states = _wait_for_states(
@@ -257,6 +273,12 @@ def test_demo_serves_live_chamber_values_and_stops_every_child_on_ctrl_c(
     assert units["sample_temperature"] == "degC"
     assert weight is not None, f"no weight within {TELEMETRY_LIMIT_S} s"
     assert weight == pytest.approx(12.5, abs=0.01)
+    assert Decimal(sem_fee["hourly_fees"]["enterprise"]["staff_operated"]) == SEM_ENTERPRISE_FEE
+    assert sem_calibration["status"]["state"] == "valid"
+    assert sem_record["opening_hours"] == SEM_OPENING_HOURS
+    assert (sem_record["category"], sem_record["contact_name"]) == ("电子光学仪器", "王主管")
+    assert stage is not None, f"no stage temperature within {TELEMETRY_LIMIT_S} s"
+    assert stage == pytest.approx(SEM_STAGE_SETPOINT, abs=0.5)
 
     first_counts = _seeded_counts(demo)
     _stop_and_check_no_orphans(demo, pids)
