@@ -46,6 +46,7 @@ __all__ = [
     "channel_series",
     "resolve_access",
     "state_timeline",
+    "window_filter",
 ]
 
 MAX_POINTS = 100_000
@@ -94,6 +95,9 @@ class Series:
     max: list[float | None] = field(default_factory=list)
     mean: list[float | None] = field(default_factory=list)
     count: list[int] = field(default_factory=list)
+    first: list[float | None] | None = None
+    """Pixel-column series only (:mod:`server.telemetry.m4`): each column's first value."""
+    last: list[float | None] | None = None
 
 
 def _not_found(instrument_id: uuid.UUID) -> NotFound:
@@ -173,7 +177,8 @@ async def rolled_until(conn: AsyncConnection) -> datetime | None:
     ).scalar()
 
 
-def _window_filter(windows: Sequence[tuple[datetime, datetime]] | None) -> str:
+def window_filter(windows: Sequence[tuple[datetime, datetime]] | None) -> str:
+    """SQL keeping only samples inside the booking windows ``:w_starts``/``:w_ends``."""
     if windows is None:
         return ""
     return (
@@ -256,7 +261,7 @@ async def channel_series(
             f"SELECT {bucket} AS b, min(value) AS mn, max(value) AS mx,"  # noqa: S608
             " avg(value) AS mean, count(value) AS n FROM telemetry"
             " WHERE channel_id = :cid AND ts >= :start AND ts < :end"
-            f"{_window_filter(windows)} GROUP BY b"
+            f"{window_filter(windows)} GROUP BY b"
         )
         source = "raw"
     # One row of five arrays: tens of thousands of buckets cost one array parse each,

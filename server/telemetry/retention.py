@@ -109,6 +109,15 @@ async def apply_retention(
             now - timedelta(days=retention.rollup_days),
             batch,
         )
+        # The fifteen-minute rows are made from the minute rows and go with them.
+        await _delete_in_batches(
+            conn,
+            "telemetry_rollup_15m",
+            "bucket",
+            ids,
+            now - timedelta(days=retention.rollup_days),
+            batch,
+        )
     if report.chunks_dropped or any(report.raw_deleted.values()):
         log.info(
             "retention removed %d chunks and %d raw samples",

@@ -1,4 +1,5 @@
-"""The one-minute rollup (min, max, mean, count per channel and minute), kept by the server.
+"""The one-minute rollup (min, max, mean, count, first and last value per channel and minute),
+kept by the server, and the fifteen-minute rollup made from it (for charts of a month and more).
 
 Continuous aggregates would do this in production TimescaleDB, but the Apache build and
 plain PostgreSQL lack them, so the server keeps ``telemetry_rollup_1m`` itself: each run
@@ -21,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = [
+    "FIFTEEN_MINUTES",
     "ROLLUP_CURSOR",
     "RollupRun",
     "maintain_rollups",
@@ -29,20 +31,25 @@ __all__ = [
 ]
 
 ROLLUP_CURSOR = "rollup_1m"
+FIFTEEN_MINUTES = timedelta(minutes=15)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MINUTE = timedelta(minutes=1)
 
 _AGGREGATE_SQL = text(
     """
     INSERT INTO telemetry_rollup_1m
-        (channel_id, bucket, min_value, max_value, mean_value, sample_count)
+        (channel_id, bucket, min_value, max_value, mean_value, sample_count,
+         first_value, last_value)
     SELECT channel_id, date_bin('1 minute', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS b,
-           min(value), max(value), avg(value), count(value)
+           min(value), max(value), avg(value), count(value),
+           (array_agg(value ORDER BY ts) FILTER (WHERE value IS NOT NULL))[1],
+           (array_agg(value ORDER BY ts DESC) FILTER (WHERE value IS NOT NULL))[1]
     FROM telemetry WHERE ts >= :start AND ts < :end
     GROUP BY channel_id, b
     ON CONFLICT (channel_id, bucket) DO UPDATE SET
         min_value = EXCLUDED.min_value, max_value = EXCLUDED.max_value,
-        mean_value = EXCLUDED.mean_value, sample_count = EXCLUDED.sample_count
+        mean_value = EXCLUDED.mean_value, sample_count = EXCLUDED.sample_count,
+        first_value = EXCLUDED.first_value, last_value = EXCLUDED.last_value
     """
 )
 
@@ -58,17 +65,55 @@ _PENDING_SQL = text(
 _AGGREGATE_RANGES_SQL = text(
     """
     INSERT INTO telemetry_rollup_1m
-        (channel_id, bucket, min_value, max_value, mean_value, sample_count)
+        (channel_id, bucket, min_value, max_value, mean_value, sample_count,
+         first_value, last_value)
     SELECT t.channel_id, date_bin('1 minute', t.ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS b,
-           min(t.value), max(t.value), avg(t.value), count(t.value)
+           min(t.value), max(t.value), avg(t.value), count(t.value),
+           (array_agg(t.value ORDER BY t.ts) FILTER (WHERE t.value IS NOT NULL))[1],
+           (array_agg(t.value ORDER BY t.ts DESC) FILTER (WHERE t.value IS NOT NULL))[1]
     FROM unnest(CAST(:channels AS integer[]), CAST(:starts AS timestamptz[]),
                 CAST(:ends AS timestamptz[])) AS r(channel_id, start_at, end_at)
     JOIN telemetry t ON t.channel_id = r.channel_id AND t.ts >= r.start_at AND t.ts < r.end_at
     GROUP BY t.channel_id, b
     ON CONFLICT (channel_id, bucket) DO UPDATE SET
         min_value = EXCLUDED.min_value, max_value = EXCLUDED.max_value,
-        mean_value = EXCLUDED.mean_value, sample_count = EXCLUDED.sample_count
+        mean_value = EXCLUDED.mean_value, sample_count = EXCLUDED.sample_count,
+        first_value = EXCLUDED.first_value, last_value = EXCLUDED.last_value
     """
+)
+
+# Fifteen-minute rows re-made from the minute rows of every bucket that ``[:start, :end)``
+# touches (a bucket whose later minutes are not rolled up yet is re-made by a later run).
+_FIFTEEN_SELECT = """
+    SELECT channel_id,
+           date_bin('15 minutes', bucket, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS b,
+           min(min_value), max(max_value),
+           sum(mean_value * sample_count) / NULLIF(sum(sample_count), 0), sum(sample_count),
+           (array_agg(COALESCE(first_value, mean_value) ORDER BY bucket)
+                FILTER (WHERE sample_count > 0))[1],
+           (array_agg(COALESCE(last_value, mean_value) ORDER BY bucket DESC)
+                FILTER (WHERE sample_count > 0))[1]
+    FROM telemetry_rollup_1m
+"""
+_FIFTEEN_UPSERT = """
+    ON CONFLICT (channel_id, bucket) DO UPDATE SET
+        min_value = EXCLUDED.min_value, max_value = EXCLUDED.max_value,
+        mean_value = EXCLUDED.mean_value, sample_count = EXCLUDED.sample_count,
+        first_value = EXCLUDED.first_value, last_value = EXCLUDED.last_value
+"""
+_AGGREGATE_15M_SQL = text(
+    "INSERT INTO telemetry_rollup_15m"
+    + _FIFTEEN_SELECT
+    + " WHERE bucket >= :start AND bucket < :end GROUP BY channel_id, b"
+    + _FIFTEEN_UPSERT
+)
+_AGGREGATE_15M_RANGES_SQL = text(
+    "INSERT INTO telemetry_rollup_15m"
+    + _FIFTEEN_SELECT
+    + " JOIN unnest(CAST(:channels AS integer[]), CAST(:starts AS timestamptz[]),"
+    " CAST(:ends AS timestamptz[])) AS r(rc, start_at, end_at)"
+    " ON channel_id = r.rc AND bucket >= r.start_at AND bucket < r.end_at"
+    " GROUP BY channel_id, b" + _FIFTEEN_UPSERT
 )
 
 _LOCK_SQL = text("SELECT pg_try_advisory_xact_lock(hashtext('labshare.rollup_1m'))")
@@ -89,11 +134,21 @@ def _floor_minute(value: datetime) -> datetime:
     return value - (value - _EPOCH) % timedelta(minutes=1)
 
 
+def _fifteen(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The whole fifteen-minute buckets that ``[start, end)`` touches."""
+    floor = start - (start - _EPOCH) % FIFTEEN_MINUTES
+    ceiling = end + (-(end - _EPOCH)) % FIFTEEN_MINUTES
+    return floor, ceiling
+
+
 async def rebuild_rollups(conn: AsyncConnection, start: datetime, end: datetime) -> int:
-    """Re-aggregate whole minutes of ``[start, end)``; returns the buckets written."""
+    """Re-aggregate whole minutes of ``[start, end)`` and the fifteen-minute buckets they fall
+    in; returns the minute buckets written."""
     result = await conn.execute(
         _AGGREGATE_SQL, {"start": _floor_minute(start), "end": _floor_minute(end)}
     )
+    low, high = _fifteen(_floor_minute(start), _floor_minute(end))
+    await conn.execute(_AGGREGATE_15M_SQL, {"start": low, "end": high})
     return result.rowcount or 0
 
 
@@ -186,6 +241,15 @@ async def roll_up_pending(conn: AsyncConnection, *, limit: int = 10_000) -> int:
                 "channels": [r[0] for r in ranges],
                 "starts": [r[1] for r in ranges],
                 "ends": [r[2] for r in ranges],
+            },
+        )
+        fifteen = [(r[0], *_fifteen(r[1], r[2])) for r in ranges]
+        await conn.execute(
+            _AGGREGATE_15M_RANGES_SQL,
+            {
+                "channels": [r[0] for r in fifteen],
+                "starts": [r[1] for r in fifteen],
+                "ends": [r[2] for r in fifteen],
             },
         )
     await conn.commit()

@@ -45,6 +45,7 @@ from server.core.validators import INT4_MAX
 from server.telemetry import board, latest, retention_classes
 from server.telemetry import export as exporting
 from server.telemetry.live import LiveFilter, LiveHub
+from server.telemetry.m4 import MAX_COLUMNS, channel_columns
 from server.telemetry.programs import runs_in
 from server.telemetry.queries import (
     MAX_POINTS,
@@ -108,13 +109,35 @@ async def series(
     start: Start,
     end: End,
     max_points: Annotated[int, Query(ge=1, le=MAX_POINTS)] = 2000,
+    width: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_COLUMNS,
+            description="the chart's width in pixels: one column each with its first, min, "
+            "max and last value (M4) instead of round buckets; max_points is then ignored",
+        ),
+    ] = None,
 ) -> SeriesOut:
-    """A channel down-sampled to at most ``max_points`` buckets (min, max, mean, count)."""
+    """A channel down-sampled to at most ``max_points`` buckets (min, max, mean, count), or to
+    ``width`` pixel columns (first, min, max, last, mean, count)."""
     check_range(start, end)
     access = await resolve_access(session, user, instrument_id)
     channel = await channel_of(session, access, channel_id)
+    windows = None if access.windows is None else access.clip(start, end)
     # Who may see what is decided on the primary; the samples may come from the replica.
     async with ReadConnection(request) as reads:
+        if width is not None:
+            columns = await channel_columns(
+                reads,
+                channel,
+                start,
+                end,
+                width=width,
+                timescaledb=bool(request.app.state.timescaledb),
+                windows=windows,
+            )
+            return SeriesOut.model_validate(columns, from_attributes=True)
         result = await channel_series(
             reads,
             channel,
@@ -122,7 +145,7 @@ async def series(
             end,
             max_points=max_points,
             timescaledb=bool(request.app.state.timescaledb),
-            windows=None if access.windows is None else access.clip(start, end),
+            windows=windows,
         )
     return SeriesOut.model_validate(result, from_attributes=True)
 

@@ -55,6 +55,13 @@ class SeriesOut(BaseModel):
     max: list[float | None]
     mean: list[float | None]
     count: list[int]
+    first: list[float | None] | None = Field(
+        default=None,
+        description="with ``width``: each pixel column's first value (M4: first, min, max, last)",
+    )
+    last: list[float | None] | None = Field(
+        default=None, description="with ``width``: each pixel column's last value"
+    )
 
 
 class StateIntervalOut(BaseModel):

@@ -114,3 +114,28 @@ async def test_late_samples_reach_the_chart_after_the_rollup_job(
     assert body["mean"] == [float(r[3]) for r in raw]
     assert body["count"] == [r[4] for r in raw]
     assert telemetry.execute("SELECT count(*) FROM telemetry_rollup_pending") == [(0,)]
+
+    # The quarter-hour rollup (charts of a month) took the late samples in as well: four
+    # pixel columns over the hour agree with the raw samples.
+    quarters = telemetry.execute(
+        "SELECT min(value), max(value), count(value),"
+        " (array_agg(value ORDER BY ts))[1], (array_agg(value ORDER BY ts DESC))[1]"
+        " FROM (SELECT floor(extract(epoch FROM ts - %s) / 900) AS q, ts, value FROM telemetry"
+        "       WHERE channel_id = %s AND ts >= %s AND ts < %s) AS samples"
+        " GROUP BY q ORDER BY q",
+        (hour, channel.id, hour, hour + timedelta(hours=1)),
+    )
+    columns = {**params, "width": "4"}
+    pixels = (await client.get(url, params=columns, headers=headers)).json()
+    assert pixels["source"] == "rollup"
+    assert pixels["bucket_seconds"] == 900
+    assert [
+        (
+            pixels["min"][i],
+            pixels["max"][i],
+            pixels["count"][i],
+            pixels["first"][i],
+            pixels["last"][i],
+        )
+        for i in range(4)
+    ] == [tuple(q) for q in quarters]

@@ -2110,7 +2110,8 @@ export interface paths {
         };
         /**
          * Series
-         * @description A channel down-sampled to at most ``max_points`` buckets (min, max, mean, count).
+         * @description A channel down-sampled to at most ``max_points`` buckets (min, max, mean, count), or to
+         *     ``width`` pixel columns (first, min, max, last, mean, count).
          */
         get: operations["series_api_v1_instruments__instrument_id__series_get"];
         put?: never;
@@ -6946,6 +6947,16 @@ export interface components {
              * Format: date-time
              */
             end: string;
+            /**
+             * First
+             * @description with ``width``: each pixel column's first value (M4: first, min, max, last)
+             */
+            first?: (number | null)[] | null;
+            /**
+             * Last
+             * @description with ``width``: each pixel column's last value
+             */
+            last?: (number | null)[] | null;
             /** Max */
             max: (number | null)[];
             /** Mean */
@@ -15808,6 +15819,8 @@ export interface operations {
                 max_points?: number;
                 /** @description inclusive, ISO 8601 with offset */
                 start: string;
+                /** @description the chart's width in pixels: one column each with its first, min, max and last value (M4) instead of round buckets; max_points is then ignored */
+                width?: number | null;
             };
             header?: never;
             path: {

@@ -6,7 +6,7 @@ import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { useI18n } from "../../i18n";
 import {
   formatBucket,
-  pointsForWidth,
+  columnsForWidth,
   type SeriesResponse,
   type StateIntervalResponse,
   timelineSegments,
@@ -56,17 +56,18 @@ export function TelemetryPanel({
   const startIso = new Date(range.start).toISOString();
   const endIso = new Date(range.end).toISOString();
   const base = `/instruments/${encodeURIComponent(instrumentId)}`;
-  const maxPoints = pointsForWidth(typeof window === "undefined" ? 1000 : window.innerWidth);
+  const columns =
+    typeof window === "undefined" ? 1000 : columnsForWidth(window.innerWidth, window.devicePixelRatio || 1);
 
   const series = useQuery({
-    queryKey: ["telemetry", instrumentId, channelId, startIso, endIso, maxPoints],
+    queryKey: ["telemetry", instrumentId, channelId, startIso, endIso, columns],
     queryFn: () =>
       api.call<SeriesResponse>(
         `${base}/series?${new URLSearchParams({
           channel_id: String(channelId),
           start: startIso,
           end: endIso,
-          max_points: String(maxPoints),
+          width: String(columns),
         })}`,
       ),
     enabled: channelId !== undefined,

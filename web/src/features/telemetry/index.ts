@@ -1,4 +1,4 @@
-export { formatBucket, pointsForWidth, timelineSegments, toChartData } from "./series";
+export { formatBucket, columnsForWidth, timelineSegments, toChartData } from "./series";
 export type { ChartData, SeriesResponse, StateIntervalResponse } from "./series";
 export { isAlarm, STATE_COLOURS, stateColour, stateMessageId, tileState } from "./states";
 export type { InstrumentState } from "./states";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   formatBucket,
-  pointsForWidth,
+  columnsForWidth,
   type SeriesResponse,
   shanghaiAxisDate,
   timelineSegments,
@@ -34,16 +34,19 @@ describe("chart data", () => {
     ]);
   });
 
-  it("asks for two points per pixel within the server's limits", () => {
-    expect(pointsForWidth(800)).toBe(1600);
-    expect(pointsForWidth(10)).toBe(100);
-    expect(pointsForWidth(1e6)).toBe(100000);
+  it("asks for one column per device pixel within the server's limits", () => {
+    expect(columnsForWidth(800)).toBe(800);
+    expect(columnsForWidth(800, 2)).toBe(1600);
+    expect(columnsForWidth(10)).toBe(100);
+    expect(columnsForWidth(1e6)).toBe(10000);
   });
 
   it("names bucket widths in human units", () => {
     expect(formatBucket(0.1)).toBe("100 ms");
     expect(formatBucket(60)).toBe("1 min");
     expect(formatBucket(7200)).toBe("2 h");
+    expect(formatBucket(60.293)).toBe("1 min");
+    expect(formatBucket(1801.25)).toBe("30 min");
   });
 });
 

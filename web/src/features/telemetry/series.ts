@@ -31,9 +31,13 @@ export function toChartData(series: SeriesResponse): ChartData {
   return [x, keep(series.mean), keep(series.min), keep(series.max)];
 }
 
-/** Enough points for every pixel of the chart twice over, within the server's limit. */
-export function pointsForWidth(widthPx: number): number {
-  return Math.max(100, Math.min(100_000, Math.round(widthPx * 2)));
+/**
+ * Pixel columns to ask for: one per device pixel across the chart, within the server's limit.
+ * The server answers each column with its first, lowest, highest and last value, which draw
+ * the same line as every sample would.
+ */
+export function columnsForWidth(widthPx: number, pixelRatio = 1): number {
+  return Math.max(100, Math.min(10_000, Math.round(widthPx * pixelRatio)));
 }
 
 export interface TimelineSegment {
@@ -60,12 +64,14 @@ export function timelineSegments(
     .filter((segment) => segment.width > 0);
 }
 
+/** A column's width in words; pixel columns are rarely round, so two significant digits. */
 export function formatBucket(seconds: number): string {
+  const round = (value: number) => Number(value.toPrecision(2));
   if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
-  if (seconds < 60) return `${seconds} s`;
-  if (seconds < 3600) return `${seconds / 60} min`;
-  if (seconds < 86400) return `${seconds / 3600} h`;
-  return `${seconds / 86400} d`;
+  if (seconds < 60) return `${round(seconds)} s`;
+  if (seconds < 3600) return `${round(seconds / 60)} min`;
+  if (seconds < 86400) return `${round(seconds / 3600)} h`;
+  return `${round(seconds / 86400)} d`;
 }
 
 const SHANGHAI_OFFSET_MS = 8 * 3600e3;
