@@ -54,6 +54,9 @@ WORDS = {
         "old": "旧密钥已失效",
         "channels": "通道映射",
         "config": "配置",
+        "find": "在列表中查找",
+        "column": "网关",
+        "export": "导出 CSV",
     },
     "en": {
         "title": "Gateways",
@@ -70,6 +73,9 @@ WORDS = {
         "old": "The old secret no longer works",
         "channels": "Channels",
         "config": "Configuration",
+        "find": "Find in this list",
+        "column": "Gateway",
+        "export": "Export CSV",
     },
 }
 
@@ -184,6 +190,22 @@ def _journey(
         # The demo gateway's channel mapping, for the reviewer's eye.
         drawer.locator(".ant-drawer-close").click()
         expect(drawer).to_be_hidden()
+
+        # The list finds a gateway by what it shows and exports the rows shown, for Excel.
+        tools = page.get_by_test_id("list-tools")
+        tools.get_by_label(words["find"]).fill(key)
+        expect(page.get_by_test_id("gateway-row")).to_have_count(1)
+        with page.expect_download() as exported:
+            tools.get_by_role("button", name=re.compile(words["export"])).click()
+        assert exported.value.suggested_filename == "labshare-gateways.csv"
+        table = Path(exported.value.path()).read_bytes().decode("utf-8")
+        assert table.startswith("\ufeff")  # Excel reads the Chinese headings as UTF-8
+        heading, *rows = table.strip().split("\r\n")
+        assert heading.startswith(f'\ufeff"{words["column"]}"')
+        assert len(rows) == 1, rows
+        assert key in rows[0]
+        assert words["never"] in rows[0]
+        tools.get_by_label(words["find"]).fill("")
         page.get_by_test_id("gateway-row").filter(has_text="demo-gw-01").get_by_test_id(
             "gateway-manage"
         ).click()

@@ -2,6 +2,7 @@ import { App, Button, Card, Form, Input, Modal, Space, Table, Tag, Tooltip } fro
 import { useState } from "react";
 import type { Instrument } from "../../api/types";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
+import { type ListColumn, sortBy, useListTools } from "../../components/ListTools";
 import { useI18n } from "../../i18n";
 import { formatLocalMinute } from "../../i18n/problems";
 import { useDecision, useDetailedBookings, type DetailedBooking } from "./api";
@@ -152,16 +153,36 @@ export function ApprovalsQueue({ instruments }: { instruments: Instrument[] }) {
   const [notesOpen, toggleNotes] = useOpenNotes();
   const actionsColumn = useActionsColumn();
   const names = new Map(instruments.map((i) => [i.id, pickName(i.name, i.name_en)]));
+  const listed: ListColumn<DetailedBooking>[] = [
+    { title: t("form.instrument"), value: (b) => names.get(b.instrument_id) ?? b.instrument_id },
+    {
+      title: t("mine.when"),
+      value: (b) => `${formatLocalMinute(b.start_at)}–${formatLocalMinute(b.end_at).slice(11)}`,
+    },
+    {
+      title: t("review.booker"),
+      value: (b) =>
+        `${pickName(b.booker.organisation_name, b.booker.organisation_name_en)} ${b.booker.full_name} ${b.booker.email}`,
+    },
+    { title: t("mine.mode"), value: (b) => enumText(locale, "form.mode", b.mode) },
+    {
+      title: t("review.samplesItems"),
+      value: (b) => [t("review.samples", { count: b.sample_count }), ...(b.test_items ?? [])].join(" "),
+    },
+    { title: t("review.quote"), value: (b) => Number(b.quoted_amount) },
+  ];
+  const { shown, toolbar } = useListTools(pending.data, listed, "labshare-approvals.csv");
   if (pending.isPending) return <Loading />;
   if (pending.error) return <ErrorNotice error={pending.error} />;
   return (
     <Card role="region" aria-label={t("approvals.title")} title={<h2>{t("approvals.title")}</h2>}>
+      {pending.data.length > 0 && <div className="list-tools-row">{toolbar}</div>}
       {decision.error && <ErrorNotice error={decision.error} />}
       <Table<DetailedBooking>
         data-testid="approvals"
         rowKey="id"
         size="small"
-        dataSource={pending.data}
+        dataSource={shown}
         pagination={{ pageSize: 10, hideOnSinglePage: true }}
         scroll={{ x: "max-content" }}
         expandable={{
@@ -174,6 +195,8 @@ export function ApprovalsQueue({ instruments }: { instruments: Instrument[] }) {
           {
             title: t("form.instrument"),
             key: "instrument",
+            sorter: sortBy((b) => b.start_at),
+            defaultSortOrder: "ascend",
             render: (_, b) => (
               <>
                 <div>{names.get(b.instrument_id) ?? b.instrument_id}</div>
@@ -184,7 +207,12 @@ export function ApprovalsQueue({ instruments }: { instruments: Instrument[] }) {
               </>
             ),
           },
-          { title: t("review.booker"), key: "booker", render: (_, b) => <BookerCell booking={b} /> },
+          {
+            title: t("review.booker"),
+            key: "booker",
+            sorter: sortBy((b) => b.booker.organisation_name),
+            render: (_, b) => <BookerCell booking={b} />,
+          },
           {
             title: t("mine.mode"),
             key: "mode",
@@ -200,6 +228,7 @@ export function ApprovalsQueue({ instruments }: { instruments: Instrument[] }) {
             title: t("review.quote"),
             key: "quote",
             align: "right",
+            sorter: sortBy((b) => Number(b.quoted_amount)),
             render: (_, b) => <span className="nowrap">¥{b.quoted_amount}</span>,
           },
           {

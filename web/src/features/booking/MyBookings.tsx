@@ -2,6 +2,8 @@ import { Alert, Button, Card, Popconfirm, Space, Table, Tag } from "antd";
 import { useState } from "react";
 import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
+import { type ListColumn, sortBy, useListTools } from "../../components/ListTools";
+import { formatLocalMinute } from "../../i18n/problems";
 import { useI18n } from "../../i18n";
 import { useCurrentUser } from "../auth/queries";
 import { isInstitutionRole } from "../auth/roles";
@@ -123,6 +125,35 @@ export function MyBookings() {
   const [moved, setMoved] = useState<Booking | null>(null);
   const [notesOpen, toggleNotes] = useOpenNotes();
   const actionsColumn = useActionsColumn();
+  const listed: ListColumn<ListedBooking>[] = [
+    { title: t("form.instrument"), value: (b) => pickName(b.instrument_name, b.instrument_name_en) },
+    {
+      title: t("mine.when"),
+      value: (b) => `${formatLocalMinute(b.start_at)}–${formatLocalMinute(b.end_at).slice(11)}`,
+    },
+    ...(staff
+      ? [
+          {
+            title: t("mine.bookedBy"),
+            value: (b: ListedBooking) => {
+              const found = bookers.get(b.id)?.booker;
+              return found
+                ? `${pickName(found.organisation_name, found.organisation_name_en)} ${found.full_name} ${found.email}`
+                : "";
+            },
+          },
+        ]
+      : []),
+    { title: t("mine.mode"), value: (b) => enumText(locale, "form.mode", b.mode) },
+    { title: t("review.samplesItems"), value: (b) => [b.sample_count, ...(b.test_items ?? [])].join(" ") },
+    { title: t("mine.status"), value: (b) => enumText(locale, "status", b.status) },
+    { title: t("mine.fee"), value: (b) => Number(b.quoted_amount) },
+  ];
+  const { shown, toolbar } = useListTools(
+    bookings.data ? newestFirst(bookings.data) : undefined,
+    listed,
+    "labshare-bookings.csv",
+  );
   if (bookings.isPending) return <Loading />;
   if (bookings.error) return <ErrorNotice error={bookings.error} />;
   return (
@@ -138,6 +169,7 @@ export function MyBookings() {
         )
       }
     >
+      {bookings.data.length > 0 && <div className="list-tools-row">{toolbar}</div>}
       {action.error && <ErrorNotice error={action.error} />}
       {moved && (
         <Alert
@@ -154,7 +186,7 @@ export function MyBookings() {
         data-testid="my-bookings"
         rowKey="id"
         size="small"
-        dataSource={newestFirst(bookings.data)}
+        dataSource={shown}
         pagination={{ pageSize: 10, hideOnSinglePage: true }}
         scroll={{ x: "max-content" }}
         expandable={{
@@ -169,7 +201,12 @@ export function MyBookings() {
             key: "instrument",
             render: (_, b) => pickName(b.instrument_name, b.instrument_name_en),
           },
-          { title: t("mine.when"), key: "when", render: (_, b) => <When booking={b} /> },
+          {
+            title: t("mine.when"),
+            key: "when",
+            sorter: sortBy((b) => b.start_at),
+            render: (_, b) => <When booking={b} />,
+          },
           ...(staff
             ? [
                 {
@@ -187,6 +224,7 @@ export function MyBookings() {
           {
             title: t("mine.status"),
             key: "status",
+            sorter: sortBy((b) => enumText(locale, "status", b.status)),
             render: (_, b) => (
               <>
                 <Tag color={STATUS_COLOURS[b.status] ?? "default"}>
@@ -204,6 +242,7 @@ export function MyBookings() {
           {
             title: t("mine.fee"),
             key: "fee",
+            sorter: sortBy((b) => Number(b.quoted_amount)),
             render: (_, b) => (
               <>
                 ¥{b.quoted_amount}

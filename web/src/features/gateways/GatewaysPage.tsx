@@ -1,6 +1,7 @@
 import { App, Button, Form, Input, Modal, Space, Table, Tag, Typography } from "antd";
 import { type HTMLAttributes, useState } from "react";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
+import { type ListColumn, sortBy, useListTools } from "../../components/ListTools";
 import { useI18n } from "../../i18n";
 import { useCurrentUser } from "../auth";
 import { type GatewayCreated, type GatewayHealth, useGatewayHealth, useRegisterGateway } from "./api";
@@ -39,6 +40,29 @@ export function GatewaysPage() {
   const canManage = role === "lab_manager" || role === "platform_admin";
   const canRegister = role === "lab_manager";
   const open = health.data?.find((h) => h.gateway.id === openId) ?? null;
+  const listed: ListColumn<GatewayHealth>[] = [
+    { title: t("col.gateway"), value: (h) => `${h.gateway.key} ${h.gateway.name}` },
+    { title: t("col.status"), value: (h) => t(`status.${condition(h)}`) },
+    {
+      title: t("col.heartbeat"),
+      value: (h) => {
+        const age = ageText(heartbeatAge(h));
+        return t(age.id, age.vars);
+      },
+    },
+    { title: t("col.lag"), value: (h) => formatLag(h.lag_s) },
+    { title: t("col.spool"), value: (h) => h.heartbeat?.spool_depth },
+    {
+      title: t("col.problems"),
+      value: (h) =>
+        h.gateway.retired_at
+          ? ""
+          : healthProblems(h)
+              .map((p) => t(p.id, p.vars))
+              .join("; "),
+    },
+  ];
+  const { shown, toolbar } = useListTools(health.data, listed, "labshare-gateways.csv");
 
   if (health.isPending) return <Loading />;
   if (health.isError) return <ErrorNotice error={health.error} />;
@@ -58,12 +82,13 @@ export function GatewaysPage() {
           </Button>
         )}
       </Space>
+      {health.data.length > 0 && <div className="list-tools-row">{toolbar}</div>}
       <Table<GatewayHealth>
         data-testid="gateways"
         rowKey={(h) => h.gateway.id}
         size="middle"
         scroll={{ x: true }}
-        dataSource={health.data}
+        dataSource={shown}
         pagination={{ pageSize: 20, hideOnSinglePage: true }}
         locale={{ emptyText: t("empty") }}
         onRow={() => ({ "data-testid": "gateway-row" }) as HTMLAttributes<HTMLElement>}
@@ -71,6 +96,7 @@ export function GatewaysPage() {
           {
             title: t("col.gateway"),
             key: "gateway",
+            sorter: sortBy((h) => h.gateway.key),
             render: (_, h) => (
               <div>
                 <strong style={{ whiteSpace: "nowrap" }}>{h.gateway.key}</strong>
@@ -81,6 +107,7 @@ export function GatewaysPage() {
           {
             title: t("col.status"),
             key: "status",
+            sorter: sortBy((h) => t(`status.${condition(h)}`)),
             render: (_, h) => {
               const state = condition(h);
               return (
@@ -104,6 +131,7 @@ export function GatewaysPage() {
             title: t("col.spool"),
             key: "spool",
             responsive: ["md"],
+            sorter: sortBy((h) => h.heartbeat?.spool_depth ?? -1),
             render: (_, h) => h.heartbeat?.spool_depth ?? "—",
           },
           {

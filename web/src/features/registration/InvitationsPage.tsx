@@ -1,6 +1,7 @@
 import { Alert, App, Button, Card, Form, Input, Result, Select, Table, Tag, Typography } from "antd";
 import type { Role } from "../../api/types";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
+import { type ListColumn, sortBy, useListTools } from "../../components/ListTools";
 import { useI18n } from "../../i18n";
 import { useCurrentUser } from "../auth";
 import { formatBeijing } from "../calibration";
@@ -38,6 +39,13 @@ function Invitations({ roles, myId }: { roles: Role[]; myId: string }) {
   const members = useMembers();
   const assign = useAssignRole();
   const [form] = Form.useForm<{ email: string; role: Role }>();
+  const memberColumns: ListColumn<Member>[] = [
+    { title: t("members.name"), value: (m) => m.full_name },
+    { title: t("invite.emailColumn"), value: (m) => m.email },
+    { title: t("members.role"), value: (m) => app(`role.${m.role}`) },
+    { title: t("members.since"), value: (m) => formatBeijing(m.created_at) },
+  ];
+  const memberTools = useListTools(members.data, memberColumns, "labshare-members.csv");
   const roleOptions = roles.map((value) => ({ value, label: app(`role.${value}`) }));
   // When the list arrived: an invitation shown as open stays open until the list refreshes.
   const now = list.dataUpdatedAt;
@@ -95,6 +103,7 @@ function Invitations({ roles, myId }: { roles: Role[]; myId: string }) {
         )}
       </Card>
       <Card title={t("members.title")} data-testid="members">
+        {!!members.data?.length && <div className="list-tools-row">{memberTools.toolbar}</div>}
         {members.isPending && <Loading />}
         {members.error && <ErrorNotice error={members.error} />}
         {assign.error && <ErrorNotice error={assign.error} />}
@@ -104,7 +113,7 @@ function Invitations({ roles, myId }: { roles: Role[]; myId: string }) {
             size="small"
             scroll={{ x: true }}
             pagination={{ pageSize: 20, hideOnSinglePage: true }}
-            dataSource={members.data}
+            dataSource={memberTools.shown}
             columns={[
               {
                 title: t("members.name"),
@@ -152,6 +161,7 @@ function Invitations({ roles, myId }: { roles: Role[]; myId: string }) {
               {
                 title: t("members.since"),
                 dataIndex: "created_at",
+                sorter: sortBy((m) => m.created_at),
                 render: (at: string) => formatBeijing(at),
               },
             ]}

@@ -1,6 +1,7 @@
 import { App, Button, Form, Input, Modal, Result, Segmented, Space, Table, Tag, Typography } from "antd";
 import { useState } from "react";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
+import { type ListColumn, sortBy, useListTools } from "../../components/ListTools";
 import { useI18n } from "../../i18n";
 import { useCurrentUser } from "../auth";
 import { formatBeijing } from "../calibration";
@@ -32,6 +33,20 @@ function Review() {
   const [rejecting, setRejecting] = useState<Registration | null>(null);
   const [form] = Form.useForm<{ reason: string }>();
   const filters: (RegistrationStatus | "")[] = ["pending", "approved", "rejected", ""];
+  const listed: ListColumn<Registration>[] = [
+    { title: t("review.company"), value: (r) => r.company_name },
+    { title: t("review.creditCode"), value: (r) => r.credit_code },
+    {
+      title: t("review.contact"),
+      value: (r) => [r.contact_name, r.email, r.phone].filter(Boolean).join(" "),
+    },
+    { title: t("review.submitted"), value: (r) => formatBeijing(r.created_at).slice(0, 16) },
+    {
+      title: t("review.state"),
+      value: (r) => [t(`review.status.${r.status}`), r.reason].filter(Boolean).join(" "),
+    },
+  ];
+  const { shown, toolbar } = useListTools(list.data, listed, "labshare-registrations.csv");
 
   return (
     <section className="page">
@@ -47,6 +62,11 @@ function Review() {
           label: value ? t(`review.status.${value}`) : t("review.all"),
         }))}
       />
+      {!!list.data?.length && (
+        <div className="list-tools-row" style={{ marginTop: 12 }}>
+          {toolbar}
+        </div>
+      )}
       {decide.error && <ErrorNotice error={decide.error} />}
       {list.isPending && <Loading />}
       {list.error && <ErrorNotice error={list.error} />}
@@ -58,12 +78,13 @@ function Review() {
           size="middle"
           scroll={{ x: true }}
           locale={{ emptyText: t("review.empty") }}
-          dataSource={list.data}
+          dataSource={shown}
           pagination={{ pageSize: 20, hideOnSinglePage: true }}
           columns={[
             {
               title: t("review.company"),
               key: "company",
+              sorter: sortBy((r) => r.company_name),
               render: (_, r) => (
                 <div>
                   <strong>{r.company_name}</strong>
@@ -89,6 +110,8 @@ function Review() {
             {
               title: t("review.submitted"),
               dataIndex: "created_at",
+              sorter: sortBy((r) => r.created_at),
+              defaultSortOrder: "descend",
               render: (at: string) => formatBeijing(at).slice(0, 16),
             },
             {
