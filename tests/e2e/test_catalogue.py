@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.harness.browser import Process, chromium, demo_server, open_as
+from tests.harness.browser import Process, chromium, demo_server, open_as, pick_date
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -64,11 +64,11 @@ def test_catalogue_search_and_out_of_tolerance_in_the_browser(
 
         manager = open_as(browser, base, "manager@zjim.demo", f"/instruments/{chamber_id}/manage")
         form = manager.get_by_test_id("check-form")
-        form.locator("input[name=performed_at]").fill("2026-01-05T10:00")
-        form.locator("input[name=reference_value]").fill("50")
-        form.locator("input[name=measured_value]").fill("51.5")
-        form.locator("input[name=tolerance]").fill("0.5")
-        form.locator("button[type=submit]").click()
+        pick_date(form.get_by_label("核查时间"), "2026-01-05 10:00")
+        form.get_by_label("参考值").fill("50")
+        form.get_by_label("测得值").fill("51.5")
+        form.get_by_label("允差").fill("0.5")
+        form.get_by_role("button", name="添加").click()
         expect(manager.get_by_test_id("out-of-service")).to_be_visible(timeout=10_000)
         expect(manager.get_by_test_id("calibration-status").first).to_contain_text("停用")
         # The bookings after the failed check are listed by who booked them, not "none".

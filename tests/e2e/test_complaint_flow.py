@@ -86,8 +86,13 @@ def test_logged_in_complaint_filed_and_followed_in_the_web_app(
     with chromium() as browser:
         page = open_as(browser, base, "buyer@jingce.demo", "/complaints")
         form = page.get_by_role("form")
-        form.locator("select[name=organisation_id]").select_option(label="浙江大学分析测试中心")
-        form.locator("select[name=subject_kind]").select_option("report")
+        # Ant Design selects: open the list, click the option.
+        form.get_by_role("combobox", name="被投诉机构").click()
+        page.locator(
+            ".ant-select-dropdown .ant-select-item-option[title='浙江大学分析测试中心']"
+        ).click()
+        form.get_by_role("combobox", name="投诉对象").click()
+        page.locator(".ant-select-dropdown .ant-select-item-option[title='检测报告']").click()
         form.locator("input[name=report_number]").fill("ZJU-2026-0815")
         form.locator("input[name=summary]").fill("报告结论与样品不符")
         form.locator("textarea[name=details]").fill("报告所列样品编号与送检样品不一致。")

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.harness.browser import Process, api_token, chromium, demo_server, open_as
+from tests.harness.browser import Process, api_token, chromium, demo_server, open_as, pick_date
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -55,7 +55,7 @@ def test_manager_registers_an_instrument_and_publishes_its_fee(
         form.get_by_label("仪器类别").fill("电子光学仪器")
         form.get_by_label("原值（元）").fill("3200000")
         form.get_by_label("产地国别").fill("日本")
-        form.get_by_label("购置日期").fill("2024-03-15")
+        pick_date(form.get_by_label("购置日期"), "2024-03-15")
         form.get_by_label("资产分类代码").fill("03040801")
         form.get_by_label("主要技术指标").fill("分辨率 1.2 nm @ 30 kV")
         form.get_by_label("主要功能").fill("材料表面形貌观察与能谱分析")

@@ -34,6 +34,16 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from mqtt_contract.gateway_config import parse_config_text
+from server.demo.journey import (
+    SEM_CONTACT,
+    SEM_COST_MODEL,
+    SEM_DEVICE_KEY,
+    SEM_ENTERPRISE_FEE,
+    SEM_INSTRUMENT,
+    SEM_OPENING_HOURS,
+    SEM_POINT,
+    SEM_RECORD,
+)
 from tests.gateways.dynsec import start_dynsec_broker
 from tests.harness.browser import (
     VENV_BIN,
@@ -42,6 +52,7 @@ from tests.harness.browser import (
     chromium,
     console_errors,
     log_in,
+    pick_date,
     seed_demo,
     serve,
     server_env,
@@ -54,11 +65,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MANAGER = "manager@zjim.demo"
 BUYER = "buyer@jingce.demo"  # 杭州精测科技有限公司, an enterprise
-NAME = "场发射扫描电子显微镜"
-NAME_EN = "Field-emission scanning electron microscope"
+# The values the demo's own microscope is set up with (server/demo/journey.py).
+NAME = SEM_INSTRUMENT["name"]
+NAME_EN = SEM_INSTRUMENT["name_en"]
 CERTIFICATE = "ZJIM-SEM-2026-001"
 GATEWAY = "sem-gw-01"
-DEVICE, POINT = "sem-1", "stage_temperature"
+DEVICE, POINT = SEM_DEVICE_KEY, SEM_POINT
 # The controller keeps the stage temperature in tenths of a degree Celsius.
 TEMPERATURE_REGISTER, RAW_TEMPERATURE = 0, 253
 EXPECTED = re.compile(r"^25\.30*\s*°C$")
@@ -77,6 +89,11 @@ class Hands:
 
     def fill(self, field: Locator, value: str) -> None:
         field.fill(value)
+        self.inputs += 1
+
+    def pick(self, field: Locator, value: str) -> None:
+        """A date typed into a date picker and confirmed with Enter: one input."""
+        pick_date(field, value)
         self.inputs += 1
 
     def click(self, target: Locator) -> None:
@@ -101,13 +118,13 @@ def _register_instrument(page: Page, hands: Hands) -> str:
     for label, value in (
         ("仪器名称", NAME),
         ("英文名称", NAME_EN),
-        ("型号", "SU5000"),
-        ("生产厂商", "Hitachi"),
-        ("放置地点", "材料实验室 203"),
-        ("仪器类别", "电子光学仪器"),
-        ("原值（元）", "3200000"),
-        ("负责人", "王主管"),
-        ("联系电话", "0571-85000000"),
+        ("型号", SEM_INSTRUMENT["model"]),
+        ("生产厂商", SEM_INSTRUMENT["manufacturer"]),
+        ("放置地点", SEM_INSTRUMENT["location"]),
+        ("仪器类别", SEM_RECORD["category"]),
+        ("原值（元）", SEM_RECORD["original_value"]),
+        ("负责人", SEM_CONTACT[0]),
+        ("联系电话", SEM_CONTACT[1]),
     ):
         hands.fill(form.get_by_label(label), value)
     hands.click(form.get_by_role("button", name=re.compile(r"^登\s?记$")))
@@ -128,12 +145,12 @@ def _register_instrument(page: Page, hands: Hands) -> str:
 
     # 20 consumables + 160,000 / 1,600 h depreciation = 120.00/h; enterprises pay 1.2×.
     cost = page.get_by_test_id("cost-form")
-    hands.fill(cost.get_by_label("耗材（元/小时）"), "20")
-    hands.fill(cost.get_by_label("年折旧额（元）"), "160000")
-    hands.fill(cost.get_by_label("企业用户"), "1.2")
+    hands.fill(cost.get_by_label("耗材（元/小时）"), SEM_COST_MODEL["consumables_per_hour"])
+    hands.fill(cost.get_by_label("年折旧额（元）"), SEM_COST_MODEL["annual_depreciation"])
+    hands.fill(cost.get_by_label("企业用户"), SEM_COST_MODEL["factors"]["enterprise"])
     hands.click(cost.get_by_role("button", name="保存并公开收费"))
     fees = page.get_by_test_id("published-fees")
-    expect(fees.get_by_test_id("fee-enterprise")).to_contain_text("144.00 元/小时")
+    expect(fees.get_by_test_id("fee-enterprise")).to_contain_text(f"{SEM_ENTERPRISE_FEE} 元/小时")
     return instrument_id
 
 
@@ -150,10 +167,10 @@ def _record_certificate(page: Page, hands: Hands, instrument_id: str) -> None:
     form = page.get_by_test_id("certificate-form")
     hands.fill(form.get_by_label("证书编号"), CERTIFICATE)
     hands.fill(form.get_by_label("校准机构"), "浙江省计量科学研究院")
-    hands.fill(form.get_by_label("发证日期"), granted.strftime("%Y-%m-%d"))
-    hands.fill(form.get_by_label("有效期起"), granted.strftime("%Y-%m-%dT09:00"))
-    hands.fill(
-        form.get_by_label("有效期止"), (granted + timedelta(days=365)).strftime("%Y-%m-%dT09:00")
+    hands.pick(form.get_by_label("发证日期"), granted.strftime("%Y-%m-%d"))
+    hands.pick(form.get_by_label("有效期起"), granted.strftime("%Y-%m-%d 09:00"))
+    hands.pick(
+        form.get_by_label("有效期止"), (granted + timedelta(days=365)).strftime("%Y-%m-%d 09:00")
     )
     hands.click(form.get_by_role("button", name="添加"))
     expect(page.get_by_test_id("certificates")).to_contain_text(CERTIFICATE)
@@ -382,5 +399,10 @@ def test_a_manager_takes_a_new_instrument_to_bookable_and_streaming(
         mine = [b for b in bookings if b["instrument_id"] == instrument_id]
         assert len(mine) == 1, mine
         assert mine[0]["mode"] == "staff_operated"
+        # The instrument the browser set up is the one the demo sets up the same way.
+        manager = api_token(base, MANAGER)
+        record = httpx.get(f"{base}/api/v1/instruments/{instrument_id}/record", headers=manager)
+        assert record.json()["opening_hours"] == SEM_OPENING_HOURS
+        assert record.json()["category"] == SEM_RECORD["category"]
     finally:
         broker.stop()

@@ -4,6 +4,7 @@ it and the institution sees its score."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -37,8 +38,8 @@ def test_own_report_submission_and_closing_in_the_browser(
         expect(closed.locator("img")).to_be_visible()
 
         open_round = page.get_by_test_id("pt-round").filter(has_text="ZJ-PT-2026-02")
-        open_round.locator("input[name=value]").fill("421.5")
-        open_round.locator("input[name=standard_u]").fill("2.0")
+        open_round.get_by_label(re.compile("^测量结果")).fill("421.5")
+        open_round.get_by_label("标准不确定度 u(x)").fill("2.0")
         open_round.get_by_role("button", name="提交结果").click()
         expect(open_round.get_by_test_id("pt-own")).to_contain_text("421.5")
 

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, sync_playwright
 from pymodbus.client import ModbusTcpClient
 
 from server.demo.credentials import DEMO_PASSWORD
@@ -354,6 +354,14 @@ def console_errors(page: Page, *, allow: tuple[str, ...] = ()) -> list[str]:
     return errors
 
 
+def pick_date(field: Locator, value: str) -> None:
+    """Types a value into an Ant Design date picker in its format ("2026-01-05 10:00", or
+    "2026-01-05" for a day) and confirms it with Enter, as a user typing it would."""
+    field.click()
+    field.fill(value)
+    field.press("Enter")
+
+
 def open_as(browser: Browser, base: str, email: str, path: str, **context: Any) -> Page:
     """A page with a context of its own (``context``: Playwright's options), logged in as
     ``email`` through the form and opened at ``path``."""
@@ -382,6 +390,7 @@ __all__ = [
     "instrument_named",
     "log_in",
     "open_as",
+    "pick_date",
     "seed_demo",
     "serve",
     "server_env",

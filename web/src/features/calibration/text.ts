@@ -142,6 +142,11 @@ const TEXT = {
   "auth.trainedRequired": ["请填写培训日期", "Enter the training date"],
   "auth.empty": ["尚无操作授权", "No operator authorisations yet"],
   "auth.status": ["状态", "Status"],
+  "manage.required": ["请填写{field}", "{field} is required"],
+  "manage.requiredPick": ["请选择{field}", "{field} is required"],
+  "manage.notNegative": ["{field}不能为负数", "{field} cannot be negative"],
+  "manage.endAfterStart": ["结束时间须晚于开始时间", "The end must be after the start"],
+  "manage.validToAfterFrom": ["有效期止须晚于有效期起", "Valid to must be after valid from"],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type TextId = keyof typeof TEXT;

@@ -1,3 +1,5 @@
+import type { Dayjs } from "dayjs";
+
 /** A date as people in Zhejiang read it: Beijing time, yyyy-mm-dd. */
 export function formatBeijing(iso: string): string {
   const parts = new Intl.DateTimeFormat("en-CA", {
@@ -14,4 +16,17 @@ export function formatBeijing(iso: string): string {
 export function beijingInputToIso(value: string | undefined): string {
   if (!value) return "";
   return `${value.length === 16 ? `${value}:00` : value}+08:00`;
+}
+
+/**
+ * A date picker's Beijing wall time (antd DatePicker with `showTime`) as the API's ISO string:
+ * the picked wall time goes through `beijingInputToIso`, whatever the browser's own zone is.
+ */
+export function pickedToIso(value: Dayjs): string {
+  return beijingInputToIso(value.format("YYYY-MM-DDTHH:mm"));
+}
+
+/** A date picker's day (no time) as the API's date, yyyy-mm-dd. */
+export function pickedDay(value: Dayjs): string {
+  return value.format("YYYY-MM-DD");
 }

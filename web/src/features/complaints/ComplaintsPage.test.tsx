@@ -1,4 +1,4 @@
-import { screen } from "@testing-library/react";
+import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { CurrentUser, FetchFn } from "../../api";
@@ -26,6 +26,16 @@ const booking = (id: string, organisation_id: string) => ({
   organisation_id,
   start_at: "2026-11-20T01:00:00Z",
 });
+
+/** The Ant Design select list open last. */
+function openDropdown(): HTMLElement {
+  const open = document.querySelectorAll<HTMLElement>(
+    ".ant-select-dropdown:not(.ant-select-dropdown-hidden)",
+  );
+  const last = open[open.length - 1];
+  if (!last) throw new Error("no open select list");
+  return last;
+}
 
 /** The fake server records bodies as text; the multipart forms are kept as sent. */
 function keepForms(fake: FakeServer): FormData[] {
@@ -143,13 +153,21 @@ describe("ComplaintsPage", () => {
     renderWithApp(<ComplaintsPage />, { server: fake });
     const user = userEvent.setup();
 
-    const subject = await screen.findByLabelText("投诉对象");
-    await screen.findByRole("option", { name: "我的一次预约" });
-    await user.selectOptions(subject, "booking");
-    const choice = screen.getByLabelText("预约（仪器 · 开始时间）");
+    await screen.findByLabelText("投诉对象");
+    // Nothing is sent without a summary and details; the reasons are given in Chinese.
+    await user.click(screen.getByRole("button", { name: "提交" }));
+    expect(await screen.findByText("请填写事由")).toBeInTheDocument();
+    expect(screen.getByText("请填写详细情况")).toBeInTheDocument();
+    expect(screen.getByText("请选择被投诉机构")).toBeInTheDocument();
+
+    await user.click(screen.getByRole("combobox", { name: "投诉对象" }));
+    await user.click(await within(openDropdown()).findByTitle("我的一次预约"));
+    const choice = await screen.findByRole("combobox", { name: "预约（仪器 · 开始时间）" });
     // Only the customer's own booking, by instrument and Beijing start time.
-    expect(choice).toHaveTextContent("高低温试验箱 · 2026-11-20 09:00");
-    expect(screen.getAllByRole("option").map((o) => o.getAttribute("value"))).not.toContain("b-other");
+    expect(choice.closest(".ant-select")).toHaveTextContent("高低温试验箱 · 2026-11-20 09:00");
+    await user.click(choice);
+    expect(openDropdown().querySelectorAll(".ant-select-item-option")).toHaveLength(1);
+    await user.keyboard("{Escape}");
     // The institution follows from the booking: no separate choice.
     expect(screen.queryByLabelText("被投诉机构")).toBeNull();
 
@@ -159,6 +177,11 @@ describe("ComplaintsPage", () => {
     await user.click(screen.getByRole("button", { name: "提交" }));
 
     expect(await screen.findByTestId("complaint-filed")).toHaveTextContent("TS20261203-ABCDEF0123");
+    // Confirmed, and the form is emptied for another complaint.
+    expect(
+      await screen.findByText("已受理，查询编号 TS20261203-ABCDEF0123", { selector: ".ant-message *" }),
+    ).toBeInTheDocument();
+    expect(screen.getByLabelText("事由")).toHaveValue("");
     expect(forms).toHaveLength(1);
     const sent = Object.fromEntries([...(forms[0]?.entries() ?? [])]);
     expect(sent).toEqual({
@@ -174,8 +197,10 @@ describe("ComplaintsPage", () => {
 
   it("offers no booking subject to someone without bookings of their own", async () => {
     renderWithApp(<ComplaintsPage />, { server: server([booking("b-other", "org-x")]) });
-    await screen.findByLabelText("投诉对象");
+    const user = userEvent.setup();
     await screen.findByLabelText("被投诉机构");
-    expect(screen.queryByRole("option", { name: "我的一次预约" })).toBeNull();
+    await user.click(screen.getByRole("combobox", { name: "投诉对象" }));
+    expect(within(openDropdown()).getByTitle("检测报告")).toBeInTheDocument();
+    expect(within(openDropdown()).queryByTitle("我的一次预约")).toBeNull();
   });
 });

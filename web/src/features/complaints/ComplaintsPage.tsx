@@ -1,5 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
+import { App, Button, Checkbox, Form, Input, Select } from "antd";
+import type { Rule } from "antd/es/form";
+import { useRef } from "react";
 import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
 import { useI18n } from "../../i18n";
@@ -23,6 +25,22 @@ interface Booking {
   start_at: string;
 }
 
+type Subject = "institution" | "report" | "booking";
+
+/** The complaint form's fields (the attachments are the file input's). */
+interface ComplaintValues {
+  subject_kind: Subject;
+  booking_id?: string;
+  organisation_id?: string;
+  report_number?: string;
+  summary: string;
+  details: string;
+  anonymous?: boolean;
+  contact_name?: string;
+  contact_phone?: string;
+  contact_email?: string;
+}
+
 interface Complaint extends HandledComplaint {
   organisation_id: string;
 }
@@ -36,8 +54,11 @@ export function ComplaintsPage() {
   const tx = useText();
   const me = useCurrentUser();
   const queryClient = useQueryClient();
-  const [anonymous, setAnonymous] = useState(false);
-  const [subject, setSubject] = useState("institution");
+  const { message } = App.useApp();
+  const [form] = Form.useForm<ComplaintValues>();
+  const files = useRef<HTMLInputElement>(null);
+  const subject = Form.useWatch("subject_kind", form) ?? "institution";
+  const anonymous = Form.useWatch("anonymous", form) ?? false;
   const institutions = useQuery({
     queryKey: ["complaints", "institutions"],
     queryFn: () => api.call<Institution[]>("/complaints/institutions"),
@@ -58,28 +79,47 @@ export function ComplaintsPage() {
     .filter((b) => b.organisation_id === me.data?.organisation.id)
     .sort((a, b) => b.start_at.localeCompare(a.start_at));
   const instrumentOf = new Map((instruments.data ?? []).map((i) => [i.id, i]));
-  const [bookingId, setBookingId] = useState("");
-  const chosenBooking = ownBookings.find((b) => b.id === bookingId) ?? ownBookings[0];
   const file = useMutation({
-    mutationFn: (form: FormData) =>
-      api.call<{ tracking_number: string }>("/complaints", { method: "POST", body: form }),
+    mutationFn: (body: FormData) =>
+      api.call<{ tracking_number: string }>("/complaints", { method: "POST", body }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["complaints", "mine"] }),
   });
-  const submit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    form.set("anonymous", anonymous ? "true" : "false");
-    if (subject === "booking" && chosenBooking) {
-      const instrument = instrumentOf.get(chosenBooking.instrument_id);
-      form.set("booking_id", chosenBooking.id);
-      if (instrument) form.set("organisation_id", instrument.organisation_id);
+  const submit = (v: ComplaintValues) => {
+    const body = new FormData();
+    const put = (key: string, value: string | undefined) => {
+      if (value?.trim()) body.set(key, value.trim());
+    };
+    put("subject_kind", v.subject_kind);
+    const chosen = ownBookings.find((b) => b.id === v.booking_id) ?? ownBookings[0];
+    if (v.subject_kind === "booking" && chosen) {
+      // The institution follows from the booking's instrument.
+      body.set("booking_id", chosen.id);
+      put("organisation_id", instrumentOf.get(chosen.instrument_id)?.organisation_id);
+    } else {
+      put("organisation_id", v.organisation_id);
     }
-    for (const [key, value] of [...form.entries()]) {
-      if (key === "booking_choice" || value === "" || (value instanceof File && !value.name))
-        form.delete(key);
+    if (v.subject_kind === "report") put("report_number", v.report_number);
+    put("summary", v.summary);
+    put("details", v.details);
+    if (!v.anonymous) {
+      put("contact_name", v.contact_name);
+      put("contact_phone", v.contact_phone);
+      put("contact_email", v.contact_email);
     }
-    file.mutate(form);
+    body.set("anonymous", v.anonymous ? "true" : "false");
+    for (const attachment of files.current?.files ?? []) body.append("attachments", attachment);
+    file.mutate(body, {
+      onSuccess: (filed) => {
+        form.resetFields();
+        if (files.current) files.current.value = "";
+        void message.success(tx("complaints.filed", { number: filed.tracking_number }));
+      },
+    });
   };
+  const required = (id: TextId, pick = false): Rule =>
+    pick
+      ? { required: true, message: tx("complaints.requiredPick", { field: tx(id) }) }
+      : { required: true, whitespace: true, message: tx("complaints.required", { field: tx(id) }) };
   const role = me.data?.role;
   const mayAnswer = role === "lab_manager";
   const mayDecide = role === "platform_admin";
@@ -93,93 +133,106 @@ export function ComplaintsPage() {
     <section>
       <h1>{tx("complaints.title")}</h1>
       <h2>{tx("complaints.new")}</h2>
-      <form
-        className="card form-grid"
-        style={{ gridTemplateColumns: "1fr", maxWidth: "40rem" }}
-        onSubmit={submit}
+      <Form<ComplaintValues>
+        form={form}
+        name="complaint"
+        layout="vertical"
+        className="card"
+        style={{ maxWidth: "40rem" }}
         aria-label={tx("complaints.new")}
+        initialValues={{ subject_kind: "institution", anonymous: false }}
+        onFinish={submit}
       >
-        <label className="field">
-          <span>{tx("complaints.subject")}</span>
-          <select name="subject_kind" value={subject} onChange={(e) => setSubject(e.target.value)}>
-            <option value="institution">{tx("complaints.subject.institution")}</option>
-            <option value="report">{tx("complaints.subject.report")}</option>
-            {ownBookings.length > 0 && <option value="booking">{tx("complaints.subject.booking")}</option>}
-          </select>
-        </label>
-        {subject === "booking" && chosenBooking ? (
-          <label className="field">
-            <span>{tx("complaints.booking")}</span>
-            <select
-              name="booking_choice"
-              value={chosenBooking.id}
-              onChange={(e) => setBookingId(e.target.value)}
-            >
-              {ownBookings.map((b) => {
+        <Form.Item name="subject_kind" label={tx("complaints.subject")}>
+          <Select
+            options={[
+              { value: "institution", label: tx("complaints.subject.institution") },
+              { value: "report", label: tx("complaints.subject.report") },
+              ...(ownBookings.length > 0
+                ? [{ value: "booking", label: tx("complaints.subject.booking") }]
+                : []),
+            ]}
+          />
+        </Form.Item>
+        {subject === "booking" && ownBookings.length > 0 ? (
+          <Form.Item
+            name="booking_id"
+            label={tx("complaints.booking")}
+            initialValue={ownBookings[0]!.id}
+            rules={[required("complaints.booking", true)]}
+          >
+            <Select
+              options={ownBookings.map((b) => {
                 const instrument = instrumentOf.get(b.instrument_id);
-                return (
-                  <option key={b.id} value={b.id}>
-                    {instrument ? pickName(instrument.name, instrument.name_en) : "—"} ·{" "}
-                    {formatShanghaiTime(b.start_at)}
-                  </option>
-                );
+                return {
+                  value: b.id,
+                  label: `${instrument ? pickName(instrument.name, instrument.name_en) : "—"} · ${formatShanghaiTime(b.start_at)}`,
+                };
               })}
-            </select>
-          </label>
+            />
+          </Form.Item>
         ) : (
-          <label className="field">
-            <span>{tx("complaints.institution")}</span>
-            <select name="organisation_id" required>
-              {institutions.data.map((i) => (
-                <option key={i.id} value={i.id}>
-                  {i.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Form.Item
+            name="organisation_id"
+            label={tx("complaints.institution")}
+            rules={[required("complaints.institution", true)]}
+          >
+            <Select
+              showSearch={{ optionFilterProp: "label" }}
+              placeholder={tx("complaints.choose")}
+              options={institutions.data.map((i) => ({ value: i.id, label: i.name }))}
+            />
+          </Form.Item>
         )}
         {subject === "report" && (
-          <label className="field">
-            <span>{tx("complaints.reportNumber")}</span>
-            <input name="report_number" required />
-          </label>
+          <Form.Item
+            name="report_number"
+            label={tx("complaints.reportNumber")}
+            rules={[required("complaints.reportNumber")]}
+          >
+            <Input name="report_number" maxLength={100} />
+          </Form.Item>
         )}
-        <label className="field">
-          <span>{tx("complaints.summary")}</span>
-          <input name="summary" required maxLength={200} />
-        </label>
-        <label className="field">
-          <span>{tx("complaints.details")}</span>
-          <textarea name="details" required maxLength={5000} rows={5} />
-        </label>
-        <label>
-          <input type="checkbox" checked={anonymous} onChange={(e) => setAnonymous(e.target.checked)} />
-          {tx("complaints.anonymous")}
-        </label>
+        <Form.Item name="summary" label={tx("complaints.summary")} rules={[required("complaints.summary")]}>
+          <Input name="summary" maxLength={200} />
+        </Form.Item>
+        <Form.Item name="details" label={tx("complaints.details")} rules={[required("complaints.details")]}>
+          <Input.TextArea name="details" maxLength={5000} rows={5} />
+        </Form.Item>
+        <Form.Item name="anonymous" valuePropName="checked">
+          <Checkbox>{tx("complaints.anonymous")}</Checkbox>
+        </Form.Item>
         {!anonymous && (
           <>
-            <label className="field">
-              <span>{tx("complaints.name")}</span>
-              <input name="contact_name" maxLength={100} />
-            </label>
-            <label className="field">
-              <span>{tx("complaints.phone")}</span>
-              <input name="contact_phone" />
-            </label>
-            <label className="field">
-              <span>{tx("complaints.email")}</span>
-              <input name="contact_email" type="email" />
-            </label>
+            <Form.Item name="contact_name" label={tx("complaints.name")}>
+              <Input name="contact_name" maxLength={100} />
+            </Form.Item>
+            <Form.Item name="contact_phone" label={tx("complaints.phone")}>
+              <Input name="contact_phone" maxLength={40} />
+            </Form.Item>
+            <Form.Item
+              name="contact_email"
+              label={tx("complaints.email")}
+              rules={[{ type: "email", message: tx("complaints.badEmail") }]}
+            >
+              <Input name="contact_email" maxLength={200} />
+            </Form.Item>
           </>
         )}
-        <label className="field">
-          <span>{tx("complaints.attachments")}</span>
-          <input name="attachments" type="file" multiple accept=".pdf,.png,.jpg,.jpeg" />
-        </label>
-        <button type="submit" className="btn" disabled={file.isPending}>
+        <Form.Item label={tx("complaints.attachments")} htmlFor="complaint-attachments">
+          <input
+            id="complaint-attachments"
+            ref={files}
+            name="attachments"
+            type="file"
+            multiple
+            accept=".pdf,.png,.jpg,.jpeg"
+          />
+        </Form.Item>
+        <Button type="primary" htmlType="submit" loading={file.isPending}>
           {tx("complaints.submit")}
-        </button>
-      </form>
+        </Button>
+      </Form>
       {file.isError && <ErrorNotice error={file.error} />}
       {file.isSuccess && (
         <p role="status" data-testid="complaint-filed">

@@ -6,7 +6,6 @@ import {
   Drawer,
   Form,
   Input,
-  List,
   Modal,
   Popconfirm,
   Select,
@@ -126,23 +125,23 @@ function Overview({ health }: { health: GatewayHealth }) {
         </Descriptions.Item>
       </Descriptions>
       {devices.length > 0 && (
-        <List
-          size="small"
-          header={<strong>{t("overview.devices")}</strong>}
-          dataSource={devices}
-          renderItem={(d) => (
-            <List.Item>
-              <span>{d.device}</span>
-              <Tag color={d.status === "ok" ? "green" : d.status === "failing" ? "red" : "default"}>
-                {d.status === "failing"
-                  ? t("overview.device.failing")
-                  : d.status === "disabled"
-                    ? t("overview.device.disabled")
-                    : t("overview.device.ok")}
-              </Tag>
-            </List.Item>
-          )}
-        />
+        <div>
+          <strong>{t("overview.devices")}</strong>
+          <ul className="gateway-devices" aria-label={t("overview.devices")}>
+            {devices.map((d) => (
+              <li key={d.device}>
+                <span>{d.device}</span>
+                <Tag color={d.status === "ok" ? "green" : d.status === "failing" ? "red" : "default"}>
+                  {d.status === "failing"
+                    ? t("overview.device.failing")
+                    : d.status === "disabled"
+                      ? t("overview.device.disabled")
+                      : t("overview.device.ok")}
+                </Tag>
+              </li>
+            ))}
+          </ul>
+        </div>
       )}
       <div>
         <strong>{t("overview.gaps")}</strong>

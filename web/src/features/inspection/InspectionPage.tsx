@@ -1,8 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { App, Button, Form, Input } from "antd";
+import type { Rule } from "antd/es/form";
+import dayjs from "dayjs";
 import { useMemo, useState } from "react";
 import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
+import { DayPicker } from "../../components/MinutePicker";
 import { formatShanghaiTime } from "../../lib/format";
+import { pickedDay } from "../calibration";
 import type { Alarm, CapabilityResponse, Characteristic, ChartResponse } from "./api";
 import { chartLines, chartPageQuery, parseExclusions, periodQuery } from "./chart";
 import ControlChart from "./ControlChart";
@@ -86,9 +91,16 @@ export function InspectionPage() {
   );
 }
 
+/** Phase I: the points left out of the selected baseline, and why. */
+interface FreezeValues {
+  excluded?: string;
+  reason?: string;
+}
+
 function CharacteristicView({ characteristic }: { characteristic: Characteristic }) {
   const api = useApi();
   const tx = useText();
+  const { message } = App.useApp();
   const queries = useQueryClient();
   const chart = useQuery({
     queryKey: ["inspection", "chart", characteristic.id],
@@ -110,13 +122,15 @@ function CharacteristicView({ characteristic }: { characteristic: Characteristic
     retry: false,
   });
   const [baseline, setBaseline] = useState<{ first: number; last: number } | null>(null);
-  const [excluded, setExcluded] = useState("");
-  const [reason, setReason] = useState("");
+  const [freezeForm] = Form.useForm<FreezeValues>();
+  const excluded = Form.useWatch("excluded", freezeForm) ?? "";
   const freeze = useMutation({
     mutationFn: (body: unknown) =>
       api.call(`${BASE}/characteristics/${characteristic.id}/limits`, post(body)),
     onSuccess: () => {
       setBaseline(null);
+      freezeForm.resetFields();
+      void message.success(tx("inspection.frozen"));
       void queries.invalidateQueries({ queryKey: ["inspection"] });
     },
   });
@@ -153,11 +167,13 @@ function CharacteristicView({ characteristic }: { characteristic: Characteristic
         </>
       )}
       {baseline && (
-        <form
+        <Form<FreezeValues>
+          form={freezeForm}
+          layout="inline"
           className="form-inline"
-          onSubmit={(event) => {
-            event.preventDefault();
+          onFinish={(values) => {
             if (!exclusions) return;
+            const reason = values.reason?.trim() ?? "";
             freeze.mutate({
               baseline_first: baseline.first,
               baseline_last: baseline.last,
@@ -172,40 +188,45 @@ function CharacteristicView({ characteristic }: { characteristic: Characteristic
               excluded: exclusions?.length ?? 0,
             })}
           </span>
-          <input
-            aria-label={tx("inspection.exclude")}
-            placeholder={tx("inspection.exclude")}
-            value={excluded}
-            onChange={(e) => setExcluded(e.target.value)}
-          />
-          <input
-            aria-label={tx("inspection.excludeReason")}
-            placeholder={tx("inspection.excludeReason")}
-            value={reason}
-            onChange={(e) => setReason(e.target.value)}
-            required={Boolean(exclusions?.length)}
-          />
-          <button type="submit" className="btn btn-primary" disabled={!exclusions || freeze.isPending}>
+          <Form.Item name="excluded">
+            <Input aria-label={tx("inspection.exclude")} placeholder={tx("inspection.exclude")} />
+          </Form.Item>
+          <Form.Item
+            name="reason"
+            dependencies={["excluded"]}
+            rules={[
+              {
+                // An excluded point needs its assignable cause.
+                validator: (_, value: string | undefined) =>
+                  exclusions?.length && !value?.trim()
+                    ? Promise.reject(new Error(tx("inspection.reasonRequired")))
+                    : Promise.resolve(),
+              },
+            ]}
+          >
+            <Input aria-label={tx("inspection.excludeReason")} placeholder={tx("inspection.excludeReason")} />
+          </Form.Item>
+          <Button type="primary" htmlType="submit" disabled={!exclusions} loading={freeze.isPending}>
             {tx("inspection.freeze")}
-          </button>
+          </Button>
           {freeze.isError && <ErrorNotice error={freeze.error} />}
-        </form>
+        </Form>
       )}
       <div className="form-inline">
         <label>
           {tx("inspection.from")}{" "}
-          <input
-            type="date"
-            value={period.from}
-            onChange={(e) => setPeriod({ ...period, from: e.target.value })}
+          <DayPicker
+            style={{ width: "10rem" }}
+            value={period.from ? dayjs(period.from) : null}
+            onChange={(day) => setPeriod({ ...period, from: day ? pickedDay(day) : "" })}
           />
         </label>
         <label>
           {tx("inspection.to")}{" "}
-          <input
-            type="date"
-            value={period.to}
-            onChange={(e) => setPeriod({ ...period, to: e.target.value })}
+          <DayPicker
+            style={{ width: "10rem" }}
+            value={period.to ? dayjs(period.to) : null}
+            onChange={(day) => setPeriod({ ...period, to: day ? pickedDay(day) : "" })}
           />
         </label>
       </div>
@@ -322,42 +343,47 @@ function AlarmList({ alarms, characteristics }: { alarms: Alarm[]; characteristi
   );
 }
 
+interface AcknowledgeValues {
+  cause: string;
+  action: string;
+}
+
 function AcknowledgeForm({ alarm }: { alarm: Alarm }) {
   const api = useApi();
   const tx = useText();
+  const { message } = App.useApp();
   const queries = useQueryClient();
-  const [cause, setCause] = useState("");
-  const [action, setAction] = useState("");
+  const [form] = Form.useForm<AcknowledgeValues>();
   const ack = useMutation({
-    mutationFn: () => api.call(`${BASE}/alarms/${alarm.id}/acknowledge`, post({ cause, action })),
-    onSuccess: () => void queries.invalidateQueries({ queryKey: ["inspection"] }),
+    mutationFn: (body: AcknowledgeValues) => api.call(`${BASE}/alarms/${alarm.id}/acknowledge`, post(body)),
+    onSuccess: () => {
+      void message.success(tx("inspection.acknowledgedNow"));
+      void queries.invalidateQueries({ queryKey: ["inspection"] });
+    },
+  });
+  const required = (id: TextId): Rule => ({
+    required: true,
+    whitespace: true,
+    message: tx("inspection.required", { field: tx(id) }),
   });
   return (
-    <form
+    <Form<AcknowledgeValues>
+      form={form}
+      name={`ack-${alarm.id}`}
+      layout="inline"
       className="form-inline"
-      onSubmit={(event) => {
-        event.preventDefault();
-        ack.mutate();
-      }}
+      onFinish={(values) => ack.mutate({ cause: values.cause.trim(), action: values.action.trim() })}
     >
-      <input
-        aria-label={tx("inspection.cause")}
-        placeholder={tx("inspection.cause")}
-        value={cause}
-        onChange={(e) => setCause(e.target.value)}
-        required
-      />
-      <input
-        aria-label={tx("inspection.action")}
-        placeholder={tx("inspection.action")}
-        value={action}
-        onChange={(e) => setAction(e.target.value)}
-        required
-      />
-      <button type="submit" className="btn btn-small" disabled={ack.isPending}>
+      <Form.Item name="cause" rules={[required("inspection.cause")]}>
+        <Input aria-label={tx("inspection.cause")} placeholder={tx("inspection.cause")} maxLength={500} />
+      </Form.Item>
+      <Form.Item name="action" rules={[required("inspection.action")]}>
+        <Input aria-label={tx("inspection.action")} placeholder={tx("inspection.action")} maxLength={500} />
+      </Form.Item>
+      <Button size="small" htmlType="submit" loading={ack.isPending}>
         {tx("inspection.ack")}
-      </button>
+      </Button>
       {ack.isError && <ErrorNotice error={ack.error} />}
-    </form>
+    </Form>
   );
 }

@@ -39,7 +39,10 @@ describe("notification centre", () => {
     const bell = await screen.findByRole("button", { name: "1 条未读通知" });
     await user.click(bell);
     const drawer = await screen.findByTestId("notifications");
+    // A plain list (antd's List is deprecated): each notification is an item of it.
+    const list = within(drawer).getByRole("list", { name: "通知中心" });
     const items = within(drawer).getAllByTestId("notification");
+    expect(within(list).getAllByRole("listitem")).toHaveLength(2);
     expect(items).toHaveLength(2);
     expect(items[0]).toHaveTextContent("预约未通过 高低温试验箱");
     expect(items[0]).toHaveTextContent("2026-12-01 09:30");

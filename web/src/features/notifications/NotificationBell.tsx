@@ -1,4 +1,4 @@
-import { Badge, Button, Drawer, Empty, List, Space, Switch, Tag, Typography } from "antd";
+import { Badge, Button, Drawer, Empty, Space, Switch, Tag, Typography } from "antd";
 import { useState } from "react";
 import { Link } from "react-router";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
@@ -15,6 +15,41 @@ function Bell() {
         d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2Z"
       />
     </svg>
+  );
+}
+
+/**
+ * One notification: a "new" tag while unread, the title, the body (long ones folded), the time
+ * in Beijing time, and "mark read". A plain list item: antd's List is deprecated in v6 and its
+ * successor Listy is a virtualised list for long lists, which a drawer of notices does not need.
+ */
+function NotificationItem({ n, onRead }: { n: Notification; onRead: () => void }) {
+  const t = useNotificationText();
+  const unread = n.read_at === null;
+  return (
+    <li
+      data-testid="notification"
+      data-read={!unread}
+      className={unread ? "notification-item notification-unread" : "notification-item"}
+    >
+      <div className="notification-main">
+        <Space size={6} wrap className="notification-title">
+          {unread && <Tag color="blue">{t("notifications.new")}</Tag>}
+          <Typography.Text strong>{n.title}</Typography.Text>
+        </Space>
+        <Typography.Paragraph className="notification-body" ellipsis={{ rows: 4, expandable: true }}>
+          {n.body}
+        </Typography.Paragraph>
+        <Typography.Text type="secondary">
+          <time dateTime={n.created_at}>{formatShanghaiTime(n.created_at)}</time>
+        </Typography.Text>
+      </div>
+      {unread && (
+        <Button size="small" type="link" onClick={onRead}>
+          {t("notifications.markRead")}
+        </Button>
+      )}
+    </li>
   );
 }
 
@@ -81,47 +116,11 @@ export function NotificationBell() {
           (shown.length === 0 ? (
             <Empty description={t("notifications.empty")} />
           ) : (
-            <List<Notification>
-              dataSource={shown}
-              renderItem={(n) => (
-                <List.Item
-                  data-testid="notification"
-                  data-read={n.read_at !== null}
-                  className={n.read_at === null ? "notification-unread" : undefined}
-                  actions={
-                    n.read_at === null
-                      ? [
-                          <Button key="read" size="small" type="link" onClick={() => markRead.mutate([n.id])}>
-                            {t("notifications.markRead")}
-                          </Button>,
-                        ]
-                      : []
-                  }
-                >
-                  <List.Item.Meta
-                    title={
-                      <Space size={6} wrap>
-                        {n.read_at === null && <Tag color="blue">{t("notifications.new")}</Tag>}
-                        <span>{n.title}</span>
-                      </Space>
-                    }
-                    description={
-                      <>
-                        <Typography.Paragraph
-                          className="notification-body"
-                          ellipsis={{ rows: 4, expandable: true }}
-                        >
-                          {n.body}
-                        </Typography.Paragraph>
-                        <time dateTime={n.created_at} className="muted">
-                          {formatShanghaiTime(n.created_at)}
-                        </time>
-                      </>
-                    }
-                  />
-                </List.Item>
-              )}
-            />
+            <ul className="notification-list" aria-label={t("notifications.title")}>
+              {shown.map((n) => (
+                <NotificationItem key={n.id} n={n} onRead={() => markRead.mutate([n.id])} />
+              ))}
+            </ul>
           ))}
       </Drawer>
     </>

@@ -1,7 +1,8 @@
-import { screen, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CurrentUser } from "../../api";
+import { chooseOption, pick } from "../../test/antd";
 import { FakeServer, json, type RecordedRequest } from "../../test/fakeServer";
 import { manager } from "../../test/fixtures";
 import { renderWithApp } from "../../test/render";
@@ -14,6 +15,8 @@ const admin: CurrentUser = {
   role: "platform_admin",
   organisation: { id: "org-p", kind: "platform", name: "平台", name_en: "Platform" },
 };
+
+const CONSENSUS = "参加者结果的稳健平均值（算法 A）";
 
 const result = (score: number, judgement: string, kind = "z_prime", item = "A", value = 50.24) => ({
   item,
@@ -151,7 +154,10 @@ describe("ProficiencyPage", () => {
     renderWithApp(<ProficiencyPage />, { server });
     const user = userEvent.setup();
 
-    await user.type(await screen.findByLabelText(/测量结果/), "50.12");
+    // A result is needed; the reason is given in Chinese.
+    await user.click(await screen.findByRole("button", { name: "提交结果" }));
+    expect(await screen.findByText("请填写测量结果")).toBeInTheDocument();
+    await user.type(screen.getByLabelText(/测量结果/), "50.12");
     await user.type(screen.getByLabelText("扩展不确定度 U(x)"), "0.06");
     await user.type(screen.getByLabelText("包含因子 k"), "2");
     await user.click(screen.getByRole("button", { name: "提交结果" }));
@@ -165,6 +171,9 @@ describe("ProficiencyPage", () => {
       coverage_k: 2,
       publish: false,
     });
+    // Confirmed, and emptied for another entry.
+    expect(await screen.findByText("结果已提交")).toBeInTheDocument();
+    await waitFor(() => expect(screen.getByLabelText(/测量结果/)).toHaveValue(""));
   });
 
   it("shows each item of a round with its own assigned value, reason and results", async () => {
@@ -228,12 +237,17 @@ describe("ProficiencyPage", () => {
 
     const form = await screen.findByTestId("pt-new-round");
     await user.click(within(form).getByText("新建能力验证轮次"));
+    // Nothing is sent while fields are missing; the reasons are given in Chinese.
+    await user.click(within(form).getByRole("button", { name: "创建轮次" }));
+    expect(await within(form).findByText("请填写轮次编号")).toBeInTheDocument();
+    expect(within(form).getByText("请选择截止时间")).toBeInTheDocument();
+    expect(within(form).getByText("请填写参考值 x_pt")).toBeInTheDocument();
     await user.type(within(form).getByLabelText("轮次编号"), "ZJ-PT-2027-01");
     await user.type(within(form).getByLabelText("名称"), "铂电阻温度计校准");
     await user.type(within(form).getByLabelText("被测量"), "温度");
     await user.type(within(form).getByLabelText("单位"), "°C");
     await user.type(within(form).getByLabelText("物品说明"), "两支封装铂电阻温度计");
-    await user.type(within(form).getByLabelText("截止时间"), "2027-01-31T17:00");
+    await pick(user, within(form).getByLabelText("截止时间"), "2027-01-31 17:00");
     const first = within(form).getByRole("group", { name: "第 1 个物品" });
     expect(within(first).getByLabelText("物品编号")).toHaveValue("A");
     await user.type(within(first).getByLabelText("物品名称"), "温度计 A");
@@ -268,9 +282,19 @@ describe("ProficiencyPage", () => {
         { key: "B", name: "温度计 B", reference_value: 80, reference_u: 0.02, sigma_fixed: 0.2 },
       ],
     });
+    // Saved: confirmed, and the form is empty for the next round.
+    expect(await screen.findByText("已创建轮次 ZJ-PT-2027-01")).toBeInTheDocument();
+    await waitFor(() => expect(within(form).getByLabelText("轮次编号")).toHaveValue(""));
+    expect(within(form).getByLabelText("截止时间")).toHaveValue("");
     // Choosing a consensus value hides the reference fields and the ζ / En scores.
-    await user.selectOptions(within(form).getByLabelText("指定值的确定方式"), "consensus");
-    expect(within(form).queryByLabelText("参考值 x_pt")).toBeNull();
-    expect(within(form).queryByRole("option", { name: "ζ 比分数" })).toBeNull();
+    await chooseOption(user, "指定值的确定方式", CONSENSUS);
+    await waitFor(() => expect(within(form).queryByLabelText("参考值 x_pt")).toBeNull());
+    await user.click(screen.getByRole("combobox", { name: "评分方式" }));
+    const dropdowns = document.querySelectorAll<HTMLElement>(
+      ".ant-select-dropdown:not(.ant-select-dropdown-hidden)",
+    );
+    const policies = dropdowns[dropdowns.length - 1]!;
+    expect(within(policies).getByTitle("z（u(x_pt) > 0.3σ_pt 时用 z′）")).toBeInTheDocument();
+    expect(within(policies).queryByTitle("ζ 比分数")).toBeNull();
   });
 });

@@ -1,9 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useEffect, useState } from "react";
+import { App, Button, Checkbox, Form, Input, InputNumber, Select } from "antd";
+import type { Rule } from "antd/es/form";
+import type { Dayjs } from "dayjs";
+import { useEffect, useState } from "react";
 import { useApi } from "../../api";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
+import { MinutePicker } from "../../components/MinutePicker";
 import { formatShanghaiTime } from "../../lib/format";
 import { isInstitutionRole, useCurrentUser } from "../auth";
+import { pickedToIso } from "../calibration";
 import { type TextId, useText } from "./text";
 
 interface Result {
@@ -88,6 +93,15 @@ function ResultLine({ result }: { result: Result }) {
   );
 }
 
+/** An institution's result for one item, as the form holds it. */
+interface ResultValues {
+  value: number;
+  standard_u?: number | null;
+  expanded_u?: number | null;
+  coverage_k?: number | null;
+  publish?: boolean;
+}
+
 /** One item of a round: x_pt, σ_pt, the score used and why, the chart, own result and the
  * results others published; an institution submits its result for this item here. */
 function ItemSection({
@@ -103,6 +117,7 @@ function ItemSection({
 }) {
   const api = useApi();
   const tx = useText();
+  const { message } = App.useApp();
   const queryClient = useQueryClient();
   const submit = useMutation({
     mutationFn: (body: {
@@ -120,21 +135,29 @@ function ItemSection({
       }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["pt"] }),
   });
-  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const u = String(form.get("standard_u") ?? "");
-    const expanded = String(form.get("expanded_u") ?? "");
-    const k = String(form.get("coverage_k") ?? "");
-    submit.mutate({
-      item: item.key,
-      value: Number(form.get("value")),
-      ...(u ? { standard_u: Number(u) } : {}),
-      ...(expanded ? { expanded_u: Number(expanded) } : {}),
-      ...(k ? { coverage_k: Number(k) } : {}),
-      publish: form.get("publish") === "on",
-    });
-  };
+  const [form] = Form.useForm<ResultValues>();
+  const onFinish = (values: ResultValues) =>
+    submit.mutate(
+      {
+        item: item.key,
+        value: values.value,
+        ...(values.standard_u != null ? { standard_u: values.standard_u } : {}),
+        ...(values.expanded_u != null ? { expanded_u: values.expanded_u } : {}),
+        ...(values.coverage_k != null ? { coverage_k: values.coverage_k } : {}),
+        publish: !!values.publish,
+      },
+      {
+        onSuccess: () => {
+          form.resetFields();
+          void message.success(tx("pt.submitted"));
+        },
+      },
+    );
+  const notNegative = (id: TextId): Rule => ({
+    type: "number",
+    min: 0,
+    message: tx("pt.notNegative", { field: tx(id) }),
+  });
   const stats = item.statistics;
   return (
     <section data-testid="pt-item" aria-label={tx("pt.itemHeading", { key: item.key, name: item.name })}>
@@ -158,33 +181,43 @@ function ItemSection({
         </p>
       )}
       {institution && round.status === "open" && (
-        <form className="form-grid" onSubmit={onSubmit}>
-          <label className="field">
-            <span>
-              {tx("pt.value")} ({round.unit})
-            </span>
-            <input name="value" type="number" step="any" required />
-          </label>
+        <Form<ResultValues>
+          form={form}
+          name={`pt-result-${round.id}-${item.key}`}
+          layout="vertical"
+          className="form-grid"
+          onFinish={onFinish}
+        >
+          <Form.Item
+            name="value"
+            label={`${tx("pt.value")} (${round.unit})`}
+            rules={[{ required: true, message: tx("pt.required", { field: tx("pt.value") }) }]}
+          >
+            <InputNumber style={{ width: "100%" }} />
+          </Form.Item>
           <p style={{ gridColumn: "1 / -1", margin: 0 }}>{tx("pt.uHint")}</p>
-          <label className="field">
-            <span>{tx("pt.u")}</span>
-            <input name="standard_u" type="number" step="any" min="0" />
-          </label>
-          <label className="field">
-            <span>{tx("pt.U")}</span>
-            <input name="expanded_u" type="number" step="any" min="0" />
-          </label>
-          <label className="field">
-            <span>{tx("pt.k")}</span>
-            <input name="coverage_k" type="number" step="any" min="0" max="10" />
-          </label>
-          <label>
-            <input name="publish" type="checkbox" /> {tx("pt.publish")}
-          </label>
-          <button type="submit" className="btn" disabled={submit.isPending}>
-            {tx(item.own_result ? "pt.replace" : "pt.submit")}
-          </button>
-        </form>
+          <Form.Item name="standard_u" label={tx("pt.u")} rules={[notNegative("pt.u")]}>
+            <InputNumber min={0} style={{ width: "100%" }} />
+          </Form.Item>
+          <Form.Item name="expanded_u" label={tx("pt.U")} rules={[notNegative("pt.U")]}>
+            <InputNumber min={0} style={{ width: "100%" }} />
+          </Form.Item>
+          <Form.Item
+            name="coverage_k"
+            label={tx("pt.k")}
+            rules={[{ type: "number", min: 0, max: 10, message: tx("pt.kRange") }]}
+          >
+            <InputNumber min={0} max={10} style={{ width: "100%" }} />
+          </Form.Item>
+          <Form.Item name="publish" valuePropName="checked">
+            <Checkbox>{tx("pt.publish")}</Checkbox>
+          </Form.Item>
+          <Form.Item>
+            <Button htmlType="submit" loading={submit.isPending}>
+              {tx(item.own_result ? "pt.replace" : "pt.submit")}
+            </Button>
+          </Form.Item>
+        </Form>
       )}
       {submit.isError && <ErrorNotice error={submit.error} />}
       {item.results.length > 0 && (
@@ -307,32 +340,32 @@ interface RoundBody {
   }[];
 }
 
-/** An item row of the new-round form, as typed. */
-interface ItemDraft {
-  /** Identifies the row while its key is being typed. */
-  uid: number;
+/** An item row of the new-round form. */
+interface ItemValues {
   key: string;
   name: string;
-  reference_value: string;
-  reference_u: string;
-  sigma_fixed: string;
+  reference_value?: number | null;
+  reference_u?: number | null;
+  sigma_fixed?: number | null;
 }
 
-let draftCount = 0;
-
-const blankItem = (key: string): ItemDraft => ({
-  uid: ++draftCount,
-  key,
-  name: "",
-  reference_value: "",
-  reference_u: "",
-  sigma_fixed: "",
-});
-
-const optionalNumber = (raw: string) => (raw.trim() === "" ? undefined : Number(raw));
+/** The new-round form's values; the deadline is a Beijing wall time. */
+interface RoundValues {
+  code: string;
+  title: string;
+  title_en?: string;
+  measurand: string;
+  unit: string;
+  items: string;
+  assigned_method: "reference" | "consensus";
+  sigma_method: "fixed" | "robust";
+  score_policy: "z" | "zeta" | "en";
+  deadline: Dayjs;
+  test_items: ItemValues[];
+}
 
 /** The next unused letter key: A, B, C … */
-const nextKey = (items: ItemDraft[]) => {
+const nextKey = (items: ItemValues[]) => {
   const used = new Set(items.map((i) => i.key));
   for (let code = 65; code <= 90; code++) {
     const key = String.fromCharCode(code);
@@ -341,128 +374,130 @@ const nextKey = (items: ItemDraft[]) => {
   return String(items.length + 1);
 };
 
-/** A required decimal of an item (x_pt, u(x_pt), σ_pt), any precision. */
-function NumberField({
-  label,
-  value,
-  nonNegative = false,
-  onChange,
-}: {
-  label: string;
-  value: string;
-  nonNegative?: boolean;
-  onChange: (value: string) => void;
-}) {
-  return (
-    <label className="field">
-      <span>{label}</span>
-      <input
-        type="number"
-        step="any"
-        min={nonNegative ? "0" : undefined}
-        required
-        value={value}
-        onChange={(e) => onChange(e.target.value)}
-      />
-    </label>
-  );
-}
+const optional = (value: number | null | undefined) => (value == null ? undefined : value);
 
 /** The provider's items: a key, a name, and per item x_pt with u(x_pt) and σ_pt where fixed. */
-function ItemsEditor({
-  items,
-  setItems,
-  reference,
-  fixed,
-}: {
-  items: ItemDraft[];
-  setItems: (items: ItemDraft[]) => void;
-  reference: boolean;
-  fixed: boolean;
-}) {
+function ItemsEditor({ reference, fixed }: { reference: boolean; fixed: boolean }) {
   const tx = useText();
-  const change = (index: number, field: Exclude<keyof ItemDraft, "uid">, value: string) =>
-    setItems(items.map((item, i) => (i === index ? { ...item, [field]: value } : item)));
+  const required = (id: TextId): Rule => ({ required: true, message: tx("pt.required", { field: tx(id) }) });
+  const notNegative = (id: TextId): Rule => ({
+    type: "number",
+    min: 0,
+    message: tx("pt.notNegative", { field: tx(id) }),
+  });
   return (
     <fieldset style={{ gridColumn: "1 / -1" }} data-testid="pt-items-editor">
       <legend>{tx("pt.testItems")}</legend>
-      {items.map((item, index) => (
-        <div
-          key={item.uid}
-          className="form-grid"
-          role="group"
-          aria-label={tx("pt.itemRow", { n: index + 1 })}
-        >
-          <label className="field">
-            <span>{tx("pt.itemKey")}</span>
-            <input
-              value={item.key}
-              required
-              maxLength={16}
-              pattern="[A-Za-z0-9_.\-]+"
-              onChange={(e) => change(index, "key", e.target.value)}
-            />
-          </label>
-          <label className="field">
-            <span>{tx("pt.itemName")}</span>
-            <input
-              value={item.name}
-              required
-              maxLength={500}
-              onChange={(e) => change(index, "name", e.target.value)}
-            />
-          </label>
-          {reference && (
-            <>
-              <NumberField
-                label={tx("pt.referenceValue")}
-                value={item.reference_value}
-                onChange={(v) => change(index, "reference_value", v)}
-              />
-              <NumberField
-                label={tx("pt.referenceU")}
-                value={item.reference_u}
-                nonNegative
-                onChange={(v) => change(index, "reference_u", v)}
-              />
-            </>
-          )}
-          {fixed && (
-            <NumberField
-              label={tx("pt.sigmaFixed")}
-              value={item.sigma_fixed}
-              nonNegative
-              onChange={(v) => change(index, "sigma_fixed", v)}
-            />
-          )}
-          {items.length > 1 && (
-            <button
-              type="button"
-              className="btn"
-              onClick={() => setItems(items.filter((_, i) => i !== index))}
-            >
-              {tx("pt.removeItem", { key: item.key })}
-            </button>
-          )}
-        </div>
-      ))}
-      {items.length < 26 && (
-        <button type="button" className="btn" onClick={() => setItems([...items, blankItem(nextKey(items))])}>
-          {tx("pt.addItem")}
-        </button>
-      )}
+      <Form.List name="test_items">
+        {(fields, { add, remove }, { errors }) => (
+          <>
+            {fields.map((field, index) => (
+              <div
+                key={field.key}
+                className="form-grid"
+                role="group"
+                aria-label={tx("pt.itemRow", { n: index + 1 })}
+              >
+                <Form.Item
+                  name={[field.name, "key"]}
+                  label={tx("pt.itemKey")}
+                  rules={[
+                    { ...required("pt.itemKey"), whitespace: true },
+                    { pattern: /^[A-Za-z0-9_.-]+$/, message: tx("pt.keyPattern") },
+                  ]}
+                >
+                  <Input maxLength={16} />
+                </Form.Item>
+                <Form.Item
+                  name={[field.name, "name"]}
+                  label={tx("pt.itemName")}
+                  rules={[{ ...required("pt.itemName"), whitespace: true }]}
+                >
+                  <Input maxLength={500} />
+                </Form.Item>
+                {reference && (
+                  <>
+                    <Form.Item
+                      name={[field.name, "reference_value"]}
+                      label={tx("pt.referenceValue")}
+                      rules={[required("pt.referenceValue")]}
+                    >
+                      <InputNumber style={{ width: "100%" }} />
+                    </Form.Item>
+                    <Form.Item
+                      name={[field.name, "reference_u"]}
+                      label={tx("pt.referenceU")}
+                      rules={[required("pt.referenceU"), notNegative("pt.referenceU")]}
+                    >
+                      <InputNumber min={0} style={{ width: "100%" }} />
+                    </Form.Item>
+                  </>
+                )}
+                {fixed && (
+                  <Form.Item
+                    name={[field.name, "sigma_fixed"]}
+                    label={tx("pt.sigmaFixed")}
+                    rules={[required("pt.sigmaFixed"), notNegative("pt.sigmaFixed")]}
+                  >
+                    <InputNumber min={0} style={{ width: "100%" }} />
+                  </Form.Item>
+                )}
+                {fields.length > 1 && (
+                  <Form.Item label=" ">
+                    <Form.Item noStyle shouldUpdate>
+                      {({ getFieldValue }) => (
+                        <Button onClick={() => remove(field.name)}>
+                          {tx("pt.removeItem", {
+                            key:
+                              (getFieldValue(["test_items", field.name, "key"]) as string | undefined) ?? "",
+                          })}
+                        </Button>
+                      )}
+                    </Form.Item>
+                  </Form.Item>
+                )}
+              </div>
+            ))}
+            <Form.ErrorList errors={errors} />
+            {fields.length < 26 && (
+              <Form.Item noStyle shouldUpdate>
+                {({ getFieldValue }) => (
+                  <Button
+                    onClick={() =>
+                      add({
+                        key: nextKey((getFieldValue("test_items") as ItemValues[] | undefined) ?? []),
+                        name: "",
+                      })
+                    }
+                  >
+                    {tx("pt.addItem")}
+                  </Button>
+                )}
+              </Form.Item>
+            )}
+          </>
+        )}
+      </Form.List>
     </fieldset>
   );
 }
+
+const NEW_ROUND: Partial<RoundValues> = {
+  assigned_method: "reference",
+  sigma_method: "fixed",
+  score_policy: "z",
+  test_items: [{ key: "A", name: "" }],
+};
 
 /** The provider defines a round: measurand, items, how x_pt and σ_pt are set, and the score. */
 function NewRoundForm() {
   const api = useApi();
   const tx = useText();
+  const { message } = App.useApp();
   const queryClient = useQueryClient();
-  const [assigned, setAssigned] = useState("reference");
-  const [sigma, setSigma] = useState("fixed");
-  const [items, setItems] = useState<ItemDraft[]>([blankItem("A")]);
+  const [form] = Form.useForm<RoundValues>();
+  const assigned = Form.useWatch("assigned_method", form) ?? "reference";
+  const sigma = Form.useWatch("sigma_method", form) ?? "fixed";
   const create = useMutation({
     mutationFn: (body: RoundBody) =>
       api.call<Round>("/pt/rounds", {
@@ -472,100 +507,115 @@ function NewRoundForm() {
       }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["pt"] }),
   });
-  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const text = (name: string) => String(form.get(name) ?? "").trim();
-    create.mutate({
-      code: text("code"),
-      title: text("title"),
-      ...(text("title_en") ? { title_en: text("title_en") } : {}),
-      measurand: text("measurand"),
-      unit: text("unit"),
-      items: text("items"),
-      assigned_method: assigned,
-      sigma_method: sigma,
-      score_policy: text("score_policy") || "z",
-      // The deadline is entered as Beijing time.
-      deadline: `${text("deadline")}:00+08:00`,
-      test_items: items.map((item) => ({
+  // A typed text must have more than spaces; a picked value just has to be there (a rule naming
+  // `whitespace` is checked as a string, which a picked date is not).
+  const required = (id: TextId, pick = false): Rule =>
+    pick
+      ? { required: true, message: tx("pt.requiredPick", { field: tx(id) }) }
+      : { required: true, whitespace: true, message: tx("pt.required", { field: tx(id) }) };
+  const onFinish = (v: RoundValues) => {
+    const body: RoundBody = {
+      code: v.code.trim(),
+      title: v.title.trim(),
+      ...(v.title_en?.trim() ? { title_en: v.title_en.trim() } : {}),
+      measurand: v.measurand.trim(),
+      unit: v.unit.trim(),
+      items: v.items.trim(),
+      assigned_method: v.assigned_method,
+      sigma_method: v.sigma_method,
+      score_policy: v.score_policy,
+      // The deadline is picked as Beijing time.
+      deadline: pickedToIso(v.deadline),
+      test_items: v.test_items.map((item) => ({
         key: item.key.trim(),
         name: item.name.trim(),
-        ...(assigned === "reference"
-          ? {
-              reference_value: optionalNumber(item.reference_value),
-              reference_u: optionalNumber(item.reference_u),
-            }
+        ...(v.assigned_method === "reference"
+          ? { reference_value: optional(item.reference_value), reference_u: optional(item.reference_u) }
           : {}),
-        ...(sigma === "fixed" ? { sigma_fixed: optionalNumber(item.sigma_fixed) } : {}),
+        ...(v.sigma_method === "fixed" ? { sigma_fixed: optional(item.sigma_fixed) } : {}),
       })),
+    };
+    create.mutate(body, {
+      onSuccess: () => {
+        form.resetFields();
+        void message.success(tx("pt.created", { code: body.code }));
+      },
     });
   };
   return (
     <details className="card" data-testid="pt-new-round">
       <summary>{tx("pt.new")}</summary>
-      <form className="form-grid" onSubmit={onSubmit}>
-        <label className="field">
-          <span>{tx("pt.code")}</span>
-          <input name="code" required maxLength={64} />
-        </label>
-        <label className="field">
-          <span>{tx("pt.roundTitle")}</span>
-          <input name="title" required maxLength={200} />
-        </label>
-        <label className="field">
-          <span>{tx("pt.roundTitleEn")}</span>
-          <input name="title_en" maxLength={200} />
-        </label>
-        <label className="field">
-          <span>{tx("pt.measurand")}</span>
-          <input name="measurand" required maxLength={200} />
-        </label>
-        <label className="field">
-          <span>{tx("pt.unit")}</span>
-          <input name="unit" required maxLength={32} />
-        </label>
-        <label className="field">
-          <span>{tx("pt.items")}</span>
-          <textarea name="items" required maxLength={2000} rows={2} />
-        </label>
-        <label className="field">
-          <span>{tx("pt.assignedMethod")}</span>
-          <select name="assigned_method" value={assigned} onChange={(e) => setAssigned(e.target.value)}>
-            <option value="reference">{tx("pt.assignedMethod.reference")}</option>
-            <option value="consensus">{tx("pt.assignedMethod.consensus")}</option>
-          </select>
-        </label>
-        <label className="field">
-          <span>{tx("pt.sigmaMethod")}</span>
-          <select name="sigma_method" value={sigma} onChange={(e) => setSigma(e.target.value)}>
-            <option value="fixed">{tx("pt.sigmaMethod.fixed")}</option>
-            <option value="robust">{tx("pt.sigmaMethod.robust")}</option>
-          </select>
-        </label>
-        <label className="field">
-          <span>{tx("pt.policy")}</span>
-          <select name="score_policy" defaultValue="z">
-            <option value="z">{tx("pt.policy.z")}</option>
-            {assigned === "reference" && <option value="zeta">{tx("pt.policy.zeta")}</option>}
-            {assigned === "reference" && <option value="en">{tx("pt.policy.en")}</option>}
-          </select>
-        </label>
-        <label className="field">
-          <span>{tx("pt.deadline")}</span>
-          <input name="deadline" type="datetime-local" required />
-        </label>
-        <ItemsEditor
-          items={items}
-          setItems={setItems}
-          reference={assigned === "reference"}
-          fixed={sigma === "fixed"}
-        />
-        <button type="submit" className="btn" disabled={create.isPending}>
-          {tx("pt.create")}
-        </button>
+      <Form<RoundValues>
+        form={form}
+        name="pt-round"
+        layout="vertical"
+        className="form-grid"
+        initialValues={NEW_ROUND}
+        onValuesChange={(changed: Partial<RoundValues>) => {
+          // ζ and En need the reference value's uncertainty: with a consensus value, z it is.
+          if (changed.assigned_method === "consensus" && form.getFieldValue("score_policy") !== "z")
+            form.setFieldValue("score_policy", "z");
+        }}
+        onFinish={onFinish}
+      >
+        <Form.Item name="code" label={tx("pt.code")} rules={[required("pt.code")]}>
+          <Input maxLength={64} />
+        </Form.Item>
+        <Form.Item name="title" label={tx("pt.roundTitle")} rules={[required("pt.roundTitle")]}>
+          <Input maxLength={200} />
+        </Form.Item>
+        <Form.Item name="title_en" label={tx("pt.roundTitleEn")}>
+          <Input maxLength={200} />
+        </Form.Item>
+        <Form.Item name="measurand" label={tx("pt.measurand")} rules={[required("pt.measurand")]}>
+          <Input maxLength={200} />
+        </Form.Item>
+        <Form.Item name="unit" label={tx("pt.unit")} rules={[required("pt.unit")]}>
+          <Input maxLength={32} />
+        </Form.Item>
+        <Form.Item name="items" label={tx("pt.items")} rules={[required("pt.items")]}>
+          <Input.TextArea maxLength={2000} rows={2} />
+        </Form.Item>
+        <Form.Item name="assigned_method" label={tx("pt.assignedMethod")}>
+          <Select
+            options={[
+              { value: "reference", label: tx("pt.assignedMethod.reference") },
+              { value: "consensus", label: tx("pt.assignedMethod.consensus") },
+            ]}
+          />
+        </Form.Item>
+        <Form.Item name="sigma_method" label={tx("pt.sigmaMethod")}>
+          <Select
+            options={[
+              { value: "fixed", label: tx("pt.sigmaMethod.fixed") },
+              { value: "robust", label: tx("pt.sigmaMethod.robust") },
+            ]}
+          />
+        </Form.Item>
+        <Form.Item name="score_policy" label={tx("pt.policy")}>
+          <Select
+            options={[
+              { value: "z", label: tx("pt.policy.z") },
+              ...(assigned === "reference"
+                ? [
+                    { value: "zeta", label: tx("pt.policy.zeta") },
+                    { value: "en", label: tx("pt.policy.en") },
+                  ]
+                : []),
+            ]}
+          />
+        </Form.Item>
+        <Form.Item name="deadline" label={tx("pt.deadline")} rules={[required("pt.deadline", true)]}>
+          <MinutePicker />
+        </Form.Item>
+        <ItemsEditor reference={assigned === "reference"} fixed={sigma === "fixed"} />
+        <Form.Item>
+          <Button type="primary" htmlType="submit" loading={create.isPending}>
+            {tx("pt.create")}
+          </Button>
+        </Form.Item>
         {create.isError && <ErrorNotice error={create.error} />}
-      </form>
+      </Form>
     </details>
   );
 }

@@ -1,15 +1,18 @@
 import { App, Button, Form, Input, Popconfirm } from "antd";
+import type { Dayjs } from "dayjs";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
+import { MinutePicker } from "../../components/MinutePicker";
 import { useI18n } from "../../i18n";
-import { beijingInputToIso } from "../calibration";
+import { pickedToIso } from "../calibration";
 import { formatTime } from "./CostModelForm";
 import { useAddBlackout, useBlackouts, useDeleteBlackout } from "./editorApi";
 import { useEditorText } from "./text";
 import "./registry.css";
 
 interface BlackoutValues {
-  start_at: string;
-  end_at: string;
+  /** Beijing wall times, to the minute. */
+  start_at: Dayjs;
+  end_at: Dayjs;
   reason?: string;
 }
 
@@ -34,8 +37,8 @@ export function BlackoutsPanel({ instrumentId }: { instrumentId: string }) {
         onFinish={(values) =>
           add.mutate(
             {
-              start_at: beijingInputToIso(values.start_at),
-              end_at: beijingInputToIso(values.end_at),
+              start_at: pickedToIso(values.start_at),
+              end_at: pickedToIso(values.end_at),
               reason: values.reason?.trim() ?? "",
             },
             {
@@ -50,7 +53,7 @@ export function BlackoutsPanel({ instrumentId }: { instrumentId: string }) {
         {!!(add.error ?? remove.error) && <ErrorNotice error={add.error ?? remove.error} />}
         <div className="editor-grid">
           <Form.Item name="start_at" label={t("blackout.start")} rules={[required(t("blackout.start"))]}>
-            <Input type="datetime-local" />
+            <MinutePicker />
           </Form.Item>
           <Form.Item
             name="end_at"
@@ -59,16 +62,16 @@ export function BlackoutsPanel({ instrumentId }: { instrumentId: string }) {
             rules={[
               required(t("blackout.end")),
               ({ getFieldValue }) => ({
-                validator: (_, value: string | undefined) => {
-                  const start = getFieldValue("start_at") as string | undefined;
-                  return !value || !start || value > start
+                validator: (_, value: Dayjs | null | undefined) => {
+                  const start = getFieldValue("start_at") as Dayjs | null | undefined;
+                  return !value || !start || value.isAfter(start)
                     ? Promise.resolve()
                     : Promise.reject(new Error(t("blackout.endAfterStart")));
                 },
               }),
             ]}
           >
-            <Input type="datetime-local" />
+            <MinutePicker />
           </Form.Item>
           <Form.Item name="reason" label={t("blackout.reason")} className="editor-wide">
             <Input maxLength={500} />

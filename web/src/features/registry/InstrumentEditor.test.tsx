@@ -2,7 +2,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import type { FetchFn } from "../../api";
-import { chooseOption } from "../../test/antd";
+import { chooseOption, pick } from "../../test/antd";
 import { FakeServer, json, problem, type RecordedRequest } from "../../test/fakeServer";
 import { chamber, CHAMBER_ID, manager } from "../../test/fixtures";
 import { renderRoute } from "../../test/render";
@@ -296,7 +296,7 @@ describe("registering an instrument", () => {
     await user.type(screen.getByLabelText("仪器类别"), "电子光学仪器");
     await user.type(screen.getByLabelText("原值（元）"), "1250000");
     await user.type(screen.getByLabelText("产地国别"), "日本");
-    await user.type(screen.getByLabelText("购置日期"), "2024-03-15");
+    await pick(user, screen.getByLabelText("购置日期"), "2024-03-15");
     await user.type(screen.getByLabelText("主要功能"), "形貌观察");
     await user.click(screen.getByLabelText("自主上机"));
     await user.click(screen.getByRole("button", { name: /^登\s?记$/ }));
@@ -508,14 +508,12 @@ describe("editing an instrument", () => {
     const panel = await screen.findByTestId("blackouts");
     expect(await within(panel).findByTestId("blackout-list")).toHaveTextContent("年度检修");
     expect(within(panel).getByTestId("blackout-list")).not.toHaveTextContent("closed");
-    await user.type(within(panel).getByLabelText("开始（北京时间）"), "2026-12-24T08:00");
-    await user.type(within(panel).getByLabelText("结束（北京时间）"), "2026-12-24T07:00");
+    await pick(user, within(panel).getByLabelText("开始（北京时间）"), "2026-12-24 08:00");
+    await pick(user, within(panel).getByLabelText("结束（北京时间）"), "2026-12-24 07:00");
     await user.click(within(panel).getByRole("button", { name: "添加闭馆" }));
     expect(await within(panel).findByText("结束时间须晚于开始时间")).toBeInTheDocument();
 
-    const end = within(panel).getByLabelText("结束（北京时间）");
-    await user.clear(end);
-    await user.type(end, "2026-12-24T18:00");
+    await pick(user, within(panel).getByLabelText("结束（北京时间）"), "2026-12-24 18:00");
     await user.type(within(panel).getByLabelText("原因"), "停电");
     await user.click(within(panel).getByRole("button", { name: "添加闭馆" }));
 
@@ -526,6 +524,7 @@ describe("editing an instrument", () => {
       reason: "停电",
     });
     await waitFor(() => expect(within(panel).getByLabelText("原因")).toHaveValue(""));
+    expect(within(panel).getByLabelText("开始（北京时间）")).toHaveValue("");
   });
 
   it("removes a blackout only after asking", async () => {

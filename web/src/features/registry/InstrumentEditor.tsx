@@ -1,8 +1,11 @@
 import { App, Button, Checkbox, Form, Input, InputNumber, Select, Switch } from "antd";
 import type { Rule } from "antd/es/form";
+import dayjs, { type Dayjs } from "dayjs";
 import { Link, useNavigate } from "react-router";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
+import { DayPicker } from "../../components/MinutePicker";
 import { useI18n } from "../../i18n";
+import { pickedDay } from "../calibration";
 import { useCurrentUser } from "../auth";
 import { AttachmentsPanel } from "./AttachmentsPanel";
 import { AuditHistoryPanel } from "./AuditHistoryPanel";
@@ -71,6 +74,12 @@ const RECORD_TEXT_FIELDS = [
   "contact_phone",
   "contact_email",
 ] as const;
+
+/** A record date (yyyy-mm-dd, or none) shown in a day picker, and the picked day kept as one. */
+const dateField = {
+  getValueProps: (value: string | null | undefined) => ({ value: value ? dayjs(value) : null }),
+  normalize: (value: Dayjs | null | undefined) => (value ? pickedDay(value) : null),
+};
 
 function blank(value: string | null | undefined): string | null {
   const trimmed = value?.trim();
@@ -230,11 +239,11 @@ function RecordForm({
           <InputNumber className="editor-number" min={0} precision={2} step={1000} />
         </Form.Item>
         {text("country_of_origin", "editor.origin")}
-        <Form.Item name="manufacture_date" label={t("editor.manufactureDate")}>
-          <Input type="date" />
+        <Form.Item name="manufacture_date" label={t("editor.manufactureDate")} {...dateField}>
+          <DayPicker />
         </Form.Item>
-        <Form.Item name="purchase_date" label={t("editor.purchaseDate")}>
-          <Input type="date" />
+        <Form.Item name="purchase_date" label={t("editor.purchaseDate")} {...dateField}>
+          <DayPicker />
         </Form.Item>
         {text("asset_class_code", "editor.assetCode")}
         {text("firmware_version", "editor.firmware")}

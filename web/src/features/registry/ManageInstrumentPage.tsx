@@ -1,16 +1,20 @@
-import { App } from "antd";
-import { type FormEvent, useState } from "react";
+import { App, Button, Form, Input, InputNumber, Select } from "antd";
+import type { Rule } from "antd/es/form";
+import type { Dayjs } from "dayjs";
 import { Link } from "react-router";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
+import { DayPicker, MinutePicker } from "../../components/MinutePicker";
 import { useI18n } from "../../i18n";
 import {
   AuthorisationsPanel,
-  beijingInputToIso,
   CalibrationStatusLabel,
   CertificateDocument,
   formatBeijing,
   ImpactReportView,
   outOfServiceReason,
+  pickedDay,
+  pickedToIso,
+  type TextId,
   useCalibrationOverview,
   useInstrumentPost,
   usePost,
@@ -18,19 +22,39 @@ import {
 } from "../calibration";
 import { EditRecordLink } from "./InstrumentEditor";
 
-function formValues(event: FormEvent<HTMLFormElement>): Record<string, string> {
-  event.preventDefault();
-  const data = new FormData(event.currentTarget);
-  return Object.fromEntries([...data.entries()].map(([k, v]) => [k, String(v)]));
+interface CertificateValues {
+  number: string;
+  agency: string;
+  granted_on: Dayjs;
+  /** Beijing wall times, to the minute. */
+  valid_from: Dayjs;
+  valid_to: Dayjs;
+  result: "pass" | "fail";
 }
 
-function Input({ name, label, type = "text" }: { name: string; label: string; type?: string }) {
-  return (
-    <label className="field">
-      <span>{label}</span>
-      <input name={name} type={type} required step={type === "number" ? "any" : undefined} />
-    </label>
-  );
+interface CheckValues {
+  performed_at: Dayjs;
+  reference_value: number;
+  measured_value: number;
+  tolerance: number;
+}
+
+interface MaintenanceValues {
+  start_at: Dayjs;
+  end_at: Dayjs;
+  description: string;
+}
+
+/** The field, a picked time, must come after the one picked in `after`. */
+function laterThan(after: string, message: string): Rule {
+  return ({ getFieldValue }) => ({
+    validator: (_, value: Dayjs | null | undefined) => {
+      const start = getFieldValue(after) as Dayjs | null | undefined;
+      return !value || !start || value.isAfter(start)
+        ? Promise.resolve()
+        : Promise.reject(new Error(message));
+    },
+  });
 }
 
 /** Lab-manager screens: certificates, checks, maintenance, out of service, authorisations, impact. */
@@ -49,14 +73,27 @@ export function ManageInstrumentPage({ instrumentId }: { instrumentId: string })
     instrumentId,
     (b) => `/out-of-service/${b.id}/return`,
   );
-  const [returnRemarks, setReturnRemarks] = useState("");
+  const [returnForm] = Form.useForm<{ remarks: string }>();
+  const [certificateForm] = Form.useForm<CertificateValues>();
+  const [checkForm] = Form.useForm<CheckValues>();
+  const [maintenanceForm] = Form.useForm<MaintenanceValues>();
   const error = [addCertificate, addCheck, addMaintenance, giveBack].find((m) => m.error)?.error;
   // After a save: say so, and empty the form for the next entry.
-  const savedClears = (form: HTMLFormElement) => ({
+  const savedClears = (form: { resetFields: () => void }) => ({
     onSuccess: () => {
-      form.reset();
+      form.resetFields();
       void message.success(t("manage.saved"));
     },
+  });
+  // Typed fields say "请填写…", picked ones "请选择…".
+  // (`whitespace` only on texts: a rule naming it is checked as a string, which a number is not.)
+  const required = (id: TextId, text = false): Rule =>
+    text
+      ? { required: true, whitespace: true, message: t("manage.required", { field: t(id) }) }
+      : { required: true, message: t("manage.required", { field: t(id) }) };
+  const picked = (id: TextId): Rule => ({
+    required: true,
+    message: t("manage.requiredPick", { field: t(id) }),
   });
 
   if (overview.isPending) return <Loading />;
@@ -84,32 +121,24 @@ export function ManageInstrumentPage({ instrumentId }: { instrumentId: string })
               {t("oos.since", { from: formatBeijing(open.start_at) })} · {outOfServiceReason(locale, open)}
             </span>
           </p>
-          <label className="field">
-            <span>{t("manage.remarks")}</span>
-            <input
-              value={returnRemarks}
-              onChange={(e) => setReturnRemarks(e.target.value)}
-              name="return_remarks"
-            />
-          </label>
-          <button
-            type="button"
-            className="btn"
-            disabled={!returnRemarks.trim()}
-            onClick={() =>
-              giveBack.mutate(
-                { id: open.id, remarks: returnRemarks },
-                {
-                  onSuccess: () => {
-                    setReturnRemarks("");
-                    void message.success(t("manage.saved"));
-                  },
-                },
-              )
+          <Form<{ remarks: string }>
+            form={returnForm}
+            name="return"
+            layout="vertical"
+            className="form-grid"
+            onFinish={(v) =>
+              giveBack.mutate({ id: open.id, remarks: v.remarks.trim() }, savedClears(returnForm))
             }
           >
-            {t("manage.return")}
-          </button>
+            <Form.Item name="remarks" label={t("manage.remarks")} rules={[required("manage.remarks", true)]}>
+              <Input name="return_remarks" maxLength={2000} />
+            </Form.Item>
+            <Form.Item label=" ">
+              <Button htmlType="submit" loading={giveBack.isPending}>
+                {t("manage.return")}
+              </Button>
+            </Form.Item>
+          </Form>
         </div>
       )}
 
@@ -131,41 +160,61 @@ export function ManageInstrumentPage({ instrumentId }: { instrumentId: string })
           ))}
         </tbody>
       </table>
-      <form
+      <Form<CertificateValues>
+        form={certificateForm}
+        name="certificate"
+        layout="vertical"
         className="card form-grid"
         data-testid="certificate-form"
-        onSubmit={(event) => {
-          const form = event.currentTarget;
-          const v = formValues(event);
+        initialValues={{ result: "pass" }}
+        onFinish={(v) =>
           addCertificate.mutate(
             {
-              number: v.number,
-              agency: v.agency,
-              granted_on: v.granted_on,
-              valid_from: beijingInputToIso(v.valid_from),
-              valid_to: beijingInputToIso(v.valid_to),
+              number: v.number.trim(),
+              agency: v.agency.trim(),
+              granted_on: pickedDay(v.granted_on),
+              valid_from: pickedToIso(v.valid_from),
+              valid_to: pickedToIso(v.valid_to),
               result: v.result,
             },
-            savedClears(form),
-          );
-        }}
+            savedClears(certificateForm),
+          )
+        }
       >
-        <Input name="number" label={t("manage.number")} />
-        <Input name="agency" label={t("manage.agency")} />
-        <Input name="granted_on" label={t("manage.grantedOn")} type="date" />
-        <Input name="valid_from" label={t("manage.validFrom")} type="datetime-local" />
-        <Input name="valid_to" label={t("manage.validTo")} type="datetime-local" />
-        <label className="field">
-          <span>{t("manage.result")}</span>
-          <select name="result" defaultValue="pass">
-            <option value="pass">{t("manage.pass")}</option>
-            <option value="fail">{t("manage.fail")}</option>
-          </select>
-        </label>
-        <button type="submit" className="btn">
-          {t("manage.add")}
-        </button>
-      </form>
+        <Form.Item name="number" label={t("manage.number")} rules={[required("manage.number", true)]}>
+          <Input maxLength={200} />
+        </Form.Item>
+        <Form.Item name="agency" label={t("manage.agency")} rules={[required("manage.agency", true)]}>
+          <Input maxLength={200} />
+        </Form.Item>
+        <Form.Item name="granted_on" label={t("manage.grantedOn")} rules={[picked("manage.grantedOn")]}>
+          <DayPicker />
+        </Form.Item>
+        <Form.Item name="valid_from" label={t("manage.validFrom")} rules={[picked("manage.validFrom")]}>
+          <MinutePicker />
+        </Form.Item>
+        <Form.Item
+          name="valid_to"
+          label={t("manage.validTo")}
+          dependencies={["valid_from"]}
+          rules={[picked("manage.validTo"), laterThan("valid_from", t("manage.validToAfterFrom"))]}
+        >
+          <MinutePicker />
+        </Form.Item>
+        <Form.Item name="result" label={t("manage.result")} rules={[picked("manage.result")]}>
+          <Select
+            options={[
+              { value: "pass", label: t("manage.pass") },
+              { value: "fail", label: t("manage.fail") },
+            ]}
+          />
+        </Form.Item>
+        <Form.Item label=" ">
+          <Button htmlType="submit" loading={addCertificate.isPending}>
+            {t("manage.add")}
+          </Button>
+        </Form.Item>
+      </Form>
 
       <h2>{t("manage.checks")}</h2>
       <ul data-testid="checks">
@@ -176,31 +225,53 @@ export function ManageInstrumentPage({ instrumentId }: { instrumentId: string })
           </li>
         ))}
       </ul>
-      <form
+      <Form<CheckValues>
+        form={checkForm}
+        name="check"
+        layout="vertical"
         className="card form-grid"
         data-testid="check-form"
-        onSubmit={(event) => {
-          const form = event.currentTarget;
-          const v = formValues(event);
+        onFinish={(v) =>
           addCheck.mutate(
             {
-              performed_at: beijingInputToIso(v.performed_at),
-              reference_value: Number(v.reference_value),
-              measured_value: Number(v.measured_value),
-              tolerance: Number(v.tolerance),
+              performed_at: pickedToIso(v.performed_at),
+              reference_value: v.reference_value,
+              measured_value: v.measured_value,
+              tolerance: v.tolerance,
             },
-            savedClears(form),
-          );
-        }}
+            savedClears(checkForm),
+          )
+        }
       >
-        <Input name="performed_at" label={t("manage.performedAt")} type="datetime-local" />
-        <Input name="reference_value" label={t("manage.reference")} type="number" />
-        <Input name="measured_value" label={t("manage.measured")} type="number" />
-        <Input name="tolerance" label={t("manage.tolerance")} type="number" />
-        <button type="submit" className="btn">
-          {t("manage.add")}
-        </button>
-      </form>
+        <Form.Item name="performed_at" label={t("manage.performedAt")} rules={[picked("manage.performedAt")]}>
+          <MinutePicker />
+        </Form.Item>
+        <Form.Item
+          name="reference_value"
+          label={t("manage.reference")}
+          rules={[required("manage.reference")]}
+        >
+          <InputNumber style={{ width: "100%" }} />
+        </Form.Item>
+        <Form.Item name="measured_value" label={t("manage.measured")} rules={[required("manage.measured")]}>
+          <InputNumber style={{ width: "100%" }} />
+        </Form.Item>
+        <Form.Item
+          name="tolerance"
+          label={t("manage.tolerance")}
+          rules={[
+            required("manage.tolerance"),
+            { type: "number", min: 0, message: t("manage.notNegative", { field: t("manage.tolerance") }) },
+          ]}
+        >
+          <InputNumber min={0} style={{ width: "100%" }} />
+        </Form.Item>
+        <Form.Item label=" ">
+          <Button htmlType="submit" loading={addCheck.isPending}>
+            {t("manage.add")}
+          </Button>
+        </Form.Item>
+      </Form>
 
       <h2>{t("manage.maintenance")}</h2>
       <ul>
@@ -210,28 +281,47 @@ export function ManageInstrumentPage({ instrumentId }: { instrumentId: string })
           </li>
         ))}
       </ul>
-      <form
+      <Form<MaintenanceValues>
+        form={maintenanceForm}
+        name="maintenance"
+        layout="vertical"
         className="card form-grid"
-        onSubmit={(event) => {
-          const form = event.currentTarget;
-          const v = formValues(event);
+        data-testid="maintenance-form"
+        onFinish={(v) =>
           addMaintenance.mutate(
             {
-              start_at: beijingInputToIso(v.start_at),
-              end_at: beijingInputToIso(v.end_at),
-              description: v.description,
+              start_at: pickedToIso(v.start_at),
+              end_at: pickedToIso(v.end_at),
+              description: v.description.trim(),
             },
-            savedClears(form),
-          );
-        }}
+            savedClears(maintenanceForm),
+          )
+        }
       >
-        <Input name="start_at" label={t("manage.start")} type="datetime-local" />
-        <Input name="end_at" label={t("manage.end")} type="datetime-local" />
-        <Input name="description" label={t("manage.description")} />
-        <button type="submit" className="btn">
-          {t("manage.add")}
-        </button>
-      </form>
+        <Form.Item name="start_at" label={t("manage.start")} rules={[picked("manage.start")]}>
+          <MinutePicker />
+        </Form.Item>
+        <Form.Item
+          name="end_at"
+          label={t("manage.end")}
+          dependencies={["start_at"]}
+          rules={[picked("manage.end"), laterThan("start_at", t("manage.endAfterStart"))]}
+        >
+          <MinutePicker />
+        </Form.Item>
+        <Form.Item
+          name="description"
+          label={t("manage.description")}
+          rules={[required("manage.description", true)]}
+        >
+          <Input maxLength={2000} />
+        </Form.Item>
+        <Form.Item label=" ">
+          <Button htmlType="submit" loading={addMaintenance.isPending}>
+            {t("manage.add")}
+          </Button>
+        </Form.Item>
+      </Form>
 
       <AuthorisationsPanel instrumentId={instrumentId} />
 
