@@ -313,6 +313,7 @@ class Gateway:
             loop,
             host=cfg.mqtt.host,
             port=cfg.mqtt.port,
+            servers=cfg.mqtt.addresses(),
             client_id=cfg.mqtt.client_id or f"labshare-edge-{self.key}",
             username=cfg.mqtt.username,
             password_env=cfg.mqtt.password_env,

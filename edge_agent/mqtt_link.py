@@ -7,6 +7,16 @@ look like a delivery. The reason code goes to ``on_ack`` with the message id.
 
 paho runs its network loop in its own thread; every callback is handed to the asyncio loop
 with ``call_soon_threadsafe`` so the rest of the agent stays single-threaded.
+
+Several broker nodes (``servers``, a clustered broker tier): the link connects to the first
+and, whenever the connection is lost or a connection attempt fails, tries the next one, round
+the list: the next node after 1 s, and paho's doubling reconnect delay (up to 30 s, reset by
+a successful CONNACK) only once a whole round of nodes has failed. QoS 1 messages still waiting for their PUBACK are sent again by paho on the new
+connection (with the DUP flag), so the forwarder's samples in flight are resent to the node
+that took over; samples keep their place in the spool until a PUBACK.
+
+``protocol="auto"`` starts with MQTT 5 and falls back to 3.1.1 for good when a broker answers
+"unsupported protocol version" (nats-server's MQTT listener speaks only 3.1.1).
 """
 
 from __future__ import annotations
@@ -14,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -23,6 +33,10 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 __all__ = ["MqttLink"]
 
 log = logging.getLogger("edge_agent.mqtt")
+
+# CONNACK "unsupported protocol version" (MQTT 5 0x84; paho reports a 3.1.1 broker's return
+# code 1 the same way).
+_UNSUPPORTED_PROTOCOL = 0x84
 
 
 class MqttLink:
@@ -44,10 +58,16 @@ class MqttLink:
         on_ack: Callable[[int, int], None] | None = None,
         on_message: Callable[[str, bytes], None] | None = None,
         protocol: str = "5",
+        servers: Sequence[tuple[str, int]] = (),
     ) -> None:
         self._loop = loop
-        self.host = host
-        self.port = port
+        self.addresses = list(servers) or [(host, port)]
+        self._index = 0
+        self.host, self.port = self.addresses[0]
+        self.protocol = "3.1.1" if protocol == "3.1.1" else "5"
+        self._auto_protocol = protocol == "auto"
+        self.failovers = 0
+        self._retry_same_node = False
         self._keepalive_s = keepalive_s
         self._subscriptions: dict[str, int] = {}
         self._connected = False
@@ -57,7 +77,7 @@ class MqttLink:
         self._on_ack = on_ack
         self._on_message = on_message
         self.acks: dict[int, asyncio.Future[int]] = {}
-        version = mqtt.MQTTv5 if protocol == "5" else mqtt.MQTTv311
+        version = mqtt.MQTTv5 if self.protocol == "5" else mqtt.MQTTv311
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=version)
         if username is not None:
             password = os.environ.get(password_env) if password_env else None
@@ -72,6 +92,7 @@ class MqttLink:
         client.on_disconnect = self._paho_disconnect
         client.on_publish = self._paho_publish
         client.on_message = self._paho_message
+        client.on_connect_fail = self._paho_connect_fail
         self._client = client
 
     @property
@@ -138,6 +159,8 @@ class MqttLink:
     ) -> None:
         if reason.is_failure:
             log.error("broker %s:%s refused the connection: %s", self.host, self.port, reason)
+            if self._auto_protocol and self.protocol == "5" and reason == _UNSUPPORTED_PROTOCOL:
+                self._fall_back_to_311(client)
             return
         # A copy: the event loop may add a subscription while paho's thread runs this.
         for topic, qos in list(self._subscriptions.items()):
@@ -147,7 +170,46 @@ class MqttLink:
     def _paho_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
     ) -> None:
+        self._next_address(client)
         self._call(self._disconnected_on_loop, str(reason))
+
+    def _paho_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        log.warning("broker %s:%s not reachable", self.host, self.port)
+        self._next_address(client)
+
+    def _next_address(self, client: mqtt.Client) -> None:
+        """Point paho's next reconnect at the next broker node (paho's thread, socket closed)."""
+        if self._retry_same_node:
+            # The node refused MQTT 5 only: ask it again, in MQTT 3.1.1.
+            self._retry_same_node = False
+            return
+        if len(self.addresses) < 2 or self._stopping:
+            return
+        index = (self._index + 1) % len(self.addresses)
+        host, port = self.addresses[index]
+        if client.is_connected():
+            return
+        # paho's own host/port setters refuse while its state is "connection lost", which is
+        # exactly when this runs (socket closed, reconnect() not yet called); reconnect()
+        # reads these two attributes.
+        client._host = host
+        client._port = port
+        if index != 0:
+            # Within a round of the nodes the next one is tried after the shortest delay;
+            # paho's doubling backoff only grows over rounds in which every node failed.
+            client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self._index, self.host, self.port = index, host, port
+        self.failovers += 1
+        log.info("next broker node: %s:%s", host, port)
+
+    def _fall_back_to_311(self, client: mqtt.Client) -> None:
+        # paho fixes the protocol when the client is made; these are the attributes its
+        # CONNECT reads. A 3.1.1 session is a clean one, as the MQTT 5 session was.
+        log.warning("broker %s:%s does not speak MQTT 5; using MQTT 3.1.1", self.host, self.port)
+        client._protocol = mqtt.MQTTv311
+        client._clean_session = True
+        self.protocol = "3.1.1"
+        self._retry_same_node = True
 
     def _paho_publish(
         self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, properties: Any

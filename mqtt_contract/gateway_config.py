@@ -59,6 +59,7 @@ __all__ = [
     "SilaCommand",
     "SilaDevice",
     "SilaPoint",
+    "broker_address",
     "bus_name",
     "config_hash",
     "load_config",
@@ -686,9 +687,39 @@ class GatewaySection(_Strict):
     key: Key
 
 
+_BROKER_ADDRESS = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?$")
+
+
+def broker_address(value: str, default_port: int = 1883) -> tuple[str, int]:
+    """``host``, ``host:port`` or ``[v6]:port`` as (host, port); ``ValueError`` if malformed."""
+    match = _BROKER_ADDRESS.match(value.strip())
+    port = int(match.group(2)) if match and match.group(2) else default_port
+    if match is None or not 1 <= port <= 65535:
+        raise ValueError(f"'{value}' is not a broker address (host or host:port)")
+    return match.group(1).strip("[]"), port
+
+
+def _broker_address_text(value: str) -> str:
+    try:
+        broker_address(value)
+    except ValueError as exc:
+        raise PydanticCustomError("broker_address", "{reason}", {"reason": str(exc)}) from exc
+    return value.strip()
+
+
+BrokerAddress = Annotated[str, AfterValidator(_broker_address_text)]
+
+
 class MqttSection(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=1883, ge=1, le=65535)
+    servers: list[BrokerAddress] = Field(
+        default_factory=list,
+        max_length=16,
+        description="Broker nodes of a clustered broker tier, as host or host:port (port "
+        "defaults to `port`); the agent connects to the first and, when a node is lost or "
+        "refuses it, to the next one, round the list. Empty: only host and port.",
+    )
     username: str | None = None
     password_env: str | None = Field(
         default=None, description="Environment variable holding the password (never the file)."
@@ -705,12 +736,19 @@ class MqttSection(_Strict):
         description="Largest telemetry message; bigger batches are split. Must not exceed the "
         "broker's message_size_limit.",
     )
-    protocol: Literal["5", "3.1.1"] = Field(
+    protocol: Literal["5", "3.1.1", "auto"] = Field(
         default="5",
         description="MQTT version. With 5 a batch stays spooled until the broker confirms it "
-        "reached a subscriber (PUBACK reason code); 3.1.1, for brokers without MQTT 5, can only "
-        "tell that the broker took the message.",
+        "reached a subscriber (PUBACK reason code); 3.1.1, for brokers without MQTT 5 (the NATS "
+        "broker tier), can only tell that the broker took the message. `auto` tries 5 and "
+        "falls back to 3.1.1 for good when a broker refuses it.",
     )
+
+    def addresses(self) -> list[tuple[str, int]]:
+        """The broker nodes in the order they are tried: ``servers``, else host and port."""
+        if not self.servers:
+            return [(self.host, self.port)]
+        return [broker_address(s, self.port) for s in self.servers]
 
 
 class SpoolSection(_Strict):
@@ -875,8 +913,12 @@ def load_config(path: str | Path) -> GatewayConfig:
 
 def config_hash(config: GatewayConfig) -> str:
     """sha256 of the canonical JSON form, so the server can tell which config is running."""
+    document = config.model_dump(mode="json", by_alias=True)
+    if not document["mqtt"]["servers"]:
+        # Added later: a configuration without it keeps the hash it always had.
+        del document["mqtt"]["servers"]
     canonical = json.dumps(
-        config.model_dump(mode="json", by_alias=True),
+        document,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,

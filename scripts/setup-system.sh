@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system services the test suite runs for real: PostgreSQL (server and dev
-# headers), TimescaleDB, Mosquitto, Chromium and docker-compose (only to validate the compose
-# file). Idempotent: every step checks first and does nothing when already satisfied.
+# headers), TimescaleDB, Mosquitto, nats-server, Chromium and docker-compose (only to validate
+# the compose file). Idempotent: every step checks first and does nothing when already satisfied.
 # Needs root for apt; without root it only reports what is missing.
 set -euo pipefail
 
@@ -125,7 +125,8 @@ log "PostgreSQL $PG"
 # fonts-wqy-zenhei: a TrueType CJK font the yearly evaluation report's PDF embeds;
 # poppler-utils: pdftoppm/pdftotext, which the report tests use to render and read it;
 # fonts-noto-cjk: the web app's Chinese in headless Chromium (browser tests and screenshots).
-apt_install "postgresql-$PG" "postgresql-contrib" mosquitto chromium docker-compose socat \
+# nats-server: the clustered broker tier (MQTT listener, JetStream); its tests start three nodes.
+apt_install "postgresql-$PG" "postgresql-contrib" mosquitto nats-server chromium docker-compose socat \
   ca-certificates gcc make fonts-wqy-zenhei poppler-utils fonts-noto-cjk
 
 PG_BIN="/usr/lib/postgresql/$PG/bin"

@@ -35,6 +35,7 @@ commands:
   seed-demo       create or repair the demo organisations, users, gateway and instrument
   create-user     add a user to an existing organisation
   mosquitto-auth  write the Mosquitto access control from the gateway registry
+  nats-auth       write the NATS broker tier's authorization from the gateway registry
 """
 
 
@@ -147,6 +148,22 @@ def build_parser() -> argparse.ArgumentParser:
     auth.add_argument("--dynsec", type=Path, help="dynamic-security plugin file to write")
     auth.add_argument("--passwd", type=Path, help="password file to write (with --acl)")
     auth.add_argument("--acl", type=Path, help="ACL file to write (with --passwd)")
+
+    nats_auth = sub.add_parser(
+        "nats-auth",
+        help="write the NATS cluster's authorization from the gateway registry",
+        description="Write the authorization block that every node of a NATS broker tier "
+        "includes (deploy/nats/), from the gateway registry: each gateway (user = its key, "
+        "MQTT connections only, password = the bcrypt hash the registry keeps) may publish "
+        "only labshare.v1.gw.<its key>.{telemetry,state,heartbeat,inspection,program} and "
+        "subscribe only to its own config and calibration (plus the $MQTT.sub.> delivery "
+        "subjects MQTT QoS 1 subscriptions need). The server account (LABSHARE_MQTT_USERNAME "
+        "/ LABSHARE_MQTT_PASSWORD) reads and writes everything under labshare.v1 and uses the "
+        "JetStream API. Reload every node afterwards (nats-server --signal reload, or SIGHUP).",
+    )
+    nats_auth.add_argument(
+        "--out", type=Path, required=True, help="file to write (the nodes' include)"
+    )
     return parser
 
 
@@ -416,7 +433,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _seed_demo(settings, catalogue=args.catalogue)
     if args.command == "create-user":
         return _create_user(settings, args)
+    if args.command == "nats-auth":
+        return _nats_auth(settings, args)
     return _mosquitto_auth(settings, args)
+
+
+def _nats_auth(settings: Settings, args: argparse.Namespace) -> int:
+    # Imported when this command runs: --help stays instant and needs no database.
+    from server.core.db import create_engine, create_sessionmaker
+    from server.gateways.nats import write_nats_auth
+
+    if not (settings.mqtt_username and settings.mqtt_password):
+        print(
+            "labshare-server: warning: LABSHARE_MQTT_USERNAME/LABSHARE_MQTT_PASSWORD are not set, "
+            "so no server account is written and the ingest workers cannot log in",
+            file=sys.stderr,
+        )
+
+    async def run() -> list[str]:
+        engine = create_engine(settings)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                return await write_nats_auth(
+                    session,
+                    args.out,
+                    server_username=settings.mqtt_username,
+                    server_password=settings.mqtt_password,
+                )
+        finally:
+            await engine.dispose()
+
+    users = asyncio.run(run())
+    print(f"wrote {args.out} for {len(users)} accounts: {', '.join(users)}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "MqttProtocol",
     "Settings",
     "get_settings",
+    "nats_servers",
     "secret_key_weakness",
 ]
 
@@ -123,6 +124,23 @@ class LogFormat(StrEnum):
     CONSOLE = "console"
 
 
+_NATS_SERVER = re.compile(r"^(?:(?:nats|tls)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
+
+
+def nats_servers(value: str) -> list[str]:
+    """The ``LABSHARE_NATS_URL`` list as ``nats://host:port`` URLs; ``ValueError`` names a bad one."""
+    servers = []
+    for entry in (part.strip() for part in value.split(",")):
+        match = _NATS_SERVER.match(entry)
+        if not entry or match is None or not 1 <= int(match.group(1)) <= 65535:
+            raise ValueError(
+                f"{entry!r} is not a NATS server address; give comma-separated "
+                "nats://host:port entries"
+            )
+        servers.append(entry if "://" in entry else f"nats://{entry}")
+    return servers
+
+
 class MqttProtocol(StrEnum):
     """MQTT version of the ingest worker; AUTO tries 5 and falls back to 3.1.1 if refused."""
 
@@ -167,6 +185,28 @@ class Settings(BaseSettings):
     mqtt_password: str | None = None
     # MQTT 3.1.1 has no shared subscriptions: only one ingest worker may run on it.
     mqtt_protocol: MqttProtocol = MqttProtocol.AUTO
+    nats_url: str | None = Field(
+        default=None,
+        description="Comma-separated NATS servers of a NATS broker cluster (`nats://host:4222,"
+        "nats://host2:4222,...`; `host:port` also works). Set: the ingest worker consumes "
+        "through a durable JetStream pull consumer (`LABSHARE_NATS_DURABLE`) on the cluster's "
+        "MQTT message stream instead of an MQTT session, with `LABSHARE_MQTT_USERNAME` / "
+        "`LABSHARE_MQTT_PASSWORD` as its NATS credentials; see the broker tier in "
+        "docs/production.md. Unset: MQTT ingest as before.",
+    )
+    nats_durable: str = Field(
+        default="labshare-ingest",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="Name of the durable JetStream consumer every ingest worker shares (each "
+        "message goes to one of them).",
+    )
+    nats_ack_wait_s: float = Field(
+        default=30.0,
+        ge=1,
+        le=3600,
+        description="How long JetStream waits for a worker's acknowledgement (sent after "
+        "COMMIT) before it delivers the message again, to any worker.",
+    )
 
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
     access_token_expire_minutes: int = Field(default=12 * 60, ge=1)
@@ -237,6 +277,14 @@ class Settings(BaseSettings):
         le=65535,
         description="Its port (unset: `LABSHARE_MQTT_PORT`).",
     )
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats_servers(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        nats_servers(value)  # raises ValueError naming the bad entry
+        return value
 
     @model_validator(mode="after")
     def _broker_accounts_complete(self) -> Self:

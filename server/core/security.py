@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import bcrypt
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,6 +23,7 @@ __all__ = [
     "decode_access_token",
     "hash_password",
     "mosquitto_password_hash",
+    "nats_password_hash",
     "new_gateway_secret",
     "password_needs_rehash",
     "set_password_hasher",
@@ -111,6 +113,19 @@ def mosquitto_password_hash(
     salt = salt if salt is not None else secrets.token_bytes(_MOSQUITTO_SALT_BYTES)
     derived = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations)
     return f"$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(derived).decode()}"
+
+
+# bcrypt reads at most 72 bytes of a password; nats-server's Go bcrypt refuses longer ones.
+_BCRYPT_MAX_BYTES = 72
+
+
+def nats_password_hash(password: str, *, rounds: int = 11) -> str | None:
+    """A bcrypt hash (``$2b$``) for nats-server's ``authorization`` users; ``None`` when the
+    password is longer than bcrypt can take (72 bytes; generated secrets are 43)."""
+    raw = password.encode()
+    if len(raw) > _BCRYPT_MAX_BYTES:
+        return None
+    return bcrypt.hashpw(raw, bcrypt.gensalt(rounds=rounds)).decode()
 
 
 def verify_mosquitto_password(password: str, encoded: str) -> bool:

@@ -32,6 +32,8 @@ class Gateway(SQLModel, table=True):
     # The same secret hashed the way Mosquitto's password file wants it, so the broker's
     # credentials can be regenerated from the registry without keeping the plaintext.
     mqtt_password_hash: str | None = Field(default=None, sa_type=Text)
+    # And with bcrypt, the only hash nats-server takes (the NATS broker tier).
+    nats_password_hash: str | None = Field(default=None, sa_type=Text)
     status: GatewayStatus = Field(
         default=GatewayStatus.UNKNOWN,
         sa_type=Text,

@@ -22,6 +22,7 @@ from server.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.core.security import (
     hash_password,
     mosquitto_password_hash,
+    nats_password_hash,
     new_gateway_secret,
     verify_password,
 )
@@ -67,9 +68,11 @@ async def managed_gateway(session: AsyncSession, user: AppUser, gateway_id: uuid
 
 
 def set_gateway_secret(gateway: Gateway, secret: str) -> None:
-    """Store the secret twice, hashed: argon2 for us, PBKDF2 for Mosquitto's password file."""
+    """Store the secret hashed three ways: argon2 for us, PBKDF2 for Mosquitto's password
+    file, bcrypt for nats-server's authorization."""
     gateway.secret_hash = hash_password(secret)
     gateway.mqtt_password_hash = mosquitto_password_hash(secret)
+    gateway.nats_password_hash = nats_password_hash(secret)
 
 
 def verify_gateway_secret(gateway: Gateway, secret: str) -> bool:

@@ -207,6 +207,16 @@ class Consumer:
         self._client = self._new_client(self.protocol)
 
     @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def alive(self) -> bool:
+        """paho's network thread is running (it ends if a callback raises; none of ours should)."""
+        thread = getattr(self._client, "_thread", None)
+        return not isinstance(thread, threading.Thread) or thread.is_alive()
+
+    @property
     def shared(self) -> bool:
         """Whether the subscriptions are shared, i.e. several workers may run side by side."""
         return self.protocol == _V5

@@ -8,7 +8,6 @@ import functools
 import logging
 import signal
 import socket
-import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -19,8 +18,10 @@ import psycopg
 from mqtt_contract.inspection_v1 import InspectionBatch
 from mqtt_contract.program_v1 import ProgramRun
 from mqtt_contract.v1 import MAX_PAYLOAD_BYTES, SHARED_GROUP, TopicKind
+from server.core.config import nats_servers
 from server.inspection.ingest import InspectionSink
 from server.telemetry import metrics
+from server.telemetry.jetstream import JetStreamConsumer
 from server.telemetry.live import LIVE_READINGS_TOPIC, readings_event
 from server.telemetry.mqtt import Consumer, Delivery, Received
 from server.telemetry.programs import store_runs
@@ -142,7 +143,7 @@ class IngestWorker:
         )
         self._queue: asyncio.Queue[Received] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._consumer: Consumer | None = None
+        self._consumer: Consumer | JetStreamConsumer | None = None
         self._writer: asyncio.Task[None] | None = None
         self._directory_listener: asyncio.Task[None] | None = None
         self._conn: Connection | None = None
@@ -181,6 +182,20 @@ class IngestWorker:
         self._directory_listener = asyncio.create_task(
             self._listen_for_channel_changes(), name=f"ingest-directory {self.client_id}"
         )
+        nats_url = getattr(self.settings, "nats_url", None)
+        if nats_url:
+            self._consumer = JetStreamConsumer(
+                servers=nats_servers(nats_url),
+                durable=str(getattr(self.settings, "nats_durable", None) or "labshare-ingest"),
+                client_name=self.client_id,
+                username=self.settings.mqtt_username,
+                password=self.settings.mqtt_password,
+                on_received=self._from_mqtt_thread,
+                ack_wait_s=float(getattr(self.settings, "nats_ack_wait_s", None) or 30.0),
+                max_ack_pending=self._receive_maximum,
+            )
+            await asyncio.to_thread(self._consumer.start)
+            return
         self._consumer = Consumer(
             host=self.settings.mqtt_host,
             port=self.settings.mqtt_port,
@@ -202,9 +217,7 @@ class IngestWorker:
         if consumer is None:
             raise RuntimeError("the ingest worker is not started")
         if not await asyncio.to_thread(consumer.connected.wait, wait_s):
-            raise TimeoutError(
-                f"no MQTT connection to {consumer.host}:{consumer.port} in {wait_s} s"
-            )
+            raise TimeoutError(f"no broker connection to {consumer.address} in {wait_s} s")
 
     def readiness_problem(self) -> str | None:
         """Why this worker is not consuming right now, or ``None`` when it is."""
@@ -215,16 +228,10 @@ class IngestWorker:
             failure = None if writer.cancelled() else writer.exception()
             why = f": {type(failure).__name__}: {failure}" if failure else ""
             return f"ingest writer has stopped{why}"
-        # paho's network thread: it ends if a callback raises (none of ours should).
-        client = getattr(consumer, "_client", None)
-        thread = getattr(client, "_thread", None)
-        if isinstance(thread, threading.Thread) and not thread.is_alive():
-            return "ingest MQTT network thread has stopped"
+        if not consumer.alive:
+            return "ingest broker network thread has stopped"
         if not consumer.connected.is_set():
-            return (
-                f"ingest worker is not connected and subscribed to MQTT "
-                f"{consumer.host}:{consumer.port}"
-            )
+            return f"ingest worker is not connected and subscribed to {consumer.address}"
         return None
 
     @property

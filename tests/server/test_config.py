@@ -8,7 +8,13 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from server.cli import main
-from server.core.config import DEVELOPMENT_SECRET_KEY, Environment, LogFormat, Settings
+from server.core.config import (
+    DEVELOPMENT_SECRET_KEY,
+    Environment,
+    LogFormat,
+    Settings,
+    nats_servers,
+)
 
 
 def test_reads_labshare_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -101,3 +107,19 @@ def test_demo_gateway_secret_must_be_given_in_production() -> None:
     with pytest.raises(ValueError, match="LABSHARE_DEMO_GATEWAY_SECRET"):
         settings.demo_gateway_secret_value()
     assert Settings().demo_gateway_secret_value() == "demo-gateway-secret"
+
+
+def test_nats_url_lists_servers_and_a_bad_one_is_named(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(nats_url="nats://10.0.0.1:4222, 10.0.0.2:4222")
+    assert nats_servers(settings.nats_url or "") == [
+        "nats://10.0.0.1:4222",
+        "nats://10.0.0.2:4222",
+    ]
+    assert Settings().nats_url is None, "unset: MQTT ingest, as before"
+    assert Settings(nats_url="  ").nats_url is None
+    monkeypatch.setenv("LABSHARE_NATS_URL", "nats://10.0.0.1:4222,10.0.0.2")
+    assert main(["migrate"]) == 2
+    err = capsys.readouterr().err
+    assert "LABSHARE_NATS_URL: '10.0.0.2' is not a NATS server address" in err
