@@ -83,7 +83,17 @@ _REPLAYED_SQL = text(
 
 
 async def current_lsn(conn: AsyncConnection) -> str:
-    """The primary's WAL position now: what a standby must have replayed to show this commit."""
+    """The WAL position a standby must replay to show every commit made so far, this
+    connection's open transaction included, which this commits.
+
+    The commit is synchronous whatever ``synchronous_commit`` says: an asynchronous commit
+    returns while its record may still sit in the WAL buffers, ahead of the position written,
+    and a standby at that position would look up to date without it. Flushing one commit
+    flushes every record before it, other sessions' commits included.
+    """
+    await conn.execute(text("SET LOCAL synchronous_commit TO on"))
+    await conn.execute(text("SELECT pg_current_xact_id()"))  # a commit record to flush
+    await conn.commit()
     return str((await conn.execute(text("SELECT pg_current_wal_lsn()::text"))).scalar_one())
 
 
@@ -97,12 +107,14 @@ class ReadRouter:
         *,
         max_lag_s: float,
         check_every_s: float = 1.0,
+        catch_up_s: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.primary = primary
         self.replica = replica
         self.max_lag_s = max_lag_s
         self.check_every_s = check_every_s
+        self.catch_up_s = catch_up_s
         self._clock = clock
         self._checked_at = -math.inf
         self._lag = math.inf
@@ -164,9 +176,19 @@ class ReadRouter:
         return self.primary
 
     async def _replayed(self, replica: AsyncEngine, lsn: str) -> bool:
+        """Whether the replica has replayed up to ``lsn``, waiting up to ``catch_up_s`` for it:
+        a commit just made is usually on the standby within milliseconds (the WAL writer
+        sends what asynchronous commits left in the buffers within its 200 ms delay)."""
+        deadline = self._clock() + self.catch_up_s
         try:
             async with replica.connect() as conn:
-                return bool((await conn.execute(_REPLAYED_SQL, {"lsn": lsn})).scalar_one())
+                while True:
+                    if (await conn.execute(_REPLAYED_SQL, {"lsn": lsn})).scalar_one():
+                        return True
+                    if self._clock() >= deadline:
+                        return False
+                    await conn.rollback()  # a fresh snapshot of the replay position
+                    await asyncio.sleep(0.02)
         except (OSError, SQLAlchemyError):
             return False
 

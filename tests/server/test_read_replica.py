@@ -170,7 +170,12 @@ async def test_evaluation_reads_the_replica_only_once_it_shows_the_refreshed_day
     paused = await client.get(f"{API}/evaluation/metrics", params={"year": 2026}, headers=admin)
     assert paused.status_code == 200, paused.text
     after = await _reads(client)
-    assert after.get("primary", 0) > before.get("primary", 0)
+    replay = await asyncio.to_thread(
+        standby.psql, "SELECT pg_last_wal_replay_lsn() || ' ' || pg_get_wal_replay_pause_state()"
+    )
+    assert after.get("primary", 0) > before.get("primary", 0), (
+        f"reads before {before}, after {after}; standby replayed to / state: {replay}"
+    )
     assert [r["key"] for r in paused.json()["rows"]] == [r["key"] for r in ok.json()["rows"]]
     await asyncio.to_thread(standby.resume_replay)
 
