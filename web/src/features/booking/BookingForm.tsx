@@ -6,7 +6,6 @@ import {
   DatePicker,
   Form,
   InputNumber,
-  List,
   Radio,
   Row,
   Select,
@@ -372,11 +371,9 @@ function SeriesOutcome({ result, zone }: { result: SeriesResult; zone: string })
       data-testid="series-result"
       title={t("series.title", { booked, count: result.occurrences.length })}
       description={
-        <List
-          size="small"
-          dataSource={result.occurrences}
-          renderItem={(o) => (
-            <List.Item key={o.start_at}>
+        <ul className="series-outcomes">
+          {result.occurrences.map((o) => (
+            <li key={o.start_at}>
               <Space wrap>
                 <span>
                   {formatLocalMinute(o.start_at, zone)}–{formatLocalMinute(o.end_at, zone).slice(11)}
@@ -384,9 +381,9 @@ function SeriesOutcome({ result, zone }: { result: SeriesResult; zone: string })
                 <Tag color={o.outcome === "booked" ? "green" : "red"}>{t(`series.outcome.${o.outcome}`)}</Tag>
                 {o.booking_id && t("form.reference", { reference: bookingReference(o.booking_id) })}
               </Space>
-            </List.Item>
-          )}
-        />
+            </li>
+          ))}
+        </ul>
       }
     />
   );

@@ -2,6 +2,7 @@ import { App, Button, Card, DatePicker, Form, Select, Space, Table, Tag } from "
 import dayjs, { type Dayjs } from "dayjs";
 import { useState } from "react";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { type ListColumn, sortBy, useListTools } from "../../components/ListTools";
 import { useI18n } from "../../i18n";
 import { formatLocalMinute } from "../../i18n/problems";
 import {
@@ -49,6 +50,21 @@ export function AuthorisationsPanel({ instrumentId }: { instrumentId: string }) 
   const [search, setSearch] = useState("");
   const candidates = useOperatorCandidates(instrumentId, search);
   const [form] = Form.useForm<GrantValues>();
+  const statusText = (a: NamedAuthorisation) =>
+    a.revoked_at ? t("auth.revoked") : t(a.active ? "manage.active" : "manage.lapsed");
+  const listed: ListColumn<NamedAuthorisation>[] = [
+    {
+      title: t("auth.user"),
+      value: (a) => [a.user_name, a.organisation_name, a.user_email].filter(Boolean).join(" "),
+    },
+    { title: t("manage.trainedOn"), value: (a) => a.trained_on },
+    {
+      title: t("auth.status"),
+      value: (a) =>
+        `${statusText(a)} ${a.lapses_at ? t("auth.lapsesOn", { date: formatLocalMinute(a.lapses_at).slice(0, 10) }) : t("auth.never")}`,
+    },
+  ];
+  const { shown, toolbar } = useListTools(list.data, listed, "labshare-authorisations.csv");
 
   const submit = (values: GrantValues) => {
     const picked = candidates.data?.find((c) => c.user_id === values.user_id);
@@ -70,12 +86,13 @@ export function AuthorisationsPanel({ instrumentId }: { instrumentId: string }) 
 
   return (
     <Card title={<h2>{t("manage.authorisations")}</h2>} data-testid="authorisations-panel">
+      {!!list.data?.length && <div className="list-tools-row">{toolbar}</div>}
       <Table<NamedAuthorisation>
         data-testid="authorisations"
         rowKey="id"
         size="small"
         loading={list.isPending}
-        dataSource={list.data}
+        dataSource={shown}
         pagination={{ pageSize: 10, hideOnSinglePage: true }}
         scroll={{ x: "max-content" }}
         locale={{ emptyText: t("auth.empty") }}
@@ -83,6 +100,7 @@ export function AuthorisationsPanel({ instrumentId }: { instrumentId: string }) 
           {
             title: t("auth.user"),
             key: "user",
+            sorter: sortBy((a) => a.user_name),
             render: (_, a) => (
               <>
                 <div>{a.user_name ?? "—"}</div>
@@ -92,10 +110,16 @@ export function AuthorisationsPanel({ instrumentId }: { instrumentId: string }) 
               </>
             ),
           },
-          { title: t("manage.trainedOn"), key: "trained", dataIndex: "trained_on" },
+          {
+            title: t("manage.trainedOn"),
+            key: "trained",
+            dataIndex: "trained_on",
+            sorter: sortBy((a) => a.trained_on),
+          },
           {
             title: t("auth.status"),
             key: "status",
+            sorter: sortBy(statusText),
             render: (_, a) => (
               <Space size={4} wrap>
                 <StatusTag a={a} />

@@ -2,6 +2,7 @@ import { Table, Tag } from "antd";
 import type { Breakpoint } from "antd/es/_util/responsiveObserver";
 import type { ColumnsType } from "antd/es/table";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { type ListColumn, useListTools } from "../../components/ListTools";
 import { hasMessage, useI18n } from "../../i18n";
 import { formatUnit } from "../../lib/format";
 import { useInstruments } from "../instruments/queries";
@@ -105,12 +106,21 @@ export function AuditHistoryPanel({ instrumentId }: { instrumentId: string }) {
     const id = FIELD_LABELS[field];
     return id ? t(id) : field;
   };
-  const changesOf = (e: AuditEntry) => {
+  // Service modes in words and units as symbols, never their API values.
+  const value = (field: string, v: unknown) => {
+    if (field === "service_modes" && Array.isArray(v) && v.length > 0)
+      return v.map((mode) => known(`editor.mode.${String(mode)}`, String(mode))).join("、");
+    if (field === "canonical_unit" && typeof v === "string") return formatUnit(v) || t("history.unitless");
+    return shown(v, t("history.empty"));
+  };
+  /** An entry's changes in words: one summary line, or one line per changed field. */
+  const changeLines = (e: AuditEntry): { summary: string | null; fields: [string, string][] } => {
     const changes = changedFields(e.before, e.after);
     // A channel is known by its name and the point the gateway reads.
     const channel = e.entity === "channel" ? channelLabel(e.after ?? e.before) : null;
-    if (channel && (e.action === "create" || e.action === "delete")) return channel;
-    if (e.action === "create") return t("history.created", { count: changes.length });
+    if (channel && (e.action === "create" || e.action === "delete")) return { summary: channel, fields: [] };
+    if (e.action === "create")
+      return { summary: t("history.created", { count: changes.length }), fields: [] };
     const from = e.before?.instrument_id;
     const to = e.after?.instrument_id;
     const moved =
@@ -119,25 +129,48 @@ export function AuditHistoryPanel({ instrumentId }: { instrumentId: string }) {
           ? t("history.channelMovedIn", { channel: channel ?? "", instrument: instrumentName(from) })
           : t("history.channelMovedOut", { channel: channel ?? "", instrument: instrumentName(to) })
         : null;
-    if (!changes.length) return moved ?? t("history.noChange");
-    // Service modes in words and units as symbols, never their API values.
-    const value = (field: string, v: unknown) => {
-      if (field === "service_modes" && Array.isArray(v) && v.length > 0)
-        return v.map((mode) => known(`editor.mode.${String(mode)}`, String(mode))).join("、");
-      if (field === "canonical_unit" && typeof v === "string") return formatUnit(v) || t("history.unitless");
-      return shown(v, t("history.empty"));
+    if (!changes.length) return { summary: moved ?? t("history.noChange"), fields: [] };
+    return {
+      summary: moved,
+      fields: changes.map((c) => [
+        fieldLabel(c.field),
+        `${value(c.field, c.from)} → ${value(c.field, c.to)}`,
+      ]),
     };
+  };
+  const changesOf = (e: AuditEntry) => {
+    const { summary, fields } = changeLines(e);
+    if (fields.length === 0) return summary;
     return (
       <ul className="history-changes">
-        {moved && <li>{moved}</li>}
-        {changes.map((c) => (
-          <li key={c.field}>
-            <b>{fieldLabel(c.field)}</b>: {value(c.field, c.from)} → {value(c.field, c.to)}
+        {summary && <li>{summary}</li>}
+        {fields.map(([label, change]) => (
+          <li key={label}>
+            <b>{label}</b>: {change}
           </li>
         ))}
       </ul>
     );
   };
+  const listed: ListColumn<AuditEntry>[] = [
+    { title: t("history.when"), value: (e) => formatTime(e.occurred_at, locale) },
+    { title: t("history.who"), value: (e) => e.actor_name ?? t("history.system") },
+    {
+      title: t("history.what"),
+      value: (e) =>
+        `${known(`history.entity.${e.entity}`, e.entity)} ${known(`history.action.${e.action}`, e.action)}`,
+    },
+    {
+      title: t("history.changes"),
+      value: (e) => {
+        const { summary, fields } = changeLines(e);
+        return [summary, ...fields.map(([label, change]) => `${label}: ${change}`)]
+          .filter(Boolean)
+          .join("; ");
+      },
+    },
+  ];
+  const tools = useListTools(history.data, listed, "labshare-instrument-history.csv");
   const when = (e: AuditEntry) => (
     <>
       <div>{formatTime(e.occurred_at, locale)}</div>
@@ -181,12 +214,13 @@ export function AuditHistoryPanel({ instrumentId }: { instrumentId: string }) {
       <h2>{t("history.title")}</h2>
       <p className="muted">{t("history.hint")}</p>
       {history.isError && <ErrorNotice error={history.error} />}
+      {!!history.data?.length && <div className="list-tools-row">{tools.toolbar}</div>}
       <Table<AuditEntry>
         rowKey="id"
         size="small"
         loading={history.isPending}
         columns={columns}
-        dataSource={history.data ?? []}
+        dataSource={tools.shown}
         pagination={{ pageSize: 10, hideOnSinglePage: true }}
         locale={{ emptyText: t("history.none") }}
       />
