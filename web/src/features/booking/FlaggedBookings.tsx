@@ -2,6 +2,7 @@ import { Alert, App, Button, Card, Form, Input, InputNumber, Modal, Space, Table
 import { useState } from "react";
 import type { Instrument } from "../../api/types";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
+import { type ListColumn, sortBy, useListTools } from "../../components/ListTools";
 import { useI18n } from "../../i18n";
 import { formatLocalMinute } from "../../i18n/problems";
 import { BookedTime, BookerCell } from "./ApprovalsQueue";
@@ -11,10 +12,15 @@ import { knownText, useText, type TextId } from "./text";
 type Action = "cancel" | "reschedule";
 
 /** Why the booking was flagged, in words, with the registry's text on hover. */
+/** Why the booking is flagged, in words. */
+function flagReason(t: ReturnType<typeof useText>, booking: DetailedBooking): string {
+  const id = `calendar.reason.${booking.flag ?? ""}`;
+  return knownText(id) ? t(id as TextId) : t("calendar.blocked");
+}
+
 function FlagTag({ booking }: { booking: DetailedBooking }) {
   const t = useText();
-  const id = `calendar.reason.${booking.flag ?? ""}`;
-  const reason = knownText(id) ? t(id as TextId) : t("calendar.blocked");
+  const reason = flagReason(t, booking);
   return (
     <Tooltip title={booking.flag_detail}>
       <Tag color="red" data-testid="flag">
@@ -66,9 +72,22 @@ export function FlaggedBookings({ instruments }: { instruments: Instrument[] }) 
   const [results, setResults] = useState<BulkResult[] | null>(null);
   const [form] = Form.useForm<{ reason: string; hours: number }>();
   const names = new Map(instruments.map((i) => [i.id, pickName(i.name, i.name_en)]));
+  const listed: ListColumn<DetailedBooking>[] = [
+    {
+      title: t("form.instrument"),
+      value: (b) =>
+        `${names.get(b.instrument_id) ?? t("day.otherInstrument")} ${formatLocalMinute(b.start_at)}–${formatLocalMinute(b.end_at).slice(11)}`,
+    },
+    { title: t("flagged.reason"), value: (b) => [flagReason(t, b), b.flag_detail].filter(Boolean).join(" ") },
+    {
+      title: t("review.booker"),
+      value: (b) =>
+        `${pickName(b.booker.organisation_name, b.booker.organisation_name_en)} ${b.booker.full_name} ${b.booker.email}`,
+    },
+  ];
+  const { shown: rows, toolbar } = useListTools(flagged.data, listed, "labshare-flagged-bookings.csv");
   if (flagged.isPending) return <Loading />;
   if (flagged.error) return <ErrorNotice error={flagged.error} />;
-  const rows = flagged.data;
 
   const submit = () =>
     void form
@@ -107,6 +126,7 @@ export function FlaggedBookings({ instruments }: { instruments: Instrument[] }) 
         </Button>
       </Space>
       {results && <Outcomes results={results} names={names} />}
+      {flagged.data.length > 0 && <div className="list-tools-row">{toolbar}</div>}
       <Table<DetailedBooking>
         data-testid="flagged"
         rowKey="id"
@@ -123,6 +143,7 @@ export function FlaggedBookings({ instruments }: { instruments: Instrument[] }) 
           {
             title: t("form.instrument"),
             key: "instrument",
+            sorter: sortBy((b) => b.start_at),
             render: (_, b) => (
               <>
                 <div>{names.get(b.instrument_id) ?? t("day.otherInstrument")}</div>

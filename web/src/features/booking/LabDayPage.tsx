@@ -3,7 +3,9 @@ import dayjs from "dayjs";
 import { useEffect, useState } from "react";
 import type { Instrument } from "../../api/types";
 import { ErrorNotice, Loading } from "../../components/ErrorNotice";
+import { type ListColumn, useListTools } from "../../components/ListTools";
 import { useI18n } from "../../i18n";
+import { formatLocalMinute } from "../../i18n/problems";
 import { useInstruments } from "../instruments";
 import { BookerCell, SamplesCell } from "./ApprovalsQueue";
 import { useAttendance, useLabDay, type DetailedBooking } from "./api";
@@ -166,7 +168,26 @@ function DayWork({ instruments }: { instruments: Instrument[] }) {
   const end = new Date(day + DAY_MS).toISOString();
   const bookings = useLabDay(start, end);
   const names = new Map(instruments.map((i) => [i.id, pickName(i.name, i.name_en)]));
-  const shown = (bookings.data ?? []).filter((b) => b.status !== "cancelled" && b.status !== "rejected");
+  const active = (bookings.data ?? []).filter((b) => b.status !== "cancelled" && b.status !== "rejected");
+  const listed: ListColumn<DetailedBooking>[] = [
+    { title: t("form.instrument"), value: (b) => names.get(b.instrument_id) ?? t("day.otherInstrument") },
+    {
+      title: t("day.time"),
+      value: (b) => `${formatLocalMinute(b.start_at)}–${formatLocalMinute(b.end_at).slice(11)}`,
+    },
+    {
+      title: t("review.booker"),
+      value: (b) =>
+        `${pickName(b.booker.organisation_name, b.booker.organisation_name_en)} ${b.booker.full_name} ${b.booker.email}`,
+    },
+    { title: t("mine.mode"), value: (b) => enumText(locale, "form.mode", b.mode) },
+    { title: t("mine.status"), value: (b) => enumText(locale, "status", b.status) },
+  ];
+  const { shown, toolbar } = useListTools(
+    active,
+    listed,
+    `labshare-day-${new Date(day + 8 * 3600 * 1000).toISOString().slice(0, 10)}.csv`,
+  );
   const today = beijingMidnight(new Date(now)).getTime() === day;
   return (
     <Card
@@ -197,6 +218,7 @@ function DayWork({ instruments }: { instruments: Instrument[] }) {
           </Button>
         )}
       </Space>
+      {active.length > 0 && <div className="list-tools-row">{toolbar}</div>}
       {bookings.isPending && <Loading />}
       {bookings.error && <ErrorNotice error={bookings.error} onRetry={() => void bookings.refetch()} />}
       {bookings.data && shown.length === 0 && <Empty description={t("day.empty")} />}
