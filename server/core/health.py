@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from server.core.config import Settings
 from server.core.errors import ServiceUnavailable, problem_responses
 
-__all__ = ["BrokerCheckError", "check_broker", "router"]
+__all__ = ["BrokerCheckError", "check_broker", "connect_packet", "router"]
 
 router = APIRouter(tags=["health"])
 
@@ -48,8 +48,11 @@ def _remaining_length(length: int) -> bytes:
             return bytes(out)
 
 
-def connect_packet(client_id: str, username: str | None, password: str | None) -> bytes:
-    """An MQTT 3.1.1 CONNECT with a clean session (nothing is left on the broker)."""
+def connect_packet(
+    client_id: str, username: str | None, password: str | None, *, mqtt5: bool = False
+) -> bytes:
+    """A CONNECT with a clean session (nothing is left on the broker), keepalive 10 s: MQTT
+    3.1.1, or MQTT 5 with no properties."""
     flags = 0x02
     payload = _mqtt_string(client_id)
     if username is not None:
@@ -58,7 +61,9 @@ def connect_packet(client_id: str, username: str | None, password: str | None) -
         if password is not None:
             flags |= 0x40
             payload += _mqtt_string(password)
-    variable = _mqtt_string("MQTT") + bytes([4, flags]) + struct.pack("!H", 10)
+    variable = _mqtt_string("MQTT") + bytes([5 if mqtt5 else 4, flags]) + struct.pack("!H", 10)
+    if mqtt5:
+        variable += b"\x00"  # property length
     body = variable + payload
     return b"\x10" + _remaining_length(len(body)) + body
 

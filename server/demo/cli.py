@@ -103,6 +103,7 @@ from server.demo.processes import (
     ProcessGroup,
     ReadinessTimeoutError,
     free_port,
+    pid_alive,
     port_is_free,
     tcp_port_open,
     wait_until,
@@ -144,16 +145,6 @@ def _console_script(name: str, module: str) -> list[str]:
     if script.exists():
         return [str(script)]
     return [sys.executable, "-c", f"import sys; from {module} import main; sys.exit(main())"]
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Demo:
@@ -215,7 +206,7 @@ class Demo:
         except (FileNotFoundError, ValueError):
             return
         pid = previous.get("demo_pid")
-        if isinstance(pid, int) and pid != os.getpid() and _pid_alive(pid):
+        if isinstance(pid, int) and pid != os.getpid() and pid_alive(pid):
             raise StepFailedError(
                 f"another labshare-demo (pid {pid}) is using {self.data_dir}; "
                 "stop it first or pass another --data-dir"

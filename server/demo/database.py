@@ -24,6 +24,8 @@ from urllib.parse import quote
 import psycopg
 from psycopg import sql
 
+from server.demo.processes import pid_alive
+
 __all__ = [
     "DEMO_DATABASE",
     "DatabaseHandle",
@@ -98,7 +100,7 @@ class EmbeddedPostgres:
             pids = json.loads(handles.read_text())
         except (FileNotFoundError, ValueError):
             return
-        alive = [pid for pid in pids if isinstance(pid, int) and _pid_alive(pid)]
+        alive = [pid for pid in pids if isinstance(pid, int) and pid_alive(pid)]
         if alive != pids:
             handles.write_text(json.dumps(alive))
 
@@ -153,13 +155,13 @@ class EmbeddedPostgres:
     def _signal_postmaster(self, timeout_s: float = 30.0) -> bool:
         """Fast shutdown by signal (what pg_ctl -m fast does); True once the server is gone."""
         pid = _postmaster_pid(self.pgdata)
-        if pid is None or not _pid_alive(pid):
+        if pid is None or not pid_alive(pid):
             return True
         os.kill(pid, signal.SIGINT)
         deadline = time.monotonic() + timeout_s
-        while _pid_alive(pid) and time.monotonic() < deadline:
+        while pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        return not _pid_alive(pid)
+        return not pid_alive(pid)
 
     def stop(self) -> None:
         """Stop the server with a fast shutdown (rolls back open sessions, then checkpoints)."""
@@ -219,13 +221,3 @@ def _postmaster_pid(pgdata: Path) -> int | None:
         return int((pgdata / "postmaster.pid").read_text().splitlines()[0])
     except (FileNotFoundError, IndexError, ValueError):
         return None
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

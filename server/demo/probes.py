@@ -33,18 +33,23 @@ def _api_json(url: str, *, token: str | None = None, form: dict[str, str] | None
         return json.loads(response.read())
 
 
+def _chamber(api: str) -> tuple[str, dict[str, Any]]:
+    """The lab manager's token and the chamber as the API lists it."""
+    token = _api_json(
+        f"{api}/auth/token",
+        form={"username": DEMO_LOGINS[0][0], "password": DEMO_PASSWORD},
+    )["access_token"]
+    instruments = _api_json(f"{api}/instruments", token=token)
+    return token, next(i for i in instruments if i.get("model") == CHAMBER_MODEL)
+
+
 def wait_for_live_temperature(base_url: str, *, timeout_s: float) -> float | None:
     """The chamber's latest temperature as the API shows it to its lab manager, once stored."""
     api = f"{base_url}/api/v1"
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            token = _api_json(
-                f"{api}/auth/token",
-                form={"username": DEMO_LOGINS[0][0], "password": DEMO_PASSWORD},
-            )["access_token"]
-            instruments = _api_json(f"{api}/instruments", token=token)
-            chamber = next(i for i in instruments if i.get("model") == CHAMBER_MODEL)
+            token, chamber = _chamber(api)
             for reading in _api_json(f"{api}/instruments/{chamber['id']}/latest", token=token):
                 if reading.get("point_key") == "temperature" and reading.get("value") is not None:
                     return float(reading["value"])
@@ -58,12 +63,7 @@ def demo_places(base_url: str) -> DemoPlaces:
     """The chamber's lab and page, for the welcome box (empty when the API does not answer)."""
     api = f"{base_url}/api/v1"
     try:
-        token = _api_json(
-            f"{api}/auth/token",
-            form={"username": DEMO_LOGINS[0][0], "password": DEMO_PASSWORD},
-        )["access_token"]
-        instruments = _api_json(f"{api}/instruments", token=token)
-        chamber = next(i for i in instruments if i.get("model") == CHAMBER_MODEL)
+        token, chamber = _chamber(api)
         board = _api_json(f"{api}/labs/{chamber['lab_id']}/board", token=token)
     except (urllib.error.URLError, OSError, ValueError, KeyError, StopIteration):
         return DemoPlaces()

@@ -24,6 +24,7 @@ __all__ = [
     "ProcessGroup",
     "ReadinessTimeoutError",
     "free_port",
+    "pid_alive",
     "port_is_free",
     "tail",
     "tcp_port_open",
@@ -61,6 +62,17 @@ def tail(path: Path, lines: int = 20) -> str:
         return ""
     text = data.decode("utf-8", errors="replace")
     return "\n".join(text.splitlines()[-lines:])
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (one of another user's counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import struct
 import threading
 import uuid
 from collections.abc import Callable
@@ -45,6 +44,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from mqtt_contract.v1 import SHARED_GROUP, TopicKind, shared_subscription, subscription
+from server.core.health import connect_packet
 from server.telemetry.validation import Inbound, decode_inbound
 from server.telemetry.wire import WireBatch
 
@@ -78,31 +78,6 @@ _UNSUPPORTED_PROTOCOL_VERSION = 0x84
 _UNACCEPTABLE_PROTOCOL_VERSION_311 = 0x01
 
 
-def _mqtt_string(value: str) -> bytes:
-    raw = value.encode()
-    return struct.pack("!H", len(raw)) + raw
-
-
-def _mqtt5_probe_packet(client_id: str, username: str | None, password: str | None) -> bytes:
-    """An MQTT 5 CONNECT, clean start, no properties (length 0), keepalive 10 s."""
-    flags = 0x02
-    payload = _mqtt_string(client_id)
-    if username is not None:
-        flags |= 0x80
-        payload += _mqtt_string(username)
-        if password is not None:
-            flags |= 0x40
-            payload += _mqtt_string(password)
-    body = _mqtt_string("MQTT") + bytes([5, flags]) + struct.pack("!H", 10) + b"\x00" + payload
-    length, encoded = len(body), bytearray()
-    while True:
-        byte, length = length % 128, length // 128
-        encoded.append(byte | (0x80 if length else 0))
-        if not length:
-            break
-    return b"\x10" + bytes(encoded) + body
-
-
 def broker_speaks_mqtt5(
     host: str,
     port: int,
@@ -119,7 +94,7 @@ def broker_speaks_mqtt5(
     client_id = f"labshare-probe-{uuid.uuid4().hex[:12]}"
     try:
         with socket.create_connection((host, port), timeout=timeout_s) as sock:
-            sock.sendall(_mqtt5_probe_packet(client_id, username, password))
+            sock.sendall(connect_packet(client_id, username, password, mqtt5=True))
             reply = b""
             while len(reply) < 4:
                 chunk = sock.recv(4 - len(reply))

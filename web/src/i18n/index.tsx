@@ -54,6 +54,23 @@ export function registerText(ns: string, table: Record<string, readonly [string,
   i18n.addResourceBundle("en", ns, english, true, true);
 }
 
+/**
+ * A feature folder's bilingual table as its own namespace, with the three things every feature
+ * needs from it: the lookup for a locale, the hook for components, and a check for ids built
+ * from server values (enum names, rule numbers).
+ */
+export function featureText<Id extends string>(ns: string, table: Record<Id, readonly [string, string]>) {
+  registerText(ns, table);
+  const text = (locale: Locale | string, id: Id, vars?: MessageVars): string =>
+    translate(locale, id, vars, ns);
+  const has = (id: string): id is Id => Object.hasOwn(table, id);
+  function useText() {
+    const { locale } = useI18n();
+    return (id: Id, vars?: MessageVars) => text(locale, id, vars);
+  }
+  return { text, has, useText };
+}
+
 /** Looks a message up in a namespace ("app" by default) and fills its {placeholders}. */
 export function translate(locale: Locale | string, id: string, vars?: MessageVars, ns = "app"): string {
   return i18n.getFixedT(locale === "en" ? "en" : "zh-CN", ns)(id, vars as TOptions);

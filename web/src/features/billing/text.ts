@@ -1,4 +1,4 @@
-import { registerText, translate, useI18n } from "../../i18n";
+import { featureText } from "../../i18n";
 
 /** Bilingual labels of the statements page, zh-CN first. */
 const TEXT = {
@@ -32,13 +32,4 @@ const TEXT = {
 
 export type TextId = keyof typeof TEXT;
 
-registerText("billing", TEXT);
-
-export function text(locale: string, id: TextId, vars?: Record<string, string | number>): string {
-  return translate(locale, id, vars, "billing");
-}
-
-export function useText() {
-  const { locale } = useI18n();
-  return (id: TextId, vars?: Record<string, string | number>) => text(locale, id, vars);
-}
+export const { text, useText } = featureText("billing", TEXT);

@@ -1,5 +1,5 @@
 import type { Role } from "../../api/types";
-import { registerText, translate, useI18n } from "../../i18n";
+import { featureText } from "../../i18n";
 import { isInstitutionRole } from "../auth/roles";
 import type { DayStatus } from "./calendar";
 
@@ -348,27 +348,18 @@ const TEXT = {
 
 export type TextId = keyof typeof TEXT;
 
-function known(id: string): id is TextId {
-  return Object.hasOwn(TEXT, id);
-}
-
-/** Whether an id built from a server value (an enum, a zone) has a text. */
-export function knownText(id: string): id is TextId {
-  return known(id);
-}
-
 /** A server enum value in words (`status.`, `form.mode.`, `category.` + value); never the raw value
  *  when a text exists, and the value itself only for one the app does not know yet. */
 export function enumText(locale: string, prefix: "status" | "form.mode" | "category", value: string): string {
   const id = `${prefix}.${value}`;
-  return known(id) ? text(locale, id) : value;
+  return knownText(id) ? text(locale, id) : value;
 }
 
 /** The label of a week-grid cell without free time; an unknown block reason reads "unavailable". */
 export function dayStatusText(status: Exclude<DayStatus, { kind: "free" }>): TextId {
   if (status.kind === "blocked") {
     const id = `calendar.reason.${status.reason}`;
-    return known(id) ? id : "calendar.blocked";
+    return knownText(id) ? id : "calendar.blocked";
   }
   return status.kind === "unavailable" ? "calendar.blocked" : `calendar.${status.kind}`;
 }
@@ -383,16 +374,8 @@ export function bookingsTitle(role: Role | null | undefined): TextId {
 /** A statement line's charge kind in words; a kind added on the server later shows its key. */
 export function chargeKindText(locale: string, kind: string): string {
   const id = `kind.${kind}`;
-  return known(id) ? text(locale, id) : kind;
+  return knownText(id) ? text(locale, id) : kind;
 }
 
-registerText("booking", TEXT);
-
-export function text(locale: string, id: TextId, vars?: Record<string, string | number>): string {
-  return translate(locale, id, vars, "booking");
-}
-
-export function useText() {
-  const { locale } = useI18n();
-  return (id: TextId, vars?: Record<string, string | number>) => text(locale, id, vars);
-}
+/** knownText: whether an id built from a server value (an enum, a zone) has a text. */
+export const { text, useText, has: knownText } = featureText("booking", TEXT);

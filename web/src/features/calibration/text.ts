@@ -1,4 +1,4 @@
-import { registerText, translate, useI18n } from "../../i18n";
+import { featureText } from "../../i18n";
 
 /** Bilingual labels of the registry, calibration and catalogue screens (zh-CN first). */
 const TEXT = {
@@ -151,13 +151,4 @@ const TEXT = {
 
 export type TextId = keyof typeof TEXT;
 
-registerText("calibration", TEXT);
-
-export function text(locale: string, id: TextId, vars?: Record<string, string | number>): string {
-  return translate(locale, id, vars, "calibration");
-}
-
-export function useText() {
-  const { locale } = useI18n();
-  return (id: TextId, vars?: Record<string, string | number>) => text(locale, id, vars);
-}
+export const { text, useText } = featureText("calibration", TEXT);

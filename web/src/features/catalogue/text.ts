@@ -1,4 +1,4 @@
-import { registerText, translate, useI18n } from "../../i18n";
+import { featureText } from "../../i18n";
 
 /** Labels of the public instrument page and the catalogue's new filters (zh-CN first). */
 const TEXT = {
@@ -78,22 +78,9 @@ const TEXT = {
 
 export type CatalogueTextId = keyof typeof TEXT;
 
-registerText("catalogue", TEXT);
-
-export function catalogueText(
-  locale: string,
-  id: CatalogueTextId,
-  vars?: Record<string, string | number>,
-): string {
-  return translate(locale, id, vars, "catalogue");
-}
-
-export function useCatalogueText() {
-  const { locale } = useI18n();
-  return (id: CatalogueTextId, vars?: Record<string, string | number>) => catalogueText(locale, id, vars);
-}
-
-/** Whether a text exists for an id built from a server value. */
-export function hasCatalogueText(id: string): id is CatalogueTextId {
-  return id in TEXT;
-}
+/** hasCatalogueText: whether a text exists for an id built from a server value. */
+export const {
+  text: catalogueText,
+  useText: useCatalogueText,
+  has: hasCatalogueText,
+} = featureText("catalogue", TEXT);

@@ -1,4 +1,4 @@
-import { registerText, translate, useI18n } from "../../i18n";
+import { featureText } from "../../i18n";
 
 /** Bilingual labels of the complaints page, zh-CN first. */
 const TEXT = {
@@ -57,9 +57,4 @@ const TEXT = {
 
 export type TextId = keyof typeof TEXT;
 
-registerText("complaints", TEXT);
-
-export function useText() {
-  const { locale } = useI18n();
-  return (id: TextId, vars?: Record<string, string | number>) => translate(locale, id, vars, "complaints");
-}
+export const { useText } = featureText("complaints", TEXT);

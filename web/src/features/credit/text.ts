@@ -1,4 +1,4 @@
-import { registerText, translate, useI18n, type Locale } from "../../i18n";
+import { featureText } from "../../i18n";
 
 /** Bilingual labels of the credit records (诚信档案) and the class rules, zh-CN first. */
 const TEXT = {
@@ -198,17 +198,5 @@ const TEXT = {
 
 export type TextId = keyof typeof TEXT;
 
-registerText("credit", TEXT);
-
-export function creditText(locale: Locale, id: TextId, vars?: Record<string, string | number>): string {
-  return translate(locale, id, vars, "credit");
-}
-
-export function hasCreditText(id: string): id is TextId {
-  return id in TEXT;
-}
-
-export function useText() {
-  const { locale } = useI18n();
-  return (id: TextId, vars?: Record<string, string | number>) => translate(locale, id, vars, "credit");
-}
+/** hasCreditText: whether a text exists for an id built from a server value. */
+export const { text: creditText, useText, has: hasCreditText } = featureText("credit", TEXT);

@@ -1,4 +1,4 @@
-import { registerText, translate, useI18n } from "../../i18n";
+import { featureText } from "../../i18n";
 
 /** Bilingual labels of the sharing-evaluation console, zh-CN first. */
 const TEXT = {
@@ -90,13 +90,4 @@ const TEXT = {
 
 export type TextId = keyof typeof TEXT;
 
-registerText("evaluation", TEXT);
-
-export function text(locale: string, id: TextId, vars?: Record<string, string | number>): string {
-  return translate(locale, id, vars, "evaluation");
-}
-
-export function useText() {
-  const { locale } = useI18n();
-  return (id: TextId, vars?: Record<string, string | number>) => text(locale, id, vars);
-}
+export const { text, useText } = featureText("evaluation", TEXT);

@@ -1,4 +1,4 @@
-import { registerText, translate, useI18n } from "../../i18n";
+import { featureText } from "../../i18n";
 
 /** Labels of the gateways page: registry, health, secrets, channels and pushed documents (zh-CN first). */
 const TEXT = {
@@ -182,17 +182,4 @@ const TEXT = {
 
 export type GatewayTextId = keyof typeof TEXT;
 
-registerText("gateways", TEXT);
-
-export function gatewayText(
-  locale: string,
-  id: GatewayTextId,
-  vars?: Record<string, string | number>,
-): string {
-  return translate(locale, id, vars, "gateways");
-}
-
-export function useGatewayText() {
-  const { locale } = useI18n();
-  return (id: GatewayTextId, vars?: Record<string, string | number>) => gatewayText(locale, id, vars);
-}
+export const { text: gatewayText, useText: useGatewayText } = featureText("gateways", TEXT);

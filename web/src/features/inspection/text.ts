@@ -1,4 +1,4 @@
-import { registerText, translate, useI18n } from "../../i18n";
+import { featureText } from "../../i18n";
 
 /** Bilingual labels of the smart-testing (inspection SPC) screens, zh-CN first. */
 const TEXT = {
@@ -76,18 +76,5 @@ const TEXT = {
 
 export type TextId = keyof typeof TEXT;
 
-registerText("inspection", TEXT);
-
-export function text(locale: string, id: TextId, vars?: Record<string, string | number>): string {
-  return translate(locale, id, vars, "inspection");
-}
-
-export function useText() {
-  const { locale } = useI18n();
-  return (id: TextId, vars?: Record<string, string | number>) => text(locale, id, vars);
-}
-
-/** Whether a text exists for an id built from a server value (a rule number, a chart kind). */
-export function hasText(id: string): id is TextId {
-  return id in TEXT;
-}
+/** hasText: whether a text exists for an id built from a server value. */
+export const { text, useText, has: hasText } = featureText("inspection", TEXT);

@@ -1,4 +1,4 @@
-import { registerText, translate, useI18n } from "../../i18n";
+import { featureText } from "../../i18n";
 
 /** Bilingual labels of the live board's tiles, alarms and institution view (zh-CN first). */
 const TEXT = {
@@ -45,13 +45,4 @@ const TEXT = {
 
 export type LiveTextId = keyof typeof TEXT;
 
-registerText("live", TEXT);
-
-export function liveText(locale: string, id: LiveTextId, vars?: Record<string, string | number>): string {
-  return translate(locale, id, vars, "live");
-}
-
-export function useLiveText() {
-  const { locale } = useI18n();
-  return (id: LiveTextId, vars?: Record<string, string | number>) => liveText(locale, id, vars);
-}
+export const { text: liveText, useText: useLiveText } = featureText("live", TEXT);

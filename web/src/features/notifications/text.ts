@@ -1,4 +1,4 @@
-import { registerText, translate, useI18n } from "../../i18n";
+import { featureText } from "../../i18n";
 
 const TEXT = {
   "notifications.open": ["通知", "Notifications"],
@@ -60,10 +60,4 @@ const TEXT = {
 
 export type NotificationTextId = keyof typeof TEXT;
 
-registerText("notifications", TEXT);
-
-export function useNotificationText() {
-  const { locale } = useI18n();
-  return (id: NotificationTextId, vars?: Record<string, string | number>) =>
-    translate(locale, id, vars, "notifications");
-}
+export const { useText: useNotificationText } = featureText("notifications", TEXT);

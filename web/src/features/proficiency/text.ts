@@ -1,4 +1,4 @@
-import { registerText, translate, useI18n } from "../../i18n";
+import { featureText } from "../../i18n";
 
 /** Bilingual labels of the proficiency-testing page, zh-CN first. */
 const TEXT = {
@@ -105,9 +105,4 @@ const TEXT = {
 
 export type TextId = keyof typeof TEXT;
 
-registerText("proficiency", TEXT);
-
-export function useText() {
-  const { locale } = useI18n();
-  return (id: TextId, vars?: Record<string, string | number>) => translate(locale, id, vars, "proficiency");
-}
+export const { useText } = featureText("proficiency", TEXT);

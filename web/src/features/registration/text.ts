@@ -1,4 +1,4 @@
-import { registerText, translate, useI18n } from "../../i18n";
+import { featureText } from "../../i18n";
 
 /** Labels of registration, the admin's review list and invitations (zh-CN first). */
 const TEXT = {
@@ -93,18 +93,4 @@ const TEXT = {
 
 export type RegistrationTextId = keyof typeof TEXT;
 
-registerText("registration", TEXT);
-
-export function registrationText(
-  locale: string,
-  id: RegistrationTextId,
-  vars?: Record<string, string | number>,
-): string {
-  return translate(locale, id, vars, "registration");
-}
-
-export function useRegistrationText() {
-  const { locale } = useI18n();
-  return (id: RegistrationTextId, vars?: Record<string, string | number>) =>
-    registrationText(locale, id, vars);
-}
+export const { text: registrationText, useText: useRegistrationText } = featureText("registration", TEXT);

@@ -1,4 +1,4 @@
-import { registerText, translate, useI18n } from "../../i18n";
+import { featureText } from "../../i18n";
 
 /** Bilingual labels of the instrument editor (registration, hours, rules, fees), zh-CN first. */
 const TEXT = {
@@ -282,13 +282,4 @@ const TEXT = {
 
 export type TextId = keyof typeof TEXT;
 
-registerText("registry", TEXT);
-
-export function text(locale: string, id: TextId, vars?: Record<string, string | number>): string {
-  return translate(locale, id, vars, "registry");
-}
-
-export function useEditorText() {
-  const { locale } = useI18n();
-  return (id: TextId, vars?: Record<string, string | number>) => text(locale, id, vars);
-}
+export const { text, useText: useEditorText } = featureText("registry", TEXT);

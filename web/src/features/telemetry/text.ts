@@ -1,4 +1,4 @@
-import { registerText, translate, useI18n } from "../../i18n";
+import { featureText } from "../../i18n";
 
 /** Bilingual labels of the telemetry, live board and gateway screens (zh-CN first). */
 const TEXT = {
@@ -51,13 +51,4 @@ const TEXT = {
 
 export type TextId = keyof typeof TEXT;
 
-registerText("telemetry", TEXT);
-
-export function text(locale: string, id: TextId, vars?: Record<string, string | number>): string {
-  return translate(locale, id, vars, "telemetry");
-}
-
-export function useText() {
-  const { locale } = useI18n();
-  return (id: TextId, vars?: Record<string, string | number>) => text(locale, id, vars);
-}
+export const { text, useText } = featureText("telemetry", TEXT);
